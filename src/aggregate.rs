@@ -1,0 +1,1072 @@
+//! Stage 4: aggregate. Folds oriented observations into one entry per
+//! (client, server, service port, protocol), so that request and response
+//! records and the copies logged at both ENIs count once. Memory grows with
+//! the number of distinct services and clients, not with records.
+//!
+//! At the end of the window, [`Aggregator::finish`] settles the orientation of
+//! every record that TCP flags did not decide, in this order: a service proven
+//! by TCP flags elsewhere ("known service"), fan-in (a server port sees many
+//! client ports), then port ranges. What is still a tie is listed as
+//! undecided, never guessed.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use rustc_hash::{FxHashMap, FxHashSet};
+use serde::Serialize;
+
+use crate::reduce::{ConnKey, ICMP, ICMP_ANY, ICMPV6, Observation, Rejection, Strength, TCP, UDP};
+
+/// How the initiator of a connection was decided, best first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Method {
+    /// SYN / SYN-ACK in `tcp-flags`, or the ICMP type.
+    TcpFlags,
+    /// The same server port was proven a service by TCP flags in other records.
+    KnownService,
+    /// The server port saw more distinct client ports than the other side.
+    FanIn,
+    /// Only one direction of an ICMP or port-less exchange was logged.
+    OneWay,
+    /// Well-known < registered < ephemeral port ranges.
+    PortRange,
+}
+
+impl Method {
+    pub fn label(self) -> &'static str {
+        match self {
+            Method::TcpFlags => "tcp-flags",
+            Method::KnownService => "known-service",
+            Method::FanIn => "fan-in",
+            Method::OneWay => "one-way",
+            Method::PortRange => "port-range",
+        }
+    }
+}
+
+/// Distinct 16-bit ports, exact: a sorted vector while small, a bitmap after.
+#[derive(Debug, Clone)]
+pub enum PortSet {
+    Small(Vec<u16>),
+    Bits { words: Box<[u64; 1024]>, len: u32 },
+}
+
+const SMALL_PORTS: usize = 48;
+
+impl Default for PortSet {
+    fn default() -> Self {
+        PortSet::Small(Vec::new())
+    }
+}
+
+impl PortSet {
+    pub fn insert(&mut self, p: u16) {
+        match self {
+            PortSet::Small(v) => {
+                if let Err(i) = v.binary_search(&p) {
+                    if v.len() < SMALL_PORTS {
+                        v.insert(i, p);
+                    } else {
+                        let mut words = Box::new([0u64; 1024]);
+                        for &q in v.iter() {
+                            words[usize::from(q) / 64] |= 1 << (q % 64);
+                        }
+                        let len = v.len() as u32;
+                        *self = PortSet::Bits { words, len };
+                        self.insert(p);
+                    }
+                }
+            }
+            PortSet::Bits { words, len } => {
+                let (w, b) = (usize::from(p) / 64, p % 64);
+                if words[w] & (1 << b) == 0 {
+                    words[w] |= 1 << b;
+                    *len += 1;
+                }
+            }
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        match self {
+            PortSet::Small(v) => v.len(),
+            PortSet::Bits { len, .. } => *len as usize,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The only port, when there is exactly one.
+    pub fn single(&self) -> Option<u16> {
+        match self {
+            PortSet::Small(v) if v.len() == 1 => Some(v[0]),
+            _ => None,
+        }
+    }
+
+    pub fn iter(&self) -> Box<dyn Iterator<Item = u16> + '_> {
+        match self {
+            PortSet::Small(v) => Box::new(v.iter().copied()),
+            PortSet::Bits { words, .. } => Box::new(
+                (0..=u16::MAX).filter(move |p| words[usize::from(*p) / 64] & (1 << (p % 64)) != 0),
+            ),
+        }
+    }
+
+    pub fn union(&mut self, other: &PortSet) {
+        for p in other.iter() {
+            self.insert(p);
+        }
+    }
+}
+
+/// What one logging interface saw of one aggregate.
+#[derive(Debug, Clone, Copy, Default)]
+struct AtEni {
+    eni: u32,
+    bytes: u64,
+    packets: u64,
+    records: u64,
+    syns: u64,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Acc {
+    client_ports: PortSet,
+    records: u64,
+    enis: Vec<AtEni>,
+    first: i64,
+    last: i64,
+    strength: Option<Strength>,
+    method: Option<Method>,
+}
+
+impl Acc {
+    fn add_eni(&mut self, e: AtEni) {
+        match self.enis.iter_mut().find(|x| x.eni == e.eni) {
+            Some(x) => {
+                x.bytes += e.bytes;
+                x.packets += e.packets;
+                x.records += e.records;
+                x.syns += e.syns;
+            }
+            None => self.enis.push(e),
+        }
+    }
+
+    fn merge(&mut self, other: &Acc) {
+        if self.records == 0 {
+            self.first = other.first;
+            self.last = other.last;
+        } else {
+            self.first = self.first.min(other.first);
+            self.last = self.last.max(other.last);
+        }
+        self.records += other.records;
+        self.client_ports.union(&other.client_ports);
+        for e in &other.enis {
+            self.add_eni(*e);
+        }
+        self.strength = self.strength.max(other.strength);
+        self.method = match (self.method, other.method) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+    }
+}
+
+/// A rejected flow, summarised per destination service.
+#[derive(Debug, Clone, Serialize)]
+pub struct Rejected {
+    pub dst: IpAddr,
+    pub dstport: u16,
+    pub proto: u8,
+    pub records: u64,
+    pub distinct_sources: usize,
+    /// Up to a few example sources, sorted.
+    pub sources: Vec<IpAddr>,
+    pub first: i64,
+    pub last: i64,
+    pub reasons: Vec<String>,
+}
+
+#[derive(Debug, Default)]
+struct RejAcc {
+    records: u64,
+    sources: FxHashSet<IpAddr>,
+    more_sources: bool,
+    first: i64,
+    last: i64,
+    reasons: FxHashSet<String>,
+}
+
+const MAX_REJECT_SOURCES: usize = 256;
+
+/// A SKIPDATA gap on one interface.
+#[derive(Debug, Clone, Serialize)]
+pub struct Gap {
+    pub interface_id: String,
+    pub intervals: u64,
+    pub first: Option<i64>,
+    pub last: Option<i64>,
+}
+
+/// One observed connection between two addresses: the unit of evidence.
+#[derive(Debug, Clone, Serialize)]
+pub struct Connection {
+    pub client: IpAddr,
+    pub server: IpAddr,
+    /// The service port; for ICMP the type, [`ICMP_ANY`] when not logged.
+    pub port: u16,
+    pub proto: u8,
+    /// Distinct connections: SYNs at one interface, or distinct client ports.
+    pub connections: u64,
+    pub records: u64,
+    pub bytes: u64,
+    pub packets: u64,
+    pub first: i64,
+    pub last: i64,
+    pub method: Method,
+    /// Interfaces whose logs carried it.
+    pub logged_at: Vec<String>,
+}
+
+/// Traffic whose initiator the evidence cannot decide.
+#[derive(Debug, Clone, Serialize)]
+pub struct Undecided {
+    pub a: IpAddr,
+    pub a_port: u16,
+    pub b: IpAddr,
+    pub b_port: u16,
+    pub proto: u8,
+    pub records: u64,
+    pub bytes: u64,
+    pub first: i64,
+    pub last: i64,
+}
+
+/// Everything the window holds, ready for resolution.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Evidence {
+    pub connections: Vec<Connection>,
+    pub undecided: Vec<Undecided>,
+    pub rejected: Vec<Rejected>,
+    pub gaps: Vec<Gap>,
+    /// Addresses an interface was seen to own (from `flow-direction`).
+    pub learned_addresses: BTreeMap<IpAddr, String>,
+    /// Addresses the logs named as AWS service addresses (`pkt-*-aws-service`).
+    pub aws_services: BTreeMap<IpAddr, String>,
+}
+
+/// Accumulates observations; mergeable, so files can be read in parallel.
+#[derive(Debug, Default)]
+pub struct Aggregator {
+    conns: FxHashMap<ConnKey, Acc>,
+    rejected: FxHashMap<(IpAddr, u16, u8), RejAcc>,
+    gaps: FxHashMap<u32, (u64, Option<i64>, Option<i64>)>,
+    enis: Vec<String>,
+    eni_ids: FxHashMap<String, u32>,
+    learned: FxHashMap<IpAddr, u32>,
+    services: FxHashMap<IpAddr, String>,
+}
+
+const NO_ENI: u32 = u32::MAX;
+
+impl Aggregator {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn intern(&mut self, eni: Option<&str>) -> u32 {
+        let Some(eni) = eni else { return NO_ENI };
+        if let Some(id) = self.eni_ids.get(eni) {
+            return *id;
+        }
+        let id = self.enis.len() as u32;
+        self.enis.push(eni.to_string());
+        self.eni_ids.insert(eni.to_string(), id);
+        id
+    }
+
+    pub fn add(&mut self, o: &Observation<'_>) {
+        let eni = self.intern(o.interface_id);
+        if let Some(local) = o.local_addr
+            && eni != NO_ENI
+        {
+            self.learned.entry(local).or_insert(eni);
+        }
+        for (addr, svc) in [
+            (o.key.server, o.server_service),
+            (o.key.client, o.client_service),
+        ] {
+            if let Some(svc) = svc
+                && !self.services.contains_key(&addr)
+            {
+                self.services.insert(addr, svc.to_string());
+            }
+        }
+        let acc = self.conns.entry(o.key).or_default();
+        if acc.records == 0 {
+            acc.first = o.start;
+            acc.last = o.end;
+        } else {
+            acc.first = acc.first.min(o.start);
+            acc.last = acc.last.max(o.end);
+        }
+        acc.records += 1;
+        acc.client_ports.insert(o.client_port);
+        acc.strength = acc.strength.max(Some(o.strength));
+        if o.strength == Strength::Certain {
+            acc.method = Some(Method::TcpFlags);
+        }
+        acc.add_eni(AtEni {
+            eni,
+            bytes: o.bytes,
+            packets: o.packets,
+            records: 1,
+            syns: u64::from(o.syn),
+        });
+    }
+
+    pub fn add_rejection(&mut self, r: &Rejection<'_>) {
+        let acc = self
+            .rejected
+            .entry((r.dst, r.dstport, r.proto))
+            .or_default();
+        if acc.records == 0 {
+            acc.first = r.start;
+            acc.last = r.start;
+        }
+        acc.records += 1;
+        acc.first = acc.first.min(r.start);
+        acc.last = acc.last.max(r.start);
+        if acc.sources.len() < MAX_REJECT_SOURCES {
+            acc.sources.insert(r.src);
+        } else if !acc.sources.contains(&r.src) {
+            acc.more_sources = true;
+        }
+        if let Some(reason) = r.reason
+            && acc.reasons.len() < 8
+        {
+            acc.reasons.insert(reason.to_string());
+        }
+    }
+
+    pub fn add_gap(&mut self, interface_id: Option<&str>, start: Option<i64>, end: Option<i64>) {
+        let eni = self.intern(interface_id);
+        let g = self.gaps.entry(eni).or_insert((0, None, None));
+        g.0 += 1;
+        g.1 = match (g.1, start) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        g.2 = match (g.2, end) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+    }
+
+    /// Folds another aggregator (e.g. another file's) into this one.
+    pub fn merge(&mut self, other: Aggregator) {
+        let remap: Vec<u32> = other.enis.iter().map(|e| self.intern(Some(e))).collect();
+        let map = |id: u32| {
+            if id == NO_ENI {
+                NO_ENI
+            } else {
+                remap[id as usize]
+            }
+        };
+        for (k, mut acc) in other.conns {
+            for e in &mut acc.enis {
+                e.eni = map(e.eni);
+            }
+            match self.conns.get_mut(&k) {
+                Some(mine) => mine.merge(&acc),
+                None => {
+                    self.conns.insert(k, acc);
+                }
+            }
+        }
+        for (k, r) in other.rejected {
+            let mine = self.rejected.entry(k).or_default();
+            if mine.records == 0 {
+                mine.first = r.first;
+                mine.last = r.last;
+            }
+            mine.records += r.records;
+            mine.first = mine.first.min(r.first);
+            mine.last = mine.last.max(r.last);
+            for s in r.sources {
+                if mine.sources.len() < MAX_REJECT_SOURCES {
+                    mine.sources.insert(s);
+                } else if !mine.sources.contains(&s) {
+                    mine.more_sources = true;
+                }
+            }
+            mine.more_sources |= r.more_sources;
+            mine.reasons.extend(r.reasons);
+        }
+        for (eni, (n, a, b)) in other.gaps {
+            let g = self.gaps.entry(map(eni)).or_insert((0, None, None));
+            g.0 += n;
+            g.1 = g.1.min(a).or(a).or(g.1);
+            g.2 = g.2.max(b);
+        }
+        for (addr, eni) in other.learned {
+            self.learned.entry(addr).or_insert(map(eni));
+        }
+        for (addr, s) in other.services {
+            self.services.entry(addr).or_insert(s);
+        }
+    }
+
+    /// Settles orientation and returns the evidence, sorted for stable output.
+    pub fn finish(self) -> Evidence {
+        let Aggregator {
+            conns,
+            rejected,
+            gaps,
+            enis,
+            learned,
+            services,
+            ..
+        } = self;
+        let (settled, undecided) = settle(conns);
+
+        let eni_name = |id: u32| -> Option<String> { enis.get(id as usize).cloned() };
+        let mut connections: Vec<Connection> = settled
+            .into_iter()
+            .map(|(k, acc)| {
+                let by_eni_max = |f: fn(&AtEni) -> u64| acc.enis.iter().map(f).max().unwrap_or(0);
+                let syns = by_eni_max(|e| e.syns);
+                let connections = if k.proto == ICMP
+                    || k.proto == ICMPV6
+                    || acc.client_ports.len() <= 1 && syns == 0
+                {
+                    // Without ports, count intervals at the busiest interface.
+                    by_eni_max(|e| e.records).div_ceil(2).max(1)
+                } else {
+                    syns.max(acc.client_ports.len() as u64)
+                };
+                let mut logged_at: Vec<String> =
+                    acc.enis.iter().filter_map(|e| eni_name(e.eni)).collect();
+                logged_at.sort();
+                Connection {
+                    client: k.client,
+                    server: k.server,
+                    port: k.port,
+                    proto: k.proto,
+                    connections,
+                    records: acc.records,
+                    bytes: by_eni_max(|e| e.bytes),
+                    packets: by_eni_max(|e| e.packets),
+                    first: acc.first,
+                    last: acc.last,
+                    method: acc.method.unwrap_or(Method::PortRange),
+                    logged_at,
+                }
+            })
+            .collect();
+        connections.sort_by(|a, b| {
+            (a.proto, a.port, a.server, a.client).cmp(&(b.proto, b.port, b.server, b.client))
+        });
+
+        let mut rejected: Vec<Rejected> = rejected
+            .into_iter()
+            .map(|((dst, dstport, proto), r)| {
+                let mut sources: Vec<IpAddr> = r.sources.iter().copied().collect();
+                sources.sort();
+                let distinct = sources.len();
+                sources.truncate(5);
+                let mut reasons: Vec<String> = r.reasons.into_iter().collect();
+                reasons.sort();
+                Rejected {
+                    dst,
+                    dstport,
+                    proto,
+                    records: r.records,
+                    distinct_sources: distinct,
+                    sources,
+                    first: r.first,
+                    last: r.last,
+                    reasons,
+                }
+            })
+            .collect();
+        rejected.sort_by(|a, b| {
+            b.records
+                .cmp(&a.records)
+                .then((a.dst, a.dstport, a.proto).cmp(&(b.dst, b.dstport, b.proto)))
+        });
+
+        let mut gaps: Vec<Gap> = gaps
+            .into_iter()
+            .map(|(eni, (n, a, b))| Gap {
+                interface_id: eni_name(eni).unwrap_or_else(|| "(unknown interface)".into()),
+                intervals: n,
+                first: a,
+                last: b,
+            })
+            .collect();
+        gaps.sort_by(|a, b| a.interface_id.cmp(&b.interface_id));
+
+        Evidence {
+            connections,
+            undecided,
+            rejected,
+            gaps,
+            learned_addresses: learned
+                .into_iter()
+                .filter_map(|(a, e)| eni_name(e).map(|n| (a, n)))
+                .collect(),
+            aws_services: services.into_iter().collect(),
+        }
+    }
+}
+
+/// The orientation pass over the whole window (see the module docs).
+fn settle(conns: FxHashMap<ConnKey, Acc>) -> (Vec<(ConnKey, Acc)>, Vec<Undecided>) {
+    // Services proven by TCP flags (or ICMP type).
+    let known: FxHashSet<(IpAddr, u16, u8)> = conns
+        .iter()
+        .filter(|(_, a)| a.strength == Some(Strength::Certain))
+        .map(|(k, _)| (k.server, k.port, k.proto))
+        .collect();
+    // Fan-in of each server endpoint: distinct client ports over all clients.
+    let mut fan_in: FxHashMap<(IpAddr, u16, u8), usize> = FxHashMap::default();
+    // For the flipped hypothesis: how many (server, port) pairs one client
+    // address used from one single port.
+    let mut fan_out: FxHashMap<(IpAddr, u16, u8), usize> = FxHashMap::default();
+    for (k, a) in &conns {
+        *fan_in.entry((k.server, k.port, k.proto)).or_default() += a.client_ports.len();
+        if let Some(p) = a.client_ports.single() {
+            *fan_out.entry((k.client, p, k.proto)).or_default() += 1;
+        }
+    }
+
+    let mut out: FxHashMap<ConnKey, Acc> = FxHashMap::default();
+    let mut undecided = Vec::new();
+    let mut icmp_any: Vec<(ConnKey, Acc)> = Vec::new();
+    let put = |out: &mut FxHashMap<ConnKey, Acc>, k: ConnKey, acc: Acc| match out.get_mut(&k) {
+        Some(m) => m.merge(&acc),
+        None => {
+            out.insert(k, acc);
+        }
+    };
+
+    for (k, mut acc) in conns {
+        if acc.strength == Some(Strength::Certain) {
+            acc.method = Some(Method::TcpFlags);
+            put(&mut out, k, acc);
+            continue;
+        }
+        let icmp = (k.proto == ICMP || k.proto == ICMPV6) && k.port == ICMP_ANY;
+        let portless =
+            k.proto != TCP && k.proto != UDP && k.port == 0 && acc.client_ports.single() == Some(0);
+        if icmp || portless {
+            icmp_any.push((k, acc));
+            continue;
+        }
+        let server_ep = (k.server, k.port, k.proto);
+        let Some(p) = acc.client_ports.single() else {
+            // Several client ports against one server port: fan-in.
+            acc.method = Some(acc.method.map_or(Method::FanIn, |m| m.min(Method::FanIn)));
+            put(&mut out, k, acc);
+            continue;
+        };
+        let alt_ep = (k.client, p, k.proto);
+        let flip = |acc: Acc, method: Method| {
+            let mut ports = PortSet::default();
+            ports.insert(k.port);
+            let key = ConnKey {
+                server: k.client,
+                port: p,
+                client: k.server,
+                proto: k.proto,
+            };
+            let acc = Acc {
+                client_ports: ports,
+                method: Some(method),
+                ..acc
+            };
+            (key, acc)
+        };
+        let (alt_known, own_known) = (known.contains(&alt_ep), known.contains(&server_ep));
+        if alt_known && !own_known {
+            let (nk, na) = flip(acc, Method::KnownService);
+            put(&mut out, nk, na);
+            continue;
+        }
+        if own_known && !alt_known {
+            acc.method = Some(Method::KnownService);
+            put(&mut out, k, acc);
+            continue;
+        }
+        // How much each end acts as a service: distinct peer ports it served.
+        let fan =
+            |ep| fan_in.get(&ep).copied().unwrap_or(0) + fan_out.get(&ep).copied().unwrap_or(0);
+        let (own, alt) = (fan(server_ep), fan(alt_ep));
+        if alt > own {
+            let (nk, na) = flip(acc, Method::FanIn);
+            put(&mut out, nk, na);
+        } else if own > alt {
+            acc.method = Some(Method::FanIn);
+            put(&mut out, k, acc);
+        } else if acc.strength == Some(Strength::Clear) {
+            acc.method = Some(Method::PortRange);
+            put(&mut out, k, acc);
+        } else {
+            undecided.push(Undecided {
+                a: k.client,
+                a_port: p,
+                b: k.server,
+                b_port: k.port,
+                proto: k.proto,
+                records: acc.records,
+                bytes: acc.enis.iter().map(|e| e.bytes).max().unwrap_or(0),
+                first: acc.first,
+                last: acc.last,
+            });
+        }
+    }
+
+    // ICMP without a type (and port-less protocols): the sender started it when
+    // only one direction was logged, or when it was seen first.
+    let by_key: FxHashMap<ConnKey, usize> = icmp_any
+        .iter()
+        .enumerate()
+        .map(|(i, (k, _))| (*k, i))
+        .collect();
+    for (k, acc) in &icmp_any {
+        let rev = ConnKey {
+            server: k.client,
+            client: k.server,
+            ..*k
+        };
+        match by_key.get(&rev) {
+            None => {
+                let mut a = acc.clone();
+                a.method = Some(Method::OneWay);
+                put(&mut out, *k, a);
+            }
+            Some(&j) => {
+                let other = &icmp_any[j].1;
+                if acc.first < other.first {
+                    let mut a = acc.clone();
+                    a.merge(other);
+                    a.method = Some(Method::OneWay);
+                    put(&mut out, *k, a);
+                } else if acc.first == other.first && k.client < k.server {
+                    undecided.push(Undecided {
+                        a: k.client,
+                        a_port: 0,
+                        b: k.server,
+                        b_port: 0,
+                        proto: k.proto,
+                        records: acc.records + other.records,
+                        bytes: acc.enis.iter().map(|e| e.bytes).max().unwrap_or(0),
+                        first: acc.first,
+                        last: acc.last.max(other.last),
+                    });
+                }
+            }
+        }
+    }
+    undecided.sort_by(|a, b| {
+        (a.proto, a.a, a.a_port, a.b, a.b_port).cmp(&(b.proto, b.a, b.a_port, b.b, b.b_port))
+    });
+    (out.into_iter().collect(), undecided)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::{Action, Record};
+    use crate::reduce::{Reduced, reduce};
+
+    fn feed(
+        agg: &mut Aggregator,
+        eni: &'static str,
+        src: &str,
+        sp: u16,
+        dst: &str,
+        dp: u16,
+        proto: u8,
+        flags: Option<u16>,
+        start: i64,
+    ) {
+        let r = Record {
+            interface_id: Some(eni),
+            srcaddr: src.parse().unwrap(),
+            dstaddr: dst.parse().unwrap(),
+            srcport: sp,
+            dstport: dp,
+            protocol: proto,
+            packets: 2,
+            bytes: 100,
+            start,
+            end: start + 60,
+            action: Action::Accept,
+            tcp_flags: flags,
+            flow_direction: None,
+            pkt_src_aws_service: None,
+            pkt_dst_aws_service: None,
+            reject_reason: None,
+        };
+        match reduce(&r) {
+            Reduced::Accepted(o) => agg.add(&o),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn four_copies_of_one_connection_count_once() {
+        let mut agg = Aggregator::new();
+        // request and response, at the client's and at the server's interface
+        feed(
+            &mut agg,
+            "eni-web",
+            "10.0.1.10",
+            45000,
+            "10.0.2.20",
+            3306,
+            TCP,
+            Some(2),
+            100,
+        );
+        feed(
+            &mut agg,
+            "eni-web",
+            "10.0.2.20",
+            3306,
+            "10.0.1.10",
+            45000,
+            TCP,
+            Some(18),
+            100,
+        );
+        feed(
+            &mut agg,
+            "eni-db",
+            "10.0.1.10",
+            45000,
+            "10.0.2.20",
+            3306,
+            TCP,
+            Some(2),
+            100,
+        );
+        feed(
+            &mut agg,
+            "eni-db",
+            "10.0.2.20",
+            3306,
+            "10.0.1.10",
+            45000,
+            TCP,
+            Some(18),
+            100,
+        );
+        let ev = agg.finish();
+        assert_eq!(ev.connections.len(), 1);
+        let c = &ev.connections[0];
+        assert_eq!(
+            (c.client, c.server, c.port),
+            (ip("10.0.1.10"), ip("10.0.2.20"), 3306)
+        );
+        assert_eq!(c.connections, 1);
+        assert_eq!(c.records, 4);
+        assert_eq!(c.bytes, 200, "bytes are counted at one interface, not both");
+        assert_eq!(c.method, Method::TcpFlags);
+        assert_eq!(
+            c.logged_at,
+            vec!["eni-db".to_string(), "eni-web".to_string()]
+        );
+    }
+
+    #[test]
+    fn high_port_service_found_by_fan_in_without_flags() {
+        let mut agg = Aggregator::new();
+        // gRPC on 50051; clients use ephemeral ports both below and above it.
+        for (i, cp) in [40000u16, 41000, 52000, 60000].iter().enumerate() {
+            feed(
+                &mut agg,
+                "eni-a",
+                "10.0.1.10",
+                *cp,
+                "10.0.2.20",
+                50051,
+                TCP,
+                None,
+                100 + i as i64,
+            );
+            feed(
+                &mut agg,
+                "eni-a",
+                "10.0.2.20",
+                50051,
+                "10.0.1.10",
+                *cp,
+                TCP,
+                None,
+                100 + i as i64,
+            );
+        }
+        let ev = agg.finish();
+        assert_eq!(ev.undecided.len(), 0, "{:?}", ev.undecided);
+        assert_eq!(ev.connections.len(), 1, "{:?}", ev.connections);
+        let c = &ev.connections[0];
+        assert_eq!(
+            (c.server, c.port, c.client),
+            (ip("10.0.2.20"), 50051, ip("10.0.1.10"))
+        );
+        assert_eq!(c.method, Method::FanIn);
+        assert_eq!(c.connections, 4);
+    }
+
+    #[test]
+    fn flagless_records_follow_a_service_proven_by_flags() {
+        let mut agg = Aggregator::new();
+        feed(
+            &mut agg,
+            "eni-a",
+            "10.0.1.10",
+            40000,
+            "10.0.2.20",
+            50051,
+            TCP,
+            Some(2),
+            100,
+        );
+        // a later interval of another long connection: no SYN, ports in the same range
+        feed(
+            &mut agg,
+            "eni-a",
+            "10.0.2.20",
+            50051,
+            "10.0.1.11",
+            33000,
+            TCP,
+            Some(0),
+            700,
+        );
+        let ev = agg.finish();
+        assert!(ev.undecided.is_empty());
+        let servers: Vec<_> = ev
+            .connections
+            .iter()
+            .map(|c| (c.server, c.port, c.client, c.method))
+            .collect();
+        assert!(
+            servers.contains(&(
+                ip("10.0.2.20"),
+                50051,
+                ip("10.0.1.11"),
+                Method::KnownService
+            )),
+            "{servers:?}"
+        );
+    }
+
+    #[test]
+    fn a_single_tie_is_undecided_not_guessed() {
+        let mut agg = Aggregator::new();
+        feed(
+            &mut agg,
+            "eni-a",
+            "10.0.1.10",
+            40000,
+            "10.0.2.20",
+            50051,
+            TCP,
+            None,
+            100,
+        );
+        let ev = agg.finish();
+        assert!(ev.connections.is_empty());
+        assert_eq!(ev.undecided.len(), 1);
+    }
+
+    #[test]
+    fn load_balancer_source_ports_below_the_service_port_are_flipped_by_fan_in() {
+        let mut agg = Aggregator::new();
+        // ALB uses source ports 1024-65535; the target listens on 8080.
+        for sp in [2000u16, 3000, 4000, 9000, 12000] {
+            feed(
+                &mut agg,
+                "eni-web",
+                "10.0.0.5",
+                sp,
+                "10.0.1.10",
+                8080,
+                TCP,
+                None,
+                100,
+            );
+        }
+        let ev = agg.finish();
+        assert_eq!(ev.connections.len(), 1, "{:?}", ev.connections);
+        let c = &ev.connections[0];
+        assert_eq!((c.server, c.port), (ip("10.0.1.10"), 8080));
+        assert_eq!(c.connections, 5);
+    }
+
+    #[test]
+    fn dns_over_udp_by_port_range() {
+        let mut agg = Aggregator::new();
+        feed(
+            &mut agg,
+            "eni-a",
+            "10.0.1.10",
+            53000,
+            "10.0.0.2",
+            53,
+            UDP,
+            None,
+            100,
+        );
+        let ev = agg.finish();
+        assert_eq!(ev.connections[0].port, 53);
+        assert_eq!(ev.connections[0].method, Method::PortRange);
+    }
+
+    #[test]
+    fn ping_both_ways_in_one_interval_is_undecided_but_one_way_is_not() {
+        let mut agg = Aggregator::new();
+        feed(
+            &mut agg,
+            "eni-a",
+            "10.0.1.10",
+            0,
+            "10.0.2.20",
+            0,
+            ICMP,
+            None,
+            100,
+        );
+        feed(
+            &mut agg,
+            "eni-a",
+            "10.0.2.20",
+            0,
+            "10.0.1.10",
+            0,
+            ICMP,
+            None,
+            100,
+        );
+        feed(
+            &mut agg,
+            "eni-a",
+            "10.0.1.10",
+            0,
+            "10.0.3.30",
+            0,
+            ICMP,
+            None,
+            100,
+        );
+        feed(
+            &mut agg,
+            "eni-a",
+            "10.0.1.10",
+            0,
+            "10.0.4.40",
+            0,
+            ICMP,
+            None,
+            100,
+        );
+        feed(
+            &mut agg,
+            "eni-a",
+            "10.0.4.40",
+            0,
+            "10.0.1.10",
+            0,
+            ICMP,
+            None,
+            160,
+        );
+        let ev = agg.finish();
+        assert_eq!(ev.undecided.len(), 1);
+        let pings: Vec<_> = ev
+            .connections
+            .iter()
+            .map(|c| (c.client, c.server, c.port))
+            .collect();
+        assert_eq!(
+            pings,
+            vec![
+                (ip("10.0.1.10"), ip("10.0.3.30"), ICMP_ANY),
+                (ip("10.0.1.10"), ip("10.0.4.40"), ICMP_ANY)
+            ]
+        );
+    }
+
+    #[test]
+    fn merging_two_aggregators_equals_one() {
+        let mut one = Aggregator::new();
+        let mut a = Aggregator::new();
+        let mut b = Aggregator::new();
+        for (agg, eni) in [(&mut a, "eni-1"), (&mut b, "eni-2")] {
+            feed(
+                agg,
+                eni,
+                "10.0.1.10",
+                45000,
+                "10.0.2.20",
+                443,
+                TCP,
+                None,
+                100,
+            );
+        }
+        feed(
+            &mut one,
+            "eni-1",
+            "10.0.1.10",
+            45000,
+            "10.0.2.20",
+            443,
+            TCP,
+            None,
+            100,
+        );
+        feed(
+            &mut one,
+            "eni-2",
+            "10.0.1.10",
+            45000,
+            "10.0.2.20",
+            443,
+            TCP,
+            None,
+            100,
+        );
+        a.merge(b);
+        let (x, y) = (a.finish(), one.finish());
+        assert_eq!(
+            format!("{:?}", x.connections),
+            format!("{:?}", y.connections)
+        );
+    }
+
+    #[test]
+    fn port_set_switches_to_a_bitmap_and_stays_exact() {
+        let mut s = PortSet::default();
+        for p in (0..1000u16).chain(0..1000) {
+            s.insert(p * 7);
+        }
+        assert_eq!(s.len(), 1000);
+        assert!(matches!(s, PortSet::Bits { .. }));
+        assert_eq!(s.iter().count(), 1000);
+    }
+}

@@ -1,0 +1,118 @@
+//! Escaping of strings that come from AWS (names, descriptions, tags): they
+//! are data, and must never change the meaning of the HCL or Markdown around them.
+
+/// Inside an HCL quoted string: quotes, backslashes, control characters, and
+/// the template introducers `${` and `%{` (which are live even in tfvars).
+pub fn hcl_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '$' | '%' if chars.peek() == Some(&'{') => {
+                out.push(c);
+                out.push(c);
+            }
+            c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Inside Markdown text or a table cell: no markup, no HTML, no line breaks.
+pub fn markdown(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\\' | '`' | '*' | '_' | '[' | ']' | '#' | '|' | '!' | '~' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '\n' | '\r' | '\t' => out.push(' '),
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Keeps only what AWS accepts in a rule description (a-z A-Z 0-9, space and
+/// `._-:/()#,@[]+=&;{}!$*`), at most 255 characters.
+pub fn aws_description(s: &str) -> String {
+    const EXTRA: &str = " ._-:/()#,@[]+=&;{}!$*";
+    let cleaned: String = s
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || EXTRA.contains(c) {
+                c
+            } else {
+                ' '
+            }
+        })
+        .collect();
+    let collapsed = cleaned.split_whitespace().collect::<Vec<_>>().join(" ");
+    collapsed.chars().take(255).collect()
+}
+
+/// A Terraform-friendly map key part: lowercase letters, digits and dashes.
+pub fn slug(s: &str) -> String {
+    let mut out = String::new();
+    for c in s.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    while out.ends_with('-') {
+        out.pop();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hcl_escapes_templates_quotes_and_controls() {
+        assert_eq!(hcl_string(r#"a "b" \ c"#), r#"a \"b\" \\ c"#);
+        assert_eq!(hcl_string("${var.x} and %{if}"), "$${var.x} and %%{if}");
+        assert_eq!(hcl_string("$ alone, 50% off"), "$ alone, 50% off");
+        assert_eq!(hcl_string("line\nbreak\u{7}"), "line\\nbreak\\u0007");
+        assert_eq!(hcl_string("café"), "café");
+    }
+
+    #[test]
+    fn markdown_cells_cannot_break_tables_or_inject_html() {
+        assert_eq!(markdown("a|b"), "a\\|b");
+        assert_eq!(markdown("<script>"), "&lt;script&gt;");
+        assert_eq!(markdown("[x](http://e)"), "\\[x\\](http://e)");
+        assert_eq!(markdown("eni-0a1b.c"), "eni-0a1b.c");
+        assert_eq!(markdown("two\nlines"), "two lines");
+    }
+
+    #[test]
+    fn descriptions_fit_aws_rules() {
+        assert_eq!(
+            aws_description("web \"tier\" → db\n${x}"),
+            "web tier db ${x}"
+        );
+        assert_eq!(aws_description(&"x".repeat(300)).len(), 255);
+    }
+
+    #[test]
+    fn slugs() {
+        assert_eq!(slug("Web Tier (prod)"), "web-tier-prod");
+        assert_eq!(slug("--a__b--"), "a-b");
+        assert_eq!(slug("日本"), "");
+    }
+}

@@ -1,0 +1,64 @@
+//! Stage 7: emit. Writes the proposal as Terraform variables and the report
+//! as Markdown or JSON. Every file is written atomically: a temporary file in
+//! the same folder, renamed over the target only when complete.
+
+pub mod escape;
+pub mod report;
+pub mod tfvars;
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+
+/// Writes `contents` to `path` through a temporary file and a rename, so a
+/// reader never sees half a file and a failure leaves the old file intact.
+pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".sgpair-")
+        .tempfile_in(dir)
+        .with_context(|| {
+            format!(
+                "cannot create a temporary file in {} to write {}",
+                dir.display(),
+                path.display()
+            )
+        })?;
+    tmp.write_all(contents)
+        .and_then(|_| tmp.as_file().sync_all())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    tmp.persist(path).map_err(|e| e.error).with_context(|| {
+        format!(
+            "cannot move the finished file into place at {}",
+            path.display()
+        )
+    })?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atomic_write_replaces_and_leaves_no_temporary_files() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("out.txt");
+        std::fs::write(&p, "old").unwrap();
+        write_atomic(&p, b"new").unwrap();
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), "new");
+        assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn a_missing_folder_is_an_error_naming_the_target() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("no/such/dir/out.txt");
+        let e = format!("{:#}", write_atomic(&p, b"x").unwrap_err());
+        assert!(e.contains("out.txt"), "{e}");
+    }
+}

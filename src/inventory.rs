@@ -1,0 +1,353 @@
+//! The inventory: which network interfaces exist, which addresses they own,
+//! which security groups they carry, and what rules those groups hold today.
+//!
+//! This is the format of `--inventory FILE` (JSON) and what `sgpair inventory`
+//! writes from the EC2 API. Every list may be empty; unknown keys are refused,
+//! so a typo does not silently drop data. See `docs/inventory.md`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::net::IpAddr;
+use std::path::Path;
+use std::str::FromStr;
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+pub const FORMAT_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Inventory {
+    /// Format version of this file (currently 1).
+    #[serde(default = "format_version")]
+    pub format_version: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// RFC 3339 time the snapshot was taken.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub captured_at: Option<String>,
+    #[serde(default)]
+    pub vpcs: Vec<Vpc>,
+    #[serde(default)]
+    pub subnets: Vec<Subnet>,
+    #[serde(default)]
+    pub network_interfaces: Vec<NetworkInterface>,
+    #[serde(default)]
+    pub security_groups: Vec<SecurityGroup>,
+    #[serde(default)]
+    pub prefix_lists: Vec<PrefixList>,
+    #[serde(default)]
+    pub flow_logs: Vec<FlowLog>,
+}
+
+fn format_version() -> u32 {
+    FORMAT_VERSION
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Vpc {
+    pub id: String,
+    /// IPv4 and IPv6 blocks associated with the VPC.
+    #[serde(default)]
+    pub cidrs: Vec<Cidr>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Subnet {
+    pub id: String,
+    pub vpc_id: String,
+    #[serde(default)]
+    pub cidrs: Vec<Cidr>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkInterface {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vpc_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subnet_id: Option<String>,
+    /// Every private address: primary, secondary, and IPv6.
+    #[serde(default)]
+    pub addresses: Vec<IpAddr>,
+    /// Security-group ids attached to the interface.
+    #[serde(default)]
+    pub security_groups: Vec<String>,
+    #[serde(default)]
+    pub description: String,
+    /// EC2 `InterfaceType`: interface, network_load_balancer, vpc_endpoint, nat_gateway, lambda, ...
+    #[serde(default = "default_interface_type")]
+    pub interface_type: String,
+    #[serde(default)]
+    pub requester_managed: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance_id: Option<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: BTreeMap<String, String>,
+}
+
+fn default_interface_type() -> String {
+    "interface".into()
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SecurityGroup {
+    pub id: String,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vpc_id: Option<String>,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: BTreeMap<String, String>,
+    #[serde(default)]
+    pub ingress: Vec<SgRule>,
+    #[serde(default)]
+    pub egress: Vec<SgRule>,
+}
+
+/// One existing rule, as `DescribeSecurityGroupRules` returns it: exactly
+/// one of the peer fields is set.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SgRule {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule_id: Option<String>,
+    /// `tcp`, `udp`, `icmp`, `icmpv6`, `-1` (all) or a protocol number.
+    pub protocol: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_port: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to_port: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cidr: Option<Cidr>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub referenced_group_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefix_list_id: Option<String>,
+    #[serde(default)]
+    pub description: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PrefixList {
+    pub id: String,
+    /// e.g. `com.amazonaws.us-east-1.s3`.
+    pub name: String,
+    #[serde(default)]
+    pub cidrs: Vec<Cidr>,
+}
+
+/// A flow log and what it covers (VPC, subnet or interface).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FlowLog {
+    pub id: String,
+    pub resource_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_format: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_group: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub destination: Option<String>,
+    /// ALL, ACCEPT or REJECT.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub traffic_type: Option<String>,
+}
+
+impl Inventory {
+    /// Reads and checks an inventory file; errors name the file, line and column.
+    pub fn load(path: &Path) -> Result<Inventory> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the inventory {}", path.display()))?;
+        let inv: Inventory = serde_json::from_str(&text).map_err(|e| {
+            anyhow::anyhow!(
+                "{}:{}:{}: the inventory is not valid: {e}",
+                path.display(),
+                e.line(),
+                e.column()
+            )
+        })?;
+        inv.check()
+            .with_context(|| format!("{}: the inventory is inconsistent", path.display()))?;
+        Ok(inv)
+    }
+
+    /// Consistency checks that serde cannot express.
+    pub fn check(&self) -> Result<()> {
+        if self.format_version != FORMAT_VERSION {
+            anyhow::bail!(
+                "format_version {} is not supported (this sgpair reads {FORMAT_VERSION})",
+                self.format_version
+            );
+        }
+        let mut seen = BTreeSet::new();
+        for g in &self.security_groups {
+            if !seen.insert(g.id.as_str()) {
+                anyhow::bail!("security group {} is listed twice", g.id);
+            }
+        }
+        let mut enis = BTreeSet::new();
+        for e in &self.network_interfaces {
+            if !enis.insert(e.id.as_str()) {
+                anyhow::bail!("network interface {} is listed twice", e.id);
+            }
+        }
+        Ok(())
+    }
+
+    pub fn group(&self, id: &str) -> Option<&SecurityGroup> {
+        self.security_groups.iter().find(|g| g.id == id)
+    }
+}
+
+/// An IPv4 or IPv6 block, `10.0.0.0/16` or `2600:1f18::/56`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Cidr {
+    pub addr: IpAddr,
+    pub len: u8,
+}
+
+impl Cidr {
+    pub fn contains(&self, ip: &IpAddr) -> bool {
+        match (self.addr, ip) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                let mask = if self.len == 0 {
+                    0
+                } else {
+                    u32::MAX << (32 - u32::from(self.len))
+                };
+                u32::from(net) & mask == u32::from(*ip) & mask
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                let mask = if self.len == 0 {
+                    0
+                } else {
+                    u128::MAX << (128 - u32::from(self.len))
+                };
+                u128::from(net) & mask == u128::from(*ip) & mask
+            }
+            _ => false,
+        }
+    }
+
+    /// The whole address space of one family.
+    pub fn is_everything(&self) -> bool {
+        self.len == 0
+    }
+}
+
+impl FromStr for Cidr {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let (a, l) = s.split_once('/').unwrap_or((s, ""));
+        let addr: IpAddr = a
+            .parse()
+            .map_err(|_| format!("{s:?} is not an address block"))?;
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let len = if l.is_empty() {
+            max
+        } else {
+            l.parse::<u8>()
+                .ok()
+                .filter(|l| *l <= max)
+                .ok_or_else(|| format!("{s:?} has a bad prefix length"))?
+        };
+        Ok(Cidr { addr, len })
+    }
+}
+
+impl fmt::Display for Cidr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.addr, self.len)
+    }
+}
+
+impl Serialize for Cidr {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Cidr {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cidr_contains_both_families() {
+        let c: Cidr = "10.0.0.0/16".parse().unwrap();
+        assert!(c.contains(&"10.0.255.1".parse().unwrap()));
+        assert!(!c.contains(&"10.1.0.1".parse().unwrap()));
+        let any: Cidr = "0.0.0.0/0".parse().unwrap();
+        assert!(any.contains(&"8.8.8.8".parse().unwrap()) && any.is_everything());
+        let v6: Cidr = "2600:1f18:abcd::/56".parse().unwrap();
+        assert!(v6.contains(&"2600:1f18:abcd:ff::1".parse().unwrap()));
+        assert!(!v6.contains(&"10.0.0.1".parse().unwrap()));
+        assert!("10.0.0.0/33".parse::<Cidr>().is_err());
+        assert_eq!("10.0.0.1".parse::<Cidr>().unwrap().len, 32);
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_addresses_are_errors_with_a_position() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("inv.json");
+        std::fs::write(
+            &p,
+            "{\n  \"network_interfaces\": [{\"id\": \"eni-1\", \"adresses\": []}]\n}",
+        )
+        .unwrap();
+        let err = format!("{:#}", Inventory::load(&p).unwrap_err());
+        assert!(err.contains("inv.json:2:"), "{err}");
+        assert!(err.contains("adresses"), "{err}");
+        std::fs::write(
+            &p,
+            r#"{"network_interfaces": [{"id": "eni-1", "addresses": ["10.0.0.300"]}]}"#,
+        )
+        .unwrap();
+        assert!(Inventory::load(&p).is_err());
+    }
+
+    #[test]
+    fn round_trips_through_json() {
+        let inv = Inventory {
+            vpcs: vec![Vpc {
+                id: "vpc-1".into(),
+                cidrs: vec!["10.0.0.0/16".parse().unwrap()],
+            }],
+            network_interfaces: vec![NetworkInterface {
+                id: "eni-1".into(),
+                vpc_id: Some("vpc-1".into()),
+                subnet_id: None,
+                addresses: vec!["10.0.0.5".parse().unwrap(), "10.0.0.6".parse().unwrap()],
+                security_groups: vec!["sg-1".into()],
+                description: "web \"quoted\"".into(),
+                interface_type: "interface".into(),
+                requester_managed: false,
+                instance_id: None,
+                tags: BTreeMap::new(),
+            }],
+            ..Inventory {
+                format_version: 1,
+                ..Default::default()
+            }
+        };
+        let text = serde_json::to_string_pretty(&inv).unwrap();
+        let back: Inventory = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, inv);
+    }
+}

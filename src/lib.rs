@@ -1,0 +1,18 @@
+//! sgpair: least-privilege, mutual security-group rules from VPC Flow Logs.
+//!
+//! The data flows one way, one module per stage:
+//! [`sources`] → [`parse`] → [`reduce`] → [`aggregate`] → [`resolve`] →
+//! [`synthesize`] → [`emit`]. [`pipeline`] connects them; [`inventory`] is the
+//! model of the environment that [`resolve`] looks addresses up in.
+
+pub mod aggregate;
+pub mod emit;
+pub mod inventory;
+pub mod parse;
+pub mod pipeline;
+pub mod reduce;
+pub mod resolve;
+pub mod sources;
+pub mod stats;
+pub mod synthesize;
+pub mod window;

@@ -1,0 +1,307 @@
+//! Stage 3: reduce. One accepted record into one oriented observation: who
+//! is the client, who is the server, which service port. Decides what a single
+//! record can decide; what needs the whole window (fan-in, services proven by
+//! other records) is left to [`crate::aggregate`], which sees every record.
+
+use std::net::IpAddr;
+
+use crate::parse::{Action, Direction, Record};
+
+pub const TCP: u8 = 6;
+pub const UDP: u8 = 17;
+pub const ICMP: u8 = 1;
+pub const ICMPV6: u8 = 58;
+
+/// Service "port" of an ICMP connection whose type the log does not carry:
+/// the rule must then allow every ICMP type.
+pub const ICMP_ANY: u16 = u16::MAX;
+
+/// How sure the orientation of one record is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Strength {
+    /// A tie broken by the lower port: must be confirmed by other evidence.
+    Weak,
+    /// The two ports are in different ranges (well-known < registered < ephemeral).
+    Clear,
+    /// TCP flags (SYN / SYN-ACK) or the ICMP type said it.
+    Certain,
+}
+
+/// The aggregation key: one service (server address, port, protocol) used by
+/// one client address. The client's ephemeral port is not part of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ConnKey {
+    pub server: IpAddr,
+    pub port: u16,
+    pub client: IpAddr,
+    pub proto: u8,
+}
+
+/// One accepted record, oriented.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Observation<'a> {
+    pub key: ConnKey,
+    pub client_port: u16,
+    pub interface_id: Option<&'a str>,
+    pub bytes: u64,
+    pub packets: u64,
+    pub start: i64,
+    pub end: i64,
+    pub strength: Strength,
+    /// This record carries the initiator's SYN: one per connection per logging ENI.
+    pub syn: bool,
+    /// The address the logging interface owns, when `flow-direction` says which.
+    pub local_addr: Option<IpAddr>,
+    /// `pkt-*-aws-service` of the server and client side, where logged.
+    pub server_service: Option<&'a str>,
+    pub client_service: Option<&'a str>,
+}
+
+/// A rejected record: never evidence for a rule, summarised in the report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rejection<'a> {
+    pub src: IpAddr,
+    pub dst: IpAddr,
+    pub dstport: u16,
+    pub proto: u8,
+    pub start: i64,
+    pub reason: Option<&'a str>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reduced<'a> {
+    Accepted(Observation<'a>),
+    Rejected(Rejection<'a>),
+    /// Source and destination are the same address: never crosses a security group.
+    SelfTraffic,
+}
+
+/// Port ranges: 0 well-known (< 1024), 1 registered (< 32768), 2 ephemeral
+/// (Linux 32768-60999, Windows 49152-65535).
+pub fn port_class(p: u16) -> u8 {
+    match p {
+        0..=1023 => 0,
+        1024..=32767 => 1,
+        _ => 2,
+    }
+}
+
+pub fn reduce<'a>(r: &Record<'a>) -> Reduced<'a> {
+    if r.srcaddr == r.dstaddr {
+        return Reduced::SelfTraffic;
+    }
+    if r.action == Action::Reject {
+        return Reduced::Rejected(Rejection {
+            src: r.srcaddr,
+            dst: r.dstaddr,
+            dstport: r.dstport,
+            proto: r.protocol,
+            start: r.start,
+            reason: r.reject_reason,
+        });
+    }
+    // true: the packet's source is the client.
+    let (src_is_client, port_src, port_dst, strength, syn) = orient(r);
+    let (client, client_port, server, port) = if src_is_client {
+        (r.srcaddr, port_src, r.dstaddr, port_dst)
+    } else {
+        (r.dstaddr, port_dst, r.srcaddr, port_src)
+    };
+    let (server_service, client_service) = if src_is_client {
+        (r.pkt_dst_aws_service, r.pkt_src_aws_service)
+    } else {
+        (r.pkt_src_aws_service, r.pkt_dst_aws_service)
+    };
+    Reduced::Accepted(Observation {
+        key: ConnKey {
+            server,
+            port,
+            client,
+            proto: r.protocol,
+        },
+        client_port,
+        interface_id: r.interface_id,
+        bytes: r.bytes,
+        packets: r.packets,
+        start: r.start,
+        end: r.end,
+        strength,
+        syn,
+        local_addr: r.flow_direction.map(|d| match d {
+            Direction::Ingress => r.dstaddr,
+            Direction::Egress => r.srcaddr,
+        }),
+        server_service,
+        client_service,
+    })
+}
+
+/// Returns (source is client, source's port, destination's port, strength,
+/// carries SYN). For ICMP the ports become (0, type) in service terms.
+fn orient(r: &Record<'_>) -> (bool, u16, u16, Strength, bool) {
+    if r.protocol == ICMP || r.protocol == ICMPV6 {
+        return orient_icmp(r);
+    }
+    if r.protocol == TCP
+        && let Some(flags) = r.tcp_flags
+    {
+        // FIN 1, SYN 2, RST 4, ACK 16 (only reported together with SYN).
+        if flags & 0x12 == 0x02 {
+            return (true, r.srcport, r.dstport, Strength::Certain, true);
+        }
+        if flags & 0x12 == 0x12 {
+            return (false, r.srcport, r.dstport, Strength::Certain, false);
+        }
+    }
+    if r.protocol != TCP && r.protocol != UDP && r.srcport == 0 && r.dstport == 0 {
+        // A protocol without ports (GRE, ESP, ...): the sender is the only guess,
+        // and the aggregate confirms it by the direction of the records.
+        return (true, 0, 0, Strength::Weak, false);
+    }
+    let (cs, cd) = (port_class(r.srcport), port_class(r.dstport));
+    let src_is_client = match cs.cmp(&cd) {
+        std::cmp::Ordering::Less => false,
+        std::cmp::Ordering::Greater => true,
+        std::cmp::Ordering::Equal => r.srcport >= r.dstport,
+    };
+    let strength = if cs == cd {
+        Strength::Weak
+    } else {
+        Strength::Clear
+    };
+    (src_is_client, r.srcport, r.dstport, strength, false)
+}
+
+fn orient_icmp(r: &Record<'_>) -> (bool, u16, u16, Strength, bool) {
+    let v6 = r.protocol == ICMPV6;
+    let (echo_request, echo_reply) = if v6 { (128, 129) } else { (8, 0) };
+    if r.srcport == 0 && r.dstport == 0 {
+        // The flow log does not carry the ICMP type: the sender is the client
+        // until the aggregate sees the other direction.
+        return (true, 0, ICMP_ANY, Strength::Weak, false);
+    }
+    // Where the ports are set they carry the type (source port) and code.
+    match r.srcport {
+        t if t == echo_request => (true, 0, echo_request, Strength::Certain, true),
+        t if t == echo_reply => (false, echo_request, 0, Strength::Certain, false),
+        t => (true, 0, t, Strength::Clear, false),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::Action;
+
+    fn rec(
+        src: &str,
+        sp: u16,
+        dst: &str,
+        dp: u16,
+        proto: u8,
+        flags: Option<u16>,
+    ) -> Record<'static> {
+        Record {
+            interface_id: Some("eni-1"),
+            srcaddr: src.parse().unwrap(),
+            dstaddr: dst.parse().unwrap(),
+            srcport: sp,
+            dstport: dp,
+            protocol: proto,
+            packets: 1,
+            bytes: 100,
+            start: 10,
+            end: 20,
+            action: Action::Accept,
+            tcp_flags: flags,
+            flow_direction: None,
+            pkt_src_aws_service: None,
+            pkt_dst_aws_service: None,
+            reject_reason: None,
+        }
+    }
+
+    fn obs(r: &Record<'static>) -> Observation<'static> {
+        match reduce(r) {
+            Reduced::Accepted(o) => o,
+            other => panic!("expected accepted, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn syn_marks_the_client_even_on_a_high_service_port() {
+        let o = obs(&rec("10.0.0.1", 40000, "10.0.0.2", 50051, TCP, Some(2)));
+        assert_eq!(o.key.client, "10.0.0.1".parse::<IpAddr>().unwrap());
+        assert_eq!(o.key.port, 50051);
+        assert_eq!(o.client_port, 40000);
+        assert_eq!(o.strength, Strength::Certain);
+        assert!(o.syn);
+    }
+
+    #[test]
+    fn syn_ack_marks_the_server() {
+        let o = obs(&rec("10.0.0.2", 50051, "10.0.0.1", 40000, TCP, Some(19)));
+        assert_eq!(o.key.server, "10.0.0.2".parse::<IpAddr>().unwrap());
+        assert_eq!(o.key.port, 50051);
+        assert_eq!(o.strength, Strength::Certain);
+        assert!(!o.syn);
+    }
+
+    #[test]
+    fn request_and_response_reduce_to_the_same_key() {
+        let req = obs(&rec("10.0.0.1", 45000, "10.0.0.2", 3306, TCP, None));
+        let resp = obs(&rec("10.0.0.2", 3306, "10.0.0.1", 45000, TCP, None));
+        assert_eq!(req.key, resp.key);
+        assert_eq!(req.key.port, 3306);
+        assert_eq!(req.strength, Strength::Clear);
+    }
+
+    #[test]
+    fn same_range_ports_are_only_a_weak_guess() {
+        let o = obs(&rec("10.0.0.1", 40000, "10.0.0.2", 50051, TCP, None));
+        assert_eq!(o.strength, Strength::Weak);
+        assert_eq!(o.key.port, 40000, "lower port guessed as the service");
+    }
+
+    #[test]
+    fn flags_without_syn_fall_back_to_ports() {
+        let o = obs(&rec("10.0.0.2", 443, "10.0.0.1", 51000, TCP, Some(1)));
+        assert_eq!(o.key.port, 443);
+        assert_eq!(o.strength, Strength::Clear);
+    }
+
+    #[test]
+    fn icmp_without_type_allows_any_type_and_guesses_the_sender() {
+        let o = obs(&rec("10.0.0.1", 0, "10.0.0.2", 0, ICMP, None));
+        assert_eq!(o.key.port, ICMP_ANY);
+        assert_eq!(o.key.client, "10.0.0.1".parse::<IpAddr>().unwrap());
+        assert_eq!(o.strength, Strength::Weak);
+    }
+
+    #[test]
+    fn icmp_echo_reply_points_back_to_the_pinger() {
+        let o = obs(&rec("10.0.0.2", 0, "10.0.0.1", 0, ICMP, None));
+        assert_eq!(o.key.client, "10.0.0.2".parse::<IpAddr>().unwrap());
+        let reply = obs(&rec("10.0.0.2", 0, "10.0.0.1", 5, ICMP, None));
+        // type 0 / code 5 is an echo reply: the destination pinged.
+        assert_eq!(reply.key.client, "10.0.0.1".parse::<IpAddr>().unwrap());
+        assert_eq!(reply.key.port, 8);
+        assert_eq!(reply.strength, Strength::Certain);
+    }
+
+    #[test]
+    fn reject_and_self_traffic_are_not_observations() {
+        let mut r = rec("10.0.0.1", 40000, "10.0.0.2", 22, TCP, None);
+        r.action = Action::Reject;
+        assert!(matches!(reduce(&r), Reduced::Rejected(_)));
+        let s = rec("10.0.0.1", 40000, "10.0.0.1", 22, TCP, None);
+        assert_eq!(reduce(&s), Reduced::SelfTraffic);
+    }
+
+    #[test]
+    fn flow_direction_names_the_local_address() {
+        let mut r = rec("10.0.0.1", 40000, "10.0.0.2", 22, TCP, None);
+        r.flow_direction = Some(Direction::Ingress);
+        assert_eq!(obs(&r).local_addr, Some("10.0.0.2".parse().unwrap()));
+    }
+}

@@ -1,0 +1,16 @@
+//! Stage 1: sources. Where flow-log text comes from. Each source yields
+//! named streams of lines; the name (a path, or later a log stream or an S3
+//! key) is what error messages and skip counts point at.
+
+pub mod files;
+
+use std::io::BufRead;
+
+/// One stream of flow-log lines.
+pub struct Stream {
+    /// Shown in messages: `path`, `s3://bucket/key`, `log-group/stream`.
+    pub name: String,
+    /// Size in bytes as stored (compressed), for progress; 0 when unknown.
+    pub size: u64,
+    pub reader: Box<dyn BufRead + Send>,
+}

@@ -1,0 +1,124 @@
+//! Counts of what was read, used and skipped, with the first few places of
+//! each kind of problem, so that nothing is dropped silently.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::Serialize;
+
+/// Examples kept per reason.
+const EXAMPLES_PER_REASON: usize = 5;
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct Stats {
+    pub files: u64,
+    /// Lines that were neither blank nor a header.
+    pub records: u64,
+    /// Accepted records in the window: the evidence.
+    pub used: u64,
+    /// Rejected records in the window: summarised, never evidence.
+    pub rejected: u64,
+    /// Skipped records by reason.
+    pub skipped: BTreeMap<String, u64>,
+    /// The first places of each reason (`file:line: what`).
+    pub examples: BTreeMap<String, Vec<String>>,
+    /// Notes about whole files (assumed formats, unknown columns).
+    pub notes: Vec<String>,
+}
+
+impl Stats {
+    pub fn skip(&mut self, reason: &str) {
+        *self.skipped.entry(reason.to_string()).or_default() += 1;
+    }
+
+    /// Counts a skip and keeps its place when it is among the first few.
+    pub fn skip_at(&mut self, reason: &str, file: &str, line: u64, what: impl fmt::Display) {
+        self.skip(reason);
+        let ex = self.examples.entry(reason.to_string()).or_default();
+        if ex.len() < EXAMPLES_PER_REASON {
+            ex.push(format!("{file}:{line}: {what}"));
+        }
+    }
+
+    pub fn skipped_total(&self) -> u64 {
+        self.skipped.values().sum()
+    }
+
+    pub fn merge(&mut self, o: Stats) {
+        self.files += o.files;
+        self.records += o.records;
+        self.used += o.used;
+        self.rejected += o.rejected;
+        for (k, v) in o.skipped {
+            *self.skipped.entry(k).or_default() += v;
+        }
+        for (k, v) in o.examples {
+            let ex = self.examples.entry(k).or_default();
+            ex.extend(v);
+            ex.sort();
+            ex.truncate(EXAMPLES_PER_REASON);
+        }
+        self.notes.extend(o.notes);
+        self.notes.sort();
+    }
+
+    /// The one-line summary printed at the end of every run.
+    pub fn summary(&self) -> String {
+        let mut s = format!(
+            "read {} records from {} {}: {} used as evidence, {} rejected (not evidence), {} skipped",
+            self.records,
+            self.files,
+            if self.files == 1 { "source" } else { "sources" },
+            self.used,
+            self.rejected,
+            self.skipped_total()
+        );
+        if !self.skipped.is_empty() {
+            let parts: Vec<String> = self
+                .skipped
+                .iter()
+                .map(|(k, v)| format!("{k}: {v}"))
+                .collect();
+            s.push_str(&format!(" ({})", parts.join(", ")));
+        }
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summary_names_every_reason() {
+        let mut s = Stats {
+            files: 2,
+            records: 10,
+            used: 6,
+            rejected: 1,
+            ..Default::default()
+        };
+        s.skip("nodata");
+        s.skip_at("bad port", "a.log", 7, "srcport is \"70000\"");
+        s.skip_at("bad port", "a.log", 9, "dstport is \"x\"");
+        assert_eq!(
+            s.summary(),
+            "read 10 records from 2 sources: 6 used as evidence, 1 rejected (not evidence), 3 skipped (bad port: 2, nodata: 1)"
+        );
+        assert_eq!(s.examples["bad port"][0], "a.log:7: srcport is \"70000\"");
+    }
+
+    #[test]
+    fn merge_keeps_the_first_examples_in_order() {
+        let mut a = Stats::default();
+        let mut b = Stats::default();
+        for i in 0..4 {
+            a.skip_at("x", "b.log", i, "-");
+            b.skip_at("x", "a.log", i, "-");
+        }
+        a.merge(b);
+        assert_eq!(a.skipped["x"], 8);
+        assert_eq!(a.examples["x"].len(), 5);
+        assert!(a.examples["x"][0].starts_with("a.log:0"));
+    }
+}

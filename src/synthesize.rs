@@ -1,0 +1,973 @@
+//! Stage 6: synthesize. The minimal least-privilege set of mutual
+//! security-group rules that allows every observed connection between two
+//! interfaces with security groups, and nothing that no connection needs.
+//!
+//! Per protocol and port, each observed (client interface, server interface)
+//! pair must be covered by a rule (source group of the client, target group of
+//! the server). A rule also allows every other member pair of its two groups;
+//! those unobserved pairs are the cost. The choice minimises that cost, then
+//! the number of rules: exhaustively when there are few candidate group pairs,
+//! greedily (weighted set cover, then pruning) when there are many. Contiguous
+//! ports of one group pair then merge into a range.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
+
+use rustc_hash::{FxHashMap, FxHashSet};
+use serde::Serialize;
+
+use crate::aggregate::{Connection, Evidence, Method};
+use crate::reduce::{ICMP, ICMP_ANY, ICMPV6, TCP, UDP};
+use crate::resolve::{Endpoint, Resolver};
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Rule {
+    pub source_sg: String,
+    pub target_sg: String,
+    /// IANA protocol number.
+    pub proto: u8,
+    /// Port range; for ICMP the type (from) and code (to, -1 = all); -1/-1 when ports do not apply.
+    pub from_port: i32,
+    pub to_port: i32,
+    pub evidence: RuleEvidence,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RuleEvidence {
+    pub connections: u64,
+    pub records: u64,
+    pub bytes: u64,
+    pub first: i64,
+    pub last: i64,
+    pub client_enis: Vec<String>,
+    pub server_enis: Vec<String>,
+    /// How the initiator of the connections was decided, with counts.
+    pub initiator: BTreeMap<&'static str, u64>,
+    /// Interface pairs the rule allows, and how many of them were observed.
+    pub allowed_pairs: u64,
+    pub observed_pairs: u64,
+}
+
+/// Why a connection cannot become a security-group-to-security-group rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ExternalKind {
+    InternetEgress,
+    InternetIngress,
+    AwsService,
+    UnknownVpcAddress,
+    PrivateNetwork,
+    NoSecurityGroup,
+}
+
+impl ExternalKind {
+    pub fn title(self) -> &'static str {
+        match self {
+            ExternalKind::InternetEgress => "Egress to the internet",
+            ExternalKind::InternetIngress => "Ingress from the internet",
+            ExternalKind::AwsService => "AWS service addresses",
+            ExternalKind::UnknownVpcAddress => "VPC addresses missing from the inventory",
+            ExternalKind::PrivateNetwork => "Private networks outside the known VPCs",
+            ExternalKind::NoSecurityGroup => "Interfaces without security groups",
+        }
+    }
+
+    pub fn advice(self) -> &'static str {
+        match self {
+            ExternalKind::InternetEgress => {
+                "Needs an egress rule to a CIDR (or a route through a proxy or NAT with its own controls); the module only writes group-to-group rules. Review each destination before allowing it."
+            }
+            ExternalKind::InternetIngress => {
+                "Needs an ingress rule from a CIDR, or better a load balancer in front; check that each port is meant to be public."
+            }
+            ExternalKind::AwsService => {
+                "Use an egress rule to the service's managed prefix list (gateway endpoint) or route through an interface endpoint, whose group can be a rule target."
+            }
+            ExternalKind::UnknownVpcAddress => {
+                "The address is inside a VPC but no interface in the inventory owns it: the interface was deleted or the inventory is older than the logs. Refresh the inventory and run again."
+            }
+            ExternalKind::PrivateNetwork => {
+                "Peered VPC, VPN or Direct Connect traffic: allow it with a CIDR rule or a reference to the peer's group."
+            }
+            ExternalKind::NoSecurityGroup => {
+                "The interface carries no security group (NAT gateway, transit gateway attachment, ...); control this path on the other side or with network ACLs."
+            }
+        }
+    }
+}
+
+/// Connections that cannot be security-group rules, grouped per local side and service.
+#[derive(Debug, Clone, Serialize)]
+pub struct External {
+    pub kind: ExternalKind,
+    /// The side inside the environment (an interface id), or its class.
+    pub local: String,
+    pub local_groups: Vec<String>,
+    /// What the other side is.
+    pub remote_kind: String,
+    pub port: u16,
+    pub proto: u8,
+    /// Whether the local side initiated (egress) or served (ingress).
+    pub local_is_client: bool,
+    pub remotes: Vec<IpAddr>,
+    pub remote_count: usize,
+    pub connections: u64,
+    pub bytes: u64,
+    pub first: i64,
+    pub last: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Low,
+    Medium,
+    High,
+}
+
+/// Traffic that looks like abuse: reported, never turned into a rule.
+#[derive(Debug, Clone, Serialize)]
+pub struct Suspicious {
+    pub severity: Severity,
+    pub reason: String,
+    pub client: IpAddr,
+    pub client_label: String,
+    pub server: IpAddr,
+    pub server_label: String,
+    pub port: u16,
+    pub proto: u8,
+    pub connections: u64,
+    pub bytes: u64,
+    pub first: i64,
+    pub last: i64,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Proposal {
+    pub rules: Vec<Rule>,
+    pub external: Vec<External>,
+    pub suspicious: Vec<Suspicious>,
+    /// Connections between two addresses of one interface: no group is crossed.
+    pub same_interface: u64,
+    /// Whether every port's choice was proven minimal (exhaustive search).
+    pub optimal: bool,
+}
+
+/// Suspicious ports, by protocol: (first, last, severity, what).
+const SUSPICIOUS_ANYWHERE: &[(u16, u16, Severity, &str)] = &[
+    (
+        6660,
+        6669,
+        Severity::High,
+        "IRC, a common botnet command channel",
+    ),
+    (
+        6697,
+        6697,
+        Severity::High,
+        "IRC over TLS, a common botnet command channel",
+    ),
+    (
+        14433,
+        14433,
+        Severity::High,
+        "a cryptocurrency mining-pool port",
+    ),
+    (
+        14444,
+        14444,
+        Severity::High,
+        "a cryptocurrency mining-pool port",
+    ),
+    (
+        45560,
+        45560,
+        Severity::High,
+        "a cryptocurrency mining-pool port",
+    ),
+    (
+        45700,
+        45700,
+        Severity::High,
+        "a cryptocurrency mining-pool port",
+    ),
+];
+
+const SUSPICIOUS_TO_INTERNET: &[(u16, u16, Severity, &str)] = &[
+    (
+        25,
+        25,
+        Severity::Medium,
+        "outbound SMTP: spam or exfiltration by mail",
+    ),
+    (
+        3333,
+        3333,
+        Severity::High,
+        "a cryptocurrency mining-pool (stratum) port",
+    ),
+    (
+        4444,
+        4444,
+        Severity::High,
+        "a mining-pool or reverse-shell port",
+    ),
+    (
+        5555,
+        5555,
+        Severity::Medium,
+        "a cryptocurrency mining-pool port",
+    ),
+    (
+        7777,
+        7777,
+        Severity::Medium,
+        "a cryptocurrency mining-pool port",
+    ),
+    (9001, 9001, Severity::High, "a Tor relay port"),
+    (9030, 9030, Severity::High, "a Tor directory port"),
+    (9050, 9051, Severity::High, "a Tor client (SOCKS) port"),
+    (9150, 9150, Severity::High, "a Tor Browser port"),
+];
+
+const ADMIN_PORTS: &[(u16, &str)] = &[
+    (22, "SSH"),
+    (23, "Telnet"),
+    (3389, "RDP"),
+    (5985, "WinRM"),
+    (5986, "WinRM"),
+    (5900, "VNC"),
+];
+
+fn suspicious(
+    c: &Connection,
+    client: &Endpoint,
+    server: &Endpoint,
+    r: &Resolver<'_>,
+) -> Option<(Severity, String)> {
+    let port_proto = c.proto == TCP || c.proto == UDP;
+    if !port_proto {
+        return None;
+    }
+    for (lo, hi, sev, what) in SUSPICIOUS_ANYWHERE {
+        if c.proto == TCP && (*lo..=*hi).contains(&c.port) {
+            return Some((*sev, format!("port {}: {what}", c.port)));
+        }
+    }
+    let to_outside = matches!(server, Endpoint::Internet);
+    if to_outside && matches!(client, Endpoint::Eni { .. }) {
+        for (lo, hi, sev, what) in SUSPICIOUS_TO_INTERNET {
+            if c.proto == TCP && (*lo..=*hi).contains(&c.port) {
+                return Some((*sev, format!("port {} to the internet: {what}", c.port)));
+            }
+        }
+    }
+    if c.port == 53
+        && !matches!(server, Endpoint::Eni { .. })
+        && !r.is_vpc_resolver(&c.server)
+        && matches!(client, Endpoint::Eni { .. })
+    {
+        return Some((
+            Severity::Medium,
+            "DNS to a resolver other than the VPC's: possible DNS tunnelling or resolver bypass"
+                .into(),
+        ));
+    }
+    if matches!(client, Endpoint::Internet)
+        && matches!(server, Endpoint::Eni { .. })
+        && c.proto == TCP
+    {
+        if let Some((_, name)) = ADMIN_PORTS.iter().find(|(p, _)| *p == c.port) {
+            return Some((
+                Severity::High,
+                format!("{name} (port {}) accepted from the internet", c.port),
+            ));
+        }
+    }
+    None
+}
+
+fn external_kind(client: &Endpoint, server: &Endpoint) -> ExternalKind {
+    let kinds = [client, server];
+    if kinds
+        .iter()
+        .any(|e| matches!(e, Endpoint::AwsService { .. }))
+    {
+        return ExternalKind::AwsService;
+    }
+    if kinds
+        .iter()
+        .any(|e| matches!(e, Endpoint::VpcUnknown { .. }))
+    {
+        return ExternalKind::UnknownVpcAddress;
+    }
+    if matches!(server, Endpoint::Internet) {
+        return ExternalKind::InternetEgress;
+    }
+    if matches!(client, Endpoint::Internet) {
+        return ExternalKind::InternetIngress;
+    }
+    if kinds.iter().any(|e| matches!(e, Endpoint::Private)) {
+        return ExternalKind::PrivateNetwork;
+    }
+    ExternalKind::NoSecurityGroup
+}
+
+/// Service identity of a rule before port merging.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+struct Service {
+    proto: u8,
+    port: u16,
+}
+
+pub fn synthesize(evidence: &Evidence, r: &Resolver<'_>) -> Proposal {
+    let inv = r.inventory;
+    // Interfaces by index, and group members.
+    let eni_ids: Vec<&str> = inv
+        .network_interfaces
+        .iter()
+        .map(|e| e.id.as_str())
+        .collect();
+    let eni_index: FxHashMap<&str, u32> = eni_ids
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (*e, i as u32))
+        .collect();
+    let mut members: BTreeMap<&str, Vec<u32>> = BTreeMap::new();
+    for (i, e) in inv.network_interfaces.iter().enumerate() {
+        for g in &e.security_groups {
+            members.entry(g.as_str()).or_default().push(i as u32);
+        }
+    }
+
+    let mut proposal = Proposal {
+        optimal: true,
+        ..Default::default()
+    };
+    // Per service: the connections with both ends resolved to grouped interfaces.
+    let mut by_service: BTreeMap<Service, Vec<(&Connection, u32, u32, Vec<String>, Vec<String>)>> =
+        BTreeMap::new();
+    let mut external: BTreeMap<(ExternalKind, String, String, u16, u8, bool), External> =
+        BTreeMap::new();
+
+    for c in &evidence.connections {
+        let (ce, se) = (r.resolve(c.client), r.resolve(c.server));
+        if let Some((severity, reason)) = suspicious(c, &ce, &se, r) {
+            proposal.suspicious.push(Suspicious {
+                severity,
+                reason,
+                client: c.client,
+                client_label: ce.label(),
+                server: c.server,
+                server_label: se.label(),
+                port: c.port,
+                proto: c.proto,
+                connections: c.connections,
+                bytes: c.bytes,
+                first: c.first,
+                last: c.last,
+            });
+            continue;
+        }
+        match (&ce, &se, ce.groups(), se.groups()) {
+            (Endpoint::Eni { id: cid, .. }, Endpoint::Eni { id: sid, .. }, Some(cg), Some(sg)) => {
+                if cid == sid {
+                    proposal.same_interface += c.connections;
+                    continue;
+                }
+                let (Some(&ci), Some(&si)) =
+                    (eni_index.get(cid.as_str()), eni_index.get(sid.as_str()))
+                else {
+                    continue;
+                };
+                by_service
+                    .entry(Service {
+                        proto: c.proto,
+                        port: c.port,
+                    })
+                    .or_default()
+                    .push((c, ci, si, cg.to_vec(), sg.to_vec()));
+            }
+            _ => {
+                let kind = external_kind(&ce, &se);
+                // The local side is the one with an interface, else the client.
+                let local_is_client =
+                    matches!(ce, Endpoint::Eni { .. }) || !matches!(se, Endpoint::Eni { .. });
+                let (local, remote, remote_ip) = if local_is_client {
+                    (&ce, &se, c.server)
+                } else {
+                    (&se, &ce, c.client)
+                };
+                let local_label = local.label();
+                let remote_kind = match remote {
+                    Endpoint::Eni { .. } => "interface without security groups".to_string(),
+                    other => other.label(),
+                };
+                let e = external
+                    .entry((
+                        kind,
+                        local_label.clone(),
+                        remote_kind.clone(),
+                        c.port,
+                        c.proto,
+                        local_is_client,
+                    ))
+                    .or_insert_with(|| External {
+                        kind,
+                        local: local_label,
+                        local_groups: local.groups().map(<[String]>::to_vec).unwrap_or_default(),
+                        remote_kind,
+                        port: c.port,
+                        proto: c.proto,
+                        local_is_client,
+                        remotes: Vec::new(),
+                        remote_count: 0,
+                        connections: 0,
+                        bytes: 0,
+                        first: c.first,
+                        last: c.last,
+                    });
+                e.remote_count += 1;
+                if e.remotes.len() < 10 {
+                    e.remotes.push(remote_ip);
+                }
+                e.connections += c.connections;
+                e.bytes += c.bytes;
+                e.first = e.first.min(c.first);
+                e.last = e.last.max(c.last);
+            }
+        }
+    }
+    proposal.external = external.into_values().collect();
+    proposal.suspicious.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then((a.proto, a.port, a.client, a.server).cmp(&(b.proto, b.port, b.client, b.server)))
+    });
+
+    // Choose group pairs per service.
+    let mut chosen: BTreeMap<(String, String, u8), BTreeMap<u16, RuleEvidence>> = BTreeMap::new();
+    for (svc, conns) in &by_service {
+        let observed: BTreeSet<(u32, u32)> = conns.iter().map(|(_, c, s, _, _)| (*c, *s)).collect();
+        let observed: Vec<(u32, u32)> = observed.into_iter().collect();
+        let mut candidates: BTreeSet<(String, String)> = BTreeSet::new();
+        for (_, _, _, cg, sg) in conns {
+            for a in cg {
+                for b in sg {
+                    candidates.insert((a.clone(), b.clone()));
+                }
+            }
+        }
+        let candidates: Vec<(String, String)> = candidates.into_iter().collect();
+        let sets: Vec<CandidateSet> = candidates
+            .iter()
+            .map(|(a, b)| CandidateSet::new(&members[a.as_str()], &members[b.as_str()], &observed))
+            .collect();
+        let (pick, optimal) = choose(&sets, observed.len());
+        proposal.optimal &= optimal;
+        let picked: Vec<&(String, String)> = pick.iter().map(|i| &candidates[*i]).collect();
+
+        // Assign each connection to the first picked rule that covers it.
+        let mut ev: BTreeMap<usize, (RuleEvidence, FxHashSet<(u32, u32)>)> = BTreeMap::new();
+        for (c, ci, si, cg, sg) in conns {
+            let Some(slot) = picked
+                .iter()
+                .position(|(a, b)| cg.contains(a) && sg.contains(b))
+            else {
+                unreachable!("the choice covers every observed pair");
+            };
+            let (e, pairs) = ev
+                .entry(slot)
+                .or_insert_with(|| (RuleEvidence::empty(c.first, c.last), FxHashSet::default()));
+            e.add(c, eni_ids[*ci as usize], eni_ids[*si as usize]);
+            pairs.insert((*ci, *si));
+        }
+        for (slot, (mut e, pairs)) in ev {
+            let (a, b) = picked[slot];
+            let set = &sets[pick[slot]];
+            e.allowed_pairs = set.allowed;
+            e.observed_pairs = pairs.len() as u64;
+            chosen
+                .entry((a.clone(), b.clone(), svc.proto))
+                .or_default()
+                .insert(svc.port, e);
+        }
+    }
+
+    // Merge contiguous ports of one group pair into ranges.
+    for ((src, dst, proto), ports) in chosen {
+        let has_ports = proto == TCP || proto == UDP;
+        let mut run: Vec<(u16, RuleEvidence)> = Vec::new();
+        let flush = |run: &mut Vec<(u16, RuleEvidence)>, out: &mut Vec<Rule>| {
+            if run.is_empty() {
+                return;
+            }
+            let (lo, hi) = (run[0].0, run[run.len() - 1].0);
+            let mut it = run.drain(..);
+            let (_, mut e) = it.next().expect("non-empty");
+            for (_, other) in it {
+                e.merge(other);
+            }
+            let (from_port, to_port) = if has_ports {
+                (i32::from(lo), i32::from(hi))
+            } else if proto == ICMP || proto == ICMPV6 {
+                if lo == ICMP_ANY {
+                    (-1, -1)
+                } else {
+                    (i32::from(lo), -1)
+                }
+            } else {
+                (-1, -1)
+            };
+            out.push(Rule {
+                source_sg: src.clone(),
+                target_sg: dst.clone(),
+                proto,
+                from_port,
+                to_port,
+                evidence: e,
+            });
+        };
+        for (port, e) in ports {
+            let contiguous = has_ports
+                && run
+                    .last()
+                    .is_some_and(|(p, _)| u32::from(*p) + 1 == u32::from(port));
+            if !contiguous {
+                flush(&mut run, &mut proposal.rules);
+            }
+            run.push((port, e));
+        }
+        flush(&mut run, &mut proposal.rules);
+    }
+    proposal
+}
+
+impl RuleEvidence {
+    fn empty(first: i64, last: i64) -> Self {
+        RuleEvidence {
+            connections: 0,
+            records: 0,
+            bytes: 0,
+            first,
+            last,
+            client_enis: Vec::new(),
+            server_enis: Vec::new(),
+            initiator: BTreeMap::new(),
+            allowed_pairs: 0,
+            observed_pairs: 0,
+        }
+    }
+
+    fn add(&mut self, c: &Connection, client_eni: &str, server_eni: &str) {
+        self.connections += c.connections;
+        self.records += c.records;
+        self.bytes += c.bytes;
+        self.first = self.first.min(c.first);
+        self.last = self.last.max(c.last);
+        insert_sorted(&mut self.client_enis, client_eni);
+        insert_sorted(&mut self.server_enis, server_eni);
+        *self.initiator.entry(label(c.method)).or_default() += c.connections;
+    }
+
+    fn merge(&mut self, o: RuleEvidence) {
+        self.connections += o.connections;
+        self.records += o.records;
+        self.bytes += o.bytes;
+        self.first = self.first.min(o.first);
+        self.last = self.last.max(o.last);
+        for e in &o.client_enis {
+            insert_sorted(&mut self.client_enis, e);
+        }
+        for e in &o.server_enis {
+            insert_sorted(&mut self.server_enis, e);
+        }
+        for (k, v) in o.initiator {
+            *self.initiator.entry(k).or_default() += v;
+        }
+        self.allowed_pairs = self.allowed_pairs.max(o.allowed_pairs);
+        self.observed_pairs = self.observed_pairs.max(o.observed_pairs);
+    }
+}
+
+fn label(m: Method) -> &'static str {
+    m.label()
+}
+
+fn insert_sorted(v: &mut Vec<String>, s: &str) {
+    if let Err(i) = v.binary_search_by(|x| x.as_str().cmp(s)) {
+        v.insert(i, s.to_string());
+    }
+}
+
+/// What one candidate group pair would cover and cost for one service.
+#[derive(Debug, Clone)]
+struct CandidateSet {
+    /// Indices into the observed pairs it covers.
+    covers: Vec<usize>,
+    /// Unobserved interface pairs it would allow.
+    extra: FxHashSet<(u32, u32)>,
+    /// All interface pairs it allows.
+    allowed: u64,
+    /// Members of both groups: among equals, narrower groups are preferred,
+    /// since the rule then follows fewer future members.
+    members: usize,
+}
+
+/// Past this many unobserved pairs per candidate, the cost is counted, not listed.
+const MAX_LISTED_EXTRA: usize = 200_000;
+
+impl CandidateSet {
+    fn new(src: &[u32], dst: &[u32], observed: &[(u32, u32)]) -> Self {
+        let obs: FxHashSet<(u32, u32)> = observed.iter().copied().collect();
+        let covers = observed
+            .iter()
+            .enumerate()
+            .filter(|(_, (c, s))| src.contains(c) && dst.contains(s))
+            .map(|(i, _)| i)
+            .collect();
+        let mut extra = FxHashSet::default();
+        let mut allowed = 0u64;
+        for &a in src {
+            for &b in dst {
+                if a == b {
+                    continue;
+                }
+                allowed += 1;
+                if !obs.contains(&(a, b)) && extra.len() < MAX_LISTED_EXTRA {
+                    extra.insert((a, b));
+                }
+            }
+        }
+        CandidateSet {
+            covers,
+            extra,
+            allowed,
+            members: src.len() + dst.len(),
+        }
+    }
+}
+
+/// Exhaustive search up to this many candidates (2^n subsets).
+const EXHAUSTIVE_MAX: usize = 12;
+
+/// Picks candidate indices that cover every observed pair with the fewest
+/// unobserved pairs, then the fewest rules. Returns whether it is proven optimal.
+fn choose(sets: &[CandidateSet], n_observed: usize) -> (Vec<usize>, bool) {
+    let small = sets.iter().map(|s| s.extra.len()).sum::<usize>() <= 20_000;
+    if sets.len() <= EXHAUSTIVE_MAX && small {
+        let full: u128 = if n_observed >= 128 {
+            u128::MAX
+        } else {
+            (1u128 << n_observed) - 1
+        };
+        if n_observed <= 128 {
+            let masks: Vec<u128> = sets
+                .iter()
+                .map(|s| s.covers.iter().fold(0u128, |m, i| m | 1 << i))
+                .collect();
+            let mut best: Option<(usize, u32, usize, u32)> = None; // (cost, rules, members, subset)
+            for subset in 1u32..(1u32 << sets.len()) {
+                let rules = subset.count_ones();
+                let mut cov = 0u128;
+                for (i, m) in masks.iter().enumerate() {
+                    if subset & (1 << i) != 0 {
+                        cov |= m;
+                    }
+                }
+                if cov != full {
+                    continue;
+                }
+                let mut union: FxHashSet<(u32, u32)> = FxHashSet::default();
+                for (i, s) in sets.iter().enumerate() {
+                    if subset & (1 << i) != 0 {
+                        union.extend(s.extra.iter().copied());
+                    }
+                }
+                let members = sets
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| subset & (1 << i) != 0)
+                    .map(|(_, s)| s.members)
+                    .sum();
+                let key = (union.len(), rules, members, subset);
+                if best.is_none_or(|b| (key.0, key.1, key.2) < (b.0, b.1, b.2)) {
+                    best = Some(key);
+                }
+            }
+            let (_, _, _, subset) = best.expect("the set of all candidates covers everything");
+            return (
+                (0..sets.len()).filter(|i| subset & (1 << i) != 0).collect(),
+                true,
+            );
+        }
+    }
+    (greedy(sets, n_observed), false)
+}
+
+fn greedy(sets: &[CandidateSet], n_observed: usize) -> Vec<usize> {
+    let mut covered = vec![false; n_observed];
+    let mut n_covered = 0;
+    let mut granted: FxHashSet<(u32, u32)> = FxHashSet::default();
+    let mut picked: Vec<usize> = Vec::new();
+    while n_covered < n_observed {
+        let mut best: Option<(usize, usize, usize)> = None; // (index, new extra, new cover)
+        let members = |i: usize| sets[i].members;
+        for (i, s) in sets.iter().enumerate() {
+            if picked.contains(&i) {
+                continue;
+            }
+            let cov = s.covers.iter().filter(|c| !covered[**c]).count();
+            if cov == 0 {
+                continue;
+            }
+            let extra = s.extra.iter().filter(|p| !granted.contains(p)).count();
+            let better = match best {
+                None => true,
+                // lower extra per covered pair, then more coverage
+                Some((bi, be, bc)) => {
+                    let (l, r) = (extra * bc, be * cov);
+                    l < r || (l == r && (cov > bc || (cov == bc && members(i) < members(bi))))
+                }
+            };
+            if better {
+                best = Some((i, extra, cov));
+            }
+        }
+        let (i, _, _) = best.expect("every observed pair has a candidate");
+        for c in &sets[i].covers {
+            if !covered[*c] {
+                covered[*c] = true;
+                n_covered += 1;
+            }
+        }
+        granted.extend(sets[i].extra.iter().copied());
+        picked.push(i);
+    }
+    // Drop rules whose pairs the others already cover, last picked first.
+    for k in (0..picked.len()).rev() {
+        let without: Vec<usize> = picked
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| *j != k)
+            .map(|(_, i)| *i)
+            .collect();
+        let mut cov = vec![false; n_observed];
+        for i in &without {
+            for c in &sets[*i].covers {
+                cov[*c] = true;
+            }
+        }
+        if cov.iter().all(|c| *c) {
+            picked = without;
+        }
+    }
+    picked.sort_unstable();
+    picked
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inventory::{Inventory, NetworkInterface, SecurityGroup};
+
+    fn eni(id: &str, addr: &str, groups: &[&str]) -> NetworkInterface {
+        NetworkInterface {
+            id: id.into(),
+            vpc_id: Some("vpc-1".into()),
+            subnet_id: None,
+            addresses: vec![addr.parse().unwrap()],
+            security_groups: groups.iter().map(|g| g.to_string()).collect(),
+            description: String::new(),
+            interface_type: "interface".into(),
+            requester_managed: false,
+            instance_id: None,
+            tags: Default::default(),
+        }
+    }
+
+    fn sg(id: &str) -> SecurityGroup {
+        SecurityGroup {
+            id: id.into(),
+            name: id.trim_start_matches("sg-").into(),
+            vpc_id: Some("vpc-1".into()),
+            description: String::new(),
+            tags: Default::default(),
+            ingress: vec![],
+            egress: vec![],
+        }
+    }
+
+    fn conn(client: &str, server: &str, port: u16, proto: u8) -> Connection {
+        Connection {
+            client: client.parse().unwrap(),
+            server: server.parse().unwrap(),
+            port,
+            proto,
+            connections: 3,
+            records: 6,
+            bytes: 1000,
+            packets: 10,
+            first: 100,
+            last: 200,
+            method: Method::TcpFlags,
+            logged_at: vec![],
+        }
+    }
+
+    /// alb → web:80 on two web hosts; every host is in the shared monitoring group.
+    fn env() -> Inventory {
+        Inventory {
+            format_version: 1,
+            network_interfaces: vec![
+                eni("eni-alb", "10.0.0.5", &["sg-alb"]),
+                eni("eni-web1", "10.0.1.10", &["sg-web", "sg-mon-agents"]),
+                eni("eni-web2", "10.0.1.11", &["sg-web", "sg-mon-agents"]),
+                eni("eni-db", "10.0.2.20", &["sg-db", "sg-mon-agents"]),
+                eni("eni-mon", "10.0.3.30", &["sg-mon"]),
+            ],
+            security_groups: ["sg-alb", "sg-web", "sg-db", "sg-mon", "sg-mon-agents"]
+                .iter()
+                .map(|s| sg(s))
+                .collect(),
+            vpcs: vec![crate::inventory::Vpc {
+                id: "vpc-1".into(),
+                cidrs: vec!["10.0.0.0/16".parse().unwrap()],
+            }],
+            ..Default::default()
+        }
+    }
+
+    fn run(conns: Vec<Connection>) -> Proposal {
+        let inv = env();
+        let ev = Evidence {
+            connections: conns,
+            ..Default::default()
+        };
+        let r = Resolver::new(&inv, &ev);
+        synthesize(&ev, &r)
+    }
+
+    fn rules(p: &Proposal) -> Vec<(String, String, u8, i32, i32)> {
+        p.rules
+            .iter()
+            .map(|r| {
+                (
+                    r.source_sg.clone(),
+                    r.target_sg.clone(),
+                    r.proto,
+                    r.from_port,
+                    r.to_port,
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn multi_group_interfaces_get_the_narrowest_target() {
+        let p = run(vec![
+            conn("10.0.0.5", "10.0.1.10", 80, TCP),
+            conn("10.0.0.5", "10.0.1.11", 80, TCP),
+        ]);
+        assert_eq!(
+            rules(&p),
+            vec![("sg-alb".into(), "sg-web".into(), TCP, 80, 80)]
+        );
+        let e = &p.rules[0].evidence;
+        assert_eq!(e.connections, 6);
+        assert_eq!(e.server_enis, vec!["eni-web1", "eni-web2"]);
+        assert_eq!((e.allowed_pairs, e.observed_pairs), (2, 2));
+        assert!(p.optimal);
+    }
+
+    #[test]
+    fn a_scrape_of_every_member_uses_the_shared_group_in_one_rule() {
+        let p = run(vec![
+            conn("10.0.3.30", "10.0.1.10", 9100, TCP),
+            conn("10.0.3.30", "10.0.1.11", 9100, TCP),
+            conn("10.0.3.30", "10.0.2.20", 9100, TCP),
+        ]);
+        assert_eq!(
+            rules(&p),
+            vec![("sg-mon".into(), "sg-mon-agents".into(), TCP, 9100, 9100)]
+        );
+    }
+
+    #[test]
+    fn contiguous_ports_merge_and_gaps_do_not() {
+        let p = run(vec![
+            conn("10.0.1.10", "10.0.2.20", 8080, TCP),
+            conn("10.0.1.10", "10.0.2.20", 8081, TCP),
+            conn("10.0.1.10", "10.0.2.20", 8082, TCP),
+            conn("10.0.1.10", "10.0.2.20", 8090, TCP),
+        ]);
+        assert_eq!(
+            rules(&p),
+            vec![
+                ("sg-web".into(), "sg-db".into(), TCP, 8080, 8082),
+                ("sg-web".into(), "sg-db".into(), TCP, 8090, 8090)
+            ]
+        );
+        assert_eq!(p.rules[0].evidence.connections, 9);
+    }
+
+    #[test]
+    fn external_and_suspicious_traffic_never_become_rules() {
+        let p = run(vec![
+            conn("10.0.1.10", "93.184.216.34", 443, TCP),
+            conn("198.51.100.7", "10.0.0.5", 443, TCP),
+            conn("10.0.1.10", "10.0.9.9", 5432, TCP),
+            conn("10.0.1.10", "203.0.113.9", 6667, TCP),
+            conn("10.0.1.10", "10.0.2.20", 6667, TCP),
+            conn("10.0.1.10", "8.8.8.8", 53, UDP),
+            conn("198.51.100.7", "10.0.1.10", 22, TCP),
+        ]);
+        assert!(p.rules.is_empty(), "{:?}", rules(&p));
+        let kinds: Vec<ExternalKind> = p.external.iter().map(|e| e.kind).collect();
+        assert_eq!(
+            kinds,
+            vec![
+                ExternalKind::InternetEgress,
+                ExternalKind::InternetIngress,
+                ExternalKind::UnknownVpcAddress
+            ]
+        );
+        assert_eq!(p.suspicious.len(), 4);
+        assert!(p.suspicious.iter().any(|s| s.reason.contains("DNS")));
+        assert!(p.suspicious.iter().any(|s| s.reason.contains("SSH")));
+    }
+
+    #[test]
+    fn icmp_without_type_allows_all_types() {
+        let p = run(vec![conn("10.0.3.30", "10.0.2.20", ICMP_ANY, ICMP)]);
+        assert_eq!(
+            rules(&p),
+            vec![("sg-mon".into(), "sg-db".into(), ICMP, -1, -1)]
+        );
+        let p = run(vec![conn("10.0.3.30", "10.0.2.20", 8, ICMP)]);
+        assert_eq!(
+            rules(&p),
+            vec![("sg-mon".into(), "sg-db".into(), ICMP, 8, -1)]
+        );
+    }
+
+    #[test]
+    fn greedy_matches_exhaustive_on_a_small_case() {
+        let members_a = vec![0u32, 1];
+        let members_b = vec![2u32, 3];
+        let observed = vec![(0, 2), (1, 3)];
+        let sets = vec![
+            CandidateSet::new(&members_a, &members_b, &observed),
+            CandidateSet::new(&[0], &[2], &observed),
+            CandidateSet::new(&[1], &[3], &observed),
+        ];
+        let (pick, optimal) = choose(&sets, 2);
+        assert!(optimal);
+        assert_eq!(
+            pick,
+            vec![1, 2],
+            "two exact rules beat one rule with two unobserved pairs"
+        );
+        assert_eq!(greedy(&sets, 2), vec![1, 2]);
+    }
+}
