@@ -3,6 +3,7 @@
 //! the same folder, renamed over the target only when complete.
 
 pub mod escape;
+pub mod names;
 pub mod report;
 pub mod tfvars;
 
