@@ -1,0 +1,149 @@
+//! Real flow logs from public test suites (tests/fixtures/third-party, see
+//! NOTICE.md there) through parse → reduce → aggregate → resolve → synthesize.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use sgpair::aggregate::{Aggregator, Evidence};
+use sgpair::inventory::{Inventory, NetworkInterface, Vpc};
+use sgpair::pipeline::{ReadOptions, analyze, read_stream};
+use sgpair::sources::files;
+use sgpair::stats::Stats;
+use sgpair::window::Window;
+
+const ALL_TIME: Window = Window {
+    since: 0,
+    until: i64::MAX,
+};
+
+fn read(name: &str) -> (Evidence, Stats) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/third-party")
+        .join(name);
+    let stream = files::open(&path, Arc::default()).expect("fixture opens");
+    let mut agg = Aggregator::new();
+    let mut stats = Stats::default();
+    let opts = ReadOptions {
+        window: ALL_TIME,
+        log_format: None,
+    };
+    read_stream(stream, &opts, &mut agg, &mut stats, &|| {}).expect("fixture reads");
+    (agg.finish(), stats)
+}
+
+fn eni(id: &str, addr: &str, group: &str) -> NetworkInterface {
+    NetworkInterface {
+        id: id.into(),
+        vpc_id: Some("vpc-1".into()),
+        subnet_id: None,
+        addresses: vec![addr.parse().unwrap()],
+        security_groups: vec![group.into()],
+        description: String::new(),
+        interface_type: "interface".into(),
+        requester_managed: false,
+        instance_id: None,
+        tags: Default::default(),
+    }
+}
+
+#[test]
+fn splunk_cloudwatch_records_all_parse_and_split_into_accept_and_reject() {
+    let (ev, stats) = read("cloudwatchlogs_vpcflowlog_lambdaprocessed.sample");
+    assert_eq!(stats.records, 5000);
+    assert_eq!(stats.used, 4860, "{stats:?}");
+    assert_eq!(stats.rejected, 140);
+    assert_eq!(stats.skipped_total(), 0, "{:?}", stats.skipped);
+    assert_eq!(
+        stats.notes.len(),
+        1,
+        "the default format is assumed and said: {:?}",
+        stats.notes
+    );
+    // The RDP brute force: 49 internet addresses against 172.31.20.44:3389
+    // (`awk '$7==3389 {print $4}' | sort -u | wc -l` on the file).
+    let rdp: Vec<_> = ev.connections.iter().filter(|c| c.port == 3389).collect();
+    assert_eq!(rdp.len(), 49);
+    assert!(rdp.iter().all(|c| c.server.to_string() == "172.31.20.44"));
+    // DNS between the two private hosts is oriented to port 53.
+    assert!(
+        ev.connections
+            .iter()
+            .any(|c| c.port == 53 && c.server.to_string() == "172.16.1.32")
+    );
+}
+
+#[test]
+fn rdp_from_the_internet_is_flagged_not_turned_into_a_rule() {
+    let (ev, stats) = read("cloudwatchlogs_vpcflowlog_lambdaprocessed.sample");
+    let inv = Inventory {
+        format_version: 1,
+        vpcs: vec![Vpc {
+            id: "vpc-1".into(),
+            cidrs: vec![
+                "172.31.0.0/16".parse().unwrap(),
+                "172.16.0.0/16".parse().unwrap(),
+            ],
+        }],
+        network_interfaces: vec![
+            eni("eni-63c18886", "172.31.20.44", "sg-rdp"),
+            eni("eni-b1578161", "172.16.1.167", "sg-client"),
+            eni("eni-b1578162", "172.16.1.32", "sg-dc"),
+        ],
+        ..Default::default()
+    };
+    let a = analyze(ALL_TIME, stats, ev, inv);
+    assert!(
+        a.proposal
+            .suspicious
+            .iter()
+            .any(|s| s.reason.contains("RDP")),
+        "{:?}",
+        a.proposal.suspicious
+    );
+    assert!(a.proposal.rules.iter().all(|r| r.from_port != 3389));
+    // The private DNS and SMB traffic becomes rules from the client's group to the server's.
+    let rules: Vec<_> = a
+        .proposal
+        .rules
+        .iter()
+        .map(|r| {
+            (
+                r.source_sg.as_str(),
+                r.target_sg.as_str(),
+                r.proto,
+                r.from_port,
+            )
+        })
+        .collect();
+    assert!(rules.contains(&("sg-client", "sg-dc", 17, 53)), "{rules:?}");
+    assert!(rules.contains(&("sg-client", "sg-dc", 6, 445)), "{rules:?}");
+}
+
+#[test]
+fn loki_s3_object_with_header_is_read_through_gzip() {
+    let (ev, stats) = read("vpcflowlog.log.gz");
+    assert_eq!(stats.records, 3);
+    assert_eq!(stats.used, 3);
+    assert!(
+        stats.notes.is_empty(),
+        "a header was present: {:?}",
+        stats.notes
+    );
+    let https: Vec<_> = ev.connections.iter().filter(|c| c.port == 443).collect();
+    assert_eq!(https.len(), 1, "request and response are one connection");
+    assert_eq!(https[0].client.to_string(), "10.26.1.153");
+    assert_eq!(https[0].records, 2);
+}
+
+#[test]
+fn splunk_probe_sample_keeps_icmp_and_smb() {
+    let (ev, stats) = read("vpc-flow-log.sample");
+    assert_eq!(stats.records, 10);
+    assert_eq!(stats.used + stats.rejected, 10);
+    assert!(ev.connections.iter().any(|c| c.proto == 1));
+    assert!(
+        ev.connections
+            .iter()
+            .any(|c| c.port == 445 && c.server.to_string() == "10.95.0.50")
+    );
+}
