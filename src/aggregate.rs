@@ -687,6 +687,7 @@ mod tests {
     use crate::parse::{Action, Record};
     use crate::reduce::{Reduced, reduce};
 
+    #[allow(clippy::too_many_arguments)]
     fn feed(
         agg: &mut Aggregator,
         eni: &'static str,

@@ -313,6 +313,15 @@ fn external_kind(client: &Endpoint, server: &Endpoint) -> ExternalKind {
     ExternalKind::NoSecurityGroup
 }
 
+/// A connection between two interfaces that both carry security groups.
+struct Grouped<'a> {
+    conn: &'a Connection,
+    client: u32,
+    server: u32,
+    client_groups: Vec<String>,
+    server_groups: Vec<String>,
+}
+
 /// Service identity of a rule before port merging.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 struct Service {
@@ -345,8 +354,7 @@ pub fn synthesize(evidence: &Evidence, r: &Resolver<'_>) -> Proposal {
         ..Default::default()
     };
     // Per service: the connections with both ends resolved to grouped interfaces.
-    let mut by_service: BTreeMap<Service, Vec<(&Connection, u32, u32, Vec<String>, Vec<String>)>> =
-        BTreeMap::new();
+    let mut by_service: BTreeMap<Service, Vec<Grouped<'_>>> = BTreeMap::new();
     let mut external: BTreeMap<(ExternalKind, String, String, u16, u8, bool), External> =
         BTreeMap::new();
 
@@ -386,7 +394,13 @@ pub fn synthesize(evidence: &Evidence, r: &Resolver<'_>) -> Proposal {
                         port: c.port,
                     })
                     .or_default()
-                    .push((c, ci, si, cg.to_vec(), sg.to_vec()));
+                    .push(Grouped {
+                        conn: c,
+                        client: ci,
+                        server: si,
+                        client_groups: cg.to_vec(),
+                        server_groups: sg.to_vec(),
+                    });
             }
             _ => {
                 let kind = external_kind(&ce, &se);
@@ -448,12 +462,12 @@ pub fn synthesize(evidence: &Evidence, r: &Resolver<'_>) -> Proposal {
     // Choose group pairs per service.
     let mut chosen: BTreeMap<(String, String, u8), BTreeMap<u16, RuleEvidence>> = BTreeMap::new();
     for (svc, conns) in &by_service {
-        let observed: BTreeSet<(u32, u32)> = conns.iter().map(|(_, c, s, _, _)| (*c, *s)).collect();
+        let observed: BTreeSet<(u32, u32)> = conns.iter().map(|g| (g.client, g.server)).collect();
         let observed: Vec<(u32, u32)> = observed.into_iter().collect();
         let mut candidates: BTreeSet<(String, String)> = BTreeSet::new();
-        for (_, _, _, cg, sg) in conns {
-            for a in cg {
-                for b in sg {
+        for g in conns {
+            for a in &g.client_groups {
+                for b in &g.server_groups {
                     candidates.insert((a.clone(), b.clone()));
                 }
             }
@@ -469,7 +483,14 @@ pub fn synthesize(evidence: &Evidence, r: &Resolver<'_>) -> Proposal {
 
         // Assign each connection to the first picked rule that covers it.
         let mut ev: BTreeMap<usize, (RuleEvidence, FxHashSet<(u32, u32)>)> = BTreeMap::new();
-        for (c, ci, si, cg, sg) in conns {
+        for Grouped {
+            conn: c,
+            client: ci,
+            server: si,
+            client_groups: cg,
+            server_groups: sg,
+        } in conns
+        {
             let Some(slot) = picked
                 .iter()
                 .position(|(a, b)| cg.contains(a) && sg.contains(b))

@@ -175,10 +175,8 @@ impl Parser {
             Some(b"SKIPDATA") => {
                 return Ok(Parsed::SkipData {
                     interface_id: opt(self.interface_id).and_then(|v| std::str::from_utf8(v).ok()),
-                    start: opt(Some(self.start))
-                        .and_then(|v| parse_u64(v))
-                        .map(|v| v as i64),
-                    end: opt(self.end).and_then(|v| parse_u64(v)).map(|v| v as i64),
+                    start: opt(Some(self.start)).and_then(parse_u64).map(|v| v as i64),
+                    end: opt(self.end).and_then(parse_u64).map(|v| v as i64),
                 });
             }
             Some(other) => return Err(invalid("log-status", other)),
