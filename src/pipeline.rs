@@ -18,7 +18,7 @@ use crate::inventory::Inventory;
 use crate::parse::{Format, FormatOrigin, Parsed, Parser, looks_like_header};
 use crate::reduce::{Reduced, reduce};
 use crate::resolve::Resolver;
-use crate::sources::{Stream, files};
+use crate::sources::{Kind, Stream, files};
 use crate::stats::Stats;
 use crate::synthesize::{Proposal, synthesize};
 use crate::window::Window;
@@ -67,9 +67,21 @@ pub fn read_stream(
     tick: &dyn Fn(),
 ) -> Result<()> {
     let Stream {
-        name, mut reader, ..
+        name,
+        mut reader,
+        kind,
+        ..
     } = stream;
     stats.files += 1;
+    if kind == Kind::Parquet {
+        stats.skip_at(
+            "unsupported file",
+            &name,
+            0,
+            "a Parquet file: sgpair reads flow logs as text (plain or gzip); Parquet support comes with the S3 source",
+        );
+        return Ok(());
+    }
     let mut format = opts.log_format.clone().unwrap_or_else(Format::default_v2);
     let mut parser = Parser::new(&format);
     if let Err(e) = &parser {

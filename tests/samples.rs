@@ -147,3 +147,20 @@ fn splunk_probe_sample_keeps_icmp_and_smb() {
             .any(|c| c.port == 445 && c.server.to_string() == "10.95.0.50")
     );
 }
+
+#[test]
+fn a_parquet_file_is_skipped_with_a_reason_not_read_as_garbage() {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/third-party/flows.parquet");
+    let stream = files::open(&path, Arc::default()).expect("fixture opens");
+    let mut agg = Aggregator::new();
+    let mut stats = Stats::default();
+    let opts = ReadOptions {
+        window: ALL_TIME,
+        log_format: None,
+    };
+    read_stream(stream, &opts, &mut agg, &mut stats, &|| {}).expect("reads");
+    assert_eq!(stats.records, 0);
+    assert_eq!(stats.skipped.get("unsupported file"), Some(&1));
+    assert!(stats.examples["unsupported file"][0].contains("flows.parquet:0: a Parquet file"));
+}

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use anyhow::{Context, Result, bail};
 use flate2::read::MultiGzDecoder;
 
-use super::Stream;
+use super::{Kind, Stream};
 
 /// Every file under the given paths, sorted, without duplicates.
 pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
@@ -70,6 +70,11 @@ pub fn open(path: &Path, progress: Arc<AtomicU64>) -> Result<Stream> {
     let head = raw
         .fill_buf()
         .with_context(|| format!("cannot read {}", path.display()))?;
+    let kind = if head.starts_with(b"PAR1") {
+        Kind::Parquet
+    } else {
+        Kind::Text
+    };
     let reader: Box<dyn BufRead + Send> = if head.starts_with(&[0x1f, 0x8b]) {
         Box::new(BufReader::with_capacity(
             256 * 1024,
@@ -82,6 +87,7 @@ pub fn open(path: &Path, progress: Arc<AtomicU64>) -> Result<Stream> {
         name: path.display().to_string(),
         size,
         reader,
+        kind,
     })
 }
 

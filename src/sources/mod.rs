@@ -13,4 +13,14 @@ pub struct Stream {
     /// Size in bytes as stored (compressed), for progress; 0 when unknown.
     pub size: u64,
     pub reader: Box<dyn BufRead + Send>,
+    /// What the bytes are, judged by their first bytes.
+    pub kind: Kind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Text lines (after gzip decoding, where it applied).
+    Text,
+    /// An Apache Parquet file (`PAR1` magic): S3 delivery in Parquet.
+    Parquet,
 }
