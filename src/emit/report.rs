@@ -1,11 +1,1299 @@
 //! The report: Markdown for people, JSON for machines, same content.
+//!
+//! Both renderings are pure functions of the [`Analysis`]: no clock, no
+//! hash-map order, so the same input gives byte-identical output. Every string
+//! that comes from AWS or from the logs goes through [`escape::markdown`] in
+//! the Markdown; numbers and addresses are printed as they are.
 
+use std::collections::BTreeSet;
+use std::net::{IpAddr, SocketAddr};
+
+use serde::Serialize;
+
+use crate::aggregate::{Gap, Rejected, Undecided};
+use crate::emit::escape;
+use crate::emit::names;
+use crate::inventory::Inventory;
 use crate::pipeline::Analysis;
+use crate::reduce::{ICMP, ICMP_ANY, ICMPV6, TCP, UDP};
+use crate::resolve::{Endpoint, Resolver};
+use crate::stats::Stats;
+use crate::synthesize::{External, ExternalKind, RuleEvidence, Severity, Suspicious};
+use crate::window::{day, rfc3339};
 
-pub fn markdown(_a: &Analysis) -> String {
-    todo!("markdown report")
+/// Version of the JSON layout; bumped when a field changes meaning or goes away.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Windows shorter than this many days may miss rare (weekly) traffic.
+const SHORT_WINDOW_DAYS: f64 = 7.0;
+/// Rows of the undecided list before "and N more".
+const MAX_UNDECIDED_ROWS: usize = 50;
+/// Destination services listed in the rejected-traffic table.
+const MAX_REJECTED_ROWS: usize = 20;
+/// Remote addresses shown per external row.
+const MAX_REMOTES_SHOWN: usize = 5;
+
+/// The Markdown report: a summary, then one section per kind of finding.
+pub fn markdown(a: &Analysis) -> String {
+    let s = Summary::of(a);
+    let sections = [
+        summary_md(a, &s),
+        rules_md(a),
+        external_md(a),
+        suspicious_md(a),
+        undecided_md(a),
+        rejected_md(a),
+        gaps_md(a),
+        skipped_md(&a.stats),
+    ];
+    let mut out = sections.join("\n\n");
+    out.push('\n');
+    out
 }
 
-pub fn json(_a: &Analysis) -> String {
-    todo!("json report")
+/// The JSON report: pretty-printed, stable field names, `"format_version": 1`.
+pub fn json(a: &Analysis) -> String {
+    let mut out = serde_json::to_string_pretty(&JsonReport::of(a))
+        .expect("the report holds only strings, numbers and lists");
+    out.push('\n');
+    out
+}
+
+// ---------------------------------------------------------------------------
+// Facts shared by both renderings.
+
+/// How much of the traffic that security groups can express the rules cover.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Coverage {
+    /// Connections counted in the evidence of the proposed rules.
+    pub covered: u64,
+    /// Connections between two different interfaces that both carry security
+    /// groups, not reported as suspicious: what the rules must cover.
+    pub grouped: u64,
+}
+
+impl Coverage {
+    /// Computes both counts from the analysis (never assumed to be 100%).
+    pub fn of(a: &Analysis) -> Coverage {
+        Coverage {
+            covered: a
+                .proposal
+                .rules
+                .iter()
+                .map(|r| r.evidence.connections)
+                .sum(),
+            grouped: grouped_connections(a),
+        }
+    }
+
+    /// Covered over grouped, in percent; `None` when nothing was grouped.
+    pub fn percent(&self) -> Option<f64> {
+        (self.grouped > 0).then(|| self.covered as f64 * 100.0 / self.grouped as f64)
+    }
+}
+
+/// Connections between two different grouped interfaces, suspicious ones excluded.
+fn grouped_connections(a: &Analysis) -> u64 {
+    let r = Resolver::new(&a.inventory, &a.evidence);
+    let suspicious: BTreeSet<(IpAddr, IpAddr, u16, u8)> = a
+        .proposal
+        .suspicious
+        .iter()
+        .map(|s| (s.client, s.server, s.port, s.proto))
+        .collect();
+    a.evidence
+        .connections
+        .iter()
+        .filter(|c| !suspicious.contains(&(c.client, c.server, c.port, c.proto)))
+        .filter(|c| match (r.resolve(c.client), r.resolve(c.server)) {
+            (
+                Endpoint::Eni {
+                    id: ci, groups: cg, ..
+                },
+                Endpoint::Eni {
+                    id: si, groups: sg, ..
+                },
+            ) => ci != si && !cg.is_empty() && !sg.is_empty(),
+            _ => false,
+        })
+        .map(|c| c.connections)
+        .sum()
+}
+
+/// The headline numbers, in the order the Markdown summary gives them.
+#[derive(Debug, Clone, Serialize)]
+struct Summary {
+    window_days: f64,
+    short_window: bool,
+    files: u64,
+    records: u64,
+    used: u64,
+    rejected: u64,
+    skipped: u64,
+    connections: u64,
+    rules: usize,
+    coverage: Coverage,
+    coverage_percent: Option<f64>,
+    other_controls_connections: u64,
+    same_interface_connections: u64,
+    suspicious: usize,
+    undecided: usize,
+    optimal: bool,
+}
+
+impl Summary {
+    fn of(a: &Analysis) -> Summary {
+        let coverage = Coverage::of(a);
+        Summary {
+            window_days: a.window.days(),
+            short_window: a.window.days() < SHORT_WINDOW_DAYS,
+            files: a.stats.files,
+            records: a.stats.records,
+            used: a.stats.used,
+            rejected: a.stats.rejected,
+            skipped: a.stats.skipped_total(),
+            connections: a.evidence.connections.iter().map(|c| c.connections).sum(),
+            rules: a.proposal.rules.len(),
+            coverage,
+            coverage_percent: coverage.percent(),
+            other_controls_connections: a.proposal.external.iter().map(|e| e.connections).sum(),
+            same_interface_connections: a.proposal.same_interface,
+            suspicious: a.proposal.suspicious.len(),
+            undecided: a.evidence.undecided.len(),
+            optimal: a.proposal.optimal,
+        }
+    }
+}
+
+/// `443/tcp`, `icmp (all types)`, `icmp type 8`, `protocol 47`: the spelling
+/// of [`names::service`], for a single port.
+fn service(port: u16, proto: u8) -> String {
+    let p = names::protocol(proto);
+    match proto {
+        TCP | UDP => format!("{port}/{p}"),
+        ICMP | ICMPV6 if port == ICMP_ANY => format!("{p} (all types)"),
+        ICMP | ICMPV6 => format!("{p} type {port}"),
+        _ => format!("protocol {p}"),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Markdown helpers.
+
+/// Escaped text from AWS or the logs.
+fn esc(s: &str) -> String {
+    escape::markdown(s)
+}
+
+/// `1.5 MiB`: bytes in binary units, one decimal above 1 KiB.
+fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 6] = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+    if n < 1024 {
+        return format!("{n} B");
+    }
+    let mut v = n as f64 / 1024.0;
+    let mut unit = 0;
+    while v >= 1024.0 && unit + 1 < UNITS.len() {
+        v /= 1024.0;
+        unit += 1;
+    }
+    format!("{v:.1} {}", UNITS[unit])
+}
+
+/// `2026-11-18..2026-11-20`, or one day when both ends fall on it.
+fn days(first: i64, last: i64) -> String {
+    let (f, l) = (day(first), day(last));
+    if f == l { f } else { format!("{f}..{l}") }
+}
+
+/// A full time, or `unknown`.
+fn time_or_unknown(t: Option<i64>) -> String {
+    t.map_or_else(|| "unknown".into(), rfc3339)
+}
+
+/// `web (sg-0123)`, or the bare id for a group the inventory does not name.
+fn group_label(inv: &Inventory, id: &str) -> String {
+    match inv.group(id) {
+        Some(g) if !g.name.is_empty() => format!("{} ({})", esc(&g.name), esc(id)),
+        _ => esc(id),
+    }
+}
+
+/// A rule key in a code span when it is a plain slug (always, from
+/// [`names::rule_keys`]), else escaped text.
+fn key_cell(key: &str) -> String {
+    if key
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    {
+        format!("`{key}`")
+    } else {
+        esc(key)
+    }
+}
+
+/// `10.0.0.1:443` or `[2001:db8::1]:443` for port protocols, the address otherwise.
+fn endpoint(ip: IpAddr, port: u16, proto: u8) -> String {
+    match proto {
+        TCP | UDP => esc(&SocketAddr::new(ip, port).to_string()),
+        _ => ip.to_string(),
+    }
+}
+
+/// `tcp-flags 4, fan-in 2`.
+fn methods(e: &RuleEvidence) -> String {
+    e.initiator
+        .iter()
+        .map(|(m, n)| format!("{m} {n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A Markdown table. A column name starting with `>` is right-aligned (numbers).
+fn table(columns: &[&str], rows: &[Vec<String>]) -> String {
+    let names: Vec<&str> = columns.iter().map(|c| c.trim_start_matches('>')).collect();
+    let rule: Vec<&str> = columns
+        .iter()
+        .map(|c| if c.starts_with('>') { "---:" } else { "---" })
+        .collect();
+    let mut lines = vec![
+        format!("| {} |", names.join(" | ")),
+        format!("| {} |", rule.join(" | ")),
+    ];
+    lines.extend(rows.iter().map(|r| format!("| {} |", r.join(" | "))));
+    lines.join("\n")
+}
+
+/// A section heading with a one-line statement in place of an empty table.
+fn empty_section(heading: &str, line: &str) -> String {
+    format!("{heading}\n\n{line}")
+}
+
+// ---------------------------------------------------------------------------
+// Markdown sections.
+
+/// Title and the facts a reader needs first.
+fn summary_md(a: &Analysis, s: &Summary) -> String {
+    let mut lines = vec!["# sgpair report".to_string(), String::new()];
+    lines.push(format!(
+        "- **Window:** {}..{} ({:.1} days).",
+        rfc3339(a.window.since),
+        rfc3339(a.window.until),
+        s.window_days
+    ));
+    if s.short_window {
+        lines.push(
+            "- **Short window:** under 7 days of logs; rare traffic (weekly jobs, backups, failovers) may be missing, and so would the rules it needs."
+                .into(),
+        );
+    }
+    lines.push(format!("- **Records:** {}.", esc(&a.stats.summary())));
+    lines.push(format!(
+        "- **Connections observed:** {} in {} client/server/service aggregates.",
+        s.connections,
+        a.evidence.connections.len()
+    ));
+    lines.push(format!("- **Rules proposed:** {}.", s.rules));
+    lines.push(coverage_line(&s.coverage));
+    lines.push(format!(
+        "- **Needs other controls:** {} connections that no group-to-group rule can express (see below).",
+        s.other_controls_connections
+    ));
+    if s.same_interface_connections > 0 {
+        lines.push(format!(
+            "- **Within one interface:** {} connections between two addresses of the same interface; no group is crossed.",
+            s.same_interface_connections
+        ));
+    }
+    lines.push(format!(
+        "- **Suspicious:** {} flows, never turned into rules.",
+        s.suspicious
+    ));
+    lines.push(format!(
+        "- **Undecided initiator:** {} flows, no rule proposed for them.",
+        s.undecided
+    ));
+    lines.push(optimal_line(s.optimal));
+    lines.join("\n")
+}
+
+/// The share of grouped connections the rules cover, with both counts.
+fn coverage_line(c: &Coverage) -> String {
+    match c.percent() {
+        Some(p) => format!(
+            "- **Coverage:** the rules cover {p:.1}% ({} of {}) of the connections between two interfaces with security groups (suspicious traffic excluded).",
+            c.covered, c.grouped
+        ),
+        None => "- **Coverage:** no connection between two interfaces with security groups was observed.".into(),
+    }
+}
+
+fn optimal_line(optimal: bool) -> String {
+    if optimal {
+        "- **Minimal:** yes, every service's choice of group pairs was proven minimal by exhaustive search.".into()
+    } else {
+        "- **Minimal:** not proven; some services had too many candidate group pairs for an exhaustive search, and a greedy choice was made (it may allow a few more interface pairs than necessary).".into()
+    }
+}
+
+/// The rules table, keyed as in `rules.auto.tfvars`.
+fn rules_md(a: &Analysis) -> String {
+    const H: &str = "## Proposed rules";
+    let rules = &a.proposal.rules;
+    if rules.is_empty() {
+        return empty_section(H, "No rules proposed.");
+    }
+    let keys = names::rule_keys(rules, &a.inventory);
+    let rows: Vec<Vec<String>> = rules
+        .iter()
+        .zip(&keys)
+        .map(|(r, k)| {
+            let e = &r.evidence;
+            vec![
+                key_cell(k),
+                group_label(&a.inventory, &r.source_sg),
+                group_label(&a.inventory, &r.target_sg),
+                names::service(r),
+                e.connections.to_string(),
+                human_bytes(e.bytes),
+                day(e.first),
+                day(e.last),
+                e.client_enis.len().to_string(),
+                e.server_enis.len().to_string(),
+                format!("{} of {}", e.observed_pairs, e.allowed_pairs),
+                esc(&methods(e)),
+            ]
+        })
+        .collect();
+    let cols = [
+        "Key",
+        "Source group",
+        "Target group",
+        "Service",
+        ">Connections",
+        ">Bytes",
+        "First",
+        "Last",
+        ">Client ENIs",
+        ">Server ENIs",
+        ">Pairs observed of allowed",
+        "Initiator decided by",
+    ];
+    format!(
+        "{H}\n\nEach rule lets members of the source group reach members of the target group on the service. \"Pairs observed of allowed\": interface pairs seen talking, of those the rule allows.\n\n{}",
+        table(&cols, &rows)
+    )
+}
+
+/// Connections that need CIDR rules, prefix lists or other controls, per kind.
+fn external_md(a: &Analysis) -> String {
+    const H: &str = "## Traffic that cannot be a security-group rule";
+    let kinds: BTreeSet<ExternalKind> = a.proposal.external.iter().map(|e| e.kind).collect();
+    if kinds.is_empty() {
+        return empty_section(H, "None found.");
+    }
+    let mut parts = vec![H.to_string()];
+    for kind in kinds {
+        let rows: Vec<&External> = a
+            .proposal
+            .external
+            .iter()
+            .filter(|e| e.kind == kind)
+            .collect();
+        parts.push(external_kind_md(&a.inventory, kind, &rows));
+    }
+    parts.join("\n\n")
+}
+
+fn external_kind_md(inv: &Inventory, kind: ExternalKind, rows: &[&External]) -> String {
+    let rows: Vec<Vec<String>> = rows.iter().map(|e| external_row(inv, e)).collect();
+    let cols = [
+        "Local side",
+        "Direction",
+        "Remote",
+        "Service",
+        ">Remotes",
+        "Remote addresses",
+        ">Connections",
+        ">Bytes",
+        "Seen",
+    ];
+    format!(
+        "### {}\n\n{}\n\n{}",
+        kind.title(),
+        kind.advice(),
+        table(&cols, &rows)
+    )
+}
+
+fn external_row(inv: &Inventory, e: &External) -> Vec<String> {
+    let groups: Vec<String> = e.local_groups.iter().map(|g| group_label(inv, g)).collect();
+    let local = if groups.is_empty() {
+        format!("{} (no groups)", esc(&e.local))
+    } else {
+        format!("{} in {}", esc(&e.local), groups.join(", "))
+    };
+    let shown: Vec<String> = e
+        .remotes
+        .iter()
+        .take(MAX_REMOTES_SHOWN)
+        .map(IpAddr::to_string)
+        .collect();
+    let more = e.remote_count.saturating_sub(shown.len());
+    let mut remotes = shown.join(", ");
+    if more > 0 {
+        remotes.push_str(&format!(" and {more} more"));
+    }
+    vec![
+        local,
+        if e.local_is_client {
+            "outbound".into()
+        } else {
+            "inbound".into()
+        },
+        esc(&e.remote_kind),
+        service(e.port, e.proto),
+        e.remote_count.to_string(),
+        remotes,
+        e.connections.to_string(),
+        human_bytes(e.bytes),
+        days(e.first, e.last),
+    ]
+}
+
+/// Flows that look like abuse, worst first.
+fn suspicious_md(a: &Analysis) -> String {
+    const H: &str = "## Suspicious traffic (never turned into rules)";
+    if a.proposal.suspicious.is_empty() {
+        return empty_section(H, "None found.");
+    }
+    let rows: Vec<Vec<String>> = a.proposal.suspicious.iter().map(suspicious_row).collect();
+    let cols = [
+        "Severity",
+        "Reason",
+        "Client",
+        "Server",
+        "Service",
+        ">Connections",
+        ">Bytes",
+        "Seen",
+    ];
+    format!(
+        "{H}\n\nInvestigate these before allowing anything like them.\n\n{}",
+        table(&cols, &rows)
+    )
+}
+
+fn suspicious_row(s: &Suspicious) -> Vec<String> {
+    let severity = match s.severity {
+        Severity::High => "high",
+        Severity::Medium => "medium",
+        Severity::Low => "low",
+    };
+    vec![
+        severity.into(),
+        esc(&s.reason),
+        format!("{} {}", esc(&s.client_label), s.client),
+        format!("{} {}", esc(&s.server_label), s.server),
+        service(s.port, s.proto),
+        s.connections.to_string(),
+        human_bytes(s.bytes),
+        days(s.first, s.last),
+    ]
+}
+
+/// Flows whose initiator is unknown: no rule, and how to decide.
+fn undecided_md(a: &Analysis) -> String {
+    const H: &str = "## Undecided initiator";
+    let all = &a.evidence.undecided;
+    if all.is_empty() {
+        return empty_section(H, "None: the initiator of every flow was decided.");
+    }
+    let rows: Vec<Vec<String>> = all
+        .iter()
+        .take(MAX_UNDECIDED_ROWS)
+        .map(undecided_row)
+        .collect();
+    let mut out = format!(
+        "{H}\n\nFor these flows neither TCP flags, a known service, fan-in, nor port ranges decided which side started the connection, so no rule is proposed for them. Add `tcp-flags` to the flow-log format to decide them.\n\n{}",
+        table(
+            &["Endpoints", "Protocol", ">Records", ">Bytes", "Seen"],
+            &rows
+        )
+    );
+    if all.len() > MAX_UNDECIDED_ROWS {
+        out.push_str(&format!("\n\nand {} more.", all.len() - MAX_UNDECIDED_ROWS));
+    }
+    out
+}
+
+fn undecided_row(u: &Undecided) -> Vec<String> {
+    vec![
+        format!(
+            "{} ↔ {}",
+            endpoint(u.a, u.a_port, u.proto),
+            endpoint(u.b, u.b_port, u.proto)
+        ),
+        names::protocol(u.proto),
+        u.records.to_string(),
+        human_bytes(u.bytes),
+        days(u.first, u.last),
+    ]
+}
+
+/// Rejected flows: never evidence, summarised per destination service.
+fn rejected_md(a: &Analysis) -> String {
+    const H: &str = "## Rejected traffic";
+    let top = rejected_by_records(a);
+    if top.is_empty() {
+        return empty_section(H, "None found.");
+    }
+    let shown = top.len().min(MAX_REJECTED_ROWS);
+    let rows: Vec<Vec<String>> = top[..shown].iter().map(|r| rejected_row(r)).collect();
+    format!(
+        "{H}\n\n{} records were rejected (by a security group or a network ACL); they are never evidence for a rule. {} destination services; the top {shown} by records:\n\n{}",
+        a.stats.rejected,
+        top.len(),
+        table(
+            &[
+                "Destination",
+                "Service",
+                ">Records",
+                ">Distinct sources",
+                "Example sources",
+                "Reject reasons",
+                "Seen",
+            ],
+            &rows
+        )
+    )
+}
+
+/// Rejected services, most records first (stable: ties keep the evidence order).
+fn rejected_by_records(a: &Analysis) -> Vec<&Rejected> {
+    let mut all: Vec<&Rejected> = a.evidence.rejected.iter().collect();
+    all.sort_by_key(|r| std::cmp::Reverse(r.records));
+    all
+}
+
+fn rejected_row(r: &Rejected) -> Vec<String> {
+    let sources: Vec<String> = r.sources.iter().map(IpAddr::to_string).collect();
+    let reasons: Vec<String> = r.reasons.iter().map(|s| esc(s)).collect();
+    vec![
+        r.dst.to_string(),
+        service(r.dstport, r.proto),
+        r.records.to_string(),
+        r.distinct_sources.to_string(),
+        sources.join(", "),
+        if reasons.is_empty() {
+            "-".into()
+        } else {
+            reasons.join(", ")
+        },
+        days(r.first, r.last),
+    ]
+}
+
+/// SKIPDATA: intervals whose records the interface lost.
+fn gaps_md(a: &Analysis) -> String {
+    const H: &str = "## Gaps in the evidence";
+    if a.evidence.gaps.is_empty() {
+        return empty_section(H, "None: no SKIPDATA records.");
+    }
+    let rows: Vec<Vec<String>> = a.evidence.gaps.iter().map(gap_row).collect();
+    format!(
+        "{H}\n\nSKIPDATA records mark capture intervals whose flow records were lost; traffic in them is missing from the evidence, and rules may be missing with it.\n\n{}",
+        table(&["Interface", ">Intervals", "First", "Last"], &rows)
+    )
+}
+
+fn gap_row(g: &Gap) -> Vec<String> {
+    vec![
+        esc(&g.interface_id),
+        g.intervals.to_string(),
+        time_or_unknown(g.first),
+        time_or_unknown(g.last),
+    ]
+}
+
+/// Skip reasons with counts, their first places, and the notes.
+fn skipped_md(stats: &Stats) -> String {
+    const H: &str = "## Skipped records";
+    if stats.skipped.is_empty() && stats.notes.is_empty() {
+        return empty_section(H, "None: every record was used or rejected.");
+    }
+    let mut parts = vec![H.to_string()];
+    if stats.skipped.is_empty() {
+        parts.push("No record was skipped.".into());
+    } else {
+        let rows: Vec<Vec<String>> = stats
+            .skipped
+            .iter()
+            .map(|(k, v)| vec![esc(k), v.to_string()])
+            .collect();
+        parts.push(table(&["Reason", ">Records"], &rows));
+    }
+    let examples: Vec<String> = stats
+        .examples
+        .iter()
+        .flat_map(|(k, v)| v.iter().map(move |e| format!("- {}: {}", esc(k), esc(e))))
+        .collect();
+    if !examples.is_empty() {
+        parts.push(format!(
+            "Where (first places per reason):\n\n{}",
+            examples.join("\n")
+        ));
+    }
+    if !stats.notes.is_empty() {
+        let notes: Vec<String> = stats
+            .notes
+            .iter()
+            .map(|n| format!("- {}", esc(n)))
+            .collect();
+        parts.push(format!("Notes:\n\n{}", notes.join("\n")));
+    }
+    parts.join("\n\n")
+}
+
+// ---------------------------------------------------------------------------
+// JSON.
+
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    format_version: u32,
+    summary: Summary,
+    window: JsonWindow,
+    rules: Vec<JsonRule<'a>>,
+    external: Vec<WithService<'a, External>>,
+    suspicious: Vec<WithService<'a, Suspicious>>,
+    undecided: &'a [Undecided],
+    rejected: Vec<WithService<'a, Rejected>>,
+    gaps: &'a [Gap],
+    stats: &'a Stats,
+}
+
+#[derive(Serialize)]
+struct JsonWindow {
+    since: i64,
+    until: i64,
+    since_rfc3339: String,
+    until_rfc3339: String,
+    days: f64,
+}
+
+#[derive(Serialize)]
+struct JsonRule<'a> {
+    key: String,
+    source_sg: &'a str,
+    source_name: Option<&'a str>,
+    target_sg: &'a str,
+    target_name: Option<&'a str>,
+    protocol: String,
+    from_port: i32,
+    to_port: i32,
+    service: String,
+    evidence: &'a RuleEvidence,
+}
+
+/// An existing record plus its service spelled as in the Markdown.
+#[derive(Serialize)]
+struct WithService<'a, T: Serialize> {
+    #[serde(flatten)]
+    item: &'a T,
+    service: String,
+}
+
+impl<'a> JsonReport<'a> {
+    fn of(a: &'a Analysis) -> Self {
+        let w = a.window;
+        JsonReport {
+            format_version: FORMAT_VERSION,
+            summary: Summary::of(a),
+            window: JsonWindow {
+                since: w.since,
+                until: w.until,
+                since_rfc3339: rfc3339(w.since),
+                until_rfc3339: rfc3339(w.until),
+                days: w.days(),
+            },
+            rules: json_rules(a),
+            external: a
+                .proposal
+                .external
+                .iter()
+                .map(|e| WithService {
+                    item: e,
+                    service: service(e.port, e.proto),
+                })
+                .collect(),
+            suspicious: a
+                .proposal
+                .suspicious
+                .iter()
+                .map(|s| WithService {
+                    item: s,
+                    service: service(s.port, s.proto),
+                })
+                .collect(),
+            undecided: &a.evidence.undecided,
+            rejected: rejected_by_records(a)
+                .into_iter()
+                .map(|r| WithService {
+                    item: r,
+                    service: service(r.dstport, r.proto),
+                })
+                .collect(),
+            gaps: &a.evidence.gaps,
+            stats: &a.stats,
+        }
+    }
+}
+
+fn json_rules(a: &Analysis) -> Vec<JsonRule<'_>> {
+    let keys = names::rule_keys(&a.proposal.rules, &a.inventory);
+    let name = |id: &str| -> Option<&str> { a.inventory.group(id).map(|g| g.name.as_str()) };
+    a.proposal
+        .rules
+        .iter()
+        .zip(keys)
+        .map(|(r, key)| JsonRule {
+            key,
+            source_sg: &r.source_sg,
+            source_name: name(&r.source_sg),
+            target_sg: &r.target_sg,
+            target_name: name(&r.target_sg),
+            protocol: names::protocol(r.proto),
+            from_port: r.from_port,
+            to_port: r.to_port,
+            service: names::service(r),
+            evidence: &r.evidence,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::aggregate::{Connection, Evidence, Method};
+    use crate::inventory::{NetworkInterface, PrefixList, SecurityGroup, Vpc};
+    use crate::pipeline::analyze;
+    use crate::window::Window;
+
+    /// 2026-11-25T00:00:00Z.
+    const UNTIL: i64 = 1_795_564_800;
+    const DAY: i64 = 86_400;
+
+    const HOSTILE: &str = "a|b\n<script>alert(1)</script> [x](http://evil) ${x}";
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    fn eni(id: &str, addr: &str, groups: &[&str], kind: &str) -> NetworkInterface {
+        NetworkInterface {
+            id: id.into(),
+            vpc_id: Some("vpc-1".into()),
+            subnet_id: None,
+            addresses: vec![ip(addr)],
+            security_groups: groups.iter().map(|g| g.to_string()).collect(),
+            description: String::new(),
+            interface_type: kind.into(),
+            requester_managed: false,
+            instance_id: None,
+            tags: Default::default(),
+        }
+    }
+
+    fn sg(id: &str, name: &str) -> SecurityGroup {
+        SecurityGroup {
+            id: id.into(),
+            name: name.into(),
+            vpc_id: Some("vpc-1".into()),
+            description: String::new(),
+            tags: Default::default(),
+            ingress: vec![],
+            egress: vec![],
+        }
+    }
+
+    /// alb → web on 8080-8081, web → db on 5432, monitoring → db by ICMP; a
+    /// transit-gateway interface without groups.
+    fn inventory() -> Inventory {
+        Inventory {
+            format_version: 1,
+            vpcs: vec![Vpc {
+                id: "vpc-1".into(),
+                cidrs: vec!["10.0.0.0/16".parse().unwrap()],
+            }],
+            prefix_lists: vec![PrefixList {
+                id: "pl-63a5400a".into(),
+                name: "com.amazonaws.us-east-1.s3".into(),
+                cidrs: vec!["52.216.0.0/15".parse().unwrap()],
+            }],
+            network_interfaces: vec![
+                eni("eni-alb", "10.0.0.5", &["sg-alb"], "interface"),
+                eni("eni-web1", "10.0.1.10", &["sg-web"], "interface"),
+                eni("eni-web2", "10.0.1.11", &["sg-web"], "interface"),
+                eni("eni-db", "10.0.2.20", &["sg-db"], "interface"),
+                eni("eni-mon", "10.0.3.30", &["sg-mon"], "interface"),
+                eni("eni-tgw", "10.0.0.200", &[], "transit_gateway"),
+            ],
+            security_groups: vec![
+                sg("sg-alb", "alb"),
+                sg("sg-web", "web"),
+                sg("sg-db", "db"),
+                sg("sg-mon", "monitoring"),
+            ],
+            ..Default::default()
+        }
+    }
+
+    struct C {
+        client: &'static str,
+        server: &'static str,
+        port: u16,
+        proto: u8,
+        connections: u64,
+        method: Method,
+    }
+
+    fn c(
+        client: &'static str,
+        server: &'static str,
+        port: u16,
+        proto: u8,
+        connections: u64,
+        method: Method,
+    ) -> C {
+        C {
+            client,
+            server,
+            port,
+            proto,
+            connections,
+            method,
+        }
+    }
+
+    fn connection(c: &C, i: i64) -> Connection {
+        Connection {
+            client: ip(c.client),
+            server: ip(c.server),
+            port: c.port,
+            proto: c.proto,
+            connections: c.connections,
+            records: c.connections * 2,
+            bytes: c.connections * 1_500 + 7,
+            packets: c.connections * 4,
+            first: UNTIL - 7 * DAY + 3_600 + i * 997,
+            last: UNTIL - DAY * (i % 3 + 1),
+            method: c.method,
+            logged_at: vec![],
+        }
+    }
+
+    fn connections() -> Vec<Connection> {
+        use Method::*;
+        let list = [
+            // Rules.
+            c("10.0.0.5", "10.0.1.10", 8080, TCP, 40, TcpFlags),
+            c("10.0.0.5", "10.0.1.11", 8080, TCP, 35, FanIn),
+            c("10.0.0.5", "10.0.1.10", 8081, TCP, 5, TcpFlags),
+            c("10.0.1.10", "10.0.2.20", 5432, TCP, 100, KnownService),
+            c("10.0.1.11", "10.0.2.20", 5432, TCP, 80, TcpFlags),
+            c("10.0.3.30", "10.0.2.20", ICMP_ANY, ICMP, 12, OneWay),
+            // Other controls.
+            c("10.0.1.10", "93.184.216.34", 443, TCP, 9, TcpFlags),
+            c("198.51.100.7", "10.0.0.5", 443, TCP, 700, FanIn),
+            c("203.0.113.50", "10.0.0.5", 443, TCP, 300, FanIn),
+            c("10.0.1.10", "52.216.10.1", 443, TCP, 3, TcpFlags),
+            c("10.0.1.10", "10.0.9.9", 5432, TCP, 2, PortRange),
+            c("10.0.2.20", "192.168.1.10", 9000, TCP, 1, TcpFlags),
+            c("10.0.1.10", "10.0.0.200", 8443, TCP, 6, TcpFlags),
+            // Suspicious, one of them between two grouped interfaces.
+            c("10.0.1.11", "203.0.113.9", 6667, TCP, 2, TcpFlags),
+            c("10.0.1.10", "10.0.2.20", 6667, TCP, 1, TcpFlags),
+            c("198.51.100.7", "10.0.1.10", 22, TCP, 4, TcpFlags),
+            c("10.0.1.10", "8.8.8.8", 53, UDP, 20, PortRange),
+        ];
+        list.iter()
+            .enumerate()
+            .map(|(i, x)| connection(x, i as i64))
+            .collect()
+    }
+
+    fn undecided(a: &str, a_port: u16, b: &str, b_port: u16, proto: u8) -> Undecided {
+        Undecided {
+            a: ip(a),
+            a_port,
+            b: ip(b),
+            b_port,
+            proto,
+            records: 4,
+            bytes: 2_048,
+            first: UNTIL - 3 * DAY,
+            last: UNTIL - 2 * DAY,
+        }
+    }
+
+    fn rejected(
+        dst: &str,
+        port: u16,
+        records: u64,
+        sources: &[&str],
+        reasons: &[&str],
+    ) -> Rejected {
+        Rejected {
+            dst: ip(dst),
+            dstport: port,
+            proto: TCP,
+            records,
+            distinct_sources: sources.len() * 5,
+            sources: sources.iter().map(|s| ip(s)).collect(),
+            first: UNTIL - 6 * DAY,
+            last: UNTIL - DAY / 2,
+            reasons: reasons.iter().map(|r| r.to_string()).collect(),
+        }
+    }
+
+    fn evidence() -> Evidence {
+        Evidence {
+            connections: connections(),
+            undecided: vec![
+                undecided("10.0.1.10", 40_000, "10.0.2.20", 50_000, UDP),
+                undecided("10.0.3.30", 0, "10.0.1.11", 0, 47),
+                undecided("2600:1f18::10", 5_000, "2600:1f18::20", 6_000, UDP),
+            ],
+            // Deliberately not sorted: the report sorts by records.
+            rejected: vec![
+                rejected("10.0.2.20", 5432, 15, &["10.0.1.12"], &["BPA"]),
+                rejected(
+                    "10.0.0.5",
+                    22,
+                    40,
+                    &["45.1.1.1", "45.1.1.2", "45.1.1.3", "45.1.1.4", "45.1.1.5"],
+                    &[],
+                ),
+                rejected("10.0.1.10", 3389, 5, &["45.9.9.9"], &[]),
+            ],
+            gaps: vec![
+                Gap {
+                    interface_id: "eni-db".into(),
+                    intervals: 1,
+                    first: None,
+                    last: None,
+                },
+                Gap {
+                    interface_id: "eni-web1".into(),
+                    intervals: 3,
+                    first: Some(UNTIL - 4 * DAY),
+                    last: Some(UNTIL - 4 * DAY + 1_800),
+                },
+            ],
+            learned_addresses: BTreeMap::new(),
+            aws_services: BTreeMap::new(),
+        }
+    }
+
+    fn stats() -> Stats {
+        let mut s = Stats {
+            files: 2,
+            records: 1_000,
+            used: 900,
+            rejected: 60,
+            ..Default::default()
+        };
+        for _ in 0..20 {
+            s.skip("nodata");
+        }
+        for _ in 0..15 {
+            s.skip("outside the window");
+        }
+        for _ in 0..3 {
+            s.skip("skipdata");
+        }
+        s.skip_at("bad port", "flows/a.log.gz", 17, "srcport is \"70000\"");
+        s.skip_at("bad port", "flows/a.log.gz", 42, "dstport is \"x\"");
+        s.notes.push(
+            "flows/b.log: no header line and no --log-format: the default v2 format was assumed"
+                .into(),
+        );
+        s
+    }
+
+    fn fixture() -> Analysis {
+        let window = Window {
+            since: UNTIL - 7 * DAY,
+            until: UNTIL,
+        };
+        analyze(window, stats(), evidence(), inventory())
+    }
+
+    /// Lines of consecutive table rows, per table, in document order.
+    fn tables(md: &str) -> Vec<Vec<&str>> {
+        let mut out: Vec<Vec<&str>> = Vec::new();
+        let mut in_table = false;
+        for line in md.lines() {
+            if line.starts_with('|') {
+                if !in_table {
+                    out.push(Vec::new());
+                }
+                out.last_mut().unwrap().push(line);
+                in_table = true;
+            } else {
+                in_table = false;
+            }
+        }
+        out
+    }
+
+    /// `|` not escaped by an odd run of backslashes.
+    fn unescaped_pipes(line: &str) -> usize {
+        let mut n = 0;
+        let mut backslashes = 0;
+        for ch in line.chars() {
+            if ch == '|' && backslashes % 2 == 0 {
+                n += 1;
+            }
+            backslashes = if ch == '\\' { backslashes + 1 } else { 0 };
+        }
+        n
+    }
+
+    /// The table under a `## ` heading.
+    fn section_table<'a>(md: &'a str, heading: &str) -> Vec<&'a str> {
+        let start = md.find(heading).expect("heading present");
+        let rest = &md[start + heading.len()..];
+        let end = rest.find("\n## ").unwrap_or(rest.len());
+        tables(&rest[..end]).into_iter().next().unwrap_or_default()
+    }
+
+    #[test]
+    fn the_fixture_exercises_every_section() {
+        let a = fixture();
+        assert_eq!(a.proposal.rules.len(), 3);
+        let kinds: BTreeSet<ExternalKind> = a.proposal.external.iter().map(|e| e.kind).collect();
+        assert_eq!(kinds.len(), 6, "{kinds:?}");
+        assert_eq!(a.proposal.suspicious.len(), 4);
+        assert!(a.proposal.optimal);
+    }
+
+    #[test]
+    fn markdown_snapshot() {
+        insta::assert_snapshot!(markdown(&fixture()));
+    }
+
+    #[test]
+    fn json_snapshot() {
+        insta::assert_snapshot!(json(&fixture()));
+    }
+
+    #[test]
+    fn two_renders_are_byte_identical() {
+        let (a, b) = (fixture(), fixture());
+        assert_eq!(markdown(&a).as_bytes(), markdown(&b).as_bytes());
+        assert_eq!(json(&a).as_bytes(), json(&b).as_bytes());
+        assert_eq!(markdown(&a), markdown(&a));
+    }
+
+    #[test]
+    fn sections_come_in_order_with_keys_matching_the_tfvars() {
+        let a = fixture();
+        let md = markdown(&a);
+        let headings: Vec<&str> = md.lines().filter(|l| l.starts_with("## ")).collect();
+        assert_eq!(
+            headings,
+            vec![
+                "## Proposed rules",
+                "## Traffic that cannot be a security-group rule",
+                "## Suspicious traffic (never turned into rules)",
+                "## Undecided initiator",
+                "## Rejected traffic",
+                "## Gaps in the evidence",
+                "## Skipped records",
+            ]
+        );
+        let rows = section_table(&md, "## Proposed rules");
+        for (key, row) in names::rule_keys(&a.proposal.rules, &a.inventory)
+            .iter()
+            .zip(&rows[2..])
+        {
+            assert!(row.starts_with(&format!("| `{key}` |")), "{row}");
+        }
+        // The busiest rejected service comes first, whatever the input order.
+        let rejected = section_table(&md, "## Rejected traffic");
+        assert!(
+            rejected[2].starts_with("| 10.0.0.5 | 22/tcp | 40 |"),
+            "{}",
+            rejected[2]
+        );
+    }
+
+    #[test]
+    fn hostile_strings_cannot_break_tables_or_inject_html() {
+        let mut a = fixture();
+        let web = a
+            .inventory
+            .security_groups
+            .iter_mut()
+            .find(|g| g.id == "sg-web")
+            .unwrap();
+        web.name = HOSTILE.into();
+        a.stats.notes.push(HOSTILE.into());
+        a.stats.skip_at(HOSTILE, HOSTILE, 1, HOSTILE);
+        a.evidence.rejected[0].reasons.push(HOSTILE.into());
+        a.evidence.gaps[0].interface_id = HOSTILE.into();
+        a.proposal.suspicious[0].client_label = HOSTILE.into();
+        a.proposal.external[0].local = HOSTILE.into();
+
+        let md = markdown(&a);
+        assert!(!md.contains("<script>"), "{md}");
+        assert!(!md.contains("[x]("), "a live link: {md}");
+        assert!(md.contains("&lt;script&gt;"));
+
+        let rules = section_table(&md, "## Proposed rules");
+        assert_eq!(rules.len(), 2 + a.proposal.rules.len(), "{rules:#?}");
+        assert!(rules.iter().any(|r| r.contains("a\\|b &lt;script&gt;")));
+        let header = unescaped_pipes(rules[0]);
+        for row in &rules {
+            assert_eq!(unescaped_pipes(row), header, "{row}");
+        }
+        // Every other table too: as many cells in each row as in its header.
+        for t in tables(&md) {
+            let header = unescaped_pipes(t[0]);
+            for row in &t {
+                assert_eq!(unescaped_pipes(row), header, "{row}");
+            }
+        }
+
+        let v: serde_json::Value = serde_json::from_str(&json(&a)).unwrap();
+        let names: Vec<&str> = v["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|r| [&r["source_name"], &r["target_name"]])
+            .filter_map(|n| n.as_str())
+            .collect();
+        assert!(names.contains(&HOSTILE), "{names:?}");
+        assert_eq!(v["stats"]["notes"][1], HOSTILE);
+    }
+
+    #[test]
+    fn coverage_is_computed_from_the_data() {
+        let mut a = fixture();
+        // 40 + 35 + 5 (alb → web), 100 + 80 (web → db), 12 (monitoring → db);
+        // the suspicious web → db on 6667 is not counted.
+        assert_eq!(
+            Coverage::of(&a),
+            Coverage {
+                covered: 272,
+                grouped: 272
+            }
+        );
+        assert_eq!(Coverage::of(&a).percent(), Some(100.0));
+        assert!(markdown(&a).contains("cover 100.0% (272 of 272)"));
+
+        // Without the ICMP rule, its 12 connections are uncovered.
+        a.proposal.rules.retain(|r| r.proto != ICMP);
+        assert_eq!(a.proposal.rules.len(), 2);
+        let c = Coverage::of(&a);
+        assert_eq!((c.covered, c.grouped), (260, 272));
+        assert!((c.percent().unwrap() - 260.0 * 100.0 / 272.0).abs() < 1e-9);
+        assert!(markdown(&a).contains("cover 95.6% (260 of 272)"));
+
+        // A grouped connection no rule covers raises the denominator.
+        a.evidence
+            .connections
+            .push(connection(&c_("10.0.3.30", "10.0.1.10", 9100, TCP, 28), 0));
+        assert_eq!(Coverage::of(&a).grouped, 300);
+        let v: serde_json::Value = serde_json::from_str(&json(&a)).unwrap();
+        assert_eq!(v["summary"]["coverage"]["grouped"], 300);
+        assert_eq!(v["summary"]["coverage"]["covered"], 260);
+
+        // Nothing grouped: no percentage at all.
+        a.evidence.connections.clear();
+        a.proposal.rules.clear();
+        assert_eq!(Coverage::of(&a).percent(), None);
+        assert!(markdown(&a).contains("no connection between two interfaces"));
+    }
+
+    fn c_(client: &'static str, server: &'static str, port: u16, proto: u8, n: u64) -> C {
+        c(client, server, port, proto, n, Method::TcpFlags)
+    }
+
+    #[test]
+    fn json_is_versioned_and_machine_readable() {
+        let a = fixture();
+        let v: serde_json::Value = serde_json::from_str(&json(&a)).unwrap();
+        assert_eq!(v["format_version"], 1);
+        assert_eq!(v["window"]["since_rfc3339"], "2026-11-18T00:00:00Z");
+        assert_eq!(v["window"]["until"], UNTIL);
+        assert_eq!(v["rules"].as_array().unwrap().len(), 3);
+        let keys = names::rule_keys(&a.proposal.rules, &a.inventory);
+        assert_eq!(v["rules"][0]["key"], keys[0].as_str());
+        assert_eq!(v["rules"][0]["protocol"], "tcp");
+        assert_eq!(v["summary"]["suspicious"], 4);
+        assert_eq!(v["summary"]["undecided"], 3);
+        assert_eq!(v["summary"]["optimal"], true);
+        assert_eq!(v["external"][0]["service"], "443/tcp");
+        // Same order as the Markdown table: most rejected records first.
+        assert_eq!(v["rejected"][0]["records"], 40);
+        assert_eq!(v["rejected"][0]["service"], "22/tcp");
+        assert!(json(&a).ends_with("}\n"));
+    }
+
+    #[test]
+    fn a_short_window_and_empty_sections_are_said_in_one_line() {
+        let a = analyze(
+            Window {
+                since: UNTIL - 2 * DAY,
+                until: UNTIL,
+            },
+            Stats::default(),
+            Evidence::default(),
+            Inventory::default(),
+        );
+        let md = markdown(&a);
+        assert!(md.contains("(2.0 days)"), "{md}");
+        assert!(md.contains("**Short window:**"), "{md}");
+        assert!(
+            md.contains("## Proposed rules\n\nNo rules proposed.\n"),
+            "{md}"
+        );
+        assert!(md.contains("## Suspicious traffic (never turned into rules)\n\nNone found.\n"));
+        assert!(md.contains("## Skipped records\n\nNone"));
+        assert!(tables(&md).is_empty(), "{md}");
+        assert!(!markdown(&fixture()).contains("Short window"));
+    }
+
+    #[test]
+    fn the_undecided_list_stops_at_fifty_rows() {
+        let mut a = fixture();
+        a.evidence.undecided = (0..53)
+            .map(|i| undecided("10.0.1.10", 40_000 + i, "10.0.2.20", 50_000, UDP))
+            .collect();
+        let md = markdown(&a);
+        let t = section_table(&md, "## Undecided initiator");
+        assert_eq!(t.len(), 2 + 50);
+        assert!(md.contains("\n\nand 3 more.\n"), "{md}");
+    }
+
+    #[test]
+    fn small_formats() {
+        assert_eq!(human_bytes(0), "0 B");
+        assert_eq!(human_bytes(1023), "1023 B");
+        assert_eq!(human_bytes(1536), "1.5 KiB");
+        assert_eq!(human_bytes(5 * 1024 * 1024 * 1024), "5.0 GiB");
+        assert_eq!(service(ICMP_ANY, ICMP), "icmp (all types)");
+        assert_eq!(service(8, ICMP), "icmp type 8");
+        assert_eq!(service(0, 47), "protocol 47");
+        assert_eq!(
+            endpoint(ip("2600:1f18::1"), 443, TCP),
+            "\\[2600:1f18::1\\]:443"
+        );
+        assert_eq!(days(UNTIL, UNTIL + 60), "2026-11-25");
+        assert_eq!(days(UNTIL - DAY, UNTIL), "2026-11-24..2026-11-25");
+    }
 }

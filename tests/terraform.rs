@@ -1,0 +1,390 @@
+//! The tfvars that sgpair writes, checked by terraform itself: `terraform fmt
+//! -check`, then `init`, `validate`, `plan` and `apply` of a root module that
+//! declares only the module's `rules` variable (with its type and
+//! validation) and outputs what terraform made of each entry. Offline: the
+//! root module has no provider and no resource.
+//!
+//! Needs `terraform` >= 1.3 on PATH; without it the tests fail, they never skip.
+
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use sgpair::aggregate::Evidence;
+use sgpair::emit::escape::aws_description;
+use sgpair::emit::names::rule_keys;
+use sgpair::emit::tfvars::{ModuleVersion, render};
+use sgpair::inventory::{Inventory, SecurityGroup};
+use sgpair::pipeline::Analysis;
+use sgpair::reduce::{ICMP, TCP, UDP};
+use sgpair::stats::Stats;
+use sgpair::synthesize::{Proposal, Rule, RuleEvidence};
+use sgpair::window::Window;
+
+/// 2026-11-25T00:00:00Z.
+const UNTIL: i64 = 1_795_564_800;
+
+/// The groups, with names that try to break out of a string, a comment or a template.
+const GROUPS: &[(&str, &str)] = &[
+    ("sg-0a1b2c3d4e5f60001", "alb"),
+    ("sg-0a1b2c3d4e5f60002", "web \"tier\" ${var.rules}"),
+    ("sg-0a1b2c3d4e5f60003", "db %{if true}x%{endif} \\"),
+    ("sg-0a1b2c3d4e5f60004", "mon\nfrom_port = 1\n\"evil\" = {"),
+    ("sg-0a1b2c3d4e5f60005", "agents */ # /* $${x} café"),
+];
+
+/// A hand-made analysis: TCP single ports, a TCP range, UDP and ICMP.
+fn analysis() -> Analysis {
+    let g = |i: usize| GROUPS[i].0;
+    let rules = vec![
+        rule(g(0), g(1), TCP, 8080, 8080),
+        rule(g(1), g(2), TCP, 5432, 5432),
+        rule(g(1), g(2), TCP, 8080, 8082),
+        rule(g(3), g(4), TCP, 9100, 9100),
+        rule(g(3), g(4), UDP, 8125, 8125),
+        rule(g(3), g(4), ICMP, -1, -1),
+        rule(g(3), g(1), ICMP, 8, -1),
+    ];
+    Analysis {
+        window: Window {
+            since: UNTIL - 7 * 86_400,
+            until: UNTIL,
+        },
+        stats: Stats::default(),
+        evidence: Evidence::default(),
+        proposal: Proposal {
+            rules,
+            ..Default::default()
+        },
+        inventory: Inventory {
+            security_groups: GROUPS
+                .iter()
+                .map(|(id, name)| SecurityGroup {
+                    id: id.to_string(),
+                    name: name.to_string(),
+                    vpc_id: None,
+                    description: String::new(),
+                    tags: Default::default(),
+                    ingress: vec![],
+                    egress: vec![],
+                })
+                .collect(),
+            ..Default::default()
+        },
+    }
+}
+
+fn rule(source: &str, target: &str, proto: u8, from_port: i32, to_port: i32) -> Rule {
+    Rule {
+        source_sg: source.into(),
+        target_sg: target.into(),
+        proto,
+        from_port,
+        to_port,
+        evidence: RuleEvidence {
+            connections: 42,
+            records: 84,
+            bytes: 4_200,
+            first: UNTIL - 6 * 86_400,
+            last: UNTIL - 3_600,
+            client_enis: vec!["eni-01".into(), "eni-02".into()],
+            server_enis: vec!["eni-03".into()],
+            initiator: [("tcp-flags", 42)].into_iter().collect(),
+            allowed_pairs: 2,
+            observed_pairs: 2,
+        },
+    }
+}
+
+/// The module 2 variable, as the module declares it, and what terraform made of each entry.
+const V2_ROOT: &str = r#"
+variable "rules" {
+  type = map(object({
+    source_sg_id       = string
+    target_sg_id       = string
+    from_port          = number
+    to_port            = optional(number)
+    protocol           = optional(string, "tcp")
+    description        = optional(string, "")
+    description_source = optional(string, "")
+    description_target = optional(string, "")
+  }))
+
+  validation {
+    condition = alltrue([
+      for r in values(var.rules) :
+      (r.description != "" && r.description_source == "" && r.description_target == "") ||
+      (r.description == "" && r.description_source != "" && r.description_target != "")
+    ])
+    error_message = "Set description, or both description_source and description_target."
+  }
+}
+
+output "summary" {
+  value = join("\n", [
+    for k, r in var.rules : join("|", [
+      k, r.source_sg_id, r.target_sg_id, tostring(r.from_port),
+      r.to_port == null ? "null" : tostring(r.to_port),
+      r.protocol, r.description, r.description_source, r.description_target,
+    ])
+  ])
+}
+"#;
+
+/// The module 1 variable.
+const V1_ROOT: &str = r#"
+variable "rules" {
+  type = list(object({
+    source_sg_id     = string
+    target_sg_id     = string
+    destination_port = string
+    description      = string
+  }))
+}
+
+output "summary" {
+  value = join("\n", [
+    for r in var.rules : join("|", [r.source_sg_id, r.target_sg_id, r.destination_port, r.description])
+  ])
+}
+"#;
+
+/// A group's name as the description holds it.
+fn name(id: &str) -> String {
+    let n = GROUPS.iter().find(|(g, _)| *g == id).unwrap().1;
+    aws_description(n)
+}
+
+/// What terraform must see for module 2: one line per entry, sorted by key
+/// (terraform iterates maps in key order).
+fn expected_v2(a: &Analysis) -> String {
+    let keys = rule_keys(&a.proposal.rules, &a.inventory);
+    let mut lines: Vec<String> = a
+        .proposal
+        .rules
+        .iter()
+        .zip(keys)
+        .map(|(r, key)| {
+            let (to_port, proto, service) = match r.proto {
+                TCP if r.from_port == r.to_port => {
+                    ("null".to_string(), "tcp", format!("{}/tcp", r.from_port))
+                }
+                TCP => (
+                    r.to_port.to_string(),
+                    "tcp",
+                    format!("{}-{}/tcp", r.from_port, r.to_port),
+                ),
+                UDP => ("null".to_string(), "udp", format!("{}/udp", r.from_port)),
+                ICMP if r.from_port < 0 => {
+                    (r.to_port.to_string(), "icmp", "icmp (all types)".into())
+                }
+                ICMP => (
+                    r.to_port.to_string(),
+                    "icmp",
+                    format!("icmp type {}", r.from_port),
+                ),
+                p => panic!("no expectation for protocol {p}"),
+            };
+            let description = aws_description(&format!(
+                "sgpair: {} to {} {service}",
+                name(&r.source_sg),
+                name(&r.target_sg)
+            ));
+            [
+                key,
+                r.source_sg.clone(),
+                r.target_sg.clone(),
+                r.from_port.to_string(),
+                to_port,
+                proto.into(),
+                description,
+                String::new(),
+                String::new(),
+            ]
+            .join("|")
+        })
+        .collect();
+    lines.sort();
+    lines.join("\n")
+}
+
+/// What terraform must see for module 1: TCP only, one entry per port, in rule order.
+fn expected_v1(a: &Analysis) -> String {
+    let mut lines = Vec::new();
+    for r in a.proposal.rules.iter().filter(|r| r.proto == TCP) {
+        for port in r.from_port..=r.to_port {
+            let description = aws_description(&format!(
+                "sgpair: {} to {} {port}/tcp",
+                name(&r.source_sg),
+                name(&r.target_sg)
+            ));
+            lines.push(format!(
+                "{}|{}|{port}|{description}",
+                r.source_sg, r.target_sg
+            ));
+        }
+    }
+    lines.join("\n")
+}
+
+/// The terraform binary on PATH; a missing terraform is a failure, not a skip.
+fn terraform() -> PathBuf {
+    std::env::var_os("PATH")
+        .iter()
+        .flat_map(std::env::split_paths)
+        .map(|dir| dir.join("terraform"))
+        .find(|p| p.is_file())
+        .expect("terraform not found on PATH: install terraform >= 1.3 to run this test")
+}
+
+/// Runs terraform in `dir`, offline and without prompts.
+fn tf<I, S>(dir: &Path, args: I) -> Output
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    Command::new(terraform())
+        .args(args)
+        .current_dir(dir)
+        .env("TF_CLI_CONFIG_FILE", "/dev/null")
+        .env("TF_IN_AUTOMATION", "1")
+        .env("CHECKPOINT_DISABLE", "1")
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("terraform runs")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn ok(dir: &Path, args: &[&str]) -> Output {
+    let o = tf(dir, args);
+    assert!(
+        o.status.success(),
+        "terraform {args:?} failed\n{}",
+        text(&o)
+    );
+    o
+}
+
+/// A root module with `root` and `tfvars`, initialised and validated.
+fn workspace(root: &str, tfvars: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    std::fs::write(dir.path().join("main.tf"), root).unwrap();
+    std::fs::write(dir.path().join("rules.auto.tfvars"), tfvars).unwrap();
+    ok(dir.path(), &["init", "-input=false", "-backend=false"]);
+    ok(dir.path(), &["validate"]);
+    dir
+}
+
+fn plan(dir: &Path) -> Output {
+    tf(dir, ["plan", "-input=false", "-var-file=rules.auto.tfvars"])
+}
+
+/// Plans, applies (outputs only, local state) and returns the summary output.
+fn summary(dir: &Path) -> String {
+    let p = plan(dir);
+    assert!(p.status.success(), "plan failed\n{}", text(&p));
+    ok(
+        dir,
+        &[
+            "apply",
+            "-input=false",
+            "-auto-approve",
+            "-var-file=rules.auto.tfvars",
+        ],
+    );
+    let out = ok(dir, &["output", "-raw", "summary"]);
+    String::from_utf8(out.stdout).expect("utf-8 output")
+}
+
+fn fmt_check(dir: &Path) -> Output {
+    tf(dir, ["fmt", "-check", "-diff", "rules.auto.tfvars"])
+}
+
+#[test]
+fn v2_file_is_formatted_and_accepted_by_the_module_type() {
+    let a = analysis();
+    let (tfvars, warnings) = render(&a, ModuleVersion::V2);
+    assert!(warnings.is_empty(), "{warnings:?}");
+    let dir = workspace(V2_ROOT, &tfvars);
+    let f = fmt_check(dir.path());
+    assert!(f.status.success(), "not terraform fmt layout\n{}", text(&f));
+    let got = summary(dir.path());
+    assert_eq!(got.lines().count(), a.proposal.rules.len(), "{got}");
+    assert_eq!(got, expected_v2(&a));
+    // The hostile names reached terraform as plain text.
+    assert!(got.contains("sgpair: web tier ${var.rules} to db {if true}x {endif} 5432/tcp"));
+}
+
+#[test]
+fn v1_file_is_formatted_and_accepted_by_the_legacy_type() {
+    let a = analysis();
+    let (tfvars, warnings) = render(&a, ModuleVersion::V1);
+    assert_eq!(warnings.len(), 3, "UDP and two ICMP rules: {warnings:?}");
+    let dir = workspace(V1_ROOT, &tfvars);
+    let f = fmt_check(dir.path());
+    assert!(f.status.success(), "not terraform fmt layout\n{}", text(&f));
+    let got = summary(dir.path());
+    assert_eq!(got.lines().count(), 1 + 1 + 3 + 1, "{got}");
+    assert_eq!(got, expected_v1(&a));
+}
+
+#[test]
+fn empty_proposals_are_accepted() {
+    let mut a = analysis();
+    a.proposal.rules.clear();
+    for (root, v) in [(V2_ROOT, ModuleVersion::V2), (V1_ROOT, ModuleVersion::V1)] {
+        let (tfvars, _) = render(&a, v);
+        let dir = workspace(root, &tfvars);
+        assert!(fmt_check(dir.path()).status.success(), "{tfvars}");
+        assert_eq!(summary(dir.path()), "");
+    }
+}
+
+/// The checks above have teeth: terraform rejects what the module would reject.
+#[test]
+fn terraform_rejects_broken_files() {
+    let a = analysis();
+    let (v2, _) = render(&a, ModuleVersion::V2);
+    let (v1, _) = render(&a, ModuleVersion::V1);
+
+    // A list given to the module 2 map type.
+    let dir = workspace(V2_ROOT, &v1);
+    let p = plan(dir.path());
+    assert!(
+        !p.status.success(),
+        "a list passed the map type\n{}",
+        text(&p)
+    );
+    assert!(text(&p).contains("map of object required"), "{}", text(&p));
+
+    // Entries without a description fail the module's validation.
+    let no_description: String = v2
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("description"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let dir = workspace(V2_ROOT, &no_description);
+    let p = plan(dir.path());
+    assert!(!p.status.success(), "no description passed\n{}", text(&p));
+    assert!(text(&p).contains("Set description"), "{}", text(&p));
+
+    // Unescaped templates, as a naive writer would leave them, are errors.
+    let live = v2.replace("$${", "${");
+    assert_ne!(live, v2, "the sample holds an escaped template");
+    let dir = workspace(V2_ROOT, &live);
+    let p = plan(dir.path());
+    assert!(!p.status.success(), "a live template passed\n{}", text(&p));
+
+    // A misaligned attribute is not terraform fmt layout.
+    let misaligned = v2.replacen("from_port    =", "from_port =", 1);
+    let dir = workspace(V2_ROOT, &misaligned);
+    assert!(!fmt_check(dir.path()).status.success());
+}
