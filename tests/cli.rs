@@ -1,0 +1,1697 @@
+//! End-to-end tests of the `sgpair` binary: the real executable on the
+//! bundled sample environment (`sample-logs/`), and on purpose-built
+//! scenarios whose inventory and flow logs each test writes into a temporary
+//! folder. Every test checks what came out (rules and their attributes,
+//! counts, findings), never only the exit status.
+
+use std::collections::BTreeSet;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::{Value as Json, json};
+
+/// End of every window here; `--since 7d` makes it 2026-11-18T00:00:00Z..this.
+const UNTIL: &str = "2026-11-25T00:00:00Z";
+const WINDOW_START: i64 = 1_794_960_000;
+const WINDOW_END: i64 = 1_795_564_800;
+/// 2026-11-24T00:00:00Z: the scenarios' traffic happens on the last day.
+const T0: i64 = 1_795_478_400;
+
+const V2: &str = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status";
+/// A v3 custom format with tcp-flags (what the scenarios use when flags matter).
+const V3_FLAGS: &str = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status vpc-id tcp-flags";
+/// Every v2..v5 field, in the order of the AWS documentation's table.
+const V5_ALL: &str = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status vpc-id subnet-id instance-id tcp-flags type pkt-srcaddr pkt-dstaddr region az-id sublocation-type sublocation-id pkt-src-aws-service pkt-dst-aws-service flow-direction traffic-path";
+/// Transit-gateway flow logs: not per interface, refused.
+const TGW: &str = "version resource-type account-id tgw-id tgw-attachment-id tgw-src-vpc-account-id tgw-dst-vpc-account-id tgw-src-vpc-id tgw-dst-vpc-id tgw-src-subnet-id tgw-dst-subnet-id tgw-src-eni tgw-dst-eni tgw-src-az-id tgw-dst-az-id tgw-pair-attachment-id srcaddr dstaddr srcport dstport protocol packets bytes start end log-status type packets-lost-no-route packets-lost-blackhole packets-lost-mtu-exceeded packets-lost-ttl-expired tcp-flags region flow-direction pkt-src-aws-service pkt-dst-aws-service";
+
+// ---------------------------------------------------------------------------
+// Running the binary
+
+fn manifest_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// One finished `sgpair infer`, with its outputs in a temporary folder.
+struct Run {
+    dir: tempfile::TempDir,
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn out_path(&self) -> PathBuf {
+        self.dir.path().join("rules.auto.tfvars")
+    }
+
+    fn report_path(&self) -> PathBuf {
+        self.dir.path().join("report.md")
+    }
+
+    fn ok(&self) -> &Self {
+        assert_eq!(
+            self.code,
+            Some(0),
+            "sgpair failed\n--- stderr\n{}\n--- stdout\n{}",
+            self.stderr,
+            self.stdout
+        );
+        self
+    }
+
+    fn tfvars(&self) -> String {
+        std::fs::read_to_string(self.out_path()).expect("the tfvars file was written")
+    }
+
+    fn report(&self) -> String {
+        std::fs::read_to_string(self.report_path()).expect("the report was written")
+    }
+
+    /// The JSON report (runs made with `--json`).
+    fn json(&self) -> Json {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("--json printed no JSON ({e}):\n{}", self.stdout))
+    }
+
+    /// The module 2 rules of the tfvars, parsed as Terraform would.
+    fn rules(&self) -> Vec<TfRule> {
+        v2_rules(&self.tfvars())
+    }
+
+    /// The one-line summary on stderr.
+    fn summary(&self) -> &str {
+        self.stderr
+            .lines()
+            .find(|l| l.starts_with("read "))
+            .unwrap_or_else(|| panic!("no summary line on stderr:\n{}", self.stderr))
+    }
+}
+
+/// `sgpair infer` over `logs`, writing into a fresh temporary folder.
+fn infer(cwd: &Path, logs: &[&Path], inventory: &Path, extra: &[&str]) -> Run {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sgpair"));
+    cmd.current_dir(cwd).arg("infer");
+    for l in logs {
+        cmd.arg("--logs").arg(l);
+    }
+    cmd.arg("--inventory")
+        .arg(inventory)
+        .args(["--since", "7d", "--until", UNTIL])
+        .arg("--out")
+        .arg(dir.path().join("rules.auto.tfvars"))
+        .arg("--report")
+        .arg(dir.path().join("report.md"))
+        .args(extra)
+        .env_remove("RUST_LOG");
+    let out = cmd.output().expect("the sgpair binary runs");
+    Run {
+        dir,
+        code: out.status.code(),
+        stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
+        stderr: String::from_utf8(out.stderr).expect("stderr is UTF-8"),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Reading the tfvars back
+
+/// One entry of the module 2 `rules` map.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct TfRule {
+    source: String,
+    target: String,
+    from_port: i64,
+    to_port: Option<i64>,
+    protocol: String,
+    key: String,
+    description: String,
+}
+
+fn parse_hcl(text: &str) -> hcl::Value {
+    hcl::from_str::<hcl::Value>(text)
+        .unwrap_or_else(|e| panic!("the tfvars is not valid HCL: {e}\n{text}"))
+}
+
+fn v2_rules(text: &str) -> Vec<TfRule> {
+    let v = parse_hcl(text);
+    let top = v.as_object().expect("a body of attributes");
+    assert_eq!(
+        top.keys().collect::<Vec<_>>(),
+        vec!["rules"],
+        "only `rules` is set"
+    );
+    let rules = top["rules"]
+        .as_object()
+        .unwrap_or_else(|| panic!("module 2 takes a map of rules:\n{text}"));
+    let mut out: Vec<TfRule> = rules
+        .iter()
+        .map(|(key, r)| {
+            let r = r.as_object().expect("each rule is an object");
+            for attr in r.keys() {
+                assert!(
+                    [
+                        "source_sg_id",
+                        "target_sg_id",
+                        "from_port",
+                        "to_port",
+                        "protocol",
+                        "description",
+                        "description_source",
+                        "description_target"
+                    ]
+                    .contains(&attr.as_str()),
+                    "rule {key}: `{attr}` is not an attribute of the module (Terraform would drop it silently)"
+                );
+            }
+            let s = |k: &str| {
+                r.get(k)
+                    .and_then(hcl::Value::as_str)
+                    .unwrap_or_else(|| panic!("rule {key}: `{k}` is missing or not a string"))
+                    .to_string()
+            };
+            TfRule {
+                source: s("source_sg_id"),
+                target: s("target_sg_id"),
+                from_port: r
+                    .get("from_port")
+                    .and_then(hcl::Value::as_i64)
+                    .unwrap_or_else(|| panic!("rule {key}: from_port is not a number")),
+                to_port: r.get("to_port").map(|v| {
+                    v.as_i64()
+                        .unwrap_or_else(|| panic!("rule {key}: to_port is not a number"))
+                }),
+                protocol: s("protocol"),
+                key: key.clone(),
+                description: r
+                    .get("description")
+                    .and_then(hcl::Value::as_str)
+                    .unwrap_or_default()
+                    .to_string(),
+            }
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// (source, target, protocol, from, to) of every rule, sorted.
+fn shape(rules: &[TfRule]) -> Vec<(String, String, String, i64, i64)> {
+    let mut v: Vec<_> = rules
+        .iter()
+        .map(|r| {
+            (
+                r.source.clone(),
+                r.target.clone(),
+                r.protocol.clone(),
+                r.from_port,
+                r.to_port.unwrap_or(r.from_port),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+fn tcp(source: &str, target: &str, port: i64) -> (String, String, String, i64, i64) {
+    (source.into(), target.into(), "tcp".into(), port, port)
+}
+
+/// The JSON report's rule for a group pair and port.
+fn json_rule<'a>(report: &'a Json, source: &str, target: &str, port: i64) -> &'a Json {
+    report["rules"]
+        .as_array()
+        .expect("rules is a list")
+        .iter()
+        .find(|r| r["source_sg"] == source && r["target_sg"] == target && r["from_port"] == port)
+        .unwrap_or_else(|| {
+            panic!(
+                "no rule {source} -> {target} {port} in {:#}",
+                report["rules"]
+            )
+        })
+}
+
+/// The text of a `## ` section of the Markdown report.
+fn section<'a>(md: &'a str, heading: &str) -> &'a str {
+    let start = md
+        .find(&format!("## {heading}"))
+        .unwrap_or_else(|| panic!("the report has no section {heading:?}:\n{md}"));
+    let rest = &md[start..];
+    let end = rest[3..].find("\n## ").map_or(rest.len(), |i| i + 3);
+    &rest[..end]
+}
+
+// ---------------------------------------------------------------------------
+// Writing scenarios: inventories and flow-log records
+
+/// A scenario: an inventory and log files in a temporary folder.
+struct Scenario {
+    dir: tempfile::TempDir,
+    groups: Vec<Json>,
+    enis: Vec<Json>,
+}
+
+impl Scenario {
+    fn new() -> Self {
+        Scenario {
+            dir: tempfile::tempdir().expect("temporary folder"),
+            groups: Vec::new(),
+            enis: Vec::new(),
+        }
+    }
+
+    /// The usual cast: a load balancer, two web hosts, a database and a
+    /// payments service (all in the shared monitoring-agents group), a
+    /// monitoring server, a batch host, and a NAT gateway without groups.
+    fn three_tier() -> Self {
+        let mut s = Scenario::new();
+        for (id, name) in [
+            ("sg-alb", "alb"),
+            ("sg-web", "web"),
+            ("sg-db", "db"),
+            ("sg-pay", "payments"),
+            ("sg-mon", "monitoring"),
+            ("sg-agents", "monitoring-agents"),
+            ("sg-batch", "batch"),
+        ] {
+            s.group(id, name);
+        }
+        s.eni("eni-alb", &[ALB], &["sg-alb"])
+            .eni("eni-web1", &[WEB1, WEB1_V6], &["sg-web", "sg-agents"])
+            .eni("eni-web2", &[WEB2], &["sg-web", "sg-agents"])
+            .eni("eni-db", &[DB, DB_V6], &["sg-db", "sg-agents"])
+            .eni("eni-pay", &[PAY], &["sg-pay", "sg-agents"])
+            .eni("eni-mon", &[MON], &["sg-mon"])
+            .eni("eni-batch", &[BATCH], &["sg-batch"])
+            .eni("eni-nat", &[NAT], &[]);
+        s
+    }
+
+    fn group(&mut self, id: &str, name: &str) -> &mut Self {
+        self.groups.push(json!({
+            "id": id, "name": name, "vpc_id": "vpc-1", "description": format!("{name} tier"),
+            "ingress": [], "egress": [{"protocol": "-1", "cidr": "0.0.0.0/0"}]
+        }));
+        self
+    }
+
+    fn eni(&mut self, id: &str, addrs: &[&str], groups: &[&str]) -> &mut Self {
+        let nat = groups.is_empty();
+        self.enis.push(json!({
+            "id": id, "vpc_id": "vpc-1", "subnet_id": "subnet-1", "addresses": addrs,
+            "security_groups": groups,
+            "description": if nat { "Interface for NAT Gateway nat-1" } else { "" },
+            "interface_type": if nat { "nat_gateway" } else { "interface" },
+            "requester_managed": nat,
+        }));
+        self
+    }
+
+    fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    fn inventory(&self) -> PathBuf {
+        let inv = json!({
+            "format_version": 1,
+            "account_id": "123456789012",
+            "region": "us-east-1",
+            "vpcs": [{"id": "vpc-1", "cidrs": ["10.0.0.0/16", "2600:1f18:aaaa:bb00::/56"]}],
+            "subnets": [{"id": "subnet-1", "vpc_id": "vpc-1", "cidrs": ["10.0.0.0/16"]}],
+            "network_interfaces": self.enis,
+            "security_groups": self.groups,
+        });
+        let p = self.path("inventory.json");
+        std::fs::write(&p, serde_json::to_string_pretty(&inv).unwrap()).unwrap();
+        p
+    }
+
+    /// Writes a text file under the scenario's `logs/` folder.
+    fn log(&self, rel: &str, text: &str) -> PathBuf {
+        let p = self.path("logs").join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    /// Writes a gzip file under `logs/`.
+    fn log_gz(&self, rel: &str, text: &str) -> PathBuf {
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        enc.write_all(text.as_bytes()).unwrap();
+        let p = self.path("logs").join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, enc.finish().unwrap()).unwrap();
+        p
+    }
+
+    /// `sgpair infer --logs <scenario>/logs`.
+    fn run(&self, extra: &[&str]) -> Run {
+        let inv = self.inventory();
+        infer(self.dir.path(), &[&self.path("logs")], &inv, extra)
+    }
+}
+
+const ALB: &str = "10.0.0.5";
+const WEB1: &str = "10.0.1.10";
+const WEB1_V6: &str = "2600:1f18:aaaa:bb01::10";
+const WEB2: &str = "10.0.1.11";
+const DB: &str = "10.0.2.20";
+const DB_V6: &str = "2600:1f18:aaaa:bb02::20";
+const PAY: &str = "10.0.2.30";
+const MON: &str = "10.0.3.40";
+const BATCH: &str = "10.0.3.50";
+const NAT: &str = "10.0.0.200";
+
+/// One flow-log record, rendered in any field order.
+#[derive(Debug, Clone)]
+struct Rec {
+    eni: String,
+    src: String,
+    dst: String,
+    sport: u16,
+    dport: u16,
+    proto: u8,
+    packets: u64,
+    bytes: u64,
+    start: i64,
+    end: i64,
+    action: &'static str,
+    status: &'static str,
+    flags: Option<u16>,
+}
+
+fn rec(eni: &str, src: &str, sport: u16, dst: &str, dport: u16) -> Rec {
+    Rec {
+        eni: eni.into(),
+        src: src.into(),
+        dst: dst.into(),
+        sport,
+        dport,
+        proto: 6,
+        packets: 5,
+        bytes: 900,
+        start: T0 + 60,
+        end: T0 + 120,
+        action: "ACCEPT",
+        status: "OK",
+        flags: None,
+    }
+}
+
+/// A NODATA or SKIPDATA record.
+fn status_rec(eni: &str, status: &'static str, start: i64) -> Rec {
+    Rec {
+        status,
+        start,
+        end: start + 540,
+        ..rec(eni, "-", 0, "-", 0)
+    }
+}
+
+impl Rec {
+    fn flags(mut self, f: u16) -> Self {
+        self.flags = Some(f);
+        self
+    }
+    fn proto(mut self, p: u8) -> Self {
+        self.proto = p;
+        self
+    }
+    fn at(mut self, start: i64) -> Self {
+        self.start = start;
+        self.end = start + 60;
+        self
+    }
+    fn reject(mut self) -> Self {
+        self.action = "REJECT";
+        self
+    }
+
+    /// The record's fields in the order `fields` names them.
+    fn render(&self, fields: &str) -> String {
+        let data = self.status == "OK";
+        let d = |v: String| if data { v } else { "-".to_string() };
+        fields
+            .split_whitespace()
+            .map(|f| {
+                let f = f.trim_start_matches("${").trim_end_matches('}');
+                match f {
+                    "version" => "5".to_string(),
+                    "account-id" => "123456789012".into(),
+                    "interface-id" => self.eni.clone(),
+                    "srcaddr" | "pkt-srcaddr" => d(self.src.clone()),
+                    "dstaddr" | "pkt-dstaddr" => d(self.dst.clone()),
+                    "srcport" => d(self.sport.to_string()),
+                    "dstport" => d(self.dport.to_string()),
+                    "protocol" => d(self.proto.to_string()),
+                    "packets" => d(self.packets.to_string()),
+                    "bytes" => d(self.bytes.to_string()),
+                    "start" => self.start.to_string(),
+                    "end" => self.end.to_string(),
+                    "action" => d(self.action.to_string()),
+                    "log-status" => self.status.to_string(),
+                    "vpc-id" => "vpc-1".into(),
+                    "tcp-flags" => match (data, self.flags) {
+                        (true, Some(f)) => f.to_string(),
+                        _ => "-".into(),
+                    },
+                    "type" => d(if self.src.contains(':') {
+                        "IPv6"
+                    } else {
+                        "IPv4"
+                    }
+                    .into()),
+                    "region" => "us-east-1".into(),
+                    _ => "-".into(),
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// In the v2 default format, where `version` is 2.
+    fn v2(&self) -> String {
+        let line = self.render(V2);
+        format!("2{}", &line[1..])
+    }
+}
+
+/// Lines of records in a format, with the format as a header line or not.
+fn lines(recs: &[Rec], fields: &str, header: bool) -> String {
+    let mut out = String::new();
+    if header {
+        out.push_str(fields);
+        out.push('\n');
+    }
+    for r in recs {
+        out.push_str(&r.render(fields));
+        out.push('\n');
+    }
+    out
+}
+
+fn v2_lines(recs: &[Rec]) -> String {
+    recs.iter().map(|r| r.v2() + "\n").collect()
+}
+
+/// The records of one TCP connection in one interval: request and response,
+/// at the client's interface and at the server's where given. `syn` sets
+/// the flags of a first interval (2 / 18); otherwise they are 0.
+fn connection(
+    client: (Option<&str>, &str, u16),
+    server: (Option<&str>, &str, u16),
+    start: i64,
+    syn: bool,
+) -> Vec<Rec> {
+    let (ce, ca, cp) = client;
+    let (se, sa, sp) = server;
+    let (fq, fr) = if syn { (2, 18) } else { (0, 0) };
+    let mut out = Vec::new();
+    for eni in [ce, se].into_iter().flatten() {
+        out.push(rec(eni, ca, cp, sa, sp).at(start).flags(fq));
+        out.push(rec(eni, sa, sp, ca, cp).at(start).flags(fr));
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------
+// The sample environment
+
+const ALB_SG: &str = "sg-0a11b22c33d44e551";
+const WEB_SG: &str = "sg-0b22c33d44e55f662";
+const DB_SG: &str = "sg-0c33d44e55f66a773";
+const PAY_SG: &str = "sg-0d44e55f66a77b884";
+const BASTION_SG: &str = "sg-0e55f66a77b88c995";
+const MON_SG: &str = "sg-0f66a77b88c99daa6";
+const AGENTS_SG: &str = "sg-0177b88c99daaebb7";
+const S3EP_SG: &str = "sg-0288c99daaebbfcc8";
+const WEB3_ENI: &str = "eni-017b9d1e3f5c8da07";
+
+fn sample(extra: &[&str]) -> Run {
+    infer(
+        &manifest_dir(),
+        &[Path::new("sample-logs/flow-logs")],
+        Path::new("sample-logs/inventory.json"),
+        extra,
+    )
+}
+
+#[test]
+fn sample_inventory_names_the_groups_the_tests_expect() {
+    let inv: Json =
+        serde_json::from_str(&std::fs::read_to_string("sample-logs/inventory.json").unwrap())
+            .unwrap();
+    let names: Vec<(String, String)> = inv["security_groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            (
+                g["id"].as_str().unwrap().to_string(),
+                g["name"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    for (id, name) in [
+        (ALB_SG, "alb-sg"),
+        (WEB_SG, "web-sg"),
+        (DB_SG, "db-sg"),
+        (PAY_SG, "payments-sg"),
+        (BASTION_SG, "bastion-sg"),
+        (MON_SG, "monitoring-sg"),
+        (AGENTS_SG, "monitoring-agents-sg"),
+        (S3EP_SG, "s3-endpoint-sg"),
+    ] {
+        assert!(
+            names.contains(&(id.to_string(), name.to_string())),
+            "{id} {name} in {names:?}"
+        );
+    }
+}
+
+#[test]
+fn sample_environment_gives_exactly_the_expected_rules() {
+    let run = sample(&[]);
+    run.ok();
+    let rules = run.rules();
+    assert_eq!(
+        shape(&rules),
+        {
+            let mut v = vec![
+                tcp(ALB_SG, WEB_SG, 8080),
+                tcp(WEB_SG, DB_SG, 5432),
+                tcp(WEB_SG, PAY_SG, 50051),
+                tcp(BASTION_SG, WEB_SG, 22),
+                tcp(BASTION_SG, DB_SG, 22),
+                tcp(MON_SG, AGENTS_SG, 9100),
+                tcp(WEB_SG, S3EP_SG, 443),
+            ];
+            v.sort();
+            v
+        },
+        "\n{}",
+        run.tfvars()
+    );
+    // Keys are the readable, stable names the module's for_each uses.
+    let keys: BTreeSet<&str> = rules.iter().map(|r| r.key.as_str()).collect();
+    assert!(keys.contains("monitoring-sg-to-monitoring-agents-sg-tcp-9100"));
+    assert!(keys.contains("alb-sg-to-web-sg-tcp-8080"));
+    for r in &rules {
+        assert!(!r.description.is_empty(), "{r:?}");
+        assert!(r.description.len() <= 255, "{r:?}");
+        assert_eq!(r.to_port, None, "single ports leave to_port out: {r:?}");
+    }
+    // Nothing for the internet, the NAT gateway, IRC or DNS to 8.8.8.8, and
+    // nothing from the psql session that lies outside the window.
+    for r in &rules {
+        assert!(
+            ![6667, 53, 3389, 23].contains(&r.from_port),
+            "a rule for suspicious or rejected traffic: {r:?}"
+        );
+        assert!(
+            !(r.source == MON_SG && r.target == DB_SG),
+            "the out-of-window psql session became a rule: {r:?}"
+        );
+    }
+    assert!(
+        !run.tfvars().contains("10.20.")
+            && !run.tfvars().contains("0.0.0.0")
+            && !run.tfvars().contains("eni-"),
+        "no addresses or interfaces in the module input"
+    );
+}
+
+#[test]
+fn sample_environment_json_report_has_the_evidence() {
+    let run = sample(&["--json", "-q"]);
+    run.ok();
+    assert_eq!(run.stderr, "", "-q prints nothing on stderr");
+    let r = run.json();
+
+    // IPv6: web-3's four long-lived channels to the payments service carry no
+    // SYN anywhere; fan-in orients them, and the IPv4 rule covers them.
+    let pay = json_rule(&r, WEB_SG, PAY_SG, 50051);
+    assert_eq!(pay["evidence"]["initiator"]["fan-in"], 4, "{pay:#}");
+    assert!(pay["evidence"]["initiator"]["tcp-flags"].as_u64().unwrap() > 0);
+    assert!(
+        pay["evidence"]["client_enis"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e == WEB3_ENI)
+    );
+    // The shared monitoring group: one rule over all six members.
+    let mon = json_rule(&r, MON_SG, AGENTS_SG, 9100);
+    assert_eq!(mon["evidence"]["server_enis"].as_array().unwrap().len(), 6);
+    assert_eq!(mon["evidence"]["allowed_pairs"], 6);
+    assert_eq!(mon["evidence"]["observed_pairs"], 6);
+    // Both ALB interfaces reach all three web hosts.
+    let alb = json_rule(&r, ALB_SG, WEB_SG, 8080);
+    assert_eq!(
+        (
+            &alb["evidence"]["allowed_pairs"],
+            &alb["evidence"]["observed_pairs"]
+        ),
+        (&json!(6), &json!(6))
+    );
+
+    let s = &r["summary"];
+    assert_eq!(s["undecided"], 0, "{s:#}");
+    assert_eq!(s["coverage"]["covered"], s["coverage"]["grouped"], "{s:#}");
+    assert_eq!(s["optimal"], true);
+
+    let st = &r["stats"];
+    assert_eq!(st["records"], 14400);
+    assert_eq!(st["used"], 13212);
+    assert_eq!(st["rejected"], 260);
+    assert_eq!(
+        st["skipped"],
+        json!({"nodata": 908, "outside the window": 16, "skipdata": 4})
+    );
+    assert_eq!(st["files"], 195);
+
+    // Suspicious: SSH from the internet, IRC (web-2, and the NAT gateway's
+    // legs of it), DNS to 8.8.8.8.
+    let sus: BTreeSet<(String, u64)> = r["suspicious"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            (
+                x["server"].as_str().unwrap().to_string(),
+                x["port"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    for want in [
+        ("10.20.0.10", 22),
+        ("192.0.2.166", 6667),
+        ("8.8.8.8", 53),
+        ("10.20.0.200", 6667),
+    ] {
+        assert!(
+            sus.contains(&(want.0.to_string(), want.1)),
+            "{want:?} in {sus:?}"
+        );
+    }
+    // External: internet ingress at the load balancer, internet egress, the
+    // NAT gateway without groups, DynamoDB.
+    let kinds: BTreeSet<&str> = r["external"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        BTreeSet::from([
+            "aws-service",
+            "internet-egress",
+            "internet-ingress",
+            "no-security-group"
+        ])
+    );
+    // Rejected scans, including IPv6 ones against the database.
+    let rejected = r["rejected"].as_array().unwrap();
+    assert_eq!(rejected.len(), 12);
+    assert_eq!(
+        rejected
+            .iter()
+            .map(|x| x["records"].as_u64().unwrap())
+            .sum::<u64>(),
+        260
+    );
+    assert!(
+        rejected
+            .iter()
+            .any(|x| x["dst"] == "2600:1f18:4a3:6b20:5d1c:88e2:a7f0:3b21" && x["dstport"] == 5432)
+    );
+    // SKIPDATA gaps: three intervals on web-2, one on payments.
+    let gaps: Vec<(String, u64)> = r["gaps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            (
+                g["interface_id"].as_str().unwrap().to_string(),
+                g["intervals"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        gaps,
+        vec![
+            ("eni-06c0e26d8e0bd2f3c".to_string(), 1),
+            ("eni-0f6a8c0d2e4b7c906".to_string(), 3)
+        ]
+    );
+}
+
+#[test]
+fn sample_environment_report_and_stderr_name_the_findings() {
+    let run = sample(&[]);
+    run.ok();
+    assert_eq!(
+        run.summary(),
+        "read 14400 records from 195 sources: 13212 used as evidence, 260 rejected (not evidence), 928 skipped (nodata: 908, outside the window: 16, skipdata: 4)"
+    );
+    assert!(
+        run.stderr.contains(
+            "0 undecided, 7 rules proposed, 11 flows outside security groups, 6 suspicious"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        run.stderr
+            .matches("the default v2 format was assumed")
+            .count(),
+        2,
+        "the two CloudWatch files have no header: {}",
+        run.stderr
+    );
+
+    let md = run.report();
+    let sus = section(&md, "Suspicious traffic");
+    assert!(sus.contains("IRC") && sus.contains("192.0.2.166"), "{sus}");
+    assert!(sus.contains("8.8.8.8") && sus.contains("DNS"), "{sus}");
+    assert!(sus.contains("SSH") && sus.contains("203.0.113.25"), "{sus}");
+    let ext = section(&md, "Traffic that cannot be a security-group rule");
+    assert!(ext.contains("Egress to the internet"), "{ext}");
+    assert!(
+        ext.contains("192.0.2.210") && ext.contains("192.0.2.211"),
+        "{ext}"
+    );
+    assert!(ext.contains("Ingress from the internet"), "{ext}");
+    assert!(ext.contains("DYNAMODB"), "{ext}");
+    let rej = section(&md, "Rejected traffic");
+    assert!(rej.contains("260"), "{rej}");
+    assert!(
+        rej.contains("3389/tcp") && rej.contains("10.20.0.10"),
+        "{rej}"
+    );
+    let skipped = section(&md, "Skipped records");
+    for (reason, n) in [
+        ("nodata", "908"),
+        ("outside the window", "16"),
+        ("skipdata", "4"),
+    ] {
+        assert!(
+            skipped.lines().any(|l| l.contains(reason) && l.contains(n)),
+            "{reason} {n} in {skipped}"
+        );
+    }
+    let gaps = section(&md, "Gaps in the evidence");
+    assert!(gaps.contains("eni-0f6a8c0d2e4b7c906"), "{gaps}");
+    for rule in run.rules() {
+        assert!(md.contains(&rule.key), "the report lists rule {}", rule.key);
+    }
+}
+
+#[test]
+fn sample_environment_runs_are_byte_identical_and_snapshotted() {
+    let a = sample(&[]);
+    let b = sample(&[]);
+    a.ok();
+    b.ok();
+    assert_eq!(a.tfvars(), b.tfvars());
+    assert_eq!(a.report(), b.report());
+    insta::assert_snapshot!("sample_tfvars", a.tfvars());
+    insta::assert_snapshot!("sample_report", a.report());
+}
+
+#[test]
+fn sample_environment_in_the_module_1_shape() {
+    let run = sample(&["--module-version", "1"]);
+    run.ok();
+    let v = parse_hcl(&run.tfvars());
+    let list = v.as_object().unwrap()["rules"]
+        .as_array()
+        .expect("module 1 takes a list");
+    let mut got: Vec<(String, String, String)> = list
+        .iter()
+        .map(|r| {
+            let r = r.as_object().unwrap();
+            assert_eq!(
+                r.keys().map(String::as_str).collect::<BTreeSet<_>>(),
+                BTreeSet::from([
+                    "source_sg_id",
+                    "target_sg_id",
+                    "destination_port",
+                    "description"
+                ])
+            );
+            (
+                r["source_sg_id"].as_str().unwrap().to_string(),
+                r["target_sg_id"].as_str().unwrap().to_string(),
+                r["destination_port"]
+                    .as_str()
+                    .expect("destination_port is a string in module 1")
+                    .to_string(),
+            )
+        })
+        .collect();
+    got.sort();
+    let mut want: Vec<(String, String, String)> = [
+        (ALB_SG, WEB_SG, "8080"),
+        (WEB_SG, DB_SG, "5432"),
+        (WEB_SG, PAY_SG, "50051"),
+        (BASTION_SG, WEB_SG, "22"),
+        (BASTION_SG, DB_SG, "22"),
+        (MON_SG, AGENTS_SG, "9100"),
+        (WEB_SG, S3EP_SG, "443"),
+    ]
+    .iter()
+    .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
+    .collect();
+    want.sort();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn sample_generator_is_committed_with_its_output() {
+    // The generator's own summary of what it wrote, checked against the files.
+    let dir = manifest_dir().join("sample-logs/flow-logs");
+    let mut files = Vec::new();
+    fn walk(d: &Path, out: &mut Vec<PathBuf>) {
+        for e in std::fs::read_dir(d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(&p, out)
+            } else {
+                out.push(p)
+            }
+        }
+    }
+    walk(&dir, &mut files);
+    assert_eq!(files.len(), 195);
+    let total: u64 = files
+        .iter()
+        .map(|p| std::fs::metadata(p).unwrap().len())
+        .sum();
+    assert!(total < 2_000_000, "the sample stays small: {total} bytes");
+    let s3 = files
+        .iter()
+        .filter(|p| p.to_string_lossy().ends_with(".log.gz"))
+        .count();
+    assert_eq!(s3, 193);
+    for p in files
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "gz"))
+    {
+        let name = p.file_name().unwrap().to_string_lossy();
+        let rel = p.strip_prefix(&dir).unwrap().to_string_lossy().to_string();
+        assert!(
+            rel.starts_with("AWSLogs/123456789012/vpcflowlogs/us-east-1/2026/11/"),
+            "{rel}"
+        );
+        assert!(
+            name.starts_with("123456789012_vpcflowlogs_us-east-1_fl-0"),
+            "{name}"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Scenarios
+
+#[test]
+fn multi_group_interfaces_get_the_narrowest_group_and_the_shared_one_only_when_all_are_served() {
+    let s = Scenario::three_tier();
+    let mut recs = Vec::new();
+    // alb -> both web hosts: web is narrower than monitoring-agents.
+    for (i, web) in [("eni-web1", WEB1), ("eni-web2", WEB2)].iter().enumerate() {
+        recs.extend(connection(
+            (Some("eni-alb"), ALB, 20000 + i as u16),
+            (Some(web.0), web.1, 8080),
+            T0 + 100,
+            true,
+        ));
+    }
+    // monitoring -> every member of monitoring-agents on 9100: one rule.
+    for (i, (eni, addr)) in [
+        ("eni-web1", WEB1),
+        ("eni-web2", WEB2),
+        ("eni-db", DB),
+        ("eni-pay", PAY),
+    ]
+    .iter()
+    .enumerate()
+    {
+        recs.extend(connection(
+            (Some("eni-mon"), MON, 40000 + i as u16),
+            (Some(eni), addr, 9100),
+            T0 + 200,
+            true,
+        ));
+    }
+    // monitoring -> only the web hosts on 9200: the shared group would open
+    // the database and payments too, so web is the target.
+    for (i, (eni, addr)) in [("eni-web1", WEB1), ("eni-web2", WEB2)].iter().enumerate() {
+        recs.extend(connection(
+            (Some("eni-mon"), MON, 41000 + i as u16),
+            (Some(eni), addr, 9200),
+            T0 + 300,
+            true,
+        ));
+    }
+    s.log("flows.log", &lines(&recs, V3_FLAGS, true));
+    let run = s.run(&["--json"]);
+    run.ok();
+    assert_eq!(
+        shape(&run.rules()),
+        vec![
+            tcp("sg-alb", "sg-web", 8080),
+            tcp("sg-mon", "sg-agents", 9100),
+            tcp("sg-mon", "sg-web", 9200),
+        ]
+    );
+    let r = run.json();
+    let scrape = json_rule(&r, "sg-mon", "sg-agents", 9100);
+    assert_eq!(scrape["evidence"]["connections"], 4);
+    assert_eq!(
+        (
+            &scrape["evidence"]["allowed_pairs"],
+            &scrape["evidence"]["observed_pairs"]
+        ),
+        (&json!(4), &json!(4))
+    );
+    assert_eq!(
+        json_rule(&r, "sg-alb", "sg-web", 8080)["evidence"]["connections"],
+        2
+    );
+}
+
+#[test]
+fn high_service_port_without_flags_is_found_by_fan_in() {
+    let s = Scenario::three_tier();
+    let mut recs = Vec::new();
+    // v2 default format: no tcp-flags at all. Client ports on both sides of 50051.
+    for (i, cp) in [40000u16, 41000, 52000, 60000].into_iter().enumerate() {
+        recs.extend(connection(
+            (Some("eni-web1"), WEB1, cp),
+            (Some("eni-pay"), PAY, 50051),
+            T0 + 600 * i as i64,
+            false,
+        ));
+    }
+    s.log("eni-web1-all.log", &v2_lines(&recs));
+    let run = s.run(&["--json"]);
+    run.ok();
+    assert_eq!(shape(&run.rules()), vec![tcp("sg-web", "sg-pay", 50051)]);
+    let r = run.json();
+    let e = &json_rule(&r, "sg-web", "sg-pay", 50051)["evidence"];
+    assert_eq!(e["connections"], 4);
+    assert_eq!(e["records"], 16);
+    assert_eq!(e["initiator"], json!({"fan-in": 4}));
+    assert_eq!(r["summary"]["undecided"], 0);
+}
+
+#[test]
+fn flagless_records_follow_a_service_proven_by_flags() {
+    let s = Scenario::three_tier();
+    let mut recs = connection(
+        (Some("eni-web1"), WEB1, 40000),
+        (Some("eni-pay"), PAY, 50051),
+        T0,
+        true,
+    );
+    // A later interval of a long connection from the batch host: flags 0,
+    // and its client port (33000) is lower than the service port, so port
+    // ranges alone would make the batch host the server of port 33000.
+    recs.extend(connection(
+        (Some("eni-batch"), BATCH, 33000),
+        (Some("eni-pay"), PAY, 50051),
+        T0 + 1200,
+        false,
+    ));
+    s.log("flows.log", &lines(&recs, V3_FLAGS, true));
+    let run = s.run(&["--json"]);
+    run.ok();
+    assert_eq!(
+        shape(&run.rules()),
+        vec![
+            tcp("sg-batch", "sg-pay", 50051),
+            tcp("sg-web", "sg-pay", 50051)
+        ]
+    );
+    let r = run.json();
+    assert_eq!(
+        json_rule(&r, "sg-batch", "sg-pay", 50051)["evidence"]["initiator"],
+        json!({"known-service": 1})
+    );
+    assert_eq!(
+        json_rule(&r, "sg-web", "sg-pay", 50051)["evidence"]["initiator"],
+        json!({"tcp-flags": 1})
+    );
+}
+
+#[test]
+fn request_and_response_at_both_interfaces_count_as_one_connection() {
+    for (name, text) in [
+        (
+            "with flags",
+            lines(
+                &connection(
+                    (Some("eni-web1"), WEB1, 45000),
+                    (Some("eni-db"), DB, 5432),
+                    T0,
+                    true,
+                ),
+                V3_FLAGS,
+                true,
+            ),
+        ),
+        (
+            "v2 without flags",
+            v2_lines(&connection(
+                (Some("eni-web1"), WEB1, 45000),
+                (Some("eni-db"), DB, 5432),
+                T0,
+                false,
+            )),
+        ),
+    ] {
+        let s = Scenario::three_tier();
+        s.log("flows.log", &text);
+        let run = s.run(&["--json"]);
+        run.ok();
+        assert_eq!(
+            shape(&run.rules()),
+            vec![tcp("sg-web", "sg-db", 5432)],
+            "{name}"
+        );
+        let r = run.json();
+        let e = &json_rule(&r, "sg-web", "sg-db", 5432)["evidence"];
+        assert_eq!(e["connections"], 1, "{name}: {e:#}");
+        assert_eq!(e["records"], 4, "{name}");
+        assert_eq!(e["bytes"], 1800, "{name}: bytes count at one interface");
+        assert_eq!(e["client_enis"], json!(["eni-web1"]), "{name}");
+        assert!(
+            run.stderr
+                .contains("1 connections, 0 undecided, 1 rules proposed"),
+            "{name}: {}",
+            run.stderr
+        );
+    }
+}
+
+#[test]
+fn rejected_traffic_only_gives_no_rule() {
+    let s = Scenario::three_tier();
+    let recs = [
+        rec("eni-web1", "198.51.100.7", 51000, WEB1, 22)
+            .flags(2)
+            .reject(),
+        rec("eni-db", WEB1, 45000, DB, 3306).flags(2).reject(),
+        rec("eni-db", WEB1, 45001, DB, 3306)
+            .flags(2)
+            .reject()
+            .at(T0 + 900),
+    ];
+    s.log("flows.log", &lines(&recs, V3_FLAGS, true));
+    let run = s.run(&["--json"]);
+    run.ok();
+    assert!(run.rules().is_empty(), "{}", run.tfvars());
+    assert!(
+        run.summary()
+            .starts_with("read 3 records from 1 source: 0 used as evidence, 3 rejected"),
+        "{}",
+        run.summary()
+    );
+    let r = run.json();
+    let rej: Vec<(String, u64, u64)> = r["rejected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            (
+                x["dst"].as_str().unwrap().to_string(),
+                x["dstport"].as_u64().unwrap(),
+                x["records"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rej,
+        vec![(DB.to_string(), 3306, 2), (WEB1.to_string(), 22, 1)]
+    );
+    let md = run.report();
+    assert!(section(&md, "Rejected traffic").contains("3306/tcp"));
+}
+
+#[test]
+fn records_outside_the_window_give_no_rule_and_are_counted() {
+    let s = Scenario::three_tier();
+    let mut recs = connection(
+        (Some("eni-web1"), WEB1, 45000),
+        (Some("eni-db"), DB, 5432),
+        WINDOW_START - 120,
+        true,
+    );
+    recs.extend(connection(
+        (Some("eni-mon"), MON, 45000),
+        (Some("eni-db"), DB, 5432),
+        WINDOW_END + 1,
+        true,
+    ));
+    // One connection inside, right at the start of the window.
+    recs.extend(connection(
+        (Some("eni-alb"), ALB, 3000),
+        (Some("eni-web1"), WEB1, 8080),
+        WINDOW_START,
+        true,
+    ));
+    s.log("flows.log", &lines(&recs, V3_FLAGS, true));
+    let run = s.run(&[]);
+    run.ok();
+    assert_eq!(shape(&run.rules()), vec![tcp("sg-alb", "sg-web", 8080)]);
+    assert_eq!(
+        run.summary(),
+        "read 12 records from 1 source: 4 used as evidence, 0 rejected (not evidence), 8 skipped (outside the window: 8)"
+    );
+}
+
+#[test]
+fn nodata_and_skipdata_are_counted_in_the_summary() {
+    let s = Scenario::three_tier();
+    let mut recs = connection(
+        (Some("eni-web1"), WEB1, 45000),
+        (Some("eni-db"), DB, 5432),
+        T0,
+        false,
+    );
+    recs.push(status_rec("eni-pay", "NODATA", T0));
+    recs.push(status_rec("eni-pay", "NODATA", T0 + 600));
+    recs.push(status_rec("eni-web2", "SKIPDATA", T0 + 1200));
+    s.log("eni-all.log", &v2_lines(&recs));
+    let run = s.run(&["--json"]);
+    run.ok();
+    assert_eq!(shape(&run.rules()), vec![tcp("sg-web", "sg-db", 5432)]);
+    assert_eq!(
+        run.summary(),
+        "read 7 records from 1 source: 4 used as evidence, 0 rejected (not evidence), 3 skipped (nodata: 2, skipdata: 1)"
+    );
+    let r = run.json();
+    assert_eq!(
+        r["gaps"],
+        json!([{"interface_id": "eni-web2", "intervals": 1, "first": T0 + 1200, "last": T0 + 1740}])
+    );
+}
+
+#[test]
+fn suspicious_destinations_give_no_rule_and_are_reported() {
+    let s = Scenario::three_tier();
+    let mut recs = Vec::new();
+    // IRC to the internet, DNS to 8.8.8.8, a mining pool, SSH from the internet,
+    // and IRC between two grouped hosts (suspicious anywhere).
+    recs.extend(connection(
+        (Some("eni-web1"), WEB1, 45000),
+        (None, "192.0.2.66", 6667),
+        T0,
+        true,
+    ));
+    recs.extend(connection(
+        (Some("eni-web1"), WEB1, 45001),
+        (None, "8.8.8.8", 53),
+        T0,
+        false,
+    ));
+    for r in recs.iter_mut().skip(2) {
+        *r = r.clone().proto(17);
+    }
+    recs.extend(connection(
+        (Some("eni-web2"), WEB2, 45002),
+        (None, "198.51.100.9", 3333),
+        T0,
+        true,
+    ));
+    recs.extend(connection(
+        (None, "203.0.113.9", 52000),
+        (Some("eni-db"), DB, 22),
+        T0,
+        true,
+    ));
+    recs.extend(connection(
+        (Some("eni-web1"), WEB1, 45003),
+        (Some("eni-web2"), WEB2, 6667),
+        T0,
+        true,
+    ));
+    s.log("flows.log", &lines(&recs, V3_FLAGS, true));
+    let run = s.run(&["--json"]);
+    run.ok();
+    assert!(
+        run.rules().is_empty(),
+        "no rule for suspicious traffic, not even between groups:\n{}",
+        run.tfvars()
+    );
+    let r = run.json();
+    let mut sus: Vec<(String, u64, String)> = r["suspicious"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            (
+                x["server"].as_str().unwrap().to_string(),
+                x["port"].as_u64().unwrap(),
+                x["severity"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    sus.sort();
+    assert_eq!(
+        sus,
+        vec![
+            (WEB2.to_string(), 6667, "high".to_string()),
+            (DB.to_string(), 22, "high".to_string()),
+            ("192.0.2.66".to_string(), 6667, "high".to_string()),
+            ("198.51.100.9".to_string(), 3333, "high".to_string()),
+            ("8.8.8.8".to_string(), 53, "medium".to_string()),
+        ]
+    );
+    let md = section(&run.report(), "Suspicious traffic").to_string();
+    for needle in [
+        "192.0.2.66",
+        "8.8.8.8",
+        "198.51.100.9",
+        "203.0.113.9",
+        "IRC",
+        "DNS",
+        "SSH",
+    ] {
+        assert!(md.contains(needle), "{needle} in\n{md}");
+    }
+    assert!(run.stderr.contains(", 5 suspicious"), "{}", run.stderr);
+}
+
+#[test]
+fn an_ipv6_connection_gives_a_rule() {
+    let s = Scenario::three_tier();
+    let recs = connection(
+        (Some("eni-web1"), WEB1_V6, 45000),
+        (Some("eni-db"), DB_V6, 5432),
+        T0,
+        true,
+    );
+    s.log("flows.log", &lines(&recs, V3_FLAGS, true));
+    let run = s.run(&["--json"]);
+    run.ok();
+    assert_eq!(shape(&run.rules()), vec![tcp("sg-web", "sg-db", 5432)]);
+    let r = run.json();
+    let e = &json_rule(&r, "sg-web", "sg-db", 5432)["evidence"];
+    assert_eq!(e["connections"], 1);
+    assert_eq!(e["client_enis"], json!(["eni-web1"]));
+    assert_eq!(e["server_enis"], json!(["eni-db"]));
+}
+
+#[test]
+fn a_malformed_line_is_reported_with_its_place_and_the_run_goes_on() {
+    let s = Scenario::three_tier();
+    let good = connection(
+        (Some("eni-web1"), WEB1, 45000),
+        (Some("eni-db"), DB, 5432),
+        T0,
+        false,
+    );
+    let mut text = String::new();
+    text.push_str(&good[0].v2());
+    text.push('\n');
+    text.push_str(&good[1].v2());
+    text.push('\n');
+    // line 3: a port out of range
+    text.push_str(&good[0].v2().replace(" 45000 ", " 70000 "));
+    text.push('\n');
+    // line 4: cut short
+    text.push_str("2 123456789012 eni-web1 10.0.1.10 10.0.2.20 45000\n");
+    text.push_str(&good[2].v2());
+    text.push('\n');
+    text.push_str(&good[3].v2());
+    text.push('\n');
+    let file = s.log("eni-all.log", &text);
+    let run = s.run(&[]);
+    run.ok();
+    assert_eq!(shape(&run.rules()), vec![tcp("sg-web", "sg-db", 5432)]);
+    assert_eq!(
+        run.summary(),
+        "read 6 records from 1 source: 4 used as evidence, 0 rejected (not evidence), 2 skipped (bad port: 1, wrong field count: 1)"
+    );
+    let place = file.display().to_string();
+    assert!(
+        run.stderr
+            .contains(&format!("{place}:3: srcport is \"70000\"")),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains(&format!("{place}:4: 6 fields where the format has 14")),
+        "{}",
+        run.stderr
+    );
+    let skipped = section(&run.report(), "Skipped records").to_string();
+    assert!(skipped.contains("eni-all.log:3"), "{skipped}");
+}
+
+#[test]
+fn gzip_file_with_a_header_in_the_s3_layout() {
+    let s = Scenario::three_tier();
+    let recs = connection(
+        (Some("eni-alb"), ALB, 3000),
+        (Some("eni-web1"), WEB1, 8080),
+        T0,
+        true,
+    );
+    s.log_gz(
+        "AWSLogs/123456789012/vpcflowlogs/us-east-1/2026/11/24/123456789012_vpcflowlogs_us-east-1_fl-0123456789abcdef0_20261124T0005Z_1a2b3c4d.log.gz",
+        &lines(&recs, V5_ALL, true),
+    );
+    let run = s.run(&["--json"]);
+    run.ok();
+    assert_eq!(shape(&run.rules()), vec![tcp("sg-alb", "sg-web", 8080)]);
+    let r = run.json();
+    assert_eq!(r["stats"]["records"], 4, "the header is not a record");
+    assert_eq!(r["stats"]["used"], 4);
+    assert_eq!(
+        r["stats"]["notes"],
+        json!([]),
+        "no format had to be assumed"
+    );
+    assert_eq!(
+        json_rule(&r, "sg-alb", "sg-web", 8080)["evidence"]["initiator"],
+        json!({"tcp-flags": 1})
+    );
+}
+
+#[test]
+fn a_custom_field_order_from_a_header_or_from_log_format() {
+    // A shuffled order, with the flags the default format lacks.
+    let order = "srcport start interface-id dstaddr action tcp-flags end srcaddr protocol log-status dstport bytes packets";
+    // alb:3000 -> web:8080 with SYN: only flags (or fan-in) can orient a
+    // registered port against a registered port.
+    let recs = connection(
+        (Some("eni-alb"), ALB, 9000),
+        (Some("eni-web1"), WEB1, 8080),
+        T0,
+        true,
+    );
+
+    let header = Scenario::three_tier();
+    header.log("with-header.log", &lines(&recs, order, true));
+    let run = header.run(&["--json"]);
+    run.ok();
+    assert_eq!(shape(&run.rules()), vec![tcp("sg-alb", "sg-web", 8080)]);
+    assert_eq!(run.json()["stats"]["used"], 4);
+
+    let given = Scenario::three_tier();
+    given.log("no-header.log", &lines(&recs, order, false));
+    let log_format: String = order
+        .split_whitespace()
+        .map(|f| format!("${{{f}}}"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let run = given.run(&["--json", "--log-format", &log_format]);
+    run.ok();
+    assert_eq!(shape(&run.rules()), vec![tcp("sg-alb", "sg-web", 8080)]);
+    let r = run.json();
+    assert_eq!(r["stats"]["used"], 4);
+    assert_eq!(r["stats"]["notes"], json!([]));
+
+    // Without either, the default v2 order is assumed, said, and nothing fits.
+    let run = given.run(&[]);
+    run.ok();
+    assert!(run.rules().is_empty(), "{}", run.tfvars());
+    assert!(
+        run.summary().ends_with("4 skipped (wrong field count: 4)"),
+        "{}",
+        run.summary()
+    );
+    assert!(
+        run.stderr.contains("the default v2 format was assumed"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn json_wrapped_message_lines_are_unwrapped() {
+    let s = Scenario::three_tier();
+    let recs = connection(
+        (Some("eni-web1"), WEB1, 45000),
+        (Some("eni-db"), DB, 5432),
+        T0,
+        false,
+    );
+    let mut text: String = recs
+        .iter()
+        .map(|r| {
+            json!({"timestamp": T0 * 1000, "message": r.v2(), "ingestionTime": T0 * 1000 + 5})
+                .to_string()
+                + "\n"
+        })
+        .collect();
+    text.push_str("{\"msg\": \"not a flow log\"}\n");
+    s.log("export.jsonl", &text);
+    let run = s.run(&[]);
+    run.ok();
+    assert_eq!(shape(&run.rules()), vec![tcp("sg-web", "sg-db", 5432)]);
+    assert_eq!(
+        run.summary(),
+        "read 5 records from 1 source: 4 used as evidence, 0 rejected (not evidence), 1 skipped (bad json: 1)"
+    );
+    assert!(run.stderr.contains("export.jsonl:5"), "{}", run.stderr);
+}
+
+#[test]
+fn a_folder_mixing_format_versions() {
+    let s = Scenario::three_tier();
+    // v2 without a header (CloudWatch style).
+    s.log(
+        "cloudwatch/eni-db-all.log",
+        &v2_lines(&connection(
+            (None, WEB1, 45000),
+            (Some("eni-db"), DB, 5432),
+            T0,
+            false,
+        )),
+    );
+    // v3 fields with a header.
+    s.log(
+        "v3/flows.log",
+        &lines(
+            &connection(
+                (Some("eni-alb"), ALB, 3000),
+                (Some("eni-web2"), WEB2, 8080),
+                T0,
+                true,
+            ),
+            V3_FLAGS,
+            true,
+        ),
+    );
+    // v5, gzip, with a header.
+    s.log_gz(
+        "s3/flows.log.gz",
+        &lines(
+            &connection(
+                (Some("eni-mon"), MON, 41000),
+                (Some("eni-pay"), PAY, 9100),
+                T0,
+                true,
+            ),
+            V5_ALL,
+            true,
+        ),
+    );
+    let run = s.run(&[]);
+    run.ok();
+    assert_eq!(
+        shape(&run.rules()),
+        vec![
+            tcp("sg-alb", "sg-web", 8080),
+            tcp("sg-mon", "sg-pay", 9100),
+            tcp("sg-web", "sg-db", 5432),
+        ]
+    );
+    assert_eq!(
+        run.summary(),
+        "read 10 records from 3 sources: 10 used as evidence, 0 rejected (not evidence), 0 skipped"
+    );
+    assert_eq!(
+        run.stderr.matches("default v2 format was assumed").count(),
+        1,
+        "only the file without a header: {}",
+        run.stderr
+    );
+}
+
+#[test]
+fn an_empty_folder_is_an_error_that_names_it() {
+    let s = Scenario::three_tier();
+    let empty = s.path("logs");
+    std::fs::create_dir_all(&empty).unwrap();
+    let run = s.run(&[]);
+    assert_ne!(run.code, Some(0), "{}", run.stderr);
+    assert!(run.stderr.starts_with("error: "), "{}", run.stderr);
+    assert!(run.stderr.contains("holds no files"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&empty.display().to_string()),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.out_path().exists(), "nothing written on failure");
+    assert!(!run.report_path().exists());
+
+    let inv = s.inventory();
+    let missing = s.path("no-such-folder");
+    let run = infer(s.dir.path(), &[&missing], &inv, &[]);
+    assert_ne!(run.code, Some(0));
+    assert!(run.stderr.contains("no-such-folder"), "{}", run.stderr);
+}
+
+#[test]
+fn transit_gateway_records_are_skipped_as_an_unusable_format() {
+    let s = Scenario::three_tier();
+    let tgw_record = "6 TransitGateway 123456789012 tgw-0a1b2c3d4e5f60718 tgw-attach-0a1b2c3d4e5f6071 123456789012 123456789012 vpc-1 vpc-2 subnet-1 subnet-2 eni-web1 eni-db use1-az1 use1-az1 tgw-attach-0f1e2d3c4b5a6978 10.0.1.10 10.0.2.20 45000 5432 6 10 900 1795478460 1795478520 OK IPv4 0 0 0 0 2 us-east-1 egress - -";
+    assert_eq!(
+        tgw_record.split_whitespace().count(),
+        TGW.split_whitespace().count()
+    );
+    s.log(
+        "tgw/flows.log",
+        &format!("{TGW}\n{tgw_record}\n{tgw_record}\n"),
+    );
+    s.log(
+        "vpc/flows.log",
+        &lines(
+            &connection(
+                (Some("eni-alb"), ALB, 3000),
+                (Some("eni-web1"), WEB1, 8080),
+                T0,
+                true,
+            ),
+            V3_FLAGS,
+            true,
+        ),
+    );
+    let run = s.run(&[]);
+    run.ok();
+    assert_eq!(shape(&run.rules()), vec![tcp("sg-alb", "sg-web", 8080)]);
+    assert_eq!(
+        run.summary(),
+        "read 6 records from 2 sources: 4 used as evidence, 0 rejected (not evidence), 2 skipped (unusable format: 2)"
+    );
+    assert!(
+        run.stderr.contains("transit-gateway flow log"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("flows.log:2"), "{}", run.stderr);
+}
+
+#[test]
+fn module_version_1_writes_the_legacy_list() {
+    let s = Scenario::three_tier();
+    let mut recs = connection(
+        (Some("eni-web1"), WEB1, 45000),
+        (Some("eni-db"), DB, 5432),
+        T0,
+        true,
+    );
+    recs.extend(connection(
+        (Some("eni-alb"), ALB, 3000),
+        (Some("eni-web2"), WEB2, 8080),
+        T0,
+        true,
+    ));
+    // A UDP service: module 1 only takes TCP, so it is left out with a warning.
+    recs.extend(
+        connection(
+            (Some("eni-mon"), MON, 45001),
+            (Some("eni-pay"), PAY, 8125),
+            T0,
+            false,
+        )
+        .into_iter()
+        .map(|r| r.proto(17)),
+    );
+    s.log("flows.log", &lines(&recs, V3_FLAGS, true));
+
+    let v2 = s.run(&[]);
+    v2.ok();
+    assert_eq!(
+        shape(&v2.rules()),
+        vec![
+            tcp("sg-alb", "sg-web", 8080),
+            ("sg-mon".into(), "sg-pay".into(), "udp".into(), 8125, 8125),
+            tcp("sg-web", "sg-db", 5432),
+        ]
+    );
+
+    let v1 = s.run(&["--module-version", "1"]);
+    v1.ok();
+    let v = parse_hcl(&v1.tfvars());
+    let list = v.as_object().unwrap()["rules"]
+        .as_array()
+        .unwrap_or_else(|| panic!("a list:\n{}", v1.tfvars()));
+    let mut got: Vec<(String, String, String, bool)> = list
+        .iter()
+        .map(|r| {
+            let r = r.as_object().unwrap();
+            assert!(!r.contains_key("from_port") && !r.contains_key("protocol"));
+            (
+                r["source_sg_id"].as_str().unwrap().to_string(),
+                r["target_sg_id"].as_str().unwrap().to_string(),
+                r["destination_port"].as_str().unwrap().to_string(),
+                r["description"].as_str().is_some_and(|d| !d.is_empty()),
+            )
+        })
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        vec![
+            ("sg-alb".into(), "sg-web".into(), "8080".into(), true),
+            ("sg-web".into(), "sg-db".into(), "5432".into(), true),
+        ]
+    );
+    assert!(
+        v1.stderr.contains("warning: ") && v1.stderr.contains("8125/udp"),
+        "the UDP rule is left out loudly: {}",
+        v1.stderr
+    );
+}
+
+/// Traffic to a secondary private address is logged with the primary
+/// address in `dstaddr` at the receiving interface (`pkt-dstaddr` keeps the
+/// secondary), but with the secondary at the sender. sgpair reads only
+/// `dstaddr`, so one connection becomes two aggregates and counts twice.
+#[test]
+#[ignore = "core: pkt-dstaddr is not read; a connection to a secondary address counts twice (see sample-logs/README.md)"]
+fn a_connection_to_a_secondary_address_counts_once() {
+    let mut s = Scenario::three_tier();
+    s.enis.retain(|e| e["id"] != "eni-web2");
+    s.eni("eni-web2", &[WEB2, "10.0.1.111"], &["sg-web", "sg-agents"]);
+    let fields = "version interface-id srcaddr dstaddr pkt-srcaddr pkt-dstaddr srcport dstport protocol packets bytes start end action log-status tcp-flags flow-direction";
+    let start = T0;
+    let text = format!(
+        "{fields}\n\
+         5 eni-alb 10.0.0.5 10.0.1.111 10.0.0.5 10.0.1.111 3000 8080 6 5 900 {start} {end} ACCEPT OK 2 egress\n\
+         5 eni-alb 10.0.1.111 10.0.0.5 10.0.1.111 10.0.0.5 8080 3000 6 5 900 {start} {end} ACCEPT OK 18 ingress\n\
+         5 eni-web2 10.0.0.5 10.0.1.11 10.0.0.5 10.0.1.111 3000 8080 6 5 900 {start} {end} ACCEPT OK 2 ingress\n\
+         5 eni-web2 10.0.1.111 10.0.0.5 10.0.1.111 10.0.0.5 8080 3000 6 5 900 {start} {end} ACCEPT OK 18 egress\n",
+        end = start + 60
+    );
+    s.log("flows.log", &text);
+    let run = s.run(&["--json"]);
+    run.ok();
+    assert_eq!(shape(&run.rules()), vec![tcp("sg-alb", "sg-web", 8080)]);
+    let r = run.json();
+    assert_eq!(
+        json_rule(&r, "sg-alb", "sg-web", 8080)["evidence"]["connections"],
+        1
+    );
+}
