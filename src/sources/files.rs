@@ -13,7 +13,9 @@ use flate2::read::MultiGzDecoder;
 
 use super::{Kind, Stream};
 
-/// Every file under the given paths, sorted, without duplicates.
+/// Every file under the given paths, sorted, without duplicates: one file
+/// named two ways (`dir` and `./dir`, a symbolic link, a folder and a file in
+/// it) is read once, under the first of its names in sort order.
 pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     for p in paths {
@@ -31,6 +33,8 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     }
     out.sort();
     out.dedup();
+    let mut seen = std::collections::BTreeSet::new();
+    out.retain(|p| seen.insert(std::fs::canonicalize(p).unwrap_or_else(|_| p.clone())));
     Ok(out)
 }
 
@@ -126,6 +130,24 @@ mod tests {
             names,
             vec![PathBuf::from("a.log"), PathBuf::from("b/c/z.log")]
         );
+    }
+
+    #[test]
+    fn one_file_named_two_ways_is_listed_once() {
+        let d = tempfile::tempdir().unwrap();
+        let logs = d.path().join("logs");
+        std::fs::create_dir_all(logs.join("sub")).unwrap();
+        std::fs::write(logs.join("sub/a.log"), "x").unwrap();
+        std::fs::write(logs.join("b.log"), "x").unwrap();
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(&logs, d.path().join("zz-link")).unwrap();
+        let files = discover(&[
+            logs.clone(),
+            logs.join("sub/a.log"),
+            d.path().join("zz-link"),
+        ])
+        .unwrap();
+        assert_eq!(files, vec![logs.join("b.log"), logs.join("sub/a.log")]);
     }
 
     #[test]
