@@ -872,6 +872,29 @@ fn sample_environment_in_the_module_1_shape() {
 }
 
 #[test]
+fn the_same_folder_named_twice_is_read_once() {
+    // `dir` and `./dir` are one folder: reading it twice would double every count.
+    let run = infer(
+        &manifest_dir(),
+        &[
+            Path::new("sample-logs/flow-logs"),
+            Path::new("./sample-logs/flow-logs"),
+            Path::new("sample-logs/flow-logs/cloudwatch"),
+        ],
+        Path::new("sample-logs/inventory.json"),
+        &[],
+    );
+    run.ok();
+    assert!(
+        run.summary()
+            .starts_with("read 14400 records from 195 sources: 13212 used"),
+        "{}",
+        run.summary()
+    );
+    assert_eq!(run.tfvars(), sample(&[]).tfvars());
+}
+
+#[test]
 fn sample_generator_is_committed_with_its_output() {
     // The generator's own summary of what it wrote, checked against the files.
     let dir = manifest_dir().join("sample-logs/flow-logs");
