@@ -871,6 +871,96 @@ fn sample_environment_in_the_module_1_shape() {
     assert_eq!(got, want);
 }
 
+/// The module 2 variable as the module declares it (type and validation),
+/// and an output of what terraform made of every entry.
+const MODULE_V2_ROOT: &str = r#"
+variable "rules" {
+  type = map(object({
+    source_sg_id       = string
+    target_sg_id       = string
+    from_port          = number
+    to_port            = optional(number)
+    protocol           = optional(string, "tcp")
+    description        = optional(string, "")
+    description_source = optional(string, "")
+    description_target = optional(string, "")
+  }))
+
+  validation {
+    condition = alltrue([
+      for r in values(var.rules) :
+      (r.description != "" && r.description_source == "" && r.description_target == "") ||
+      (r.description == "" && r.description_source != "" && r.description_target != "")
+    ])
+    error_message = "Set description, or both description_source and description_target."
+  }
+}
+
+output "summary" {
+  value = join("\n", [
+    for k, r in var.rules : join("|", [
+      k, r.source_sg_id, r.target_sg_id, tostring(r.from_port),
+      r.to_port == null ? "null" : tostring(r.to_port), r.protocol,
+    ])
+  ])
+}
+"#;
+
+/// Runs terraform (>= 1.3, on PATH: a missing terraform fails the test) offline in `dir`.
+fn terraform(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("terraform")
+        .args(args)
+        .current_dir(dir)
+        .env("TF_CLI_CONFIG_FILE", "/dev/null")
+        .env("TF_IN_AUTOMATION", "1")
+        .env("CHECKPOINT_DISABLE", "1")
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("terraform >= 1.3 must be on PATH for this test");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "terraform {args:?} failed:\n{text}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn sample_tfvars_is_accepted_by_terraform_as_the_module_input() {
+    let run = sample(&["-q"]);
+    run.ok();
+    let ws = tempfile::tempdir().unwrap();
+    std::fs::write(ws.path().join("main.tf"), MODULE_V2_ROOT).unwrap();
+    std::fs::copy(run.out_path(), ws.path().join("rules.auto.tfvars")).unwrap();
+    terraform(ws.path(), &["fmt", "-check", "-diff", "rules.auto.tfvars"]);
+    terraform(ws.path(), &["init", "-input=false", "-backend=false"]);
+    terraform(
+        ws.path(),
+        &[
+            "apply",
+            "-input=false",
+            "-auto-approve",
+            "-var-file=rules.auto.tfvars",
+        ],
+    );
+    let summary = terraform(ws.path(), &["output", "-raw", "summary"]);
+    let mut got: Vec<&str> = summary.lines().collect();
+    got.sort();
+    let want = [
+        format!("alb-sg-to-web-sg-tcp-8080|{ALB_SG}|{WEB_SG}|8080|null|tcp"),
+        format!("bastion-sg-to-db-sg-tcp-22|{BASTION_SG}|{DB_SG}|22|null|tcp"),
+        format!("bastion-sg-to-web-sg-tcp-22|{BASTION_SG}|{WEB_SG}|22|null|tcp"),
+        format!(
+            "monitoring-sg-to-monitoring-agents-sg-tcp-9100|{MON_SG}|{AGENTS_SG}|9100|null|tcp"
+        ),
+        format!("web-sg-to-db-sg-tcp-5432|{WEB_SG}|{DB_SG}|5432|null|tcp"),
+        format!("web-sg-to-payments-sg-tcp-50051|{WEB_SG}|{PAY_SG}|50051|null|tcp"),
+        format!("web-sg-to-s3-endpoint-sg-tcp-443|{WEB_SG}|{S3EP_SG}|443|null|tcp"),
+    ];
+    assert_eq!(got, want.iter().map(String::as_str).collect::<Vec<_>>());
+}
+
 #[test]
 fn the_same_folder_named_twice_is_read_once() {
     // `dir` and `./dir` are one folder: reading it twice would double every count.
