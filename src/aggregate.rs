@@ -27,6 +27,9 @@ pub enum Method {
     KnownService,
     /// The server port saw more distinct client ports than the other side.
     FanIn,
+    /// ICMP both ways in the same second: the side that exchanged ICMP with
+    /// more peers (a monitoring host pinging many) started it.
+    FanOut,
     /// Only one direction of an ICMP or port-less exchange was logged.
     OneWay,
     /// Well-known < registered < ephemeral port ranges.
@@ -39,6 +42,7 @@ impl Method {
             Method::TcpFlags => "tcp-flags",
             Method::KnownService => "known-service",
             Method::FanIn => "fan-in",
+            Method::FanOut => "fan-out",
             Method::OneWay => "one-way",
             Method::PortRange => "port-range",
         }
@@ -640,6 +644,12 @@ fn settle(conns: FxHashMap<ConnKey, Acc>) -> (Vec<(ConnKey, Acc)>, Vec<Undecided
         .enumerate()
         .map(|(i, (k, _))| (*k, i))
         .collect();
+    let mut peers: FxHashMap<IpAddr, FxHashSet<IpAddr>> = FxHashMap::default();
+    for (k, _) in &icmp_any {
+        peers.entry(k.client).or_default().insert(k.server);
+        peers.entry(k.server).or_default().insert(k.client);
+    }
+    let icmp_peers = |a: &IpAddr| peers.get(a).map_or(0, FxHashSet::len);
     for (k, acc) in &icmp_any {
         let rev = ConnKey {
             server: k.client,
@@ -659,7 +669,16 @@ fn settle(conns: FxHashMap<ConnKey, Acc>) -> (Vec<(ConnKey, Acc)>, Vec<Undecided
                     a.merge(other);
                     a.method = Some(Method::OneWay);
                     put(&mut out, *k, a);
-                } else if acc.first == other.first && k.client < k.server {
+                } else if acc.first == other.first && icmp_peers(&k.client) > icmp_peers(&k.server)
+                {
+                    let mut a = acc.clone();
+                    a.merge(other);
+                    a.method = Some(Method::FanOut);
+                    put(&mut out, *k, a);
+                } else if acc.first == other.first
+                    && icmp_peers(&k.client) == icmp_peers(&k.server)
+                    && k.client < k.server
+                {
                     undecided.push(Undecided {
                         a: k.client,
                         a_port: 0,
@@ -703,6 +722,8 @@ mod tests {
             interface_id: Some(eni),
             srcaddr: src.parse().unwrap(),
             dstaddr: dst.parse().unwrap(),
+            pkt_srcaddr: None,
+            pkt_dstaddr: None,
             srcport: sp,
             dstport: dp,
             protocol: proto,
@@ -941,74 +962,53 @@ mod tests {
     #[test]
     fn ping_both_ways_in_one_interval_is_undecided_but_one_way_is_not() {
         let mut agg = Aggregator::new();
-        feed(
-            &mut agg,
-            "eni-a",
-            "10.0.1.10",
-            0,
-            "10.0.2.20",
-            0,
-            ICMP,
-            None,
-            100,
-        );
-        feed(
-            &mut agg,
-            "eni-a",
-            "10.0.2.20",
-            0,
-            "10.0.1.10",
-            0,
-            ICMP,
-            None,
-            100,
-        );
-        feed(
-            &mut agg,
-            "eni-a",
-            "10.0.1.10",
-            0,
-            "10.0.3.30",
-            0,
-            ICMP,
-            None,
-            100,
-        );
-        feed(
-            &mut agg,
-            "eni-a",
-            "10.0.1.10",
-            0,
-            "10.0.4.40",
-            0,
-            ICMP,
-            None,
-            100,
-        );
-        feed(
-            &mut agg,
-            "eni-a",
-            "10.0.4.40",
-            0,
-            "10.0.1.10",
-            0,
-            ICMP,
-            None,
-            160,
-        );
+        let pings = [
+            // a tie: both ways in one second, one peer each
+            ("10.0.5.1", "10.0.5.2", 100),
+            ("10.0.5.2", "10.0.5.1", 100),
+            // one way only: the sender started it
+            ("10.0.1.10", "10.0.3.30", 100),
+            // both ways, the reply logged later: the earlier side started it
+            ("10.0.1.10", "10.0.4.40", 100),
+            ("10.0.4.40", "10.0.1.10", 160),
+        ];
+        for (src, dst, t) in pings {
+            feed(&mut agg, "eni-a", src, 0, dst, 0, ICMP, None, t);
+        }
         let ev = agg.finish();
         assert_eq!(ev.undecided.len(), 1);
-        let pings: Vec<_> = ev
+        assert_eq!(
+            (ev.undecided[0].a, ev.undecided[0].b),
+            (ip("10.0.5.1"), ip("10.0.5.2"))
+        );
+        let got: Vec<_> = ev
             .connections
             .iter()
-            .map(|c| (c.client, c.server, c.port))
+            .map(|c| (c.client, c.server, c.port, c.method))
             .collect();
         assert_eq!(
-            pings,
+            got,
             vec![
-                (ip("10.0.1.10"), ip("10.0.3.30"), ICMP_ANY),
-                (ip("10.0.1.10"), ip("10.0.4.40"), ICMP_ANY)
+                (ip("10.0.1.10"), ip("10.0.3.30"), ICMP_ANY, Method::OneWay),
+                (ip("10.0.1.10"), ip("10.0.4.40"), ICMP_ANY, Method::OneWay),
             ]
+        );
+    }
+
+    #[test]
+    fn a_host_pinging_many_is_the_initiator_even_when_both_ways_share_a_second() {
+        let mut agg = Aggregator::new();
+        for host in ["10.0.2.1", "10.0.2.2", "10.0.2.3"] {
+            feed(&mut agg, "eni-mon", "10.0.9.9", 0, host, 0, ICMP, None, 100);
+            feed(&mut agg, "eni-mon", host, 0, "10.0.9.9", 0, ICMP, None, 100);
+        }
+        let ev = agg.finish();
+        assert!(ev.undecided.is_empty(), "{:?}", ev.undecided);
+        assert_eq!(ev.connections.len(), 3);
+        assert!(
+            ev.connections
+                .iter()
+                .all(|c| c.client == ip("10.0.9.9") && c.method == Method::FanOut)
         );
     }
 

@@ -87,13 +87,21 @@ pub fn port_class(p: u16) -> u8 {
 }
 
 pub fn reduce<'a>(r: &Record<'a>) -> Reduced<'a> {
-    if r.srcaddr == r.dstaddr {
+    // The packet's own addresses: what the groups of both ends see. They
+    // differ from srcaddr/dstaddr at a NAT gateway (which shows its own
+    // address) and for a secondary address (shown as the primary at the
+    // receiving interface); using them makes every copy of a connection meet.
+    let (src, dst) = (
+        r.pkt_srcaddr.unwrap_or(r.srcaddr),
+        r.pkt_dstaddr.unwrap_or(r.dstaddr),
+    );
+    if src == dst {
         return Reduced::SelfTraffic;
     }
     if r.action == Action::Reject {
         return Reduced::Rejected(Rejection {
-            src: r.srcaddr,
-            dst: r.dstaddr,
+            src,
+            dst,
             dstport: r.dstport,
             proto: r.protocol,
             start: r.start,
@@ -103,9 +111,9 @@ pub fn reduce<'a>(r: &Record<'a>) -> Reduced<'a> {
     // true: the packet's source is the client.
     let (src_is_client, port_src, port_dst, strength, syn) = orient(r);
     let (client, client_port, server, port) = if src_is_client {
-        (r.srcaddr, port_src, r.dstaddr, port_dst)
+        (src, port_src, dst, port_dst)
     } else {
-        (r.dstaddr, port_dst, r.srcaddr, port_src)
+        (dst, port_dst, src, port_src)
     };
     let (server_service, client_service) = if src_is_client {
         (r.pkt_dst_aws_service, r.pkt_src_aws_service)
@@ -205,6 +213,8 @@ mod tests {
             interface_id: Some("eni-1"),
             srcaddr: src.parse().unwrap(),
             dstaddr: dst.parse().unwrap(),
+            pkt_srcaddr: None,
+            pkt_dstaddr: None,
             srcport: sp,
             dstport: dp,
             protocol: proto,
@@ -296,6 +306,16 @@ mod tests {
         assert!(matches!(reduce(&r), Reduced::Rejected(_)));
         let s = rec("10.0.0.1", 40000, "10.0.0.1", 22, TCP, None);
         assert_eq!(reduce(&s), Reduced::SelfTraffic);
+    }
+
+    #[test]
+    fn packet_addresses_win_over_the_interface_view() {
+        // At a NAT gateway: dstaddr is the gateway, pkt-dstaddr the real destination.
+        let mut r = rec("10.0.1.10", 45000, "10.0.0.200", 443, TCP, Some(2));
+        r.pkt_dstaddr = Some("192.0.2.10".parse().unwrap());
+        let o = obs(&r);
+        assert_eq!(o.key.server, "192.0.2.10".parse::<IpAddr>().unwrap());
+        assert_eq!(o.key.client, "10.0.1.10".parse::<IpAddr>().unwrap());
     }
 
     #[test]

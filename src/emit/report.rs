@@ -515,7 +515,7 @@ fn undecided_md(a: &Analysis) -> String {
         .map(undecided_row)
         .collect();
     let mut out = format!(
-        "{H}\n\nFor these flows neither TCP flags, a known service, fan-in, nor port ranges decided which side started the connection, so no rule is proposed for them. Add `tcp-flags` to the flow-log format to decide them.\n\n{}",
+        "{H}\n\nFor these flows neither TCP flags, a known service, fan-in, nor port ranges decided which side started the connection, so no rule is proposed for them. For TCP, add `tcp-flags` to the flow-log format to decide them; ICMP and UDP exchanges seen both ways at once between two single peers stay undecided, and need a rule written by hand if they are wanted.\n\n{}",
         table(
             &["Endpoints", "Protocol", ">Records", ">Bytes", "Seen"],
             &rows

@@ -26,6 +26,10 @@ pub struct Record<'a> {
     pub interface_id: Option<&'a str>,
     pub srcaddr: IpAddr,
     pub dstaddr: IpAddr,
+    /// The packet's original addresses (v3+), where they differ from the
+    /// interface's view: NAT gateways, secondary addresses, middleboxes.
+    pub pkt_srcaddr: Option<IpAddr>,
+    pub pkt_dstaddr: Option<IpAddr>,
     pub srcport: u16,
     pub dstport: u16,
     pub protocol: u8,
@@ -70,7 +74,7 @@ impl Malformed {
         match self {
             Malformed::FieldCount { .. } => "wrong field count",
             Malformed::Invalid { field, .. } => match *field {
-                "srcaddr" | "dstaddr" => "bad address",
+                "srcaddr" | "dstaddr" | "pkt-srcaddr" | "pkt-dstaddr" => "bad address",
                 "srcport" | "dstport" => "bad port",
                 "action" | "log-status" => "bad action or status",
                 _ => "bad number",
@@ -102,6 +106,8 @@ pub struct Parser {
     interface_id: Option<usize>,
     srcaddr: usize,
     dstaddr: usize,
+    pkt_srcaddr: Option<usize>,
+    pkt_dstaddr: Option<usize>,
     srcport: usize,
     dstport: usize,
     protocol: usize,
@@ -129,6 +135,8 @@ impl Parser {
             interface_id: format.index_of(Field::InterfaceId),
             srcaddr: req(Field::SrcAddr),
             dstaddr: req(Field::DstAddr),
+            pkt_srcaddr: format.index_of(Field::PktSrcAddr),
+            pkt_dstaddr: format.index_of(Field::PktDstAddr),
             srcport: req(Field::SrcPort),
             dstport: req(Field::DstPort),
             protocol: req(Field::Protocol),
@@ -188,6 +196,12 @@ impl Parser {
 
         let srcaddr = addr(t[self.srcaddr], "srcaddr")?;
         let dstaddr = addr(t[self.dstaddr], "dstaddr")?;
+        let pkt_srcaddr = opt(self.pkt_srcaddr)
+            .map(|v| addr(v, "pkt-srcaddr"))
+            .transpose()?;
+        let pkt_dstaddr = opt(self.pkt_dstaddr)
+            .map(|v| addr(v, "pkt-dstaddr"))
+            .transpose()?;
         let srcport = port(t[self.srcport], "srcport")?;
         let dstport = port(t[self.dstport], "dstport")?;
         let protocol = required(t[self.protocol], "protocol")?;
@@ -235,6 +249,8 @@ impl Parser {
             interface_id: text(self.interface_id, "interface-id")?,
             srcaddr,
             dstaddr,
+            pkt_srcaddr,
+            pkt_dstaddr,
             srcport,
             dstport,
             protocol,
