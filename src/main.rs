@@ -1,14 +1,19 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use anyhow::{Context, Result};
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 
+use sgpair::aggregate::Aggregator;
+use sgpair::aws::{self, AwsOptions};
 use sgpair::emit::{self, tfvars::ModuleVersion};
-use sgpair::inventory::Inventory;
+use sgpair::inventory::{self, Inventory};
 use sgpair::parse::{Format, FormatOrigin};
 use sgpair::pipeline::{self, ReadOptions};
+use sgpair::sources::{cloudwatch, s3};
+use sgpair::stats::Stats;
 use sgpair::window::Window;
 
 /// Least-privilege, mutual security-group rules inferred from VPC Flow Logs.
@@ -22,18 +27,51 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Infer rules from flow logs: writes rules.auto.tfvars and a report.
-    Infer(InferArgs),
+    Infer(Box<InferArgs>),
+    /// Snapshot the EC2 inventory (interfaces, groups, rules, prefix lists,
+    /// flow logs) to a file that `infer --inventory` reads offline.
+    Inventory(InventoryArgs),
 }
 
 #[derive(Args)]
+struct AwsArgs {
+    /// AWS profile (default: the standard chain: environment, shared config, SSO, instance role).
+    #[arg(long, global = true)]
+    profile: Option<String>,
+
+    /// AWS region (default: from the profile or AWS_REGION).
+    #[arg(long, global = true)]
+    region: Option<String>,
+}
+
+impl AwsArgs {
+    fn options(&self) -> AwsOptions {
+        AwsOptions {
+            profile: self.profile.clone(),
+            region: self.region.clone(),
+        }
+    }
+}
+
+#[derive(Args)]
+#[command(group(ArgGroup::new("source").required(true).multiple(true).args(["logs", "log_group", "s3"])))]
 struct InferArgs {
-    /// Flow-log files or folders (read recursively; plain or gzip). Repeatable.
-    #[arg(long = "logs", value_name = "PATH", required = true)]
+    /// Flow-log files or folders (read recursively; plain, gzip or Parquet). Repeatable.
+    #[arg(long = "logs", value_name = "PATH")]
     logs: Vec<PathBuf>,
 
-    /// Inventory snapshot (JSON): interfaces, addresses, security groups.
+    /// CloudWatch Logs group that a flow log delivers to. Repeatable.
+    #[arg(long = "log-group", value_name = "NAME")]
+    log_group: Vec<String>,
+
+    /// S3 location a flow log delivers to (s3://bucket/prefix). Repeatable.
+    #[arg(long = "s3", value_name = "URL")]
+    s3: Vec<s3::S3Url>,
+
+    /// Inventory snapshot (JSON) from `sgpair inventory`; without it, the
+    /// inventory is read from the EC2 API.
     #[arg(long, value_name = "FILE")]
-    inventory: PathBuf,
+    inventory: Option<PathBuf>,
 
     /// Start of the window: a duration back from --until (30m, 12h, 7d, 2w) or an RFC 3339 time.
     #[arg(long, default_value = "7d")]
@@ -64,9 +102,26 @@ struct InferArgs {
     #[arg(long)]
     json: bool,
 
+    /// AWS requests in flight at once (log streams, S3 objects).
+    #[arg(long, default_value_t = 8, value_name = "N")]
+    concurrency: usize,
+
     /// No progress bar and no summary on stderr.
     #[arg(long, short)]
     quiet: bool,
+
+    #[command(flatten)]
+    aws: AwsArgs,
+}
+
+#[derive(Args)]
+struct InventoryArgs {
+    /// Where to write the snapshot.
+    #[arg(long, default_value = "inventory.json")]
+    out: PathBuf,
+
+    #[command(flatten)]
+    aws: AwsArgs,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -84,7 +139,8 @@ fn main() -> ExitCode {
         .init();
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Infer(args) => infer(args),
+        Command::Infer(args) => infer(*args),
+        Command::Inventory(args) => snapshot(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -93,6 +149,32 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+fn snapshot(args: InventoryArgs) -> Result<()> {
+    let rt = runtime()?;
+    let inv = rt.block_on(async {
+        let config = aws::load_config(&args.aws.options()).await;
+        inventory::ec2::fetch(&config).await
+    })?;
+    let text = serde_json::to_string_pretty(&inv).context("cannot serialise the inventory")? + "\n";
+    emit::write_atomic(&args.out, text.as_bytes())?;
+    eprintln!(
+        "wrote {}: {} interfaces, {} security groups, {} prefix lists, {} flow logs",
+        args.out.display(),
+        inv.network_interfaces.len(),
+        inv.security_groups.len(),
+        inv.prefix_lists.len(),
+        inv.flow_logs.len()
+    );
+    Ok(())
 }
 
 fn infer(args: InferArgs) -> Result<()> {
@@ -108,9 +190,64 @@ fn infer(args: InferArgs) -> Result<()> {
         }
         None => None,
     };
-    let inventory = Inventory::load(&args.inventory)?;
     let opts = ReadOptions { window, log_format };
-    let (agg, stats) = pipeline::read_files(&args.logs, &opts, args.quiet)?;
+    let needs_aws = !args.log_group.is_empty() || !args.s3.is_empty() || args.inventory.is_none();
+    let rt = if needs_aws { Some(runtime()?) } else { None };
+    let config = rt
+        .as_ref()
+        .map(|rt| rt.block_on(aws::load_config(&args.aws.options())));
+
+    let inventory = match (&args.inventory, &rt, &config) {
+        (Some(path), _, _) => Inventory::load(path)?,
+        (None, Some(rt), Some(config)) => rt
+            .block_on(inventory::ec2::fetch(config))
+            .context("reading the inventory from EC2 (or give a snapshot with --inventory FILE)")?,
+        _ => unreachable!("a runtime exists when no inventory file is given"),
+    };
+
+    let (mut agg, mut stats) = if args.logs.is_empty() {
+        (Aggregator::new(), Stats::default())
+    } else {
+        pipeline::read_files(&args.logs, &opts, args.quiet)?
+    };
+    if let (Some(rt), Some(config)) = (&rt, &config) {
+        let shared = Arc::new(opts.clone());
+        let pb = pipeline::progress_counter("AWS streams and objects", args.quiet);
+        if !args.log_group.is_empty() {
+            let logs = aws_sdk_cloudwatchlogs::Client::new(config);
+            for group in &args.log_group {
+                let format = cloudwatch::group_format(
+                    group,
+                    inventory.log_format_for_group(group),
+                    &opts,
+                    &mut stats,
+                );
+                let (a, s) = rt.block_on(cloudwatch::read_group(
+                    &logs,
+                    group,
+                    format,
+                    shared.clone(),
+                    args.concurrency,
+                    &pb,
+                ))?;
+                agg.merge(a);
+                stats.merge(s);
+            }
+        }
+        if !args.s3.is_empty() {
+            let client = aws::s3_client(config);
+            for url in &args.s3 {
+                let (a, s) = rt.block_on(async {
+                    let keys = s3::list(&client, url, &window).await?;
+                    tracing::info!(bucket = %url.bucket, objects = keys.len(), "reading S3 objects");
+                    s3::read(&client, url, keys, shared.clone(), args.concurrency, &pb).await
+                })?;
+                agg.merge(a);
+                stats.merge(s);
+            }
+        }
+        pb.finish_and_clear();
+    }
     let analysis = pipeline::analyze(window, stats, agg.finish(), inventory);
 
     let version = match args.module_version {

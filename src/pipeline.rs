@@ -2,8 +2,8 @@
 //! resolve → synthesize. Each stage is a module with plain data in and out;
 //! this file only connects them and counts what happens.
 
-use std::io::BufRead;
 use std::io::IsTerminal;
+use std::io::{BufRead, Read};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::Mutex;
@@ -15,10 +15,10 @@ use serde::Serialize;
 
 use crate::aggregate::{Aggregator, Evidence};
 use crate::inventory::Inventory;
-use crate::parse::{Format, FormatOrigin, Parsed, Parser, looks_like_header};
+use crate::parse::{Format, FormatError, FormatOrigin, Parsed, Parser, looks_like_header};
 use crate::reduce::{Reduced, reduce};
 use crate::resolve::Resolver;
-use crate::sources::{Kind, Stream, files};
+use crate::sources::{Kind, Stream, files, parquet};
 use crate::stats::Stats;
 use crate::synthesize::{Proposal, synthesize};
 use crate::window::Window;
@@ -56,55 +56,49 @@ pub fn analyze(window: Window, stats: Stats, evidence: Evidence, inventory: Inve
     }
 }
 
-/// Reads one stream into an aggregator. Only an I/O failure is an error;
-/// every bad line is counted, with its place, and the stream goes on.
-/// `tick` is called every 64k lines, for progress.
-pub fn read_stream(
-    stream: Stream,
-    opts: &ReadOptions,
-    agg: &mut Aggregator,
-    stats: &mut Stats,
-    tick: &dyn Fn(),
-) -> Result<()> {
-    let Stream {
-        name,
-        mut reader,
-        kind,
-        ..
-    } = stream;
-    stats.files += 1;
-    if kind == Kind::Parquet {
-        stats.skip_at(
-            "unsupported file",
-            &name,
-            0,
-            "a Parquet file: sgpair reads flow logs as text (plain or gzip); Parquet support comes with the S3 source",
-        );
-        return Ok(());
-    }
-    let mut format = opts.log_format.clone().unwrap_or_else(Format::default_v2);
-    let mut parser = Parser::new(&format);
-    if let Err(e) = &parser {
-        stats.notes.push(format!("{name}: {e}"));
-    }
-    let mut assumed_noted = false;
-    let mut buf = Vec::with_capacity(1024);
-    let mut line_no: u64 = 0;
-    loop {
-        buf.clear();
-        let n = reader
-            .read_until(b'\n', &mut buf)
-            .with_context(|| format!("{name}:{}: cannot read further", line_no + 1))?;
-        if n == 0 {
-            break;
+/// Turns the lines of one stream into evidence, following the layout the
+/// stream declares (header lines) or was given. Used by every source.
+pub struct LineReader<'o> {
+    name: String,
+    opts: &'o ReadOptions,
+    format: Format,
+    parser: Result<Parser, FormatError>,
+    assumed_noted: bool,
+}
+
+impl<'o> LineReader<'o> {
+    /// A reader for a stream called `name` (shown in messages). `format` is
+    /// the layout of lines before any header: `--log-format`, the flow log's
+    /// own `LogFormat`, or (when `None`) the v2 default, which is then noted.
+    pub fn new(
+        name: String,
+        opts: &'o ReadOptions,
+        format: Option<Format>,
+        stats: &mut Stats,
+    ) -> Self {
+        stats.files += 1;
+        let format = format
+            .or_else(|| opts.log_format.clone())
+            .unwrap_or_else(Format::default_v2);
+        let parser = Parser::new(&format);
+        if let Err(e) = &parser {
+            stats.notes.push(format!("{name}: {e}"));
         }
-        line_no += 1;
-        if line_no % 65_536 == 0 {
-            tick();
+        LineReader {
+            name,
+            opts,
+            format,
+            parser,
+            assumed_noted: false,
         }
-        let line = buf.trim_ascii();
+    }
+
+    /// Handles one line (with or without its terminator).
+    pub fn line(&mut self, raw: &[u8], line_no: u64, agg: &mut Aggregator, stats: &mut Stats) {
+        let name = self.name.as_str();
+        let line = raw.trim_ascii();
         if line.is_empty() {
-            continue;
+            return;
         }
         let unwrapped;
         let line: &[u8] = if line[0] == b'{' {
@@ -120,11 +114,11 @@ pub fn read_stream(
                     stats.records += 1;
                     stats.skip_at(
                         "bad json",
-                        &name,
+                        name,
                         line_no,
                         "a JSON line without a \"message\" string",
                     );
-                    continue;
+                    return;
                 }
             }
         } else {
@@ -140,35 +134,36 @@ pub fn read_stream(
                         f.unknown.join(", ")
                     ));
                 }
-                parser = Parser::new(&f);
-                if let Err(e) = &parser {
+                self.parser = Parser::new(&f);
+                if let Err(e) = &self.parser {
                     stats.notes.push(format!(
                         "{name}:{line_no}: {e}; the records under this header are skipped"
                     ));
                 }
-                format = f;
+                self.format = f;
             }
-            continue;
+            return;
         }
         stats.records += 1;
-        let p = match &parser {
+        let p = match &self.parser {
             Ok(p) => p,
             Err(e) => {
-                stats.skip_at("unusable format", &name, line_no, e);
-                continue;
+                stats.skip_at("unusable format", name, line_no, e);
+                return;
             }
         };
-        if format.origin == FormatOrigin::DefaultAssumed && !assumed_noted {
+        if self.format.origin == FormatOrigin::DefaultAssumed && !self.assumed_noted {
             stats.notes.push(format!(
                 "{name}: no header line and no --log-format: the default v2 format was assumed"
             ));
-            assumed_noted = true;
+            self.assumed_noted = true;
         }
+        let window = self.opts.window;
         match p.parse(line) {
             Ok(Parsed::Record(r)) => {
-                if !opts.window.contains(r.start) {
+                if !window.contains(r.start) {
                     stats.skip("outside the window");
-                    continue;
+                    return;
                 }
                 match reduce(&r) {
                     Reduced::Accepted(o) => {
@@ -188,15 +183,57 @@ pub fn read_stream(
                 start,
                 end,
             }) => {
-                if start.is_none_or(|s| opts.window.contains(s)) {
+                if start.is_none_or(|s| window.contains(s)) {
                     agg.add_gap(interface_id, start, end);
                     stats.skip("skipdata");
                 } else {
                     stats.skip("outside the window");
                 }
             }
-            Err(m) => stats.skip_at(m.kind(), &name, line_no, m),
+            Err(m) => stats.skip_at(m.kind(), name, line_no, m),
         }
+    }
+}
+
+/// Reads one stream into an aggregator. Only an I/O failure is an error;
+/// every bad line is counted, with its place, and the stream goes on.
+/// `tick` is called every 64k lines, for progress.
+pub fn read_stream(
+    stream: Stream,
+    opts: &ReadOptions,
+    agg: &mut Aggregator,
+    stats: &mut Stats,
+    tick: &dyn Fn(),
+) -> Result<()> {
+    let Stream {
+        name,
+        mut reader,
+        kind,
+        ..
+    } = stream;
+    if kind == Kind::Parquet {
+        let mut bytes = Vec::new();
+        reader
+            .read_to_end(&mut bytes)
+            .with_context(|| format!("cannot read {name}"))?;
+        return parquet::read(&name, bytes, opts, agg, stats);
+    }
+    let mut lines = LineReader::new(name, opts, None, stats);
+    let mut buf = Vec::with_capacity(1024);
+    let mut line_no: u64 = 0;
+    loop {
+        buf.clear();
+        let n = reader
+            .read_until(b'\n', &mut buf)
+            .with_context(|| format!("{}:{}: cannot read further", lines.name, line_no + 1))?;
+        if n == 0 {
+            break;
+        }
+        line_no += 1;
+        if line_no.is_multiple_of(65_536) {
+            tick();
+        }
+        lines.line(&buf, line_no, agg, stats);
     }
     Ok(())
 }
@@ -211,6 +248,21 @@ pub fn progress_bar(total: u64, quiet: bool) -> ProgressBar {
         ProgressStyle::with_template(
             "{spinner} reading flow logs {bytes}/{total_bytes} ({bytes_per_sec}, {eta})",
         )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    pb
+}
+
+/// A counter bar (streams, objects) on stderr, hidden when not a terminal.
+pub fn progress_counter(what: &str, quiet: bool) -> ProgressBar {
+    if quiet || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let pb = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
+    pb.set_style(
+        ProgressStyle::with_template(&format!(
+            "{{spinner}} reading {what} {{pos}}/{{len}} ({{elapsed}})"
+        ))
         .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     pb

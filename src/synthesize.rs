@@ -276,13 +276,12 @@ fn suspicious(
     if matches!(client, Endpoint::Internet)
         && matches!(server, Endpoint::Eni { .. })
         && c.proto == TCP
+        && let Some((_, name)) = ADMIN_PORTS.iter().find(|(p, _)| *p == c.port)
     {
-        if let Some((_, name)) = ADMIN_PORTS.iter().find(|(p, _)| *p == c.port) {
-            return Some((
-                Severity::High,
-                format!("{name} (port {}) accepted from the internet", c.port),
-            ));
-        }
+        return Some((
+            Severity::High,
+            format!("{name} (port {}) accepted from the internet", c.port),
+        ));
     }
     None
 }

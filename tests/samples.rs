@@ -149,18 +149,19 @@ fn splunk_probe_sample_keeps_icmp_and_smb() {
 }
 
 #[test]
-fn a_parquet_file_is_skipped_with_a_reason_not_read_as_garbage() {
-    let path =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/third-party/flows.parquet");
-    let stream = files::open(&path, Arc::default()).expect("fixture opens");
-    let mut agg = Aggregator::new();
-    let mut stats = Stats::default();
-    let opts = ReadOptions {
-        window: ALL_TIME,
-        log_format: None,
-    };
-    read_stream(stream, &opts, &mut agg, &mut stats, &|| {}).expect("reads");
-    assert_eq!(stats.records, 0);
-    assert_eq!(stats.skipped.get("unsupported file"), Some(&1));
-    assert!(stats.examples["unsupported file"][0].contains("flows.parquet:0: a Parquet file"));
+fn parquet_rows_are_records_with_underscored_column_names() {
+    // The rows of flowlogs-reader's test file (its test_serial_parquet):
+    // one accepted flow 198.51.100.1:443 -> 192.0.2.1:49152, then NODATA rows.
+    let (ev, stats) = read("flows.parquet");
+    assert_eq!(stats.records, 3);
+    assert_eq!(stats.used, 1);
+    assert_eq!(stats.skipped.get("nodata"), Some(&2), "{:?}", stats.skipped);
+    assert!(stats.notes.is_empty(), "{:?}", stats.notes);
+    let c = &ev.connections[0];
+    assert_eq!(
+        (c.server.to_string(), c.port, c.client.to_string()),
+        ("198.51.100.1".into(), 443, "192.0.2.1".into())
+    );
+    assert_eq!((c.packets, c.bytes), (10, 840));
+    assert_eq!(c.logged_at, vec!["eni-102010ab".to_string()]);
 }

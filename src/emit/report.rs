@@ -597,14 +597,39 @@ fn rejected_row(r: &Rejected) -> Vec<String> {
 /// SKIPDATA: intervals whose records the interface lost.
 fn gaps_md(a: &Analysis) -> String {
     const H: &str = "## Gaps in the evidence";
-    if a.evidence.gaps.is_empty() {
-        return empty_section(H, "None: no SKIPDATA records.");
+    let skipdata = if a.evidence.gaps.is_empty() {
+        "None: no SKIPDATA records.".to_string()
+    } else {
+        let rows: Vec<Vec<String>> = a.evidence.gaps.iter().map(gap_row).collect();
+        format!(
+            "SKIPDATA records mark capture intervals whose flow records were lost; traffic in them is missing from the evidence, and rules may be missing with it.\n\n{}",
+            table(&["Interface", ">Intervals", "First", "Last"], &rows)
+        )
+    };
+    format!("{H}\n\n{skipdata}\n\n{}", blind_spots_md(a))
+}
+
+/// Interfaces that no flow log covers: their traffic cannot be seen at all.
+fn blind_spots_md(a: &Analysis) -> String {
+    const H: &str = "### Interfaces without flow logs";
+    match a.inventory.blind_spots() {
+        None => format!(
+            "{H}\n\nUnknown: the inventory lists no flow logs (`sgpair inventory` records them)."
+        ),
+        Some(b) if b.is_empty() => {
+            format!("{H}\n\nNone: every interface is covered by a flow log.")
+        }
+        Some(b) => {
+            let rows: Vec<Vec<String>> = b
+                .iter()
+                .map(|e| vec![esc(&e.id), esc(&e.interface_type), esc(&e.description)])
+                .collect();
+            format!(
+                "{H}\n\nNo flow log covers these interfaces (by interface, subnet or VPC), so traffic through them is invisible here; a rule they need may be missing.\n\n{}",
+                table(&["Interface", "Type", "Description"], &rows)
+            )
+        }
     }
-    let rows: Vec<Vec<String>> = a.evidence.gaps.iter().map(gap_row).collect();
-    format!(
-        "{H}\n\nSKIPDATA records mark capture intervals whose flow records were lost; traffic in them is missing from the evidence, and rules may be missing with it.\n\n{}",
-        table(&["Interface", ">Intervals", "First", "Last"], &rows)
-    )
 }
 
 fn gap_row(g: &Gap) -> Vec<String> {
@@ -669,6 +694,8 @@ struct JsonReport<'a> {
     undecided: &'a [Undecided],
     rejected: Vec<WithService<'a, Rejected>>,
     gaps: &'a [Gap],
+    /// Interfaces no flow log covers; null when the inventory lists no flow logs.
+    blind_spots: Option<Vec<&'a str>>,
     stats: &'a Stats,
 }
 
@@ -744,6 +771,10 @@ impl<'a> JsonReport<'a> {
                 })
                 .collect(),
             gaps: &a.evidence.gaps,
+            blind_spots: a
+                .inventory
+                .blind_spots()
+                .map(|b| b.iter().map(|e| e.id.as_str()).collect()),
             stats: &a.stats,
         }
     }

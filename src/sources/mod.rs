@@ -2,7 +2,10 @@
 //! named streams of lines; the name (a path, or later a log stream or an S3
 //! key) is what error messages and skip counts point at.
 
+pub mod cloudwatch;
 pub mod files;
+pub mod parquet;
+pub mod s3;
 
 use std::io::BufRead;
 

@@ -14,6 +14,8 @@ use std::str::FromStr;
 use anyhow::{Context, Result};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+pub mod ec2;
+
 pub const FORMAT_VERSION: u32 = 1;
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -204,6 +206,51 @@ impl Inventory {
         Ok(())
     }
 
+    /// Sorts every list by id, so that snapshots of one account are stable.
+    pub fn sort(&mut self) {
+        self.vpcs.sort_by(|a, b| a.id.cmp(&b.id));
+        self.subnets.sort_by(|a, b| a.id.cmp(&b.id));
+        self.network_interfaces.sort_by(|a, b| a.id.cmp(&b.id));
+        self.security_groups.sort_by(|a, b| a.id.cmp(&b.id));
+        for g in &mut self.security_groups {
+            g.ingress.sort_by(|a, b| a.rule_id.cmp(&b.rule_id));
+            g.egress.sort_by(|a, b| a.rule_id.cmp(&b.rule_id));
+        }
+        self.prefix_lists.sort_by(|a, b| a.id.cmp(&b.id));
+        self.flow_logs.sort_by(|a, b| a.id.cmp(&b.id));
+    }
+
+    /// The flow logs' `LogFormat` for a CloudWatch log group, if one delivers there.
+    pub fn log_format_for_group(&self, group: &str) -> Option<&str> {
+        self.flow_logs
+            .iter()
+            .find(|f| f.log_group.as_deref() == Some(group))
+            .and_then(|f| f.log_format.as_deref())
+    }
+
+    /// Interfaces that no flow log covers (by interface, subnet or VPC), when
+    /// the inventory lists flow logs at all.
+    pub fn blind_spots(&self) -> Option<Vec<&NetworkInterface>> {
+        if self.flow_logs.is_empty() {
+            return None;
+        }
+        let covered = |id: &str| {
+            self.flow_logs
+                .iter()
+                .any(|f| f.resource_id == id && f.traffic_type.as_deref() != Some("REJECT"))
+        };
+        Some(
+            self.network_interfaces
+                .iter()
+                .filter(|e| {
+                    !(covered(&e.id)
+                        || e.subnet_id.as_deref().is_some_and(covered)
+                        || e.vpc_id.as_deref().is_some_and(covered))
+                })
+                .collect(),
+        )
+    }
+
     pub fn group(&self, id: &str) -> Option<&SecurityGroup> {
         self.security_groups.iter().find(|g| g.id == id)
     }
@@ -320,6 +367,60 @@ mod tests {
         )
         .unwrap();
         assert!(Inventory::load(&p).is_err());
+    }
+
+    #[test]
+    fn blind_spots_are_interfaces_no_flow_log_covers() {
+        let eni = |id: &str, subnet: &str| NetworkInterface {
+            id: id.into(),
+            vpc_id: Some("vpc-1".into()),
+            subnet_id: Some(subnet.into()),
+            addresses: vec![],
+            security_groups: vec![],
+            description: String::new(),
+            interface_type: "interface".into(),
+            requester_managed: false,
+            instance_id: None,
+            tags: BTreeMap::new(),
+        };
+        let fl = |id: &str, resource: &str, traffic: &str| FlowLog {
+            id: id.into(),
+            resource_id: resource.into(),
+            log_format: None,
+            log_group: None,
+            destination: None,
+            traffic_type: Some(traffic.into()),
+        };
+        let mut inv = Inventory {
+            network_interfaces: vec![
+                eni("eni-a", "subnet-a"),
+                eni("eni-b", "subnet-b"),
+                eni("eni-c", "subnet-c"),
+            ],
+            ..Default::default()
+        };
+        assert!(
+            inv.blind_spots().is_none(),
+            "no flow logs listed: unknown, not 'all blind'"
+        );
+        inv.flow_logs = vec![
+            fl("fl-1", "subnet-a", "ALL"),
+            fl("fl-2", "eni-b", "ALL"),
+            fl("fl-3", "subnet-c", "REJECT"),
+        ];
+        let blind: Vec<&str> = inv
+            .blind_spots()
+            .unwrap()
+            .iter()
+            .map(|e| e.id.as_str())
+            .collect();
+        assert_eq!(
+            blind,
+            vec!["eni-c"],
+            "a REJECT-only flow log shows no accepted traffic"
+        );
+        inv.flow_logs.push(fl("fl-4", "vpc-1", "ACCEPT"));
+        assert!(inv.blind_spots().unwrap().is_empty());
     }
 
     #[test]

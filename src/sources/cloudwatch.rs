@@ -1,0 +1,165 @@
+//! CloudWatch Logs (`--log-group NAME`): one stream per interface, one
+//! record per event, no header line. The field order comes from the flow log
+//! that delivers to the group (`DescribeFlowLogs` → `LogFormat`), else
+//! `--log-format`, else the v2 default (said in the output).
+//!
+//! Streams are read concurrently, with a bounded number of requests in
+//! flight; every page is parsed and dropped as it arrives, so memory does not
+//! grow with the volume of logs. Throttling is retried with backoff by the
+//! SDK's retry policy (see `aws::load_config`).
+
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use aws_sdk_cloudwatchlogs::Client;
+use indicatif::ProgressBar;
+use tokio::sync::Semaphore;
+
+use crate::aggregate::Aggregator;
+use crate::aws::{call_error, paginate};
+use crate::parse::{Format, FormatOrigin};
+use crate::pipeline::{LineReader, ReadOptions};
+use crate::stats::Stats;
+
+pub const IAM_ACTIONS: &[&str] = &["logs:DescribeLogStreams", "logs:FilterLogEvents"];
+
+/// The field order for a log group: the flow log's `LogFormat`, the user's
+/// `--log-format`, or the v2 default, with a note saying which.
+pub fn group_format(
+    group: &str,
+    flow_log_format: Option<&str>,
+    opts: &ReadOptions,
+    stats: &mut Stats,
+) -> Format {
+    if let Some(f) = flow_log_format.and_then(Format::from_names) {
+        return f;
+    }
+    if let Some(f) = &opts.log_format {
+        return f.clone();
+    }
+    stats.notes.push(format!(
+        "log group {group}: no flow log delivering to it names a LogFormat and no --log-format was given: the default v2 format was assumed"
+    ));
+    let mut f = Format::default_v2();
+    f.origin = FormatOrigin::Given;
+    f
+}
+
+/// Reads every stream of a log group over the window.
+pub async fn read_group(
+    client: &Client,
+    group: &str,
+    format: Format,
+    opts: Arc<ReadOptions>,
+    concurrency: usize,
+    pb: &ProgressBar,
+) -> Result<(Aggregator, Stats)> {
+    let since_ms = opts.window.since.saturating_mul(1000);
+    let until_ms = opts.window.until.saturating_mul(1000).saturating_add(999);
+    let streams = paginate("DescribeLogStreams", |token| async move {
+        let out = client
+            .describe_log_streams()
+            .log_group_name(group)
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(|e| {
+                call_error(
+                    &format!("logs:DescribeLogStreams on {group}"),
+                    "logs:DescribeLogStreams",
+                    e,
+                )
+            })?;
+        let items: Vec<String> = out
+            .log_streams()
+            .iter()
+            .filter(|s| s.last_event_timestamp().is_none_or(|t| t >= since_ms))
+            .filter(|s| s.creation_time().is_none_or(|t| t <= until_ms))
+            .filter_map(|s| s.log_stream_name().map(String::from))
+            .collect();
+        Ok((items, out.next_token().map(String::from)))
+    })
+    .await?;
+    tracing::info!(group, streams = streams.len(), "reading log group");
+    pb.inc_length(streams.len() as u64);
+
+    let permits = Arc::new(Semaphore::new(concurrency.max(1)));
+    let mut tasks = tokio::task::JoinSet::new();
+    for stream in streams {
+        let (client, group, format, opts, permits, pb) = (
+            client.clone(),
+            group.to_string(),
+            format.clone(),
+            opts.clone(),
+            permits.clone(),
+            pb.clone(),
+        );
+        tasks.spawn(async move {
+            let _permit = permits
+                .acquire_owned()
+                .await
+                .context("the request limiter closed")?;
+            let result =
+                read_stream(&client, &group, &stream, format, &opts, since_ms, until_ms).await;
+            pb.inc(1);
+            result
+        });
+    }
+    let mut agg = Aggregator::new();
+    let mut stats = Stats::default();
+    while let Some(done) = tasks.join_next().await {
+        let (a, s) = done.context("a log-stream reader stopped unexpectedly")??;
+        agg.merge(a);
+        stats.merge(s);
+    }
+    Ok((agg, stats))
+}
+
+async fn read_stream(
+    client: &Client,
+    group: &str,
+    stream: &str,
+    format: Format,
+    opts: &ReadOptions,
+    since_ms: i64,
+    until_ms: i64,
+) -> Result<(Aggregator, Stats)> {
+    let mut agg = Aggregator::new();
+    let mut stats = Stats::default();
+    let mut lines = LineReader::new(format!("{group}/{stream}"), opts, Some(format), &mut stats);
+    let mut event_no: u64 = 0;
+    let mut token: Option<String> = None;
+    let mut seen_tokens = std::collections::HashSet::new();
+    loop {
+        let page = client
+            .filter_log_events()
+            .log_group_name(group)
+            .log_stream_names(stream)
+            .start_time(since_ms)
+            .end_time(until_ms)
+            .set_next_token(token.clone())
+            .send()
+            .await
+            .map_err(|e| {
+                call_error(
+                    &format!("logs:FilterLogEvents on {group}/{stream}"),
+                    "logs:FilterLogEvents",
+                    e,
+                )
+            })?;
+        for ev in page.events() {
+            event_no += 1;
+            if let Some(msg) = ev.message() {
+                lines.line(msg.as_bytes(), event_no, &mut agg, &mut stats);
+            }
+        }
+        match page.next_token().filter(|t| !t.is_empty()) {
+            Some(t) if seen_tokens.insert(t.to_string()) => token = Some(t.to_string()),
+            Some(_) => anyhow::bail!(
+                "logs:FilterLogEvents on {group}/{stream} returned the same page token twice"
+            ),
+            None => break,
+        }
+    }
+    Ok((agg, stats))
+}

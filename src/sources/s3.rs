@@ -1,0 +1,315 @@
+//! S3 delivery (`--s3 s3://bucket/prefix`): lists only the date partitions
+//! inside the window, in the plain layout
+//! (`AWSLogs/{account}/vpcflowlogs/{region}/{yyyy}/{mm}/{dd}/`) and the
+//! Hive-style one (`.../year={yyyy}/month={mm}/day={dd}/[hour={hh}/]`), and
+//! reads `.log.gz` text and `.parquet` objects. Text objects are streamed
+//! through gzip into the parser; Parquet objects are read whole (the format
+//! keeps its index at the end).
+
+use std::io::BufReader;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use aws_sdk_s3::Client;
+use flate2::read::MultiGzDecoder;
+use indicatif::ProgressBar;
+use tokio::sync::Semaphore;
+use tokio_util::io::SyncIoBridge;
+
+use crate::aggregate::Aggregator;
+use crate::aws::{call_error, paginate};
+use crate::pipeline::{ReadOptions, read_stream};
+use crate::sources::{Kind, Stream, parquet};
+use crate::stats::Stats;
+use crate::window::{Window, day};
+
+pub const IAM_ACTIONS: &[&str] = &["s3:ListBucket", "s3:GetObject"];
+
+/// `s3://bucket/prefix`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct S3Url {
+    pub bucket: String,
+    pub prefix: String,
+}
+
+impl std::str::FromStr for S3Url {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let rest = s
+            .strip_prefix("s3://")
+            .ok_or_else(|| format!("{s:?} is not an s3://bucket/prefix address"))?;
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        if bucket.is_empty() {
+            return Err(format!("{s:?} names no bucket"));
+        }
+        let mut prefix = prefix.to_string();
+        if !prefix.is_empty() && !prefix.ends_with('/') {
+            prefix.push('/');
+        }
+        Ok(S3Url {
+            bucket: bucket.into(),
+            prefix,
+        })
+    }
+}
+
+/// The day partitions of one region folder that fall inside the window.
+fn day_prefixes(base: &str, hive: bool, window: &Window) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut t = window.since - window.since.rem_euclid(86_400);
+    while t <= window.until {
+        let d = day(t);
+        let (y, m, dd) = (&d[0..4], &d[5..7], &d[8..10]);
+        out.push(if hive {
+            format!("{base}year={y}/month={m}/day={dd}/")
+        } else {
+            format!("{base}{y}/{m}/{dd}/")
+        });
+        t += 86_400;
+    }
+    out
+}
+
+/// A folder whose children are years: the region level of either layout.
+fn year_style(segment: &str) -> Option<bool> {
+    let is_year = |s: &str| s.len() == 4 && s.bytes().all(|b| b.is_ascii_digit());
+    if is_year(segment) {
+        Some(false)
+    } else if segment.strip_prefix("year=").is_some_and(is_year) {
+        Some(true)
+    } else {
+        None
+    }
+}
+
+async fn common_prefixes(client: &Client, bucket: &str, prefix: &str) -> Result<Vec<String>> {
+    paginate("ListObjectsV2", |token| async move {
+        let out = client
+            .list_objects_v2()
+            .bucket(bucket)
+            .prefix(prefix)
+            .delimiter("/")
+            .set_continuation_token(token)
+            .send()
+            .await
+            .map_err(|e| {
+                call_error(
+                    &format!("s3:ListObjectsV2 on s3://{bucket}/{prefix}"),
+                    "s3:ListBucket",
+                    e,
+                )
+            })?;
+        let items = out
+            .common_prefixes()
+            .iter()
+            .filter_map(|p| p.prefix().map(String::from))
+            .collect();
+        Ok((items, out.next_continuation_token().map(String::from)))
+    })
+    .await
+}
+
+async fn objects(client: &Client, bucket: &str, prefix: &str) -> Result<Vec<String>> {
+    paginate("ListObjectsV2", |token| async move {
+        let out = client
+            .list_objects_v2()
+            .bucket(bucket)
+            .prefix(prefix)
+            .set_continuation_token(token)
+            .send()
+            .await
+            .map_err(|e| {
+                call_error(
+                    &format!("s3:ListObjectsV2 on s3://{bucket}/{prefix}"),
+                    "s3:ListBucket",
+                    e,
+                )
+            })?;
+        let items = out
+            .contents()
+            .iter()
+            .filter_map(|o| o.key().map(String::from))
+            .collect();
+        Ok((items, out.next_continuation_token().map(String::from)))
+    })
+    .await
+}
+
+/// Finds the region folders below the prefix (at most six levels down:
+/// AWSLogs / account / vpcflowlogs / region) and returns the keys of the
+/// flow-log objects in the window's day partitions.
+pub async fn list(client: &Client, url: &S3Url, window: &Window) -> Result<Vec<String>> {
+    let mut frontier = vec![url.prefix.clone()];
+    let mut day_folders = Vec::new();
+    for _depth in 0..6 {
+        let mut next = Vec::new();
+        for p in &frontier {
+            let children = common_prefixes(client, &url.bucket, p).await?;
+            let style = children
+                .iter()
+                .find_map(|c| year_style(c.trim_end_matches('/').rsplit('/').next().unwrap_or("")));
+            match style {
+                Some(hive) => day_folders.extend(day_prefixes(p, hive, window)),
+                None => next.extend(children),
+            }
+        }
+        if next.is_empty() {
+            break;
+        }
+        frontier = next;
+    }
+    if day_folders.is_empty() {
+        bail!(
+            "s3://{}/{}: no flow-log date folders (yyyy/mm/dd or year=/month=/day=) below this prefix; point --s3 at the bucket or the prefix the flow log delivers to",
+            url.bucket,
+            url.prefix
+        );
+    }
+    let mut keys = Vec::new();
+    for folder in day_folders {
+        keys.extend(
+            objects(client, &url.bucket, &folder)
+                .await?
+                .into_iter()
+                .filter(|k| {
+                    k.ends_with(".log.gz") || k.ends_with(".log") || k.ends_with(".parquet")
+                }),
+        );
+    }
+    keys.sort();
+    Ok(keys)
+}
+
+/// Reads the listed objects, a bounded number at a time.
+pub async fn read(
+    client: &Client,
+    url: &S3Url,
+    keys: Vec<String>,
+    opts: Arc<ReadOptions>,
+    concurrency: usize,
+    pb: &ProgressBar,
+) -> Result<(Aggregator, Stats)> {
+    pb.inc_length(keys.len() as u64);
+    let permits = Arc::new(Semaphore::new(concurrency.max(1)));
+    let mut tasks = tokio::task::JoinSet::new();
+    for key in keys {
+        let (client, bucket, opts, permits, pb) = (
+            client.clone(),
+            url.bucket.clone(),
+            opts.clone(),
+            permits.clone(),
+            pb.clone(),
+        );
+        tasks.spawn(async move {
+            let _permit = permits
+                .acquire_owned()
+                .await
+                .context("the request limiter closed")?;
+            let r = read_object(&client, &bucket, &key, opts).await;
+            pb.inc(1);
+            r
+        });
+    }
+    let mut agg = Aggregator::new();
+    let mut stats = Stats::default();
+    while let Some(done) = tasks.join_next().await {
+        let (a, s) = done.context("an S3 object reader stopped unexpectedly")??;
+        agg.merge(a);
+        stats.merge(s);
+    }
+    Ok((agg, stats))
+}
+
+async fn read_object(
+    client: &Client,
+    bucket: &str,
+    key: &str,
+    opts: Arc<ReadOptions>,
+) -> Result<(Aggregator, Stats)> {
+    let name = format!("s3://{bucket}/{key}");
+    let obj = client
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .map_err(|e| call_error(&format!("s3:GetObject on {name}"), "s3:GetObject", e))?;
+    let mut agg = Aggregator::new();
+    let mut stats = Stats::default();
+    if key.ends_with(".parquet") {
+        let bytes = obj
+            .body
+            .collect()
+            .await
+            .with_context(|| format!("cannot download {name}"))?
+            .into_bytes()
+            .to_vec();
+        parquet::read(&name, bytes, &opts, &mut agg, &mut stats)?;
+        return Ok((agg, stats));
+    }
+    let body = SyncIoBridge::new(obj.body.into_async_read());
+    let gz = key.ends_with(".gz");
+    tokio::task::spawn_blocking(move || -> Result<(Aggregator, Stats)> {
+        let reader: Box<dyn std::io::BufRead + Send> = if gz {
+            Box::new(BufReader::with_capacity(
+                256 * 1024,
+                MultiGzDecoder::new(BufReader::new(body)),
+            ))
+        } else {
+            Box::new(BufReader::with_capacity(256 * 1024, body))
+        };
+        let stream = Stream {
+            name,
+            size: 0,
+            reader,
+            kind: Kind::Text,
+        };
+        read_stream(stream, &opts, &mut agg, &mut stats, &|| {})?;
+        Ok((agg, stats))
+    })
+    .await
+    .context("an S3 object reader stopped unexpectedly")?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls() {
+        assert_eq!(
+            "s3://logs/vpc".parse::<S3Url>().unwrap(),
+            S3Url {
+                bucket: "logs".into(),
+                prefix: "vpc/".into()
+            }
+        );
+        assert_eq!("s3://logs".parse::<S3Url>().unwrap().prefix, "");
+        assert!("logs/vpc".parse::<S3Url>().is_err());
+        assert!("s3:///x".parse::<S3Url>().is_err());
+    }
+
+    #[test]
+    fn only_the_days_of_the_window_are_listed() {
+        // 2026-11-23T12:00:00Z .. 2026-11-25T00:00:00Z
+        let w = Window {
+            since: 1_795_348_800 + 43_200,
+            until: 1_795_564_800,
+        };
+        assert_eq!(
+            day_prefixes("AWSLogs/1/vpcflowlogs/us-east-1/", false, &w),
+            vec![
+                "AWSLogs/1/vpcflowlogs/us-east-1/2026/11/23/",
+                "AWSLogs/1/vpcflowlogs/us-east-1/2026/11/24/",
+                "AWSLogs/1/vpcflowlogs/us-east-1/2026/11/25/",
+            ]
+        );
+        assert_eq!(
+            day_prefixes("p/", true, &w)[0],
+            "p/year=2026/month=11/day=23/"
+        );
+        assert_eq!(year_style("2026"), Some(false));
+        assert_eq!(year_style("year=2026"), Some(true));
+        assert_eq!(year_style("us-east-1"), None);
+    }
+}
