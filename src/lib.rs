@@ -6,6 +6,7 @@
 //! model of the environment that [`resolve`] looks addresses up in.
 
 pub mod aggregate;
+pub mod audit;
 pub mod aws;
 pub mod emit;
 pub mod inventory;

@@ -11,6 +11,7 @@ use std::net::{IpAddr, SocketAddr};
 use serde::Serialize;
 
 use crate::aggregate::{Gap, Rejected, Undecided};
+use crate::audit::{self, Audit, BeforeAfter, Direction};
 use crate::emit::escape;
 use crate::emit::names;
 use crate::inventory::Inventory;
@@ -36,14 +37,18 @@ const MAX_REMOTES_SHOWN: usize = 5;
 /// The Markdown report: a summary, then one section per kind of finding.
 pub fn markdown(a: &Analysis) -> String {
     let s = Summary::of(a);
+    let audit = audit::audit(a);
     let sections = [
         summary_md(a, &s),
+        findings_md(&audit),
+        before_after_md(&audit.before_after),
         rules_md(a),
         external_md(a),
         suspicious_md(a),
         undecided_md(a),
         rejected_md(a),
         gaps_md(a),
+        existing_rules_md(&audit),
         skipped_md(&a.stats),
     ];
     let mut out = sections.join("\n\n");
@@ -334,6 +339,148 @@ fn optimal_line(optimal: bool) -> String {
     } else {
         "- **Minimal:** not proven; some services had too many candidate group pairs for an exhaustive search, and a greedy choice was made (it may allow a few more interface pairs than necessary).".into()
     }
+}
+
+/// Findings, most severe first, each with its evidence and fix.
+fn findings_md(audit: &Audit) -> String {
+    const H: &str = "## Findings";
+    if audit.findings.is_empty() {
+        return empty_section(H, "None.");
+    }
+    let count = |sev: Severity| audit.findings.iter().filter(|f| f.severity == sev).count();
+    let rows: Vec<Vec<String>> = audit
+        .findings
+        .iter()
+        .map(|f| {
+            vec![
+                severity_label(f.severity).to_string(),
+                format!("{} {}", f.rule_id, f.kind.title()),
+                esc(&f.subject),
+                esc(&f.evidence),
+                esc(&f.fix),
+            ]
+        })
+        .collect();
+    format!(
+        "{H}\n\n{} high, {} medium, {} low. Fingerprints in the JSON and SARIF output stay the same from run to run.\n\n{}",
+        count(Severity::High),
+        count(Severity::Medium),
+        count(Severity::Low),
+        table(
+            &["Severity", "Finding", "Subject", "Evidence", "Fix"],
+            &rows
+        )
+    )
+}
+
+fn severity_label(s: Severity) -> &'static str {
+    match s {
+        Severity::High => "high",
+        Severity::Medium => "medium",
+        Severity::Low => "low",
+    }
+}
+
+/// Rules today against the proposal.
+fn before_after_md(b: &BeforeAfter) -> String {
+    let pct = |n: u64, d: u64| {
+        if d == 0 {
+            "-".to_string()
+        } else {
+            format!("{:.1}%", n as f64 * 100.0 / d as f64)
+        }
+    };
+    let rows = vec![
+        vec![
+            "Rules today (ingress and egress entries)".into(),
+            b.rules_today.to_string(),
+        ],
+        vec![
+            "Rules proposed (mutual: one egress and one ingress rule each)".into(),
+            b.rules_proposed.to_string(),
+        ],
+        vec![
+            "Rules to remove (open egress, unused in the window)".into(),
+            b.rules_to_remove.to_string(),
+        ],
+        vec![
+            "Connections between grouped interfaces covered by the proposal".into(),
+            format!(
+                "{} of {} ({})",
+                b.covered_by_proposal,
+                b.grouped_connections,
+                pct(b.covered_by_proposal, b.grouped_connections)
+            ),
+        ],
+        vec![
+            "Observed connections still allowed after the change".into(),
+            format!(
+                "{} of {} ({})",
+                b.allowed_after,
+                b.observed_connections,
+                pct(b.allowed_after, b.observed_connections)
+            ),
+        ],
+    ];
+    format!(
+        "## Before and after\n\nAfter the change: today's rules minus open egress and unused rules, plus the proposed mutual rules. What it would no longer allow is listed under the findings (\"would break\"), except suspicious traffic, which it blocks on purpose.\n\n{}",
+        table(&["", ">Count"], &rows)
+    )
+}
+
+/// Every existing rule with what it carried.
+fn existing_rules_md(audit: &Audit) -> String {
+    const H: &str = "## Existing rules against the evidence";
+    if audit.rules.is_empty() {
+        return empty_section(H, "The inventory lists no rules.");
+    }
+    let rows: Vec<Vec<String>> = audit
+        .rules
+        .iter()
+        .map(|r| {
+            let ports = match (r.from_port, r.to_port) {
+                (Some(f), Some(t)) if f == t => format!("{f}"),
+                (Some(f), Some(t)) => format!("{f}-{t}"),
+                _ => "all".into(),
+            };
+            vec![
+                format!("{} ({})", esc(&r.group_name), esc(&r.group_id)),
+                match r.direction {
+                    Direction::Ingress => "ingress".into(),
+                    Direction::Egress => "egress".into(),
+                },
+                format!("{} {}", esc(&r.protocol), ports),
+                esc(&r.peer),
+                r.connections.to_string(),
+                match (r.first, r.last) {
+                    (Some(f), Some(l)) => days(f, l),
+                    _ => "-".into(),
+                },
+                esc(&r.summary),
+                if r.removed {
+                    "remove".into()
+                } else {
+                    "keep".into()
+                },
+            ]
+        })
+        .collect();
+    format!(
+        "{H}\n\n{}",
+        table(
+            &[
+                "Group",
+                "Direction",
+                "Ports",
+                "Peer",
+                ">Connections",
+                "Seen",
+                "Use",
+                "After"
+            ],
+            &rows
+        )
+    )
 }
 
 /// The rules table, keyed as in `rules.auto.tfvars`.
@@ -694,6 +841,7 @@ struct JsonReport<'a> {
     undecided: &'a [Undecided],
     rejected: Vec<WithService<'a, Rejected>>,
     gaps: &'a [Gap],
+    audit: Audit,
     /// Interfaces no flow log covers; null when the inventory lists no flow logs.
     blind_spots: Option<Vec<&'a str>>,
     stats: &'a Stats,
@@ -771,6 +919,7 @@ impl<'a> JsonReport<'a> {
                 })
                 .collect(),
             gaps: &a.evidence.gaps,
+            audit: audit::audit(a),
             blind_spots: a
                 .inventory
                 .blind_spots()
@@ -1137,12 +1286,15 @@ mod tests {
         assert_eq!(
             headings,
             vec![
+                "## Findings",
+                "## Before and after",
                 "## Proposed rules",
                 "## Traffic that cannot be a security-group rule",
                 "## Suspicious traffic (never turned into rules)",
                 "## Undecided initiator",
                 "## Rejected traffic",
                 "## Gaps in the evidence",
+                "## Existing rules against the evidence",
                 "## Skipped records",
             ]
         );
@@ -1295,7 +1447,9 @@ mod tests {
         );
         assert!(md.contains("## Suspicious traffic (never turned into rules)\n\nNone found.\n"));
         assert!(md.contains("## Skipped records\n\nNone"));
-        assert!(tables(&md).is_empty(), "{md}");
+        // Only the findings (the short window itself) and the before/after counts.
+        assert_eq!(tables(&md).len(), 2, "{md}");
+        assert!(md.contains("SGP010 Window too short to trust"), "{md}");
         assert!(!markdown(&fixture()).contains("Short window"));
     }
 

@@ -1,0 +1,964 @@
+//! The audit: today's security-group rules against the evidence. Every
+//! existing rule gets its usage in the window; findings say what is risky,
+//! dead, one-sided, or would break when the proposal replaces today's rules.
+//!
+//! The "after" state of the before/after comparison is: today's rules, minus
+//! open egress (all protocols to `0.0.0.0/0` or `::/0`) and every rule unused
+//! in the window, plus the proposed mutual rules.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
+
+use serde::Serialize;
+
+use crate::aggregate::Connection;
+use crate::emit::names;
+use crate::inventory::{Inventory, SgRule};
+use crate::pipeline::Analysis;
+use crate::reduce::{ICMP, ICMP_ANY, ICMPV6, TCP, UDP};
+use crate::resolve::{Endpoint, Resolver};
+use crate::synthesize::{Rule, Severity};
+use crate::window::day;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    Ingress,
+    Egress,
+}
+
+/// One existing rule and what it carried in the window.
+#[derive(Debug, Clone, Serialize)]
+pub struct RuleUsage {
+    pub group_id: String,
+    pub group_name: String,
+    pub direction: Direction,
+    pub rule_id: Option<String>,
+    pub protocol: String,
+    pub from_port: Option<i32>,
+    pub to_port: Option<i32>,
+    /// The peer: a CIDR, `sg-...` or `pl-...`.
+    pub peer: String,
+    pub description: String,
+    pub connections: u64,
+    pub first: Option<i64>,
+    pub last: Option<i64>,
+    /// Distinct service ports used (at most 32 listed).
+    pub used_ports: Vec<u16>,
+    pub used_port_count: usize,
+    /// Distinct peer addresses seen through the rule.
+    pub used_peers: usize,
+    /// "unused", "1024-65535 allowed, only 8443 used", "0.0.0.0/0 allowed, 3 destinations used".
+    pub summary: String,
+    /// Removed in the proposed state (open egress or unused).
+    pub removed: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FindingKind {
+    OpenEgress,
+    OneSidedRule,
+    UnusedRule,
+    BroaderThanUsed,
+    WouldBreak,
+    NotAllowedToday,
+    Suspicious,
+    NoFlowLogs,
+    SkipData,
+    ShortWindow,
+    ThinEvidence,
+    UndecidedInitiator,
+}
+
+impl FindingKind {
+    pub fn id(self) -> &'static str {
+        match self {
+            FindingKind::OpenEgress => "SGP001",
+            FindingKind::OneSidedRule => "SGP002",
+            FindingKind::UnusedRule => "SGP003",
+            FindingKind::BroaderThanUsed => "SGP004",
+            FindingKind::WouldBreak => "SGP005",
+            FindingKind::NotAllowedToday => "SGP006",
+            FindingKind::Suspicious => "SGP007",
+            FindingKind::NoFlowLogs => "SGP008",
+            FindingKind::SkipData => "SGP009",
+            FindingKind::ShortWindow => "SGP010",
+            FindingKind::ThinEvidence => "SGP011",
+            FindingKind::UndecidedInitiator => "SGP012",
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            FindingKind::OpenEgress => "Open egress",
+            FindingKind::OneSidedRule => "One-sided rule",
+            FindingKind::UnusedRule => "Rule unused in the window",
+            FindingKind::BroaderThanUsed => "Rule broader than its use",
+            FindingKind::WouldBreak => "Traffic the proposed change would break",
+            FindingKind::NotAllowedToday => "Accepted traffic that today's rules do not allow",
+            FindingKind::Suspicious => "Suspicious traffic",
+            FindingKind::NoFlowLogs => "Interface without flow logs",
+            FindingKind::SkipData => "Gap in the flow logs (SKIPDATA)",
+            FindingKind::ShortWindow => "Window too short to trust",
+            FindingKind::ThinEvidence => "Rule resting on thin evidence",
+            FindingKind::UndecidedInitiator => "Connections with an undecided initiator",
+        }
+    }
+
+    pub fn all() -> &'static [FindingKind] {
+        &[
+            FindingKind::OpenEgress,
+            FindingKind::OneSidedRule,
+            FindingKind::UnusedRule,
+            FindingKind::BroaderThanUsed,
+            FindingKind::WouldBreak,
+            FindingKind::NotAllowedToday,
+            FindingKind::Suspicious,
+            FindingKind::NoFlowLogs,
+            FindingKind::SkipData,
+            FindingKind::ShortWindow,
+            FindingKind::ThinEvidence,
+            FindingKind::UndecidedInitiator,
+        ]
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    pub kind: FindingKind,
+    pub rule_id: &'static str,
+    pub severity: Severity,
+    /// Stable across runs: the kind and what it is about, hashed.
+    pub fingerprint: String,
+    /// What it is about, in words (`sg-... egress -1 to 0.0.0.0/0`).
+    pub subject: String,
+    pub groups: Vec<String>,
+    pub enis: Vec<String>,
+    pub evidence: String,
+    pub fix: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct BeforeAfter {
+    /// Existing rules (ingress and egress entries).
+    pub rules_today: usize,
+    /// Proposed mutual rules (each is an egress and an ingress rule in AWS).
+    pub rules_proposed: usize,
+    /// Existing rules removed: open egress and rules unused in the window.
+    pub rules_to_remove: usize,
+    /// Connections between two interfaces with groups (suspicious excluded).
+    pub grouped_connections: u64,
+    pub covered_by_proposal: u64,
+    /// Accepted connections in the window, and those the after state allows.
+    pub observed_connections: u64,
+    pub allowed_after: u64,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Audit {
+    pub rules: Vec<RuleUsage>,
+    pub findings: Vec<Finding>,
+    pub before_after: BeforeAfter,
+}
+
+impl Audit {
+    /// The most severe finding, if any.
+    pub fn worst(&self) -> Option<Severity> {
+        self.findings.iter().map(|f| f.severity).max()
+    }
+}
+
+/// FNV-1a, 64 bits: a stable fingerprint without a crypto dependency.
+pub fn fingerprint(parts: &[&str]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for p in parts {
+        for b in p.bytes().chain(std::iter::once(0x1f)) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    format!("{h:016x}")
+}
+
+fn proto_number(p: &str) -> Option<u8> {
+    match p.to_ascii_lowercase().as_str() {
+        "-1" | "all" => None,
+        "tcp" => Some(TCP),
+        "udp" => Some(UDP),
+        "icmp" => Some(ICMP),
+        "icmpv6" => Some(ICMPV6),
+        n => n.parse().ok(),
+    }
+}
+
+/// Whether a rule's protocol and ports cover a connection's service.
+fn covers_service(rule: &SgRule, proto: u8, port: u16) -> bool {
+    let Some(rp) = proto_number(&rule.protocol) else {
+        return true; // all protocols
+    };
+    if rp != proto {
+        return false;
+    }
+    let (from, to) = (rule.from_port.unwrap_or(-1), rule.to_port.unwrap_or(-1));
+    match proto {
+        TCP | UDP => {
+            if from < 0 {
+                return true;
+            }
+            (from..=to.max(from)).contains(&i32::from(port))
+        }
+        // ICMP: from is the type (-1 all). A type the log did not carry is
+        // given the benefit of the doubt: it was accepted.
+        ICMP | ICMPV6 => from < 0 || port == ICMP_ANY || from == i32::from(port),
+        _ => true,
+    }
+}
+
+fn is_open_egress(rule: &SgRule) -> bool {
+    proto_number(&rule.protocol).is_none() && rule.cidr.is_some_and(|c| c.is_everything())
+}
+
+fn peer_label(rule: &SgRule) -> String {
+    if let Some(c) = rule.cidr {
+        c.to_string()
+    } else if let Some(g) = &rule.referenced_group_id {
+        g.clone()
+    } else if let Some(p) = &rule.prefix_list_id {
+        p.clone()
+    } else {
+        "(no peer)".into()
+    }
+}
+
+/// Whether the rule's peer is the other end of a connection.
+fn peer_matches(
+    rule: &SgRule,
+    inv: &Inventory,
+    other_ip: &IpAddr,
+    other_groups: &[String],
+) -> bool {
+    if let Some(c) = rule.cidr {
+        return c.contains(other_ip);
+    }
+    if let Some(g) = &rule.referenced_group_id {
+        return other_groups.contains(g);
+    }
+    if let Some(p) = &rule.prefix_list_id {
+        return inv
+            .prefix_lists
+            .iter()
+            .any(|pl| &pl.id == p && pl.cidrs.iter().any(|c| c.contains(other_ip)));
+    }
+    false
+}
+
+fn groups(e: &Endpoint) -> &[String] {
+    e.groups().unwrap_or(&[])
+}
+
+#[derive(Default)]
+struct Usage {
+    connections: u64,
+    first: Option<i64>,
+    last: Option<i64>,
+    ports: BTreeSet<u16>,
+    peers: BTreeSet<IpAddr>,
+}
+
+/// Proposed rules as (group, direction) → (peer group, proto, from, to).
+fn proposed_by_group(rules: &[Rule]) -> BTreeMap<(String, Direction), Vec<(String, u8, i32, i32)>> {
+    let mut out: BTreeMap<(String, Direction), Vec<(String, u8, i32, i32)>> = BTreeMap::new();
+    for r in rules {
+        out.entry((r.source_sg.clone(), Direction::Egress))
+            .or_default()
+            .push((r.target_sg.clone(), r.proto, r.from_port, r.to_port));
+        out.entry((r.target_sg.clone(), Direction::Ingress))
+            .or_default()
+            .push((r.source_sg.clone(), r.proto, r.from_port, r.to_port));
+    }
+    out
+}
+
+fn proposed_covers(
+    entry: &(String, u8, i32, i32),
+    proto: u8,
+    port: u16,
+    other_groups: &[String],
+) -> bool {
+    let (peer, p, from, to) = entry;
+    if *p != proto || !other_groups.contains(peer) {
+        return false;
+    }
+    match proto {
+        TCP | UDP => (*from..=*to).contains(&i32::from(port)),
+        ICMP | ICMPV6 => *from < 0 || i32::from(port) == *from || port == ICMP_ANY,
+        _ => true,
+    }
+}
+
+/// Which side of a connection the rules of one interface govern.
+struct Side<'e> {
+    groups: &'e [String],
+    direction: Direction,
+    other_ip: IpAddr,
+    other_groups: &'e [String],
+}
+
+/// The rule sets that govern a connection: the client's egress and the
+/// server's ingress, for each end that carries groups.
+fn sides<'e>(c: &Connection, ce: &'e Endpoint, se: &'e Endpoint) -> Vec<(Side<'e>, IpAddr)> {
+    let mut v = Vec::new();
+    if ce.groups().is_some() {
+        v.push((
+            Side {
+                groups: groups(ce),
+                direction: Direction::Egress,
+                other_ip: c.server,
+                other_groups: groups(se),
+            },
+            c.server,
+        ));
+    }
+    if se.groups().is_some() {
+        v.push((
+            Side {
+                groups: groups(se),
+                direction: Direction::Ingress,
+                other_ip: c.client,
+                other_groups: groups(ce),
+            },
+            c.client,
+        ));
+    }
+    v
+}
+
+pub fn audit(a: &Analysis) -> Audit {
+    let inv = &a.inventory;
+    let resolver = Resolver::new(inv, &a.evidence);
+    let proposed = proposed_by_group(&a.proposal.rules);
+    let suspicious: BTreeSet<(IpAddr, IpAddr, u16, u8)> = a
+        .proposal
+        .suspicious
+        .iter()
+        .map(|s| (s.client, s.server, s.port, s.proto))
+        .collect();
+
+    // Usage of every existing rule, keyed by (group, direction, index).
+    let mut usage: BTreeMap<(String, Direction, usize), Usage> = BTreeMap::new();
+    let mut breaks: BTreeMap<
+        (String, String, u16, u8),
+        (u64, BTreeSet<IpAddr>, Vec<String>, i64, i64),
+    > = BTreeMap::new();
+    let mut not_allowed: BTreeMap<(String, String, u16, u8), (u64, Vec<String>)> = BTreeMap::new();
+    let mut before_after = BeforeAfter {
+        rules_proposed: a.proposal.rules.len(),
+        ..Default::default()
+    };
+    let mut blocked_suspicious = 0u64;
+
+    // First pass: usage (the after state needs to know which rules are unused).
+    let resolved: Vec<(&Connection, Endpoint, Endpoint)> = a
+        .evidence
+        .connections
+        .iter()
+        .map(|c| (c, resolver.resolve(c.client), resolver.resolve(c.server)))
+        .collect();
+    for (c, ce, se) in &resolved {
+        for (side, peer_ip) in sides(c, ce, se) {
+            for g in side.groups {
+                let Some(sg) = inv.group(g) else { continue };
+                let rules = match side.direction {
+                    Direction::Ingress => &sg.ingress,
+                    Direction::Egress => &sg.egress,
+                };
+                for (i, r) in rules.iter().enumerate() {
+                    if covers_service(r, c.proto, c.port)
+                        && peer_matches(r, inv, &side.other_ip, side.other_groups)
+                    {
+                        let u = usage.entry((g.clone(), side.direction, i)).or_default();
+                        u.connections += c.connections;
+                        u.first = Some(u.first.map_or(c.first, |f| f.min(c.first)));
+                        u.last = Some(u.last.map_or(c.last, |l| l.max(c.last)));
+                        u.ports.insert(c.port);
+                        u.peers.insert(peer_ip);
+                    }
+                }
+            }
+        }
+    }
+    let kept = |g: &str, d: Direction, i: usize, r: &SgRule| -> bool {
+        !(d == Direction::Egress && is_open_egress(r))
+            && usage
+                .get(&(g.to_string(), d, i))
+                .is_some_and(|u| u.connections > 0)
+    };
+
+    // Second pass: allowed today, allowed after.
+    for (c, ce, se) in &resolved {
+        before_after.observed_connections += c.connections;
+        let key = (c.client, c.server, c.port, c.proto);
+        let mut today = true;
+        let mut after = true;
+        for (side, _) in sides(c, ce, se) {
+            let mut side_today = false;
+            let mut side_after = false;
+            for g in side.groups {
+                let Some(sg) = inv.group(g) else { continue };
+                let rules = match side.direction {
+                    Direction::Ingress => &sg.ingress,
+                    Direction::Egress => &sg.egress,
+                };
+                for (i, r) in rules.iter().enumerate() {
+                    if covers_service(r, c.proto, c.port)
+                        && peer_matches(r, inv, &side.other_ip, side.other_groups)
+                    {
+                        side_today = true;
+                        if kept(g, side.direction, i, r) {
+                            side_after = true;
+                        }
+                    }
+                }
+                if let Some(ps) = proposed.get(&(g.clone(), side.direction))
+                    && ps
+                        .iter()
+                        .any(|p| proposed_covers(p, c.proto, c.port, side.other_groups))
+                {
+                    side_after = true;
+                }
+            }
+            today &= side_today;
+            after &= side_after;
+        }
+        if after {
+            before_after.allowed_after += c.connections;
+        }
+        let local = match (ce, se) {
+            (Endpoint::Eni { id, .. }, _) => id.clone(),
+            (_, Endpoint::Eni { id, .. }) => id.clone(),
+            _ => ce.label(),
+        };
+        let svc = (ce.label(), se.label(), c.port, c.proto);
+        if !today {
+            let e = not_allowed
+                .entry((svc.0.clone(), svc.1.clone(), c.port, c.proto))
+                .or_default();
+            e.0 += c.connections;
+            if !e.1.contains(&local) {
+                e.1.push(local.clone());
+            }
+        } else if !after {
+            if suspicious.contains(&key) {
+                blocked_suspicious += c.connections;
+            } else {
+                let (src_label, remote) = match (ce.groups(), se.groups()) {
+                    (Some(_), None) => (local.clone(), se.label()),
+                    (None, Some(_)) => (ce.label(), local.clone()),
+                    _ => (ce.label(), se.label()),
+                };
+                let e = breaks
+                    .entry((src_label, remote, c.port, c.proto))
+                    .or_insert_with(|| (0, BTreeSet::new(), Vec::new(), c.first, c.last));
+                e.0 += c.connections;
+                e.1.insert(if ce.groups().is_some() {
+                    c.server
+                } else {
+                    c.client
+                });
+                for g in groups(ce).iter().chain(groups(se)) {
+                    if !e.2.contains(g) {
+                        e.2.push(g.clone());
+                    }
+                }
+                e.3 = e.3.min(c.first);
+                e.4 = e.4.max(c.last);
+            }
+        }
+    }
+
+    // Rule usage rows.
+    let mut rules_out = Vec::new();
+    for g in &inv.security_groups {
+        for (d, rules) in [
+            (Direction::Ingress, &g.ingress),
+            (Direction::Egress, &g.egress),
+        ] {
+            for (i, r) in rules.iter().enumerate() {
+                before_after.rules_today += 1;
+                let u = usage.get(&(g.id.clone(), d, i));
+                let removed = !kept(&g.id, d, i, r);
+                if removed {
+                    before_after.rules_to_remove += 1;
+                }
+                rules_out.push(usage_row(g.id.clone(), g.name.clone(), d, r, u, removed));
+            }
+        }
+    }
+
+    let mut findings = Vec::new();
+    rule_findings(inv, &rules_out, &mut findings);
+    for ((client, server, port, proto), (n, remotes, groups, first, last)) in &breaks {
+        let svc = service(*port, *proto);
+        let remote_list: Vec<String> = remotes.iter().take(5).map(|r| r.to_string()).collect();
+        findings.push(Finding {
+            kind: FindingKind::WouldBreak,
+            rule_id: FindingKind::WouldBreak.id(),
+            severity: Severity::Medium,
+            fingerprint: fingerprint(&["would-break", client, server, &svc]),
+            subject: format!("{client} to {server} on {svc}"),
+            groups: groups.clone(),
+            enis: [client, server].iter().filter(|s| s.starts_with("eni-")).map(|s| s.to_string()).collect(),
+            evidence: format!(
+                "{n} connections, {}, allowed today only by rules the change removes (open egress or rules unused in the window); {} {}",
+                span(*first, *last),
+                if remotes.len() == 1 { "address" } else { "addresses" },
+                remote_list.join(", ")
+            ),
+            fix: match prefix_list_for(inv, remotes) {
+                Some((id, name)) => format!(
+                    "Before removing open egress, add an egress rule for {svc} to the prefix list {id} ({name}), or route through an interface endpoint."
+                ),
+                None => format!(
+                    "Before removing open egress, add an explicit rule for {svc} to {} (/32 CIDRs, or a proxy), or confirm the traffic is not needed.",
+                    remote_list.join(", ")
+                ),
+            },
+        });
+    }
+    for ((client, server, port, proto), (n, enis)) in &not_allowed {
+        let svc = service(*port, *proto);
+        findings.push(Finding {
+            kind: FindingKind::NotAllowedToday,
+            rule_id: FindingKind::NotAllowedToday.id(),
+            severity: Severity::Low,
+            fingerprint: fingerprint(&["not-allowed", client, server, &svc]),
+            subject: format!("{client} to {server} on {svc}"),
+            groups: vec![],
+            enis: enis.clone(),
+            evidence: format!("{n} accepted connections that no rule in the inventory allows"),
+            fix: "The rules changed during the window or the inventory is stale: take a fresh inventory (sgpair inventory) and run again.".into(),
+        });
+    }
+    for s in &a.proposal.suspicious {
+        let svc = service(s.port, s.proto);
+        findings.push(Finding {
+            kind: FindingKind::Suspicious,
+            rule_id: FindingKind::Suspicious.id(),
+            severity: s.severity,
+            fingerprint: fingerprint(&["suspicious", &s.client.to_string(), &s.server.to_string(), &svc]),
+            subject: format!("{} ({}) to {} ({}) on {svc}", s.client_label, s.client, s.server_label, s.server),
+            groups: [&s.client_label, &s.server_label]
+                .iter()
+                .filter_map(|l| inv.network_interfaces.iter().find(|e| &e.id == *l))
+                .flat_map(|e| e.security_groups.clone())
+                .collect(),
+            enis: [&s.client_label, &s.server_label].iter().filter(|l| l.starts_with("eni-")).map(|l| l.to_string()).collect(),
+            evidence: format!("{}: {} connections, {}", s.reason, s.connections, span(s.first, s.last)),
+            fix: if matches!(s.client_label.as_str(), l if l.starts_with("eni-")) {
+                "Investigate the host. sgpair proposes no rule for this traffic: removing open egress blocks it.".into()
+            } else {
+                "Investigate; restrict the ingress rule that allows it (known sources only, or a VPN or Session Manager instead).".into()
+            },
+        });
+    }
+    if let Some(blind) = inv.blind_spots() {
+        for e in blind {
+            findings.push(Finding {
+                kind: FindingKind::NoFlowLogs,
+                rule_id: FindingKind::NoFlowLogs.id(),
+                severity: Severity::Medium,
+                fingerprint: fingerprint(&["no-flow-logs", &e.id]),
+                subject: e.id.clone(),
+                groups: e.security_groups.clone(),
+                enis: vec![e.id.clone()],
+                evidence: format!("no flow log covers {} (by interface, subnet {} or VPC {})", e.id, e.subnet_id.as_deref().unwrap_or("-"), e.vpc_id.as_deref().unwrap_or("-")),
+                fix: "Enable a flow log on the interface, its subnet or its VPC, and run sgpair again after a full window: rules it needs may be missing.".into(),
+            });
+        }
+    }
+    for gap in &a.evidence.gaps {
+        findings.push(Finding {
+            kind: FindingKind::SkipData,
+            rule_id: FindingKind::SkipData.id(),
+            severity: Severity::Low,
+            fingerprint: fingerprint(&["skipdata", &gap.interface_id]),
+            subject: gap.interface_id.clone(),
+            groups: vec![],
+            enis: vec![gap.interface_id.clone()],
+            evidence: format!("{} SKIPDATA intervals", gap.intervals),
+            fix: "Records were lost in these intervals; traffic in them is missing from the evidence. Widen the window or check the flow log's delivery.".into(),
+        });
+    }
+    if a.window.days() < 7.0 {
+        findings.push(Finding {
+            kind: FindingKind::ShortWindow,
+            rule_id: FindingKind::ShortWindow.id(),
+            severity: Severity::Medium,
+            fingerprint: fingerprint(&["short-window"]),
+            subject: format!("{:.1} days", a.window.days()),
+            groups: vec![],
+            enis: vec![],
+            evidence: format!(
+                "the window covers {:.1} days; weekly jobs, backups and failovers may not appear",
+                a.window.days()
+            ),
+            fix: "Run over at least 7 days (--since 7d), better 30, before removing open egress."
+                .into(),
+        });
+    }
+    let keys = names::rule_keys(&a.proposal.rules, inv);
+    for (r, key) in a.proposal.rules.iter().zip(&keys) {
+        let e = &r.evidence;
+        let one_day = day(e.first) == day(e.last);
+        if e.connections <= 1 || one_day {
+            findings.push(Finding {
+                kind: FindingKind::ThinEvidence,
+                rule_id: FindingKind::ThinEvidence.id(),
+                severity: Severity::Low,
+                fingerprint: fingerprint(&["thin-evidence", key]),
+                subject: key.clone(),
+                groups: vec![r.source_sg.clone(), r.target_sg.clone()],
+                enis: e.client_enis.iter().chain(&e.server_enis).cloned().collect(),
+                evidence: if e.connections <= 1 {
+                    format!("seen once ({})", day(e.first))
+                } else {
+                    format!("{} connections, all on {}", e.connections, day(e.first))
+                },
+                fix: "Check the traffic is wanted before allowing it permanently; a one-off (a migration, a test) needs no rule.".into(),
+            });
+        }
+    }
+    if !a.evidence.undecided.is_empty() {
+        let n: u64 = a.evidence.undecided.iter().map(|u| u.records).sum();
+        findings.push(Finding {
+            kind: FindingKind::UndecidedInitiator,
+            rule_id: FindingKind::UndecidedInitiator.id(),
+            severity: Severity::Low,
+            fingerprint: fingerprint(&["undecided"]),
+            subject: format!("{} flows", a.evidence.undecided.len()),
+            groups: vec![],
+            enis: vec![],
+            evidence: format!("{} flows ({n} records) whose initiator the logs cannot decide; no rule is proposed for them", a.evidence.undecided.len()),
+            fix: "Add tcp-flags to the flow-log format, or write rules for these flows by hand if they are wanted.".into(),
+        });
+    }
+    if blocked_suspicious > 0 {
+        tracing::info!(
+            blocked_suspicious,
+            "suspicious connections the change blocks"
+        );
+    }
+    findings.sort_by(|x, y| {
+        y.severity
+            .cmp(&x.severity)
+            .then(x.kind.cmp(&y.kind))
+            .then(x.subject.cmp(&y.subject))
+    });
+
+    // Coverage of connections between grouped interfaces.
+    for (c, ce, se) in &resolved {
+        let same = matches!((ce, se), (Endpoint::Eni { id: a, .. }, Endpoint::Eni { id: b, .. }) if a == b);
+        if ce.groups().is_some()
+            && se.groups().is_some()
+            && !same
+            && !suspicious.contains(&(c.client, c.server, c.port, c.proto))
+        {
+            before_after.grouped_connections += c.connections;
+        }
+    }
+    before_after.covered_by_proposal = a
+        .proposal
+        .rules
+        .iter()
+        .map(|r| r.evidence.connections)
+        .sum();
+
+    Audit {
+        rules: rules_out,
+        findings,
+        before_after,
+    }
+}
+
+/// `2026-11-18..2026-11-24`, or one day.
+fn span(first: i64, last: i64) -> String {
+    let (a, b) = (day(first), day(last));
+    if a == b {
+        format!("on {a}")
+    } else {
+        format!("{a}..{b}")
+    }
+}
+
+/// The managed prefix list that holds all these addresses, if one does.
+fn prefix_list_for<'i>(inv: &'i Inventory, addrs: &BTreeSet<IpAddr>) -> Option<(&'i str, &'i str)> {
+    inv.prefix_lists
+        .iter()
+        .find(|pl| addrs.iter().all(|a| pl.cidrs.iter().any(|c| c.contains(a))))
+        .map(|pl| (pl.id.as_str(), pl.name.as_str()))
+}
+
+fn service(port: u16, proto: u8) -> String {
+    match proto {
+        TCP | UDP => format!("{port}/{}", names::protocol(proto)),
+        ICMP | ICMPV6 if port == ICMP_ANY => names::protocol(proto),
+        ICMP | ICMPV6 => format!("{} type {port}", names::protocol(proto)),
+        p => format!("protocol {p}"),
+    }
+}
+
+fn ports_label(r: &SgRule) -> String {
+    match (proto_number(&r.protocol), r.from_port, r.to_port) {
+        (None, _, _) => "all traffic".into(),
+        (Some(p), None, _) | (Some(p), Some(-1), _) => format!("all {}", names::protocol(p)),
+        (Some(p @ (TCP | UDP)), Some(f), Some(t)) if f == t => {
+            format!("{f}/{}", names::protocol(p))
+        }
+        (Some(p @ (TCP | UDP)), Some(f), Some(t)) => format!("{f}-{t}/{}", names::protocol(p)),
+        (Some(p), Some(f), _) => format!("{} type {f}", names::protocol(p)),
+    }
+}
+
+const USED_AS_WRITTEN: &str = "used as written";
+
+fn usage_row(
+    group_id: String,
+    group_name: String,
+    d: Direction,
+    r: &SgRule,
+    u: Option<&Usage>,
+    removed: bool,
+) -> RuleUsage {
+    let peer = peer_label(r);
+    let (connections, first, last, ports, peers) = match u {
+        Some(u) => (
+            u.connections,
+            u.first,
+            u.last,
+            u.ports.clone(),
+            u.peers.len(),
+        ),
+        None => (0, None, None, BTreeSet::new(), 0),
+    };
+    let allowed_ports = ports_label(r);
+    let summary = if connections == 0 {
+        "unused".to_string()
+    } else {
+        let mut parts = Vec::new();
+        let range = match (r.from_port, r.to_port) {
+            (Some(f), Some(t)) if f >= 0 && t >= f => (t - f + 1) as usize,
+            _ => usize::MAX,
+        };
+        if range > ports.len() && matches!(proto_number(&r.protocol), Some(TCP | UDP) | None) {
+            let used: Vec<String> = ports.iter().take(5).map(|p| p.to_string()).collect();
+            parts.push(format!(
+                "{allowed_ports} allowed, only {}{} used",
+                used.join(", "),
+                if ports.len() > 5 {
+                    format!(" and {} more", ports.len() - 5)
+                } else {
+                    String::new()
+                }
+            ));
+        }
+        if let Some(c) = r.cidr
+            && c.len < if c.addr.is_ipv4() { 32 } else { 128 }
+        {
+            let what = if d == Direction::Egress {
+                "destination"
+            } else {
+                "source"
+            };
+            parts.push(format!(
+                "{c} allowed, {peers} {what}{} used",
+                if peers == 1 { "" } else { "s" }
+            ));
+        }
+        if parts.is_empty() {
+            USED_AS_WRITTEN.into()
+        } else {
+            parts.join("; ")
+        }
+    };
+    RuleUsage {
+        group_id,
+        group_name,
+        direction: d,
+        rule_id: r.rule_id.clone(),
+        protocol: r.protocol.clone(),
+        from_port: r.from_port,
+        to_port: r.to_port,
+        peer,
+        description: r.description.clone(),
+        connections,
+        first,
+        last,
+        used_port_count: ports.len(),
+        used_ports: ports.into_iter().take(32).collect(),
+        used_peers: peers,
+        summary,
+        removed,
+    }
+}
+
+fn rule_subject(u: &RuleUsage) -> String {
+    let dir = match u.direction {
+        Direction::Ingress => "ingress from",
+        Direction::Egress => "egress to",
+    };
+    let ports = ports_label(&SgRule {
+        rule_id: None,
+        protocol: u.protocol.clone(),
+        from_port: u.from_port,
+        to_port: u.to_port,
+        cidr: None,
+        referenced_group_id: None,
+        prefix_list_id: None,
+        description: String::new(),
+    });
+    format!("{} ({}) {dir} {} {ports}", u.group_id, u.group_name, u.peer)
+}
+
+fn rule_fingerprint(kind: &str, u: &RuleUsage) -> String {
+    let dir = format!("{:?}", u.direction);
+    let from = format!("{:?}", u.from_port);
+    let to = format!("{:?}", u.to_port);
+    fingerprint(&[kind, &u.group_id, &dir, &u.protocol, &from, &to, &u.peer])
+}
+
+/// Ingress from anywhere to 80 or 443: a public web entry, broad by design.
+fn public_web(u: &RuleUsage) -> bool {
+    u.direction == Direction::Ingress
+        && (u.peer == "0.0.0.0/0" || u.peer == "::/0")
+        && u.protocol == "tcp"
+        && matches!(
+            (u.from_port, u.to_port),
+            (Some(80), Some(80)) | (Some(443), Some(443))
+        )
+}
+
+fn is_open(u: &RuleUsage) -> bool {
+    u.direction == Direction::Egress
+        && u.protocol == "-1"
+        && (u.peer == "0.0.0.0/0" || u.peer == "::/0")
+}
+
+fn members(inv: &Inventory, group: &str) -> Vec<String> {
+    inv.network_interfaces
+        .iter()
+        .filter(|e| e.security_groups.iter().any(|g| g == group))
+        .map(|e| e.id.clone())
+        .collect()
+}
+
+/// One finding per group whose egress is open to everything.
+fn open_egress_findings(inv: &Inventory, rules: &[RuleUsage], out: &mut Vec<Finding>) {
+    let mut by_group: BTreeMap<(&str, &str), Vec<&RuleUsage>> = BTreeMap::new();
+    for u in rules.iter().filter(|u| is_open(u)) {
+        by_group
+            .entry((&u.group_id, &u.group_name))
+            .or_default()
+            .push(u);
+    }
+    for ((id, name), us) in by_group {
+        let enis = members(inv, id);
+        let peers: Vec<&str> = us.iter().map(|u| u.peer.as_str()).collect();
+        let used: u64 = us.iter().map(|u| u.connections).sum();
+        out.push(Finding {
+            kind: FindingKind::OpenEgress,
+            rule_id: FindingKind::OpenEgress.id(),
+            severity: Severity::High,
+            fingerprint: fingerprint(&["open-egress", id]),
+            subject: format!("{id} ({name}) egress to {}, all traffic", peers.join(" and ")),
+            groups: vec![id.to_string()],
+            evidence: format!(
+                "any destination is reachable from {} {}; {used} connections left through it in the window",
+                enis.len(),
+                if enis.len() == 1 { "interface" } else { "interfaces" },
+            ),
+            enis,
+            fix: "Apply the proposed mutual rules and the explicit rules listed under 'would break', then remove the open egress rules.".into(),
+        });
+    }
+}
+
+fn rule_findings(inv: &Inventory, rules: &[RuleUsage], out: &mut Vec<Finding>) {
+    open_egress_findings(inv, rules, out);
+    for u in rules {
+        let subject = rule_subject(u);
+        let enis = members(inv, &u.group_id);
+        if is_open(u) {
+            continue; // one finding per group, below
+        }
+        if u.connections == 0 {
+            out.push(Finding {
+                kind: FindingKind::UnusedRule,
+                rule_id: FindingKind::UnusedRule.id(),
+                severity: Severity::Low,
+                fingerprint: rule_fingerprint("unused", u),
+                subject: subject.clone(),
+                groups: vec![u.group_id.clone()],
+                enis: enis.clone(),
+                evidence: "no accepted connection in the window matched this rule".into(),
+                fix: "Remove it, or keep it deliberately (a failover path, a rare job) and widen the window to prove it.".into(),
+            });
+        } else if u.summary != USED_AS_WRITTEN && !public_web(u) {
+            out.push(Finding {
+                kind: FindingKind::BroaderThanUsed,
+                rule_id: FindingKind::BroaderThanUsed.id(),
+                severity: Severity::Low,
+                fingerprint: rule_fingerprint("broader", u),
+                subject: subject.clone(),
+                groups: vec![u.group_id.clone()],
+                enis: enis.clone(),
+                evidence: u.summary.clone(),
+                fix: "Narrow the rule to what was used (the proposed rules do).".into(),
+            });
+        }
+        // One-sided: a group reference needs the matching rule on the other group.
+        if u.peer.starts_with("sg-") {
+            let other = inv.group(&u.peer);
+            let (want_dir, want_peer) = match u.direction {
+                Direction::Egress => (Direction::Ingress, &u.group_id),
+                Direction::Ingress => (Direction::Egress, &u.group_id),
+            };
+            let matched = other.is_some_and(|o| {
+                let rules = if want_dir == Direction::Ingress {
+                    &o.ingress
+                } else {
+                    &o.egress
+                };
+                rules.iter().any(|r| {
+                    let same_proto = r.protocol == u.protocol || r.protocol == "-1";
+                    let covers_ports = r.protocol == "-1"
+                        || r.from_port.unwrap_or(-1) < 0
+                        || (r.from_port <= u.from_port && r.to_port >= u.to_port);
+                    let peer_ok = r.referenced_group_id.as_deref() == Some(want_peer.as_str())
+                        || (want_dir == Direction::Egress
+                            && r.cidr.is_some_and(|c| c.is_everything()));
+                    same_proto && covers_ports && peer_ok
+                })
+            });
+            if !matched {
+                out.push(Finding {
+                    kind: FindingKind::OneSidedRule,
+                    rule_id: FindingKind::OneSidedRule.id(),
+                    severity: Severity::Low,
+                    fingerprint: rule_fingerprint("one-sided", u),
+                    subject,
+                    groups: vec![u.group_id.clone(), u.peer.clone()],
+                    enis,
+                    evidence: format!(
+                        "{} has no matching {} rule {} {}",
+                        u.peer,
+                        if want_dir == Direction::Ingress { "ingress" } else { "egress" },
+                        if want_dir == Direction::Ingress { "from" } else { "to" },
+                        u.group_id
+                    ),
+                    fix: "Traffic needs both rules; write them as a pair with the mutual-security-groups module (the proposal does), or remove the dead half.".into(),
+                });
+            }
+        }
+    }
+}
