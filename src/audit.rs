@@ -266,9 +266,12 @@ struct Usage {
     peers: BTreeSet<IpAddr>,
 }
 
-/// Proposed rules as (group, direction) → (peer group, proto, from, to).
-fn proposed_by_group(rules: &[Rule]) -> BTreeMap<(String, Direction), Vec<(String, u8, i32, i32)>> {
-    let mut out: BTreeMap<(String, Direction), Vec<(String, u8, i32, i32)>> = BTreeMap::new();
+/// A proposed rule seen from one group: (peer group, proto, from, to).
+type ProposedSide = (String, u8, i32, i32);
+
+/// Proposed rules by (group, direction).
+fn proposed_by_group(rules: &[Rule]) -> BTreeMap<(String, Direction), Vec<ProposedSide>> {
+    let mut out: BTreeMap<(String, Direction), Vec<ProposedSide>> = BTreeMap::new();
     for r in rules {
         out.entry((r.source_sg.clone(), Direction::Egress))
             .or_default()
@@ -295,6 +298,18 @@ fn proposed_covers(
         ICMP | ICMPV6 => *from < 0 || i32::from(port) == *from || port == ICMP_ANY,
         _ => true,
     }
+}
+
+/// (client label, server label, port, protocol).
+type FlowKey = (String, String, u16, u8);
+
+/// Connections the after state would no longer allow, per flow.
+struct Broken {
+    connections: u64,
+    remotes: BTreeSet<IpAddr>,
+    groups: Vec<String>,
+    first: i64,
+    last: i64,
 }
 
 /// Which side of a connection the rules of one interface govern.
@@ -347,11 +362,8 @@ pub fn audit(a: &Analysis) -> Audit {
 
     // Usage of every existing rule, keyed by (group, direction, index).
     let mut usage: BTreeMap<(String, Direction, usize), Usage> = BTreeMap::new();
-    let mut breaks: BTreeMap<
-        (String, String, u16, u8),
-        (u64, BTreeSet<IpAddr>, Vec<String>, i64, i64),
-    > = BTreeMap::new();
-    let mut not_allowed: BTreeMap<(String, String, u16, u8), (u64, Vec<String>)> = BTreeMap::new();
+    let mut breaks: BTreeMap<FlowKey, Broken> = BTreeMap::new();
+    let mut not_allowed: BTreeMap<FlowKey, (u64, Vec<String>)> = BTreeMap::new();
     let mut before_after = BeforeAfter {
         rules_proposed: a.proposal.rules.len(),
         ..Default::default()
@@ -459,20 +471,26 @@ pub fn audit(a: &Analysis) -> Audit {
                 };
                 let e = breaks
                     .entry((src_label, remote, c.port, c.proto))
-                    .or_insert_with(|| (0, BTreeSet::new(), Vec::new(), c.first, c.last));
-                e.0 += c.connections;
-                e.1.insert(if ce.groups().is_some() {
+                    .or_insert_with(|| Broken {
+                        connections: 0,
+                        remotes: BTreeSet::new(),
+                        groups: Vec::new(),
+                        first: c.first,
+                        last: c.last,
+                    });
+                e.connections += c.connections;
+                e.remotes.insert(if ce.groups().is_some() {
                     c.server
                 } else {
                     c.client
                 });
                 for g in groups(ce).iter().chain(groups(se)) {
-                    if !e.2.contains(g) {
-                        e.2.push(g.clone());
+                    if !e.groups.contains(g) {
+                        e.groups.push(g.clone());
                     }
                 }
-                e.3 = e.3.min(c.first);
-                e.4 = e.4.max(c.last);
+                e.first = e.first.min(c.first);
+                e.last = e.last.max(c.last);
             }
         }
     }
@@ -498,7 +516,14 @@ pub fn audit(a: &Analysis) -> Audit {
 
     let mut findings = Vec::new();
     rule_findings(inv, &rules_out, &mut findings);
-    for ((client, server, port, proto), (n, remotes, groups, first, last)) in &breaks {
+    for ((client, server, port, proto), b) in &breaks {
+        let Broken {
+            connections: n,
+            remotes,
+            groups,
+            first,
+            last,
+        } = b;
         let svc = service(*port, *proto);
         let remote_list: Vec<String> = remotes.iter().take(5).map(|r| r.to_string()).collect();
         findings.push(Finding {
@@ -960,5 +985,311 @@ fn rule_findings(inv: &Inventory, rules: &[RuleUsage], out: &mut Vec<Finding>) {
                 });
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aggregate::{Evidence, Method};
+    use crate::inventory::{Cidr, NetworkInterface, SecurityGroup, Vpc};
+    use crate::pipeline::analyze;
+    use crate::stats::Stats;
+    use crate::window::Window;
+
+    const UNTIL: i64 = 1_795_564_800; // 2026-11-25T00:00:00Z
+    const DAY: i64 = 86_400;
+
+    fn rule(proto: &str, ports: Option<(i32, i32)>, peer: &str) -> SgRule {
+        let (cidr, group) = if peer.starts_with("sg-") {
+            (None, Some(peer.to_string()))
+        } else {
+            (Some(peer.parse::<Cidr>().unwrap()), None)
+        };
+        SgRule {
+            rule_id: None,
+            protocol: proto.into(),
+            from_port: ports.map(|p| p.0),
+            to_port: ports.map(|p| p.1),
+            cidr,
+            referenced_group_id: group,
+            prefix_list_id: None,
+            description: String::new(),
+        }
+    }
+
+    fn sg(id: &str, ingress: Vec<SgRule>, egress: Vec<SgRule>) -> SecurityGroup {
+        SecurityGroup {
+            id: id.into(),
+            name: id.trim_start_matches("sg-").into(),
+            vpc_id: Some("vpc-1".into()),
+            description: String::new(),
+            tags: Default::default(),
+            ingress,
+            egress,
+        }
+    }
+
+    fn eni(id: &str, addr: &str, groups: &[&str]) -> NetworkInterface {
+        NetworkInterface {
+            id: id.into(),
+            vpc_id: Some("vpc-1".into()),
+            subnet_id: None,
+            addresses: vec![addr.parse().unwrap()],
+            security_groups: groups.iter().map(|g| g.to_string()).collect(),
+            description: String::new(),
+            interface_type: "interface".into(),
+            requester_managed: false,
+            instance_id: None,
+            tags: Default::default(),
+        }
+    }
+
+    fn conn(client: &str, server: &str, port: u16, n: u64, first: i64) -> Connection {
+        Connection {
+            client: client.parse().unwrap(),
+            server: server.parse().unwrap(),
+            port,
+            proto: TCP,
+            connections: n,
+            records: n * 2,
+            bytes: 1000,
+            packets: 10,
+            first,
+            last: first + 3 * DAY,
+            method: Method::TcpFlags,
+            logged_at: vec![],
+        }
+    }
+
+    /// web (10.0.1.10) → db (10.0.2.20):5432 and web → 93.184.216.34:443.
+    fn analysis(groups: Vec<SecurityGroup>, conns: Vec<Connection>, days: i64) -> Analysis {
+        let inv = Inventory {
+            format_version: 1,
+            vpcs: vec![Vpc {
+                id: "vpc-1".into(),
+                cidrs: vec!["10.0.0.0/16".parse().unwrap()],
+            }],
+            network_interfaces: vec![
+                eni("eni-web", "10.0.1.10", &["sg-web"]),
+                eni("eni-db", "10.0.2.20", &["sg-db"]),
+            ],
+            security_groups: groups,
+            ..Default::default()
+        };
+        let ev = Evidence {
+            connections: conns,
+            ..Default::default()
+        };
+        analyze(
+            Window {
+                since: UNTIL - days * DAY,
+                until: UNTIL,
+            },
+            Stats::default(),
+            ev,
+            inv,
+        )
+    }
+
+    fn today() -> Vec<SecurityGroup> {
+        vec![
+            sg(
+                "sg-web",
+                vec![rule("tcp", Some((8443, 8443)), "sg-alb")],
+                vec![rule("-1", None, "0.0.0.0/0")],
+            ),
+            sg(
+                "sg-db",
+                vec![
+                    rule("tcp", Some((1024, 65535)), "sg-web"),
+                    rule("tcp", Some((22, 22)), "10.0.0.0/8"),
+                ],
+                vec![rule("-1", None, "0.0.0.0/0")],
+            ),
+        ]
+    }
+
+    fn traffic() -> Vec<Connection> {
+        vec![
+            conn("10.0.1.10", "10.0.2.20", 5432, 40, UNTIL - 6 * DAY),
+            conn("10.0.1.10", "93.184.216.34", 443, 7, UNTIL - 5 * DAY),
+        ]
+    }
+
+    fn kinds(a: &Audit) -> Vec<(FindingKind, &str)> {
+        a.findings
+            .iter()
+            .map(|f| (f.kind, f.subject.as_str()))
+            .collect()
+    }
+
+    #[test]
+    fn every_existing_rule_gets_its_use() {
+        let au = audit(&analysis(today(), traffic(), 7));
+        let row = |g: &str, d: Direction, peer: &str| {
+            au.rules
+                .iter()
+                .find(|r| r.group_id == g && r.direction == d && r.peer == peer)
+                .unwrap()
+        };
+        let db_in = row("sg-db", Direction::Ingress, "sg-web");
+        assert_eq!(db_in.connections, 40);
+        assert_eq!(db_in.summary, "1024-65535/tcp allowed, only 5432 used");
+        assert!(!db_in.removed);
+        let web_out = row("sg-web", Direction::Egress, "0.0.0.0/0");
+        assert_eq!(
+            web_out.connections, 47,
+            "both connections leave through open egress"
+        );
+        assert_eq!(
+            web_out.summary,
+            "all traffic allowed, only 443, 5432 used; 0.0.0.0/0 allowed, 2 destinations used"
+        );
+        assert!(web_out.removed, "open egress goes");
+        let ssh = row("sg-db", Direction::Ingress, "10.0.0.0/8");
+        assert_eq!(
+            (ssh.connections, ssh.summary.as_str(), ssh.removed),
+            (0, "unused", true)
+        );
+        assert_eq!(au.before_after.rules_today, 5);
+        assert_eq!(
+            au.before_after.rules_to_remove, 4,
+            "two open egress, the unused SSH and 8443 rules"
+        );
+    }
+
+    #[test]
+    fn findings_name_open_egress_unused_one_sided_and_what_would_break() {
+        let au = audit(&analysis(today(), traffic(), 7));
+        let k = kinds(&au);
+        assert!(
+            k.contains(&(
+                FindingKind::OpenEgress,
+                "sg-web (web) egress to 0.0.0.0/0, all traffic"
+            )),
+            "{k:?}"
+        );
+        assert!(k.iter().any(|(f, s)| *f == FindingKind::UnusedRule
+            && s.contains("sg-db (db) ingress from 10.0.0.0/8 22/tcp")));
+        // web's 8443 ingress from sg-alb: no egress rule on sg-alb (not even in the inventory).
+        assert!(
+            k.iter()
+                .any(|(f, s)| *f == FindingKind::OneSidedRule && s.contains("ingress from sg-alb")),
+            "{k:?}"
+        );
+        assert!(
+            k.iter()
+                .any(|(f, s)| *f == FindingKind::BroaderThanUsed && s.contains("1024-65535")),
+            "{k:?}"
+        );
+        let wb: Vec<&Finding> = au
+            .findings
+            .iter()
+            .filter(|f| f.kind == FindingKind::WouldBreak)
+            .collect();
+        assert_eq!(
+            wb.len(),
+            1,
+            "only the internet egress: web → db is covered by the proposal"
+        );
+        assert_eq!(wb[0].subject, "eni-web to internet on 443/tcp");
+        assert!(wb[0].fix.contains("93.184.216.34"), "{}", wb[0].fix);
+        assert_eq!(au.worst(), Some(Severity::High));
+        // High first.
+        assert_eq!(au.findings[0].severity, Severity::High);
+    }
+
+    #[test]
+    fn before_after_counts_come_from_the_evidence() {
+        let au = audit(&analysis(today(), traffic(), 7));
+        let b = &au.before_after;
+        assert_eq!(b.rules_proposed, 1);
+        assert_eq!((b.covered_by_proposal, b.grouped_connections), (40, 40));
+        assert_eq!(
+            (b.allowed_after, b.observed_connections),
+            (40, 47),
+            "the internet egress would break"
+        );
+    }
+
+    #[test]
+    fn an_explicit_egress_rule_that_was_used_is_kept_and_nothing_breaks() {
+        let mut groups = today();
+        groups[0]
+            .egress
+            .push(rule("tcp", Some((443, 443)), "93.184.216.34/32"));
+        let au = audit(&analysis(groups, traffic(), 7));
+        assert!(
+            au.findings
+                .iter()
+                .all(|f| f.kind != FindingKind::WouldBreak),
+            "{:?}",
+            kinds(&au)
+        );
+        assert_eq!(au.before_after.allowed_after, 47);
+    }
+
+    #[test]
+    fn accepted_traffic_no_rule_allows_is_flagged() {
+        let groups = vec![sg("sg-web", vec![], vec![]), sg("sg-db", vec![], vec![])];
+        let au = audit(&analysis(groups, traffic(), 7));
+        assert!(
+            au.findings
+                .iter()
+                .any(|f| f.kind == FindingKind::NotAllowedToday),
+            "{:?}",
+            kinds(&au)
+        );
+    }
+
+    #[test]
+    fn a_short_window_and_thin_evidence_are_said() {
+        let conns = vec![Connection {
+            connections: 1,
+            last: UNTIL - DAY,
+            ..conn("10.0.1.10", "10.0.2.20", 5432, 1, UNTIL - DAY)
+        }];
+        let au = audit(&analysis(today(), conns, 2));
+        let k = kinds(&au);
+        assert!(
+            k.iter().any(|(f, _)| *f == FindingKind::ShortWindow),
+            "{k:?}"
+        );
+        assert!(
+            k.iter()
+                .any(|(f, s)| *f == FindingKind::ThinEvidence && s.contains("web-to-db-tcp-5432")),
+            "{k:?}"
+        );
+        let full = audit(&analysis(today(), traffic(), 7));
+        assert!(
+            full.findings
+                .iter()
+                .all(|f| f.kind != FindingKind::ShortWindow && f.kind != FindingKind::ThinEvidence)
+        );
+    }
+
+    #[test]
+    fn fingerprints_are_stable_and_distinct() {
+        let a = audit(&analysis(today(), traffic(), 7));
+        let b = audit(&analysis(today(), traffic(), 7));
+        let fa: Vec<&str> = a.findings.iter().map(|f| f.fingerprint.as_str()).collect();
+        let fb: Vec<&str> = b.findings.iter().map(|f| f.fingerprint.as_str()).collect();
+        assert_eq!(fa, fb);
+        let unique: BTreeSet<&str> = fa.iter().copied().collect();
+        assert_eq!(unique.len(), fa.len(), "{fa:?}");
+        assert_eq!(fingerprint(&["a", "bc"]), fingerprint(&["a", "bc"]));
+        assert_ne!(fingerprint(&["a", "bc"]), fingerprint(&["ab", "c"]));
+        // Another window, same finding: same fingerprint.
+        let c = audit(&analysis(today(), traffic(), 9));
+        let open = |x: &Audit| {
+            x.findings
+                .iter()
+                .find(|f| f.kind == FindingKind::OpenEgress)
+                .unwrap()
+                .fingerprint
+                .clone()
+        };
+        assert_eq!(open(&a), open(&c));
     }
 }

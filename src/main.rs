@@ -14,6 +14,7 @@ use sgpair::parse::{Format, FormatOrigin};
 use sgpair::pipeline::{self, ReadOptions};
 use sgpair::sources::{cloudwatch, s3};
 use sgpair::stats::Stats;
+use sgpair::synthesize::Severity;
 use sgpair::window::Window;
 
 /// Least-privilege, mutual security-group rules inferred from VPC Flow Logs.
@@ -28,6 +29,9 @@ struct Cli {
 enum Command {
     /// Infer rules from flow logs: writes rules.auto.tfvars and a report.
     Infer(Box<InferArgs>),
+    /// Audit today's rules against the flow logs: writes the report (and
+    /// --html, --sarif, --json) without the tfvars.
+    Audit(Box<InferArgs>),
     /// Snapshot the EC2 inventory (interfaces, groups, rules, prefix lists,
     /// flow logs) to a file that `infer --inventory` reads offline.
     Inventory(InventoryArgs),
@@ -86,7 +90,7 @@ struct InferArgs {
     #[arg(long, value_name = "FIELDS")]
     log_format: Option<String>,
 
-    /// Where to write the Terraform variables.
+    /// Where to write the Terraform variables (infer only).
     #[arg(long, default_value = "rules.auto.tfvars")]
     out: PathBuf,
 
@@ -101,6 +105,10 @@ struct InferArgs {
     /// Print the report as JSON on stdout (the files are written as usual).
     #[arg(long)]
     json: bool,
+
+    /// Exit with code 3 when a finding of this severity or higher exists (for CI).
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    fail_on: Option<FailOn>,
 
     /// AWS requests in flight at once (log streams, S3 objects).
     #[arg(long, default_value_t = 8, value_name = "N")]
@@ -125,6 +133,26 @@ struct InventoryArgs {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
+enum FailOn {
+    High,
+    Medium,
+    Low,
+}
+
+impl FailOn {
+    fn severity(self) -> Severity {
+        match self {
+            FailOn::High => Severity::High,
+            FailOn::Medium => Severity::Medium,
+            FailOn::Low => Severity::Low,
+        }
+    }
+}
+
+/// Exit code when `--fail-on` trips: distinct from 1 (an error) and 2 (usage).
+const EXIT_FINDINGS: u8 = 3;
+
+#[derive(Clone, Copy, ValueEnum)]
 enum ModuleArg {
     #[value(name = "2")]
     V2,
@@ -139,11 +167,12 @@ fn main() -> ExitCode {
         .init();
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Infer(args) => infer(*args),
-        Command::Inventory(args) => snapshot(args),
+        Command::Infer(args) => infer(*args, true),
+        Command::Audit(args) => infer(*args, false),
+        Command::Inventory(args) => snapshot(args).map(|()| ExitCode::SUCCESS),
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
@@ -177,7 +206,7 @@ fn snapshot(args: InventoryArgs) -> Result<()> {
     Ok(())
 }
 
-fn infer(args: InferArgs) -> Result<()> {
+fn infer(args: InferArgs, write_tfvars: bool) -> Result<ExitCode> {
     let window = Window::parse(&args.since, args.until.as_deref(), SystemTime::now())?;
     let log_format = match &args.log_format {
         Some(f) => {
@@ -254,9 +283,17 @@ fn infer(args: InferArgs) -> Result<()> {
         ModuleArg::V2 => ModuleVersion::V2,
         ModuleArg::V1 => ModuleVersion::V1,
     };
-    let (tfvars, warnings) = emit::tfvars::render(&analysis, version);
-    emit::write_atomic(&args.out, tfvars.as_bytes())?;
+    let audit = sgpair::audit::audit(&analysis);
+    let mut warnings = Vec::new();
+    let mut written = Vec::new();
+    if write_tfvars {
+        let (tfvars, w) = emit::tfvars::render(&analysis, version);
+        warnings = w;
+        emit::write_atomic(&args.out, tfvars.as_bytes())?;
+        written.push(args.out.display().to_string());
+    }
     emit::write_atomic(&args.report, emit::report::markdown(&analysis).as_bytes())?;
+    written.push(args.report.display().to_string());
     if args.json {
         println!("{}", emit::report::json(&analysis));
     }
@@ -282,7 +319,30 @@ fn infer(args: InferArgs) -> Result<()> {
             p.external.len(),
             p.suspicious.len()
         );
-        eprintln!("wrote {} and {}", args.out.display(), args.report.display());
+        let sev = |s: Severity| audit.findings.iter().filter(|f| f.severity == s).count();
+        eprintln!(
+            "{} findings: {} high, {} medium, {} low",
+            audit.findings.len(),
+            sev(Severity::High),
+            sev(Severity::Medium),
+            sev(Severity::Low)
+        );
+        eprintln!("wrote {}", written.join(", "));
     }
-    Ok(())
+    if let Some(level) = args.fail_on {
+        let tripped = audit
+            .findings
+            .iter()
+            .filter(|f| f.severity >= level.severity())
+            .count();
+        if tripped > 0 {
+            eprintln!(
+                "--fail-on: {tripped} {} at {} severity or higher",
+                if tripped == 1 { "finding" } else { "findings" },
+                format!("{:?}", level.severity()).to_lowercase()
+            );
+            return Ok(ExitCode::from(EXIT_FINDINGS));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -1,0 +1,149 @@
+//! `sgpair audit` end to end: the report without the tfvars, and `--fail-on`
+//! for CI.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn sgpair(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sgpair"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("sgpair runs")
+}
+
+fn sample_args() -> Vec<String> {
+    let root = env!("CARGO_MANIFEST_DIR");
+    [
+        "audit",
+        "--logs",
+        &format!("{root}/sample-logs/flow-logs"),
+        "--inventory",
+        &format!("{root}/sample-logs/inventory.json"),
+        "--since",
+        "7d",
+        "--until",
+        "2026-11-25T00:00:00Z",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
+}
+
+#[test]
+fn audit_writes_the_report_and_no_tfvars() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = sample_args();
+    let out = sgpair(
+        dir.path(),
+        &args.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(!dir.path().join("rules.auto.tfvars").exists());
+    let report = std::fs::read_to_string(dir.path().join("sgpair-report.md")).unwrap();
+    for heading in [
+        "## Findings",
+        "## Before and after",
+        "## Existing rules against the evidence",
+    ] {
+        assert!(report.contains(heading), "{heading}");
+    }
+    // The sample's groups all carry the default open egress.
+    assert!(report.contains("| high | SGP001 Open egress | sg-0b22c33d44e55f662 (web-sg) egress to 0.0.0.0/0 and ::/0, all traffic |"));
+    // The partner API behind the NAT gateway would break without an explicit rule.
+    assert!(report.contains("SGP005 Traffic the proposed change would break"));
+    assert!(report.contains(
+        "| Connections between grouped interfaces covered by the proposal | 700 of 700 (100.0%) |"
+    ));
+    assert!(
+        stderr.contains("findings: 9 high, 6 medium, 8 low"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn fail_on_sets_exit_code_3_when_a_finding_is_severe_enough() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = sample_args();
+    args.extend(["--fail-on".to_string(), "high".to_string()]);
+    let out = sgpair(
+        dir.path(),
+        &args.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    assert_eq!(out.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--fail-on: 9 findings at high severity or higher"),
+        "{stderr}"
+    );
+    assert!(
+        dir.path().join("sgpair-report.md").exists(),
+        "the report is written before the exit code is set"
+    );
+}
+
+#[test]
+fn fail_on_passes_a_clean_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let inv = r#"{
+      "vpcs": [{"id": "vpc-1", "cidrs": ["10.0.0.0/16"]}],
+      "network_interfaces": [
+        {"id": "eni-web", "vpc_id": "vpc-1", "addresses": ["10.0.1.10"], "security_groups": ["sg-web"]},
+        {"id": "eni-db", "vpc_id": "vpc-1", "addresses": ["10.0.2.20"], "security_groups": ["sg-db"]}
+      ],
+      "security_groups": [
+        {"id": "sg-web", "name": "web", "egress": [{"protocol": "tcp", "from_port": 5432, "to_port": 5432, "referenced_group_id": "sg-db"}]},
+        {"id": "sg-db", "name": "db", "ingress": [{"protocol": "tcp", "from_port": 5432, "to_port": 5432, "referenced_group_id": "sg-web"}]}
+      ],
+      "flow_logs": [{"id": "fl-1", "resource_id": "vpc-1", "traffic_type": "ALL"}]
+    }"#;
+    std::fs::write(dir.path().join("inventory.json"), inv).unwrap();
+    let mut log = String::from(
+        "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status tcp-flags\n",
+    );
+    // One connection a day for a week, logged at both interfaces.
+    for d in 0..7 {
+        let t = 1_795_564_800 - 7 * 86_400 + d * 86_400 + 3_600;
+        for eni in ["eni-web", "eni-db"] {
+            log.push_str(&format!(
+                "5 1 {eni} 10.0.1.10 10.0.2.20 4500{d} 5432 6 5 500 {t} {} ACCEPT OK 2\n",
+                t + 60
+            ));
+            log.push_str(&format!(
+                "5 1 {eni} 10.0.2.20 10.0.1.10 5432 4500{d} 6 5 500 {t} {} ACCEPT OK 18\n",
+                t + 60
+            ));
+        }
+    }
+    std::fs::write(dir.path().join("flows.log"), log).unwrap();
+    let out = sgpair(
+        dir.path(),
+        &[
+            "audit",
+            "--logs",
+            "flows.log",
+            "--inventory",
+            "inventory.json",
+            "--since",
+            "7d",
+            "--until",
+            "2026-11-25T00:00:00Z",
+            "--fail-on",
+            "low",
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("0 findings: 0 high, 0 medium, 0 low"),
+        "{stderr}"
+    );
+    let report = std::fs::read_to_string(dir.path().join("sgpair-report.md")).unwrap();
+    assert!(report.contains("## Findings\n\nNone."), "{report}");
+    assert!(
+        report.contains("| sg-web (web) | egress | tcp 5432 | sg-db | 7 |")
+            || report.contains("| web (sg-web) | egress | tcp 5432 | sg-db | 7 |"),
+        "{report}"
+    );
+}
