@@ -98,7 +98,7 @@ impl FindingKind {
             FindingKind::WouldBreak => "Traffic the proposed change would break",
             FindingKind::NotAllowedToday => "Accepted traffic that today's rules do not allow",
             FindingKind::Suspicious => "Suspicious traffic",
-            FindingKind::NoFlowLogs => "Interface without flow logs",
+            FindingKind::NoFlowLogs => "Interface or subnet without flow logs",
             FindingKind::SkipData => "Gap in the flow logs (SKIPDATA)",
             FindingKind::ShortWindow => "Window too short to trust",
             FindingKind::ThinEvidence => "Rule resting on thin evidence",
@@ -601,6 +601,19 @@ pub fn audit(a: &Analysis) -> Audit {
                 fix: "Enable a flow log on the interface, its subnet or its VPC, and run sgpair again after a full window: rules it needs may be missing.".into(),
             });
         }
+    }
+    for sn in inv.subnets_without_flow_logs().unwrap_or_default() {
+        findings.push(Finding {
+            kind: FindingKind::NoFlowLogs,
+            rule_id: FindingKind::NoFlowLogs.id(),
+            severity: Severity::Medium,
+            fingerprint: fingerprint(&["no-flow-logs", &sn.id]),
+            subject: sn.id.clone(),
+            groups: vec![],
+            enis: vec![],
+            evidence: format!("no flow log covers subnet {} (by subnet or VPC {})", sn.id, sn.vpc_id),
+            fix: "Enable a flow log on the subnet or its VPC; interfaces created there later would be invisible too.".into(),
+        });
     }
     for gap in &a.evidence.gaps {
         findings.push(Finding {

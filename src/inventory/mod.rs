@@ -251,6 +251,25 @@ impl Inventory {
         )
     }
 
+    /// Subnets that no flow log covers (by subnet or VPC), when the
+    /// inventory lists flow logs at all.
+    pub fn subnets_without_flow_logs(&self) -> Option<Vec<&Subnet>> {
+        if self.flow_logs.is_empty() {
+            return None;
+        }
+        let covered = |id: &str| {
+            self.flow_logs
+                .iter()
+                .any(|f| f.resource_id == id && f.traffic_type.as_deref() != Some("REJECT"))
+        };
+        Some(
+            self.subnets
+                .iter()
+                .filter(|s| !(covered(&s.id) || covered(&s.vpc_id)))
+                .collect(),
+        )
+    }
+
     pub fn group(&self, id: &str) -> Option<&SecurityGroup> {
         self.security_groups.iter().find(|g| g.id == id)
     }
@@ -419,8 +438,28 @@ mod tests {
             vec!["eni-c"],
             "a REJECT-only flow log shows no accepted traffic"
         );
+        inv.subnets = vec![
+            Subnet {
+                id: "subnet-a".into(),
+                vpc_id: "vpc-1".into(),
+                cidrs: vec![],
+            },
+            Subnet {
+                id: "subnet-c".into(),
+                vpc_id: "vpc-1".into(),
+                cidrs: vec![],
+            },
+        ];
+        let subnets: Vec<&str> = inv
+            .subnets_without_flow_logs()
+            .unwrap()
+            .iter()
+            .map(|s| s.id.as_str())
+            .collect();
+        assert_eq!(subnets, vec!["subnet-c"]);
         inv.flow_logs.push(fl("fl-4", "vpc-1", "ACCEPT"));
         assert!(inv.blind_spots().unwrap().is_empty());
+        assert!(inv.subnets_without_flow_logs().unwrap().is_empty());
     }
 
     #[test]
