@@ -1,0 +1,142 @@
+//! Property: over random environments and traffic, the rules never allow more
+//! than the evidence. Every proposed rule (at every port of its range) is
+//! justified by an observed accepted connection between members of its two
+//! groups, and every observed connection between two interfaces with groups
+//! (suspicious traffic aside) is allowed by some rule.
+
+use std::net::IpAddr;
+
+use proptest::prelude::*;
+use sgpair::aggregate::{Connection, Evidence, Method};
+use sgpair::inventory::{Inventory, NetworkInterface, SecurityGroup, Vpc};
+use sgpair::pipeline::analyze;
+use sgpair::reduce::{TCP, UDP};
+use sgpair::stats::Stats;
+use sgpair::window::Window;
+
+fn addr(i: usize) -> IpAddr {
+    format!("10.0.{}.{}", i / 200, 10 + i % 200)
+        .parse()
+        .unwrap()
+}
+
+fn environment(memberships: &[Vec<usize>], groups: usize) -> Inventory {
+    Inventory {
+        format_version: 1,
+        vpcs: vec![Vpc {
+            id: "vpc-1".into(),
+            cidrs: vec!["10.0.0.0/16".parse().unwrap()],
+        }],
+        network_interfaces: memberships
+            .iter()
+            .enumerate()
+            .map(|(i, gs)| NetworkInterface {
+                id: format!("eni-{i:03}"),
+                vpc_id: Some("vpc-1".into()),
+                subnet_id: None,
+                addresses: vec![addr(i)],
+                security_groups: gs.iter().map(|g| format!("sg-{g:02}")).collect(),
+                description: String::new(),
+                interface_type: "interface".into(),
+                requester_managed: false,
+                instance_id: None,
+                tags: Default::default(),
+            })
+            .collect(),
+        security_groups: (0..groups)
+            .map(|g| SecurityGroup {
+                id: format!("sg-{g:02}"),
+                name: format!("group-{g}"),
+                vpc_id: Some("vpc-1".into()),
+                description: String::new(),
+                tags: Default::default(),
+                ingress: vec![],
+                egress: vec![],
+            })
+            .collect(),
+        ..Default::default()
+    }
+}
+
+/// (client, server, port, udp?) over `n` interfaces; ports from a small set
+/// so that ranges and shared services happen.
+fn traffic_strategy(n: usize) -> impl Strategy<Value = Vec<(usize, usize, u16, bool)>> {
+    let port = prop::sample::select(vec![22u16, 80, 443, 5432, 8080, 8081, 8082, 9100, 50051]);
+    prop::collection::vec((0..n, 0..n, port, prop::bool::weighted(0.2)), 1..40)
+}
+
+fn case() -> impl Strategy<Value = (usize, Vec<Vec<usize>>, Vec<(usize, usize, u16, bool)>)> {
+    (2usize..6, 3usize..14).prop_flat_map(|(groups, enis)| {
+        let membership = prop::collection::btree_set(0..groups, 1..=groups.min(3))
+            .prop_map(|s| s.into_iter().collect::<Vec<_>>());
+        (
+            Just(groups),
+            prop::collection::vec(membership, enis),
+            traffic_strategy(enis),
+        )
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, .. ProptestConfig::default() })]
+
+    #[test]
+    fn rules_are_justified_and_cover_every_connection((groups, members, traffic) in case()) {
+        let inv = environment(&members, groups);
+        let connections: Vec<Connection> = traffic
+            .iter()
+            .filter(|(c, s, _, _)| c != s)
+            .map(|&(c, s, port, udp)| Connection {
+                client: addr(c),
+                server: addr(s),
+                port,
+                proto: if udp { UDP } else { TCP },
+                connections: 1,
+                records: 2,
+                bytes: 100,
+                packets: 2,
+                first: 1_000,
+                last: 2_000,
+                method: Method::TcpFlags,
+                logged_at: vec![],
+            })
+            .collect();
+        let observed = connections.clone();
+        let ev = Evidence { connections, ..Default::default() };
+        let a = analyze(Window { since: 0, until: 10_000 }, Stats::default(), ev, inv);
+        let in_group = |ip: &IpAddr, g: &str| {
+            a.inventory.network_interfaces.iter().any(|e| e.addresses.contains(ip) && e.security_groups.iter().any(|x| x == g))
+        };
+        // Justified: each port of each rule has a connection between its groups.
+        for r in &a.proposal.rules {
+            prop_assert!(r.evidence.connections > 0);
+            for port in r.from_port..=r.to_port {
+                prop_assert!(
+                    observed.iter().any(|c| c.proto == r.proto
+                        && i32::from(c.port) == port
+                        && in_group(&c.client, &r.source_sg)
+                        && in_group(&c.server, &r.target_sg)),
+                    "rule {}->{} {}/{} has no evidence", r.source_sg, r.target_sg, port, r.proto
+                );
+            }
+        }
+        // Covered: each grouped, non-suspicious connection is allowed by a rule.
+        let suspicious: Vec<(IpAddr, IpAddr, u16)> = a.proposal.suspicious.iter().map(|s| (s.client, s.server, s.port)).collect();
+        for c in &observed {
+            if suspicious.contains(&(c.client, c.server, c.port)) {
+                continue;
+            }
+            let covered = a.proposal.rules.iter().any(|r| r.proto == c.proto
+                && (r.from_port..=r.to_port).contains(&i32::from(c.port))
+                && in_group(&c.client, &r.source_sg)
+                && in_group(&c.server, &r.target_sg));
+            prop_assert!(covered, "{}:{} -> {}:{} not covered", c.client, c.proto, c.server, c.port);
+        }
+        // No duplicate rule (AWS rejects them).
+        let mut keys: Vec<_> = a.proposal.rules.iter().map(|r| (&r.source_sg, &r.target_sg, r.proto, r.from_port, r.to_port)).collect();
+        let n = keys.len();
+        keys.sort();
+        keys.dedup();
+        prop_assert_eq!(keys.len(), n);
+    }
+}
