@@ -58,14 +58,18 @@ fn environment(memberships: &[Vec<usize>], groups: usize) -> Inventory {
     }
 }
 
-/// (client, server, port, udp?) over `n` interfaces; ports from a small set
-/// so that ranges and shared services happen.
-fn traffic_strategy(n: usize) -> impl Strategy<Value = Vec<(usize, usize, u16, bool)>> {
+/// (client, server, port, udp?)
+type Flow = (usize, usize, u16, bool);
+
+/// Flows over `n` interfaces; ports from a small set so that ranges and
+/// shared services happen.
+fn traffic_strategy(n: usize) -> impl Strategy<Value = Vec<Flow>> {
     let port = prop::sample::select(vec![22u16, 80, 443, 5432, 8080, 8081, 8082, 9100, 50051]);
     prop::collection::vec((0..n, 0..n, port, prop::bool::weighted(0.2)), 1..40)
 }
 
-fn case() -> impl Strategy<Value = (usize, Vec<Vec<usize>>, Vec<(usize, usize, u16, bool)>)> {
+/// (number of groups, each interface's groups, flows)
+fn case() -> impl Strategy<Value = (usize, Vec<Vec<usize>>, Vec<Flow>)> {
     (2usize..6, 3usize..14).prop_flat_map(|(groups, enis)| {
         let membership = prop::collection::btree_set(0..groups, 1..=groups.min(3))
             .prop_map(|s| s.into_iter().collect::<Vec<_>>());
