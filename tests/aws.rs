@@ -138,6 +138,10 @@ fn connection(
 }
 
 async fn build(config: &SdkConfig) -> (Env, Vec<(String, String)>) {
+    build_named(config, "web").await
+}
+
+async fn build_named(config: &SdkConfig, web_name: &'static str) -> (Env, Vec<(String, String)>) {
     let ec2 = aws_sdk_ec2::Client::new(config);
     let vpc = ec2
         .create_vpc()
@@ -175,7 +179,7 @@ async fn build(config: &SdkConfig) -> (Env, Vec<(String, String)>) {
         }
     };
     let (web_sg, db_sg, mon_sg, agents_sg) = (
-        group("web").await,
+        group(web_name).await,
         group("db").await,
         group("monitoring").await,
         group("monitoring-agents").await,
@@ -592,6 +596,47 @@ async fn s3_hive_partitions_with_parquet_objects() {
         "{stderr}"
     );
     assert_eq!(rules(dir.path()), expected(&env));
+}
+
+/// A group name from AWS is data: template syntax, quotes, Markdown and HTML
+/// in it change nothing in the tfvars or the report.
+#[tokio::test(flavor = "multi_thread")]
+async fn hostile_group_names_from_the_api_stay_data() {
+    const HOSTILE: &str = "web ${var.x} %{if} \"q\" [x](http://e) <b>|</b>";
+    let moto = Moto::start();
+    let config = moto.config().await;
+    let (env, records) = build_named(&config, HOSTILE).await;
+    put_cloudwatch(&config, &records).await;
+    let dir = tempfile::tempdir().unwrap();
+    ok(&moto.sgpair(
+        dir.path(),
+        &["infer", "--log-group", "/vpc/flow-logs", "--since", "1d"],
+    ));
+    let text = std::fs::read_to_string(dir.path().join("rules.auto.tfvars")).unwrap();
+    // Evaluating the file as HCL with no variables fails on any live template.
+    let evaluated: serde_json::Value =
+        hcl::eval::from_str(&text, &hcl::eval::Context::new()).expect("no live template");
+    let rules = evaluated["rules"].as_object().unwrap();
+    assert_eq!(rules.len(), 2);
+    let web_db = rules
+        .values()
+        .find(|r| r["source_sg_id"] == env.web_sg.as_str())
+        .unwrap();
+    let description = web_db["description"].as_str().unwrap();
+    // Kept as text; `%`, quotes, `<`, `>` and `|` are outside AWS's description set.
+    assert_eq!(
+        description,
+        "sgpair: web ${var.x} {if} q [x](http://e) b /b to db 5432/tcp"
+    );
+    let report = std::fs::read_to_string(dir.path().join("sgpair-report.md")).unwrap();
+    assert!(
+        !report.contains("<b>") && !report.contains("[x](http://e)"),
+        "{report}"
+    );
+    assert!(
+        report.contains("&lt;b&gt;\\|&lt;/b&gt;"),
+        "escaped: {report}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
