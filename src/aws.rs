@@ -4,9 +4,16 @@
 use std::error::Error as StdError;
 use std::fmt::Debug;
 
+use anyhow::Context;
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
+use indicatif::ProgressBar;
+use std::sync::Arc;
+use tokio::sync::Semaphore;
+
+use crate::aggregate::Aggregator;
+use crate::stats::Stats;
 
 /// Where the credentials and region come from: `--profile`, `--region`, then
 /// the standard chain (environment, shared config, SSO, instance roles).
@@ -98,6 +105,46 @@ fn hint(code: &str, iam_action: &str) -> String {
         "request not built" => "check the region (--region or AWS_REGION) and credentials configuration".into(),
         _ => format!("check credentials, region and that the caller may call {iam_action}"),
     }
+}
+
+/// Runs one reading job per item (a log stream, an S3 object) with at most
+/// `limit` in flight, ticking `pb` per job, and merges their evidence. The
+/// first failure ends the run: evidence is never silently incomplete.
+pub async fn read_bounded<I, F, Fut>(
+    items: Vec<I>,
+    limit: usize,
+    what: &'static str,
+    pb: &ProgressBar,
+    job: F,
+) -> anyhow::Result<(Aggregator, Stats)>
+where
+    I: Send + 'static,
+    F: Fn(I) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<(Aggregator, Stats)>> + Send + 'static,
+{
+    pb.inc_length(items.len() as u64);
+    let permits = Arc::new(Semaphore::new(limit.max(1)));
+    let mut tasks = tokio::task::JoinSet::new();
+    for item in items {
+        let (permits, pb, fut) = (permits.clone(), pb.clone(), job(item));
+        tasks.spawn(async move {
+            let _permit = permits
+                .acquire_owned()
+                .await
+                .context("the request limiter closed")?;
+            let result = fut.await;
+            pb.inc(1);
+            result
+        });
+    }
+    let mut agg = Aggregator::new();
+    let mut stats = Stats::default();
+    while let Some(done) = tasks.join_next().await {
+        let (a, s) = done.with_context(|| format!("{what} stopped unexpectedly"))??;
+        agg.merge(a);
+        stats.merge(s);
+    }
+    Ok((agg, stats))
 }
 
 /// Follows a token-paginated API to the end. `fetch(token)` returns one page

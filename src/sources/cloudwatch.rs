@@ -10,13 +10,12 @@
 
 use std::sync::Arc;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use aws_sdk_cloudwatchlogs::Client;
 use indicatif::ProgressBar;
-use tokio::sync::Semaphore;
 
 use crate::aggregate::Aggregator;
-use crate::aws::{call_error, paginate};
+use crate::aws::{call_error, paginate, read_bounded};
 use crate::parse::{Format, FormatOrigin};
 use crate::pipeline::{LineReader, ReadOptions};
 use crate::stats::Stats;
@@ -83,36 +82,12 @@ pub async fn read_group(
     tracing::info!(group, streams = streams.len(), "reading log group");
     pb.inc_length(streams.len() as u64);
 
-    let permits = Arc::new(Semaphore::new(concurrency.max(1)));
-    let mut tasks = tokio::task::JoinSet::new();
-    for stream in streams {
-        let (client, group, format, opts, permits, pb) = (
-            client.clone(),
-            group.to_string(),
-            format.clone(),
-            opts.clone(),
-            permits.clone(),
-            pb.clone(),
-        );
-        tasks.spawn(async move {
-            let _permit = permits
-                .acquire_owned()
-                .await
-                .context("the request limiter closed")?;
-            let result =
-                read_stream(&client, &group, &stream, format, &opts, since_ms, until_ms).await;
-            pb.inc(1);
-            result
-        });
-    }
-    let mut agg = Aggregator::new();
-    let mut stats = Stats::default();
-    while let Some(done) = tasks.join_next().await {
-        let (a, s) = done.context("a log-stream reader stopped unexpectedly")??;
-        agg.merge(a);
-        stats.merge(s);
-    }
-    Ok((agg, stats))
+    let (client, group) = (client.clone(), group.to_string());
+    read_bounded(streams, concurrency, "a log-stream reader", pb, move |stream| {
+        let (client, group, format, opts) = (client.clone(), group.clone(), format.clone(), opts.clone());
+        async move { read_stream(&client, &group, &stream, format, &opts, since_ms, until_ms).await }
+    })
+    .await
 }
 
 async fn read_stream(

@@ -13,11 +13,10 @@ use anyhow::{Context, Result, bail};
 use aws_sdk_s3::Client;
 use flate2::read::MultiGzDecoder;
 use indicatif::ProgressBar;
-use tokio::sync::Semaphore;
 use tokio_util::io::SyncIoBridge;
 
 use crate::aggregate::Aggregator;
-use crate::aws::{call_error, paginate};
+use crate::aws::{call_error, paginate, read_bounded};
 use crate::pipeline::{ReadOptions, read_stream};
 use crate::sources::{Kind, Stream, parquet};
 use crate::stats::Stats;
@@ -82,13 +81,20 @@ fn year_style(segment: &str) -> Option<bool> {
     }
 }
 
-async fn common_prefixes(client: &Client, bucket: &str, prefix: &str) -> Result<Vec<String>> {
+/// One listing below a prefix, all pages: the sub-folders (`folders`, with
+/// the `/` delimiter) or every object key.
+async fn list_keys(
+    client: &Client,
+    bucket: &str,
+    prefix: &str,
+    folders: bool,
+) -> Result<Vec<String>> {
     paginate("ListObjectsV2", |token| async move {
         let out = client
             .list_objects_v2()
             .bucket(bucket)
             .prefix(prefix)
-            .delimiter("/")
+            .set_delimiter(folders.then(|| "/".to_string()))
             .set_continuation_token(token)
             .send()
             .await
@@ -99,37 +105,17 @@ async fn common_prefixes(client: &Client, bucket: &str, prefix: &str) -> Result<
                     e,
                 )
             })?;
-        let items = out
-            .common_prefixes()
-            .iter()
-            .filter_map(|p| p.prefix().map(String::from))
-            .collect();
-        Ok((items, out.next_continuation_token().map(String::from)))
-    })
-    .await
-}
-
-async fn objects(client: &Client, bucket: &str, prefix: &str) -> Result<Vec<String>> {
-    paginate("ListObjectsV2", |token| async move {
-        let out = client
-            .list_objects_v2()
-            .bucket(bucket)
-            .prefix(prefix)
-            .set_continuation_token(token)
-            .send()
-            .await
-            .map_err(|e| {
-                call_error(
-                    &format!("s3:ListObjectsV2 on s3://{bucket}/{prefix}"),
-                    "s3:ListBucket",
-                    e,
-                )
-            })?;
-        let items = out
-            .contents()
-            .iter()
-            .filter_map(|o| o.key().map(String::from))
-            .collect();
+        let items = if folders {
+            out.common_prefixes()
+                .iter()
+                .filter_map(|p| p.prefix().map(String::from))
+                .collect()
+        } else {
+            out.contents()
+                .iter()
+                .filter_map(|o| o.key().map(String::from))
+                .collect()
+        };
         Ok((items, out.next_continuation_token().map(String::from)))
     })
     .await
@@ -144,7 +130,7 @@ pub async fn list(client: &Client, url: &S3Url, window: &Window) -> Result<Vec<S
     for _depth in 0..6 {
         let mut next = Vec::new();
         for p in &frontier {
-            let children = common_prefixes(client, &url.bucket, p).await?;
+            let children = list_keys(client, &url.bucket, p, true).await?;
             let style = children
                 .iter()
                 .find_map(|c| year_style(c.trim_end_matches('/').rsplit('/').next().unwrap_or("")));
@@ -168,7 +154,7 @@ pub async fn list(client: &Client, url: &S3Url, window: &Window) -> Result<Vec<S
     let mut keys = Vec::new();
     for folder in day_folders {
         keys.extend(
-            objects(client, &url.bucket, &folder)
+            list_keys(client, &url.bucket, &folder, false)
                 .await?
                 .into_iter()
                 .filter(|k| {
@@ -189,35 +175,12 @@ pub async fn read(
     concurrency: usize,
     pb: &ProgressBar,
 ) -> Result<(Aggregator, Stats)> {
-    pb.inc_length(keys.len() as u64);
-    let permits = Arc::new(Semaphore::new(concurrency.max(1)));
-    let mut tasks = tokio::task::JoinSet::new();
-    for key in keys {
-        let (client, bucket, opts, permits, pb) = (
-            client.clone(),
-            url.bucket.clone(),
-            opts.clone(),
-            permits.clone(),
-            pb.clone(),
-        );
-        tasks.spawn(async move {
-            let _permit = permits
-                .acquire_owned()
-                .await
-                .context("the request limiter closed")?;
-            let r = read_object(&client, &bucket, &key, opts).await;
-            pb.inc(1);
-            r
-        });
-    }
-    let mut agg = Aggregator::new();
-    let mut stats = Stats::default();
-    while let Some(done) = tasks.join_next().await {
-        let (a, s) = done.context("an S3 object reader stopped unexpectedly")??;
-        agg.merge(a);
-        stats.merge(s);
-    }
-    Ok((agg, stats))
+    let (client, bucket) = (client.clone(), url.bucket.clone());
+    read_bounded(keys, concurrency, "an S3 object reader", pb, move |key| {
+        let (client, bucket, opts) = (client.clone(), bucket.clone(), opts.clone());
+        async move { read_object(&client, &bucket, &key, opts).await }
+    })
+    .await
 }
 
 async fn read_object(
