@@ -9,7 +9,7 @@
 //! client ports), then port ranges. What is still a tie is listed as
 //! undecided, never guessed.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -114,15 +114,43 @@ impl PortSet {
     pub fn iter(&self) -> Box<dyn Iterator<Item = u16> + '_> {
         match self {
             PortSet::Small(v) => Box::new(v.iter().copied()),
-            PortSet::Bits { words, .. } => Box::new(
-                (0..=u16::MAX).filter(move |p| words[usize::from(*p) / 64] & (1 << (p % 64)) != 0),
-            ),
+            PortSet::Bits { words, .. } => {
+                Box::new(words.iter().enumerate().flat_map(|(i, &w)| {
+                    let mut w = w;
+                    std::iter::from_fn(move || {
+                        (w != 0).then(|| {
+                            let b = w.trailing_zeros();
+                            w &= w - 1;
+                            (i * 64) as u16 + b as u16
+                        })
+                    })
+                }))
+            }
         }
     }
 
     pub fn union(&mut self, other: &PortSet) {
-        for p in other.iter() {
-            self.insert(p);
+        match (&mut *self, other) {
+            (PortSet::Bits { words, len }, PortSet::Bits { words: theirs, .. }) => {
+                let mut n = 0;
+                for (w, t) in words.iter_mut().zip(theirs.iter()) {
+                    *w |= *t;
+                    n += w.count_ones();
+                }
+                *len = n;
+            }
+            (PortSet::Small(mine), PortSet::Bits { .. }) => {
+                let mine = std::mem::take(mine);
+                *self = other.clone();
+                for p in mine {
+                    self.insert(p);
+                }
+            }
+            _ => {
+                for p in other.iter() {
+                    self.insert(p);
+                }
+            }
         }
     }
 }
@@ -200,14 +228,45 @@ pub struct Rejected {
 #[derive(Debug, Default)]
 struct RejAcc {
     records: u64,
-    sources: FxHashSet<IpAddr>,
+    /// The lowest sources, at most [`MAX_REJECT_SOURCES`]: the same set
+    /// whatever order the records arrive in.
+    sources: BTreeSet<IpAddr>,
     more_sources: bool,
     first: i64,
     last: i64,
-    reasons: FxHashSet<String>,
+    /// The first reasons in sort order, at most [`MAX_REJECT_REASONS`].
+    reasons: BTreeSet<String>,
+}
+
+impl RejAcc {
+    fn add_source(&mut self, src: IpAddr) {
+        if self.sources.len() < MAX_REJECT_SOURCES {
+            self.sources.insert(src);
+        } else if self.sources.last().is_some_and(|max| src < *max) {
+            if self.sources.insert(src) {
+                self.sources.pop_last();
+                self.more_sources = true;
+            }
+        } else if !self.sources.contains(&src) {
+            self.more_sources = true;
+        }
+    }
+
+    fn add_reason(&mut self, reason: &str) {
+        if self.reasons.contains(reason) {
+            return;
+        }
+        if self.reasons.len() < MAX_REJECT_REASONS {
+            self.reasons.insert(reason.to_string());
+        } else if self.reasons.last().is_some_and(|max| reason < max.as_str()) {
+            self.reasons.insert(reason.to_string());
+            self.reasons.pop_last();
+        }
+    }
 }
 
 const MAX_REJECT_SOURCES: usize = 256;
+const MAX_REJECT_REASONS: usize = 8;
 
 /// A SKIPDATA gap on one interface.
 #[derive(Debug, Clone, Serialize)]
@@ -273,8 +332,10 @@ pub struct Aggregator {
     gaps: FxHashMap<u32, (u64, Option<i64>, Option<i64>)>,
     enis: Vec<String>,
     eni_ids: FxHashMap<String, u32>,
-    learned: FxHashMap<IpAddr, u32>,
-    services: FxHashMap<IpAddr, String>,
+    /// Address → (start of the first record that showed it, interface).
+    learned: FxHashMap<IpAddr, (i64, u32)>,
+    /// Address → (start of the first record that named it, AWS service).
+    services: FxHashMap<IpAddr, (i64, String)>,
 }
 
 const NO_ENI: u32 = u32::MAX;
@@ -300,16 +361,14 @@ impl Aggregator {
         if let Some(local) = o.local_addr
             && eni != NO_ENI
         {
-            self.learned.entry(local).or_insert(eni);
+            self.learn(local, o.start, eni);
         }
         for (addr, svc) in [
             (o.key.server, o.server_service),
             (o.key.client, o.client_service),
         ] {
-            if let Some(svc) = svc
-                && !self.services.contains_key(&addr)
-            {
-                self.services.insert(addr, svc.to_string());
+            if let Some(svc) = svc {
+                self.name_service(addr, o.start, svc);
             }
         }
         let acc = self.conns.entry(o.key).or_default();
@@ -335,6 +394,39 @@ impl Aggregator {
         });
     }
 
+    /// An interface owns an address: the earliest record decides, then the
+    /// lower interface id, so the answer does not depend on reading order.
+    fn learn(&mut self, addr: IpAddr, start: i64, eni: u32) {
+        match self.learned.get_mut(&addr) {
+            None => {
+                self.learned.insert(addr, (start, eni));
+            }
+            Some(cur) => {
+                if cur.1 != eni
+                    && (start, &self.enis[eni as usize]) < (cur.0, &self.enis[cur.1 as usize])
+                {
+                    *cur = (start, eni);
+                } else if cur.1 == eni {
+                    cur.0 = cur.0.min(start);
+                }
+            }
+        }
+    }
+
+    /// An address belongs to an AWS service: earliest record, then lower name.
+    fn name_service(&mut self, addr: IpAddr, start: i64, svc: &str) {
+        match self.services.get_mut(&addr) {
+            None => {
+                self.services.insert(addr, (start, svc.to_string()));
+            }
+            Some(cur) => {
+                if (start, svc) < (cur.0, cur.1.as_str()) {
+                    *cur = (start, svc.to_string());
+                }
+            }
+        }
+    }
+
     pub fn add_rejection(&mut self, r: &Rejection<'_>) {
         let acc = self
             .rejected
@@ -347,15 +439,9 @@ impl Aggregator {
         acc.records += 1;
         acc.first = acc.first.min(r.start);
         acc.last = acc.last.max(r.start);
-        if acc.sources.len() < MAX_REJECT_SOURCES {
-            acc.sources.insert(r.src);
-        } else if !acc.sources.contains(&r.src) {
-            acc.more_sources = true;
-        }
-        if let Some(reason) = r.reason
-            && acc.reasons.len() < 8
-        {
-            acc.reasons.insert(reason.to_string());
+        acc.add_source(r.src);
+        if let Some(reason) = r.reason {
+            acc.add_reason(reason);
         }
     }
 
@@ -404,14 +490,12 @@ impl Aggregator {
             mine.first = mine.first.min(r.first);
             mine.last = mine.last.max(r.last);
             for s in r.sources {
-                if mine.sources.len() < MAX_REJECT_SOURCES {
-                    mine.sources.insert(s);
-                } else if !mine.sources.contains(&s) {
-                    mine.more_sources = true;
-                }
+                mine.add_source(s);
             }
             mine.more_sources |= r.more_sources;
-            mine.reasons.extend(r.reasons);
+            for reason in &r.reasons {
+                mine.add_reason(reason);
+            }
         }
         for (eni, (n, a, b)) in other.gaps {
             let g = self.gaps.entry(map(eni)).or_insert((0, None, None));
@@ -419,11 +503,11 @@ impl Aggregator {
             g.1 = g.1.min(a).or(a).or(g.1);
             g.2 = g.2.max(b);
         }
-        for (addr, eni) in other.learned {
-            self.learned.entry(addr).or_insert(map(eni));
+        for (addr, (start, eni)) in other.learned {
+            self.learn(addr, start, map(eni));
         }
-        for (addr, s) in other.services {
-            self.services.entry(addr).or_insert(s);
+        for (addr, (start, s)) in other.services {
+            self.name_service(addr, start, &s);
         }
     }
 
@@ -524,9 +608,9 @@ impl Aggregator {
             gaps,
             learned_addresses: learned
                 .into_iter()
-                .filter_map(|(a, e)| eni_name(e).map(|n| (a, n)))
+                .filter_map(|(a, (_, e))| eni_name(e).map(|n| (a, n)))
                 .collect(),
-            aws_services: services.into_iter().collect(),
+            aws_services: services.into_iter().map(|(a, (_, s))| (a, s)).collect(),
         }
     }
 }

@@ -6,8 +6,10 @@
 //! model of the environment that [`resolve`] looks addresses up in.
 
 pub mod aggregate;
+#[cfg(feature = "aws")]
 pub mod aws;
 pub mod emit;
+pub mod generate;
 pub mod inventory;
 pub mod parse;
 pub mod pipeline;

@@ -6,23 +6,38 @@
 //! through gzip into the parser; Parquet objects are read whole (the format
 //! keeps its index at the end).
 
+#[cfg(feature = "aws")]
 use std::io::BufReader;
+#[cfg(feature = "aws")]
 use std::sync::Arc;
 
+#[cfg(feature = "aws")]
 use anyhow::{Context, Result, bail};
+#[cfg(feature = "aws")]
 use aws_sdk_s3::Client;
+#[cfg(feature = "aws")]
 use flate2::read::MultiGzDecoder;
+#[cfg(feature = "aws")]
 use indicatif::ProgressBar;
+#[cfg(feature = "aws")]
 use tokio::sync::Semaphore;
+#[cfg(feature = "aws")]
 use tokio_util::io::SyncIoBridge;
 
+#[cfg(feature = "aws")]
 use crate::aggregate::Aggregator;
+#[cfg(feature = "aws")]
 use crate::aws::{call_error, paginate};
+#[cfg(feature = "aws")]
 use crate::pipeline::{ReadOptions, read_stream};
+#[cfg(feature = "aws")]
 use crate::sources::{Kind, Stream, parquet};
+#[cfg(feature = "aws")]
 use crate::stats::Stats;
+#[cfg(feature = "aws")]
 use crate::window::{Window, day};
 
+#[cfg(feature = "aws")]
 pub const IAM_ACTIONS: &[&str] = &["s3:ListBucket", "s3:GetObject"];
 
 /// `s3://bucket/prefix`.
@@ -53,6 +68,7 @@ impl std::str::FromStr for S3Url {
     }
 }
 
+#[cfg(feature = "aws")]
 /// The day partitions of one region folder that fall inside the window.
 fn day_prefixes(base: &str, hive: bool, window: &Window) -> Vec<String> {
     let mut out = Vec::new();
@@ -70,6 +86,7 @@ fn day_prefixes(base: &str, hive: bool, window: &Window) -> Vec<String> {
     out
 }
 
+#[cfg(feature = "aws")]
 /// A folder whose children are years: the region level of either layout.
 fn year_style(segment: &str) -> Option<bool> {
     let is_year = |s: &str| s.len() == 4 && s.bytes().all(|b| b.is_ascii_digit());
@@ -82,6 +99,7 @@ fn year_style(segment: &str) -> Option<bool> {
     }
 }
 
+#[cfg(feature = "aws")]
 async fn common_prefixes(client: &Client, bucket: &str, prefix: &str) -> Result<Vec<String>> {
     paginate("ListObjectsV2", |token| async move {
         let out = client
@@ -109,6 +127,7 @@ async fn common_prefixes(client: &Client, bucket: &str, prefix: &str) -> Result<
     .await
 }
 
+#[cfg(feature = "aws")]
 async fn objects(client: &Client, bucket: &str, prefix: &str) -> Result<Vec<String>> {
     paginate("ListObjectsV2", |token| async move {
         let out = client
@@ -135,6 +154,7 @@ async fn objects(client: &Client, bucket: &str, prefix: &str) -> Result<Vec<Stri
     .await
 }
 
+#[cfg(feature = "aws")]
 /// Finds the region folders below the prefix (at most six levels down:
 /// AWSLogs / account / vpcflowlogs / region) and returns the keys of the
 /// flow-log objects in the window's day partitions.
@@ -180,6 +200,7 @@ pub async fn list(client: &Client, url: &S3Url, window: &Window) -> Result<Vec<S
     Ok(keys)
 }
 
+#[cfg(feature = "aws")]
 /// Reads the listed objects, a bounded number at a time.
 pub async fn read(
     client: &Client,
@@ -220,6 +241,7 @@ pub async fn read(
     Ok((agg, stats))
 }
 
+#[cfg(feature = "aws")]
 async fn read_object(
     client: &Client,
     bucket: &str,
@@ -289,6 +311,7 @@ mod tests {
         assert!("s3:///x".parse::<S3Url>().is_err());
     }
 
+    #[cfg(feature = "aws")]
     #[test]
     fn only_the_days_of_the_window_are_listed() {
         // 2026-11-23T12:00:00Z .. 2026-11-25T00:00:00Z
