@@ -49,7 +49,8 @@ impl Method {
     }
 }
 
-/// Distinct 16-bit ports, exact: a sorted vector while small, a bitmap after.
+/// Distinct 16-bit ports, exact: a vector while small (in insertion order),
+/// a bitmap after.
 #[derive(Debug, Clone)]
 pub enum PortSet {
     Small(Vec<u16>),
@@ -68,9 +69,12 @@ impl PortSet {
     pub fn insert(&mut self, p: u16) {
         match self {
             PortSet::Small(v) => {
-                if let Err(i) = v.binary_search(&p) {
+                // One pass without branches over at most 48 ports: cheaper
+                // than a binary search and a shift per new port.
+                let present = v.iter().fold(false, |seen, &q| seen | (q == p));
+                if !present {
                     if v.len() < SMALL_PORTS {
-                        v.insert(i, p);
+                        v.push(p);
                     } else {
                         let mut words = Box::new([0u64; 1024]);
                         for &q in v.iter() {
@@ -165,27 +169,87 @@ struct AtEni {
     syns: u64,
 }
 
+/// The interfaces that logged one aggregate: two inline (a connection
+/// between two logging interfaces), more on the heap. Saves a pointer chase
+/// per record.
 #[derive(Debug, Clone, Default)]
+struct EniList {
+    inline: [AtEni; 2],
+    n_inline: u8,
+    more: Vec<AtEni>,
+}
+
+impl EniList {
+    fn iter(&self) -> impl Iterator<Item = &AtEni> {
+        self.inline[..usize::from(self.n_inline)]
+            .iter()
+            .chain(self.more.iter())
+    }
+
+    fn iter_mut(&mut self) -> impl Iterator<Item = &mut AtEni> {
+        self.inline[..usize::from(self.n_inline)]
+            .iter_mut()
+            .chain(self.more.iter_mut())
+    }
+
+    fn add(&mut self, e: AtEni) {
+        if let Some(x) = self.iter_mut().find(|x| x.eni == e.eni) {
+            x.bytes += e.bytes;
+            x.packets += e.packets;
+            x.records += e.records;
+            x.syns += e.syns;
+        } else if usize::from(self.n_inline) < self.inline.len() {
+            self.inline[usize::from(self.n_inline)] = e;
+            self.n_inline += 1;
+        } else {
+            self.more.push(e);
+        }
+    }
+}
+
+/// No port was inserted yet (see `Acc::last_port`).
+const NO_PORT: u32 = u32::MAX;
+
+#[derive(Debug, Clone)]
 struct Acc {
     client_ports: PortSet,
+    /// The client port inserted last: the records of one connection (request
+    /// and response, at each interface) mostly come together, and a repeat
+    /// then skips the port set, which is often a cache miss.
+    last_port: u32,
     records: u64,
-    enis: Vec<AtEni>,
+    enis: EniList,
     first: i64,
     last: i64,
     strength: Option<Strength>,
     method: Option<Method>,
 }
 
+impl Default for Acc {
+    fn default() -> Self {
+        Acc {
+            client_ports: PortSet::default(),
+            last_port: NO_PORT,
+            records: 0,
+            enis: EniList::default(),
+            first: 0,
+            last: 0,
+            strength: None,
+            method: None,
+        }
+    }
+}
+
 impl Acc {
     fn add_eni(&mut self, e: AtEni) {
-        match self.enis.iter_mut().find(|x| x.eni == e.eni) {
-            Some(x) => {
-                x.bytes += e.bytes;
-                x.packets += e.packets;
-                x.records += e.records;
-                x.syns += e.syns;
-            }
-            None => self.enis.push(e),
+        self.enis.add(e);
+    }
+
+    #[inline]
+    fn add_port(&mut self, p: u16) {
+        if self.last_port != u32::from(p) {
+            self.client_ports.insert(p);
+            self.last_port = u32::from(p);
         }
     }
 
@@ -199,7 +263,7 @@ impl Acc {
         }
         self.records += other.records;
         self.client_ports.union(&other.client_ports);
-        for e in &other.enis {
+        for e in other.enis.iter() {
             self.add_eni(*e);
         }
         self.strength = self.strength.max(other.strength);
@@ -356,6 +420,7 @@ impl Aggregator {
         id
     }
 
+    #[inline]
     pub fn add(&mut self, o: &Observation<'_>) {
         let eni = self.intern(o.interface_id);
         if let Some(local) = o.local_addr
@@ -380,7 +445,7 @@ impl Aggregator {
             acc.last = acc.last.max(o.end);
         }
         acc.records += 1;
-        acc.client_ports.insert(o.client_port);
+        acc.add_port(o.client_port);
         acc.strength = acc.strength.max(Some(o.strength));
         if o.strength == Strength::Certain {
             acc.method = Some(Method::TcpFlags);
@@ -470,7 +535,7 @@ impl Aggregator {
             }
         };
         for (k, mut acc) in other.conns {
-            for e in &mut acc.enis {
+            for e in acc.enis.iter_mut() {
                 e.eni = map(e.eni);
             }
             match self.conns.get_mut(&k) {
@@ -677,6 +742,7 @@ fn settle(conns: FxHashMap<ConnKey, Acc>) -> (Vec<(ConnKey, Acc)>, Vec<Undecided
             };
             let acc = Acc {
                 client_ports: ports,
+                last_port: NO_PORT,
                 method: Some(method),
                 ..acc
             };

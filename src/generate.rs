@@ -618,6 +618,28 @@ fn write_lines<W: Write>(
     Ok((w.out, summary))
 }
 
+/// `records` generated lines (no header) in memory, as `generate` writes
+/// them: for benchmarks and tests. Starts at 2026-11-24T00:00:00Z, one hour.
+pub fn sample(records: u64, enis: usize, seed: u64) -> Vec<u8> {
+    let env = Env::new(enis.max(8));
+    let args = GenerateArgs {
+        out: PathBuf::new(),
+        records,
+        enis: enis.max(8),
+        gzip: false,
+        header: false,
+        seed,
+        start: String::new(),
+        hours: 1,
+        inventory_out: None,
+    };
+    let (lines, _) = write_lines(&env, &args, SAMPLE_START, Vec::new()).expect("writing to memory");
+    lines
+}
+
+/// 2026-11-24T00:00:00Z, the start of [`sample`]'s lines.
+pub const SAMPLE_START: i64 = 1_795_478_400;
+
 /// Any interface but `not`.
 fn other(rng: &mut Rng, all: &[usize], not: usize) -> usize {
     loop {

@@ -105,6 +105,7 @@ pub fn port_class(p: u16) -> u8 {
     }
 }
 
+#[inline]
 pub fn reduce<'a>(r: &Record<'a>) -> Reduced<'a> {
     // The packet's own addresses: what the groups of both ends see. They
     // differ from srcaddr/dstaddr at a NAT gateway (which shows its own
@@ -165,6 +166,7 @@ pub fn reduce<'a>(r: &Record<'a>) -> Reduced<'a> {
 
 /// Returns (source is client, source's port, destination's port, strength,
 /// carries SYN). For ICMP the ports become (0, type) in service terms.
+#[inline]
 fn orient(r: &Record<'_>) -> (bool, u16, u16, Strength, bool) {
     if r.protocol == ICMP || r.protocol == ICMPV6 {
         return orient_icmp(r);
