@@ -19,6 +19,10 @@
 #            sgpair does more (both-ENI copies counted once, fan-in and known-
 #            service orientation, rejections, rules), so the comparison favours
 #            DuckDB.
+# "shuffled" is the plain file with its lines in random order (coreutils shuf,
+# fixed seed): no locality at all between the records of one connection, the
+# worst case for both tools' hash tables (real files keep a connection's
+# records near each other, as the generator writes them).
 # Each tool runs RUNS times (default 3); the fastest wall time and the largest
 # peak RSS (/usr/bin/time -v, "Maximum resident set size") are reported.
 # Throughput ratio = DuckDB time / sgpair time (above 1: sgpair is faster).
@@ -98,7 +102,12 @@ generate big.log "$RECORDS"
 generate big.log.gz "$RECORDS" --gzip
 generate small.log "$SMALL"
 generate small.log.gz "$SMALL" --gzip
-ls -l "$WORK"/*.log "$WORK"/*.log.gz
+for size in big small; do
+  if [ ! -s "$WORK/$size-shuffled.log" ] || [ "$WORK/$size.log" -nt "$WORK/$size-shuffled.log" ]; then
+    shuf --random-source=<(yes) "$WORK/$size.log" > "$WORK/$size-shuffled.log"
+  fi
+done
+ls -l "$WORK"/big*.log* "$WORK"/small*.log*
 
 # measure LABEL COMMAND...: prints "seconds kilobytes" of the fastest run / largest RSS
 measure() {
@@ -115,13 +124,17 @@ measure() {
   echo "$best $peak"
 }
 
-printf '\n%-6s %-5s %11s | %9s %9s %6s | %10s %10s | %12s %12s\n' \
+printf '\n%-6s %-8s %11s | %9s %9s %6s | %10s %10s | %12s %12s\n' \
   size kind lines "sgpair s" "duckdb s" ratio "sgpair MB" "duckdb MB" "sgpair ns/r" "duckdb ns/r"
 results=()
 for size in big small; do
   lines=$([ "$size" = big ] && echo "$RECORDS" || echo "$SMALL")
-  for kind in plain gzip; do
-    f="$WORK/$size.log"; [ "$kind" = gzip ] && f="$f.gz"
+  for kind in plain gzip shuffled; do
+    case "$kind" in
+      plain) f="$WORK/$size.log" ;;
+      gzip) f="$WORK/$size.log.gz" ;;
+      shuffled) f="$WORK/$size-shuffled.log" ;;
+    esac
     cat "$f" > /dev/null
     read -r st sm < <(measure "$BIN" infer --logs "$f" --inventory "$WORK/inventory.json" \
       --since 2026-11-24T00:00:00Z --until 2026-11-25T00:00:00Z \
@@ -130,7 +143,7 @@ for size in big small; do
     read -r dt dm < <(measure python3 "$WORK/duckdb_agg.py" "$f")
     dd_summary=$(cat "$WORK/stderr.txt")
     awk -v size="$size" -v kind="$kind" -v n="$lines" -v st="$st" -v dt="$dt" -v sm="$sm" -v dm="$dm" 'BEGIN {
-      printf "%-6s %-5s %11d | %9.2f %9.2f %5.2fx | %10.0f %10.0f | %12.0f %12.0f\n",
+      printf "%-6s %-8s %11d | %9.2f %9.2f %5.2fx | %10.0f %10.0f | %12.0f %12.0f\n",
         size, kind, n, st, dt, dt / st, sm / 1024, dm / 1024, st * 1e9 / n, dt * 1e9 / n }'
     results+=("$size $kind: sgpair: $sg_summary; duckdb: $dd_summary")
   done

@@ -50,11 +50,17 @@ impl Method {
 }
 
 /// Distinct 16-bit ports, exact: a vector while small (in insertion order),
-/// a bitmap after.
+/// then a bitmap of the 64-port words between the lowest and the highest port
+/// seen (Linux clients' 32768-60999 take 3.5 KiB, not 8).
 #[derive(Debug, Clone)]
 pub enum PortSet {
     Small(Vec<u16>),
-    Bits { words: Box<[u64; 1024]>, len: u32 },
+    Bits {
+        /// The word (port / 64) of `words[0]`.
+        first: u16,
+        words: Vec<u64>,
+        len: u32,
+    },
 }
 
 const SMALL_PORTS: usize = 48;
@@ -62,6 +68,20 @@ const SMALL_PORTS: usize = 48;
 impl Default for PortSet {
     fn default() -> Self {
         PortSet::Small(Vec::new())
+    }
+}
+
+/// Makes `words` (starting at word `first`) cover word `w`.
+fn cover(first: &mut u16, words: &mut Vec<u64>, w: usize) {
+    let f = usize::from(*first);
+    if words.is_empty() {
+        *first = w as u16;
+        words.push(0);
+    } else if w < f {
+        words.splice(0..0, std::iter::repeat_n(0, f - w));
+        *first = w as u16;
+    } else if w >= f + words.len() {
+        words.resize(w - f + 1, 0);
     }
 }
 
@@ -76,20 +96,31 @@ impl PortSet {
                     if v.len() < SMALL_PORTS {
                         v.push(p);
                     } else {
-                        let mut words = Box::new([0u64; 1024]);
-                        for &q in v.iter() {
-                            words[usize::from(q) / 64] |= 1 << (q % 64);
+                        let lo = v.iter().chain([&p]).min().copied().unwrap_or(p) / 64;
+                        let hi = v.iter().chain([&p]).max().copied().unwrap_or(p) / 64;
+                        let words = vec![0u64; usize::from(hi - lo) + 1];
+                        let old = std::mem::take(v);
+                        *self = PortSet::Bits {
+                            first: lo,
+                            words,
+                            len: 0,
+                        };
+                        for q in old.into_iter().chain([p]) {
+                            self.insert(q);
                         }
-                        let len = v.len() as u32;
-                        *self = PortSet::Bits { words, len };
-                        self.insert(p);
                     }
                 }
             }
-            PortSet::Bits { words, len } => {
-                let (w, b) = (usize::from(p) / 64, p % 64);
-                if words[w] & (1 << b) == 0 {
-                    words[w] |= 1 << b;
+            PortSet::Bits { first, words, len } => {
+                let w = usize::from(p / 64);
+                let f = usize::from(*first);
+                if w < f || w >= f + words.len() {
+                    cover(first, words, w);
+                }
+                let word = &mut words[w - usize::from(*first)];
+                let bit = 1u64 << (p % 64);
+                if *word & bit == 0 {
+                    *word |= bit;
                     *len += 1;
                 }
             }
@@ -118,14 +149,15 @@ impl PortSet {
     pub fn iter(&self) -> Box<dyn Iterator<Item = u16> + '_> {
         match self {
             PortSet::Small(v) => Box::new(v.iter().copied()),
-            PortSet::Bits { words, .. } => {
-                Box::new(words.iter().enumerate().flat_map(|(i, &w)| {
+            PortSet::Bits { first, words, .. } => {
+                let base = usize::from(*first);
+                Box::new(words.iter().enumerate().flat_map(move |(i, &w)| {
                     let mut w = w;
                     std::iter::from_fn(move || {
                         (w != 0).then(|| {
                             let b = w.trailing_zeros();
                             w &= w - 1;
-                            (i * 64) as u16 + b as u16
+                            ((base + i) * 64) as u16 + b as u16
                         })
                     })
                 }))
@@ -135,13 +167,22 @@ impl PortSet {
 
     pub fn union(&mut self, other: &PortSet) {
         match (&mut *self, other) {
-            (PortSet::Bits { words, len }, PortSet::Bits { words: theirs, .. }) => {
-                let mut n = 0;
-                for (w, t) in words.iter_mut().zip(theirs.iter()) {
+            (
+                PortSet::Bits { first, words, len },
+                PortSet::Bits {
+                    first: their_first,
+                    words: theirs,
+                    ..
+                },
+            ) => {
+                let tf = usize::from(*their_first);
+                cover(first, words, tf);
+                cover(first, words, tf + theirs.len() - 1);
+                let off = tf - usize::from(*first);
+                for (w, t) in words[off..].iter_mut().zip(theirs.iter()) {
                     *w |= *t;
-                    n += w.count_ones();
                 }
-                *len = n;
+                *len = words.iter().map(|w| w.count_ones()).sum();
             }
             (PortSet::Small(mine), PortSet::Bits { .. }) => {
                 let mine = std::mem::take(mine);
@@ -1208,6 +1249,48 @@ mod tests {
             format!("{:?}", x.connections),
             format!("{:?}", y.connections)
         );
+    }
+
+    #[test]
+    fn bitmaps_grow_both_ways_and_merge_exactly() {
+        let fill = |ports: &[u16]| {
+            let mut s = PortSet::default();
+            for &p in ports {
+                s.insert(p);
+            }
+            s
+        };
+        let a_ports: Vec<u16> = (0..200).map(|i| 40_000 + i * 3).collect();
+        let b_ports: Vec<u16> = (0..200).map(|i| 1_000 + i * 300).collect();
+        let mut a = fill(&a_ports);
+        for p in [65_535, 0, 40_000, 12_345] {
+            a.insert(p);
+        }
+        let mut want: BTreeSet<u16> = a_ports.iter().copied().collect();
+        want.extend([65_535, 0, 12_345]);
+        assert!(matches!(a, PortSet::Bits { .. }));
+        assert_eq!(a.iter().collect::<BTreeSet<_>>(), want);
+        assert_eq!(a.len(), want.len());
+        let b = fill(&b_ports);
+        a.union(&b);
+        want.extend(b_ports.iter().copied());
+        assert_eq!(a.iter().collect::<BTreeSet<_>>(), want);
+        assert_eq!(a.len(), want.len());
+        // a small set into a bitmap, and a bitmap into a small set
+        let mut small = fill(&[7, 8, 9]);
+        small.union(&b);
+        let mut b2 = b.clone();
+        b2.union(&fill(&[7, 8, 9]));
+        assert_eq!(
+            small.iter().collect::<BTreeSet<_>>(),
+            b2.iter().collect::<BTreeSet<_>>()
+        );
+        assert_eq!(small.len(), b_ports.len() + 3);
+        if let PortSet::Bits { words, .. } = fill(&(32_768..32_868).collect::<Vec<_>>()) {
+            assert_eq!(words.len(), 2, "only the words in use");
+        } else {
+            panic!("a bitmap after 48 ports");
+        }
     }
 
     #[test]
