@@ -1,84 +1,94 @@
-//! Per-record cost of the hot path: parse, reduce, aggregate.
-//! Run: `cargo bench --bench parse`.
+//! Per-record cost of the hot path: parse, reduce, aggregate, and the whole
+//! line reader over a block of generated flow-log lines (`sgpair generate`'s
+//! data: 50 interfaces, both directions at both ends, ephemeral client ports,
+//! REJECT and NODATA). Run: `cargo bench --no-default-features --bench parse`
+//! (the text path is the same with or without the AWS and Parquet features).
 
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use sgpair::aggregate::Aggregator;
-use sgpair::parse::{Format, Parsed, Parser};
+use sgpair::generate::sample;
+use sgpair::parse::{Format, Parsed, Parser, Record};
+use sgpair::pipeline::{LineReader, ReadOptions};
 use sgpair::reduce::{Reduced, reduce};
+use sgpair::stats::Stats;
+use sgpair::window::Window;
 
-/// Deterministic v2 lines: 50 interfaces, ephemeral client ports, both directions.
-fn lines(n: usize) -> Vec<Vec<u8>> {
-    let mut out = Vec::with_capacity(n);
-    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-    for i in 0..n {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        let client = 10 + (x % 40) as u8;
-        let server = 60 + (x >> 8) as u8 % 10;
-        let eport = 32768 + (x >> 16) as u16 % 28000;
-        let sport = [443u16, 5432, 8080, 9100, 50051][(x >> 32) as usize % 5];
-        let (src, sp, dst, dp) = if i % 2 == 0 {
-            (
-                format!("10.0.1.{client}"),
-                eport,
-                format!("10.0.2.{server}"),
-                sport,
-            )
-        } else {
-            (
-                format!("10.0.2.{server}"),
-                sport,
-                format!("10.0.1.{client}"),
-                eport,
-            )
-        };
-        out.push(
-            format!(
-                "2 123456789012 eni-0{:016x} {src} {dst} {sp} {dp} 6 {} {} 1795000000 1795000060 ACCEPT OK",
-                client,
-                1 + x % 50,
-                100 + x % 100_000
-            )
-            .into_bytes(),
-        );
-    }
-    out
-}
+const LINES: u64 = 100_000;
 
 fn bench(c: &mut Criterion) {
-    let data = lines(100_000);
+    let text = sample(LINES, 50, 7);
+    let lines: Vec<&[u8]> = text
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .collect();
     let parser = Parser::new(&Format::default_v2()).expect("default format");
+    let records: Vec<Record<'_>> = lines
+        .iter()
+        .filter_map(|l| match parser.parse(l) {
+            Ok(Parsed::Record(r)) => Some(r),
+            _ => None,
+        })
+        .collect();
+    let opts = ReadOptions {
+        window: Window {
+            since: 0,
+            until: i64::MAX,
+        },
+        log_format: None,
+    };
+
     let mut g = c.benchmark_group("per-record");
-    g.throughput(Throughput::Elements(data.len() as u64));
+    g.throughput(Throughput::Elements(lines.len() as u64));
     g.bench_function("parse", |b| {
         b.iter(|| {
-            for l in &data {
+            for l in &lines {
                 black_box(parser.parse(black_box(l)).ok());
             }
         })
     });
-    g.bench_function("parse+reduce", |b| {
+    g.throughput(Throughput::Elements(records.len() as u64));
+    g.bench_function("reduce", |b| {
         b.iter(|| {
-            for l in &data {
-                if let Ok(Parsed::Record(r)) = parser.parse(l) {
-                    black_box(reduce(&r));
-                }
+            for r in &records {
+                black_box(reduce(black_box(r)));
             }
         })
     });
+    g.bench_function("reduce+aggregate", |b| {
+        b.iter(|| {
+            let mut agg = Aggregator::new();
+            for r in &records {
+                match reduce(r) {
+                    Reduced::Accepted(o) => agg.add(&o),
+                    Reduced::Rejected(rj) => agg.add_rejection(&rj),
+                    Reduced::SelfTraffic => {}
+                }
+            }
+            black_box(agg.finish().connections.len())
+        })
+    });
+    g.throughput(Throughput::Elements(lines.len() as u64));
     g.bench_function("parse+reduce+aggregate", |b| {
         b.iter(|| {
             let mut agg = Aggregator::new();
-            for l in &data {
+            for l in &lines {
                 if let Ok(Parsed::Record(r)) = parser.parse(l)
                     && let Reduced::Accepted(o) = reduce(&r)
                 {
                     agg.add(&o);
                 }
             }
+            black_box(agg.finish().connections.len())
+        })
+    });
+    g.bench_function("line reader (block)", |b| {
+        b.iter(|| {
+            let mut agg = Aggregator::new();
+            let mut stats = Stats::default();
+            let mut reader = LineReader::new("bench".into(), &opts, None, &mut stats);
+            reader.block(black_box(&text), 1, &mut agg, &mut stats);
             black_box(agg.finish().connections.len())
         })
     });

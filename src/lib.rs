@@ -7,8 +7,10 @@
 
 pub mod aggregate;
 pub mod audit;
+#[cfg(feature = "aws")]
 pub mod aws;
 pub mod emit;
+pub mod generate;
 pub mod inventory;
 pub mod parse;
 pub mod pipeline;

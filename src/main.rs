@@ -1,5 +1,6 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
+#[cfg(feature = "aws")]
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -7,12 +8,17 @@ use anyhow::{Context, Result};
 use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 
 use sgpair::aggregate::Aggregator;
+#[cfg(feature = "aws")]
 use sgpair::aws::{self, AwsOptions};
 use sgpair::emit::{self, tfvars::ModuleVersion};
-use sgpair::inventory::{self, Inventory};
+#[cfg(feature = "aws")]
+use sgpair::inventory;
+use sgpair::inventory::Inventory;
 use sgpair::parse::{Format, FormatOrigin};
 use sgpair::pipeline::{self, ReadOptions};
-use sgpair::sources::{cloudwatch, s3};
+#[cfg(feature = "aws")]
+use sgpair::sources::cloudwatch;
+use sgpair::sources::s3;
 use sgpair::stats::Stats;
 use sgpair::synthesize::Severity;
 use sgpair::window::Window;
@@ -34,10 +40,14 @@ enum Command {
     Audit(Box<InferArgs>),
     /// Snapshot the EC2 inventory (interfaces, groups, rules, prefix lists,
     /// flow logs) to a file that `infer --inventory` reads offline.
+    #[cfg(feature = "aws")]
     Inventory(InventoryArgs),
+    /// Write synthetic flow logs of a chosen size, and their inventory.
+    Generate(sgpair::generate::GenerateArgs),
 }
 
 #[derive(Args)]
+#[cfg_attr(not(feature = "aws"), allow(dead_code))]
 struct AwsArgs {
     /// AWS profile (default: the standard chain: environment, shared config, SSO, instance role).
     #[arg(long, global = true)]
@@ -48,6 +58,7 @@ struct AwsArgs {
     region: Option<String>,
 }
 
+#[cfg(feature = "aws")]
 impl AwsArgs {
     fn options(&self) -> AwsOptions {
         AwsOptions {
@@ -122,6 +133,7 @@ struct InferArgs {
     aws: AwsArgs,
 }
 
+#[cfg(feature = "aws")]
 #[derive(Args)]
 struct InventoryArgs {
     /// Where to write the snapshot.
@@ -169,7 +181,9 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Infer(args) => infer(*args, true),
         Command::Audit(args) => infer(*args, false),
+        #[cfg(feature = "aws")]
         Command::Inventory(args) => snapshot(args).map(|()| ExitCode::SUCCESS),
+        Command::Generate(args) => sgpair::generate::run(&args).map(|()| ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,
@@ -180,6 +194,7 @@ fn main() -> ExitCode {
     }
 }
 
+#[cfg(feature = "aws")]
 fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -187,6 +202,7 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
         .context("cannot start the async runtime")
 }
 
+#[cfg(feature = "aws")]
 fn snapshot(args: InventoryArgs) -> Result<()> {
     let rt = runtime()?;
     let inv = rt.block_on(async {
@@ -221,11 +237,20 @@ fn infer(args: InferArgs, write_tfvars: bool) -> Result<ExitCode> {
     };
     let opts = ReadOptions { window, log_format };
     let needs_aws = !args.log_group.is_empty() || !args.s3.is_empty() || args.inventory.is_none();
+    #[cfg(not(feature = "aws"))]
+    if needs_aws {
+        anyhow::bail!(
+            "this sgpair was built without the `aws` feature: give local files with --logs and the inventory with --inventory FILE (or build with default features)"
+        );
+    }
+    #[cfg(feature = "aws")]
     let rt = if needs_aws { Some(runtime()?) } else { None };
+    #[cfg(feature = "aws")]
     let config = rt
         .as_ref()
         .map(|rt| rt.block_on(aws::load_config(&args.aws.options())));
 
+    #[cfg(feature = "aws")]
     let inventory = match (&args.inventory, &rt, &config) {
         (Some(path), _, _) => Inventory::load(path)?,
         (None, Some(rt), Some(config)) => rt
@@ -233,12 +258,16 @@ fn infer(args: InferArgs, write_tfvars: bool) -> Result<ExitCode> {
             .context("reading the inventory from EC2 (or give a snapshot with --inventory FILE)")?,
         _ => unreachable!("a runtime exists when no inventory file is given"),
     };
+    #[cfg(not(feature = "aws"))]
+    let inventory = Inventory::load(args.inventory.as_deref().expect("refused above"))?;
 
+    #[cfg_attr(not(feature = "aws"), allow(unused_mut))]
     let (mut agg, mut stats) = if args.logs.is_empty() {
         (Aggregator::new(), Stats::default())
     } else {
         pipeline::read_files(&args.logs, &opts, args.quiet)?
     };
+    #[cfg(feature = "aws")]
     if let (Some(rt), Some(config)) = (&rt, &config) {
         let shared = Arc::new(opts.clone());
         let pb = pipeline::progress_counter("AWS streams and objects", args.quiet);

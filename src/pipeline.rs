@@ -3,13 +3,12 @@
 //! this file only connects them and counts what happens.
 
 use std::io::IsTerminal;
-use std::io::{BufRead, Read};
+use std::io::Read;
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, TryLockError};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 
@@ -59,7 +58,7 @@ pub fn analyze(window: Window, stats: Stats, evidence: Evidence, inventory: Inve
 /// Turns the lines of one stream into evidence, following the layout the
 /// stream declares (header lines) or was given. Used by every source.
 pub struct LineReader<'o> {
-    name: String,
+    name: Arc<str>,
     opts: &'o ReadOptions,
     format: Format,
     parser: Result<Parser, FormatError>,
@@ -76,16 +75,9 @@ impl<'o> LineReader<'o> {
         format: Option<Format>,
         stats: &mut Stats,
     ) -> Self {
-        stats.files += 1;
-        let format = format
-            .or_else(|| opts.log_format.clone())
-            .unwrap_or_else(Format::default_v2);
-        let parser = Parser::new(&format);
-        if let Err(e) = &parser {
-            stats.notes.push(format!("{name}: {e}"));
-        }
+        let (format, parser) = start_format(&name, opts, format, stats);
         LineReader {
-            name,
+            name: name.into(),
             opts,
             format,
             parser,
@@ -93,28 +85,60 @@ impl<'o> LineReader<'o> {
         }
     }
 
-    /// Handles one line (with or without its terminator).
-    pub fn line(&mut self, raw: &[u8], line_no: u64, agg: &mut Aggregator, stats: &mut Stats) {
-        let name = self.name.as_str();
-        let line = raw.trim_ascii();
-        if line.is_empty() {
-            return;
+    /// A reader for one block of a stream that a [`TextSource`] cut: the
+    /// layout is the one in force at the block's first line, and the source
+    /// has already noted an assumed default format.
+    fn for_block(name: Arc<str>, opts: &'o ReadOptions, at: BlockStart) -> Self {
+        LineReader {
+            name,
+            opts,
+            format: at.format,
+            parser: at.parser,
+            assumed_noted: true,
         }
+    }
+
+    /// Handles every line of a block of whole lines; `first_line` is the
+    /// number of its first line in the stream.
+    pub fn block(
+        &mut self,
+        block: &[u8],
+        first_line: u64,
+        agg: &mut Aggregator,
+        stats: &mut Stats,
+    ) {
+        let mut line_no = first_line;
+        let mut start = 0;
+        for nl in memchr::memchr_iter(b'\n', block) {
+            self.line(&block[start..nl], line_no, agg, stats);
+            line_no += 1;
+            start = nl + 1;
+        }
+        if start < block.len() {
+            self.line(&block[start..], line_no, agg, stats);
+        }
+    }
+
+    /// Handles one line (with or without its terminator).
+    #[inline]
+    pub fn line(&mut self, raw: &[u8], line_no: u64, agg: &mut Aggregator, stats: &mut Stats) {
+        let line = raw.trim_ascii();
+        let Some(&first) = line.first() else {
+            return;
+        };
         let unwrapped;
-        let line: &[u8] = if line[0] == b'{' {
+        let line: &[u8] = if first == b'{' {
             // CloudWatch exports wrap each record as {"message": "..."}.
-            match serde_json::from_slice::<serde_json::Value>(line) {
-                Ok(serde_json::Value::Object(m))
-                    if m.get("message").is_some_and(|v| v.is_string()) =>
-                {
-                    unwrapped = m["message"].as_str().unwrap_or_default().trim().to_string();
+            match unwrap_json(line) {
+                Some(m) => {
+                    unwrapped = m;
                     unwrapped.as_bytes()
                 }
-                _ => {
+                None => {
                     stats.records += 1;
                     stats.skip_at(
                         "bad json",
-                        name,
+                        &self.name,
                         line_no,
                         "a JSON line without a \"message\" string",
                     );
@@ -124,27 +148,12 @@ impl<'o> LineReader<'o> {
         } else {
             line
         };
-        if looks_like_header(line) {
-            let text = String::from_utf8_lossy(line);
-            if let Some(mut f) = Format::from_names(&text) {
-                f.origin = FormatOrigin::Header;
-                if !f.unknown.is_empty() {
-                    stats.notes.push(format!(
-                        "{name}:{line_no}: the header names columns that are not flow-log fields ({}); they are ignored",
-                        f.unknown.join(", ")
-                    ));
-                }
-                self.parser = Parser::new(&f);
-                if let Err(e) = &self.parser {
-                    stats.notes.push(format!(
-                        "{name}:{line_no}: {e}; the records under this header are skipped"
-                    ));
-                }
-                self.format = f;
-            }
+        if line.first().is_some_and(|b| !b.is_ascii_digit()) && looks_like_header(line) {
+            self.header(line, line_no, stats);
             return;
         }
         stats.records += 1;
+        let name = &*self.name;
         let p = match &self.parser {
             Ok(p) => p,
             Err(e) => {
@@ -153,9 +162,7 @@ impl<'o> LineReader<'o> {
             }
         };
         if self.format.origin == FormatOrigin::DefaultAssumed && !self.assumed_noted {
-            stats.notes.push(format!(
-                "{name}: no header line and no --log-format: the default v2 format was assumed"
-            ));
+            stats.notes.push(assumed_note(name));
             self.assumed_noted = true;
         }
         let window = self.opts.window;
@@ -193,11 +200,243 @@ impl<'o> LineReader<'o> {
             Err(m) => stats.skip_at(m.kind(), name, line_no, m),
         }
     }
+
+    /// A header line: the layout of the lines after it.
+    #[cold]
+    fn header(&mut self, line: &[u8], line_no: u64, stats: &mut Stats) {
+        let name = &*self.name;
+        let text = String::from_utf8_lossy(line);
+        if let Some(mut f) = Format::from_names(&text) {
+            f.origin = FormatOrigin::Header;
+            if !f.unknown.is_empty() {
+                stats.notes.push(format!(
+                    "{name}:{line_no}: the header names columns that are not flow-log fields ({}); they are ignored",
+                    f.unknown.join(", ")
+                ));
+            }
+            self.parser = Parser::new(&f);
+            if let Err(e) = &self.parser {
+                stats.notes.push(format!(
+                    "{name}:{line_no}: {e}; the records under this header are skipped"
+                ));
+            }
+            self.format = f;
+        }
+    }
+}
+
+/// The layout of a stream's first lines, with a note when it cannot be used.
+fn start_format(
+    name: &str,
+    opts: &ReadOptions,
+    format: Option<Format>,
+    stats: &mut Stats,
+) -> (Format, Result<Parser, FormatError>) {
+    stats.files += 1;
+    let format = format
+        .or_else(|| opts.log_format.clone())
+        .unwrap_or_else(Format::default_v2);
+    let parser = Parser::new(&format);
+    if let Err(e) = &parser {
+        stats.notes.push(format!("{name}: {e}"));
+    }
+    (format, parser)
+}
+
+fn assumed_note(name: &str) -> String {
+    format!("{name}: no header line and no --log-format: the default v2 format was assumed")
+}
+
+/// The record inside a CloudWatch export line `{"message": "..."}`.
+#[cold]
+fn unwrap_json(line: &[u8]) -> Option<String> {
+    match serde_json::from_slice::<serde_json::Value>(line) {
+        Ok(serde_json::Value::Object(m)) => m
+            .get("message")
+            .and_then(|v| v.as_str())
+            .map(|s| s.trim().to_string()),
+        _ => None,
+    }
+}
+
+/// Bytes of text handed to a worker at a time. Large enough that cutting
+/// and handing over cost nothing next to parsing; small enough that every
+/// worker holds little (one block each).
+pub const BLOCK: usize = 1 << 20;
+
+/// The layout in force at the first line of a block.
+#[derive(Clone)]
+struct BlockStart {
+    first_line: u64,
+    format: Format,
+    parser: Result<Parser, FormatError>,
+}
+
+/// One text stream cut into blocks of whole lines. Cutting is sequential (a
+/// gzip stream can only be decoded in order) and cheap; the blocks are then
+/// parsed in parallel. While cutting, the source counts lines and follows
+/// header lines, so every block knows its first line number and its layout.
+pub struct TextSource {
+    name: Arc<str>,
+    reader: Box<dyn Read + Send>,
+    /// Bytes per block ([`BLOCK`]; smaller in tests).
+    block: usize,
+    /// The start of a line that the last block cut off.
+    carry: Vec<u8>,
+    /// Lines before the next block.
+    lines: u64,
+    format: Format,
+    parser: Result<Parser, FormatError>,
+    assumed_noted: bool,
+    eof: bool,
+}
+
+impl TextSource {
+    /// Counts the stream in `stats.files`, like [`LineReader::new`].
+    pub fn new(
+        name: String,
+        reader: Box<dyn Read + Send>,
+        opts: &ReadOptions,
+        stats: &mut Stats,
+    ) -> TextSource {
+        let (format, parser) = start_format(&name, opts, None, stats);
+        TextSource {
+            name: name.into(),
+            reader,
+            block: BLOCK,
+            carry: Vec::new(),
+            lines: 0,
+            format,
+            parser,
+            assumed_noted: false,
+            eof: false,
+        }
+    }
+
+    /// Reads the next block of whole lines into `buf`. `None` at the end.
+    fn next_block(&mut self, buf: &mut Vec<u8>, stats: &mut Stats) -> Result<Option<BlockStart>> {
+        buf.clear();
+        buf.append(&mut self.carry);
+        let mut target = self.block;
+        let mut scan_from = 0;
+        loop {
+            self.fill(buf, target)?;
+            if self.eof {
+                break;
+            }
+            // Whole lines only: the rest waits for the next block.
+            if let Some(i) = memchr::memrchr(b'\n', &buf[scan_from..]) {
+                let cut = scan_from + i + 1;
+                self.carry.extend_from_slice(&buf[cut..]);
+                buf.truncate(cut);
+                break;
+            }
+            // One line longer than a block: read on.
+            scan_from = buf.len();
+            target = buf.len() + self.block;
+        }
+        if buf.is_empty() {
+            return Ok(None);
+        }
+        let start = BlockStart {
+            first_line: self.lines + 1,
+            format: self.format.clone(),
+            parser: self.parser.clone(),
+        };
+        self.follow(buf, stats);
+        Ok(Some(start))
+    }
+
+    /// Reads until `buf` holds `target` bytes or the stream ends.
+    fn fill(&mut self, buf: &mut Vec<u8>, target: usize) -> Result<()> {
+        let mut filled = buf.len();
+        if self.eof || filled >= target {
+            return Ok(());
+        }
+        buf.resize(target, 0);
+        while filled < target {
+            match self.reader.read(&mut buf[filled..]) {
+                Ok(0) => {
+                    self.eof = true;
+                    break;
+                }
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    buf.truncate(filled);
+                    let line = self.lines + memchr::memchr_iter(b'\n', buf).count() as u64 + 1;
+                    return Err(anyhow::Error::new(e)
+                        .context(format!("{}:{line}: cannot read further", self.name)));
+                }
+            }
+        }
+        buf.truncate(filled);
+        Ok(())
+    }
+
+    /// Counts the block's lines and follows its header lines, so the next
+    /// block starts with the right layout. Records start with a digit or
+    /// `-`; only other lines are looked at closely.
+    fn follow(&mut self, block: &[u8], stats: &mut Stats) {
+        let mut start = 0;
+        let mut lines = 0u64;
+        let mut ends = memchr::memchr_iter(b'\n', block);
+        while start < block.len() {
+            let end = ends.next().unwrap_or(block.len());
+            lines += 1;
+            let line = &block[start..end];
+            start = end + 1;
+            let Some(&first) = line.iter().find(|b| !b.is_ascii_whitespace()) else {
+                continue;
+            };
+            let is_record = if first.is_ascii_digit() || first == b'-' {
+                true
+            } else {
+                !self.maybe_header(line.trim_ascii())
+            };
+            if is_record
+                && !self.assumed_noted
+                && self.format.origin == FormatOrigin::DefaultAssumed
+                && self.parser.is_ok()
+            {
+                stats.notes.push(assumed_note(&self.name));
+                self.assumed_noted = true;
+            }
+        }
+        self.lines += lines;
+    }
+
+    /// Whether a line is a header (then the layout changes), as
+    /// [`LineReader::line`] decides it.
+    #[cold]
+    fn maybe_header(&mut self, line: &[u8]) -> bool {
+        let unwrapped;
+        let line = if line.first() == Some(&b'{') {
+            match unwrap_json(line) {
+                Some(m) => {
+                    unwrapped = m;
+                    unwrapped.as_bytes()
+                }
+                None => return false,
+            }
+        } else {
+            line
+        };
+        if !looks_like_header(line) {
+            return false;
+        }
+        if let Some(mut f) = Format::from_names(&String::from_utf8_lossy(line)) {
+            f.origin = FormatOrigin::Header;
+            self.parser = Parser::new(&f);
+            self.format = f;
+        }
+        true
+    }
 }
 
 /// Reads one stream into an aggregator. Only an I/O failure is an error;
 /// every bad line is counted, with its place, and the stream goes on.
-/// `tick` is called every 64k lines, for progress.
+/// `tick` is called after every block, for progress.
 pub fn read_stream(
     stream: Stream,
     opts: &ReadOptions,
@@ -212,30 +451,36 @@ pub fn read_stream(
         ..
     } = stream;
     if kind == Kind::Parquet {
-        let mut bytes = Vec::new();
-        reader
-            .read_to_end(&mut bytes)
-            .with_context(|| format!("cannot read {name}"))?;
-        return parquet::read(&name, bytes, opts, agg, stats);
+        return read_parquet(&name, &mut reader, opts, agg, stats);
     }
-    let mut lines = LineReader::new(name, opts, None, stats);
-    let mut buf = Vec::with_capacity(1024);
-    let mut line_no: u64 = 0;
-    loop {
-        buf.clear();
-        let n = reader
-            .read_until(b'\n', &mut buf)
-            .with_context(|| format!("{}:{}: cannot read further", lines.name, line_no + 1))?;
-        if n == 0 {
-            break;
-        }
-        line_no += 1;
-        if line_no.is_multiple_of(65_536) {
-            tick();
-        }
-        lines.line(&buf, line_no, agg, stats);
+    let mut source = TextSource::new(name, Box::new(reader), opts, stats);
+    let mut buf = Vec::with_capacity(BLOCK);
+    while let Some(at) = source.next_block(&mut buf, stats)? {
+        let first = at.first_line;
+        LineReader::for_block(source.name.clone(), opts, at).block(&buf, first, agg, stats);
+        tick();
     }
     Ok(())
+}
+
+/// A Parquet file: read whole (its index is at the end), or skipped with the
+/// reason when this build has no Parquet support.
+fn read_parquet(
+    name: &str,
+    reader: &mut dyn Read,
+    opts: &ReadOptions,
+    agg: &mut Aggregator,
+    stats: &mut Stats,
+) -> Result<()> {
+    if !parquet::SUPPORTED {
+        parquet::skip_unsupported(name, stats);
+        return Ok(());
+    }
+    let mut bytes = Vec::new();
+    reader
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("cannot read {name}"))?;
+    parquet::read(name, bytes, opts, agg, stats)
 }
 
 /// A progress bar on stderr, or a hidden one when stderr is not a terminal.
@@ -268,11 +513,29 @@ pub fn progress_counter(what: &str, quiet: bool) -> ProgressBar {
     pb
 }
 
-/// Reads local files, spread over all cores (one file per worker at a time).
+/// Reads local files, spread over all cores. Every worker takes the next
+/// block of a stream that no other worker is cutting, or opens the next
+/// file: many files are decoded side by side, and one large file (plain or
+/// gzip) is cut by one worker at a time while the others parse the blocks
+/// already cut. Each worker folds into its own [`Aggregator`]; they are merged
+/// at the end, and merging does not depend on which worker read what.
 pub fn read_files(
     paths: &[PathBuf],
     opts: &ReadOptions,
     quiet: bool,
+) -> Result<(Aggregator, Stats)> {
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    read_files_with(paths, opts, quiet, workers, BLOCK)
+}
+
+fn read_files_with(
+    paths: &[PathBuf],
+    opts: &ReadOptions,
+    quiet: bool,
+    workers: usize,
+    block: usize,
 ) -> Result<(Aggregator, Stats)> {
     let files = files::discover(paths)?;
     let total: u64 = files
@@ -281,46 +544,343 @@ pub fn read_files(
         .map(|m| m.len())
         .sum();
     let pb = progress_bar(total, quiet);
-    let read_bytes = Arc::new(AtomicU64::new(0));
-    let next = AtomicUsize::new(0);
-    let workers = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .min(files.len())
-        .max(1);
-    let results: Mutex<Vec<Result<(Aggregator, Stats)>>> = Mutex::new(Vec::new());
-    std::thread::scope(|s| {
-        for _ in 0..workers {
-            s.spawn(|| {
-                let mut agg = Aggregator::new();
-                let mut stats = Stats::default();
-                let outcome = (|| -> Result<()> {
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(path) = files.get(i) else {
-                            return Ok(());
-                        };
-                        tracing::debug!(file = %path.display(), "reading");
-                        let stream = files::open(path, read_bytes.clone())?;
-                        let tick = || pb.set_position(read_bytes.load(Ordering::Relaxed));
-                        read_stream(stream, opts, &mut agg, &mut stats, &tick)?;
-                        tick();
-                    }
-                })();
-                results
-                    .lock()
-                    .expect("no worker panics")
-                    .push(outcome.map(|_| (agg, stats)));
-            });
-        }
+    let shared = Shared {
+        files: &files,
+        block,
+        next_file: AtomicUsize::new(0),
+        active: Mutex::new(Vec::new()),
+        failed: AtomicBool::new(false),
+        read_bytes: Arc::new(AtomicU64::new(0)),
+    };
+    let results: Vec<Result<(Aggregator, Stats)>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| s.spawn(|| shared.work(opts, &pb)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("a reader thread panicked")))
+            })
+            .collect()
     });
     pb.finish_and_clear();
     let mut agg = Aggregator::new();
     let mut stats = Stats::default();
-    for r in results.into_inner().expect("no worker panics") {
+    for r in results {
         let (a, s) = r?;
         agg.merge(a);
         stats.merge(s);
     }
     Ok((agg, stats))
+}
+
+/// What the workers of [`read_files`] share.
+struct Shared<'f> {
+    files: &'f [PathBuf],
+    block: usize,
+    next_file: AtomicUsize,
+    /// Open text streams with blocks left.
+    active: Mutex<Vec<Arc<Mutex<TextSource>>>>,
+    /// Set by a worker that failed: the others stop.
+    failed: AtomicBool,
+    read_bytes: Arc<AtomicU64>,
+}
+
+impl Shared<'_> {
+    fn work(&self, opts: &ReadOptions, pb: &ProgressBar) -> Result<(Aggregator, Stats)> {
+        let mut agg = Aggregator::new();
+        let mut stats = Stats::default();
+        let mut buf = Vec::with_capacity(BLOCK + BLOCK / 4);
+        let outcome = (|| -> Result<()> {
+            while let Some((name, at)) = self.next_block(&mut buf, opts, &mut agg, &mut stats)? {
+                let first = at.first_line;
+                LineReader::for_block(name, opts, at).block(&buf, first, &mut agg, &mut stats);
+                pb.set_position(self.read_bytes.load(Ordering::Relaxed));
+            }
+            Ok(())
+        })();
+        if outcome.is_err() {
+            self.failed.store(true, Ordering::Relaxed);
+        }
+        outcome.map(|()| (agg, stats))
+    }
+
+    /// The next block for this worker: from an open stream nobody is cutting,
+    /// else from the next file, else from a stream another worker is cutting
+    /// (waiting for it). `None` when every file is read or a worker failed.
+    fn next_block(
+        &self,
+        buf: &mut Vec<u8>,
+        opts: &ReadOptions,
+        agg: &mut Aggregator,
+        stats: &mut Stats,
+    ) -> Result<Option<(Arc<str>, BlockStart)>> {
+        loop {
+            if self.failed.load(Ordering::Relaxed) {
+                return Ok(None);
+            }
+            let active: Vec<Arc<Mutex<TextSource>>> = self.active().clone();
+            for src in &active {
+                let mut guard = match src.try_lock() {
+                    Ok(g) => g,
+                    Err(TryLockError::WouldBlock) => continue,
+                    Err(TryLockError::Poisoned(_)) => bail!("a reader thread failed"),
+                };
+                if let Some(at) = self.cut(src, &mut guard, buf, stats)? {
+                    return Ok(Some((guard.name.clone(), at)));
+                }
+            }
+            let i = self.next_file.fetch_add(1, Ordering::Relaxed);
+            if let Some(path) = self.files.get(i) {
+                tracing::debug!(file = %path.display(), "reading");
+                let stream = files::open(path, self.read_bytes.clone())?;
+                if stream.kind == Kind::Parquet {
+                    let Stream {
+                        name, mut reader, ..
+                    } = stream;
+                    read_parquet(&name, &mut reader, opts, agg, stats)?;
+                    continue;
+                }
+                let mut src = TextSource::new(stream.name, Box::new(stream.reader), opts, stats);
+                src.block = self.block;
+                let src = Arc::new(Mutex::new(src));
+                let mut guard = src
+                    .lock()
+                    .map_err(|_| anyhow::anyhow!("a reader thread failed"))?;
+                self.active().push(src.clone());
+                if let Some(at) = self.cut(&src, &mut guard, buf, stats)? {
+                    return Ok(Some((guard.name.clone(), at)));
+                }
+                continue;
+            }
+            if active.is_empty() {
+                return Ok(None);
+            }
+            // Every open stream is being cut by another worker: wait for one.
+            for src in &active {
+                let mut guard = src
+                    .lock()
+                    .map_err(|_| anyhow::anyhow!("a reader thread failed"))?;
+                if let Some(at) = self.cut(src, &mut guard, buf, stats)? {
+                    return Ok(Some((guard.name.clone(), at)));
+                }
+            }
+        }
+    }
+
+    /// Cuts the next block of `src`; at its end, takes it off the active list.
+    fn cut(
+        &self,
+        src: &Arc<Mutex<TextSource>>,
+        guard: &mut TextSource,
+        buf: &mut Vec<u8>,
+        stats: &mut Stats,
+    ) -> Result<Option<BlockStart>> {
+        let at = guard.next_block(buf, stats)?;
+        if at.is_none() {
+            self.active().retain(|s| !Arc::ptr_eq(s, src));
+        }
+        Ok(at)
+    }
+
+    fn active(&self) -> std::sync::MutexGuard<'_, Vec<Arc<Mutex<TextSource>>>> {
+        // A panic while holding this lock leaves the list consistent.
+        self.active.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{BufRead, Write};
+
+    use super::*;
+
+    const ALL_TIME: Window = Window {
+        since: 0,
+        until: i64::MAX,
+    };
+
+    fn opts() -> ReadOptions {
+        ReadOptions {
+            window: ALL_TIME,
+            log_format: None,
+        }
+    }
+
+    /// The reference: every line through one `LineReader`, in order, as
+    /// sgpair read before blocks.
+    fn line_by_line(paths: &[PathBuf]) -> (String, Stats) {
+        let opts = opts();
+        let mut agg = Aggregator::new();
+        let mut stats = Stats::default();
+        for p in files::discover(paths).unwrap() {
+            let stream = files::open(&p, Arc::default()).unwrap();
+            let mut lines = LineReader::new(stream.name, &opts, None, &mut stats);
+            let mut reader = stream.reader;
+            let mut buf = Vec::new();
+            let mut n = 0;
+            loop {
+                buf.clear();
+                if reader.read_until(b'\n', &mut buf).unwrap() == 0 {
+                    break;
+                }
+                n += 1;
+                lines.line(&buf, n, &mut agg, &mut stats);
+            }
+        }
+        (format!("{:?}", agg.finish()), stats)
+    }
+
+    fn blocks(paths: &[PathBuf], workers: usize, block: usize) -> (String, Stats) {
+        let (agg, stats) = read_files_with(paths, &opts(), true, workers, block).unwrap();
+        (format!("{:?}", agg.finish()), stats)
+    }
+
+    /// Records of many kinds, a malformed line now and then, blank and CRLF
+    /// lines, a second header that changes the layout, a long line.
+    fn messy(seed: u64, lines: usize, header_at: Option<usize>) -> String {
+        let mut out = String::new();
+        let mut x = seed | 1;
+        let mut custom = false;
+        for i in 0..lines {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            if Some(i) == header_at {
+                out.push_str(
+                    "interface-id srcaddr dstaddr srcport dstport protocol start action colour\n",
+                );
+                custom = true;
+                continue;
+            }
+            let eni = format!("eni-{:02}", x % 7);
+            let (a, b) = (
+                format!("10.0.{}.{}", x % 3, 10 + x % 5),
+                format!("10.1.0.{}", 1 + (x >> 8) % 9),
+            );
+            let eport = 32768 + (x >> 16) % 20000;
+            let port = [22u64, 443, 5432, 8080][((x >> 40) % 4) as usize];
+            let line = match (x >> 20) % 23 {
+                0 => "2 1 eni-bad 10.0.0.1 10.0.0.2 70000 22 6 1 1 1 2 ACCEPT OK".to_string(),
+                1 => String::new(),
+                2 => format!("2 1 {eni} - - - - - - - 100 160 - NODATA\r"),
+                3 => "cut short".to_string(),
+                4 => format!("   2 1 {eni} {a} {b} {eport} {port} 6 1 60 100 160 REJECT OK   "),
+                5 => format!(
+                    "2 1 {eni} {a} {b} {eport} {port} 6 1 {} 100 160 ACCEPT OK{}",
+                    "9".repeat(40),
+                    " ".repeat(300)
+                ),
+                _ if custom => format!("{eni} {b} {a} {port} {eport} 6 {} ACCEPT blue", 100 + i),
+                k if k % 2 == 0 => format!(
+                    "2 1 {eni} {a} {b} {eport} {port} 6 3 300 {} {} ACCEPT OK",
+                    100 + i,
+                    160 + i
+                ),
+                _ => format!(
+                    "2 1 {eni} {b} {a} {port} {eport} 6 3 900 {} {} ACCEPT OK\r",
+                    100 + i,
+                    160 + i
+                ),
+            };
+            out.push_str(&line);
+            out.push('\n');
+        }
+        out.push_str("2 1 eni-last 10.9.9.9 10.9.9.8 40000 443 6 1 1 1 2 ACCEPT OK"); // no newline at the end
+        out
+    }
+
+    #[test]
+    fn blocks_in_parallel_give_what_reading_line_by_line_gives() {
+        let d = tempfile::tempdir().unwrap();
+        let plain = d.path().join("a.log");
+        std::fs::write(&plain, messy(1, 3000, None)).unwrap();
+        let two_headers = d.path().join("b.log");
+        std::fs::write(&two_headers, messy(2, 3000, Some(1700))).unwrap();
+        let gz = d.path().join("c.log.gz");
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        enc.write_all(format!("{}\n{}", DEFAULT_V2_HEADER, messy(3, 2500, Some(2000))).as_bytes())
+            .unwrap();
+        std::fs::write(&gz, enc.finish().unwrap()).unwrap();
+        let paths = vec![d.path().to_path_buf()];
+        let want = line_by_line(&paths);
+        assert!(want.1.skipped_total() > 100, "{:?}", want.1);
+        assert!(
+            want.1
+                .notes
+                .iter()
+                .any(|n| n.contains("b.log:1701: the header names columns")),
+            "{:?}",
+            want.1.notes
+        );
+        for (workers, block) in [(1, BLOCK), (4, 97), (3, 1000), (2, 4096), (8, 64 * 1024)] {
+            let got = blocks(&paths, workers, block);
+            assert_eq!(
+                got.1, want.1,
+                "stats with {workers} workers, blocks of {block}"
+            );
+            assert_eq!(
+                got.0, want.0,
+                "evidence with {workers} workers, blocks of {block}"
+            );
+        }
+    }
+
+    const DEFAULT_V2_HEADER: &str = crate::parse::format::DEFAULT_V2;
+
+    #[test]
+    fn line_numbers_in_messages_count_from_the_file_start_in_every_block() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("big.log");
+        let good = "2 1 eni-1 10.0.0.1 10.0.0.2 40000 443 6 1 1 100 160 ACCEPT OK\n";
+        let mut text = String::new();
+        for i in 1..=5000 {
+            if i % 1000 == 0 {
+                text.push_str("2 1 eni-1 10.0.0.1 10.0.0.2 40000 99999 6 1 1 100 160 ACCEPT OK\n");
+            } else {
+                text.push_str(good);
+            }
+        }
+        std::fs::write(&p, text).unwrap();
+        let (_, stats) = blocks(std::slice::from_ref(&p), 4, 1000);
+        let name = p.display().to_string();
+        let want: Vec<String> = (1..=5)
+            .map(|k| {
+                format!(
+                    "{name}:{}: dstport is \"99999\", which is not valid",
+                    k * 1000
+                )
+            })
+            .collect();
+        assert_eq!(stats.examples["bad port"], want);
+        assert_eq!(stats.records, 5000);
+        assert_eq!(stats.files, 1);
+    }
+
+    #[test]
+    fn a_line_longer_than_a_block_is_one_line() {
+        let mut src = TextSource {
+            name: "x".into(),
+            reader: Box::new(std::io::Cursor::new(
+                format!("a\n{}\nb\n", "z".repeat(50)).into_bytes(),
+            )),
+            block: 8,
+            carry: Vec::new(),
+            lines: 0,
+            format: Format::default_v2(),
+            parser: Parser::new(&Format::default_v2()),
+            assumed_noted: true,
+            eof: false,
+        };
+        let mut stats = Stats::default();
+        let mut buf = Vec::new();
+        let mut got = Vec::new();
+        while let Some(at) = src.next_block(&mut buf, &mut stats).unwrap() {
+            got.push((at.first_line, String::from_utf8(buf.clone()).unwrap()));
+        }
+        // The long line is read whole, then the block ends at the stream's end.
+        let long = format!("{}\nb\n", "z".repeat(50));
+        assert_eq!(got, vec![(1, "a\n".to_string()), (2, long)]);
+    }
 }

@@ -3,6 +3,7 @@
 //! record can decide; what needs the whole window (fan-in, services proven by
 //! other records) is left to [`crate::aggregate`], which sees every record.
 
+use std::hash::{Hash, Hasher};
 use std::net::IpAddr;
 
 use crate::parse::{Action, Direction, Record};
@@ -29,12 +30,30 @@ pub enum Strength {
 
 /// The aggregation key: one service (server address, port, protocol) used by
 /// one client address. The client's ephemeral port is not part of it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct ConnKey {
     pub server: IpAddr,
     pub port: u16,
     pub client: IpAddr,
     pub proto: u8,
+}
+
+impl Hash for ConnKey {
+    /// Two words for the usual IPv4 key (hashed once per record).
+    #[inline]
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        match (self.server, self.client) {
+            (IpAddr::V4(s), IpAddr::V4(c)) => {
+                h.write_u64(u64::from(s.to_bits()) << 32 | u64::from(c.to_bits()));
+                h.write_u32(u32::from(self.port) << 8 | u32::from(self.proto));
+            }
+            (s, c) => {
+                s.hash(h);
+                c.hash(h);
+                h.write_u32(u32::from(self.port) << 8 | u32::from(self.proto));
+            }
+        }
+    }
 }
 
 /// One accepted record, oriented.
@@ -86,6 +105,7 @@ pub fn port_class(p: u16) -> u8 {
     }
 }
 
+#[inline]
 pub fn reduce<'a>(r: &Record<'a>) -> Reduced<'a> {
     // The packet's own addresses: what the groups of both ends see. They
     // differ from srcaddr/dstaddr at a NAT gateway (which shows its own
@@ -146,6 +166,7 @@ pub fn reduce<'a>(r: &Record<'a>) -> Reduced<'a> {
 
 /// Returns (source is client, source's port, destination's port, strength,
 /// carries SYN). For ICMP the ports become (0, type) in service terms.
+#[inline]
 fn orient(r: &Record<'_>) -> (bool, u16, u16, Strength, bool) {
     if r.protocol == ICMP || r.protocol == ICMPV6 {
         return orient_icmp(r);

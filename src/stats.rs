@@ -28,16 +28,35 @@ pub struct Stats {
 
 impl Stats {
     pub fn skip(&mut self, reason: &str) {
-        *self.skipped.entry(reason.to_string()).or_default() += 1;
+        // Called per skipped record: no allocation once the reason is known.
+        match self.skipped.get_mut(reason) {
+            Some(n) => *n += 1,
+            None => {
+                self.skipped.insert(reason.to_string(), 1);
+            }
+        }
     }
 
-    /// Counts a skip and keeps its place when it is among the first few.
+    /// Counts a skip and keeps its place when it is among the first few
+    /// places (by file, then line number), whatever order the lines were
+    /// read in: parallel reading gives the same examples as a sequential one.
     pub fn skip_at(&mut self, reason: &str, file: &str, line: u64, what: impl fmt::Display) {
         self.skip(reason);
-        let ex = self.examples.entry(reason.to_string()).or_default();
-        if ex.len() < EXAMPLES_PER_REASON {
-            ex.push(format!("{file}:{line}: {what}"));
+        let ex = match self.examples.get_mut(reason) {
+            Some(ex) => ex,
+            None => self.examples.entry(reason.to_string()).or_default(),
+        };
+        if ex.len() >= EXAMPLES_PER_REASON
+            && ex
+                .last()
+                .is_some_and(|last| place(last) <= (file, line, ""))
+        {
+            return;
         }
+        let text = format!("{file}:{line}: {what}");
+        let at = ex.partition_point(|e| place(e) <= place(&text));
+        ex.insert(at, text);
+        ex.truncate(EXAMPLES_PER_REASON);
     }
 
     pub fn skipped_total(&self) -> u64 {
@@ -55,7 +74,8 @@ impl Stats {
         for (k, v) in o.examples {
             let ex = self.examples.entry(k).or_default();
             ex.extend(v);
-            ex.sort();
+            ex.sort_by(|a, b| place(a).cmp(&place(b)));
+            ex.dedup();
             ex.truncate(EXAMPLES_PER_REASON);
         }
         self.notes.extend(o.notes);
@@ -83,6 +103,29 @@ impl Stats {
         }
         s
     }
+}
+
+/// The order of examples: `file:line: what` by file, then line number, then
+/// text. A file name containing `:<digits>: ` is not expected; such an example
+/// still sorts, by its whole text.
+fn place(example: &str) -> (&str, u64, &str) {
+    let bytes = example.as_bytes();
+    let mut from = 0;
+    while let Some(i) = memchr::memchr(b':', &bytes[from..]).map(|i| i + from) {
+        let digits = bytes[i + 1..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+        let end = i + 1 + digits;
+        if digits > 0
+            && bytes[end..].starts_with(b": ")
+            && let Ok(line) = example[i + 1..end].parse()
+        {
+            return (&example[..i], line, &example[end + 2..]);
+        }
+        from = i + 1;
+    }
+    (example, 0, "")
 }
 
 #[cfg(test)]
@@ -120,5 +163,35 @@ mod tests {
         assert_eq!(a.skipped["x"], 8);
         assert_eq!(a.examples["x"].len(), 5);
         assert!(a.examples["x"][0].starts_with("a.log:0"));
+    }
+
+    #[test]
+    fn the_first_places_are_kept_whatever_the_reading_order() {
+        let mut fwd = Stats::default();
+        let mut parts = [Stats::default(), Stats::default()];
+        for line in 1..=12u64 {
+            fwd.skip_at("x", "f.log", line, "bad");
+            // interleaved the other way round over two readers
+            parts[(line % 2) as usize].skip_at("x", "f.log", 13 - line, "bad");
+        }
+        let [mut a, b] = parts;
+        a.merge(b);
+        assert_eq!(a.examples, fwd.examples);
+        assert_eq!(
+            fwd.examples["x"],
+            [
+                "f.log:1: bad",
+                "f.log:2: bad",
+                "f.log:3: bad",
+                "f.log:4: bad",
+                "f.log:5: bad"
+            ]
+        );
+        // line 10 sorts after line 9, not between 1 and 2
+        let mut s = Stats::default();
+        s.skip_at("y", "g.log", 10, "ten");
+        s.skip_at("y", "g.log", 9, "nine");
+        assert_eq!(s.examples["y"], ["g.log:9: nine", "g.log:10: ten"]);
+        assert_eq!(place("s3://b/k.gz:7: a: b"), ("s3://b/k.gz", 7, "a: b"));
     }
 }

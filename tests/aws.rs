@@ -2,6 +2,10 @@
 //! `sgpair` binary against moto server (an AWS API emulator) on 127.0.0.1,
 //! reached through AWS_ENDPOINT_URL. The test starts its own moto_server;
 //! without it (pip install "moto[server]") the test fails and says so.
+//!
+//! Only with the `aws` cargo feature (on by default); the Parquet object test
+//! needs the `parquet` feature too.
+#![cfg(feature = "aws")]
 
 use std::io::Write;
 use std::net::TcpListener;
@@ -383,6 +387,7 @@ async fn put_s3(config: &SdkConfig, records: &[(String, String)]) {
 }
 
 /// The records as a Parquet object, with AWS's underscored column names.
+#[cfg(feature = "parquet")]
 fn parquet(records: &[(String, String)]) -> Vec<u8> {
     use polars::prelude::{Column, DataFrame, ParquetWriter};
     let names: Vec<String> = FORMAT
@@ -563,6 +568,7 @@ async fn s3_delivery_lists_only_the_window_and_reads_gzip_text() {
     assert_eq!(rules(dir.path()), expected(&env));
 }
 
+#[cfg(feature = "parquet")]
 #[tokio::test(flavor = "multi_thread")]
 async fn s3_hive_partitions_with_parquet_objects() {
     let moto = Moto::start();

@@ -148,6 +148,7 @@ fn splunk_probe_sample_keeps_icmp_and_smb() {
     );
 }
 
+#[cfg(feature = "parquet")]
 #[test]
 fn parquet_rows_are_records_with_underscored_column_names() {
     // The rows of flowlogs-reader's test file (its test_serial_parquet):
@@ -164,4 +165,19 @@ fn parquet_rows_are_records_with_underscored_column_names() {
     );
     assert_eq!((c.packets, c.bytes), (10, 840));
     assert_eq!(c.logged_at, vec!["eni-102010ab".to_string()]);
+}
+
+#[cfg(not(feature = "parquet"))]
+#[test]
+fn without_the_parquet_feature_a_parquet_file_is_skipped_with_the_reason() {
+    let (ev, stats) = read("flows.parquet");
+    assert_eq!(stats.files, 1);
+    assert_eq!(stats.records, 0, "never read as text");
+    assert_eq!(stats.skipped.get("unsupported file"), Some(&1));
+    let place = &stats.examples["unsupported file"][0];
+    assert!(
+        place.contains("flows.parquet:0: a Parquet file") && place.contains("`parquet` feature"),
+        "{place}"
+    );
+    assert!(ev.connections.is_empty());
 }

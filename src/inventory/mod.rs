@@ -14,6 +14,7 @@ use std::str::FromStr;
 use anyhow::{Context, Result};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+#[cfg(feature = "aws")]
 pub mod ec2;
 
 pub const FORMAT_VERSION: u32 = 1;

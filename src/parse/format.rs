@@ -53,17 +53,33 @@ impl Field {
             .strip_prefix("${")
             .and_then(|n| n.strip_suffix('}'))
             .unwrap_or(name);
-        let norm: String = name
-            .chars()
-            .map(|c| {
-                if c == '_' {
-                    '-'
+        // Normalised on the stack: this runs on every line whose first
+        // character is a letter (custom formats starting with vpc-id, ...).
+        let mut buf = [0u8; 32];
+        let owned: String;
+        let norm: &str = if name.len() <= buf.len() && name.is_ascii() {
+            for (d, c) in buf.iter_mut().zip(name.bytes()) {
+                *d = if c == b'_' {
+                    b'-'
                 } else {
                     c.to_ascii_lowercase()
-                }
-            })
-            .collect();
-        Some(match norm.as_str() {
+                };
+            }
+            std::str::from_utf8(&buf[..name.len()]).expect("ASCII stays ASCII")
+        } else {
+            owned = name
+                .chars()
+                .map(|c| {
+                    if c == '_' {
+                        '-'
+                    } else {
+                        c.to_ascii_lowercase()
+                    }
+                })
+                .collect();
+            &owned
+        };
+        Some(match norm {
             "version" => Field::Version,
             "account-id" => Field::AccountId,
             "interface-id" => Field::InterfaceId,

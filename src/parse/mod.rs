@@ -4,7 +4,7 @@
 pub mod format;
 
 use std::fmt;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr};
 
 pub use format::{Field, Format, FormatError, FormatOrigin, looks_like_header};
 
@@ -99,146 +99,154 @@ impl fmt::Display for Malformed {
     }
 }
 
+/// Where each used field sits in a line: the slot a column's value goes to.
+mod slot {
+    pub const INTERFACE_ID: usize = 0;
+    pub const SRCADDR: usize = 1;
+    pub const DSTADDR: usize = 2;
+    pub const PKT_SRCADDR: usize = 3;
+    pub const PKT_DSTADDR: usize = 4;
+    pub const SRCPORT: usize = 5;
+    pub const DSTPORT: usize = 6;
+    pub const PROTOCOL: usize = 7;
+    pub const PACKETS: usize = 8;
+    pub const BYTES: usize = 9;
+    pub const START: usize = 10;
+    pub const END: usize = 11;
+    pub const ACTION: usize = 12;
+    pub const LOG_STATUS: usize = 13;
+    pub const TCP_FLAGS: usize = 14;
+    pub const FLOW_DIRECTION: usize = 15;
+    pub const PKT_SRC_AWS_SERVICE: usize = 16;
+    pub const PKT_DST_AWS_SERVICE: usize = 17;
+    pub const REJECT_REASON: usize = 18;
+    pub const COUNT: usize = 19;
+    /// A column sgpair does not use.
+    pub const NONE: u8 = u8::MAX;
+}
+
 /// Column positions of one [`Format`], resolved once.
 #[derive(Debug, Clone)]
 pub struct Parser {
     width: usize,
-    interface_id: Option<usize>,
-    srcaddr: usize,
-    dstaddr: usize,
-    pkt_srcaddr: Option<usize>,
-    pkt_dstaddr: Option<usize>,
-    srcport: usize,
-    dstport: usize,
-    protocol: usize,
-    packets: Option<usize>,
-    bytes: Option<usize>,
-    start: usize,
-    end: Option<usize>,
-    action: usize,
-    log_status: Option<usize>,
-    tcp_flags: Option<usize>,
-    flow_direction: Option<usize>,
-    pkt_src_aws_service: Option<usize>,
-    pkt_dst_aws_service: Option<usize>,
-    reject_reason: Option<usize>,
+    /// For each column, the slot its value goes to, or [`slot::NONE`]. Only
+    /// the first column of a field counts (as `Format::index_of`).
+    slot_of: Vec<u8>,
 }
-
-const MAX_FIELDS: usize = 64;
 
 impl Parser {
     pub fn new(format: &Format) -> Result<Parser, FormatError> {
         format.validate()?;
-        let req = |f| format.index_of(f).expect("validated");
+        let mut slot_of = vec![slot::NONE; format.columns.len()];
+        for (field, s) in [
+            (Field::InterfaceId, slot::INTERFACE_ID),
+            (Field::SrcAddr, slot::SRCADDR),
+            (Field::DstAddr, slot::DSTADDR),
+            (Field::PktSrcAddr, slot::PKT_SRCADDR),
+            (Field::PktDstAddr, slot::PKT_DSTADDR),
+            (Field::SrcPort, slot::SRCPORT),
+            (Field::DstPort, slot::DSTPORT),
+            (Field::Protocol, slot::PROTOCOL),
+            (Field::Packets, slot::PACKETS),
+            (Field::Bytes, slot::BYTES),
+            (Field::Start, slot::START),
+            (Field::End, slot::END),
+            (Field::Action, slot::ACTION),
+            (Field::LogStatus, slot::LOG_STATUS),
+            (Field::TcpFlags, slot::TCP_FLAGS),
+            (Field::FlowDirection, slot::FLOW_DIRECTION),
+            (Field::PktSrcAwsService, slot::PKT_SRC_AWS_SERVICE),
+            (Field::PktDstAwsService, slot::PKT_DST_AWS_SERVICE),
+            (Field::RejectReason, slot::REJECT_REASON),
+        ] {
+            if let Some(i) = format.index_of(field) {
+                slot_of[i] = s as u8;
+            }
+        }
         Ok(Parser {
             width: format.columns.len(),
-            interface_id: format.index_of(Field::InterfaceId),
-            srcaddr: req(Field::SrcAddr),
-            dstaddr: req(Field::DstAddr),
-            pkt_srcaddr: format.index_of(Field::PktSrcAddr),
-            pkt_dstaddr: format.index_of(Field::PktDstAddr),
-            srcport: req(Field::SrcPort),
-            dstport: req(Field::DstPort),
-            protocol: req(Field::Protocol),
-            packets: format.index_of(Field::Packets),
-            bytes: format.index_of(Field::Bytes),
-            start: req(Field::Start),
-            end: format.index_of(Field::End),
-            action: req(Field::Action),
-            log_status: format.index_of(Field::LogStatus),
-            tcp_flags: format.index_of(Field::TcpFlags),
-            flow_direction: format.index_of(Field::FlowDirection),
-            pkt_src_aws_service: format.index_of(Field::PktSrcAwsService),
-            pkt_dst_aws_service: format.index_of(Field::PktDstAwsService),
-            reject_reason: format.index_of(Field::RejectReason),
+            slot_of,
         })
     }
 
     /// Parses one line (without its line terminator).
+    #[inline]
     pub fn parse<'a>(&self, line: &'a [u8]) -> Result<Parsed<'a>, Malformed> {
-        let mut toks: [&'a [u8]; MAX_FIELDS] = [&[]; MAX_FIELDS];
-        let mut n = 0usize;
-        for tok in line
-            .split(|b| *b == b' ' || *b == b'\t')
-            .filter(|t| !t.is_empty())
-        {
-            if n < MAX_FIELDS {
-                toks[n] = tok;
-            }
-            n += 1;
-        }
+        // Fields never are empty (runs of separators are one), so an empty
+        // slot is a field the format does not have.
+        let mut t: [&'a [u8]; slot::COUNT] = [&[]; slot::COUNT];
+        let n = split_fields(line, &self.slot_of, &mut t);
         if n != self.width {
             return Err(Malformed::FieldCount {
                 expected: self.width,
                 found: n,
             });
         }
-        let t = &toks[..n];
-        let opt = |i: Option<usize>| i.map(|i| t[i]).filter(|v| *v != b"-");
+        let opt = |s: usize| Some(t[s]).filter(|v| !v.is_empty() && *v != b"-");
 
-        let status = opt(self.log_status);
+        let status = opt(slot::LOG_STATUS);
         match status {
             Some(b"OK") | None => {}
             Some(b"NODATA") => return Ok(Parsed::NoData),
             Some(b"SKIPDATA") => {
                 return Ok(Parsed::SkipData {
-                    interface_id: opt(self.interface_id).and_then(|v| std::str::from_utf8(v).ok()),
-                    start: opt(Some(self.start)).and_then(parse_u64).map(|v| v as i64),
-                    end: opt(self.end).and_then(parse_u64).map(|v| v as i64),
+                    interface_id: opt(slot::INTERFACE_ID).and_then(|v| std::str::from_utf8(v).ok()),
+                    start: opt(slot::START).and_then(parse_u64).map(|v| v as i64),
+                    end: opt(slot::END).and_then(parse_u64).map(|v| v as i64),
                 });
             }
             Some(other) => return Err(invalid("log-status", other)),
         }
         // A format without log-status still marks an empty interval with '-'.
-        if status.is_none() && t[self.srcaddr] == b"-" && t[self.action] == b"-" {
+        if status.is_none() && t[slot::SRCADDR] == b"-" && t[slot::ACTION] == b"-" {
             return Ok(Parsed::NoData);
         }
 
-        let srcaddr = addr(t[self.srcaddr], "srcaddr")?;
-        let dstaddr = addr(t[self.dstaddr], "dstaddr")?;
-        let pkt_srcaddr = opt(self.pkt_srcaddr)
+        let srcaddr = addr(t[slot::SRCADDR], "srcaddr")?;
+        let dstaddr = addr(t[slot::DSTADDR], "dstaddr")?;
+        let pkt_srcaddr = opt(slot::PKT_SRCADDR)
             .map(|v| addr(v, "pkt-srcaddr"))
             .transpose()?;
-        let pkt_dstaddr = opt(self.pkt_dstaddr)
+        let pkt_dstaddr = opt(slot::PKT_DSTADDR)
             .map(|v| addr(v, "pkt-dstaddr"))
             .transpose()?;
-        let srcport = port(t[self.srcport], "srcport")?;
-        let dstport = port(t[self.dstport], "dstport")?;
-        let protocol = required(t[self.protocol], "protocol")?;
+        let srcport = port(t[slot::SRCPORT], "srcport")?;
+        let dstport = port(t[slot::DSTPORT], "dstport")?;
+        let protocol = required(t[slot::PROTOCOL], "protocol")?;
         let protocol =
             u8::try_from(num(protocol, "protocol")?).map_err(|_| invalid("protocol", protocol))?;
-        let start = num(required(t[self.start], "start")?, "start")? as i64;
-        let end = match opt(self.end) {
+        let start = num(required(t[slot::START], "start")?, "start")? as i64;
+        let end = match opt(slot::END) {
             Some(v) => num(v, "end")? as i64,
             None => start,
         };
-        let action = match required(t[self.action], "action")? {
+        let action = match required(t[slot::ACTION], "action")? {
             b"ACCEPT" => Action::Accept,
             b"REJECT" => Action::Reject,
             other => return Err(invalid("action", other)),
         };
-        let packets = match opt(self.packets) {
+        let packets = match opt(slot::PACKETS) {
             Some(v) => num(v, "packets")?,
             None => 0,
         };
-        let bytes = match opt(self.bytes) {
+        let bytes = match opt(slot::BYTES) {
             Some(v) => num(v, "bytes")?,
             None => 0,
         };
-        let tcp_flags = match opt(self.tcp_flags) {
+        let tcp_flags = match opt(slot::TCP_FLAGS) {
             Some(v) => {
                 Some(u16::try_from(num(v, "tcp-flags")?).map_err(|_| invalid("tcp-flags", v))?)
             }
             None => None,
         };
-        let flow_direction = match opt(self.flow_direction) {
+        let flow_direction = match opt(slot::FLOW_DIRECTION) {
             Some(b"ingress") => Some(Direction::Ingress),
             Some(b"egress") => Some(Direction::Egress),
             Some(other) => return Err(invalid("flow-direction", other)),
             None => None,
         };
-        let text = |i: Option<usize>, name: &'static str| -> Result<Option<&'a str>, Malformed> {
-            match opt(i) {
+        let text = |s: usize, name: &'static str| -> Result<Option<&'a str>, Malformed> {
+            match opt(s) {
                 Some(v) => std::str::from_utf8(v)
                     .map(Some)
                     .map_err(|_| invalid(name, v)),
@@ -246,7 +254,7 @@ impl Parser {
             }
         };
         Ok(Parsed::Record(Record {
-            interface_id: text(self.interface_id, "interface-id")?,
+            interface_id: text(slot::INTERFACE_ID, "interface-id")?,
             srcaddr,
             dstaddr,
             pkt_srcaddr,
@@ -261,13 +269,14 @@ impl Parser {
             action,
             tcp_flags,
             flow_direction,
-            pkt_src_aws_service: text(self.pkt_src_aws_service, "pkt-src-aws-service")?,
-            pkt_dst_aws_service: text(self.pkt_dst_aws_service, "pkt-dst-aws-service")?,
-            reject_reason: text(self.reject_reason, "reject-reason")?,
+            pkt_src_aws_service: text(slot::PKT_SRC_AWS_SERVICE, "pkt-src-aws-service")?,
+            pkt_dst_aws_service: text(slot::PKT_DST_AWS_SERVICE, "pkt-dst-aws-service")?,
+            reject_reason: text(slot::REJECT_REASON, "reject-reason")?,
         }))
     }
 }
 
+#[cold]
 fn invalid(field: &'static str, value: &[u8]) -> Malformed {
     Malformed::Invalid {
         field,
@@ -275,6 +284,7 @@ fn invalid(field: &'static str, value: &[u8]) -> Malformed {
     }
 }
 
+#[inline]
 fn required<'a>(v: &'a [u8], field: &'static str) -> Result<&'a [u8], Malformed> {
     if v == b"-" {
         Err(Malformed::Missing { field })
@@ -283,10 +293,89 @@ fn required<'a>(v: &'a [u8], field: &'static str) -> Result<&'a [u8], Malformed>
     }
 }
 
+/// Splits on runs of spaces and tabs, puts each used column's value in its
+/// slot, and returns how many fields the line has. Eight bytes at a time: a
+/// word's separator bytes are found at once, without a branch per byte.
+#[inline]
+fn split_fields<'a>(line: &'a [u8], slot_of: &[u8], slots: &mut [&'a [u8]; slot::COUNT]) -> usize {
+    let mut n = 0usize;
+    let mut start = 0usize;
+    macro_rules! field_ends_at {
+        ($end:expr) => {{
+            let end = $end;
+            if end > start {
+                if let Some(&s) = slot_of.get(n)
+                    && s != slot::NONE
+                {
+                    slots[usize::from(s)] = &line[start..end];
+                }
+                n += 1;
+            }
+            start = end + 1;
+        }};
+    }
+    let mut words = line.chunks_exact(8);
+    let mut at = 0usize;
+    for w in &mut words {
+        let mut m = separators(u64::from_le_bytes(w.try_into().expect("8 bytes")));
+        while m != 0 {
+            field_ends_at!(at + (m.trailing_zeros() / 8) as usize);
+            m &= m - 1;
+        }
+        at += 8;
+    }
+    for (k, &b) in words.remainder().iter().enumerate() {
+        if b == b' ' || b == b'\t' {
+            field_ends_at!(at + k);
+        }
+    }
+    let end = line.len();
+    if end > start {
+        if let Some(&s) = slot_of.get(n)
+            && s != slot::NONE
+        {
+            slots[usize::from(s)] = &line[start..end];
+        }
+        n += 1;
+    }
+    n
+}
+
+/// 0x80 in every byte of `w` that is a space or a tab, 0 elsewhere (exact:
+/// no carry between bytes).
+#[inline]
+fn separators(w: u64) -> u64 {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    let zero_bytes = |x: u64| !(((x & LOW7).wrapping_add(LOW7)) | x | LOW7);
+    zero_bytes(w ^ 0x2020_2020_2020_2020) | zero_bytes(w ^ 0x0909_0909_0909_0909)
+}
+
 /// Decimal digits only, no sign, no overflow.
+#[inline]
 pub fn parse_u64(v: &[u8]) -> Option<u64> {
     if v.is_empty() || v.len() > 20 {
         return None;
+    }
+    if v.len() < 8 {
+        return digits(v);
+    }
+    if v.len() <= 16 {
+        // Timestamps (10 digits): the head, then the last eight at once.
+        let (head, tail) = v.split_at(v.len() - 8);
+        let tail = digits8(tail.try_into().expect("eight bytes"))?;
+        return Some(digits(head)? * 100_000_000 + tail);
+    }
+    if v.len() < 20 {
+        // At most 19 digits: cannot overflow.
+        let mut acc: u64 = 0;
+        for &b in v {
+            let d = b.wrapping_sub(b'0');
+            if d > 9 {
+                return None;
+            }
+            acc = acc * 10 + u64::from(d);
+        }
+        return Some(acc);
     }
     let mut acc: u64 = 0;
     for &b in v {
@@ -299,21 +388,92 @@ pub fn parse_u64(v: &[u8]) -> Option<u64> {
     Some(acc)
 }
 
+/// Up to 19 decimal digits, one at a time (short numbers: ports, protocol).
+#[inline]
+fn digits(v: &[u8]) -> Option<u64> {
+    let mut acc: u64 = 0;
+    for &b in v {
+        let d = b.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        acc = acc * 10 + u64::from(d);
+    }
+    Some(acc)
+}
+
+/// Exactly eight decimal digits, converted at once (one load, no branch per digit).
+#[inline]
+fn digits8(v: &[u8; 8]) -> Option<u64> {
+    let x = u64::from_le_bytes(*v);
+    // Every byte in '0'..='9': high nibble 3, and adding 6 keeps it 3.
+    const HIGH: u64 = 0xf0f0_f0f0_f0f0_f0f0;
+    const THREES: u64 = 0x3030_3030_3030_3030;
+    if x & HIGH != THREES || x.wrapping_add(0x0606_0606_0606_0606) & HIGH != THREES {
+        return None;
+    }
+    // The first digit is the lowest byte: pairs, quads, then the whole.
+    let x = x - THREES;
+    let x = (x.wrapping_mul(10) + (x >> 8)) & 0x00ff_00ff_00ff_00ff;
+    let x = (x.wrapping_mul(100) + (x >> 16)) & 0x0000_ffff_0000_ffff;
+    let x = (x.wrapping_mul(10_000) + (x >> 32)) & 0xffff_ffff;
+    Some(x)
+}
+
+#[inline]
 fn num(v: &[u8], field: &'static str) -> Result<u64, Malformed> {
     parse_u64(v).ok_or_else(|| invalid(field, v))
 }
 
+#[inline]
 fn port(v: &[u8], field: &'static str) -> Result<u16, Malformed> {
     let v = required(v, field)?;
     u16::try_from(num(v, field)?).map_err(|_| invalid(field, v))
 }
 
+#[inline]
 fn addr(v: &[u8], field: &'static str) -> Result<IpAddr, Malformed> {
     let v = required(v, field)?;
+    if let Some(a) = ipv4(v) {
+        return Ok(IpAddr::V4(a));
+    }
+    // IPv6, and whatever the fast path does not take: the standard parser decides.
     std::str::from_utf8(v)
         .ok()
         .and_then(|s| s.parse::<IpAddr>().ok())
         .ok_or_else(|| invalid(field, v))
+}
+
+/// Dotted-quad IPv4 in its canonical form (no leading zeros, each part at
+/// most 255). Anything else returns `None` and goes to the standard parser,
+/// so what is accepted does not change.
+#[inline]
+pub fn ipv4(v: &[u8]) -> Option<Ipv4Addr> {
+    if v.len() < 7 || v.len() > 15 {
+        return None;
+    }
+    let mut octets = [0u8; 4];
+    let mut i = 0;
+    for (k, o) in octets.iter_mut().enumerate() {
+        let start = i;
+        let mut acc: u32 = 0;
+        while i < v.len() && v[i].is_ascii_digit() && i - start < 3 {
+            acc = acc * 10 + u32::from(v[i] - b'0');
+            i += 1;
+        }
+        let digits = i - start;
+        if digits == 0 || acc > 255 || (digits > 1 && v[start] == b'0') {
+            return None;
+        }
+        *o = acc as u8;
+        if k < 3 {
+            if i >= v.len() || v[i] != b'.' {
+                return None;
+            }
+            i += 1;
+        }
+    }
+    (i == v.len()).then_some(Ipv4Addr::from(octets))
 }
 
 #[cfg(test)]
@@ -417,9 +577,166 @@ mod tests {
     }
 
     #[test]
+    fn fast_ipv4_agrees_with_the_standard_parser() {
+        for s in [
+            "10.0.0.1",
+            "255.255.255.255",
+            "0.0.0.0",
+            "1.2.3.4",
+            "01.2.3.4",
+            "1.2.3.04",
+            "256.1.1.1",
+            "1.2.3",
+            "1.2.3.4.5",
+            "1..3.4",
+            "1.2.3.4 ",
+            "a.b.c.d",
+            "1000.1.1.1",
+            "1.2.3.",
+            ".1.2.3",
+            "1.2.3.-4",
+            "::1",
+            "2001:db8::1",
+        ] {
+            let std = s.parse::<Ipv4Addr>().ok();
+            if let Some(fast) = ipv4(s.as_bytes()) {
+                assert_eq!(Some(fast), std, "{s}");
+            }
+            let via_addr = addr(s.as_bytes(), "srcaddr").ok();
+            assert_eq!(via_addr, s.parse::<IpAddr>().ok(), "{s}");
+        }
+        assert_eq!(
+            ipv4(b"172.31.16.139"),
+            Some(Ipv4Addr::new(172, 31, 16, 139))
+        );
+        // random dotted strings: the fast path agrees with std exactly
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let alphabet = b"0123456789..2501";
+        for _ in 0..100_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let len = 7 + (x % 9) as usize;
+            let s: String = (0..len)
+                .map(|k| alphabet[((x >> (4 * k)) & 15) as usize] as char)
+                .collect();
+            assert_eq!(ipv4(s.as_bytes()), s.parse::<Ipv4Addr>().ok(), "{s}");
+        }
+    }
+
+    /// The first `slot::COUNT` fields, as the parser sees them.
+    fn fields(line: &[u8]) -> (usize, Vec<&[u8]>) {
+        let identity: Vec<u8> = (0..slot::COUNT as u8).collect();
+        let mut toks: [&[u8]; slot::COUNT] = [&[]; slot::COUNT];
+        let n = split_fields(line, &identity, &mut toks);
+        (n, toks[..n.min(slot::COUNT)].to_vec())
+    }
+
+    #[test]
+    fn fields_split_on_runs_of_spaces_and_tabs() {
+        assert_eq!(fields(b"  a \t bb\tc  "), (3, vec![&b"a"[..], b"bb", b"c"]));
+        assert_eq!(fields(b"").0, 0);
+        assert_eq!(fields(b"        ").0, 0);
+        let many = "x ".repeat(70);
+        assert_eq!(fields(many.as_bytes()).0, 70);
+    }
+
+    #[test]
+    fn word_at_a_time_splitting_agrees_with_splitting_byte_by_byte() {
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        let alphabet = b"a1 \t-.";
+        for len in 0..200 {
+            let line: Vec<u8> = (0..len)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    alphabet[(x % alphabet.len() as u64) as usize]
+                })
+                .collect();
+            let want: Vec<&[u8]> = line
+                .split(|b| *b == b' ' || *b == b'\t')
+                .filter(|t| !t.is_empty())
+                .collect();
+            let (n, got) = fields(&line);
+            assert_eq!(n, want.len(), "{:?}", String::from_utf8_lossy(&line));
+            assert_eq!(got, want[..n.min(slot::COUNT)]);
+        }
+    }
+
+    #[test]
+    fn a_format_wider_than_any_flow_log_still_parses() {
+        let names: Vec<String> = (0..80).map(|i| format!("extra{i}")).collect();
+        let f = Format::from_names(&format!("{} {}", DEFAULT_V2_NAMES, names.join(" "))).unwrap();
+        let p = Parser::new(&f).unwrap();
+        let line = format!(
+            "2 1 eni-1 10.0.0.1 10.0.0.2 40000 443 6 1 1 100 160 ACCEPT OK {}",
+            vec!["x"; 80].join(" ")
+        );
+        assert!(matches!(p.parse(line.as_bytes()), Ok(Parsed::Record(_))));
+        assert!(matches!(
+            p.parse(b"2 1 eni-1 10.0.0.1"),
+            Err(Malformed::FieldCount {
+                expected: 94,
+                found: 4
+            })
+        ));
+    }
+
+    const DEFAULT_V2_NAMES: &str = format::DEFAULT_V2;
+
+    #[test]
     fn u64_parser_rejects_overflow_and_signs() {
         assert_eq!(parse_u64(b"18446744073709551615"), Some(u64::MAX));
         assert_eq!(parse_u64(b"18446744073709551616"), None);
+        assert_eq!(parse_u64(b"99999999999999999999"), None);
+        assert_eq!(
+            parse_u64(b"9999999999999999999"),
+            Some(9_999_999_999_999_999_999)
+        );
+        assert_eq!(parse_u64(b"0"), Some(0));
+        assert_eq!(parse_u64(b"12a"), None);
+        for v in [
+            "1",
+            "09",
+            "65535",
+            "12345678",
+            "123456789",
+            "1795478400",
+            "0000000000000001",
+            "9999999999999999",
+            "99999999999999999",
+            "1234567890123456789",
+        ] {
+            assert_eq!(parse_u64(v.as_bytes()), v.parse().ok(), "{v}");
+        }
+        for bad in [
+            "1:",
+            "/1",
+            "12 4",
+            "1-",
+            "１",
+            "1e5",
+            "12345678a",
+            "a2345678901",
+            "+1",
+        ] {
+            assert_eq!(parse_u64(bad.as_bytes()), None, "{bad}");
+        }
+        // every byte value, in every position of an eight-digit word
+        for pos in 0..8 {
+            for b in 0..=255u8 {
+                let mut v = *b"12345678";
+                v[pos] = b;
+                let std = std::str::from_utf8(&v).ok().and_then(|s| {
+                    s.bytes()
+                        .all(|c| c.is_ascii_digit())
+                        .then(|| s.parse::<u64>().ok())
+                        .flatten()
+                });
+                assert_eq!(parse_u64(&v), std, "{v:?}");
+            }
+        }
         assert_eq!(parse_u64(b"+1"), None);
         assert_eq!(parse_u64(b""), None);
     }

@@ -2,6 +2,7 @@
 //! named streams of lines; the name (a path, or later a log stream or an S3
 //! key) is what error messages and skip counts point at.
 
+#[cfg(feature = "aws")]
 pub mod cloudwatch;
 pub mod files;
 pub mod parquet;

@@ -2,17 +2,55 @@
 //! `.parquet` files). Columns are named like the text fields with underscores
 //! (`interface_id`); each row becomes one record line, so every check of the
 //! text path applies unchanged.
+//!
+//! Without the `parquet` cargo feature, a Parquet file is recognised (by its
+//! `PAR1` magic) and skipped with a reason, never read as text.
 
+#[cfg(feature = "parquet")]
 use std::io::Cursor;
 
-use anyhow::{Context, Result};
+#[cfg(feature = "parquet")]
+use anyhow::Context;
+use anyhow::Result;
+#[cfg(feature = "parquet")]
 use polars::prelude::{DataType, ParquetReader, PolarsResult, SerReader, StringChunked};
 
 use crate::aggregate::Aggregator;
+#[cfg(feature = "parquet")]
 use crate::parse::{Format, FormatOrigin};
-use crate::pipeline::{LineReader, ReadOptions};
+#[cfg(feature = "parquet")]
+use crate::pipeline::LineReader;
+use crate::pipeline::ReadOptions;
 use crate::stats::Stats;
 
+/// Whether this build reads Parquet (the `parquet` cargo feature).
+pub const SUPPORTED: bool = cfg!(feature = "parquet");
+
+/// Counts a Parquet file this build cannot read as skipped, with the reason.
+pub fn skip_unsupported(name: &str, stats: &mut Stats) {
+    stats.files += 1;
+    stats.skip_at(
+        "unsupported file",
+        name,
+        0,
+        "a Parquet file: this sgpair was built without the `parquet` feature (build with default features to read Parquet flow logs)",
+    );
+}
+
+/// Without the `parquet` feature: the file is counted as skipped, with the reason.
+#[cfg(not(feature = "parquet"))]
+pub fn read(
+    name: &str,
+    _bytes: Vec<u8>,
+    _opts: &ReadOptions,
+    _agg: &mut Aggregator,
+    stats: &mut Stats,
+) -> Result<()> {
+    skip_unsupported(name, stats);
+    Ok(())
+}
+
+#[cfg(feature = "parquet")]
 /// Reads one whole Parquet object (Parquet needs its footer first, so the
 /// object is held in memory; AWS writes one object per hour or less).
 pub fn read(

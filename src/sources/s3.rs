@@ -6,23 +6,10 @@
 //! through gzip into the parser; Parquet objects are read whole (the format
 //! keeps its index at the end).
 
-use std::io::BufReader;
-use std::sync::Arc;
-
-use anyhow::{Context, Result, bail};
-use aws_sdk_s3::Client;
-use flate2::read::MultiGzDecoder;
-use indicatif::ProgressBar;
-use tokio_util::io::SyncIoBridge;
-
-use crate::aggregate::Aggregator;
-use crate::aws::{call_error, paginate, read_bounded};
-use crate::pipeline::{ReadOptions, read_stream};
-use crate::sources::{Kind, Stream, parquet};
-use crate::stats::Stats;
 use crate::window::{Window, day};
 
-pub const IAM_ACTIONS: &[&str] = &["s3:ListBucket", "s3:GetObject"];
+#[cfg(feature = "aws")]
+pub use live::{IAM_ACTIONS, list, read};
 
 /// `s3://bucket/prefix`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,6 +40,7 @@ impl std::str::FromStr for S3Url {
 }
 
 /// The day partitions of one region folder that fall inside the window.
+#[cfg_attr(not(feature = "aws"), allow(dead_code))]
 fn day_prefixes(base: &str, hive: bool, window: &Window) -> Vec<String> {
     let mut out = Vec::new();
     let mut t = window.since - window.since.rem_euclid(86_400);
@@ -70,6 +58,7 @@ fn day_prefixes(base: &str, hive: bool, window: &Window) -> Vec<String> {
 }
 
 /// A folder whose children are years: the region level of either layout.
+#[cfg_attr(not(feature = "aws"), allow(dead_code))]
 fn year_style(segment: &str) -> Option<bool> {
     let is_year = |s: &str| s.len() == 4 && s.bytes().all(|b| b.is_ascii_digit());
     if is_year(segment) {
@@ -81,157 +70,180 @@ fn year_style(segment: &str) -> Option<bool> {
     }
 }
 
-/// One listing below a prefix, all pages: the sub-folders (`folders`, with
-/// the `/` delimiter) or every object key.
-async fn list_keys(
-    client: &Client,
-    bucket: &str,
-    prefix: &str,
-    folders: bool,
-) -> Result<Vec<String>> {
-    paginate("ListObjectsV2", |token| async move {
-        let out = client
-            .list_objects_v2()
+/// The parts that talk to S3 (the `aws` cargo feature).
+#[cfg(feature = "aws")]
+mod live {
+    use std::io::BufReader;
+    use std::sync::Arc;
+
+    use anyhow::{Context, Result, bail};
+    use aws_sdk_s3::Client;
+    use flate2::read::MultiGzDecoder;
+    use indicatif::ProgressBar;
+    use tokio_util::io::SyncIoBridge;
+
+    use super::{S3Url, day_prefixes, year_style};
+    use crate::aggregate::Aggregator;
+    use crate::aws::{call_error, paginate, read_bounded};
+    use crate::pipeline::{ReadOptions, read_stream};
+    use crate::sources::{Kind, Stream, parquet};
+    use crate::stats::Stats;
+    use crate::window::Window;
+
+    pub const IAM_ACTIONS: &[&str] = &["s3:ListBucket", "s3:GetObject"];
+
+    /// One listing below a prefix, all pages: the sub-folders (`folders`, with
+    /// the `/` delimiter) or every object key.
+    async fn list_keys(
+        client: &Client,
+        bucket: &str,
+        prefix: &str,
+        folders: bool,
+    ) -> Result<Vec<String>> {
+        paginate("ListObjectsV2", |token| async move {
+            let out = client
+                .list_objects_v2()
+                .bucket(bucket)
+                .prefix(prefix)
+                .set_delimiter(folders.then(|| "/".to_string()))
+                .set_continuation_token(token)
+                .send()
+                .await
+                .map_err(|e| {
+                    call_error(
+                        &format!("s3:ListObjectsV2 on s3://{bucket}/{prefix}"),
+                        "s3:ListBucket",
+                        e,
+                    )
+                })?;
+            let items = if folders {
+                out.common_prefixes()
+                    .iter()
+                    .filter_map(|p| p.prefix().map(String::from))
+                    .collect()
+            } else {
+                out.contents()
+                    .iter()
+                    .filter_map(|o| o.key().map(String::from))
+                    .collect()
+            };
+            Ok((items, out.next_continuation_token().map(String::from)))
+        })
+        .await
+    }
+
+    /// Finds the region folders below the prefix (at most six levels down:
+    /// AWSLogs / account / vpcflowlogs / region) and returns the keys of the
+    /// flow-log objects in the window's day partitions.
+    pub async fn list(client: &Client, url: &S3Url, window: &Window) -> Result<Vec<String>> {
+        let mut frontier = vec![url.prefix.clone()];
+        let mut day_folders = Vec::new();
+        for _depth in 0..6 {
+            let mut next = Vec::new();
+            for p in &frontier {
+                let children = list_keys(client, &url.bucket, p, true).await?;
+                let style = children.iter().find_map(|c| {
+                    year_style(c.trim_end_matches('/').rsplit('/').next().unwrap_or(""))
+                });
+                match style {
+                    Some(hive) => day_folders.extend(day_prefixes(p, hive, window)),
+                    None => next.extend(children),
+                }
+            }
+            if next.is_empty() {
+                break;
+            }
+            frontier = next;
+        }
+        if day_folders.is_empty() {
+            bail!(
+                "s3://{}/{}: no flow-log date folders (yyyy/mm/dd or year=/month=/day=) below this prefix; point --s3 at the bucket or the prefix the flow log delivers to",
+                url.bucket,
+                url.prefix
+            );
+        }
+        let mut keys = Vec::new();
+        for folder in day_folders {
+            keys.extend(
+                list_keys(client, &url.bucket, &folder, false)
+                    .await?
+                    .into_iter()
+                    .filter(|k| {
+                        k.ends_with(".log.gz") || k.ends_with(".log") || k.ends_with(".parquet")
+                    }),
+            );
+        }
+        keys.sort();
+        Ok(keys)
+    }
+
+    /// Reads the listed objects, a bounded number at a time.
+    pub async fn read(
+        client: &Client,
+        url: &S3Url,
+        keys: Vec<String>,
+        opts: Arc<ReadOptions>,
+        concurrency: usize,
+        pb: &ProgressBar,
+    ) -> Result<(Aggregator, Stats)> {
+        let (client, bucket) = (client.clone(), url.bucket.clone());
+        read_bounded(keys, concurrency, "an S3 object reader", pb, move |key| {
+            let (client, bucket, opts) = (client.clone(), bucket.clone(), opts.clone());
+            async move { read_object(&client, &bucket, &key, opts).await }
+        })
+        .await
+    }
+
+    async fn read_object(
+        client: &Client,
+        bucket: &str,
+        key: &str,
+        opts: Arc<ReadOptions>,
+    ) -> Result<(Aggregator, Stats)> {
+        let name = format!("s3://{bucket}/{key}");
+        let obj = client
+            .get_object()
             .bucket(bucket)
-            .prefix(prefix)
-            .set_delimiter(folders.then(|| "/".to_string()))
-            .set_continuation_token(token)
+            .key(key)
             .send()
             .await
-            .map_err(|e| {
-                call_error(
-                    &format!("s3:ListObjectsV2 on s3://{bucket}/{prefix}"),
-                    "s3:ListBucket",
-                    e,
-                )
-            })?;
-        let items = if folders {
-            out.common_prefixes()
-                .iter()
-                .filter_map(|p| p.prefix().map(String::from))
+            .map_err(|e| call_error(&format!("s3:GetObject on {name}"), "s3:GetObject", e))?;
+        let mut agg = Aggregator::new();
+        let mut stats = Stats::default();
+        if key.ends_with(".parquet") {
+            let bytes = obj
+                .body
                 .collect()
-        } else {
-            out.contents()
-                .iter()
-                .filter_map(|o| o.key().map(String::from))
-                .collect()
-        };
-        Ok((items, out.next_continuation_token().map(String::from)))
-    })
-    .await
-}
-
-/// Finds the region folders below the prefix (at most six levels down:
-/// AWSLogs / account / vpcflowlogs / region) and returns the keys of the
-/// flow-log objects in the window's day partitions.
-pub async fn list(client: &Client, url: &S3Url, window: &Window) -> Result<Vec<String>> {
-    let mut frontier = vec![url.prefix.clone()];
-    let mut day_folders = Vec::new();
-    for _depth in 0..6 {
-        let mut next = Vec::new();
-        for p in &frontier {
-            let children = list_keys(client, &url.bucket, p, true).await?;
-            let style = children
-                .iter()
-                .find_map(|c| year_style(c.trim_end_matches('/').rsplit('/').next().unwrap_or("")));
-            match style {
-                Some(hive) => day_folders.extend(day_prefixes(p, hive, window)),
-                None => next.extend(children),
-            }
+                .await
+                .with_context(|| format!("cannot download {name}"))?
+                .into_bytes()
+                .to_vec();
+            parquet::read(&name, bytes, &opts, &mut agg, &mut stats)?;
+            return Ok((agg, stats));
         }
-        if next.is_empty() {
-            break;
-        }
-        frontier = next;
-    }
-    if day_folders.is_empty() {
-        bail!(
-            "s3://{}/{}: no flow-log date folders (yyyy/mm/dd or year=/month=/day=) below this prefix; point --s3 at the bucket or the prefix the flow log delivers to",
-            url.bucket,
-            url.prefix
-        );
-    }
-    let mut keys = Vec::new();
-    for folder in day_folders {
-        keys.extend(
-            list_keys(client, &url.bucket, &folder, false)
-                .await?
-                .into_iter()
-                .filter(|k| {
-                    k.ends_with(".log.gz") || k.ends_with(".log") || k.ends_with(".parquet")
-                }),
-        );
-    }
-    keys.sort();
-    Ok(keys)
-}
-
-/// Reads the listed objects, a bounded number at a time.
-pub async fn read(
-    client: &Client,
-    url: &S3Url,
-    keys: Vec<String>,
-    opts: Arc<ReadOptions>,
-    concurrency: usize,
-    pb: &ProgressBar,
-) -> Result<(Aggregator, Stats)> {
-    let (client, bucket) = (client.clone(), url.bucket.clone());
-    read_bounded(keys, concurrency, "an S3 object reader", pb, move |key| {
-        let (client, bucket, opts) = (client.clone(), bucket.clone(), opts.clone());
-        async move { read_object(&client, &bucket, &key, opts).await }
-    })
-    .await
-}
-
-async fn read_object(
-    client: &Client,
-    bucket: &str,
-    key: &str,
-    opts: Arc<ReadOptions>,
-) -> Result<(Aggregator, Stats)> {
-    let name = format!("s3://{bucket}/{key}");
-    let obj = client
-        .get_object()
-        .bucket(bucket)
-        .key(key)
-        .send()
+        let body = SyncIoBridge::new(obj.body.into_async_read());
+        let gz = key.ends_with(".gz");
+        tokio::task::spawn_blocking(move || -> Result<(Aggregator, Stats)> {
+            let reader: Box<dyn std::io::BufRead + Send> = if gz {
+                Box::new(BufReader::with_capacity(
+                    256 * 1024,
+                    MultiGzDecoder::new(BufReader::new(body)),
+                ))
+            } else {
+                Box::new(BufReader::with_capacity(256 * 1024, body))
+            };
+            let stream = Stream {
+                name,
+                size: 0,
+                reader,
+                kind: Kind::Text,
+            };
+            read_stream(stream, &opts, &mut agg, &mut stats, &|| {})?;
+            Ok((agg, stats))
+        })
         .await
-        .map_err(|e| call_error(&format!("s3:GetObject on {name}"), "s3:GetObject", e))?;
-    let mut agg = Aggregator::new();
-    let mut stats = Stats::default();
-    if key.ends_with(".parquet") {
-        let bytes = obj
-            .body
-            .collect()
-            .await
-            .with_context(|| format!("cannot download {name}"))?
-            .into_bytes()
-            .to_vec();
-        parquet::read(&name, bytes, &opts, &mut agg, &mut stats)?;
-        return Ok((agg, stats));
+        .context("an S3 object reader stopped unexpectedly")?
     }
-    let body = SyncIoBridge::new(obj.body.into_async_read());
-    let gz = key.ends_with(".gz");
-    tokio::task::spawn_blocking(move || -> Result<(Aggregator, Stats)> {
-        let reader: Box<dyn std::io::BufRead + Send> = if gz {
-            Box::new(BufReader::with_capacity(
-                256 * 1024,
-                MultiGzDecoder::new(BufReader::new(body)),
-            ))
-        } else {
-            Box::new(BufReader::with_capacity(256 * 1024, body))
-        };
-        let stream = Stream {
-            name,
-            size: 0,
-            reader,
-            kind: Kind::Text,
-        };
-        read_stream(stream, &opts, &mut agg, &mut stats, &|| {})?;
-        Ok((agg, stats))
-    })
-    .await
-    .context("an S3 object reader stopped unexpectedly")?
 }
 
 #[cfg(test)]

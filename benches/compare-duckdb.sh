@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# sgpair infer against DuckDB on the same generated flow logs.
+#
+#   bash benches/compare-duckdb.sh            # 1 GB (10 M lines) and 1/10 of it, plain and gzip
+#   RECORDS=2000000 RUNS=1 bash benches/compare-duckdb.sh   # quicker
+#
+# What is compared, on one file at a time, page cache warm:
+#   sgpair   `sgpair infer --logs FILE --inventory INV` (release build without the
+#            AWS and Parquet features: the text path is the same), the whole
+#            run: parse, reduce, aggregate, orientation, resolve, rules, report.
+#   DuckDB   the same aggregation in SQL (python3 -m pip install duckdb), run in
+#            its own python3 process with DuckDB's default threads (all cores):
+#            read the space-separated v2 lines (NODATA '-' as NULL), keep
+#            ACCEPT/OK records, orient each by the port-class rule sgpair uses
+#            when no TCP flags are logged (well-known < registered < ephemeral,
+#            a tie: the higher port is the client's), then group by (client,
+#            server, service port, protocol) with record count, bytes,
+#            first start, last end and the exact count of distinct client ports.
+#            sgpair does more (both-ENI copies counted once, fan-in and known-
+#            service orientation, rejections, rules), so the comparison favours
+#            DuckDB.
+# "shuffled" is the plain file with its lines in random order (coreutils shuf,
+# fixed seed): no locality at all between the records of one connection, the
+# worst case for both tools' hash tables (real files keep a connection's
+# records near each other, as the generator writes them).
+# Each tool runs RUNS times (default 3); the fastest wall time and the largest
+# peak RSS (/usr/bin/time -v, "Maximum resident set size") are reported.
+# Throughput ratio = DuckDB time / sgpair time (above 1: sgpair is faster).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+RECORDS="${RECORDS:-10000000}"
+RUNS="${RUNS:-3}"
+ENIS="${ENIS:-50}"
+WORK="${BENCH_DIR:-${TMPDIR:-/tmp}/sgpair-bench}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/sgpair-target}"
+SMALL=$((RECORDS / 10))
+
+echo "== machine"
+echo "cores: $(nproc)  memory: $(free -g | awk '/^Mem:/ {print $2}') GB  $(uname -sr)"
+grep -m1 'model name' /proc/cpuinfo || true
+
+echo "== tools"
+if [ ! -x /usr/bin/time ]; then
+  apt-get install -y time >/dev/null || { apt-get update >/dev/null && apt-get install -y time >/dev/null; }
+fi
+python3 -c 'import duckdb' 2>/dev/null || python3 -m pip install --quiet duckdb
+python3 -c 'import duckdb; print("duckdb", duckdb.__version__)'
+cargo build --release --locked --no-default-features --quiet
+BIN="$CARGO_TARGET_DIR/release/sgpair"
+"$BIN" --version
+
+mkdir -p "$WORK"
+cat > "$WORK/duckdb_agg.py" <<'PY'
+import sys, duckdb
+path = sys.argv[1]
+con = duckdb.connect()
+cols = {
+    "version": "VARCHAR", "account_id": "VARCHAR", "interface_id": "VARCHAR",
+    "srcaddr": "VARCHAR", "dstaddr": "VARCHAR", "srcport": "INTEGER", "dstport": "INTEGER",
+    "protocol": "INTEGER", "packets": "BIGINT", "bytes": "BIGINT", "start": "BIGINT",
+    "end": "BIGINT", "action": "VARCHAR", "log_status": "VARCHAR",
+}
+src = "read_csv(?, delim=' ', header=false, nullstr='-', columns=%s)" % (
+    "{" + ", ".join("'%s': '%s'" % kv for kv in cols.items()) + "}")
+sql = f"""
+WITH r AS (
+  SELECT *,
+    (CASE WHEN srcport < 1024 THEN 0 WHEN srcport < 32768 THEN 1 ELSE 2 END) AS cs,
+    (CASE WHEN dstport < 1024 THEN 0 WHEN dstport < 32768 THEN 1 ELSE 2 END) AS cd
+  FROM {src}
+  WHERE action = 'ACCEPT' AND log_status = 'OK'
+), o AS (
+  SELECT *, (cs > cd OR (cs = cd AND srcport >= dstport)) AS src_is_client FROM r
+)
+SELECT
+  CASE WHEN src_is_client THEN srcaddr ELSE dstaddr END AS client,
+  CASE WHEN src_is_client THEN dstaddr ELSE srcaddr END AS server,
+  CASE WHEN src_is_client THEN dstport ELSE srcport END AS port,
+  protocol,
+  count(*) AS records, sum(bytes) AS bytes, min(start) AS first, max("end") AS last,
+  count(DISTINCT CASE WHEN src_is_client THEN srcport ELSE dstport END) AS client_ports
+FROM o
+GROUP BY ALL
+"""
+rows = con.execute(sql, [path]).fetchall()
+print(f"{len(rows)} groups, {sum(r[4] for r in rows)} records", file=sys.stderr)
+PY
+
+# generate NAME LINES [--gzip]
+generate() {
+  local name="$1" lines="$2"; shift 2
+  if [ ! -s "$WORK/$name" ] || [ "$(cat "$WORK/$name.lines" 2>/dev/null)" != "$lines $ENIS" ]; then
+    "$BIN" generate --out "$WORK/$name" --records "$lines" --enis "$ENIS" --seed 7 \
+      --inventory-out "$WORK/inventory.json" "$@"
+    echo "$lines $ENIS" > "$WORK/$name.lines"
+  fi
+}
+
+echo "== data in $WORK"
+generate big.log "$RECORDS"
+generate big.log.gz "$RECORDS" --gzip
+generate small.log "$SMALL"
+generate small.log.gz "$SMALL" --gzip
+for size in big small; do
+  if [ ! -s "$WORK/$size-shuffled.log" ] || [ "$WORK/$size.log" -nt "$WORK/$size-shuffled.log" ]; then
+    shuf --random-source=<(yes) "$WORK/$size.log" > "$WORK/$size-shuffled.log"
+  fi
+done
+ls -l "$WORK"/big*.log* "$WORK"/small*.log*
+
+# measure LABEL COMMAND...: prints "seconds kilobytes" of the fastest run / largest RSS
+measure() {
+  local best="" peak=0 t
+  for _ in $(seq "$RUNS"); do
+    /usr/bin/time -v -o "$WORK/time.txt" "$@" > /dev/null 2> "$WORK/stderr.txt" || {
+      cat "$WORK/stderr.txt" >&2; exit 1; }
+    t=$(awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, p, ":"); s = 0;
+          for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s }' "$WORK/time.txt")
+    rss=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$WORK/time.txt")
+    if [ -z "$best" ] || awk -v a="$t" -v b="$best" 'BEGIN { exit !(a < b) }'; then best="$t"; fi
+    [ "$rss" -gt "$peak" ] && peak="$rss"
+  done
+  echo "$best $peak"
+}
+
+printf '\n%-6s %-8s %11s | %9s %9s %6s | %10s %10s | %12s %12s\n' \
+  size kind lines "sgpair s" "duckdb s" ratio "sgpair MB" "duckdb MB" "sgpair ns/r" "duckdb ns/r"
+results=()
+for size in big small; do
+  lines=$([ "$size" = big ] && echo "$RECORDS" || echo "$SMALL")
+  for kind in plain gzip shuffled; do
+    case "$kind" in
+      plain) f="$WORK/$size.log" ;;
+      gzip) f="$WORK/$size.log.gz" ;;
+      shuffled) f="$WORK/$size-shuffled.log" ;;
+    esac
+    cat "$f" > /dev/null
+    read -r st sm < <(measure "$BIN" infer --logs "$f" --inventory "$WORK/inventory.json" \
+      --since 2026-11-24T00:00:00Z --until 2026-11-25T00:00:00Z \
+      --out "$WORK/rules.auto.tfvars" --report "$WORK/report.md")
+    sg_summary=$(grep -E '^[0-9]+ connections' "$WORK/stderr.txt" || true)
+    read -r dt dm < <(measure python3 "$WORK/duckdb_agg.py" "$f")
+    dd_summary=$(cat "$WORK/stderr.txt")
+    awk -v size="$size" -v kind="$kind" -v n="$lines" -v st="$st" -v dt="$dt" -v sm="$sm" -v dm="$dm" 'BEGIN {
+      printf "%-6s %-8s %11d | %9.2f %9.2f %5.2fx | %10.0f %10.0f | %12.0f %12.0f\n",
+        size, kind, n, st, dt, dt / st, sm / 1024, dm / 1024, st * 1e9 / n, dt * 1e9 / n }'
+    results+=("$size $kind: sgpair: $sg_summary; duckdb: $dd_summary")
+  done
+done
+echo
+printf '%s\n' "${results[@]}"

@@ -1,0 +1,148 @@
+//! `sgpair generate`: synthetic flow logs whose rules are known, read back by
+//! `sgpair infer` (plain and gzip), deterministic for a seed.
+
+use std::collections::BTreeSet;
+use std::io::Read;
+use std::path::Path;
+use std::process::Command;
+
+fn sgpair(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_sgpair"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("sgpair runs");
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success(), "sgpair {args:?} failed: {stderr}");
+    stderr
+}
+
+fn generate(dir: &Path, out: &str, extra: &[&str]) -> String {
+    let mut args = vec![
+        "generate",
+        "--out",
+        out,
+        "--records",
+        "30000",
+        "--enis",
+        "12",
+        "--seed",
+        "3",
+        "--inventory-out",
+        "inventory.json",
+    ];
+    args.extend_from_slice(extra);
+    sgpair(dir, &args)
+}
+
+fn infer(dir: &Path, logs: &str) -> (String, String) {
+    let stderr = sgpair(
+        dir,
+        &[
+            "infer",
+            "--logs",
+            logs,
+            "--inventory",
+            "inventory.json",
+            "--since",
+            "2026-11-24T00:00:00Z",
+            "--until",
+            "2026-11-25T00:00:00Z",
+        ],
+    );
+    let tfvars = std::fs::read_to_string(dir.join("rules.auto.tfvars")).unwrap();
+    (tfvars, stderr)
+}
+
+/// Rule keys (`source-to-target-proto-port`) in a tfvars file.
+fn rule_keys(tfvars: &str) -> BTreeSet<String> {
+    tfvars
+        .lines()
+        .filter_map(|l| l.strip_prefix("  \""))
+        .filter_map(|l| l.split('"').next())
+        .map(String::from)
+        .collect()
+}
+
+/// The service graph the generator draws from, as rules between its groups.
+fn expected() -> BTreeSet<String> {
+    let mut want: BTreeSet<String> = [
+        "alb-to-web-tcp-8080",
+        "web-to-app-tcp-8443",
+        "app-to-db-tcp-5432",
+        "app-to-cache-tcp-6379",
+    ]
+    .map(String::from)
+    .into();
+    for other in ["alb", "web", "app", "db", "cache", "bastion"] {
+        want.insert(format!("monitoring-to-{other}-tcp-9100"));
+        want.insert(format!("monitoring-to-{other}-icmp-all"));
+        want.insert(format!("{other}-to-monitoring-udp-8125"));
+    }
+    for other in ["alb", "web", "app", "db", "cache", "monitoring"] {
+        want.insert(format!("bastion-to-{other}-tcp-22"));
+    }
+    want
+}
+
+#[test]
+fn generated_logs_give_the_rules_of_the_service_graph() {
+    let d = tempfile::tempdir().unwrap();
+    let said = generate(d.path(), "flows.log", &[]);
+    assert!(said.contains("wrote flows.log: 30000 lines"), "{said}");
+    let text = std::fs::read_to_string(d.path().join("flows.log")).unwrap();
+    assert_eq!(text.lines().count(), 30000);
+    assert!(text.lines().all(|l| l.split(' ').count() == 14));
+    for what in [" REJECT OK", " NODATA", " SKIPDATA", " 17 ", " 1 "] {
+        assert!(text.contains(what), "no {what:?} in the generated lines");
+    }
+
+    let (tfvars, stderr) = infer(d.path(), "flows.log");
+    assert_eq!(rule_keys(&tfvars), expected(), "{tfvars}");
+    assert!(
+        stderr.contains("read 30000 records from 1 source"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("0 undecided"), "{stderr}");
+    assert!(
+        stderr.contains("nodata: ") && stderr.contains("skipdata: "),
+        "{stderr}"
+    );
+    // internet clients of the load balancers and the external API of the app servers
+    let report = std::fs::read_to_string(d.path().join("sgpair-report.md")).unwrap();
+    assert!(
+        report.contains("192.0.2.") && report.contains("198.18.7."),
+        "{report}"
+    );
+}
+
+#[test]
+fn the_same_seed_gives_the_same_bytes_plain_or_gzip() {
+    let d = tempfile::tempdir().unwrap();
+    generate(d.path(), "a.log", &[]);
+    generate(d.path(), "b.log", &[]);
+    generate(d.path(), "c.log.gz", &["--gzip"]);
+    let a = std::fs::read(d.path().join("a.log")).unwrap();
+    assert_eq!(a, std::fs::read(d.path().join("b.log")).unwrap());
+    let gz = std::fs::read(d.path().join("c.log.gz")).unwrap();
+    assert_eq!(&gz[..2], &[0x1f, 0x8b]);
+    let mut plain = Vec::new();
+    flate2::read::MultiGzDecoder::new(&gz[..])
+        .read_to_end(&mut plain)
+        .unwrap();
+    assert_eq!(plain, a);
+    let (from_plain, _) = infer(d.path(), "a.log");
+    let (from_gzip, _) = infer(d.path(), "c.log.gz");
+    assert_eq!(from_plain, from_gzip);
+}
+
+#[test]
+fn with_a_header_no_format_is_assumed() {
+    let d = tempfile::tempdir().unwrap();
+    generate(d.path(), "h.log", &["--header"]);
+    let text = std::fs::read_to_string(d.path().join("h.log")).unwrap();
+    assert!(text.starts_with("version account-id interface-id srcaddr"));
+    let (tfvars, stderr) = infer(d.path(), "h.log");
+    assert!(!stderr.contains("was assumed"), "{stderr}");
+    assert_eq!(rule_keys(&tfvars), expected());
+}
