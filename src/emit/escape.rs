@@ -44,6 +44,27 @@ pub fn markdown(s: &str) -> String {
     out
 }
 
+/// HTML text or a quoted attribute value (either quote): `&`, `<`, `>`, `"`
+/// and `'` become character references; control characters other than tab
+/// and line breaks are dropped (they are parse errors in HTML). The same text
+/// is safe inside SVG elements embedded in an HTML page.
+pub fn html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            '\t' | '\n' | '\r' => out.push(c),
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// Keeps only what AWS accepts in a rule description (a-z A-Z 0-9, space and
 /// `._-:/()#,@[]+=&;{}!$*`), at most 255 characters.
 pub fn aws_description(s: &str) -> String {
@@ -98,6 +119,25 @@ mod tests {
         assert_eq!(markdown("[x](http://e)"), "\\[x\\](http://e)");
         assert_eq!(markdown("eni-0a1b.c"), "eni-0a1b.c");
         assert_eq!(markdown("two\nlines"), "two lines");
+    }
+
+    #[test]
+    fn html_text_and_attributes_stay_data() {
+        assert_eq!(
+            html("<script>alert(1)</script>"),
+            "&lt;script&gt;alert(1)&lt;/script&gt;"
+        );
+        assert_eq!(html("\" onmouseover=\"x"), "&quot; onmouseover=&quot;x");
+        assert_eq!(html("it's a & b"), "it&#39;s a &amp; b");
+        // Already-escaped text is escaped again, not trusted.
+        assert_eq!(html("&lt;"), "&amp;lt;");
+        assert_eq!(html("a\u{0}b\u{7}c\u{85}d"), "abcd");
+        assert_eq!(html("two\nlines\ttab"), "two\nlines\ttab");
+        assert_eq!(html("café → db"), "café → db");
+        for hostile in ["</style><script>x</script>", "\"'><img src=x onerror=y>"] {
+            let e = html(hostile);
+            assert!(!e.contains(['<', '>', '"', '\'']), "{e}");
+        }
     }
 
     #[test]

@@ -1,10 +1,13 @@
 //! Stage 7: emit. Writes the proposal as Terraform variables and the report
-//! as Markdown or JSON. Every file is written atomically: a temporary file in
-//! the same folder, renamed over the target only when complete.
+//! as Markdown, JSON, a self-contained HTML page or SARIF. Every file is
+//! written atomically: a temporary file in the same folder, renamed over the
+//! target only when complete.
 
 pub mod escape;
+pub mod html;
 pub mod names;
 pub mod report;
+pub mod sarif;
 pub mod tfvars;
 
 use std::io::Write;

@@ -172,7 +172,7 @@ impl Summary {
 
 /// `443/tcp`, `icmp (all types)`, `icmp type 8`, `protocol 47`: the spelling
 /// of [`names::service`], for a single port.
-fn service(port: u16, proto: u8) -> String {
+pub(crate) fn service(port: u16, proto: u8) -> String {
     let p = names::protocol(proto);
     match proto {
         TCP | UDP => format!("{port}/{p}"),
@@ -191,7 +191,7 @@ fn esc(s: &str) -> String {
 }
 
 /// `1.5 MiB`: bytes in binary units, one decimal above 1 KiB.
-fn human_bytes(n: u64) -> String {
+pub(crate) fn human_bytes(n: u64) -> String {
     const UNITS: [&str; 6] = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
     if n < 1024 {
         return format!("{n} B");
@@ -206,7 +206,7 @@ fn human_bytes(n: u64) -> String {
 }
 
 /// `2026-11-18..2026-11-20`, or one day when both ends fall on it.
-fn days(first: i64, last: i64) -> String {
+pub(crate) fn days(first: i64, last: i64) -> String {
     let (f, l) = (day(first), day(last));
     if f == l { f } else { format!("{f}..{l}") }
 }
@@ -373,7 +373,7 @@ fn findings_md(audit: &Audit) -> String {
     )
 }
 
-fn severity_label(s: Severity) -> &'static str {
+pub(crate) fn severity_label(s: Severity) -> &'static str {
     match s {
         Severity::High => "high",
         Severity::Medium => "medium",
@@ -952,7 +952,7 @@ fn json_rules(a: &Analysis) -> Vec<JsonRule<'_>> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
@@ -965,7 +965,7 @@ mod tests {
     const UNTIL: i64 = 1_795_564_800;
     const DAY: i64 = 86_400;
 
-    const HOSTILE: &str = "a|b\n<script>alert(1)</script> [x](http://evil) ${x}";
+    pub(crate) const HOSTILE: &str = "a|b\n<script>alert(1)</script> [x](http://evil) ${x}";
 
     fn ip(s: &str) -> IpAddr {
         s.parse().unwrap()
@@ -1203,7 +1203,9 @@ mod tests {
         s
     }
 
-    fn fixture() -> Analysis {
+    /// Three rules, every kind of external traffic, suspicious flows and
+    /// findings: shared with the HTML and SARIF tests.
+    pub(crate) fn fixture() -> Analysis {
         let window = Window {
             since: UNTIL - 7 * DAY,
             until: UNTIL,

@@ -1,0 +1,515 @@
+//! The audit's findings as SARIF 2.1.0, for GitHub code scanning and other
+//! SARIF viewers.
+//!
+//! One run; the driver lists every kind of finding (`SGP001`..) as a rule,
+//! whether or not it fired, and each finding is one result. A result points
+//! at the inventory file (code scanning shows only results with a file
+//! location; the security groups and interfaces it is about are its logical
+//! locations) and carries the finding's fingerprint as
+//! `partialFingerprints["sgpair/v1"]`, so an alert stays the same alert from
+//! run to run. Pure function of the analysis: byte-identical for identical input.
+
+use serde_json::{Value, json};
+
+use crate::audit::{self, Finding, FindingKind};
+use crate::emit::report;
+use crate::inventory::Inventory;
+use crate::pipeline::Analysis;
+use crate::synthesize::Severity;
+use crate::window::rfc3339;
+
+pub const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+/// The key of the stable fingerprint in `partialFingerprints`.
+pub const FINGERPRINT_KEY: &str = "sgpair/v1";
+
+/// The SARIF log. `artifact` is the file the results are reported against:
+/// the inventory snapshot (`--inventory FILE`), or `inventory.json` when the
+/// inventory came from EC2.
+pub fn render(a: &Analysis, artifact: &str) -> String {
+    let audit = audit::audit(a);
+    let uri = artifact_uri(artifact);
+    let kinds = FindingKind::all();
+    let rules: Vec<Value> = kinds.iter().map(|k| rule(*k)).collect();
+    let results: Vec<Value> = audit
+        .findings
+        .iter()
+        .map(|f| {
+            let index = kinds
+                .iter()
+                .position(|k| *k == f.kind)
+                .expect("FindingKind::all() lists every kind");
+            result(f, index, &uri, &a.inventory)
+        })
+        .collect();
+    let mut driver = json!({
+        "name": "sgpair",
+        "fullName": "sgpair: least-privilege, mutual security-group rules from VPC Flow Logs",
+        "version": env!("CARGO_PKG_VERSION"),
+        "semanticVersion": env!("CARGO_PKG_VERSION"),
+        "rules": rules,
+    });
+    if let Some(u) = information_uri() {
+        driver["informationUri"] = json!(u);
+    }
+    let log = json!({
+        "$schema": SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": { "driver": driver },
+            "artifacts": [{
+                "location": { "uri": uri },
+                "roles": ["analysisTarget"],
+            }],
+            "columnKind": "unicodeCodePoints",
+            "results": results,
+            "properties": {
+                "window": {
+                    "since": rfc3339(a.window.since),
+                    "until": rfc3339(a.window.until),
+                },
+                "beforeAfter": audit.before_after,
+            },
+        }],
+    });
+    let mut out = serde_json::to_string_pretty(&log).expect("SARIF is plain JSON values");
+    out.push('\n');
+    out
+}
+
+/// The project page from Cargo.toml (`homepage`, else `repository`), if set.
+fn information_uri() -> Option<&'static str> {
+    [env!("CARGO_PKG_HOMEPAGE"), env!("CARGO_PKG_REPOSITORY")]
+        .into_iter()
+        .find(|u| !u.is_empty())
+}
+
+/// `error`, `warning`, `note`.
+pub fn level(s: Severity) -> &'static str {
+    match s {
+        Severity::High => "error",
+        Severity::Medium => "warning",
+        Severity::Low => "note",
+    }
+}
+
+/// GitHub's `security-severity` (0-10): high 7.0-8.9, medium 4.0-6.9, low 0.1-3.9.
+fn security_severity(s: Severity) -> &'static str {
+    match s {
+        Severity::High => "8.0",
+        Severity::Medium => "5.0",
+        Severity::Low => "2.0",
+    }
+}
+
+/// The severity a kind of finding usually has (suspicious traffic varies per flow).
+fn default_severity(k: FindingKind) -> Severity {
+    match k {
+        FindingKind::OpenEgress | FindingKind::Suspicious => Severity::High,
+        FindingKind::WouldBreak | FindingKind::NoFlowLogs | FindingKind::ShortWindow => {
+            Severity::Medium
+        }
+        FindingKind::OneSidedRule
+        | FindingKind::UnusedRule
+        | FindingKind::BroaderThanUsed
+        | FindingKind::NotAllowedToday
+        | FindingKind::SkipData
+        | FindingKind::ThinEvidence
+        | FindingKind::UndecidedInitiator => Severity::Low,
+    }
+}
+
+/// What the rule checks, and what to do about it.
+fn texts(k: FindingKind) -> (&'static str, &'static str) {
+    match k {
+        FindingKind::OpenEgress => (
+            "A security group allows all traffic to 0.0.0.0/0 or ::/0. Every member can reach any address on any port, so a compromised host can exfiltrate data or reach command-and-control servers unhindered.",
+            "Apply the proposed mutual rules and explicit rules for the outbound traffic the flow logs show (see the 'would break' findings), then remove the open egress rule.",
+        ),
+        FindingKind::OneSidedRule => (
+            "A rule references another security group, but that group has no matching rule in the other direction (egress without the peer's ingress, or the reverse). Traffic needs both halves, so the rule is dead or the pair is incomplete.",
+            "Write rules as pairs, as the mutual-security-groups module does, or remove the dead half.",
+        ),
+        FindingKind::UnusedRule => (
+            "No accepted connection in the flow-log window matched this rule. Unused rules widen what an attacker can reach without serving any observed traffic.",
+            "Remove the rule, or keep it deliberately (a failover path, a rare job) and run over a longer window to prove its use.",
+        ),
+        FindingKind::BroaderThanUsed => (
+            "The rule allows more ports or addresses than the traffic in the window used, for example a port range when one port was used, or a wide CIDR when a few addresses were.",
+            "Narrow the rule to what was used; the proposed rules do.",
+        ),
+        FindingKind::WouldBreak => (
+            "Accepted traffic in the window is allowed today only by rules the proposed change removes (open egress or unused rules), and no proposed rule covers it.",
+            "Before removing open egress, add an explicit rule for this traffic (a prefix list, a CIDR or an endpoint), or confirm it is not needed.",
+        ),
+        FindingKind::NotAllowedToday => (
+            "The flow logs show accepted connections that no rule in the inventory allows: the rules changed during the window, or the inventory snapshot is stale.",
+            "Take a fresh inventory (sgpair inventory) and run again.",
+        ),
+        FindingKind::Suspicious => (
+            "Traffic that looks like abuse: ports used by remote-access tools, IRC and similar, or administrative ports reachable from the internet. sgpair never turns it into a rule.",
+            "Investigate the hosts involved; restrict the rule that allows the traffic, or remove open egress so that it is blocked.",
+        ),
+        FindingKind::NoFlowLogs => (
+            "No flow log covers this interface (by interface, subnet or VPC), so its traffic is invisible to sgpair and rules it needs may be missing from the proposal.",
+            "Enable a flow log on the interface, its subnet or its VPC, and run sgpair again after a full window.",
+        ),
+        FindingKind::SkipData => (
+            "The flow logs contain SKIPDATA records: capture intervals whose records were lost. Traffic in those intervals is missing from the evidence.",
+            "Widen the window, and check the flow log's delivery (throttling, capacity).",
+        ),
+        FindingKind::ShortWindow => (
+            "The flow logs cover less than seven days; weekly jobs, backups and failovers may not appear, and the rules they need would be missing.",
+            "Run over at least 7 days (--since 7d), better 30, before removing open egress.",
+        ),
+        FindingKind::ThinEvidence => (
+            "A proposed rule rests on a single connection, or on connections from a single day: it may be a one-off (a migration, a test) rather than a dependency.",
+            "Check the traffic is wanted before allowing it permanently.",
+        ),
+        FindingKind::UndecidedInitiator => (
+            "For some flows the logs cannot tell which side opened the connection, so no rule is proposed for them.",
+            "Add tcp-flags to the flow-log format, or write rules for these flows by hand if they are wanted.",
+        ),
+    }
+}
+
+/// `OpenEgress` from the kind's JSON spelling `open-egress`.
+fn pascal_name(k: FindingKind) -> String {
+    let kebab = serde_json::to_value(k).expect("a unit variant serializes to a string");
+    kebab
+        .as_str()
+        .unwrap_or_default()
+        .split('-')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+fn rule(k: FindingKind) -> Value {
+    let (full, help) = texts(k);
+    let sev = default_severity(k);
+    json!({
+        "id": k.id(),
+        "name": pascal_name(k),
+        "shortDescription": { "text": k.title() },
+        "fullDescription": { "text": full },
+        "help": { "text": help },
+        "defaultConfiguration": { "level": level(sev) },
+        "properties": {
+            "tags": ["security", "aws", "security-group"],
+            "security-severity": security_severity(sev),
+        },
+    })
+}
+
+fn result(f: &Finding, rule_index: usize, uri: &str, inv: &Inventory) -> Value {
+    let mut logical: Vec<Value> = f
+        .groups
+        .iter()
+        .map(|g| logical_location(inv, g, "security-group"))
+        .collect();
+    logical.extend(
+        f.enis
+            .iter()
+            .map(|e| logical_location(inv, e, "network-interface")),
+    );
+    let mut location = json!({
+        "physicalLocation": {
+            "artifactLocation": { "uri": uri, "index": 0 },
+            // Code scanning needs a line; the findings are about the whole file.
+            "region": { "startLine": 1 },
+        },
+    });
+    if !logical.is_empty() {
+        location["logicalLocations"] = Value::Array(logical);
+    }
+    json!({
+        "ruleId": f.rule_id,
+        "ruleIndex": rule_index,
+        "level": level(f.severity),
+        "message": { "text": message(f) },
+        "locations": [location],
+        "partialFingerprints": { FINGERPRINT_KEY: f.fingerprint },
+        "properties": {
+            "severity": report::severity_label(f.severity),
+            "subject": f.subject,
+            "groups": f.groups,
+            "enis": f.enis,
+        },
+    })
+}
+
+/// `subject: evidence. Fix: fix`
+fn message(f: &Finding) -> String {
+    format!(
+        "{}: {}. Fix: {}",
+        f.subject,
+        f.evidence.trim_end_matches('.'),
+        f.fix
+    )
+}
+
+/// A security group or interface by id, with its ARN when the inventory
+/// knows the account and region.
+fn logical_location(inv: &Inventory, id: &str, resource: &str) -> Value {
+    let mut v = json!({ "name": id, "kind": "resource" });
+    if let (Some(account), Some(region)) = (&inv.account_id, &inv.region) {
+        v["fullyQualifiedName"] = json!(format!("arn:aws:ec2:{region}:{account}:{resource}/{id}"));
+    }
+    v
+}
+
+/// A path as a SARIF URI: relative paths stay relative (forward slashes, no
+/// leading `./`), absolute ones become `file://` URIs; everything but
+/// unreserved characters and `/` is percent-encoded.
+pub fn artifact_uri(path: &str) -> String {
+    let p = path.replace('\\', "/");
+    let p = p.trim_start_matches("./");
+    let encode = |s: &str| -> String {
+        let mut out = String::with_capacity(s.len());
+        for b in s.bytes() {
+            if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+                out.push(b as char);
+            } else {
+                out.push_str(&format!("%{b:02X}"));
+            }
+        }
+        out
+    };
+    let bytes = p.as_bytes();
+    if p.starts_with('/') {
+        format!("file://{}", encode(p))
+    } else if bytes.len() >= 3
+        && bytes[0].is_ascii_alphabetic()
+        && bytes[1] == b':'
+        && bytes[2] == b'/'
+    {
+        // C:/dir/file
+        format!("file:///{}:{}", &p[..1], encode(&p[2..]))
+    } else {
+        encode(p)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+    use crate::emit::report::tests::{HOSTILE, fixture};
+
+    fn parsed(a: &Analysis) -> Value {
+        serde_json::from_str(&render(a, "inventory.json")).expect("SARIF is JSON")
+    }
+
+    fn results(v: &Value) -> &Vec<Value> {
+        v["runs"][0]["results"].as_array().unwrap()
+    }
+
+    #[test]
+    fn a_sarif_2_1_0_log_with_one_rule_per_kind_of_finding() {
+        let v = parsed(&fixture());
+        assert_eq!(v["version"], "2.1.0");
+        assert_eq!(v["$schema"], SCHEMA);
+        assert_eq!(v["runs"].as_array().unwrap().len(), 1);
+        let driver = &v["runs"][0]["tool"]["driver"];
+        assert_eq!(driver["name"], "sgpair");
+        assert_eq!(driver["version"], env!("CARGO_PKG_VERSION"));
+        if let Some(u) = information_uri() {
+            assert_eq!(driver["informationUri"], u);
+            assert!(u.starts_with("https://"), "{u}");
+        }
+        let rules = driver["rules"].as_array().unwrap();
+        let ids: Vec<&str> = rules.iter().map(|r| r["id"].as_str().unwrap()).collect();
+        let want: Vec<&str> = FindingKind::all().iter().map(|k| k.id()).collect();
+        assert_eq!(ids, want);
+        assert_eq!(ids.iter().collect::<BTreeSet<_>>().len(), ids.len());
+        for r in rules {
+            for field in ["shortDescription", "fullDescription", "help"] {
+                let t = r[field]["text"].as_str().unwrap();
+                assert!(t.len() > 10, "{} {field}: {t:?}", r["id"]);
+            }
+            let name = r["name"].as_str().unwrap();
+            assert!(name.chars().all(|c| c.is_ascii_alphanumeric()), "{name}");
+            assert!(
+                ["error", "warning", "note"]
+                    .contains(&r["defaultConfiguration"]["level"].as_str().unwrap())
+            );
+            let sev: f64 = r["properties"]["security-severity"]
+                .as_str()
+                .unwrap()
+                .parse()
+                .unwrap();
+            assert!((0.1..=10.0).contains(&sev));
+        }
+        assert_eq!(rules[0]["name"], "OpenEgress");
+        assert_eq!(rules[0]["defaultConfiguration"]["level"], "error");
+        assert_eq!(rules[11]["name"], "UndecidedInitiator");
+    }
+
+    #[test]
+    fn every_result_names_a_driver_rule_the_file_and_the_resources() {
+        let a = fixture();
+        let v = parsed(&a);
+        let audit = audit::audit(&a);
+        let rules = v["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap();
+        let rs = results(&v);
+        assert_eq!(rs.len(), audit.findings.len());
+        assert!(!rs.is_empty());
+        for (r, f) in rs.iter().zip(&audit.findings) {
+            let id = r["ruleId"].as_str().unwrap();
+            assert_eq!(id, f.rule_id);
+            let i = r["ruleIndex"].as_u64().unwrap() as usize;
+            assert_eq!(rules[i]["id"], id, "ruleIndex points at the rule");
+            let loc = &r["locations"][0];
+            assert_eq!(
+                loc["physicalLocation"]["artifactLocation"]["uri"],
+                "inventory.json"
+            );
+            assert_eq!(loc["physicalLocation"]["region"]["startLine"], 1);
+            let names: Vec<&str> = loc["logicalLocations"]
+                .as_array()
+                .map(|l| l.iter().map(|x| x["name"].as_str().unwrap()).collect())
+                .unwrap_or_default();
+            let want: Vec<&str> = f.groups.iter().chain(&f.enis).map(String::as_str).collect();
+            assert_eq!(names, want, "{id}");
+            if let Some(l) = loc["logicalLocations"].as_array() {
+                assert!(l.iter().all(|x| x["kind"] == "resource"));
+            }
+            let text = r["message"]["text"].as_str().unwrap();
+            assert!(text.starts_with(&f.subject), "{text}");
+            assert!(text.contains(f.evidence.trim_end_matches('.')), "{text}");
+            assert!(text.ends_with(&format!("Fix: {}", f.fix)), "{text}");
+            assert_eq!(r["properties"]["groups"], json!(f.groups));
+            assert_eq!(r["properties"]["enis"], json!(f.enis));
+        }
+        assert_eq!(
+            v["runs"][0]["artifacts"][0]["location"]["uri"],
+            "inventory.json"
+        );
+    }
+
+    #[test]
+    fn levels_follow_severity() {
+        let v = parsed(&fixture());
+        let mut seen = BTreeSet::new();
+        for r in results(&v) {
+            let want = match r["properties"]["severity"].as_str().unwrap() {
+                "high" => "error",
+                "medium" => "warning",
+                "low" => "note",
+                s => panic!("severity {s}"),
+            };
+            assert_eq!(r["level"], want, "{r}");
+            seen.insert(want);
+        }
+        assert_eq!(seen.len(), 3, "the fixture has all three levels: {seen:?}");
+        assert_eq!(level(Severity::High), "error");
+        assert_eq!(level(Severity::Medium), "warning");
+        assert_eq!(level(Severity::Low), "note");
+    }
+
+    fn fingerprints(v: &Value) -> Vec<String> {
+        results(v)
+            .iter()
+            .map(|r| {
+                r["partialFingerprints"][FINGERPRINT_KEY]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn fingerprints_are_stable_across_runs_and_differ_between_findings() {
+        let (a, b) = (parsed(&fixture()), parsed(&fixture()));
+        let (fa, fb) = (fingerprints(&a), fingerprints(&b));
+        assert_eq!(fa, fb);
+        assert_eq!(fa.iter().collect::<BTreeSet<_>>().len(), fa.len(), "{fa:?}");
+        assert!(fa.iter().all(|f| f.len() == 16));
+        // A run over a longer window finds the same things: same fingerprints,
+        // though counts in the messages may differ.
+        let mut later = fixture();
+        later.window.since -= 86_400;
+        later.window.until += 86_400;
+        assert_eq!(fingerprints(&parsed(&later)), fa);
+        assert_eq!(render(&fixture(), "x.json"), render(&fixture(), "x.json"));
+    }
+
+    #[test]
+    fn hostile_strings_are_json_strings() {
+        let mut a = fixture();
+        for g in &mut a.inventory.security_groups {
+            g.name = HOSTILE.into();
+        }
+        a.proposal.suspicious[0].client_label = HOSTILE.into();
+        let v = parsed(&a);
+        let text: Vec<&str> = results(&v)
+            .iter()
+            .map(|r| r["message"]["text"].as_str().unwrap())
+            .collect();
+        assert!(text.iter().any(|t| t.contains(HOSTILE)), "{text:?}");
+    }
+
+    #[test]
+    fn arns_when_the_inventory_knows_account_and_region() {
+        let mut a = fixture();
+        a.inventory.account_id = Some("123456789012".into());
+        a.inventory.region = Some("us-east-1".into());
+        let v = parsed(&a);
+        let l = results(&v)
+            .iter()
+            .flat_map(|r| {
+                r["locations"][0]["logicalLocations"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
+            })
+            .find(|l| l["name"] == "eni-web1")
+            .expect("an interface");
+        assert_eq!(
+            l["fullyQualifiedName"],
+            "arn:aws:ec2:us-east-1:123456789012:network-interface/eni-web1"
+        );
+    }
+
+    #[test]
+    fn artifact_paths_become_uris() {
+        assert_eq!(artifact_uri("inventory.json"), "inventory.json");
+        assert_eq!(
+            artifact_uri("./sample-logs/inventory.json"),
+            "sample-logs/inventory.json"
+        );
+        assert_eq!(
+            artifact_uri("my env/inv #1.json"),
+            "my%20env/inv%20%231.json"
+        );
+        assert_eq!(artifact_uri("/tmp/inv.json"), "file:///tmp/inv.json");
+        assert_eq!(
+            artifact_uri("C:\\work\\inv.json"),
+            "file:///C:/work/inv.json"
+        );
+        assert_eq!(artifact_uri("é.json"), "%C3%A9.json");
+    }
+
+    #[test]
+    fn sarif_snapshot() {
+        let out = render(&fixture(), "sample-logs/inventory.json");
+        // The tool version changes with every release; the rest must not drift.
+        let v = env!("CARGO_PKG_VERSION");
+        let out = out
+            .replace(
+                &format!("\"version\": \"{v}\""),
+                "\"version\": \"[version]\"",
+            )
+            .replace(
+                &format!("\"semanticVersion\": \"{v}\""),
+                "\"semanticVersion\": \"[version]\"",
+            );
+        insta::assert_snapshot!(out);
+    }
+}
