@@ -169,6 +169,35 @@ impl Audit {
     }
 }
 
+/// Connections between two different interfaces that both carry groups,
+/// suspicious ones excluded: what the proposal must cover.
+pub fn grouped_connections(a: &Analysis) -> u64 {
+    let r = Resolver::new(&a.inventory, &a.evidence);
+    let suspicious: BTreeSet<(IpAddr, IpAddr, u16, u8)> = a
+        .proposal
+        .suspicious
+        .iter()
+        .map(|s| (s.client, s.server, s.port, s.proto))
+        .collect();
+    a.evidence
+        .connections
+        .iter()
+        .filter(|c| !suspicious.contains(&(c.client, c.server, c.port, c.proto)))
+        .filter(|c| match (r.resolve(c.client), r.resolve(c.server)) {
+            (
+                Endpoint::Eni {
+                    id: ci, groups: cg, ..
+                },
+                Endpoint::Eni {
+                    id: si, groups: sg, ..
+                },
+            ) => ci != si && !cg.is_empty() && !sg.is_empty(),
+            _ => false,
+        })
+        .map(|c| c.connections)
+        .sum()
+}
+
 /// FNV-1a, 64 bits: a stable fingerprint without a crypto dependency.
 pub fn fingerprint(parts: &[&str]) -> String {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
@@ -694,17 +723,7 @@ pub fn audit(a: &Analysis) -> Audit {
             .then(x.subject.cmp(&y.subject))
     });
 
-    // Coverage of connections between grouped interfaces.
-    for (c, ce, se) in &resolved {
-        let same = matches!((ce, se), (Endpoint::Eni { id: a, .. }, Endpoint::Eni { id: b, .. }) if a == b);
-        if ce.groups().is_some()
-            && se.groups().is_some()
-            && !same
-            && !suspicious.contains(&(c.client, c.server, c.port, c.proto))
-        {
-            before_after.grouped_connections += c.connections;
-        }
-    }
+    before_after.grouped_connections = grouped_connections(a);
     before_after.covered_by_proposal = a
         .proposal
         .rules

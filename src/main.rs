@@ -117,6 +117,15 @@ struct InferArgs {
     #[arg(long)]
     json: bool,
 
+    /// Also write the report as a self-contained HTML page with a diagram of
+    /// the groups and the proposed rules.
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
+
+    /// Also write the findings as SARIF 2.1.0 for code scanning.
+    #[arg(long, value_name = "FILE")]
+    sarif: Option<PathBuf>,
+
     /// Exit with code 3 when a finding of this severity or higher exists (for CI).
     #[arg(long, value_enum, value_name = "SEVERITY")]
     fail_on: Option<FailOn>,
@@ -323,6 +332,19 @@ fn infer(args: InferArgs, write_tfvars: bool) -> Result<ExitCode> {
     }
     emit::write_atomic(&args.report, emit::report::markdown(&analysis).as_bytes())?;
     written.push(args.report.display().to_string());
+    if let Some(path) = &args.html {
+        emit::write_atomic(path, emit::html::render(&analysis).as_bytes())?;
+        written.push(path.display().to_string());
+    }
+    if let Some(path) = &args.sarif {
+        // Results point at the inventory: the file the groups come from.
+        let artifact = args
+            .inventory
+            .as_ref()
+            .map_or_else(|| "inventory.json".to_string(), |p| p.display().to_string());
+        emit::write_atomic(path, emit::sarif::render(&analysis, &artifact).as_bytes())?;
+        written.push(path.display().to_string());
+    }
     if args.json {
         println!("{}", emit::report::json(&analysis));
     }

@@ -63,6 +63,34 @@ fn audit_writes_the_report_and_no_tfvars() {
 }
 
 #[test]
+fn html_and_sarif_are_written_on_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = sample_args();
+    args.extend(["--html", "report.html", "--sarif", "findings.sarif"].map(String::from));
+    let out = sgpair(
+        dir.path(),
+        &args.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>") && html.contains("id=\"sgpair-diagram\""));
+    let sarif: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("findings.sarif")).unwrap())
+            .unwrap();
+    assert_eq!(sarif["version"], "2.1.0");
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), 23, "one result per finding");
+    let uri = results[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        .as_str()
+        .unwrap();
+    assert!(uri.ends_with("sample-logs/inventory.json"), "{uri}");
+}
+
+#[test]
 fn fail_on_sets_exit_code_3_when_a_finding_is_severe_enough() {
     let dir = tempfile::tempdir().unwrap();
     let mut args = sample_args();

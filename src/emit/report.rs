@@ -17,7 +17,6 @@ use crate::emit::names;
 use crate::inventory::Inventory;
 use crate::pipeline::Analysis;
 use crate::reduce::{ICMP, ICMP_ANY, ICMPV6, TCP, UDP};
-use crate::resolve::{Endpoint, Resolver};
 use crate::stats::Stats;
 use crate::synthesize::{External, ExternalKind, RuleEvidence, Severity, Suspicious};
 use crate::window::{day, rfc3339};
@@ -87,7 +86,7 @@ impl Coverage {
                 .iter()
                 .map(|r| r.evidence.connections)
                 .sum(),
-            grouped: grouped_connections(a),
+            grouped: audit::grouped_connections(a),
         }
     }
 
@@ -95,34 +94,6 @@ impl Coverage {
     pub fn percent(&self) -> Option<f64> {
         (self.grouped > 0).then(|| self.covered as f64 * 100.0 / self.grouped as f64)
     }
-}
-
-/// Connections between two different grouped interfaces, suspicious ones excluded.
-fn grouped_connections(a: &Analysis) -> u64 {
-    let r = Resolver::new(&a.inventory, &a.evidence);
-    let suspicious: BTreeSet<(IpAddr, IpAddr, u16, u8)> = a
-        .proposal
-        .suspicious
-        .iter()
-        .map(|s| (s.client, s.server, s.port, s.proto))
-        .collect();
-    a.evidence
-        .connections
-        .iter()
-        .filter(|c| !suspicious.contains(&(c.client, c.server, c.port, c.proto)))
-        .filter(|c| match (r.resolve(c.client), r.resolve(c.server)) {
-            (
-                Endpoint::Eni {
-                    id: ci, groups: cg, ..
-                },
-                Endpoint::Eni {
-                    id: si, groups: sg, ..
-                },
-            ) => ci != si && !cg.is_empty() && !sg.is_empty(),
-            _ => false,
-        })
-        .map(|c| c.connections)
-        .sum()
 }
 
 /// The headline numbers, in the order the Markdown summary gives them.
