@@ -1,0 +1,262 @@
+//! A corpus of bad inputs, each with its expected outcome: a clear message
+//! that names the file and line, a count, the run going on where that is safe
+//! and a non-zero exit (and no output file) where it is not. Never a panic.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output};
+
+const HEADER: &str = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status";
+const T: i64 = 1_795_564_800 - 3 * 86_400; // inside a 7-day window ending 2026-11-25
+
+fn good(i: u16) -> String {
+    format!(
+        "2 1 eni-web 10.0.1.10 10.0.2.20 {} 5432 6 5 500 {T} {} ACCEPT OK",
+        40000 + i,
+        T + 60
+    )
+}
+
+struct Run {
+    out: Output,
+    stderr: String,
+    dir: tempfile::TempDir,
+}
+
+fn run(files: &[(&str, Vec<u8>)], extra: &[&str]) -> Run {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("logs")).unwrap();
+    for (name, bytes) in files {
+        std::fs::write(dir.path().join("logs").join(name), bytes).unwrap();
+    }
+    std::fs::write(
+        dir.path().join("inventory.json"),
+        r#"{"network_interfaces": [
+            {"id": "eni-web", "addresses": ["10.0.1.10"], "security_groups": ["sg-web"]},
+            {"id": "eni-db", "addresses": ["10.0.2.20"], "security_groups": ["sg-db"]}],
+           "security_groups": [{"id": "sg-web", "name": "web"}, {"id": "sg-db", "name": "db"}]}"#,
+    )
+    .unwrap();
+    let mut args = vec![
+        "infer",
+        "--logs",
+        "logs",
+        "--inventory",
+        "inventory.json",
+        "--since",
+        "7d",
+        "--until",
+        "2026-11-25T00:00:00Z",
+    ];
+    args.extend_from_slice(extra);
+    let out = Command::new(env!("CARGO_BIN_EXE_sgpair"))
+        .args(&args)
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_ne!(
+        out.status.code(),
+        Some(101),
+        "panicked: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    Run { out, stderr, dir }
+}
+
+fn text(lines: &[String]) -> Vec<u8> {
+    (lines.join("\n") + "\n").into_bytes()
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    enc.write_all(bytes).unwrap();
+    enc.finish().unwrap()
+}
+
+fn tfvars(r: &Run) -> Option<String> {
+    std::fs::read_to_string(r.dir.path().join("rules.auto.tfvars")).ok()
+}
+
+#[test]
+fn truncated_gzip_fails_naming_the_file_and_writes_nothing() {
+    let lines: Vec<String> = (0..2000).map(good).collect();
+    let mut gz = gzip(&text(&lines));
+    gz.truncate(gz.len() / 2);
+    let r = run(&[("cut.log.gz", gz)], &[]);
+    assert_eq!(r.out.status.code(), Some(1), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("cut.log.gz:") && r.stderr.contains("cannot read further"),
+        "{}",
+        r.stderr
+    );
+    assert!(tfvars(&r).is_none(), "no output from incomplete evidence");
+}
+
+#[test]
+fn binary_garbage_is_counted_line_by_line_and_the_run_goes_on() {
+    let mut garbage: Vec<u8> = (0..4096u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    garbage.extend_from_slice(b"\n");
+    let r = run(
+        &[("a-garbage.bin", garbage), ("b-good.log", text(&[good(1)]))],
+        &[],
+    );
+    assert!(r.out.status.success(), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("skipped (wrong field count): logs/a-garbage.bin:1:"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("1 used as evidence"), "{}", r.stderr);
+    assert!(tfvars(&r).unwrap().contains("web-to-db-tcp-5432"));
+}
+
+#[test]
+fn a_header_with_unknown_fields_is_noted_and_its_known_fields_are_read() {
+    let lines = vec![format!("{HEADER} colour"), format!("{} blue", good(1))];
+    let r = run(&[("x.log", text(&lines))], &[]);
+    assert!(r.out.status.success(), "{}", r.stderr);
+    assert!(
+        r.stderr.contains(
+            "logs/x.log:1: the header names columns that are not flow-log fields (colour)"
+        ),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("1 used as evidence"), "{}", r.stderr);
+}
+
+#[test]
+fn each_kind_of_malformed_record_is_counted_with_its_place() {
+    let lines = vec![
+        HEADER.to_string(),
+        good(1),
+        "2 1 eni-web 10.0.1.10 10.0.2.20 40000 5432 6".into(), // too few
+        format!("{} extra", good(2)),                          // too many
+        format!(
+            "2 1 eni-web 10.0.1.10 10.0.2.20 70000 5432 6 5 500 {T} {} ACCEPT OK",
+            T + 60
+        ), // port
+        format!(
+            "2 1 eni-web 10.0.1.10 10.0.2.20 40000 5432 300 5 500 {T} {} ACCEPT OK",
+            T + 60
+        ), // protocol
+        format!(
+            "2 1 eni-web 10.0.1.10 10.0.2.20 40000 5432 6 5 99999999999999999999 {T} {} ACCEPT OK",
+            T + 60
+        ), // > u64
+        format!(
+            "2 1 eni-web 10.0.1.999 10.0.2.20 40000 5432 6 5 500 {T} {} ACCEPT OK",
+            T + 60
+        ), // address
+        format!(
+            "2 1 eni-web 10.0.1.10 10.0.2.20 40000 5432 6 5 500 {T} {} MAYBE OK",
+            T + 60
+        ), // action
+        format!(
+            "2 1 eni-web - 10.0.2.20 40000 5432 6 5 500 {T} {} ACCEPT OK",
+            T + 60
+        ), // '-' in traffic
+    ];
+    let r = run(&[("m.log", text(&lines))], &[]);
+    assert!(r.out.status.success(), "{}", r.stderr);
+    for (kind, line) in [
+        ("wrong field count", 3),
+        ("wrong field count", 4),
+        ("bad port", 5),
+        ("bad number", 6),
+        ("bad number", 7),
+        ("bad address", 8),
+        ("bad action or status", 9),
+        ("missing field", 10),
+    ] {
+        assert!(
+            r.stderr
+                .contains(&format!("skipped ({kind}): logs/m.log:{line}:")),
+            "{kind} at {line}: {}",
+            r.stderr
+        );
+    }
+    assert!(
+        r.stderr.contains("read 9 records from 1 source: 1 used as evidence, 0 rejected (not evidence), 8 skipped (bad action or status: 1, bad address: 1, bad number: 2, bad port: 1, missing field: 1, wrong field count: 2)"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn an_empty_file_and_a_blank_file_are_read_as_nothing() {
+    let r = run(
+        &[
+            ("empty.log", vec![]),
+            ("blank.log", b"\n\n  \n".to_vec()),
+            ("z.log", text(&[good(1)])),
+        ],
+        &[],
+    );
+    assert!(r.out.status.success(), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("read 1 records from 3 sources: 1 used as evidence"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn a_bad_window_or_format_is_a_usage_error_before_any_reading() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_sgpair"))
+        .args([
+            "infer",
+            "--logs",
+            "z.log",
+            "--inventory",
+            "inventory.json",
+            "--since",
+            "a week",
+        ])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("--since \"a week\"") && stderr.contains("7d"),
+        "{stderr}"
+    );
+    let r = run(
+        &[("z.log", text(&[good(1)]))],
+        &["--log-format", "srcaddr dstaddr"],
+    );
+    assert_eq!(r.out.status.code(), Some(1));
+    assert!(
+        r.stderr
+            .contains("the format lacks srcport, dstport, protocol, start, action"),
+        "{}",
+        r.stderr
+    );
+    assert!(tfvars(&r).is_none());
+}
+
+#[test]
+fn a_broken_inventory_names_the_file_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("f.log"), text(&[good(1)])).unwrap();
+    std::fs::write(
+        dir.path().join("inventory.json"),
+        "{\n  \"network_interfaces\": [\n    {\"id\": 7}\n  ]\n}",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_sgpair"))
+        .args(["infer", "--logs", "f.log", "--inventory", "inventory.json"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("inventory.json:3:"), "{stderr}");
+}
