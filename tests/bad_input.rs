@@ -3,7 +3,6 @@
 //! and a non-zero exit (and no output file) where it is not. Never a panic.
 
 use std::io::Write;
-use std::path::Path;
 use std::process::{Command, Output};
 
 const HEADER: &str = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status";
