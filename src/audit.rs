@@ -349,6 +349,32 @@ struct Side<'e> {
     other_groups: &'e [String],
 }
 
+/// Today's rules of one side's groups that allow a connection: (group, index
+/// in the group's ingress or egress list, rule).
+fn matching_rules<'i>(
+    inv: &'i Inventory,
+    side: &'i Side<'_>,
+    c: &'i Connection,
+) -> impl Iterator<Item = (&'i str, usize, &'i SgRule)> {
+    side.groups
+        .iter()
+        .filter_map(|g| inv.group(g))
+        .flat_map(move |sg| {
+            let rules = match side.direction {
+                Direction::Ingress => &sg.ingress,
+                Direction::Egress => &sg.egress,
+            };
+            rules
+                .iter()
+                .enumerate()
+                .filter(move |(_, r)| {
+                    covers_service(r, c.proto, c.port)
+                        && peer_matches(r, inv, &side.other_ip, side.other_groups)
+                })
+                .map(move |(i, r)| (sg.id.as_str(), i, r))
+        })
+}
+
 /// The rule sets that govern a connection: the client's egress and the
 /// server's ingress, for each end that carries groups.
 fn sides<'e>(c: &Connection, ce: &'e Endpoint, se: &'e Endpoint) -> Vec<(Side<'e>, IpAddr)> {
@@ -408,24 +434,13 @@ pub fn audit(a: &Analysis) -> Audit {
         .collect();
     for (c, ce, se) in &resolved {
         for (side, peer_ip) in sides(c, ce, se) {
-            for g in side.groups {
-                let Some(sg) = inv.group(g) else { continue };
-                let rules = match side.direction {
-                    Direction::Ingress => &sg.ingress,
-                    Direction::Egress => &sg.egress,
-                };
-                for (i, r) in rules.iter().enumerate() {
-                    if covers_service(r, c.proto, c.port)
-                        && peer_matches(r, inv, &side.other_ip, side.other_groups)
-                    {
-                        let u = usage.entry((g.clone(), side.direction, i)).or_default();
-                        u.connections += c.connections;
-                        u.first = Some(u.first.map_or(c.first, |f| f.min(c.first)));
-                        u.last = Some(u.last.map_or(c.last, |l| l.max(c.last)));
-                        u.ports.insert(c.port);
-                        u.peers.insert(peer_ip);
-                    }
-                }
+            for (g, i, _) in matching_rules(inv, &side, c) {
+                let u = usage.entry((g.to_string(), side.direction, i)).or_default();
+                u.connections += c.connections;
+                u.first = Some(u.first.map_or(c.first, |f| f.min(c.first)));
+                u.last = Some(u.last.map_or(c.last, |l| l.max(c.last)));
+                u.ports.insert(c.port);
+                u.peers.insert(peer_ip);
             }
         }
     }
@@ -445,22 +460,11 @@ pub fn audit(a: &Analysis) -> Audit {
         for (side, _) in sides(c, ce, se) {
             let mut side_today = false;
             let mut side_after = false;
+            for (g, i, r) in matching_rules(inv, &side, c) {
+                side_today = true;
+                side_after |= kept(g, side.direction, i, r);
+            }
             for g in side.groups {
-                let Some(sg) = inv.group(g) else { continue };
-                let rules = match side.direction {
-                    Direction::Ingress => &sg.ingress,
-                    Direction::Egress => &sg.egress,
-                };
-                for (i, r) in rules.iter().enumerate() {
-                    if covers_service(r, c.proto, c.port)
-                        && peer_matches(r, inv, &side.other_ip, side.other_groups)
-                    {
-                        side_today = true;
-                        if kept(g, side.direction, i, r) {
-                            side_after = true;
-                        }
-                    }
-                }
                 if let Some(ps) = proposed.get(&(g.clone(), side.direction))
                     && ps
                         .iter()
