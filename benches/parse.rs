@@ -37,6 +37,7 @@ fn bench(c: &mut Criterion) {
             until: i64::MAX,
         },
         log_format: None,
+        allow_partial: false,
     };
 
     let mut g = c.benchmark_group("per-record");

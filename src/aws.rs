@@ -109,10 +109,12 @@ fn hint(code: &str, iam_action: &str) -> String {
 
 /// Runs one reading job per item (a log stream, an S3 object) with at most
 /// `limit` in flight, ticking `pb` per job, and merges their evidence. The
-/// first failure ends the run: evidence is never silently incomplete.
+/// first failure ends the run (evidence is never silently incomplete), unless
+/// `allow_partial`: then the failure is recorded in `Stats::missing`.
 pub async fn read_bounded<I, F, Fut>(
     items: Vec<I>,
     limit: usize,
+    allow_partial: bool,
     what: &'static str,
     pb: &ProgressBar,
     job: F,
@@ -140,9 +142,14 @@ where
     let mut agg = Aggregator::new();
     let mut stats = Stats::default();
     while let Some(done) = tasks.join_next().await {
-        let (a, s) = done.with_context(|| format!("{what} stopped unexpectedly"))??;
-        agg.merge(a);
-        stats.merge(s);
+        match done.with_context(|| format!("{what} stopped unexpectedly"))? {
+            Ok((a, s)) => {
+                agg.merge(a);
+                stats.merge(s);
+            }
+            Err(e) if allow_partial => stats.missing.push(format!("{e:#}")),
+            Err(e) => return Err(e),
+        }
     }
     Ok((agg, stats))
 }

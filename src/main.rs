@@ -126,6 +126,13 @@ struct InferArgs {
     #[arg(long, value_name = "FILE")]
     sarif: Option<PathBuf>,
 
+    /// Go on when a source fails part-way (a truncated file, a denied or
+    /// missing log group, an unreadable S3 object): what was read is used,
+    /// the report and the summary say what is missing. Without it such a
+    /// run fails and writes nothing.
+    #[arg(long)]
+    allow_partial: bool,
+
     /// Exit with code 3 when a finding of this severity or higher exists (for CI).
     #[arg(long, value_enum, value_name = "SEVERITY")]
     fail_on: Option<FailOn>,
@@ -244,7 +251,11 @@ fn infer(args: InferArgs, write_tfvars: bool) -> Result<ExitCode> {
         }
         None => None,
     };
-    let opts = ReadOptions { window, log_format };
+    let opts = ReadOptions {
+        window,
+        log_format,
+        allow_partial: args.allow_partial,
+    };
     let needs_aws = !args.log_group.is_empty() || !args.s3.is_empty() || args.inventory.is_none();
     #[cfg(not(feature = "aws"))]
     if needs_aws {
@@ -289,28 +300,44 @@ fn infer(args: InferArgs, write_tfvars: bool) -> Result<ExitCode> {
                     &opts,
                     &mut stats,
                 );
-                let (a, s) = rt.block_on(cloudwatch::read_group(
+                let read = rt.block_on(cloudwatch::read_group(
                     &logs,
                     group,
                     format,
                     shared.clone(),
                     args.concurrency,
                     &pb,
-                ))?;
-                agg.merge(a);
-                stats.merge(s);
+                ));
+                match read {
+                    Ok((a, s)) => {
+                        agg.merge(a);
+                        stats.merge(s);
+                    }
+                    Err(e) if args.allow_partial => {
+                        stats.missing.push(format!("log group {group}: {e:#}"))
+                    }
+                    Err(e) => return Err(e),
+                }
             }
         }
         if !args.s3.is_empty() {
             let client = aws::s3_client(config);
             for url in &args.s3 {
-                let (a, s) = rt.block_on(async {
+                let read = rt.block_on(async {
                     let keys = s3::list(&client, url, &window).await?;
                     tracing::info!(bucket = %url.bucket, objects = keys.len(), "reading S3 objects");
                     s3::read(&client, url, keys, shared.clone(), args.concurrency, &pb).await
-                })?;
-                agg.merge(a);
-                stats.merge(s);
+                });
+                match read {
+                    Ok((a, s)) => {
+                        agg.merge(a);
+                        stats.merge(s);
+                    }
+                    Err(e) if args.allow_partial => stats
+                        .missing
+                        .push(format!("s3://{}/{}: {e:#}", url.bucket, url.prefix)),
+                    Err(e) => return Err(e),
+                }
             }
         }
         pb.finish_and_clear();
@@ -359,6 +386,9 @@ fn infer(args: InferArgs, write_tfvars: bool) -> Result<ExitCode> {
         }
         for w in &warnings {
             eprintln!("warning: {w}");
+        }
+        for m in &analysis.stats.missing {
+            eprintln!("warning: incomplete evidence (--allow-partial): {m}");
         }
         let p = &analysis.proposal;
         eprintln!("{}", analysis.stats.summary());

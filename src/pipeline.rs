@@ -27,6 +27,9 @@ pub struct ReadOptions {
     pub window: Window,
     /// `--log-format`: the layout of streams without a header line.
     pub log_format: Option<Format>,
+    /// `--allow-partial`: a source that fails part-way is recorded in
+    /// `Stats::missing` and the run goes on; otherwise the run fails.
+    pub allow_partial: bool,
 }
 
 /// Everything one run produced: what the emitters write out.
@@ -550,6 +553,7 @@ fn read_files_with(
         next_file: AtomicUsize::new(0),
         active: Mutex::new(Vec::new()),
         failed: AtomicBool::new(false),
+        allow_partial: opts.allow_partial,
         read_bytes: Arc::new(AtomicU64::new(0)),
     };
     let results: Vec<Result<(Aggregator, Stats)>> = std::thread::scope(|s| {
@@ -584,6 +588,8 @@ struct Shared<'f> {
     active: Mutex<Vec<Arc<Mutex<TextSource>>>>,
     /// Set by a worker that failed: the others stop.
     failed: AtomicBool,
+    /// `--allow-partial`: a failing file is recorded as missing instead.
+    allow_partial: bool,
     read_bytes: Arc<AtomicU64>,
 }
 
@@ -634,12 +640,22 @@ impl Shared<'_> {
             let i = self.next_file.fetch_add(1, Ordering::Relaxed);
             if let Some(path) = self.files.get(i) {
                 tracing::debug!(file = %path.display(), "reading");
-                let stream = files::open(path, self.read_bytes.clone())?;
+                let stream = match files::open(path, self.read_bytes.clone()) {
+                    Ok(s) => s,
+                    Err(e) if self.allow_partial => {
+                        stats.missing.push(format!("{e:#}"));
+                        continue;
+                    }
+                    Err(e) => return Err(e),
+                };
                 if stream.kind == Kind::Parquet {
                     let Stream {
                         name, mut reader, ..
                     } = stream;
-                    read_parquet(&name, &mut reader, opts, agg, stats)?;
+                    match read_parquet(&name, &mut reader, opts, agg, stats) {
+                        Err(e) if self.allow_partial => stats.missing.push(format!("{e:#}")),
+                        other => other?,
+                    }
                     continue;
                 }
                 let mut src = TextSource::new(stream.name, Box::new(stream.reader), opts, stats);
@@ -677,7 +693,15 @@ impl Shared<'_> {
         buf: &mut Vec<u8>,
         stats: &mut Stats,
     ) -> Result<Option<BlockStart>> {
-        let at = guard.next_block(buf, stats)?;
+        let at = match guard.next_block(buf, stats) {
+            Ok(at) => at,
+            // What was read before the failure stays evidence; the rest is missing.
+            Err(e) if self.allow_partial => {
+                stats.missing.push(format!("{e:#}"));
+                None
+            }
+            Err(e) => return Err(e),
+        };
         if at.is_none() {
             self.active().retain(|s| !Arc::ptr_eq(s, src));
         }
@@ -705,6 +729,7 @@ mod tests {
         ReadOptions {
             window: ALL_TIME,
             log_format: None,
+            allow_partial: false,
         }
     }
 

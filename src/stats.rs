@@ -24,6 +24,9 @@ pub struct Stats {
     pub examples: BTreeMap<String, Vec<String>>,
     /// Notes about whole files (assumed formats, unknown columns).
     pub notes: Vec<String>,
+    /// Sources that could not be read (fully), with the error: only with
+    /// `--allow-partial`; the evidence is then incomplete.
+    pub missing: Vec<String>,
 }
 
 impl Stats {
@@ -80,6 +83,8 @@ impl Stats {
         }
         self.notes.extend(o.notes);
         self.notes.sort();
+        self.missing.extend(o.missing);
+        self.missing.sort();
     }
 
     /// The one-line summary printed at the end of every run.
@@ -100,6 +105,17 @@ impl Stats {
                 .map(|(k, v)| format!("{k}: {v}"))
                 .collect();
             s.push_str(&format!(" ({})", parts.join(", ")));
+        }
+        if !self.missing.is_empty() {
+            s.push_str(&format!(
+                "; INCOMPLETE: {} {} could not be read",
+                self.missing.len(),
+                if self.missing.len() == 1 {
+                    "source"
+                } else {
+                    "sources"
+                }
+            ));
         }
         s
     }

@@ -646,6 +646,40 @@ async fn hostile_group_names_from_the_api_stay_data() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn allow_partial_goes_on_past_a_missing_log_group_and_says_so() {
+    let moto = Moto::start();
+    let config = moto.config().await;
+    let (env, records) = build(&config).await;
+    put_cloudwatch(&config, &records).await;
+    let dir = tempfile::tempdir().unwrap();
+    let stderr = ok(&moto.sgpair(
+        dir.path(),
+        &[
+            "infer",
+            "--log-group",
+            "/vpc/flow-logs",
+            "--log-group",
+            "/no/such/group",
+            "--since",
+            "1d",
+            "--allow-partial",
+        ],
+    ));
+    assert!(
+        stderr
+            .contains("warning: incomplete evidence (--allow-partial): log group /no/such/group:"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("ResourceNotFoundException"), "{stderr}");
+    assert_eq!(rules(dir.path()), expected(&env));
+    let report = std::fs::read_to_string(dir.path().join("sgpair-report.md")).unwrap();
+    assert!(
+        report.contains("**Incomplete evidence:** 1 source could not be read"),
+        "{report}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_missing_log_group_names_the_call_and_writes_nothing() {
     let moto = Moto::start();
     let config = moto.config().await;

@@ -259,3 +259,34 @@ fn a_broken_inventory_names_the_file_line_and_column() {
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("inventory.json:3:"), "{stderr}");
 }
+
+#[test]
+fn allow_partial_keeps_what_was_read_and_says_what_is_missing() {
+    let lines: Vec<String> = (0..2000).map(good).collect();
+    let mut gz = gzip(&text(&lines));
+    gz.truncate(gz.len() / 2);
+    let r = run(
+        &[("cut.log.gz", gz), ("whole.log", text(&[good(1)]))],
+        &["--allow-partial"],
+    );
+    assert!(r.out.status.success(), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("warning: incomplete evidence (--allow-partial): logs/cut.log.gz:"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .contains("; INCOMPLETE: 1 source could not be read"),
+        "{}",
+        r.stderr
+    );
+    let report = std::fs::read_to_string(r.dir.path().join("sgpair-report.md")).unwrap();
+    assert!(
+        report
+            .contains("- **Incomplete evidence:** 1 source could not be read (`--allow-partial`)"),
+        "{report}"
+    );
+    assert!(tfvars(&r).unwrap().contains("web-to-db-tcp-5432"));
+}

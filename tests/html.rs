@@ -41,6 +41,7 @@ fn sample() -> Analysis {
     let opts = ReadOptions {
         window: WINDOW,
         log_format: None,
+        allow_partial: false,
     };
     let (agg, stats) =
         pipeline::read_files(&[dir.join("flow-logs")], &opts, true).expect("sample logs");

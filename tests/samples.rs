@@ -26,6 +26,7 @@ fn read(name: &str) -> (Evidence, Stats) {
     let opts = ReadOptions {
         window: ALL_TIME,
         log_format: None,
+        allow_partial: false,
     };
     read_stream(stream, &opts, &mut agg, &mut stats, &|| {}).expect("fixture reads");
     (agg.finish(), stats)

@@ -264,6 +264,14 @@ fn summary_md(a: &Analysis, s: &Summary) -> String {
         );
     }
     lines.push(format!("- **Records:** {}.", esc(&a.stats.summary())));
+    if !a.stats.missing.is_empty() {
+        lines.push(format!(
+            "- **Incomplete evidence:** {} {} could not be read (`--allow-partial`); rules their traffic needs may be missing: {}.",
+            a.stats.missing.len(),
+            if a.stats.missing.len() == 1 { "source" } else { "sources" },
+            a.stats.missing.iter().map(|m| esc(m)).collect::<Vec<_>>().join("; ")
+        ));
+    }
     lines.push(format!(
         "- **Connections observed:** {} in {} client/server/service aggregates.",
         s.connections,

@@ -83,7 +83,7 @@ pub async fn read_group(
     pb.inc_length(streams.len() as u64);
 
     let (client, group) = (client.clone(), group.to_string());
-    read_bounded(streams, concurrency, "a log-stream reader", pb, move |stream| {
+    read_bounded(streams, concurrency, opts.allow_partial, "a log-stream reader", pb, move |stream| {
         let (client, group, format, opts) = (client.clone(), group.clone(), format.clone(), opts.clone());
         async move { read_stream(&client, &group, &stream, format, &opts, since_ms, until_ms).await }
     })

@@ -187,10 +187,17 @@ mod live {
         pb: &ProgressBar,
     ) -> Result<(Aggregator, Stats)> {
         let (client, bucket) = (client.clone(), url.bucket.clone());
-        read_bounded(keys, concurrency, "an S3 object reader", pb, move |key| {
-            let (client, bucket, opts) = (client.clone(), bucket.clone(), opts.clone());
-            async move { read_object(&client, &bucket, &key, opts).await }
-        })
+        read_bounded(
+            keys,
+            concurrency,
+            opts.allow_partial,
+            "an S3 object reader",
+            pb,
+            move |key| {
+                let (client, bucket, opts) = (client.clone(), bucket.clone(), opts.clone());
+                async move { read_object(&client, &bucket, &key, opts).await }
+            },
+        )
         .await
     }
 
