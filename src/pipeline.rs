@@ -292,6 +292,11 @@ pub struct TextSource {
     parser: Result<Parser, FormatError>,
     assumed_noted: bool,
     eof: bool,
+    /// `--allow-partial`: a read error ends the stream after its last whole
+    /// line instead of failing the run.
+    allow_partial: bool,
+    /// The read error that ended the stream early, to report as missing.
+    broken: Option<String>,
 }
 
 impl TextSource {
@@ -313,6 +318,8 @@ impl TextSource {
             parser,
             assumed_noted: false,
             eof: false,
+            allow_partial: opts.allow_partial,
+            broken: None,
         }
     }
 
@@ -324,6 +331,9 @@ impl TextSource {
         let mut scan_from = 0;
         loop {
             self.fill(buf, target)?;
+            if let Some(broken) = self.broken.take() {
+                stats.missing.push(broken);
+            }
             if self.eof {
                 break;
             }
@@ -368,8 +378,17 @@ impl TextSource {
                 Err(e) => {
                     buf.truncate(filled);
                     let line = self.lines + memchr::memchr_iter(b'\n', buf).count() as u64 + 1;
-                    return Err(anyhow::Error::new(e)
-                        .context(format!("{}:{line}: cannot read further", self.name)));
+                    let err = anyhow::Error::new(e)
+                        .context(format!("{}:{line}: cannot read further", self.name));
+                    if !self.allow_partial {
+                        return Err(err);
+                    }
+                    // Keep the whole lines read so far; the cut line and the rest are missing.
+                    let keep = memchr::memrchr(b'\n', buf).map_or(0, |i| i + 1);
+                    buf.truncate(keep);
+                    self.eof = true;
+                    self.broken = Some(format!("{err:#}"));
+                    return Ok(());
                 }
             }
         }
@@ -897,6 +916,8 @@ mod tests {
             parser: Parser::new(&Format::default_v2()),
             assumed_noted: true,
             eof: false,
+            allow_partial: false,
+            broken: None,
         };
         let mut stats = Stats::default();
         let mut buf = Vec::new();

@@ -265,14 +265,20 @@ fn allow_partial_keeps_what_was_read_and_says_what_is_missing() {
     let lines: Vec<String> = (0..2000).map(good).collect();
     let mut gz = gzip(&text(&lines));
     gz.truncate(gz.len() / 2);
+    let other = format!(
+        "2 1 eni-web 10.0.1.10 10.0.2.20 41000 6379 6 5 500 {T} {} ACCEPT OK",
+        T + 60
+    );
     let r = run(
-        &[("cut.log.gz", gz), ("whole.log", text(&[good(1)]))],
+        &[("cut.log.gz", gz), ("whole.log", text(&[other]))],
         &["--allow-partial"],
     );
     assert!(r.out.status.success(), "{}", r.stderr);
-    assert!(
+    assert_eq!(
         r.stderr
-            .contains("warning: incomplete evidence (--allow-partial): logs/cut.log.gz:"),
+            .matches("warning: incomplete evidence (--allow-partial): logs/cut.log.gz:")
+            .count(),
+        1,
         "{}",
         r.stderr
     );
@@ -288,5 +294,21 @@ fn allow_partial_keeps_what_was_read_and_says_what_is_missing() {
             .contains("- **Incomplete evidence:** 1 source could not be read (`--allow-partial`)"),
         "{report}"
     );
-    assert!(tfvars(&r).unwrap().contains("web-to-db-tcp-5432"));
+    // The lines decoded before the break are evidence, and so is the other file.
+    let t = tfvars(&r).unwrap();
+    assert!(
+        t.contains("web-to-db-tcp-5432") && t.contains("web-to-db-tcp-6379"),
+        "{t}"
+    );
+    let used: u64 = r
+        .stderr
+        .split("records from 2 sources: ")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(used > 100, "most of the cut file was read: {}", r.stderr);
 }
