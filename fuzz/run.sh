@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Runs each fuzz target for a bounded time (FUZZ_SECONDS, default 60) with a
+# corpus seeded from the real samples in ../shared/samples and the project's
+# fixtures. Needs cargo-fuzz (`cargo install cargo-fuzz`). On a stable
+# toolchain it runs without a sanitizer (-s none); a crash is saved under
+# fuzz/artifacts/<target>/ and must become a regression test in tests/.
+set -euo pipefail
+cd "$(dirname "$0")"
+seconds="${FUZZ_SECONDS:-60}"
+samples="${SAMPLES:-../../shared/samples}"
+
+for target in record header; do
+  corpus="corpus/$target"
+  mkdir -p "$corpus"
+  # One seed per line of every text sample and fixture (headers included).
+  for f in $(find "$samples" ../tests/fixtures ../sample-logs/flow-logs/cloudwatch -type f \( -name '*.log' -o -name '*.sample' \) 2>/dev/null); do
+    head -n 200 "$f" | while IFS= read -r line; do
+      printf '%s\n' "$line" > "$corpus/seed-$(printf '%s' "$line" | cksum | cut -d' ' -f1)"
+    done
+  done
+  echo "== $target: $(ls "$corpus" | wc -l) seeds, $seconds s"
+  cargo fuzz run -s none "$target" "$corpus" -- -max_total_time="$seconds" -max_len=4096
+done
