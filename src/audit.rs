@@ -169,21 +169,37 @@ impl Audit {
     }
 }
 
-/// Connections between two different interfaces that both carry groups,
-/// suspicious ones excluded: what the proposal must cover.
-pub fn grouped_connections(a: &Analysis) -> u64 {
-    let r = Resolver::new(&a.inventory, &a.evidence);
-    let suspicious: BTreeSet<(IpAddr, IpAddr, u16, u8)> = a
-        .proposal
+/// (client, server, port, protocol) of a connection or a suspicious flow.
+type FlowTuple = (IpAddr, IpAddr, u16, u8);
+
+/// The flows the proposal leaves out on purpose.
+fn suspicious_keys(a: &Analysis) -> BTreeSet<FlowTuple> {
+    a.proposal
         .suspicious
         .iter()
         .map(|s| (s.client, s.server, s.port, s.proto))
-        .collect();
+        .collect()
+}
+
+/// Every connection of the evidence with both ends resolved.
+fn resolve_all<'a>(a: &'a Analysis, r: &Resolver<'_>) -> Vec<(&'a Connection, Endpoint, Endpoint)> {
     a.evidence
         .connections
         .iter()
-        .filter(|c| !suspicious.contains(&(c.client, c.server, c.port, c.proto)))
-        .filter(|c| match (r.resolve(c.client), r.resolve(c.server)) {
+        .map(|c| (c, r.resolve(c.client), r.resolve(c.server)))
+        .collect()
+}
+
+/// Connections between two different interfaces that both carry groups,
+/// suspicious ones excluded: what the proposal must cover.
+fn grouped_total(
+    resolved: &[(&Connection, Endpoint, Endpoint)],
+    suspicious: &BTreeSet<FlowTuple>,
+) -> u64 {
+    resolved
+        .iter()
+        .filter(|(c, _, _)| !suspicious.contains(&(c.client, c.server, c.port, c.proto)))
+        .filter(|(_, ce, se)| match (ce, se) {
             (
                 Endpoint::Eni {
                     id: ci, groups: cg, ..
@@ -194,8 +210,14 @@ pub fn grouped_connections(a: &Analysis) -> u64 {
             ) => ci != si && !cg.is_empty() && !sg.is_empty(),
             _ => false,
         })
-        .map(|c| c.connections)
+        .map(|(c, _, _)| c.connections)
         .sum()
+}
+
+/// [`grouped_total`] of an analysis.
+pub fn grouped_connections(a: &Analysis) -> u64 {
+    let r = Resolver::new(&a.inventory, &a.evidence);
+    grouped_total(&resolve_all(a, &r), &suspicious_keys(a))
 }
 
 /// FNV-1a, 64 bits: a stable fingerprint without a crypto dependency.
@@ -408,12 +430,7 @@ pub fn audit(a: &Analysis) -> Audit {
     let inv = &a.inventory;
     let resolver = Resolver::new(inv, &a.evidence);
     let proposed = proposed_by_group(&a.proposal.rules);
-    let suspicious: BTreeSet<(IpAddr, IpAddr, u16, u8)> = a
-        .proposal
-        .suspicious
-        .iter()
-        .map(|s| (s.client, s.server, s.port, s.proto))
-        .collect();
+    let suspicious = suspicious_keys(a);
 
     // Usage of every existing rule, keyed by (group, direction, index).
     let mut usage: BTreeMap<(String, Direction, usize), Usage> = BTreeMap::new();
@@ -426,12 +443,7 @@ pub fn audit(a: &Analysis) -> Audit {
     let mut blocked_suspicious = 0u64;
 
     // First pass: usage (the after state needs to know which rules are unused).
-    let resolved: Vec<(&Connection, Endpoint, Endpoint)> = a
-        .evidence
-        .connections
-        .iter()
-        .map(|c| (c, resolver.resolve(c.client), resolver.resolve(c.server)))
-        .collect();
+    let resolved = resolve_all(a, &resolver);
     for (c, ce, se) in &resolved {
         for (side, peer_ip) in sides(c, ce, se) {
             for (g, i, _) in matching_rules(inv, &side, c) {
@@ -727,7 +739,7 @@ pub fn audit(a: &Analysis) -> Audit {
             .then(x.subject.cmp(&y.subject))
     });
 
-    before_after.grouped_connections = grouped_connections(a);
+    before_after.grouped_connections = grouped_total(&resolved, &suspicious);
     before_after.covered_by_proposal = a
         .proposal
         .rules
