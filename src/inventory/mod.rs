@@ -229,17 +229,21 @@ impl Inventory {
             .and_then(|f| f.log_format.as_deref())
     }
 
+    /// Whether a flow log on this resource (interface, subnet or VPC) records
+    /// accepted traffic (a REJECT-only flow log does not).
+    fn logs_accepted_traffic(&self, resource_id: &str) -> bool {
+        self.flow_logs
+            .iter()
+            .any(|f| f.resource_id == resource_id && f.traffic_type.as_deref() != Some("REJECT"))
+    }
+
     /// Interfaces that no flow log covers (by interface, subnet or VPC), when
     /// the inventory lists flow logs at all.
     pub fn blind_spots(&self) -> Option<Vec<&NetworkInterface>> {
         if self.flow_logs.is_empty() {
             return None;
         }
-        let covered = |id: &str| {
-            self.flow_logs
-                .iter()
-                .any(|f| f.resource_id == id && f.traffic_type.as_deref() != Some("REJECT"))
-        };
+        let covered = |id: &str| self.logs_accepted_traffic(id);
         Some(
             self.network_interfaces
                 .iter()
@@ -258,11 +262,7 @@ impl Inventory {
         if self.flow_logs.is_empty() {
             return None;
         }
-        let covered = |id: &str| {
-            self.flow_logs
-                .iter()
-                .any(|f| f.resource_id == id && f.traffic_type.as_deref() != Some("REJECT"))
-        };
+        let covered = |id: &str| self.logs_accepted_traffic(id);
         Some(
             self.subnets
                 .iter()
