@@ -1068,28 +1068,17 @@ mod tests {
 
     fn sg(id: &str, ingress: Vec<SgRule>, egress: Vec<SgRule>) -> SecurityGroup {
         SecurityGroup {
-            id: id.into(),
-            name: id.trim_start_matches("sg-").into(),
             vpc_id: Some("vpc-1".into()),
-            description: String::new(),
-            tags: Default::default(),
             ingress,
             egress,
+            ..SecurityGroup::new(id, id.trim_start_matches("sg-"))
         }
     }
 
     fn eni(id: &str, addr: &str, groups: &[&str]) -> NetworkInterface {
         NetworkInterface {
-            id: id.into(),
             vpc_id: Some("vpc-1".into()),
-            subnet_id: None,
-            addresses: vec![addr.parse().unwrap()],
-            security_groups: groups.iter().map(|g| g.to_string()).collect(),
-            description: String::new(),
-            interface_type: "interface".into(),
-            requester_managed: false,
-            instance_id: None,
-            tags: Default::default(),
+            ..NetworkInterface::new(id, vec![addr.parse().unwrap()], groups)
         }
     }
 

@@ -198,16 +198,12 @@ mod tests {
                 cidrs: vec!["10.0.0.0/16".parse().unwrap()],
             }],
             network_interfaces: vec![NetworkInterface {
-                id: "eni-web".into(),
                 vpc_id: Some("vpc-1".into()),
-                subnet_id: None,
-                addresses: vec!["10.0.1.10".parse().unwrap(), "10.0.1.11".parse().unwrap()],
-                security_groups: vec!["sg-web".into()],
-                description: String::new(),
-                interface_type: "interface".into(),
-                requester_managed: false,
-                instance_id: None,
-                tags: Default::default(),
+                ..NetworkInterface::new(
+                    "eni-web",
+                    vec!["10.0.1.10".parse().unwrap(), "10.0.1.11".parse().unwrap()],
+                    &["sg-web"],
+                )
             }],
             prefix_lists: vec![PrefixList {
                 id: "pl-63a5400a".into(),

@@ -793,28 +793,15 @@ mod tests {
 
     fn eni(id: &str, addr: &str, groups: &[&str]) -> NetworkInterface {
         NetworkInterface {
-            id: id.into(),
             vpc_id: Some("vpc-1".into()),
-            subnet_id: None,
-            addresses: vec![addr.parse().unwrap()],
-            security_groups: groups.iter().map(|g| g.to_string()).collect(),
-            description: String::new(),
-            interface_type: "interface".into(),
-            requester_managed: false,
-            instance_id: None,
-            tags: Default::default(),
+            ..NetworkInterface::new(id, vec![addr.parse().unwrap()], groups)
         }
     }
 
     fn sg(id: &str) -> SecurityGroup {
         SecurityGroup {
-            id: id.into(),
-            name: id.trim_start_matches("sg-").into(),
             vpc_id: Some("vpc-1".into()),
-            description: String::new(),
-            tags: Default::default(),
-            ingress: vec![],
-            egress: vec![],
+            ..SecurityGroup::new(id, id.trim_start_matches("sg-"))
         }
     }
 

@@ -30,28 +30,19 @@ fn environment(memberships: &[Vec<usize>], groups: usize) -> Inventory {
         network_interfaces: memberships
             .iter()
             .enumerate()
-            .map(|(i, gs)| NetworkInterface {
-                id: format!("eni-{i:03}"),
-                vpc_id: Some("vpc-1".into()),
-                subnet_id: None,
-                addresses: vec![addr(i)],
-                security_groups: gs.iter().map(|g| format!("sg-{g:02}")).collect(),
-                description: String::new(),
-                interface_type: "interface".into(),
-                requester_managed: false,
-                instance_id: None,
-                tags: Default::default(),
+            .map(|(i, gs)| {
+                let groups: Vec<String> = gs.iter().map(|g| format!("sg-{g:02}")).collect();
+                let groups: Vec<&str> = groups.iter().map(String::as_str).collect();
+                NetworkInterface {
+                    vpc_id: Some("vpc-1".into()),
+                    ..NetworkInterface::new(&format!("eni-{i:03}"), vec![addr(i)], &groups)
+                }
             })
             .collect(),
         security_groups: (0..groups)
             .map(|g| SecurityGroup {
-                id: format!("sg-{g:02}"),
-                name: format!("group-{g}"),
                 vpc_id: Some("vpc-1".into()),
-                description: String::new(),
-                tags: Default::default(),
-                ingress: vec![],
-                egress: vec![],
+                ..SecurityGroup::new(&format!("sg-{g:02}"), &format!("group-{g}"))
             })
             .collect(),
         ..Default::default()

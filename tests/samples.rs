@@ -34,16 +34,8 @@ fn read(name: &str) -> (Evidence, Stats) {
 
 fn eni(id: &str, addr: &str, group: &str) -> NetworkInterface {
     NetworkInterface {
-        id: id.into(),
         vpc_id: Some("vpc-1".into()),
-        subnet_id: None,
-        addresses: vec![addr.parse().unwrap()],
-        security_groups: vec![group.into()],
-        description: String::new(),
-        interface_type: "interface".into(),
-        requester_managed: false,
-        instance_id: None,
-        tags: Default::default(),
+        ..NetworkInterface::new(id, vec![addr.parse().unwrap()], &[group])
     }
 }
 

@@ -103,15 +103,7 @@ mod tests {
     use crate::synthesize::RuleEvidence;
 
     fn sg(id: &str, name: &str) -> SecurityGroup {
-        SecurityGroup {
-            id: id.into(),
-            name: name.into(),
-            vpc_id: None,
-            description: String::new(),
-            tags: Default::default(),
-            ingress: vec![],
-            egress: vec![],
-        }
+        SecurityGroup::new(id, name)
     }
 
     fn rule(s: &str, t: &str, proto: u8, from: i32, to: i32) -> Rule {

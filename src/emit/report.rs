@@ -952,28 +952,16 @@ pub(crate) mod tests {
 
     fn eni(id: &str, addr: &str, groups: &[&str], kind: &str) -> NetworkInterface {
         NetworkInterface {
-            id: id.into(),
             vpc_id: Some("vpc-1".into()),
-            subnet_id: None,
-            addresses: vec![ip(addr)],
-            security_groups: groups.iter().map(|g| g.to_string()).collect(),
-            description: String::new(),
             interface_type: kind.into(),
-            requester_managed: false,
-            instance_id: None,
-            tags: Default::default(),
+            ..NetworkInterface::new(id, vec![ip(addr)], groups)
         }
     }
 
     fn sg(id: &str, name: &str) -> SecurityGroup {
         SecurityGroup {
-            id: id.into(),
-            name: name.into(),
             vpc_id: Some("vpc-1".into()),
-            description: String::new(),
-            tags: Default::default(),
-            ingress: vec![],
-            egress: vec![],
+            ..SecurityGroup::new(id, name)
         }
     }
 

@@ -290,13 +290,8 @@ mod tests {
 
     fn sg(id: &str, name: &str) -> SecurityGroup {
         SecurityGroup {
-            id: id.into(),
-            name: name.into(),
             vpc_id: Some("vpc-0123".into()),
-            description: String::new(),
-            tags: Default::default(),
-            ingress: vec![],
-            egress: vec![],
+            ..SecurityGroup::new(id, name)
         }
     }
 

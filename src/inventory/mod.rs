@@ -99,6 +99,25 @@ fn default_interface_type() -> String {
     "interface".into()
 }
 
+impl NetworkInterface {
+    /// An interface of type `interface` with these addresses and groups, the
+    /// other fields empty.
+    pub fn new(id: &str, addresses: Vec<IpAddr>, groups: &[&str]) -> Self {
+        NetworkInterface {
+            id: id.into(),
+            vpc_id: None,
+            subnet_id: None,
+            addresses,
+            security_groups: groups.iter().map(|g| g.to_string()).collect(),
+            description: String::new(),
+            interface_type: default_interface_type(),
+            requester_managed: false,
+            instance_id: None,
+            tags: BTreeMap::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct SecurityGroup {
@@ -114,6 +133,21 @@ pub struct SecurityGroup {
     pub ingress: Vec<SgRule>,
     #[serde(default)]
     pub egress: Vec<SgRule>,
+}
+
+impl SecurityGroup {
+    /// A group without rules.
+    pub fn new(id: &str, name: &str) -> Self {
+        SecurityGroup {
+            id: id.into(),
+            name: name.into(),
+            vpc_id: None,
+            description: String::new(),
+            tags: BTreeMap::new(),
+            ingress: Vec::new(),
+            egress: Vec::new(),
+        }
+    }
 }
 
 /// One existing rule, as `DescribeSecurityGroupRules` returns it: exactly
