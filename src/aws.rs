@@ -25,10 +25,20 @@ pub struct AwsOptions {
     pub region: Option<String>,
 }
 
+/// Attempts per AWS call when the environment does not say otherwise.
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 8;
+
 pub async fn load_config(opts: &AwsOptions) -> SdkConfig {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest())
-        // Throttling and 5xx are retried with exponential backoff and jitter.
-        .retry_config(RetryConfig::standard().with_max_attempts(8));
+    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    // Throttling, 5xx and dropped connections are retried with exponential
+    // backoff and jitter: 8 attempts unless AWS_MAX_ATTEMPTS / AWS_RETRY_MODE
+    // (read by aws-config) say otherwise.
+    if std::env::var_os("AWS_MAX_ATTEMPTS").is_none()
+        && std::env::var_os("AWS_RETRY_MODE").is_none()
+    {
+        loader =
+            loader.retry_config(RetryConfig::standard().with_max_attempts(DEFAULT_MAX_ATTEMPTS));
+    }
     if let Some(p) = &opts.profile {
         loader = loader.profile_name(p);
     }
@@ -48,6 +58,58 @@ pub fn s3_client(config: &SdkConfig) -> aws_sdk_s3::Client {
     aws_sdk_s3::Client::from_conf(conf)
 }
 
+/// An AWS call that failed after the SDK's retries: which call, the
+/// service's own code and message, and what the user should check. Kept typed
+/// (inside `anyhow::Error`) so callers can tell an expired page token from a
+/// denied call.
+#[derive(Debug, Clone)]
+pub struct CallError {
+    pub call: String,
+    pub code: String,
+    pub message: String,
+    pub hint: String,
+}
+
+impl std::fmt::Display for CallError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "AWS call {} failed: {}: {}\n  {}",
+            self.call, self.code, self.message, self.hint
+        )
+    }
+}
+
+impl StdError for CallError {}
+
+impl CallError {
+    /// The service refused a page token it gave out earlier (tokens expire:
+    /// CloudWatch Logs after 24 hours, EC2 and S3 sooner under load). The
+    /// listing can be resumed or restarted; nothing else helps.
+    pub fn is_expired_token(&self) -> bool {
+        let message = self.message.to_ascii_lowercase();
+        match self.code.as_str() {
+            "InvalidPaginationToken"
+            | "InvalidNextToken"
+            | "InvalidNextTokenException"
+            | "ExpiredNextTokenException"
+            | "ExpiredToken.Pagination" => true,
+            // CloudWatch Logs and S3 use generic codes; the message names the token.
+            "InvalidParameterException" | "InvalidArgument" => {
+                message.contains("token") && !message.contains("security token")
+            }
+            _ => false,
+        }
+    }
+}
+
+/// Whether `err` is (or wraps) an AWS call that failed on an expired page token.
+pub fn is_expired_token(err: &anyhow::Error) -> bool {
+    err.chain()
+        .filter_map(|e| e.downcast_ref::<CallError>())
+        .any(CallError::is_expired_token)
+}
+
 /// Turns an SDK error into a message that names the call, the service's own
 /// code and message, and what the user should check.
 pub fn call_error<E, R>(call: &str, iam_action: &str, err: SdkError<E, R>) -> anyhow::Error
@@ -63,7 +125,12 @@ where
         other => (kind(other).to_string(), source_chain(other)),
     };
     let hint = hint(&code, iam_action);
-    anyhow::anyhow!("AWS call {call} failed: {code}: {message}\n  {hint}")
+    anyhow::Error::new(CallError {
+        call: call.to_string(),
+        code,
+        message,
+        hint,
+    })
 }
 
 fn kind<E, R>(err: &SdkError<E, R>) -> &'static str {
@@ -103,6 +170,12 @@ fn hint(code: &str, iam_action: &str) -> String {
             "check the network, the region (--region) and AWS_ENDPOINT_URL if set".into()
         }
         "request not built" => "check the region (--region or AWS_REGION) and credentials configuration".into(),
+        "Throttling" | "ThrottlingException" | "RequestLimitExceeded" | "TooManyRequestsException"
+        | "SlowDown" | "RequestThrottled" | "LimitExceededException" | "InternalError"
+        | "InternalFailure" | "InternalServerError" | "ServiceUnavailable"
+        | "ServiceUnavailableException" | "Unavailable" => format!(
+            "the service kept refusing after every retry (AWS_MAX_ATTEMPTS, default {DEFAULT_MAX_ATTEMPTS}): try again later, or lower --concurrency"
+        ),
         _ => format!("check credentials, region and that the caller may call {iam_action}"),
     }
 }
@@ -154,8 +227,14 @@ where
     Ok((agg, stats))
 }
 
+/// How many times a listing starts over after its page token expired.
+pub const TOKEN_RESTARTS: u32 = 3;
+
 /// Follows a token-paginated API to the end. `fetch(token)` returns one page
-/// and the next token; a repeated token is an error rather than a loop.
+/// and the next token; a repeated token is an error rather than a loop. When
+/// the service refuses a token it gave out (it expired), the listing starts
+/// over from the first page, at most `TOKEN_RESTARTS` times: listings are
+/// read-only, so a fresh one is as good as the interrupted one.
 pub async fn paginate<T, F, Fut>(call: &str, mut fetch: F) -> anyhow::Result<Vec<T>>
 where
     F: FnMut(Option<String>) -> Fut,
@@ -164,8 +243,24 @@ where
     let mut out = Vec::new();
     let mut token: Option<String> = None;
     let mut seen = std::collections::HashSet::new();
+    let mut restarts = 0;
     loop {
-        let (items, next) = fetch(token.clone()).await?;
+        let (items, next) = match fetch(token.clone()).await {
+            Ok(page) => page,
+            Err(e) if token.is_some() && is_expired_token(&e) && restarts < TOKEN_RESTARTS => {
+                restarts += 1;
+                tracing::warn!(
+                    call,
+                    restarts,
+                    "page token expired; listing again from the start"
+                );
+                out.clear();
+                seen.clear();
+                token = None;
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
         out.extend(items);
         match next.filter(|t| !t.is_empty()) {
             Some(t) => {
@@ -220,6 +315,121 @@ mod tests {
         assert!(err.to_string().contains("DescribeThings"), "{err}");
     }
 
+    fn expired(call: &str) -> anyhow::Error {
+        anyhow::Error::new(CallError {
+            call: call.into(),
+            code: "InvalidPaginationToken".into(),
+            message: "The pagination token is not valid or is expired.".into(),
+            hint: String::new(),
+        })
+    }
+
+    #[tokio::test]
+    async fn an_expired_token_starts_the_listing_over_without_duplicates() {
+        let mut calls = Vec::new();
+        let mut expired_once = false;
+        let out = paginate("DescribeThings", |token: Option<String>| {
+            calls.push(token.clone());
+            let page = match token.as_deref() {
+                None => Ok((vec![1, 2], Some("a".to_string()))),
+                Some("a") if !expired_once => {
+                    expired_once = true;
+                    Err(expired("DescribeThings"))
+                }
+                Some("a") => Ok((vec![3], None)),
+                other => panic!("unexpected token {other:?}"),
+            };
+            async move { page }
+        })
+        .await
+        .unwrap();
+        assert_eq!(out, vec![1, 2, 3]);
+        assert_eq!(calls, vec![None, Some("a".into()), None, Some("a".into())]);
+    }
+
+    #[tokio::test]
+    async fn a_token_that_keeps_expiring_is_an_error_after_the_restarts() {
+        let mut calls = 0;
+        let err = paginate("DescribeThings", |token: Option<String>| {
+            calls += 1;
+            let page = match token {
+                None => Ok((vec![1], Some("a".to_string()))),
+                Some(_) => Err(expired("DescribeThings")),
+            };
+            async move { page }
+        })
+        .await
+        .unwrap_err();
+        assert!(is_expired_token(&err), "{err}");
+        assert_eq!(calls, 2 * (TOKEN_RESTARTS as usize + 1));
+    }
+
+    #[tokio::test]
+    async fn other_errors_are_not_retried_by_the_paginator() {
+        let mut calls = 0;
+        let err = paginate("DescribeThings", |token: Option<String>| {
+            calls += 1;
+            let page = match token {
+                None => Ok((vec![1], Some("a".to_string()))),
+                Some(_) => Err(anyhow::Error::new(CallError {
+                    call: "ec2:DescribeThings".into(),
+                    code: "UnauthorizedOperation".into(),
+                    message: "You are not authorized".into(),
+                    hint: hint("UnauthorizedOperation", "ec2:DescribeThings"),
+                })),
+            };
+            async move { page }
+        })
+        .await
+        .unwrap_err();
+        assert_eq!(calls, 2);
+        assert!(!is_expired_token(&err));
+        assert!(
+            err.to_string()
+                .contains("the caller needs ec2:DescribeThings"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn expired_tokens_are_told_from_other_bad_parameters() {
+        let e = |code: &str, message: &str| CallError {
+            call: String::new(),
+            code: code.into(),
+            message: message.into(),
+            hint: String::new(),
+        };
+        assert!(
+            e(
+                "InvalidParameterException",
+                "The specified nextToken is invalid."
+            )
+            .is_expired_token()
+        );
+        assert!(
+            e(
+                "InvalidArgument",
+                "The continuation token provided is incorrect"
+            )
+            .is_expired_token()
+        );
+        assert!(
+            !e(
+                "InvalidParameterException",
+                "1 validation error: logGroupName"
+            )
+            .is_expired_token()
+        );
+        assert!(
+            !e(
+                "InvalidClientTokenId",
+                "The security token included in the request is invalid"
+            )
+            .is_expired_token()
+        );
+        assert!(!e("ThrottlingException", "Rate exceeded").is_expired_token());
+    }
+
     #[test]
     fn hints_say_what_to_check() {
         assert!(
@@ -228,5 +438,7 @@ mod tests {
         );
         assert!(hint("ExpiredToken", "x").contains("credentials"));
         assert!(hint("ResourceNotFoundException", "x").contains("region"));
+        assert!(hint("ThrottlingException", "x").contains("AWS_MAX_ATTEMPTS"));
+        assert!(hint("InternalError", "x").contains("--concurrency"));
     }
 }

@@ -8,6 +8,7 @@
 //! grow with the volume of logs. Throttling is retried with backoff by the
 //! SDK's retry policy (see `aws::load_config`).
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use anyhow::Result;
@@ -15,7 +16,7 @@ use aws_sdk_cloudwatchlogs::Client;
 use indicatif::ProgressBar;
 
 use crate::aggregate::Aggregator;
-use crate::aws::{call_error, paginate, read_bounded};
+use crate::aws::{TOKEN_RESTARTS, call_error, is_expired_token, paginate, read_bounded};
 use crate::parse::{Format, FormatOrigin};
 use crate::pipeline::{LineReader, ReadOptions};
 use crate::stats::Stats;
@@ -90,6 +91,11 @@ pub async fn read_group(
     .await
 }
 
+/// Reads one stream's events in the window, page by page. Page tokens expire
+/// (after 24 hours, or sooner): the read then resumes at the timestamp of the
+/// last event read, skipping the events of that millisecond it already has
+/// (by event id), so nothing is lost and nothing is counted twice. This
+/// relies on a stream's events coming in timestamp order, as they do.
 async fn read_stream(
     client: &Client,
     group: &str,
@@ -104,13 +110,18 @@ async fn read_stream(
     let mut lines = LineReader::new(format!("{group}/{stream}"), opts, Some(format), &mut stats);
     let mut event_no: u64 = 0;
     let mut token: Option<String> = None;
-    let mut seen_tokens = std::collections::HashSet::new();
+    let mut seen_tokens = HashSet::new();
+    let mut start = since_ms;
+    let mut restarts = 0;
+    // The newest timestamp read and the ids of the events read at it.
+    let mut last: Option<i64> = None;
+    let mut ids_at_last: HashSet<String> = HashSet::new();
     loop {
-        let page = client
+        let sent = client
             .filter_log_events()
             .log_group_name(group)
             .log_stream_names(stream)
-            .start_time(since_ms)
+            .start_time(start)
             .end_time(until_ms)
             .set_next_token(token.clone())
             .send()
@@ -121,8 +132,43 @@ async fn read_stream(
                     "logs:FilterLogEvents",
                     e,
                 )
-            })?;
+            });
+        let page = match sent {
+            Ok(page) => page,
+            Err(e) if token.is_some() && is_expired_token(&e) && restarts < TOKEN_RESTARTS => {
+                restarts += 1;
+                start = last.unwrap_or(since_ms);
+                tracing::warn!(
+                    group,
+                    stream,
+                    restarts,
+                    resume_ms = start,
+                    "page token expired; resuming at the last event read"
+                );
+                token = None;
+                seen_tokens.clear();
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
         for ev in page.events() {
+            let ts = ev.timestamp().unwrap_or(start);
+            let id = ev.event_id();
+            match last {
+                Some(l) if ts == l => {
+                    if let Some(id) = id
+                        && !ids_at_last.insert(id.to_string())
+                    {
+                        continue; // read before the token expired
+                    }
+                }
+                Some(l) if ts < l => {}
+                _ => {
+                    last = Some(ts);
+                    ids_at_last.clear();
+                    ids_at_last.extend(id.map(String::from));
+                }
+            }
             event_no += 1;
             if let Some(msg) = ev.message() {
                 lines.line(msg.as_bytes(), event_no, &mut agg, &mut stats);

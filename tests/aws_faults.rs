@@ -1,0 +1,394 @@
+//! AWS faults, end to end: the real aws-sdk clients inside the `sgpair`
+//! binary talk to moto server through a fault-injecting proxy
+//! (`common/fault_proxy.rs`) that throttles, fails with 5xx, expires page
+//! tokens and denies calls the way the real services do, in their own wire
+//! formats. What must hold: retried where that helps (the result is the same
+//! as without the fault), reported with the call and what to check where it
+//! does not, and never a partial `rules.auto.tfvars`.
+//!
+//! Only with the `aws` cargo feature (on by default).
+#![cfg(feature = "aws")]
+
+#[path = "common/aws_env.rs"]
+mod aws_env;
+#[path = "common/fault_proxy.rs"]
+mod fault_proxy;
+
+use std::path::Path;
+
+use aws_env::*;
+use fault_proxy::{Action, FaultProxy, Reply, json_number, with_limit};
+
+const LOG_GROUP: &str = "/vpc/flow-logs";
+
+fn infer_logs(
+    proxy: &FaultProxy,
+    dir: &Path,
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> std::process::Output {
+    let mut args = vec!["infer", "--log-group", LOG_GROUP, "--since", "1d"];
+    args.extend_from_slice(extra);
+    sgpair_at(&proxy.endpoint, dir, &args, env)
+}
+
+/// The stream a FilterLogEvents request reads (empty for other calls).
+fn stream_of(body: &str) -> String {
+    body.split("\"logStreamNames\":[\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or("")
+        .to_string()
+}
+
+/// The files in a folder and their contents, to show a failed run changed nothing.
+fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let p = e.unwrap().path();
+            let bytes = if p.is_file() {
+                std::fs::read(&p).unwrap()
+            } else {
+                Vec::new()
+            };
+            (p.file_name().unwrap().to_string_lossy().into_owned(), bytes)
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn throttling_and_server_errors_are_retried_and_change_nothing() {
+    let moto = Moto::start();
+    let config = moto.config().await;
+    let (env, records) = build(&config).await;
+    put_cloudwatch(&config, &records).await;
+    let proxy = FaultProxy::start(
+        &moto.endpoint,
+        Box::new(|req, nth| match (req.op.as_str(), nth) {
+            // EC2 throttles with 503 RequestLimitExceeded.
+            ("ec2:DescribeNetworkInterfaces", 1 | 2) => Action::Reply(Reply::ec2(
+                503,
+                "RequestLimitExceeded",
+                "Request limit exceeded.",
+            )),
+            ("ec2:DescribeSecurityGroups", 1) => Action::Reply(Reply::ec2(
+                500,
+                "InternalError",
+                "An internal error has occurred.",
+            )),
+            ("logs:DescribeLogStreams", 1) => {
+                Action::Reply(Reply::json(400, "ThrottlingException", "Rate exceeded"))
+            }
+            ("logs:FilterLogEvents", 1 | 2) => Action::Reply(Reply::json(
+                503,
+                "ServiceUnavailableException",
+                "The service is unavailable.",
+            )),
+            _ => Action::Forward,
+        }),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let stderr = ok(&infer_logs(&proxy, dir.path(), &[], &[]));
+    // The same evidence and rules as without faults (tests/aws.rs).
+    assert!(
+        stderr.contains("read 16 records from 3 sources: 16 used as evidence"),
+        "{stderr}"
+    );
+    assert_eq!(rules(dir.path()), expected(&env));
+    // Every fault was answered by a retry of the same call.
+    for (op, faults) in [
+        ("ec2:DescribeNetworkInterfaces", 2),
+        ("ec2:DescribeSecurityGroups", 1),
+        ("logs:DescribeLogStreams", 1),
+        ("logs:FilterLogEvents", 2),
+    ] {
+        assert_eq!(proxy.injected(op), faults, "{op}");
+    }
+    assert_eq!(proxy.count("ec2:DescribeNetworkInterfaces"), 3);
+    assert_eq!(proxy.count("logs:DescribeLogStreams"), 2);
+    // One page per stream (three streams), plus the two retried attempts.
+    assert_eq!(proxy.count("logs:FilterLogEvents"), 3 + 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn s3_slow_down_and_internal_errors_are_retried() {
+    let moto = Moto::start();
+    let config = moto.config().await;
+    let (env, records) = build(&config).await;
+    put_s3(&config, &records).await;
+    let proxy = FaultProxy::start(
+        &moto.endpoint,
+        Box::new(|req, nth| match (req.op.as_str(), nth) {
+            ("s3:ListObjectsV2", 1) => Action::Reply(Reply::s3(
+                503,
+                "SlowDown",
+                "Please reduce your request rate.",
+            )),
+            ("s3:GetObject", 1) => Action::Reply(Reply::s3(
+                500,
+                "InternalError",
+                "We encountered an internal error. Please try again.",
+            )),
+            _ => Action::Forward,
+        }),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let out = sgpair_at(
+        &proxy.endpoint,
+        dir.path(),
+        &["infer", "--s3", "s3://flow-logs/vpc", "--since", "1d"],
+        &[],
+    );
+    let stderr = ok(&out);
+    assert!(
+        stderr.contains("read 16 records from 1 source: 16 used as evidence"),
+        "{stderr}"
+    );
+    assert_eq!(rules(dir.path()), expected(&env));
+    assert_eq!(proxy.injected("s3:ListObjectsV2"), 1);
+    assert_eq!(proxy.injected("s3:GetObject"), 1);
+    assert_eq!(
+        proxy.count("s3:GetObject"),
+        2,
+        "one object, read on the second attempt"
+    );
+}
+
+/// Small pages (the proxy asks moto for two events per page, one stream per
+/// listing page), and the first page token of every listing and stream read
+/// "expires": the stream read resumes at its last event's timestamp, the
+/// stream listing starts over, and every record counts exactly once.
+#[tokio::test(flavor = "multi_thread")]
+async fn expired_page_tokens_resume_without_losing_or_repeating_events() {
+    let moto = Moto::start();
+    let config = moto.config().await;
+    let (env, records) = build(&config).await;
+    put_cloudwatch(&config, &records).await;
+    let mut expired = std::collections::HashSet::new();
+    let proxy = FaultProxy::start(
+        &moto.endpoint,
+        Box::new(move |req, _nth| {
+            let body = req.body_text();
+            let paged = || Action::ForwardBody(with_limit(&req.body, 2));
+            match req.op.as_str() {
+                "logs:FilterLogEvents" | "logs:DescribeLogStreams" if req.has_token => {
+                    // The first token-bearing request of each stream (or of the listing).
+                    let key = format!("{} {}", req.op, stream_of(&body));
+                    if expired.insert(key) {
+                        Action::Reply(Reply::json(
+                            400,
+                            "InvalidParameterException",
+                            "The specified nextToken has expired.",
+                        ))
+                    } else {
+                        paged()
+                    }
+                }
+                "logs:FilterLogEvents" | "logs:DescribeLogStreams" => paged(),
+                _ => Action::Forward,
+            }
+        }),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let stderr = ok(&infer_logs(&proxy, dir.path(), &[], &[]));
+    assert!(
+        stderr.contains("read 16 records from 3 sources: 16 used as evidence"),
+        "{stderr}"
+    );
+    assert_eq!(rules(dir.path()), expected(&env));
+
+    let seen = proxy.seen();
+    let filter: Vec<_> = seen
+        .iter()
+        .filter(|s| s.request.op == "logs:FilterLogEvents")
+        .collect();
+    // The web interface's stream has six events: three pages of two, so its
+    // first token expired and its read resumed.
+    let web: Vec<_> = filter
+        .iter()
+        .filter(|s| {
+            s.request
+                .body_text()
+                .contains(&format!("{}-all", env.web_eni))
+        })
+        .collect();
+    let expiry = web
+        .iter()
+        .position(|s| s.injected == Some(400))
+        .expect("the web stream's first page token expired");
+    let first_start = json_number(&web[0].request.body_text(), "startTime").unwrap();
+    let resumed = &web[expiry + 1].request;
+    assert!(
+        !resumed.has_token,
+        "the read resumed without the dead token"
+    );
+    let resumed_start = json_number(&resumed.body_text(), "startTime").unwrap();
+    assert!(
+        resumed_start > first_start,
+        "resumed at the last event read ({resumed_start}), not at the window's start ({first_start})"
+    );
+    // The stream listing's token expired too and the listing started over.
+    assert_eq!(proxy.injected("logs:DescribeLogStreams"), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_denied_call_names_the_action_and_leaves_the_outputs_as_they_were() {
+    let moto = Moto::start();
+    let config = moto.config().await;
+    let (_env, records) = build(&config).await;
+    put_cloudwatch(&config, &records).await;
+    let dir = tempfile::tempdir().unwrap();
+    // A good run first: its outputs must survive the failed run untouched.
+    ok(&moto.sgpair(
+        dir.path(),
+        &["infer", "--log-group", LOG_GROUP, "--since", "1d"],
+    ));
+    let before = snapshot(dir.path());
+    assert!(before.iter().any(|(n, _)| n == "rules.auto.tfvars"));
+
+    let proxy = FaultProxy::start(
+        &moto.endpoint,
+        Box::new(|req, _| match req.op.as_str() {
+            "ec2:DescribeManagedPrefixLists" => Action::Reply(Reply::ec2(
+                403,
+                "UnauthorizedOperation",
+                "You are not authorized to perform this operation.",
+            )),
+            _ => Action::Forward,
+        }),
+    );
+    let out = infer_logs(&proxy, dir.path(), &[], &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("AWS call ec2:DescribeManagedPrefixLists failed: UnauthorizedOperation"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("check permissions: the caller needs ec2:DescribeManagedPrefixLists"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    // A denial is not retried: retrying cannot help.
+    assert_eq!(proxy.count("ec2:DescribeManagedPrefixLists"), 1);
+    assert_eq!(
+        snapshot(dir.path()),
+        before,
+        "no output changed, no temp file left"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_denied_stream_fails_the_run_unless_allow_partial_and_then_the_report_says_so() {
+    let moto = Moto::start();
+    let config = moto.config().await;
+    let (env, records) = build(&config).await;
+    put_cloudwatch(&config, &records).await;
+    let web_stream = format!("{}-all", env.web_eni);
+    let denied = web_stream.clone();
+    let proxy = FaultProxy::start(
+        &moto.endpoint,
+        Box::new(move |req, _| {
+            if req.op == "logs:FilterLogEvents" && req.body_text().contains(&denied) {
+                Action::Reply(Reply::json(
+                    400,
+                    "AccessDeniedException",
+                    "User is not authorized to perform: logs:FilterLogEvents",
+                ))
+            } else {
+                Action::Forward
+            }
+        }),
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let out = infer_logs(&proxy, dir.path(), &[], &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "logs:FilterLogEvents on {LOG_GROUP}/{web_stream} failed: AccessDeniedException"
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("the caller needs logs:FilterLogEvents"),
+        "{stderr}"
+    );
+    assert!(
+        snapshot(dir.path()).is_empty(),
+        "nothing written: {:?}",
+        snapshot(dir.path())
+    );
+
+    let stderr = ok(&infer_logs(&proxy, dir.path(), &["--allow-partial"], &[]));
+    assert!(
+        stderr.contains(&format!(
+            "warning: incomplete evidence (--allow-partial): AWS call logs:FilterLogEvents on {LOG_GROUP}/{web_stream} failed: AccessDeniedException"
+        )),
+        "{stderr}"
+    );
+    // The other two streams: 16 records less the web interface's six.
+    assert!(
+        stderr.contains("read 10 records from 2 sources"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("INCOMPLETE: 1 source could not be read"),
+        "{stderr}"
+    );
+    // The far ends logged the same connections, so the rules still hold.
+    assert_eq!(rules(dir.path()), expected(&env));
+    let report = std::fs::read_to_string(dir.path().join("sgpair-report.md")).unwrap();
+    assert!(
+        report.contains("**Incomplete evidence:** 1 source could not be read"),
+        "{report}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_service_that_keeps_failing_is_reported_after_the_configured_attempts() {
+    let moto = Moto::start();
+    let config = moto.config().await;
+    let (_env, records) = build(&config).await;
+    put_s3(&config, &records).await;
+    let proxy = FaultProxy::start(
+        &moto.endpoint,
+        Box::new(|req, _| match req.op.as_str() {
+            "s3:GetObject" => Action::Reply(Reply::s3(
+                500,
+                "InternalError",
+                "We encountered an internal error. Please try again.",
+            )),
+            _ => Action::Forward,
+        }),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let out = sgpair_at(
+        &proxy.endpoint,
+        dir.path(),
+        &["infer", "--s3", "s3://flow-logs/vpc", "--since", "1d"],
+        // The standard variable, honoured instead of sgpair's default of 8.
+        &[("AWS_MAX_ATTEMPTS", "3")],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("s3:GetObject on s3://flow-logs/vpc/"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("failed: InternalError"), "{stderr}");
+    assert!(
+        stderr.contains("the service kept refusing after every retry (AWS_MAX_ATTEMPTS"),
+        "{stderr}"
+    );
+    assert_eq!(
+        proxy.count("s3:GetObject"),
+        3,
+        "exactly AWS_MAX_ATTEMPTS attempts"
+    );
+    assert!(snapshot(dir.path()).is_empty(), "nothing written");
+}
