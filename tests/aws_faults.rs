@@ -349,6 +349,51 @@ async fn a_denied_stream_fails_the_run_unless_allow_partial_and_then_the_report_
     );
 }
 
+/// The SDK retries a failed request, not a body that stops half-way: sgpair
+/// reads the object again, and counts it once.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_s3_download_that_breaks_off_is_read_again() {
+    let moto = Moto::start();
+    let config = moto.config().await;
+    let (env, records) = build(&config).await;
+    put_s3(&config, &records).await;
+    let proxy = FaultProxy::start(
+        &moto.endpoint,
+        Box::new(|req, nth| match (req.op.as_str(), nth) {
+            ("s3:GetObject", 1) => Action::ForwardCut,
+            _ => Action::Forward,
+        }),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["infer", "--s3", "s3://flow-logs/vpc", "--since", "1d"];
+    let stderr = ok(&sgpair_at(&proxy.endpoint, dir.path(), &args, &[]));
+    assert!(
+        stderr.contains("read 16 records from 1 source: 16 used as evidence"),
+        "{stderr}"
+    );
+    assert_eq!(rules(dir.path()), expected(&env));
+    assert_eq!(proxy.count("s3:GetObject"), 2);
+
+    // Broken every time: the run fails and says so, and writes nothing.
+    let proxy = FaultProxy::start(
+        &moto.endpoint,
+        Box::new(|req, _| match req.op.as_str() {
+            "s3:GetObject" => Action::ForwardCut,
+            _ => Action::Forward,
+        }),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let out = sgpair_at(&proxy.endpoint, dir.path(), &args, &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("the download broke off 3 times"),
+        "{stderr}"
+    );
+    assert_eq!(proxy.count("s3:GetObject"), 3);
+    assert!(snapshot(dir.path()).is_empty(), "nothing written");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_service_that_keeps_failing_is_reported_after_the_configured_attempts() {
     let moto = Moto::start();

@@ -73,7 +73,7 @@ fn year_style(segment: &str) -> Option<bool> {
 /// The parts that talk to S3 (the `aws` cargo feature).
 #[cfg(feature = "aws")]
 mod live {
-    use std::io::BufReader;
+    use std::io::{BufReader, Read};
     use std::sync::Arc;
 
     use anyhow::{Context, Result, bail};
@@ -201,7 +201,85 @@ mod live {
         .await
     }
 
+    /// Downloads of one object before an interrupted body is given up on.
+    pub const DOWNLOAD_ATTEMPTS: u32 = 3;
+
+    /// A download whose body broke off (connection reset, closed early). The
+    /// SDK retries a failed request, not a body that stops half-way, so the
+    /// object is read again from the start: each attempt has its own
+    /// aggregator, so nothing is counted twice. Bad content is not retried.
     async fn read_object(
+        client: &Client,
+        bucket: &str,
+        key: &str,
+        opts: Arc<ReadOptions>,
+    ) -> Result<(Aggregator, Stats)> {
+        let mut attempt = 1;
+        loop {
+            let last = attempt == DOWNLOAD_ATTEMPTS;
+            // Only the last attempt keeps a partial read (--allow-partial);
+            // earlier ones fail on a break so that it can be retried.
+            let attempt_opts = if last || !opts.allow_partial {
+                opts.clone()
+            } else {
+                Arc::new(ReadOptions {
+                    allow_partial: false,
+                    ..(*opts).clone()
+                })
+            };
+            match read_object_once(client, bucket, key, attempt_opts).await {
+                Err(e) if is_interrupted(&e) && !last => {
+                    tracing::warn!(
+                        bucket,
+                        key,
+                        attempt,
+                        "download broke off; reading the object again: {e:#}"
+                    );
+                    attempt += 1;
+                }
+                Err(e) if is_interrupted(&e) => {
+                    return Err(e.context(format!(
+                        "s3:GetObject: the download broke off {DOWNLOAD_ATTEMPTS} times (check the network, then run again)"
+                    )));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// A network failure while reading a response body.
+    #[derive(Debug)]
+    struct Interrupted(String);
+
+    impl std::fmt::Display for Interrupted {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "the download broke off: {}", self.0)
+        }
+    }
+
+    impl std::error::Error for Interrupted {}
+
+    /// The body of a download, its read errors marked as `Interrupted`.
+    struct Download<R>(R);
+
+    impl<R: Read> Read for Download<R> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            self.0
+                .read(buf)
+                .map_err(|e| std::io::Error::new(e.kind(), Interrupted(e.to_string())))
+        }
+    }
+
+    fn is_interrupted(err: &anyhow::Error) -> bool {
+        err.chain().any(|e| {
+            e.is::<Interrupted>()
+                || e.downcast_ref::<std::io::Error>()
+                    .and_then(|io| io.get_ref())
+                    .is_some_and(|inner| inner.is::<Interrupted>())
+        })
+    }
+
+    async fn read_object_once(
         client: &Client,
         bucket: &str,
         key: &str,
@@ -222,13 +300,14 @@ mod live {
                 .body
                 .collect()
                 .await
+                .map_err(|e| anyhow::Error::new(Interrupted(e.to_string())))
                 .with_context(|| format!("cannot download {name}"))?
                 .into_bytes()
                 .to_vec();
             parquet::read(&name, bytes, &opts, &mut agg, &mut stats)?;
             return Ok((agg, stats));
         }
-        let body = SyncIoBridge::new(obj.body.into_async_read());
+        let body = Download(SyncIoBridge::new(obj.body.into_async_read()));
         let gz = key.ends_with(".gz");
         tokio::task::spawn_blocking(move || -> Result<(Aggregator, Stats)> {
             let reader: Box<dyn std::io::BufRead + Send> = if gz {

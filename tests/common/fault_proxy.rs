@@ -41,6 +41,9 @@ pub enum Action {
     Forward,
     /// Forward with this body instead (Content-Length follows).
     ForwardBody(Vec<u8>),
+    /// Forward, but send only the first half of the answer's body and close
+    /// the connection: a download that breaks off.
+    ForwardCut,
     Reply(Reply),
 }
 
@@ -227,8 +230,9 @@ fn serve(conn: TcpStream, upstream: &str, state: &Mutex<State>) -> std::io::Resu
             conn.write_all(head.as_bytes())?;
             conn.write_all(r.body.as_bytes())?;
         }
-        Action::Forward => forward(&mut conn, upstream, &request, &request.body)?,
-        Action::ForwardBody(b) => forward(&mut conn, upstream, &request, &b)?,
+        Action::Forward => forward(&mut conn, upstream, &request, &request.body, false)?,
+        Action::ForwardBody(b) => forward(&mut conn, upstream, &request, &b, false)?,
+        Action::ForwardCut => forward(&mut conn, upstream, &request, &request.body, true)?,
     }
     conn.flush()
 }
@@ -258,12 +262,14 @@ fn read_head(reader: &mut impl BufRead) -> std::io::Result<Option<Head>> {
 }
 
 /// Sends the request to the emulator and copies its whole answer back, with
-/// `Connection: close` so the client does not reuse the connection.
+/// `Connection: close` so the client does not reuse the connection; `cut`
+/// sends only half of the answer's body.
 fn forward(
     conn: &mut TcpStream,
     upstream: &str,
     request: &Request,
     body: &[u8],
+    cut: bool,
 ) -> std::io::Result<()> {
     let mut up = TcpStream::connect(upstream)?;
     let mut head = format!("{} {} HTTP/1.1\r\n", request.method, request.target);
@@ -299,7 +305,9 @@ fn forward(
     }
     out.push_str("Connection: close\r\n\r\n");
     conn.write_all(out.as_bytes())?;
-    conn.write_all(&answer[split + 4..])
+    let body = &answer[split + 4..];
+    let body = if cut { &body[..body.len() / 2] } else { body };
+    conn.write_all(body)
 }
 
 /// Names the operation: CloudWatch Logs by `X-Amz-Target`, EC2 by the query
