@@ -560,6 +560,20 @@ fn read_files_with(
     block: usize,
 ) -> Result<(Aggregator, Stats)> {
     let files = files::discover(paths)?;
+    read_listed(&files, opts, quiet, workers, block)
+}
+
+/// Reads files already listed. A file can change between its listing and
+/// its reading: one that is gone fails the run naming it (or, with
+/// `--allow-partial`, is recorded as missing), one that shrinks while read
+/// likewise (`files::open`).
+fn read_listed(
+    files: &[PathBuf],
+    opts: &ReadOptions,
+    quiet: bool,
+    workers: usize,
+    block: usize,
+) -> Result<(Aggregator, Stats)> {
     let total: u64 = files
         .iter()
         .filter_map(|p| std::fs::metadata(p).ok())
@@ -567,7 +581,7 @@ fn read_files_with(
         .sum();
     let pb = progress_bar(total, quiet);
     let shared = Shared {
-        files: &files,
+        files,
         block,
         next_file: AtomicUsize::new(0),
         active: Mutex::new(Vec::new()),
@@ -774,6 +788,88 @@ mod tests {
             }
         }
         (format!("{:?}", agg.finish()), stats)
+    }
+
+    fn records(n: usize, port: u16) -> String {
+        (0..n)
+            .map(|i| {
+                format!(
+                    "2 1 eni-a 10.0.1.10 10.0.2.20 {} {port} 6 10 840 100 160 ACCEPT OK\n",
+                    30000 + i
+                )
+            })
+            .collect()
+    }
+
+    /// A file listed, then gone before its turn: the run fails naming it;
+    /// with `--allow-partial` the others are read and it is missing.
+    #[test]
+    fn a_file_gone_between_listing_and_reading() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join("a.log"), records(50, 5432)).unwrap();
+        std::fs::write(d.path().join("b.log"), records(50, 6379)).unwrap();
+        let listed = files::discover(&[d.path().to_path_buf()]).unwrap();
+        std::fs::remove_file(d.path().join("b.log")).unwrap();
+        let err = read_listed(&listed, &opts(), true, 2, BLOCK).unwrap_err();
+        let msg = format!("{err:#}");
+        assert!(
+            msg.contains("b.log") && msg.contains("was it moved or deleted?"),
+            "{msg}"
+        );
+
+        let partial = ReadOptions {
+            allow_partial: true,
+            ..opts()
+        };
+        let (agg, stats) = read_listed(&listed, &partial, true, 2, BLOCK).unwrap();
+        assert_eq!(stats.used, 50);
+        assert_eq!(stats.missing.len(), 1, "{:?}", stats.missing);
+        assert!(stats.missing[0].contains("b.log"), "{:?}", stats.missing);
+        assert_eq!(agg.finish().connections.len(), 1);
+    }
+
+    /// A file truncated after it was opened (rotation by copy and truncate):
+    /// an error at the line where it broke off, not silently less evidence.
+    #[test]
+    fn a_file_truncated_while_being_read() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("rotated.log");
+        let text = records(20_000, 5432);
+        let truncate = || {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open(&p)
+                .unwrap()
+                .set_len(text.len() as u64 / 2)
+                .unwrap()
+        };
+        let read = |opts: &ReadOptions| {
+            std::fs::write(&p, &text).unwrap();
+            let stream = files::open(&p, Arc::default()).unwrap();
+            truncate();
+            let mut agg = Aggregator::new();
+            let mut stats = Stats::default();
+            let r = read_stream(stream, opts, &mut agg, &mut stats, &|| {});
+            (r, stats)
+        };
+        let (r, _) = read(&opts());
+        let msg = format!("{:#}", r.unwrap_err());
+        assert!(
+            msg.contains("rotated.log:") && msg.contains("cannot read further"),
+            "{msg}"
+        );
+        assert!(msg.contains("the file shrank while being read"), "{msg}");
+
+        let partial = ReadOptions {
+            allow_partial: true,
+            ..opts()
+        };
+        let (r, stats) = read(&partial);
+        r.unwrap();
+        assert_eq!(stats.missing.len(), 1, "{:?}", stats.missing);
+        // The whole lines before the break are evidence, and only those.
+        assert!(stats.used > 0 && stats.used < 20_000, "{}", stats.used);
+        assert_eq!(stats.skipped_total(), 0, "no cut line counted as malformed");
     }
 
     fn blocks(paths: &[PathBuf], workers: usize, block: usize) -> (String, Stats) {

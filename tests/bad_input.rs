@@ -23,11 +23,21 @@ struct Run {
 }
 
 fn run(files: &[(&str, Vec<u8>)], extra: &[&str]) -> Run {
+    run_with(
+        |logs| {
+            for (name, bytes) in files {
+                std::fs::write(logs.join(name), bytes).unwrap();
+            }
+        },
+        extra,
+    )
+}
+
+/// Runs `infer` on a `logs/` folder that `setup` fills.
+fn run_with(setup: impl FnOnce(&std::path::Path), extra: &[&str]) -> Run {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("logs")).unwrap();
-    for (name, bytes) in files {
-        std::fs::write(dir.path().join("logs").join(name), bytes).unwrap();
-    }
+    setup(&dir.path().join("logs"));
     std::fs::write(
         dir.path().join("inventory.json"),
         r#"{"network_interfaces": [
@@ -258,6 +268,38 @@ fn a_broken_inventory_names_the_file_line_and_column() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("inventory.json:3:"), "{stderr}");
+}
+
+/// A file that is listed but gone when its turn comes. A dangling link is
+/// listed and then fails to open exactly like a file deleted between the
+/// listing and the reading (src/pipeline.rs tests that case and a file
+/// truncated while open, with real files and no link).
+#[cfg(unix)]
+#[test]
+fn a_listed_file_that_is_gone_when_read_fails_the_run_or_is_missing() {
+    let setup = |logs: &std::path::Path| {
+        std::fs::write(logs.join("a.log"), text(&[good(1)])).unwrap();
+        std::os::unix::fs::symlink(logs.join("deleted.log"), logs.join("b.log")).unwrap();
+    };
+    let r = run_with(setup, &[]);
+    assert_eq!(r.out.status.code(), Some(1), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("cannot open logs/b.log (listed a moment ago: was it moved or deleted?)"),
+        "{}",
+        r.stderr
+    );
+    assert!(tfvars(&r).is_none(), "no output from incomplete evidence");
+
+    let r = run_with(setup, &["--allow-partial"]);
+    assert!(r.out.status.success(), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("warning: incomplete evidence (--allow-partial): cannot open logs/b.log"),
+        "{}",
+        r.stderr
+    );
+    assert!(tfvars(&r).unwrap().contains("web-to-db-tcp-5432"));
 }
 
 #[test]

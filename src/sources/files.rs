@@ -60,15 +60,24 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
 }
 
 /// Opens a file as a stream of text lines, decompressing gzip. `progress`
-/// counts the bytes read from disk.
+/// counts the bytes read from disk. A file that shrinks while it is read
+/// (rotated by truncation) ends in an error rather than in silently less
+/// evidence; one that grows is read to its new end.
 pub fn open(path: &Path, progress: Arc<AtomicU64>) -> Result<Stream> {
-    let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let file = File::open(path).with_context(|| {
+        format!(
+            "cannot open {} (listed a moment ago: was it moved or deleted?)",
+            path.display()
+        )
+    })?;
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
     let mut raw = BufReader::with_capacity(
         256 * 1024,
         Counting {
             inner: file,
             bytes: progress,
+            read: 0,
+            expected: size,
         },
     );
     let head = raw
@@ -95,15 +104,28 @@ pub fn open(path: &Path, progress: Arc<AtomicU64>) -> Result<Stream> {
     })
 }
 
-/// Counts the bytes read from the underlying file, for progress bars.
+/// Counts the bytes read from the underlying file, for progress bars, and
+/// checks that the file gave at least the size it had when it was opened.
 struct Counting<R> {
     inner: R,
     bytes: Arc<AtomicU64>,
+    read: u64,
+    expected: u64,
 }
 
 impl<R: Read> Read for Counting<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
+        if n == 0 && !buf.is_empty() && self.read < self.expected {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                format!(
+                    "the file shrank while being read (it ended after {} of its {} bytes): was it rotated or truncated? Read it again once it is complete",
+                    self.read, self.expected
+                ),
+            ));
+        }
+        self.read += n as u64;
         self.bytes.fetch_add(n as u64, Ordering::Relaxed);
         Ok(n)
     }
@@ -157,6 +179,67 @@ mod tests {
         assert!(e.contains("holds no files"), "{e}");
         let e = discover(&[d.path().join("nope")]).unwrap_err().to_string();
         assert!(e.contains("nope"), "{e}");
+    }
+
+    fn lines(n: usize) -> String {
+        (0..n)
+            .map(|i| format!("2 123456789012 eni-0a1b2c3d 10.0.1.10 10.0.2.20 {} 5432 6 10 840 1764000000 1764000060 ACCEPT OK\n", 30000 + i % 30000))
+            .collect()
+    }
+
+    #[test]
+    fn a_file_truncated_after_it_was_opened_is_an_error_not_less_evidence() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("rotated.log");
+        let text = lines(20_000);
+        std::fs::write(&p, &text).unwrap();
+        let mut s = open(&p, Arc::default()).unwrap();
+        // Rotated by truncation while sgpair holds it open.
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&p)
+            .unwrap()
+            .set_len(text.len() as u64 / 2)
+            .unwrap();
+        let mut out = Vec::new();
+        let err = s.reader.read_to_end(&mut out).unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::UnexpectedEof);
+        assert!(err.to_string().contains("shrank while being read"), "{err}");
+        assert!(
+            err.to_string()
+                .contains(&format!("of its {} bytes", text.len())),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_file_deleted_while_open_is_still_read_whole() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("gone.log");
+        let text = lines(20_000);
+        std::fs::write(&p, &text).unwrap();
+        let mut s = open(&p, Arc::default()).unwrap();
+        std::fs::remove_file(&p).unwrap();
+        let mut out = String::new();
+        s.reader.read_to_string(&mut out).unwrap();
+        assert_eq!(out, text, "the open file outlives its name");
+    }
+
+    #[test]
+    fn a_file_that_grows_while_open_is_read_to_its_new_end() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("live.log");
+        std::fs::write(&p, lines(10)).unwrap();
+        let mut s = open(&p, Arc::default()).unwrap();
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&p)
+            .unwrap()
+            .write_all(lines(20_000).as_bytes())
+            .unwrap();
+        let mut out = String::new();
+        s.reader.read_to_string(&mut out).unwrap();
+        assert_eq!(out.lines().count(), 10 + 20_000);
     }
 
     #[test]
