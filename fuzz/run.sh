@@ -3,7 +3,9 @@
 # corpus seeded from the real samples in ../shared/samples and the project's
 # fixtures. Needs cargo-fuzz (`cargo install cargo-fuzz`). On a stable
 # toolchain it runs without a sanitizer (-s none); a crash is saved under
-# fuzz/artifacts/<target>/ and must become a regression test in tests/.
+# fuzz/artifacts/<target>/: fix it and copy the input to
+# fuzz/regressions/<target>/, which `cargo test` replays
+# (tests/fuzz_regressions.rs).
 set -euo pipefail
 cd "$(dirname "$0")"
 seconds="${FUZZ_SECONDS:-60}"
@@ -19,5 +21,6 @@ for target in record header; do
     done
   done
   echo "== $target: $(ls "$corpus" | wc -l) seeds, $seconds s"
-  cargo fuzz run -s none "$target" "$corpus" -- -max_total_time="$seconds" -max_len=4096
+  # New inputs go to the first folder; fuzz/regressions/<target> seeds too.
+  cargo fuzz run -s none "$target" "$corpus" "regressions/$target" -- -max_total_time="$seconds" -max_len=4096
 done

@@ -10,6 +10,8 @@ pub mod audit;
 #[cfg(feature = "aws")]
 pub mod aws;
 pub mod emit;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod generate;
 pub mod inventory;
 pub mod parse;
