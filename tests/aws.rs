@@ -292,3 +292,80 @@ async fn a_missing_log_group_names_the_call_and_writes_nothing() {
     assert!(stderr.contains("check the name and the region"), "{stderr}");
     assert!(!dir.path().join("rules.auto.tfvars").exists());
 }
+
+/// Every output with one hostile group name from the API: a newline that
+/// would start a Markdown heading, template syntax, a script tag, a table
+/// pipe and non-ASCII. Each format keeps it as data.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_hostile_name_stays_data_in_hcl_markdown_html_and_sarif() {
+    const HOSTILE: &str =
+        "web\n## injected ${var.x} %{if true}x%{endif} \"q\" <script>alert(1)</script> | zürich ✓";
+    let moto = Moto::start();
+    let config = moto.config().await;
+    let (env, records) = build_named(&config, HOSTILE).await;
+    put_cloudwatch(&config, &records).await;
+    let dir = tempfile::tempdir().unwrap();
+    ok(&moto.sgpair(
+        dir.path(),
+        &[
+            "infer",
+            "--log-group",
+            "/vpc/flow-logs",
+            "--since",
+            "1d",
+            "--html",
+            "r.html",
+            "--sarif",
+            "r.sarif",
+        ],
+    ));
+    let read = |name: &str| std::fs::read_to_string(dir.path().join(name)).unwrap();
+
+    // HCL: no live template, and the description is one line of AWS's set.
+    let evaluated: serde_json::Value =
+        hcl::eval::from_str(&read("rules.auto.tfvars"), &hcl::eval::Context::new())
+            .expect("no live template");
+    let web_db = evaluated["rules"]
+        .as_object()
+        .unwrap()
+        .values()
+        .find(|r| r["source_sg_id"] == env.web_sg.as_str())
+        .unwrap()
+        .clone();
+    let description = web_db["description"].as_str().unwrap();
+    assert!(
+        !description.contains('\n') && !description.contains('<'),
+        "{description}"
+    );
+    assert!(
+        description.contains("${var.x}"),
+        "kept as text: {description}"
+    );
+
+    // Markdown: no heading, no tag, no table cell broken by the pipe.
+    let md = read("sgpair-report.md");
+    assert!(!md.contains("\n## injected"), "a heading was injected");
+    assert!(!md.contains("<script>"), "a tag was injected");
+    assert!(
+        md.contains("&lt;script&gt;alert(1)&lt;/script&gt; \\| zürich ✓"),
+        "{md}"
+    );
+
+    // HTML: the name is text, never markup.
+    let html = read("r.html");
+    assert!(!html.contains("<script>alert(1)"), "a script was injected");
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+
+    // SARIF: valid JSON whose strings carry the name unchanged.
+    let sarif: serde_json::Value = serde_json::from_str(&read("r.sarif")).expect("valid JSON");
+    let text = sarif.to_string();
+    assert!(
+        text.contains(
+            &serde_json::to_string(HOSTILE)
+                .unwrap()
+                .trim_matches('"')
+                .to_string()
+        ),
+        "the name is in the findings as data"
+    );
+}
