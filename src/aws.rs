@@ -3,9 +3,11 @@
 
 use std::error::Error as StdError;
 use std::fmt::Debug;
+use std::time::Duration;
 
 use anyhow::Context;
 use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
 use indicatif::ProgressBar;
@@ -19,10 +21,23 @@ use crate::stats::Stats;
 /// the standard chain (environment, shared config, SSO, instance roles).
 /// `AWS_ENDPOINT_URL` (and the per-service `AWS_ENDPOINT_URL_<SERVICE>`) are
 /// honoured, which is how the tests reach an emulator.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct AwsOptions {
     pub profile: Option<String>,
     pub region: Option<String>,
+    /// How long one attempt of a call may take (`--aws-timeout`); a stalled
+    /// connection then fails the attempt and the retry policy tries again.
+    pub attempt_timeout: Duration,
+}
+
+impl Default for AwsOptions {
+    fn default() -> Self {
+        AwsOptions {
+            profile: None,
+            region: None,
+            attempt_timeout: Duration::from_secs(60),
+        }
+    }
 }
 
 /// Attempts per AWS call when the environment does not say otherwise.
@@ -39,6 +54,12 @@ pub async fn load_config(opts: &AwsOptions) -> SdkConfig {
         loader =
             loader.retry_config(RetryConfig::standard().with_max_attempts(DEFAULT_MAX_ATTEMPTS));
     }
+    loader = loader.timeout_config(
+        TimeoutConfig::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .operation_attempt_timeout(opts.attempt_timeout)
+            .build(),
+    );
     if let Some(p) = &opts.profile {
         loader = loader.profile_name(p);
     }

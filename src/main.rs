@@ -56,6 +56,12 @@ struct AwsArgs {
     /// AWS region (default: from the profile or AWS_REGION).
     #[arg(long, global = true)]
     region: Option<String>,
+
+    /// Seconds one AWS request may take before it is abandoned and retried
+    /// (a stalled connection). Downloads of S3 objects are not limited.
+    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    aws_timeout: u64,
 }
 
 #[cfg(feature = "aws")]
@@ -64,6 +70,7 @@ impl AwsArgs {
         AwsOptions {
             profile: self.profile.clone(),
             region: self.region.clone(),
+            attempt_timeout: std::time::Duration::from_secs(self.aws_timeout),
         }
     }
 }

@@ -15,6 +15,7 @@ mod aws_env;
 mod fault_proxy;
 
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use aws_env::*;
 use fault_proxy::{Action, FaultProxy, Reply, json_number, with_limit};
@@ -346,6 +347,57 @@ async fn a_denied_stream_fails_the_run_unless_allow_partial_and_then_the_report_
     assert!(
         report.contains("**Incomplete evidence:** 1 source could not be read"),
         "{report}"
+    );
+}
+
+/// A request that gets no answer is abandoned after `--aws-timeout` and
+/// retried; a download that is merely slow is not cut short by it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stalled_request_times_out_and_is_retried_but_a_slow_download_is_not() {
+    let moto = Moto::start();
+    let config = moto.config().await;
+    let (env, records) = build(&config).await;
+    put_s3(&config, &records).await;
+    let proxy = FaultProxy::start(
+        &moto.endpoint,
+        Box::new(|req, nth| match (req.op.as_str(), nth) {
+            ("ec2:DescribeVpcs", 1) => Action::Stall(Duration::from_secs(30)),
+            ("s3:GetObject", _) => Action::ForwardSlow(Duration::from_secs(3)),
+            _ => Action::Forward,
+        }),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    let out = sgpair_at(
+        &proxy.endpoint,
+        dir.path(),
+        &[
+            "infer",
+            "--s3",
+            "s3://flow-logs/vpc",
+            "--since",
+            "1d",
+            "--aws-timeout",
+            "2",
+        ],
+        &[],
+    );
+    let stderr = ok(&out);
+    assert!(
+        started.elapsed() < Duration::from_secs(25),
+        "the stalled call was abandoned, not waited out"
+    );
+    assert!(stderr.contains("16 used as evidence"), "{stderr}");
+    assert_eq!(rules(dir.path()), expected(&env));
+    assert_eq!(
+        proxy.count("ec2:DescribeVpcs"),
+        2,
+        "one stalled attempt, one answered"
+    );
+    assert_eq!(
+        proxy.count("s3:GetObject"),
+        1,
+        "the slow download was not retried"
     );
 }
 

@@ -44,6 +44,12 @@ pub enum Action {
     /// Forward, but send only the first half of the answer's body and close
     /// the connection: a download that breaks off.
     ForwardCut,
+    /// Forward, but wait this long between the answer's head and its body: a
+    /// slow download.
+    ForwardSlow(std::time::Duration),
+    /// Take the request and answer nothing for this long, then close: a
+    /// stalled connection.
+    Stall(std::time::Duration),
     Reply(Reply),
 }
 
@@ -230,9 +236,13 @@ fn serve(conn: TcpStream, upstream: &str, state: &Mutex<State>) -> std::io::Resu
             conn.write_all(head.as_bytes())?;
             conn.write_all(r.body.as_bytes())?;
         }
-        Action::Forward => forward(&mut conn, upstream, &request, &request.body, false)?,
-        Action::ForwardBody(b) => forward(&mut conn, upstream, &request, &b, false)?,
-        Action::ForwardCut => forward(&mut conn, upstream, &request, &request.body, true)?,
+        Action::Forward => forward(&mut conn, upstream, &request, &request.body, Body::Whole)?,
+        Action::ForwardBody(b) => forward(&mut conn, upstream, &request, &b, Body::Whole)?,
+        Action::ForwardCut => forward(&mut conn, upstream, &request, &request.body, Body::Half)?,
+        Action::ForwardSlow(d) => {
+            forward(&mut conn, upstream, &request, &request.body, Body::After(d))?
+        }
+        Action::Stall(d) => std::thread::sleep(d),
     }
     conn.flush()
 }
@@ -262,14 +272,20 @@ fn read_head(reader: &mut impl BufRead) -> std::io::Result<Option<Head>> {
 }
 
 /// Sends the request to the emulator and copies its whole answer back, with
-/// `Connection: close` so the client does not reuse the connection; `cut`
-/// sends only half of the answer's body.
+/// How much of the answer's body to pass on, and when.
+enum Body {
+    Whole,
+    Half,
+    After(std::time::Duration),
+}
+
+/// `Connection: close` so the client does not reuse the connection.
 fn forward(
     conn: &mut TcpStream,
     upstream: &str,
     request: &Request,
     body: &[u8],
-    cut: bool,
+    how: Body,
 ) -> std::io::Result<()> {
     let mut up = TcpStream::connect(upstream)?;
     let mut head = format!("{} {} HTTP/1.1\r\n", request.method, request.target);
@@ -306,8 +322,15 @@ fn forward(
     out.push_str("Connection: close\r\n\r\n");
     conn.write_all(out.as_bytes())?;
     let body = &answer[split + 4..];
-    let body = if cut { &body[..body.len() / 2] } else { body };
-    conn.write_all(body)
+    match how {
+        Body::Whole => conn.write_all(body),
+        Body::Half => conn.write_all(&body[..body.len() / 2]),
+        Body::After(d) => {
+            conn.flush()?;
+            std::thread::sleep(d);
+            conn.write_all(body)
+        }
+    }
 }
 
 /// Names the operation: CloudWatch Logs by `X-Amz-Target`, EC2 by the query
