@@ -31,14 +31,7 @@ fn bench(c: &mut Criterion) {
             _ => None,
         })
         .collect();
-    let opts = ReadOptions {
-        window: Window {
-            since: 0,
-            until: i64::MAX,
-        },
-        log_format: None,
-        allow_partial: false,
-    };
+    let opts = ReadOptions::new(Window::ALL);
 
     let mut g = c.benchmark_group("per-record");
     g.throughput(Throughput::Elements(lines.len() as u64));

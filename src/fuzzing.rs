@@ -29,14 +29,7 @@ pub fn record(data: &[u8]) {
             let _ = parser.parse(line);
         }
     }
-    let opts = ReadOptions {
-        window: Window {
-            since: 0,
-            until: i64::MAX,
-        },
-        log_format: None,
-        allow_partial: false,
-    };
+    let opts = ReadOptions::new(Window::ALL);
     let stream = Stream {
         name: "fuzz".into(),
         size: 0,

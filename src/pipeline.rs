@@ -32,6 +32,18 @@ pub struct ReadOptions {
     pub allow_partial: bool,
 }
 
+impl ReadOptions {
+    /// The records of `window`, layouts from headers or the v2 default, and
+    /// a source that fails part-way fails the read.
+    pub fn new(window: Window) -> ReadOptions {
+        ReadOptions {
+            window,
+            log_format: None,
+            allow_partial: false,
+        }
+    }
+}
+
 /// Everything one run produced: what the emitters write out.
 #[derive(Debug, Clone, Serialize)]
 pub struct Analysis {
@@ -753,17 +765,8 @@ mod tests {
 
     use super::*;
 
-    const ALL_TIME: Window = Window {
-        since: 0,
-        until: i64::MAX,
-    };
-
     fn opts() -> ReadOptions {
-        ReadOptions {
-            window: ALL_TIME,
-            log_format: None,
-            allow_partial: false,
-        }
+        ReadOptions::new(Window::ALL)
     }
 
     /// The reference: every line through one `LineReader`, in order, as

@@ -14,6 +14,12 @@ pub struct Window {
 }
 
 impl Window {
+    /// Every time there is: for reading data whose dates do not matter.
+    pub const ALL: Window = Window {
+        since: 0,
+        until: i64::MAX,
+    };
+
     pub fn contains(&self, t: i64) -> bool {
         self.since <= t && t <= self.until
     }

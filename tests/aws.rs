@@ -65,10 +65,7 @@ fn parquet(records: &[(String, String)]) -> Vec<u8> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn inventory_and_cloudwatch_logs_from_the_api() {
-    let moto = Moto::start();
-    let config = moto.config().await;
-    let (env, records) = build(&config).await;
-    put_cloudwatch(&config, &records).await;
+    let (moto, env) = account("web", Delivery::CloudWatch).await;
     let dir = tempfile::tempdir().unwrap();
 
     // The snapshot holds every address, group, rule and the flow log's format.
@@ -141,10 +138,7 @@ async fn inventory_and_cloudwatch_logs_from_the_api() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn s3_delivery_lists_only_the_window_and_reads_gzip_text() {
-    let moto = Moto::start();
-    let config = moto.config().await;
-    let (env, records) = build(&config).await;
-    put_s3(&config, &records).await;
+    let (moto, env) = account("web", Delivery::S3).await;
     let dir = tempfile::tempdir().unwrap();
     let stderr = ok(&moto.sgpair(
         dir.path(),
@@ -202,10 +196,7 @@ async fn s3_hive_partitions_with_parquet_objects() {
 #[tokio::test(flavor = "multi_thread")]
 async fn hostile_group_names_from_the_api_stay_data() {
     const HOSTILE: &str = "web ${var.x} %{if} \"q\" [x](http://e) <b>|</b>";
-    let moto = Moto::start();
-    let config = moto.config().await;
-    let (env, records) = build_named(&config, HOSTILE).await;
-    put_cloudwatch(&config, &records).await;
+    let (moto, env) = account(HOSTILE, Delivery::CloudWatch).await;
     let dir = tempfile::tempdir().unwrap();
     ok(&moto.sgpair(
         dir.path(),
@@ -240,10 +231,7 @@ async fn hostile_group_names_from_the_api_stay_data() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn allow_partial_goes_on_past_a_missing_log_group_and_says_so() {
-    let moto = Moto::start();
-    let config = moto.config().await;
-    let (env, records) = build(&config).await;
-    put_cloudwatch(&config, &records).await;
+    let (moto, env) = account("web", Delivery::CloudWatch).await;
     let dir = tempfile::tempdir().unwrap();
     let stderr = ok(&moto.sgpair(
         dir.path(),
@@ -300,10 +288,7 @@ async fn a_missing_log_group_names_the_call_and_writes_nothing() {
 async fn a_hostile_name_stays_data_in_hcl_markdown_html_and_sarif() {
     const HOSTILE: &str =
         "web\n## injected ${var.x} %{if true}x%{endif} \"q\" <script>alert(1)</script> | zürich ✓";
-    let moto = Moto::start();
-    let config = moto.config().await;
-    let (env, records) = build_named(&config, HOSTILE).await;
-    put_cloudwatch(&config, &records).await;
+    let (moto, env) = account(HOSTILE, Delivery::CloudWatch).await;
     let dir = tempfile::tempdir().unwrap();
     ok(&moto.sgpair(
         dir.path(),

@@ -15,6 +15,7 @@ mod aws_env;
 mod fault_proxy;
 
 use std::path::Path;
+use std::process::Output;
 use std::time::{Duration, Instant};
 
 use aws_env::*;
@@ -22,13 +23,19 @@ use fault_proxy::{Action, FaultProxy, Reply, json_number, with_limit};
 
 const LOG_GROUP: &str = "/vpc/flow-logs";
 
-fn infer_logs(
+/// The account's log group, or its bucket.
+const LOGS: [&str; 2] = ["--log-group", LOG_GROUP];
+const S3: [&str; 2] = ["--s3", "s3://flow-logs/vpc"];
+
+/// `sgpair infer` over the last day of `source`, through the proxy.
+fn infer(
     proxy: &FaultProxy,
     dir: &Path,
+    source: [&str; 2],
     extra: &[&str],
     env: &[(&str, &str)],
-) -> std::process::Output {
-    let mut args = vec!["infer", "--log-group", LOG_GROUP, "--since", "1d"];
+) -> Output {
+    let mut args = vec!["infer", source[0], source[1], "--since", "1d"];
     args.extend_from_slice(extra);
     sgpair_at(&proxy.endpoint, dir, &args, env)
 }
@@ -62,10 +69,7 @@ fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn throttling_and_server_errors_are_retried_and_change_nothing() {
-    let moto = Moto::start();
-    let config = moto.config().await;
-    let (env, records) = build(&config).await;
-    put_cloudwatch(&config, &records).await;
+    let (moto, env) = account("web", Delivery::CloudWatch).await;
     let proxy = FaultProxy::start(
         &moto.endpoint,
         Box::new(|req, nth| match (req.op.as_str(), nth) {
@@ -92,7 +96,7 @@ async fn throttling_and_server_errors_are_retried_and_change_nothing() {
         }),
     );
     let dir = tempfile::tempdir().unwrap();
-    let stderr = ok(&infer_logs(&proxy, dir.path(), &[], &[]));
+    let stderr = ok(&infer(&proxy, dir.path(), LOGS, &[], &[]));
     // The same evidence and rules as without faults (tests/aws.rs).
     assert!(
         stderr.contains("read 16 records from 3 sources: 16 used as evidence"),
@@ -116,10 +120,7 @@ async fn throttling_and_server_errors_are_retried_and_change_nothing() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn s3_slow_down_and_internal_errors_are_retried() {
-    let moto = Moto::start();
-    let config = moto.config().await;
-    let (env, records) = build(&config).await;
-    put_s3(&config, &records).await;
+    let (moto, env) = account("web", Delivery::S3).await;
     let proxy = FaultProxy::start(
         &moto.endpoint,
         Box::new(|req, nth| match (req.op.as_str(), nth) {
@@ -137,12 +138,7 @@ async fn s3_slow_down_and_internal_errors_are_retried() {
         }),
     );
     let dir = tempfile::tempdir().unwrap();
-    let out = sgpair_at(
-        &proxy.endpoint,
-        dir.path(),
-        &["infer", "--s3", "s3://flow-logs/vpc", "--since", "1d"],
-        &[],
-    );
+    let out = infer(&proxy, dir.path(), S3, &[], &[]);
     let stderr = ok(&out);
     assert!(
         stderr.contains("read 16 records from 1 source: 16 used as evidence"),
@@ -164,10 +160,7 @@ async fn s3_slow_down_and_internal_errors_are_retried() {
 /// stream listing starts over, and every record counts exactly once.
 #[tokio::test(flavor = "multi_thread")]
 async fn expired_page_tokens_resume_without_losing_or_repeating_events() {
-    let moto = Moto::start();
-    let config = moto.config().await;
-    let (env, records) = build(&config).await;
-    put_cloudwatch(&config, &records).await;
+    let (moto, env) = account("web", Delivery::CloudWatch).await;
     let mut expired = std::collections::HashSet::new();
     let proxy = FaultProxy::start(
         &moto.endpoint,
@@ -194,7 +187,7 @@ async fn expired_page_tokens_resume_without_losing_or_repeating_events() {
         }),
     );
     let dir = tempfile::tempdir().unwrap();
-    let stderr = ok(&infer_logs(&proxy, dir.path(), &[], &[]));
+    let stderr = ok(&infer(&proxy, dir.path(), LOGS, &[], &[]));
     assert!(
         stderr.contains("read 16 records from 3 sources: 16 used as evidence"),
         "{stderr}"
@@ -237,10 +230,7 @@ async fn expired_page_tokens_resume_without_losing_or_repeating_events() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_denied_call_names_the_action_and_leaves_the_outputs_as_they_were() {
-    let moto = Moto::start();
-    let config = moto.config().await;
-    let (_env, records) = build(&config).await;
-    put_cloudwatch(&config, &records).await;
+    let (moto, _env) = account("web", Delivery::CloudWatch).await;
     let dir = tempfile::tempdir().unwrap();
     // A good run first: its outputs must survive the failed run untouched.
     ok(&moto.sgpair(
@@ -261,7 +251,7 @@ async fn a_denied_call_names_the_action_and_leaves_the_outputs_as_they_were() {
             _ => Action::Forward,
         }),
     );
-    let out = infer_logs(&proxy, dir.path(), &[], &[]);
+    let out = infer(&proxy, dir.path(), LOGS, &[], &[]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(
@@ -284,10 +274,7 @@ async fn a_denied_call_names_the_action_and_leaves_the_outputs_as_they_were() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_denied_stream_fails_the_run_unless_allow_partial_and_then_the_report_says_so() {
-    let moto = Moto::start();
-    let config = moto.config().await;
-    let (env, records) = build(&config).await;
-    put_cloudwatch(&config, &records).await;
+    let (moto, env) = account("web", Delivery::CloudWatch).await;
     let web_stream = format!("{}-all", env.web_eni);
     let denied = web_stream.clone();
     let proxy = FaultProxy::start(
@@ -306,7 +293,7 @@ async fn a_denied_stream_fails_the_run_unless_allow_partial_and_then_the_report_
     );
 
     let dir = tempfile::tempdir().unwrap();
-    let out = infer_logs(&proxy, dir.path(), &[], &[]);
+    let out = infer(&proxy, dir.path(), LOGS, &[], &[]);
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(
@@ -325,7 +312,7 @@ async fn a_denied_stream_fails_the_run_unless_allow_partial_and_then_the_report_
         snapshot(dir.path())
     );
 
-    let stderr = ok(&infer_logs(&proxy, dir.path(), &["--allow-partial"], &[]));
+    let stderr = ok(&infer(&proxy, dir.path(), LOGS, &["--allow-partial"], &[]));
     assert!(
         stderr.contains(&format!(
             "warning: incomplete evidence (--allow-partial): AWS call logs:FilterLogEvents on {LOG_GROUP}/{web_stream} failed: AccessDeniedException"
@@ -354,10 +341,7 @@ async fn a_denied_stream_fails_the_run_unless_allow_partial_and_then_the_report_
 /// retried; a download that is merely slow is not cut short by it.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_stalled_request_times_out_and_is_retried_but_a_slow_download_is_not() {
-    let moto = Moto::start();
-    let config = moto.config().await;
-    let (env, records) = build(&config).await;
-    put_s3(&config, &records).await;
+    let (moto, env) = account("web", Delivery::S3).await;
     let proxy = FaultProxy::start(
         &moto.endpoint,
         Box::new(|req, nth| match (req.op.as_str(), nth) {
@@ -368,20 +352,7 @@ async fn a_stalled_request_times_out_and_is_retried_but_a_slow_download_is_not()
     );
     let dir = tempfile::tempdir().unwrap();
     let started = Instant::now();
-    let out = sgpair_at(
-        &proxy.endpoint,
-        dir.path(),
-        &[
-            "infer",
-            "--s3",
-            "s3://flow-logs/vpc",
-            "--since",
-            "1d",
-            "--aws-timeout",
-            "2",
-        ],
-        &[],
-    );
+    let out = infer(&proxy, dir.path(), S3, &["--aws-timeout", "2"], &[]);
     let stderr = ok(&out);
     assert!(
         started.elapsed() < Duration::from_secs(25),
@@ -405,10 +376,7 @@ async fn a_stalled_request_times_out_and_is_retried_but_a_slow_download_is_not()
 /// reads the object again, and counts it once.
 #[tokio::test(flavor = "multi_thread")]
 async fn an_s3_download_that_breaks_off_is_read_again() {
-    let moto = Moto::start();
-    let config = moto.config().await;
-    let (env, records) = build(&config).await;
-    put_s3(&config, &records).await;
+    let (moto, env) = account("web", Delivery::S3).await;
     let proxy = FaultProxy::start(
         &moto.endpoint,
         Box::new(|req, nth| match (req.op.as_str(), nth) {
@@ -417,8 +385,7 @@ async fn an_s3_download_that_breaks_off_is_read_again() {
         }),
     );
     let dir = tempfile::tempdir().unwrap();
-    let args = ["infer", "--s3", "s3://flow-logs/vpc", "--since", "1d"];
-    let stderr = ok(&sgpair_at(&proxy.endpoint, dir.path(), &args, &[]));
+    let stderr = ok(&infer(&proxy, dir.path(), S3, &[], &[]));
     assert!(
         stderr.contains("read 16 records from 1 source: 16 used as evidence"),
         "{stderr}"
@@ -435,7 +402,7 @@ async fn an_s3_download_that_breaks_off_is_read_again() {
         }),
     );
     let dir = tempfile::tempdir().unwrap();
-    let out = sgpair_at(&proxy.endpoint, dir.path(), &args, &[]);
+    let out = infer(&proxy, dir.path(), S3, &[], &[]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(
@@ -448,10 +415,7 @@ async fn an_s3_download_that_breaks_off_is_read_again() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_service_that_keeps_failing_is_reported_after_the_configured_attempts() {
-    let moto = Moto::start();
-    let config = moto.config().await;
-    let (_env, records) = build(&config).await;
-    put_s3(&config, &records).await;
+    let (moto, _env) = account("web", Delivery::S3).await;
     let proxy = FaultProxy::start(
         &moto.endpoint,
         Box::new(|req, _| match req.op.as_str() {
@@ -464,13 +428,8 @@ async fn a_service_that_keeps_failing_is_reported_after_the_configured_attempts(
         }),
     );
     let dir = tempfile::tempdir().unwrap();
-    let out = sgpair_at(
-        &proxy.endpoint,
-        dir.path(),
-        &["infer", "--s3", "s3://flow-logs/vpc", "--since", "1d"],
-        // The standard variable, honoured instead of sgpair's default of 8.
-        &[("AWS_MAX_ATTEMPTS", "3")],
-    );
+    // The standard variable, honoured instead of sgpair's default of 8.
+    let out = infer(&proxy, dir.path(), S3, &[], &[("AWS_MAX_ATTEMPTS", "3")]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(

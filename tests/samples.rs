@@ -11,11 +11,6 @@ use sgpair::sources::files;
 use sgpair::stats::Stats;
 use sgpair::window::Window;
 
-const ALL_TIME: Window = Window {
-    since: 0,
-    until: i64::MAX,
-};
-
 fn read(name: &str) -> (Evidence, Stats) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/third-party")
@@ -23,11 +18,7 @@ fn read(name: &str) -> (Evidence, Stats) {
     let stream = files::open(&path, Arc::default()).expect("fixture opens");
     let mut agg = Aggregator::new();
     let mut stats = Stats::default();
-    let opts = ReadOptions {
-        window: ALL_TIME,
-        log_format: None,
-        allow_partial: false,
-    };
+    let opts = ReadOptions::new(Window::ALL);
     read_stream(stream, &opts, &mut agg, &mut stats, &|| {}).expect("fixture reads");
     (agg.finish(), stats)
 }
@@ -84,7 +75,7 @@ fn rdp_from_the_internet_is_flagged_not_turned_into_a_rule() {
         ],
         ..Default::default()
     };
-    let a = analyze(ALL_TIME, stats, ev, inv);
+    let a = analyze(Window::ALL, stats, ev, inv);
     assert!(
         a.proposal
             .suspicious

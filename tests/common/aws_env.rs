@@ -428,3 +428,22 @@ pub fn ok(out: &Output) -> String {
     assert!(out.status.success(), "sgpair failed: {stderr}");
     stderr
 }
+
+/// Where an account's flow logs are delivered.
+pub enum Delivery {
+    CloudWatch,
+    S3,
+}
+
+/// A fresh emulator holding the account (its web group named `web_name`)
+/// and the records of its traffic, delivered to `delivery`.
+pub async fn account(web_name: &'static str, delivery: Delivery) -> (Moto, Env) {
+    let moto = Moto::start();
+    let config = moto.config().await;
+    let (env, records) = build_named(&config, web_name).await;
+    match delivery {
+        Delivery::CloudWatch => put_cloudwatch(&config, &records).await,
+        Delivery::S3 => put_s3(&config, &records).await,
+    }
+    (moto, env)
+}
