@@ -4,8 +4,8 @@
 //! The page loads nothing: CSS and the small hover script are inline, the
 //! diagram is an inline SVG laid out here, and a Content-Security-Policy
 //! forbids every fetch, so it works offline and leaks nothing when opened.
-//! Like the other reports it is a pure function of the [`Analysis`]: the
-//! same input gives byte-identical output.
+//! Like the other reports it is a pure function of the [`Analysis`] and its
+//! [`Audit`]: the same input gives byte-identical output.
 //!
 //! Every string from AWS or the logs (names, ids, subjects, evidence) goes
 //! through [`escape::html`], in text and in attribute values alike; the
@@ -14,7 +14,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
-use crate::audit::{self, Audit, BeforeAfter};
+use crate::audit::{Audit, BeforeAfter};
 use crate::emit::escape;
 use crate::emit::names;
 use crate::emit::report::{self, Coverage};
@@ -32,9 +32,8 @@ const SCRIPT_SHA256: &str = "toKHR9ZApGwYR1hRVvCkBH9Dxk5MHg30q9PTyWMEIec=";
 
 const STYLE: &str = include_str!("html.css");
 
-/// The whole page.
-pub fn render(a: &Analysis) -> String {
-    let audit = audit::audit(a);
+/// The whole page. `audit` is [`crate::audit::audit`] of `a`.
+pub fn render(a: &Analysis, audit: &Audit) -> String {
     let keys = names::rule_keys(&a.proposal.rules, &a.inventory);
     let range = format!("{}..{}", day(a.window.since), day(a.window.until));
     let mut out = String::with_capacity(64 * 1024);
@@ -51,9 +50,9 @@ pub fn render(a: &Analysis) -> String {
         out,
         "<header>\n<h1>sgpair audit</h1>\n<p class=\"sub\">Least-privilege, mutual security-group rules from VPC Flow Logs, and today's rules against the evidence. {range}.</p>\n</header>\n<main>\n"
     );
-    out.push_str(&summary(a, &audit));
+    out.push_str(&summary(a, audit));
     out.push_str(&diagram_section(a, &keys));
-    out.push_str(&findings(&audit));
+    out.push_str(&findings(audit));
     out.push_str(&before_after(&audit.before_after));
     out.push_str(&rules(a, &keys));
     let _ = write!(
@@ -980,6 +979,11 @@ mod tests {
     const ATTR_NAME: &str = "\" onmouseover=\"x";
     const HOSTILE_ID: &str = "sg-\"><img src=x onerror=alert(2)>";
 
+    /// [`super::render`] with the audit of `a`, as `main` calls it.
+    fn render(a: &Analysis) -> String {
+        super::render(a, &crate::audit::audit(a))
+    }
+
     /// One start tag: its name and attributes, as written.
     #[derive(Debug)]
     struct Tag {
@@ -1310,7 +1314,7 @@ mod tests {
         assert!(page.contains("default-src 'none'"));
         assert!(page.contains(&format!("script-src 'sha256-{SCRIPT_SHA256}'")));
         // Summary, sections, and counts that match the audit.
-        let audit = audit::audit(&a);
+        let audit = crate::audit::audit(&a);
         assert!(page.contains(
             "<dt>Window</dt><dd>2026-11-18T00:00:00Z to 2026-11-25T00:00:00Z (7.0 days)</dd>"
         ));

@@ -1,6 +1,7 @@
 //! The report: Markdown for people, JSON for machines, same content.
 //!
-//! Both renderings are pure functions of the [`Analysis`]: no clock, no
+//! Both renderings are pure functions of the [`Analysis`] and its [`Audit`]
+//! (computed once by the caller, [`audit::audit`]): no clock, no
 //! hash-map order, so the same input gives byte-identical output. Every string
 //! that comes from AWS or from the logs goes through [`escape::markdown`] in
 //! the Markdown; numbers and addresses are printed as they are.
@@ -34,12 +35,12 @@ const MAX_REJECTED_ROWS: usize = 20;
 const MAX_REMOTES_SHOWN: usize = 5;
 
 /// The Markdown report: a summary, then one section per kind of finding.
-pub fn markdown(a: &Analysis) -> String {
+/// `audit` is [`audit::audit`] of `a`.
+pub fn markdown(a: &Analysis, audit: &Audit) -> String {
     let s = Summary::of(a);
-    let audit = audit::audit(a);
     let sections = [
         summary_md(a, &s),
-        findings_md(&audit),
+        findings_md(audit),
         before_after_md(&audit.before_after),
         rules_md(a),
         external_md(a),
@@ -47,7 +48,7 @@ pub fn markdown(a: &Analysis) -> String {
         undecided_md(a),
         rejected_md(a),
         gaps_md(a),
-        existing_rules_md(&audit),
+        existing_rules_md(audit),
         skipped_md(&a.stats),
     ];
     let mut out = sections.join("\n\n");
@@ -56,8 +57,9 @@ pub fn markdown(a: &Analysis) -> String {
 }
 
 /// The JSON report: pretty-printed, stable field names, `"format_version": 1`.
-pub fn json(a: &Analysis) -> String {
-    let mut out = serde_json::to_string_pretty(&JsonReport::of(a))
+/// `audit` is [`audit::audit`] of `a`.
+pub fn json(a: &Analysis, audit: &Audit) -> String {
+    let mut out = serde_json::to_string_pretty(&JsonReport::of(a, audit))
         .expect("the report holds only strings, numbers and lists");
     out.push('\n');
     out
@@ -820,7 +822,7 @@ struct JsonReport<'a> {
     undecided: &'a [Undecided],
     rejected: Vec<WithService<'a, Rejected>>,
     gaps: &'a [Gap],
-    audit: Audit,
+    audit: &'a Audit,
     /// Interfaces no flow log covers; null when the inventory lists no flow logs.
     blind_spots: Option<Vec<&'a str>>,
     stats: &'a Stats,
@@ -858,7 +860,7 @@ struct WithService<'a, T: Serialize> {
 }
 
 impl<'a> JsonReport<'a> {
-    fn of(a: &'a Analysis) -> Self {
+    fn of(a: &'a Analysis, audit: &'a Audit) -> Self {
         let w = a.window;
         JsonReport {
             format_version: FORMAT_VERSION,
@@ -898,7 +900,7 @@ impl<'a> JsonReport<'a> {
                 })
                 .collect(),
             gaps: &a.evidence.gaps,
-            audit: audit::audit(a),
+            audit,
             blind_spots: a
                 .inventory
                 .blind_spots()
@@ -945,6 +947,16 @@ pub(crate) mod tests {
     const DAY: i64 = 86_400;
 
     pub(crate) const HOSTILE: &str = "a|b\n<script>alert(1)</script> [x](http://evil) ${x}";
+
+    /// [`super::markdown`] with the audit of `a`, as `main` calls it.
+    fn markdown(a: &Analysis) -> String {
+        super::markdown(a, &audit::audit(a))
+    }
+
+    /// [`super::json`] with the audit of `a`, as `main` calls it.
+    fn json(a: &Analysis) -> String {
+        super::json(a, &audit::audit(a))
+    }
 
     fn ip(s: &str) -> IpAddr {
         s.parse().unwrap()
