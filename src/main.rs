@@ -407,13 +407,12 @@ fn infer(args: InferArgs, write_tfvars: bool) -> Result<ExitCode> {
             p.external.len(),
             p.suspicious.len()
         );
-        let sev = |s: Severity| audit.findings.iter().filter(|f| f.severity == s).count();
         eprintln!(
             "{} findings: {} high, {} medium, {} low",
             audit.findings.len(),
-            sev(Severity::High),
-            sev(Severity::Medium),
-            sev(Severity::Low)
+            audit.count(Severity::High),
+            audit.count(Severity::Medium),
+            audit.count(Severity::Low)
         );
         eprintln!("wrote {}", written.join(", "));
     }
