@@ -222,12 +222,6 @@ fn grouped_total(
         .sum()
 }
 
-/// [`grouped_total`] of an analysis.
-pub fn grouped_connections(a: &Analysis) -> u64 {
-    let r = Resolver::new(&a.inventory, &a.evidence);
-    grouped_total(&resolve_all(a, &r), &suspicious_keys(a))
-}
-
 /// FNV-1a, 64 bits: a stable fingerprint without a crypto dependency.
 pub fn fingerprint(parts: &[&str]) -> String {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
