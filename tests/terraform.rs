@@ -6,9 +6,8 @@
 //!
 //! Needs `terraform` >= 1.3 on PATH; without it the tests fail, they never skip.
 
-use std::ffi::OsStr;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+#[path = "common/terraform.rs"]
+mod terraform_support;
 
 use sgpair::aggregate::Evidence;
 use sgpair::emit::escape::aws_description;
@@ -20,6 +19,8 @@ use sgpair::reduce::{ICMP, TCP, UDP};
 use sgpair::stats::Stats;
 use sgpair::synthesize::{Proposal, Rule, RuleEvidence};
 use sgpair::window::Window;
+
+use terraform_support::{fmt_check, plan, summary, text, workspace};
 
 /// 2026-11-25T00:00:00Z.
 const UNTIL: i64 = 1_795_564_800;
@@ -225,87 +226,6 @@ fn expected_v1(a: &Analysis) -> String {
         }
     }
     lines.join("\n")
-}
-
-/// The terraform binary on PATH; a missing terraform is a failure, not a skip.
-fn terraform() -> PathBuf {
-    std::env::var_os("PATH")
-        .iter()
-        .flat_map(std::env::split_paths)
-        .map(|dir| dir.join("terraform"))
-        .find(|p| p.is_file())
-        .expect("terraform not found on PATH: install terraform >= 1.3 to run this test")
-}
-
-/// Runs terraform in `dir`, offline and without prompts.
-fn tf<I, S>(dir: &Path, args: I) -> Output
-where
-    I: IntoIterator<Item = S>,
-    S: AsRef<OsStr>,
-{
-    Command::new(terraform())
-        .args(args)
-        .current_dir(dir)
-        .env("TF_CLI_CONFIG_FILE", "/dev/null")
-        .env("TF_IN_AUTOMATION", "1")
-        .env("CHECKPOINT_DISABLE", "1")
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("terraform runs")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-fn ok(dir: &Path, args: &[&str]) -> Output {
-    let o = tf(dir, args);
-    assert!(
-        o.status.success(),
-        "terraform {args:?} failed\n{}",
-        text(&o)
-    );
-    o
-}
-
-/// A root module with `root` and `tfvars`, initialised and validated.
-fn workspace(root: &str, tfvars: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("a temporary folder");
-    std::fs::write(dir.path().join("main.tf"), root).unwrap();
-    std::fs::write(dir.path().join("rules.auto.tfvars"), tfvars).unwrap();
-    ok(dir.path(), &["init", "-input=false", "-backend=false"]);
-    ok(dir.path(), &["validate"]);
-    dir
-}
-
-fn plan(dir: &Path) -> Output {
-    tf(dir, ["plan", "-input=false", "-var-file=rules.auto.tfvars"])
-}
-
-/// Plans, applies (outputs only, local state) and returns the summary output.
-fn summary(dir: &Path) -> String {
-    let p = plan(dir);
-    assert!(p.status.success(), "plan failed\n{}", text(&p));
-    ok(
-        dir,
-        &[
-            "apply",
-            "-input=false",
-            "-auto-approve",
-            "-var-file=rules.auto.tfvars",
-        ],
-    );
-    let out = ok(dir, &["output", "-raw", "summary"]);
-    String::from_utf8(out.stdout).expect("utf-8 output")
-}
-
-fn fmt_check(dir: &Path) -> Output {
-    tf(dir, ["fmt", "-check", "-diff", "rules.auto.tfvars"])
 }
 
 #[test]
