@@ -14,7 +14,7 @@ use std::process::Command;
 
 use serde_json::{Value as Json, json};
 
-use terraform_support::{fmt_check, summary, text, workspace};
+use terraform_support::{fmt_check, module_v2_root, summary, text, workspace};
 
 /// End of every window here; `--since 7d` makes it 2026-11-18T00:00:00Z..this.
 const UNTIL: &str = "2026-11-25T00:00:00Z";
@@ -871,31 +871,9 @@ fn sample_environment_in_the_module_1_shape() {
     assert_eq!(got, want);
 }
 
-/// The module 2 variable as the module declares it (type and validation),
-/// and an output of what terraform made of every entry.
-const MODULE_V2_ROOT: &str = r#"
-variable "rules" {
-  type = map(object({
-    source_sg_id       = string
-    target_sg_id       = string
-    from_port          = number
-    to_port            = optional(number)
-    protocol           = optional(string, "tcp")
-    description        = optional(string, "")
-    description_source = optional(string, "")
-    description_target = optional(string, "")
-  }))
-
-  validation {
-    condition = alltrue([
-      for r in values(var.rules) :
-      (r.description != "" && r.description_source == "" && r.description_target == "") ||
-      (r.description == "" && r.description_source != "" && r.description_target != "")
-    ])
-    error_message = "Set description, or both description_source and description_target."
-  }
-}
-
+/// What terraform made of each module 2 entry (the variable is
+/// [`module_v2_root`]'s): key, groups, ports and protocol.
+const V2_SUMMARY: &str = r#"
 output "summary" {
   value = join("\n", [
     for k, r in var.rules : join("|", [
@@ -910,7 +888,7 @@ output "summary" {
 fn sample_tfvars_is_accepted_by_terraform_as_the_module_input() {
     let run = sample(&["-q"]);
     run.ok();
-    let ws = workspace(MODULE_V2_ROOT, &run.tfvars());
+    let ws = workspace(&module_v2_root(V2_SUMMARY), &run.tfvars());
     let f = fmt_check(ws.path());
     assert!(f.status.success(), "not terraform fmt layout\n{}", text(&f));
     let out = summary(ws.path());

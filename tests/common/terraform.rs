@@ -10,6 +10,38 @@ use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// The module 2 `rules` variable as skwashd/mutual-security-groups/aws
+/// declares it: its type and its validation.
+const MODULE_V2_RULES: &str = r#"
+variable "rules" {
+  type = map(object({
+    source_sg_id       = string
+    target_sg_id       = string
+    from_port          = number
+    to_port            = optional(number)
+    protocol           = optional(string, "tcp")
+    description        = optional(string, "")
+    description_source = optional(string, "")
+    description_target = optional(string, "")
+  }))
+
+  validation {
+    condition = alltrue([
+      for r in values(var.rules) :
+      (r.description != "" && r.description_source == "" && r.description_target == "") ||
+      (r.description == "" && r.description_source != "" && r.description_target != "")
+    ])
+    error_message = "Set description, or both description_source and description_target."
+  }
+}
+"#;
+
+/// A root module that declares only the module 2 `rules` variable, plus
+/// `output`: the caller's `summary` output of what terraform made of each entry.
+pub fn module_v2_root(output: &str) -> String {
+    format!("{MODULE_V2_RULES}{output}")
+}
+
 /// The terraform binary on PATH; a missing terraform is a failure, not a skip.
 pub fn terraform() -> PathBuf {
     std::env::var_os("PATH")
