@@ -239,11 +239,6 @@ fn rules(a: &Analysis, keys: &[String]) -> String {
         .zip(keys)
         .map(|(r, k)| {
             let e = &r.evidence;
-            let methods: Vec<String> = e
-                .initiator
-                .iter()
-                .map(|(m, n)| format!("{m} {n}"))
-                .collect();
             (
                 format!(" data-key=\"{}\"", esc(k)),
                 vec![
@@ -257,7 +252,7 @@ fn rules(a: &Analysis, keys: &[String]) -> String {
                     e.client_enis.len().to_string(),
                     e.server_enis.len().to_string(),
                     format!("{} of {}", e.observed_pairs, e.allowed_pairs),
-                    esc(&methods.join(", ")),
+                    esc(&report::methods(e)),
                 ],
             )
         })

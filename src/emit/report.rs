@@ -142,8 +142,8 @@ fn endpoint(ip: IpAddr, port: u16, proto: u8) -> String {
     }
 }
 
-/// `tcp-flags 4, fan-in 2`.
-fn methods(e: &RuleEvidence) -> String {
+/// `tcp-flags 4, fan-in 2`: how the initiator of a rule's connections was decided.
+pub(crate) fn methods(e: &RuleEvidence) -> String {
     e.initiator
         .iter()
         .map(|(m, n)| format!("{m} {n}"))
@@ -496,13 +496,8 @@ fn suspicious_md(a: &Analysis) -> String {
 }
 
 fn suspicious_row(s: &Suspicious) -> Vec<String> {
-    let severity = match s.severity {
-        Severity::High => "high",
-        Severity::Medium => "medium",
-        Severity::Low => "low",
-    };
     vec![
-        severity.into(),
+        severity_label(s.severity).into(),
         esc(&s.reason),
         format!("{} {}", esc(&s.client_label), s.client),
         format!("{} {}", esc(&s.server_label), s.server),
