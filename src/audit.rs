@@ -167,6 +167,14 @@ impl Audit {
     pub fn worst(&self) -> Option<Severity> {
         self.findings.iter().map(|f| f.severity).max()
     }
+
+    /// How many findings have this severity.
+    pub fn count(&self, severity: Severity) -> usize {
+        self.findings
+            .iter()
+            .filter(|f| f.severity == severity)
+            .count()
+    }
 }
 
 /// (client, server, port, protocol) of a connection or a suspicious flow.
@@ -212,12 +220,6 @@ fn grouped_total(
         })
         .map(|(c, _, _)| c.connections)
         .sum()
-}
-
-/// [`grouped_total`] of an analysis.
-pub fn grouped_connections(a: &Analysis) -> u64 {
-    let r = Resolver::new(&a.inventory, &a.evidence);
-    grouped_total(&resolve_all(a, &r), &suspicious_keys(a))
 }
 
 /// FNV-1a, 64 bits: a stable fingerprint without a crypto dependency.

@@ -355,6 +355,7 @@ fn infer(args: InferArgs, write_tfvars: bool) -> Result<ExitCode> {
         ModuleArg::V2 => ModuleVersion::V2,
         ModuleArg::V1 => ModuleVersion::V1,
     };
+    // Once per run: every report below and the summary on stderr share it.
     let audit = sgpair::audit::audit(&analysis);
     let mut warnings = Vec::new();
     let mut written = Vec::new();
@@ -364,10 +365,13 @@ fn infer(args: InferArgs, write_tfvars: bool) -> Result<ExitCode> {
         emit::write_atomic(&args.out, tfvars.as_bytes())?;
         written.push(args.out.display().to_string());
     }
-    emit::write_atomic(&args.report, emit::report::markdown(&analysis).as_bytes())?;
+    emit::write_atomic(
+        &args.report,
+        emit::report::markdown(&analysis, &audit).as_bytes(),
+    )?;
     written.push(args.report.display().to_string());
     if let Some(path) = &args.html {
-        emit::write_atomic(path, emit::html::render(&analysis).as_bytes())?;
+        emit::write_atomic(path, emit::html::render(&analysis, &audit).as_bytes())?;
         written.push(path.display().to_string());
     }
     if let Some(path) = &args.sarif {
@@ -376,11 +380,14 @@ fn infer(args: InferArgs, write_tfvars: bool) -> Result<ExitCode> {
             .inventory
             .as_ref()
             .map_or_else(|| "inventory.json".to_string(), |p| p.display().to_string());
-        emit::write_atomic(path, emit::sarif::render(&analysis, &artifact).as_bytes())?;
+        emit::write_atomic(
+            path,
+            emit::sarif::render(&analysis, &audit, &artifact).as_bytes(),
+        )?;
         written.push(path.display().to_string());
     }
     if args.json {
-        println!("{}", emit::report::json(&analysis));
+        println!("{}", emit::report::json(&analysis, &audit));
     }
     if !args.quiet {
         for note in &analysis.stats.notes {
@@ -407,13 +414,12 @@ fn infer(args: InferArgs, write_tfvars: bool) -> Result<ExitCode> {
             p.external.len(),
             p.suspicious.len()
         );
-        let sev = |s: Severity| audit.findings.iter().filter(|f| f.severity == s).count();
         eprintln!(
             "{} findings: {} high, {} medium, {} low",
             audit.findings.len(),
-            sev(Severity::High),
-            sev(Severity::Medium),
-            sev(Severity::Low)
+            audit.count(Severity::High),
+            audit.count(Severity::Medium),
+            audit.count(Severity::Low)
         );
         eprintln!("wrote {}", written.join(", "));
     }

@@ -4,12 +4,17 @@
 //! folder. Every test checks what came out (rules and their attributes,
 //! counts, findings), never only the exit status.
 
+#[path = "common/terraform.rs"]
+mod terraform_support;
+
 use std::collections::BTreeSet;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::{Value as Json, json};
+
+use terraform_support::{fmt_check, module_v2_root, summary, text, workspace};
 
 /// End of every window here; `--since 7d` makes it 2026-11-18T00:00:00Z..this.
 const UNTIL: &str = "2026-11-25T00:00:00Z";
@@ -866,31 +871,9 @@ fn sample_environment_in_the_module_1_shape() {
     assert_eq!(got, want);
 }
 
-/// The module 2 variable as the module declares it (type and validation),
-/// and an output of what terraform made of every entry.
-const MODULE_V2_ROOT: &str = r#"
-variable "rules" {
-  type = map(object({
-    source_sg_id       = string
-    target_sg_id       = string
-    from_port          = number
-    to_port            = optional(number)
-    protocol           = optional(string, "tcp")
-    description        = optional(string, "")
-    description_source = optional(string, "")
-    description_target = optional(string, "")
-  }))
-
-  validation {
-    condition = alltrue([
-      for r in values(var.rules) :
-      (r.description != "" && r.description_source == "" && r.description_target == "") ||
-      (r.description == "" && r.description_source != "" && r.description_target != "")
-    ])
-    error_message = "Set description, or both description_source and description_target."
-  }
-}
-
+/// What terraform made of each module 2 entry (the variable is
+/// [`module_v2_root`]'s): key, groups, ports and protocol.
+const V2_SUMMARY: &str = r#"
 output "summary" {
   value = join("\n", [
     for k, r in var.rules : join("|", [
@@ -901,46 +884,15 @@ output "summary" {
 }
 "#;
 
-/// Runs terraform (>= 1.3, on PATH: a missing terraform fails the test) offline in `dir`.
-fn terraform(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("terraform")
-        .args(args)
-        .current_dir(dir)
-        .env("TF_CLI_CONFIG_FILE", "/dev/null")
-        .env("TF_IN_AUTOMATION", "1")
-        .env("CHECKPOINT_DISABLE", "1")
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("terraform >= 1.3 must be on PATH for this test");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "terraform {args:?} failed:\n{text}");
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 #[test]
 fn sample_tfvars_is_accepted_by_terraform_as_the_module_input() {
     let run = sample(&["-q"]);
     run.ok();
-    let ws = tempfile::tempdir().unwrap();
-    std::fs::write(ws.path().join("main.tf"), MODULE_V2_ROOT).unwrap();
-    std::fs::copy(run.out_path(), ws.path().join("rules.auto.tfvars")).unwrap();
-    terraform(ws.path(), &["fmt", "-check", "-diff", "rules.auto.tfvars"]);
-    terraform(ws.path(), &["init", "-input=false", "-backend=false"]);
-    terraform(
-        ws.path(),
-        &[
-            "apply",
-            "-input=false",
-            "-auto-approve",
-            "-var-file=rules.auto.tfvars",
-        ],
-    );
-    let summary = terraform(ws.path(), &["output", "-raw", "summary"]);
-    let mut got: Vec<&str> = summary.lines().collect();
+    let ws = workspace(&module_v2_root(V2_SUMMARY), &run.tfvars());
+    let f = fmt_check(ws.path());
+    assert!(f.status.success(), "not terraform fmt layout\n{}", text(&f));
+    let out = summary(ws.path());
+    let mut got: Vec<&str> = out.lines().collect();
     got.sort();
     let want = [
         format!("alb-sg-to-web-sg-tcp-8080|{ALB_SG}|{WEB_SG}|8080|null|tcp"),

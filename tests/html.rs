@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use sgpair::audit::audit;
 use sgpair::emit::html;
 use sgpair::inventory::Inventory;
 use sgpair::pipeline::{self, Analysis, ReadOptions};
@@ -260,7 +261,7 @@ fn the_page_renders_in_chromium_with_the_diagram_and_no_script_errors() {
         groups.len() >= 5 && rules >= 5,
         "the sample proposes rules between several groups: {groups:?}, {rules} rules"
     );
-    let page = html::render(&a);
+    let page = html::render(&a, &audit(&a));
     let b = Browser::new();
     let out = b.run(&page, "profile", &["--dump-dom".to_string()]);
     std::fs::write(b.path("dom.html"), &out.stdout).unwrap();
@@ -368,7 +369,8 @@ fn png_size(png: &[u8]) -> (u32, u32) {
 
 #[test]
 fn a_screenshot_of_the_page_is_not_blank() {
-    let page = html::render(&sample());
+    let a = sample();
+    let page = html::render(&a, &audit(&a));
     let b = Browser::new();
     let shot = b.path("page.png");
     b.run(

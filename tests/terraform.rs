@@ -6,9 +6,8 @@
 //!
 //! Needs `terraform` >= 1.3 on PATH; without it the tests fail, they never skip.
 
-use std::ffi::OsStr;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+#[path = "common/terraform.rs"]
+mod terraform_support;
 
 use sgpair::aggregate::Evidence;
 use sgpair::emit::escape::aws_description;
@@ -20,6 +19,8 @@ use sgpair::reduce::{ICMP, TCP, UDP};
 use sgpair::stats::Stats;
 use sgpair::synthesize::{Proposal, Rule, RuleEvidence};
 use sgpair::window::Window;
+
+use terraform_support::{fmt_check, module_v2_root, plan, summary, text, workspace};
 
 /// 2026-11-25T00:00:00Z.
 const UNTIL: i64 = 1_795_564_800;
@@ -96,30 +97,9 @@ fn rule(source: &str, target: &str, proto: u8, from_port: i32, to_port: i32) -> 
     }
 }
 
-/// The module 2 variable, as the module declares it, and what terraform made of each entry.
-const V2_ROOT: &str = r#"
-variable "rules" {
-  type = map(object({
-    source_sg_id       = string
-    target_sg_id       = string
-    from_port          = number
-    to_port            = optional(number)
-    protocol           = optional(string, "tcp")
-    description        = optional(string, "")
-    description_source = optional(string, "")
-    description_target = optional(string, "")
-  }))
-
-  validation {
-    condition = alltrue([
-      for r in values(var.rules) :
-      (r.description != "" && r.description_source == "" && r.description_target == "") ||
-      (r.description == "" && r.description_source != "" && r.description_target != "")
-    ])
-    error_message = "Set description, or both description_source and description_target."
-  }
-}
-
+/// What terraform made of each module 2 entry (the variable is
+/// [`module_v2_root`]'s), every attribute.
+const V2_SUMMARY: &str = r#"
 output "summary" {
   value = join("\n", [
     for k, r in var.rules : join("|", [
@@ -227,93 +207,12 @@ fn expected_v1(a: &Analysis) -> String {
     lines.join("\n")
 }
 
-/// The terraform binary on PATH; a missing terraform is a failure, not a skip.
-fn terraform() -> PathBuf {
-    std::env::var_os("PATH")
-        .iter()
-        .flat_map(std::env::split_paths)
-        .map(|dir| dir.join("terraform"))
-        .find(|p| p.is_file())
-        .expect("terraform not found on PATH: install terraform >= 1.3 to run this test")
-}
-
-/// Runs terraform in `dir`, offline and without prompts.
-fn tf<I, S>(dir: &Path, args: I) -> Output
-where
-    I: IntoIterator<Item = S>,
-    S: AsRef<OsStr>,
-{
-    Command::new(terraform())
-        .args(args)
-        .current_dir(dir)
-        .env("TF_CLI_CONFIG_FILE", "/dev/null")
-        .env("TF_IN_AUTOMATION", "1")
-        .env("CHECKPOINT_DISABLE", "1")
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("terraform runs")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-fn ok(dir: &Path, args: &[&str]) -> Output {
-    let o = tf(dir, args);
-    assert!(
-        o.status.success(),
-        "terraform {args:?} failed\n{}",
-        text(&o)
-    );
-    o
-}
-
-/// A root module with `root` and `tfvars`, initialised and validated.
-fn workspace(root: &str, tfvars: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("a temporary folder");
-    std::fs::write(dir.path().join("main.tf"), root).unwrap();
-    std::fs::write(dir.path().join("rules.auto.tfvars"), tfvars).unwrap();
-    ok(dir.path(), &["init", "-input=false", "-backend=false"]);
-    ok(dir.path(), &["validate"]);
-    dir
-}
-
-fn plan(dir: &Path) -> Output {
-    tf(dir, ["plan", "-input=false", "-var-file=rules.auto.tfvars"])
-}
-
-/// Plans, applies (outputs only, local state) and returns the summary output.
-fn summary(dir: &Path) -> String {
-    let p = plan(dir);
-    assert!(p.status.success(), "plan failed\n{}", text(&p));
-    ok(
-        dir,
-        &[
-            "apply",
-            "-input=false",
-            "-auto-approve",
-            "-var-file=rules.auto.tfvars",
-        ],
-    );
-    let out = ok(dir, &["output", "-raw", "summary"]);
-    String::from_utf8(out.stdout).expect("utf-8 output")
-}
-
-fn fmt_check(dir: &Path) -> Output {
-    tf(dir, ["fmt", "-check", "-diff", "rules.auto.tfvars"])
-}
-
 #[test]
 fn v2_file_is_formatted_and_accepted_by_the_module_type() {
     let a = analysis();
     let (tfvars, warnings) = render(&a, ModuleVersion::V2);
     assert!(warnings.is_empty(), "{warnings:?}");
-    let dir = workspace(V2_ROOT, &tfvars);
+    let dir = workspace(&module_v2_root(V2_SUMMARY), &tfvars);
     let f = fmt_check(dir.path());
     assert!(f.status.success(), "not terraform fmt layout\n{}", text(&f));
     let got = summary(dir.path());
@@ -340,7 +239,11 @@ fn v1_file_is_formatted_and_accepted_by_the_legacy_type() {
 fn empty_proposals_are_accepted() {
     let mut a = analysis();
     a.proposal.rules.clear();
-    for (root, v) in [(V2_ROOT, ModuleVersion::V2), (V1_ROOT, ModuleVersion::V1)] {
+    let v2_root = module_v2_root(V2_SUMMARY);
+    for (root, v) in [
+        (v2_root.as_str(), ModuleVersion::V2),
+        (V1_ROOT, ModuleVersion::V1),
+    ] {
         let (tfvars, _) = render(&a, v);
         let dir = workspace(root, &tfvars);
         assert!(fmt_check(dir.path()).status.success(), "{tfvars}");
@@ -354,9 +257,10 @@ fn terraform_rejects_broken_files() {
     let a = analysis();
     let (v2, _) = render(&a, ModuleVersion::V2);
     let (v1, _) = render(&a, ModuleVersion::V1);
+    let v2_root = module_v2_root(V2_SUMMARY);
 
     // A list given to the module 2 map type.
-    let dir = workspace(V2_ROOT, &v1);
+    let dir = workspace(&v2_root, &v1);
     let p = plan(dir.path());
     assert!(
         !p.status.success(),
@@ -371,7 +275,7 @@ fn terraform_rejects_broken_files() {
         .filter(|l| !l.trim_start().starts_with("description"))
         .map(|l| format!("{l}\n"))
         .collect();
-    let dir = workspace(V2_ROOT, &no_description);
+    let dir = workspace(&v2_root, &no_description);
     let p = plan(dir.path());
     assert!(!p.status.success(), "no description passed\n{}", text(&p));
     assert!(text(&p).contains("Set description"), "{}", text(&p));
@@ -379,12 +283,12 @@ fn terraform_rejects_broken_files() {
     // Unescaped templates, as a naive writer would leave them, are errors.
     let live = v2.replace("$${", "${");
     assert_ne!(live, v2, "the sample holds an escaped template");
-    let dir = workspace(V2_ROOT, &live);
+    let dir = workspace(&v2_root, &live);
     let p = plan(dir.path());
     assert!(!p.status.success(), "a live template passed\n{}", text(&p));
 
     // A misaligned attribute is not terraform fmt layout.
     let misaligned = v2.replacen("from_port    =", "from_port =", 1);
-    let dir = workspace(V2_ROOT, &misaligned);
+    let dir = workspace(&v2_root, &misaligned);
     assert!(!fmt_check(dir.path()).status.success());
 }

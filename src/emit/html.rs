@@ -4,8 +4,8 @@
 //! The page loads nothing: CSS and the small hover script are inline, the
 //! diagram is an inline SVG laid out here, and a Content-Security-Policy
 //! forbids every fetch, so it works offline and leaks nothing when opened.
-//! Like the other reports it is a pure function of the [`Analysis`]: the
-//! same input gives byte-identical output.
+//! Like the other reports it is a pure function of the [`Analysis`] and its
+//! [`Audit`]: the same input gives byte-identical output.
 //!
 //! Every string from AWS or the logs (names, ids, subjects, evidence) goes
 //! through [`escape::html`], in text and in attribute values alike; the
@@ -14,10 +14,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
-use crate::audit::{self, Audit, BeforeAfter};
+use crate::audit::Audit;
 use crate::emit::escape;
 use crate::emit::names;
-use crate::emit::report::{self, Coverage};
+use crate::emit::report;
+use crate::emit::summary::{BEFORE_AFTER_NOTE, Summary};
 use crate::inventory::Inventory;
 use crate::pipeline::Analysis;
 use crate::synthesize::{ExternalKind, Severity};
@@ -32,9 +33,9 @@ const SCRIPT_SHA256: &str = "toKHR9ZApGwYR1hRVvCkBH9Dxk5MHg30q9PTyWMEIec=";
 
 const STYLE: &str = include_str!("html.css");
 
-/// The whole page.
-pub fn render(a: &Analysis) -> String {
-    let audit = audit::audit(a);
+/// The whole page. `audit` is [`crate::audit::audit`] of `a`.
+pub fn render(a: &Analysis, audit: &Audit) -> String {
+    let s = Summary::of(a, audit);
     let keys = names::rule_keys(&a.proposal.rules, &a.inventory);
     let range = format!("{}..{}", day(a.window.since), day(a.window.until));
     let mut out = String::with_capacity(64 * 1024);
@@ -51,10 +52,10 @@ pub fn render(a: &Analysis) -> String {
         out,
         "<header>\n<h1>sgpair audit</h1>\n<p class=\"sub\">Least-privilege, mutual security-group rules from VPC Flow Logs, and today's rules against the evidence. {range}.</p>\n</header>\n<main>\n"
     );
-    out.push_str(&summary(a, &audit));
+    out.push_str(&summary(a, &s));
     out.push_str(&diagram_section(a, &keys));
-    out.push_str(&findings(&audit));
-    out.push_str(&before_after(&audit.before_after));
+    out.push_str(&findings(audit, &s));
+    out.push_str(&before_after(&s));
     out.push_str(&rules(a, &keys));
     let _ = write!(
         out,
@@ -120,16 +121,10 @@ fn table(class: &str, columns: &[&'static str], rows: &[(String, Vec<String>)]) 
     out
 }
 
-fn count(audit: &Audit, s: Severity) -> usize {
-    audit.findings.iter().filter(|f| f.severity == s).count()
-}
-
 // ---------------------------------------------------------------------------
 // Sections.
 
-fn summary(a: &Analysis, audit: &Audit) -> String {
-    let coverage = Coverage::of(a);
-    let connections: u64 = a.evidence.connections.iter().map(|c| c.connections).sum();
+fn summary(a: &Analysis, s: &Summary) -> String {
     let mut out =
         String::from("<section id=\"summary\">\n<h2>Summary</h2>\n<dl class=\"facts\">\n");
     let mut fact = |k: &str, v: String| {
@@ -141,45 +136,35 @@ fn summary(a: &Analysis, audit: &Audit) -> String {
             "{} to {} ({:.1} days)",
             rfc3339(a.window.since),
             rfc3339(a.window.until),
-            a.window.days()
+            s.window_days
         ),
     );
     fact("Records", esc(&a.stats.summary()));
     fact(
         "Connections observed",
         format!(
-            "{connections} in {} client/server/service aggregates",
-            a.evidence.connections.len()
+            "{} in {} client/server/service aggregates",
+            s.connections, s.aggregates
         ),
     );
     fact(
         "Rules proposed",
         format!(
             "{} mutual rules (each one egress and one ingress rule in AWS)",
-            a.proposal.rules.len()
+            s.rules
         ),
     );
-    fact(
-        "Coverage",
-        match coverage.percent() {
-            Some(p) => format!(
-                "{p:.1}% ({} of {}) of the connections between two interfaces with security groups (suspicious traffic excluded)",
-                coverage.covered, coverage.grouped
-            ),
-            None => "no connection between two interfaces with security groups was observed".into(),
-        },
-    );
+    fact("Coverage", s.coverage());
+    let f = s.findings;
     fact(
         "Findings",
         format!(
             "<span class=\"sev high\">{} high</span> <span class=\"sev medium\">{} medium</span> <span class=\"sev low\">{} low</span>",
-            count(audit, Severity::High),
-            count(audit, Severity::Medium),
-            count(audit, Severity::Low)
+            f.high, f.medium, f.low
         ),
     );
     out.push_str("</dl>\n");
-    if a.window.days() < 7.0 {
+    if s.short_window {
         out.push_str("<p class=\"warn\">Short window: under 7 days of logs. Rare traffic (weekly jobs, backups, failovers) may be missing, and so would the rules it needs.</p>\n");
     }
     out.push_str("</section>\n");
@@ -193,7 +178,7 @@ fn diagram_section(a: &Analysis, keys: &[String]) -> String {
     )
 }
 
-fn findings(audit: &Audit) -> String {
+fn findings(audit: &Audit, s: &Summary) -> String {
     const H: &str = "<section id=\"findings\">\n<h2>Findings</h2>\n";
     if audit.findings.is_empty() {
         return format!("{H}<p>None.</p>\n</section>\n");
@@ -219,10 +204,8 @@ fn findings(audit: &Audit) -> String {
         })
         .collect();
     format!(
-        "{H}<p>{} high, {} medium, {} low, most severe first. Fingerprints (in the JSON and SARIF output) stay the same from run to run.</p>\n{}</section>\n",
-        count(audit, Severity::High),
-        count(audit, Severity::Medium),
-        count(audit, Severity::Low),
+        "{H}<p>{}, most severe first. Fingerprints (in the JSON and SARIF output) stay the same from run to run.</p>\n{}</section>\n",
+        s.findings,
         table(
             "findings",
             &["=Severity", "Finding", "Subject", "Evidence", "Fix"],
@@ -231,49 +214,14 @@ fn findings(audit: &Audit) -> String {
     )
 }
 
-fn before_after(b: &BeforeAfter) -> String {
-    let pct = |n: u64, d: u64| {
-        if d == 0 {
-            "-".to_string()
-        } else {
-            format!("{:.1}%", n as f64 * 100.0 / d as f64)
-        }
-    };
-    let row = |k: &str, v: String| (String::new(), vec![k.to_string(), v]);
-    let rows = vec![
-        row(
-            "Rules today (ingress and egress entries)",
-            b.rules_today.to_string(),
-        ),
-        row(
-            "Rules proposed (mutual: one egress and one ingress rule each)",
-            b.rules_proposed.to_string(),
-        ),
-        row(
-            "Rules to remove (open egress, unused in the window)",
-            b.rules_to_remove.to_string(),
-        ),
-        row(
-            "Connections between grouped interfaces covered by the proposal",
-            format!(
-                "{} of {} ({})",
-                b.covered_by_proposal,
-                b.grouped_connections,
-                pct(b.covered_by_proposal, b.grouped_connections)
-            ),
-        ),
-        row(
-            "Observed connections still allowed after the change",
-            format!(
-                "{} of {} ({})",
-                b.allowed_after,
-                b.observed_connections,
-                pct(b.allowed_after, b.observed_connections)
-            ),
-        ),
-    ];
+fn before_after(s: &Summary) -> String {
+    let rows: Vec<(String, Vec<String>)> = s
+        .before_after_rows()
+        .into_iter()
+        .map(|(label, count)| (String::new(), vec![label.to_string(), count]))
+        .collect();
     format!(
-        "<section id=\"before-after\">\n<h2>Before and after</h2>\n<p>After the change: today's rules minus open egress and unused rules, plus the proposed mutual rules. What it would no longer allow is listed under the findings (\"would break\"), except suspicious traffic, which it blocks on purpose.</p>\n{}</section>\n",
+        "<section id=\"before-after\">\n<h2>Before and after</h2>\n<p>{BEFORE_AFTER_NOTE}</p>\n{}</section>\n",
         table("before-after", &["", ">Count"], &rows)
     )
 }
@@ -291,11 +239,6 @@ fn rules(a: &Analysis, keys: &[String]) -> String {
         .zip(keys)
         .map(|(r, k)| {
             let e = &r.evidence;
-            let methods: Vec<String> = e
-                .initiator
-                .iter()
-                .map(|(m, n)| format!("{m} {n}"))
-                .collect();
             (
                 format!(" data-key=\"{}\"", esc(k)),
                 vec![
@@ -309,7 +252,7 @@ fn rules(a: &Analysis, keys: &[String]) -> String {
                     e.client_enis.len().to_string(),
                     e.server_enis.len().to_string(),
                     format!("{} of {}", e.observed_pairs, e.allowed_pairs),
-                    esc(&methods.join(", ")),
+                    esc(&report::methods(e)),
                 ],
             )
         })
@@ -980,6 +923,11 @@ mod tests {
     const ATTR_NAME: &str = "\" onmouseover=\"x";
     const HOSTILE_ID: &str = "sg-\"><img src=x onerror=alert(2)>";
 
+    /// [`super::render`] with the audit of `a`, as `main` calls it.
+    fn render(a: &Analysis) -> String {
+        super::render(a, &crate::audit::audit(a))
+    }
+
     /// One start tag: its name and attributes, as written.
     #[derive(Debug)]
     struct Tag {
@@ -1310,16 +1258,16 @@ mod tests {
         assert!(page.contains("default-src 'none'"));
         assert!(page.contains(&format!("script-src 'sha256-{SCRIPT_SHA256}'")));
         // Summary, sections, and counts that match the audit.
-        let audit = audit::audit(&a);
+        let audit = crate::audit::audit(&a);
         assert!(page.contains(
             "<dt>Window</dt><dd>2026-11-18T00:00:00Z to 2026-11-25T00:00:00Z (7.0 days)</dd>"
         ));
         assert!(page.contains("<dt>Rules proposed</dt><dd>3 mutual rules"));
         assert!(page.contains(&format!(
             "<span class=\"sev high\">{} high</span> <span class=\"sev medium\">{} medium</span> <span class=\"sev low\">{} low</span>",
-            count(&audit, Severity::High),
-            count(&audit, Severity::Medium),
-            count(&audit, Severity::Low)
+            audit.count(Severity::High),
+            audit.count(Severity::Medium),
+            audit.count(Severity::Low)
         )));
         let sections: Vec<String> = tags(&page)
             .iter()

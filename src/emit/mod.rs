@@ -8,6 +8,7 @@ pub mod html;
 pub mod names;
 pub mod report;
 pub mod sarif;
+mod summary;
 pub mod tfvars;
 
 use std::io::Write;

@@ -1,6 +1,7 @@
 //! The report: Markdown for people, JSON for machines, same content.
 //!
-//! Both renderings are pure functions of the [`Analysis`]: no clock, no
+//! Both renderings are pure functions of the [`Analysis`] and its [`Audit`]
+//! (computed once by the caller, [`crate::audit::audit`]): no clock, no
 //! hash-map order, so the same input gives byte-identical output. Every string
 //! that comes from AWS or from the logs goes through [`escape::markdown`] in
 //! the Markdown; numbers and addresses are printed as they are.
@@ -11,9 +12,10 @@ use std::net::{IpAddr, SocketAddr};
 use serde::Serialize;
 
 use crate::aggregate::{Gap, Rejected, Undecided};
-use crate::audit::{self, Audit, BeforeAfter, Direction};
+use crate::audit::{Audit, Direction};
 use crate::emit::escape;
 use crate::emit::names;
+use crate::emit::summary::{BEFORE_AFTER_NOTE, Summary};
 use crate::inventory::Inventory;
 use crate::pipeline::Analysis;
 use crate::reduce::{ICMP, ICMP_ANY, ICMPV6, TCP, UDP};
@@ -24,8 +26,6 @@ use crate::window::{day, rfc3339};
 /// Version of the JSON layout; bumped when a field changes meaning or goes away.
 pub const FORMAT_VERSION: u32 = 1;
 
-/// Windows shorter than this many days may miss rare (weekly) traffic.
-const SHORT_WINDOW_DAYS: f64 = 7.0;
 /// Rows of the undecided list before "and N more".
 const MAX_UNDECIDED_ROWS: usize = 50;
 /// Destination services listed in the rejected-traffic table.
@@ -34,20 +34,20 @@ const MAX_REJECTED_ROWS: usize = 20;
 const MAX_REMOTES_SHOWN: usize = 5;
 
 /// The Markdown report: a summary, then one section per kind of finding.
-pub fn markdown(a: &Analysis) -> String {
-    let s = Summary::of(a);
-    let audit = audit::audit(a);
+/// `audit` is [`crate::audit::audit`] of `a`.
+pub fn markdown(a: &Analysis, audit: &Audit) -> String {
+    let s = Summary::of(a, audit);
     let sections = [
         summary_md(a, &s),
-        findings_md(&audit),
-        before_after_md(&audit.before_after),
+        findings_md(audit, &s),
+        before_after_md(&s),
         rules_md(a),
         external_md(a),
         suspicious_md(a),
         undecided_md(a),
         rejected_md(a),
         gaps_md(a),
-        existing_rules_md(&audit),
+        existing_rules_md(audit),
         skipped_md(&a.stats),
     ];
     let mut out = sections.join("\n\n");
@@ -56,90 +56,16 @@ pub fn markdown(a: &Analysis) -> String {
 }
 
 /// The JSON report: pretty-printed, stable field names, `"format_version": 1`.
-pub fn json(a: &Analysis) -> String {
-    let mut out = serde_json::to_string_pretty(&JsonReport::of(a))
+/// `audit` is [`crate::audit::audit`] of `a`.
+pub fn json(a: &Analysis, audit: &Audit) -> String {
+    let mut out = serde_json::to_string_pretty(&JsonReport::of(a, audit))
         .expect("the report holds only strings, numbers and lists");
     out.push('\n');
     out
 }
 
 // ---------------------------------------------------------------------------
-// Facts shared by both renderings.
-
-/// How much of the traffic that security groups can express the rules cover.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct Coverage {
-    /// Connections counted in the evidence of the proposed rules.
-    pub covered: u64,
-    /// Connections between two different interfaces that both carry security
-    /// groups, not reported as suspicious: what the rules must cover.
-    pub grouped: u64,
-}
-
-impl Coverage {
-    /// Computes both counts from the analysis (never assumed to be 100%).
-    pub fn of(a: &Analysis) -> Coverage {
-        Coverage {
-            covered: a
-                .proposal
-                .rules
-                .iter()
-                .map(|r| r.evidence.connections)
-                .sum(),
-            grouped: audit::grouped_connections(a),
-        }
-    }
-
-    /// Covered over grouped, in percent; `None` when nothing was grouped.
-    pub fn percent(&self) -> Option<f64> {
-        (self.grouped > 0).then(|| self.covered as f64 * 100.0 / self.grouped as f64)
-    }
-}
-
-/// The headline numbers, in the order the Markdown summary gives them.
-#[derive(Debug, Clone, Serialize)]
-struct Summary {
-    window_days: f64,
-    short_window: bool,
-    files: u64,
-    records: u64,
-    used: u64,
-    rejected: u64,
-    skipped: u64,
-    connections: u64,
-    rules: usize,
-    coverage: Coverage,
-    coverage_percent: Option<f64>,
-    other_controls_connections: u64,
-    same_interface_connections: u64,
-    suspicious: usize,
-    undecided: usize,
-    optimal: bool,
-}
-
-impl Summary {
-    fn of(a: &Analysis) -> Summary {
-        let coverage = Coverage::of(a);
-        Summary {
-            window_days: a.window.days(),
-            short_window: a.window.days() < SHORT_WINDOW_DAYS,
-            files: a.stats.files,
-            records: a.stats.records,
-            used: a.stats.used,
-            rejected: a.stats.rejected,
-            skipped: a.stats.skipped_total(),
-            connections: a.evidence.connections.iter().map(|c| c.connections).sum(),
-            rules: a.proposal.rules.len(),
-            coverage,
-            coverage_percent: coverage.percent(),
-            other_controls_connections: a.proposal.external.iter().map(|e| e.connections).sum(),
-            same_interface_connections: a.proposal.same_interface,
-            suspicious: a.proposal.suspicious.len(),
-            undecided: a.evidence.undecided.len(),
-            optimal: a.proposal.optimal,
-        }
-    }
-}
+// Facts shared by both renderings (the numbers are [`Summary`]).
 
 /// `443/tcp`, `icmp (all types)`, `icmp type 8`, `protocol 47`: the spelling
 /// of [`names::service`], for a single port.
@@ -216,8 +142,8 @@ fn endpoint(ip: IpAddr, port: u16, proto: u8) -> String {
     }
 }
 
-/// `tcp-flags 4, fan-in 2`.
-fn methods(e: &RuleEvidence) -> String {
+/// `tcp-flags 4, fan-in 2`: how the initiator of a rule's connections was decided.
+pub(crate) fn methods(e: &RuleEvidence) -> String {
     e.initiator
         .iter()
         .map(|(m, n)| format!("{m} {n}"))
@@ -274,11 +200,10 @@ fn summary_md(a: &Analysis, s: &Summary) -> String {
     }
     lines.push(format!(
         "- **Connections observed:** {} in {} client/server/service aggregates.",
-        s.connections,
-        a.evidence.connections.len()
+        s.connections, s.aggregates
     ));
     lines.push(format!("- **Rules proposed:** {}.", s.rules));
-    lines.push(coverage_line(&s.coverage));
+    lines.push(coverage_line(s));
     lines.push(format!(
         "- **Needs other controls:** {} connections that no group-to-group rule can express (see below).",
         s.other_controls_connections
@@ -302,13 +227,10 @@ fn summary_md(a: &Analysis, s: &Summary) -> String {
 }
 
 /// The share of grouped connections the rules cover, with both counts.
-fn coverage_line(c: &Coverage) -> String {
-    match c.percent() {
-        Some(p) => format!(
-            "- **Coverage:** the rules cover {p:.1}% ({} of {}) of the connections between two interfaces with security groups (suspicious traffic excluded).",
-            c.covered, c.grouped
-        ),
-        None => "- **Coverage:** no connection between two interfaces with security groups was observed.".into(),
+fn coverage_line(s: &Summary) -> String {
+    match s.coverage_percent {
+        Some(_) => format!("- **Coverage:** the rules cover {}.", s.coverage()),
+        None => format!("- **Coverage:** {}.", s.coverage()),
     }
 }
 
@@ -321,12 +243,11 @@ fn optimal_line(optimal: bool) -> String {
 }
 
 /// Findings, most severe first, each with its evidence and fix.
-fn findings_md(audit: &Audit) -> String {
+fn findings_md(audit: &Audit, s: &Summary) -> String {
     const H: &str = "## Findings";
     if audit.findings.is_empty() {
         return empty_section(H, "None.");
     }
-    let count = |sev: Severity| audit.findings.iter().filter(|f| f.severity == sev).count();
     let rows: Vec<Vec<String>> = audit
         .findings
         .iter()
@@ -341,10 +262,8 @@ fn findings_md(audit: &Audit) -> String {
         })
         .collect();
     format!(
-        "{H}\n\n{} high, {} medium, {} low. Fingerprints in the JSON and SARIF output stay the same from run to run.\n\n{}",
-        count(Severity::High),
-        count(Severity::Medium),
-        count(Severity::Low),
+        "{H}\n\n{}. Fingerprints in the JSON and SARIF output stay the same from run to run.\n\n{}",
+        s.findings,
         table(
             &["Severity", "Finding", "Subject", "Evidence", "Fix"],
             &rows
@@ -361,48 +280,14 @@ pub(crate) fn severity_label(s: Severity) -> &'static str {
 }
 
 /// Rules today against the proposal.
-fn before_after_md(b: &BeforeAfter) -> String {
-    let pct = |n: u64, d: u64| {
-        if d == 0 {
-            "-".to_string()
-        } else {
-            format!("{:.1}%", n as f64 * 100.0 / d as f64)
-        }
-    };
-    let rows = vec![
-        vec![
-            "Rules today (ingress and egress entries)".into(),
-            b.rules_today.to_string(),
-        ],
-        vec![
-            "Rules proposed (mutual: one egress and one ingress rule each)".into(),
-            b.rules_proposed.to_string(),
-        ],
-        vec![
-            "Rules to remove (open egress, unused in the window)".into(),
-            b.rules_to_remove.to_string(),
-        ],
-        vec![
-            "Connections between grouped interfaces covered by the proposal".into(),
-            format!(
-                "{} of {} ({})",
-                b.covered_by_proposal,
-                b.grouped_connections,
-                pct(b.covered_by_proposal, b.grouped_connections)
-            ),
-        ],
-        vec![
-            "Observed connections still allowed after the change".into(),
-            format!(
-                "{} of {} ({})",
-                b.allowed_after,
-                b.observed_connections,
-                pct(b.allowed_after, b.observed_connections)
-            ),
-        ],
-    ];
+fn before_after_md(s: &Summary) -> String {
+    let rows: Vec<Vec<String>> = s
+        .before_after_rows()
+        .into_iter()
+        .map(|(label, count)| vec![label.to_string(), count])
+        .collect();
     format!(
-        "## Before and after\n\nAfter the change: today's rules minus open egress and unused rules, plus the proposed mutual rules. What it would no longer allow is listed under the findings (\"would break\"), except suspicious traffic, which it blocks on purpose.\n\n{}",
+        "## Before and after\n\n{BEFORE_AFTER_NOTE}\n\n{}",
         table(&["", ">Count"], &rows)
     )
 }
@@ -611,13 +496,8 @@ fn suspicious_md(a: &Analysis) -> String {
 }
 
 fn suspicious_row(s: &Suspicious) -> Vec<String> {
-    let severity = match s.severity {
-        Severity::High => "high",
-        Severity::Medium => "medium",
-        Severity::Low => "low",
-    };
     vec![
-        severity.into(),
+        severity_label(s.severity).into(),
         esc(&s.reason),
         format!("{} {}", esc(&s.client_label), s.client),
         format!("{} {}", esc(&s.server_label), s.server),
@@ -812,7 +692,7 @@ fn skipped_md(stats: &Stats) -> String {
 #[derive(Serialize)]
 struct JsonReport<'a> {
     format_version: u32,
-    summary: Summary,
+    summary: Summary<'a>,
     window: JsonWindow,
     rules: Vec<JsonRule<'a>>,
     external: Vec<WithService<'a, External>>,
@@ -820,7 +700,7 @@ struct JsonReport<'a> {
     undecided: &'a [Undecided],
     rejected: Vec<WithService<'a, Rejected>>,
     gaps: &'a [Gap],
-    audit: Audit,
+    audit: &'a Audit,
     /// Interfaces no flow log covers; null when the inventory lists no flow logs.
     blind_spots: Option<Vec<&'a str>>,
     stats: &'a Stats,
@@ -858,11 +738,11 @@ struct WithService<'a, T: Serialize> {
 }
 
 impl<'a> JsonReport<'a> {
-    fn of(a: &'a Analysis) -> Self {
+    fn of(a: &'a Analysis, audit: &'a Audit) -> Self {
         let w = a.window;
         JsonReport {
             format_version: FORMAT_VERSION,
-            summary: Summary::of(a),
+            summary: Summary::of(a, audit),
             window: JsonWindow {
                 since: w.since,
                 until: w.until,
@@ -898,7 +778,7 @@ impl<'a> JsonReport<'a> {
                 })
                 .collect(),
             gaps: &a.evidence.gaps,
-            audit: audit::audit(a),
+            audit,
             blind_spots: a
                 .inventory
                 .blind_spots()
@@ -945,6 +825,16 @@ pub(crate) mod tests {
     const DAY: i64 = 86_400;
 
     pub(crate) const HOSTILE: &str = "a|b\n<script>alert(1)</script> [x](http://evil) ${x}";
+
+    /// [`super::markdown`] with the audit of `a`, as `main` calls it.
+    fn markdown(a: &Analysis) -> String {
+        super::markdown(a, &crate::audit::audit(a))
+    }
+
+    /// [`super::json`] with the audit of `a`, as `main` calls it.
+    fn json(a: &Analysis) -> String {
+        super::json(a, &crate::audit::audit(a))
+    }
 
     fn ip(s: &str) -> IpAddr {
         s.parse().unwrap()
@@ -1334,41 +1224,50 @@ pub(crate) mod tests {
 
     #[test]
     fn coverage_is_computed_from_the_data() {
+        // The audit counts both sides; the Markdown, the JSON and the HTML say them.
+        let coverage = |a: &Analysis| {
+            let audit = crate::audit::audit(a);
+            let b = &audit.before_after;
+            let percent = Summary::of(a, &audit).coverage_percent;
+            (b.covered_by_proposal, b.grouped_connections, percent)
+        };
+        let html = |a: &Analysis| crate::emit::html::render(a, &crate::audit::audit(a));
         let mut a = fixture();
         // 40 + 35 + 5 (alb → web), 100 + 80 (web → db), 12 (monitoring → db);
         // the suspicious web → db on 6667 is not counted.
-        assert_eq!(
-            Coverage::of(&a),
-            Coverage {
-                covered: 272,
-                grouped: 272
-            }
-        );
-        assert_eq!(Coverage::of(&a).percent(), Some(100.0));
+        assert_eq!(coverage(&a), (272, 272, Some(100.0)));
         assert!(markdown(&a).contains("cover 100.0% (272 of 272)"));
+        assert!(html(&a).contains("<dd>100.0% (272 of 272) of the connections"));
 
         // Without the ICMP rule, its 12 connections are uncovered.
         a.proposal.rules.retain(|r| r.proto != ICMP);
         assert_eq!(a.proposal.rules.len(), 2);
-        let c = Coverage::of(&a);
-        assert_eq!((c.covered, c.grouped), (260, 272));
-        assert!((c.percent().unwrap() - 260.0 * 100.0 / 272.0).abs() < 1e-9);
+        let (covered, grouped, percent) = coverage(&a);
+        assert_eq!((covered, grouped), (260, 272));
+        assert!((percent.unwrap() - 260.0 * 100.0 / 272.0).abs() < 1e-9);
         assert!(markdown(&a).contains("cover 95.6% (260 of 272)"));
+        assert!(html(&a).contains("<dd>95.6% (260 of 272) of the connections"));
 
         // A grouped connection no rule covers raises the denominator.
         a.evidence
             .connections
             .push(connection(&c_("10.0.3.30", "10.0.1.10", 9100, TCP, 28), 0));
-        assert_eq!(Coverage::of(&a).grouped, 300);
+        assert_eq!(coverage(&a).1, 300);
         let v: serde_json::Value = serde_json::from_str(&json(&a)).unwrap();
         assert_eq!(v["summary"]["coverage"]["grouped"], 300);
         assert_eq!(v["summary"]["coverage"]["covered"], 260);
+        // The same counts as the audit's before/after, in the same JSON.
+        let b = &v["audit"]["before_after"];
+        assert_eq!(b["grouped_connections"], 300);
+        assert_eq!(b["covered_by_proposal"], 260);
 
         // Nothing grouped: no percentage at all.
         a.evidence.connections.clear();
         a.proposal.rules.clear();
-        assert_eq!(Coverage::of(&a).percent(), None);
+        assert_eq!(coverage(&a), (0, 0, None));
         assert!(markdown(&a).contains("no connection between two interfaces"));
+        assert!(html(&a).contains("<dd>no connection between two interfaces"));
+        assert!(json(&a).contains("\"coverage_percent\": null"));
     }
 
     fn c_(client: &'static str, server: &'static str, port: u16, proto: u8, n: u64) -> C {

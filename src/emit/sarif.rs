@@ -7,11 +7,12 @@
 //! location; the security groups and interfaces it is about are its logical
 //! locations) and carries the finding's fingerprint as
 //! `partialFingerprints["sgpair/v1"]`, so an alert stays the same alert from
-//! run to run. Pure function of the analysis: byte-identical for identical input.
+//! run to run. Pure function of the analysis and its audit: byte-identical for
+//! identical input.
 
 use serde_json::{Value, json};
 
-use crate::audit::{self, Finding, FindingKind};
+use crate::audit::{Audit, Finding, FindingKind};
 use crate::emit::report;
 use crate::inventory::Inventory;
 use crate::pipeline::Analysis;
@@ -22,11 +23,10 @@ pub const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 /// The key of the stable fingerprint in `partialFingerprints`.
 pub const FINGERPRINT_KEY: &str = "sgpair/v1";
 
-/// The SARIF log. `artifact` is the file the results are reported against:
-/// the inventory snapshot (`--inventory FILE`), or `inventory.json` when the
-/// inventory came from EC2.
-pub fn render(a: &Analysis, artifact: &str) -> String {
-    let audit = audit::audit(a);
+/// The SARIF log of `audit` ([`crate::audit::audit`] of `a`). `artifact` is the
+/// file the results are reported against: the inventory snapshot
+/// (`--inventory FILE`), or `inventory.json` when the inventory came from EC2.
+pub fn render(a: &Analysis, audit: &Audit, artifact: &str) -> String {
     let uri = artifact_uri(artifact);
     let kinds = FindingKind::all();
     let rules: Vec<Value> = kinds.iter().map(|k| rule(*k)).collect();
@@ -301,6 +301,11 @@ mod tests {
     use super::*;
     use crate::emit::report::tests::{HOSTILE, fixture};
 
+    /// [`super::render`] with the audit of `a`, as `main` calls it.
+    fn render(a: &Analysis, artifact: &str) -> String {
+        super::render(a, &crate::audit::audit(a), artifact)
+    }
+
     fn parsed(a: &Analysis) -> Value {
         serde_json::from_str(&render(a, "inventory.json")).expect("SARIF is JSON")
     }
@@ -354,7 +359,7 @@ mod tests {
     fn every_result_names_a_driver_rule_the_file_and_the_resources() {
         let a = fixture();
         let v = parsed(&a);
-        let audit = audit::audit(&a);
+        let audit = crate::audit::audit(&a);
         let rules = v["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap();
         let rs = results(&v);
         assert_eq!(rs.len(), audit.findings.len());
