@@ -253,11 +253,7 @@ async fn allow_partial_goes_on_past_a_missing_log_group_and_says_so() {
     );
     assert!(stderr.contains("ResourceNotFoundException"), "{stderr}");
     assert_eq!(rules(dir.path()), expected(&env));
-    let report = std::fs::read_to_string(dir.path().join("sgpair-report.md")).unwrap();
-    assert!(
-        report.contains("**Incomplete evidence:** 1 source could not be read"),
-        "{report}"
-    );
+    report_says_incomplete(dir.path());
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -40,6 +40,15 @@ fn infer(
     sgpair_at(&proxy.endpoint, dir, &args, env)
 }
 
+/// The run read every record once and proposed the rules a run without
+/// faults proposes (tests/aws.rs): 16 records from `sources` streams or objects.
+fn as_without_faults(stderr: &str, dir: &Path, env: &Env, sources: usize) {
+    let plural = if sources == 1 { "source" } else { "sources" };
+    let line = format!("read 16 records from {sources} {plural}: 16 used as evidence");
+    assert!(stderr.contains(&line), "{stderr}");
+    assert_eq!(rules(dir), expected(env));
+}
+
 /// The stream a FilterLogEvents request reads (empty for other calls).
 fn stream_of(body: &str) -> String {
     body.split("\"logStreamNames\":[\"")
@@ -97,12 +106,7 @@ async fn throttling_and_server_errors_are_retried_and_change_nothing() {
     );
     let dir = tempfile::tempdir().unwrap();
     let stderr = ok(&infer(&proxy, dir.path(), LOGS, &[], &[]));
-    // The same evidence and rules as without faults (tests/aws.rs).
-    assert!(
-        stderr.contains("read 16 records from 3 sources: 16 used as evidence"),
-        "{stderr}"
-    );
-    assert_eq!(rules(dir.path()), expected(&env));
+    as_without_faults(&stderr, dir.path(), &env, 3);
     // Every fault was answered by a retry of the same call.
     for (op, faults) in [
         ("ec2:DescribeNetworkInterfaces", 2),
@@ -140,11 +144,7 @@ async fn s3_slow_down_and_internal_errors_are_retried() {
     let dir = tempfile::tempdir().unwrap();
     let out = infer(&proxy, dir.path(), S3, &[], &[]);
     let stderr = ok(&out);
-    assert!(
-        stderr.contains("read 16 records from 1 source: 16 used as evidence"),
-        "{stderr}"
-    );
-    assert_eq!(rules(dir.path()), expected(&env));
+    as_without_faults(&stderr, dir.path(), &env, 1);
     assert_eq!(proxy.injected("s3:ListObjectsV2"), 1);
     assert_eq!(proxy.injected("s3:GetObject"), 1);
     assert_eq!(
@@ -188,11 +188,7 @@ async fn expired_page_tokens_resume_without_losing_or_repeating_events() {
     );
     let dir = tempfile::tempdir().unwrap();
     let stderr = ok(&infer(&proxy, dir.path(), LOGS, &[], &[]));
-    assert!(
-        stderr.contains("read 16 records from 3 sources: 16 used as evidence"),
-        "{stderr}"
-    );
-    assert_eq!(rules(dir.path()), expected(&env));
+    as_without_faults(&stderr, dir.path(), &env, 3);
 
     let seen = proxy.seen();
     let filter: Vec<_> = seen
@@ -330,11 +326,7 @@ async fn a_denied_stream_fails_the_run_unless_allow_partial_and_then_the_report_
     );
     // The far ends logged the same connections, so the rules still hold.
     assert_eq!(rules(dir.path()), expected(&env));
-    let report = std::fs::read_to_string(dir.path().join("sgpair-report.md")).unwrap();
-    assert!(
-        report.contains("**Incomplete evidence:** 1 source could not be read"),
-        "{report}"
-    );
+    report_says_incomplete(dir.path());
 }
 
 /// A request that gets no answer is abandoned after `--aws-timeout` and
@@ -358,8 +350,7 @@ async fn a_stalled_request_times_out_and_is_retried_but_a_slow_download_is_not()
         started.elapsed() < Duration::from_secs(25),
         "the stalled call was abandoned, not waited out"
     );
-    assert!(stderr.contains("16 used as evidence"), "{stderr}");
-    assert_eq!(rules(dir.path()), expected(&env));
+    as_without_faults(&stderr, dir.path(), &env, 1);
     assert_eq!(
         proxy.count("ec2:DescribeVpcs"),
         2,
@@ -386,11 +377,7 @@ async fn an_s3_download_that_breaks_off_is_read_again() {
     );
     let dir = tempfile::tempdir().unwrap();
     let stderr = ok(&infer(&proxy, dir.path(), S3, &[], &[]));
-    assert!(
-        stderr.contains("read 16 records from 1 source: 16 used as evidence"),
-        "{stderr}"
-    );
-    assert_eq!(rules(dir.path()), expected(&env));
+    as_without_faults(&stderr, dir.path(), &env, 1);
     assert_eq!(proxy.count("s3:GetObject"), 2);
 
     // Broken every time: the run fails and says so, and writes nothing.

@@ -447,3 +447,12 @@ pub async fn account(web_name: &'static str, delivery: Delivery) -> (Moto, Env) 
     }
     (moto, env)
 }
+
+/// The report of a run with `--allow-partial` names the one missing source.
+pub fn report_says_incomplete(dir: &Path) {
+    let report = std::fs::read_to_string(dir.join("sgpair-report.md")).unwrap();
+    assert!(
+        report.contains("**Incomplete evidence:** 1 source could not be read"),
+        "{report}"
+    );
+}
