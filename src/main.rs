@@ -376,10 +376,17 @@ fn infer(args: InferArgs, write_tfvars: bool) -> Result<ExitCode> {
     }
     if let Some(path) = &args.sarif {
         // Results point at the inventory: the file the groups come from.
-        let artifact = args
+        let text = args
             .inventory
             .as_ref()
-            .map_or_else(|| "inventory.json".to_string(), |p| p.display().to_string());
+            .and_then(|p| std::fs::read_to_string(p).ok());
+        let artifact = emit::sarif::Artifact {
+            path: args
+                .inventory
+                .as_ref()
+                .map_or_else(|| "inventory.json".to_string(), |p| p.display().to_string()),
+            text: text.as_deref(),
+        };
         emit::write_atomic(
             path,
             emit::sarif::render(&analysis, &audit, &artifact).as_bytes(),

@@ -88,6 +88,24 @@ fn html_and_sarif_are_written_on_request() {
         .as_str()
         .unwrap();
     assert!(uri.ends_with("sample-logs/inventory.json"), "{uri}");
+    // Each result points at the line of the inventory that defines its first group.
+    let inventory = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs/inventory.json"),
+    )
+    .unwrap();
+    let lines: Vec<&str> = inventory.lines().collect();
+    for r in results {
+        let line = r["locations"][0]["physicalLocation"]["region"]["startLine"]
+            .as_u64()
+            .unwrap() as usize;
+        if let Some(group) = r["properties"]["groups"][0].as_str() {
+            assert!(
+                lines[line - 1].contains(&format!("\"id\": \"{group}\"")),
+                "{group} at line {line}: {}",
+                lines[line - 1]
+            );
+        }
+    }
 }
 
 #[test]

@@ -4,11 +4,14 @@
 //! One run; the driver lists every kind of finding (`SGP001`..) as a rule,
 //! whether or not it fired, and each finding is one result. A result points
 //! at the inventory file (code scanning shows only results with a file
-//! location; the security groups and interfaces it is about are its logical
-//! locations) and carries the finding's fingerprint as
+//! location), at the line that defines its first security group (or
+//! interface) when that file is at hand, line 1 otherwise; the groups and
+//! interfaces it is about are its logical locations. It carries the finding's fingerprint as
 //! `partialFingerprints["sgpair/v1"]`, so an alert stays the same alert from
 //! run to run. Pure function of the analysis and its audit: byte-identical for
 //! identical input.
+
+use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
@@ -23,11 +26,18 @@ pub const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 /// The key of the stable fingerprint in `partialFingerprints`.
 pub const FINGERPRINT_KEY: &str = "sgpair/v1";
 
-/// The SARIF log of `audit` ([`crate::audit::audit`] of `a`). `artifact` is the
-/// file the results are reported against: the inventory snapshot
-/// (`--inventory FILE`), or `inventory.json` when the inventory came from EC2.
-pub fn render(a: &Analysis, audit: &Audit, artifact: &str) -> String {
-    let uri = artifact_uri(artifact);
+/// The file the results are reported against: the inventory snapshot
+/// (`--inventory FILE`, with its text), or `inventory.json` without text when
+/// the inventory came from EC2.
+pub struct Artifact<'t> {
+    pub path: String,
+    pub text: Option<&'t str>,
+}
+
+/// The SARIF log of `audit` ([`crate::audit::audit`] of `a`).
+pub fn render(a: &Analysis, audit: &Audit, artifact: &Artifact) -> String {
+    let uri = artifact_uri(&artifact.path);
+    let lines = artifact.text.map(id_lines).unwrap_or_default();
     let kinds = FindingKind::all();
     let rules: Vec<Value> = kinds.iter().map(|k| rule(*k)).collect();
     let results: Vec<Value> = audit
@@ -38,7 +48,7 @@ pub fn render(a: &Analysis, audit: &Audit, artifact: &str) -> String {
                 .iter()
                 .position(|k| *k == f.kind)
                 .expect("FindingKind::all() lists every kind");
-            result(f, index, &uri, &a.inventory)
+            result(f, index, &uri, &lines, &a.inventory)
         })
         .collect();
     let mut driver = json!({
@@ -205,7 +215,13 @@ fn rule(k: FindingKind) -> Value {
     })
 }
 
-fn result(f: &Finding, rule_index: usize, uri: &str, inv: &Inventory) -> Value {
+fn result(
+    f: &Finding,
+    rule_index: usize,
+    uri: &str,
+    lines: &BTreeMap<&str, usize>,
+    inv: &Inventory,
+) -> Value {
     let mut logical: Vec<Value> = f
         .groups
         .iter()
@@ -216,11 +232,19 @@ fn result(f: &Finding, rule_index: usize, uri: &str, inv: &Inventory) -> Value {
             .iter()
             .map(|e| logical_location(inv, e, "network-interface")),
     );
+    // Code scanning needs a line: where the first group (or interface) the
+    // finding is about is defined, else the top of the file.
+    let line = f
+        .groups
+        .iter()
+        .chain(&f.enis)
+        .find_map(|id| lines.get(id.as_str()))
+        .copied()
+        .unwrap_or(1);
     let mut location = json!({
         "physicalLocation": {
             "artifactLocation": { "uri": uri, "index": 0 },
-            // Code scanning needs a line; the findings are about the whole file.
-            "region": { "startLine": 1 },
+            "region": { "startLine": line },
         },
     });
     if !logical.is_empty() {
@@ -260,6 +284,31 @@ fn logical_location(inv: &Inventory, id: &str, resource: &str) -> Value {
         v["fullyQualifiedName"] = json!(format!("arn:aws:ec2:{region}:{account}:{resource}/{id}"));
     }
     v
+}
+
+/// The line (from 1) on which each object of an inventory file is defined:
+/// the first line holding `"id": "<id>"`. Exact for the pretty-printed files
+/// `sgpair inventory` writes; a file on one line puts everything on line 1.
+fn id_lines(text: &str) -> BTreeMap<&str, usize> {
+    let mut out = BTreeMap::new();
+    for (i, line) in text.lines().enumerate() {
+        let mut rest = line;
+        while let Some(at) = rest.find("\"id\"") {
+            rest = &rest[at + 4..];
+            let Some(value) = rest
+                .trim_start()
+                .strip_prefix(':')
+                .map(str::trim_start)
+                .and_then(|v| v.strip_prefix('"'))
+            else {
+                continue;
+            };
+            if let Some(end) = value.find('"') {
+                out.entry(&value[..end]).or_insert(i + 1);
+            }
+        }
+    }
+    out
 }
 
 /// A path as a SARIF URI: relative paths stay relative (forward slashes, no
@@ -303,7 +352,11 @@ mod tests {
 
     /// [`super::render`] with the audit of `a`, as `main` calls it.
     fn render(a: &Analysis, artifact: &str) -> String {
-        super::render(a, &crate::audit::audit(a), artifact)
+        let artifact = Artifact {
+            path: artifact.into(),
+            text: None,
+        };
+        super::render(a, &crate::audit::audit(a), &artifact)
     }
 
     fn parsed(a: &Analysis) -> Value {
@@ -479,6 +532,70 @@ mod tests {
         assert_eq!(
             l["fullyQualifiedName"],
             "arn:aws:ec2:us-east-1:123456789012:network-interface/eni-web1"
+        );
+    }
+
+    #[test]
+    fn each_object_is_found_on_the_line_that_defines_it() {
+        let text = r#"{
+  "network_interfaces": [
+    { "id": "eni-1", "security_groups": ["sg-b"] }
+  ],
+  "security_groups": [
+    {
+      "id":"sg-a",
+      "ingress": [{ "referenced_group_id": "sg-b" }]
+    },
+    {
+      "id" : "sg-b"
+    }
+  ]
+}"#;
+        let lines = id_lines(text);
+        assert_eq!(lines.get("eni-1"), Some(&3));
+        assert_eq!(lines.get("sg-a"), Some(&7));
+        assert_eq!(
+            lines.get("sg-b"),
+            Some(&11),
+            "a reference is not a definition"
+        );
+        assert_eq!(
+            id_lines("{\"id\": \"sg-a\", \"x\": {\"id\": \"sg-b\"}}").get("sg-b"),
+            Some(&1)
+        );
+    }
+
+    #[test]
+    fn results_point_at_the_line_of_their_first_group_in_the_inventory() {
+        let a = fixture();
+        let audit = crate::audit::audit(&a);
+        let text = serde_json::to_string_pretty(&a.inventory).unwrap();
+        let artifact = Artifact {
+            path: "inventory.json".into(),
+            text: Some(&text),
+        };
+        let v: Value = serde_json::from_str(&super::render(&a, &audit, &artifact)).unwrap();
+        let file: Vec<&str> = text.lines().collect();
+        let mut distinct = BTreeSet::new();
+        for (r, f) in results(&v).iter().zip(&audit.findings) {
+            let line = r["locations"][0]["physicalLocation"]["region"]["startLine"]
+                .as_u64()
+                .unwrap() as usize;
+            match f.groups.iter().chain(&f.enis).next() {
+                Some(id) => {
+                    let at = file[line - 1];
+                    assert!(
+                        at.contains("\"id\"") && at.contains(&format!("\"{id}\"")),
+                        "{id} at {line}: {at}"
+                    );
+                }
+                None => assert_eq!(line, 1),
+            }
+            distinct.insert(line);
+        }
+        assert!(
+            distinct.len() > 1,
+            "findings about different groups point at different lines"
         );
     }
 
