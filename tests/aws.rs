@@ -93,7 +93,7 @@ async fn inventory_and_cloudwatch_logs_from_the_api() {
     assert!(db.ingress.iter().any(|r| r.referenced_group_id.as_deref()
         == Some(env.web_sg.as_str())
         && r.from_port == Some(5432)));
-    assert_eq!(inv.log_format_for_group("/vpc/flow-logs"), Some(FORMAT));
+    assert_eq!(inv.log_format_for_group(LOG_GROUP), Some(FORMAT));
     assert!(
         inv.vpcs
             .iter()
@@ -102,10 +102,7 @@ async fn inventory_and_cloudwatch_logs_from_the_api() {
 
     // infer with the inventory from EC2 and the logs from CloudWatch; the
     // field order comes from DescribeFlowLogs (no header, no --log-format).
-    let stderr = ok(&moto.sgpair(
-        dir.path(),
-        &["infer", "--log-group", "/vpc/flow-logs", "--since", "1d"],
-    ));
+    let stderr = ok(&moto.infer_logs(dir.path(), &[]));
     assert!(
         stderr.contains("read 16 records from 3 sources: 16 used as evidence"),
         "{stderr}"
@@ -117,19 +114,9 @@ async fn inventory_and_cloudwatch_logs_from_the_api() {
     assert_eq!(rules(dir.path()), expected(&env));
 
     // The same offline, from the snapshot.
-    let stderr = ok(&moto.sgpair(
+    let stderr = ok(&moto.infer_logs(
         dir.path(),
-        &[
-            "infer",
-            "--log-group",
-            "/vpc/flow-logs",
-            "--since",
-            "1d",
-            "--inventory",
-            "inventory.json",
-            "--concurrency",
-            "1",
-        ],
+        &["--inventory", "inventory.json", "--concurrency", "1"],
     ));
     assert!(stderr.contains("16 used as evidence"), "{stderr}");
     assert_eq!(rules(dir.path()), expected(&env));
@@ -198,10 +185,7 @@ async fn hostile_group_names_from_the_api_stay_data() {
     const HOSTILE: &str = "web ${var.x} %{if} \"q\" [x](http://e) <b>|</b>";
     let (moto, env) = account(HOSTILE, Delivery::CloudWatch).await;
     let dir = tempfile::tempdir().unwrap();
-    ok(&moto.sgpair(
-        dir.path(),
-        &["infer", "--log-group", "/vpc/flow-logs", "--since", "1d"],
-    ));
+    ok(&moto.infer_logs(dir.path(), &[]));
     let text = std::fs::read_to_string(dir.path().join("rules.auto.tfvars")).unwrap();
     // Evaluating the file as HCL with no variables fails on any live template.
     let evaluated: serde_json::Value =
@@ -238,7 +222,7 @@ async fn allow_partial_goes_on_past_a_missing_log_group_and_says_so() {
         &[
             "infer",
             "--log-group",
-            "/vpc/flow-logs",
+            LOG_GROUP,
             "--log-group",
             "/no/such/group",
             "--since",
@@ -286,20 +270,7 @@ async fn a_hostile_name_stays_data_in_hcl_markdown_html_and_sarif() {
         "web\n## injected ${var.x} %{if true}x%{endif} \"q\" <script>alert(1)</script> | zürich ✓";
     let (moto, env) = account(HOSTILE, Delivery::CloudWatch).await;
     let dir = tempfile::tempdir().unwrap();
-    ok(&moto.sgpair(
-        dir.path(),
-        &[
-            "infer",
-            "--log-group",
-            "/vpc/flow-logs",
-            "--since",
-            "1d",
-            "--html",
-            "r.html",
-            "--sarif",
-            "r.sarif",
-        ],
-    ));
+    ok(&moto.infer_logs(dir.path(), &["--html", "r.html", "--sarif", "r.sarif"]));
     let read = |name: &str| std::fs::read_to_string(dir.path().join(name)).unwrap();
 
     // HCL: no live template, and the description is one line of AWS's set.

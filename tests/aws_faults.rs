@@ -21,8 +21,6 @@ use std::time::{Duration, Instant};
 use aws_env::*;
 use fault_proxy::{Action, FaultProxy, Reply, json_number, with_limit};
 
-const LOG_GROUP: &str = "/vpc/flow-logs";
-
 /// The account's log group, or its bucket.
 const LOGS: [&str; 2] = ["--log-group", LOG_GROUP];
 const S3: [&str; 2] = ["--s3", "s3://flow-logs/vpc"];
@@ -229,10 +227,7 @@ async fn a_denied_call_names_the_action_and_leaves_the_outputs_as_they_were() {
     let (moto, _env) = account("web", Delivery::CloudWatch).await;
     let dir = tempfile::tempdir().unwrap();
     // A good run first: its outputs must survive the failed run untouched.
-    ok(&moto.sgpair(
-        dir.path(),
-        &["infer", "--log-group", LOG_GROUP, "--since", "1d"],
-    ));
+    ok(&moto.infer_logs(dir.path(), &[]));
     let before = snapshot(dir.path());
     assert!(before.iter().any(|(n, _)| n == "rules.auto.tfvars"));
 

@@ -65,6 +65,13 @@ impl Moto {
     pub fn sgpair(&self, dir: &Path, args: &[&str]) -> Output {
         sgpair_at(&self.endpoint, dir, args, &[])
     }
+
+    /// `sgpair infer` over the last day of the account's log group, and `extra`.
+    pub fn infer_logs(&self, dir: &Path, extra: &[&str]) -> Output {
+        let mut args = vec!["infer", "--log-group", LOG_GROUP, "--since", "1d"];
+        args.extend_from_slice(extra);
+        self.sgpair(dir, &args)
+    }
 }
 
 /// Runs the sgpair binary against an emulator (or a proxy in front of it) at
@@ -103,6 +110,9 @@ pub struct Env {
     pub web_eni: String,
     pub db_eni: String,
 }
+
+/// The log group the account's flow log delivers to.
+pub const LOG_GROUP: &str = "/vpc/flow-logs";
 
 pub const FORMAT: &str = "${version} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${packets} ${bytes} ${start} ${end} ${action} ${log-status} ${tcp-flags} ${flow-direction}";
 
@@ -260,7 +270,7 @@ pub async fn build_named(
         .resource_type(FlowLogsResourceType::Vpc)
         .traffic_type(TrafficType::All)
         .log_destination_type(LogDestinationType::CloudWatchLogs)
-        .log_group_name("/vpc/flow-logs")
+        .log_group_name(LOG_GROUP)
         .deliver_logs_permission_arn("arn:aws:iam::123456789012:role/flow-logs")
         .log_format(FORMAT)
         .send()
@@ -305,7 +315,7 @@ pub async fn build_named(
 pub async fn put_cloudwatch(config: &SdkConfig, records: &[(String, String)]) {
     let logs = aws_sdk_cloudwatchlogs::Client::new(config);
     logs.create_log_group()
-        .log_group_name("/vpc/flow-logs")
+        .log_group_name(LOG_GROUP)
         .send()
         .await
         .unwrap();
@@ -315,7 +325,7 @@ pub async fn put_cloudwatch(config: &SdkConfig, records: &[(String, String)]) {
     for eni in enis {
         let stream = format!("{eni}-all");
         logs.create_log_stream()
-            .log_group_name("/vpc/flow-logs")
+            .log_group_name(LOG_GROUP)
             .log_stream_name(&stream)
             .send()
             .await
@@ -334,7 +344,7 @@ pub async fn put_cloudwatch(config: &SdkConfig, records: &[(String, String)]) {
             .collect();
         events.sort_by_key(|e| e.timestamp());
         logs.put_log_events()
-            .log_group_name("/vpc/flow-logs")
+            .log_group_name(LOG_GROUP)
             .log_stream_name(&stream)
             .set_log_events(Some(events))
             .send()
