@@ -325,7 +325,8 @@ async fn a_denied_stream_fails_the_run_unless_allow_partial_and_then_the_report_
 }
 
 /// A request that gets no answer is abandoned after `--aws-timeout` and
-/// retried; a download that is merely slow is not cut short by it.
+/// retried; a download that is slow but keeps sending is not cut short by it,
+/// though it takes longer than the timeout in all.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_stalled_request_times_out_and_is_retried_but_a_slow_download_is_not() {
     let (moto, env) = account("web", Delivery::S3).await;
@@ -333,7 +334,8 @@ async fn a_stalled_request_times_out_and_is_retried_but_a_slow_download_is_not()
         &moto.endpoint,
         Box::new(|req, nth| match (req.op.as_str(), nth) {
             ("ec2:DescribeVpcs", 1) => Action::Stall(Duration::from_secs(30)),
-            ("s3:GetObject", _) => Action::ForwardSlow(Duration::from_secs(3)),
+            // Four pieces a second apart: 4 s in all, never 2 s without data.
+            ("s3:GetObject", _) => Action::ForwardSlow(Duration::from_secs(1)),
             _ => Action::Forward,
         }),
     );
@@ -356,6 +358,29 @@ async fn a_stalled_request_times_out_and_is_retried_but_a_slow_download_is_not()
         1,
         "the slow download was not retried"
     );
+}
+
+/// A download that stops sending for `--aws-timeout` is abandoned and read
+/// again, like one that breaks off.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_download_that_gets_stuck_is_abandoned_and_read_again() {
+    let (moto, env) = account("web", Delivery::S3).await;
+    let proxy = FaultProxy::start(
+        &moto.endpoint,
+        Box::new(|req, nth| match (req.op.as_str(), nth) {
+            ("s3:GetObject", 1) => Action::ForwardStuck(Duration::from_secs(30)),
+            _ => Action::Forward,
+        }),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    let stderr = ok(&infer(&proxy, dir.path(), S3, &["--aws-timeout", "2"], &[]));
+    assert!(
+        started.elapsed() < Duration::from_secs(25),
+        "the stuck download was abandoned, not waited out"
+    );
+    as_without_faults(&stderr, dir.path(), &env, 1);
+    assert_eq!(proxy.count("s3:GetObject"), 2);
 }
 
 /// The SDK retries a failed request, not a body that stops half-way: sgpair

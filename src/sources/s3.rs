@@ -75,18 +75,19 @@ fn year_style(segment: &str) -> Option<bool> {
 mod live {
     use std::io::{BufReader, Read};
     use std::sync::Arc;
+    use std::time::Duration;
 
     use anyhow::{Context, Result, bail};
     use aws_sdk_s3::Client;
+    use aws_sdk_s3::primitives::ByteStream;
     use flate2::read::MultiGzDecoder;
     use indicatif::ProgressBar;
-    use tokio_util::io::SyncIoBridge;
 
     use super::{S3Url, day_prefixes, year_style};
     use crate::aggregate::Aggregator;
     use crate::aws::{call_error, paginate, read_bounded};
     use crate::pipeline::{ReadOptions, read_stream};
-    use crate::sources::{Kind, Stream, parquet};
+    use crate::sources::{Kind, Stream};
     use crate::stats::Stats;
     use crate::window::Window;
 
@@ -247,7 +248,8 @@ mod live {
         }
     }
 
-    /// A network failure while reading a response body.
+    /// A network failure while reading a response body, or a body that sent
+    /// nothing for longer than the request timeout (`--aws-timeout`).
     #[derive(Debug)]
     struct Interrupted(String);
 
@@ -259,14 +261,64 @@ mod live {
 
     impl std::error::Error for Interrupted {}
 
-    /// The body of a download, its read errors marked as `Interrupted`.
-    struct Download<R>(R);
+    /// The body of a download, for the blocking parser: an async task pulls
+    /// the chunks (a few ahead) and the parser reads them from a channel.
+    /// Failures arrive as `Interrupted`, and so does a body that sends
+    /// nothing for `idle`: a stuck connection is retried like a broken one,
+    /// while a slow one that keeps sending is left alone.
+    fn download(mut body: ByteStream, idle: Duration) -> impl Read + Send {
+        let (tx, rx) = tokio::sync::mpsc::channel(4);
+        tokio::spawn(async move {
+            loop {
+                let chunk = match tokio::time::timeout(idle, body.next()).await {
+                    Ok(Some(Ok(chunk))) => Ok(chunk),
+                    Ok(Some(Err(e))) => Err(interrupted(e.to_string())),
+                    Ok(None) => return,
+                    Err(_) => Err(interrupted(format!(
+                        "no data for {} s (--aws-timeout)",
+                        idle.as_secs()
+                    ))),
+                };
+                let failed = chunk.is_err();
+                // A closed channel: the reader is done or gone.
+                if tx.send(chunk).await.is_err() || failed {
+                    return;
+                }
+            }
+        });
+        Download {
+            chunks: rx,
+            current: Default::default(),
+            at: 0,
+        }
+    }
 
-    impl<R: Read> Read for Download<R> {
+    struct Download<B> {
+        chunks: tokio::sync::mpsc::Receiver<std::io::Result<B>>,
+        current: B,
+        at: usize,
+    }
+
+    fn interrupted(why: String) -> std::io::Error {
+        std::io::Error::other(Interrupted(why))
+    }
+
+    impl<B: AsRef<[u8]>> Read for Download<B> {
         fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-            self.0
-                .read(buf)
-                .map_err(|e| std::io::Error::new(e.kind(), Interrupted(e.to_string())))
+            while self.at == self.current.as_ref().len() {
+                match self.chunks.blocking_recv() {
+                    Some(chunk) => {
+                        self.current = chunk?;
+                        self.at = 0;
+                    }
+                    None => return Ok(0),
+                }
+            }
+            let rest = &self.current.as_ref()[self.at..];
+            let n = rest.len().min(buf.len());
+            buf[..n].copy_from_slice(&rest[..n]);
+            self.at += n;
+            Ok(n)
         }
     }
 
@@ -293,23 +345,21 @@ mod live {
             .send()
             .await
             .map_err(|e| call_error(&format!("s3:GetObject on {name}"), "s3:GetObject", e))?;
-        let mut agg = Aggregator::new();
-        let mut stats = Stats::default();
-        if key.ends_with(".parquet") {
-            let bytes = obj
-                .body
-                .collect()
-                .await
-                .map_err(|e| anyhow::Error::new(Interrupted(e.to_string())))
-                .with_context(|| format!("cannot download {name}"))?
-                .into_bytes()
-                .to_vec();
-            parquet::read(&name, bytes, &opts, &mut agg, &mut stats)?;
-            return Ok((agg, stats));
-        }
-        let body = Download(SyncIoBridge::new(obj.body.into_async_read()));
+        let idle = client
+            .config()
+            .timeout_config()
+            .and_then(|t| t.operation_attempt_timeout())
+            .unwrap_or(Duration::from_secs(60));
+        let body = download(obj.body, idle);
+        let kind = if key.ends_with(".parquet") {
+            Kind::Parquet
+        } else {
+            Kind::Text
+        };
         let gz = key.ends_with(".gz");
         tokio::task::spawn_blocking(move || -> Result<(Aggregator, Stats)> {
+            let mut agg = Aggregator::new();
+            let mut stats = Stats::default();
             let reader: Box<dyn std::io::BufRead + Send> = if gz {
                 Box::new(BufReader::with_capacity(
                     256 * 1024,
@@ -322,7 +372,7 @@ mod live {
                 name,
                 size: 0,
                 reader,
-                kind: Kind::Text,
+                kind,
             };
             read_stream(stream, &opts, &mut agg, &mut stats, &|| {})?;
             Ok((agg, stats))

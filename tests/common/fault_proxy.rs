@@ -44,9 +44,12 @@ pub enum Action {
     /// Forward, but send only the first half of the answer's body and close
     /// the connection: a download that breaks off.
     ForwardCut,
-    /// Forward, but wait this long between the answer's head and its body: a
-    /// slow download.
+    /// Forward, but send the answer's body in four pieces with this long
+    /// between them: a slow download that keeps sending.
     ForwardSlow(std::time::Duration),
+    /// Forward half the answer's body, then send nothing for this long and
+    /// close: a download that gets stuck.
+    ForwardStuck(std::time::Duration),
     /// Take the request and answer nothing for this long, then close: a
     /// stalled connection.
     Stall(std::time::Duration),
@@ -240,7 +243,10 @@ fn serve(conn: TcpStream, upstream: &str, state: &Mutex<State>) -> std::io::Resu
         Action::ForwardBody(b) => forward(&mut conn, upstream, &request, &b, Body::Whole)?,
         Action::ForwardCut => forward(&mut conn, upstream, &request, &request.body, Body::Half)?,
         Action::ForwardSlow(d) => {
-            forward(&mut conn, upstream, &request, &request.body, Body::After(d))?
+            forward(&mut conn, upstream, &request, &request.body, Body::Slow(d))?
+        }
+        Action::ForwardStuck(d) => {
+            forward(&mut conn, upstream, &request, &request.body, Body::Stuck(d))?
         }
         Action::Stall(d) => std::thread::sleep(d),
     }
@@ -276,7 +282,8 @@ fn read_head(reader: &mut impl BufRead) -> std::io::Result<Option<Head>> {
 enum Body {
     Whole,
     Half,
-    After(std::time::Duration),
+    Slow(std::time::Duration),
+    Stuck(std::time::Duration),
 }
 
 /// `Connection: close` so the client does not reuse the connection.
@@ -325,10 +332,19 @@ fn forward(
     match how {
         Body::Whole => conn.write_all(body),
         Body::Half => conn.write_all(&body[..body.len() / 2]),
-        Body::After(d) => {
+        Body::Slow(gap) => {
+            for piece in body.chunks(body.len().div_ceil(4).max(1)) {
+                conn.flush()?;
+                std::thread::sleep(gap);
+                conn.write_all(piece)?;
+            }
+            Ok(())
+        }
+        Body::Stuck(d) => {
+            conn.write_all(&body[..body.len() / 2])?;
             conn.flush()?;
             std::thread::sleep(d);
-            conn.write_all(body)
+            Ok(())
         }
     }
 }
