@@ -30,15 +30,8 @@ pub struct AwsOptions {
     pub attempt_timeout: Duration,
 }
 
-impl Default for AwsOptions {
-    fn default() -> Self {
-        AwsOptions {
-            profile: None,
-            region: None,
-            attempt_timeout: Duration::from_secs(60),
-        }
-    }
-}
+/// `--aws-timeout`'s default.
+pub const DEFAULT_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Attempts per AWS call when the environment does not say otherwise.
 pub const DEFAULT_MAX_ATTEMPTS: u32 = 8;

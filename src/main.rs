@@ -57,8 +57,9 @@ struct AwsArgs {
     #[arg(long, global = true)]
     region: Option<String>,
 
-    /// Seconds one AWS request may take before it is abandoned and retried
-    /// (a stalled connection). Downloads of S3 objects are not limited.
+    /// Seconds an AWS request may go unanswered, or an S3 download without a
+    /// byte, before it is abandoned and retried (a stalled connection). A
+    /// slow download that keeps sending is never cut short.
     #[arg(long, global = true, value_name = "SECONDS", default_value_t = 60,
           value_parser = clap::value_parser!(u64).range(1..=3600))]
     aws_timeout: u64,

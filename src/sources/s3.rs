@@ -85,7 +85,7 @@ mod live {
 
     use super::{S3Url, day_prefixes, year_style};
     use crate::aggregate::Aggregator;
-    use crate::aws::{call_error, paginate, read_bounded};
+    use crate::aws::{DEFAULT_ATTEMPT_TIMEOUT, call_error, paginate, read_bounded};
     use crate::pipeline::{ReadOptions, read_stream};
     use crate::sources::{Kind, Stream};
     use crate::stats::Stats;
@@ -349,7 +349,7 @@ mod live {
             .config()
             .timeout_config()
             .and_then(|t| t.operation_attempt_timeout())
-            .unwrap_or(Duration::from_secs(60));
+            .unwrap_or(DEFAULT_ATTEMPT_TIMEOUT);
         let body = download(obj.body, idle);
         let kind = if key.ends_with(".parquet") {
             Kind::Parquet
