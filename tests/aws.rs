@@ -261,16 +261,44 @@ async fn a_missing_log_group_names_the_call_and_writes_nothing() {
     assert!(!dir.path().join("rules.auto.tfvars").exists());
 }
 
-/// Every output with one hostile group name from the API: a newline that
-/// would start a Markdown heading, template syntax, a script tag, a table
-/// pipe and non-ASCII. Each format keeps it as data.
+/// Every output with hostile strings from the API: a group name and an
+/// interface description with a newline that would start a Markdown heading,
+/// template syntax, markup, a table pipe and non-ASCII. Each format keeps
+/// them as data.
 #[tokio::test(flavor = "multi_thread")]
-async fn a_hostile_name_stays_data_in_hcl_markdown_html_and_sarif() {
+async fn hostile_strings_stay_data_in_hcl_markdown_html_sarif_and_json() {
     const HOSTILE: &str =
         "web\n## injected ${var.x} %{if true}x%{endif} \"q\" <script>alert(1)</script> | zürich ✓";
+    const HOSTILE_ENI: &str = "batch\n# owned | <img src=x onerror=alert(2)> ${x} `code`";
     let (moto, env) = account(HOSTILE, Delivery::CloudWatch).await;
+    // An interface in a VPC without a flow log: its description is listed
+    // among the blind spots.
+    let ec2 = aws_sdk_ec2::Client::new(&moto.config().await);
+    let vpc = ec2
+        .create_vpc()
+        .cidr_block("10.9.0.0/16")
+        .send()
+        .await
+        .unwrap();
+    let subnet = ec2
+        .create_subnet()
+        .vpc_id(vpc.vpc().unwrap().vpc_id().unwrap())
+        .cidr_block("10.9.1.0/24")
+        .send()
+        .await
+        .unwrap();
+    ec2.create_network_interface()
+        .subnet_id(subnet.subnet().unwrap().subnet_id().unwrap())
+        .description(HOSTILE_ENI)
+        .send()
+        .await
+        .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    ok(&moto.infer_logs(dir.path(), &["--html", "r.html", "--sarif", "r.sarif"]));
+    let out = moto.infer_logs(
+        dir.path(),
+        &["--html", "r.html", "--sarif", "r.sarif", "--json"],
+    );
+    ok(&out);
     let read = |name: &str| std::fs::read_to_string(dir.path().join(name)).unwrap();
 
     // HCL: no live template, and the description is one line of AWS's set.
@@ -302,22 +330,30 @@ async fn a_hostile_name_stays_data_in_hcl_markdown_html_and_sarif() {
         md.contains("&lt;script&gt;alert(1)&lt;/script&gt; \\| zürich ✓"),
         "{md}"
     );
+    assert!(!md.contains("\n# owned") && !md.contains("<img"), "{md}");
+    let blind_spot = md
+        .lines()
+        .find(|l| l.contains("batch"))
+        .expect("the interface is listed among the blind spots");
+    assert!(
+        blind_spot.starts_with('|') && blind_spot.contains("\\| &lt;img"),
+        "{blind_spot}"
+    );
 
     // HTML: the name is text, never markup.
     let html = read("r.html");
     assert!(!html.contains("<script>alert(1)"), "a script was injected");
     assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
 
-    // SARIF: valid JSON whose strings carry the name unchanged.
+    // SARIF and the JSON report on stdout: valid JSON whose strings carry
+    // the name unchanged.
+    let encoded = serde_json::to_string(HOSTILE).unwrap();
+    let encoded = encoded.trim_matches('"');
     let sarif: serde_json::Value = serde_json::from_str(&read("r.sarif")).expect("valid JSON");
-    let text = sarif.to_string();
     assert!(
-        text.contains(
-            &serde_json::to_string(HOSTILE)
-                .unwrap()
-                .trim_matches('"')
-                .to_string()
-        ),
+        sarif.to_string().contains(encoded),
         "the name is in the findings as data"
     );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("valid JSON");
+    assert!(json.to_string().contains(encoded));
 }
