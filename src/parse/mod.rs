@@ -367,15 +367,7 @@ pub fn parse_u64(v: &[u8]) -> Option<u64> {
     }
     if v.len() < 20 {
         // At most 19 digits: cannot overflow.
-        let mut acc: u64 = 0;
-        for &b in v {
-            let d = b.wrapping_sub(b'0');
-            if d > 9 {
-                return None;
-            }
-            acc = acc * 10 + u64::from(d);
-        }
-        return Some(acc);
+        return digits(v);
     }
     let mut acc: u64 = 0;
     for &b in v {
