@@ -1,6 +1,9 @@
 //! Stage 4: aggregate. Folds oriented observations into one entry per
-//! (client, server, service port, protocol), so that request and response
-//! records and the copies logged at both ENIs count once. Memory grows with
+//! capturing interface and (client, server, service port, protocol), so that
+//! request and response records count once. The copies logged at both ENIs
+//! stay apart here, each with the interface (and VPC) that captured it: an
+//! address means something only in its VPC and at its time, which
+//! [`crate::resolve`] decides before it merges the copies. Memory grows with
 //! the number of distinct services and clients, not with records.
 //!
 //! At the end of the window, [`Aggregator::finish`] settles the orientation of
@@ -15,6 +18,7 @@ use std::net::IpAddr;
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
 
+use crate::endpoint::Endpoint;
 use crate::reduce::{ConnKey, ICMP, ICMP_ANY, ICMPV6, Observation, Rejection, Strength, TCP, UDP};
 
 /// How the initiator of a connection was decided, best first.
@@ -383,10 +387,19 @@ pub struct Gap {
 }
 
 /// One observed connection between two addresses: the unit of evidence.
+/// Out of [`Aggregator::finish`] it is what one interface captured; after
+/// [`crate::resolve::attribute`] it is the connection, its copies merged and
+/// both ends resolved.
 #[derive(Debug, Clone, Serialize)]
 pub struct Connection {
     pub client: IpAddr,
     pub server: IpAddr,
+    /// The VPC of the capturing interface(s): where the addresses mean something.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vpc: Option<String>,
+    /// The account the capturing interface belongs to, where logged.
+    #[serde(skip)]
+    pub account: Option<String>,
     /// The service port; for ICMP the type, [`ICMP_ANY`] when not logged.
     pub port: u16,
     pub proto: u8,
@@ -400,6 +413,13 @@ pub struct Connection {
     pub method: Method,
     /// Interfaces whose logs carried it.
     pub logged_at: Vec<String>,
+    /// The ends, once resolved (`Unresolved` until then).
+    pub client_end: Endpoint,
+    pub server_end: Endpoint,
+    /// A forwarding interface the connection crossed (NAT gateway, load
+    /// balancer, endpoint): neither end, but it logged the connection.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub via: Option<String>,
 }
 
 /// Traffic whose initiator the evidence cannot decide.
@@ -423,22 +443,56 @@ pub struct Evidence {
     pub undecided: Vec<Undecided>,
     pub rejected: Vec<Rejected>,
     pub gaps: Vec<Gap>,
-    /// Addresses an interface was seen to own (from `flow-direction`).
-    pub learned_addresses: BTreeMap<IpAddr, String>,
+    /// Addresses an interface was seen to own (from `flow-direction`), with
+    /// when: an address can pass from one interface to another in a window.
+    pub held: Vec<Held>,
     /// Addresses the logs named as AWS service addresses (`pkt-*-aws-service`).
     pub aws_services: BTreeMap<IpAddr, String>,
+}
+
+/// An interface held an address from `first` to `last` (record times).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Held {
+    pub interface_id: String,
+    pub addr: IpAddr,
+    pub first: i64,
+    pub last: i64,
+}
+
+/// The aggregation key: what one interface captured of one service and client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct AggKey {
+    key: ConnKey,
+    eni: u32,
+}
+
+impl std::hash::Hash for AggKey {
+    #[inline]
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        self.key.hash(h);
+        h.write_u32(self.eni);
+    }
+}
+
+/// Where an interface is, as its own records say (`vpc-id`, `account-id`).
+#[derive(Debug, Clone, Default)]
+struct Place {
+    vpc: Option<String>,
+    account: Option<String>,
 }
 
 /// Accumulates observations; mergeable, so files can be read in parallel.
 #[derive(Debug, Default)]
 pub struct Aggregator {
-    conns: FxHashMap<ConnKey, Acc>,
+    conns: FxHashMap<AggKey, Acc>,
     rejected: FxHashMap<(IpAddr, u16, u8), RejAcc>,
     gaps: FxHashMap<u32, (u64, Option<i64>, Option<i64>)>,
     enis: Vec<String>,
     eni_ids: FxHashMap<String, u32>,
-    /// Address → (start of the first record that showed it, interface).
-    learned: FxHashMap<IpAddr, (i64, u32)>,
+    /// Per interned interface: its VPC and account, where logged.
+    places: Vec<Place>,
+    /// (interface, address it owns) → (first start, last end).
+    held: FxHashMap<(u32, IpAddr), (i64, i64)>,
     /// Address → (start of the first record that named it, AWS service).
     services: FxHashMap<IpAddr, (i64, String)>,
 }
@@ -457,17 +511,41 @@ impl Aggregator {
         }
         let id = self.enis.len() as u32;
         self.enis.push(eni.to_string());
+        self.places.push(Place::default());
         self.eni_ids.insert(eni.to_string(), id);
         id
+    }
+
+    /// Notes the VPC and account a record logged for its interface.
+    fn place(&mut self, eni: u32, vpc: Option<&str>, account: Option<&str>) {
+        if eni == NO_ENI {
+            return;
+        }
+        let p = &mut self.places[eni as usize];
+        // The lowest value wins, whatever the order (an interface is in one VPC).
+        for (slot, v) in [(&mut p.vpc, vpc), (&mut p.account, account)] {
+            if let Some(v) = v
+                && slot.as_deref().is_none_or(|cur| v < cur)
+            {
+                *slot = Some(v.to_string());
+            }
+        }
     }
 
     #[inline]
     pub fn add(&mut self, o: &Observation<'_>) {
         let eni = self.intern(o.interface_id);
+        if eni != NO_ENI && {
+            let p = &self.places[eni as usize];
+            o.vpc_id.is_some() && p.vpc.as_deref() != o.vpc_id
+                || o.account_id.is_some() && p.account.as_deref() != o.account_id
+        } {
+            self.place(eni, o.vpc_id, o.account_id);
+        }
         if let Some(local) = o.local_addr
             && eni != NO_ENI
         {
-            self.learn(local, o.start, eni);
+            self.learn(local, o.start, o.end, eni);
         }
         for (addr, svc) in [
             (o.key.server, o.server_service),
@@ -477,7 +555,7 @@ impl Aggregator {
                 self.name_service(addr, o.start, svc);
             }
         }
-        let acc = self.conns.entry(o.key).or_default();
+        let acc = self.conns.entry(AggKey { key: o.key, eni }).or_default();
         if acc.records == 0 {
             acc.first = o.start;
             acc.last = o.end;
@@ -500,23 +578,11 @@ impl Aggregator {
         });
     }
 
-    /// An interface owns an address: the earliest record decides, then the
-    /// lower interface id, so the answer does not depend on reading order.
-    fn learn(&mut self, addr: IpAddr, start: i64, eni: u32) {
-        match self.learned.get_mut(&addr) {
-            None => {
-                self.learned.insert(addr, (start, eni));
-            }
-            Some(cur) => {
-                if cur.1 != eni
-                    && (start, &self.enis[eni as usize]) < (cur.0, &self.enis[cur.1 as usize])
-                {
-                    *cur = (start, eni);
-                } else if cur.1 == eni {
-                    cur.0 = cur.0.min(start);
-                }
-            }
-        }
+    /// An interface owned an address during a record.
+    fn learn(&mut self, addr: IpAddr, start: i64, end: i64, eni: u32) {
+        let span = self.held.entry((eni, addr)).or_insert((start, end));
+        span.0 = span.0.min(start);
+        span.1 = span.1.max(end);
     }
 
     /// An address belongs to an AWS service: earliest record, then lower name.
@@ -575,10 +641,17 @@ impl Aggregator {
                 remap[id as usize]
             }
         };
+        for (i, p) in other.places.iter().enumerate() {
+            self.place(remap[i], p.vpc.as_deref(), p.account.as_deref());
+        }
         for (k, mut acc) in other.conns {
             for e in acc.enis.iter_mut() {
                 e.eni = map(e.eni);
             }
+            let k = AggKey {
+                key: k.key,
+                eni: map(k.eni),
+            };
             match self.conns.get_mut(&k) {
                 Some(mine) => mine.merge(&acc),
                 None => {
@@ -609,8 +682,8 @@ impl Aggregator {
             g.1 = g.1.min(a).or(a).or(g.1);
             g.2 = g.2.max(b);
         }
-        for (addr, (start, eni)) in other.learned {
-            self.learn(addr, start, map(eni));
+        for ((eni, addr), (first, last)) in other.held {
+            self.learn(addr, first, last, map(eni));
         }
         for (addr, (start, s)) in other.services {
             self.name_service(addr, start, &s);
@@ -624,16 +697,32 @@ impl Aggregator {
             rejected,
             gaps,
             enis,
-            learned,
+            places,
+            held,
             services,
             ..
         } = self;
-        let (settled, undecided) = settle(conns);
+        // The scope of an interface's records: its logged VPC, else itself
+        // unknown (one shared scope, as before VPCs were told apart).
+        let mut vpc_ids: FxHashMap<&str, u32> = FxHashMap::default();
+        let scope_of_eni: Vec<u32> = places
+            .iter()
+            .map(|p| match &p.vpc {
+                Some(v) => {
+                    let n = vpc_ids.len() as u32 + 1;
+                    *vpc_ids.entry(v.as_str()).or_insert(n)
+                }
+                None => 0,
+            })
+            .collect();
+        let scope = |eni: u32| scope_of_eni.get(eni as usize).copied().unwrap_or(0);
+        let (settled, undecided) = settle(conns, &scope);
 
         let eni_name = |id: u32| -> Option<String> { enis.get(id as usize).cloned() };
+        let place = |id: u32| places.get(id as usize).cloned().unwrap_or_default();
         let mut connections: Vec<Connection> = settled
             .into_iter()
-            .map(|(k, acc)| {
+            .map(|(AggKey { key: k, eni }, acc)| {
                 let by_eni_max = |f: fn(&AtEni) -> u64| acc.enis.iter().map(f).max().unwrap_or(0);
                 let syns = by_eni_max(|e| e.syns);
                 let connections = if k.proto == ICMP
@@ -648,9 +737,12 @@ impl Aggregator {
                 let mut logged_at: Vec<String> =
                     acc.enis.iter().filter_map(|e| eni_name(e.eni)).collect();
                 logged_at.sort();
+                let Place { vpc, account } = place(eni);
                 Connection {
                     client: k.client,
                     server: k.server,
+                    vpc,
+                    account,
                     port: k.port,
                     proto: k.proto,
                     connections,
@@ -661,11 +753,20 @@ impl Aggregator {
                     last: acc.last,
                     method: acc.method.unwrap_or(Method::PortRange),
                     logged_at,
+                    client_end: Endpoint::Unresolved,
+                    server_end: Endpoint::Unresolved,
+                    via: None,
                 }
             })
             .collect();
         connections.sort_by(|a, b| {
-            (a.proto, a.port, a.server, a.client).cmp(&(b.proto, b.port, b.server, b.client))
+            (a.proto, a.port, a.server, a.client, &a.logged_at).cmp(&(
+                b.proto,
+                b.port,
+                b.server,
+                b.client,
+                &b.logged_at,
+            ))
         });
 
         let mut rejected: Vec<Rejected> = rejected
@@ -712,74 +813,109 @@ impl Aggregator {
             undecided,
             rejected,
             gaps,
-            learned_addresses: learned
-                .into_iter()
-                .filter_map(|(a, (_, e))| eni_name(e).map(|n| (a, n)))
-                .collect(),
+            held: {
+                let mut held: Vec<Held> = held
+                    .into_iter()
+                    .filter_map(|((e, addr), (first, last))| {
+                        Some(Held {
+                            interface_id: eni_name(e)?,
+                            addr,
+                            first,
+                            last,
+                        })
+                    })
+                    .collect();
+                held.sort_by(|a, b| {
+                    (a.addr, a.first, &a.interface_id).cmp(&(b.addr, b.first, &b.interface_id))
+                });
+                held
+            },
             aws_services: services.into_iter().map(|(a, (_, s))| (a, s)).collect(),
         }
     }
 }
 
-/// The orientation pass over the whole window (see the module docs).
-fn settle(conns: FxHashMap<ConnKey, Acc>) -> (Vec<(ConnKey, Acc)>, Vec<Undecided>) {
+/// A service endpoint within one scope (a VPC, or the unknown scope 0).
+type ScopedEp = (u32, IpAddr, u16, u8);
+
+/// The orientation pass over the whole window (see the module docs). The
+/// evidence of an endpoint is gathered within its scope (the capturing VPC,
+/// where the records logged it), and each interface's copy counts once.
+fn settle(
+    conns: FxHashMap<AggKey, Acc>,
+    scope: &dyn Fn(u32) -> u32,
+) -> (Vec<(AggKey, Acc)>, Vec<Undecided>) {
     // Services proven by TCP flags (or ICMP type).
-    let known: FxHashSet<(IpAddr, u16, u8)> = conns
+    let known: FxHashSet<ScopedEp> = conns
         .iter()
         .filter(|(_, a)| a.strength == Some(Strength::Certain))
-        .map(|(k, _)| (k.server, k.port, k.proto))
+        .map(|(k, _)| (scope(k.eni), k.key.server, k.key.port, k.key.proto))
         .collect();
-    // Fan-in of each server endpoint: distinct client ports over all clients.
-    let mut fan_in: FxHashMap<(IpAddr, u16, u8), usize> = FxHashMap::default();
-    // For the flipped hypothesis: how many (server, port) pairs one client
-    // address used from one single port.
-    let mut fan_out: FxHashMap<(IpAddr, u16, u8), usize> = FxHashMap::default();
+    // Client ports of each scoped key: the copies at two interfaces are one
+    // connection, so the larger copy counts, not their sum.
+    let mut ports: FxHashMap<(u32, ConnKey), (usize, Option<u16>)> = FxHashMap::default();
     for (k, a) in &conns {
-        *fan_in.entry((k.server, k.port, k.proto)).or_default() += a.client_ports.len();
-        if let Some(p) = a.client_ports.single() {
-            *fan_out.entry((k.client, p, k.proto)).or_default() += 1;
+        let e = ports.entry((scope(k.eni), k.key)).or_insert((0, None));
+        if a.client_ports.len() > e.0 {
+            *e = (a.client_ports.len(), a.client_ports.single());
         }
     }
+    // Fan-in of each server endpoint: distinct client ports over all clients.
+    let mut fan_in: FxHashMap<ScopedEp, usize> = FxHashMap::default();
+    // For the flipped hypothesis: how many (server, port) pairs one client
+    // address used from one single port.
+    let mut fan_out: FxHashMap<ScopedEp, usize> = FxHashMap::default();
+    for ((sc, k), (n, single)) in &ports {
+        *fan_in.entry((*sc, k.server, k.port, k.proto)).or_default() += n;
+        if let Some(p) = single {
+            *fan_out.entry((*sc, k.client, *p, k.proto)).or_default() += 1;
+        }
+    }
+    drop(ports);
 
-    let mut out: FxHashMap<ConnKey, Acc> = FxHashMap::default();
+    let mut out: FxHashMap<AggKey, Acc> = FxHashMap::default();
     let mut undecided = Vec::new();
-    let mut icmp_any: Vec<(ConnKey, Acc)> = Vec::new();
-    let put = |out: &mut FxHashMap<ConnKey, Acc>, k: ConnKey, acc: Acc| match out.get_mut(&k) {
+    let mut icmp_any: Vec<(AggKey, Acc)> = Vec::new();
+    let put = |out: &mut FxHashMap<AggKey, Acc>, k: AggKey, acc: Acc| match out.get_mut(&k) {
         Some(m) => m.merge(&acc),
         None => {
             out.insert(k, acc);
         }
     };
 
-    for (k, mut acc) in conns {
+    for (ak, mut acc) in conns {
+        let (k, eni, sc) = (ak.key, ak.eni, scope(ak.eni));
         if acc.strength == Some(Strength::Certain) {
             acc.method = Some(Method::TcpFlags);
-            put(&mut out, k, acc);
+            put(&mut out, ak, acc);
             continue;
         }
         let icmp = (k.proto == ICMP || k.proto == ICMPV6) && k.port == ICMP_ANY;
         let portless =
             k.proto != TCP && k.proto != UDP && k.port == 0 && acc.client_ports.single() == Some(0);
         if icmp || portless {
-            icmp_any.push((k, acc));
+            icmp_any.push((ak, acc));
             continue;
         }
-        let server_ep = (k.server, k.port, k.proto);
+        let server_ep = (sc, k.server, k.port, k.proto);
         let Some(p) = acc.client_ports.single() else {
             // Several client ports against one server port: fan-in.
             acc.method = Some(acc.method.map_or(Method::FanIn, |m| m.min(Method::FanIn)));
-            put(&mut out, k, acc);
+            put(&mut out, ak, acc);
             continue;
         };
-        let alt_ep = (k.client, p, k.proto);
+        let alt_ep = (sc, k.client, p, k.proto);
         let flip = |acc: Acc, method: Method| {
             let mut ports = PortSet::default();
             ports.insert(k.port);
-            let key = ConnKey {
-                server: k.client,
-                port: p,
-                client: k.server,
-                proto: k.proto,
+            let key = AggKey {
+                key: ConnKey {
+                    server: k.client,
+                    port: p,
+                    client: k.server,
+                    proto: k.proto,
+                },
+                eni,
             };
             let acc = Acc {
                 client_ports: ports,
@@ -797,7 +933,7 @@ fn settle(conns: FxHashMap<ConnKey, Acc>) -> (Vec<(ConnKey, Acc)>, Vec<Undecided
         }
         if own_known && !alt_known {
             acc.method = Some(Method::KnownService);
-            put(&mut out, k, acc);
+            put(&mut out, ak, acc);
             continue;
         }
         // How much each end acts as a service: distinct peer ports it served.
@@ -809,10 +945,10 @@ fn settle(conns: FxHashMap<ConnKey, Acc>) -> (Vec<(ConnKey, Acc)>, Vec<Undecided
             put(&mut out, nk, na);
         } else if own > alt {
             acc.method = Some(Method::FanIn);
-            put(&mut out, k, acc);
+            put(&mut out, ak, acc);
         } else if acc.strength == Some(Strength::Clear) {
             acc.method = Some(Method::PortRange);
-            put(&mut out, k, acc);
+            put(&mut out, ak, acc);
         } else {
             undecided.push(Undecided {
                 a: k.client,
@@ -830,28 +966,39 @@ fn settle(conns: FxHashMap<ConnKey, Acc>) -> (Vec<(ConnKey, Acc)>, Vec<Undecided
 
     // ICMP without a type (and port-less protocols): the sender started it when
     // only one direction was logged, or when it was seen first.
-    let by_key: FxHashMap<ConnKey, usize> = icmp_any
+    let by_key: FxHashMap<AggKey, usize> = icmp_any
         .iter()
         .enumerate()
         .map(|(i, (k, _))| (*k, i))
         .collect();
-    let mut peers: FxHashMap<IpAddr, FxHashSet<IpAddr>> = FxHashMap::default();
+    let mut peers: FxHashMap<(u32, IpAddr), FxHashSet<IpAddr>> = FxHashMap::default();
     for (k, _) in &icmp_any {
-        peers.entry(k.client).or_default().insert(k.server);
-        peers.entry(k.server).or_default().insert(k.client);
+        let sc = scope(k.eni);
+        peers
+            .entry((sc, k.key.client))
+            .or_default()
+            .insert(k.key.server);
+        peers
+            .entry((sc, k.key.server))
+            .or_default()
+            .insert(k.key.client);
     }
-    let icmp_peers = |a: &IpAddr| peers.get(a).map_or(0, FxHashSet::len);
-    for (k, acc) in &icmp_any {
-        let rev = ConnKey {
-            server: k.client,
-            client: k.server,
-            ..*k
+    let icmp_peers = |sc: u32, a: &IpAddr| peers.get(&(sc, *a)).map_or(0, FxHashSet::len);
+    for (ak, acc) in &icmp_any {
+        let (k, sc) = (&ak.key, scope(ak.eni));
+        let rev = AggKey {
+            key: ConnKey {
+                server: k.client,
+                client: k.server,
+                ..*k
+            },
+            eni: ak.eni,
         };
         match by_key.get(&rev) {
             None => {
                 let mut a = acc.clone();
                 a.method = Some(Method::OneWay);
-                put(&mut out, *k, a);
+                put(&mut out, *ak, a);
             }
             Some(&j) => {
                 let other = &icmp_any[j].1;
@@ -859,15 +1006,16 @@ fn settle(conns: FxHashMap<ConnKey, Acc>) -> (Vec<(ConnKey, Acc)>, Vec<Undecided
                     let mut a = acc.clone();
                     a.merge(other);
                     a.method = Some(Method::OneWay);
-                    put(&mut out, *k, a);
-                } else if acc.first == other.first && icmp_peers(&k.client) > icmp_peers(&k.server)
+                    put(&mut out, *ak, a);
+                } else if acc.first == other.first
+                    && icmp_peers(sc, &k.client) > icmp_peers(sc, &k.server)
                 {
                     let mut a = acc.clone();
                     a.merge(other);
                     a.method = Some(Method::FanOut);
-                    put(&mut out, *k, a);
+                    put(&mut out, *ak, a);
                 } else if acc.first == other.first
-                    && icmp_peers(&k.client) == icmp_peers(&k.server)
+                    && icmp_peers(sc, &k.client) == icmp_peers(sc, &k.server)
                     && k.client < k.server
                 {
                     undecided.push(Undecided {
@@ -885,10 +1033,23 @@ fn settle(conns: FxHashMap<ConnKey, Acc>) -> (Vec<(ConnKey, Acc)>, Vec<Undecided
             }
         }
     }
-    undecided.sort_by(|a, b| {
-        (a.proto, a.a, a.a_port, a.b, a.b_port).cmp(&(b.proto, b.a, b.a_port, b.b, b.b_port))
-    });
-    (out.into_iter().collect(), undecided)
+    // One entry per pair of ends: the copies at two interfaces are one.
+    let mut merged: BTreeMap<(u8, IpAddr, u16, IpAddr, u16), Undecided> = BTreeMap::new();
+    for u in undecided {
+        match merged.entry((u.proto, u.a, u.a_port, u.b, u.b_port)) {
+            std::collections::btree_map::Entry::Vacant(v) => {
+                v.insert(u);
+            }
+            std::collections::btree_map::Entry::Occupied(mut o) => {
+                let m = o.get_mut();
+                m.records += u.records;
+                m.bytes = m.bytes.max(u.bytes);
+                m.first = m.first.min(u.first);
+                m.last = m.last.max(u.last);
+            }
+        }
+    }
+    (out.into_iter().collect(), merged.into_values().collect())
 }
 
 #[cfg(test)]
@@ -911,6 +1072,8 @@ mod tests {
     ) {
         let r = Record {
             interface_id: Some(eni),
+            vpc_id: None,
+            account_id: None,
             srcaddr: src.parse().unwrap(),
             dstaddr: dst.parse().unwrap(),
             pkt_srcaddr: None,
@@ -987,7 +1150,22 @@ mod tests {
             Some(18),
             100,
         );
-        let ev = agg.finish();
+        let mut ev = agg.finish();
+        // One copy per capturing interface, request and response in each.
+        let copies: Vec<(&[String], u64, u64)> = ev
+            .connections
+            .iter()
+            .map(|c| (c.logged_at.as_slice(), c.records, c.bytes))
+            .collect();
+        assert_eq!(
+            copies,
+            vec![
+                (&["eni-db".to_string()][..], 2, 200),
+                (&["eni-web".to_string()][..], 2, 200)
+            ]
+        );
+        // Resolution merges the two copies: one connection.
+        crate::resolve::attribute(&mut ev, &crate::inventory::Inventory::default());
         assert_eq!(ev.connections.len(), 1);
         let c = &ev.connections[0];
         assert_eq!(

@@ -16,7 +16,7 @@ use crate::emit::names;
 use crate::inventory::{Inventory, SgRule};
 use crate::pipeline::Analysis;
 use crate::reduce::{ICMP, ICMP_ANY, ICMPV6, TCP, UDP};
-use crate::resolve::{Endpoint, Resolver};
+use crate::resolve::Endpoint;
 use crate::synthesize::{Rule, Severity};
 use crate::window::day;
 
@@ -189,12 +189,12 @@ fn suspicious_keys(a: &Analysis) -> BTreeSet<FlowTuple> {
         .collect()
 }
 
-/// Every connection of the evidence with both ends resolved.
-fn resolve_all<'a>(a: &'a Analysis, r: &Resolver<'_>) -> Vec<(&'a Connection, Endpoint, Endpoint)> {
+/// Every connection of the evidence with its resolved ends.
+fn resolve_all(a: &Analysis) -> Vec<(&Connection, Endpoint, Endpoint)> {
     a.evidence
         .connections
         .iter()
-        .map(|c| (c, r.resolve(c.client), r.resolve(c.server)))
+        .map(|c| (c, c.client_end.clone(), c.server_end.clone()))
         .collect()
 }
 
@@ -430,7 +430,6 @@ fn sides<'e>(c: &Connection, ce: &'e Endpoint, se: &'e Endpoint) -> Vec<(Side<'e
 
 pub fn audit(a: &Analysis) -> Audit {
     let inv = &a.inventory;
-    let resolver = Resolver::new(inv, &a.evidence);
     let proposed = proposed_by_group(&a.proposal.rules);
     let suspicious = suspicious_keys(a);
 
@@ -445,7 +444,7 @@ pub fn audit(a: &Analysis) -> Audit {
     let mut blocked_suspicious = 0u64;
 
     // First pass: usage (the after state needs to know which rules are unused).
-    let resolved = resolve_all(a, &resolver);
+    let resolved = resolve_all(a);
     for (c, ce, se) in &resolved {
         for (side, peer_ip) in sides(c, ce, se) {
             for (g, i, _) in matching_rules(inv, &side, c) {
@@ -619,7 +618,14 @@ pub fn audit(a: &Analysis) -> Audit {
             rule_id: FindingKind::Suspicious.id(),
             severity: s.severity,
             fingerprint: fingerprint(&["suspicious", &s.client.to_string(), &s.server.to_string(), &svc]),
-            subject: format!("{} ({}) to {} ({}) on {svc}", s.client_label, s.client, s.server_label, s.server),
+            subject: format!(
+                "{} ({}){} to {} ({}) on {svc}",
+                s.client_label,
+                s.client,
+                s.via.as_ref().map(|v| format!(" through {v}")).unwrap_or_default(),
+                s.server_label,
+                s.server
+            ),
             groups: [&s.client_label, &s.server_label]
                 .iter()
                 .filter_map(|l| inv.network_interfaces.iter().find(|e| &e.id == *l))
@@ -1098,6 +1104,11 @@ mod tests {
             last: first + 3 * DAY,
             method: Method::TcpFlags,
             logged_at: vec![],
+            client_end: Endpoint::Unresolved,
+            server_end: Endpoint::Unresolved,
+            via: None,
+            vpc: None,
+            account: None,
         }
     }
 
@@ -1107,6 +1118,7 @@ mod tests {
             format_version: 1,
             vpcs: vec![Vpc {
                 id: "vpc-1".into(),
+                owner_id: None,
                 cidrs: vec!["10.0.0.0/16".parse().unwrap()],
             }],
             network_interfaces: vec![

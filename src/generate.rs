@@ -197,6 +197,7 @@ impl Env {
             captured_at: Some(humantime::format_rfc3339(to_time(start)).to_string()),
             vpcs: vec![Vpc {
                 id: VPC_ID.into(),
+                owner_id: None,
                 cidrs: vec![cidr("10.0.0.0/16")],
             }],
             subnets: Role::ALL
@@ -216,6 +217,8 @@ impl Env {
                     vpc_id: Some(VPC_ID.into()),
                     subnet_id: Some(subnet_id(e.role)),
                     addresses: vec![IpAddr::V4(e.addr)],
+                    prefixes: Vec::new(),
+                    trunk_interface_id: None,
                     security_groups: vec![e.role.group()],
                     description: format!("{}-{}", e.role.name(), i),
                     interface_type: "interface".into(),
@@ -248,6 +251,7 @@ impl Env {
                 destination: Some("arn:aws:s3:::flow-logs".into()),
                 traffic_type: Some("ALL".into()),
             }],
+            peerings: Vec::new(),
         };
         inv.sort();
         inv

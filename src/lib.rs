@@ -10,6 +10,7 @@ pub mod audit;
 #[cfg(feature = "aws")]
 pub mod aws;
 pub mod emit;
+pub mod endpoint;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod generate;

@@ -1,3 +1,4 @@
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::process::ExitCode;
 #[cfg(feature = "aws")]
@@ -20,7 +21,7 @@ use sgpair::pipeline::{self, ReadOptions};
 use sgpair::sources::cloudwatch;
 use sgpair::sources::s3;
 use sgpair::stats::Stats;
-use sgpair::synthesize::Severity;
+use sgpair::synthesize::{Choices, Severity};
 use sgpair::window::Window;
 
 /// Least-privilege, mutual security-group rules inferred from VPC Flow Logs.
@@ -145,6 +146,12 @@ struct InferArgs {
     #[arg(long, value_enum, value_name = "SEVERITY")]
     fail_on: Option<FailOn>,
 
+    /// Keep this security group (id or name) out of every proposed rule,
+    /// unless nothing else allows a connection (the report then says so);
+    /// e.g. a baseline or monitoring-agents group shared across roles. Repeatable.
+    #[arg(long = "avoid-group", value_name = "ID|NAME")]
+    avoid_group: Vec<String>,
+
     /// AWS requests in flight at once (log streams, S3 objects).
     #[arg(long, default_value_t = 8, value_name = "N")]
     concurrency: usize,
@@ -244,6 +251,35 @@ fn snapshot(args: InventoryArgs) -> Result<()> {
         inv.flow_logs.len()
     );
     Ok(())
+}
+
+/// `--avoid-group` values as group ids: an id, or a name that names exactly one group.
+fn avoided_groups(values: &[String], inv: &Inventory) -> Result<BTreeSet<String>> {
+    values
+        .iter()
+        .map(|v| {
+            if inv.group(v).is_some() {
+                return Ok(v.clone());
+            }
+            let named: Vec<&str> = inv
+                .security_groups
+                .iter()
+                .filter(|g| g.name == *v)
+                .map(|g| g.id.as_str())
+                .collect();
+            match named.as_slice() {
+                [one] => Ok(one.to_string()),
+                [] => anyhow::bail!(
+                    "--avoid-group {v:?}: no security group of the inventory has this id or name"
+                ),
+                many => anyhow::bail!(
+                    "--avoid-group {v:?}: {} groups have this name ({}); give the id",
+                    many.len(),
+                    many.join(", ")
+                ),
+            }
+        })
+        .collect()
 }
 
 fn infer(args: InferArgs, write_tfvars: bool) -> Result<ExitCode> {
@@ -350,7 +386,10 @@ fn infer(args: InferArgs, write_tfvars: bool) -> Result<ExitCode> {
         }
         pb.finish_and_clear();
     }
-    let analysis = pipeline::analyze(window, stats, agg.finish(), inventory);
+    let choices = Choices {
+        avoid: avoided_groups(&args.avoid_group, &inventory)?,
+    };
+    let analysis = pipeline::analyze_with(window, stats, agg.finish(), inventory, &choices);
 
     let version = match args.module_version {
         ModuleArg::V2 => ModuleVersion::V2,

@@ -16,10 +16,10 @@ use crate::aggregate::{Aggregator, Evidence};
 use crate::inventory::Inventory;
 use crate::parse::{Format, FormatError, FormatOrigin, Parsed, Parser, looks_like_header};
 use crate::reduce::{Reduced, reduce};
-use crate::resolve::Resolver;
+use crate::resolve::{Attribution, Resolver, attribute};
 use crate::sources::{Kind, Stream, files, parquet};
 use crate::stats::Stats;
-use crate::synthesize::{Proposal, synthesize};
+use crate::synthesize::{Choices, Proposal, synthesize_with};
 use crate::window::Window;
 
 #[derive(Debug, Clone)]
@@ -51,21 +51,37 @@ pub struct Analysis {
     pub stats: Stats,
     pub evidence: Evidence,
     pub proposal: Proposal,
+    /// What resolution could not attribute (interfaces the inventory lacks,
+    /// owners unknown at the time) and which copies it merged.
+    pub attribution: Attribution,
     #[serde(skip)]
     pub inventory: Inventory,
 }
 
 /// Resolves and synthesizes over aggregated evidence.
 pub fn analyze(window: Window, stats: Stats, evidence: Evidence, inventory: Inventory) -> Analysis {
+    analyze_with(window, stats, evidence, inventory, &Choices::default())
+}
+
+/// [`analyze`] with the team's choices (`--avoid-group`).
+pub fn analyze_with(
+    window: Window,
+    stats: Stats,
+    mut evidence: Evidence,
+    inventory: Inventory,
+    choices: &Choices,
+) -> Analysis {
+    let attribution = attribute(&mut evidence, &inventory);
     let proposal = {
         let resolver = Resolver::new(&inventory, &evidence);
-        synthesize(&evidence, &resolver)
+        synthesize_with(&evidence, &resolver, choices)
     };
     Analysis {
         window,
         stats,
         evidence,
         proposal,
+        attribution,
         inventory,
     }
 }

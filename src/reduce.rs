@@ -62,6 +62,9 @@ pub struct Observation<'a> {
     pub key: ConnKey,
     pub client_port: u16,
     pub interface_id: Option<&'a str>,
+    /// The capturing interface's VPC and account, where the format logs them.
+    pub vpc_id: Option<&'a str>,
+    pub account_id: Option<&'a str>,
     pub bytes: u64,
     pub packets: u64,
     pub start: i64,
@@ -149,6 +152,8 @@ pub fn reduce<'a>(r: &Record<'a>) -> Reduced<'a> {
         },
         client_port,
         interface_id: r.interface_id,
+        vpc_id: r.vpc_id,
+        account_id: r.account_id,
         bytes: r.bytes,
         packets: r.packets,
         start: r.start,
@@ -232,6 +237,8 @@ mod tests {
     ) -> Record<'static> {
         Record {
             interface_id: Some("eni-1"),
+            vpc_id: None,
+            account_id: None,
             srcaddr: src.parse().unwrap(),
             dstaddr: dst.parse().unwrap(),
             pkt_srcaddr: None,

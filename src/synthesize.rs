@@ -56,6 +56,10 @@ pub enum ExternalKind {
     InternetIngress,
     AwsService,
     UnknownVpcAddress,
+    /// An interface the logs show and the inventory lacks (its groups unknown).
+    AbsentInterface,
+    /// An address whose owner at the connection's time is not known.
+    UnknownOwner,
     PrivateNetwork,
     NoSecurityGroup,
 }
@@ -67,6 +71,8 @@ impl ExternalKind {
             ExternalKind::InternetIngress => "Ingress from the internet",
             ExternalKind::AwsService => "AWS service addresses",
             ExternalKind::UnknownVpcAddress => "VPC addresses missing from the inventory",
+            ExternalKind::AbsentInterface => "Interfaces missing from the inventory",
+            ExternalKind::UnknownOwner => "Addresses whose owner at the time is not known",
             ExternalKind::PrivateNetwork => "Private networks outside the known VPCs",
             ExternalKind::NoSecurityGroup => "Interfaces without security groups",
         }
@@ -85,6 +91,12 @@ impl ExternalKind {
             }
             ExternalKind::UnknownVpcAddress => {
                 "The address is inside a VPC but no interface in the inventory owns it: the interface was deleted or the inventory is older than the logs. Refresh the inventory and run again."
+            }
+            ExternalKind::AbsentInterface => {
+                "The flow logs show this interface but the inventory does not hold it (deleted, newer than the inventory, or in an account or VPC the inventory does not cover), so its groups are unknown. See \"Interfaces missing from the inventory\"; refresh the inventory, or take the other account's."
+            }
+            ExternalKind::UnknownOwner => {
+                "The address passed from one interface to another during the window (Auto Scaling, ECS, Lambda, EKS reuse addresses) and no copy of this connection says which held it then; sgpair does not guess. Turn on flow logs for the interfaces at both ends (their own copies tell), or add flow-direction to the log format."
             }
             ExternalKind::PrivateNetwork => {
                 "Peered VPC, VPN or Direct Connect traffic: allow it with a CIDR rule or a reference to the peer's group."
@@ -132,6 +144,9 @@ pub struct Suspicious {
     pub reason: String,
     pub client: IpAddr,
     pub client_label: String,
+    /// The forwarding interface it crossed (`NAT gateway eni-...`), where it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub via: Option<String>,
     pub server: IpAddr,
     pub server_label: String,
     pub port: u16,
@@ -151,6 +166,9 @@ pub struct Proposal {
     pub same_interface: u64,
     /// Whether every port's choice was proven minimal (exhaustive search).
     pub optimal: bool,
+    /// Avoided groups (`--avoid-group`) that a rule still uses because
+    /// nothing else allows a connection: (group, protocol, port).
+    pub avoided_but_needed: BTreeSet<(String, u8, u16)>,
 }
 
 /// Suspicious ports, by protocol: (first, last, severity, what).
@@ -286,6 +304,24 @@ fn suspicious(
     None
 }
 
+/// `NAT gateway eni-...`, `load balancer eni-...`: a forwarding interface
+/// as a reader knows it.
+pub fn forwarder_label(inv: &crate::inventory::Inventory, id: &str) -> String {
+    let kind = inv
+        .network_interfaces
+        .iter()
+        .find(|e| e.id == id)
+        .map(|e| match e.interface_type.as_str() {
+            "nat_gateway" => "NAT gateway ",
+            "network_load_balancer" => "load balancer ",
+            "gateway_load_balancer" | "gateway_load_balancer_endpoint" => "Gateway Load Balancer ",
+            "transit_gateway" => "transit gateway attachment ",
+            _ => "",
+        })
+        .unwrap_or("");
+    format!("{kind}{id}")
+}
+
 fn external_kind(client: &Endpoint, server: &Endpoint) -> ExternalKind {
     let kinds = [client, server];
     if kinds
@@ -293,6 +329,15 @@ fn external_kind(client: &Endpoint, server: &Endpoint) -> ExternalKind {
         .any(|e| matches!(e, Endpoint::AwsService { .. }))
     {
         return ExternalKind::AwsService;
+    }
+    if kinds
+        .iter()
+        .any(|e| matches!(e, Endpoint::Ambiguous { .. } | Endpoint::Unresolved))
+    {
+        return ExternalKind::UnknownOwner;
+    }
+    if kinds.iter().any(|e| matches!(e, Endpoint::Absent { .. })) {
+        return ExternalKind::AbsentInterface;
     }
     if kinds
         .iter()
@@ -328,7 +373,18 @@ struct Service {
     port: u16,
 }
 
+/// What a team chose to steer the group choice (`--avoid-group`).
+#[derive(Debug, Clone, Default)]
+pub struct Choices {
+    /// Group ids kept out of every rule unless nothing else allows a connection.
+    pub avoid: BTreeSet<String>,
+}
+
 pub fn synthesize(evidence: &Evidence, r: &Resolver<'_>) -> Proposal {
+    synthesize_with(evidence, r, &Choices::default())
+}
+
+pub fn synthesize_with(evidence: &Evidence, r: &Resolver<'_>, choices: &Choices) -> Proposal {
     let inv = r.inventory;
     // Interfaces by index, and group members.
     let eni_ids: Vec<&str> = inv
@@ -358,13 +414,14 @@ pub fn synthesize(evidence: &Evidence, r: &Resolver<'_>) -> Proposal {
         BTreeMap::new();
 
     for c in &evidence.connections {
-        let (ce, se) = (r.resolve(c.client), r.resolve(c.server));
+        let (ce, se) = (c.client_end.clone(), c.server_end.clone());
         if let Some((severity, reason)) = suspicious(c, &ce, &se, r) {
             proposal.suspicious.push(Suspicious {
                 severity,
                 reason,
                 client: c.client,
                 client_label: ce.label(),
+                via: c.via.as_ref().map(|v| forwarder_label(inv, v)),
                 server: c.server,
                 server_label: se.label(),
                 port: c.port,
@@ -412,10 +469,13 @@ pub fn synthesize(evidence: &Evidence, r: &Resolver<'_>) -> Proposal {
                     (&se, &ce, c.client)
                 };
                 let local_label = local.label();
-                let remote_kind = match remote {
+                let mut remote_kind = match remote {
                     Endpoint::Eni { .. } => "interface without security groups".to_string(),
                     other => other.label(),
                 };
+                if let Some(via) = &c.via {
+                    remote_kind = format!("{remote_kind} through {}", forwarder_label(inv, via));
+                }
                 let e = external
                     .entry((
                         kind,
@@ -465,9 +525,30 @@ pub fn synthesize(evidence: &Evidence, r: &Resolver<'_>) -> Proposal {
         let observed: Vec<(u32, u32)> = observed.into_iter().collect();
         let mut candidates: BTreeSet<(String, String)> = BTreeSet::new();
         for g in conns {
-            for a in &g.client_groups {
-                for b in &g.server_groups {
-                    candidates.insert((a.clone(), b.clone()));
+            let pairs: Vec<(&String, &String)> = g
+                .client_groups
+                .iter()
+                .flat_map(|a| g.server_groups.iter().map(move |b| (a, b)))
+                .collect();
+            let free: Vec<&(&String, &String)> = pairs
+                .iter()
+                .filter(|(a, b)| !choices.avoid.contains(*a) && !choices.avoid.contains(*b))
+                .collect();
+            if free.is_empty() {
+                // Only an avoided group allows this connection: it stays, said.
+                for (a, b) in &pairs {
+                    for x in [a, b] {
+                        if choices.avoid.contains(*x) {
+                            proposal
+                                .avoided_but_needed
+                                .insert(((*x).clone(), svc.proto, svc.port));
+                        }
+                    }
+                    candidates.insert(((*a).clone(), (*b).clone()));
+                }
+            } else {
+                for (a, b) in free {
+                    candidates.insert(((*a).clone(), (*b).clone()));
                 }
             }
         }
@@ -819,6 +900,11 @@ mod tests {
             last: 200,
             method: Method::TcpFlags,
             logged_at: vec![],
+            client_end: Endpoint::Unresolved,
+            server_end: Endpoint::Unresolved,
+            via: None,
+            vpc: None,
+            account: None,
         }
     }
 
@@ -839,6 +925,7 @@ mod tests {
                 .collect(),
             vpcs: vec![crate::inventory::Vpc {
                 id: "vpc-1".into(),
+                owner_id: None,
                 cidrs: vec!["10.0.0.0/16".parse().unwrap()],
             }],
             ..Default::default()
@@ -847,10 +934,11 @@ mod tests {
 
     fn run(conns: Vec<Connection>) -> Proposal {
         let inv = env();
-        let ev = Evidence {
+        let mut ev = Evidence {
             connections: conns,
             ..Default::default()
         };
+        crate::resolve::attribute(&mut ev, &inv);
         let r = Resolver::new(&inv, &ev);
         synthesize(&ev, &r)
     }

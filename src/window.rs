@@ -79,7 +79,10 @@ fn relative(s: &str) -> Option<Duration> {
 
 /// RFC 3339 (UTC, seconds) for reports.
 pub fn rfc3339(t: i64) -> String {
-    if t < 0 {
+    // RFC 3339 has four-digit years: a time past 9999-12-31T23:59:59Z (which
+    // a hostile record can carry) prints as its number, never a panic.
+    const LAST: i64 = 253_402_300_799;
+    if !(0..=LAST).contains(&t) {
         return t.to_string();
     }
     humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(t as u64)).to_string()

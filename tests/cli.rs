@@ -602,8 +602,8 @@ fn sample_environment_gives_exactly_the_expected_rules() {
     );
     // Keys are the readable, stable names the module's for_each uses.
     let keys: BTreeSet<&str> = rules.iter().map(|r| r.key.as_str()).collect();
-    assert!(keys.contains("monitoring-sg-to-monitoring-agents-sg-tcp-9100"));
-    assert!(keys.contains("alb-sg-to-web-sg-tcp-8080"));
+    assert!(keys.contains("monitoring-sg-8c99daa6-to-monitoring-agents-sg-9daaebb7-tcp-9100"));
+    assert!(keys.contains("alb-sg-3d44e551-to-web-sg-4e55f662-tcp-8080"));
     for r in &rules {
         assert!(!r.description.is_empty(), "{r:?}");
         assert!(r.description.len() <= 255, "{r:?}");
@@ -760,7 +760,7 @@ fn sample_environment_report_and_stderr_name_the_findings() {
     );
     assert!(
         run.stderr.contains(
-            "0 undecided, 7 rules proposed, 7 flows outside security groups, 5 suspicious"
+            "0 undecided, 7 rules proposed, 6 flows outside security groups, 3 suspicious"
         ),
         "{}",
         run.stderr
@@ -895,15 +895,19 @@ fn sample_tfvars_is_accepted_by_terraform_as_the_module_input() {
     let mut got: Vec<&str> = out.lines().collect();
     got.sort();
     let want = [
-        format!("alb-sg-to-web-sg-tcp-8080|{ALB_SG}|{WEB_SG}|8080|null|tcp"),
-        format!("bastion-sg-to-db-sg-tcp-22|{BASTION_SG}|{DB_SG}|22|null|tcp"),
-        format!("bastion-sg-to-web-sg-tcp-22|{BASTION_SG}|{WEB_SG}|22|null|tcp"),
+        format!("alb-sg-3d44e551-to-web-sg-4e55f662-tcp-8080|{ALB_SG}|{WEB_SG}|8080|null|tcp"),
+        format!("bastion-sg-7b88c995-to-db-sg-5f66a773-tcp-22|{BASTION_SG}|{DB_SG}|22|null|tcp"),
+        format!("bastion-sg-7b88c995-to-web-sg-4e55f662-tcp-22|{BASTION_SG}|{WEB_SG}|22|null|tcp"),
         format!(
-            "monitoring-sg-to-monitoring-agents-sg-tcp-9100|{MON_SG}|{AGENTS_SG}|9100|null|tcp"
+            "monitoring-sg-8c99daa6-to-monitoring-agents-sg-9daaebb7-tcp-9100|{MON_SG}|{AGENTS_SG}|9100|null|tcp"
         ),
-        format!("web-sg-to-db-sg-tcp-5432|{WEB_SG}|{DB_SG}|5432|null|tcp"),
-        format!("web-sg-to-payments-sg-tcp-50051|{WEB_SG}|{PAY_SG}|50051|null|tcp"),
-        format!("web-sg-to-s3-endpoint-sg-tcp-443|{WEB_SG}|{S3EP_SG}|443|null|tcp"),
+        format!("web-sg-4e55f662-to-db-sg-5f66a773-tcp-5432|{WEB_SG}|{DB_SG}|5432|null|tcp"),
+        format!(
+            "web-sg-4e55f662-to-payments-sg-6a77b884-tcp-50051|{WEB_SG}|{PAY_SG}|50051|null|tcp"
+        ),
+        format!(
+            "web-sg-4e55f662-to-s3-endpoint-sg-aebbfcc8-tcp-443|{WEB_SG}|{S3EP_SG}|443|null|tcp"
+        ),
     ];
     assert_eq!(got, want.iter().map(String::as_str).collect::<Vec<_>>());
 }

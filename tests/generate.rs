@@ -55,12 +55,21 @@ fn infer(dir: &Path, logs: &str) -> (String, String) {
 }
 
 /// Rule keys (`source-to-target-proto-port`) in a tfvars file.
+/// The rule keys of a tfvars with each group's id tail (the last 8 hex
+/// digits of its id, which keep keys apart across same-name groups) left
+/// out: `app-08457338-to-db-79b952c0-tcp-5432` → `app-to-db-tcp-5432`.
 fn rule_keys(tfvars: &str) -> BTreeSet<String> {
+    let tail = |w: &str| w.len() == 8 && w.bytes().all(|b| b.is_ascii_hexdigit());
     tfvars
         .lines()
         .filter_map(|l| l.strip_prefix("  \""))
         .filter_map(|l| l.split('"').next())
-        .map(String::from)
+        .map(|k| {
+            k.split('-')
+                .filter(|w| !tail(w))
+                .collect::<Vec<_>>()
+                .join("-")
+        })
         .collect()
 }
 

@@ -8,6 +8,7 @@ use std::net::IpAddr;
 
 use proptest::prelude::*;
 use sgpair::aggregate::{Connection, Evidence, Method};
+use sgpair::endpoint::Endpoint;
 use sgpair::inventory::{Inventory, NetworkInterface, SecurityGroup, Vpc};
 use sgpair::pipeline::analyze;
 use sgpair::reduce::{TCP, UDP};
@@ -25,6 +26,7 @@ fn environment(memberships: &[Vec<usize>], groups: usize) -> Inventory {
         format_version: 1,
         vpcs: vec![Vpc {
             id: "vpc-1".into(),
+            owner_id: None,
             cidrs: vec!["10.0.0.0/16".parse().unwrap()],
         }],
         network_interfaces: memberships
@@ -94,6 +96,11 @@ proptest! {
                 last: 2_000,
                 method: Method::TcpFlags,
                 logged_at: vec![],
+                client_end: Endpoint::Unresolved,
+                server_end: Endpoint::Unresolved,
+                via: None,
+                vpc: None,
+                account: None,
             })
             .collect();
         let observed = connections.clone();

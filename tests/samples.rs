@@ -63,6 +63,7 @@ fn rdp_from_the_internet_is_flagged_not_turned_into_a_rule() {
         format_version: 1,
         vpcs: vec![Vpc {
             id: "vpc-1".into(),
+            owner_id: None,
             cidrs: vec![
                 "172.31.0.0/16".parse().unwrap(),
                 "172.16.0.0/16".parse().unwrap(),

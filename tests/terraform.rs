@@ -57,6 +57,7 @@ fn analysis() -> Analysis {
             rules,
             ..Default::default()
         },
+        attribution: Default::default(),
         inventory: Inventory {
             security_groups: GROUPS
                 .iter()

@@ -31,32 +31,48 @@ pub fn service(rule: &Rule) -> String {
     }
 }
 
-/// Short names of security groups for keys: the group name as a slug; the
-/// group id where the name gives nothing or two groups share a slug.
+/// Short names of security groups for keys: the group name as a slug and
+/// the tail of the group id, always both, so that a key never depends on
+/// which other groups exist (a second group named like the first, a copy of
+/// the stack in another VPC, renames nothing).
 pub struct GroupNames {
     slugs: BTreeMap<String, String>,
 }
 
+/// Characters of the group id kept in a key: enough to tell an account's
+/// groups apart, short enough to read.
+const ID_TAIL: usize = 8;
+
 impl GroupNames {
     pub fn new(inv: &Inventory) -> Self {
-        let mut by_slug: BTreeMap<String, Vec<&str>> = BTreeMap::new();
-        for g in &inv.security_groups {
-            by_slug.entry(slug(&g.name)).or_default().push(&g.id);
-        }
-        let mut slugs = BTreeMap::new();
-        for g in &inv.security_groups {
-            let s = slug(&g.name);
-            let name = if s.is_empty() || by_slug[&s].len() > 1 {
-                if s.is_empty() {
-                    slug(&g.id)
-                } else {
-                    format!("{s}-{}", slug(&g.id))
-                }
+        let short = |g: &crate::inventory::SecurityGroup| {
+            let id = slug(g.id.strip_prefix("sg-").unwrap_or(&g.id));
+            let tail = &id[id.len().saturating_sub(ID_TAIL)..];
+            let name = slug(&g.name);
+            if name.is_empty() || name == tail {
+                tail.to_string()
             } else {
-                s
-            };
-            slugs.insert(g.id.clone(), name);
+                format!("{name}-{tail}")
+            }
+        };
+        let mut count: BTreeMap<String, usize> = BTreeMap::new();
+        for g in &inv.security_groups {
+            *count.entry(short(g)).or_default() += 1;
         }
+        let slugs = inv
+            .security_groups
+            .iter()
+            .map(|g| {
+                let s = short(g);
+                // Two groups of one name whose ids end alike: the whole id.
+                let name = if count[&s] > 1 {
+                    format!("{}-{}", slug(&g.name), slug(&g.id))
+                } else {
+                    s
+                };
+                (g.id.clone(), name)
+            })
+            .collect();
         GroupNames { slugs }
     }
 
@@ -66,9 +82,10 @@ impl GroupNames {
     }
 }
 
-/// One key per rule, in rule order: `web-to-db-tcp-5432`,
-/// `web-to-db-tcp-8080-8082`, `mon-to-db-icmp-all`, `a-to-b-proto-47`.
-/// Unique: a clash gets `-2`, `-3`, ... in rule order.
+/// One key per rule, in rule order: `web-0a1b2c3d-to-db-4e5f6a7b-tcp-5432`.
+/// A key names the groups, the protocol and the first port only, so it
+/// stays the same while those do: widening a range (8080 to 8080-8082)
+/// keeps the entry. Unique: a clash gets `-2`, `-3`, ... in rule order.
 pub fn rule_keys(rules: &[Rule], inv: &Inventory) -> Vec<String> {
     let names = GroupNames::new(inv);
     let mut seen: BTreeMap<String, usize> = BTreeMap::new();
@@ -76,10 +93,7 @@ pub fn rule_keys(rules: &[Rule], inv: &Inventory) -> Vec<String> {
         .iter()
         .map(|r| {
             let svc = match r.proto {
-                TCP | UDP if r.from_port == r.to_port => {
-                    format!("{}-{}", protocol(r.proto), r.from_port)
-                }
-                TCP | UDP => format!("{}-{}-{}", protocol(r.proto), r.from_port, r.to_port),
+                TCP | UDP => format!("{}-{}", protocol(r.proto), r.from_port),
                 ICMP | ICMPV6 if r.from_port < 0 => format!("{}-all", protocol(r.proto)),
                 ICMP | ICMPV6 => format!("{}-{}", protocol(r.proto), r.from_port),
                 n => format!("proto-{n}"),
@@ -151,15 +165,61 @@ mod tests {
         assert_eq!(
             rule_keys(&rules, &inv),
             vec![
-                "web-tier-to-db-tcp-5432",
-                "web-tier-to-db-tcp-8080-8082",
-                "app-sg-03-to-app-sg-04-udp-53",
-                "evil-to-db-icmp-all",
-                "evil-to-db-icmp-8",
-                "web-tier-to-sg-99-proto-47",
+                "web-tier-01-to-db-02-tcp-5432",
+                "web-tier-01-to-db-02-tcp-8080",
+                "app-03-to-app-04-udp-53",
+                "evil-05-to-db-02-icmp-all",
+                "evil-05-to-db-02-icmp-8",
+                "web-tier-01-to-sg-99-proto-47",
             ]
         );
         assert_eq!(service(&rules[1]), "8080-8082/tcp");
         assert_eq!(service(&rules[3]), "icmp (all types)");
+    }
+
+    #[test]
+    fn keys_never_change_meaning() {
+        let one = Inventory {
+            security_groups: vec![
+                sg("sg-0123456789abcdef0", "app"),
+                sg("sg-0fedcba9876543210", "db"),
+            ],
+            ..Default::default()
+        };
+        let narrow = vec![rule(
+            "sg-0123456789abcdef0",
+            "sg-0fedcba9876543210",
+            TCP,
+            8080,
+            8080,
+        )];
+        let before = rule_keys(&narrow, &one);
+        assert_eq!(before, vec!["app-9abcdef0-to-db-76543210-tcp-8080"]);
+        // A second stack (another VPC) with groups of the same names, and a widened range.
+        let mut two = one.clone();
+        two.security_groups.push(sg("sg-0aaaaaaaa11111111", "app"));
+        two.security_groups.push(sg("sg-0bbbbbbbb22222222", "db"));
+        let wide = vec![
+            rule(
+                "sg-0123456789abcdef0",
+                "sg-0fedcba9876543210",
+                TCP,
+                8080,
+                8082,
+            ),
+            rule(
+                "sg-0aaaaaaaa11111111",
+                "sg-0bbbbbbbb22222222",
+                TCP,
+                8080,
+                8080,
+            ),
+        ];
+        let after = rule_keys(&wide, &two);
+        assert_eq!(
+            after[0], before[0],
+            "same groups, protocol, first port: same key"
+        );
+        assert_eq!(after[1], "app-11111111-to-db-22222222-tcp-8080");
     }
 }

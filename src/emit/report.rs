@@ -19,6 +19,7 @@ use crate::emit::summary::{BEFORE_AFTER_NOTE, Summary};
 use crate::inventory::Inventory;
 use crate::pipeline::Analysis;
 use crate::reduce::{ICMP, ICMP_ANY, ICMPV6, TCP, UDP};
+use crate::resolve::{AbsentWhy, Attribution};
 use crate::stats::Stats;
 use crate::synthesize::{External, ExternalKind, RuleEvidence, Severity, Suspicious};
 use crate::window::{day, rfc3339};
@@ -113,10 +114,19 @@ fn time_or_unknown(t: Option<i64>) -> String {
     t.map_or_else(|| "unknown".into(), rfc3339)
 }
 
-/// `web (sg-0123)`, or the bare id for a group the inventory does not name.
+/// `web (sg-0123)`, or the bare id for a group the inventory does not name;
+/// `web (sg-0123, vpc-0a1b)` where the inventory holds several VPCs (copies
+/// of one stack name their groups alike).
 fn group_label(inv: &Inventory, id: &str) -> String {
+    let vpc = inv
+        .group(id)
+        .and_then(|g| g.vpc_id.as_deref())
+        .filter(|_| inv.vpcs.len() > 1)
+        .map(|v| format!(", {}", esc(v)))
+        .unwrap_or_default();
     match inv.group(id) {
-        Some(g) if !g.name.is_empty() => format!("{} ({})", esc(&g.name), esc(id)),
+        Some(g) if !g.name.is_empty() => format!("{} ({}{vpc})", esc(&g.name), esc(id)),
+        _ if !vpc.is_empty() => format!("{} ({})", esc(id), &vpc[2..]),
         _ => esc(id),
     }
 }
@@ -391,8 +401,64 @@ fn rules_md(a: &Analysis) -> String {
         "Initiator decided by",
     ];
     format!(
-        "{H}\n\nEach rule lets members of the source group reach members of the target group on the service. \"Pairs observed of allowed\": interface pairs seen talking, of those the rule allows.\n\n{}",
-        table(&cols, &rows)
+        "{H}\n\nEach rule lets members of the source group reach members of the target group on the service. \"Pairs observed of allowed\": interface pairs seen talking, of those the rule allows.\n\n{}{}",
+        table(&cols, &rows),
+        pods_md(a, &keys)
+    ) + &avoided_md(a)
+}
+
+/// Avoided groups (`--avoid-group`) that a rule still needs.
+fn avoided_md(a: &Analysis) -> String {
+    let needed = &a.proposal.avoided_but_needed;
+    if needed.is_empty() {
+        return String::new();
+    }
+    let list: Vec<String> = needed
+        .iter()
+        .map(|(g, proto, port)| {
+            format!(
+                "{} for {}",
+                group_label(&a.inventory, g),
+                service(*port, *proto)
+            )
+        })
+        .collect();
+    format!(
+        "\n\n**Avoided groups still used.** Nothing but an avoided group allows these connections, so the rules keep it: {}. Give those interfaces a dedicated group to drop it.",
+        list.join("; ")
+    )
+}
+
+/// Addresses on one interface beyond which it is taken to carry pods or
+/// tasks (EKS VPC CNI secondary addresses), not one host.
+const POD_ADDRESSES: usize = 4;
+
+/// Rules whose interfaces carry pods: a group on a node allows every pod on it.
+fn pods_md(a: &Analysis, keys: &[String]) -> String {
+    let carries_pods = |id: &String| {
+        a.inventory
+            .network_interfaces
+            .iter()
+            .find(|e| &e.id == id)
+            .is_some_and(|e| !e.prefixes.is_empty() || e.addresses.len() > POD_ADDRESSES)
+    };
+    let hits: Vec<String> = a
+        .proposal
+        .rules
+        .iter()
+        .zip(keys)
+        .filter(|(r, _)| {
+            r.evidence.client_enis.iter().any(carries_pods)
+                || r.evidence.server_enis.iter().any(carries_pods)
+        })
+        .map(|(_, k)| key_cell(k))
+        .collect();
+    if hits.is_empty() {
+        return String::new();
+    }
+    format!(
+        "\n\n**Granularity.** {} involve interfaces that carry pods (delegated prefixes or more than {POD_ADDRESSES} addresses on one node): a node's group allows every pod on the node, not only the one seen. Narrow it with security groups for pods (a branch interface per pod) or a Kubernetes NetworkPolicy.",
+        hits.join(", ")
     )
 }
 
@@ -499,7 +565,10 @@ fn suspicious_row(s: &Suspicious) -> Vec<String> {
     vec![
         severity_label(s.severity).into(),
         esc(&s.reason),
-        format!("{} {}", esc(&s.client_label), s.client),
+        match &s.via {
+            Some(via) => format!("{} {} through {}", esc(&s.client_label), s.client, esc(via)),
+            None => format!("{} {}", esc(&s.client_label), s.client),
+        },
         format!("{} {}", esc(&s.server_label), s.server),
         service(s.port, s.proto),
         s.connections.to_string(),
@@ -612,7 +681,88 @@ fn gaps_md(a: &Analysis) -> String {
             table(&["Interface", ">Intervals", "First", "Last"], &rows)
         )
     };
-    format!("{H}\n\n{skipdata}\n\n{}", blind_spots_md(a))
+    format!(
+        "{H}\n\n{skipdata}\n\n{}\n\n{}",
+        blind_spots_md(a),
+        absent_md(a)
+    )
+}
+
+/// Interfaces the logs show and the inventory lacks, and what resolution
+/// could not attribute.
+fn absent_md(a: &Analysis) -> String {
+    const H: &str = "### Interfaces missing from the inventory";
+    let at = &a.attribution;
+    let mut parts = vec![H.to_string()];
+    if at.absent.is_empty() {
+        parts.push("None: every interface in the logs is in the inventory.".into());
+    } else {
+        let rows: Vec<Vec<String>> = at
+            .absent
+            .iter()
+            .map(|x| {
+                let peers = x
+                    .peers
+                    .iter()
+                    .map(|p| p.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let more = x.peer_count.saturating_sub(x.peers.len());
+                vec![
+                    esc(&x.id),
+                    match x.why {
+                        AbsentWhy::OtherAccount => format!(
+                            "another account ({})",
+                            esc(x.account.as_deref().unwrap_or("?"))
+                        ),
+                        AbsentWhy::OtherVpc => {
+                            format!(
+                                "a VPC not covered ({})",
+                                esc(x.vpc.as_deref().unwrap_or("?"))
+                            )
+                        }
+                        AbsentWhy::Unknown => "deleted, or newer than the inventory".into(),
+                    },
+                    x.addresses
+                        .iter()
+                        .map(|a| a.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    days(x.first, x.last),
+                    x.connections.to_string(),
+                    if more > 0 {
+                        format!("{peers} and {more} more")
+                    } else {
+                        peers
+                    },
+                ]
+            })
+            .collect();
+        let whys: BTreeSet<AbsentWhy> = at.absent.iter().map(|x| x.why).collect();
+        let advice: Vec<String> = whys.iter().map(|w| format!("- {}", w.advice())).collect();
+        parts.push(format!(
+            "The flow logs show these interfaces, but the inventory does not hold them: their groups are unknown, so no rule is proposed for their traffic.\n\n{}\n\n{}",
+            table(
+                &["Interface", "Why not in the inventory", "Addresses", "Seen", ">Connections", "Talked to"],
+                &rows
+            ),
+            advice.join("\n")
+        ));
+    }
+    if at.ambiguous_connections > 0 {
+        parts.push(format!(
+            "{} connections have an end whose address passed between interfaces during the window, and no copy says which held it then: listed under \"{}\", never turned into rules.",
+            at.ambiguous_connections,
+            ExternalKind::UnknownOwner.title()
+        ));
+    }
+    if at.through_nat > 0 {
+        parts.push(format!(
+            "{} connections went through a NAT gateway: they are attributed to the host behind it (its address in the gateway's records), once.",
+            at.through_nat
+        ));
+    }
+    parts.join("\n\n")
 }
 
 /// Interfaces that no flow log covers: their traffic cannot be seen at all.
@@ -700,6 +850,8 @@ struct JsonReport<'a> {
     undecided: &'a [Undecided],
     rejected: Vec<WithService<'a, Rejected>>,
     gaps: &'a [Gap],
+    /// Interfaces the logs show and the inventory lacks; what resolution merged.
+    attribution: &'a Attribution,
     audit: &'a Audit,
     /// Interfaces no flow log covers; null when the inventory lists no flow logs.
     blind_spots: Option<Vec<&'a str>>,
@@ -778,6 +930,7 @@ impl<'a> JsonReport<'a> {
                 })
                 .collect(),
             gaps: &a.evidence.gaps,
+            attribution: &a.attribution,
             audit,
             blind_spots: a
                 .inventory
@@ -816,6 +969,7 @@ pub(crate) mod tests {
 
     use super::*;
     use crate::aggregate::{Connection, Evidence, Method};
+    use crate::endpoint::Endpoint;
     use crate::inventory::{NetworkInterface, PrefixList, SecurityGroup, Vpc};
     use crate::pipeline::analyze;
     use crate::window::Window;
@@ -862,6 +1016,7 @@ pub(crate) mod tests {
             format_version: 1,
             vpcs: vec![Vpc {
                 id: "vpc-1".into(),
+                owner_id: None,
                 cidrs: vec!["10.0.0.0/16".parse().unwrap()],
             }],
             prefix_lists: vec![PrefixList {
@@ -928,6 +1083,11 @@ pub(crate) mod tests {
             last: UNTIL - DAY * (i % 3 + 1),
             method: c.method,
             logged_at: vec![],
+            client_end: Endpoint::Unresolved,
+            server_end: Endpoint::Unresolved,
+            via: None,
+            vpc: None,
+            account: None,
         }
     }
 
@@ -1029,7 +1189,7 @@ pub(crate) mod tests {
                     last: Some(UNTIL - 4 * DAY + 1_800),
                 },
             ],
-            learned_addresses: BTreeMap::new(),
+            held: Vec::new(),
             aws_services: BTreeMap::new(),
         }
     }
@@ -1249,9 +1409,13 @@ pub(crate) mod tests {
         assert!(html(&a).contains("<dd>95.6% (260 of 272) of the connections"));
 
         // A grouped connection no rule covers raises the denominator.
-        a.evidence
-            .connections
-            .push(connection(&c_("10.0.3.30", "10.0.1.10", 9100, TCP, 28), 0));
+        let mut extra = connection(&c_("10.0.3.30", "10.0.1.10", 9100, TCP, 28), 0);
+        {
+            let r = crate::resolve::Resolver::new(&a.inventory, &a.evidence);
+            extra.client_end = r.resolve(extra.client);
+            extra.server_end = r.resolve(extra.server);
+        }
+        a.evidence.connections.push(extra);
         assert_eq!(coverage(&a).1, 300);
         let v: serde_json::Value = serde_json::from_str(&json(&a)).unwrap();
         assert_eq!(v["summary"]["coverage"]["grouped"], 300);

@@ -346,6 +346,7 @@ mod tests {
                 rules,
                 ..Default::default()
             },
+            attribution: Default::default(),
             inventory: Inventory {
                 security_groups: groups,
                 ..Default::default()
@@ -496,11 +497,11 @@ mod tests {
         };
         let expected = vec![
             (
-                "web-to-db-tcp-5432",
+                "web-e5f60002-to-db-e5f60003-tcp-5432",
                 entry(WEB, DB, 5432, None, "tcp", "sgpair: web to db 5432/tcp"),
             ),
             (
-                "web-to-api-tcp-8080-8082",
+                "web-e5f60002-to-api-e5f60006-tcp-8080",
                 entry(
                     WEB,
                     API,
@@ -511,7 +512,7 @@ mod tests {
                 ),
             ),
             (
-                "monitoring-to-agents-udp-53",
+                "monitoring-e5f60004-to-agents-e5f60005-udp-53",
                 entry(
                     MON,
                     AGENTS,
@@ -522,7 +523,7 @@ mod tests {
                 ),
             ),
             (
-                "monitoring-to-agents-icmp-all",
+                "monitoring-e5f60004-to-agents-e5f60005-icmp-all",
                 entry(
                     MON,
                     AGENTS,
@@ -533,7 +534,7 @@ mod tests {
                 ),
             ),
             (
-                "monitoring-to-db-icmp-8",
+                "monitoring-e5f60004-to-db-e5f60003-icmp-8",
                 entry(
                     MON,
                     DB,
@@ -544,7 +545,7 @@ mod tests {
                 ),
             ),
             (
-                "monitoring-to-web-icmpv6-128",
+                "monitoring-e5f60004-to-web-e5f60002-icmpv6-128",
                 entry(
                     MON,
                     WEB,
@@ -555,7 +556,7 @@ mod tests {
                 ),
             ),
             (
-                "web-to-sg-0ffffffffffffffff-proto-47",
+                "web-e5f60002-to-sg-0ffffffffffffffff-proto-47",
                 entry(
                     WEB,
                     "sg-0ffffffffffffffff",
@@ -751,7 +752,7 @@ mod tests {
     fn attributes_are_aligned_like_terraform_fmt() {
         let (text, _) = render(&small_proposal(), ModuleVersion::V2);
         assert!(text.contains(
-            "  \"web-to-api-tcp-8080-8082\" = {\n    \
+            "  \"web-e5f60002-to-api-e5f60006-tcp-8080\" = {\n    \
              source_sg_id = \"sg-0a1b2c3d4e5f60002\"\n    \
              target_sg_id = \"sg-0a1b2c3d4e5f60006\"\n    \
              from_port    = 8080\n    \
@@ -818,8 +819,11 @@ mod tests {
         assert_eq!(entries.len(), 1);
         assert_eq!(entries[0]["destination_port"], s("5432"));
         assert_eq!(warnings.len(), 2, "{warnings:?}");
-        assert!(warnings[0].contains("monitoring-to-agents-udp-53 (53/udp)"));
-        assert!(warnings[1].contains("monitoring-to-agents-icmp-all (icmp (all types))"));
+        assert!(warnings[0].contains("monitoring-e5f60004-to-agents-e5f60005-udp-53 (53/udp)"));
+        assert!(
+            warnings[1]
+                .contains("monitoring-e5f60004-to-agents-e5f60005-icmp-all (icmp (all types))")
+        );
         for w in &warnings {
             assert!(
                 w.contains("left out") && w.contains("--module-version 2"),
@@ -854,7 +858,8 @@ mod tests {
         assert_eq!(ports, want);
         assert_eq!(warnings.len(), 1, "64 ports is not wide: {warnings:?}");
         assert!(
-            warnings[0].contains("web-to-db-tcp-10000-10064") && warnings[0].contains("65 entries"),
+            warnings[0].contains("web-e5f60002-to-db-e5f60003-tcp-10000")
+                && warnings[0].contains("65 entries"),
             "{}",
             warnings[0]
         );

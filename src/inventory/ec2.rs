@@ -11,8 +11,8 @@ use aws_sdk_ec2::Client;
 use aws_sdk_ec2::types::{Filter, Tag};
 
 use super::{
-    Cidr, FORMAT_VERSION, FlowLog, Inventory, NetworkInterface, PrefixList, SecurityGroup, SgRule,
-    Subnet, Vpc,
+    Cidr, FORMAT_VERSION, FlowLog, Inventory, NetworkInterface, Peering, PrefixList, SecurityGroup,
+    SgRule, Subnet, Vpc,
 };
 use crate::aws::{call_error, paginate};
 
@@ -26,12 +26,14 @@ pub const IAM_ACTIONS: &[&str] = &[
     "ec2:DescribeManagedPrefixLists",
     "ec2:GetManagedPrefixListEntries",
     "ec2:DescribeFlowLogs",
+    "ec2:DescribeVpcPeeringConnections",
+    "ec2:DescribeTrunkInterfaceAssociations",
 ];
 
 /// Reads the whole inventory of the configured account and region.
 pub async fn fetch(config: &SdkConfig) -> Result<Inventory> {
     let ec2 = Client::new(config);
-    let (vpcs, subnets, enis, groups, rules, prefix_lists, flow_logs) = tokio::try_join!(
+    let (vpcs, subnets, mut enis, groups, rules, prefix_lists, flow_logs, peerings) = tokio::try_join!(
         vpcs(&ec2),
         subnets(&ec2),
         interfaces(&ec2),
@@ -39,7 +41,25 @@ pub async fn fetch(config: &SdkConfig) -> Result<Inventory> {
         security_group_rules(&ec2),
         prefix_lists(&ec2),
         flow_logs(&ec2),
+        peerings(&ec2),
     )?;
+    // Branch interfaces (security groups for pods, ECS task trunking) are
+    // logged under their trunk: only asked for where a trunk exists.
+    if enis.iter().any(|e| e.interface_type == "trunk") {
+        for (branch, trunk) in trunk_associations(&ec2).await? {
+            if let Some(e) = enis.iter_mut().find(|e| e.id == branch) {
+                e.trunk_interface_id = Some(trunk);
+            }
+        }
+    }
+    // The account: the one owner of every VPC read (none when they differ).
+    let mut owners: Vec<&str> = vpcs.iter().filter_map(|v| v.owner_id.as_deref()).collect();
+    owners.sort();
+    owners.dedup();
+    let account_id = match owners.as_slice() {
+        [one] => Some(one.to_string()),
+        _ => None,
+    };
     let mut groups = groups;
     for (group_id, egress, rule) in rules {
         if let Some(g) = groups.iter_mut().find(|g| g.id == group_id) {
@@ -52,7 +72,7 @@ pub async fn fetch(config: &SdkConfig) -> Result<Inventory> {
     }
     let mut inv = Inventory {
         format_version: FORMAT_VERSION,
-        account_id: None,
+        account_id,
         region: config.region().map(|r| r.to_string()),
         captured_at: Some(
             humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
@@ -63,6 +83,7 @@ pub async fn fetch(config: &SdkConfig) -> Result<Inventory> {
         security_groups: groups,
         prefix_lists,
         flow_logs,
+        peerings,
     };
     inv.sort();
     Ok(inv)
@@ -103,6 +124,7 @@ async fn vpcs(ec2: &Client) -> Result<Vec<Vpc>> {
             .iter()
             .map(|v| Vpc {
                 id: v.vpc_id().unwrap_or_default().to_string(),
+                owner_id: v.owner_id().map(String::from),
                 cidrs: cidrs(
                     std::iter::once(v.cidr_block())
                         .chain(
@@ -192,6 +214,13 @@ async fn interfaces(ec2: &Client) -> Result<Vec<NetworkInterface>> {
                     vpc_id: n.vpc_id().map(String::from),
                     subnet_id: n.subnet_id().map(String::from),
                     addresses,
+                    prefixes: cidrs(
+                        n.ipv4_prefixes()
+                            .iter()
+                            .map(|p| p.ipv4_prefix())
+                            .chain(n.ipv6_prefixes().iter().map(|p| p.ipv6_prefix())),
+                    ),
+                    trunk_interface_id: None,
                     security_groups: groups,
                     description: n.description().unwrap_or_default().to_string(),
                     interface_type: n
@@ -205,6 +234,71 @@ async fn interfaces(ec2: &Client) -> Result<Vec<NetworkInterface>> {
                         .map(String::from),
                     tags: tags(n.tag_set()),
                 }
+            })
+            .collect();
+        Ok((items, out.next_token().map(String::from)))
+    })
+    .await
+}
+
+/// Active peering connections (others carry no traffic).
+async fn peerings(ec2: &Client) -> Result<Vec<Peering>> {
+    paginate("DescribeVpcPeeringConnections", |token| async move {
+        let out = ec2
+            .describe_vpc_peering_connections()
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(|e| {
+                call_error(
+                    "ec2:DescribeVpcPeeringConnections",
+                    "ec2:DescribeVpcPeeringConnections",
+                    e,
+                )
+            })?;
+        let items = out
+            .vpc_peering_connections()
+            .iter()
+            .filter(|p| {
+                p.status().and_then(|s| s.code())
+                    == Some(&aws_sdk_ec2::types::VpcPeeringConnectionStateReasonCode::Active)
+            })
+            .filter_map(|p| {
+                Some(Peering {
+                    id: p.vpc_peering_connection_id()?.to_string(),
+                    requester_vpc_id: p.requester_vpc_info()?.vpc_id()?.to_string(),
+                    accepter_vpc_id: p.accepter_vpc_info()?.vpc_id()?.to_string(),
+                })
+            })
+            .collect();
+        Ok((items, out.next_token().map(String::from)))
+    })
+    .await
+}
+
+/// (branch interface, trunk interface)
+async fn trunk_associations(ec2: &Client) -> Result<Vec<(String, String)>> {
+    paginate("DescribeTrunkInterfaceAssociations", |token| async move {
+        let out = ec2
+            .describe_trunk_interface_associations()
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(|e| {
+                call_error(
+                    "ec2:DescribeTrunkInterfaceAssociations",
+                    "ec2:DescribeTrunkInterfaceAssociations",
+                    e,
+                )
+            })?;
+        let items = out
+            .interface_associations()
+            .iter()
+            .filter_map(|a| {
+                Some((
+                    a.branch_interface_id()?.to_string(),
+                    a.trunk_interface_id()?.to_string(),
+                ))
             })
             .collect();
         Ok((items, out.next_token().map(String::from)))

@@ -44,6 +44,10 @@ pub struct Inventory {
     pub prefix_lists: Vec<PrefixList>,
     #[serde(default)]
     pub flow_logs: Vec<FlowLog>,
+    /// Active VPC peering connections: a peer VPC's addresses are looked up
+    /// after the capturing VPC's own.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub peerings: Vec<Peering>,
 }
 
 fn format_version() -> u32 {
@@ -54,6 +58,9 @@ fn format_version() -> u32 {
 #[serde(deny_unknown_fields)]
 pub struct Vpc {
     pub id: String,
+    /// The account that owns the VPC.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<String>,
     /// IPv4 and IPv6 blocks associated with the VPC.
     #[serde(default)]
     pub cidrs: Vec<Cidr>,
@@ -79,6 +86,14 @@ pub struct NetworkInterface {
     /// Every private address: primary, secondary, and IPv6.
     #[serde(default)]
     pub addresses: Vec<IpAddr>,
+    /// Delegated IPv4 and IPv6 prefixes (EKS VPC CNI prefix mode): every
+    /// address inside them belongs to this interface (a pod on the node).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub prefixes: Vec<Cidr>,
+    /// For a branch interface (security groups for pods, ECS task trunking):
+    /// the trunk interface whose flow-log records carry its traffic.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trunk_interface_id: Option<String>,
     /// Security-group ids attached to the interface.
     #[serde(default)]
     pub security_groups: Vec<String>,
@@ -108,6 +123,8 @@ impl NetworkInterface {
             vpc_id: None,
             subnet_id: None,
             addresses,
+            prefixes: Vec::new(),
+            trunk_interface_id: None,
             security_groups: groups.iter().map(|g| g.to_string()).collect(),
             description: String::new(),
             interface_type: default_interface_type(),
@@ -183,6 +200,15 @@ pub struct PrefixList {
     pub cidrs: Vec<Cidr>,
 }
 
+/// A VPC peering connection in the `active` state.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Peering {
+    pub id: String,
+    pub requester_vpc_id: String,
+    pub accepter_vpc_id: String,
+}
+
 /// A flow log and what it covers (VPC, subnet or interface).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -253,6 +279,28 @@ impl Inventory {
         }
         self.prefix_lists.sort_by(|a, b| a.id.cmp(&b.id));
         self.flow_logs.sort_by(|a, b| a.id.cmp(&b.id));
+        self.peerings.sort_by(|a, b| a.id.cmp(&b.id));
+    }
+
+    /// VPCs whose addresses a record captured in `vpc` may reach by their
+    /// own address: the active peerings of `vpc`, sorted.
+    pub fn peers_of(&self, vpc: &str) -> Vec<&str> {
+        let mut out: Vec<&str> = self
+            .peerings
+            .iter()
+            .filter_map(|p| {
+                if p.requester_vpc_id == vpc {
+                    Some(p.accepter_vpc_id.as_str())
+                } else if p.accepter_vpc_id == vpc {
+                    Some(p.requester_vpc_id.as_str())
+                } else {
+                    None
+                }
+            })
+            .collect();
+        out.sort();
+        out.dedup();
+        out
     }
 
     /// The flow logs' `LogFormat` for a CloudWatch log group, if one delivers there.
@@ -426,16 +474,9 @@ mod tests {
     #[test]
     fn blind_spots_are_interfaces_no_flow_log_covers() {
         let eni = |id: &str, subnet: &str| NetworkInterface {
-            id: id.into(),
             vpc_id: Some("vpc-1".into()),
             subnet_id: Some(subnet.into()),
-            addresses: vec![],
-            security_groups: vec![],
-            description: String::new(),
-            interface_type: "interface".into(),
-            requester_managed: false,
-            instance_id: None,
-            tags: BTreeMap::new(),
+            ..NetworkInterface::new(id, vec![], &[])
         };
         let fl = |id: &str, resource: &str, traffic: &str| FlowLog {
             id: id.into(),
@@ -502,19 +543,23 @@ mod tests {
         let inv = Inventory {
             vpcs: vec![Vpc {
                 id: "vpc-1".into(),
+                owner_id: None,
                 cidrs: vec!["10.0.0.0/16".parse().unwrap()],
             }],
             network_interfaces: vec![NetworkInterface {
-                id: "eni-1".into(),
                 vpc_id: Some("vpc-1".into()),
-                subnet_id: None,
-                addresses: vec!["10.0.0.5".parse().unwrap(), "10.0.0.6".parse().unwrap()],
-                security_groups: vec!["sg-1".into()],
                 description: "web \"quoted\"".into(),
-                interface_type: "interface".into(),
-                requester_managed: false,
-                instance_id: None,
-                tags: BTreeMap::new(),
+                prefixes: vec!["10.0.8.0/28".parse().unwrap()],
+                ..NetworkInterface::new(
+                    "eni-1",
+                    vec!["10.0.0.5".parse().unwrap(), "10.0.0.6".parse().unwrap()],
+                    &["sg-1"],
+                )
+            }],
+            peerings: vec![Peering {
+                id: "pcx-1".into(),
+                requester_vpc_id: "vpc-1".into(),
+                accepter_vpc_id: "vpc-2".into(),
             }],
             ..Inventory {
                 format_version: 1,

@@ -24,6 +24,9 @@ pub enum Direction {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Record<'a> {
     pub interface_id: Option<&'a str>,
+    /// `vpc-id` and `account-id` (v3+ and v2) of the capturing interface, where logged.
+    pub vpc_id: Option<&'a str>,
+    pub account_id: Option<&'a str>,
     pub srcaddr: IpAddr,
     pub dstaddr: IpAddr,
     /// The packet's original addresses (v3+), where they differ from the
@@ -120,7 +123,9 @@ mod slot {
     pub const PKT_SRC_AWS_SERVICE: usize = 16;
     pub const PKT_DST_AWS_SERVICE: usize = 17;
     pub const REJECT_REASON: usize = 18;
-    pub const COUNT: usize = 19;
+    pub const VPC_ID: usize = 19;
+    pub const ACCOUNT_ID: usize = 20;
+    pub const COUNT: usize = 21;
     /// A column sgpair does not use.
     pub const NONE: u8 = u8::MAX;
 }
@@ -158,6 +163,8 @@ impl Parser {
             (Field::PktSrcAwsService, slot::PKT_SRC_AWS_SERVICE),
             (Field::PktDstAwsService, slot::PKT_DST_AWS_SERVICE),
             (Field::RejectReason, slot::REJECT_REASON),
+            (Field::VpcId, slot::VPC_ID),
+            (Field::AccountId, slot::ACCOUNT_ID),
         ] {
             if let Some(i) = format.index_of(field) {
                 slot_of[i] = s as u8;
@@ -255,6 +262,8 @@ impl Parser {
         };
         Ok(Parsed::Record(Record {
             interface_id: text(slot::INTERFACE_ID, "interface-id")?,
+            vpc_id: text(slot::VPC_ID, "vpc-id")?,
+            account_id: text(slot::ACCOUNT_ID, "account-id")?,
             srcaddr,
             dstaddr,
             pkt_srcaddr,

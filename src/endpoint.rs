@@ -1,0 +1,80 @@
+//! What one end of a connection is, once resolved: the model type that
+//! aggregate (as a placeholder), resolve (which decides it), synthesize,
+//! audit and emit share without importing each other.
+
+use serde::Serialize;
+
+/// What an address is, in the VPC and at the time a record captured it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Endpoint {
+    /// Not resolved yet: only between aggregation and resolution.
+    Unresolved,
+    /// A known interface. `learned` when only the flow logs tied the address to it.
+    Eni {
+        id: String,
+        groups: Vec<String>,
+        learned: bool,
+    },
+    /// An interface that the logs show but the inventory does not hold:
+    /// deleted, newer than the inventory, or of an account or VPC the
+    /// inventory does not cover. Its groups are unknown.
+    Absent {
+        id: String,
+    },
+    /// The address passed between interfaces during the connection, or was
+    /// held by another interface around its time: its owner then is not
+    /// known, and sgpair does not guess.
+    Ambiguous {
+        vpc: String,
+    },
+    /// Inside a known VPC, but no interface in the inventory has it (deleted,
+    /// or the inventory is older than the logs).
+    VpcUnknown {
+        vpc: String,
+    },
+    /// An AWS service range (prefix list, or `pkt-*-aws-service` in the logs).
+    AwsService {
+        service: String,
+    },
+    /// Private or shared address space outside every known VPC (peering, VPN, on premises).
+    Private,
+    Internet,
+}
+
+impl Endpoint {
+    pub fn label(&self) -> String {
+        match self {
+            Endpoint::Unresolved => "unresolved".into(),
+            Endpoint::Eni { id, .. } => id.clone(),
+            Endpoint::Absent { id } => format!("{id} (not in the inventory)"),
+            Endpoint::Ambiguous { vpc } => {
+                format!("address of {vpc} whose owner at the time is not known")
+            }
+            Endpoint::VpcUnknown { vpc } => format!("unknown address in {vpc}"),
+            Endpoint::AwsService { service } => format!("AWS service {service}"),
+            Endpoint::Private => "private network outside the known VPCs".into(),
+            Endpoint::Internet => "internet".into(),
+        }
+    }
+
+    pub fn groups(&self) -> Option<&[String]> {
+        match self {
+            Endpoint::Eni { groups, .. } if !groups.is_empty() => Some(groups),
+            _ => None,
+        }
+    }
+
+    /// The interface id, known to the inventory or not.
+    pub fn interface(&self) -> Option<&str> {
+        match self {
+            Endpoint::Eni { id, .. } | Endpoint::Absent { id } => Some(id),
+            _ => None,
+        }
+    }
+
+    /// Whether this end is decided (an owner, or a class of address).
+    pub fn is_definite(&self) -> bool {
+        !matches!(self, Endpoint::Unresolved | Endpoint::Ambiguous { .. })
+    }
+}

@@ -1,0 +1,769 @@
+//! End-to-end tests of who owns an address: the `sgpair` binary on
+//! purpose-built estates (inventory and flow logs written per test) where an
+//! address means something only in its VPC and at its time: two VPCs of one
+//! CIDR with groups of one name, an address reused by a new interface in
+//! another group, a deleted interface, a peered VPC, a trunk with branches,
+//! a node with a delegated prefix, a NAT gateway, and keys that keep their
+//! meaning from run to run.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use serde_json::{Value as Json, json};
+
+/// The window: 2026-11-18T00:00:00Z .. 2026-11-25T00:00:00Z.
+const UNTIL: &str = "2026-11-25T00:00:00Z";
+/// 2026-11-19T00:00:00Z and 2026-11-23T00:00:00Z: early and late in the window.
+const MONDAY: i64 = 1_795_046_400;
+const FRIDAY: i64 = 1_795_392_000;
+
+/// v5 fields a VPC flow log delivers with `${vpc-id}` and `${flow-direction}`.
+const V5: &str = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status vpc-id tcp-flags flow-direction";
+/// The default format: no VPC, no flags, no direction.
+const V2: &str = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status";
+const ACCOUNT: &str = "111122223333";
+
+/// An estate: VPCs, groups, interfaces, peerings; records per file.
+struct Estate {
+    dir: tempfile::TempDir,
+    vpcs: Vec<Json>,
+    groups: Vec<Json>,
+    enis: Vec<Json>,
+    peerings: Vec<Json>,
+}
+
+impl Estate {
+    fn new() -> Self {
+        Estate {
+            dir: tempfile::tempdir().expect("temporary folder"),
+            vpcs: Vec::new(),
+            groups: Vec::new(),
+            enis: Vec::new(),
+            peerings: Vec::new(),
+        }
+    }
+
+    fn vpc(&mut self, id: &str, cidr: &str) -> &mut Self {
+        self.vpcs.push(json!({"id": id, "cidrs": [cidr]}));
+        self
+    }
+
+    fn group(&mut self, id: &str, name: &str, vpc: &str) -> &mut Self {
+        self.groups.push(json!({
+            "id": id, "name": name, "vpc_id": vpc,
+            "ingress": [], "egress": [{"protocol": "-1", "cidr": "0.0.0.0/0"}]
+        }));
+        self
+    }
+
+    fn eni(&mut self, id: &str, vpc: &str, addrs: &[&str], groups: &[&str]) -> &mut Self {
+        self.enis.push(json!({
+            "id": id, "vpc_id": vpc, "addresses": addrs, "security_groups": groups,
+        }));
+        self
+    }
+
+    /// Sets extra fields of the last interface added.
+    fn with(&mut self, fields: Json) -> &mut Self {
+        let last = self.enis.last_mut().expect("an interface was added");
+        for (k, v) in fields.as_object().expect("an object") {
+            last[k] = v.clone();
+        }
+        self
+    }
+
+    fn peering(&mut self, id: &str, a: &str, b: &str) -> &mut Self {
+        self.peerings
+            .push(json!({"id": id, "requester_vpc_id": a, "accepter_vpc_id": b}));
+        self
+    }
+
+    fn inventory(&self) -> PathBuf {
+        let inv = json!({
+            "format_version": 1,
+            "account_id": ACCOUNT,
+            "region": "eu-west-1",
+            "vpcs": self.vpcs,
+            "network_interfaces": self.enis,
+            "security_groups": self.groups,
+            "peerings": self.peerings,
+        });
+        let p = self.dir.path().join("inventory.json");
+        std::fs::write(&p, serde_json::to_string_pretty(&inv).unwrap()).unwrap();
+        p
+    }
+
+    /// Writes `logs/<name>` with a header line of `fields`.
+    fn log(&self, name: &str, fields: &str, lines: &[String]) {
+        let dir = self.dir.path().join("logs");
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut text = format!("{fields}\n");
+        for l in lines {
+            text.push_str(l);
+            text.push('\n');
+        }
+        std::fs::write(dir.join(name), text).unwrap();
+    }
+
+    /// `sgpair infer --json` over the logs; the outputs in `out/`.
+    fn run(&self, extra: &[&str]) -> Run {
+        let out = self.dir.path().join("out");
+        std::fs::create_dir_all(&out).unwrap();
+        let o = Command::new(env!("CARGO_BIN_EXE_sgpair"))
+            .arg("infer")
+            .arg("--logs")
+            .arg(self.dir.path().join("logs"))
+            .arg("--inventory")
+            .arg(self.inventory())
+            .args(["--since", "7d", "--until", UNTIL, "--json", "-q"])
+            .arg("--out")
+            .arg(out.join("rules.auto.tfvars"))
+            .arg("--report")
+            .arg(out.join("report.md"))
+            .args(extra)
+            .env_remove("RUST_LOG")
+            .output()
+            .expect("the sgpair binary runs");
+        let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
+        assert_eq!(o.status.code(), Some(0), "sgpair failed:\n{stderr}");
+        Run {
+            json: serde_json::from_slice(&o.stdout).expect("--json prints JSON"),
+            tfvars: std::fs::read_to_string(out.join("rules.auto.tfvars")).unwrap(),
+            report: std::fs::read_to_string(out.join("report.md")).unwrap(),
+        }
+    }
+}
+
+struct Run {
+    json: Json,
+    tfvars: String,
+    report: String,
+}
+
+impl Run {
+    /// (source group, target group, first port) of every proposed rule, sorted.
+    fn rules(&self) -> Vec<(String, String, i64)> {
+        let mut v: Vec<_> = self.json["rules"]
+            .as_array()
+            .expect("rules")
+            .iter()
+            .map(|r| {
+                (
+                    r["source_sg"].as_str().unwrap().to_string(),
+                    r["target_sg"].as_str().unwrap().to_string(),
+                    r["from_port"].as_i64().unwrap(),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    }
+
+    /// The keys of the tfvars' `rules` map, parsed as Terraform would.
+    fn keys(&self) -> Vec<String> {
+        let v: hcl::Value = hcl::from_str(&self.tfvars).expect("valid HCL");
+        v.as_object()
+            .and_then(|top| top.get("rules"))
+            .and_then(hcl::Value::as_object)
+            .expect("a map of rules")
+            .keys()
+            .cloned()
+            .collect()
+    }
+
+    fn absent(&self) -> Vec<(String, String)> {
+        self.json["attribution"]["absent"]
+            .as_array()
+            .expect("attribution.absent")
+            .iter()
+            .map(|a| {
+                (
+                    a["id"].as_str().unwrap().to_string(),
+                    a["why"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    }
+}
+
+fn rule(s: &str, t: &str, port: i64) -> (String, String, i64) {
+    (s.into(), t.into(), port)
+}
+
+/// A TCP connection as its two v5 records at one interface: the SYN from the
+/// client and the SYN-ACK back, with `flow-direction` as that interface saw it
+/// (the interface owns the client's address when `local_is_client`).
+fn v5_at(
+    eni: &str,
+    vpc: &str,
+    client: &str,
+    server: &str,
+    port: u16,
+    t: i64,
+    local_is_client: bool,
+) -> Vec<String> {
+    let (out_dir, back_dir) = if local_is_client {
+        ("egress", "ingress")
+    } else {
+        ("ingress", "egress")
+    };
+    vec![
+        format!(
+            "5 {ACCOUNT} {eni} {client} {server} 40000 {port} 6 10 1000 {t} {} ACCEPT OK {vpc} 2 {out_dir}",
+            t + 60
+        ),
+        format!(
+            "5 {ACCOUNT} {eni} {server} {client} {port} 40000 6 10 5000 {t} {} ACCEPT OK {vpc} 18 {back_dir}",
+            t + 60
+        ),
+    ]
+}
+
+/// Both interfaces' copies of one connection (client's, then server's).
+fn v5_both(
+    client_eni: &str,
+    server_eni: &str,
+    vpc: &str,
+    client: &str,
+    server: &str,
+    port: u16,
+    t: i64,
+) -> Vec<String> {
+    let mut v = v5_at(client_eni, vpc, client, server, port, t, true);
+    v.extend(v5_at(server_eni, vpc, client, server, port, t, false));
+    v
+}
+
+/// Two VPCs built from one stack: one CIDR, groups of one name.
+fn twin_stacks() -> Estate {
+    let mut e = Estate::new();
+    e.vpc("vpc-dev", "10.0.0.0/16")
+        .vpc("vpc-prod", "10.0.0.0/16")
+        .group("sg-0dev0app0000000a", "app", "vpc-dev")
+        .group("sg-0dev0db00000000b", "db", "vpc-dev")
+        .group("sg-0prd0app0000000c", "app", "vpc-prod")
+        .group("sg-0prd0db00000000d", "db", "vpc-prod")
+        .eni(
+            "eni-dev-app",
+            "vpc-dev",
+            &["10.0.1.10"],
+            &["sg-0dev0app0000000a"],
+        )
+        .eni(
+            "eni-dev-db",
+            "vpc-dev",
+            &["10.0.2.20"],
+            &["sg-0dev0db00000000b"],
+        )
+        .eni(
+            "eni-prd-app",
+            "vpc-prod",
+            &["10.0.1.10"],
+            &["sg-0prd0app0000000c"],
+        )
+        .eni(
+            "eni-prd-db",
+            "vpc-prod",
+            &["10.0.2.20"],
+            &["sg-0prd0db00000000d"],
+        );
+    e
+}
+
+#[test]
+fn two_vpcs_with_one_cidr_get_their_own_rules_and_never_meet() {
+    let e = twin_stacks();
+    // dev's app talks to dev's db on 5432; prod's app to prod's db on 6432.
+    let mut lines = v5_both(
+        "eni-dev-app",
+        "eni-dev-db",
+        "vpc-dev",
+        "10.0.1.10",
+        "10.0.2.20",
+        5432,
+        MONDAY,
+    );
+    lines.extend(v5_both(
+        "eni-prd-app",
+        "eni-prd-db",
+        "vpc-prod",
+        "10.0.1.10",
+        "10.0.2.20",
+        6432,
+        MONDAY,
+    ));
+    e.log("flows.log", V5, &lines);
+    let r = e.run(&[]);
+    assert_eq!(
+        r.rules(),
+        vec![
+            rule("sg-0dev0app0000000a", "sg-0dev0db00000000b", 5432),
+            rule("sg-0prd0app0000000c", "sg-0prd0db00000000d", 6432),
+        ],
+        "no rule mixes the VPCs, no port leaks to the other stack"
+    );
+    assert!(r.absent().is_empty(), "{:?}", r.absent());
+    // Keys: the names clash across the VPCs, the ids keep them apart and readable.
+    let keys = r.keys();
+    assert_eq!(keys.len(), 2, "{keys:?}");
+    assert!(keys.iter().all(|k| k.starts_with("app-")), "{keys:?}");
+    assert!(
+        keys.iter()
+            .any(|k| k.contains("-to-db-") && k.ends_with("tcp-5432"))
+    );
+}
+
+#[test]
+fn the_default_format_without_vpc_ids_still_keeps_the_vpcs_apart() {
+    let e = twin_stacks();
+    // Same traffic in v2 records: the capturing interface tells the VPC.
+    let v2 = |eni: &str, src: &str, sp: u16, dst: &str, dp: u16| {
+        format!(
+            "2 {ACCOUNT} {eni} {src} {dst} {sp} {dp} 6 10 1000 {MONDAY} {} ACCEPT OK",
+            MONDAY + 60
+        )
+    };
+    let mut lines = Vec::new();
+    for port in [40001u16, 40002, 40003] {
+        lines.push(v2("eni-dev-db", "10.0.1.10", port, "10.0.2.20", 5432));
+        lines.push(v2("eni-dev-db", "10.0.2.20", 5432, "10.0.1.10", port));
+        lines.push(v2("eni-prd-db", "10.0.1.10", port, "10.0.2.20", 6432));
+    }
+    e.log("flows.log", V2, &lines);
+    let r = e.run(&[]);
+    assert_eq!(
+        r.rules(),
+        vec![
+            rule("sg-0dev0app0000000a", "sg-0dev0db00000000b", 5432),
+            rule("sg-0prd0app0000000c", "sg-0prd0db00000000d", 6432),
+        ]
+    );
+}
+
+#[test]
+fn an_address_reused_by_a_new_interface_belongs_to_whoever_held_it_then() {
+    let mut e = Estate::new();
+    e.vpc("vpc-1", "10.0.0.0/16")
+        .group("sg-0000000000000db1", "db", "vpc-1")
+        .group("sg-0000000000000ba7", "batch", "vpc-1")
+        .eni("eni-db", "vpc-1", &["10.0.2.20"], &["sg-0000000000000db1"])
+        // Today 10.0.1.10 is a batch host; on Monday it was a deleted app task.
+        .eni(
+            "eni-batch-new",
+            "vpc-1",
+            &["10.0.1.10"],
+            &["sg-0000000000000ba7"],
+        );
+    let mut lines = v5_both(
+        "eni-app-old",
+        "eni-db",
+        "vpc-1",
+        "10.0.1.10",
+        "10.0.2.20",
+        5432,
+        MONDAY,
+    );
+    // Friday: the new owner only talks to the database on 6379 (a cache port).
+    lines.extend(v5_both(
+        "eni-batch-new",
+        "eni-db",
+        "vpc-1",
+        "10.0.1.10",
+        "10.0.2.20",
+        6379,
+        FRIDAY,
+    ));
+    e.log("flows.log", V5, &lines);
+    let r = e.run(&[]);
+    assert_eq!(
+        r.rules(),
+        vec![rule("sg-0000000000000ba7", "sg-0000000000000db1", 6379)],
+        "Monday's 5432 belongs to the deleted interface, not to today's owner of the address"
+    );
+    assert_eq!(
+        r.absent(),
+        vec![("eni-app-old".to_string(), "unknown".to_string())]
+    );
+    let absent = &r.json["attribution"]["absent"][0];
+    assert_eq!(absent["addresses"], json!(["10.0.1.10"]));
+    assert!(
+        r.report
+            .contains("### Interfaces missing from the inventory")
+            && r.report.contains("eni-app-old"),
+        "{}",
+        r.report
+    );
+}
+
+#[test]
+fn a_deleted_interface_seen_only_from_the_far_end_is_not_given_to_the_new_owner() {
+    let mut e = Estate::new();
+    e.vpc("vpc-1", "10.0.0.0/16")
+        .group("sg-0000000000000db1", "db", "vpc-1")
+        .group("sg-0000000000000ba7", "batch", "vpc-1")
+        .eni("eni-db", "vpc-1", &["10.0.2.20"], &["sg-0000000000000db1"])
+        .eni(
+            "eni-batch-new",
+            "vpc-1",
+            &["10.0.1.10"],
+            &["sg-0000000000000ba7"],
+        );
+    // Monday: only the database logged 10.0.1.10 → 5432 (the old task had no flow log).
+    let mut lines = v5_at(
+        "eni-db",
+        "vpc-1",
+        "10.0.1.10",
+        "10.0.2.20",
+        5432,
+        MONDAY,
+        false,
+    );
+    // Friday: the batch host's own records show it holds 10.0.1.10 from then on.
+    lines.extend(v5_both(
+        "eni-batch-new",
+        "eni-db",
+        "vpc-1",
+        "10.0.1.10",
+        "10.0.2.20",
+        6379,
+        FRIDAY,
+    ));
+    e.log("flows.log", V5, &lines);
+    let r = e.run(&[]);
+    assert_eq!(
+        r.rules(),
+        vec![rule("sg-0000000000000ba7", "sg-0000000000000db1", 6379)],
+        "Monday's connection happened before the new owner's first record: not its rule"
+    );
+    assert!(
+        r.json["attribution"]["ambiguous_connections"]
+            .as_u64()
+            .unwrap()
+            >= 1,
+        "counted as an owner not known at the time: {:#}",
+        r.json["attribution"]
+    );
+}
+
+#[test]
+fn records_of_a_vpc_the_inventory_does_not_cover_are_not_resolved_against_it() {
+    let mut e = Estate::new();
+    e.vpc("vpc-1", "10.0.0.0/16")
+        .group("sg-0000000000000a01", "app", "vpc-1")
+        .group("sg-0000000000000d01", "db", "vpc-1")
+        .eni("eni-app", "vpc-1", &["10.0.1.10"], &["sg-0000000000000a01"])
+        .eni("eni-db", "vpc-1", &["10.0.2.20"], &["sg-0000000000000d01"]);
+    // Another VPC of the same plan, not in the inventory, logs the same addresses.
+    let lines = v5_both(
+        "eni-x-app",
+        "eni-x-db",
+        "vpc-other",
+        "10.0.1.10",
+        "10.0.2.20",
+        5432,
+        MONDAY,
+    );
+    e.log("flows.log", V5, &lines);
+    let r = e.run(&[]);
+    assert!(r.rules().is_empty(), "{:?}", r.rules());
+    let mut absent = r.absent();
+    absent.sort();
+    assert_eq!(
+        absent,
+        vec![
+            ("eni-x-app".to_string(), "other-vpc".to_string()),
+            ("eni-x-db".to_string(), "other-vpc".to_string()),
+        ]
+    );
+}
+
+#[test]
+fn a_peered_vpc_resolves_the_peer_and_an_unpeered_one_does_not() {
+    let mut e = Estate::new();
+    e.vpc("vpc-a", "10.1.0.0/16")
+        .vpc("vpc-b", "10.2.0.0/16")
+        .group("sg-00000000000000a1", "client", "vpc-a")
+        .group("sg-00000000000000b1", "server", "vpc-b")
+        .eni("eni-a", "vpc-a", &["10.1.0.10"], &["sg-00000000000000a1"])
+        .eni("eni-b", "vpc-b", &["10.2.0.20"], &["sg-00000000000000b1"]);
+    let lines = v5_at(
+        "eni-a",
+        "vpc-a",
+        "10.1.0.10",
+        "10.2.0.20",
+        443,
+        MONDAY,
+        true,
+    );
+    e.log("flows.log", V5, &lines);
+    let unpeered = e.run(&[]);
+    assert!(unpeered.rules().is_empty(), "{:?}", unpeered.rules());
+    let mut e = e;
+    e.peering("pcx-1", "vpc-a", "vpc-b");
+    let peered = e.run(&[]);
+    assert_eq!(
+        peered.rules(),
+        vec![rule("sg-00000000000000a1", "sg-00000000000000b1", 443)]
+    );
+}
+
+#[test]
+fn a_pod_on_a_branch_of_a_trunk_is_the_end_not_the_trunk() {
+    let mut e = Estate::new();
+    e.vpc("vpc-1", "10.0.0.0/16")
+        .group("sg-00000000000n0de1", "eks-node", "vpc-1")
+        .group("sg-0000000000p0d0a1", "pod-payments", "vpc-1")
+        .group("sg-0000000000000db1", "db", "vpc-1")
+        .eni(
+            "eni-trunk",
+            "vpc-1",
+            &["10.0.5.5"],
+            &["sg-00000000000n0de1"],
+        )
+        .with(json!({"interface_type": "trunk"}))
+        .eni(
+            "eni-branch",
+            "vpc-1",
+            &["10.0.5.77"],
+            &["sg-0000000000p0d0a1"],
+        )
+        .with(json!({"interface_type": "branch", "trunk_interface_id": "eni-trunk"}))
+        .eni("eni-db", "vpc-1", &["10.0.2.20"], &["sg-0000000000000db1"]);
+    // The pod's traffic is logged under the trunk's id.
+    let lines = v5_at(
+        "eni-trunk",
+        "vpc-1",
+        "10.0.5.77",
+        "10.0.2.20",
+        5432,
+        MONDAY,
+        true,
+    );
+    e.log("flows.log", V5, &lines);
+    let r = e.run(&[]);
+    assert_eq!(
+        r.rules(),
+        vec![rule("sg-0000000000p0d0a1", "sg-0000000000000db1", 5432)],
+        "the branch's group, not the node's"
+    );
+}
+
+#[test]
+fn an_address_in_a_delegated_prefix_belongs_to_the_node() {
+    let mut e = Estate::new();
+    e.vpc("vpc-1", "10.0.0.0/16")
+        .group("sg-00000000000n0de1", "eks-node", "vpc-1")
+        .group("sg-0000000000000db1", "db", "vpc-1")
+        .eni("eni-node", "vpc-1", &["10.0.5.5"], &["sg-00000000000n0de1"])
+        .with(json!({"prefixes": ["10.0.6.16/28"]}))
+        .eni("eni-db", "vpc-1", &["10.0.2.20"], &["sg-0000000000000db1"]);
+    // Only the database logs it: the pod's address is inside the node's prefix.
+    let lines = v5_at(
+        "eni-db",
+        "vpc-1",
+        "10.0.6.21",
+        "10.0.2.20",
+        5432,
+        MONDAY,
+        false,
+    );
+    e.log("flows.log", V5, &lines);
+    let r = e.run(&[]);
+    assert_eq!(
+        r.rules(),
+        vec![rule("sg-00000000000n0de1", "sg-0000000000000db1", 5432)]
+    );
+    assert!(
+        r.report.contains("**Granularity.**") && r.report.contains("security groups for pods"),
+        "a node's group allows every pod on it, and the report says so:\n{}",
+        r.report
+    );
+}
+
+#[test]
+fn traffic_through_a_nat_gateway_is_the_host_behind_it_once() {
+    let mut e = Estate::new();
+    e.vpc("vpc-1", "10.0.0.0/16")
+        .group("sg-0000000000000a01", "app", "vpc-1")
+        .eni("eni-app", "vpc-1", &["10.0.1.10"], &["sg-0000000000000a01"])
+        .eni("eni-nat", "vpc-1", &["10.0.0.200"], &[])
+        .with(json!({"interface_type": "nat_gateway"}));
+    let far = "198.51.100.7";
+    // The host's own copy, the NAT's inside leg (the host's packets) and
+    // its outside leg (from the NAT's own address).
+    let mut lines = v5_at("eni-app", "vpc-1", "10.0.1.10", far, 6667, MONDAY, true);
+    lines.extend(v5_at(
+        "eni-nat",
+        "vpc-1",
+        "10.0.1.10",
+        far,
+        6667,
+        MONDAY,
+        false,
+    ));
+    lines.extend(v5_at(
+        "eni-nat",
+        "vpc-1",
+        "10.0.0.200",
+        far,
+        6667,
+        MONDAY,
+        true,
+    ));
+    e.log("flows.log", V5, &lines);
+    let r = e.run(&[]);
+    let suspicious = r.json["suspicious"].as_array().expect("suspicious");
+    assert_eq!(
+        suspicious.len(),
+        1,
+        "one connection, not one per leg: {suspicious:#?}"
+    );
+    let s = &suspicious[0];
+    assert_eq!(s["client"], "10.0.1.10", "the host behind the NAT: {s:#}");
+    assert_eq!(s["client_label"], "eni-app", "{s:#}");
+    assert_eq!(s["via"], "NAT gateway eni-nat", "{s:#}");
+    let finding = r.json["audit"]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["subject"].as_str().is_some_and(|t| t.contains("6667")))
+        .expect("a finding for the IRC connection");
+    assert_eq!(
+        finding["subject"],
+        "eni-app (10.0.1.10) through NAT gateway eni-nat to internet (198.51.100.7) on 6667/tcp"
+    );
+    assert_eq!(r.json["attribution"]["through_nat"], 1);
+}
+
+#[test]
+fn keys_do_not_change_when_a_same_name_group_appears_or_a_range_widens() {
+    let mut e = Estate::new();
+    e.vpc("vpc-1", "10.0.0.0/16")
+        .group("sg-0000000000000a01", "app", "vpc-1")
+        .group("sg-0000000000000d01", "db", "vpc-1")
+        .eni("eni-app", "vpc-1", &["10.0.1.10"], &["sg-0000000000000a01"])
+        .eni("eni-db", "vpc-1", &["10.0.2.20"], &["sg-0000000000000d01"]);
+    e.log(
+        "a.log",
+        V5,
+        &v5_both(
+            "eni-app",
+            "eni-db",
+            "vpc-1",
+            "10.0.1.10",
+            "10.0.2.20",
+            8080,
+            MONDAY,
+        ),
+    );
+    let first = e.run(&[]).keys();
+    assert_eq!(first, vec!["app-00000a01-to-db-00000d01-tcp-8080"]);
+    // A week later: a second stack's group named "app" exists, and the
+    // service also listens on 8081 (the rule widens to 8080-8081).
+    let mut e = e;
+    e.group("sg-0000000000000a02", "app", "vpc-1");
+    e.log(
+        "b.log",
+        V5,
+        &v5_both(
+            "eni-app",
+            "eni-db",
+            "vpc-1",
+            "10.0.1.10",
+            "10.0.2.20",
+            8081,
+            MONDAY,
+        ),
+    );
+    let second = e.run(&[]);
+    assert_eq!(second.keys(), first, "{}", second.tfvars);
+    assert!(
+        second.tfvars.contains("to_port") && second.tfvars.contains("8081"),
+        "{}",
+        second.tfvars
+    );
+}
+
+#[test]
+fn avoid_group_keeps_a_shared_group_out_unless_nothing_else_allows_it() {
+    let mut e = Estate::new();
+    e.vpc("vpc-1", "10.0.0.0/16")
+        .group("sg-00000000000000aa", "reports", "vpc-1")
+        .group("sg-00000000000000bb", "billing", "vpc-1")
+        .group("sg-0000000000000ba5", "baseline", "vpc-1")
+        .group("sg-0000000000000db1", "db", "vpc-1")
+        .eni(
+            "eni-a",
+            "vpc-1",
+            &["10.0.1.10"],
+            &["sg-00000000000000aa", "sg-0000000000000ba5"],
+        )
+        .eni(
+            "eni-b",
+            "vpc-1",
+            &["10.0.1.11"],
+            &["sg-00000000000000bb", "sg-0000000000000ba5"],
+        )
+        .eni("eni-db", "vpc-1", &["10.0.2.20"], &["sg-0000000000000db1"]);
+    let mut lines = v5_both(
+        "eni-a",
+        "eni-db",
+        "vpc-1",
+        "10.0.1.10",
+        "10.0.2.20",
+        5432,
+        MONDAY,
+    );
+    lines.extend(v5_both(
+        "eni-b",
+        "eni-db",
+        "vpc-1",
+        "10.0.1.11",
+        "10.0.2.20",
+        5432,
+        MONDAY,
+    ));
+    e.log("flows.log", V5, &lines);
+    let db = "sg-0000000000000db1";
+    assert_eq!(
+        e.run(&[]).rules(),
+        vec![rule("sg-0000000000000ba5", db, 5432)],
+        "one rule from the shared group covers both clients exactly"
+    );
+    let steered = e.run(&["--avoid-group", "baseline"]);
+    assert_eq!(
+        steered.rules(),
+        vec![
+            rule("sg-00000000000000aa", db, 5432),
+            rule("sg-00000000000000bb", db, 5432),
+        ]
+    );
+    assert!(!steered.report.contains("Avoided groups still used"));
+    // A host that only carries the avoided group: nothing else allows it.
+    let mut e = e;
+    e.eni("eni-c", "vpc-1", &["10.0.1.12"], &["sg-0000000000000ba5"]);
+    lines.extend(v5_both(
+        "eni-c",
+        "eni-db",
+        "vpc-1",
+        "10.0.1.12",
+        "10.0.2.20",
+        5432,
+        MONDAY,
+    ));
+    e.log("flows.log", V5, &lines);
+    let forced = e.run(&["--avoid-group", "sg-0000000000000ba5"]);
+    assert!(
+        forced
+            .rules()
+            .contains(&rule("sg-0000000000000ba5", db, 5432)),
+        "{:?}",
+        forced.rules()
+    );
+    assert!(
+        forced.report.contains("**Avoided groups still used.**")
+            && forced.report.contains("baseline"),
+        "{}",
+        forced.report
+    );
+}
