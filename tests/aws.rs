@@ -357,3 +357,89 @@ async fn hostile_strings_stay_data_in_hcl_markdown_html_sarif_and_json() {
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("valid JSON");
     assert!(json.to_string().contains(encoded));
 }
+
+/// Two copies of one stack: two VPCs of one CIDR (10.0.0.0/16) with groups
+/// of the same names, as moto creates them. Each VPC's traffic gets its own
+/// VPC's groups, and the second stack's web interface is deleted and its
+/// addresses given to a new interface in another group: its old traffic is
+/// not the new owner's.
+#[tokio::test(flavor = "multi_thread")]
+async fn two_vpcs_of_one_cidr_and_a_reused_address_from_the_api() {
+    let moto = Moto::start();
+    let config = moto.config().await;
+    let (first, mut records) = build_named(&config, "web").await;
+    let (second, more) = build_named(&config, "web").await;
+    records.extend(more);
+    // The second stack's web interface goes; a batch host takes its addresses.
+    let ec2 = aws_sdk_ec2::Client::new(&config);
+    let subnet = ec2
+        .describe_network_interfaces()
+        .network_interface_ids(&second.web_eni)
+        .send()
+        .await
+        .unwrap()
+        .network_interfaces()[0]
+        .subnet_id()
+        .unwrap()
+        .to_string();
+    ec2.delete_network_interface()
+        .network_interface_id(&second.web_eni)
+        .send()
+        .await
+        .unwrap();
+    let new_eni = ec2
+        .create_network_interface()
+        .subnet_id(subnet)
+        .private_ip_address("10.0.1.10")
+        .groups(&second.mon_sg)
+        .send()
+        .await
+        .unwrap()
+        .network_interface()
+        .unwrap()
+        .network_interface_id()
+        .unwrap()
+        .to_string();
+    put_cloudwatch(&config, &records).await;
+
+    let dir = tempfile::tempdir().unwrap();
+    ok(&moto.infer_logs(dir.path(), &["--json", "-q"]));
+    let got = rules(dir.path());
+    // The first stack as before, on its own groups.
+    for want in expected(&first) {
+        assert!(got.contains(&want), "{want:?} missing from {got:?}");
+    }
+    // The second stack: only what its remaining interfaces did between them
+    // (monitoring → db); the deleted web interface's traffic is nobody's rule.
+    let second_rules: Vec<_> = got
+        .iter()
+        .filter(|(s, t, _)| {
+            [
+                &second.web_sg,
+                &second.db_sg,
+                &second.mon_sg,
+                &second.agents_sg,
+            ]
+            .iter()
+            .any(|g| *g == s || *g == t)
+        })
+        .cloned()
+        .collect();
+    assert!(
+        second_rules.iter().all(|(s, _, _)| *s == second.mon_sg),
+        "only monitoring initiates in the second stack: {second_rules:?}"
+    );
+    assert!(
+        !got.iter()
+            .any(|(s, t, _)| *s == first.web_sg && *t == second.db_sg
+                || *s == second.web_sg && *t == first.db_sg),
+        "no rule crosses the stacks: {got:?}"
+    );
+    let report = std::fs::read_to_string(dir.path().join("sgpair-report.md")).unwrap();
+    assert!(
+        report.contains(&second.web_eni)
+            && report.contains("Interfaces missing from the inventory"),
+        "the deleted interface is listed: {report}"
+    );
+    let _ = new_eni;
+}
