@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use crate::aggregate::Connection;
 use crate::emit::names;
-use crate::inventory::{Inventory, SgRule};
+use crate::inventory::{Inventory, SgRule, protocol_number};
 use crate::pipeline::Analysis;
 use crate::reduce::{ICMP, ICMP_ANY, ICMPV6, TCP, UDP};
 use crate::resolve::Endpoint;
@@ -234,42 +234,8 @@ pub fn fingerprint(parts: &[&str]) -> String {
     format!("{h:016x}")
 }
 
-fn proto_number(p: &str) -> Option<u8> {
-    match p.to_ascii_lowercase().as_str() {
-        "-1" | "all" => None,
-        "tcp" => Some(TCP),
-        "udp" => Some(UDP),
-        "icmp" => Some(ICMP),
-        "icmpv6" => Some(ICMPV6),
-        n => n.parse().ok(),
-    }
-}
-
-/// Whether a rule's protocol and ports cover a connection's service.
-fn covers_service(rule: &SgRule, proto: u8, port: u16) -> bool {
-    let Some(rp) = proto_number(&rule.protocol) else {
-        return true; // all protocols
-    };
-    if rp != proto {
-        return false;
-    }
-    let (from, to) = (rule.from_port.unwrap_or(-1), rule.to_port.unwrap_or(-1));
-    match proto {
-        TCP | UDP => {
-            if from < 0 {
-                return true;
-            }
-            (from..=to.max(from)).contains(&i32::from(port))
-        }
-        // ICMP: from is the type (-1 all). A type the log did not carry is
-        // given the benefit of the doubt: it was accepted.
-        ICMP | ICMPV6 => from < 0 || port == ICMP_ANY || from == i32::from(port),
-        _ => true,
-    }
-}
-
 fn is_open_egress(rule: &SgRule) -> bool {
-    proto_number(&rule.protocol).is_none() && rule.cidr.is_some_and(|c| c.is_everything())
+    protocol_number(&rule.protocol).is_none() && rule.cidr.is_some_and(|c| c.is_everything())
 }
 
 fn peer_label(rule: &SgRule) -> String {
@@ -392,7 +358,7 @@ fn matching_rules<'i>(
                 .iter()
                 .enumerate()
                 .filter(move |(_, r)| {
-                    covers_service(r, c.proto, c.port)
+                    r.covers(c.proto, c.port)
                         && peer_matches(r, inv, &side.other_ip, side.other_groups)
                 })
                 .map(move |(i, r)| (sg.id.as_str(), i, r))
@@ -790,7 +756,7 @@ fn service(port: u16, proto: u8) -> String {
 }
 
 fn ports_label(r: &SgRule) -> String {
-    match (proto_number(&r.protocol), r.from_port, r.to_port) {
+    match (protocol_number(&r.protocol), r.from_port, r.to_port) {
         (None, _, _) => "all traffic".into(),
         (Some(p), None, _) | (Some(p), Some(-1), _) => format!("all {}", names::protocol(p)),
         (Some(p @ (TCP | UDP)), Some(f), Some(t)) if f == t => {
@@ -831,7 +797,7 @@ fn usage_row(
             (Some(f), Some(t)) if f >= 0 && t >= f => (t - f + 1) as usize,
             _ => usize::MAX,
         };
-        if range > ports.len() && matches!(proto_number(&r.protocol), Some(TCP | UDP) | None) {
+        if range > ports.len() && matches!(protocol_number(&r.protocol), Some(TCP | UDP) | None) {
             let used: Vec<String> = ports.iter().take(5).map(|p| p.to_string()).collect();
             parts.push(format!(
                 "{allowed_ports} allowed, only {}{} used",

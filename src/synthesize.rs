@@ -169,6 +169,21 @@ pub struct Proposal {
     /// Avoided groups (`--avoid-group`) that a rule still uses because
     /// nothing else allows a connection: (group, protocol, port).
     pub avoided_but_needed: BTreeSet<(String, u8, u16)>,
+    /// Services where other group pairs allow exactly as much as the chosen
+    /// ones: the alternatives and why they lost.
+    pub alternatives: Vec<Alternatives>,
+}
+
+/// Group pairs that allow the observed connections of one service exactly
+/// as tightly as the chosen ones.
+#[derive(Debug, Clone, Serialize)]
+pub struct Alternatives {
+    pub proto: u8,
+    pub port: u16,
+    /// (source group, target group) of the chosen rules.
+    pub chosen: Vec<(String, String)>,
+    /// Each alternative's pairs and the tie-break it lost on.
+    pub others: Vec<(Vec<(String, String)>, TieBreak)>,
 }
 
 /// Suspicious ports, by protocol: (first, last, severity, what).
@@ -403,6 +418,24 @@ pub fn synthesize_with(evidence: &Evidence, r: &Resolver<'_>, choices: &Choices)
             members.entry(g.as_str()).or_default().push(i as u32);
         }
     }
+    // Groups shared across roles: their members carry different other groups.
+    let shared: BTreeSet<&str> = members
+        .iter()
+        .filter(|(g, ms)| {
+            let roles: BTreeSet<Vec<&String>> = ms
+                .iter()
+                .map(|m| {
+                    inv.network_interfaces[*m as usize]
+                        .security_groups
+                        .iter()
+                        .filter(|x| x.as_str() != **g)
+                        .collect()
+                })
+                .collect();
+            roles.len() > 1
+        })
+        .map(|(g, _)| *g)
+        .collect();
 
     let mut proposal = Proposal {
         optimal: true,
@@ -555,11 +588,40 @@ pub fn synthesize_with(evidence: &Evidence, r: &Resolver<'_>, choices: &Choices)
         let candidates: Vec<(String, String)> = candidates.into_iter().collect();
         let sets: Vec<CandidateSet> = candidates
             .iter()
-            .map(|(a, b)| CandidateSet::new(&members[a.as_str()], &members[b.as_str()], &observed))
+            .map(|(a, b)| {
+                let referenced = inv
+                    .group(b)
+                    .is_some_and(|g| g.references(a, false, svc.proto, svc.port))
+                    || inv
+                        .group(a)
+                        .is_some_and(|g| g.references(b, true, svc.proto, svc.port));
+                CandidateSet {
+                    referenced,
+                    shared: [a, b]
+                        .iter()
+                        .filter(|g| shared.contains(g.as_str()))
+                        .count() as u32,
+                    ..CandidateSet::new(&members[a.as_str()], &members[b.as_str()], &observed)
+                }
+            })
             .collect();
-        let (pick, optimal) = choose(&sets, observed.len());
+        let (pick, optimal, alternatives) = choose(&sets, observed.len());
         proposal.optimal &= optimal;
         let picked: Vec<&(String, String)> = pick.iter().map(|i| &candidates[*i]).collect();
+        if !alternatives.is_empty() {
+            let pairs = |ix: &[usize]| -> Vec<(String, String)> {
+                ix.iter().map(|i| candidates[*i].clone()).collect()
+            };
+            proposal.alternatives.push(Alternatives {
+                proto: svc.proto,
+                port: svc.port,
+                chosen: pairs(&pick),
+                others: alternatives
+                    .iter()
+                    .map(|(ix, why)| (pairs(ix), *why))
+                    .collect(),
+            });
+        }
 
         // Assign each connection to the first picked rule that covers it.
         let mut ev: BTreeMap<usize, (RuleEvidence, FxHashSet<(u32, u32)>)> = BTreeMap::new();
@@ -713,6 +775,13 @@ struct CandidateSet {
     /// Members of both groups: among equals, narrower groups are preferred,
     /// since the rule then follows fewer future members.
     members: usize,
+    /// An existing rule already references this pair for the service:
+    /// intent people wrote down, preferred among equals.
+    referenced: bool,
+    /// How many of the two groups are shared across roles (their members
+    /// carry different other groups): such a group grants every future
+    /// member what it allows, so it is avoided among equals.
+    shared: u32,
 }
 
 /// Past this many unobserved pairs per candidate, the cost is counted, not listed.
@@ -745,6 +814,8 @@ impl CandidateSet {
             extra,
             allowed,
             members: src.len() + dst.len(),
+            referenced: false,
+            shared: 0,
         }
     }
 }
@@ -752,58 +823,120 @@ impl CandidateSet {
 /// Exhaustive search up to this many candidates (2^n subsets).
 const EXHAUSTIVE_MAX: usize = 12;
 
+/// Why one choice beat another that allows exactly as much.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TieBreak {
+    /// Existing rules reference more of the chosen pairs.
+    ExistingRule,
+    /// The chosen pairs use fewer groups shared across roles.
+    NotShared,
+    /// The choice needs fewer rules.
+    FewerRules,
+    /// The chosen groups have fewer members.
+    NarrowerGroups,
+    /// Nothing told them apart: the first in group-id order.
+    Order,
+}
+
+impl TieBreak {
+    pub fn reason(self) -> &'static str {
+        match self {
+            TieBreak::ExistingRule => "an existing rule already references the chosen pair",
+            TieBreak::NotShared => {
+                "the alternative uses a group shared across roles, which would grant every future member"
+            }
+            TieBreak::FewerRules => "the chosen pairs need fewer rules",
+            TieBreak::NarrowerGroups => "the chosen groups have fewer members",
+            TieBreak::Order => "nothing else told them apart (group-id order)",
+        }
+    }
+}
+
+/// The chosen candidates, whether the choice is proven optimal, and the
+/// choices that allow exactly as much but lost on a tie-break.
+type Choice = (Vec<usize>, bool, Vec<(Vec<usize>, TieBreak)>);
+
+/// Alternatives named per service.
+const MAX_ALTERNATIVES: usize = 2;
+
 /// Picks candidate indices that cover every observed pair with the fewest
-/// unobserved pairs, then the fewest rules. Returns whether it is proven optimal.
-fn choose(sets: &[CandidateSet], n_observed: usize) -> (Vec<usize>, bool) {
+/// unobserved pairs; among equals, pairs existing rules reference, then
+/// groups not shared across roles, then the fewest rules, then narrower
+/// groups. Returns whether it is proven optimal (exhaustive search).
+fn choose(sets: &[CandidateSet], n_observed: usize) -> Choice {
     let small = sets.iter().map(|s| s.extra.len()).sum::<usize>() <= 20_000;
-    if sets.len() <= EXHAUSTIVE_MAX && small {
+    if sets.len() <= EXHAUSTIVE_MAX && small && n_observed <= 128 {
         let full: u128 = if n_observed >= 128 {
             u128::MAX
         } else {
             (1u128 << n_observed) - 1
         };
-        if n_observed <= 128 {
-            let masks: Vec<u128> = sets
-                .iter()
-                .map(|s| s.covers.iter().fold(0u128, |m, i| m | 1 << i))
-                .collect();
-            let mut best: Option<(usize, u32, usize, u32)> = None; // (cost, rules, members, subset)
-            for subset in 1u32..(1u32 << sets.len()) {
-                let rules = subset.count_ones();
-                let mut cov = 0u128;
-                for (i, m) in masks.iter().enumerate() {
-                    if subset & (1 << i) != 0 {
-                        cov |= m;
-                    }
-                }
-                if cov != full {
-                    continue;
-                }
-                let mut union: FxHashSet<(u32, u32)> = FxHashSet::default();
-                for (i, s) in sets.iter().enumerate() {
-                    if subset & (1 << i) != 0 {
-                        union.extend(s.extra.iter().copied());
-                    }
-                }
-                let members = sets
-                    .iter()
-                    .enumerate()
-                    .filter(|(i, _)| subset & (1 << i) != 0)
-                    .map(|(_, s)| s.members)
-                    .sum();
-                let key = (union.len(), rules, members, subset);
-                if best.is_none_or(|b| (key.0, key.1, key.2) < (b.0, b.1, b.2)) {
-                    best = Some(key);
+        let masks: Vec<u128> = sets
+            .iter()
+            .map(|s| s.covers.iter().fold(0u128, |m, i| m | 1 << i))
+            .collect();
+        // (unobserved pairs, pairs existing rules reference (more first),
+        // groups shared across roles, rules, members, subset)
+        let mut covering: Vec<(usize, std::cmp::Reverse<u32>, u32, u32, usize, u32)> = Vec::new();
+        for subset in 1u32..(1u32 << sets.len()) {
+            let mut cov = 0u128;
+            for (i, m) in masks.iter().enumerate() {
+                if subset & (1 << i) != 0 {
+                    cov |= m;
                 }
             }
-            let (_, _, _, subset) = best.expect("the set of all candidates covers everything");
-            return (
-                (0..sets.len()).filter(|i| subset & (1 << i) != 0).collect(),
-                true,
-            );
+            if cov != full {
+                continue;
+            }
+            let picked = || {
+                sets.iter()
+                    .enumerate()
+                    .filter(move |(i, _)| subset & (1 << i) != 0)
+                    .map(|(_, s)| s)
+            };
+            let mut union: FxHashSet<(u32, u32)> = FxHashSet::default();
+            for s in picked() {
+                union.extend(s.extra.iter().copied());
+            }
+            covering.push((
+                union.len(),
+                std::cmp::Reverse(picked().filter(|s| s.referenced).count() as u32),
+                picked().map(|s| s.shared).sum(),
+                subset.count_ones(),
+                picked().map(|s| s.members).sum(),
+                subset,
+            ));
         }
+        covering.sort_unstable();
+        let best = covering[0];
+        let indices = |subset: u32| -> Vec<usize> {
+            (0..sets.len()).filter(|i| subset & (1 << i) != 0).collect()
+        };
+        // Subsets that allow exactly as much and are not a superset of the
+        // choice (adding a rule is never an alternative).
+        let alternatives = covering[1..]
+            .iter()
+            .filter(|c| c.0 == best.0 && c.5 & best.5 != best.5)
+            .take(MAX_ALTERNATIVES)
+            .map(|c| {
+                let why = if c.1 != best.1 {
+                    TieBreak::ExistingRule
+                } else if c.2 != best.2 {
+                    TieBreak::NotShared
+                } else if c.3 != best.3 {
+                    TieBreak::FewerRules
+                } else if c.4 != best.4 {
+                    TieBreak::NarrowerGroups
+                } else {
+                    TieBreak::Order
+                };
+                (indices(c.5), why)
+            })
+            .collect();
+        return (indices(best.5), true, alternatives);
     }
-    (greedy(sets, n_observed), false)
+    (greedy(sets, n_observed), false, Vec::new())
 }
 
 fn greedy(sets: &[CandidateSet], n_observed: usize) -> Vec<usize> {
@@ -976,7 +1109,10 @@ mod tests {
     }
 
     #[test]
-    fn a_scrape_of_every_member_uses_the_shared_group_in_one_rule() {
+    fn a_scrape_of_every_member_uses_the_role_groups_not_the_shared_one() {
+        // The agents group allows exactly the scraped hosts too, in one rule;
+        // but it is shared across roles (web and db members), so every future
+        // member would be reachable: among equals the role groups win.
         let p = run(vec![
             conn("10.0.3.30", "10.0.1.10", 9100, TCP),
             conn("10.0.3.30", "10.0.1.11", 9100, TCP),
@@ -984,7 +1120,18 @@ mod tests {
         ]);
         assert_eq!(
             rules(&p),
-            vec![("sg-mon".into(), "sg-mon-agents".into(), TCP, 9100, 9100)]
+            vec![
+                ("sg-mon".into(), "sg-db".into(), TCP, 9100, 9100),
+                ("sg-mon".into(), "sg-web".into(), TCP, 9100, 9100)
+            ]
+        );
+        let alt = &p.alternatives[0];
+        assert_eq!(
+            alt.others[0],
+            (
+                vec![("sg-mon".to_string(), "sg-mon-agents".to_string())],
+                TieBreak::NotShared
+            )
         );
     }
 
@@ -1056,7 +1203,7 @@ mod tests {
             CandidateSet::new(&[0], &[2], &observed),
             CandidateSet::new(&[1], &[3], &observed),
         ];
-        let (pick, optimal) = choose(&sets, 2);
+        let (pick, optimal, _) = choose(&sets, 2);
         assert!(optimal);
         assert_eq!(
             pick,

@@ -983,7 +983,7 @@ fn sample_generator_is_committed_with_its_output() {
 // Scenarios
 
 #[test]
-fn multi_group_interfaces_get_the_narrowest_group_and_the_shared_one_only_when_all_are_served() {
+fn multi_group_interfaces_get_the_narrowest_group_and_role_groups_over_a_shared_one() {
     let s = Scenario::three_tier();
     let mut recs = Vec::new();
     // alb -> both web hosts: web is narrower than monitoring-agents.
@@ -995,7 +995,10 @@ fn multi_group_interfaces_get_the_narrowest_group_and_the_shared_one_only_when_a
             true,
         ));
     }
-    // monitoring -> every member of monitoring-agents on 9100: one rule.
+    // monitoring -> every member of monitoring-agents on 9100: the agents
+    // group would allow exactly these in one rule, but it is shared across
+    // roles (every future member would be reachable) and no existing rule
+    // names it, so the role groups win, and the report says why.
     for (i, (eni, addr)) in [
         ("eni-web1", WEB1),
         ("eni-web2", WEB2),
@@ -1029,19 +1032,26 @@ fn multi_group_interfaces_get_the_narrowest_group_and_the_shared_one_only_when_a
         shape(&run.rules()),
         vec![
             tcp("sg-alb", "sg-web", 8080),
-            tcp("sg-mon", "sg-agents", 9100),
+            tcp("sg-mon", "sg-db", 9100),
+            tcp("sg-mon", "sg-pay", 9100),
+            tcp("sg-mon", "sg-web", 9100),
             tcp("sg-mon", "sg-web", 9200),
         ]
     );
     let r = run.json();
-    let scrape = json_rule(&r, "sg-mon", "sg-agents", 9100);
-    assert_eq!(scrape["evidence"]["connections"], 4);
+    let scrape = json_rule(&r, "sg-mon", "sg-web", 9100);
+    assert_eq!(scrape["evidence"]["connections"], 2);
     assert_eq!(
         (
             &scrape["evidence"]["allowed_pairs"],
             &scrape["evidence"]["observed_pairs"]
         ),
-        (&json!(4), &json!(4))
+        (&json!(2), &json!(2))
+    );
+    assert_eq!(
+        r["alternatives"][0]["others"][0][1], "not-shared",
+        "{:#}",
+        r["alternatives"]
     );
     assert_eq!(
         json_rule(&r, "sg-alb", "sg-web", 8080)["evidence"]["connections"],

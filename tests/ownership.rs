@@ -56,6 +56,19 @@ impl Estate {
         self
     }
 
+    /// An existing ingress rule on `group` from `peer` on a TCP port.
+    fn ingress(&mut self, group: &str, peer: &str, port: u16) -> &mut Self {
+        let g = self
+            .groups
+            .iter_mut()
+            .find(|g| g["id"] == group)
+            .expect("the group was added");
+        g["ingress"].as_array_mut().unwrap().push(json!({
+            "protocol": "tcp", "from_port": port, "to_port": port, "referenced_group_id": peer
+        }));
+        self
+    }
+
     fn eni(&mut self, id: &str, vpc: &str, addrs: &[&str], groups: &[&str]) -> &mut Self {
         self.enis.push(json!({
             "id": id, "vpc_id": vpc, "addresses": addrs, "security_groups": groups,
@@ -766,4 +779,73 @@ fn avoid_group_keeps_a_shared_group_out_unless_nothing_else_allows_it() {
         "{}",
         forced.report
     );
+}
+
+#[test]
+fn ties_prefer_an_existing_rule_then_groups_not_shared_across_roles_and_say_so() {
+    let (mon, web, db, agents) = (
+        "sg-000000000000m0n1",
+        "sg-0000000000000eb1",
+        "sg-0000000000000db1",
+        "sg-000000000a9e0751",
+    );
+    let mut e = Estate::new();
+    e.vpc("vpc-1", "10.0.0.0/16")
+        .group(mon, "monitoring", "vpc-1")
+        .group(web, "web", "vpc-1")
+        .group(db, "db", "vpc-1")
+        .group(agents, "monitoring-agents", "vpc-1")
+        .eni("eni-mon", "vpc-1", &["10.0.3.30"], &[mon])
+        .eni("eni-web1", "vpc-1", &["10.0.1.10"], &[web, agents])
+        .eni("eni-web2", "vpc-1", &["10.0.1.11"], &[web, agents])
+        .eni("eni-db", "vpc-1", &["10.0.2.20"], &[db, agents]);
+    let mut lines = Vec::new();
+    for (eni, addr) in [
+        ("eni-web1", "10.0.1.10"),
+        ("eni-web2", "10.0.1.11"),
+        ("eni-db", "10.0.2.20"),
+    ] {
+        lines.extend(v5_both(
+            "eni-mon",
+            eni,
+            "vpc-1",
+            "10.0.3.30",
+            addr,
+            9100,
+            MONDAY,
+        ));
+    }
+    e.log("flows.log", V5, &lines);
+    // No existing rule: the role groups, not the group every host carries.
+    let plain = e.run(&[]);
+    assert_eq!(
+        plain.rules(),
+        vec![rule(mon, db, 9100), rule(mon, web, 9100)]
+    );
+    let why = plain
+        .report
+        .split("### Why these groups")
+        .nth(1)
+        .expect("the alternatives are named");
+    assert!(
+        why.contains("monitoring-agents") && why.contains("shared across roles"),
+        "{why}"
+    );
+    assert_eq!(
+        plain.json["alternatives"][0]["others"][0],
+        json!([[[mon, agents]], "not-shared"]),
+        "{:#}",
+        plain.json["alternatives"]
+    );
+    // An existing rule says the agents group is the intent.
+    let mut e = e;
+    e.ingress(agents, mon, 9100);
+    let intent = e.run(&[]);
+    assert_eq!(intent.rules(), vec![rule(mon, agents, 9100)]);
+    let why = intent
+        .report
+        .split("### Why these groups")
+        .nth(1)
+        .expect("named");
+    assert!(why.contains("an existing rule already references"), "{why}");
 }

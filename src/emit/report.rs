@@ -21,7 +21,7 @@ use crate::pipeline::Analysis;
 use crate::reduce::{ICMP, ICMP_ANY, ICMPV6, TCP, UDP};
 use crate::resolve::{AbsentWhy, Attribution};
 use crate::stats::Stats;
-use crate::synthesize::{External, ExternalKind, RuleEvidence, Severity, Suspicious};
+use crate::synthesize::{Alternatives, External, ExternalKind, RuleEvidence, Severity, Suspicious};
 use crate::window::{day, rfc3339};
 
 /// Version of the JSON layout; bumped when a field changes meaning or goes away.
@@ -405,6 +405,49 @@ fn rules_md(a: &Analysis) -> String {
         table(&cols, &rows),
         pods_md(a, &keys)
     ) + &avoided_md(a)
+        + &alternatives_md(a)
+}
+
+/// Services where other group pairs allow exactly as much: what they are
+/// and why the chosen ones won.
+fn alternatives_md(a: &Analysis) -> String {
+    if a.proposal.alternatives.is_empty() {
+        return String::new();
+    }
+    let pairs = |ps: &[(String, String)]| -> String {
+        ps.iter()
+            .map(|(s, t)| {
+                format!(
+                    "{} → {}",
+                    group_label(&a.inventory, s),
+                    group_label(&a.inventory, t)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" + ")
+    };
+    let rows: Vec<Vec<String>> = a
+        .proposal
+        .alternatives
+        .iter()
+        .flat_map(|alt| {
+            alt.others.iter().map(move |(other, why)| {
+                vec![
+                    service(alt.port, alt.proto),
+                    pairs(&alt.chosen),
+                    pairs(other),
+                    why.reason().to_string(),
+                ]
+            })
+        })
+        .collect();
+    format!(
+        "\n\n### Why these groups\n\nOther group pairs allow the observed connections exactly as tightly; the tie-breaks, in order: a pair an existing rule already references, groups not shared across roles, fewer rules, narrower groups. Steer the choice with `--avoid-group`.\n\n{}",
+        table(
+            &["Service", "Chosen", "Alternative", "Why the chosen won"],
+            &rows
+        )
+    )
 }
 
 /// Avoided groups (`--avoid-group`) that a rule still needs.
@@ -852,6 +895,8 @@ struct JsonReport<'a> {
     gaps: &'a [Gap],
     /// Interfaces the logs show and the inventory lacks; what resolution merged.
     attribution: &'a Attribution,
+    /// Group pairs that allow exactly as much as the chosen ones, and why they lost.
+    alternatives: &'a [Alternatives],
     audit: &'a Audit,
     /// Interfaces no flow log covers; null when the inventory lists no flow logs.
     blind_spots: Option<Vec<&'a str>>,
@@ -931,6 +976,7 @@ impl<'a> JsonReport<'a> {
                 .collect(),
             gaps: &a.evidence.gaps,
             attribution: &a.attribution,
+            alternatives: &a.proposal.alternatives,
             audit,
             blind_spots: a
                 .inventory

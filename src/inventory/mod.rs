@@ -14,6 +14,8 @@ use std::str::FromStr;
 use anyhow::{Context, Result};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::reduce::{ICMP, ICMP_ANY, ICMPV6, TCP, UDP};
+
 #[cfg(feature = "aws")]
 pub mod ec2;
 
@@ -355,6 +357,54 @@ impl Inventory {
 
     pub fn group(&self, id: &str) -> Option<&SecurityGroup> {
         self.security_groups.iter().find(|g| g.id == id)
+    }
+}
+
+/// A rule's protocol as a number: `None` for all protocols (`-1`).
+pub fn protocol_number(p: &str) -> Option<u8> {
+    match p.to_ascii_lowercase().as_str() {
+        "-1" | "all" => None,
+        "tcp" => Some(TCP),
+        "udp" => Some(UDP),
+        "icmp" => Some(ICMP),
+        "icmpv6" => Some(ICMPV6),
+        n => n.parse().ok(),
+    }
+}
+
+impl SgRule {
+    /// Whether the rule's protocol and ports cover a connection's service.
+    pub fn covers(&self, proto: u8, port: u16) -> bool {
+        let Some(rp) = protocol_number(&self.protocol) else {
+            return true; // all protocols
+        };
+        if rp != proto {
+            return false;
+        }
+        let (from, to) = (self.from_port.unwrap_or(-1), self.to_port.unwrap_or(-1));
+        match proto {
+            TCP | UDP => {
+                if from < 0 {
+                    return true;
+                }
+                (from..=to.max(from)).contains(&i32::from(port))
+            }
+            // ICMP: from is the type (-1 all). A type the log did not carry is
+            // given the benefit of the doubt: it was accepted.
+            ICMP | ICMPV6 => from < 0 || port == ICMP_ANY || from == i32::from(port),
+            _ => true,
+        }
+    }
+}
+
+impl SecurityGroup {
+    /// Whether an existing rule of this group references `peer` for the
+    /// service, in the direction given (ingress from it, egress to it).
+    pub fn references(&self, peer: &str, egress: bool, proto: u8, port: u16) -> bool {
+        let rules = if egress { &self.egress } else { &self.ingress };
+        rules
+            .iter()
+            .any(|r| r.referenced_group_id.as_deref() == Some(peer) && r.covers(proto, port))
     }
 }
 
