@@ -145,9 +145,12 @@ impl SharedFiles {
     /// files; the SDK would otherwise fail on the first call with an error
     /// that looks like a network fault.
     pub fn check_profile(&self, opts: &AwsOptions) -> Result<(), UnknownProfile> {
+        // Keys in the environment come first in the chain: a stale
+        // AWS_PROFILE does not stop them (an explicit --profile still counts).
+        let env_keys = std::env::var_os("AWS_ACCESS_KEY_ID").is_some_and(|v| !v.is_empty());
         let (name, from_flag) = match (&opts.profile, std::env::var("AWS_PROFILE")) {
             (Some(p), _) => (p.clone(), true),
-            (None, Ok(p)) if !p.is_empty() => (p, false),
+            (None, Ok(p)) if !p.is_empty() && !env_keys => (p, false),
             // The default profile may be absent: the chain then goes on to
             // the environment, containers and instance roles.
             _ => return Ok(()),

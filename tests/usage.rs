@@ -461,6 +461,30 @@ fn an_unknown_profile_is_named_with_the_profiles_there() {
         stderr.contains("error: AWS_PROFILE=nosuch: no profile named \"nosuch\""),
         "{stderr}"
     );
+
+    // Keys in the environment come first in the chain: a stale AWS_PROFILE
+    // does not stop them. The run goes on to its first call (here to a
+    // closed port, once).
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let (out, stderr, _) = m.infer(
+        &[],
+        &[
+            ("AWS_PROFILE", "nosuch"),
+            ("AWS_ACCESS_KEY_ID", "testing"),
+            ("AWS_SECRET_ACCESS_KEY", "testing"),
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_ENDPOINT_URL", &endpoint),
+            ("AWS_MAX_ATTEMPTS", "1"),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(!stderr.contains("no profile named"), "{stderr}");
+    assert!(
+        stderr.contains("AWS call ec2:DescribeVpcs failed: connection failed"),
+        "{stderr}"
+    );
 }
 
 #[cfg(feature = "aws")]
