@@ -40,8 +40,9 @@ pub struct GenerateArgs {
     #[arg(long, default_value_t = 1_000_000, value_name = "N")]
     pub records: u64,
 
-    /// Network interfaces in the environment (at least 8).
-    #[arg(long, default_value_t = 50, value_name = "N")]
+    /// Network interfaces in the environment (8 to 1680).
+    #[arg(long, default_value_t = 50, value_name = "N",
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(8..=MAX_ENIS as u64))]
     pub enis: usize,
 
     /// Compress with gzip, as S3 delivers flow logs.
@@ -57,16 +58,28 @@ pub struct GenerateArgs {
     pub seed: u64,
 
     /// Start of the logged period (RFC 3339); records spread over `--hours`.
-    #[arg(long, default_value = "2026-11-24T00:00:00Z", value_name = "TIME")]
+    #[arg(long, default_value = "2026-11-24T00:00:00Z", value_name = "TIME",
+          value_parser = start_arg)]
     pub start: String,
 
-    /// Length of the logged period in hours.
-    #[arg(long, default_value_t = 24, value_name = "H")]
+    /// Length of the logged period in hours (at least 1).
+    #[arg(long, default_value_t = 24, value_name = "H",
+          value_parser = clap::value_parser!(u32).range(1..))]
     pub hours: u32,
 
     /// Also write the environment's inventory, for `infer --inventory`.
     #[arg(long, value_name = "FILE")]
     pub inventory_out: Option<PathBuf>,
+}
+
+/// The most interfaces `generate` lays out (240 per role, 7 roles).
+const MAX_ENIS: usize = 240 * 7;
+
+/// `--start`: checked while the arguments are parsed (a usage error, exit 2).
+fn start_arg(s: &str) -> std::result::Result<String, String> {
+    humantime::parse_rfc3339_weak(s)
+        .map(|_| s.to_string())
+        .map_err(|_| "expected an RFC 3339 time such as 2026-11-24T00:00:00Z".to_string())
 }
 
 const ACCOUNT: &str = "123456789012";
@@ -422,8 +435,8 @@ pub fn run(args: &GenerateArgs) -> Result<()> {
             args.enis
         );
     }
-    if args.enis > 240 * 7 {
-        bail!("--enis {}: at most {} interfaces", args.enis, 240 * 7);
+    if args.enis > MAX_ENIS {
+        bail!("--enis {}: at most {MAX_ENIS} interfaces", args.enis);
     }
     let start = humantime::parse_rfc3339_weak(&args.start)
         .with_context(|| format!("--start {:?}: expected an RFC 3339 time", args.start))?

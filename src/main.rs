@@ -5,7 +5,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use anyhow::{Context, Result};
+#[cfg(feature = "aws")]
+use anyhow::Context;
+use anyhow::Result;
 use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 
 use sgpair::aggregate::Aggregator;
@@ -38,7 +40,7 @@ enum Command {
     Infer(Box<InferArgs>),
     /// Audit today's rules against the flow logs: writes the report (and
     /// --html, --sarif, --json) without the tfvars.
-    Audit(Box<InferArgs>),
+    Audit(Box<AuditArgs>),
     /// Snapshot the EC2 inventory (interfaces, groups, rules, prefix lists,
     /// flow logs) to a file that `infer --inventory` reads offline.
     #[cfg(feature = "aws")]
@@ -77,9 +79,32 @@ impl AwsArgs {
     }
 }
 
+/// `infer`: what every run reads and reports, and the Terraform variables.
+#[derive(Args)]
+struct InferArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+
+    /// Where to write the Terraform variables.
+    #[arg(long, default_value = "rules.auto.tfvars")]
+    out: PathBuf,
+
+    /// Input shape of skwashd/mutual-security-groups/aws: 2 (map) or 1 (legacy list).
+    #[arg(long, value_enum, default_value = "2")]
+    module_version: ModuleArg,
+}
+
+/// `audit`: the options `infer` and `audit` share, nothing more.
+#[derive(Args)]
+struct AuditArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+/// The options of `infer` and `audit` both: sources, window, reports, AWS.
 #[derive(Args)]
 #[command(group(ArgGroup::new("source").required(true).multiple(true).args(["logs", "log_group", "s3"])))]
-struct InferArgs {
+struct CommonArgs {
     /// Flow-log files or folders (read recursively; plain, gzip or Parquet). Repeatable.
     #[arg(long = "logs", value_name = "PATH")]
     logs: Vec<PathBuf>,
@@ -98,29 +123,21 @@ struct InferArgs {
     inventory: Option<PathBuf>,
 
     /// Start of the window: a duration back from --until (30m, 12h, 7d, 2w) or an RFC 3339 time.
-    #[arg(long, default_value = "7d")]
+    #[arg(long, default_value = "7d", value_parser = time_arg)]
     since: String,
 
     /// End of the window: RFC 3339 time or a duration back from now. Default: now.
-    #[arg(long)]
+    #[arg(long, value_parser = time_arg)]
     until: Option<String>,
 
     /// Field order of logs without a header line, e.g. the flow log's LogFormat
     /// ("${version} ${interface-id} ..." or plain names).
-    #[arg(long, value_name = "FIELDS")]
-    log_format: Option<String>,
-
-    /// Where to write the Terraform variables (infer only).
-    #[arg(long, default_value = "rules.auto.tfvars")]
-    out: PathBuf,
+    #[arg(long, value_name = "FIELDS", value_parser = log_format_arg)]
+    log_format: Option<Format>,
 
     /// Where to write the report (Markdown).
     #[arg(long, default_value = "sgpair-report.md")]
     report: PathBuf,
-
-    /// Input shape of skwashd/mutual-security-groups/aws: 2 (map) or 1 (legacy list).
-    #[arg(long, value_enum, default_value = "2")]
-    module_version: ModuleArg,
 
     /// Print the report as JSON on stdout (the files are written as usual).
     #[arg(long)]
@@ -153,7 +170,8 @@ struct InferArgs {
     avoid_group: Vec<String>,
 
     /// AWS requests in flight at once (log streams, S3 objects).
-    #[arg(long, default_value_t = 8, value_name = "N")]
+    #[arg(long, default_value_t = 8, value_name = "N",
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1024))]
     concurrency: usize,
 
     /// No progress bar and no summary on stderr.
@@ -195,6 +213,48 @@ impl FailOn {
 /// Exit code when `--fail-on` trips: distinct from 1 (an error) and 2 (usage).
 const EXIT_FINDINGS: u8 = 3;
 
+/// Exit code of a usage error, as clap exits on one.
+const EXIT_USAGE: u8 = 2;
+
+/// Errors found after parsing that are still the user's flag values: a
+/// `--profile` that names no profile.
+fn is_usage_error(e: &anyhow::Error) -> bool {
+    #[cfg(feature = "aws")]
+    if e.chain()
+        .filter_map(|c| c.downcast_ref::<aws::UnknownProfile>())
+        .any(|p| p.from_flag)
+    {
+        return true;
+    }
+    let _ = e;
+    false
+}
+
+/// `--since`/`--until`: checked while the arguments are parsed, so a bad
+/// value is a usage error (exit code 2) like any other.
+fn time_arg(s: &str) -> Result<String, String> {
+    sgpair::window::check_point(s)
+        .map(|()| s.to_string())
+        .map_err(|e| e.to_string())
+}
+
+/// `--log-format`: field names AWS defines, in an order sgpair can read.
+fn log_format_arg(s: &str) -> Result<Format, String> {
+    let mut fmt = Format::from_names(s).ok_or("no flow-log field names in it")?;
+    fmt.validate().map_err(|e| e.to_string())?;
+    fmt.origin = FormatOrigin::Given;
+    Ok(fmt)
+}
+
+/// A usage error found after parsing (values that are each valid but not
+/// together): clap's `error:` text and exit code 2.
+fn usage_error(message: impl std::fmt::Display) -> ! {
+    use clap::CommandFactory;
+    Cli::command()
+        .error(clap::error::ErrorKind::ValueValidation, message)
+        .exit()
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum ModuleArg {
     #[value(name = "2")]
@@ -210,8 +270,15 @@ fn main() -> ExitCode {
         .init();
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Infer(args) => infer(*args, true),
-        Command::Audit(args) => infer(*args, false),
+        Command::Infer(args) => {
+            let InferArgs {
+                common,
+                out,
+                module_version,
+            } = *args;
+            infer(common, Some((out, module_version)))
+        }
+        Command::Audit(args) => infer(args.common, None),
         #[cfg(feature = "aws")]
         Command::Inventory(args) => snapshot(args).map(|()| ExitCode::SUCCESS),
         Command::Generate(args) => sgpair::generate::run(&args).map(|()| ExitCode::SUCCESS),
@@ -220,7 +287,11 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
-            ExitCode::FAILURE
+            if is_usage_error(&e) {
+                ExitCode::from(EXIT_USAGE)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
 }
@@ -237,7 +308,7 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 fn snapshot(args: InventoryArgs) -> Result<()> {
     let rt = runtime()?;
     let inv = rt.block_on(async {
-        let config = aws::load_config(&args.aws.options()).await;
+        let config = aws::connect(&args.aws.options()).await?;
         inventory::ec2::fetch(&config).await
     })?;
     let text = serde_json::to_string_pretty(&inv).context("cannot serialise the inventory")? + "\n";
@@ -282,19 +353,13 @@ fn avoided_groups(values: &[String], inv: &Inventory) -> Result<BTreeSet<String>
         .collect()
 }
 
-fn infer(args: InferArgs, write_tfvars: bool) -> Result<ExitCode> {
-    let window = Window::parse(&args.since, args.until.as_deref(), SystemTime::now())?;
-    let log_format = match &args.log_format {
-        Some(f) => {
-            let mut fmt = Format::from_names(f)
-                .with_context(|| format!("--log-format {f:?}: no flow-log field names in it"))?;
-            fmt.validate()
-                .with_context(|| format!("--log-format {f:?}"))?;
-            fmt.origin = FormatOrigin::Given;
-            Some(fmt)
-        }
-        None => None,
-    };
+/// `infer` (with where to write the tfvars and in which shape) and `audit`
+/// (without).
+fn infer(args: CommonArgs, tfvars: Option<(PathBuf, ModuleArg)>) -> Result<ExitCode> {
+    // Each value was checked by clap; an empty window is a usage error too.
+    let window = Window::parse(&args.since, args.until.as_deref(), SystemTime::now())
+        .unwrap_or_else(|e| usage_error(format!("{e:#}")));
+    let log_format = args.log_format.clone();
     let opts = ReadOptions {
         window,
         log_format,
@@ -310,9 +375,10 @@ fn infer(args: InferArgs, write_tfvars: bool) -> Result<ExitCode> {
     #[cfg(feature = "aws")]
     let rt = if needs_aws { Some(runtime()?) } else { None };
     #[cfg(feature = "aws")]
-    let config = rt
-        .as_ref()
-        .map(|rt| rt.block_on(aws::load_config(&args.aws.options())));
+    let config = match &rt {
+        Some(rt) => Some(rt.block_on(aws::connect(&args.aws.options()))?),
+        None => None,
+    };
 
     #[cfg(feature = "aws")]
     let inventory = match (&args.inventory, &rt, &config) {
@@ -391,19 +457,19 @@ fn infer(args: InferArgs, write_tfvars: bool) -> Result<ExitCode> {
     };
     let analysis = pipeline::analyze_with(window, stats, agg.finish(), inventory, &choices);
 
-    let version = match args.module_version {
-        ModuleArg::V2 => ModuleVersion::V2,
-        ModuleArg::V1 => ModuleVersion::V1,
-    };
     // Once per run: every report below and the summary on stderr share it.
     let audit = sgpair::audit::audit(&analysis);
     let mut warnings = Vec::new();
     let mut written = Vec::new();
-    if write_tfvars {
+    if let Some((out, module_version)) = &tfvars {
+        let version = match module_version {
+            ModuleArg::V2 => ModuleVersion::V2,
+            ModuleArg::V1 => ModuleVersion::V1,
+        };
         let (tfvars, w) = emit::tfvars::render(&analysis, version);
         warnings = w;
-        emit::write_atomic(&args.out, tfvars.as_bytes())?;
-        written.push(args.out.display().to_string());
+        emit::write_atomic(out, tfvars.as_bytes())?;
+        written.push(out.display().to_string());
     }
     emit::write_atomic(
         &args.report,

@@ -46,10 +46,19 @@ impl Window {
     }
 }
 
+/// Whether `s` is a time `--since`/`--until` accept (a duration such as
+/// `7d`, or an RFC 3339 time), with the same message `Window::parse` gives.
+pub fn check_point(s: &str) -> Result<()> {
+    point(s, 0).map(|_| ())
+}
+
 /// A relative duration counted back from `reference`, or an RFC 3339 time.
 fn point(s: &str, reference: i64) -> Result<i64> {
     if let Some(d) = relative(s) {
-        return Ok(reference - d.as_secs() as i64);
+        return i64::try_from(d.as_secs())
+            .ok()
+            .and_then(|secs| reference.checked_sub(secs))
+            .ok_or_else(|| anyhow::anyhow!("{s} is further back than any time there is"));
     }
     match humantime::parse_rfc3339_weak(s) {
         Ok(t) => Ok(t
@@ -140,5 +149,14 @@ mod tests {
         assert!(
             Window::parse("2026-11-25T00:00:00Z", Some("2026-11-01T00:00:00Z"), at(0)).is_err()
         );
+    }
+
+    #[test]
+    fn a_huge_duration_is_an_error_not_an_overflow() {
+        let e = Window::parse("9999999999999999999s", None, at(1_000_000)).unwrap_err();
+        assert!(e.to_string().contains("--since"), "{e}");
+        assert!(check_point("banana").is_err());
+        assert!(check_point("7d").is_ok());
+        assert!(check_point("2026-11-25T00:00:00Z").is_ok());
     }
 }

@@ -1,7 +1,7 @@
 //! End-to-end tests of the live AWS paths: the real aws-sdk clients inside the
 //! `sgpair` binary against moto server (an AWS API emulator) on 127.0.0.1,
 //! reached through AWS_ENDPOINT_URL. The test starts its own moto_server;
-//! without it (pip install "moto[server]") the test fails and says so.
+//! without it (scripts/test installs it, see README) the test fails and says so.
 //!
 //! Only with the `aws` cargo feature (on by default); the Parquet object test
 //! needs the `parquet` feature too.

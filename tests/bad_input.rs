@@ -232,16 +232,17 @@ fn a_bad_window_or_format_is_a_usage_error_before_any_reading() {
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    // A bad value is a usage error (exit code 2), in clap's words.
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(
-        stderr.contains("--since \"a week\"") && stderr.contains("7d"),
+        stderr.contains("invalid value 'a week' for '--since <SINCE>'") && stderr.contains("7d"),
         "{stderr}"
     );
     let r = run(
         &[("z.log", text(&[good(1)]))],
         &["--log-format", "srcaddr dstaddr"],
     );
-    assert_eq!(r.out.status.code(), Some(1));
+    assert_eq!(r.out.status.code(), Some(2), "{}", r.stderr);
     assert!(
         r.stderr
             .contains("the format lacks srcport, dstport, protocol, start, action"),

@@ -38,7 +38,7 @@ impl Moto {
             .stderr(Stdio::null())
             .spawn()
             .unwrap_or_else(|e| {
-                panic!("cannot start moto_server ({e}): install it with `pip install \"moto[server]\"` (.ci/run does)")
+                panic!("cannot start moto_server from PATH ({e}): scripts/test installs it into a virtual environment (${{SGPAIR_TOOLS:-~/.cache/sgpair-tools}}/venv) and puts it on PATH; or pip-install \"moto[server]\" into a virtual environment yourself")
             });
         let endpoint = format!("http://127.0.0.1:{port}");
         let deadline = Instant::now() + Duration::from_secs(60);

@@ -1,0 +1,93 @@
+# The tools the tests need, installed where they cannot collide with the
+# system. Sourced by scripts/test (and by tests/scripts.rs, which runs these
+# functions against a Python that refuses pip as Debian's does, PEP 668).
+#
+#   tools_moto      moto server (tests/aws.rs, tests/aws_faults.rs): pip-installed
+#                   into a virtual environment under $SGPAIR_TOOLS, never into
+#                   the system Python; $SGPAIR_TOOLS/bin (only moto_server in
+#                   it) goes first on PATH
+#   tools_chromium  Debian's chromium (tests/html.rs), with apt-get, only as
+#                   root or with password-less sudo, and it says so first
+#
+# Each prints what it uses and where. A tool that cannot be installed is
+# reported and the function returns 0: the tests that need it then fail and
+# say why; the other tests still run. Safe under `set -euo pipefail`.
+
+# Where the tools live: outside the clone, reused between runs.
+SGPAIR_TOOLS="${SGPAIR_TOOLS:-${XDG_CACHE_HOME:-${HOME:?HOME is not set: set SGPAIR_TOOLS to a folder for the test tools}/.cache}/sgpair-tools}"
+
+# The pip requirement for the AWS emulator.
+SGPAIR_MOTO_REQUIREMENT='moto[server]'
+
+tools_moto() {
+  local venv="$SGPAIR_TOOLS/venv" bin="$SGPAIR_TOOLS/bin" log
+  echo "== moto server (AWS API emulator for tests/aws.rs and tests/aws_faults.rs; the tests start it)"
+  if [ ! -x "$venv/bin/moto_server" ]; then
+    if [ ! -x "$venv/bin/python" ]; then
+      echo "moto: creating a virtual environment at $venv (python3 -m venv; the system Python is left alone)"
+      mkdir -p "$SGPAIR_TOOLS"
+      if ! python3 -m venv "$venv"; then
+        rm -rf "$venv"
+        echo "moto: NOT INSTALLED: python3 -m venv failed (Debian/Ubuntu: apt-get install python3-venv);"
+        echo "      tests/aws.rs and tests/aws_faults.rs will fail and say so"
+        return 0
+      fi
+    fi
+    echo "moto: installing \"$SGPAIR_MOTO_REQUIREMENT\" from PyPI into $venv"
+    log="$(mktemp)"
+    if ! "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "$SGPAIR_MOTO_REQUIREMENT" >"$log" 2>&1 ||
+       [ ! -x "$venv/bin/moto_server" ]; then
+      tail -n 20 "$log"
+      rm -f "$log"
+      echo "moto: NOT INSTALLED: pip install into $venv failed (output above);"
+      echo "      tests/aws.rs and tests/aws_faults.rs will fail and say so"
+      return 0
+    fi
+    rm -f "$log"
+  fi
+  # Only moto_server goes on PATH: the environment's python and pip do not
+  # shadow the system's for anything else the tests run.
+  mkdir -p "$bin"
+  ln -sf "$venv/bin/moto_server" "$bin/moto_server"
+  export PATH="$bin:$PATH"
+  local version
+  version="$("$venv/bin/python" -m pip show moto 2>/dev/null | sed -n 's/^Version: //p' || true)"
+  echo "moto: $(command -v moto_server) -> $venv/bin/moto_server (moto ${version:-version unknown})"
+}
+
+tools_chromium() {
+  echo "== chromium (headless browser for tests/html.rs; those tests fail without it)"
+  if command -v chromium >/dev/null 2>&1; then
+    # The Debian launcher prints a harmless shell warning on some machines; keep the version line only.
+    echo "chromium: $(command -v chromium) ($(chromium --version 2>/dev/null || echo "version unknown"))"
+    return 0
+  fi
+  local sudo="" log
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+      sudo="sudo -n"
+    else
+      echo "chromium: NOT INSTALLED: not found on PATH, and installing it needs root or password-less sudo"
+      echo "          (as root: apt-get install chromium); tests/html.rs will fail and say so"
+      return 0
+    fi
+  fi
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "chromium: NOT INSTALLED: not found on PATH and there is no apt-get here; install Chromium"
+    echo "          and put \`chromium\` on PATH; tests/html.rs will fail and say so"
+    return 0
+  fi
+  echo "chromium: not found; installing Debian's chromium package system-wide:"
+  echo "          ${sudo:+$sudo }apt-get update, then ${sudo:+$sudo }apt-get install --no-install-recommends chromium"
+  log="$(mktemp)"
+  if ! { timeout 120 $sudo apt-get update -qq &&
+         timeout 300 $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; } >"$log" 2>&1 ||
+     ! command -v chromium >/dev/null 2>&1; then
+    tail -n 40 "$log"
+    rm -f "$log"
+    echo "chromium: NOT INSTALLED: apt-get failed (output above); tests/html.rs will fail and say so"
+    return 0
+  fi
+  rm -f "$log"
+  echo "chromium: $(command -v chromium) ($(chromium --version 2>/dev/null || echo "version unknown"))"
+}

@@ -1,0 +1,537 @@
+//! What a user meets first, through the real binary: exit codes of bad flag
+//! values (2, a usage error), each command's help, the error when AWS
+//! credentials are missing (no credentials, an unknown profile, an SSO
+//! session that expired), and the modes of the files sgpair writes.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+#[cfg(feature = "aws")]
+use std::time::{Duration, Instant};
+
+const UNTIL: &str = "2026-11-25T00:00:00Z";
+
+fn manifest_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `sgpair args` from the repository folder, outputs into `out`.
+fn sgpair(args: &[&str]) -> (Output, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_sgpair"))
+        .args(args)
+        .current_dir(manifest_dir())
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("the sgpair binary runs");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    (out, stderr)
+}
+
+/// `infer` on the bundled sample with `extra` (and `--until UNTIL` unless
+/// `extra` has its own), outputs into `dir`.
+fn sample_args(dir: &Path, extra: &[&str]) -> Vec<String> {
+    let mut args: Vec<String> = [
+        "infer",
+        "--logs",
+        "sample-logs/flow-logs",
+        "--inventory",
+        "sample-logs/inventory.json",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    if !extra.contains(&"--until") {
+        args.extend(["--until".to_string(), UNTIL.to_string()]);
+    }
+    args.push("--out".into());
+    args.push(dir.join("rules.auto.tfvars").display().to_string());
+    args.push("--report".into());
+    args.push(dir.join("report.md").display().to_string());
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args
+}
+
+// ---------------------------------------------------------------------------
+// Exit codes and help
+
+#[test]
+fn every_invalid_flag_value_is_a_usage_error_with_exit_code_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["--since", "banana"],
+            "invalid value 'banana' for '--since <SINCE>'",
+        ),
+        (
+            &["--until", "nonsense"],
+            "invalid value 'nonsense' for '--until <UNTIL>'",
+        ),
+        (
+            &["--since", "9999999999999999999s"],
+            "invalid value '9999999999999999999s' for '--since <SINCE>'",
+        ),
+        (
+            &["--log-format", "srcaddr dstaddr"],
+            "the format lacks srcport, dstport, protocol, start, action",
+        ),
+        (
+            &["--log-format", "banana split"],
+            "invalid value 'banana split' for '--log-format <FIELDS>': no flow-log field names in it",
+        ),
+        (
+            &["--concurrency", "0"],
+            "invalid value '0' for '--concurrency <N>'",
+        ),
+        (
+            &["--fail-on", "severe"],
+            "invalid value 'severe' for '--fail-on <SEVERITY>'",
+        ),
+        (
+            &["--module-version", "3"],
+            "invalid value '3' for '--module-version <MODULE_VERSION>'",
+        ),
+        (
+            &["--since", "2026-11-26T00:00:00Z"],
+            "the window is empty: --since is after --until",
+        ),
+    ];
+    for (extra, expected) in cases {
+        let args = sample_args(dir.path(), extra);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (out, stderr) = sgpair(&args);
+        assert_eq!(out.status.code(), Some(2), "{extra:?}: {stderr}");
+        assert!(stderr.contains(expected), "{extra:?}: {stderr}");
+        assert!(stderr.starts_with("error: "), "{extra:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{extra:?} panicked: {stderr}");
+    }
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "a usage error writes nothing"
+    );
+
+    // `audit` and `generate` check their values the same way.
+    let (out, stderr) = sgpair(&[
+        "audit",
+        "--logs",
+        "sample-logs/flow-logs",
+        "--since",
+        "banana",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("'--since <SINCE>'"), "{stderr}");
+    let target = dir.path().join("g.log").display().to_string();
+    for (extra, expected) in [
+        (["--enis", "3"], "invalid value '3' for '--enis <N>'"),
+        (["--hours", "0"], "invalid value '0' for '--hours <H>'"),
+        (
+            ["--start", "yesterday"],
+            "invalid value 'yesterday' for '--start <TIME>'",
+        ),
+    ] {
+        let mut args = vec!["generate", "--out", target.as_str(), "--records", "10"];
+        args.extend(extra);
+        let (out, stderr) = sgpair(&args);
+        assert_eq!(out.status.code(), Some(2), "{extra:?}: {stderr}");
+        assert!(stderr.contains(expected), "{extra:?}: {stderr}");
+    }
+    // The values that are valid still work.
+    let args = sample_args(dir.path(), &["--since", "7d", "-q"]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (out, stderr) = sgpair(&args);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+}
+
+/// The `--long` options a help text lists.
+fn options(help: &str) -> Vec<String> {
+    let mut out: Vec<String> = help
+        .lines()
+        .map(str::trim_start)
+        .filter(|l| l.starts_with('-'))
+        .filter_map(|l| {
+            l.split([' ', ','])
+                .find(|w| w.starts_with("--"))
+                .map(String::from)
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn each_command_help_lists_only_its_own_options() {
+    let (out, _) = sgpair(&["audit", "--help"]);
+    assert_eq!(out.status.code(), Some(0));
+    let audit = String::from_utf8(out.stdout).unwrap();
+    let (out, _) = sgpair(&["infer", "--help"]);
+    assert_eq!(out.status.code(), Some(0));
+    let infer = String::from_utf8(out.stdout).unwrap();
+    let audit_opts = options(&audit);
+    let infer_opts = options(&infer);
+    for infer_only in ["--out", "--module-version"] {
+        assert!(
+            infer_opts.iter().any(|o| o == infer_only),
+            "{infer_only} missing from infer --help:\n{infer}"
+        );
+        assert!(
+            !audit_opts.iter().any(|o| o == infer_only),
+            "{infer_only} in audit --help:\n{audit}"
+        );
+    }
+    // Everything else is shared.
+    let shared: Vec<&String> = infer_opts
+        .iter()
+        .filter(|o| *o != "--out" && *o != "--module-version")
+        .collect();
+    assert_eq!(shared, audit_opts.iter().collect::<Vec<_>>());
+    for o in [
+        "--logs",
+        "--log-group",
+        "--s3",
+        "--inventory",
+        "--since",
+        "--until",
+        "--report",
+        "--html",
+        "--sarif",
+        "--fail-on",
+        "--help",
+    ] {
+        assert!(audit_opts.iter().any(|a| a == o), "{o}:\n{audit}");
+    }
+
+    // `audit --out` is refused, not ignored.
+    let (out, stderr) = sgpair(&[
+        "audit",
+        "--logs",
+        "sample-logs/flow-logs",
+        "--out",
+        "x.tfvars",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("unexpected argument '--out'"), "{stderr}");
+}
+
+// ---------------------------------------------------------------------------
+// File modes
+
+#[cfg(unix)]
+fn mode(p: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(p)
+        .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+        .permissions()
+        .mode()
+        & 0o7777
+}
+
+/// `infer` on the sample under a given umask, writing into `dir`.
+#[cfg(unix)]
+fn infer_with_umask(umask: &str, dir: &Path, extra: &[&str]) {
+    let mut args = sample_args(dir, &["--since", "7d", "-q"]);
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(format!("umask {umask} && exec \"$0\" \"$@\""))
+        .arg(env!("CARGO_BIN_EXE_sgpair"))
+        .args(&args)
+        .current_dir(manifest_dir())
+        .output()
+        .expect("sh runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn new_outputs_get_the_umask_mode_and_existing_ones_keep_theirs() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let html = dir.path().join("report.html");
+    let html_arg = html.display().to_string();
+    let extra = ["--html", html_arg.as_str()];
+
+    // New files: what a plain write gives, 0666 less the umask.
+    infer_with_umask("022", dir.path(), &extra);
+    for f in ["rules.auto.tfvars", "report.md", "report.html"] {
+        assert_eq!(mode(&dir.path().join(f)), 0o644, "{f}");
+    }
+    let dir2 = tempfile::tempdir().unwrap();
+    infer_with_umask("027", dir2.path(), &[]);
+    assert_eq!(mode(&dir2.path().join("report.md")), 0o640);
+    assert_eq!(mode(&dir2.path().join("rules.auto.tfvars")), 0o640);
+
+    // Existing files keep their mode whatever the umask.
+    let report = dir.path().join("report.md");
+    let tfvars = dir.path().join("rules.auto.tfvars");
+    std::fs::set_permissions(&report, std::fs::Permissions::from_mode(0o640)).unwrap();
+    std::fs::set_permissions(&tfvars, std::fs::Permissions::from_mode(0o644)).unwrap();
+    std::fs::set_permissions(&html, std::fs::Permissions::from_mode(0o604)).unwrap();
+    std::fs::write(&report, "old report").unwrap();
+    infer_with_umask("077", dir.path(), &extra);
+    assert_eq!(mode(&report), 0o640);
+    assert_eq!(mode(&tfvars), 0o644);
+    assert_eq!(mode(&html), 0o604);
+    assert_ne!(std::fs::read_to_string(&report).unwrap(), "old report");
+    // Nothing left behind but the three outputs.
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 3);
+}
+
+// ---------------------------------------------------------------------------
+// Credentials
+
+/// A machine with no AWS credentials anywhere: an empty HOME, shared files
+/// at given paths (absent unless written), no AWS_* variables, and instance
+/// metadata disabled unless `imds` names an endpoint.
+#[cfg(feature = "aws")]
+struct NoCredentials {
+    root: tempfile::TempDir,
+}
+
+#[cfg(feature = "aws")]
+impl NoCredentials {
+    fn new() -> NoCredentials {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir(root.path().join("home")).unwrap();
+        NoCredentials { root }
+    }
+
+    fn config(&self) -> PathBuf {
+        self.root.path().join("aws-config")
+    }
+
+    fn credentials(&self) -> PathBuf {
+        self.root.path().join("aws-credentials")
+    }
+
+    fn home(&self) -> PathBuf {
+        self.root.path().join("home")
+    }
+
+    /// `sgpair infer --logs sample-logs/flow-logs --since 7d` and `extra`,
+    /// without --inventory (so the inventory is read from EC2).
+    fn infer(&self, extra: &[&str], env: &[(&str, &str)]) -> (Output, String, Duration) {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_sgpair"));
+        cmd.args(["infer", "--logs", "sample-logs/flow-logs", "--since", "7d"])
+            .arg("--out")
+            .arg(self.root.path().join("rules.auto.tfvars"))
+            .arg("--report")
+            .arg(self.root.path().join("report.md"))
+            .args(extra)
+            .current_dir(manifest_dir())
+            .env_clear()
+            .env("HOME", self.home())
+            .env("AWS_CONFIG_FILE", self.config())
+            .env("AWS_SHARED_CREDENTIALS_FILE", self.credentials())
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .envs(env.iter().copied());
+        let start = Instant::now();
+        let out = cmd.output().expect("the sgpair binary runs");
+        let took = start.elapsed();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert!(
+            !self.root.path().join("report.md").exists(),
+            "a failed run writes nothing"
+        );
+        (out, stderr, took)
+    }
+}
+
+#[cfg(feature = "aws")]
+#[test]
+fn no_credentials_says_so_where_sgpair_looked_and_the_fix() {
+    let m = NoCredentials::new();
+    let (out, stderr, took) = m.infer(&[], &[]);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.starts_with("error: no AWS credentials found\n"),
+        "{stderr}"
+    );
+    for expected in [
+        "sgpair looked in:",
+        "environment: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY not set",
+        &format!(
+            "shared files: {} (missing), {} (missing); profile \"default\" is not defined there",
+            m.config().display(),
+            m.credentials().display()
+        ),
+        "SSO: profile \"default\" has no sso_session or sso_start_url",
+        "container credentials (ECS, EKS): AWS_CONTAINER_CREDENTIALS_RELATIVE_URI / _FULL_URI not set",
+        "EC2 instance metadata (IMDS): skipped: AWS_EC2_METADATA_DISABLED=true",
+        "--inventory FILE",
+        "--profile NAME",
+        "aws sso login",
+    ] {
+        assert!(stderr.contains(expected), "{expected:?} missing:\n{stderr}");
+    }
+    // Not a network fault.
+    for wrong in ["check the network", "dispatch failure", "connection failed"] {
+        assert!(!stderr.contains(wrong), "{wrong:?}:\n{stderr}");
+    }
+    assert!(took < Duration::from_secs(10), "took {took:?}");
+
+    // Files that exist but hold another profile: said too.
+    std::fs::write(m.config(), "[profile dev]\nregion = eu-west-1\n").unwrap();
+    let (out, stderr, _) = m.infer(&[], &[]);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "shared files: {}, {} (missing); profile \"default\" is not defined there",
+            m.config().display(),
+            m.credentials().display()
+        )),
+        "{stderr}"
+    );
+}
+
+#[cfg(feature = "aws")]
+#[test]
+fn instance_metadata_that_never_answers_is_given_up_on_in_seconds() {
+    // An endpoint that accepts connections and never answers, as a
+    // firewalled 169.254.169.254 does off EC2.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let _server = std::thread::spawn(move || {
+        let mut open = Vec::new();
+        for s in listener.incoming().take(16).flatten() {
+            open.push(s);
+        }
+        open.len()
+    });
+    let m = NoCredentials::new();
+    let (out, stderr, took) = m.infer(
+        &[],
+        &[
+            ("AWS_EC2_METADATA_DISABLED", "false"),
+            ("AWS_EC2_METADATA_SERVICE_ENDPOINT", &endpoint),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.starts_with("error: no AWS credentials found"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("EC2 instance metadata (IMDS): asked {endpoint}")),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("check the network"), "{stderr}");
+    assert!(took < Duration::from_secs(15), "took {took:?}");
+}
+
+#[cfg(feature = "aws")]
+#[test]
+fn an_unknown_profile_is_named_with_the_profiles_there() {
+    let m = NoCredentials::new();
+    std::fs::write(
+        m.config(),
+        "[default]\nregion = us-east-1\n[profile dev]\nregion = eu-west-1\n[sso-session corp]\nsso_start_url = https://example.awsapps.com/start\n",
+    )
+    .unwrap();
+    std::fs::write(
+        m.credentials(),
+        "[ci]\naws_access_key_id = AKIAEXAMPLE\naws_secret_access_key = x\n",
+    )
+    .unwrap();
+    let (out, stderr, took) = m.infer(&["--profile", "nosuch"], &[]);
+    // A flag value that names nothing: a usage error.
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "error: --profile nosuch: no profile named \"nosuch\" in the shared AWS files ({}, {}); profiles there: ci, default, dev",
+            m.config().display(),
+            m.credentials().display()
+        )),
+        "{stderr}"
+    );
+    assert!(stderr.contains("--inventory FILE"), "{stderr}");
+    assert!(
+        stderr.contains("aws configure --profile nosuch"),
+        "{stderr}"
+    );
+    assert!(took < Duration::from_secs(10), "took {took:?}");
+
+    // The same name from AWS_PROFILE: the same message, an error (1).
+    let (out, stderr, _) = m.infer(&[], &[("AWS_PROFILE", "nosuch")]);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("error: AWS_PROFILE=nosuch: no profile named \"nosuch\""),
+        "{stderr}"
+    );
+
+    // Keys in the environment come first in the chain: a stale AWS_PROFILE
+    // does not stop them. The run goes on to its first call (here to a
+    // closed port, once).
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let (out, stderr, _) = m.infer(
+        &[],
+        &[
+            ("AWS_PROFILE", "nosuch"),
+            ("AWS_ACCESS_KEY_ID", "testing"),
+            ("AWS_SECRET_ACCESS_KEY", "testing"),
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_ENDPOINT_URL", &endpoint),
+            ("AWS_MAX_ATTEMPTS", "1"),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(!stderr.contains("no profile named"), "{stderr}");
+    assert!(
+        stderr.contains("AWS call ec2:DescribeVpcs failed: connection failed"),
+        "{stderr}"
+    );
+}
+
+#[cfg(feature = "aws")]
+#[test]
+fn an_sso_profile_without_a_live_session_says_aws_sso_login() {
+    let m = NoCredentials::new();
+    std::fs::write(
+        m.config(),
+        "[profile corp]\nsso_session = corp\nsso_account_id = 123456789012\nsso_role_name = ReadOnly\nregion = us-east-1\n\
+         [sso-session corp]\nsso_start_url = https://example.awsapps.com/start\nsso_region = us-east-1\n",
+    )
+    .unwrap();
+    // Never logged in: no cached token.
+    let (out, stderr, _) = m.infer(&["--profile", "corp"], &[]);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(
+            "error: the SSO session of profile \"corp\" has expired or was never started"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("fix: aws sso login --profile corp"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("--inventory FILE"), "{stderr}");
+
+    // Logged in once, and the token expired (the SDK's cache file name is
+    // the SHA-1 of the session name: `printf corp | sha1sum`).
+    let cache = m.home().join(".aws/sso/cache");
+    std::fs::create_dir_all(&cache).unwrap();
+    std::fs::write(
+        cache.join("ee0bfd2552fbd840c02cc48b6e823320543c450f.json"),
+        r#"{"accessToken": "expired-token", "expiresAt": "2020-01-01T00:00:00Z", "region": "us-east-1", "startUrl": "https://example.awsapps.com/start"}"#,
+    )
+    .unwrap();
+    let (out, stderr, took) = m.infer(&["--profile", "corp"], &[]);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("the SSO session of profile \"corp\" has expired or was never started"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("expired"), "{stderr}");
+    assert!(
+        stderr.contains("fix: aws sso login --profile corp"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("check the network"), "{stderr}");
+    assert!(took < Duration::from_secs(10), "took {took:?}");
+}
