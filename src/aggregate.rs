@@ -204,54 +204,6 @@ impl PortSet {
     }
 }
 
-/// What one logging interface saw of one aggregate.
-#[derive(Debug, Clone, Copy, Default)]
-struct AtEni {
-    eni: u32,
-    bytes: u64,
-    packets: u64,
-    records: u64,
-    syns: u64,
-}
-
-/// The interfaces that logged one aggregate: two inline (a connection
-/// between two logging interfaces), more on the heap. Saves a pointer chase
-/// per record.
-#[derive(Debug, Clone, Default)]
-struct EniList {
-    inline: [AtEni; 2],
-    n_inline: u8,
-    more: Vec<AtEni>,
-}
-
-impl EniList {
-    fn iter(&self) -> impl Iterator<Item = &AtEni> {
-        self.inline[..usize::from(self.n_inline)]
-            .iter()
-            .chain(self.more.iter())
-    }
-
-    fn iter_mut(&mut self) -> impl Iterator<Item = &mut AtEni> {
-        self.inline[..usize::from(self.n_inline)]
-            .iter_mut()
-            .chain(self.more.iter_mut())
-    }
-
-    fn add(&mut self, e: AtEni) {
-        if let Some(x) = self.iter_mut().find(|x| x.eni == e.eni) {
-            x.bytes += e.bytes;
-            x.packets += e.packets;
-            x.records += e.records;
-            x.syns += e.syns;
-        } else if usize::from(self.n_inline) < self.inline.len() {
-            self.inline[usize::from(self.n_inline)] = e;
-            self.n_inline += 1;
-        } else {
-            self.more.push(e);
-        }
-    }
-}
-
 /// No port was inserted yet (see `Acc::last_port`).
 const NO_PORT: u32 = u32::MAX;
 
@@ -263,7 +215,12 @@ struct Acc {
     /// then skips the port set, which is often a cache miss.
     last_port: u32,
     records: u64,
-    enis: EniList,
+    /// What the capturing interface (the key's) saw: each copy of a
+    /// connection is its own entry, so these count the packets once.
+    bytes: u64,
+    packets: u64,
+    /// Records that carried the initiator's SYN.
+    syns: u64,
     first: i64,
     last: i64,
     strength: Option<Strength>,
@@ -276,7 +233,9 @@ impl Default for Acc {
             client_ports: PortSet::default(),
             last_port: NO_PORT,
             records: 0,
-            enis: EniList::default(),
+            bytes: 0,
+            packets: 0,
+            syns: 0,
             first: 0,
             last: 0,
             strength: None,
@@ -286,10 +245,6 @@ impl Default for Acc {
 }
 
 impl Acc {
-    fn add_eni(&mut self, e: AtEni) {
-        self.enis.add(e);
-    }
-
     #[inline]
     fn add_port(&mut self, p: u16) {
         if self.last_port != u32::from(p) {
@@ -307,10 +262,10 @@ impl Acc {
             self.last = self.last.max(other.last);
         }
         self.records += other.records;
+        self.bytes = self.bytes.saturating_add(other.bytes);
+        self.packets = self.packets.saturating_add(other.packets);
+        self.syns += other.syns;
         self.client_ports.union(&other.client_ports);
-        for e in other.enis.iter() {
-            self.add_eni(*e);
-        }
         self.strength = self.strength.max(other.strength);
         self.method = match (self.method, other.method) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -569,13 +524,9 @@ impl Aggregator {
         if o.strength == Strength::Certain {
             acc.method = Some(Method::TcpFlags);
         }
-        acc.add_eni(AtEni {
-            eni,
-            bytes: o.bytes,
-            packets: o.packets,
-            records: 1,
-            syns: u64::from(o.syn),
-        });
+        acc.bytes = acc.bytes.saturating_add(o.bytes);
+        acc.packets = acc.packets.saturating_add(o.packets);
+        acc.syns += u64::from(o.syn);
     }
 
     /// An interface owned an address during a record.
@@ -644,10 +595,7 @@ impl Aggregator {
         for (i, p) in other.places.iter().enumerate() {
             self.place(remap[i], p.vpc.as_deref(), p.account.as_deref());
         }
-        for (k, mut acc) in other.conns {
-            for e in acc.enis.iter_mut() {
-                e.eni = map(e.eni);
-            }
+        for (k, acc) in other.conns {
             let k = AggKey {
                 key: k.key,
                 eni: map(k.eni),
@@ -723,20 +671,16 @@ impl Aggregator {
         let mut connections: Vec<Connection> = settled
             .into_iter()
             .map(|(AggKey { key: k, eni }, acc)| {
-                let by_eni_max = |f: fn(&AtEni) -> u64| acc.enis.iter().map(f).max().unwrap_or(0);
-                let syns = by_eni_max(|e| e.syns);
                 let connections = if k.proto == ICMP
                     || k.proto == ICMPV6
-                    || acc.client_ports.len() <= 1 && syns == 0
+                    || acc.client_ports.len() <= 1 && acc.syns == 0
                 {
-                    // Without ports, count intervals at the busiest interface.
-                    by_eni_max(|e| e.records).div_ceil(2).max(1)
+                    // Without ports, count intervals at the interface.
+                    acc.records.div_ceil(2).max(1)
                 } else {
-                    syns.max(acc.client_ports.len() as u64)
+                    acc.syns.max(acc.client_ports.len() as u64)
                 };
-                let mut logged_at: Vec<String> =
-                    acc.enis.iter().filter_map(|e| eni_name(e.eni)).collect();
-                logged_at.sort();
+                let logged_at: Vec<String> = eni_name(eni).into_iter().collect();
                 let Place { vpc, account } = place(eni);
                 Connection {
                     client: k.client,
@@ -747,8 +691,8 @@ impl Aggregator {
                     proto: k.proto,
                     connections,
                     records: acc.records,
-                    bytes: by_eni_max(|e| e.bytes),
-                    packets: by_eni_max(|e| e.packets),
+                    bytes: acc.bytes,
+                    packets: acc.packets,
                     first: acc.first,
                     last: acc.last,
                     method: acc.method.unwrap_or(Method::PortRange),
@@ -957,7 +901,7 @@ fn settle(
                 b_port: k.port,
                 proto: k.proto,
                 records: acc.records,
-                bytes: acc.enis.iter().map(|e| e.bytes).max().unwrap_or(0),
+                bytes: acc.bytes,
                 first: acc.first,
                 last: acc.last,
             });
@@ -1025,7 +969,7 @@ fn settle(
                         b_port: 0,
                         proto: k.proto,
                         records: acc.records + other.records,
-                        bytes: acc.enis.iter().map(|e| e.bytes).max().unwrap_or(0),
+                        bytes: acc.bytes,
                         first: acc.first,
                         last: acc.last.max(other.last),
                     });
