@@ -717,7 +717,11 @@ fn avoid_group_keeps_a_shared_group_out_unless_nothing_else_allows_it() {
             &["10.0.1.11"],
             &["sg-00000000000000bb", "sg-0000000000000ba5"],
         )
-        .eni("eni-db", "vpc-1", &["10.0.2.20"], &["sg-0000000000000db1"]);
+        .eni("eni-db", "vpc-1", &["10.0.2.20"], &["sg-0000000000000db1"])
+        // Each role group has a member that never talks to the database:
+        // the baseline group (only eni-a and eni-b) is the tightest choice.
+        .eni("eni-a2", "vpc-1", &["10.0.1.20"], &["sg-00000000000000aa"])
+        .eni("eni-b2", "vpc-1", &["10.0.1.21"], &["sg-00000000000000bb"]);
     let mut lines = v5_both(
         "eni-a",
         "eni-db",
@@ -741,7 +745,7 @@ fn avoid_group_keeps_a_shared_group_out_unless_nothing_else_allows_it() {
     assert_eq!(
         e.run(&[]).rules(),
         vec![rule("sg-0000000000000ba5", db, 5432)],
-        "one rule from the shared group covers both clients exactly"
+        "the shared group allows exactly the two clients; the role groups would allow their other members too"
     );
     let steered = e.run(&["--avoid-group", "baseline"]);
     assert_eq!(
