@@ -28,6 +28,12 @@ pub enum Endpoint {
     Ambiguous {
         vpc: String,
     },
+    /// A known interface whose groups changed during the connection (or
+    /// before it, without a record of what they were): which applied is
+    /// not known, and sgpair does not guess.
+    Regrouped {
+        id: String,
+    },
     /// Inside a known VPC, but no interface in the inventory has it (deleted,
     /// or the inventory is older than the logs).
     VpcUnknown {
@@ -51,6 +57,9 @@ impl Endpoint {
             Endpoint::Ambiguous { vpc } => {
                 format!("address of {vpc} whose owner at the time is not known")
             }
+            Endpoint::Regrouped { id } => {
+                format!("{id} (its groups at the time are not known)")
+            }
             Endpoint::VpcUnknown { vpc } => format!("unknown address in {vpc}"),
             Endpoint::AwsService { service } => format!("AWS service {service}"),
             Endpoint::Private => "private network outside the known VPCs".into(),
@@ -68,13 +77,18 @@ impl Endpoint {
     /// The interface id, known to the inventory or not.
     pub fn interface(&self) -> Option<&str> {
         match self {
-            Endpoint::Eni { id, .. } | Endpoint::Absent { id } => Some(id),
+            Endpoint::Eni { id, .. } | Endpoint::Absent { id } | Endpoint::Regrouped { id } => {
+                Some(id)
+            }
             _ => None,
         }
     }
 
     /// Whether this end is decided (an owner, or a class of address).
     pub fn is_definite(&self) -> bool {
-        !matches!(self, Endpoint::Unresolved | Endpoint::Ambiguous { .. })
+        !matches!(
+            self,
+            Endpoint::Unresolved | Endpoint::Ambiguous { .. } | Endpoint::Regrouped { .. }
+        )
     }
 }

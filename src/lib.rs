@@ -14,6 +14,7 @@ pub mod endpoint;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod generate;
+pub mod history;
 pub mod inventory;
 pub mod parse;
 pub mod pipeline;

@@ -14,6 +14,7 @@ use sgpair::aggregate::Aggregator;
 #[cfg(feature = "aws")]
 use sgpair::aws::{self, AwsOptions};
 use sgpair::emit::{self, tfvars::ModuleVersion};
+use sgpair::history::History;
 #[cfg(feature = "aws")]
 use sgpair::inventory;
 use sgpair::inventory::Inventory;
@@ -168,6 +169,15 @@ struct CommonArgs {
     /// e.g. a baseline or monitoring-agents group shared across roles. Repeatable.
     #[arg(long = "avoid-group", value_name = "ID|NAME")]
     avoid_group: Vec<String>,
+
+    /// The interfaces' history: a file of CloudTrail events (what `aws
+    /// cloudtrail lookup-events` prints for CreateNetworkInterface,
+    /// DeleteNetworkInterface, ModifyNetworkInterfaceAttribute,
+    /// Assign/UnassignPrivateIpAddresses, or a trail's file). Deleted
+    /// interfaces are then known with the groups they had, and each
+    /// connection gets the groups of its time.
+    #[arg(long, value_name = "FILE")]
+    history: Option<PathBuf>,
 
     /// AWS requests in flight at once (log streams, S3 objects).
     #[arg(long, default_value_t = 8, value_name = "N",
@@ -455,7 +465,22 @@ fn infer(args: CommonArgs, tfvars: Option<(PathBuf, ModuleArg)>) -> Result<ExitC
     let choices = Choices {
         avoid: avoided_groups(&args.avoid_group, &inventory)?,
     };
-    let analysis = pipeline::analyze_with(window, stats, agg.finish(), inventory, &choices);
+    let history = match &args.history {
+        Some(path) => {
+            let h = History::load(path)?;
+            if h.skipped > 0 {
+                stats.notes.push(format!(
+                    "{}: {} events were not interface changes that succeeded, and were not used",
+                    path.display(),
+                    h.skipped
+                ));
+            }
+            h
+        }
+        None => History::default(),
+    };
+    let analysis =
+        pipeline::analyze_with(window, stats, agg.finish(), inventory, &choices, &history);
 
     // Once per run: every report below and the summary on stderr share it.
     let audit = sgpair::audit::audit(&analysis);

@@ -13,10 +13,11 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 
 use crate::aggregate::{Aggregator, Evidence};
+use crate::history::History;
 use crate::inventory::Inventory;
 use crate::parse::{Format, FormatError, FormatOrigin, Parsed, Parser, looks_like_header};
 use crate::reduce::{Reduced, reduce};
-use crate::resolve::{Attribution, Resolver, attribute};
+use crate::resolve::{Attribution, Resolver, attribute_with};
 use crate::sources::{Kind, Stream, files, parquet};
 use crate::stats::Stats;
 use crate::synthesize::{Choices, Proposal, synthesize_with};
@@ -60,20 +61,29 @@ pub struct Analysis {
 
 /// Resolves and synthesizes over aggregated evidence.
 pub fn analyze(window: Window, stats: Stats, evidence: Evidence, inventory: Inventory) -> Analysis {
-    analyze_with(window, stats, evidence, inventory, &Choices::default())
+    analyze_with(
+        window,
+        stats,
+        evidence,
+        inventory,
+        &Choices::default(),
+        &History::EMPTY,
+    )
 }
 
-/// [`analyze`] with the team's choices (`--avoid-group`).
+/// [`analyze`] with the team's choices (`--avoid-group`) and the
+/// interfaces' history (`--history`).
 pub fn analyze_with(
     window: Window,
     stats: Stats,
     mut evidence: Evidence,
     inventory: Inventory,
     choices: &Choices,
+    history: &History,
 ) -> Analysis {
-    let attribution = attribute(&mut evidence, &inventory);
+    let attribution = attribute_with(&mut evidence, &inventory, history);
     let proposal = {
-        let resolver = Resolver::new(&inventory, &evidence);
+        let resolver = Resolver::with_history(&inventory, &evidence, history);
         synthesize_with(&evidence, &resolver, choices)
     };
     Analysis {

@@ -26,6 +26,7 @@ use serde::Serialize;
 
 use crate::aggregate::{Connection, Evidence};
 pub use crate::endpoint::Endpoint;
+use crate::history::History;
 use crate::inventory::{Cidr, Inventory, NetworkInterface};
 
 /// Why an interface in the logs is not in the inventory.
@@ -36,6 +37,8 @@ pub enum AbsentWhy {
     OtherAccount,
     /// Its records name a VPC the inventory does not hold.
     OtherVpc,
+    /// The history (`--history`) recorded its deletion.
+    Deleted,
     /// In a covered VPC (or nothing says otherwise): deleted since, or newer
     /// than the inventory.
     Unknown,
@@ -49,6 +52,9 @@ impl AbsentWhy {
             }
             AbsentWhy::OtherVpc => {
                 "Its records are of a VPC the inventory does not hold: take the inventory in that VPC's region or account."
+            }
+            AbsentWhy::Deleted => {
+                "Deleted, as CloudTrail recorded: where the history also holds its creation, its traffic is attributed to the groups it had; otherwise its groups are unknown."
             }
             AbsentWhy::Unknown => {
                 "Deleted during or after the window (Auto Scaling, ECS, Lambda, EKS), or created after the inventory was taken: refresh the inventory; a short-lived interface's groups are those of its launch template, task or function."
@@ -72,6 +78,11 @@ pub struct AbsentInterface {
     /// Peers it talked to: the first few, and how many.
     pub peers: Vec<IpAddr>,
     pub peer_count: usize,
+    /// When it was deleted, and the groups it had, where the history says.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deleted_at: Option<i64>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<String>,
 }
 
 /// What resolution could not attribute, and what it merged.
@@ -105,6 +116,8 @@ pub struct Resolver<'a> {
     /// The VPC of an interface the inventory lists without one: the
     /// inventory's only VPC, else none.
     default_vpc: &'a str,
+    /// What CloudTrail recorded of interfaces (empty without `--history`).
+    history: &'a History,
 }
 
 /// An interface held an address from the first to the last time.
@@ -113,11 +126,23 @@ type Span = (String, i64, i64);
 /// A connection's addresses, service port and protocol.
 type Flow = (IpAddr, IpAddr, u16, u8);
 
+/// The history of a run without `--history`.
+static NO_HISTORY: History = History::EMPTY;
+
 /// The VPC of an interface the inventory lists without one.
 const NO_VPC: &str = "";
 
 impl<'a> Resolver<'a> {
     pub fn new(inventory: &'a Inventory, evidence: &'a Evidence) -> Self {
+        Self::with_history(inventory, evidence, &NO_HISTORY)
+    }
+
+    /// A resolver that also knows the interfaces' history.
+    pub fn with_history(
+        inventory: &'a Inventory,
+        evidence: &'a Evidence,
+        history: &'a History,
+    ) -> Self {
         let mut by_id = BTreeMap::new();
         let mut owners: BTreeMap<(&str, IpAddr), Vec<&NetworkInterface>> = BTreeMap::new();
         let mut prefixes = Vec::new();
@@ -157,6 +182,7 @@ impl<'a> Resolver<'a> {
             services: &evidence.aws_services,
             resolvers,
             default_vpc,
+            history,
         };
         for h in &evidence.held {
             // `flow-direction` names the local address of an interface that
@@ -220,19 +246,36 @@ impl<'a> Resolver<'a> {
         })
     }
 
-    fn eni(&self, e: &NetworkInterface, learned: bool) -> Endpoint {
-        Endpoint::Eni {
-            id: e.id.clone(),
-            groups: e.security_groups.clone(),
-            learned,
+    /// An interface of the inventory with the groups it had over
+    /// `first..=last` (today's, unless the history says they changed).
+    fn eni(&self, e: &NetworkInterface, learned: bool, first: i64, last: i64) -> Endpoint {
+        match self
+            .history
+            .groups_at(&e.id, first, last, Some(&e.security_groups))
+        {
+            Some(groups) => Endpoint::Eni {
+                id: e.id.clone(),
+                groups,
+                learned,
+            },
+            None => Endpoint::Regrouped { id: e.id.clone() },
         }
     }
 
-    /// The interface (or its absence) of an id seen in the logs.
-    fn by_log(&self, id: &str) -> Endpoint {
+    /// The interface of an id seen in the logs over `first..=last`: the
+    /// inventory's, else the history's (a deleted interface whose creation
+    /// it recorded), else absent.
+    fn by_log(&self, id: &str, first: i64, last: i64) -> Endpoint {
         match self.by_id.get(id) {
-            Some(e) => self.eni(e, true),
-            None => Endpoint::Absent { id: id.to_string() },
+            Some(e) => self.eni(e, true, first, last),
+            None => match self.history.groups_at(id, first, last, None) {
+                Some(groups) if self.history.created(id).is_some() => Endpoint::Eni {
+                    id: id.to_string(),
+                    groups,
+                    learned: true,
+                },
+                _ => Endpoint::Absent { id: id.to_string() },
+            },
         }
     }
 
@@ -255,8 +298,8 @@ impl<'a> Resolver<'a> {
                 let id = during.into_iter().next().expect("one");
                 return Some(match self.by_id.get(id) {
                     // An inventory address: as the inventory says; else the logs taught it.
-                    Some(e) => self.eni(e, !e.addresses.contains(&ip)),
-                    None => Endpoint::Absent { id: id.to_string() },
+                    Some(e) => self.eni(e, !e.addresses.contains(&ip), first, last),
+                    None => self.by_log(id, first, last),
                 });
             }
             _ => {
@@ -290,7 +333,7 @@ impl<'a> Resolver<'a> {
                         vpc: vpc.to_string(),
                     }
                 } else {
-                    self.eni(e, false)
+                    self.eni(e, false, first, last)
                 })
             }
             _ => Some(Endpoint::Ambiguous {
@@ -388,10 +431,19 @@ impl<'a> Resolver<'a> {
 /// Resolves every captured copy and merges the copies of one connection.
 /// `evidence.connections` is replaced by the merged, resolved connections.
 pub fn attribute(evidence: &mut Evidence, inventory: &Inventory) -> Attribution {
+    attribute_with(evidence, inventory, &NO_HISTORY)
+}
+
+/// [`attribute`] knowing the interfaces' history (`--history`).
+pub fn attribute_with(
+    evidence: &mut Evidence,
+    inventory: &Inventory,
+    history: &History,
+) -> Attribution {
     let rows = std::mem::take(&mut evidence.connections);
     let mut attribution = Attribution::default();
     let resolved = {
-        let mut r = Resolver::new(inventory, evidence);
+        let mut r = Resolver::with_history(inventory, evidence, history);
         let contexts = contexts(&r, &rows);
         // Each copy's own end teaches who held the address then.
         for (c, ctx) in rows.iter().zip(&contexts) {
@@ -412,9 +464,9 @@ pub fn attribute(evidence: &mut Evidence, inventory: &Inventory) -> Attribution 
                         return match r.by_id.get(e) {
                             Some(eni) => r
                                 .own(eni, ip)
-                                .map(|o| r.eni(o, false))
-                                .unwrap_or_else(|| r.by_log(e)),
-                            None => Endpoint::Absent { id: e.to_string() },
+                                .map(|o| r.eni(o, false, first, last))
+                                .unwrap_or_else(|| r.by_log(e, first, last)),
+                            None => r.by_log(e, first, last),
                         };
                     }
                     if ctx.global {
@@ -432,7 +484,7 @@ pub fn attribute(evidence: &mut Evidence, inventory: &Inventory) -> Attribution 
                 c
             })
             .collect();
-        attribution.absent = absent(&out, &contexts);
+        attribution.absent = absent(&out, &contexts, history);
         for (c, ctx) in out.iter_mut().zip(&contexts) {
             if ctx.vpc.is_none() && ctx.interface.is_some() {
                 // Marks a copy from outside the covered VPCs for the merge.
@@ -618,15 +670,19 @@ fn contexts(r: &Resolver<'_>, rows: &[Connection]) -> Vec<Context> {
         }
         let e = &c.logged_at[0];
         let mine = learned.get(e.as_str());
+        let created = r.history.created(e);
         let local = [c.client, c.server]
             .into_iter()
-            .find(|ip| mine.is_some_and(|m| m.contains(ip)))
+            .find(|ip| {
+                mine.is_some_and(|m| m.contains(ip))
+                    || created.is_some_and(|(_, addrs)| addrs.contains(ip))
+            })
             .or_else(|| t.as_ref().map(|t| t.1))
             .or_else(|| common(e).filter(|a| *a == c.client || *a == c.server));
         let other_account = matches!((c.account.as_deref(), account), (Some(a), Some(b)) if a != b);
         let (vpc, why) = if other_account {
             (None, AbsentWhy::OtherAccount)
-        } else if let Some(v) = c.vpc.as_deref() {
+        } else if let Some(v) = c.vpc.as_deref().or(created.and_then(|(v, _)| v)) {
             match r.vpc_of_interface(e, Some(v)) {
                 Some(v) => (Some(v), AbsentWhy::Unknown),
                 None => (None, AbsentWhy::OtherVpc),
@@ -643,6 +699,10 @@ fn contexts(r: &Resolver<'_>, rows: &[Connection]) -> Vec<Context> {
                 by_twin.or_else(|| local.as_ref().and_then(only_vpc_with)),
                 AbsentWhy::Unknown,
             )
+        };
+        let why = match why {
+            AbsentWhy::Unknown if r.history.deleted(e).is_some() => AbsentWhy::Deleted,
+            w => w,
         };
         *ctx = Some(Context {
             interface: Some(e.clone()),
@@ -668,7 +728,7 @@ impl Resolver<'_> {
 
 /// Interfaces in the logs that the inventory lacks: as capturing interfaces
 /// and as ends that the logs tied to an address.
-fn absent(rows: &[Connection], contexts: &[Context]) -> Vec<AbsentInterface> {
+fn absent(rows: &[Connection], contexts: &[Context], history: &History) -> Vec<AbsentInterface> {
     let mut out: BTreeMap<String, AbsentInterface> = BTreeMap::new();
     let mut peers: BTreeMap<String, BTreeSet<IpAddr>> = BTreeMap::new();
     for (c, ctx) in rows.iter().zip(contexts) {
@@ -686,6 +746,8 @@ fn absent(rows: &[Connection], contexts: &[Context]) -> Vec<AbsentInterface> {
                     connections: 0,
                     peers: Vec::new(),
                     peer_count: 0,
+                    deleted_at: None,
+                    groups: Vec::new(),
                 });
             a.why = a.why.min(why);
             a.first = a.first.min(c.first);
@@ -710,10 +772,21 @@ fn absent(rows: &[Connection], contexts: &[Context]) -> Vec<AbsentInterface> {
             (&c.client_end, c.client, c.server),
             (&c.server_end, c.server, c.client),
         ] {
-            if let Endpoint::Absent { id } = end
-                && ctx.interface.as_deref() != Some(id.as_str())
+            // An end the inventory lacks: absent, or known from the history.
+            let historic = matches!(end, Endpoint::Eni { .. })
+                && end
+                    .interface()
+                    .is_some_and(|id| history.deleted(id).is_some());
+            if (matches!(end, Endpoint::Absent { .. }) || historic)
+                && let Some(id) = end.interface()
+                && ctx.interface.as_deref() != Some(id)
             {
-                note(id, AbsentWhy::Unknown, Some(ip), other);
+                let why = if history.deleted(id).is_some() {
+                    AbsentWhy::Deleted
+                } else {
+                    AbsentWhy::Unknown
+                };
+                note(id, why, Some(ip), other);
             }
         }
     }
@@ -723,6 +796,11 @@ fn absent(rows: &[Connection], contexts: &[Context]) -> Vec<AbsentInterface> {
             a.peer_count = p.len();
             a.peers = p.into_iter().take(5).collect();
             a.addresses.sort();
+            a.deleted_at = history.deleted(&a.id);
+            a.groups = history
+                .groups_at(&a.id, a.first, a.first, None)
+                .filter(|_| history.created(&a.id).is_some())
+                .unwrap_or_default();
             a
         })
         .collect()

@@ -72,7 +72,7 @@ impl ExternalKind {
             ExternalKind::AwsService => "AWS service addresses",
             ExternalKind::UnknownVpcAddress => "VPC addresses missing from the inventory",
             ExternalKind::AbsentInterface => "Interfaces missing from the inventory",
-            ExternalKind::UnknownOwner => "Addresses whose owner at the time is not known",
+            ExternalKind::UnknownOwner => "Ends whose owner or groups at the time are not known",
             ExternalKind::PrivateNetwork => "Private networks outside the known VPCs",
             ExternalKind::NoSecurityGroup => "Interfaces without security groups",
         }
@@ -96,7 +96,7 @@ impl ExternalKind {
                 "The flow logs show this interface but the inventory does not hold it (deleted, newer than the inventory, or in an account or VPC the inventory does not cover), so its groups are unknown. See \"Interfaces missing from the inventory\"; refresh the inventory, or take the other account's."
             }
             ExternalKind::UnknownOwner => {
-                "The address passed from one interface to another during the window (Auto Scaling, ECS, Lambda, EKS reuse addresses) and no copy of this connection says which held it then; sgpair does not guess. Turn on flow logs for the interfaces at both ends (their own copies tell), or add flow-direction to the log format."
+                "The address passed from one interface to another during the window (Auto Scaling, ECS, Lambda, EKS reuse addresses), or the interface's groups changed during the connection, and nothing says which applied then; sgpair does not guess. Turn on flow logs for the interfaces at both ends (their own copies tell), add flow-direction to the log format, or give the interfaces' history (--history)."
             }
             ExternalKind::PrivateNetwork => {
                 "Peered VPC, VPN or Direct Connect traffic: allow it with a CIDR rule or a reference to the peer's group."
@@ -345,10 +345,12 @@ fn external_kind(client: &Endpoint, server: &Endpoint) -> ExternalKind {
     {
         return ExternalKind::AwsService;
     }
-    if kinds
-        .iter()
-        .any(|e| matches!(e, Endpoint::Ambiguous { .. } | Endpoint::Unresolved))
-    {
+    if kinds.iter().any(|e| {
+        matches!(
+            e,
+            Endpoint::Ambiguous { .. } | Endpoint::Regrouped { .. } | Endpoint::Unresolved
+        )
+    }) {
         return ExternalKind::UnknownOwner;
     }
     if kinds.iter().any(|e| matches!(e, Endpoint::Absent { .. })) {
@@ -402,20 +404,48 @@ pub fn synthesize(evidence: &Evidence, r: &Resolver<'_>) -> Proposal {
 pub fn synthesize_with(evidence: &Evidence, r: &Resolver<'_>, choices: &Choices) -> Proposal {
     let inv = r.inventory;
     // Interfaces by index, and group members.
-    let eni_ids: Vec<&str> = inv
+    // The interfaces: the inventory's, then those only the history knows
+    // (deleted in the window, their groups from CloudTrail), with groups.
+    let mut ifaces: Vec<(&str, &[String])> = inv
         .network_interfaces
         .iter()
-        .map(|e| e.id.as_str())
+        .map(|e| (e.id.as_str(), e.security_groups.as_slice()))
         .collect();
-    let eni_index: FxHashMap<&str, u32> = eni_ids
+    let mut eni_index: FxHashMap<&str, u32> = ifaces
         .iter()
         .enumerate()
-        .map(|(i, e)| (*e, i as u32))
+        .map(|(i, (e, _))| (*e, i as u32))
         .collect();
+    for c in &evidence.connections {
+        for end in [&c.client_end, &c.server_end] {
+            if let Endpoint::Eni { id, groups, .. } = end
+                && !eni_index.contains_key(id.as_str())
+            {
+                eni_index.insert(id, ifaces.len() as u32);
+                ifaces.push((id, groups));
+            }
+        }
+    }
+    let eni_ids: Vec<&str> = ifaces.iter().map(|(e, _)| *e).collect();
     let mut members: BTreeMap<&str, Vec<u32>> = BTreeMap::new();
-    for (i, e) in inv.network_interfaces.iter().enumerate() {
-        for g in &e.security_groups {
+    for (i, (_, groups)) in ifaces.iter().enumerate() {
+        for g in *groups {
             members.entry(g.as_str()).or_default().push(i as u32);
+        }
+    }
+    // A connection's end is a member of the groups it had then (the history
+    // may give it others than today's).
+    for c in &evidence.connections {
+        for end in [&c.client_end, &c.server_end] {
+            if let Endpoint::Eni { id, groups, .. } = end {
+                let i = eni_index[id.as_str()];
+                for g in groups {
+                    let m = members.entry(g.as_str()).or_default();
+                    if !m.contains(&i) {
+                        m.push(i);
+                    }
+                }
+            }
         }
     }
     // Groups shared across roles: their members carry different other groups.
@@ -425,8 +455,8 @@ pub fn synthesize_with(evidence: &Evidence, r: &Resolver<'_>, choices: &Choices)
             let roles: BTreeSet<Vec<&String>> = ms
                 .iter()
                 .map(|m| {
-                    inv.network_interfaces[*m as usize]
-                        .security_groups
+                    ifaces[*m as usize]
+                        .1
                         .iter()
                         .filter(|x| x.as_str() != **g)
                         .collect()

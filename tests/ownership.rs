@@ -853,3 +853,210 @@ fn ties_prefer_an_existing_rule_then_groups_not_shared_across_roles_and_say_so()
         .expect("named");
     assert!(why.contains("an existing rule already references"), "{why}");
 }
+
+/// A CloudTrail `lookup-events` answer holding these records.
+fn lookup_events(records: &[Json]) -> String {
+    let events: Vec<Json> = records
+        .iter()
+        .map(|r| json!({"EventName": r["eventName"], "CloudTrailEvent": r.to_string()}))
+        .collect();
+    json!({ "Events": events }).to_string()
+}
+
+fn created(eni: &str, vpc: &str, addr: &str, group: &str, time: &str) -> Json {
+    json!({
+        "eventName": "CreateNetworkInterface", "eventTime": time,
+        "requestParameters": {"subnetId": "subnet-1"},
+        "responseElements": {"networkInterface": {
+            "networkInterfaceId": eni, "vpcId": vpc, "privateIpAddress": addr,
+            "privateIpAddressesSet": {"item": [{"privateIpAddress": addr, "primary": true}]},
+            "groupSet": {"items": [{"groupId": group}]}
+        }}
+    })
+}
+
+fn deleted(eni: &str, time: &str) -> Json {
+    json!({
+        "eventName": "DeleteNetworkInterface", "eventTime": time,
+        "requestParameters": {"networkInterfaceId": eni}
+    })
+}
+
+fn regrouped(eni: &str, group: &str, time: &str) -> Json {
+    json!({
+        "eventName": "ModifyNetworkInterfaceAttribute", "eventTime": time,
+        "requestParameters": {"networkInterfaceId": eni, "groupSet": {"items": [{"groupId": group}]}}
+    })
+}
+
+#[test]
+fn a_deleted_interface_with_its_history_gets_the_groups_it_had() {
+    let mut e = Estate::new();
+    e.vpc("vpc-1", "10.0.0.0/16")
+        .group("sg-0000000000000db1", "db", "vpc-1")
+        .group("sg-00000000000a0001", "app", "vpc-1")
+        .eni("eni-db", "vpc-1", &["10.0.2.20"], &["sg-0000000000000db1"]);
+    // The default format: no VPC and no direction in the records.
+    let v2 = |eni: &str, src: &str, sp: u16, dst: &str, dp: u16| {
+        format!(
+            "2 {ACCOUNT} {eni} {src} {dst} {sp} {dp} 6 10 1000 {MONDAY} {} ACCEPT OK",
+            MONDAY + 60
+        )
+    };
+    let mut lines = Vec::new();
+    for port in [40001u16, 40002, 40003] {
+        lines.push(v2("eni-task", "10.0.1.10", port, "10.0.2.20", 5432));
+        lines.push(v2("eni-task", "10.0.2.20", 5432, "10.0.1.10", port));
+        lines.push(v2("eni-db", "10.0.1.10", port, "10.0.2.20", 5432));
+    }
+    e.log("flows.log", V2, &lines);
+    let without = e.run(&[]);
+    assert!(without.rules().is_empty(), "{:?}", without.rules());
+    assert_eq!(
+        without.absent(),
+        vec![("eni-task".to_string(), "unknown".to_string())]
+    );
+
+    let history = e.dir.path().join("history.json");
+    std::fs::write(
+        &history,
+        lookup_events(&[
+            created(
+                "eni-task",
+                "vpc-1",
+                "10.0.1.10",
+                "sg-00000000000a0001",
+                "2026-11-18T22:00:00Z",
+            ),
+            deleted("eni-task", "2026-11-19T06:00:00Z"),
+            json!({"eventName": "RunInstances", "eventTime": "2026-11-19T06:00:00Z"}),
+        ]),
+    )
+    .unwrap();
+    let with = e.run(&["--history", history.to_str().unwrap()]);
+    assert_eq!(
+        with.rules(),
+        vec![rule("sg-00000000000a0001", "sg-0000000000000db1", 5432)],
+        "the deleted task's group, from its creation event"
+    );
+    assert_eq!(
+        with.absent(),
+        vec![("eni-task".to_string(), "deleted".to_string())]
+    );
+    assert_eq!(
+        with.json["attribution"]["absent"][0]["groups"],
+        json!(["sg-00000000000a0001"])
+    );
+    assert!(
+        with.json["stats"]["notes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n
+                .as_str()
+                .unwrap()
+                .contains("1 events were not interface changes")),
+        "the unrelated event is counted: {:#}",
+        with.json["stats"]["notes"]
+    );
+}
+
+#[test]
+fn a_group_change_mid_window_gives_each_connection_the_groups_of_its_time() {
+    let (old, new, db) = (
+        "sg-0000000000000010",
+        "sg-0000000000000020",
+        "sg-0000000000000db1",
+    );
+    let mut e = Estate::new();
+    e.vpc("vpc-1", "10.0.0.0/16")
+        .group(old, "legacy", "vpc-1")
+        .group(new, "app", "vpc-1")
+        .group(db, "db", "vpc-1")
+        // Today the interface carries the new group.
+        .eni("eni-app", "vpc-1", &["10.0.1.10"], &[new])
+        .eni("eni-db", "vpc-1", &["10.0.2.20"], &[db]);
+    // Monday on 5432 (before the change), Friday on 6432 (after it).
+    let mut lines = v5_both(
+        "eni-app",
+        "eni-db",
+        "vpc-1",
+        "10.0.1.10",
+        "10.0.2.20",
+        5432,
+        MONDAY,
+    );
+    lines.extend(v5_both(
+        "eni-app",
+        "eni-db",
+        "vpc-1",
+        "10.0.1.10",
+        "10.0.2.20",
+        6432,
+        FRIDAY,
+    ));
+    e.log("flows.log", V5, &lines);
+    let today = e.run(&[]);
+    assert_eq!(
+        today.rules(),
+        vec![rule(new, db, 5432), rule(new, db, 6432)],
+        "without history, today's groups"
+    );
+    // The change on Wednesday, without the creation: Monday's groups are not known.
+    let history = e.dir.path().join("history.json");
+    std::fs::write(
+        &history,
+        lookup_events(&[regrouped("eni-app", new, "2026-11-21T00:00:00Z")]),
+    )
+    .unwrap();
+    let changed = e.run(&["--history", history.to_str().unwrap()]);
+    assert_eq!(changed.rules(), vec![rule(new, db, 6432)]);
+    assert!(
+        changed.json["attribution"]["ambiguous_connections"]
+            .as_u64()
+            .unwrap()
+            >= 1,
+        "Monday's connection is counted, not guessed: {:#}",
+        changed.json["attribution"]
+    );
+    // With the creation too: Monday's connection is the old group's.
+    std::fs::write(
+        &history,
+        lookup_events(&[
+            created("eni-app", "vpc-1", "10.0.1.10", old, "2026-11-01T00:00:00Z"),
+            regrouped("eni-app", new, "2026-11-21T00:00:00Z"),
+        ]),
+    )
+    .unwrap();
+    let known = e.run(&["--history", history.to_str().unwrap()]);
+    assert_eq!(
+        known.rules(),
+        vec![rule(old, db, 5432), rule(new, db, 6432)]
+    );
+}
+
+#[test]
+fn a_history_file_of_another_shape_is_an_error_that_names_it() {
+    let mut e = Estate::new();
+    e.vpc("vpc-1", "10.0.0.0/16");
+    e.log("flows.log", V5, &[]);
+    let history = e.dir.path().join("history.json");
+    std::fs::write(&history, "{\"Items\": []}").unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_sgpair"))
+        .arg("infer")
+        .arg("--logs")
+        .arg(e.dir.path().join("logs"))
+        .arg("--inventory")
+        .arg(e.inventory())
+        .args(["--since", "7d", "--until", UNTIL, "--history"])
+        .arg(&history)
+        .current_dir(e.dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("history.json") && stderr.contains("lookup-events"),
+        "{stderr}"
+    );
+}

@@ -764,6 +764,19 @@ fn absent_md(a: &Analysis) -> String {
                                 esc(x.vpc.as_deref().unwrap_or("?"))
                             )
                         }
+                        AbsentWhy::Deleted => match (x.deleted_at, x.groups.is_empty()) {
+                            (Some(t), false) => format!(
+                                "deleted {} (CloudTrail); had {}",
+                                rfc3339(t),
+                                x.groups
+                                    .iter()
+                                    .map(|g| group_label(&a.inventory, g))
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            ),
+                            (Some(t), true) => format!("deleted {} (CloudTrail)", rfc3339(t)),
+                            (None, _) => "deleted (CloudTrail)".into(),
+                        },
                         AbsentWhy::Unknown => "deleted, or newer than the inventory".into(),
                     },
                     x.addresses
