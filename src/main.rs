@@ -317,7 +317,8 @@ fn infer(args: InferArgs, write_tfvars: bool) -> Result<ExitCode> {
                     &pb,
                 ));
                 match read {
-                    Ok((a, s)) => {
+                    Ok((a, mut s)) => {
+                        s.roll_up(&format!("log group {group}"));
                         agg.merge(a);
                         stats.merge(s);
                     }
@@ -337,7 +338,8 @@ fn infer(args: InferArgs, write_tfvars: bool) -> Result<ExitCode> {
                     s3::read(&client, url, keys, shared.clone(), args.concurrency, &pb).await
                 });
                 match read {
-                    Ok((a, s)) => {
+                    Ok((a, mut s)) => {
+                        s.roll_up(&format!("s3://{}/{}", url.bucket, url.prefix));
                         agg.merge(a);
                         stats.merge(s);
                     }
@@ -372,7 +374,15 @@ fn infer(args: InferArgs, write_tfvars: bool) -> Result<ExitCode> {
     )?;
     written.push(args.report.display().to_string());
     if let Some(path) = &args.html {
-        emit::write_atomic(path, emit::html::render(&analysis, &audit).as_bytes())?;
+        let command = if write_tfvars {
+            emit::Command::Infer
+        } else {
+            emit::Command::Audit
+        };
+        emit::write_atomic(
+            path,
+            emit::html::render(&analysis, &audit, command).as_bytes(),
+        )?;
         written.push(path.display().to_string());
     }
     if let Some(path) = &args.sarif {
@@ -412,23 +422,11 @@ fn infer(args: InferArgs, write_tfvars: bool) -> Result<ExitCode> {
         for m in &analysis.stats.missing {
             eprintln!("warning: incomplete evidence (--allow-partial): {m}");
         }
-        let p = &analysis.proposal;
         eprintln!("{}", analysis.stats.summary());
-        eprintln!(
-            "{} connections, {} undecided, {} rules proposed, {} flows outside security groups, {} suspicious",
-            analysis.evidence.connections.len(),
-            analysis.evidence.undecided.len(),
-            p.rules.len(),
-            p.external.len(),
-            p.suspicious.len()
-        );
-        eprintln!(
-            "{} findings: {} high, {} medium, {} low",
-            audit.findings.len(),
-            audit.count(Severity::High),
-            audit.count(Severity::Medium),
-            audit.count(Severity::Low)
-        );
+        // The reports' summary, in their words (README, "Words").
+        for line in emit::terminal_summary(&analysis, &audit) {
+            eprintln!("{line}");
+        }
         eprintln!("wrote {}", written.join(", "));
     }
     if let Some(level) = args.fail_on {

@@ -18,7 +18,7 @@ use crate::parse::{Format, FormatError, FormatOrigin, Parsed, Parser, looks_like
 use crate::reduce::{Reduced, reduce};
 use crate::resolve::Resolver;
 use crate::sources::{Kind, Stream, files, parquet};
-use crate::stats::Stats;
+use crate::stats::{Span, Stats};
 use crate::synthesize::{Proposal, synthesize};
 use crate::window::Window;
 
@@ -78,6 +78,12 @@ pub struct LineReader<'o> {
     format: Format,
     parser: Result<Parser, FormatError>,
     assumed_noted: bool,
+    /// The window's records read since the last [`LineReader::flush`].
+    span: Span,
+    /// The interface of the last record and its records since the last
+    /// flush: records of one interface come in runs (a CloudWatch stream is
+    /// one interface), so a map is touched only when the interface changes.
+    interface: Option<(String, Span)>,
 }
 
 impl<'o> LineReader<'o> {
@@ -97,6 +103,8 @@ impl<'o> LineReader<'o> {
             format,
             parser,
             assumed_noted: false,
+            span: Span::default(),
+            interface: None,
         }
     }
 
@@ -110,7 +118,41 @@ impl<'o> LineReader<'o> {
             format: at.format,
             parser: at.parser,
             assumed_noted: true,
+            span: Span::default(),
+            interface: None,
         }
+    }
+
+    /// Hands the spans of the records read so far to `stats` (the stream's
+    /// and the interfaces'). [`LineReader::block`] does it after each block;
+    /// a caller of [`LineReader::line`] calls it at the end of the stream.
+    pub fn flush(&mut self, stats: &mut Stats) {
+        if self.span.records > 0 {
+            stats.add_stream_span(&self.name, &self.span);
+            self.span = Span::default();
+        }
+        if let Some((id, span)) = self.interface.take() {
+            stats.add_interface_span(&id, &span);
+        }
+    }
+
+    /// Counts a record of the window in the stream's and its interface's span.
+    #[inline]
+    fn note(&mut self, interface: Option<&str>, start: i64, end: i64, stats: &mut Stats) {
+        self.span.add(start, end);
+        let Some(id) = interface else { return };
+        if let Some((cur, span)) = &mut self.interface
+            && cur.as_str() == id
+        {
+            span.add(start, end);
+            return;
+        }
+        if let Some((old, span)) = self.interface.take() {
+            stats.add_interface_span(&old, &span);
+        }
+        let mut span = Span::default();
+        span.add(start, end);
+        self.interface = Some((id.to_string(), span));
     }
 
     /// Handles every line of a block of whole lines; `first_line` is the
@@ -132,6 +174,7 @@ impl<'o> LineReader<'o> {
         if start < block.len() {
             self.line(&block[start..], line_no, agg, stats);
         }
+        self.flush(stats);
     }
 
     /// Handles one line (with or without its terminator).
@@ -187,6 +230,7 @@ impl<'o> LineReader<'o> {
                     stats.skip("outside the window");
                     return;
                 }
+                self.note(r.interface_id, r.start, r.end, stats);
                 match reduce(&r) {
                     Reduced::Accepted(o) => {
                         agg.add(&o);
@@ -248,6 +292,8 @@ fn start_format(
     stats: &mut Stats,
 ) -> (Format, Result<Parser, FormatError>) {
     stats.files += 1;
+    // Every stream counts in its source, with or without records in the window.
+    stats.add_stream_span(name, &Span::default());
     let format = format
         .or_else(|| opts.log_format.clone())
         .unwrap_or_else(Format::default_v2);
@@ -561,7 +607,9 @@ pub fn read_files(
     let workers = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1);
-    read_files_with(paths, opts, quiet, workers, BLOCK)
+    let (agg, mut stats) = read_files_with(paths, opts, quiet, workers, BLOCK)?;
+    stats.roll_up_paths(paths);
+    Ok((agg, stats))
 }
 
 fn read_files_with(
@@ -789,6 +837,7 @@ mod tests {
                 n += 1;
                 lines.line(&buf, n, &mut agg, &mut stats);
             }
+            lines.flush(&mut stats);
         }
         (format!("{:?}", agg.finish()), stats)
     }
