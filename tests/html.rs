@@ -357,8 +357,7 @@ fn the_page_renders_in_chromium_with_the_diagram_and_no_script_errors() {
     );
 }
 
-/// The numbers of each section of a text, by heading: `(title, numbers)` in
-/// document order. `heading` says whether a line is one and gives its title.
+/// The numbers of each section, by heading: `(title, numbers)` in document order.
 fn figures(sections: Vec<(String, String)>) -> Vec<(String, Vec<u64>)> {
     sections
         .into_iter()
@@ -394,7 +393,7 @@ fn markdown_sections(md: &str) -> Vec<(String, String)> {
 }
 
 /// The text of Chromium's DOM cut at its `<h2>` and `<h3>` headings, between
-/// `<main>` and `</main>`: tags removed, character references resolved.
+/// `<main>` and `</main>`: tags replaced by a space, character references resolved.
 fn dom_sections(dom: &str) -> Vec<(String, String)> {
     let main = &dom[dom.find("<main>").expect("main")..dom.find("</main>").expect("/main")];
     let text = |html: &str| -> String {
@@ -402,7 +401,11 @@ fn dom_sections(dom: &str) -> Vec<(String, String)> {
         let mut in_tag = false;
         for c in html.chars() {
             match c {
-                '<' => in_tag = true,
+                '<' => {
+                    // A tag separates words (table cells, list items).
+                    in_tag = true;
+                    out.push(' ');
+                }
                 '>' => in_tag = false,
                 c if !in_tag => out.push(c),
                 _ => {}
