@@ -19,6 +19,7 @@ use sgpair::audit::audit;
 use sgpair::emit::{Command as Cmd, html, report};
 use sgpair::inventory::Inventory;
 use sgpair::pipeline::{self, Analysis, ReadOptions};
+use sgpair::synthesize::ExternalKind;
 use sgpair::window::Window;
 
 /// 2026-11-18T00:00:00Z..2026-11-25T00:00:00Z: the sample's week.
@@ -329,6 +330,40 @@ fn the_page_renders_in_chromium_with_the_diagram_and_no_script_errors() {
         assert_eq!(t.attr("data-to"), Some(r.target_sg.as_str()));
     }
     assert!(svg.iter().any(|t| t.name == "path"), "arrows are paths");
+    // External arrows: each connection once, however many groups of the
+    // diagram its interface is in (the sample's web hosts are in two).
+    let drawn = |k: ExternalKind| {
+        matches!(
+            k,
+            ExternalKind::InternetEgress | ExternalKind::InternetIngress | ExternalKind::AwsService
+        )
+    };
+    let external: Vec<_> = a
+        .proposal
+        .external
+        .iter()
+        .filter(|e| drawn(e.kind) && e.local_groups.iter().any(|g| groups.contains(g)))
+        .collect();
+    assert!(
+        external.iter().any(|e| e
+            .local_groups
+            .iter()
+            .filter(|g| groups.contains(*g))
+            .count()
+            > 1),
+        "the sample has an interface in two groups of the diagram with external traffic"
+    );
+    let want: u64 = external.iter().map(|e| e.connections).sum();
+    let got: u64 = svg
+        .iter()
+        .filter(|t| t.attr("data-external-edge").is_some())
+        .map(|t| {
+            t.attr("data-connections")
+                .and_then(|n| n.parse::<u64>().ok())
+                .expect("an external arrow says its connections")
+        })
+        .sum();
+    assert_eq!(got, want, "external connections in the diagram");
 
     // The hostile names stayed text: our script is the only one, no element
     // or attribute came from a name, and the names are in the boxes as text.
