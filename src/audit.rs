@@ -104,7 +104,7 @@ impl FindingKind {
             FindingKind::SkipData => "Gap in the flow logs (SKIPDATA)",
             FindingKind::ShortWindow => "Window too short to trust",
             FindingKind::ThinEvidence => "Rule resting on thin evidence",
-            FindingKind::UndecidedInitiator => "Connections with an undecided initiator",
+            FindingKind::UndecidedInitiator => "Traffic with an undecided initiator",
         }
     }
 
@@ -724,11 +724,15 @@ pub fn audit(a: &Analysis) -> Audit {
             rule_id: FindingKind::UndecidedInitiator.id(),
             severity: Severity::Low,
             fingerprint: fingerprint(&["undecided"]),
-            subject: format!("{} flows", a.evidence.undecided.len()),
+            subject: format!(
+                "{} {}",
+                a.evidence.undecided.len(),
+                if a.evidence.undecided.len() == 1 { "aggregate" } else { "aggregates" }
+            ),
             groups: vec![],
             enis: vec![],
-            evidence: format!("{} flows ({n} records) whose initiator the logs cannot decide; no rule is proposed for them", a.evidence.undecided.len()),
-            fix: "Add tcp-flags to the flow-log format, or write rules for these flows by hand if they are wanted.".into(),
+            evidence: format!("{} aggregates ({n} records) whose initiator the logs cannot decide: not counted as connections, and no rule is proposed for them", a.evidence.undecided.len()),
+            fix: "Add tcp-flags to the flow-log format, or write rules for this traffic by hand if it is wanted.".into(),
         });
     }
     if blocked_suspicious > 0 {
