@@ -80,11 +80,18 @@ pub struct LineReader<'o> {
     assumed_noted: bool,
     /// The window's records read since the last [`LineReader::flush`].
     span: Span,
-    /// The interface of the last record and its records since the last
-    /// flush: records of one interface come in runs (a CloudWatch stream is
-    /// one interface), so a map is touched only when the interface changes.
-    interface: Option<(String, Span)>,
+    /// The interfaces of the records since the last flush, with their
+    /// spans, and the one of the last record: records of one interface come
+    /// in runs (a CloudWatch stream is one interface; an S3 file alternates
+    /// between a few), so a record costs a comparison, and a new interface
+    /// in a block one allocation. Handed to `Stats` at every flush, and when
+    /// more than [`INTERFACES_PER_FLUSH`] gather.
+    interfaces: Vec<(String, Span)>,
+    last_interface: usize,
 }
+
+/// Interfaces a reader keeps between flushes (a linear search stays cheap).
+const INTERFACES_PER_FLUSH: usize = 32;
 
 impl<'o> LineReader<'o> {
     /// A reader for a stream called `name` (shown in messages). `format` is
@@ -104,7 +111,8 @@ impl<'o> LineReader<'o> {
             parser,
             assumed_noted: false,
             span: Span::default(),
-            interface: None,
+            interfaces: Vec::new(),
+            last_interface: 0,
         }
     }
 
@@ -119,7 +127,8 @@ impl<'o> LineReader<'o> {
             parser: at.parser,
             assumed_noted: true,
             span: Span::default(),
-            interface: None,
+            interfaces: Vec::new(),
+            last_interface: 0,
         }
     }
 
@@ -131,9 +140,10 @@ impl<'o> LineReader<'o> {
             stats.add_stream_span(&self.name, &self.span);
             self.span = Span::default();
         }
-        if let Some((id, span)) = self.interface.take() {
+        for (id, span) in self.interfaces.drain(..) {
             stats.add_interface_span(&id, &span);
         }
+        self.last_interface = 0;
     }
 
     /// Counts a record of the window in the stream's and its interface's span.
@@ -141,18 +151,30 @@ impl<'o> LineReader<'o> {
     fn note(&mut self, interface: Option<&str>, start: i64, end: i64, stats: &mut Stats) {
         self.span.add(start, end);
         let Some(id) = interface else { return };
-        if let Some((cur, span)) = &mut self.interface
+        if let Some((cur, span)) = self.interfaces.get_mut(self.last_interface)
             && cur.as_str() == id
         {
             span.add(start, end);
             return;
         }
-        if let Some((old, span)) = self.interface.take() {
-            stats.add_interface_span(&old, &span);
-        }
-        let mut span = Span::default();
-        span.add(start, end);
-        self.interface = Some((id.to_string(), span));
+        let at = match self
+            .interfaces
+            .iter()
+            .position(|(cur, _)| cur.as_str() == id)
+        {
+            Some(at) => at,
+            None => {
+                if self.interfaces.len() >= INTERFACES_PER_FLUSH {
+                    for (old, span) in self.interfaces.drain(..) {
+                        stats.add_interface_span(&old, &span);
+                    }
+                }
+                self.interfaces.push((id.to_string(), Span::default()));
+                self.interfaces.len() - 1
+            }
+        };
+        self.last_interface = at;
+        self.interfaces[at].1.add(start, end);
     }
 
     /// Handles every line of a block of whole lines; `first_line` is the
@@ -998,6 +1020,11 @@ mod tests {
         let paths = vec![d.path().to_path_buf()];
         let want = line_by_line(&paths);
         assert!(want.1.skipped_total() > 100, "{:?}", want.1);
+        // Spans per stream and per interface, compared below with the rest.
+        assert_eq!(want.1.streams.len(), 3, "{:?}", want.1.streams);
+        assert!(want.1.interfaces.len() >= 7, "{:?}", want.1.interfaces);
+        let in_spans: u64 = want.1.interfaces.values().map(|s| s.records).sum();
+        assert_eq!(in_spans, want.1.used + want.1.rejected);
         assert!(
             want.1
                 .notes
