@@ -85,9 +85,13 @@ fn relative(s: &str) -> Option<Duration> {
     Some(Duration::from_secs(n.checked_mul(secs)?))
 }
 
-/// RFC 3339 (UTC, seconds) for reports.
+/// The first second RFC 3339 (and `humantime`) cannot write: year 10000.
+const YEAR_10000: i64 = 253_402_300_800;
+
+/// RFC 3339 (UTC, seconds) for reports; a time before 1970 or after 9999
+/// (a record's `end` is data, and may be anything) as its number.
 pub fn rfc3339(t: i64) -> String {
-    if t < 0 {
+    if !(0..YEAR_10000).contains(&t) {
         return t.to_string();
     }
     humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(t as u64)).to_string()
@@ -95,7 +99,11 @@ pub fn rfc3339(t: i64) -> String {
 
 /// The calendar day of a time, `2026-11-18`.
 pub fn day(t: i64) -> String {
-    rfc3339(t).chars().take(10).collect()
+    if (0..YEAR_10000).contains(&t) {
+        rfc3339(t).chars().take(10).collect()
+    } else {
+        rfc3339(t)
+    }
 }
 
 /// The calendar day of an exclusive end (a capture interval's `end`, a
@@ -163,6 +171,15 @@ mod tests {
         assert_eq!(days(w.until - 60, w.until), "2026-11-24");
         // A point at midnight: its own day, not the one before.
         assert_eq!(days(w.until, w.until), "2026-11-25");
+    }
+
+    #[test]
+    fn times_outside_what_rfc_3339_writes_are_numbers() {
+        assert_eq!(rfc3339(-5), "-5");
+        assert_eq!(rfc3339(YEAR_10000 - 1), "9999-12-31T23:59:59Z");
+        assert_eq!(rfc3339(YEAR_10000), "253402300800");
+        assert_eq!(rfc3339(i64::MAX), i64::MAX.to_string());
+        assert_eq!(days(0, i64::MAX), format!("1970-01-01..{}", i64::MAX - 1));
     }
 
     #[test]
