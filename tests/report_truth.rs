@@ -373,3 +373,36 @@ fn the_html_title_names_the_command() {
         );
     }
 }
+
+/// A record's end is data: one far past year 9999 prints as a number, it
+/// does not stop the run (the report's date formatting used to panic).
+#[test]
+fn an_end_time_past_year_9999_is_printed_not_a_panic() {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    std::fs::write(
+        dir.path().join("f.log"),
+        "2 1 eni-a 10.0.1.10 10.0.2.20 40000 5432 6 1 100 1795478400 999999999999 ACCEPT OK\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("inv.json"),
+        r#"{"format_version":1,"network_interfaces":[{"id":"eni-a","addresses":["10.0.1.10"],"security_groups":["sg-a"]}],"security_groups":[{"id":"sg-a","name":"a"}]}"#,
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_sgpair"))
+        .current_dir(dir.path())
+        .args(["infer", "--logs", "f.log", "--inventory", "inv.json"])
+        .args(["--since", "7d", "--until", UNTIL])
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("the sgpair binary runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let md = std::fs::read_to_string(dir.path().join("sgpair-report.md")).unwrap();
+    assert!(
+        md.contains(
+            "- **Evidence:** records from 2026-11-24T00:00:00Z to 999999999999 in 1 source."
+        ),
+        "{md}"
+    );
+}
