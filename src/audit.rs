@@ -18,7 +18,7 @@ use crate::pipeline::Analysis;
 use crate::reduce::{ICMP, ICMP_ANY, ICMPV6, TCP, UDP};
 use crate::resolve::Endpoint;
 use crate::synthesize::{Rule, Severity};
-use crate::window::day;
+use crate::window::{day, days, end_day};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -48,6 +48,8 @@ pub struct RuleUsage {
     pub used_port_count: usize,
     /// Distinct peer addresses seen through the rule.
     pub used_peers: usize,
+    /// The lowest of them (at most 5), for a CIDR peer.
+    pub used_peer_examples: Vec<String>,
     /// "unused", "1024-65535 allowed, only 8443 used", "0.0.0.0/0 allowed, 3 destinations used".
     pub summary: String,
     /// Removed in the proposed state (open egress or unused).
@@ -102,7 +104,7 @@ impl FindingKind {
             FindingKind::SkipData => "Gap in the flow logs (SKIPDATA)",
             FindingKind::ShortWindow => "Window too short to trust",
             FindingKind::ThinEvidence => "Rule resting on thin evidence",
-            FindingKind::UndecidedInitiator => "Connections with an undecided initiator",
+            FindingKind::UndecidedInitiator => "Traffic with an undecided initiator",
         }
     }
 
@@ -425,9 +427,10 @@ pub fn audit(a: &Analysis) -> Audit {
     }
     let kept = |g: &str, d: Direction, i: usize, r: &SgRule| -> bool {
         !(d == Direction::Egress && is_open_egress(r))
-            && usage
+            && (usage
                 .get(&(g.to_string(), d, i))
                 .is_some_and(|u| u.connections > 0)
+                || (d == Direction::Ingress && public_listener(inv, g, r)))
     };
 
     // Second pass: allowed today, allowed after.
@@ -527,7 +530,8 @@ pub fn audit(a: &Analysis) -> Audit {
     }
 
     let mut findings = Vec::new();
-    rule_findings(inv, &rules_out, &mut findings);
+    let keys = names::rule_keys(&a.proposal.rules, inv);
+    rule_findings(inv, &rules_out, &a.proposal.rules, &keys, &mut findings);
     for ((client, server, port, proto), b) in &breaks {
         let Broken {
             connections: n,
@@ -664,10 +668,9 @@ pub fn audit(a: &Analysis) -> Audit {
                 .into(),
         });
     }
-    let keys = names::rule_keys(&a.proposal.rules, inv);
     for (r, key) in a.proposal.rules.iter().zip(&keys) {
         let e = &r.evidence;
-        let one_day = day(e.first) == day(e.last);
+        let one_day = day(e.first) == end_day(e.last.max(e.first + 1));
         if e.connections <= 1 || one_day {
             findings.push(Finding {
                 kind: FindingKind::ThinEvidence,
@@ -693,11 +696,15 @@ pub fn audit(a: &Analysis) -> Audit {
             rule_id: FindingKind::UndecidedInitiator.id(),
             severity: Severity::Low,
             fingerprint: fingerprint(&["undecided"]),
-            subject: format!("{} flows", a.evidence.undecided.len()),
+            subject: format!(
+                "{} {}",
+                a.evidence.undecided.len(),
+                if a.evidence.undecided.len() == 1 { "aggregate" } else { "aggregates" }
+            ),
             groups: vec![],
             enis: vec![],
-            evidence: format!("{} flows ({n} records) whose initiator the logs cannot decide; no rule is proposed for them", a.evidence.undecided.len()),
-            fix: "Add tcp-flags to the flow-log format, or write rules for these flows by hand if they are wanted.".into(),
+            evidence: format!("{} aggregates ({n} records) whose initiator the logs cannot decide: not counted as connections, and no rule is proposed for them", a.evidence.undecided.len()),
+            fix: "Add tcp-flags to the flow-log format, or write rules for this traffic by hand if it is wanted.".into(),
         });
     }
     if blocked_suspicious > 0 {
@@ -728,13 +735,13 @@ pub fn audit(a: &Analysis) -> Audit {
     }
 }
 
-/// `2026-11-18..2026-11-24`, or one day.
+/// `2026-11-18..2026-11-24` (to an exclusive end), or `on` one day.
 fn span(first: i64, last: i64) -> String {
-    let (a, b) = (day(first), day(last));
-    if a == b {
-        format!("on {a}")
+    let d = days(first, last);
+    if d.contains("..") {
+        d
     } else {
-        format!("{a}..{b}")
+        format!("on {d}")
     }
 }
 
@@ -769,6 +776,10 @@ fn ports_label(r: &SgRule) -> String {
 
 const USED_AS_WRITTEN: &str = "used as written";
 
+/// The use of an unused public listener of a load balancer, which is kept.
+const PUBLIC_LISTENER_UNUSED: &str =
+    "unused in the window; kept: a public listener of a load balancer";
+
 fn usage_row(
     group_id: String,
     group_name: String,
@@ -788,9 +799,16 @@ fn usage_row(
         ),
         None => (0, None, None, BTreeSet::new(), 0),
     };
+    let used_peer_examples: Vec<String> = match (u, r.cidr) {
+        (Some(u), Some(_)) => u.peers.iter().take(5).map(IpAddr::to_string).collect(),
+        _ => Vec::new(),
+    };
     let allowed_ports = ports_label(r);
-    let summary = if connections == 0 {
+    let summary = if connections == 0 && removed {
         "unused".to_string()
+    } else if connections == 0 {
+        // Only a load balancer's public listener is kept unused (`public_listener`).
+        PUBLIC_LISTENER_UNUSED.to_string()
     } else {
         let mut parts = Vec::new();
         let range = match (r.from_port, r.to_port) {
@@ -844,6 +862,7 @@ fn usage_row(
         used_port_count: ports.len(),
         used_ports: ports.into_iter().take(32).collect(),
         used_peers: peers,
+        used_peer_examples,
         summary,
         removed,
     }
@@ -872,6 +891,98 @@ fn rule_fingerprint(kind: &str, u: &RuleUsage) -> String {
     let from = format!("{:?}", u.from_port);
     let to = format!("{:?}", u.to_port);
     fingerprint(&[kind, &u.group_id, &dir, &u.protocol, &from, &to, &u.peer])
+}
+
+/// The fix of a rule broader than its use (SGP004), true of that rule: the
+/// proposed rules that carry its traffic when there are any, else what to
+/// narrow it to by hand. A rule that carried traffic stays in the after
+/// state either way: only its removal by hand narrows anything.
+fn broader_fix(u: &RuleUsage, proposed: &[Rule], keys: &[String]) -> String {
+    let replacing: Vec<&str> = proposed
+        .iter()
+        .zip(keys)
+        .filter(|(r, _)| match u.direction {
+            Direction::Ingress => r.target_sg == u.group_id && r.source_sg == u.peer,
+            Direction::Egress => r.source_sg == u.group_id && r.target_sg == u.peer,
+        })
+        .map(|(_, k)| k.as_str())
+        .collect();
+    if !replacing.is_empty() {
+        return format!(
+            "Apply the proposed {} {}, which {} only what was used between these groups, then remove this rule (the change keeps it, since it carried traffic).",
+            if replacing.len() == 1 {
+                "rule"
+            } else {
+                "rules"
+            },
+            replacing.join(", "),
+            if replacing.len() == 1 {
+                "allows"
+            } else {
+                "allow"
+            },
+        );
+    }
+    let mut what = Vec::new();
+    if u.used_port_count > 0 && u.summary.contains(" allowed, only ") {
+        let ports: Vec<String> = u.used_ports.iter().take(5).map(u16::to_string).collect();
+        what.push(format!(
+            "the {} used ({}{})",
+            if u.used_port_count == 1 {
+                "port"
+            } else {
+                "ports"
+            },
+            ports.join(", "),
+            if u.used_port_count > 5 { ", ..." } else { "" }
+        ));
+    }
+    if !u.peer.starts_with("sg-") && !u.peer.starts_with("pl-") {
+        what.push(format!(
+            "the {} {} seen ({})",
+            u.used_peers,
+            match (u.direction, u.used_peers) {
+                (Direction::Ingress, 1) => "source",
+                (Direction::Ingress, _) => "sources",
+                (Direction::Egress, 1) => "destination",
+                (Direction::Egress, _) => "destinations",
+            },
+            u.used_peer_examples.join(", ")
+        ));
+    }
+    format!(
+        "No proposed rule replaces it (sgpair proposes group-to-group rules only) and the change keeps it. Narrow it by hand to {}, if nothing else needs the rest.",
+        if what.is_empty() {
+            "what was used".to_string()
+        } else {
+            what.join(" and ")
+        }
+    )
+}
+
+/// Ingress from anywhere on 80 or 443 to a group with a load balancer among
+/// its members: a public listener, broad by design, kept even when unused in
+/// the window (clients on IPv6 or at another time of year are not evidence
+/// that it is not needed).
+fn public_listener(inv: &Inventory, group: &str, r: &SgRule) -> bool {
+    r.cidr.is_some_and(|c| c.is_everything())
+        && protocol_number(&r.protocol) == Some(TCP)
+        && matches!(
+            (r.from_port, r.to_port),
+            (Some(80), Some(80)) | (Some(443), Some(443))
+        )
+        && inv
+            .network_interfaces
+            .iter()
+            .any(|e| e.security_groups.iter().any(|g| g == group) && is_load_balancer(e))
+}
+
+/// An interface of an Elastic Load Balancer (application, network, gateway,
+/// classic): by its type, or by the description AWS gives the interfaces it
+/// manages for a load balancer.
+fn is_load_balancer(e: &crate::inventory::NetworkInterface) -> bool {
+    e.interface_type.contains("load_balancer")
+        || (e.requester_managed && e.description.starts_with("ELB "))
 }
 
 /// Ingress from anywhere to 80 or 443: a public web entry, broad by design.
@@ -930,7 +1041,13 @@ fn open_egress_findings(inv: &Inventory, rules: &[RuleUsage], out: &mut Vec<Find
     }
 }
 
-fn rule_findings(inv: &Inventory, rules: &[RuleUsage], out: &mut Vec<Finding>) {
+fn rule_findings(
+    inv: &Inventory,
+    rules: &[RuleUsage],
+    proposed: &[Rule],
+    keys: &[String],
+    out: &mut Vec<Finding>,
+) {
     open_egress_findings(inv, rules, out);
     for u in rules {
         let subject = rule_subject(u);
@@ -938,7 +1055,9 @@ fn rule_findings(inv: &Inventory, rules: &[RuleUsage], out: &mut Vec<Finding>) {
         if is_open(u) {
             continue; // one finding per group, below
         }
-        if u.connections == 0 {
+        if u.connections == 0 && !u.removed {
+            // A load balancer's public listener: public by design, kept.
+        } else if u.connections == 0 {
             out.push(Finding {
                 kind: FindingKind::UnusedRule,
                 rule_id: FindingKind::UnusedRule.id(),
@@ -948,7 +1067,7 @@ fn rule_findings(inv: &Inventory, rules: &[RuleUsage], out: &mut Vec<Finding>) {
                 groups: vec![u.group_id.clone()],
                 enis: enis.clone(),
                 evidence: "no accepted connection in the window matched this rule".into(),
-                fix: "Remove it, or keep it deliberately (a failover path, a rare job) and widen the window to prove it.".into(),
+                fix: "The proposed change removes it. Keep it instead if it serves traffic rarer than the window (a failover path, a monthly job), and widen the window to prove it.".into(),
             });
         } else if u.summary != USED_AS_WRITTEN && !public_web(u) {
             out.push(Finding {
@@ -960,7 +1079,7 @@ fn rule_findings(inv: &Inventory, rules: &[RuleUsage], out: &mut Vec<Finding>) {
                 groups: vec![u.group_id.clone()],
                 enis: enis.clone(),
                 evidence: u.summary.clone(),
-                fix: "Narrow the rule to what was used (the proposed rules do).".into(),
+                fix: broader_fix(u, proposed, keys),
             });
         }
         // One-sided: a group reference needs the matching rule on the other group.
@@ -988,6 +1107,11 @@ fn rule_findings(inv: &Inventory, rules: &[RuleUsage], out: &mut Vec<Finding>) {
                 })
             });
             if !matched {
+                let fix = if u.connections == 0 {
+                    "It carried no connection in the window (it cannot without its other half), and the proposed change removes it. If the traffic is wanted, write both halves as a pair with the mutual-security-groups module."
+                } else {
+                    "Add the missing half on the other group, or write both halves as a pair with the mutual-security-groups module."
+                };
                 out.push(Finding {
                     kind: FindingKind::OneSidedRule,
                     rule_id: FindingKind::OneSidedRule.id(),
@@ -999,11 +1123,19 @@ fn rule_findings(inv: &Inventory, rules: &[RuleUsage], out: &mut Vec<Finding>) {
                     evidence: format!(
                         "{} has no matching {} rule {} {}",
                         u.peer,
-                        if want_dir == Direction::Ingress { "ingress" } else { "egress" },
-                        if want_dir == Direction::Ingress { "from" } else { "to" },
+                        if want_dir == Direction::Ingress {
+                            "ingress"
+                        } else {
+                            "egress"
+                        },
+                        if want_dir == Direction::Ingress {
+                            "from"
+                        } else {
+                            "to"
+                        },
                         u.group_id
                     ),
-                    fix: "Traffic needs both rules; write them as a pair with the mutual-security-groups module (the proposal does), or remove the dead half.".into(),
+                    fix: fix.into(),
                 });
             }
         }
@@ -1284,6 +1416,90 @@ mod tests {
                 .iter()
                 .all(|f| f.kind != FindingKind::ShortWindow && f.kind != FindingKind::ThinEvidence)
         );
+    }
+
+    fn finding<'a>(au: &'a Audit, kind: FindingKind, subject: &str) -> &'a Finding {
+        au.findings
+            .iter()
+            .find(|f| f.kind == kind && f.subject.contains(subject))
+            .unwrap_or_else(|| panic!("{kind:?} on {subject} in {:?}", kinds(au)))
+    }
+
+    #[test]
+    fn a_broader_rule_s_fix_names_the_replacing_rule_or_says_there_is_none() {
+        let mut groups = today();
+        groups[1]
+            .ingress
+            .push(rule("tcp", Some((5432, 5432)), "203.0.113.0/24"));
+        let mut conns = traffic();
+        conns.push(conn("203.0.113.25", "10.0.2.20", 5432, 3, UNTIL - 4 * DAY));
+        let au = audit(&analysis(groups, conns, 7));
+        // A group rule the proposal replaces: the fix names the proposed rule,
+        // and says the change keeps the broad one until it is removed.
+        let by_group = finding(&au, FindingKind::BroaderThanUsed, "1024-65535");
+        assert!(
+            by_group.fix.contains("web-to-db-tcp-5432") && by_group.fix.contains("keeps it"),
+            "{}",
+            by_group.fix
+        );
+        // A CIDR rule no proposed rule replaces: no claim that one does, the
+        // address actually used, and the table's `keep` agrees.
+        let by_cidr = finding(&au, FindingKind::BroaderThanUsed, "203.0.113.0/24");
+        assert!(
+            !by_cidr.fix.contains("the proposed rules do"),
+            "{}",
+            by_cidr.fix
+        );
+        assert!(
+            by_cidr.fix.starts_with("No proposed rule replaces it")
+                && by_cidr.fix.contains("the 1 source seen (203.0.113.25)"),
+            "{}",
+            by_cidr.fix
+        );
+        let row = au
+            .rules
+            .iter()
+            .find(|r| r.peer == "203.0.113.0/24")
+            .unwrap();
+        assert!(!row.removed);
+        assert_eq!(row.used_peer_examples, ["203.0.113.25"]);
+    }
+
+    #[test]
+    fn an_unused_public_listener_of_a_load_balancer_is_kept() {
+        let listener = |peer: &str| rule("tcp", Some((443, 443)), peer);
+        let groups = vec![
+            sg(
+                "sg-alb",
+                vec![listener("0.0.0.0/0"), listener("::/0")],
+                vec![],
+            ),
+            sg("sg-web", vec![listener("::/0")], vec![]),
+        ];
+        let mut a = analysis(groups, traffic(), 7);
+        a.inventory.network_interfaces.push(NetworkInterface {
+            vpc_id: Some("vpc-1".into()),
+            description: "ELB app/prod-web/50dc6c495c0c9188".into(),
+            requester_managed: true,
+            ..NetworkInterface::new("eni-alb", vec!["10.0.0.5".parse().unwrap()], &["sg-alb"])
+        });
+        let au = audit(&a);
+        for r in au.rules.iter().filter(|r| r.group_id == "sg-alb") {
+            assert!(!r.removed, "{r:?}");
+            assert_eq!(r.summary, PUBLIC_LISTENER_UNUSED);
+        }
+        assert!(
+            !au.findings
+                .iter()
+                .any(|f| f.kind == FindingKind::UnusedRule && f.subject.starts_with("sg-alb")),
+            "{:?}",
+            kinds(&au)
+        );
+        // The same rule on a group without a load balancer is unused evidence.
+        let web = au.rules.iter().find(|r| r.group_id == "sg-web").unwrap();
+        assert!(web.removed && web.summary == "unused", "{web:?}");
+        let unused = finding(&au, FindingKind::UnusedRule, "sg-web");
+        assert!(unused.fix.starts_with("The proposed change removes it"));
     }
 
     #[test]

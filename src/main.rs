@@ -429,7 +429,8 @@ fn infer(args: CommonArgs, tfvars: Option<(PathBuf, ModuleArg)>) -> Result<ExitC
                     &pb,
                 ));
                 match read {
-                    Ok((a, s)) => {
+                    Ok((a, mut s)) => {
+                        s.roll_up(&format!("log group {group}"));
                         agg.merge(a);
                         stats.merge(s);
                     }
@@ -449,7 +450,8 @@ fn infer(args: CommonArgs, tfvars: Option<(PathBuf, ModuleArg)>) -> Result<ExitC
                     s3::read(&client, url, keys, shared.clone(), args.concurrency, &pb).await
                 });
                 match read {
-                    Ok((a, s)) => {
+                    Ok((a, mut s)) => {
+                        s.roll_up(&format!("s3://{}/{}", url.bucket, url.prefix));
                         agg.merge(a);
                         stats.merge(s);
                     }
@@ -502,7 +504,15 @@ fn infer(args: CommonArgs, tfvars: Option<(PathBuf, ModuleArg)>) -> Result<ExitC
     )?;
     written.push(args.report.display().to_string());
     if let Some(path) = &args.html {
-        emit::write_atomic(path, emit::html::render(&analysis, &audit).as_bytes())?;
+        let command = if tfvars.is_some() {
+            emit::Command::Infer
+        } else {
+            emit::Command::Audit
+        };
+        emit::write_atomic(
+            path,
+            emit::html::render(&analysis, &audit, command).as_bytes(),
+        )?;
         written.push(path.display().to_string());
     }
     if let Some(path) = &args.sarif {
@@ -542,23 +552,11 @@ fn infer(args: CommonArgs, tfvars: Option<(PathBuf, ModuleArg)>) -> Result<ExitC
         for m in &analysis.stats.missing {
             eprintln!("warning: incomplete evidence (--allow-partial): {m}");
         }
-        let p = &analysis.proposal;
         eprintln!("{}", analysis.stats.summary());
-        eprintln!(
-            "{} connections, {} undecided, {} rules proposed, {} flows outside security groups, {} suspicious",
-            analysis.evidence.connections.len(),
-            analysis.evidence.undecided.len(),
-            p.rules.len(),
-            p.external.len(),
-            p.suspicious.len()
-        );
-        eprintln!(
-            "{} findings: {} high, {} medium, {} low",
-            audit.findings.len(),
-            audit.count(Severity::High),
-            audit.count(Severity::Medium),
-            audit.count(Severity::Low)
-        );
+        // The reports' summary, in their words (README, "Words").
+        for line in emit::terminal_summary(&analysis, &audit) {
+            eprintln!("{line}");
+        }
         eprintln!("wrote {}", written.join(", "));
     }
     if let Some(level) = args.fail_on {

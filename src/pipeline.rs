@@ -19,7 +19,7 @@ use crate::parse::{Format, FormatError, FormatOrigin, Parsed, Parser, looks_like
 use crate::reduce::{Reduced, reduce};
 use crate::resolve::{Attribution, Resolver, attribute_with};
 use crate::sources::{Kind, Stream, files, parquet};
-use crate::stats::Stats;
+use crate::stats::{Span, Stats};
 use crate::synthesize::{Choices, Proposal, synthesize_with};
 use crate::window::Window;
 
@@ -104,7 +104,20 @@ pub struct LineReader<'o> {
     format: Format,
     parser: Result<Parser, FormatError>,
     assumed_noted: bool,
+    /// The window's records read since the last [`LineReader::flush`].
+    span: Span,
+    /// The interfaces of the records since the last flush, with their
+    /// spans, and the one of the last record: records of one interface come
+    /// in runs (a CloudWatch stream is one interface; an S3 file alternates
+    /// between a few), so a record costs a comparison, and a new interface
+    /// in a block one allocation. Handed to `Stats` at every flush, and when
+    /// more than [`INTERFACES_PER_FLUSH`] gather.
+    interfaces: Vec<(String, Span)>,
+    last_interface: usize,
 }
+
+/// Interfaces a reader keeps between flushes (a linear search stays cheap).
+const INTERFACES_PER_FLUSH: usize = 32;
 
 impl<'o> LineReader<'o> {
     /// A reader for a stream called `name` (shown in messages). `format` is
@@ -123,6 +136,9 @@ impl<'o> LineReader<'o> {
             format,
             parser,
             assumed_noted: false,
+            span: Span::default(),
+            interfaces: Vec::new(),
+            last_interface: 0,
         }
     }
 
@@ -136,7 +152,55 @@ impl<'o> LineReader<'o> {
             format: at.format,
             parser: at.parser,
             assumed_noted: true,
+            span: Span::default(),
+            interfaces: Vec::new(),
+            last_interface: 0,
         }
+    }
+
+    /// Hands the spans of the records read so far to `stats` (the stream's
+    /// and the interfaces'). [`LineReader::block`] does it after each block;
+    /// a caller of [`LineReader::line`] calls it at the end of the stream.
+    pub fn flush(&mut self, stats: &mut Stats) {
+        if self.span.records > 0 {
+            stats.add_stream_span(&self.name, &self.span);
+            self.span = Span::default();
+        }
+        for (id, span) in self.interfaces.drain(..) {
+            stats.add_interface_span(&id, &span);
+        }
+        self.last_interface = 0;
+    }
+
+    /// Counts a record of the window in the stream's and its interface's span.
+    #[inline]
+    fn note(&mut self, interface: Option<&str>, start: i64, end: i64, stats: &mut Stats) {
+        self.span.add(start, end);
+        let Some(id) = interface else { return };
+        if let Some((cur, span)) = self.interfaces.get_mut(self.last_interface)
+            && cur.as_str() == id
+        {
+            span.add(start, end);
+            return;
+        }
+        let at = match self
+            .interfaces
+            .iter()
+            .position(|(cur, _)| cur.as_str() == id)
+        {
+            Some(at) => at,
+            None => {
+                if self.interfaces.len() >= INTERFACES_PER_FLUSH {
+                    for (old, span) in self.interfaces.drain(..) {
+                        stats.add_interface_span(&old, &span);
+                    }
+                }
+                self.interfaces.push((id.to_string(), Span::default()));
+                self.interfaces.len() - 1
+            }
+        };
+        self.last_interface = at;
+        self.interfaces[at].1.add(start, end);
     }
 
     /// Handles every line of a block of whole lines; `first_line` is the
@@ -158,6 +222,7 @@ impl<'o> LineReader<'o> {
         if start < block.len() {
             self.line(&block[start..], line_no, agg, stats);
         }
+        self.flush(stats);
     }
 
     /// Handles one line (with or without its terminator).
@@ -213,6 +278,7 @@ impl<'o> LineReader<'o> {
                     stats.skip("outside the window");
                     return;
                 }
+                self.note(r.interface_id, r.start, r.end, stats);
                 match reduce(&r) {
                     Reduced::Accepted(o) => {
                         agg.add(&o);
@@ -274,6 +340,8 @@ fn start_format(
     stats: &mut Stats,
 ) -> (Format, Result<Parser, FormatError>) {
     stats.files += 1;
+    // Every stream counts in its source, with or without records in the window.
+    stats.add_stream_span(name, &Span::default());
     let format = format
         .or_else(|| opts.log_format.clone())
         .unwrap_or_else(Format::default_v2);
@@ -587,7 +655,9 @@ pub fn read_files(
     let workers = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1);
-    read_files_with(paths, opts, quiet, workers, BLOCK)
+    let (agg, mut stats) = read_files_with(paths, opts, quiet, workers, BLOCK)?;
+    stats.roll_up_paths(paths);
+    Ok((agg, stats))
 }
 
 fn read_files_with(
@@ -815,6 +885,7 @@ mod tests {
                 n += 1;
                 lines.line(&buf, n, &mut agg, &mut stats);
             }
+            lines.flush(&mut stats);
         }
         (format!("{:?}", agg.finish()), stats)
     }
@@ -975,6 +1046,11 @@ mod tests {
         let paths = vec![d.path().to_path_buf()];
         let want = line_by_line(&paths);
         assert!(want.1.skipped_total() > 100, "{:?}", want.1);
+        // Spans per stream and per interface, compared below with the rest.
+        assert_eq!(want.1.streams.len(), 3, "{:?}", want.1.streams);
+        assert!(want.1.interfaces.len() >= 7, "{:?}", want.1.interfaces);
+        let in_spans: u64 = want.1.interfaces.values().map(|s| s.records).sum();
+        assert_eq!(in_spans, want.1.used + want.1.rejected);
         assert!(
             want.1
                 .notes

@@ -6,6 +6,8 @@ use std::fmt;
 
 use serde::Serialize;
 
+use crate::window::{Window, rfc3339};
+
 /// Examples kept per reason.
 const EXAMPLES_PER_REASON: usize = 5;
 
@@ -27,6 +29,70 @@ pub struct Stats {
     /// Sources that could not be read (fully), with the error: only with
     /// `--allow-partial`; the evidence is then incomplete.
     pub missing: Vec<String>,
+    /// The records in the window per stream (a file, a CloudWatch log
+    /// stream, an S3 object), until [`Stats::roll_up`] folds them into the
+    /// source they came from.
+    #[serde(skip)]
+    pub streams: BTreeMap<String, Span>,
+    /// The records in the window per source given on the command line (a
+    /// `--logs` path, a log group, an S3 location): what the evidence covers.
+    #[serde(skip)]
+    pub sources: BTreeMap<String, SourceSpan>,
+    /// The records in the window per interface (`interface-id`).
+    #[serde(skip)]
+    pub interfaces: BTreeMap<String, Span>,
+}
+
+/// The records of the window in one stream, source or interface: how many,
+/// the earliest start and the latest end (Unix seconds; `last` is the end
+/// of the last capture interval, exclusive).
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
+pub struct Span {
+    pub records: u64,
+    pub first: i64,
+    pub last: i64,
+}
+
+impl Span {
+    /// Adds one record's capture interval.
+    #[inline]
+    pub fn add(&mut self, start: i64, end: i64) {
+        let end = end.max(start);
+        if self.records == 0 {
+            (self.first, self.last) = (start, end);
+        } else {
+            self.first = self.first.min(start);
+            self.last = self.last.max(end);
+        }
+        self.records += 1;
+    }
+
+    pub fn merge(&mut self, o: &Span) {
+        if o.records == 0 {
+            return;
+        }
+        if self.records == 0 {
+            *self = *o;
+        } else {
+            self.first = self.first.min(o.first);
+            self.last = self.last.max(o.last);
+            self.records += o.records;
+        }
+    }
+
+    /// `(first, last)`, or `None` without records.
+    pub fn range(&self) -> Option<(i64, i64)> {
+        (self.records > 0).then_some((self.first, self.last))
+    }
+}
+
+/// One source's span: its streams (files, log streams, objects) together.
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
+pub struct SourceSpan {
+    /// Streams read from the source, with or without records in the window.
+    pub streams: u64,
+    #[serde(flatten)]
+    pub span: Span,
 }
 
 impl Stats {
@@ -66,7 +132,64 @@ impl Stats {
         self.skipped.values().sum()
     }
 
+    /// Adds a stream's span (a reader's, once per block or at its end).
+    pub fn add_stream_span(&mut self, name: &str, span: &Span) {
+        match self.streams.get_mut(name) {
+            Some(s) => s.merge(span),
+            None => {
+                self.streams.insert(name.to_string(), *span);
+            }
+        }
+    }
+
+    /// Adds an interface's span.
+    pub fn add_interface_span(&mut self, interface: &str, span: &Span) {
+        match self.interfaces.get_mut(interface) {
+            Some(s) => s.merge(span),
+            None => {
+                self.interfaces.insert(interface.to_string(), *span);
+            }
+        }
+    }
+
+    /// Folds the streams read so far into the source `label` they all came
+    /// from (a log group, an S3 location).
+    pub fn roll_up(&mut self, label: &str) {
+        let streams = std::mem::take(&mut self.streams);
+        let src = self.sources.entry(label.to_string()).or_default();
+        for s in streams.values() {
+            src.streams += 1;
+            src.span.merge(s);
+        }
+    }
+
+    /// Folds each stream into the first of `roots` (paths given with
+    /// `--logs`) that holds it; a stream under none keeps its own name.
+    pub fn roll_up_paths(&mut self, roots: &[std::path::PathBuf]) {
+        let streams = std::mem::take(&mut self.streams);
+        for (name, s) in streams {
+            let label = roots
+                .iter()
+                .find(|r| std::path::Path::new(&name).starts_with(r))
+                .map_or(name, |r| r.display().to_string());
+            let src = self.sources.entry(label).or_default();
+            src.streams += 1;
+            src.span.merge(&s);
+        }
+    }
+
     pub fn merge(&mut self, o: Stats) {
+        for (k, v) in &o.streams {
+            self.add_stream_span(k, v);
+        }
+        for (k, v) in &o.interfaces {
+            self.add_interface_span(k, v);
+        }
+        for (k, v) in o.sources {
+            let src = self.sources.entry(k).or_default();
+            src.streams += v.streams;
+            src.span.merge(&v.span);
+        }
         self.files += o.files;
         self.records += o.records;
         self.used += o.used;
@@ -121,6 +244,125 @@ impl Stats {
     }
 }
 
+/// How far an end of the window may reach past the records before sgpair
+/// says so, and how long an interface may be silent before the window's end.
+pub const FILL_SLACK: i64 = 86_400;
+
+/// What the evidence covers against the window: the span of each source,
+/// whether the window reaches past the records, and the interfaces that
+/// fell silent before its end.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct Fill {
+    /// Per source (a `--logs` path, a log group, an S3 location), in name order.
+    pub sources: Vec<FillSource>,
+    /// The earliest start and the latest end over every source.
+    pub first: Option<i64>,
+    pub last: Option<i64>,
+    /// Plain sentences, one per source whose records do not reach an end of
+    /// the window (within [`FILL_SLACK`]), or that has none in it.
+    pub warnings: Vec<String>,
+    /// Interfaces whose last record ends more than [`FILL_SLACK`] before
+    /// the window's end, earliest first.
+    pub silent: Vec<SilentInterface>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct FillSource {
+    pub source: String,
+    pub streams: u64,
+    pub records: u64,
+    pub first: Option<i64>,
+    pub last: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SilentInterface {
+    pub interface_id: String,
+    pub records: u64,
+    pub first: i64,
+    pub last: i64,
+}
+
+impl Stats {
+    /// The span of the evidence against `window`.
+    pub fn fill(&self, window: &Window) -> Fill {
+        let mut all: BTreeMap<&str, SourceSpan> =
+            self.sources.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+        // Streams no source claimed are sources of their own.
+        for (k, v) in &self.streams {
+            let e = all.entry(k.as_str()).or_default();
+            e.streams += 1;
+            e.span.merge(v);
+        }
+        let mut fill = Fill::default();
+        let mut total = Span::default();
+        for (name, src) in all {
+            total.merge(&src.span);
+            let range = src.span.range();
+            match range {
+                None => fill.warnings.push(format!(
+                    "{name}: no record in the window ({}..{}); nothing of this source is evidence",
+                    rfc3339(window.since),
+                    rfc3339(window.until)
+                )),
+                Some((first, last)) => {
+                    if window.until.saturating_sub(last) > FILL_SLACK {
+                        fill.warnings.push(format!(
+                            "{name}: the newest record ends {}, {} before the window's end ({}); traffic after it is not in the evidence, and rules it needs may be missing (end the window with --until {})",
+                            rfc3339(last),
+                            duration(window.until - last),
+                            rfc3339(window.until),
+                            rfc3339(last)
+                        ));
+                    }
+                    if first.saturating_sub(window.since) > FILL_SLACK {
+                        fill.warnings.push(format!(
+                            "{name}: the oldest record in the window starts {}, {} after the window's start ({}); the evidence covers less time than the window says",
+                            rfc3339(first),
+                            duration(first - window.since),
+                            rfc3339(window.since)
+                        ));
+                    }
+                }
+            }
+            fill.sources.push(FillSource {
+                source: name.to_string(),
+                streams: src.streams,
+                records: src.span.records,
+                first: range.map(|r| r.0),
+                last: range.map(|r| r.1),
+            });
+        }
+        if let Some((first, last)) = total.range() {
+            (fill.first, fill.last) = (Some(first), Some(last));
+        }
+        fill.silent = self
+            .interfaces
+            .iter()
+            .filter(|(_, s)| s.records > 0 && window.until.saturating_sub(s.last) > FILL_SLACK)
+            .map(|(id, s)| SilentInterface {
+                interface_id: id.clone(),
+                records: s.records,
+                first: s.first,
+                last: s.last,
+            })
+            .collect();
+        fill.silent
+            .sort_by(|a, b| (a.last, &a.interface_id).cmp(&(b.last, &b.interface_id)));
+        fill
+    }
+}
+
+/// `5.3 days`, `7 hours`: how long, for warnings.
+fn duration(secs: i64) -> String {
+    if secs >= FILL_SLACK {
+        format!("{:.1} days", secs as f64 / 86_400.0)
+    } else {
+        let h = secs / 3_600;
+        format!("{h} {}", if h == 1 { "hour" } else { "hours" })
+    }
+}
+
 /// The order of examples: `file:line: what` by file, then line number, then
 /// text. A file name containing `:<digits>: ` is not expected; such an example
 /// still sorts, by its whole text.
@@ -165,6 +407,86 @@ mod tests {
             "read 10 records from 2 sources: 6 used as evidence, 1 rejected (not evidence), 3 skipped (bad port: 2, nodata: 1)"
         );
         assert_eq!(s.examples["bad port"][0], "a.log:7: srcport is \"70000\"");
+    }
+
+    const DAY: i64 = 86_400;
+    /// 2026-11-18T00:00:00Z..2026-11-25T00:00:00Z.
+    const W: Window = Window {
+        since: 1_794_960_000,
+        until: 1_794_960_000 + 7 * DAY,
+    };
+
+    fn span(first: i64, last: i64) -> Span {
+        let mut s = Span::default();
+        s.add(first, first + 60);
+        s.add(last - 60, last);
+        s
+    }
+
+    #[test]
+    fn a_source_that_ends_early_or_starts_late_is_said_and_a_full_one_is_not() {
+        let mut st = Stats::default();
+        st.add_stream_span("logs/a/1.log", &span(W.since + 5, W.until - 3 * DAY));
+        st.add_stream_span("logs/a/2.log", &span(W.since + 60, W.until - 2 * DAY));
+        st.add_stream_span("logs/b/1.log", &span(W.since + 2 * DAY, W.until));
+        st.add_stream_span("logs/c/empty.log", &Span::default());
+        st.add_stream_span("elsewhere.log", &span(W.since, W.until - 600));
+        st.roll_up_paths(&["logs/a".into(), "logs/b".into(), "logs/c".into()]);
+        assert!(st.streams.is_empty());
+        let f = st.fill(&W);
+        let names: Vec<&str> = f.sources.iter().map(|s| s.source.as_str()).collect();
+        assert_eq!(names, ["elsewhere.log", "logs/a", "logs/b", "logs/c"]);
+        assert_eq!(f.sources[1].streams, 2);
+        assert_eq!(f.sources[1].records, 4);
+        assert_eq!(f.sources[1].last, Some(W.until - 2 * DAY));
+        assert_eq!(f.sources[3].records, 0);
+        assert_eq!(f.first, Some(W.since));
+        assert_eq!(f.last, Some(W.until));
+        assert_eq!(f.warnings.len(), 3, "{:#?}", f.warnings);
+        assert!(
+            f.warnings[0].starts_with(
+                "logs/a: the newest record ends 2026-11-23T00:00:00Z, 2.0 days before the window's end (2026-11-25T00:00:00Z)"
+            ),
+            "{}",
+            f.warnings[0]
+        );
+        assert!(
+            f.warnings[1].starts_with(
+                "logs/b: the oldest record in the window starts 2026-11-20T00:00:00Z, 2.0 days after the window's start"
+            ),
+            "{}",
+            f.warnings[1]
+        );
+        assert!(f.warnings[2].starts_with("logs/c: no record in the window"));
+        // Within a day of either end: nothing to say.
+        let mut ok = Stats::default();
+        ok.add_stream_span("x", &span(W.since + DAY - 1, W.until - DAY + 1));
+        assert!(ok.fill(&W).warnings.is_empty());
+    }
+
+    #[test]
+    fn interfaces_silent_for_more_than_a_day_before_the_end_are_listed_earliest_first() {
+        let mut st = Stats::default();
+        st.add_interface_span("eni-late", &span(W.since, W.until - DAY - 1));
+        st.add_interface_span("eni-early", &span(W.since, W.since + DAY));
+        st.add_interface_span("eni-busy", &span(W.since, W.until - DAY));
+        let mut other = Stats::default();
+        other.add_interface_span("eni-busy", &span(W.since, W.until));
+        st.merge(other);
+        let silent: Vec<(String, i64)> = st
+            .fill(&W)
+            .silent
+            .into_iter()
+            .map(|s| (s.interface_id, s.last))
+            .collect();
+        assert_eq!(
+            silent,
+            [
+                ("eni-early".to_string(), W.since + DAY),
+                ("eni-late".to_string(), W.until - DAY - 1)
+            ]
+        );
+        assert_eq!(st.interfaces["eni-busy"].records, 4);
     }
 
     #[test]

@@ -6,7 +6,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use anyhow::{Result, bail};
 use serde::Serialize;
 
-/// Inclusive window in Unix seconds.
+/// The window in Unix seconds: from `since` (inclusive) up to `until`
+/// (exclusive), so `--since 7d` holds exactly seven days and a record that
+/// starts at `--until` belongs to the next window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Window {
     pub since: i64,
@@ -21,7 +23,13 @@ impl Window {
     };
 
     pub fn contains(&self, t: i64) -> bool {
-        self.since <= t && t <= self.until
+        self.since <= t && t < self.until
+    }
+
+    /// `2026-11-18..2026-11-24`: the calendar days the window covers (its
+    /// end is exclusive: a window up to midnight ends the day before).
+    pub fn day_range(&self) -> String {
+        days(self.since, self.until)
     }
 
     pub fn days(&self) -> f64 {
@@ -86,12 +94,13 @@ fn relative(s: &str) -> Option<Duration> {
     Some(Duration::from_secs(n.checked_mul(secs)?))
 }
 
-/// RFC 3339 (UTC, seconds) for reports.
+/// The first second RFC 3339 (and `humantime`) cannot write: year 10000.
+const YEAR_10000: i64 = 253_402_300_800;
+
+/// RFC 3339 (UTC, seconds) for reports; a time before 1970 or after 9999
+/// (a record's `end` is data, and may be anything) as its number.
 pub fn rfc3339(t: i64) -> String {
-    // RFC 3339 has four-digit years: a time past 9999-12-31T23:59:59Z (which
-    // a hostile record can carry) prints as its number, never a panic.
-    const LAST: i64 = 253_402_300_799;
-    if !(0..=LAST).contains(&t) {
+    if !(0..YEAR_10000).contains(&t) {
         return t.to_string();
     }
     humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(t as u64)).to_string()
@@ -99,7 +108,25 @@ pub fn rfc3339(t: i64) -> String {
 
 /// The calendar day of a time, `2026-11-18`.
 pub fn day(t: i64) -> String {
-    rfc3339(t).chars().take(10).collect()
+    if (0..YEAR_10000).contains(&t) {
+        rfc3339(t).chars().take(10).collect()
+    } else {
+        rfc3339(t)
+    }
+}
+
+/// The calendar day of an exclusive end (a capture interval's `end`, a
+/// "last seen", the window's `until`): the day of the second before it, so
+/// an interval that ends at midnight ended on the day before.
+pub fn end_day(end: i64) -> String {
+    day(end.saturating_sub(1))
+}
+
+/// `2026-11-18..2026-11-20` from a start to an exclusive end, or one day
+/// when both fall on it. An end at or before the start counts as the start.
+pub fn days(first: i64, last: i64) -> String {
+    let (f, l) = (day(first), end_day(last.max(first.saturating_add(1))));
+    if f == l { f } else { format!("{f}..{l}") }
 }
 
 #[cfg(test)]
@@ -138,6 +165,30 @@ mod tests {
         assert_eq!(rfc3339(w.since), "2026-11-18T00:00:00Z");
         assert_eq!(day(w.until), "2026-11-25");
         assert!((w.days() - 7.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn the_end_is_exclusive_and_ends_the_day_before_midnight() {
+        let w = Window::parse("7d", Some("2026-11-25T00:00:00Z"), at(0)).unwrap();
+        assert!(w.contains(w.since) && w.contains(w.until - 1));
+        assert!(!w.contains(w.until) && !w.contains(w.since - 1));
+        assert_eq!(w.day_range(), "2026-11-18..2026-11-24");
+        // A last seen at the window's end is a time of its last day.
+        assert_eq!(end_day(w.until), "2026-11-24");
+        assert_eq!(end_day(w.until + 1), "2026-11-25");
+        assert_eq!(days(w.since, w.until), "2026-11-18..2026-11-24");
+        assert_eq!(days(w.until - 60, w.until), "2026-11-24");
+        // A point at midnight: its own day, not the one before.
+        assert_eq!(days(w.until, w.until), "2026-11-25");
+    }
+
+    #[test]
+    fn times_outside_what_rfc_3339_writes_are_numbers() {
+        assert_eq!(rfc3339(-5), "-5");
+        assert_eq!(rfc3339(YEAR_10000 - 1), "9999-12-31T23:59:59Z");
+        assert_eq!(rfc3339(YEAR_10000), "253402300800");
+        assert_eq!(rfc3339(i64::MAX), i64::MAX.to_string());
+        assert_eq!(days(0, i64::MAX), format!("1970-01-01..{}", i64::MAX - 1));
     }
 
     #[test]

@@ -57,7 +57,7 @@ fn audit_writes_the_report_and_no_tfvars() {
         "| Connections between grouped interfaces covered by the proposal | 700 of 700 (100.0%) |"
     ));
     assert!(
-        stderr.contains("findings: 8 high, 5 medium, 8 low"),
+        stderr.contains("\nFindings: 8 high, 5 medium, 7 low\n"),
         "{stderr}"
     );
 }
@@ -83,7 +83,9 @@ fn html_and_sarif_are_written_on_request() {
             .unwrap();
     assert_eq!(sarif["version"], "2.1.0");
     let results = sarif["runs"][0]["results"].as_array().unwrap();
-    assert_eq!(results.len(), 21, "one result per finding");
+    // 20: alb-sg's unused public listener for IPv6 clients is no finding,
+    // and the two suspicious flows a NAT gateway carried are the hosts' once.
+    assert_eq!(results.len(), 20, "one result per finding");
     let uri = results[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
         .as_str()
         .unwrap();
@@ -182,7 +184,7 @@ fn fail_on_passes_a_clean_environment() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(
-        stderr.contains("0 findings: 0 high, 0 medium, 0 low"),
+        stderr.contains("\nFindings: 0 high, 0 medium, 0 low\n"),
         "{stderr}"
     );
     let report = std::fs::read_to_string(dir.path().join("sgpair-report.md")).unwrap();

@@ -112,6 +112,12 @@ async fn inventory_and_cloudwatch_logs_from_the_api() {
         "{stderr}"
     );
     assert_eq!(rules(dir.path()), expected(&env));
+    // The evidence per source: the log group, its three streams together.
+    let report = std::fs::read_to_string(dir.path().join("sgpair-report.md")).unwrap();
+    assert!(
+        report.contains(&format!("| log group {LOG_GROUP} | 3 | 16 |")),
+        "{report}"
+    );
 
     // The same offline, from the snapshot.
     let stderr = ok(&moto.infer_logs(
@@ -140,6 +146,12 @@ async fn s3_delivery_lists_only_the_window_and_reads_gzip_text() {
         "{stderr}"
     );
     assert_eq!(rules(dir.path()), expected(&env));
+    // The evidence per source: the S3 location given, its one object.
+    let report = std::fs::read_to_string(dir.path().join("sgpair-report.md")).unwrap();
+    assert!(
+        report.contains("| s3://flow-logs/vpc/ | 1 | 16 |"),
+        "{report}"
+    );
 }
 
 #[cfg(feature = "parquet")]
@@ -191,7 +203,7 @@ async fn hostile_group_names_from_the_api_stay_data() {
     let evaluated: serde_json::Value =
         hcl::eval::from_str(&text, &hcl::eval::Context::new()).expect("no live template");
     let rules = evaluated["rules"].as_object().unwrap();
-    assert_eq!(rules.len(), 2);
+    assert_eq!(rules.len(), expected(&env).len());
     let web_db = rules
         .values()
         .find(|r| r["source_sg_id"] == env.web_sg.as_str())

@@ -333,8 +333,7 @@ fn allow_partial_keeps_what_was_read_and_says_what_is_missing() {
     );
     let report = std::fs::read_to_string(r.dir.path().join("sgpair-report.md")).unwrap();
     assert!(
-        report
-            .contains("- **Incomplete evidence:** 1 source could not be read (`--allow-partial`)"),
+        report.contains("- **Incomplete evidence:** 1 source could not be read (--allow-partial)"),
         "{report}"
     );
     // The lines decoded before the break are evidence, and so is the other file.

@@ -112,7 +112,10 @@ fn generated_logs_give_the_rules_of_the_service_graph() {
         stderr.contains("read 30000 records from 1 source"),
         "{stderr}"
     );
-    assert!(stderr.contains("0 undecided"), "{stderr}");
+    assert!(
+        stderr.contains("\nUndecided initiator: 0 aggregates (0 records)"),
+        "{stderr}"
+    );
     assert!(
         stderr.contains("nodata: ") && stderr.contains("skipdata: "),
         "{stderr}"

@@ -16,9 +16,10 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use sgpair::audit::audit;
-use sgpair::emit::html;
+use sgpair::emit::{Command as Cmd, html, report};
 use sgpair::inventory::Inventory;
 use sgpair::pipeline::{self, Analysis, ReadOptions};
+use sgpair::synthesize::ExternalKind;
 use sgpair::window::Window;
 
 /// 2026-11-18T00:00:00Z..2026-11-25T00:00:00Z: the sample's week.
@@ -261,7 +262,7 @@ fn the_page_renders_in_chromium_with_the_diagram_and_no_script_errors() {
         groups.len() >= 5 && rules >= 5,
         "the sample proposes rules between several groups: {groups:?}, {rules} rules"
     );
-    let page = html::render(&a, &audit(&a));
+    let page = html::render(&a, &audit(&a), Cmd::Infer);
     let b = Browser::new();
     let out = b.run(&page, "profile", &["--dump-dom".to_string()]);
     std::fs::write(b.path("dom.html"), &out.stdout).unwrap();
@@ -329,6 +330,40 @@ fn the_page_renders_in_chromium_with_the_diagram_and_no_script_errors() {
         assert_eq!(t.attr("data-to"), Some(r.target_sg.as_str()));
     }
     assert!(svg.iter().any(|t| t.name == "path"), "arrows are paths");
+    // External arrows: each connection once, however many groups of the
+    // diagram its interface is in (the sample's web hosts are in two).
+    let drawn = |k: ExternalKind| {
+        matches!(
+            k,
+            ExternalKind::InternetEgress | ExternalKind::InternetIngress | ExternalKind::AwsService
+        )
+    };
+    let external: Vec<_> = a
+        .proposal
+        .external
+        .iter()
+        .filter(|e| drawn(e.kind) && e.local_groups.iter().any(|g| groups.contains(g)))
+        .collect();
+    assert!(
+        external.iter().any(|e| e
+            .local_groups
+            .iter()
+            .filter(|g| groups.contains(*g))
+            .count()
+            > 1),
+        "the sample has an interface in two groups of the diagram with external traffic"
+    );
+    let want: u64 = external.iter().map(|e| e.connections).sum();
+    let got: u64 = svg
+        .iter()
+        .filter(|t| t.attr("data-external-edge").is_some())
+        .map(|t| {
+            t.attr("data-connections")
+                .and_then(|n| n.parse::<u64>().ok())
+                .expect("an external arrow says its connections")
+        })
+        .sum();
+    assert_eq!(got, want, "external connections in the diagram");
 
     // The hostile names stayed text: our script is the only one, no element
     // or attribute came from a name, and the names are in the boxes as text.
@@ -349,11 +384,142 @@ fn the_page_renders_in_chromium_with_the_diagram_and_no_script_errors() {
     );
     assert!(
         out.stdout
-            .contains("<b>&lt;script&gt;alert(1)&lt;/script&gt;</b>")
+            .contains("&lt;script&gt;alert(1)&lt;/script&gt; (sg-")
     );
     assert!(
         out.stdout
-            .contains("<b>\" onmouseover=\"alert(2)\" data-pwned=\"1</b>")
+            .contains("\" onmouseover=\"alert(2)\" data-pwned=\"1 (sg-")
+    );
+}
+
+/// The numbers of each section, by heading: `(title, numbers)` in document order.
+fn figures(sections: Vec<(String, String)>) -> Vec<(String, Vec<u64>)> {
+    sections
+        .into_iter()
+        .map(|(title, body)| {
+            let numbers = body
+                .split(|c: char| !c.is_ascii_digit())
+                .filter(|w| !w.is_empty())
+                .map(|w| w.parse::<u64>().expect("digits"))
+                .collect();
+            (title, numbers)
+        })
+        .collect()
+}
+
+/// The Markdown report cut at its headings; the title's section is the summary.
+fn markdown_sections(md: &str) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for line in md.lines() {
+        if let Some(t) = line.strip_prefix("# ") {
+            assert_eq!(t, "sgpair report");
+            out.push(("Summary".into(), String::new()));
+        } else if let Some(t) = line
+            .strip_prefix("## ")
+            .or_else(|| line.strip_prefix("### "))
+        {
+            out.push((t.to_string(), String::new()));
+        } else if let Some(last) = out.last_mut() {
+            last.1.push_str(line);
+            last.1.push('\n');
+        }
+    }
+    out
+}
+
+/// The text of Chromium's DOM cut at its `<h2>` and `<h3>` headings, between
+/// `<main>` and `</main>`: tags replaced by a space, character references resolved.
+fn dom_sections(dom: &str) -> Vec<(String, String)> {
+    let main = &dom[dom.find("<main>").expect("main")..dom.find("</main>").expect("/main")];
+    let text = |html: &str| -> String {
+        let mut out = String::new();
+        let mut in_tag = false;
+        for c in html.chars() {
+            match c {
+                '<' => {
+                    // A tag separates words (table cells, list items).
+                    in_tag = true;
+                    out.push(' ');
+                }
+                '>' => in_tag = false,
+                c if !in_tag => out.push(c),
+                _ => {}
+            }
+        }
+        out.replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&quot;", "\"")
+            .replace("&#39;", "'")
+            .replace("&nbsp;", " ")
+            .replace("&amp;", "&")
+    };
+    let mut out = Vec::new();
+    let mut rest = main;
+    while let Some(i) = rest.find("<h2>").into_iter().chain(rest.find("<h3>")).min() {
+        let level = &rest[i + 2..i + 3];
+        let close = format!("</h{level}>");
+        let end = rest[i..].find(&close).expect("heading closed") + i;
+        let title = text(&rest[i + 4..end]);
+        rest = &rest[end + close.len()..];
+        let next = [rest.find("<h2>"), rest.find("<h3>")]
+            .into_iter()
+            .flatten()
+            .min()
+            .unwrap_or(rest.len());
+        out.push((title, text(&rest[..next])));
+    }
+    out
+}
+
+/// The HTML page, as Chromium parsed it, carries the Markdown report's
+/// sections with the same figures: every heading of one is in the other
+/// (the diagram is the page's own), in the same order, with the same
+/// numbers in the same order.
+#[test]
+fn the_page_in_chromium_carries_the_markdown_figures_section_by_section() {
+    let a = sample();
+    let au = audit(&a);
+    let page = html::render(&a, &au, Cmd::Infer);
+    let md = report::markdown(&a, &au);
+    let b = Browser::new();
+    let out = b.run(&page, "profile", &["--dump-dom".to_string()]);
+    let mut html = figures(dom_sections(&out.stdout));
+    let diagram = html
+        .iter()
+        .position(|(t, _)| t == "Diagram of the proposed rules")
+        .expect("the diagram's section");
+    html.remove(diagram);
+    let md = figures(markdown_sections(&md));
+    let titles = |v: &[(String, Vec<u64>)]| v.iter().map(|(t, _)| t.clone()).collect::<Vec<_>>();
+    assert_eq!(titles(&html), titles(&md), "the same sections");
+    assert!(md.len() >= 15, "{:?}", titles(&md));
+    for ((title, h), (_, m)) in html.iter().zip(&md) {
+        assert_eq!(h, m, "the figures of {title:?}");
+    }
+    // Sections a reader can fold: every one is a <details>, open.
+    let dom = tags(&out.stdout);
+    let details = dom.iter().filter(|t| t.name == "details").count();
+    assert_eq!(details, md.len() + 1, "one per section, and the diagram's");
+    assert!(
+        dom.iter()
+            .filter(|t| t.name == "details")
+            .all(|t| t.attr("open").is_some())
+    );
+    // What the issue found missing is there.
+    for needed in [
+        "Traffic that cannot be a security-group rule",
+        "Rejected traffic",
+        "Existing rules against the evidence",
+        "Gaps in the evidence",
+        "Skipped records",
+        "Evidence per source",
+    ] {
+        assert!(titles(&html).iter().any(|t| t == needed), "{needed}");
+    }
+    let skipped = &html.iter().find(|(t, _)| t == "Skipped records").unwrap();
+    assert!(
+        !skipped.1.is_empty(),
+        "the skip counts and notes are in the page"
     );
 }
 
@@ -370,7 +536,7 @@ fn png_size(png: &[u8]) -> (u32, u32) {
 #[test]
 fn a_screenshot_of_the_page_is_not_blank() {
     let a = sample();
-    let page = html::render(&a, &audit(&a));
+    let page = html::render(&a, &audit(&a), Cmd::Infer);
     let b = Browser::new();
     let shot = b.path("page.png");
     b.run(

@@ -587,7 +587,7 @@ fn an_address_in_a_delegated_prefix_belongs_to_the_node() {
         vec![rule("sg-00000000000n0de1", "sg-0000000000000db1", 5432)]
     );
     assert!(
-        r.report.contains("**Granularity.**") && r.report.contains("security groups for pods"),
+        r.report.contains("Granularity: ") && r.report.contains("security groups for pods"),
         "a node's group allows every pod on it, and the report says so:\n{}",
         r.report
     );
@@ -778,8 +778,7 @@ fn avoid_group_keeps_a_shared_group_out_unless_nothing_else_allows_it() {
         forced.rules()
     );
     assert!(
-        forced.report.contains("**Avoided groups still used.**")
-            && forced.report.contains("baseline"),
+        forced.report.contains("Avoided groups still used: ") && forced.report.contains("baseline"),
         "{}",
         forced.report
     );

@@ -16,6 +16,54 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 
+use crate::audit::Audit;
+use crate::pipeline::Analysis;
+
+/// The command a report comes from, for the HTML page's title.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Command {
+    Infer,
+    Audit,
+}
+
+impl Command {
+    pub fn name(self) -> &'static str {
+        match self {
+            Command::Infer => "infer",
+            Command::Audit => "audit",
+        }
+    }
+}
+
+/// The summary the terminal prints after a run, in the reports' words:
+/// `Label: value` for each fact of the reports' summary (the records line
+/// is [`crate::stats::Stats::summary`], printed on its own), then the
+/// warnings about the window, each as `warning: ...`.
+pub fn terminal_summary(a: &Analysis, audit: &Audit) -> Vec<String> {
+    let s = summary::Summary::of(a, audit);
+    let mut lines: Vec<String> = s
+        .facts(a)
+        .into_iter()
+        .filter(|(label, _)| {
+            !matches!(
+                *label,
+                "Records" | "Window not filled" | "Silent interfaces" | "Incomplete evidence"
+            )
+        })
+        .map(|(label, value)| format!("{label}: {value}"))
+        .collect();
+    lines.extend(
+        s.fill
+            .warnings
+            .iter()
+            .map(|w| format!("warning: the window is not filled: {w}")),
+    );
+    if !s.fill.silent.is_empty() {
+        lines.push(format!("warning: {}", s.silent_interfaces()));
+    }
+    lines
+}
+
 /// Writes `contents` to `path` through a temporary file and a rename, so a
 /// reader never sees half a file and a failure leaves the old file intact.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {

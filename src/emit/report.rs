@@ -1,10 +1,17 @@
-//! The report: Markdown for people, JSON for machines, same content.
+//! The report: Markdown for people, JSON for machines, same content; the
+//! HTML page (`html.rs`) renders the same sections.
 //!
-//! Both renderings are pure functions of the [`Analysis`] and its [`Audit`]
+//! The sections are built once, as a small document model ([`Section`]:
+//! paragraphs, lists, tables) whose text is already marked up by a
+//! [`Markup`] (Markdown or HTML escaping), so the Markdown and the HTML
+//! cannot drift apart: they hold the same facts, tables and figures.
+//!
+//! Every rendering is a pure function of the [`Analysis`] and its [`Audit`]
 //! (computed once by the caller, [`crate::audit::audit`]): no clock, no
 //! hash-map order, so the same input gives byte-identical output. Every string
-//! that comes from AWS or from the logs goes through [`escape::markdown`] in
-//! the Markdown; numbers and addresses are printed as they are.
+//! that comes from AWS or from the logs goes through [`Markup::text`]
+//! ([`escape::markdown`] or [`escape::html`]); numbers and addresses are
+//! printed as they are.
 
 use std::collections::BTreeSet;
 use std::net::{IpAddr, SocketAddr};
@@ -20,9 +27,9 @@ use crate::inventory::Inventory;
 use crate::pipeline::Analysis;
 use crate::reduce::{ICMP, ICMP_ANY, ICMPV6, TCP, UDP};
 use crate::resolve::{AbsentWhy, Attribution};
-use crate::stats::Stats;
+use crate::stats::{Fill, Stats};
 use crate::synthesize::{Alternatives, External, ExternalKind, RuleEvidence, Severity, Suspicious};
-use crate::window::{day, rfc3339};
+use crate::window::{self, day, end_day, rfc3339};
 
 /// Version of the JSON layout; bumped when a field changes meaning or goes away.
 pub const FORMAT_VERSION: u32 = 1;
@@ -34,24 +41,14 @@ const MAX_REJECTED_ROWS: usize = 20;
 /// Remote addresses shown per external row.
 const MAX_REMOTES_SHOWN: usize = 5;
 
-/// The Markdown report: a summary, then one section per kind of finding.
+/// The Markdown report: the summary, then one section per kind of finding.
 /// `audit` is [`crate::audit::audit`] of `a`.
 pub fn markdown(a: &Analysis, audit: &Audit) -> String {
     let s = Summary::of(a, audit);
-    let sections = [
-        summary_md(a, &s),
-        findings_md(audit, &s),
-        before_after_md(&s),
-        rules_md(a),
-        external_md(a),
-        suspicious_md(a),
-        undecided_md(a),
-        rejected_md(a),
-        gaps_md(a),
-        existing_rules_md(audit),
-        skipped_md(&a.stats),
-    ];
-    let mut out = sections.join("\n\n");
+    let m = Md;
+    let mut parts = vec![summary_md(a, &s)];
+    parts.extend(sections(a, audit, &s, &m).iter().map(|x| x.markdown(2)));
+    let mut out = parts.join("\n\n");
     out.push('\n');
     out
 }
@@ -66,7 +63,7 @@ pub fn json(a: &Analysis, audit: &Audit) -> String {
 }
 
 // ---------------------------------------------------------------------------
-// Facts shared by both renderings (the numbers are [`Summary`]).
+// Facts shared by every rendering (the numbers are [`Summary`]).
 
 /// `443/tcp`, `icmp (all types)`, `icmp type 8`, `protocol 47`: the spelling
 /// of [`names::service`], for a single port.
@@ -78,14 +75,6 @@ pub(crate) fn service(port: u16, proto: u8) -> String {
         ICMP | ICMPV6 => format!("{p} type {port}"),
         _ => format!("protocol {p}"),
     }
-}
-
-// ---------------------------------------------------------------------------
-// Markdown helpers.
-
-/// Escaped text from AWS or the logs.
-fn esc(s: &str) -> String {
-    escape::markdown(s)
 }
 
 /// `1.5 MiB`: bytes in binary units, one decimal above 1 KiB.
@@ -103,8 +92,14 @@ pub(crate) fn human_bytes(n: u64) -> String {
     format!("{v:.1} {}", UNITS[unit])
 }
 
-/// `2026-11-18..2026-11-20`, or one day when both ends fall on it.
+/// `2026-11-18..2026-11-20` from a start to an exclusive end (a capture
+/// interval's end), or one day when both fall on it: [`window::days`].
 pub(crate) fn days(first: i64, last: i64) -> String {
+    window::days(first, last)
+}
+
+/// The days of record starts (both ends inclusive: rejected traffic).
+fn start_days(first: i64, last: i64) -> String {
     let (f, l) = (day(first), day(last));
     if f == l { f } else { format!("{f}..{l}") }
 }
@@ -112,44 +107,6 @@ pub(crate) fn days(first: i64, last: i64) -> String {
 /// A full time, or `unknown`.
 fn time_or_unknown(t: Option<i64>) -> String {
     t.map_or_else(|| "unknown".into(), rfc3339)
-}
-
-/// `web (sg-0123)`, or the bare id for a group the inventory does not name;
-/// `web (sg-0123, vpc-0a1b)` where the inventory holds several VPCs (copies
-/// of one stack name their groups alike).
-fn group_label(inv: &Inventory, id: &str) -> String {
-    let vpc = inv
-        .group(id)
-        .and_then(|g| g.vpc_id.as_deref())
-        .filter(|_| inv.vpcs.len() > 1)
-        .map(|v| format!(", {}", esc(v)))
-        .unwrap_or_default();
-    match inv.group(id) {
-        Some(g) if !g.name.is_empty() => format!("{} ({}{vpc})", esc(&g.name), esc(id)),
-        _ if !vpc.is_empty() => format!("{} ({})", esc(id), &vpc[2..]),
-        _ => esc(id),
-    }
-}
-
-/// A rule key in a code span when it is a plain slug (always, from
-/// [`names::rule_keys`]), else escaped text.
-fn key_cell(key: &str) -> String {
-    if key
-        .chars()
-        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-    {
-        format!("`{key}`")
-    } else {
-        esc(key)
-    }
-}
-
-/// `10.0.0.1:443` or `[2001:db8::1]:443` for port protocols, the address otherwise.
-fn endpoint(ip: IpAddr, port: u16, proto: u8) -> String {
-    match proto {
-        TCP | UDP => esc(&SocketAddr::new(ip, port).to_string()),
-        _ => ip.to_string(),
-    }
 }
 
 /// `tcp-flags 4, fan-in 2`: how the initiator of a rule's connections was decided.
@@ -161,126 +118,6 @@ pub(crate) fn methods(e: &RuleEvidence) -> String {
         .join(", ")
 }
 
-/// A Markdown table. A column name starting with `>` is right-aligned (numbers).
-fn table(columns: &[&str], rows: &[Vec<String>]) -> String {
-    let names: Vec<&str> = columns.iter().map(|c| c.trim_start_matches('>')).collect();
-    let rule: Vec<&str> = columns
-        .iter()
-        .map(|c| if c.starts_with('>') { "---:" } else { "---" })
-        .collect();
-    let mut lines = vec![
-        format!("| {} |", names.join(" | ")),
-        format!("| {} |", rule.join(" | ")),
-    ];
-    lines.extend(rows.iter().map(|r| format!("| {} |", r.join(" | "))));
-    lines.join("\n")
-}
-
-/// A section heading with a one-line statement in place of an empty table.
-fn empty_section(heading: &str, line: &str) -> String {
-    format!("{heading}\n\n{line}")
-}
-
-// ---------------------------------------------------------------------------
-// Markdown sections.
-
-/// Title and the facts a reader needs first.
-fn summary_md(a: &Analysis, s: &Summary) -> String {
-    let mut lines = vec!["# sgpair report".to_string(), String::new()];
-    lines.push(format!(
-        "- **Window:** {}..{} ({:.1} days).",
-        rfc3339(a.window.since),
-        rfc3339(a.window.until),
-        s.window_days
-    ));
-    if s.short_window {
-        lines.push(
-            "- **Short window:** under 7 days of logs; rare traffic (weekly jobs, backups, failovers) may be missing, and so would the rules it needs."
-                .into(),
-        );
-    }
-    lines.push(format!("- **Records:** {}.", esc(&a.stats.summary())));
-    if !a.stats.missing.is_empty() {
-        lines.push(format!(
-            "- **Incomplete evidence:** {} {} could not be read (`--allow-partial`); rules their traffic needs may be missing: {}.",
-            a.stats.missing.len(),
-            if a.stats.missing.len() == 1 { "source" } else { "sources" },
-            a.stats.missing.iter().map(|m| esc(m)).collect::<Vec<_>>().join("; ")
-        ));
-    }
-    lines.push(format!(
-        "- **Connections observed:** {} in {} client/server/service aggregates.",
-        s.connections, s.aggregates
-    ));
-    lines.push(format!("- **Rules proposed:** {}.", s.rules));
-    lines.push(coverage_line(s));
-    lines.push(format!(
-        "- **Needs other controls:** {} connections that no group-to-group rule can express (see below).",
-        s.other_controls_connections
-    ));
-    if s.same_interface_connections > 0 {
-        lines.push(format!(
-            "- **Within one interface:** {} connections between two addresses of the same interface; no group is crossed.",
-            s.same_interface_connections
-        ));
-    }
-    lines.push(format!(
-        "- **Suspicious:** {} flows, never turned into rules.",
-        s.suspicious
-    ));
-    lines.push(format!(
-        "- **Undecided initiator:** {} flows, no rule proposed for them.",
-        s.undecided
-    ));
-    lines.push(optimal_line(s.optimal));
-    lines.join("\n")
-}
-
-/// The share of grouped connections the rules cover, with both counts.
-fn coverage_line(s: &Summary) -> String {
-    match s.coverage_percent {
-        Some(_) => format!("- **Coverage:** the rules cover {}.", s.coverage()),
-        None => format!("- **Coverage:** {}.", s.coverage()),
-    }
-}
-
-fn optimal_line(optimal: bool) -> String {
-    if optimal {
-        "- **Minimal:** yes, every service's choice of group pairs was proven minimal by exhaustive search.".into()
-    } else {
-        "- **Minimal:** not proven; some services had too many candidate group pairs for an exhaustive search, and a greedy choice was made (it may allow a few more interface pairs than necessary).".into()
-    }
-}
-
-/// Findings, most severe first, each with its evidence and fix.
-fn findings_md(audit: &Audit, s: &Summary) -> String {
-    const H: &str = "## Findings";
-    if audit.findings.is_empty() {
-        return empty_section(H, "None.");
-    }
-    let rows: Vec<Vec<String>> = audit
-        .findings
-        .iter()
-        .map(|f| {
-            vec![
-                severity_label(f.severity).to_string(),
-                format!("{} {}", f.rule_id, f.kind.title()),
-                esc(&f.subject),
-                esc(&f.evidence),
-                esc(&f.fix),
-            ]
-        })
-        .collect();
-    format!(
-        "{H}\n\n{}. Fingerprints in the JSON and SARIF output stay the same from run to run.\n\n{}",
-        s.findings,
-        table(
-            &["Severity", "Finding", "Subject", "Evidence", "Fix"],
-            &rows
-        )
-    )
-}
-
 pub(crate) fn severity_label(s: Severity) -> &'static str {
     match s {
         Severity::High => "high",
@@ -289,26 +126,277 @@ pub(crate) fn severity_label(s: Severity) -> &'static str {
     }
 }
 
+// ---------------------------------------------------------------------------
+// The document model.
+
+/// How text becomes markup: escaping of data, code spans, severity labels.
+pub(crate) trait Markup {
+    /// Text from AWS, the logs or the user (names, ids, messages), escaped.
+    fn text(&self, s: &str) -> String;
+    /// A code span around plain text (flags, commands, keys).
+    fn code(&self, s: &str) -> String;
+    /// A severity: a word in Markdown, a badge in HTML.
+    fn severity(&self, s: Severity) -> String;
+}
+
+/// Markdown markup.
+pub(crate) struct Md;
+
+impl Markup for Md {
+    fn text(&self, s: &str) -> String {
+        escape::markdown(s)
+    }
+    fn code(&self, s: &str) -> String {
+        format!("`{s}`")
+    }
+    fn severity(&self, s: Severity) -> String {
+        severity_label(s).into()
+    }
+}
+
+/// A section of the report: a heading over blocks. Text in it is markup.
+pub(crate) struct Section {
+    /// The HTML id (`findings`, `rules`, ...).
+    pub id: &'static str,
+    pub title: String,
+    pub blocks: Vec<Block>,
+}
+
+pub(crate) enum Block {
+    Para(String),
+    /// Items of a bulleted list.
+    List(Vec<String>),
+    Table(Table),
+    /// A subsection, one heading level down.
+    Sub(Section),
+}
+
+/// A table. A column name starting with `>` is numbers (right-aligned), `=`
+/// short values kept on one line (in HTML).
+pub(crate) struct Table {
+    /// The HTML class.
+    pub class: &'static str,
+    pub columns: Vec<&'static str>,
+    pub rows: Vec<Row>,
+}
+
+pub(crate) struct Row {
+    /// Attributes of the HTML `<tr>` (already escaped), or empty.
+    pub attrs: String,
+    pub cells: Vec<String>,
+}
+
+impl Row {
+    fn plain(cells: Vec<String>) -> Row {
+        Row {
+            attrs: String::new(),
+            cells,
+        }
+    }
+}
+
+impl Section {
+    fn new(id: &'static str, title: impl Into<String>, blocks: Vec<Block>) -> Section {
+        Section {
+            id,
+            title: title.into(),
+            blocks,
+        }
+    }
+
+    /// The section as Markdown, its heading at `level` (`##` for 2).
+    pub fn markdown(&self, level: usize) -> String {
+        let mut parts = vec![format!("{} {}", "#".repeat(level), self.title)];
+        for b in &self.blocks {
+            parts.push(match b {
+                Block::Para(p) => p.clone(),
+                Block::List(items) => items
+                    .iter()
+                    .map(|i| format!("- {i}"))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+                Block::Table(t) => md_table(t),
+                Block::Sub(s) => s.markdown(level + 1),
+            });
+        }
+        parts.join("\n\n")
+    }
+}
+
+/// A Markdown table. A column name starting with `>` is right-aligned.
+fn md_table(t: &Table) -> String {
+    let names: Vec<&str> = t
+        .columns
+        .iter()
+        .map(|c| c.trim_start_matches(['>', '=']))
+        .collect();
+    let rule: Vec<&str> = t
+        .columns
+        .iter()
+        .map(|c| if c.starts_with('>') { "---:" } else { "---" })
+        .collect();
+    let mut lines = vec![
+        format!("| {} |", names.join(" | ")),
+        format!("| {} |", rule.join(" | ")),
+    ];
+    lines.extend(
+        t.rows
+            .iter()
+            .map(|r| format!("| {} |", r.cells.join(" | "))),
+    );
+    lines.join("\n")
+}
+
+fn table(class: &'static str, columns: &[&'static str], rows: Vec<Row>) -> Block {
+    Block::Table(Table {
+        class,
+        columns: columns.to_vec(),
+        rows,
+    })
+}
+
+fn para(s: impl Into<String>) -> Block {
+    Block::Para(s.into())
+}
+
+/// `web (sg-0123)`, or the bare id for a group the inventory does not name;
+/// `web (sg-0123, vpc-0a1b)` where the inventory holds several VPCs (copies
+/// of one stack name their groups alike).
+fn group_label(m: &dyn Markup, inv: &Inventory, id: &str) -> String {
+    let vpc = inv
+        .group(id)
+        .and_then(|g| g.vpc_id.as_deref())
+        .filter(|_| inv.vpcs.len() > 1);
+    match (inv.group(id), vpc) {
+        (Some(g), Some(v)) if !g.name.is_empty() => {
+            format!("{} ({}, {})", m.text(&g.name), m.text(id), m.text(v))
+        }
+        (Some(g), None) if !g.name.is_empty() => format!("{} ({})", m.text(&g.name), m.text(id)),
+        (_, Some(v)) => format!("{} ({})", m.text(id), m.text(v)),
+        _ => m.text(id),
+    }
+}
+
+/// A rule key in a code span when it is a plain slug (always, from
+/// [`names::rule_keys`]), else escaped text.
+fn key_cell(m: &dyn Markup, key: &str) -> String {
+    if key
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    {
+        m.code(key)
+    } else {
+        m.text(key)
+    }
+}
+
+/// `10.0.0.1:443` or `[2001:db8::1]:443` for port protocols, the address otherwise.
+fn endpoint(m: &dyn Markup, ip: IpAddr, port: u16, proto: u8) -> String {
+    match proto {
+        TCP | UDP => m.text(&SocketAddr::new(ip, port).to_string()),
+        _ => ip.to_string(),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Sections.
+
+/// Title and the facts a reader needs first.
+fn summary_md(a: &Analysis, s: &Summary) -> String {
+    let mut lines = vec!["# sgpair report".to_string(), String::new()];
+    for (label, value) in s.facts(a) {
+        lines.push(format!("- **{label}:** {}.", escape::markdown(&value)));
+    }
+    lines.join("\n")
+}
+
+/// Every section after the summary, in order: what the Markdown holds, and
+/// the HTML after its diagram.
+pub(crate) fn sections(a: &Analysis, audit: &Audit, s: &Summary, m: &dyn Markup) -> Vec<Section> {
+    vec![
+        findings(audit, s, m),
+        before_after(s),
+        rules(a, m),
+        external(a, m),
+        suspicious(a, m),
+        undecided(a, m),
+        rejected(a, m),
+        evidence_per_source(s, m),
+        gaps(a, m),
+        existing_rules(audit, m),
+        skipped(&a.stats, m),
+    ]
+}
+
+/// Findings, most severe first, each with its evidence and fix.
+fn findings(audit: &Audit, s: &Summary, m: &dyn Markup) -> Section {
+    const H: &str = "Findings";
+    if audit.findings.is_empty() {
+        return Section::new("findings", H, vec![para("None.")]);
+    }
+    let rows: Vec<Row> = audit
+        .findings
+        .iter()
+        .map(|f| Row {
+            attrs: format!(
+                " class=\"{}\" data-fingerprint=\"{}\"",
+                severity_label(f.severity),
+                escape::html(&f.fingerprint)
+            ),
+            cells: vec![
+                m.severity(f.severity),
+                format!("{} {}", f.rule_id, f.kind.title()),
+                m.text(&f.subject),
+                m.text(&f.evidence),
+                m.text(&f.fix),
+            ],
+        })
+        .collect();
+    Section::new(
+        "findings",
+        H,
+        vec![
+            para(format!(
+                "{}. Fingerprints in the JSON and SARIF output stay the same from run to run.",
+                s.findings
+            )),
+            table(
+                "findings",
+                &["=Severity", "Finding", "Subject", "Evidence", "Fix"],
+                rows,
+            ),
+        ],
+    )
+}
+
 /// Rules today against the proposal.
-fn before_after_md(s: &Summary) -> String {
-    let rows: Vec<Vec<String>> = s
+fn before_after(s: &Summary) -> Section {
+    let rows: Vec<Row> = s
         .before_after_rows()
         .into_iter()
-        .map(|(label, count)| vec![label.to_string(), count])
+        .map(|(label, count)| Row::plain(vec![label.to_string(), count]))
         .collect();
-    format!(
-        "## Before and after\n\n{BEFORE_AFTER_NOTE}\n\n{}",
-        table(&["", ">Count"], &rows)
+    Section::new(
+        "before-after",
+        "Before and after",
+        vec![
+            para(BEFORE_AFTER_NOTE),
+            table("before-after", &["", ">Count"], rows),
+        ],
     )
 }
 
 /// Every existing rule with what it carried.
-fn existing_rules_md(audit: &Audit) -> String {
-    const H: &str = "## Existing rules against the evidence";
+fn existing_rules(audit: &Audit, m: &dyn Markup) -> Section {
+    const H: &str = "Existing rules against the evidence";
     if audit.rules.is_empty() {
-        return empty_section(H, "The inventory lists no rules.");
+        return Section::new(
+            "existing-rules",
+            H,
+            vec![para("The inventory lists no rules.")],
+        );
     }
-    let rows: Vec<Vec<String>> = audit
+    let rows: Vec<Row> = audit
         .rules
         .iter()
         .map(|r| {
@@ -317,158 +405,109 @@ fn existing_rules_md(audit: &Audit) -> String {
                 (Some(f), Some(t)) => format!("{f}-{t}"),
                 _ => "all".into(),
             };
-            vec![
-                format!("{} ({})", esc(&r.group_name), esc(&r.group_id)),
+            Row::plain(vec![
+                format!("{} ({})", m.text(&r.group_name), m.text(&r.group_id)),
                 match r.direction {
                     Direction::Ingress => "ingress".into(),
                     Direction::Egress => "egress".into(),
                 },
-                format!("{} {}", esc(&r.protocol), ports),
-                esc(&r.peer),
+                format!("{} {}", m.text(&r.protocol), ports),
+                m.text(&r.peer),
                 r.connections.to_string(),
                 match (r.first, r.last) {
                     (Some(f), Some(l)) => days(f, l),
                     _ => "-".into(),
                 },
-                esc(&r.summary),
+                m.text(&r.summary),
                 if r.removed {
                     "remove".into()
                 } else {
                     "keep".into()
                 },
-            ]
+            ])
         })
         .collect();
-    format!(
-        "{H}\n\n{}",
-        table(
+    Section::new(
+        "existing-rules",
+        H,
+        vec![table(
+            "existing",
             &[
                 "Group",
                 "Direction",
                 "Ports",
                 "Peer",
                 ">Connections",
-                "Seen",
+                "=Seen",
                 "Use",
-                "After"
+                "After",
             ],
-            &rows
-        )
+            rows,
+        )],
     )
 }
 
 /// The rules table, keyed as in `rules.auto.tfvars`.
-fn rules_md(a: &Analysis) -> String {
-    const H: &str = "## Proposed rules";
+fn rules(a: &Analysis, m: &dyn Markup) -> Section {
+    const H: &str = "Proposed rules";
     let rules = &a.proposal.rules;
     if rules.is_empty() {
-        return empty_section(H, "No rules proposed.");
+        return Section::new("rules", H, vec![para("No rules proposed.")]);
     }
     let keys = names::rule_keys(rules, &a.inventory);
-    let rows: Vec<Vec<String>> = rules
+    let rows: Vec<Row> = rules
         .iter()
         .zip(&keys)
         .map(|(r, k)| {
             let e = &r.evidence;
-            vec![
-                key_cell(k),
-                group_label(&a.inventory, &r.source_sg),
-                group_label(&a.inventory, &r.target_sg),
-                names::service(r),
-                e.connections.to_string(),
-                human_bytes(e.bytes),
-                day(e.first),
-                day(e.last),
-                e.client_enis.len().to_string(),
-                e.server_enis.len().to_string(),
-                format!("{} of {}", e.observed_pairs, e.allowed_pairs),
-                esc(&methods(e)),
-            ]
+            Row {
+                attrs: format!(" data-key=\"{}\"", escape::html(k)),
+                cells: vec![
+                    key_cell(m, k),
+                    group_label(m, &a.inventory, &r.source_sg),
+                    group_label(m, &a.inventory, &r.target_sg),
+                    m.text(&names::service(r)),
+                    e.connections.to_string(),
+                    human_bytes(e.bytes),
+                    day(e.first),
+                    end_day(e.last.max(e.first + 1)),
+                    e.client_enis.len().to_string(),
+                    e.server_enis.len().to_string(),
+                    format!("{} of {}", e.observed_pairs, e.allowed_pairs),
+                    m.text(&methods(e)),
+                ],
+            }
         })
         .collect();
     let cols = [
         "Key",
         "Source group",
         "Target group",
-        "Service",
+        "=Service",
         ">Connections",
         ">Bytes",
-        "First",
-        "Last",
+        "=First",
+        "=Last",
         ">Client ENIs",
         ">Server ENIs",
         ">Pairs observed of allowed",
         "Initiator decided by",
     ];
-    format!(
-        "{H}\n\nEach rule lets members of the source group reach members of the target group on the service. \"Pairs observed of allowed\": interface pairs seen talking, of those the rule allows.\n\n{}{}",
-        table(&cols, &rows),
-        pods_md(a, &keys)
-    ) + &avoided_md(a)
-        + &alternatives_md(a)
-}
-
-/// Services where other group pairs allow exactly as much: what they are
-/// and why the chosen ones won.
-fn alternatives_md(a: &Analysis) -> String {
-    if a.proposal.alternatives.is_empty() {
-        return String::new();
-    }
-    let pairs = |ps: &[(String, String)]| -> String {
-        ps.iter()
-            .map(|(s, t)| {
-                format!(
-                    "{} → {}",
-                    group_label(&a.inventory, s),
-                    group_label(&a.inventory, t)
-                )
-            })
-            .collect::<Vec<_>>()
-            .join(" + ")
-    };
-    let rows: Vec<Vec<String>> = a
-        .proposal
-        .alternatives
-        .iter()
-        .flat_map(|alt| {
-            alt.others.iter().map(move |(other, why)| {
-                vec![
-                    service(alt.port, alt.proto),
-                    pairs(&alt.chosen),
-                    pairs(other),
-                    why.reason().to_string(),
-                ]
-            })
-        })
-        .collect();
-    format!(
-        "\n\n### Why these groups\n\nOther group pairs allow the observed connections exactly as tightly; the tie-breaks, in order: a pair an existing rule already references, groups not shared across roles, fewer rules, narrower groups. Steer the choice with `--avoid-group`.\n\n{}",
-        table(
-            &["Service", "Chosen", "Alternative", "Why the chosen won"],
-            &rows
-        )
-    )
-}
-
-/// Avoided groups (`--avoid-group`) that a rule still needs.
-fn avoided_md(a: &Analysis) -> String {
-    let needed = &a.proposal.avoided_but_needed;
-    if needed.is_empty() {
-        return String::new();
-    }
-    let list: Vec<String> = needed
-        .iter()
-        .map(|(g, proto, port)| {
-            format!(
-                "{} for {}",
-                group_label(&a.inventory, g),
-                service(*port, *proto)
-            )
-        })
-        .collect();
-    format!(
-        "\n\n**Avoided groups still used.** Nothing but an avoided group allows these connections, so the rules keep it: {}. Give those interfaces a dedicated group to drop it.",
-        list.join("; ")
+    Section::new(
+        "rules",
+        H,
+        vec![
+            para(format!(
+                "Keys as in {}. Each rule lets members of the source group reach members of the target group on the service. \"Pairs observed of allowed\": interface pairs seen talking, of those the rule allows.",
+                m.code("rules.auto.tfvars")
+            )),
+            table("rules", &cols, rows),
+        ]
+        .into_iter()
+        .chain(pods(a, m, &keys))
+        .chain(avoided(a, m))
+        .chain(alternatives(a, m))
+        .collect(),
     )
 }
 
@@ -477,7 +516,7 @@ fn avoided_md(a: &Analysis) -> String {
 const POD_ADDRESSES: usize = 4;
 
 /// Rules whose interfaces carry pods: a group on a node allows every pod on it.
-fn pods_md(a: &Analysis, keys: &[String]) -> String {
+fn pods(a: &Analysis, m: &dyn Markup, keys: &[String]) -> Option<Block> {
     let carries_pods = |id: &String| {
         a.inventory
             .network_interfaces
@@ -494,64 +533,148 @@ fn pods_md(a: &Analysis, keys: &[String]) -> String {
             r.evidence.client_enis.iter().any(carries_pods)
                 || r.evidence.server_enis.iter().any(carries_pods)
         })
-        .map(|(_, k)| key_cell(k))
+        .map(|(_, k)| key_cell(m, k))
         .collect();
-    if hits.is_empty() {
-        return String::new();
+    (!hits.is_empty()).then(|| {
+        para(format!(
+            "Granularity: {} involve interfaces that carry pods (delegated prefixes or more than {POD_ADDRESSES} addresses on one node): a node's group allows every pod on the node, not only the one seen. Narrow it with security groups for pods (a branch interface per pod) or a Kubernetes NetworkPolicy.",
+            hits.join(", ")
+        ))
+    })
+}
+
+/// Avoided groups (`--avoid-group`) that a rule still needs.
+fn avoided(a: &Analysis, m: &dyn Markup) -> Option<Block> {
+    let needed = &a.proposal.avoided_but_needed;
+    if needed.is_empty() {
+        return None;
     }
-    format!(
-        "\n\n**Granularity.** {} involve interfaces that carry pods (delegated prefixes or more than {POD_ADDRESSES} addresses on one node): a node's group allows every pod on the node, not only the one seen. Narrow it with security groups for pods (a branch interface per pod) or a Kubernetes NetworkPolicy.",
-        hits.join(", ")
-    )
+    let list: Vec<String> = needed
+        .iter()
+        .map(|(g, proto, port)| {
+            format!(
+                "{} for {}",
+                group_label(m, &a.inventory, g),
+                service(*port, *proto)
+            )
+        })
+        .collect();
+    Some(para(format!(
+        "Avoided groups still used: nothing but an avoided group allows these connections, so the rules keep it: {}. Give those interfaces a dedicated group to drop it.",
+        list.join("; ")
+    )))
+}
+
+/// Services where other group pairs allow exactly as much: what they are
+/// and why the chosen ones won.
+fn alternatives(a: &Analysis, m: &dyn Markup) -> Option<Block> {
+    if a.proposal.alternatives.is_empty() {
+        return None;
+    }
+    let pairs = |ps: &[(String, String)]| -> String {
+        ps.iter()
+            .map(|(s, t)| {
+                format!(
+                    "{} → {}",
+                    group_label(m, &a.inventory, s),
+                    group_label(m, &a.inventory, t)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" + ")
+    };
+    let rows: Vec<Row> = a
+        .proposal
+        .alternatives
+        .iter()
+        .flat_map(|alt| {
+            alt.others.iter().map(move |(other, why)| {
+                Row::plain(vec![
+                    service(alt.port, alt.proto),
+                    pairs(&alt.chosen),
+                    pairs(other),
+                    why.reason().to_string(),
+                ])
+            })
+        })
+        .collect();
+    Some(Block::Sub(Section::new(
+        "alternatives",
+        "Why these groups",
+        vec![
+            para(format!(
+                "Other group pairs allow the observed connections exactly as tightly; the tie-breaks, in order: a pair an existing rule already references, groups not shared across roles, fewer rules, narrower groups. Steer the choice with {}.",
+                m.code("--avoid-group")
+            )),
+            table(
+                "alternatives",
+                &["=Service", "Chosen", "Alternative", "Why the chosen won"],
+                rows,
+            ),
+        ],
+    )))
 }
 
 /// Connections that need CIDR rules, prefix lists or other controls, per kind.
-fn external_md(a: &Analysis) -> String {
-    const H: &str = "## Traffic that cannot be a security-group rule";
+fn external(a: &Analysis, m: &dyn Markup) -> Section {
+    const H: &str = "Traffic that cannot be a security-group rule";
     let kinds: BTreeSet<ExternalKind> = a.proposal.external.iter().map(|e| e.kind).collect();
     if kinds.is_empty() {
-        return empty_section(H, "None found.");
+        return Section::new("external", H, vec![para("None found.")]);
     }
-    let mut parts = vec![H.to_string()];
+    let mut blocks = Vec::new();
     for kind in kinds {
-        let rows: Vec<&External> = a
+        let rows: Vec<Row> = a
             .proposal
             .external
             .iter()
             .filter(|e| e.kind == kind)
+            .map(|e| Row::plain(external_row(m, &a.inventory, e)))
             .collect();
-        parts.push(external_kind_md(&a.inventory, kind, &rows));
+        let cols = [
+            "Local side",
+            "Direction",
+            "Remote",
+            "=Service",
+            ">Remotes",
+            "Remote addresses",
+            ">Connections",
+            ">Bytes",
+            "=Seen",
+        ];
+        blocks.push(Block::Sub(Section::new(
+            external_id(kind),
+            kind.title(),
+            vec![para(kind.advice()), table("external", &cols, rows)],
+        )));
     }
-    parts.join("\n\n")
+    Section::new("external", H, blocks)
 }
 
-fn external_kind_md(inv: &Inventory, kind: ExternalKind, rows: &[&External]) -> String {
-    let rows: Vec<Vec<String>> = rows.iter().map(|e| external_row(inv, e)).collect();
-    let cols = [
-        "Local side",
-        "Direction",
-        "Remote",
-        "Service",
-        ">Remotes",
-        "Remote addresses",
-        ">Connections",
-        ">Bytes",
-        "Seen",
-    ];
-    format!(
-        "### {}\n\n{}\n\n{}",
-        kind.title(),
-        kind.advice(),
-        table(&cols, &rows)
-    )
+/// The HTML id of a kind's subsection.
+fn external_id(kind: ExternalKind) -> &'static str {
+    match kind {
+        ExternalKind::InternetEgress => "external-internet-egress",
+        ExternalKind::InternetIngress => "external-internet-ingress",
+        ExternalKind::AwsService => "external-aws-service",
+        ExternalKind::UnknownVpcAddress => "external-unknown-vpc-address",
+        ExternalKind::AbsentInterface => "external-absent-interface",
+        ExternalKind::UnknownOwner => "external-unknown-owner",
+        ExternalKind::PrivateNetwork => "external-private-network",
+        ExternalKind::NoSecurityGroup => "external-no-security-group",
+    }
 }
 
-fn external_row(inv: &Inventory, e: &External) -> Vec<String> {
-    let groups: Vec<String> = e.local_groups.iter().map(|g| group_label(inv, g)).collect();
+fn external_row(m: &dyn Markup, inv: &Inventory, e: &External) -> Vec<String> {
+    let groups: Vec<String> = e
+        .local_groups
+        .iter()
+        .map(|g| group_label(m, inv, g))
+        .collect();
     let local = if groups.is_empty() {
-        format!("{} (no groups)", esc(&e.local))
+        format!("{} (no groups)", m.text(&e.local))
     } else {
-        format!("{} in {}", esc(&e.local), groups.join(", "))
+        format!("{} in {}", m.text(&e.local), groups.join(", "))
     };
     let shown: Vec<String> = e
         .remotes
@@ -571,7 +694,7 @@ fn external_row(inv: &Inventory, e: &External) -> Vec<String> {
         } else {
             "inbound".into()
         },
-        esc(&e.remote_kind),
+        m.text(&e.remote_kind),
         service(e.port, e.proto),
         e.remote_count.to_string(),
         remotes,
@@ -581,38 +704,52 @@ fn external_row(inv: &Inventory, e: &External) -> Vec<String> {
     ]
 }
 
-/// Flows that look like abuse, worst first.
-fn suspicious_md(a: &Analysis) -> String {
-    const H: &str = "## Suspicious traffic (never turned into rules)";
+/// Aggregates that look like abuse, worst first.
+fn suspicious(a: &Analysis, m: &dyn Markup) -> Section {
+    const H: &str = "Suspicious traffic (never turned into rules)";
     if a.proposal.suspicious.is_empty() {
-        return empty_section(H, "None found.");
+        return Section::new("suspicious", H, vec![para("None found.")]);
     }
-    let rows: Vec<Vec<String>> = a.proposal.suspicious.iter().map(suspicious_row).collect();
+    let rows: Vec<Row> = a
+        .proposal
+        .suspicious
+        .iter()
+        .map(|s| Row::plain(suspicious_row(m, s)))
+        .collect();
     let cols = [
-        "Severity",
+        "=Severity",
         "Reason",
         "Client",
         "Server",
-        "Service",
+        "=Service",
         ">Connections",
         ">Bytes",
-        "Seen",
+        "=Seen",
     ];
-    format!(
-        "{H}\n\nInvestigate these before allowing anything like them.\n\n{}",
-        table(&cols, &rows)
+    Section::new(
+        "suspicious",
+        H,
+        vec![
+            para("Investigate these before allowing anything like them."),
+            table("suspicious", &cols, rows),
+        ],
     )
 }
 
-fn suspicious_row(s: &Suspicious) -> Vec<String> {
+fn suspicious_row(m: &dyn Markup, s: &Suspicious) -> Vec<String> {
     vec![
-        severity_label(s.severity).into(),
-        esc(&s.reason),
+        m.severity(s.severity),
+        m.text(&s.reason),
         match &s.via {
-            Some(via) => format!("{} {} through {}", esc(&s.client_label), s.client, esc(via)),
-            None => format!("{} {}", esc(&s.client_label), s.client),
+            Some(via) => format!(
+                "{} {} through {}",
+                m.text(&s.client_label),
+                s.client,
+                m.text(via)
+            ),
+            None => format!("{} {}", m.text(&s.client_label), s.client),
         },
-        format!("{} {}", esc(&s.server_label), s.server),
+        format!("{} {}", m.text(&s.server_label), s.server),
         service(s.port, s.proto),
         s.connections.to_string(),
         human_bytes(s.bytes),
@@ -620,37 +757,48 @@ fn suspicious_row(s: &Suspicious) -> Vec<String> {
     ]
 }
 
-/// Flows whose initiator is unknown: no rule, and how to decide.
-fn undecided_md(a: &Analysis) -> String {
-    const H: &str = "## Undecided initiator";
+/// Aggregates whose initiator is unknown: no rule, and how to decide.
+fn undecided(a: &Analysis, m: &dyn Markup) -> Section {
+    const H: &str = "Undecided initiator";
     let all = &a.evidence.undecided;
     if all.is_empty() {
-        return empty_section(H, "None: the initiator of every flow was decided.");
+        return Section::new(
+            "undecided",
+            H,
+            vec![para("None: the initiator of every aggregate was decided.")],
+        );
     }
-    let rows: Vec<Vec<String>> = all
+    let rows: Vec<Row> = all
         .iter()
         .take(MAX_UNDECIDED_ROWS)
-        .map(undecided_row)
+        .map(|u| Row::plain(undecided_row(m, u)))
         .collect();
-    let mut out = format!(
-        "{H}\n\nFor these flows neither TCP flags, a known service, fan-in, nor port ranges decided which side started the connection, so no rule is proposed for them. For TCP, add `tcp-flags` to the flow-log format to decide them; ICMP and UDP exchanges seen both ways at once between two single peers stay undecided, and need a rule written by hand if they are wanted.\n\n{}",
+    let mut blocks = vec![
+        para(format!(
+            "For these aggregates neither TCP flags, a known service, fan-in, nor port ranges decided which side started the connections, so they are not counted as connections and no rule is proposed for them. For TCP, add {} to the flow-log format to decide them; ICMP and UDP exchanges seen both ways at once between two single peers stay undecided, and need a rule written by hand if they are wanted.",
+            m.code("tcp-flags")
+        )),
         table(
-            &["Endpoints", "Protocol", ">Records", ">Bytes", "Seen"],
-            &rows
-        )
-    );
+            "undecided",
+            &["Endpoints", "=Protocol", ">Records", ">Bytes", "=Seen"],
+            rows,
+        ),
+    ];
     if all.len() > MAX_UNDECIDED_ROWS {
-        out.push_str(&format!("\n\nand {} more.", all.len() - MAX_UNDECIDED_ROWS));
+        blocks.push(para(format!(
+            "and {} more.",
+            all.len() - MAX_UNDECIDED_ROWS
+        )));
     }
-    out
+    Section::new("undecided", H, blocks)
 }
 
-fn undecided_row(u: &Undecided) -> Vec<String> {
+fn undecided_row(m: &dyn Markup, u: &Undecided) -> Vec<String> {
     vec![
         format!(
             "{} ↔ {}",
-            endpoint(u.a, u.a_port, u.proto),
-            endpoint(u.b, u.b_port, u.proto)
+            endpoint(m, u.a, u.a_port, u.proto),
+            endpoint(m, u.b, u.b_port, u.proto)
         ),
         names::protocol(u.proto),
         u.records.to_string(),
@@ -659,31 +807,41 @@ fn undecided_row(u: &Undecided) -> Vec<String> {
     ]
 }
 
-/// Rejected flows: never evidence, summarised per destination service.
-fn rejected_md(a: &Analysis) -> String {
-    const H: &str = "## Rejected traffic";
+/// Rejected records: never evidence, summarised per destination service.
+fn rejected(a: &Analysis, m: &dyn Markup) -> Section {
+    const H: &str = "Rejected traffic";
     let top = rejected_by_records(a);
     if top.is_empty() {
-        return empty_section(H, "None found.");
+        return Section::new("rejected", H, vec![para("None found.")]);
     }
     let shown = top.len().min(MAX_REJECTED_ROWS);
-    let rows: Vec<Vec<String>> = top[..shown].iter().map(|r| rejected_row(r)).collect();
-    format!(
-        "{H}\n\n{} records were rejected (by a security group or a network ACL); they are never evidence for a rule. {} destination services; the top {shown} by records:\n\n{}",
-        a.stats.rejected,
-        top.len(),
-        table(
-            &[
-                "Destination",
-                "Service",
-                ">Records",
-                ">Distinct sources",
-                "Example sources",
-                "Reject reasons",
-                "Seen",
-            ],
-            &rows
-        )
+    let rows: Vec<Row> = top[..shown]
+        .iter()
+        .map(|r| Row::plain(rejected_row(m, r)))
+        .collect();
+    Section::new(
+        "rejected",
+        H,
+        vec![
+            para(format!(
+                "{} records were rejected (by a security group or a network ACL); they are never evidence for a rule. {} destination services; the top {shown} by records:",
+                a.stats.rejected,
+                top.len(),
+            )),
+            table(
+                "rejected",
+                &[
+                    "Destination",
+                    "=Service",
+                    ">Records",
+                    ">Distinct sources",
+                    "Example sources",
+                    "Reject reasons",
+                    "=Seen",
+                ],
+                rows,
+            ),
+        ],
     )
 }
 
@@ -694,9 +852,9 @@ fn rejected_by_records(a: &Analysis) -> Vec<&Rejected> {
     all
 }
 
-fn rejected_row(r: &Rejected) -> Vec<String> {
+fn rejected_row(m: &dyn Markup, r: &Rejected) -> Vec<String> {
     let sources: Vec<String> = r.sources.iter().map(IpAddr::to_string).collect();
-    let reasons: Vec<String> = r.reasons.iter().map(|s| esc(s)).collect();
+    let reasons: Vec<String> = r.reasons.iter().map(|s| m.text(s)).collect();
     vec![
         r.dst.to_string(),
         service(r.dstport, r.proto),
@@ -708,39 +866,129 @@ fn rejected_row(r: &Rejected) -> Vec<String> {
         } else {
             reasons.join(", ")
         },
-        days(r.first, r.last),
+        start_days(r.first, r.last),
     ]
 }
 
-/// SKIPDATA: intervals whose records the interface lost.
-fn gaps_md(a: &Analysis) -> String {
-    const H: &str = "## Gaps in the evidence";
-    let skipdata = if a.evidence.gaps.is_empty() {
-        "None: no SKIPDATA records.".to_string()
+/// What the records of the window span, per source; the interfaces that fell
+/// silent before the window's end.
+fn evidence_per_source(s: &Summary, m: &dyn Markup) -> Section {
+    let fill: &Fill = &s.fill;
+    let mut blocks = vec![para(format!(
+        "The records of the window, per source (the window is evidence only where they reach): {}.",
+        m.text(&s.evidence_span())
+    ))];
+    if !fill.warnings.is_empty() {
+        blocks.push(para("The window is not filled:"));
+        blocks.push(Block::List(
+            fill.warnings.iter().map(|w| m.text(w)).collect(),
+        ));
+    }
+    let rows: Vec<Row> = fill
+        .sources
+        .iter()
+        .map(|x| {
+            Row::plain(vec![
+                m.text(&x.source),
+                x.streams.to_string(),
+                x.records.to_string(),
+                x.first.map_or_else(|| "-".into(), rfc3339),
+                x.last.map_or_else(|| "-".into(), rfc3339),
+            ])
+        })
+        .collect();
+    if !rows.is_empty() {
+        blocks.push(table(
+            "sources",
+            &[
+                "Source",
+                ">Streams",
+                ">Records in the window",
+                "=First record starts",
+                "=Last record ends",
+            ],
+            rows,
+        ));
+    }
+    let silent = if fill.silent.is_empty() {
+        vec![para(
+            "None: every interface with records has one within a day of the window's end.",
+        )]
     } else {
-        let rows: Vec<Vec<String>> = a.evidence.gaps.iter().map(gap_row).collect();
-        format!(
-            "SKIPDATA records mark capture intervals whose flow records were lost; traffic in them is missing from the evidence, and rules may be missing with it.\n\n{}",
-            table(&["Interface", ">Intervals", "First", "Last"], &rows)
-        )
+        vec![
+            para(
+                "The last record of these interfaces ends more than a day before the window's end: the host stopped or was replaced, its traffic stopped, or its flow log did. Whatever they did after it is not in the evidence.",
+            ),
+            table(
+                "silent",
+                &[
+                    "Interface",
+                    ">Records in the window",
+                    "=First record starts",
+                    "=Last record ends",
+                ],
+                fill.silent
+                    .iter()
+                    .map(|i| {
+                        Row::plain(vec![
+                            m.text(&i.interface_id),
+                            i.records.to_string(),
+                            rfc3339(i.first),
+                            rfc3339(i.last),
+                        ])
+                    })
+                    .collect(),
+            ),
+        ]
     };
-    format!(
-        "{H}\n\n{skipdata}\n\n{}\n\n{}",
-        blind_spots_md(a),
-        absent_md(a)
-    )
+    blocks.push(Block::Sub(Section::new(
+        "silent",
+        "Interfaces that fell silent",
+        silent,
+    )));
+    Section::new("evidence-per-source", "Evidence per source", blocks)
+}
+
+/// SKIPDATA: intervals whose records the interface lost.
+fn gaps(a: &Analysis, m: &dyn Markup) -> Section {
+    const H: &str = "Gaps in the evidence";
+    let mut blocks = if a.evidence.gaps.is_empty() {
+        vec![para("None: no SKIPDATA records.")]
+    } else {
+        let rows: Vec<Row> = a
+            .evidence
+            .gaps
+            .iter()
+            .map(|g| Row::plain(gap_row(m, g)))
+            .collect();
+        vec![
+            para(
+                "SKIPDATA records mark capture intervals whose flow records were lost; traffic in them is missing from the evidence, and rules may be missing with it.",
+            ),
+            table(
+                "gaps",
+                &["Interface", ">Intervals", "=First", "=Last"],
+                rows,
+            ),
+        ]
+    };
+    blocks.push(Block::Sub(blind_spots(a, m)));
+    blocks.push(Block::Sub(absent(a, m)));
+    Section::new("gaps", H, blocks)
 }
 
 /// Interfaces the logs show and the inventory lacks, and what resolution
 /// could not attribute.
-fn absent_md(a: &Analysis) -> String {
-    const H: &str = "### Interfaces missing from the inventory";
+fn absent(a: &Analysis, m: &dyn Markup) -> Section {
+    const H: &str = "Interfaces missing from the inventory";
     let at = &a.attribution;
-    let mut parts = vec![H.to_string()];
+    let mut blocks = Vec::new();
     if at.absent.is_empty() {
-        parts.push("None: every interface in the logs is in the inventory.".into());
+        blocks.push(para(
+            "None: every interface in the logs is in the inventory.",
+        ));
     } else {
-        let rows: Vec<Vec<String>> = at
+        let rows: Vec<Row> = at
             .absent
             .iter()
             .map(|x| {
@@ -751,31 +999,29 @@ fn absent_md(a: &Analysis) -> String {
                     .collect::<Vec<_>>()
                     .join(", ");
                 let more = x.peer_count.saturating_sub(x.peers.len());
-                vec![
-                    esc(&x.id),
+                let groups = x
+                    .groups
+                    .iter()
+                    .map(|g| group_label(m, &a.inventory, g))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                Row::plain(vec![
+                    m.text(&x.id),
                     match x.why {
                         AbsentWhy::OtherAccount => format!(
                             "another account ({})",
-                            esc(x.account.as_deref().unwrap_or("?"))
+                            m.text(x.account.as_deref().unwrap_or("?"))
                         ),
-                        AbsentWhy::OtherVpc => {
-                            format!(
-                                "a VPC not covered ({})",
-                                esc(x.vpc.as_deref().unwrap_or("?"))
-                            )
-                        }
-                        AbsentWhy::Deleted => match (x.deleted_at, x.groups.is_empty()) {
-                            (Some(t), false) => format!(
-                                "deleted {} (CloudTrail); had {}",
-                                rfc3339(t),
-                                x.groups
-                                    .iter()
-                                    .map(|g| group_label(&a.inventory, g))
-                                    .collect::<Vec<_>>()
-                                    .join(", ")
-                            ),
-                            (Some(t), true) => format!("deleted {} (CloudTrail)", rfc3339(t)),
-                            (None, _) => "deleted (CloudTrail)".into(),
+                        AbsentWhy::OtherVpc => format!(
+                            "a VPC not covered ({})",
+                            m.text(x.vpc.as_deref().unwrap_or("?"))
+                        ),
+                        AbsentWhy::Deleted => match x.deleted_at {
+                            Some(t) if !groups.is_empty() => {
+                                format!("deleted {} (CloudTrail); had {groups}", rfc3339(t))
+                            }
+                            Some(t) => format!("deleted {} (CloudTrail)", rfc3339(t)),
+                            None => "deleted (CloudTrail)".into(),
                         },
                         AbsentWhy::Unknown => "deleted, or newer than the inventory".into(),
                     },
@@ -791,62 +1037,80 @@ fn absent_md(a: &Analysis) -> String {
                     } else {
                         peers
                     },
-                ]
+                ])
             })
             .collect();
         let whys: BTreeSet<AbsentWhy> = at.absent.iter().map(|x| x.why).collect();
-        let advice: Vec<String> = whys.iter().map(|w| format!("- {}", w.advice())).collect();
-        parts.push(format!(
-            "The flow logs show these interfaces, but the inventory does not hold them: their groups are unknown, so no rule is proposed for their traffic.\n\n{}\n\n{}",
-            table(
-                &["Interface", "Why not in the inventory", "Addresses", "Seen", ">Connections", "Talked to"],
-                &rows
-            ),
-            advice.join("\n")
+        blocks.push(para(format!(
+            "The flow logs show these interfaces, but the inventory does not hold them: unless the history ({}) gives the groups they had, no rule is proposed for their traffic.",
+            m.code("--history")
+        )));
+        blocks.push(table(
+            "absent",
+            &[
+                "Interface",
+                "Why not in the inventory",
+                "Addresses",
+                "=Seen",
+                ">Connections",
+                "Talked to",
+            ],
+            rows,
+        ));
+        blocks.push(Block::List(
+            whys.iter().map(|w| w.advice().to_string()).collect(),
         ));
     }
     if at.ambiguous_connections > 0 {
-        parts.push(format!(
-            "{} connections have an end whose address passed between interfaces during the window, and no copy says which held it then: listed under \"{}\", never turned into rules.",
+        blocks.push(para(format!(
+            "{} connections have an end whose owner or groups at the time are not known (an address that passed between interfaces, groups that changed during the connection): listed under \"{}\", never turned into rules.",
             at.ambiguous_connections,
             ExternalKind::UnknownOwner.title()
-        ));
+        )));
     }
     if at.through_nat > 0 {
-        parts.push(format!(
+        blocks.push(para(format!(
             "{} connections went through a NAT gateway: they are attributed to the host behind it (its address in the gateway's records), once.",
             at.through_nat
-        ));
+        )));
     }
-    parts.join("\n\n")
+    Section::new("absent", H, blocks)
 }
 
 /// Interfaces that no flow log covers: their traffic cannot be seen at all.
-fn blind_spots_md(a: &Analysis) -> String {
-    const H: &str = "### Interfaces without flow logs";
-    match a.inventory.blind_spots() {
-        None => format!(
-            "{H}\n\nUnknown: the inventory lists no flow logs (`sgpair inventory` records them)."
-        ),
-        Some(b) if b.is_empty() => {
-            format!("{H}\n\nNone: every interface is covered by a flow log.")
-        }
+fn blind_spots(a: &Analysis, m: &dyn Markup) -> Section {
+    const H: &str = "Interfaces without flow logs";
+    let blocks = match a.inventory.blind_spots() {
+        None => vec![para(format!(
+            "Unknown: the inventory lists no flow logs ({} records them).",
+            m.code("sgpair inventory")
+        ))],
+        Some(b) if b.is_empty() => vec![para("None: every interface is covered by a flow log.")],
         Some(b) => {
-            let rows: Vec<Vec<String>> = b
+            let rows: Vec<Row> = b
                 .iter()
-                .map(|e| vec![esc(&e.id), esc(&e.interface_type), esc(&e.description)])
+                .map(|e| {
+                    Row::plain(vec![
+                        m.text(&e.id),
+                        m.text(&e.interface_type),
+                        m.text(&e.description),
+                    ])
+                })
                 .collect();
-            format!(
-                "{H}\n\nNo flow log covers these interfaces (by interface, subnet or VPC), so traffic through them is invisible here; a rule they need may be missing.\n\n{}",
-                table(&["Interface", "Type", "Description"], &rows)
-            )
+            vec![
+                para(
+                    "No flow log covers these interfaces (by interface, subnet or VPC), so traffic through them is invisible here; a rule they need may be missing.",
+                ),
+                table("blind", &["Interface", "Type", "Description"], rows),
+            ]
         }
-    }
+    };
+    Section::new("blind-spots", H, blocks)
 }
 
-fn gap_row(g: &Gap) -> Vec<String> {
+fn gap_row(m: &dyn Markup, g: &Gap) -> Vec<String> {
     vec![
-        esc(&g.interface_id),
+        m.text(&g.interface_id),
         g.intervals.to_string(),
         time_or_unknown(g.first),
         time_or_unknown(g.last),
@@ -854,42 +1118,43 @@ fn gap_row(g: &Gap) -> Vec<String> {
 }
 
 /// Skip reasons with counts, their first places, and the notes.
-fn skipped_md(stats: &Stats) -> String {
-    const H: &str = "## Skipped records";
+fn skipped(stats: &Stats, m: &dyn Markup) -> Section {
+    const H: &str = "Skipped records";
     if stats.skipped.is_empty() && stats.notes.is_empty() {
-        return empty_section(H, "None: every record was used or rejected.");
+        return Section::new(
+            "skipped",
+            H,
+            vec![para("None: every record was used or rejected.")],
+        );
     }
-    let mut parts = vec![H.to_string()];
+    let mut blocks = Vec::new();
     if stats.skipped.is_empty() {
-        parts.push("No record was skipped.".into());
+        blocks.push(para("No record was skipped."));
     } else {
-        let rows: Vec<Vec<String>> = stats
+        let rows: Vec<Row> = stats
             .skipped
             .iter()
-            .map(|(k, v)| vec![esc(k), v.to_string()])
+            .map(|(k, v)| Row::plain(vec![m.text(k), v.to_string()]))
             .collect();
-        parts.push(table(&["Reason", ">Records"], &rows));
+        blocks.push(table("skipped", &["Reason", ">Records"], rows));
     }
     let examples: Vec<String> = stats
         .examples
         .iter()
-        .flat_map(|(k, v)| v.iter().map(move |e| format!("- {}: {}", esc(k), esc(e))))
+        .flat_map(|(k, v)| {
+            v.iter()
+                .map(move |e| format!("{}: {}", m.text(k), m.text(e)))
+        })
         .collect();
     if !examples.is_empty() {
-        parts.push(format!(
-            "Where (first places per reason):\n\n{}",
-            examples.join("\n")
-        ));
+        blocks.push(para("Where (first places per reason):"));
+        blocks.push(Block::List(examples));
     }
     if !stats.notes.is_empty() {
-        let notes: Vec<String> = stats
-            .notes
-            .iter()
-            .map(|n| format!("- {}", esc(n)))
-            .collect();
-        parts.push(format!("Notes:\n\n{}", notes.join("\n")));
+        blocks.push(para("Notes:"));
+        blocks.push(Block::List(stats.notes.iter().map(|n| m.text(n)).collect()));
     }
-    parts.join("\n\n")
+    Section::new("skipped", H, blocks)
 }
 
 // ---------------------------------------------------------------------------
@@ -906,6 +1171,9 @@ struct JsonReport<'a> {
     undecided: &'a [Undecided],
     rejected: Vec<WithService<'a, Rejected>>,
     gaps: &'a [Gap],
+    /// What the records of the window span per source, the warnings when
+    /// they do not fill it, and the interfaces that fell silent.
+    evidence_per_source: Fill,
     /// Interfaces the logs show and the inventory lacks; what resolution merged.
     attribution: &'a Attribution,
     /// Group pairs that allow exactly as much as the chosen ones, and why they lost.
@@ -950,9 +1218,11 @@ struct WithService<'a, T: Serialize> {
 impl<'a> JsonReport<'a> {
     fn of(a: &'a Analysis, audit: &'a Audit) -> Self {
         let w = a.window;
+        let summary = Summary::of(a, audit);
         JsonReport {
             format_version: FORMAT_VERSION,
-            summary: Summary::of(a, audit),
+            evidence_per_source: summary.fill.clone(),
+            summary,
             window: JsonWindow {
                 since: w.since,
                 until: w.until,
@@ -1371,6 +1641,7 @@ pub(crate) mod tests {
                 "## Suspicious traffic (never turned into rules)",
                 "## Undecided initiator",
                 "## Rejected traffic",
+                "## Evidence per source",
                 "## Gaps in the evidence",
                 "## Existing rules against the evidence",
                 "## Skipped records",
@@ -1450,13 +1721,15 @@ pub(crate) mod tests {
             let percent = Summary::of(a, &audit).coverage_percent;
             (b.covered_by_proposal, b.grouped_connections, percent)
         };
-        let html = |a: &Analysis| crate::emit::html::render(a, &crate::audit::audit(a));
+        let html = |a: &Analysis| {
+            crate::emit::html::render(a, &crate::audit::audit(a), crate::emit::Command::Infer)
+        };
         let mut a = fixture();
         // 40 + 35 + 5 (alb → web), 100 + 80 (web → db), 12 (monitoring → db);
         // the suspicious web → db on 6667 is not counted.
         assert_eq!(coverage(&a), (272, 272, Some(100.0)));
         assert!(markdown(&a).contains("cover 100.0% (272 of 272)"));
-        assert!(html(&a).contains("<dd>100.0% (272 of 272) of the connections"));
+        assert!(html(&a).contains("<dd>the rules cover 100.0% (272 of 272) of the connections"));
 
         // Without the ICMP rule, its 12 connections are uncovered.
         a.proposal.rules.retain(|r| r.proto != ICMP);
@@ -1465,7 +1738,7 @@ pub(crate) mod tests {
         assert_eq!((covered, grouped), (260, 272));
         assert!((percent.unwrap() - 260.0 * 100.0 / 272.0).abs() < 1e-9);
         assert!(markdown(&a).contains("cover 95.6% (260 of 272)"));
-        assert!(html(&a).contains("<dd>95.6% (260 of 272) of the connections"));
+        assert!(html(&a).contains("<dd>the rules cover 95.6% (260 of 272) of the connections"));
 
         // A grouped connection no rule covers raises the denominator.
         let mut extra = connection(&c_("10.0.3.30", "10.0.1.10", 9100, TCP, 28), 0);
@@ -1530,7 +1803,7 @@ pub(crate) mod tests {
             Inventory::default(),
         );
         let md = markdown(&a);
-        assert!(md.contains("(2.0 days)"), "{md}");
+        assert!(md.contains("(2.0 days, end exclusive)"), "{md}");
         assert!(md.contains("**Short window:**"), "{md}");
         assert!(
             md.contains("## Proposed rules\n\nNo rules proposed.\n"),
@@ -1566,10 +1839,13 @@ pub(crate) mod tests {
         assert_eq!(service(8, ICMP), "icmp type 8");
         assert_eq!(service(0, 47), "protocol 47");
         assert_eq!(
-            endpoint(ip("2600:1f18::1"), 443, TCP),
+            endpoint(&Md, ip("2600:1f18::1"), 443, TCP),
             "\\[2600:1f18::1\\]:443"
         );
         assert_eq!(days(UNTIL, UNTIL + 60), "2026-11-25");
-        assert_eq!(days(UNTIL - DAY, UNTIL), "2026-11-24..2026-11-25");
+        // Ends are exclusive: an interval that ends at midnight ends the day before.
+        assert_eq!(days(UNTIL - DAY, UNTIL), "2026-11-24");
+        assert_eq!(days(UNTIL - DAY, UNTIL + 1), "2026-11-24..2026-11-25");
+        assert_eq!(start_days(UNTIL - DAY, UNTIL), "2026-11-24..2026-11-25");
     }
 }

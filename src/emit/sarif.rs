@@ -176,7 +176,7 @@ fn texts(k: FindingKind) -> (&'static str, &'static str) {
             "Check the traffic is wanted before allowing it permanently.",
         ),
         FindingKind::UndecidedInitiator => (
-            "For some flows the logs cannot tell which side opened the connection, so no rule is proposed for them.",
+            "For some aggregates the logs cannot tell which side opened the connections, so no rule is proposed for them.",
             "Add tcp-flags to the flow-log format, or write rules for these flows by hand if they are wanted.",
         ),
     }

@@ -14,7 +14,9 @@ use serde::{Serialize, Serializer};
 
 use crate::audit::{Audit, BeforeAfter};
 use crate::pipeline::Analysis;
+use crate::stats::Fill;
 use crate::synthesize::Severity;
+use crate::window::rfc3339;
 
 /// Windows shorter than this many days may miss rare (weekly) traffic.
 pub(crate) const SHORT_WINDOW_DAYS: f64 = 7.0;
@@ -45,15 +47,28 @@ pub(crate) struct Summary<'a> {
     pub coverage_percent: Option<f64>,
     pub other_controls_connections: u64,
     pub same_interface_connections: u64,
+    /// Suspicious aggregates.
     pub suspicious: usize,
+    /// Aggregates whose initiator was not decided (not counted as connections).
     pub undecided: usize,
     pub optimal: bool,
-    /// The client/server/service aggregates the connections fall into.
-    #[serde(skip)]
+    /// The aggregates (client, server, service port, protocol) the
+    /// connections fall into.
     pub aggregates: usize,
+    /// Connections of the suspicious aggregates.
+    pub suspicious_connections: u64,
+    /// Flow records of the undecided aggregates.
+    pub undecided_records: u64,
     #[serde(skip)]
     pub findings: FindingCounts,
+    /// What the evidence covers against the window.
+    #[serde(skip)]
+    pub fill: Fill,
 }
+
+/// One line of the summary: a label and plain text (not yet escaped), the
+/// same in the terminal, the Markdown and the HTML.
+pub type Fact = (&'static str, String);
 
 impl<'a> Summary<'a> {
     /// `audit` is [`crate::audit::audit`] of `a`.
@@ -77,8 +92,159 @@ impl<'a> Summary<'a> {
             undecided: a.evidence.undecided.len(),
             optimal: a.proposal.optimal,
             aggregates: a.evidence.connections.len(),
+            suspicious_connections: a.proposal.suspicious.iter().map(|s| s.connections).sum(),
+            undecided_records: a.evidence.undecided.iter().map(|u| u.records).sum(),
             findings: FindingCounts::of(audit),
+            fill: a.stats.fill(&a.window),
         }
+    }
+
+    /// The summary, fact by fact, in the words README defines (flow
+    /// record, connection, aggregate): the terminal prints these lines, the
+    /// Markdown and the HTML reports open with them.
+    pub fn facts(&self, a: &Analysis) -> Vec<Fact> {
+        let mut v: Vec<Fact> = vec![(
+            "Window",
+            format!(
+                "{}..{} ({:.1} days, end exclusive)",
+                rfc3339(a.window.since),
+                rfc3339(a.window.until),
+                self.window_days
+            ),
+        )];
+        if self.short_window {
+            v.push((
+                "Short window",
+                "under 7 days of logs; rare traffic (weekly jobs, backups, failovers) may be missing, and so would the rules it needs".into(),
+            ));
+        }
+        v.push(("Evidence", self.evidence_span()));
+        if !self.fill.warnings.is_empty() {
+            v.push((
+                "Window not filled",
+                format!(
+                    "{} (see Evidence per source)",
+                    self.fill.warnings.join("; ")
+                ),
+            ));
+        }
+        if !self.fill.silent.is_empty() {
+            v.push(("Silent interfaces", self.silent_interfaces()));
+        }
+        v.push(("Records", a.stats.summary()));
+        if !a.stats.missing.is_empty() {
+            v.push((
+                "Incomplete evidence",
+                format!(
+                    "{} {} could not be read (--allow-partial); rules their traffic needs may be missing: {}",
+                    a.stats.missing.len(),
+                    if a.stats.missing.len() == 1 { "source" } else { "sources" },
+                    a.stats.missing.join("; ")
+                ),
+            ));
+        }
+        v.push((
+            "Connections observed",
+            format!(
+                "{} in {}",
+                count(self.connections, "connection"),
+                count(self.aggregates as u64, "aggregate")
+            ),
+        ));
+        v.push((
+            "Rules proposed",
+            format!(
+                "{} (each one egress and one ingress rule in AWS)",
+                count(self.rules as u64, "mutual rule")
+            ),
+        ));
+        v.push((
+            "Coverage",
+            match self.coverage_percent {
+                Some(_) => format!("the rules cover {}", self.coverage()),
+                None => self.coverage(),
+            },
+        ));
+        v.push((
+            "Needs other controls",
+            format!(
+                "{} that no group-to-group rule can express (internet, AWS services, other networks)",
+                count(self.other_controls_connections, "connection")
+            ),
+        ));
+        if self.same_interface_connections > 0 {
+            v.push((
+                "Within one interface",
+                format!(
+                    "{} between two addresses of the same interface; no group is crossed",
+                    count(self.same_interface_connections, "connection")
+                ),
+            ));
+        }
+        v.push((
+            "Suspicious",
+            format!(
+                "{} ({}), never turned into rules",
+                count(self.suspicious as u64, "aggregate"),
+                count(self.suspicious_connections, "connection")
+            ),
+        ));
+        v.push((
+            "Undecided initiator",
+            format!(
+                "{} ({}), not counted as connections; no rule proposed for them",
+                count(self.undecided as u64, "aggregate"),
+                count(self.undecided_records, "record")
+            ),
+        ));
+        v.push(("Findings", self.findings.to_string()));
+        v.push((
+            "Minimal",
+            if self.optimal {
+                "yes, every service's choice of group pairs was proven minimal by exhaustive search".into()
+            } else {
+                "not proven; some services had too many candidate group pairs for an exhaustive search, and a greedy choice was made (it may allow a few more interface pairs than necessary)".into()
+            },
+        ));
+        v
+    }
+
+    /// `2026-11-18T00:00:05Z..2026-11-25T00:00:00Z in 1 source`: what the
+    /// records of the window span.
+    pub fn evidence_span(&self) -> String {
+        let n = self.fill.sources.len();
+        let sources = format!("{n} {}", if n == 1 { "source" } else { "sources" });
+        match (self.fill.first, self.fill.last) {
+            (Some(f), Some(l)) => {
+                format!("records from {} to {} in {sources}", rfc3339(f), rfc3339(l))
+            }
+            _ if n == 0 => "no source was read".into(),
+            _ => format!("no record in the window in {sources}"),
+        }
+    }
+
+    /// `2 interfaces, last record more than a day before the window's end: eni-a (2026-11-22T10:00:00Z), ...`
+    pub fn silent_interfaces(&self) -> String {
+        const SHOWN: usize = 5;
+        let s = &self.fill.silent;
+        let mut list: Vec<String> = s
+            .iter()
+            .take(SHOWN)
+            .map(|i| format!("{} (last record ends {})", i.interface_id, rfc3339(i.last)))
+            .collect();
+        if s.len() > SHOWN {
+            list.push(format!("and {} more", s.len() - SHOWN));
+        }
+        format!(
+            "{} {} whose last record ends more than a day before the window's end: {}",
+            s.len(),
+            if s.len() == 1 {
+                "interface"
+            } else {
+                "interfaces"
+            },
+            list.join(", ")
+        )
     }
 
     /// `95.6% (260 of 272) of the connections between ...`: the share of
@@ -124,6 +290,15 @@ impl<'a> Summary<'a> {
                 of(b.allowed_after, b.observed_connections),
             ),
         ]
+    }
+}
+
+/// `1 connection`, `2 connections`.
+fn count(n: u64, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
     }
 }
 
@@ -193,7 +368,22 @@ mod tests {
             v["coverage"],
             serde_json::json!({"covered": 272, "grouped": 272})
         );
-        assert!(v.get("aggregates").is_none() && v.get("findings").is_none());
+        assert_eq!(v["aggregates"], 17);
+        assert!(v.get("findings").is_none() && v.get("fill").is_none());
+        // The facts say the same numbers in the README's words.
+        let facts: std::collections::BTreeMap<&str, String> = s.facts(&a).into_iter().collect();
+        assert_eq!(
+            facts["Connections observed"],
+            format!("{connections} connections in 17 aggregates")
+        );
+        assert_eq!(
+            facts["Suspicious"],
+            format!(
+                "4 aggregates ({} connections), never turned into rules",
+                s.suspicious_connections
+            )
+        );
+        assert_eq!(facts["Findings"], "3 high, 1 medium, 19 low");
     }
 
     #[test]

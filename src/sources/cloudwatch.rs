@@ -182,5 +182,6 @@ async fn read_stream(
             None => break,
         }
     }
+    lines.flush(&mut stats);
     Ok((agg, stats))
 }

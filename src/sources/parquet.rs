@@ -116,5 +116,6 @@ pub fn read(
         }
         lines.line(&line, row as u64 + 1, agg, stats);
     }
+    lines.flush(stats);
     Ok(())
 }
