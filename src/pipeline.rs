@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex, TryLockError};
 
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 use crate::aggregate::{Aggregator, Evidence};
@@ -107,17 +108,12 @@ pub struct LineReader<'o> {
     /// The window's records read since the last [`LineReader::flush`].
     span: Span,
     /// The interfaces of the records since the last flush, with their
-    /// spans, and the one of the last record: records of one interface come
-    /// in runs (a CloudWatch stream is one interface; an S3 file alternates
-    /// between a few), so a record costs a comparison, and a new interface
-    /// in a block one allocation. Handed to `Stats` at every flush, and when
-    /// more than [`INTERFACES_PER_FLUSH`] gather.
-    interfaces: Vec<(String, Span)>,
-    last_interface: usize,
+    /// spans: a record costs one hash lookup without allocation, a new
+    /// interface in a block one allocation (an S3 file interleaves hundreds
+    /// of interfaces, so a short list searched linearly would allocate per
+    /// record). Handed to `Stats` at every flush.
+    interfaces: FxHashMap<String, Span>,
 }
-
-/// Interfaces a reader keeps between flushes (a linear search stays cheap).
-const INTERFACES_PER_FLUSH: usize = 32;
 
 impl<'o> LineReader<'o> {
     /// A reader for a stream called `name` (shown in messages). `format` is
@@ -137,8 +133,7 @@ impl<'o> LineReader<'o> {
             parser,
             assumed_noted: false,
             span: Span::default(),
-            interfaces: Vec::new(),
-            last_interface: 0,
+            interfaces: FxHashMap::default(),
         }
     }
 
@@ -153,8 +148,7 @@ impl<'o> LineReader<'o> {
             parser: at.parser,
             assumed_noted: true,
             span: Span::default(),
-            interfaces: Vec::new(),
-            last_interface: 0,
+            interfaces: FxHashMap::default(),
         }
     }
 
@@ -166,41 +160,24 @@ impl<'o> LineReader<'o> {
             stats.add_stream_span(&self.name, &self.span);
             self.span = Span::default();
         }
-        for (id, span) in self.interfaces.drain(..) {
+        for (id, span) in self.interfaces.drain() {
             stats.add_interface_span(&id, &span);
         }
-        self.last_interface = 0;
     }
 
     /// Counts a record of the window in the stream's and its interface's span.
     #[inline]
-    fn note(&mut self, interface: Option<&str>, start: i64, end: i64, stats: &mut Stats) {
+    fn note(&mut self, interface: Option<&str>, start: i64, end: i64) {
         self.span.add(start, end);
         let Some(id) = interface else { return };
-        if let Some((cur, span)) = self.interfaces.get_mut(self.last_interface)
-            && cur.as_str() == id
-        {
-            span.add(start, end);
-            return;
-        }
-        let at = match self
-            .interfaces
-            .iter()
-            .position(|(cur, _)| cur.as_str() == id)
-        {
-            Some(at) => at,
+        match self.interfaces.get_mut(id) {
+            Some(span) => span.add(start, end),
             None => {
-                if self.interfaces.len() >= INTERFACES_PER_FLUSH {
-                    for (old, span) in self.interfaces.drain(..) {
-                        stats.add_interface_span(&old, &span);
-                    }
-                }
-                self.interfaces.push((id.to_string(), Span::default()));
-                self.interfaces.len() - 1
+                let mut span = Span::default();
+                span.add(start, end);
+                self.interfaces.insert(id.to_string(), span);
             }
-        };
-        self.last_interface = at;
-        self.interfaces[at].1.add(start, end);
+        }
     }
 
     /// Handles every line of a block of whole lines; `first_line` is the
@@ -278,7 +255,7 @@ impl<'o> LineReader<'o> {
                     stats.skip("outside the window");
                     return;
                 }
-                self.note(r.interface_id, r.start, r.end, stats);
+                self.note(r.interface_id, r.start, r.end);
                 match reduce(&r) {
                     Reduced::Accepted(o) => {
                         agg.add(&o);

@@ -22,6 +22,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 use crate::aggregate::{Connection, Evidence};
@@ -109,7 +110,9 @@ pub struct Resolver<'a> {
     /// Delegated prefixes: (VPC, block, interface).
     prefixes: Vec<(&'a str, Cidr, &'a NetworkInterface)>,
     /// (VPC, address) → (interface, first, last) from the logs.
-    held: BTreeMap<(String, IpAddr), Vec<Span>>,
+    held: FxHashMap<IpAddr, Vec<(String, Span)>>,
+    /// VPC → the VPCs peered with it.
+    peers: BTreeMap<&'a str, Vec<&'a str>>,
     services: &'a BTreeMap<IpAddr, String>,
     /// VPC resolver addresses (the VPC's base + 2).
     resolvers: Vec<IpAddr>,
@@ -178,7 +181,12 @@ impl<'a> Resolver<'a> {
             by_id,
             owners,
             prefixes,
-            held: BTreeMap::new(),
+            held: FxHashMap::default(),
+            peers: inventory
+                .vpcs
+                .iter()
+                .map(|v| (v.id.as_str(), inventory.peers_of(&v.id)))
+                .collect(),
             services: &evidence.aws_services,
             resolvers,
             default_vpc,
@@ -213,14 +221,27 @@ impl<'a> Resolver<'a> {
     }
 
     fn hold(&mut self, vpc: String, addr: IpAddr, eni: &str, first: i64, last: i64) {
-        let spans = self.held.entry((vpc, addr)).or_default();
-        match spans.iter_mut().find(|(e, _, _)| e == eni) {
-            Some(s) => {
+        let spans = self.held.entry(addr).or_default();
+        match spans
+            .iter_mut()
+            .find(|(v, (e, _, _))| *v == vpc && e == eni)
+        {
+            Some((_, s)) => {
                 s.1 = s.1.min(first);
                 s.2 = s.2.max(last);
             }
-            None => spans.push((eni.to_string(), first, last)),
+            None => spans.push((vpc, (eni.to_string(), first, last))),
         }
+    }
+
+    /// The spans of the interfaces the logs show holding `ip` in `vpc`.
+    fn spans<'s>(&'s self, vpc: &'s str, ip: IpAddr) -> impl Iterator<Item = &'s Span> + 's {
+        self.held
+            .get(&ip)
+            .into_iter()
+            .flatten()
+            .filter(move |(v, _)| v == vpc)
+            .map(|(_, s)| s)
     }
 
     /// The VPC an interface's records are resolved in: the inventory's, else
@@ -282,13 +303,8 @@ impl<'a> Resolver<'a> {
     /// Who held `ip` in `vpc` over `first..=last`: `None` when nobody the
     /// logs or the inventory know of did.
     fn holder(&self, vpc: &str, ip: IpAddr, first: i64, last: i64) -> Option<Endpoint> {
-        let spans = self
-            .held
-            .get(&(vpc.to_string(), ip))
-            .map(Vec::as_slice)
-            .unwrap_or(&[]);
-        let during: BTreeSet<&str> = spans
-            .iter()
+        let during: BTreeSet<&str> = self
+            .spans(vpc, ip)
             .filter(|(_, f, l)| *f <= last && first <= *l)
             .map(|(e, _, _)| e.as_str())
             .collect();
@@ -328,7 +344,7 @@ impl<'a> Resolver<'a> {
                 // The logs show who held the address at other times (another
                 // interface, or today's owner whose own copies miss this
                 // connection): who had it then is not known.
-                Some(if !spans.is_empty() {
+                Some(if self.spans(vpc, ip).next().is_some() {
                     Endpoint::Ambiguous {
                         vpc: vpc.to_string(),
                     }
@@ -349,7 +365,7 @@ impl<'a> Resolver<'a> {
             if let Some(e) = self.holder(vpc, ip, first, last) {
                 return e;
             }
-            for peer in self.inventory.peers_of(vpc) {
+            for peer in self.peers.get(vpc).map(Vec::as_slice).unwrap_or(&[]) {
                 if let Some(e @ Endpoint::Eni { .. }) = self.holder(peer, ip, first, last) {
                     return e;
                 }
@@ -721,7 +737,7 @@ impl Resolver<'_> {
     fn learned_pairs(&self) -> Vec<(&str, IpAddr)> {
         self.held
             .iter()
-            .flat_map(|((_, a), spans)| spans.iter().map(move |(e, _, _)| (e.as_str(), *a)))
+            .flat_map(|(a, spans)| spans.iter().map(move |(_, (e, _, _))| (e.as_str(), *a)))
             .collect()
     }
 }
@@ -841,11 +857,21 @@ fn merge(rows: Vec<Connection>, inv: &Inventory, att: &mut Attribution) -> Vec<C
     }
     // A copy that could not tell an end joins the one copy of the same
     // addresses and service that could and agrees on the other end.
+    let mut by_flow: FxHashMap<Flow, Vec<Key>> = FxHashMap::default();
+    if !deferred.is_empty() {
+        for k in by_key.keys() {
+            by_flow
+                .entry((k.1, k.2, k.3, k.4))
+                .or_default()
+                .push(k.clone());
+        }
+    }
     for mut c in deferred {
         let uncovered = c.vpc.as_deref() == Some(UNCOVERED);
-        let twins: Vec<&Key> = by_key
-            .keys()
-            .filter(|k| (k.1, k.2, k.3, k.4) == (c.client, c.server, c.port, c.proto))
+        let twins: Vec<&Key> = by_flow
+            .get(&(c.client, c.server, c.port, c.proto))
+            .into_iter()
+            .flatten()
             .filter(|k| {
                 if uncovered {
                     // The covered copy names the capturing interface as an end.
@@ -899,16 +925,27 @@ fn merge(rows: Vec<Connection>, inv: &Inventory, att: &mut Attribution) -> Vec<C
         .filter(|(_, c)| nat(&c.client_end) && !matches!(c.server_end, Endpoint::Eni { .. }))
         .map(|(k, _)| k.clone())
         .collect();
+    // The inside legs by gateway and far end, in key order.
+    let mut inside_legs: BTreeMap<(&str, IpAddr, u16, u8), Key> = BTreeMap::new();
+    if !outside.is_empty() {
+        for (k, c) in &by_key {
+            if let Some(via) = c.via.as_deref() {
+                inside_legs
+                    .entry((via, c.server, c.port, c.proto))
+                    .or_insert_with(|| k.clone());
+            }
+        }
+    }
+    let inside_legs: BTreeMap<(String, IpAddr, u16, u8), Key> = inside_legs
+        .into_iter()
+        .map(|((v, a, p, q), k)| ((v.to_string(), a, p, q), k))
+        .collect();
     for k in outside {
-        let gw = k.5.interface().map(String::from);
-        let inside: Vec<Key> = by_key
-            .iter()
-            .filter(|(_, c)| {
-                c.via == gw && (c.server, c.port, c.proto) == (k.2, k.3, k.4) && c.client != k.1
-            })
-            .map(|(k, _)| k.clone())
-            .collect();
-        if let Some(first) = inside.first() {
+        let Some(gw) = k.5.interface() else { continue };
+        let first = inside_legs
+            .get(&(gw.to_string(), k.2, k.3, k.4))
+            .filter(|i| i.1 != k.1);
+        if let Some(first) = first {
             let leg = by_key.remove(&k).expect("listed");
             // The records count once more; bytes and connections are the host's.
             let m = by_key.get_mut(first).expect("listed");
