@@ -826,8 +826,36 @@ fn absent(rows: &[Connection], contexts: &[Context], history: &History) -> Vec<A
 /// ends) become one; copies that could not tell an end (an ambiguous owner,
 /// a capturing interface outside the covered VPCs, a NAT gateway's outside
 /// leg) join the copy that could, where there is one.
+/// What makes two copies one connection: VPC, addresses, service, resolved ends.
+type Key = (String, IpAddr, IpAddr, u16, u8, Endpoint, Endpoint);
+
+fn key_of(c: &Connection) -> Key {
+    (
+        c.vpc.clone().unwrap_or_default(),
+        c.client,
+        c.server,
+        c.port,
+        c.proto,
+        c.client_end.clone(),
+        c.server_end.clone(),
+    )
+}
+
+/// Adds a copy; returns whether it joined one already there.
+fn put(by_key: &mut BTreeMap<Key, Connection>, c: Connection) -> bool {
+    match by_key.entry(key_of(&c)) {
+        std::collections::btree_map::Entry::Occupied(mut o) => {
+            fold(o.get_mut(), &c);
+            true
+        }
+        std::collections::btree_map::Entry::Vacant(v) => {
+            v.insert(c);
+            false
+        }
+    }
+}
+
 fn merge(rows: Vec<Connection>, inv: &Inventory, att: &mut Attribution) -> Vec<Connection> {
-    type Key = (String, IpAddr, IpAddr, u16, u8, Endpoint, Endpoint);
     let mut by_key: BTreeMap<Key, Connection> = BTreeMap::new();
     let mut deferred = Vec::new();
     for c in rows {
@@ -836,23 +864,8 @@ fn merge(rows: Vec<Connection>, inv: &Inventory, att: &mut Attribution) -> Vec<C
             deferred.push(c);
             continue;
         }
-        let key = (
-            c.vpc.clone().unwrap_or_default(),
-            c.client,
-            c.server,
-            c.port,
-            c.proto,
-            c.client_end.clone(),
-            c.server_end.clone(),
-        );
-        match by_key.get_mut(&key) {
-            Some(m) => {
-                fold(m, &c);
-                att.merged_copies += 1;
-            }
-            None => {
-                by_key.insert(key, c);
-            }
+        if put(&mut by_key, c) {
+            att.merged_copies += 1;
         }
     }
     // A copy that could not tell an end joins the one copy of the same
@@ -896,21 +909,7 @@ fn merge(rows: Vec<Connection>, inv: &Inventory, att: &mut Attribution) -> Vec<C
         if uncovered {
             c.vpc = None;
         }
-        let key = (
-            c.vpc.clone().unwrap_or_default(),
-            c.client,
-            c.server,
-            c.port,
-            c.proto,
-            c.client_end.clone(),
-            c.server_end.clone(),
-        );
-        match by_key.get_mut(&key) {
-            Some(m) => fold(m, &c),
-            None => {
-                by_key.insert(key, c);
-            }
-        }
+        put(&mut by_key, c);
     }
     // A NAT gateway's outside leg (its own address to the far end) is the
     // inside leg it carried (the host behind it, via the gateway): one
