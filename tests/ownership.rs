@@ -6,6 +6,9 @@
 //! a node with a delegated prefix, a NAT gateway, and keys that keep their
 //! meaning from run to run.
 
+#[path = "common/terraform.rs"]
+mod terraform_support;
+
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -1057,5 +1060,48 @@ fn a_history_file_of_another_shape_is_an_error_that_names_it() {
     assert!(
         stderr.contains("history.json") && stderr.contains("lookup-events"),
         "{stderr}"
+    );
+}
+
+#[test]
+fn a_self_referencing_cluster_gets_one_rule_from_its_group_to_itself_that_terraform_accepts() {
+    let cluster = "sg-00000000000c1a57";
+    let mut e = Estate::new();
+    e.vpc("vpc-1", "10.0.0.0/16")
+        .group(cluster, "cassandra", "vpc-1")
+        .eni("eni-n1", "vpc-1", &["10.0.4.1"], &[cluster])
+        .eni("eni-n2", "vpc-1", &["10.0.4.2"], &[cluster])
+        .eni("eni-n3", "vpc-1", &["10.0.4.3"], &[cluster]);
+    let mut lines = Vec::new();
+    for (a, ea) in [
+        ("10.0.4.1", "eni-n1"),
+        ("10.0.4.2", "eni-n2"),
+        ("10.0.4.3", "eni-n3"),
+    ] {
+        for (b, eb) in [
+            ("10.0.4.1", "eni-n1"),
+            ("10.0.4.2", "eni-n2"),
+            ("10.0.4.3", "eni-n3"),
+        ] {
+            if a != b {
+                lines.extend(v5_both(ea, eb, "vpc-1", a, b, 7000, MONDAY));
+            }
+        }
+    }
+    e.log("flows.log", V5, &lines);
+    let r = e.run(&[]);
+    assert_eq!(r.rules(), vec![rule(cluster, cluster, 7000)]);
+    // The module takes source = target: type-checked and planned by terraform.
+    let out = r#"
+output "summary" {
+  value = join("\n", [for k, r in var.rules : "${k}|${r.source_sg_id}|${r.target_sg_id}|${r.from_port}"])
+}
+"#;
+    let ws = terraform_support::workspace(&terraform_support::module_v2_root(out), &r.tfvars);
+    let fmt = terraform_support::fmt_check(ws.path());
+    assert!(fmt.status.success(), "{}", terraform_support::text(&fmt));
+    assert_eq!(
+        terraform_support::summary(ws.path()),
+        format!("cassandra-000c1a57-to-cassandra-000c1a57-tcp-7000|{cluster}|{cluster}|7000")
     );
 }
