@@ -34,6 +34,14 @@ pub enum Endpoint {
     Regrouped {
         id: String,
     },
+    /// An interface of another VPC reached through a transit gateway: a
+    /// group reference works there only for inbound rules, so the module
+    /// (which writes both halves) cannot apply the pair.
+    ThroughTgw {
+        id: String,
+        vpc: String,
+        groups: Vec<String>,
+    },
     /// Inside a known VPC, but no interface in the inventory has it (deleted,
     /// or the inventory is older than the logs).
     VpcUnknown {
@@ -60,6 +68,9 @@ impl Endpoint {
             Endpoint::Regrouped { id } => {
                 format!("{id} (its groups at the time are not known)")
             }
+            Endpoint::ThroughTgw { id, vpc, .. } => {
+                format!("{id} in {vpc} (through a transit gateway)")
+            }
             Endpoint::VpcUnknown { vpc } => format!("unknown address in {vpc}"),
             Endpoint::AwsService { service } => format!("AWS service {service}"),
             Endpoint::Private => "private network outside the known VPCs".into(),
@@ -77,9 +88,10 @@ impl Endpoint {
     /// The interface id, known to the inventory or not.
     pub fn interface(&self) -> Option<&str> {
         match self {
-            Endpoint::Eni { id, .. } | Endpoint::Absent { id } | Endpoint::Regrouped { id } => {
-                Some(id)
-            }
+            Endpoint::Eni { id, .. }
+            | Endpoint::Absent { id }
+            | Endpoint::Regrouped { id }
+            | Endpoint::ThroughTgw { id, .. } => Some(id),
             _ => None,
         }
     }

@@ -265,6 +265,7 @@ impl Env {
                 traffic_type: Some("ALL".into()),
             }],
             peerings: Vec::new(),
+            transit_gateway_attachments: Vec::new(),
         };
         inv.sort();
         inv

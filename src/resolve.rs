@@ -370,6 +370,16 @@ impl<'a> Resolver<'a> {
                     return e;
                 }
             }
+            for other in self.inventory.tgw_neighbours_of(vpc) {
+                if let Some(Endpoint::Eni { id, groups, .. }) = self.holder(other, ip, first, last)
+                {
+                    return Endpoint::ThroughTgw {
+                        id,
+                        vpc: other.to_string(),
+                        groups,
+                    };
+                }
+            }
             if let Some(v) = self
                 .inventory
                 .vpcs
@@ -826,18 +836,49 @@ fn absent(rows: &[Connection], contexts: &[Context], history: &History) -> Vec<A
 /// ends) become one; copies that could not tell an end (an ambiguous owner,
 /// a capturing interface outside the covered VPCs, a NAT gateway's outside
 /// leg) join the copy that could, where there is one.
-/// What makes two copies one connection: VPC, addresses, service, resolved ends.
-type Key = (String, IpAddr, IpAddr, u16, u8, Endpoint, Endpoint);
+/// What makes two copies one connection: VPC, addresses, service, resolved
+/// ends. Two interfaces are the same ends wherever the copy was captured
+/// (interface ids are unique across VPCs), so the copies of a connection
+/// between peered VPCs, or across a transit gateway, are one.
+type Key = (String, IpAddr, IpAddr, u16, u8, EndKey, EndKey);
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum EndKey {
+    Interface(String),
+    Other(Endpoint),
+}
+
+impl EndKey {
+    fn of(e: &Endpoint) -> EndKey {
+        match e.interface() {
+            Some(id) if e.is_definite() => EndKey::Interface(id.to_string()),
+            _ => EndKey::Other(e.clone()),
+        }
+    }
+
+    fn interface(&self) -> Option<&str> {
+        match self {
+            EndKey::Interface(id) => Some(id),
+            EndKey::Other(e) => e.interface(),
+        }
+    }
+}
 
 fn key_of(c: &Connection) -> Key {
+    let (ce, se) = (EndKey::of(&c.client_end), EndKey::of(&c.server_end));
+    let both = matches!((&ce, &se), (EndKey::Interface(_), EndKey::Interface(_)));
     (
-        c.vpc.clone().unwrap_or_default(),
+        if both {
+            String::new()
+        } else {
+            c.vpc.clone().unwrap_or_default()
+        },
         c.client,
         c.server,
         c.port,
         c.proto,
-        c.client_end.clone(),
-        c.server_end.clone(),
+        ce,
+        se,
     )
 }
 
@@ -891,8 +932,8 @@ fn merge(rows: Vec<Connection>, inv: &Inventory, att: &mut Attribution) -> Vec<C
                     let e = c.logged_at.first().map(String::as_str);
                     e.is_some() && (k.5.interface() == e || k.6.interface() == e)
                 } else {
-                    k.0 == c.vpc.clone().unwrap_or_default()
-                        && (k.5 == c.client_end || k.6 == c.server_end)
+                    (k.0.is_empty() || k.0 == c.vpc.clone().unwrap_or_default())
+                        && (k.5 == EndKey::of(&c.client_end) || k.6 == EndKey::of(&c.server_end))
                 }
             })
             .collect();

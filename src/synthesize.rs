@@ -60,6 +60,8 @@ pub enum ExternalKind {
     AbsentInterface,
     /// An address whose owner at the connection's time is not known.
     UnknownOwner,
+    /// Two groups of VPCs joined by a transit gateway.
+    TransitGateway,
     PrivateNetwork,
     NoSecurityGroup,
 }
@@ -73,6 +75,7 @@ impl ExternalKind {
             ExternalKind::UnknownVpcAddress => "VPC addresses missing from the inventory",
             ExternalKind::AbsentInterface => "Interfaces missing from the inventory",
             ExternalKind::UnknownOwner => "Ends whose owner or groups at the time are not known",
+            ExternalKind::TransitGateway => "Group pairs across a transit gateway",
             ExternalKind::PrivateNetwork => "Private networks outside the known VPCs",
             ExternalKind::NoSecurityGroup => "Interfaces without security groups",
         }
@@ -97,6 +100,9 @@ impl ExternalKind {
             }
             ExternalKind::UnknownOwner => {
                 "The address passed from one interface to another during the window (Auto Scaling, ECS, Lambda, EKS reuse addresses), or the interface's groups changed during the connection, and nothing says which applied then; sgpair does not guess. Turn on flow logs for the interfaces at both ends (their own copies tell), add flow-direction to the log format, or give the interfaces' history (--history)."
+            }
+            ExternalKind::TransitGateway => {
+                "The two ends are in VPCs joined by a transit gateway. A security-group reference across it works only in an inbound rule, and only where the transit gateway has security group referencing turned on; the module writes both halves of a rule, so sgpair does not propose the pair. Write the ingress rule on the server's group referencing the client's group, and on the client's group an egress rule to the server's subnet CIDR."
             }
             ExternalKind::PrivateNetwork => {
                 "Peered VPC, VPN or Direct Connect traffic: allow it with a CIDR rule or a reference to the peer's group."
@@ -355,6 +361,12 @@ fn external_kind(client: &Endpoint, server: &Endpoint) -> ExternalKind {
     }
     if kinds.iter().any(|e| matches!(e, Endpoint::Absent { .. })) {
         return ExternalKind::AbsentInterface;
+    }
+    if kinds
+        .iter()
+        .any(|e| matches!(e, Endpoint::ThroughTgw { .. }))
+    {
+        return ExternalKind::TransitGateway;
     }
     if kinds
         .iter()

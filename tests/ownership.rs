@@ -33,6 +33,7 @@ struct Estate {
     groups: Vec<Json>,
     enis: Vec<Json>,
     peerings: Vec<Json>,
+    tgws: Vec<Json>,
 }
 
 impl Estate {
@@ -43,6 +44,7 @@ impl Estate {
             groups: Vec::new(),
             enis: Vec::new(),
             peerings: Vec::new(),
+            tgws: Vec::new(),
         }
     }
 
@@ -88,6 +90,12 @@ impl Estate {
         self
     }
 
+    fn tgw(&mut self, attachment: &str, tgw: &str, vpc: &str) -> &mut Self {
+        self.tgws
+            .push(json!({"id": attachment, "transit_gateway_id": tgw, "vpc_id": vpc}));
+        self
+    }
+
     fn peering(&mut self, id: &str, a: &str, b: &str) -> &mut Self {
         self.peerings
             .push(json!({"id": id, "requester_vpc_id": a, "accepter_vpc_id": b}));
@@ -103,6 +111,7 @@ impl Estate {
             "network_interfaces": self.enis,
             "security_groups": self.groups,
             "peerings": self.peerings,
+            "transit_gateway_attachments": self.tgws,
         });
         let p = self.dir.path().join("inventory.json");
         std::fs::write(&p, serde_json::to_string_pretty(&inv).unwrap()).unwrap();
@@ -516,10 +525,26 @@ fn a_peered_vpc_resolves_the_peer_and_an_unpeered_one_does_not() {
     assert!(unpeered.rules().is_empty(), "{:?}", unpeered.rules());
     let mut e = e;
     e.peering("pcx-1", "vpc-a", "vpc-b");
+    // Both ends log it now: two VPCs' copies of one connection.
+    let mut both = lines.clone();
+    both.extend(v5_at(
+        "eni-b",
+        "vpc-b",
+        "10.1.0.10",
+        "10.2.0.20",
+        443,
+        MONDAY,
+        false,
+    ));
+    e.log("flows.log", V5, &both);
     let peered = e.run(&[]);
     assert_eq!(
         peered.rules(),
         vec![rule("sg-00000000000000a1", "sg-00000000000000b1", 443)]
+    );
+    assert_eq!(
+        peered.json["rules"][0]["evidence"]["connections"], 1,
+        "the copies in both VPCs are one connection"
     );
 }
 
@@ -1103,5 +1128,62 @@ output "summary" {
     assert_eq!(
         terraform_support::summary(ws.path()),
         format!("cassandra-000c1a57-to-cassandra-000c1a57-tcp-7000|{cluster}|{cluster}|7000")
+    );
+}
+
+#[test]
+fn a_pair_across_a_transit_gateway_is_not_proposed_and_the_report_says_what_to_write() {
+    let mut e = Estate::new();
+    e.vpc("vpc-a", "10.1.0.0/16")
+        .vpc("vpc-b", "10.2.0.0/16")
+        .group("sg-00000000000000a1", "client", "vpc-a")
+        .group("sg-00000000000000b1", "server", "vpc-b")
+        .eni("eni-a", "vpc-a", &["10.1.0.10"], &["sg-00000000000000a1"])
+        .eni("eni-b", "vpc-b", &["10.2.0.20"], &["sg-00000000000000b1"])
+        .tgw("tgw-attach-a", "tgw-1", "vpc-a")
+        .tgw("tgw-attach-b", "tgw-1", "vpc-b");
+    let mut lines = v5_at(
+        "eni-a",
+        "vpc-a",
+        "10.1.0.10",
+        "10.2.0.20",
+        443,
+        MONDAY,
+        true,
+    );
+    lines.extend(v5_at(
+        "eni-b",
+        "vpc-b",
+        "10.1.0.10",
+        "10.2.0.20",
+        443,
+        MONDAY,
+        false,
+    ));
+    e.log("flows.log", V5, &lines);
+    let r = e.run(&[]);
+    assert!(
+        r.rules().is_empty(),
+        "the module writes both halves: {:?}",
+        r.rules()
+    );
+    let external: Vec<&Json> = r.json["external"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|x| x["kind"] == "transit-gateway")
+        .collect();
+    assert_eq!(
+        external.len(),
+        1,
+        "both ends' copies are one connection: {external:#?}"
+    );
+    assert_eq!(external[0]["local"], "eni-a");
+    assert_eq!(external[0]["connections"], 1);
+    assert!(
+        r.report.contains("Group pairs across a transit gateway")
+            && r.report.contains("works only in an inbound rule"),
+        "{}",
+        r.report
     );
 }

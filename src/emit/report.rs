@@ -660,6 +660,7 @@ fn external_id(kind: ExternalKind) -> &'static str {
         ExternalKind::UnknownVpcAddress => "external-unknown-vpc-address",
         ExternalKind::AbsentInterface => "external-absent-interface",
         ExternalKind::UnknownOwner => "external-unknown-owner",
+        ExternalKind::TransitGateway => "external-transit-gateway",
         ExternalKind::PrivateNetwork => "external-private-network",
         ExternalKind::NoSecurityGroup => "external-no-security-group",
     }

@@ -12,7 +12,7 @@ use aws_sdk_ec2::types::{Filter, Tag};
 
 use super::{
     Cidr, FORMAT_VERSION, FlowLog, Inventory, NetworkInterface, Peering, PrefixList, SecurityGroup,
-    SgRule, Subnet, Vpc,
+    SgRule, Subnet, TgwAttachment, Vpc,
 };
 use crate::aws::{call_error, paginate};
 
@@ -28,12 +28,13 @@ pub const IAM_ACTIONS: &[&str] = &[
     "ec2:DescribeFlowLogs",
     "ec2:DescribeVpcPeeringConnections",
     "ec2:DescribeTrunkInterfaceAssociations",
+    "ec2:DescribeTransitGatewayVpcAttachments",
 ];
 
 /// Reads the whole inventory of the configured account and region.
 pub async fn fetch(config: &SdkConfig) -> Result<Inventory> {
     let ec2 = Client::new(config);
-    let (vpcs, subnets, mut enis, groups, rules, prefix_lists, flow_logs, peerings) = tokio::try_join!(
+    let (vpcs, subnets, mut enis, groups, rules, prefix_lists, flow_logs, peerings, tgw) = tokio::try_join!(
         vpcs(&ec2),
         subnets(&ec2),
         interfaces(&ec2),
@@ -42,6 +43,7 @@ pub async fn fetch(config: &SdkConfig) -> Result<Inventory> {
         prefix_lists(&ec2),
         flow_logs(&ec2),
         peerings(&ec2),
+        tgw_attachments(&ec2),
     )?;
     // Branch interfaces (security groups for pods, ECS task trunking) are
     // logged under their trunk: only asked for where a trunk exists.
@@ -84,6 +86,7 @@ pub async fn fetch(config: &SdkConfig) -> Result<Inventory> {
         prefix_lists,
         flow_logs,
         peerings,
+        transit_gateway_attachments: tgw,
     };
     inv.sort();
     Ok(inv)
@@ -268,6 +271,40 @@ async fn peerings(ec2: &Client) -> Result<Vec<Peering>> {
                     id: p.vpc_peering_connection_id()?.to_string(),
                     requester_vpc_id: p.requester_vpc_info()?.vpc_id()?.to_string(),
                     accepter_vpc_id: p.accepter_vpc_info()?.vpc_id()?.to_string(),
+                })
+            })
+            .collect();
+        Ok((items, out.next_token().map(String::from)))
+    })
+    .await
+}
+
+/// VPC attachments of transit gateways that are available.
+async fn tgw_attachments(ec2: &Client) -> Result<Vec<TgwAttachment>> {
+    paginate("DescribeTransitGatewayVpcAttachments", |token| async move {
+        let out = ec2
+            .describe_transit_gateway_vpc_attachments()
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(|e| {
+                call_error(
+                    "ec2:DescribeTransitGatewayVpcAttachments",
+                    "ec2:DescribeTransitGatewayVpcAttachments",
+                    e,
+                )
+            })?;
+        let items = out
+            .transit_gateway_vpc_attachments()
+            .iter()
+            .filter(|a| {
+                a.state() == Some(&aws_sdk_ec2::types::TransitGatewayAttachmentState::Available)
+            })
+            .filter_map(|a| {
+                Some(TgwAttachment {
+                    id: a.transit_gateway_attachment_id()?.to_string(),
+                    transit_gateway_id: a.transit_gateway_id()?.to_string(),
+                    vpc_id: a.vpc_id()?.to_string(),
                 })
             })
             .collect();

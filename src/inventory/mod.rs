@@ -50,6 +50,11 @@ pub struct Inventory {
     /// after the capturing VPC's own.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub peerings: Vec<Peering>,
+    /// VPC attachments of transit gateways (state `available`): VPCs on one
+    /// transit gateway reach each other, but security-group references
+    /// across it work only for inbound rules.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub transit_gateway_attachments: Vec<TgwAttachment>,
 }
 
 fn format_version() -> u32 {
@@ -211,6 +216,15 @@ pub struct Peering {
     pub accepter_vpc_id: String,
 }
 
+/// A VPC attached to a transit gateway.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TgwAttachment {
+    pub id: String,
+    pub transit_gateway_id: String,
+    pub vpc_id: String,
+}
+
 /// A flow log and what it covers (VPC, subnet or interface).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -282,6 +296,27 @@ impl Inventory {
         self.prefix_lists.sort_by(|a, b| a.id.cmp(&b.id));
         self.flow_logs.sort_by(|a, b| a.id.cmp(&b.id));
         self.peerings.sort_by(|a, b| a.id.cmp(&b.id));
+        self.transit_gateway_attachments
+            .sort_by(|a, b| a.id.cmp(&b.id));
+    }
+
+    /// VPCs that share a transit gateway with `vpc` (not `vpc` itself), sorted.
+    pub fn tgw_neighbours_of(&self, vpc: &str) -> Vec<&str> {
+        let tgws: BTreeSet<&str> = self
+            .transit_gateway_attachments
+            .iter()
+            .filter(|a| a.vpc_id == vpc)
+            .map(|a| a.transit_gateway_id.as_str())
+            .collect();
+        let mut out: Vec<&str> = self
+            .transit_gateway_attachments
+            .iter()
+            .filter(|a| tgws.contains(a.transit_gateway_id.as_str()) && a.vpc_id != vpc)
+            .map(|a| a.vpc_id.as_str())
+            .collect();
+        out.sort();
+        out.dedup();
+        out
     }
 
     /// VPCs whose addresses a record captured in `vpc` may reach by their
