@@ -9,6 +9,7 @@ pub mod aggregate;
 pub mod audit;
 #[cfg(feature = "aws")]
 pub mod aws;
+pub mod config;
 pub mod emit;
 pub mod endpoint;
 #[doc(hidden)]

@@ -179,6 +179,12 @@ struct CommonArgs {
     #[arg(long, value_name = "FILE")]
     history: Option<PathBuf>,
 
+    /// The team's choices kept from run to run (avoided groups, history,
+    /// inventory): this TOML file, else `sgpair.toml` in the current folder
+    /// when there is one. Flags add to its lists and override its values.
+    #[arg(long = "config", value_name = "FILE")]
+    team_config: Option<PathBuf>,
+
     /// AWS requests in flight at once (log streams, S3 objects).
     #[arg(long, default_value_t = 8, value_name = "N",
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1024))]
@@ -365,7 +371,15 @@ fn avoided_groups(values: &[String], inv: &Inventory) -> Result<BTreeSet<String>
 
 /// `infer` (with where to write the tfvars and in which shape) and `audit`
 /// (without).
-fn infer(args: CommonArgs, tfvars: Option<(PathBuf, ModuleArg)>) -> Result<ExitCode> {
+fn infer(mut args: CommonArgs, tfvars: Option<(PathBuf, ModuleArg)>) -> Result<ExitCode> {
+    // The team's sgpair.toml under the flags: lists add up, a flag wins.
+    let team = sgpair::config::Config::find(
+        args.team_config.as_deref(),
+        &std::env::current_dir().context("cannot read the current folder")?,
+    )?;
+    args.avoid_group.extend(team.avoid_groups);
+    args.history = args.history.or(team.history);
+    args.inventory = args.inventory.or(team.inventory);
     // Each value was checked by clap; an empty window is a usage error too.
     let window = Window::parse(&args.since, args.until.as_deref(), SystemTime::now())
         .unwrap_or_else(|e| usage_error(format!("{e:#}")));

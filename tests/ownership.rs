@@ -146,6 +146,7 @@ impl Estate {
             .arg("--report")
             .arg(out.join("report.md"))
             .args(extra)
+            .current_dir(self.dir.path())
             .env_remove("RUST_LOG")
             .output()
             .expect("the sgpair binary runs");
@@ -776,6 +777,18 @@ fn avoid_group_keeps_a_shared_group_out_unless_nothing_else_allows_it() {
         "the shared group allows exactly the two clients; the role groups would allow their other members too"
     );
     let steered = e.run(&["--avoid-group", "baseline"]);
+    // The same choice kept in the team's sgpair.toml (found in the current folder).
+    std::fs::write(
+        e.dir.path().join("sgpair.toml"),
+        "avoid_groups = [\"baseline\"]\n",
+    )
+    .unwrap();
+    assert_eq!(
+        e.run(&[]).rules(),
+        steered.rules(),
+        "sgpair.toml steers like the flag"
+    );
+    std::fs::remove_file(e.dir.path().join("sgpair.toml")).unwrap();
     assert_eq!(
         steered.rules(),
         vec![
@@ -1185,5 +1198,31 @@ fn a_pair_across_a_transit_gateway_is_not_proposed_and_the_report_says_what_to_w
             && r.report.contains("works only in an inbound rule"),
         "{}",
         r.report
+    );
+}
+
+#[test]
+fn a_config_file_with_an_unknown_key_is_an_error_that_names_its_line() {
+    let mut e = Estate::new();
+    e.vpc("vpc-1", "10.0.0.0/16");
+    e.log("flows.log", V5, &[]);
+    let config = e.dir.path().join("team.toml");
+    std::fs::write(&config, "avoid_groups = []\navoid_grups = [\"typo\"]\n").unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_sgpair"))
+        .arg("infer")
+        .arg("--logs")
+        .arg(e.dir.path().join("logs"))
+        .arg("--inventory")
+        .arg(e.inventory())
+        .args(["--since", "7d", "--until", UNTIL, "--config"])
+        .arg(&config)
+        .current_dir(e.dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("team.toml:2:1") && stderr.contains("avoid_grups"),
+        "{stderr}"
     );
 }
