@@ -5,7 +5,6 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-#[cfg(feature = "aws")]
 use anyhow::Context;
 use anyhow::Result;
 use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
