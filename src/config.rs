@@ -7,7 +7,7 @@
 //! # Groups kept out of every rule unless nothing else allows a connection.
 //! avoid_groups = ["baseline", "sg-0123456789abcdef0"]
 //! # CloudTrail's interface events (see --history).
-//! history = "cloudtrail-events.json"
+//! history = ["create.json", "delete.json", "modify.json"]
 //! # The inventory snapshot (see --inventory).
 //! inventory = "inventory.json"
 //! ```
@@ -26,9 +26,9 @@ pub struct Config {
     /// Group ids or names for `--avoid-group`.
     #[serde(default)]
     pub avoid_groups: Vec<String>,
-    /// A `--history` file.
+    /// `--history` files.
     #[serde(default)]
-    pub history: Option<PathBuf>,
+    pub history: Vec<PathBuf>,
     /// An `--inventory` file.
     #[serde(default)]
     pub inventory: Option<PathBuf>,
@@ -60,7 +60,7 @@ impl Config {
         })?;
         // Paths in the file are relative to its folder.
         let base = path.parent().unwrap_or(Path::new(""));
-        for p in [&mut c.history, &mut c.inventory].into_iter().flatten() {
+        for p in c.history.iter_mut().chain(c.inventory.as_mut()) {
             if p.is_relative() {
                 *p = base.join(&*p);
             }
@@ -95,12 +95,12 @@ mod tests {
         let p = dir.path().join(FILE_NAME);
         std::fs::write(
             &p,
-            "avoid_groups = [\"baseline\"]\nhistory = \"trail.json\"\ninventory = \"/abs/inv.json\"\n",
+            "avoid_groups = [\"baseline\"]\nhistory = [\"trail.json\"]\ninventory = \"/abs/inv.json\"\n",
         )
         .unwrap();
         let c = Config::find(None, dir.path()).unwrap();
         assert_eq!(c.avoid_groups, vec!["baseline".to_string()]);
-        assert_eq!(c.history, Some(dir.path().join("trail.json")));
+        assert_eq!(c.history, vec![dir.path().join("trail.json")]);
         assert_eq!(c.inventory, Some(PathBuf::from("/abs/inv.json")));
         std::fs::write(&p, "avoid_groups = [\"a\"]\navoid_group = \"typo\"\n").unwrap();
         let err = format!("{:#}", Config::load(&p).unwrap_err());

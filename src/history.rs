@@ -116,6 +116,20 @@ impl History {
         Ok(h)
     }
 
+    /// Adds another file's events (the same event twice counts once).
+    pub fn merge(&mut self, other: History) {
+        for (id, events) in other.by_interface {
+            let mine = self.by_interface.entry(id).or_default();
+            for e in events {
+                if !mine.contains(&e) {
+                    mine.push(e);
+                }
+            }
+            mine.sort_by_key(|e| e.time);
+        }
+        self.skipped += other.skipped;
+    }
+
     /// Adds one CloudTrail record, if it is an interface event that succeeded.
     pub fn add_record(&mut self, r: &Value) {
         match parse_record(r) {

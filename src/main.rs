@@ -174,9 +174,10 @@ struct CommonArgs {
     /// DeleteNetworkInterface, ModifyNetworkInterfaceAttribute,
     /// Assign/UnassignPrivateIpAddresses, or a trail's file). Deleted
     /// interfaces are then known with the groups they had, and each
-    /// connection gets the groups of its time.
+    /// connection gets the groups of its time. Repeatable (one file per
+    /// event name, as lookup-events takes one at a time).
     #[arg(long, value_name = "FILE")]
-    history: Option<PathBuf>,
+    history: Vec<PathBuf>,
 
     /// The team's choices kept from run to run (avoided groups, history,
     /// inventory): this TOML file, else `sgpair.toml` in the current folder
@@ -377,7 +378,7 @@ fn infer(mut args: CommonArgs, tfvars: Option<(PathBuf, ModuleArg)>) -> Result<E
         &std::env::current_dir().context("cannot read the current folder")?,
     )?;
     args.avoid_group.extend(team.avoid_groups);
-    args.history = args.history.or(team.history);
+    args.history.extend(team.history);
     args.inventory = args.inventory.or(team.inventory);
     // Each value was checked by clap; an empty window is a usage error too.
     let window = Window::parse(&args.since, args.until.as_deref(), SystemTime::now())
@@ -480,20 +481,18 @@ fn infer(mut args: CommonArgs, tfvars: Option<(PathBuf, ModuleArg)>) -> Result<E
     let choices = Choices {
         avoid: avoided_groups(&args.avoid_group, &inventory)?,
     };
-    let history = match &args.history {
-        Some(path) => {
-            let h = History::load(path)?;
-            if h.skipped > 0 {
-                stats.notes.push(format!(
-                    "{}: {} events were not interface changes that succeeded, and were not used",
-                    path.display(),
-                    h.skipped
-                ));
-            }
-            h
+    let mut history = History::default();
+    for path in &args.history {
+        let h = History::load(path)?;
+        if h.skipped > 0 {
+            stats.notes.push(format!(
+                "{}: {} events were not interface changes that succeeded, and were not used",
+                path.display(),
+                h.skipped
+            ));
         }
-        None => History::default(),
-    };
+        history.merge(h);
+    }
     let analysis =
         pipeline::analyze_with(window, stats, agg.finish(), inventory, &choices, &history);
 

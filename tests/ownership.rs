@@ -957,9 +957,13 @@ fn a_deleted_interface_with_its_history_gets_the_groups_it_had() {
         vec![("eni-task".to_string(), "unknown".to_string())]
     );
 
-    let history = e.dir.path().join("history.json");
+    // One lookup-events answer per event name, as the CLI takes one at a time.
+    let (create, delete) = (
+        e.dir.path().join("create.json"),
+        e.dir.path().join("delete.json"),
+    );
     std::fs::write(
-        &history,
+        &create,
         lookup_events(&[
             created(
                 "eni-task",
@@ -968,12 +972,21 @@ fn a_deleted_interface_with_its_history_gets_the_groups_it_had() {
                 "sg-00000000000a0001",
                 "2026-11-18T22:00:00Z",
             ),
-            deleted("eni-task", "2026-11-19T06:00:00Z"),
             json!({"eventName": "RunInstances", "eventTime": "2026-11-19T06:00:00Z"}),
         ]),
     )
     .unwrap();
-    let with = e.run(&["--history", history.to_str().unwrap()]);
+    std::fs::write(
+        &delete,
+        lookup_events(&[deleted("eni-task", "2026-11-19T06:00:00Z")]),
+    )
+    .unwrap();
+    let with = e.run(&[
+        "--history",
+        create.to_str().unwrap(),
+        "--history",
+        delete.to_str().unwrap(),
+    ]);
     assert_eq!(
         with.rules(),
         vec![rule("sg-00000000000a0001", "sg-0000000000000db1", 5432)],
