@@ -131,10 +131,11 @@ impl Estate {
     }
 
     /// `sgpair infer --json` over the logs; the outputs in `out/`.
-    fn run(&self, extra: &[&str]) -> Run {
+    /// `sgpair infer --json` over the logs with `extra`; the outputs in `out/`.
+    fn infer(&self, extra: &[&str]) -> std::process::Output {
         let out = self.dir.path().join("out");
         std::fs::create_dir_all(&out).unwrap();
-        let o = Command::new(env!("CARGO_BIN_EXE_sgpair"))
+        Command::new(env!("CARGO_BIN_EXE_sgpair"))
             .arg("infer")
             .arg("--logs")
             .arg(self.dir.path().join("logs"))
@@ -149,14 +150,28 @@ impl Estate {
             .current_dir(self.dir.path())
             .env_remove("RUST_LOG")
             .output()
-            .expect("the sgpair binary runs");
+            .expect("the sgpair binary runs")
+    }
+
+    /// A run that must succeed, with what it wrote.
+    fn run(&self, extra: &[&str]) -> Run {
+        let o = self.infer(extra);
         let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
         assert_eq!(o.status.code(), Some(0), "sgpair failed:\n{stderr}");
+        let out = self.dir.path().join("out");
         Run {
             json: serde_json::from_slice(&o.stdout).expect("--json prints JSON"),
             tfvars: std::fs::read_to_string(out.join("rules.auto.tfvars")).unwrap(),
             report: std::fs::read_to_string(out.join("report.md")).unwrap(),
         }
+    }
+
+    /// A run that must fail with exit code 1: its stderr.
+    fn fail(&self, extra: &[&str]) -> String {
+        let o = self.infer(extra);
+        let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
+        assert_eq!(o.status.code(), Some(1), "{stderr}");
+        stderr
     }
 }
 
@@ -1095,19 +1110,7 @@ fn a_history_file_of_another_shape_is_an_error_that_names_it() {
     e.log("flows.log", V5, &[]);
     let history = e.dir.path().join("history.json");
     std::fs::write(&history, "{\"Items\": []}").unwrap();
-    let o = Command::new(env!("CARGO_BIN_EXE_sgpair"))
-        .arg("infer")
-        .arg("--logs")
-        .arg(e.dir.path().join("logs"))
-        .arg("--inventory")
-        .arg(e.inventory())
-        .args(["--since", "7d", "--until", UNTIL, "--history"])
-        .arg(&history)
-        .current_dir(e.dir.path())
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(1), "{stderr}");
+    let stderr = e.fail(&["--history", history.to_str().unwrap()]);
     assert!(
         stderr.contains("history.json") && stderr.contains("lookup-events"),
         "{stderr}"
@@ -1221,19 +1224,7 @@ fn a_config_file_with_an_unknown_key_is_an_error_that_names_its_line() {
     e.log("flows.log", V5, &[]);
     let config = e.dir.path().join("team.toml");
     std::fs::write(&config, "avoid_groups = []\navoid_grups = [\"typo\"]\n").unwrap();
-    let o = Command::new(env!("CARGO_BIN_EXE_sgpair"))
-        .arg("infer")
-        .arg("--logs")
-        .arg(e.dir.path().join("logs"))
-        .arg("--inventory")
-        .arg(e.inventory())
-        .args(["--since", "7d", "--until", UNTIL, "--config"])
-        .arg(&config)
-        .current_dir(e.dir.path())
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(1), "{stderr}");
+    let stderr = e.fail(&["--config", config.to_str().unwrap()]);
     assert!(
         stderr.contains("team.toml:2:1") && stderr.contains("avoid_grups"),
         "{stderr}"
