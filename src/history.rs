@@ -203,6 +203,65 @@ impl History {
     }
 }
 
+/// How far back CloudTrail's event history goes.
+pub const LOOKUP_DAYS: i64 = 90;
+
+/// The interface events of `since..until` from CloudTrail's event history
+/// (`LookupEvents`, one event name at a time, every page; the SDK retries
+/// its throttling, two calls a second per account and region).
+#[cfg(feature = "aws")]
+pub async fn lookup(config: &aws_config::SdkConfig, since: i64, until: i64) -> Result<History> {
+    use aws_sdk_cloudtrail::primitives::DateTime;
+    use aws_sdk_cloudtrail::types::{LookupAttribute, LookupAttributeKey};
+
+    let ct = aws_sdk_cloudtrail::Client::new(config);
+    let mut h = History::default();
+    for name in EVENT_NAMES {
+        let attribute = LookupAttribute::builder()
+            .attribute_key(LookupAttributeKey::EventName)
+            .attribute_value(*name)
+            .build()
+            .context("a lookup attribute")?;
+        let records = crate::aws::paginate("LookupEvents", |token| {
+            let (ct, attribute) = (ct.clone(), attribute.clone());
+            async move {
+                let out = ct
+                    .lookup_events()
+                    .lookup_attributes(attribute)
+                    .start_time(DateTime::from_secs(since))
+                    .end_time(DateTime::from_secs(until))
+                    .set_next_token(token)
+                    .send()
+                    .await
+                    .map_err(|e| {
+                        crate::aws::call_error(
+                            "cloudtrail:LookupEvents",
+                            "cloudtrail:LookupEvents",
+                            e,
+                        )
+                    })?;
+                let items: Vec<String> = out
+                    .events()
+                    .iter()
+                    .filter_map(|e| e.cloud_trail_event().map(String::from))
+                    .collect();
+                Ok((items, out.next_token().map(String::from)))
+            }
+        })
+        .await?;
+        for r in records {
+            match serde_json::from_str::<Value>(&r) {
+                Ok(v) => h.add_record(&v),
+                Err(_) => h.skipped += 1,
+            }
+        }
+    }
+    for events in h.by_interface.values_mut() {
+        events.sort_by_key(|e| e.time);
+    }
+    Ok(h)
+}
+
 /// One record → an interface event; `None` for anything else (another
 /// event, a failed call, a record without the interface id).
 fn parse_record(r: &Value) -> Option<InterfaceEvent> {

@@ -175,7 +175,8 @@ struct CommonArgs {
     /// Assign/UnassignPrivateIpAddresses, or a trail's file). Deleted
     /// interfaces are then known with the groups they had, and each
     /// connection gets the groups of its time. Repeatable (one file per
-    /// event name, as lookup-events takes one at a time).
+    /// event name, as lookup-events takes one at a time). `cloudtrail`:
+    /// ask CloudTrail's event history itself (LookupEvents, 90 days).
     #[arg(long, value_name = "FILE")]
     history: Vec<PathBuf>,
 
@@ -225,6 +226,9 @@ impl FailOn {
         }
     }
 }
+
+/// `--history cloudtrail`: read the history from CloudTrail itself.
+const LIVE_HISTORY: &str = "cloudtrail";
 
 /// Exit code when `--fail-on` trips: distinct from 1 (an error) and 2 (usage).
 const EXIT_FINDINGS: u8 = 3;
@@ -389,7 +393,11 @@ fn infer(mut args: CommonArgs, tfvars: Option<(PathBuf, ModuleArg)>) -> Result<E
         log_format,
         allow_partial: args.allow_partial,
     };
-    let needs_aws = !args.log_group.is_empty() || !args.s3.is_empty() || args.inventory.is_none();
+    let live_history = args.history.iter().any(|p| p.as_os_str() == LIVE_HISTORY);
+    let needs_aws = !args.log_group.is_empty()
+        || !args.s3.is_empty()
+        || args.inventory.is_none()
+        || live_history;
     #[cfg(not(feature = "aws"))]
     if needs_aws {
         anyhow::bail!(
@@ -483,7 +491,33 @@ fn infer(mut args: CommonArgs, tfvars: Option<(PathBuf, ModuleArg)>) -> Result<E
     };
     let mut history = History::default();
     for path in &args.history {
-        let h = History::load(path)?;
+        let h = if path.as_os_str() == LIVE_HISTORY {
+            #[cfg(feature = "aws")]
+            {
+                let (Some(rt), Some(config)) = (&rt, &config) else {
+                    unreachable!("a runtime exists for --history cloudtrail")
+                };
+                let oldest = SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs() as i64)
+                    - sgpair::history::LOOKUP_DAYS * 86_400;
+                let since = window.since.max(oldest);
+                if since > window.since {
+                    stats.notes.push(format!(
+                        "--history cloudtrail: CloudTrail keeps {} days of events; the window's start before that has no history",
+                        sgpair::history::LOOKUP_DAYS
+                    ));
+                }
+                rt.block_on(sgpair::history::lookup(config, since, window.until.max(since)))
+                    .context("reading the interfaces' history from CloudTrail (or give lookup-events files with --history FILE)")?
+            }
+            #[cfg(not(feature = "aws"))]
+            anyhow::bail!(
+                "--history cloudtrail: this sgpair was built without the `aws` feature; give lookup-events files with --history FILE"
+            )
+        } else {
+            History::load(path)?
+        };
         if h.skipped > 0 {
             stats.notes.push(format!(
                 "{}: {} events were not interface changes that succeeded, and were not used",

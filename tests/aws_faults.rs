@@ -455,3 +455,92 @@ async fn a_service_that_keeps_failing_is_reported_after_the_configured_attempts(
     );
     assert!(snapshot(dir.path()).is_empty(), "nothing written");
 }
+
+/// CloudTrail's event history, which moto lacks (LookupEvents answers 500):
+/// the proxy serves recorded answers, one per event name. The account's web
+/// interface is deleted after its traffic; with `--history cloudtrail` its
+/// creation event gives it back its groups, and its rules come back.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_history_from_cloudtrail_gives_a_deleted_interface_its_groups() {
+    let (moto, env) = account("web", Delivery::CloudWatch).await;
+    let ec2 = aws_sdk_ec2::Client::new(&moto.config().await);
+    ec2.delete_network_interface()
+        .network_interface_id(&env.web_eni)
+        .send()
+        .await
+        .unwrap();
+    let at = |t: i64| {
+        humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + Duration::from_secs(t as u64))
+            .to_string()
+    };
+    let create = serde_json::json!({
+        "eventName": "CreateNetworkInterface", "eventTime": at(now() - 7200),
+        "responseElements": {"networkInterface": {
+            "networkInterfaceId": env.web_eni, "privateIpAddress": "10.0.1.10",
+            "privateIpAddressesSet": {"item": [
+                {"privateIpAddress": "10.0.1.10"}, {"privateIpAddress": "10.0.1.11"}
+            ]},
+            "groupSet": {"items": [{"groupId": env.web_sg}, {"groupId": env.agents_sg}]}
+        }}
+    });
+    let delete = serde_json::json!({
+        "eventName": "DeleteNetworkInterface", "eventTime": at(now() - 60),
+        "requestParameters": {"networkInterfaceId": env.web_eni}
+    });
+    let proxy = FaultProxy::start(
+        &moto.endpoint,
+        Box::new(move |req, _nth| {
+            if req.op != "cloudtrail:LookupEvents" {
+                return Action::Forward;
+            }
+            let body = req.body_text();
+            let records: Vec<&serde_json::Value> = if body.contains("\"CreateNetworkInterface\"") {
+                vec![&create]
+            } else if body.contains("\"DeleteNetworkInterface\"") {
+                vec![&delete]
+            } else {
+                vec![]
+            };
+            let events: Vec<serde_json::Value> = records
+                .iter()
+                .enumerate()
+                .map(|(i, r)| {
+                    serde_json::json!({
+                        "EventId": format!("event-{i}"),
+                        "EventName": r["eventName"],
+                        "CloudTrailEvent": r.to_string()
+                    })
+                })
+                .collect();
+            Action::Reply(Reply::json_ok(
+                &serde_json::json!({ "Events": events }).to_string(),
+            ))
+        }),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let source = ["--log-group", LOG_GROUP];
+    ok(&infer(&proxy, dir.path(), source, &[], &[]));
+    let without = rules(dir.path());
+    assert!(
+        !without.iter().any(|(s, _, _)| *s == env.web_sg),
+        "without history the deleted interface's traffic is nobody's rule: {without:?}"
+    );
+    ok(&infer(
+        &proxy,
+        dir.path(),
+        source,
+        &["--history", "cloudtrail"],
+        &[],
+    ));
+    assert_eq!(rules(dir.path()), expected(&env));
+    assert_eq!(
+        proxy.count("cloudtrail:LookupEvents"),
+        5,
+        "one lookup per event name"
+    );
+    let report = std::fs::read_to_string(dir.path().join("sgpair-report.md")).unwrap();
+    assert!(
+        report.contains(&env.web_eni) && report.contains("(CloudTrail)"),
+        "the deletion is confirmed in the report: {report}"
+    );
+}

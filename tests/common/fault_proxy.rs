@@ -76,6 +76,16 @@ impl Reply {
         }
     }
 
+    /// A successful awsJson 1.1 answer with this body (an API moto lacks).
+    pub fn json_ok(body: &str) -> Reply {
+        Reply {
+            status: 200,
+            content_type: "application/x-amz-json-1.1",
+            extra: vec![],
+            body: body.to_string(),
+        }
+    }
+
     /// EC2 (query protocol) error.
     pub fn ec2(status: u16, code: &str, message: &str) -> Reply {
         Reply {
@@ -355,7 +365,16 @@ fn classify(method: &str, target: &str, amz_target: Option<&str>, body: &[u8]) -
     let text = String::from_utf8_lossy(body);
     if let Some(t) = amz_target {
         let op = t.rsplit('.').next().unwrap_or(t);
-        return (format!("logs:{op}"), text.contains("\"nextToken\""));
+        // `CloudTrail_20131101.LookupEvents`; CloudWatch Logs is `Logs_20140328.*`.
+        let service = if t.starts_with("CloudTrail_") || t.contains(".CloudTrail_") {
+            "cloudtrail"
+        } else {
+            "logs"
+        };
+        return (
+            format!("{service}:{op}"),
+            text.contains("\"nextToken\"") || text.contains("\"NextToken\""),
+        );
     }
     if let Some(action) = text.split('&').find_map(|kv| kv.strip_prefix("Action=")) {
         return (format!("ec2:{action}"), text.contains("NextToken="));
