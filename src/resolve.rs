@@ -111,8 +111,9 @@ pub struct Resolver<'a> {
     prefixes: Vec<(&'a str, Cidr, &'a NetworkInterface)>,
     /// (VPC, address) → (interface, first, last) from the logs.
     held: FxHashMap<IpAddr, Vec<(String, Span)>>,
-    /// VPC → the VPCs peered with it.
+    /// VPC → the VPCs peered with it, and those on a transit gateway with it.
     peers: BTreeMap<&'a str, Vec<&'a str>>,
+    tgw_neighbours: BTreeMap<&'a str, Vec<&'a str>>,
     services: &'a BTreeMap<IpAddr, String>,
     /// VPC resolver addresses (the VPC's base + 2).
     resolvers: Vec<IpAddr>,
@@ -186,6 +187,11 @@ impl<'a> Resolver<'a> {
                 .vpcs
                 .iter()
                 .map(|v| (v.id.as_str(), inventory.peers_of(&v.id)))
+                .collect(),
+            tgw_neighbours: inventory
+                .vpcs
+                .iter()
+                .map(|v| (v.id.as_str(), inventory.tgw_neighbours_of(&v.id)))
                 .collect(),
             services: &evidence.aws_services,
             resolvers,
@@ -370,7 +376,12 @@ impl<'a> Resolver<'a> {
                     return e;
                 }
             }
-            for other in self.inventory.tgw_neighbours_of(vpc) {
+            for other in self
+                .tgw_neighbours
+                .get(vpc)
+                .map(Vec::as_slice)
+                .unwrap_or(&[])
+            {
                 if let Some(Endpoint::Eni { id, groups, .. }) = self.holder(other, ip, first, last)
                 {
                     return Endpoint::ThroughTgw {
@@ -435,17 +446,10 @@ impl<'a> Resolver<'a> {
             )
             .collect();
         match vpcs.len() {
-            0 => {
-                let mut in_vpcs = self
-                    .inventory
-                    .vpcs
-                    .iter()
-                    .filter(|v| v.cidrs.iter().any(|c| c.contains(&ip)));
-                match (in_vpcs.next(), in_vpcs.next()) {
-                    (Some(v), None) => self.lookup(Some(&v.id), ip, i64::MIN, i64::MAX),
-                    _ => self.classify(ip),
-                }
-            }
+            0 => match self.only_vpc_with(&ip) {
+                Some(v) => self.lookup(Some(v), ip, i64::MIN, i64::MAX),
+                None => self.classify(ip),
+            },
             1 => self.lookup(vpcs.first().copied(), ip, i64::MIN, i64::MAX),
             _ => Endpoint::Ambiguous {
                 vpc: vpcs.into_iter().collect::<Vec<_>>().join(", "),
@@ -477,7 +481,7 @@ pub fn attribute_with(
                 r.hold(vpc.clone(), local, eni, c.first, c.last);
             }
         }
-        let mut out: Vec<Connection> = rows
+        let out: Vec<Connection> = rows
             .into_iter()
             .zip(&contexts)
             .map(|(mut c, ctx)| {
@@ -511,13 +515,11 @@ pub fn attribute_with(
             })
             .collect();
         attribution.absent = absent(&out, &contexts, history);
-        for (c, ctx) in out.iter_mut().zip(&contexts) {
-            if ctx.vpc.is_none() && ctx.interface.is_some() {
-                // Marks a copy from outside the covered VPCs for the merge.
-                c.vpc = Some(UNCOVERED.to_string());
-            }
-        }
-        out
+        // Copies captured outside every covered VPC, for the merge.
+        out.into_iter()
+            .zip(&contexts)
+            .map(|(c, ctx)| (c, ctx.vpc.is_none() && ctx.interface.is_some()))
+            .collect()
     };
     evidence.connections = merge(resolved, inventory, &mut attribution);
     attribution.ambiguous_connections = evidence
@@ -541,9 +543,6 @@ fn forwards(e: &NetworkInterface) -> bool {
             | "transit_gateway"
     )
 }
-
-/// Scope marker of a copy captured outside every covered VPC (never output).
-const UNCOVERED: &str = "\u{0}uncovered";
 
 /// Where a captured copy was captured, as far as the inventory and the
 /// records tell.
@@ -591,17 +590,7 @@ fn contexts(r: &Resolver<'_>, rows: &[Connection]) -> Vec<Context> {
             _ => None,
         }
     };
-    let only_vpc_with = |ip: &IpAddr| -> Option<String> {
-        let mut vs = r
-            .inventory
-            .vpcs
-            .iter()
-            .filter(|v| v.cidrs.iter().any(|x| x.contains(ip)));
-        match (vs.next(), vs.next()) {
-            (Some(v), None) => Some(v.id.clone()),
-            _ => None,
-        }
-    };
+    let only_vpc_with = |ip: &IpAddr| r.only_vpc_with(ip).map(String::from);
     let account = r.inventory.account_id.as_deref();
     // First the copies of interfaces the inventory holds (and of none).
     let mut out: Vec<Option<Context>> = rows
@@ -742,7 +731,20 @@ fn contexts(r: &Resolver<'_>, rows: &[Connection]) -> Vec<Context> {
     out.into_iter().map(Option::unwrap_or_default).collect()
 }
 
-impl Resolver<'_> {
+impl<'a> Resolver<'a> {
+    /// The one VPC of the inventory whose blocks hold `ip`, if exactly one does.
+    fn only_vpc_with(&self, ip: &IpAddr) -> Option<&'a str> {
+        let mut vs = self
+            .inventory
+            .vpcs
+            .iter()
+            .filter(|v| v.cidrs.iter().any(|c| c.contains(ip)));
+        match (vs.next(), vs.next()) {
+            (Some(v), None) => Some(v.id.as_str()),
+            _ => None,
+        }
+    }
+
     /// (interface, address) pairs that `flow-direction` taught.
     fn learned_pairs(&self) -> Vec<(&str, IpAddr)> {
         self.held
@@ -764,7 +766,7 @@ fn absent(rows: &[Connection], contexts: &[Context], history: &History) -> Vec<A
                 .or_insert_with(|| AbsentInterface {
                     id: id.to_string(),
                     why,
-                    vpc: c.vpc.clone().filter(|v| v != UNCOVERED && v != NO_VPC),
+                    vpc: c.vpc.clone().filter(|v| v != NO_VPC),
                     account: c.account.clone(),
                     addresses: Vec::new(),
                     first: c.first,
@@ -896,13 +898,13 @@ fn put(by_key: &mut BTreeMap<Key, Connection>, c: Connection) -> bool {
     }
 }
 
-fn merge(rows: Vec<Connection>, inv: &Inventory, att: &mut Attribution) -> Vec<Connection> {
+/// `rows`: each copy, and whether it was captured outside every covered VPC.
+fn merge(rows: Vec<(Connection, bool)>, inv: &Inventory, att: &mut Attribution) -> Vec<Connection> {
     let mut by_key: BTreeMap<Key, Connection> = BTreeMap::new();
     let mut deferred = Vec::new();
-    for c in rows {
-        let uncovered = c.vpc.as_deref() == Some(UNCOVERED);
+    for (c, uncovered) in rows {
         if uncovered || !c.client_end.is_definite() || !c.server_end.is_definite() {
-            deferred.push(c);
+            deferred.push((c, uncovered));
             continue;
         }
         if put(&mut by_key, c) {
@@ -920,8 +922,7 @@ fn merge(rows: Vec<Connection>, inv: &Inventory, att: &mut Attribution) -> Vec<C
                 .push(k.clone());
         }
     }
-    for mut c in deferred {
-        let uncovered = c.vpc.as_deref() == Some(UNCOVERED);
+    for (mut c, uncovered) in deferred {
         let twins: Vec<&Key> = by_flow
             .get(&(c.client, c.server, c.port, c.proto))
             .into_iter()
