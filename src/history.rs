@@ -73,16 +73,7 @@ impl History {
 
     /// Reads a `lookup-events` answer or a trail file; errors name the file.
     pub fn load(path: &Path) -> Result<History> {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read the history {}", path.display()))?;
-        let v: Value = serde_json::from_str(&text).map_err(|e| {
-            anyhow::anyhow!(
-                "{}:{}:{}: the history is not JSON: {e}",
-                path.display(),
-                e.line(),
-                e.column()
-            )
-        })?;
+        let v: Value = crate::inventory::read_json(path, "the history", "is not JSON")?;
         History::from_value(&v).with_context(|| format!("{}", path.display()))
     }
 

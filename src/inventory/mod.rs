@@ -245,16 +245,7 @@ pub struct FlowLog {
 impl Inventory {
     /// Reads and checks an inventory file; errors name the file, line and column.
     pub fn load(path: &Path) -> Result<Inventory> {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read the inventory {}", path.display()))?;
-        let inv: Inventory = serde_json::from_str(&text).map_err(|e| {
-            anyhow::anyhow!(
-                "{}:{}:{}: the inventory is not valid: {e}",
-                path.display(),
-                e.line(),
-                e.column()
-            )
-        })?;
+        let inv: Inventory = read_json(path, "the inventory", "is not valid")?;
         inv.check()
             .with_context(|| format!("{}: the inventory is inconsistent", path.display()))?;
         Ok(inv)
@@ -393,6 +384,25 @@ impl Inventory {
     pub fn group(&self, id: &str) -> Option<&SecurityGroup> {
         self.security_groups.iter().find(|g| g.id == id)
     }
+}
+
+/// Reads a JSON file the user gave (`what`: "the inventory"); a parse error
+/// names the file, line and column, then `invalid` ("is not valid").
+pub fn read_json<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    what: &str,
+    invalid: &str,
+) -> Result<T> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read {what} {}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| {
+        anyhow::anyhow!(
+            "{}:{}:{}: {what} {invalid}: {e}",
+            path.display(),
+            e.line(),
+            e.column()
+        )
+    })
 }
 
 /// A rule's protocol as a number: `None` for all protocols (`-1`).
