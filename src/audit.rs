@@ -12,9 +12,9 @@ use std::net::IpAddr;
 use serde::Serialize;
 
 use crate::aggregate::Connection;
+use crate::analysis::Analysis;
 use crate::emit::names;
 use crate::inventory::{Inventory, SgRule, protocol_number};
-use crate::pipeline::Analysis;
 use crate::reduce::{ICMP, ICMP_ANY, ICMPV6, TCP, UDP};
 use crate::resolve::Endpoint;
 use crate::synthesize::{Rule, Severity};
@@ -1146,8 +1146,8 @@ fn rule_findings(
 mod tests {
     use super::*;
     use crate::aggregate::{Evidence, Method};
+    use crate::analysis::analyze;
     use crate::inventory::{Cidr, NetworkInterface, SecurityGroup, Vpc};
-    use crate::pipeline::analyze;
     use crate::stats::Stats;
     use crate::window::Window;
 

@@ -6,6 +6,7 @@
 //! model of the environment that [`resolve`] looks addresses up in.
 
 pub mod aggregate;
+pub mod analysis;
 pub mod audit;
 #[cfg(feature = "aws")]
 pub mod aws;

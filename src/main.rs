@@ -528,7 +528,7 @@ fn infer(mut args: CommonArgs, tfvars: Option<(PathBuf, ModuleArg)>) -> Result<E
         history.merge(h);
     }
     let analysis =
-        pipeline::analyze_with(window, stats, agg.finish(), inventory, &choices, &history);
+        sgpair::analysis::analyze_with(window, stats, agg.finish(), inventory, &choices, &history);
 
     // Once per run: every report below and the summary on stderr share it.
     let audit = sgpair::audit::audit(&analysis);

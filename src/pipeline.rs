@@ -1,6 +1,5 @@
-//! Drives the stages in order: sources → parse → reduce → aggregate, then
-//! resolve → synthesize. Each stage is a module with plain data in and out;
-//! this file only connects them and counts what happens.
+//! Reads: sources → parse → reduce → aggregate. Each stage is a module with
+//! plain data in and out; this file connects them and counts what happens.
 
 use std::io::IsTerminal;
 use std::io::Read;
@@ -11,17 +10,12 @@ use std::sync::{Arc, Mutex, TryLockError};
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rustc_hash::FxHashMap;
-use serde::Serialize;
 
-use crate::aggregate::{Aggregator, Evidence};
-use crate::history::History;
-use crate::inventory::Inventory;
+use crate::aggregate::Aggregator;
 use crate::parse::{Format, FormatError, FormatOrigin, Parsed, Parser, looks_like_header};
 use crate::reduce::{Reduced, reduce};
-use crate::resolve::{Attribution, Resolver, attribute_with};
 use crate::sources::{Kind, Stream, files, parquet};
 use crate::stats::{Span, Stats};
-use crate::synthesize::{Choices, Proposal, synthesize_with};
 use crate::window::Window;
 
 #[derive(Debug, Clone)]
@@ -43,57 +37,6 @@ impl ReadOptions {
             log_format: None,
             allow_partial: false,
         }
-    }
-}
-
-/// Everything one run produced: what the emitters write out.
-#[derive(Debug, Clone, Serialize)]
-pub struct Analysis {
-    pub window: Window,
-    pub stats: Stats,
-    pub evidence: Evidence,
-    pub proposal: Proposal,
-    /// What resolution could not attribute (interfaces the inventory lacks,
-    /// owners unknown at the time) and which copies it merged.
-    pub attribution: Attribution,
-    #[serde(skip)]
-    pub inventory: Inventory,
-}
-
-/// Resolves and synthesizes over aggregated evidence.
-pub fn analyze(window: Window, stats: Stats, evidence: Evidence, inventory: Inventory) -> Analysis {
-    analyze_with(
-        window,
-        stats,
-        evidence,
-        inventory,
-        &Choices::default(),
-        &History::EMPTY,
-    )
-}
-
-/// [`analyze`] with the team's choices (`--avoid-group`) and the
-/// interfaces' history (`--history`).
-pub fn analyze_with(
-    window: Window,
-    stats: Stats,
-    mut evidence: Evidence,
-    inventory: Inventory,
-    choices: &Choices,
-    history: &History,
-) -> Analysis {
-    let attribution = attribute_with(&mut evidence, &inventory, history);
-    let proposal = {
-        let resolver = Resolver::with_history(&inventory, &evidence, history);
-        synthesize_with(&evidence, &resolver, choices)
-    };
-    Analysis {
-        window,
-        stats,
-        evidence,
-        proposal,
-        attribution,
-        inventory,
     }
 }
 

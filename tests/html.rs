@@ -15,10 +15,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use sgpair::analysis::{self, Analysis};
 use sgpair::audit::audit;
 use sgpair::emit::{Command as Cmd, html, report};
 use sgpair::inventory::Inventory;
-use sgpair::pipeline::{self, Analysis, ReadOptions};
+use sgpair::pipeline::{self, ReadOptions};
 use sgpair::synthesize::ExternalKind;
 use sgpair::window::Window;
 
@@ -47,7 +48,7 @@ fn sample() -> Analysis {
     };
     let (agg, stats) =
         pipeline::read_files(&[dir.join("flow-logs")], &opts, true).expect("sample logs");
-    let mut a = pipeline::analyze(WINDOW, stats, agg.finish(), inventory);
+    let mut a = analysis::analyze(WINDOW, stats, agg.finish(), inventory);
     let in_rules: BTreeSet<String> = groups_in_rules(&a);
     let mut hostile = [SCRIPT_NAME, ATTR_NAME].into_iter();
     for g in &mut a.inventory.security_groups {

@@ -8,9 +8,9 @@ use std::net::IpAddr;
 
 use proptest::prelude::*;
 use sgpair::aggregate::{Connection, Evidence, Method};
+use sgpair::analysis::analyze;
 use sgpair::endpoint::Endpoint;
 use sgpair::inventory::{Inventory, NetworkInterface, SecurityGroup, Vpc};
-use sgpair::pipeline::analyze;
 use sgpair::reduce::{TCP, UDP};
 use sgpair::stats::Stats;
 use sgpair::window::Window;

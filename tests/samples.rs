@@ -5,8 +5,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 use sgpair::aggregate::{Aggregator, Evidence};
+use sgpair::analysis::analyze;
 use sgpair::inventory::{Inventory, NetworkInterface, Vpc};
-use sgpair::pipeline::{ReadOptions, analyze, read_stream};
+use sgpair::pipeline::{ReadOptions, read_stream};
 use sgpair::sources::files;
 use sgpair::stats::Stats;
 use sgpair::window::Window;

@@ -10,11 +10,11 @@
 mod terraform_support;
 
 use sgpair::aggregate::Evidence;
+use sgpair::analysis::Analysis;
 use sgpair::emit::escape::aws_description;
 use sgpair::emit::names::rule_keys;
 use sgpair::emit::tfvars::{ModuleVersion, render};
 use sgpair::inventory::{Inventory, SecurityGroup};
-use sgpair::pipeline::Analysis;
 use sgpair::reduce::{ICMP, TCP, UDP};
 use sgpair::stats::Stats;
 use sgpair::synthesize::{Proposal, Rule, RuleEvidence};

@@ -16,8 +16,8 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 
+use crate::analysis::Analysis;
 use crate::audit::Audit;
-use crate::pipeline::Analysis;
 
 /// The command a report comes from, for the HTML page's title.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -19,12 +19,12 @@ use std::net::{IpAddr, SocketAddr};
 use serde::Serialize;
 
 use crate::aggregate::{Gap, Rejected, Undecided};
+use crate::analysis::Analysis;
 use crate::audit::{Audit, Direction};
 use crate::emit::escape;
 use crate::emit::names;
 use crate::emit::summary::{BEFORE_AFTER_NOTE, Summary};
 use crate::inventory::Inventory;
-use crate::pipeline::Analysis;
 use crate::reduce::{ICMP, ICMP_ANY, ICMPV6, TCP, UDP};
 use crate::resolve::{AbsentWhy, Attribution};
 use crate::stats::{Fill, Stats};
@@ -1299,9 +1299,9 @@ pub(crate) mod tests {
 
     use super::*;
     use crate::aggregate::{Connection, Evidence, Method};
+    use crate::analysis::analyze;
     use crate::endpoint::Endpoint;
     use crate::inventory::{NetworkInterface, PrefixList, SecurityGroup, Vpc};
-    use crate::pipeline::analyze;
     use crate::window::Window;
 
     /// 2026-11-25T00:00:00Z.

@@ -15,10 +15,10 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
+use crate::analysis::Analysis;
 use crate::audit::{Audit, Finding, FindingKind};
 use crate::emit::report;
 use crate::inventory::Inventory;
-use crate::pipeline::Analysis;
 use crate::synthesize::Severity;
 use crate::window::rfc3339;
 

@@ -12,8 +12,8 @@ use std::fmt;
 use serde::ser::SerializeStruct;
 use serde::{Serialize, Serializer};
 
+use crate::analysis::Analysis;
 use crate::audit::{Audit, BeforeAfter};
-use crate::pipeline::Analysis;
 use crate::stats::Fill;
 use crate::synthesize::Severity;
 use crate::window::rfc3339;

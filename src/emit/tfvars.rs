@@ -13,9 +13,9 @@
 
 use std::fmt::Write as _;
 
+use crate::analysis::Analysis;
 use crate::emit::{escape, names};
 use crate::inventory::Inventory;
-use crate::pipeline::Analysis;
 use crate::reduce::{ICMP, ICMPV6, TCP};
 use crate::synthesize::{Rule, RuleEvidence};
 use crate::window;

@@ -7,10 +7,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
+use crate::analysis::Analysis;
 use crate::emit::escape;
 use crate::emit::names;
 use crate::emit::report;
-use crate::pipeline::Analysis;
 use crate::synthesize::ExternalKind;
 
 fn esc(s: &str) -> String {

@@ -20,13 +20,13 @@ mod diagram;
 
 use std::fmt::Write as _;
 
+use crate::analysis::Analysis;
 use crate::audit::Audit;
 use crate::emit::Command;
 use crate::emit::escape;
 use crate::emit::names;
 use crate::emit::report::{self, Block, Markup, Section, Table};
 use crate::emit::summary::Summary;
-use crate::pipeline::Analysis;
 use crate::synthesize::Severity;
 
 /// The hover script. Its SHA-256 is [`SCRIPT_SHA256`]: the page's CSP allows

@@ -1,0 +1,64 @@
+//! The analysis of one run: the evidence resolved against the inventory and
+//! the proposal synthesized from it, the model every later stage (audit,
+//! emit) reads.
+
+use serde::Serialize;
+
+use crate::aggregate::Evidence;
+use crate::history::History;
+use crate::inventory::Inventory;
+use crate::resolve::{Attribution, Resolver, attribute_with};
+use crate::stats::Stats;
+use crate::synthesize::{Choices, Proposal, synthesize_with};
+use crate::window::Window;
+
+/// Everything one run produced: what the emitters write out.
+#[derive(Debug, Clone, Serialize)]
+pub struct Analysis {
+    pub window: Window,
+    pub stats: Stats,
+    pub evidence: Evidence,
+    pub proposal: Proposal,
+    /// What resolution could not attribute (interfaces the inventory lacks,
+    /// owners unknown at the time) and which copies it merged.
+    pub attribution: Attribution,
+    #[serde(skip)]
+    pub inventory: Inventory,
+}
+
+/// Resolves and synthesizes over aggregated evidence.
+pub fn analyze(window: Window, stats: Stats, evidence: Evidence, inventory: Inventory) -> Analysis {
+    analyze_with(
+        window,
+        stats,
+        evidence,
+        inventory,
+        &Choices::default(),
+        &History::EMPTY,
+    )
+}
+
+/// [`analyze`] with the team's choices (`--avoid-group`) and the
+/// interfaces' history (`--history`).
+pub fn analyze_with(
+    window: Window,
+    stats: Stats,
+    mut evidence: Evidence,
+    inventory: Inventory,
+    choices: &Choices,
+    history: &History,
+) -> Analysis {
+    let attribution = attribute_with(&mut evidence, &inventory, history);
+    let proposal = {
+        let resolver = Resolver::with_history(&inventory, &evidence, history);
+        synthesize_with(&evidence, &resolver, choices)
+    };
+    Analysis {
+        window,
+        stats,
+        evidence,
+        proposal,
+        attribution,
+        inventory,
+    }
+}
