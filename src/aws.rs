@@ -17,9 +17,6 @@ use indicatif::ProgressBar;
 use std::sync::Arc;
 use tokio::sync::Semaphore;
 
-use crate::aggregate::Aggregator;
-use crate::stats::Stats;
-
 /// Where the credentials and region come from: `--profile`, `--region`, then
 /// the standard chain (environment, shared config, SSO, instance roles).
 /// `AWS_ENDPOINT_URL` (and the per-service `AWS_ENDPOINT_URL_<SERVICE>`) are
@@ -592,21 +589,23 @@ fn hint(code: &str, iam_action: &str) -> String {
 }
 
 /// Runs one reading job per item (a log stream, an S3 object) with at most
-/// `limit` in flight, ticking `pb` per job, and merges their evidence. The
-/// first failure ends the run (evidence is never silently incomplete), unless
-/// `allow_partial`: then the failure is recorded in `Stats::missing`.
-pub async fn read_bounded<I, F, Fut>(
+/// `limit` in flight, ticking `pb` per job, and hands each job's result to
+/// `done` as it finishes. An error from `done` ends the run (the jobs still
+/// running are dropped); `done` decides, through [`crate::partial`], whether
+/// a failed job is one.
+pub async fn read_bounded<I, T, F, Fut>(
     items: Vec<I>,
     limit: usize,
-    allow_partial: bool,
     what: &'static str,
     pb: &ProgressBar,
     job: F,
-) -> anyhow::Result<(Aggregator, Stats)>
+    mut done: impl FnMut(anyhow::Result<T>) -> anyhow::Result<()>,
+) -> anyhow::Result<()>
 where
     I: Send + 'static,
+    T: Send + 'static,
     F: Fn(I) -> Fut,
-    Fut: std::future::Future<Output = anyhow::Result<(Aggregator, Stats)>> + Send + 'static,
+    Fut: std::future::Future<Output = anyhow::Result<T>> + Send + 'static,
 {
     pb.inc_length(items.len() as u64);
     let permits = Arc::new(Semaphore::new(limit.max(1)));
@@ -623,19 +622,10 @@ where
             result
         });
     }
-    let mut agg = Aggregator::new();
-    let mut stats = Stats::default();
-    while let Some(done) = tasks.join_next().await {
-        match done.with_context(|| format!("{what} stopped unexpectedly"))? {
-            Ok((a, s)) => {
-                agg.merge(a);
-                stats.merge(s);
-            }
-            Err(e) if allow_partial => stats.missing.push(format!("{e:#}")),
-            Err(e) => return Err(e),
-        }
+    while let Some(finished) = tasks.join_next().await {
+        done(finished.with_context(|| format!("{what} stopped unexpectedly"))?)?;
     }
-    Ok((agg, stats))
+    Ok(())
 }
 
 /// How many times a listing starts over after its page token expired.

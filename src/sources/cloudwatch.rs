@@ -1,7 +1,7 @@
 //! CloudWatch Logs (`--log-group NAME`): one stream per interface, one
-//! record per event, no header line. The field order comes from the flow log
-//! that delivers to the group (`DescribeFlowLogs` → `LogFormat`), else
-//! `--log-format`, else the v2 default (said in the output).
+//! record per event, no header line. Each event's message goes to the
+//! sink's [`Lines`] of its stream; the field order is the sink's business
+//! (the pipeline takes it from the flow log that delivers to the group).
 //!
 //! Streams are read concurrently, with a bounded number of requests in
 //! flight; every page is parsed and dropped as it arrives, so memory does not
@@ -15,47 +15,25 @@ use anyhow::Result;
 use aws_sdk_cloudwatchlogs::Client;
 use indicatif::ProgressBar;
 
-use crate::aggregate::Aggregator;
 use crate::aws::{TOKEN_RESTARTS, call_error, is_expired_token, paginate, read_bounded};
-use crate::parse::{Format, FormatOrigin};
-use crate::pipeline::{LineReader, ReadOptions};
-use crate::stats::Stats;
+use crate::partial::Partial;
+use crate::sources::{Lines, Sink};
+use crate::window::Window;
 
 pub const IAM_ACTIONS: &[&str] = &["logs:DescribeLogStreams", "logs:FilterLogEvents"];
 
-/// The field order for a log group: the flow log's `LogFormat`, the user's
-/// `--log-format`, or the v2 default, with a note saying which.
-pub fn group_format(
-    group: &str,
-    flow_log_format: Option<&str>,
-    opts: &ReadOptions,
-    stats: &mut Stats,
-) -> Format {
-    if let Some(f) = flow_log_format.and_then(Format::from_names) {
-        return f;
-    }
-    if let Some(f) = &opts.log_format {
-        return f.clone();
-    }
-    stats.notes.push(format!(
-        "log group {group}: no flow log delivering to it names a LogFormat and no --log-format was given: the default v2 format was assumed"
-    ));
-    let mut f = Format::default_v2();
-    f.origin = FormatOrigin::Given;
-    f
-}
-
 /// Reads every stream of a log group over the window.
-pub async fn read_group(
+pub async fn read_group<S: Sink>(
     client: &Client,
     group: &str,
-    format: Format,
-    opts: Arc<ReadOptions>,
+    window: Window,
+    sink: Arc<S>,
+    partial: Partial,
     concurrency: usize,
     pb: &ProgressBar,
-) -> Result<(Aggregator, Stats)> {
-    let since_ms = opts.window.since.saturating_mul(1000);
-    let until_ms = opts.window.until.saturating_mul(1000).saturating_add(999);
+) -> Result<S::Out> {
+    let since_ms = window.since.saturating_mul(1000);
+    let until_ms = window.until.saturating_mul(1000).saturating_add(999);
     let streams = paginate("DescribeLogStreams", |token| async move {
         let out = client
             .describe_log_streams()
@@ -83,12 +61,26 @@ pub async fn read_group(
     tracing::info!(group, streams = streams.len(), "reading log group");
     pb.inc_length(streams.len() as u64);
 
-    let (client, group) = (client.clone(), group.to_string());
-    read_bounded(streams, concurrency, opts.allow_partial, "a log-stream reader", pb, move |stream| {
-        let (client, group, format, opts) = (client.clone(), group.clone(), format.clone(), opts.clone());
-        async move { read_stream(&client, &group, &stream, format, &opts, since_ms, until_ms).await }
-    })
-    .await
+    let mut out = sink.empty();
+    let (client, group, reader) = (client.clone(), group.to_string(), sink.clone());
+    read_bounded(
+        streams,
+        concurrency,
+        "a log-stream reader",
+        pb,
+        move |stream| {
+            let (client, group, sink) = (client.clone(), group.clone(), reader.clone());
+            async move { read_stream(&client, &group, &stream, &*sink, since_ms, until_ms).await }
+        },
+        |read| {
+            if let Some(o) = partial.settle(read, "", |m| sink.missing(&mut out, m))? {
+                sink.merge(&mut out, o);
+            }
+            Ok(())
+        },
+    )
+    .await?;
+    Ok(out)
 }
 
 /// Reads one stream's events in the window, page by page. Page tokens expire
@@ -96,18 +88,15 @@ pub async fn read_group(
 /// last event read, skipping the events of that millisecond it already has
 /// (by event id), so nothing is lost and nothing is counted twice. This
 /// relies on a stream's events coming in timestamp order, as they do.
-async fn read_stream(
+async fn read_stream<S: Sink>(
     client: &Client,
     group: &str,
     stream: &str,
-    format: Format,
-    opts: &ReadOptions,
+    sink: &S,
     since_ms: i64,
     until_ms: i64,
-) -> Result<(Aggregator, Stats)> {
-    let mut agg = Aggregator::new();
-    let mut stats = Stats::default();
-    let mut lines = LineReader::new(format!("{group}/{stream}"), opts, Some(format), &mut stats);
+) -> Result<S::Out> {
+    let mut lines = sink.lines(format!("{group}/{stream}"));
     let mut event_no: u64 = 0;
     let mut token: Option<String> = None;
     let mut seen_tokens = HashSet::new();
@@ -171,7 +160,7 @@ async fn read_stream(
             }
             event_no += 1;
             if let Some(msg) = ev.message() {
-                lines.line(msg.as_bytes(), event_no, &mut agg, &mut stats);
+                lines.line(msg.as_bytes(), event_no);
             }
         }
         match page.next_token().filter(|t| !t.is_empty()) {
@@ -182,6 +171,5 @@ async fn read_stream(
             None => break,
         }
     }
-    lines.flush(&mut stats);
-    Ok((agg, stats))
+    Ok(lines.finish())
 }

@@ -1,6 +1,8 @@
-//! Stage 1: sources. Where flow-log text comes from. Each source yields
-//! named streams of lines; the name (a path, or later a log stream or an S3
-//! key) is what error messages and skip counts point at.
+//! Stage 1: sources. Where flow-log bytes come from: local files, CloudWatch
+//! Logs, S3. A source hands each stream to a [`Sink`] and folds what the sink
+//! gives back; it knows nothing of parsing or evidence (the pipeline is the
+//! sink). The stream's name (a path, `log-group/stream`, `s3://bucket/key`)
+//! is what error messages and skip counts point at.
 
 #[cfg(feature = "aws")]
 pub mod cloudwatch;
@@ -10,7 +12,9 @@ pub mod s3;
 
 use std::io::BufRead;
 
-/// One stream of flow-log lines.
+use anyhow::Result;
+
+/// One stream of flow-log bytes.
 pub struct Stream {
     /// Shown in messages: `path`, `s3://bucket/key`, `log-group/stream`.
     pub name: String,
@@ -27,4 +31,31 @@ pub enum Kind {
     Text,
     /// An Apache Parquet file (`PAR1` magic): S3 delivery in Parquet.
     Parquet,
+}
+
+/// Where a source hands its streams: the reader downstream (the pipeline).
+/// `Out` is what reading gives (for the pipeline, evidence and counts); a
+/// source that reads many streams folds their outs with [`Sink::merge`].
+pub trait Sink: Send + Sync + 'static {
+    type Out: Send + 'static;
+    type Lines: Lines<Out = Self::Out>;
+    /// Nothing read yet.
+    fn empty(&self) -> Self::Out;
+    /// Reads one whole byte stream (a file, an S3 object). With
+    /// `allow_partial`, a stream that breaks off keeps its whole lines and
+    /// the break is recorded as missing instead of failing.
+    fn stream(&self, stream: Stream, allow_partial: bool) -> Result<Self::Out>;
+    /// A stream that arrives line by line (a CloudWatch log stream).
+    fn lines(&self, name: String) -> Self::Lines;
+    fn merge(&self, into: &mut Self::Out, from: Self::Out);
+    /// Records a stream or source that could not be read (`--allow-partial`).
+    fn missing(&self, into: &mut Self::Out, what: String);
+}
+
+/// The lines of one stream, handed over one at a time.
+pub trait Lines: Send + 'static {
+    type Out;
+    /// Line `number` (from 1) of the stream.
+    fn line(&mut self, line: &[u8], number: u64);
+    fn finish(self) -> Self::Out;
 }

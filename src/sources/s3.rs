@@ -84,11 +84,9 @@ mod live {
     use indicatif::ProgressBar;
 
     use super::{S3Url, day_prefixes, year_style};
-    use crate::aggregate::Aggregator;
     use crate::aws::{DEFAULT_ATTEMPT_TIMEOUT, call_error, paginate, read_bounded};
-    use crate::pipeline::{ReadOptions, read_stream};
-    use crate::sources::{Kind, Stream};
-    use crate::stats::Stats;
+    use crate::partial::Partial;
+    use crate::sources::{Kind, Sink, Stream};
     use crate::window::Window;
 
     pub const IAM_ACTIONS: &[&str] = &["s3:ListBucket", "s3:GetObject"];
@@ -179,27 +177,35 @@ mod live {
     }
 
     /// Reads the listed objects, a bounded number at a time.
-    pub async fn read(
+    pub async fn read<S: Sink>(
         client: &Client,
         url: &S3Url,
         keys: Vec<String>,
-        opts: Arc<ReadOptions>,
+        sink: Arc<S>,
+        partial: Partial,
         concurrency: usize,
         pb: &ProgressBar,
-    ) -> Result<(Aggregator, Stats)> {
-        let (client, bucket) = (client.clone(), url.bucket.clone());
+    ) -> Result<S::Out> {
+        let mut out = sink.empty();
+        let (client, bucket, reader) = (client.clone(), url.bucket.clone(), sink.clone());
         read_bounded(
             keys,
             concurrency,
-            opts.allow_partial,
             "an S3 object reader",
             pb,
             move |key| {
-                let (client, bucket, opts) = (client.clone(), bucket.clone(), opts.clone());
-                async move { read_object(&client, &bucket, &key, opts).await }
+                let (client, bucket, sink) = (client.clone(), bucket.clone(), reader.clone());
+                async move { read_object(&client, &bucket, &key, sink, partial).await }
+            },
+            |read| {
+                if let Some(o) = partial.settle(read, "", |m| sink.missing(&mut out, m))? {
+                    sink.merge(&mut out, o);
+                }
+                Ok(())
             },
         )
-        .await
+        .await?;
+        Ok(out)
     }
 
     /// Downloads of one object before an interrupted body is given up on.
@@ -209,26 +215,20 @@ mod live {
     /// SDK retries a failed request, not a body that stops half-way, so the
     /// object is read again from the start: each attempt has its own
     /// aggregator, so nothing is counted twice. Bad content is not retried.
-    async fn read_object(
+    async fn read_object<S: Sink>(
         client: &Client,
         bucket: &str,
         key: &str,
-        opts: Arc<ReadOptions>,
-    ) -> Result<(Aggregator, Stats)> {
+        sink: Arc<S>,
+        partial: Partial,
+    ) -> Result<S::Out> {
         let mut attempt = 1;
         loop {
             let last = attempt == DOWNLOAD_ATTEMPTS;
             // Only the last attempt keeps a partial read (--allow-partial);
             // earlier ones fail on a break so that it can be retried.
-            let attempt_opts = if last || !opts.allow_partial {
-                opts.clone()
-            } else {
-                Arc::new(ReadOptions {
-                    allow_partial: false,
-                    ..(*opts).clone()
-                })
-            };
-            match read_object_once(client, bucket, key, attempt_opts).await {
+            let keep_partial = last && partial.allow;
+            match read_object_once(client, bucket, key, sink.clone(), keep_partial).await {
                 Err(e) if is_interrupted(&e) && !last => {
                     tracing::warn!(
                         bucket,
@@ -331,12 +331,13 @@ mod live {
         })
     }
 
-    async fn read_object_once(
+    async fn read_object_once<S: Sink>(
         client: &Client,
         bucket: &str,
         key: &str,
-        opts: Arc<ReadOptions>,
-    ) -> Result<(Aggregator, Stats)> {
+        sink: Arc<S>,
+        keep_partial: bool,
+    ) -> Result<S::Out> {
         let name = format!("s3://{bucket}/{key}");
         let obj = client
             .get_object()
@@ -357,9 +358,7 @@ mod live {
             Kind::Text
         };
         let gz = key.ends_with(".gz");
-        tokio::task::spawn_blocking(move || -> Result<(Aggregator, Stats)> {
-            let mut agg = Aggregator::new();
-            let mut stats = Stats::default();
+        tokio::task::spawn_blocking(move || -> Result<S::Out> {
             let reader: Box<dyn std::io::BufRead + Send> = if gz {
                 Box::new(BufReader::with_capacity(
                     256 * 1024,
@@ -374,8 +373,7 @@ mod live {
                 reader,
                 kind,
             };
-            read_stream(stream, &opts, &mut agg, &mut stats, &|| {})?;
-            Ok((agg, stats))
+            sink.stream(stream, keep_partial)
         })
         .await
         .context("an S3 object reader stopped unexpectedly")?

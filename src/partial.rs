@@ -1,0 +1,60 @@
+//! The partial-failure policy, written once: a source that fails part-way
+//! (a file that breaks off, a denied log group, an unreadable S3 object)
+//! fails the run, unless `--allow-partial`, where what was read is used and
+//! the failure is recorded as missing evidence, which the report and the
+//! summary then name.
+
+use anyhow::Result;
+
+/// `--allow-partial` or not.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Partial {
+    pub allow: bool,
+}
+
+impl Partial {
+    /// `Ok(Some(value))` when `result` holds one. A failure is the run's
+    /// error, or, with `--allow-partial`, handed to `record` as one line
+    /// (`prefix` and the error's chain) and `Ok(None)`.
+    pub fn settle<T>(
+        self,
+        result: Result<T>,
+        prefix: &str,
+        record: impl FnOnce(String),
+    ) -> Result<Option<T>> {
+        match result {
+            Ok(v) => Ok(Some(v)),
+            Err(e) if self.allow => {
+                record(format!("{prefix}{e:#}"));
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failure_fails_the_run_unless_partial_reads_are_allowed() {
+        let failed = || -> Result<u8> { Err(anyhow::anyhow!("denied").context("log group g")) };
+        let mut recorded = Vec::new();
+        let strict = Partial { allow: false };
+        assert!(strict.settle(failed(), "", |m| recorded.push(m)).is_err());
+        assert!(recorded.is_empty());
+        let partial = Partial { allow: true };
+        assert_eq!(
+            partial.settle(Ok(7), "x: ", |m| recorded.push(m)).unwrap(),
+            Some(7)
+        );
+        assert_eq!(
+            partial
+                .settle(failed(), "x: ", |m| recorded.push(m))
+                .unwrap(),
+            None
+        );
+        assert_eq!(recorded, ["x: log group g: denied"]);
+    }
+}

@@ -1,0 +1,235 @@
+//! The engine for local files: workers on every core, each taking the next
+//! block of a stream nobody is cutting, or opening the next file.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, TryLockError};
+
+use anyhow::{Result, bail};
+use indicatif::ProgressBar;
+
+use super::lines::LineReader;
+use super::progress::progress_bar;
+use super::text::{BLOCK, BlockStart, TextSource};
+use super::{ReadOptions, read_parquet};
+use crate::aggregate::Aggregator;
+use crate::sources::{Kind, Stream, files};
+use crate::stats::Stats;
+
+/// Reads local files, spread over all cores. Every worker takes the next
+/// block of a stream that no other worker is cutting, or opens the next
+/// file: many files are decoded side by side, and one large file (plain or
+/// gzip) is cut by one worker at a time while the others parse the blocks
+/// already cut. Each worker folds into its own [`Aggregator`]; they are merged
+/// at the end, and merging does not depend on which worker read what.
+pub fn read_files(
+    paths: &[PathBuf],
+    opts: &ReadOptions,
+    quiet: bool,
+) -> Result<(Aggregator, Stats)> {
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    let (agg, mut stats) = read_files_with(paths, opts, quiet, workers, BLOCK)?;
+    stats.roll_up_paths(paths);
+    Ok((agg, stats))
+}
+
+fn read_files_with(
+    paths: &[PathBuf],
+    opts: &ReadOptions,
+    quiet: bool,
+    workers: usize,
+    block: usize,
+) -> Result<(Aggregator, Stats)> {
+    let files = files::discover(paths)?;
+    read_listed(&files, opts, quiet, workers, block)
+}
+
+/// Reads files already listed. A file can change between its listing and
+/// its reading: one that is gone fails the run naming it (or, with
+/// `--allow-partial`, is recorded as missing), one that shrinks while read
+/// likewise (`files::open`).
+fn read_listed(
+    files: &[PathBuf],
+    opts: &ReadOptions,
+    quiet: bool,
+    workers: usize,
+    block: usize,
+) -> Result<(Aggregator, Stats)> {
+    let total: u64 = files
+        .iter()
+        .filter_map(|p| std::fs::metadata(p).ok())
+        .map(|m| m.len())
+        .sum();
+    let pb = progress_bar(total, quiet);
+    let shared = Shared {
+        files,
+        block,
+        next_file: AtomicUsize::new(0),
+        active: Mutex::new(Vec::new()),
+        failed: AtomicBool::new(false),
+        allow_partial: opts.allow_partial,
+        read_bytes: Arc::new(AtomicU64::new(0)),
+    };
+    let results: Vec<Result<(Aggregator, Stats)>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| s.spawn(|| shared.work(opts, &pb)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("a reader thread panicked")))
+            })
+            .collect()
+    });
+    pb.finish_and_clear();
+    let mut agg = Aggregator::new();
+    let mut stats = Stats::default();
+    for r in results {
+        let (a, s) = r?;
+        agg.merge(a);
+        stats.merge(s);
+    }
+    Ok((agg, stats))
+}
+
+/// What the workers of [`read_files`] share.
+struct Shared<'f> {
+    files: &'f [PathBuf],
+    block: usize,
+    next_file: AtomicUsize,
+    /// Open text streams with blocks left.
+    active: Mutex<Vec<Arc<Mutex<TextSource>>>>,
+    /// Set by a worker that failed: the others stop.
+    failed: AtomicBool,
+    /// `--allow-partial`: a failing file is recorded as missing instead.
+    allow_partial: bool,
+    read_bytes: Arc<AtomicU64>,
+}
+
+impl Shared<'_> {
+    fn work(&self, opts: &ReadOptions, pb: &ProgressBar) -> Result<(Aggregator, Stats)> {
+        let mut agg = Aggregator::new();
+        let mut stats = Stats::default();
+        let mut buf = Vec::with_capacity(BLOCK + BLOCK / 4);
+        let outcome = (|| -> Result<()> {
+            while let Some((name, at)) = self.next_block(&mut buf, opts, &mut agg, &mut stats)? {
+                let first = at.first_line;
+                LineReader::for_block(name, opts.window, at)
+                    .block(&buf, first, &mut agg, &mut stats);
+                pb.set_position(self.read_bytes.load(Ordering::Relaxed));
+            }
+            Ok(())
+        })();
+        if outcome.is_err() {
+            self.failed.store(true, Ordering::Relaxed);
+        }
+        outcome.map(|()| (agg, stats))
+    }
+
+    /// The next block for this worker: from an open stream nobody is cutting,
+    /// else from the next file, else from a stream another worker is cutting
+    /// (waiting for it). `None` when every file is read or a worker failed.
+    fn next_block(
+        &self,
+        buf: &mut Vec<u8>,
+        opts: &ReadOptions,
+        agg: &mut Aggregator,
+        stats: &mut Stats,
+    ) -> Result<Option<(Arc<str>, BlockStart)>> {
+        loop {
+            if self.failed.load(Ordering::Relaxed) {
+                return Ok(None);
+            }
+            let active: Vec<Arc<Mutex<TextSource>>> = self.active().clone();
+            for src in &active {
+                let mut guard = match src.try_lock() {
+                    Ok(g) => g,
+                    Err(TryLockError::WouldBlock) => continue,
+                    Err(TryLockError::Poisoned(_)) => bail!("a reader thread failed"),
+                };
+                if let Some(at) = self.cut(src, &mut guard, buf, stats)? {
+                    return Ok(Some((guard.name.clone(), at)));
+                }
+            }
+            let i = self.next_file.fetch_add(1, Ordering::Relaxed);
+            if let Some(path) = self.files.get(i) {
+                tracing::debug!(file = %path.display(), "reading");
+                let stream = match files::open(path, self.read_bytes.clone()) {
+                    Ok(s) => s,
+                    Err(e) if self.allow_partial => {
+                        stats.missing.push(format!("{e:#}"));
+                        continue;
+                    }
+                    Err(e) => return Err(e),
+                };
+                if stream.kind == Kind::Parquet {
+                    let Stream {
+                        name, mut reader, ..
+                    } = stream;
+                    match read_parquet(&name, &mut reader, opts, agg, stats) {
+                        Err(e) if self.allow_partial => stats.missing.push(format!("{e:#}")),
+                        other => other?,
+                    }
+                    continue;
+                }
+                let mut src = TextSource::new(stream.name, Box::new(stream.reader), opts, stats);
+                src.block = self.block;
+                let src = Arc::new(Mutex::new(src));
+                let mut guard = src
+                    .lock()
+                    .map_err(|_| anyhow::anyhow!("a reader thread failed"))?;
+                self.active().push(src.clone());
+                if let Some(at) = self.cut(&src, &mut guard, buf, stats)? {
+                    return Ok(Some((guard.name.clone(), at)));
+                }
+                continue;
+            }
+            if active.is_empty() {
+                return Ok(None);
+            }
+            // Every open stream is being cut by another worker: wait for one.
+            for src in &active {
+                let mut guard = src
+                    .lock()
+                    .map_err(|_| anyhow::anyhow!("a reader thread failed"))?;
+                if let Some(at) = self.cut(src, &mut guard, buf, stats)? {
+                    return Ok(Some((guard.name.clone(), at)));
+                }
+            }
+        }
+    }
+
+    /// Cuts the next block of `src`; at its end, takes it off the active list.
+    fn cut(
+        &self,
+        src: &Arc<Mutex<TextSource>>,
+        guard: &mut TextSource,
+        buf: &mut Vec<u8>,
+        stats: &mut Stats,
+    ) -> Result<Option<BlockStart>> {
+        let at = match guard.next_block(buf, stats) {
+            Ok(at) => at,
+            // What was read before the failure stays evidence; the rest is missing.
+            Err(e) if self.allow_partial => {
+                stats.missing.push(format!("{e:#}"));
+                None
+            }
+            Err(e) => return Err(e),
+        };
+        if at.is_none() {
+            self.active().retain(|s| !Arc::ptr_eq(s, src));
+        }
+        Ok(at)
+    }
+
+    fn active(&self) -> std::sync::MutexGuard<'_, Vec<Arc<Mutex<TextSource>>>> {
+        // A panic while holding this lock leaves the list consistent.
+        self.active.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests;

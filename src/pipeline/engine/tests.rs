@@ -1,0 +1,247 @@
+use std::io::{BufRead, Write};
+
+use super::*;
+use crate::pipeline::{LineReader, read_stream};
+use crate::window::Window;
+
+fn opts() -> ReadOptions {
+    ReadOptions::new(Window::ALL)
+}
+
+/// The reference: every line through one `LineReader`, in order, as
+/// sgpair read before blocks.
+fn line_by_line(paths: &[PathBuf]) -> (String, Stats) {
+    let opts = opts();
+    let mut agg = Aggregator::new();
+    let mut stats = Stats::default();
+    for p in files::discover(paths).unwrap() {
+        let stream = files::open(&p, Arc::default()).unwrap();
+        let mut lines = LineReader::new(stream.name, &opts, None, &mut stats);
+        let mut reader = stream.reader;
+        let mut buf = Vec::new();
+        let mut n = 0;
+        loop {
+            buf.clear();
+            if reader.read_until(b'\n', &mut buf).unwrap() == 0 {
+                break;
+            }
+            n += 1;
+            lines.line(&buf, n, &mut agg, &mut stats);
+        }
+        lines.flush(&mut stats);
+    }
+    (format!("{:?}", agg.finish()), stats)
+}
+
+fn records(n: usize, port: u16) -> String {
+    (0..n)
+        .map(|i| {
+            format!(
+                "2 1 eni-a 10.0.1.10 10.0.2.20 {} {port} 6 10 840 100 160 ACCEPT OK\n",
+                30000 + i
+            )
+        })
+        .collect()
+}
+
+/// A file listed, then gone before its turn: the run fails naming it;
+/// with `--allow-partial` the others are read and it is missing.
+#[test]
+fn a_file_gone_between_listing_and_reading() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("a.log"), records(50, 5432)).unwrap();
+    std::fs::write(d.path().join("b.log"), records(50, 6379)).unwrap();
+    let listed = files::discover(&[d.path().to_path_buf()]).unwrap();
+    std::fs::remove_file(d.path().join("b.log")).unwrap();
+    let err = read_listed(&listed, &opts(), true, 2, BLOCK).unwrap_err();
+    let msg = format!("{err:#}");
+    assert!(
+        msg.contains("b.log") && msg.contains("was it moved or deleted?"),
+        "{msg}"
+    );
+
+    let partial = ReadOptions {
+        allow_partial: true,
+        ..opts()
+    };
+    let (agg, stats) = read_listed(&listed, &partial, true, 2, BLOCK).unwrap();
+    assert_eq!(stats.used, 50);
+    assert_eq!(stats.missing.len(), 1, "{:?}", stats.missing);
+    assert!(stats.missing[0].contains("b.log"), "{:?}", stats.missing);
+    assert_eq!(agg.finish().connections.len(), 1);
+}
+
+/// A file truncated after it was opened (rotation by copy and truncate):
+/// an error at the line where it broke off, not silently less evidence.
+#[test]
+fn a_file_truncated_while_being_read() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("rotated.log");
+    let text = records(20_000, 5432);
+    let truncate = || {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&p)
+            .unwrap()
+            .set_len(text.len() as u64 / 2)
+            .unwrap()
+    };
+    let read = |opts: &ReadOptions| {
+        std::fs::write(&p, &text).unwrap();
+        let stream = files::open(&p, Arc::default()).unwrap();
+        truncate();
+        let mut agg = Aggregator::new();
+        let mut stats = Stats::default();
+        let r = read_stream(stream, opts, &mut agg, &mut stats, &|| {});
+        (r, stats)
+    };
+    let (r, _) = read(&opts());
+    let msg = format!("{:#}", r.unwrap_err());
+    assert!(
+        msg.contains("rotated.log:") && msg.contains("cannot read further"),
+        "{msg}"
+    );
+    assert!(msg.contains("the file shrank while being read"), "{msg}");
+
+    let partial = ReadOptions {
+        allow_partial: true,
+        ..opts()
+    };
+    let (r, stats) = read(&partial);
+    r.unwrap();
+    assert_eq!(stats.missing.len(), 1, "{:?}", stats.missing);
+    // The whole lines before the break are evidence, and only those.
+    assert!(stats.used > 0 && stats.used < 20_000, "{}", stats.used);
+    assert_eq!(stats.skipped_total(), 0, "no cut line counted as malformed");
+}
+
+fn blocks(paths: &[PathBuf], workers: usize, block: usize) -> (String, Stats) {
+    let (agg, stats) = read_files_with(paths, &opts(), true, workers, block).unwrap();
+    (format!("{:?}", agg.finish()), stats)
+}
+
+/// Records of many kinds, a malformed line now and then, blank and CRLF
+/// lines, a second header that changes the layout, a long line.
+fn messy(seed: u64, lines: usize, header_at: Option<usize>) -> String {
+    let mut out = String::new();
+    let mut x = seed | 1;
+    let mut custom = false;
+    for i in 0..lines {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        if Some(i) == header_at {
+            out.push_str(
+                "interface-id srcaddr dstaddr srcport dstport protocol start action colour\n",
+            );
+            custom = true;
+            continue;
+        }
+        let eni = format!("eni-{:02}", x % 7);
+        let (a, b) = (
+            format!("10.0.{}.{}", x % 3, 10 + x % 5),
+            format!("10.1.0.{}", 1 + (x >> 8) % 9),
+        );
+        let eport = 32768 + (x >> 16) % 20000;
+        let port = [22u64, 443, 5432, 8080][((x >> 40) % 4) as usize];
+        let line = match (x >> 20) % 23 {
+            0 => "2 1 eni-bad 10.0.0.1 10.0.0.2 70000 22 6 1 1 1 2 ACCEPT OK".to_string(),
+            1 => String::new(),
+            2 => format!("2 1 {eni} - - - - - - - 100 160 - NODATA\r"),
+            3 => "cut short".to_string(),
+            4 => format!("   2 1 {eni} {a} {b} {eport} {port} 6 1 60 100 160 REJECT OK   "),
+            5 => format!(
+                "2 1 {eni} {a} {b} {eport} {port} 6 1 {} 100 160 ACCEPT OK{}",
+                "9".repeat(40),
+                " ".repeat(300)
+            ),
+            _ if custom => format!("{eni} {b} {a} {port} {eport} 6 {} ACCEPT blue", 100 + i),
+            k if k % 2 == 0 => format!(
+                "2 1 {eni} {a} {b} {eport} {port} 6 3 300 {} {} ACCEPT OK",
+                100 + i,
+                160 + i
+            ),
+            _ => format!(
+                "2 1 {eni} {b} {a} {port} {eport} 6 3 900 {} {} ACCEPT OK\r",
+                100 + i,
+                160 + i
+            ),
+        };
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out.push_str("2 1 eni-last 10.9.9.9 10.9.9.8 40000 443 6 1 1 1 2 ACCEPT OK"); // no newline at the end
+    out
+}
+
+#[test]
+fn blocks_in_parallel_give_what_reading_line_by_line_gives() {
+    let d = tempfile::tempdir().unwrap();
+    let plain = d.path().join("a.log");
+    std::fs::write(&plain, messy(1, 3000, None)).unwrap();
+    let two_headers = d.path().join("b.log");
+    std::fs::write(&two_headers, messy(2, 3000, Some(1700))).unwrap();
+    let gz = d.path().join("c.log.gz");
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    enc.write_all(format!("{}\n{}", DEFAULT_V2_HEADER, messy(3, 2500, Some(2000))).as_bytes())
+        .unwrap();
+    std::fs::write(&gz, enc.finish().unwrap()).unwrap();
+    let paths = vec![d.path().to_path_buf()];
+    let want = line_by_line(&paths);
+    assert!(want.1.skipped_total() > 100, "{:?}", want.1);
+    // Spans per stream and per interface, compared below with the rest.
+    assert_eq!(want.1.streams.len(), 3, "{:?}", want.1.streams);
+    assert!(want.1.interfaces.len() >= 7, "{:?}", want.1.interfaces);
+    let in_spans: u64 = want.1.interfaces.values().map(|s| s.records).sum();
+    assert_eq!(in_spans, want.1.used + want.1.rejected);
+    assert!(
+        want.1
+            .notes
+            .iter()
+            .any(|n| n.contains("b.log:1701: the header names columns")),
+        "{:?}",
+        want.1.notes
+    );
+    for (workers, block) in [(1, BLOCK), (4, 97), (3, 1000), (2, 4096), (8, 64 * 1024)] {
+        let got = blocks(&paths, workers, block);
+        assert_eq!(
+            got.1, want.1,
+            "stats with {workers} workers, blocks of {block}"
+        );
+        assert_eq!(
+            got.0, want.0,
+            "evidence with {workers} workers, blocks of {block}"
+        );
+    }
+}
+
+const DEFAULT_V2_HEADER: &str = crate::parse::format::DEFAULT_V2;
+
+#[test]
+fn line_numbers_in_messages_count_from_the_file_start_in_every_block() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("big.log");
+    let good = "2 1 eni-1 10.0.0.1 10.0.0.2 40000 443 6 1 1 100 160 ACCEPT OK\n";
+    let mut text = String::new();
+    for i in 1..=5000 {
+        if i % 1000 == 0 {
+            text.push_str("2 1 eni-1 10.0.0.1 10.0.0.2 40000 99999 6 1 1 100 160 ACCEPT OK\n");
+        } else {
+            text.push_str(good);
+        }
+    }
+    std::fs::write(&p, text).unwrap();
+    let (_, stats) = blocks(std::slice::from_ref(&p), 4, 1000);
+    let name = p.display().to_string();
+    let want: Vec<String> = (1..=5)
+        .map(|k| {
+            format!(
+                "{name}:{}: dstport is \"99999\", which is not valid",
+                k * 1000
+            )
+        })
+        .collect();
+    assert_eq!(stats.examples["bad port"], want);
+    assert_eq!(stats.records, 5000);
+    assert_eq!(stats.files, 1);
+}

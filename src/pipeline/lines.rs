@@ -1,0 +1,263 @@
+//! One stream's lines → evidence: the layout (header lines, `--log-format`,
+//! the v2 default), then parse → reduce → aggregate per line, counting every
+//! line as used, rejected or skipped with its place.
+
+use std::sync::Arc;
+
+use rustc_hash::FxHashMap;
+
+use super::ReadOptions;
+use super::text::BlockStart;
+use crate::aggregate::Aggregator;
+use crate::parse::{Format, FormatError, FormatOrigin, Parsed, Parser, looks_like_header};
+use crate::reduce::{Reduced, reduce};
+use crate::stats::{Span, Stats};
+use crate::window::Window;
+
+/// Turns the lines of one stream into evidence, following the layout the
+/// stream declares (header lines) or was given. Used by every source.
+pub struct LineReader {
+    name: Arc<str>,
+    window: Window,
+    format: Format,
+    parser: Result<Parser, FormatError>,
+    assumed_noted: bool,
+    /// The window's records read since the last [`LineReader::flush`].
+    span: Span,
+    /// The interfaces of the records since the last flush, with their
+    /// spans: a record costs one hash lookup without allocation, a new
+    /// interface in a block one allocation (an S3 file interleaves hundreds
+    /// of interfaces, so a short list searched linearly would allocate per
+    /// record). Handed to `Stats` at every flush.
+    interfaces: FxHashMap<String, Span>,
+}
+
+impl LineReader {
+    /// A reader for a stream called `name` (shown in messages). `format` is
+    /// the layout of lines before any header: `--log-format`, the flow log's
+    /// own `LogFormat`, or (when `None`) the v2 default, which is then noted.
+    pub fn new(
+        name: String,
+        opts: &ReadOptions,
+        format: Option<Format>,
+        stats: &mut Stats,
+    ) -> Self {
+        let (format, parser) = start_format(&name, opts, format, stats);
+        LineReader {
+            name: name.into(),
+            window: opts.window,
+            format,
+            parser,
+            assumed_noted: false,
+            span: Span::default(),
+            interfaces: FxHashMap::default(),
+        }
+    }
+
+    /// A reader for one block of a stream that a [`TextSource`] cut: the
+    /// layout is the one in force at the block's first line, and the source
+    /// has already noted an assumed default format.
+    pub(super) fn for_block(name: Arc<str>, window: Window, at: BlockStart) -> Self {
+        LineReader {
+            name,
+            window,
+            format: at.format,
+            parser: at.parser,
+            assumed_noted: true,
+            span: Span::default(),
+            interfaces: FxHashMap::default(),
+        }
+    }
+
+    /// Hands the spans of the records read so far to `stats` (the stream's
+    /// and the interfaces'). [`LineReader::block`] does it after each block;
+    /// a caller of [`LineReader::line`] calls it at the end of the stream.
+    pub fn flush(&mut self, stats: &mut Stats) {
+        if self.span.records > 0 {
+            stats.add_stream_span(&self.name, &self.span);
+            self.span = Span::default();
+        }
+        for (id, span) in self.interfaces.drain() {
+            stats.add_interface_span(&id, &span);
+        }
+    }
+
+    /// Counts a record of the window in the stream's and its interface's span.
+    #[inline]
+    fn note(&mut self, interface: Option<&str>, start: i64, end: i64) {
+        self.span.add(start, end);
+        let Some(id) = interface else { return };
+        match self.interfaces.get_mut(id) {
+            Some(span) => span.add(start, end),
+            None => {
+                let mut span = Span::default();
+                span.add(start, end);
+                self.interfaces.insert(id.to_string(), span);
+            }
+        }
+    }
+
+    /// Handles every line of a block of whole lines; `first_line` is the
+    /// number of its first line in the stream.
+    pub fn block(
+        &mut self,
+        block: &[u8],
+        first_line: u64,
+        agg: &mut Aggregator,
+        stats: &mut Stats,
+    ) {
+        let mut line_no = first_line;
+        let mut start = 0;
+        for nl in memchr::memchr_iter(b'\n', block) {
+            self.line(&block[start..nl], line_no, agg, stats);
+            line_no += 1;
+            start = nl + 1;
+        }
+        if start < block.len() {
+            self.line(&block[start..], line_no, agg, stats);
+        }
+        self.flush(stats);
+    }
+
+    /// Handles one line (with or without its terminator).
+    #[inline]
+    pub fn line(&mut self, raw: &[u8], line_no: u64, agg: &mut Aggregator, stats: &mut Stats) {
+        let line = raw.trim_ascii();
+        let Some(&first) = line.first() else {
+            return;
+        };
+        let unwrapped;
+        let line: &[u8] = if first == b'{' {
+            // CloudWatch exports wrap each record as {"message": "..."}.
+            match unwrap_json(line) {
+                Some(m) => {
+                    unwrapped = m;
+                    unwrapped.as_bytes()
+                }
+                None => {
+                    stats.records += 1;
+                    stats.skip_at(
+                        "bad json",
+                        &self.name,
+                        line_no,
+                        "a JSON line without a \"message\" string",
+                    );
+                    return;
+                }
+            }
+        } else {
+            line
+        };
+        if line.first().is_some_and(|b| !b.is_ascii_digit()) && looks_like_header(line) {
+            self.header(line, line_no, stats);
+            return;
+        }
+        stats.records += 1;
+        let name = &*self.name;
+        let p = match &self.parser {
+            Ok(p) => p,
+            Err(e) => {
+                stats.skip_at("unusable format", name, line_no, e);
+                return;
+            }
+        };
+        if self.format.origin == FormatOrigin::DefaultAssumed && !self.assumed_noted {
+            stats.notes.push(assumed_note(name));
+            self.assumed_noted = true;
+        }
+        let window = self.window;
+        match p.parse(line) {
+            Ok(Parsed::Record(r)) => {
+                if !window.contains(r.start) {
+                    stats.skip("outside the window");
+                    return;
+                }
+                self.note(r.interface_id, r.start, r.end);
+                match reduce(&r) {
+                    Reduced::Accepted(o) => {
+                        agg.add(&o);
+                        stats.used += 1;
+                    }
+                    Reduced::Rejected(rj) => {
+                        agg.add_rejection(&rj);
+                        stats.rejected += 1;
+                    }
+                    Reduced::SelfTraffic => stats.skip("same address at both ends"),
+                }
+            }
+            Ok(Parsed::NoData) => stats.skip("nodata"),
+            Ok(Parsed::SkipData {
+                interface_id,
+                start,
+                end,
+            }) => {
+                if start.is_none_or(|s| window.contains(s)) {
+                    agg.add_gap(interface_id, start, end);
+                    stats.skip("skipdata");
+                } else {
+                    stats.skip("outside the window");
+                }
+            }
+            Err(m) => stats.skip_at(m.kind(), name, line_no, m),
+        }
+    }
+
+    /// A header line: the layout of the lines after it.
+    #[cold]
+    fn header(&mut self, line: &[u8], line_no: u64, stats: &mut Stats) {
+        let name = &*self.name;
+        let text = String::from_utf8_lossy(line);
+        if let Some(mut f) = Format::from_names(&text) {
+            f.origin = FormatOrigin::Header;
+            if !f.unknown.is_empty() {
+                stats.notes.push(format!(
+                    "{name}:{line_no}: the header names columns that are not flow-log fields ({}); they are ignored",
+                    f.unknown.join(", ")
+                ));
+            }
+            self.parser = Parser::new(&f);
+            if let Err(e) = &self.parser {
+                stats.notes.push(format!(
+                    "{name}:{line_no}: {e}; the records under this header are skipped"
+                ));
+            }
+            self.format = f;
+        }
+    }
+}
+
+/// The layout of a stream's first lines, with a note when it cannot be used.
+pub(super) fn start_format(
+    name: &str,
+    opts: &ReadOptions,
+    format: Option<Format>,
+    stats: &mut Stats,
+) -> (Format, Result<Parser, FormatError>) {
+    stats.files += 1;
+    // Every stream counts in its source, with or without records in the window.
+    stats.add_stream_span(name, &Span::default());
+    let format = format
+        .or_else(|| opts.log_format.clone())
+        .unwrap_or_else(Format::default_v2);
+    let parser = Parser::new(&format);
+    if let Err(e) = &parser {
+        stats.notes.push(format!("{name}: {e}"));
+    }
+    (format, parser)
+}
+
+pub(super) fn assumed_note(name: &str) -> String {
+    format!("{name}: no header line and no --log-format: the default v2 format was assumed")
+}
+
+/// The record inside a CloudWatch export line `{"message": "..."}`.
+#[cold]
+pub(super) fn unwrap_json(line: &[u8]) -> Option<String> {
+    match serde_json::from_slice::<serde_json::Value>(line) {
+        Ok(serde_json::Value::Object(m)) => m
+            .get("message")
+            .and_then(|v| v.as_str())
+            .map(|s| s.trim().to_string()),
+        _ => None,
+    }
+}

@@ -1,0 +1,243 @@
+//! One text stream cut into blocks of whole lines, each knowing its first
+//! line number and the layout in force at its start.
+
+use std::io::Read;
+use std::sync::Arc;
+
+use anyhow::Result;
+
+use super::ReadOptions;
+use super::lines::{assumed_note, start_format, unwrap_json};
+use crate::parse::{Format, FormatError, FormatOrigin, Parser, looks_like_header};
+use crate::stats::Stats;
+
+/// Bytes of text handed to a worker at a time. Large enough that cutting
+/// and handing over cost nothing next to parsing; small enough that every
+/// worker holds little (one block each).
+pub const BLOCK: usize = 1 << 20;
+
+/// The layout in force at the first line of a block.
+#[derive(Clone)]
+pub(super) struct BlockStart {
+    pub(super) first_line: u64,
+    pub(super) format: Format,
+    pub(super) parser: Result<Parser, FormatError>,
+}
+
+/// One text stream cut into blocks of whole lines. Cutting is sequential (a
+/// gzip stream can only be decoded in order) and cheap; the blocks are then
+/// parsed in parallel. While cutting, the source counts lines and follows
+/// header lines, so every block knows its first line number and its layout.
+pub struct TextSource {
+    pub(super) name: Arc<str>,
+    reader: Box<dyn Read + Send>,
+    /// Bytes per block ([`BLOCK`]; smaller in tests).
+    pub(super) block: usize,
+    /// The start of a line that the last block cut off.
+    carry: Vec<u8>,
+    /// Lines before the next block.
+    lines: u64,
+    format: Format,
+    parser: Result<Parser, FormatError>,
+    assumed_noted: bool,
+    eof: bool,
+    /// `--allow-partial`: a read error ends the stream after its last whole
+    /// line instead of failing the run.
+    allow_partial: bool,
+    /// The read error that ended the stream early, to report as missing.
+    broken: Option<String>,
+}
+
+impl TextSource {
+    /// Counts the stream in `stats.files`, like [`LineReader::new`].
+    pub fn new(
+        name: String,
+        reader: Box<dyn Read + Send>,
+        opts: &ReadOptions,
+        stats: &mut Stats,
+    ) -> TextSource {
+        let (format, parser) = start_format(&name, opts, None, stats);
+        TextSource {
+            name: name.into(),
+            reader,
+            block: BLOCK,
+            carry: Vec::new(),
+            lines: 0,
+            format,
+            parser,
+            assumed_noted: false,
+            eof: false,
+            allow_partial: opts.allow_partial,
+            broken: None,
+        }
+    }
+
+    /// Reads the next block of whole lines into `buf`. `None` at the end.
+    pub(super) fn next_block(
+        &mut self,
+        buf: &mut Vec<u8>,
+        stats: &mut Stats,
+    ) -> Result<Option<BlockStart>> {
+        buf.clear();
+        buf.append(&mut self.carry);
+        let mut target = self.block;
+        let mut scan_from = 0;
+        loop {
+            self.fill(buf, target)?;
+            if let Some(broken) = self.broken.take() {
+                stats.missing.push(broken);
+            }
+            if self.eof {
+                break;
+            }
+            // Whole lines only: the rest waits for the next block.
+            if let Some(i) = memchr::memrchr(b'\n', &buf[scan_from..]) {
+                let cut = scan_from + i + 1;
+                self.carry.extend_from_slice(&buf[cut..]);
+                buf.truncate(cut);
+                break;
+            }
+            // One line longer than a block: read on.
+            scan_from = buf.len();
+            target = buf.len() + self.block;
+        }
+        if buf.is_empty() {
+            return Ok(None);
+        }
+        let start = BlockStart {
+            first_line: self.lines + 1,
+            format: self.format.clone(),
+            parser: self.parser.clone(),
+        };
+        self.follow(buf, stats);
+        Ok(Some(start))
+    }
+
+    /// Reads until `buf` holds `target` bytes or the stream ends.
+    fn fill(&mut self, buf: &mut Vec<u8>, target: usize) -> Result<()> {
+        let mut filled = buf.len();
+        if self.eof || filled >= target {
+            return Ok(());
+        }
+        buf.resize(target, 0);
+        while filled < target {
+            match self.reader.read(&mut buf[filled..]) {
+                Ok(0) => {
+                    self.eof = true;
+                    break;
+                }
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    buf.truncate(filled);
+                    let line = self.lines + memchr::memchr_iter(b'\n', buf).count() as u64 + 1;
+                    let err = anyhow::Error::new(e)
+                        .context(format!("{}:{line}: cannot read further", self.name));
+                    if !self.allow_partial {
+                        return Err(err);
+                    }
+                    // Keep the whole lines read so far; the cut line and the rest are missing.
+                    let keep = memchr::memrchr(b'\n', buf).map_or(0, |i| i + 1);
+                    buf.truncate(keep);
+                    self.eof = true;
+                    self.broken = Some(format!("{err:#}"));
+                    return Ok(());
+                }
+            }
+        }
+        buf.truncate(filled);
+        Ok(())
+    }
+
+    /// Counts the block's lines and follows its header lines, so the next
+    /// block starts with the right layout. Records start with a digit or
+    /// `-`; only other lines are looked at closely.
+    fn follow(&mut self, block: &[u8], stats: &mut Stats) {
+        let mut start = 0;
+        let mut lines = 0u64;
+        let mut ends = memchr::memchr_iter(b'\n', block);
+        while start < block.len() {
+            let end = ends.next().unwrap_or(block.len());
+            lines += 1;
+            let line = &block[start..end];
+            start = end + 1;
+            let Some(&first) = line.iter().find(|b| !b.is_ascii_whitespace()) else {
+                continue;
+            };
+            let is_record = if first.is_ascii_digit() || first == b'-' {
+                true
+            } else {
+                !self.maybe_header(line.trim_ascii())
+            };
+            if is_record
+                && !self.assumed_noted
+                && self.format.origin == FormatOrigin::DefaultAssumed
+                && self.parser.is_ok()
+            {
+                stats.notes.push(assumed_note(&self.name));
+                self.assumed_noted = true;
+            }
+        }
+        self.lines += lines;
+    }
+
+    /// Whether a line is a header (then the layout changes), as
+    /// [`LineReader::line`] decides it.
+    #[cold]
+    fn maybe_header(&mut self, line: &[u8]) -> bool {
+        let unwrapped;
+        let line = if line.first() == Some(&b'{') {
+            match unwrap_json(line) {
+                Some(m) => {
+                    unwrapped = m;
+                    unwrapped.as_bytes()
+                }
+                None => return false,
+            }
+        } else {
+            line
+        };
+        if !looks_like_header(line) {
+            return false;
+        }
+        if let Some(mut f) = Format::from_names(&String::from_utf8_lossy(line)) {
+            f.origin = FormatOrigin::Header;
+            self.parser = Parser::new(&f);
+            self.format = f;
+        }
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_line_longer_than_a_block_is_one_line() {
+        let mut src = TextSource {
+            name: "x".into(),
+            reader: Box::new(std::io::Cursor::new(
+                format!("a\n{}\nb\n", "z".repeat(50)).into_bytes(),
+            )),
+            block: 8,
+            carry: Vec::new(),
+            lines: 0,
+            format: Format::default_v2(),
+            parser: Parser::new(&Format::default_v2()),
+            assumed_noted: true,
+            eof: false,
+            allow_partial: false,
+            broken: None,
+        };
+        let mut stats = Stats::default();
+        let mut buf = Vec::new();
+        let mut got = Vec::new();
+        while let Some(at) = src.next_block(&mut buf, &mut stats).unwrap() {
+            got.push((at.first_line, String::from_utf8(buf.clone()).unwrap()));
+        }
+        // The long line is read whole, then the block ends at the stream's end.
+        let long = format!("{}\nb\n", "z".repeat(50));
+        assert_eq!(got, vec![(1, "a\n".to_string()), (2, long)]);
+    }
+}

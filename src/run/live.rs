@@ -1,0 +1,122 @@
+//! The AWS side of a run (the `aws` cargo feature): one async runtime and
+//! one SDK configuration, started only when a run reads from AWS.
+
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use aws_config::SdkConfig;
+use indicatif::ProgressBar;
+use tokio::runtime::Runtime;
+
+use super::config::AwsSettings;
+use crate::aws::{self, AwsOptions};
+use crate::history::{self, History};
+use crate::inventory::{self, Inventory};
+use crate::partial::Partial;
+use crate::pipeline::{Reader, Reading};
+use crate::sources::{cloudwatch, s3};
+use crate::window::Window;
+
+/// A connection to AWS: credentials found, region known.
+pub struct Aws {
+    rt: Runtime,
+    config: SdkConfig,
+}
+
+fn options(settings: &AwsSettings) -> AwsOptions {
+    AwsOptions {
+        profile: settings.profile.clone(),
+        region: settings.region.clone(),
+        attempt_timeout: settings.timeout,
+    }
+}
+
+fn runtime() -> Result<Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+impl Aws {
+    /// Starts the runtime and finds credentials (a missing profile or
+    /// expired session is an error that says what to do).
+    pub fn connect(settings: &AwsSettings) -> Result<Aws> {
+        let rt = runtime()?;
+        let config = rt.block_on(aws::connect(&options(settings)))?;
+        Ok(Aws { rt, config })
+    }
+
+    /// The inventory, read from the EC2 API.
+    pub fn inventory(&self) -> Result<Inventory> {
+        self.rt.block_on(inventory::ec2::fetch(&self.config))
+    }
+
+    /// Every stream of a log group over the window.
+    pub fn log_group(
+        &self,
+        group: &str,
+        window: Window,
+        reader: Reader,
+        partial: Partial,
+        concurrency: usize,
+        pb: &ProgressBar,
+    ) -> Result<Reading> {
+        let logs = aws_sdk_cloudwatchlogs::Client::new(&self.config);
+        self.rt.block_on(cloudwatch::read_group(
+            &logs,
+            group,
+            window,
+            Arc::new(reader),
+            partial,
+            concurrency,
+            pb,
+        ))
+    }
+
+    /// The objects of an S3 location in the window's day partitions.
+    pub fn s3(
+        &self,
+        url: &s3::S3Url,
+        window: Window,
+        reader: Reader,
+        partial: Partial,
+        concurrency: usize,
+        pb: &ProgressBar,
+    ) -> Result<Reading> {
+        let client = aws::s3_client(&self.config);
+        self.rt.block_on(async {
+            let keys = s3::list(&client, url, &window).await?;
+            tracing::info!(bucket = %url.bucket, objects = keys.len(), "reading S3 objects");
+            s3::read(
+                &client,
+                url,
+                keys,
+                Arc::new(reader),
+                partial,
+                concurrency,
+                pb,
+            )
+            .await
+        })
+    }
+
+    /// The interfaces' history from CloudTrail's event history.
+    pub fn history(&self, since: i64, until: i64) -> Result<History> {
+        self.rt
+            .block_on(history::lookup(&self.config, since, until))
+    }
+}
+
+/// `sgpair inventory`: the inventory read from EC2.
+pub fn snapshot(settings: &AwsSettings) -> Result<Inventory> {
+    Aws::connect(settings)?.inventory()
+}
+
+/// An error that is still the user's flag value: a `--profile` that names
+/// no profile (exit code 2, like any usage error).
+pub fn is_usage_error(e: &anyhow::Error) -> bool {
+    e.chain()
+        .filter_map(|c| c.downcast_ref::<aws::UnknownProfile>())
+        .any(|p| p.from_flag)
+}

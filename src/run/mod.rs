@@ -1,0 +1,204 @@
+//! A whole run as one library call: [`run`] does an `infer` or an `audit`
+//! from a [`Config`] to an [`Outcome`] (the files written, the analysis, the
+//! audit, what to tell the user), so a test can make a run in-process and
+//! `main` only parses flags, prints and exits.
+//!
+//! - `config.rs`: the run as plain data;
+//! - `read.rs`: every source's evidence, under the partial-failure policy;
+//! - `outputs.rs`: the files written;
+//! - `live.rs` / `offline.rs`: the AWS connection, or its absence in a build
+//!   without the `aws` feature (the only place that feature splits a run).
+
+mod config;
+#[cfg_attr(feature = "aws", path = "live.rs")]
+#[cfg_attr(not(feature = "aws"), path = "offline.rs")]
+mod connection;
+mod outputs;
+mod read;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::time::SystemTime;
+
+use anyhow::{Context, Result};
+
+pub use config::{AwsSettings, Config, HistorySource, Outputs, Sources, Tfvars};
+pub use connection::is_usage_error;
+
+use crate::analysis::{Analysis, analyze_with};
+use crate::audit::{Audit, audit};
+use crate::emit;
+use crate::history::{self, History};
+use crate::inventory::Inventory;
+use crate::stats::Stats;
+use crate::synthesize::{Choices, Severity};
+use crate::window::Window;
+use connection::Aws;
+
+/// What a run produced.
+pub struct Outcome {
+    pub analysis: Analysis,
+    /// The audit every report of the run shares.
+    pub audit: Audit,
+    /// The files written, in order.
+    pub written: Vec<String>,
+    /// The emitters' warnings (e.g. a key that had to be shortened).
+    pub warnings: Vec<String>,
+    /// The JSON report, when the run was asked for it (`--json`).
+    pub json: Option<String>,
+    /// `--fail-on`: how many findings are at or above the severity.
+    pub tripped: Option<(usize, Severity)>,
+}
+
+/// Reads the sources, resolves, synthesizes, audits and writes the outputs.
+pub fn run(cfg: &Config) -> Result<Outcome> {
+    let aws = if cfg.needs_aws() {
+        Some(Aws::connect(&cfg.aws)?)
+    } else {
+        None
+    };
+    let inventory = match &cfg.inventory {
+        Some(path) => Inventory::load(path)?,
+        None => connected(aws.as_ref())?
+            .inventory()
+            .context("reading the inventory from EC2 (or give a snapshot with --inventory FILE)")?,
+    };
+    let mut read = read::evidence(cfg, aws.as_ref(), &inventory)?;
+    let choices = Choices {
+        avoid: avoided_groups(&cfg.avoid_groups, &inventory)?,
+    };
+    let history = history(cfg, aws.as_ref(), &mut read.stats)?;
+    let analysis = analyze_with(
+        cfg.window,
+        read.stats,
+        read.agg.finish(),
+        inventory,
+        &choices,
+        &history,
+    );
+    // Once per run: every report and the summary on stderr share it.
+    let audit = audit(&analysis);
+    let written = outputs::write(cfg, &analysis, &audit)?;
+    let tripped = cfg.fail_on.and_then(|level| {
+        let n = audit
+            .findings
+            .iter()
+            .filter(|f| f.severity >= level)
+            .count();
+        (n > 0).then_some((n, level))
+    });
+    Ok(Outcome {
+        analysis,
+        audit,
+        written: written.paths,
+        warnings: written.warnings,
+        json: written.json,
+        tripped,
+    })
+}
+
+/// `sgpair inventory`: the inventory read from EC2, written to `out`.
+pub fn inventory(settings: &AwsSettings, out: &Path) -> Result<Inventory> {
+    let inv = connection::snapshot(settings)?;
+    let text = serde_json::to_string_pretty(&inv).context("cannot serialise the inventory")? + "\n";
+    emit::write_atomic(out, text.as_bytes())?;
+    Ok(inv)
+}
+
+impl Outcome {
+    /// What the run tells the user on stderr (unless `--quiet`): notes,
+    /// skipped lines with their places, warnings, the counts, the summary in
+    /// the reports' words, and the files written.
+    pub fn stderr_lines(&self) -> Vec<String> {
+        let stats = &self.analysis.stats;
+        let mut out = Vec::new();
+        out.extend(stats.notes.iter().map(|n| format!("note: {n}")));
+        for (reason, places) in &stats.examples {
+            out.extend(places.iter().map(|p| format!("skipped ({reason}): {p}")));
+        }
+        out.extend(self.warnings.iter().map(|w| format!("warning: {w}")));
+        out.extend(
+            stats
+                .missing
+                .iter()
+                .map(|m| format!("warning: incomplete evidence (--allow-partial): {m}")),
+        );
+        out.push(stats.summary());
+        // The reports' summary, in their words (README, "Words").
+        out.extend(emit::terminal_summary(&self.analysis, &self.audit));
+        out.push(format!("wrote {}", self.written.join(", ")));
+        out
+    }
+}
+
+/// The connection a run that needs one has (`Config::needs_aws`).
+fn connected(aws: Option<&Aws>) -> Result<&Aws> {
+    aws.context("internal error: AWS is needed but no connection was made")
+}
+
+/// `--avoid-group` values as group ids: an id, or a name that names exactly one group.
+fn avoided_groups(values: &[String], inv: &Inventory) -> Result<BTreeSet<String>> {
+    values
+        .iter()
+        .map(|v| {
+            if inv.group(v).is_some() {
+                return Ok(v.clone());
+            }
+            let named: Vec<&str> = inv
+                .security_groups
+                .iter()
+                .filter(|g| g.name == *v)
+                .map(|g| g.id.as_str())
+                .collect();
+            match named.as_slice() {
+                [one] => Ok(one.to_string()),
+                [] => anyhow::bail!(
+                    "--avoid-group {v:?}: no security group of the inventory has this id or name"
+                ),
+                many => anyhow::bail!(
+                    "--avoid-group {v:?}: {} groups have this name ({}); give the id",
+                    many.len(),
+                    many.join(", ")
+                ),
+            }
+        })
+        .collect()
+}
+
+/// The interfaces' history from every `--history` source, merged.
+fn history(cfg: &Config, aws: Option<&Aws>, stats: &mut Stats) -> Result<History> {
+    let mut history = History::default();
+    for source in &cfg.history {
+        let h = match source {
+            HistorySource::File(path) => History::load(path)?,
+            HistorySource::CloudTrail => cloudtrail(cfg.window, connected(aws)?, stats)?,
+        };
+        if h.skipped > 0 {
+            stats.notes.push(format!(
+                "{}: {} events were not interface changes that succeeded, and were not used",
+                source.label(),
+                h.skipped
+            ));
+        }
+        history.merge(h);
+    }
+    Ok(history)
+}
+
+/// `--history cloudtrail`: the window's events, as far back as CloudTrail keeps them.
+fn cloudtrail(window: Window, aws: &Aws, stats: &mut Stats) -> Result<History> {
+    let oldest = SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+        - history::LOOKUP_DAYS * 86_400;
+    let since = window.since.max(oldest);
+    if since > window.since {
+        stats.notes.push(format!(
+            "--history cloudtrail: CloudTrail keeps {} days of events; the window's start before that has no history",
+            history::LOOKUP_DAYS
+        ));
+    }
+    aws.history(since, window.until.max(since)).context(
+        "reading the interfaces' history from CloudTrail (or give lookup-events files with --history FILE)",
+    )
+}

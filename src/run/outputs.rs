@@ -1,0 +1,72 @@
+//! The files a run writes (each atomically: a temporary file renamed into
+//! place), and the JSON report for stdout.
+
+use anyhow::Result;
+
+use super::config::Config;
+use crate::analysis::Analysis;
+use crate::audit::Audit;
+use crate::emit;
+
+/// What was written, and the emitters' warnings.
+pub(super) struct Written {
+    /// The paths, in the order written.
+    pub paths: Vec<String>,
+    pub warnings: Vec<String>,
+    /// The JSON report, when asked for (`--json`).
+    pub json: Option<String>,
+}
+
+pub(super) fn write(cfg: &Config, analysis: &Analysis, audit: &Audit) -> Result<Written> {
+    let mut warnings = Vec::new();
+    let mut paths = Vec::new();
+    if let Some(t) = &cfg.tfvars {
+        let (tfvars, w) = emit::tfvars::render(analysis, t.version);
+        warnings = w;
+        emit::write_atomic(&t.path, tfvars.as_bytes())?;
+        paths.push(t.path.display().to_string());
+    }
+    let out = &cfg.outputs;
+    emit::write_atomic(
+        &out.report,
+        emit::report::markdown(analysis, audit).as_bytes(),
+    )?;
+    paths.push(out.report.display().to_string());
+    if let Some(path) = &out.html {
+        let command = if cfg.tfvars.is_some() {
+            emit::Command::Infer
+        } else {
+            emit::Command::Audit
+        };
+        emit::write_atomic(
+            path,
+            emit::html::render(analysis, audit, command).as_bytes(),
+        )?;
+        paths.push(path.display().to_string());
+    }
+    if let Some(path) = &out.sarif {
+        // Results point at the inventory: the file the groups come from.
+        let text = cfg
+            .inventory
+            .as_ref()
+            .and_then(|p| std::fs::read_to_string(p).ok());
+        let artifact = emit::sarif::Artifact {
+            path: cfg
+                .inventory
+                .as_ref()
+                .map_or_else(|| "inventory.json".to_string(), |p| p.display().to_string()),
+            text: text.as_deref(),
+        };
+        emit::write_atomic(
+            path,
+            emit::sarif::render(analysis, audit, &artifact).as_bytes(),
+        )?;
+        paths.push(path.display().to_string());
+    }
+    let json = out.json.then(|| emit::report::json(analysis, audit));
+    Ok(Written {
+        paths,
+        warnings,
+        json,
+    })
+}
