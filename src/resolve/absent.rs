@@ -1,0 +1,94 @@
+//! The interfaces in the logs that the inventory lacks.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
+
+use super::context::Context;
+use super::resolver::NO_VPC;
+use super::*;
+use crate::aggregate::Connection;
+use crate::history::History;
+
+/// Interfaces in the logs that the inventory lacks: as capturing interfaces
+/// and as ends that the logs tied to an address.
+pub(super) fn absent(
+    rows: &[Connection],
+    contexts: &[Context],
+    history: &History,
+) -> Vec<AbsentInterface> {
+    let mut out: BTreeMap<String, AbsentInterface> = BTreeMap::new();
+    let mut peers: BTreeMap<String, BTreeSet<IpAddr>> = BTreeMap::new();
+    for (c, ctx) in rows.iter().zip(contexts) {
+        let mut note = |id: &str, why: AbsentWhy, addr: Option<IpAddr>, peer: IpAddr| {
+            let a = out
+                .entry(id.to_string())
+                .or_insert_with(|| AbsentInterface {
+                    id: id.to_string(),
+                    why,
+                    vpc: c.vpc.clone().filter(|v| v != NO_VPC),
+                    account: c.account.clone(),
+                    addresses: Vec::new(),
+                    first: c.first,
+                    last: c.last,
+                    connections: 0,
+                    peers: Vec::new(),
+                    peer_count: 0,
+                    deleted_at: None,
+                    groups: Vec::new(),
+                });
+            a.why = a.why.min(why);
+            a.first = a.first.min(c.first);
+            a.last = a.last.max(c.last);
+            a.connections += c.connections;
+            if let Some(addr) = addr
+                && !a.addresses.contains(&addr)
+            {
+                a.addresses.push(addr);
+            }
+            peers.entry(id.to_string()).or_default().insert(peer);
+        };
+        if let (Some(e), Some(why)) = (&ctx.interface, ctx.why) {
+            let peer = if ctx.local == Some(c.client) {
+                c.server
+            } else {
+                c.client
+            };
+            note(e, why, ctx.local, peer);
+        }
+        for (end, ip, other) in [
+            (&c.client_end, c.client, c.server),
+            (&c.server_end, c.server, c.client),
+        ] {
+            // An end the inventory lacks: absent, or known from the history.
+            let historic = matches!(end, Endpoint::Eni { .. })
+                && end
+                    .interface()
+                    .is_some_and(|id| history.deleted(id).is_some());
+            if (matches!(end, Endpoint::Absent { .. }) || historic)
+                && let Some(id) = end.interface()
+                && ctx.interface.as_deref() != Some(id)
+            {
+                let why = if history.deleted(id).is_some() {
+                    AbsentWhy::Deleted
+                } else {
+                    AbsentWhy::Unknown
+                };
+                note(id, why, Some(ip), other);
+            }
+        }
+    }
+    out.into_values()
+        .map(|mut a| {
+            let p = peers.remove(&a.id).unwrap_or_default();
+            a.peer_count = p.len();
+            a.peers = p.into_iter().take(5).collect();
+            a.addresses.sort();
+            a.deleted_at = history.deleted(&a.id);
+            a.groups = history
+                .groups_at(&a.id, a.first, a.first, None)
+                .filter(|_| history.created(&a.id).is_some())
+                .unwrap_or_default();
+            a
+        })
+        .collect()
+}

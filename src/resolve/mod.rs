@@ -1,0 +1,194 @@
+//! Stage 5: resolve. Every captured copy of a connection gets its two ends:
+//! an interface with its security groups, or a class of address that no
+//! security-group reference can name. An address means something only in the
+//! VPC that captured it and at the time it was captured, so:
+//!
+//! - the capturing interface is the local end only where the address is one
+//!   of its own (its addresses, its delegated prefixes; on a trunk, the branch
+//!   that holds it); where neither end is, it forwarded the connection (NAT
+//!   gateway, load balancer, endpoint) and both ends are looked up;
+//! - the other end is looked up in the capturing interface's VPC, then in the
+//!   VPCs peered with it, by who held the address *when*: the logs tell which
+//!   interface held it over which span (its own copies, `flow-direction`),
+//!   the inventory who holds it now; an address that changed hands during the
+//!   connection is ambiguous, not guessed;
+//! - an interface the inventory does not hold, or a record of a VPC or account
+//!   it does not cover, is never resolved against it.
+//!
+//! Then the copies (both interfaces, a NAT gateway's two legs) merge into one
+//! connection per pair of resolved ends: two VPCs with one address plan never
+//! meet in one connection.
+//!
+//! - `resolver.rs`: who held an address in a VPC at a time ([`Resolver`]);
+//! - `context.rs`: where each copy was captured, and by what kind of interface;
+//! - `absent.rs`: the interfaces in the logs that the inventory lacks;
+//! - `merge.rs`: the copies of one connection made one;
+//! - `classes.rs`: what an address no interface holds is.
+
+mod absent;
+mod classes;
+mod context;
+mod merge;
+mod resolver;
+
+use std::net::IpAddr;
+
+use serde::Serialize;
+
+use crate::aggregate::{Connection, Evidence};
+pub use crate::endpoint::Endpoint;
+use crate::history::History;
+use crate::inventory::Inventory;
+use absent::absent;
+pub use classes::is_private;
+use context::contexts;
+use merge::merge;
+pub use resolver::Resolver;
+use resolver::{NO_HISTORY, NO_VPC};
+
+/// Why an interface in the logs is not in the inventory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AbsentWhy {
+    /// Its records name an account the inventory is not of.
+    OtherAccount,
+    /// Its records name a VPC the inventory does not hold.
+    OtherVpc,
+    /// The history (`--history`) recorded its deletion.
+    Deleted,
+    /// In a covered VPC (or nothing says otherwise): deleted since, or newer
+    /// than the inventory.
+    Unknown,
+}
+
+impl AbsentWhy {
+    pub fn advice(self) -> &'static str {
+        match self {
+            AbsentWhy::OtherAccount => {
+                "Its records are of another account: read that account's inventory too; until then its traffic is not resolved."
+            }
+            AbsentWhy::OtherVpc => {
+                "Its records are of a VPC the inventory does not hold: take the inventory in that VPC's region or account."
+            }
+            AbsentWhy::Deleted => {
+                "Deleted, as CloudTrail recorded: where the history also holds its creation, its traffic is attributed to the groups it had; otherwise its groups are unknown."
+            }
+            AbsentWhy::Unknown => {
+                "Deleted during or after the window (Auto Scaling, ECS, Lambda, EKS), or created after the inventory was taken: refresh the inventory; a short-lived interface's groups are those of its launch template, task or function."
+            }
+        }
+    }
+}
+
+/// An interface that the logs show and the inventory does not hold.
+#[derive(Debug, Clone, Serialize)]
+pub struct AbsentInterface {
+    pub id: String,
+    pub why: AbsentWhy,
+    /// The VPC and account its records named, where they did.
+    pub vpc: Option<String>,
+    pub account: Option<String>,
+    pub addresses: Vec<IpAddr>,
+    pub first: i64,
+    pub last: i64,
+    pub connections: u64,
+    /// Peers it talked to: the first few, and how many.
+    pub peers: Vec<IpAddr>,
+    pub peer_count: usize,
+    /// When it was deleted, and the groups it had, where the history says.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deleted_at: Option<i64>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<String>,
+}
+
+/// What resolution could not attribute, and what it merged.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Attribution {
+    pub absent: Vec<AbsentInterface>,
+    /// Connections with an end whose owner at the time is not known.
+    pub ambiguous_connections: u64,
+    /// Captured copies merged into another copy of the same connection.
+    pub merged_copies: u64,
+    /// Copies captured by an interface in no VPC the inventory covers, whose
+    /// other copy (at the covered end) carried them.
+    pub uncovered_copies: u64,
+    /// Connections a NAT gateway carried, attributed to the host behind it.
+    pub through_nat: u64,
+}
+
+/// Resolves every captured copy and merges the copies of one connection.
+/// `evidence.connections` is replaced by the merged, resolved connections.
+pub fn attribute(evidence: &mut Evidence, inventory: &Inventory) -> Attribution {
+    attribute_with(evidence, inventory, &NO_HISTORY)
+}
+
+/// [`attribute`] knowing the interfaces' history (`--history`).
+pub fn attribute_with(
+    evidence: &mut Evidence,
+    inventory: &Inventory,
+    history: &History,
+) -> Attribution {
+    let rows = std::mem::take(&mut evidence.connections);
+    let mut attribution = Attribution::default();
+    let resolved = {
+        let mut r = Resolver::with_history(inventory, evidence, history);
+        let contexts = contexts(&r, &rows);
+        // Each copy's own end teaches who held the address then.
+        for (c, ctx) in rows.iter().zip(&contexts) {
+            if let (Some(vpc), Some(eni), Some(local)) = (&ctx.vpc, &ctx.interface, ctx.local) {
+                r.hold(vpc.clone(), local, eni, c.first, c.last);
+            }
+        }
+        let out: Vec<Connection> = rows
+            .into_iter()
+            .zip(&contexts)
+            .map(|(mut c, ctx)| {
+                let (first, last) = (c.first, c.last);
+                let vpc = ctx.vpc.as_deref();
+                let end = |ip: IpAddr| -> Endpoint {
+                    if ctx.local == Some(ip)
+                        && let Some(e) = ctx.interface.as_deref()
+                    {
+                        return match r.by_id.get(e) {
+                            Some(eni) => r
+                                .own(eni, ip)
+                                .map(|o| r.eni(o, false, first, last))
+                                .unwrap_or_else(|| r.by_log(e, first, last)),
+                            None => r.by_log(e, first, last),
+                        };
+                    }
+                    if ctx.global {
+                        r.resolve(ip)
+                    } else {
+                        r.lookup(vpc, ip, first, last)
+                    }
+                };
+                c.client_end = end(c.client);
+                c.server_end = end(c.server);
+                c.vpc = ctx.vpc.clone().filter(|v| v != NO_VPC).or(c.vpc.take());
+                if ctx.forwarding {
+                    c.via = ctx.interface.clone();
+                }
+                c
+            })
+            .collect();
+        attribution.absent = absent(&out, &contexts, history);
+        // Copies captured outside every covered VPC, for the merge.
+        out.into_iter()
+            .zip(&contexts)
+            .map(|(c, ctx)| (c, ctx.vpc.is_none() && ctx.interface.is_some()))
+            .collect()
+    };
+    evidence.connections = merge(resolved, inventory, &mut attribution);
+    attribution.ambiguous_connections = evidence
+        .connections
+        .iter()
+        .filter(|c| !c.client_end.is_definite() || !c.server_end.is_definite())
+        .map(|c| c.connections)
+        .sum();
+    attribution
+}
+
+#[cfg(test)]
+mod tests;

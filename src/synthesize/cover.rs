@@ -1,0 +1,242 @@
+//! The choice of group pairs for one service: a weighted set cover,
+//! exhaustive up to a few candidates, greedy with pruning beyond.
+
+use rustc_hash::FxHashSet;
+use serde::Serialize;
+
+/// What one candidate group pair would cover and cost for one service.
+#[derive(Debug, Clone)]
+pub(super) struct CandidateSet {
+    /// Indices into the observed pairs it covers.
+    pub(super) covers: Vec<usize>,
+    /// Unobserved interface pairs it would allow.
+    pub(super) extra: FxHashSet<(u32, u32)>,
+    /// All interface pairs it allows.
+    pub(super) allowed: u64,
+    /// Members of both groups: among equals, narrower groups are preferred,
+    /// since the rule then follows fewer future members.
+    pub(super) members: usize,
+    /// An existing rule already references this pair for the service:
+    /// intent people wrote down, preferred among equals.
+    pub(super) referenced: bool,
+    /// How many of the two groups are shared across roles (their members
+    /// carry different other groups): such a group grants every future
+    /// member what it allows, so it is avoided among equals.
+    pub(super) shared: u32,
+}
+
+/// Past this many unobserved pairs per candidate, the cost is counted, not listed.
+const MAX_LISTED_EXTRA: usize = 200_000;
+
+impl CandidateSet {
+    pub(super) fn new(src: &[u32], dst: &[u32], observed: &[(u32, u32)]) -> Self {
+        let obs: FxHashSet<(u32, u32)> = observed.iter().copied().collect();
+        let covers = observed
+            .iter()
+            .enumerate()
+            .filter(|(_, (c, s))| src.contains(c) && dst.contains(s))
+            .map(|(i, _)| i)
+            .collect();
+        let mut extra = FxHashSet::default();
+        let mut allowed = 0u64;
+        for &a in src {
+            for &b in dst {
+                if a == b {
+                    continue;
+                }
+                allowed += 1;
+                if !obs.contains(&(a, b)) && extra.len() < MAX_LISTED_EXTRA {
+                    extra.insert((a, b));
+                }
+            }
+        }
+        CandidateSet {
+            covers,
+            extra,
+            allowed,
+            members: src.len() + dst.len(),
+            referenced: false,
+            shared: 0,
+        }
+    }
+}
+
+/// Exhaustive search up to this many candidates (2^n subsets).
+const EXHAUSTIVE_MAX: usize = 12;
+
+/// Why one choice beat another that allows exactly as much.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TieBreak {
+    /// Existing rules reference more of the chosen pairs.
+    ExistingRule,
+    /// The chosen pairs use fewer groups shared across roles.
+    NotShared,
+    /// The choice needs fewer rules.
+    FewerRules,
+    /// The chosen groups have fewer members.
+    NarrowerGroups,
+    /// Nothing told them apart: the first in group-id order.
+    Order,
+}
+
+impl TieBreak {
+    pub fn reason(self) -> &'static str {
+        match self {
+            TieBreak::ExistingRule => "an existing rule already references the chosen pair",
+            TieBreak::NotShared => {
+                "the alternative uses a group shared across roles, which would grant every future member"
+            }
+            TieBreak::FewerRules => "the chosen pairs need fewer rules",
+            TieBreak::NarrowerGroups => "the chosen groups have fewer members",
+            TieBreak::Order => "nothing else told them apart (group-id order)",
+        }
+    }
+}
+
+/// The chosen candidates, whether the choice is proven optimal, and the
+/// choices that allow exactly as much but lost on a tie-break.
+type Choice = (Vec<usize>, bool, Vec<(Vec<usize>, TieBreak)>);
+
+/// Alternatives named per service.
+const MAX_ALTERNATIVES: usize = 2;
+
+/// Picks candidate indices that cover every observed pair with the fewest
+/// unobserved pairs; among equals, pairs existing rules reference, then
+/// groups not shared across roles, then the fewest rules, then narrower
+/// groups. Returns whether it is proven optimal (exhaustive search).
+pub(super) fn choose(sets: &[CandidateSet], n_observed: usize) -> Choice {
+    let small = sets.iter().map(|s| s.extra.len()).sum::<usize>() <= 20_000;
+    if sets.len() <= EXHAUSTIVE_MAX && small && n_observed <= 128 {
+        let full: u128 = if n_observed >= 128 {
+            u128::MAX
+        } else {
+            (1u128 << n_observed) - 1
+        };
+        let masks: Vec<u128> = sets
+            .iter()
+            .map(|s| s.covers.iter().fold(0u128, |m, i| m | 1 << i))
+            .collect();
+        // (unobserved pairs, pairs existing rules reference (more first),
+        // groups shared across roles, rules, members, subset)
+        let mut covering: Vec<(usize, std::cmp::Reverse<u32>, u32, u32, usize, u32)> = Vec::new();
+        for subset in 1u32..(1u32 << sets.len()) {
+            let mut cov = 0u128;
+            for (i, m) in masks.iter().enumerate() {
+                if subset & (1 << i) != 0 {
+                    cov |= m;
+                }
+            }
+            if cov != full {
+                continue;
+            }
+            let picked = || {
+                sets.iter()
+                    .enumerate()
+                    .filter(move |(i, _)| subset & (1 << i) != 0)
+                    .map(|(_, s)| s)
+            };
+            let mut union: FxHashSet<(u32, u32)> = FxHashSet::default();
+            for s in picked() {
+                union.extend(s.extra.iter().copied());
+            }
+            covering.push((
+                union.len(),
+                std::cmp::Reverse(picked().filter(|s| s.referenced).count() as u32),
+                picked().map(|s| s.shared).sum(),
+                subset.count_ones(),
+                picked().map(|s| s.members).sum(),
+                subset,
+            ));
+        }
+        covering.sort_unstable();
+        let best = covering[0];
+        let indices = |subset: u32| -> Vec<usize> {
+            (0..sets.len()).filter(|i| subset & (1 << i) != 0).collect()
+        };
+        // Subsets that allow exactly as much and are not a superset of the
+        // choice (adding a rule is never an alternative).
+        let alternatives = covering[1..]
+            .iter()
+            .filter(|c| c.0 == best.0 && c.5 & best.5 != best.5)
+            .take(MAX_ALTERNATIVES)
+            .map(|c| {
+                let why = if c.1 != best.1 {
+                    TieBreak::ExistingRule
+                } else if c.2 != best.2 {
+                    TieBreak::NotShared
+                } else if c.3 != best.3 {
+                    TieBreak::FewerRules
+                } else if c.4 != best.4 {
+                    TieBreak::NarrowerGroups
+                } else {
+                    TieBreak::Order
+                };
+                (indices(c.5), why)
+            })
+            .collect();
+        return (indices(best.5), true, alternatives);
+    }
+    (greedy(sets, n_observed), false, Vec::new())
+}
+
+pub(super) fn greedy(sets: &[CandidateSet], n_observed: usize) -> Vec<usize> {
+    let mut covered = vec![false; n_observed];
+    let mut n_covered = 0;
+    let mut granted: FxHashSet<(u32, u32)> = FxHashSet::default();
+    let mut picked: Vec<usize> = Vec::new();
+    while n_covered < n_observed {
+        let mut best: Option<(usize, usize, usize)> = None; // (index, new extra, new cover)
+        let members = |i: usize| sets[i].members;
+        for (i, s) in sets.iter().enumerate() {
+            if picked.contains(&i) {
+                continue;
+            }
+            let cov = s.covers.iter().filter(|c| !covered[**c]).count();
+            if cov == 0 {
+                continue;
+            }
+            let extra = s.extra.iter().filter(|p| !granted.contains(p)).count();
+            let better = match best {
+                None => true,
+                // lower extra per covered pair, then more coverage
+                Some((bi, be, bc)) => {
+                    let (l, r) = (extra * bc, be * cov);
+                    l < r || (l == r && (cov > bc || (cov == bc && members(i) < members(bi))))
+                }
+            };
+            if better {
+                best = Some((i, extra, cov));
+            }
+        }
+        let (i, _, _) = best.expect("every observed pair has a candidate");
+        for c in &sets[i].covers {
+            if !covered[*c] {
+                covered[*c] = true;
+                n_covered += 1;
+            }
+        }
+        granted.extend(sets[i].extra.iter().copied());
+        picked.push(i);
+    }
+    // Drop rules whose pairs the others already cover, last picked first.
+    for k in (0..picked.len()).rev() {
+        let without: Vec<usize> = picked
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| *j != k)
+            .map(|(_, i)| *i)
+            .collect();
+        let mut cov = vec![false; n_observed];
+        for i in &without {
+            for c in &sets[*i].covers {
+                cov[*c] = true;
+            }
+        }
+        if cov.iter().all(|c| *c) {
+            picked = without;
+        }
+    }
+    picked.sort_unstable();
+    picked
+}

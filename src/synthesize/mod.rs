@@ -1,0 +1,400 @@
+//! Stage 6: synthesize. The minimal least-privilege set of mutual
+//! security-group rules that allows every observed connection between two
+//! interfaces with security groups, and nothing that no connection needs.
+//!
+//! Per protocol and port, each observed (client interface, server interface)
+//! pair must be covered by a rule (source group of the client, target group of
+//! the server). A rule also allows every other member pair of its two groups;
+//! those unobserved pairs are the cost. The choice minimises that cost, then
+//! the number of rules: exhaustively when there are few candidate group pairs,
+//! greedily (weighted set cover, then pruning) when there are many. Contiguous
+//! ports of one group pair then merge into a range.
+//!
+//! - `model.rs`: what the stage gives: rules, external and suspicious flows, the proposal;
+//! - `suspicious.rs`: traffic reported, never turned into a rule, and why a flow is external;
+//! - `cover.rs`: the choice of group pairs (exhaustive, or greedy with pruning).
+
+mod cover;
+mod model;
+mod suspicious;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use crate::aggregate::{Connection, Evidence, Method};
+use crate::reduce::{ICMP, ICMP_ANY, ICMPV6, TCP, UDP};
+use crate::resolve::{Endpoint, Resolver};
+pub use cover::TieBreak;
+use cover::*;
+pub use model::*;
+pub use suspicious::forwarder_label;
+use suspicious::*;
+
+/// A connection between two interfaces that both carry security groups.
+struct Grouped<'a> {
+    conn: &'a Connection,
+    pub(super) client: u32,
+    pub(super) server: u32,
+    client_groups: Vec<String>,
+    server_groups: Vec<String>,
+}
+
+/// Service identity of a rule before port merging.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+struct Service {
+    pub(super) proto: u8,
+    pub(super) port: u16,
+}
+
+pub fn synthesize(evidence: &Evidence, r: &Resolver<'_>) -> Proposal {
+    synthesize_with(evidence, r, &Choices::default())
+}
+
+pub fn synthesize_with(evidence: &Evidence, r: &Resolver<'_>, choices: &Choices) -> Proposal {
+    let inv = r.inventory;
+    // Interfaces by index, and group members.
+    // The interfaces: the inventory's, then those only the history knows
+    // (deleted in the window, their groups from CloudTrail), with groups.
+    let mut ifaces: Vec<(&str, &[String])> = inv
+        .network_interfaces
+        .iter()
+        .map(|e| (e.id.as_str(), e.security_groups.as_slice()))
+        .collect();
+    let mut eni_index: FxHashMap<&str, u32> = ifaces
+        .iter()
+        .enumerate()
+        .map(|(i, (e, _))| (*e, i as u32))
+        .collect();
+    for c in &evidence.connections {
+        for end in [&c.client_end, &c.server_end] {
+            if let Endpoint::Eni { id, groups, .. } = end
+                && !eni_index.contains_key(id.as_str())
+            {
+                eni_index.insert(id, ifaces.len() as u32);
+                ifaces.push((id, groups));
+            }
+        }
+    }
+    let eni_ids: Vec<&str> = ifaces.iter().map(|(e, _)| *e).collect();
+    let mut members: BTreeMap<&str, Vec<u32>> = BTreeMap::new();
+    for (i, (_, groups)) in ifaces.iter().enumerate() {
+        for g in *groups {
+            members.entry(g.as_str()).or_default().push(i as u32);
+        }
+    }
+    // A connection's end is a member of the groups it had then (the history
+    // may give it others than today's).
+    for c in &evidence.connections {
+        for end in [&c.client_end, &c.server_end] {
+            if let Endpoint::Eni { id, groups, .. } = end {
+                let i = eni_index[id.as_str()];
+                for g in groups {
+                    let m = members.entry(g.as_str()).or_default();
+                    if !m.contains(&i) {
+                        m.push(i);
+                    }
+                }
+            }
+        }
+    }
+    // Groups shared across roles: their members carry different other groups.
+    let shared: BTreeSet<&str> = members
+        .iter()
+        .filter(|(g, ms)| {
+            let roles: BTreeSet<Vec<&String>> = ms
+                .iter()
+                .map(|m| {
+                    ifaces[*m as usize]
+                        .1
+                        .iter()
+                        .filter(|x| x.as_str() != **g)
+                        .collect()
+                })
+                .collect();
+            roles.len() > 1
+        })
+        .map(|(g, _)| *g)
+        .collect();
+
+    let mut proposal = Proposal {
+        optimal: true,
+        ..Default::default()
+    };
+    // Per service: the connections with both ends resolved to grouped interfaces.
+    let mut by_service: BTreeMap<Service, Vec<Grouped<'_>>> = BTreeMap::new();
+    let mut external: BTreeMap<(ExternalKind, String, String, u16, u8, bool), External> =
+        BTreeMap::new();
+
+    for c in &evidence.connections {
+        let (ce, se) = (c.client_end.clone(), c.server_end.clone());
+        if let Some((severity, reason)) = suspicious(c, &ce, &se, r) {
+            proposal.suspicious.push(Suspicious {
+                severity,
+                reason,
+                client: c.client,
+                client_label: ce.label(),
+                via: c.via.as_ref().map(|v| forwarder_label(inv, v)),
+                server: c.server,
+                server_label: se.label(),
+                port: c.port,
+                proto: c.proto,
+                connections: c.connections,
+                bytes: c.bytes,
+                first: c.first,
+                last: c.last,
+            });
+            continue;
+        }
+        match (&ce, &se, ce.groups(), se.groups()) {
+            (Endpoint::Eni { id: cid, .. }, Endpoint::Eni { id: sid, .. }, Some(cg), Some(sg)) => {
+                if cid == sid {
+                    proposal.same_interface += c.connections;
+                    continue;
+                }
+                let (Some(&ci), Some(&si)) =
+                    (eni_index.get(cid.as_str()), eni_index.get(sid.as_str()))
+                else {
+                    continue;
+                };
+                by_service
+                    .entry(Service {
+                        proto: c.proto,
+                        port: c.port,
+                    })
+                    .or_default()
+                    .push(Grouped {
+                        conn: c,
+                        client: ci,
+                        server: si,
+                        client_groups: cg.to_vec(),
+                        server_groups: sg.to_vec(),
+                    });
+            }
+            _ => {
+                let kind = external_kind(&ce, &se);
+                // The local side is the one with an interface, else the client.
+                let local_is_client =
+                    matches!(ce, Endpoint::Eni { .. }) || !matches!(se, Endpoint::Eni { .. });
+                let (local, remote, remote_ip) = if local_is_client {
+                    (&ce, &se, c.server)
+                } else {
+                    (&se, &ce, c.client)
+                };
+                let local_label = local.label();
+                let mut remote_kind = match remote {
+                    Endpoint::Eni { .. } => "interface without security groups".to_string(),
+                    other => other.label(),
+                };
+                if let Some(via) = &c.via {
+                    remote_kind = format!("{remote_kind} through {}", forwarder_label(inv, via));
+                }
+                let e = external
+                    .entry((
+                        kind,
+                        local_label.clone(),
+                        remote_kind.clone(),
+                        c.port,
+                        c.proto,
+                        local_is_client,
+                    ))
+                    .or_insert_with(|| External {
+                        kind,
+                        local: local_label,
+                        local_groups: local.groups().map(<[String]>::to_vec).unwrap_or_default(),
+                        remote_kind,
+                        port: c.port,
+                        proto: c.proto,
+                        local_is_client,
+                        remotes: Vec::new(),
+                        remote_count: 0,
+                        connections: 0,
+                        bytes: 0,
+                        first: c.first,
+                        last: c.last,
+                    });
+                e.remote_count += 1;
+                if e.remotes.len() < 10 {
+                    e.remotes.push(remote_ip);
+                }
+                e.connections += c.connections;
+                e.bytes += c.bytes;
+                e.first = e.first.min(c.first);
+                e.last = e.last.max(c.last);
+            }
+        }
+    }
+    proposal.external = external.into_values().collect();
+    proposal.suspicious.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then((a.proto, a.port, a.client, a.server).cmp(&(b.proto, b.port, b.client, b.server)))
+    });
+
+    // Choose group pairs per service.
+    let mut chosen: BTreeMap<(String, String, u8), BTreeMap<u16, RuleEvidence>> = BTreeMap::new();
+    for (svc, conns) in &by_service {
+        let observed: BTreeSet<(u32, u32)> = conns.iter().map(|g| (g.client, g.server)).collect();
+        let observed: Vec<(u32, u32)> = observed.into_iter().collect();
+        let mut candidates: BTreeSet<(String, String)> = BTreeSet::new();
+        for g in conns {
+            let pairs: Vec<(&String, &String)> = g
+                .client_groups
+                .iter()
+                .flat_map(|a| g.server_groups.iter().map(move |b| (a, b)))
+                .collect();
+            let free: Vec<&(&String, &String)> = pairs
+                .iter()
+                .filter(|(a, b)| !choices.avoid.contains(*a) && !choices.avoid.contains(*b))
+                .collect();
+            if free.is_empty() {
+                // Only an avoided group allows this connection: it stays, said.
+                for (a, b) in &pairs {
+                    for x in [a, b] {
+                        if choices.avoid.contains(*x) {
+                            proposal
+                                .avoided_but_needed
+                                .insert(((*x).clone(), svc.proto, svc.port));
+                        }
+                    }
+                    candidates.insert(((*a).clone(), (*b).clone()));
+                }
+            } else {
+                for (a, b) in free {
+                    candidates.insert(((*a).clone(), (*b).clone()));
+                }
+            }
+        }
+        let candidates: Vec<(String, String)> = candidates.into_iter().collect();
+        let sets: Vec<CandidateSet> = candidates
+            .iter()
+            .map(|(a, b)| {
+                let referenced = inv
+                    .group(b)
+                    .is_some_and(|g| g.references(a, false, svc.proto, svc.port))
+                    || inv
+                        .group(a)
+                        .is_some_and(|g| g.references(b, true, svc.proto, svc.port));
+                CandidateSet {
+                    referenced,
+                    shared: [a, b]
+                        .iter()
+                        .filter(|g| shared.contains(g.as_str()))
+                        .count() as u32,
+                    ..CandidateSet::new(&members[a.as_str()], &members[b.as_str()], &observed)
+                }
+            })
+            .collect();
+        let (pick, optimal, alternatives) = choose(&sets, observed.len());
+        proposal.optimal &= optimal;
+        let picked: Vec<&(String, String)> = pick.iter().map(|i| &candidates[*i]).collect();
+        if !alternatives.is_empty() {
+            let pairs = |ix: &[usize]| -> Vec<(String, String)> {
+                ix.iter().map(|i| candidates[*i].clone()).collect()
+            };
+            proposal.alternatives.push(Alternatives {
+                proto: svc.proto,
+                port: svc.port,
+                chosen: pairs(&pick),
+                others: alternatives
+                    .iter()
+                    .map(|(ix, why)| (pairs(ix), *why))
+                    .collect(),
+            });
+        }
+
+        // Assign each connection to the first picked rule that covers it.
+        let mut ev: BTreeMap<usize, (RuleEvidence, FxHashSet<(u32, u32)>)> = BTreeMap::new();
+        for Grouped {
+            conn: c,
+            client: ci,
+            server: si,
+            client_groups: cg,
+            server_groups: sg,
+        } in conns
+        {
+            let Some(slot) = picked
+                .iter()
+                .position(|(a, b)| cg.contains(a) && sg.contains(b))
+            else {
+                unreachable!("the choice covers every observed pair");
+            };
+            let (e, pairs) = ev
+                .entry(slot)
+                .or_insert_with(|| (RuleEvidence::empty(c.first, c.last), FxHashSet::default()));
+            e.add(c, eni_ids[*ci as usize], eni_ids[*si as usize]);
+            pairs.insert((*ci, *si));
+        }
+        for (slot, (mut e, pairs)) in ev {
+            let (a, b) = picked[slot];
+            let set = &sets[pick[slot]];
+            e.allowed_pairs = set.allowed;
+            e.observed_pairs = pairs.len() as u64;
+            chosen
+                .entry((a.clone(), b.clone(), svc.proto))
+                .or_default()
+                .insert(svc.port, e);
+        }
+    }
+
+    // Merge contiguous ports of one group pair into ranges.
+    for ((src, dst, proto), ports) in chosen {
+        let has_ports = proto == TCP || proto == UDP;
+        let mut run: Vec<(u16, RuleEvidence)> = Vec::new();
+        let flush = |run: &mut Vec<(u16, RuleEvidence)>, out: &mut Vec<Rule>| {
+            if run.is_empty() {
+                return;
+            }
+            let (lo, hi) = (run[0].0, run[run.len() - 1].0);
+            let mut it = run.drain(..);
+            let (_, mut e) = it.next().expect("non-empty");
+            for (_, other) in it {
+                e.merge(other);
+            }
+            let (from_port, to_port) = if has_ports {
+                (i32::from(lo), i32::from(hi))
+            } else if proto == ICMP || proto == ICMPV6 {
+                if lo == ICMP_ANY {
+                    (-1, -1)
+                } else {
+                    (i32::from(lo), -1)
+                }
+            } else {
+                (-1, -1)
+            };
+            out.push(Rule {
+                source_sg: src.clone(),
+                target_sg: dst.clone(),
+                proto,
+                from_port,
+                to_port,
+                evidence: e,
+            });
+        };
+        for (port, e) in ports {
+            let contiguous = has_ports
+                && run
+                    .last()
+                    .is_some_and(|(p, _)| u32::from(*p) + 1 == u32::from(port));
+            if !contiguous {
+                flush(&mut run, &mut proposal.rules);
+            }
+            run.push((port, e));
+        }
+        flush(&mut run, &mut proposal.rules);
+    }
+    proposal
+}
+
+pub(super) fn label(m: Method) -> &'static str {
+    m.label()
+}
+
+pub(super) fn insert_sorted(v: &mut Vec<String>, s: &str) {
+    if let Err(i) = v.binary_search_by(|x| x.as_str().cmp(s)) {
+        v.insert(i, s.to_string());
+    }
+}
+
+#[cfg(test)]
+mod tests;

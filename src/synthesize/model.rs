@@ -1,0 +1,236 @@
+//! What synthesis gives: rules with their evidence, flows that cannot be
+//! rules, suspicious flows, and the proposal that holds them.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
+
+use serde::Serialize;
+
+use super::*;
+use crate::aggregate::Connection;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Rule {
+    pub source_sg: String,
+    pub target_sg: String,
+    /// IANA protocol number.
+    pub proto: u8,
+    /// Port range; for ICMP the type (from) and code (to, -1 = all); -1/-1 when ports do not apply.
+    pub from_port: i32,
+    pub to_port: i32,
+    pub evidence: RuleEvidence,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RuleEvidence {
+    pub connections: u64,
+    pub records: u64,
+    pub bytes: u64,
+    pub first: i64,
+    pub last: i64,
+    pub client_enis: Vec<String>,
+    pub server_enis: Vec<String>,
+    /// How the initiator of the connections was decided, with counts.
+    pub initiator: BTreeMap<&'static str, u64>,
+    /// Interface pairs the rule allows, and how many of them were observed.
+    pub allowed_pairs: u64,
+    pub observed_pairs: u64,
+}
+
+/// Why a connection cannot become a security-group-to-security-group rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ExternalKind {
+    InternetEgress,
+    InternetIngress,
+    AwsService,
+    UnknownVpcAddress,
+    /// An interface the logs show and the inventory lacks (its groups unknown).
+    AbsentInterface,
+    /// An address whose owner at the connection's time is not known.
+    UnknownOwner,
+    /// Two groups of VPCs joined by a transit gateway.
+    TransitGateway,
+    PrivateNetwork,
+    NoSecurityGroup,
+}
+
+impl ExternalKind {
+    pub fn title(self) -> &'static str {
+        match self {
+            ExternalKind::InternetEgress => "Egress to the internet",
+            ExternalKind::InternetIngress => "Ingress from the internet",
+            ExternalKind::AwsService => "AWS service addresses",
+            ExternalKind::UnknownVpcAddress => "VPC addresses missing from the inventory",
+            ExternalKind::AbsentInterface => "Interfaces missing from the inventory",
+            ExternalKind::UnknownOwner => "Ends whose owner or groups at the time are not known",
+            ExternalKind::TransitGateway => "Group pairs across a transit gateway",
+            ExternalKind::PrivateNetwork => "Private networks outside the known VPCs",
+            ExternalKind::NoSecurityGroup => "Interfaces without security groups",
+        }
+    }
+
+    pub fn advice(self) -> &'static str {
+        match self {
+            ExternalKind::InternetEgress => {
+                "Needs an egress rule to a CIDR (or a route through a proxy or NAT with its own controls); the module only writes group-to-group rules. Review each destination before allowing it."
+            }
+            ExternalKind::InternetIngress => {
+                "Needs an ingress rule from a CIDR, or better a load balancer in front; check that each port is meant to be public."
+            }
+            ExternalKind::AwsService => {
+                "Use an egress rule to the service's managed prefix list (gateway endpoint) or route through an interface endpoint, whose group can be a rule target."
+            }
+            ExternalKind::UnknownVpcAddress => {
+                "The address is inside a VPC but no interface in the inventory owns it: the interface was deleted or the inventory is older than the logs. Refresh the inventory and run again."
+            }
+            ExternalKind::AbsentInterface => {
+                "The flow logs show this interface but the inventory does not hold it (deleted, newer than the inventory, or in an account or VPC the inventory does not cover), so its groups are unknown. See \"Interfaces missing from the inventory\"; refresh the inventory, or take the other account's."
+            }
+            ExternalKind::UnknownOwner => {
+                "The address passed from one interface to another during the window (Auto Scaling, ECS, Lambda, EKS reuse addresses), or the interface's groups changed during the connection, and nothing says which applied then; sgpair does not guess. Turn on flow logs for the interfaces at both ends (their own copies tell), add flow-direction to the log format, or give the interfaces' history (--history)."
+            }
+            ExternalKind::TransitGateway => {
+                "The two ends are in VPCs joined by a transit gateway. A security-group reference across it works only in an inbound rule, and only where the transit gateway has security group referencing turned on; the module writes both halves of a rule, so sgpair does not propose the pair. Write the ingress rule on the server's group referencing the client's group, and on the client's group an egress rule to the server's subnet CIDR."
+            }
+            ExternalKind::PrivateNetwork => {
+                "Peered VPC, VPN or Direct Connect traffic: allow it with a CIDR rule or a reference to the peer's group."
+            }
+            ExternalKind::NoSecurityGroup => {
+                "The interface carries no security group (NAT gateway, transit gateway attachment, ...); control this path on the other side or with network ACLs."
+            }
+        }
+    }
+}
+
+/// Connections that cannot be security-group rules, grouped per local side and service.
+#[derive(Debug, Clone, Serialize)]
+pub struct External {
+    pub kind: ExternalKind,
+    /// The side inside the environment (an interface id), or its class.
+    pub local: String,
+    pub local_groups: Vec<String>,
+    /// What the other side is.
+    pub remote_kind: String,
+    pub port: u16,
+    pub proto: u8,
+    /// Whether the local side initiated (egress) or served (ingress).
+    pub local_is_client: bool,
+    pub remotes: Vec<IpAddr>,
+    pub remote_count: usize,
+    pub connections: u64,
+    pub bytes: u64,
+    pub first: i64,
+    pub last: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Low,
+    Medium,
+    High,
+}
+
+/// Traffic that looks like abuse: reported, never turned into a rule.
+#[derive(Debug, Clone, Serialize)]
+pub struct Suspicious {
+    pub severity: Severity,
+    pub reason: String,
+    pub client: IpAddr,
+    pub client_label: String,
+    /// The forwarding interface it crossed (`NAT gateway eni-...`), where it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub via: Option<String>,
+    pub server: IpAddr,
+    pub server_label: String,
+    pub port: u16,
+    pub proto: u8,
+    pub connections: u64,
+    pub bytes: u64,
+    pub first: i64,
+    pub last: i64,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Proposal {
+    pub rules: Vec<Rule>,
+    pub external: Vec<External>,
+    pub suspicious: Vec<Suspicious>,
+    /// Connections between two addresses of one interface: no group is crossed.
+    pub same_interface: u64,
+    /// Whether every port's choice was proven minimal (exhaustive search).
+    pub optimal: bool,
+    /// Avoided groups (`--avoid-group`) that a rule still uses because
+    /// nothing else allows a connection: (group, protocol, port).
+    pub avoided_but_needed: BTreeSet<(String, u8, u16)>,
+    /// Services where other group pairs allow exactly as much as the chosen
+    /// ones: the alternatives and why they lost.
+    pub alternatives: Vec<Alternatives>,
+}
+
+/// Group pairs that allow the observed connections of one service exactly
+/// as tightly as the chosen ones.
+#[derive(Debug, Clone, Serialize)]
+pub struct Alternatives {
+    pub proto: u8,
+    pub port: u16,
+    /// (source group, target group) of the chosen rules.
+    pub chosen: Vec<(String, String)>,
+    /// Each alternative's pairs and the tie-break it lost on.
+    pub others: Vec<(Vec<(String, String)>, TieBreak)>,
+}
+
+/// What a team chose to steer the group choice (`--avoid-group`).
+#[derive(Debug, Clone, Default)]
+pub struct Choices {
+    /// Group ids kept out of every rule unless nothing else allows a connection.
+    pub avoid: BTreeSet<String>,
+}
+
+impl RuleEvidence {
+    pub(super) fn empty(first: i64, last: i64) -> Self {
+        RuleEvidence {
+            connections: 0,
+            records: 0,
+            bytes: 0,
+            first,
+            last,
+            client_enis: Vec::new(),
+            server_enis: Vec::new(),
+            initiator: BTreeMap::new(),
+            allowed_pairs: 0,
+            observed_pairs: 0,
+        }
+    }
+
+    pub(super) fn add(&mut self, c: &Connection, client_eni: &str, server_eni: &str) {
+        self.connections += c.connections;
+        self.records += c.records;
+        self.bytes += c.bytes;
+        self.first = self.first.min(c.first);
+        self.last = self.last.max(c.last);
+        insert_sorted(&mut self.client_enis, client_eni);
+        insert_sorted(&mut self.server_enis, server_eni);
+        *self.initiator.entry(label(c.method)).or_default() += c.connections;
+    }
+
+    pub(super) fn merge(&mut self, o: RuleEvidence) {
+        self.connections += o.connections;
+        self.records += o.records;
+        self.bytes += o.bytes;
+        self.first = self.first.min(o.first);
+        self.last = self.last.max(o.last);
+        for e in &o.client_enis {
+            insert_sorted(&mut self.client_enis, e);
+        }
+        for e in &o.server_enis {
+            insert_sorted(&mut self.server_enis, e);
+        }
+        for (k, v) in o.initiator {
+            *self.initiator.entry(k).or_default() += v;
+        }
+        self.allowed_pairs = self.allowed_pairs.max(o.allowed_pairs);
+        self.observed_pairs = self.observed_pairs.max(o.observed_pairs);
+    }
+}

@@ -1,0 +1,210 @@
+use super::*;
+use crate::inventory::{Inventory, NetworkInterface, SecurityGroup};
+
+fn eni(id: &str, addr: &str, groups: &[&str]) -> NetworkInterface {
+    NetworkInterface {
+        vpc_id: Some("vpc-1".into()),
+        ..NetworkInterface::new(id, vec![addr.parse().unwrap()], groups)
+    }
+}
+
+fn sg(id: &str) -> SecurityGroup {
+    SecurityGroup {
+        vpc_id: Some("vpc-1".into()),
+        ..SecurityGroup::new(id, id.trim_start_matches("sg-"))
+    }
+}
+
+fn conn(client: &str, server: &str, port: u16, proto: u8) -> Connection {
+    Connection {
+        client: client.parse().unwrap(),
+        server: server.parse().unwrap(),
+        port,
+        proto,
+        connections: 3,
+        records: 6,
+        bytes: 1000,
+        packets: 10,
+        first: 100,
+        last: 200,
+        method: Method::TcpFlags,
+        logged_at: vec![],
+        client_end: Endpoint::Unresolved,
+        server_end: Endpoint::Unresolved,
+        via: None,
+        vpc: None,
+        account: None,
+    }
+}
+
+/// alb → web:80 on two web hosts; every host is in the shared monitoring group.
+fn env() -> Inventory {
+    Inventory {
+        format_version: 1,
+        network_interfaces: vec![
+            eni("eni-alb", "10.0.0.5", &["sg-alb"]),
+            eni("eni-web1", "10.0.1.10", &["sg-web", "sg-mon-agents"]),
+            eni("eni-web2", "10.0.1.11", &["sg-web", "sg-mon-agents"]),
+            eni("eni-db", "10.0.2.20", &["sg-db", "sg-mon-agents"]),
+            eni("eni-mon", "10.0.3.30", &["sg-mon"]),
+        ],
+        security_groups: ["sg-alb", "sg-web", "sg-db", "sg-mon", "sg-mon-agents"]
+            .iter()
+            .map(|s| sg(s))
+            .collect(),
+        vpcs: vec![crate::inventory::Vpc {
+            id: "vpc-1".into(),
+            owner_id: None,
+            cidrs: vec!["10.0.0.0/16".parse().unwrap()],
+        }],
+        ..Default::default()
+    }
+}
+
+fn run(conns: Vec<Connection>) -> Proposal {
+    let inv = env();
+    let mut ev = Evidence {
+        connections: conns,
+        ..Default::default()
+    };
+    crate::resolve::attribute(&mut ev, &inv);
+    let r = Resolver::new(&inv, &ev);
+    synthesize(&ev, &r)
+}
+
+fn rules(p: &Proposal) -> Vec<(String, String, u8, i32, i32)> {
+    p.rules
+        .iter()
+        .map(|r| {
+            (
+                r.source_sg.clone(),
+                r.target_sg.clone(),
+                r.proto,
+                r.from_port,
+                r.to_port,
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn multi_group_interfaces_get_the_narrowest_target() {
+    let p = run(vec![
+        conn("10.0.0.5", "10.0.1.10", 80, TCP),
+        conn("10.0.0.5", "10.0.1.11", 80, TCP),
+    ]);
+    assert_eq!(
+        rules(&p),
+        vec![("sg-alb".into(), "sg-web".into(), TCP, 80, 80)]
+    );
+    let e = &p.rules[0].evidence;
+    assert_eq!(e.connections, 6);
+    assert_eq!(e.server_enis, vec!["eni-web1", "eni-web2"]);
+    assert_eq!((e.allowed_pairs, e.observed_pairs), (2, 2));
+    assert!(p.optimal);
+}
+
+#[test]
+fn a_scrape_of_every_member_uses_the_role_groups_not_the_shared_one() {
+    // The agents group allows exactly the scraped hosts too, in one rule;
+    // but it is shared across roles (web and db members), so every future
+    // member would be reachable: among equals the role groups win.
+    let p = run(vec![
+        conn("10.0.3.30", "10.0.1.10", 9100, TCP),
+        conn("10.0.3.30", "10.0.1.11", 9100, TCP),
+        conn("10.0.3.30", "10.0.2.20", 9100, TCP),
+    ]);
+    assert_eq!(
+        rules(&p),
+        vec![
+            ("sg-mon".into(), "sg-db".into(), TCP, 9100, 9100),
+            ("sg-mon".into(), "sg-web".into(), TCP, 9100, 9100)
+        ]
+    );
+    let alt = &p.alternatives[0];
+    assert_eq!(
+        alt.others[0],
+        (
+            vec![("sg-mon".to_string(), "sg-mon-agents".to_string())],
+            TieBreak::NotShared
+        )
+    );
+}
+
+#[test]
+fn contiguous_ports_merge_and_gaps_do_not() {
+    let p = run(vec![
+        conn("10.0.1.10", "10.0.2.20", 8080, TCP),
+        conn("10.0.1.10", "10.0.2.20", 8081, TCP),
+        conn("10.0.1.10", "10.0.2.20", 8082, TCP),
+        conn("10.0.1.10", "10.0.2.20", 8090, TCP),
+    ]);
+    assert_eq!(
+        rules(&p),
+        vec![
+            ("sg-web".into(), "sg-db".into(), TCP, 8080, 8082),
+            ("sg-web".into(), "sg-db".into(), TCP, 8090, 8090)
+        ]
+    );
+    assert_eq!(p.rules[0].evidence.connections, 9);
+}
+
+#[test]
+fn external_and_suspicious_traffic_never_become_rules() {
+    let p = run(vec![
+        conn("10.0.1.10", "93.184.216.34", 443, TCP),
+        conn("198.51.100.7", "10.0.0.5", 443, TCP),
+        conn("10.0.1.10", "10.0.9.9", 5432, TCP),
+        conn("10.0.1.10", "203.0.113.9", 6667, TCP),
+        conn("10.0.1.10", "10.0.2.20", 6667, TCP),
+        conn("10.0.1.10", "8.8.8.8", 53, UDP),
+        conn("198.51.100.7", "10.0.1.10", 22, TCP),
+    ]);
+    assert!(p.rules.is_empty(), "{:?}", rules(&p));
+    let kinds: Vec<ExternalKind> = p.external.iter().map(|e| e.kind).collect();
+    assert_eq!(
+        kinds,
+        vec![
+            ExternalKind::InternetEgress,
+            ExternalKind::InternetIngress,
+            ExternalKind::UnknownVpcAddress
+        ]
+    );
+    assert_eq!(p.suspicious.len(), 4);
+    assert!(p.suspicious.iter().any(|s| s.reason.contains("DNS")));
+    assert!(p.suspicious.iter().any(|s| s.reason.contains("SSH")));
+}
+
+#[test]
+fn icmp_without_type_allows_all_types() {
+    let p = run(vec![conn("10.0.3.30", "10.0.2.20", ICMP_ANY, ICMP)]);
+    assert_eq!(
+        rules(&p),
+        vec![("sg-mon".into(), "sg-db".into(), ICMP, -1, -1)]
+    );
+    let p = run(vec![conn("10.0.3.30", "10.0.2.20", 8, ICMP)]);
+    assert_eq!(
+        rules(&p),
+        vec![("sg-mon".into(), "sg-db".into(), ICMP, 8, -1)]
+    );
+}
+
+#[test]
+fn greedy_matches_exhaustive_on_a_small_case() {
+    let members_a = vec![0u32, 1];
+    let members_b = vec![2u32, 3];
+    let observed = vec![(0, 2), (1, 3)];
+    let sets = vec![
+        CandidateSet::new(&members_a, &members_b, &observed),
+        CandidateSet::new(&[0], &[2], &observed),
+        CandidateSet::new(&[1], &[3], &observed),
+    ];
+    let (pick, optimal, _) = choose(&sets, 2);
+    assert!(optimal);
+    assert_eq!(
+        pick,
+        vec![1, 2],
+        "two exact rules beat one rule with two unobserved pairs"
+    );
+    assert_eq!(greedy(&sets, 2), vec![1, 2]);
+}
