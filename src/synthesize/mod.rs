@@ -34,8 +34,8 @@ use suspicious::*;
 /// A connection between two interfaces that both carry security groups.
 struct Grouped<'a> {
     conn: &'a Connection,
-    pub(super) client: u32,
-    pub(super) server: u32,
+    client: u32,
+    server: u32,
     client_groups: Vec<String>,
     server_groups: Vec<String>,
 }
@@ -43,8 +43,8 @@ struct Grouped<'a> {
 /// Service identity of a rule before port merging.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 struct Service {
-    pub(super) proto: u8,
-    pub(super) port: u16,
+    proto: u8,
+    port: u16,
 }
 
 pub fn synthesize(evidence: &Evidence, r: &Resolver<'_>) -> Proposal {
@@ -386,11 +386,11 @@ pub fn synthesize_with(evidence: &Evidence, r: &Resolver<'_>, choices: &Choices)
     proposal
 }
 
-pub(super) fn label(m: Method) -> &'static str {
+fn label(m: Method) -> &'static str {
     m.label()
 }
 
-pub(super) fn insert_sorted(v: &mut Vec<String>, s: &str) {
+fn insert_sorted(v: &mut Vec<String>, s: &str) {
     if let Err(i) = v.binary_search_by(|x| x.as_str().cmp(s)) {
         v.insert(i, s.to_string());
     }

@@ -1,0 +1,404 @@
+//! Stage 4: aggregate. Folds oriented observations into one entry per
+//! capturing interface and (client, server, service port, protocol), so that
+//! request and response records count once. The copies logged at both ENIs
+//! stay apart here, each with the interface (and VPC) that captured it: an
+//! address means something only in its VPC and at its time, which
+//! [`crate::resolve`] decides before it merges the copies. Memory grows with
+//! the number of distinct services and clients, not with records.
+//!
+//! At the end of the window, [`Aggregator::finish`] settles the orientation of
+//! every record that TCP flags did not decide, in this order: a service proven
+//! by TCP flags elsewhere ("known service"), fan-in (a server port sees many
+//! client ports), then port ranges. What is still a tie is listed as
+//! undecided, never guessed.
+//!
+//! - `evidence.rs`: what the stage gives (connections, rejections, gaps, spans);
+//! - `ports.rs`: the exact set of a connection's client ports;
+//! - `acc.rs`, `rejected.rs`: the running sums per key and per rejection;
+//! - `settle.rs`: the orientation pass at the end of the window.
+
+mod acc;
+mod evidence;
+mod ports;
+mod rejected;
+mod settle;
+
+use std::net::IpAddr;
+
+use rustc_hash::FxHashMap;
+
+use crate::endpoint::Endpoint;
+use crate::reduce::{ConnKey, ICMP, ICMPV6, Observation, Rejection, Strength};
+use acc::*;
+pub use evidence::*;
+pub use ports::PortSet;
+use rejected::*;
+use settle::*;
+
+/// The aggregation key: what one interface captured of one service and client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct AggKey {
+    key: ConnKey,
+    eni: u32,
+}
+
+impl std::hash::Hash for AggKey {
+    #[inline]
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        self.key.hash(h);
+        h.write_u32(self.eni);
+    }
+}
+
+/// Where an interface is, as its own records say (`vpc-id`, `account-id`).
+#[derive(Debug, Clone, Default)]
+struct Place {
+    vpc: Option<String>,
+    account: Option<String>,
+}
+
+/// Accumulates observations; mergeable, so files can be read in parallel.
+#[derive(Debug, Default)]
+pub struct Aggregator {
+    conns: FxHashMap<AggKey, Acc>,
+    rejected: FxHashMap<(IpAddr, u16, u8), RejAcc>,
+    gaps: FxHashMap<u32, (u64, Option<i64>, Option<i64>)>,
+    enis: Vec<String>,
+    eni_ids: FxHashMap<String, u32>,
+    /// Per interned interface: its VPC and account, where logged.
+    places: Vec<Place>,
+    /// (interface, address it owns) → (first start, last end).
+    held: FxHashMap<(u32, IpAddr), (i64, i64)>,
+    /// Address → (start of the first record that named it, AWS service).
+    services: FxHashMap<IpAddr, (i64, String)>,
+}
+
+const NO_ENI: u32 = u32::MAX;
+
+impl Aggregator {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn intern(&mut self, eni: Option<&str>) -> u32 {
+        let Some(eni) = eni else { return NO_ENI };
+        if let Some(id) = self.eni_ids.get(eni) {
+            return *id;
+        }
+        let id = self.enis.len() as u32;
+        self.enis.push(eni.to_string());
+        self.places.push(Place::default());
+        self.eni_ids.insert(eni.to_string(), id);
+        id
+    }
+
+    /// Notes the VPC and account a record logged for its interface.
+    fn place(&mut self, eni: u32, vpc: Option<&str>, account: Option<&str>) {
+        if eni == NO_ENI {
+            return;
+        }
+        let p = &mut self.places[eni as usize];
+        // The lowest value wins, whatever the order (an interface is in one VPC).
+        for (slot, v) in [(&mut p.vpc, vpc), (&mut p.account, account)] {
+            if let Some(v) = v
+                && slot.as_deref().is_none_or(|cur| v < cur)
+            {
+                *slot = Some(v.to_string());
+            }
+        }
+    }
+
+    #[inline]
+    pub fn add(&mut self, o: &Observation<'_>) {
+        let eni = self.intern(o.interface_id);
+        if eni != NO_ENI && {
+            let p = &self.places[eni as usize];
+            o.vpc_id.is_some() && p.vpc.as_deref() != o.vpc_id
+                || o.account_id.is_some() && p.account.as_deref() != o.account_id
+        } {
+            self.place(eni, o.vpc_id, o.account_id);
+        }
+        if let Some(local) = o.local_addr
+            && eni != NO_ENI
+        {
+            self.learn(local, o.start, o.end, eni);
+        }
+        for (addr, svc) in [
+            (o.key.server, o.server_service),
+            (o.key.client, o.client_service),
+        ] {
+            if let Some(svc) = svc {
+                self.name_service(addr, o.start, svc);
+            }
+        }
+        let acc = self.conns.entry(AggKey { key: o.key, eni }).or_default();
+        if acc.records == 0 {
+            acc.first = o.start;
+            acc.last = o.end;
+        } else {
+            acc.first = acc.first.min(o.start);
+            acc.last = acc.last.max(o.end);
+        }
+        acc.records += 1;
+        acc.add_port(o.client_port);
+        acc.strength = acc.strength.max(Some(o.strength));
+        if o.strength == Strength::Certain {
+            acc.method = Some(Method::TcpFlags);
+        }
+        acc.bytes = acc.bytes.saturating_add(o.bytes);
+        acc.packets = acc.packets.saturating_add(o.packets);
+        acc.syns += u64::from(o.syn);
+    }
+
+    /// An interface owned an address during a record.
+    fn learn(&mut self, addr: IpAddr, start: i64, end: i64, eni: u32) {
+        let span = self.held.entry((eni, addr)).or_insert((start, end));
+        span.0 = span.0.min(start);
+        span.1 = span.1.max(end);
+    }
+
+    /// An address belongs to an AWS service: earliest record, then lower name.
+    fn name_service(&mut self, addr: IpAddr, start: i64, svc: &str) {
+        match self.services.get_mut(&addr) {
+            None => {
+                self.services.insert(addr, (start, svc.to_string()));
+            }
+            Some(cur) => {
+                if (start, svc) < (cur.0, cur.1.as_str()) {
+                    *cur = (start, svc.to_string());
+                }
+            }
+        }
+    }
+
+    pub fn add_rejection(&mut self, r: &Rejection<'_>) {
+        let acc = self
+            .rejected
+            .entry((r.dst, r.dstport, r.proto))
+            .or_default();
+        if acc.records == 0 {
+            acc.first = r.start;
+            acc.last = r.start;
+        }
+        acc.records += 1;
+        acc.first = acc.first.min(r.start);
+        acc.last = acc.last.max(r.start);
+        acc.add_source(r.src);
+        if let Some(reason) = r.reason {
+            acc.add_reason(reason);
+        }
+    }
+
+    pub fn add_gap(&mut self, interface_id: Option<&str>, start: Option<i64>, end: Option<i64>) {
+        let eni = self.intern(interface_id);
+        let g = self.gaps.entry(eni).or_insert((0, None, None));
+        g.0 += 1;
+        g.1 = match (g.1, start) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        g.2 = match (g.2, end) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+    }
+
+    /// Folds another aggregator (e.g. another file's) into this one.
+    pub fn merge(&mut self, other: Aggregator) {
+        let remap: Vec<u32> = other.enis.iter().map(|e| self.intern(Some(e))).collect();
+        let map = |id: u32| {
+            if id == NO_ENI {
+                NO_ENI
+            } else {
+                remap[id as usize]
+            }
+        };
+        for (i, p) in other.places.iter().enumerate() {
+            self.place(remap[i], p.vpc.as_deref(), p.account.as_deref());
+        }
+        for (k, acc) in other.conns {
+            let k = AggKey {
+                key: k.key,
+                eni: map(k.eni),
+            };
+            match self.conns.get_mut(&k) {
+                Some(mine) => mine.merge(&acc),
+                None => {
+                    self.conns.insert(k, acc);
+                }
+            }
+        }
+        for (k, r) in other.rejected {
+            let mine = self.rejected.entry(k).or_default();
+            if mine.records == 0 {
+                mine.first = r.first;
+                mine.last = r.last;
+            }
+            mine.records += r.records;
+            mine.first = mine.first.min(r.first);
+            mine.last = mine.last.max(r.last);
+            for s in r.sources {
+                mine.add_source(s);
+            }
+            mine.more_sources |= r.more_sources;
+            for reason in &r.reasons {
+                mine.add_reason(reason);
+            }
+        }
+        for (eni, (n, a, b)) in other.gaps {
+            let g = self.gaps.entry(map(eni)).or_insert((0, None, None));
+            g.0 += n;
+            g.1 = g.1.min(a).or(a).or(g.1);
+            g.2 = g.2.max(b);
+        }
+        for ((eni, addr), (first, last)) in other.held {
+            self.learn(addr, first, last, map(eni));
+        }
+        for (addr, (start, s)) in other.services {
+            self.name_service(addr, start, &s);
+        }
+    }
+
+    /// Settles orientation and returns the evidence, sorted for stable output.
+    pub fn finish(self) -> Evidence {
+        let Aggregator {
+            conns,
+            rejected,
+            gaps,
+            enis,
+            places,
+            held,
+            services,
+            ..
+        } = self;
+        // The scope of an interface's records: its logged VPC, else itself
+        // unknown (one shared scope, as before VPCs were told apart).
+        let mut vpc_ids: FxHashMap<&str, u32> = FxHashMap::default();
+        let scope_of_eni: Vec<u32> = places
+            .iter()
+            .map(|p| match &p.vpc {
+                Some(v) => {
+                    let n = vpc_ids.len() as u32 + 1;
+                    *vpc_ids.entry(v.as_str()).or_insert(n)
+                }
+                None => 0,
+            })
+            .collect();
+        let scope = |eni: u32| scope_of_eni.get(eni as usize).copied().unwrap_or(0);
+        let (settled, undecided) = settle(conns, &scope);
+
+        let eni_name = |id: u32| -> Option<String> { enis.get(id as usize).cloned() };
+        let place = |id: u32| places.get(id as usize).cloned().unwrap_or_default();
+        let mut connections: Vec<Connection> = settled
+            .into_iter()
+            .map(|(AggKey { key: k, eni }, acc)| {
+                let connections = if k.proto == ICMP
+                    || k.proto == ICMPV6
+                    || acc.client_ports.len() <= 1 && acc.syns == 0
+                {
+                    // Without ports, count intervals at the interface.
+                    acc.records.div_ceil(2).max(1)
+                } else {
+                    acc.syns.max(acc.client_ports.len() as u64)
+                };
+                let logged_at: Vec<String> = eni_name(eni).into_iter().collect();
+                let Place { vpc, account } = place(eni);
+                Connection {
+                    client: k.client,
+                    server: k.server,
+                    vpc,
+                    account,
+                    port: k.port,
+                    proto: k.proto,
+                    connections,
+                    records: acc.records,
+                    bytes: acc.bytes,
+                    packets: acc.packets,
+                    first: acc.first,
+                    last: acc.last,
+                    method: acc.method.unwrap_or(Method::PortRange),
+                    logged_at,
+                    client_end: Endpoint::Unresolved,
+                    server_end: Endpoint::Unresolved,
+                    via: None,
+                }
+            })
+            .collect();
+        connections.sort_by(|a, b| {
+            (a.proto, a.port, a.server, a.client, &a.logged_at).cmp(&(
+                b.proto,
+                b.port,
+                b.server,
+                b.client,
+                &b.logged_at,
+            ))
+        });
+
+        let mut rejected: Vec<Rejected> = rejected
+            .into_iter()
+            .map(|((dst, dstport, proto), r)| {
+                let mut sources: Vec<IpAddr> = r.sources.iter().copied().collect();
+                sources.sort();
+                let distinct = sources.len();
+                sources.truncate(5);
+                let mut reasons: Vec<String> = r.reasons.into_iter().collect();
+                reasons.sort();
+                Rejected {
+                    dst,
+                    dstport,
+                    proto,
+                    records: r.records,
+                    distinct_sources: distinct,
+                    sources,
+                    first: r.first,
+                    last: r.last,
+                    reasons,
+                }
+            })
+            .collect();
+        rejected.sort_by(|a, b| {
+            b.records
+                .cmp(&a.records)
+                .then((a.dst, a.dstport, a.proto).cmp(&(b.dst, b.dstport, b.proto)))
+        });
+
+        let mut gaps: Vec<Gap> = gaps
+            .into_iter()
+            .map(|(eni, (n, a, b))| Gap {
+                interface_id: eni_name(eni).unwrap_or_else(|| "(unknown interface)".into()),
+                intervals: n,
+                first: a,
+                last: b,
+            })
+            .collect();
+        gaps.sort_by(|a, b| a.interface_id.cmp(&b.interface_id));
+
+        Evidence {
+            connections,
+            undecided,
+            rejected,
+            gaps,
+            held: {
+                let mut held: Vec<Held> = held
+                    .into_iter()
+                    .filter_map(|((e, addr), (first, last))| {
+                        Some(Held {
+                            interface_id: eni_name(e)?,
+                            addr,
+                            first,
+                            last,
+                        })
+                    })
+                    .collect();
+                held.sort_by(|a, b| {
+                    (a.addr, a.first, &a.interface_id).cmp(&(b.addr, b.first, &b.interface_id))
+                });
+                held
+            },
+            aws_services: services.into_iter().map(|(a, (_, s))| (a, s)).collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,430 @@
+use std::collections::BTreeSet;
+
+use super::*;
+use crate::parse::{Action, Record};
+use crate::reduce::{ICMP, ICMP_ANY, TCP, UDP};
+use crate::reduce::{Reduced, reduce};
+
+#[allow(clippy::too_many_arguments)]
+fn feed(
+    agg: &mut Aggregator,
+    eni: &'static str,
+    src: &str,
+    sp: u16,
+    dst: &str,
+    dp: u16,
+    proto: u8,
+    flags: Option<u16>,
+    start: i64,
+) {
+    let r = Record {
+        interface_id: Some(eni),
+        vpc_id: None,
+        account_id: None,
+        srcaddr: src.parse().unwrap(),
+        dstaddr: dst.parse().unwrap(),
+        pkt_srcaddr: None,
+        pkt_dstaddr: None,
+        srcport: sp,
+        dstport: dp,
+        protocol: proto,
+        packets: 2,
+        bytes: 100,
+        start,
+        end: start + 60,
+        action: Action::Accept,
+        tcp_flags: flags,
+        flow_direction: None,
+        pkt_src_aws_service: None,
+        pkt_dst_aws_service: None,
+        reject_reason: None,
+    };
+    match reduce(&r) {
+        Reduced::Accepted(o) => agg.add(&o),
+        other => panic!("{other:?}"),
+    }
+}
+
+fn ip(s: &str) -> IpAddr {
+    s.parse().unwrap()
+}
+
+#[test]
+fn four_copies_of_one_connection_count_once() {
+    let mut agg = Aggregator::new();
+    // request and response, at the client's and at the server's interface
+    feed(
+        &mut agg,
+        "eni-web",
+        "10.0.1.10",
+        45000,
+        "10.0.2.20",
+        3306,
+        TCP,
+        Some(2),
+        100,
+    );
+    feed(
+        &mut agg,
+        "eni-web",
+        "10.0.2.20",
+        3306,
+        "10.0.1.10",
+        45000,
+        TCP,
+        Some(18),
+        100,
+    );
+    feed(
+        &mut agg,
+        "eni-db",
+        "10.0.1.10",
+        45000,
+        "10.0.2.20",
+        3306,
+        TCP,
+        Some(2),
+        100,
+    );
+    feed(
+        &mut agg,
+        "eni-db",
+        "10.0.2.20",
+        3306,
+        "10.0.1.10",
+        45000,
+        TCP,
+        Some(18),
+        100,
+    );
+    let mut ev = agg.finish();
+    // One copy per capturing interface, request and response in each.
+    let copies: Vec<(&[String], u64, u64)> = ev
+        .connections
+        .iter()
+        .map(|c| (c.logged_at.as_slice(), c.records, c.bytes))
+        .collect();
+    assert_eq!(
+        copies,
+        vec![
+            (&["eni-db".to_string()][..], 2, 200),
+            (&["eni-web".to_string()][..], 2, 200)
+        ]
+    );
+    // Resolution merges the two copies: one connection.
+    crate::resolve::attribute(&mut ev, &crate::inventory::Inventory::default());
+    assert_eq!(ev.connections.len(), 1);
+    let c = &ev.connections[0];
+    assert_eq!(
+        (c.client, c.server, c.port),
+        (ip("10.0.1.10"), ip("10.0.2.20"), 3306)
+    );
+    assert_eq!(c.connections, 1);
+    assert_eq!(c.records, 4);
+    assert_eq!(c.bytes, 200, "bytes are counted at one interface, not both");
+    assert_eq!(c.method, Method::TcpFlags);
+    assert_eq!(
+        c.logged_at,
+        vec!["eni-db".to_string(), "eni-web".to_string()]
+    );
+}
+
+#[test]
+fn high_port_service_found_by_fan_in_without_flags() {
+    let mut agg = Aggregator::new();
+    // gRPC on 50051; clients use ephemeral ports both below and above it.
+    for (i, cp) in [40000u16, 41000, 52000, 60000].iter().enumerate() {
+        feed(
+            &mut agg,
+            "eni-a",
+            "10.0.1.10",
+            *cp,
+            "10.0.2.20",
+            50051,
+            TCP,
+            None,
+            100 + i as i64,
+        );
+        feed(
+            &mut agg,
+            "eni-a",
+            "10.0.2.20",
+            50051,
+            "10.0.1.10",
+            *cp,
+            TCP,
+            None,
+            100 + i as i64,
+        );
+    }
+    let ev = agg.finish();
+    assert_eq!(ev.undecided.len(), 0, "{:?}", ev.undecided);
+    assert_eq!(ev.connections.len(), 1, "{:?}", ev.connections);
+    let c = &ev.connections[0];
+    assert_eq!(
+        (c.server, c.port, c.client),
+        (ip("10.0.2.20"), 50051, ip("10.0.1.10"))
+    );
+    assert_eq!(c.method, Method::FanIn);
+    assert_eq!(c.connections, 4);
+}
+
+#[test]
+fn flagless_records_follow_a_service_proven_by_flags() {
+    let mut agg = Aggregator::new();
+    feed(
+        &mut agg,
+        "eni-a",
+        "10.0.1.10",
+        40000,
+        "10.0.2.20",
+        50051,
+        TCP,
+        Some(2),
+        100,
+    );
+    // a later interval of another long connection: no SYN, ports in the same range
+    feed(
+        &mut agg,
+        "eni-a",
+        "10.0.2.20",
+        50051,
+        "10.0.1.11",
+        33000,
+        TCP,
+        Some(0),
+        700,
+    );
+    let ev = agg.finish();
+    assert!(ev.undecided.is_empty());
+    let servers: Vec<_> = ev
+        .connections
+        .iter()
+        .map(|c| (c.server, c.port, c.client, c.method))
+        .collect();
+    assert!(
+        servers.contains(&(
+            ip("10.0.2.20"),
+            50051,
+            ip("10.0.1.11"),
+            Method::KnownService
+        )),
+        "{servers:?}"
+    );
+}
+
+#[test]
+fn a_single_tie_is_undecided_not_guessed() {
+    let mut agg = Aggregator::new();
+    feed(
+        &mut agg,
+        "eni-a",
+        "10.0.1.10",
+        40000,
+        "10.0.2.20",
+        50051,
+        TCP,
+        None,
+        100,
+    );
+    let ev = agg.finish();
+    assert!(ev.connections.is_empty());
+    assert_eq!(ev.undecided.len(), 1);
+}
+
+#[test]
+fn load_balancer_source_ports_below_the_service_port_are_flipped_by_fan_in() {
+    let mut agg = Aggregator::new();
+    // ALB uses source ports 1024-65535; the target listens on 8080.
+    for sp in [2000u16, 3000, 4000, 9000, 12000] {
+        feed(
+            &mut agg,
+            "eni-web",
+            "10.0.0.5",
+            sp,
+            "10.0.1.10",
+            8080,
+            TCP,
+            None,
+            100,
+        );
+    }
+    let ev = agg.finish();
+    assert_eq!(ev.connections.len(), 1, "{:?}", ev.connections);
+    let c = &ev.connections[0];
+    assert_eq!((c.server, c.port), (ip("10.0.1.10"), 8080));
+    assert_eq!(c.connections, 5);
+}
+
+#[test]
+fn dns_over_udp_by_port_range() {
+    let mut agg = Aggregator::new();
+    feed(
+        &mut agg,
+        "eni-a",
+        "10.0.1.10",
+        53000,
+        "10.0.0.2",
+        53,
+        UDP,
+        None,
+        100,
+    );
+    let ev = agg.finish();
+    assert_eq!(ev.connections[0].port, 53);
+    assert_eq!(ev.connections[0].method, Method::PortRange);
+}
+
+#[test]
+fn ping_both_ways_in_one_interval_is_undecided_but_one_way_is_not() {
+    let mut agg = Aggregator::new();
+    let pings = [
+        // a tie: both ways in one second, one peer each
+        ("10.0.5.1", "10.0.5.2", 100),
+        ("10.0.5.2", "10.0.5.1", 100),
+        // one way only: the sender started it
+        ("10.0.1.10", "10.0.3.30", 100),
+        // both ways, the reply logged later: the earlier side started it
+        ("10.0.1.10", "10.0.4.40", 100),
+        ("10.0.4.40", "10.0.1.10", 160),
+    ];
+    for (src, dst, t) in pings {
+        feed(&mut agg, "eni-a", src, 0, dst, 0, ICMP, None, t);
+    }
+    let ev = agg.finish();
+    assert_eq!(ev.undecided.len(), 1);
+    assert_eq!(
+        (ev.undecided[0].a, ev.undecided[0].b),
+        (ip("10.0.5.1"), ip("10.0.5.2"))
+    );
+    let got: Vec<_> = ev
+        .connections
+        .iter()
+        .map(|c| (c.client, c.server, c.port, c.method))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (ip("10.0.1.10"), ip("10.0.3.30"), ICMP_ANY, Method::OneWay),
+            (ip("10.0.1.10"), ip("10.0.4.40"), ICMP_ANY, Method::OneWay),
+        ]
+    );
+}
+
+#[test]
+fn a_host_pinging_many_is_the_initiator_even_when_both_ways_share_a_second() {
+    let mut agg = Aggregator::new();
+    for host in ["10.0.2.1", "10.0.2.2", "10.0.2.3"] {
+        feed(&mut agg, "eni-mon", "10.0.9.9", 0, host, 0, ICMP, None, 100);
+        feed(&mut agg, "eni-mon", host, 0, "10.0.9.9", 0, ICMP, None, 100);
+    }
+    let ev = agg.finish();
+    assert!(ev.undecided.is_empty(), "{:?}", ev.undecided);
+    assert_eq!(ev.connections.len(), 3);
+    assert!(
+        ev.connections
+            .iter()
+            .all(|c| c.client == ip("10.0.9.9") && c.method == Method::FanOut)
+    );
+}
+
+#[test]
+fn merging_two_aggregators_equals_one() {
+    let mut one = Aggregator::new();
+    let mut a = Aggregator::new();
+    let mut b = Aggregator::new();
+    for (agg, eni) in [(&mut a, "eni-1"), (&mut b, "eni-2")] {
+        feed(
+            agg,
+            eni,
+            "10.0.1.10",
+            45000,
+            "10.0.2.20",
+            443,
+            TCP,
+            None,
+            100,
+        );
+    }
+    feed(
+        &mut one,
+        "eni-1",
+        "10.0.1.10",
+        45000,
+        "10.0.2.20",
+        443,
+        TCP,
+        None,
+        100,
+    );
+    feed(
+        &mut one,
+        "eni-2",
+        "10.0.1.10",
+        45000,
+        "10.0.2.20",
+        443,
+        TCP,
+        None,
+        100,
+    );
+    a.merge(b);
+    let (x, y) = (a.finish(), one.finish());
+    assert_eq!(
+        format!("{:?}", x.connections),
+        format!("{:?}", y.connections)
+    );
+}
+
+#[test]
+fn bitmaps_grow_both_ways_and_merge_exactly() {
+    let fill = |ports: &[u16]| {
+        let mut s = PortSet::default();
+        for &p in ports {
+            s.insert(p);
+        }
+        s
+    };
+    let a_ports: Vec<u16> = (0..200).map(|i| 40_000 + i * 3).collect();
+    let b_ports: Vec<u16> = (0..200).map(|i| 1_000 + i * 300).collect();
+    let mut a = fill(&a_ports);
+    for p in [65_535, 0, 40_000, 12_345] {
+        a.insert(p);
+    }
+    let mut want: BTreeSet<u16> = a_ports.iter().copied().collect();
+    want.extend([65_535, 0, 12_345]);
+    assert!(matches!(a, PortSet::Bits { .. }));
+    assert_eq!(a.iter().collect::<BTreeSet<_>>(), want);
+    assert_eq!(a.len(), want.len());
+    let b = fill(&b_ports);
+    a.union(&b);
+    want.extend(b_ports.iter().copied());
+    assert_eq!(a.iter().collect::<BTreeSet<_>>(), want);
+    assert_eq!(a.len(), want.len());
+    // a small set into a bitmap, and a bitmap into a small set
+    let mut small = fill(&[7, 8, 9]);
+    small.union(&b);
+    let mut b2 = b.clone();
+    b2.union(&fill(&[7, 8, 9]));
+    assert_eq!(
+        small.iter().collect::<BTreeSet<_>>(),
+        b2.iter().collect::<BTreeSet<_>>()
+    );
+    assert_eq!(small.len(), b_ports.len() + 3);
+    if let PortSet::Bits { words, .. } = fill(&(32_768..32_868).collect::<Vec<_>>()) {
+        assert_eq!(words.len(), 2, "only the words in use");
+    } else {
+        panic!("a bitmap after 48 ports");
+    }
+}
+
+#[test]
+fn port_set_switches_to_a_bitmap_and_stays_exact() {
+    let mut s = PortSet::default();
+    for p in (0..1000u16).chain(0..1000) {
+        s.insert(p * 7);
+    }
+    assert_eq!(s.len(), 1000);
+    assert!(matches!(s, PortSet::Bits { .. }));
+    assert_eq!(s.iter().count(), 1000);
+}
