@@ -13,12 +13,14 @@ use serde::Serialize;
 
 use crate::aggregate::Connection;
 use crate::analysis::Analysis;
-use crate::emit::names;
 use crate::inventory::{Inventory, SgRule, protocol_number};
+use crate::present::names;
+use crate::present::service;
+use crate::present::time::{first_and_last_day, span};
 use crate::reduce::{ICMP, ICMP_ANY, ICMPV6, TCP, UDP};
 use crate::resolve::Endpoint;
 use crate::synthesize::{Rule, Severity};
-use crate::window::{day, days, end_day};
+use crate::window::day;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -540,7 +542,7 @@ pub fn audit(a: &Analysis) -> Audit {
             first,
             last,
         } = b;
-        let svc = service(*port, *proto);
+        let svc = service::in_finding(*port, *proto);
         let remote_list: Vec<String> = remotes.iter().take(5).map(|r| r.to_string()).collect();
         findings.push(Finding {
             kind: FindingKind::WouldBreak,
@@ -568,7 +570,7 @@ pub fn audit(a: &Analysis) -> Audit {
         });
     }
     for ((client, server, port, proto), (n, enis)) in &not_allowed {
-        let svc = service(*port, *proto);
+        let svc = service::in_finding(*port, *proto);
         findings.push(Finding {
             kind: FindingKind::NotAllowedToday,
             rule_id: FindingKind::NotAllowedToday.id(),
@@ -582,7 +584,7 @@ pub fn audit(a: &Analysis) -> Audit {
         });
     }
     for s in &a.proposal.suspicious {
-        let svc = service(s.port, s.proto);
+        let svc = service::in_finding(s.port, s.proto);
         findings.push(Finding {
             kind: FindingKind::Suspicious,
             rule_id: FindingKind::Suspicious.id(),
@@ -670,8 +672,8 @@ pub fn audit(a: &Analysis) -> Audit {
     }
     for (r, key) in a.proposal.rules.iter().zip(&keys) {
         let e = &r.evidence;
-        let one_day = day(e.first) == end_day(e.last.max(e.first + 1));
-        if e.connections <= 1 || one_day {
+        let (first_day, last_day) = first_and_last_day(e.first, e.last);
+        if e.connections <= 1 || first_day == last_day {
             findings.push(Finding {
                 kind: FindingKind::ThinEvidence,
                 rule_id: FindingKind::ThinEvidence.id(),
@@ -735,43 +737,12 @@ pub fn audit(a: &Analysis) -> Audit {
     }
 }
 
-/// `2026-11-18..2026-11-24` (to an exclusive end), or `on` one day.
-fn span(first: i64, last: i64) -> String {
-    let d = days(first, last);
-    if d.contains("..") {
-        d
-    } else {
-        format!("on {d}")
-    }
-}
-
 /// The managed prefix list that holds all these addresses, if one does.
 fn prefix_list_for<'i>(inv: &'i Inventory, addrs: &BTreeSet<IpAddr>) -> Option<(&'i str, &'i str)> {
     inv.prefix_lists
         .iter()
         .find(|pl| addrs.iter().all(|a| pl.cidrs.iter().any(|c| c.contains(a))))
         .map(|pl| (pl.id.as_str(), pl.name.as_str()))
-}
-
-fn service(port: u16, proto: u8) -> String {
-    match proto {
-        TCP | UDP => format!("{port}/{}", names::protocol(proto)),
-        ICMP | ICMPV6 if port == ICMP_ANY => names::protocol(proto),
-        ICMP | ICMPV6 => format!("{} type {port}", names::protocol(proto)),
-        p => format!("protocol {p}"),
-    }
-}
-
-fn ports_label(r: &SgRule) -> String {
-    match (protocol_number(&r.protocol), r.from_port, r.to_port) {
-        (None, _, _) => "all traffic".into(),
-        (Some(p), None, _) | (Some(p), Some(-1), _) => format!("all {}", names::protocol(p)),
-        (Some(p @ (TCP | UDP)), Some(f), Some(t)) if f == t => {
-            format!("{f}/{}", names::protocol(p))
-        }
-        (Some(p @ (TCP | UDP)), Some(f), Some(t)) => format!("{f}-{t}/{}", names::protocol(p)),
-        (Some(p), Some(f), _) => format!("{} type {f}", names::protocol(p)),
-    }
 }
 
 const USED_AS_WRITTEN: &str = "used as written";
@@ -803,7 +774,7 @@ fn usage_row(
         (Some(u), Some(_)) => u.peers.iter().take(5).map(IpAddr::to_string).collect(),
         _ => Vec::new(),
     };
-    let allowed_ports = ports_label(r);
+    let allowed_ports = service::of_sg_rule(&r.protocol, r.from_port, r.to_port);
     let summary = if connections == 0 && removed {
         "unused".to_string()
     } else if connections == 0 {
@@ -873,16 +844,7 @@ fn rule_subject(u: &RuleUsage) -> String {
         Direction::Ingress => "ingress from",
         Direction::Egress => "egress to",
     };
-    let ports = ports_label(&SgRule {
-        rule_id: None,
-        protocol: u.protocol.clone(),
-        from_port: u.from_port,
-        to_port: u.to_port,
-        cidr: None,
-        referenced_group_id: None,
-        prefix_list_id: None,
-        description: String::new(),
-    });
+    let ports = service::of_sg_rule(&u.protocol, u.from_port, u.to_port);
     format!("{} ({}) {dir} {} {ports}", u.group_id, u.group_name, u.peer)
 }
 

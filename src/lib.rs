@@ -21,6 +21,7 @@ pub mod inventory;
 pub mod parse;
 pub mod partial;
 pub mod pipeline;
+pub mod present;
 pub mod reduce;
 pub mod resolve;
 pub mod run;

@@ -83,22 +83,6 @@ pub fn aws_description(s: &str) -> String {
     collapsed.chars().take(255).collect()
 }
 
-/// A Terraform-friendly map key part: lowercase letters, digits and dashes.
-pub fn slug(s: &str) -> String {
-    let mut out = String::new();
-    for c in s.chars() {
-        if c.is_ascii_alphanumeric() {
-            out.push(c.to_ascii_lowercase());
-        } else if !out.ends_with('-') && !out.is_empty() {
-            out.push('-');
-        }
-    }
-    while out.ends_with('-') {
-        out.pop();
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -147,12 +131,5 @@ mod tests {
             "web tier db ${x}"
         );
         assert_eq!(aws_description(&"x".repeat(300)).len(), 255);
-    }
-
-    #[test]
-    fn slugs() {
-        assert_eq!(slug("Web Tier (prod)"), "web-tier-prod");
-        assert_eq!(slug("--a__b--"), "a-b");
-        assert_eq!(slug("日本"), "");
     }
 }

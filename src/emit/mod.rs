@@ -5,7 +5,6 @@
 
 pub mod escape;
 pub mod html;
-pub mod names;
 pub mod report;
 pub mod sarif;
 mod summary;

@@ -22,14 +22,16 @@ use crate::aggregate::{Gap, Rejected, Undecided};
 use crate::analysis::Analysis;
 use crate::audit::{Audit, Direction};
 use crate::emit::escape;
-use crate::emit::names;
 use crate::emit::summary::{BEFORE_AFTER_NOTE, Summary};
 use crate::inventory::Inventory;
-use crate::reduce::{ICMP, ICMP_ANY, ICMPV6, TCP, UDP};
+use crate::present::names;
+use crate::present::service;
+use crate::present::time::first_and_last_day;
+use crate::reduce::{TCP, UDP};
 use crate::resolve::{AbsentWhy, Attribution};
 use crate::stats::{Fill, Stats};
 use crate::synthesize::{Alternatives, External, ExternalKind, RuleEvidence, Severity, Suspicious};
-use crate::window::{self, day, end_day, rfc3339};
+use crate::window::{day, days, rfc3339};
 
 /// Version of the JSON layout; bumped when a field changes meaning or goes away.
 pub const FORMAT_VERSION: u32 = 1;
@@ -65,18 +67,6 @@ pub fn json(a: &Analysis, audit: &Audit) -> String {
 // ---------------------------------------------------------------------------
 // Facts shared by every rendering (the numbers are [`Summary`]).
 
-/// `443/tcp`, `icmp (all types)`, `icmp type 8`, `protocol 47`: the spelling
-/// of [`names::service`], for a single port.
-pub(crate) fn service(port: u16, proto: u8) -> String {
-    let p = names::protocol(proto);
-    match proto {
-        TCP | UDP => format!("{port}/{p}"),
-        ICMP | ICMPV6 if port == ICMP_ANY => format!("{p} (all types)"),
-        ICMP | ICMPV6 => format!("{p} type {port}"),
-        _ => format!("protocol {p}"),
-    }
-}
-
 /// `1.5 MiB`: bytes in binary units, one decimal above 1 KiB.
 pub(crate) fn human_bytes(n: u64) -> String {
     const UNITS: [&str; 6] = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
@@ -90,12 +80,6 @@ pub(crate) fn human_bytes(n: u64) -> String {
         unit += 1;
     }
     format!("{v:.1} {}", UNITS[unit])
-}
-
-/// `2026-11-18..2026-11-20` from a start to an exclusive end (a capture
-/// interval's end), or one day when both fall on it: [`window::days`].
-pub(crate) fn days(first: i64, last: i64) -> String {
-    window::days(first, last)
 }
 
 /// The days of record starts (both ends inclusive: rejected traffic).
@@ -460,17 +444,18 @@ fn rules(a: &Analysis, m: &dyn Markup) -> Section {
         .zip(&keys)
         .map(|(r, k)| {
             let e = &r.evidence;
+            let (first, last) = first_and_last_day(e.first, e.last);
             Row {
                 attrs: format!(" data-key=\"{}\"", escape::html(k)),
                 cells: vec![
                     key_cell(m, k),
                     group_label(m, &a.inventory, &r.source_sg),
                     group_label(m, &a.inventory, &r.target_sg),
-                    m.text(&names::service(r)),
+                    m.text(&service::of_rule(r)),
                     e.connections.to_string(),
                     human_bytes(e.bytes),
-                    day(e.first),
-                    end_day(e.last.max(e.first + 1)),
+                    first,
+                    last,
                     e.client_enis.len().to_string(),
                     e.server_enis.len().to_string(),
                     format!("{} of {}", e.observed_pairs, e.allowed_pairs),
@@ -555,7 +540,7 @@ fn avoided(a: &Analysis, m: &dyn Markup) -> Option<Block> {
             format!(
                 "{} for {}",
                 group_label(m, &a.inventory, g),
-                service(*port, *proto)
+                service::of_port(*port, *proto)
             )
         })
         .collect();
@@ -590,7 +575,7 @@ fn alternatives(a: &Analysis, m: &dyn Markup) -> Option<Block> {
         .flat_map(|alt| {
             alt.others.iter().map(move |(other, why)| {
                 Row::plain(vec![
-                    service(alt.port, alt.proto),
+                    service::of_port(alt.port, alt.proto),
                     pairs(&alt.chosen),
                     pairs(other),
                     why.reason().to_string(),
@@ -696,7 +681,7 @@ fn external_row(m: &dyn Markup, inv: &Inventory, e: &External) -> Vec<String> {
             "inbound".into()
         },
         m.text(&e.remote_kind),
-        service(e.port, e.proto),
+        service::of_port(e.port, e.proto),
         e.remote_count.to_string(),
         remotes,
         e.connections.to_string(),
@@ -751,7 +736,7 @@ fn suspicious_row(m: &dyn Markup, s: &Suspicious) -> Vec<String> {
             None => format!("{} {}", m.text(&s.client_label), s.client),
         },
         format!("{} {}", m.text(&s.server_label), s.server),
-        service(s.port, s.proto),
+        service::of_port(s.port, s.proto),
         s.connections.to_string(),
         human_bytes(s.bytes),
         days(s.first, s.last),
@@ -858,7 +843,7 @@ fn rejected_row(m: &dyn Markup, r: &Rejected) -> Vec<String> {
     let reasons: Vec<String> = r.reasons.iter().map(|s| m.text(s)).collect();
     vec![
         r.dst.to_string(),
-        service(r.dstport, r.proto),
+        service::of_port(r.dstport, r.proto),
         r.records.to_string(),
         r.distinct_sources.to_string(),
         sources.join(", "),
@@ -1238,7 +1223,7 @@ impl<'a> JsonReport<'a> {
                 .iter()
                 .map(|e| WithService {
                     item: e,
-                    service: service(e.port, e.proto),
+                    service: service::of_port(e.port, e.proto),
                 })
                 .collect(),
             suspicious: a
@@ -1247,7 +1232,7 @@ impl<'a> JsonReport<'a> {
                 .iter()
                 .map(|s| WithService {
                     item: s,
-                    service: service(s.port, s.proto),
+                    service: service::of_port(s.port, s.proto),
                 })
                 .collect(),
             undecided: &a.evidence.undecided,
@@ -1255,7 +1240,7 @@ impl<'a> JsonReport<'a> {
                 .into_iter()
                 .map(|r| WithService {
                     item: r,
-                    service: service(r.dstport, r.proto),
+                    service: service::of_port(r.dstport, r.proto),
                 })
                 .collect(),
             gaps: &a.evidence.gaps,
@@ -1287,7 +1272,7 @@ fn json_rules(a: &Analysis) -> Vec<JsonRule<'_>> {
             protocol: names::protocol(r.proto),
             from_port: r.from_port,
             to_port: r.to_port,
-            service: names::service(r),
+            service: service::of_rule(r),
             evidence: &r.evidence,
         })
         .collect()
@@ -1302,6 +1287,7 @@ pub(crate) mod tests {
     use crate::analysis::analyze;
     use crate::endpoint::Endpoint;
     use crate::inventory::{NetworkInterface, PrefixList, SecurityGroup, Vpc};
+    use crate::reduce::{ICMP, ICMP_ANY};
     use crate::window::Window;
 
     /// 2026-11-25T00:00:00Z.
@@ -1836,9 +1822,6 @@ pub(crate) mod tests {
         assert_eq!(human_bytes(1023), "1023 B");
         assert_eq!(human_bytes(1536), "1.5 KiB");
         assert_eq!(human_bytes(5 * 1024 * 1024 * 1024), "5.0 GiB");
-        assert_eq!(service(ICMP_ANY, ICMP), "icmp (all types)");
-        assert_eq!(service(8, ICMP), "icmp type 8");
-        assert_eq!(service(0, 47), "protocol 47");
         assert_eq!(
             endpoint(&Md, ip("2600:1f18::1"), 443, TCP),
             "\\[2600:1f18::1\\]:443"

@@ -14,8 +14,9 @@
 use std::fmt::Write as _;
 
 use crate::analysis::Analysis;
-use crate::emit::{escape, names};
+use crate::emit::escape;
 use crate::inventory::Inventory;
+use crate::present::{names, service};
 use crate::reduce::{ICMP, ICMPV6, TCP};
 use crate::synthesize::{Rule, RuleEvidence};
 use crate::window;
@@ -94,7 +95,7 @@ fn v2_attributes(inv: &Inventory, rule: &Rule) -> Vec<(&'static str, Value)> {
     attrs.push(("protocol", Value::Text(names::protocol(rule.proto))));
     attrs.push((
         "description",
-        Value::Text(description(inv, rule, &names::service(rule))),
+        Value::Text(description(inv, rule, &service::of_rule(rule))),
     ));
     attrs
 }
@@ -111,7 +112,7 @@ fn v1_rules(a: &Analysis, keys: &[String]) -> (String, Vec<String>) {
     let mut warnings = Vec::new();
     let mut entries = String::new();
     for (rule, key) in a.proposal.rules.iter().zip(keys) {
-        let service = names::service(rule);
+        let service = service::of_rule(rule);
         if rule.proto != TCP {
             warnings.push(format!(
                 "rule {key} ({service}) is left out: module 1 only takes TCP rules; \
@@ -157,7 +158,7 @@ fn v1_entries(out: &mut String, inv: &Inventory, rule: &Rule) {
                 ("destination_port", Value::Text(port.to_string())),
                 (
                     "description",
-                    Value::Text(description(inv, rule, &names::service(&one_port))),
+                    Value::Text(description(inv, rule, &service::of_rule(&one_port))),
                 ),
             ],
         );

@@ -9,8 +9,7 @@ use std::fmt::Write as _;
 
 use crate::analysis::Analysis;
 use crate::emit::escape;
-use crate::emit::names;
-use crate::emit::report;
+use crate::present::service;
 use crate::synthesize::ExternalKind;
 
 fn esc(s: &str) -> String {
@@ -326,7 +325,7 @@ fn layout(a: &Analysis, keys: &[String]) -> (Vec<Node>, Vec<Edge>) {
             .min();
         if let Some((_, gi)) = at {
             let x = external.entry((node, gi, !e.local_is_client)).or_default();
-            x.0.insert(report::service(e.port, e.proto));
+            x.0.insert(service::of_port(e.port, e.proto));
             x.1 += e.connections;
         }
     }
@@ -396,7 +395,7 @@ fn layout(a: &Analysis, keys: &[String]) -> (Vec<Node>, Vec<Edge>) {
         .zip(keys)
         .zip(&rule_edges)
         .map(|((r, k), &(s, t))| {
-            let svc = names::service(r);
+            let svc = service::of_rule(r);
             Edge {
                 from: s,
                 to: t,

@@ -24,9 +24,9 @@ use crate::analysis::Analysis;
 use crate::audit::Audit;
 use crate::emit::Command;
 use crate::emit::escape;
-use crate::emit::names;
 use crate::emit::report::{self, Block, Markup, Section, Table};
 use crate::emit::summary::Summary;
+use crate::present::names;
 use crate::synthesize::Severity;
 
 /// The hover script. Its SHA-256 is [`SCRIPT_SHA256`]: the page's CSP allows
@@ -447,7 +447,10 @@ mod tests {
             let g = &d[d.find(&format!("data-rule=\"{k}\"")).unwrap()..];
             let g = &g[..g.find("</g>").unwrap()];
             assert!(
-                g.contains(&format!(">{}</text>", escape::html(&names::service(r)))),
+                g.contains(&format!(
+                    ">{}</text>",
+                    escape::html(&crate::present::service::of_rule(r))
+                )),
                 "{g}"
             );
             // The loop is a cubic curve, the others quadratic.

@@ -3,7 +3,6 @@
 
 use std::collections::BTreeMap;
 
-use crate::emit::escape::slug;
 use crate::inventory::Inventory;
 use crate::reduce::{ICMP, ICMPV6, TCP, UDP};
 use crate::synthesize::Rule;
@@ -16,18 +15,6 @@ pub fn protocol(proto: u8) -> String {
         ICMP => "icmp".into(),
         ICMPV6 => "icmpv6".into(),
         n => n.to_string(),
-    }
-}
-
-/// `8080/tcp`, `8080-8082/tcp`, `icmp type 8`, `icmp (all types)`, `protocol 47`.
-pub fn service(rule: &Rule) -> String {
-    let p = protocol(rule.proto);
-    match rule.proto {
-        TCP | UDP if rule.from_port == rule.to_port => format!("{}/{p}", rule.from_port),
-        TCP | UDP => format!("{}-{}/{p}", rule.from_port, rule.to_port),
-        ICMP | ICMPV6 if rule.from_port < 0 => format!("{p} (all types)"),
-        ICMP | ICMPV6 => format!("{p} type {}", rule.from_port),
-        _ => format!("protocol {p}"),
     }
 }
 
@@ -110,8 +97,24 @@ pub fn rule_keys(rules: &[Rule], inv: &Inventory) -> Vec<String> {
         .collect()
 }
 
+/// A Terraform-friendly map key part: lowercase letters, digits and dashes.
+pub fn slug(s: &str) -> String {
+    let mut out = String::new();
+    for c in s.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    while out.ends_with('-') {
+        out.pop();
+    }
+    out
+}
+
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::inventory::SecurityGroup;
     use crate::synthesize::RuleEvidence;
@@ -120,7 +123,8 @@ mod tests {
         SecurityGroup::new(id, name)
     }
 
-    fn rule(s: &str, t: &str, proto: u8, from: i32, to: i32) -> Rule {
+    /// A rule from `s` to `t` on one service, resting on one connection.
+    pub(crate) fn rule(s: &str, t: &str, proto: u8, from: i32, to: i32) -> Rule {
         Rule {
             source_sg: s.into(),
             target_sg: t.into(),
@@ -173,8 +177,6 @@ mod tests {
                 "web-tier-01-to-sg-99-proto-47",
             ]
         );
-        assert_eq!(service(&rules[1]), "8080-8082/tcp");
-        assert_eq!(service(&rules[3]), "icmp (all types)");
     }
 
     #[test]
@@ -221,5 +223,12 @@ mod tests {
             "same groups, protocol, first port: same key"
         );
         assert_eq!(after[1], "app-11111111-to-db-22222222-tcp-8080");
+    }
+
+    #[test]
+    fn slugs() {
+        assert_eq!(slug("Web Tier (prod)"), "web-tier-prod");
+        assert_eq!(slug("--a__b--"), "a-b");
+        assert_eq!(slug("日本"), "");
     }
 }
