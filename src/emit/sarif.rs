@@ -16,7 +16,8 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use crate::analysis::Analysis;
-use crate::audit::{Audit, Finding, FindingKind};
+use crate::audit::catalogue::{CATALOGUE, Entry};
+use crate::audit::{Audit, Finding};
 use crate::emit::report;
 use crate::inventory::Inventory;
 use crate::synthesize::Severity;
@@ -38,18 +39,11 @@ pub struct Artifact<'t> {
 pub fn render(a: &Analysis, audit: &Audit, artifact: &Artifact) -> String {
     let uri = artifact_uri(&artifact.path);
     let lines = artifact.text.map(id_lines).unwrap_or_default();
-    let kinds = FindingKind::all();
-    let rules: Vec<Value> = kinds.iter().map(|k| rule(*k)).collect();
+    let rules: Vec<Value> = CATALOGUE.iter().map(rule).collect();
     let results: Vec<Value> = audit
         .findings
         .iter()
-        .map(|f| {
-            let index = kinds
-                .iter()
-                .position(|k| *k == f.kind)
-                .expect("FindingKind::all() lists every kind");
-            result(f, index, &uri, &lines, &a.inventory)
-        })
+        .map(|f| result(f, &uri, &lines, &a.inventory))
         .collect();
     let mut driver = json!({
         "name": "sgpair",
@@ -111,117 +105,25 @@ fn security_severity(s: Severity) -> &'static str {
     }
 }
 
-/// The severity a kind of finding usually has (suspicious traffic varies per flow).
-fn default_severity(k: FindingKind) -> Severity {
-    match k {
-        FindingKind::OpenEgress | FindingKind::Suspicious => Severity::High,
-        FindingKind::WouldBreak | FindingKind::NoFlowLogs | FindingKind::ShortWindow => {
-            Severity::Medium
-        }
-        FindingKind::OneSidedRule
-        | FindingKind::UnusedRule
-        | FindingKind::BroaderThanUsed
-        | FindingKind::NotAllowedToday
-        | FindingKind::SkipData
-        | FindingKind::ThinEvidence
-        | FindingKind::UndecidedInitiator => Severity::Low,
-    }
-}
-
-/// What the rule checks, and what to do about it.
-fn texts(k: FindingKind) -> (&'static str, &'static str) {
-    match k {
-        FindingKind::OpenEgress => (
-            "A security group allows all traffic to 0.0.0.0/0 or ::/0. Every member can reach any address on any port, so a compromised host can exfiltrate data or reach command-and-control servers unhindered.",
-            "Apply the proposed mutual rules and explicit rules for the outbound traffic the flow logs show (see the 'would break' findings), then remove the open egress rule.",
-        ),
-        FindingKind::OneSidedRule => (
-            "A rule references another security group, but that group has no matching rule in the other direction (egress without the peer's ingress, or the reverse). Traffic needs both halves, so the rule is dead or the pair is incomplete.",
-            "Write rules as pairs, as the mutual-security-groups module does, or remove the dead half.",
-        ),
-        FindingKind::UnusedRule => (
-            "No accepted connection in the flow-log window matched this rule. Unused rules widen what an attacker can reach without serving any observed traffic.",
-            "Remove the rule, or keep it deliberately (a failover path, a rare job) and run over a longer window to prove its use.",
-        ),
-        FindingKind::BroaderThanUsed => (
-            "The rule allows more ports or addresses than the traffic in the window used, for example a port range when one port was used, or a wide CIDR when a few addresses were.",
-            "Narrow the rule to what was used; the proposed rules do.",
-        ),
-        FindingKind::WouldBreak => (
-            "Accepted traffic in the window is allowed today only by rules the proposed change removes (open egress or unused rules), and no proposed rule covers it.",
-            "Before removing open egress, add an explicit rule for this traffic (a prefix list, a CIDR or an endpoint), or confirm it is not needed.",
-        ),
-        FindingKind::NotAllowedToday => (
-            "The flow logs show accepted connections that no rule in the inventory allows: the rules changed during the window, or the inventory snapshot is stale.",
-            "Take a fresh inventory (sgpair inventory) and run again.",
-        ),
-        FindingKind::Suspicious => (
-            "Traffic that looks like abuse: ports used by remote-access tools, IRC and similar, or administrative ports reachable from the internet. sgpair never turns it into a rule.",
-            "Investigate the hosts involved; restrict the rule that allows the traffic, or remove open egress so that it is blocked.",
-        ),
-        FindingKind::NoFlowLogs => (
-            "No flow log covers this interface (by interface, subnet or VPC), so its traffic is invisible to sgpair and rules it needs may be missing from the proposal.",
-            "Enable a flow log on the interface, its subnet or its VPC, and run sgpair again after a full window.",
-        ),
-        FindingKind::SkipData => (
-            "The flow logs contain SKIPDATA records: capture intervals whose records were lost. Traffic in those intervals is missing from the evidence.",
-            "Widen the window, and check the flow log's delivery (throttling, capacity).",
-        ),
-        FindingKind::ShortWindow => (
-            "The flow logs cover less than seven days; weekly jobs, backups and failovers may not appear, and the rules they need would be missing.",
-            "Run over at least 7 days (--since 7d), better 30, before removing open egress.",
-        ),
-        FindingKind::ThinEvidence => (
-            "A proposed rule rests on a single connection, or on connections from a single day: it may be a one-off (a migration, a test) rather than a dependency.",
-            "Check the traffic is wanted before allowing it permanently.",
-        ),
-        FindingKind::UndecidedInitiator => (
-            "For some aggregates the logs cannot tell which side opened the connections, so no rule is proposed for them.",
-            "Add tcp-flags to the flow-log format, or write rules for these flows by hand if they are wanted.",
-        ),
-    }
-}
-
-/// `OpenEgress` from the kind's JSON spelling `open-egress`.
-fn pascal_name(k: FindingKind) -> String {
-    let kebab = serde_json::to_value(k).expect("a unit variant serializes to a string");
-    kebab
-        .as_str()
-        .unwrap_or_default()
-        .split('-')
-        .map(|w| {
-            let mut c = w.chars();
-            c.next()
-                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
-                .unwrap_or_default()
-        })
-        .collect()
-}
-
-fn rule(k: FindingKind) -> Value {
-    let (full, help) = texts(k);
-    let sev = default_severity(k);
+/// A driver rule: one entry of the finding catalogue.
+fn rule(e: &Entry) -> Value {
     json!({
-        "id": k.id(),
-        "name": pascal_name(k),
-        "shortDescription": { "text": k.title() },
-        "fullDescription": { "text": full },
-        "help": { "text": help },
-        "defaultConfiguration": { "level": level(sev) },
+        "id": e.id,
+        "name": e.name,
+        "shortDescription": { "text": e.title },
+        "fullDescription": { "text": e.description },
+        "help": { "text": e.help },
+        "defaultConfiguration": { "level": level(e.severity) },
         "properties": {
             "tags": ["security", "aws", "security-group"],
-            "security-severity": security_severity(sev),
+            "security-severity": security_severity(e.severity),
         },
     })
 }
 
-fn result(
-    f: &Finding,
-    rule_index: usize,
-    uri: &str,
-    lines: &BTreeMap<&str, usize>,
-    inv: &Inventory,
-) -> Value {
+/// A result: one finding, pointing at its driver rule by index (the
+/// catalogue's order is the kinds').
+fn result(f: &Finding, uri: &str, lines: &BTreeMap<&str, usize>, inv: &Inventory) -> Value {
     let mut logical: Vec<Value> = f
         .groups
         .iter()
@@ -252,7 +154,7 @@ fn result(
     }
     json!({
         "ruleId": f.rule_id,
-        "ruleIndex": rule_index,
+        "ruleIndex": f.kind as usize,
         "level": level(f.severity),
         "message": { "text": message(f) },
         "locations": [location],
@@ -382,7 +284,7 @@ mod tests {
         }
         let rules = driver["rules"].as_array().unwrap();
         let ids: Vec<&str> = rules.iter().map(|r| r["id"].as_str().unwrap()).collect();
-        let want: Vec<&str> = FindingKind::all().iter().map(|k| k.id()).collect();
+        let want: Vec<&str> = CATALOGUE.iter().map(|e| e.id).collect();
         assert_eq!(ids, want);
         assert_eq!(ids.iter().collect::<BTreeSet<_>>().len(), ids.len());
         for r in rules {

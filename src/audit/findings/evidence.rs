@@ -1,0 +1,129 @@
+//! Findings about what the evidence lacks: interfaces and subnets no flow
+//! log covers (SGP008), lost records (SGP009), a short window (SGP010),
+//! rules resting on thin evidence (SGP011), and traffic whose initiator the
+//! logs cannot decide (SGP012).
+
+use crate::analysis::Analysis;
+use crate::audit::findings::fingerprint;
+use crate::audit::{Finding, FindingKind};
+use crate::inventory::Inventory;
+use crate::present::time::first_and_last_day;
+use crate::window::day;
+
+/// Interfaces, then subnets, that no flow log covers (none when the
+/// inventory lists no flow logs).
+pub(super) fn no_flow_logs(inv: &Inventory) -> Vec<Finding> {
+    let interfaces = inv.blind_spots().unwrap_or_default().into_iter().map(|e| Finding {
+        groups: e.security_groups.clone(),
+        enis: vec![e.id.clone()],
+        evidence: format!("no flow log covers {} (by interface, subnet {} or VPC {})", e.id, e.subnet_id.as_deref().unwrap_or("-"), e.vpc_id.as_deref().unwrap_or("-")),
+        fix: "Enable a flow log on the interface, its subnet or its VPC, and run sgpair again after a full window: rules it needs may be missing.".into(),
+        ..Finding::new(
+            FindingKind::NoFlowLogs,
+            fingerprint(&["no-flow-logs", &e.id]),
+            e.id.clone(),
+        )
+    });
+    let subnets = inv.subnets_without_flow_logs().unwrap_or_default().into_iter().map(|sn| Finding {
+        evidence: format!("no flow log covers subnet {} (by subnet or VPC {})", sn.id, sn.vpc_id),
+        fix: "Enable a flow log on the subnet or its VPC; interfaces created there later would be invisible too.".into(),
+        ..Finding::new(
+            FindingKind::NoFlowLogs,
+            fingerprint(&["no-flow-logs", &sn.id]),
+            sn.id.clone(),
+        )
+    });
+    interfaces.chain(subnets).collect()
+}
+
+/// Interfaces whose flow log lost records (SKIPDATA).
+pub(super) fn skip_data(a: &Analysis) -> Vec<Finding> {
+    a.evidence
+        .gaps
+        .iter()
+        .map(|gap| Finding {
+            enis: vec![gap.interface_id.clone()],
+            evidence: format!("{} SKIPDATA intervals", gap.intervals),
+            fix: "Records were lost in these intervals; traffic in them is missing from the evidence. Widen the window or check the flow log's delivery.".into(),
+            ..Finding::new(
+                FindingKind::SkipData,
+                fingerprint(&["skipdata", &gap.interface_id]),
+                gap.interface_id.clone(),
+            )
+        })
+        .collect()
+}
+
+/// A window under seven days.
+pub(super) fn short_window(a: &Analysis) -> Vec<Finding> {
+    if a.window.days() >= 7.0 {
+        return Vec::new();
+    }
+    vec![Finding {
+        evidence: format!(
+            "the window covers {:.1} days; weekly jobs, backups and failovers may not appear",
+            a.window.days()
+        ),
+        fix: "Run over at least 7 days (--since 7d), better 30, before removing open egress."
+            .into(),
+        ..Finding::new(
+            FindingKind::ShortWindow,
+            fingerprint(&["short-window"]),
+            format!("{:.1} days", a.window.days()),
+        )
+    }]
+}
+
+/// Proposed rules that rest on one connection, or on one day's.
+pub(super) fn thin_evidence(a: &Analysis, keys: &[String]) -> Vec<Finding> {
+    a.proposal
+        .rules
+        .iter()
+        .zip(keys)
+        .filter(|(r, _)| {
+            let e = &r.evidence;
+            let (first, last) = first_and_last_day(e.first, e.last);
+            e.connections <= 1 || first == last
+        })
+        .map(|(r, key)| {
+            let e = &r.evidence;
+            Finding {
+                groups: vec![r.source_sg.clone(), r.target_sg.clone()],
+                enis: e.client_enis.iter().chain(&e.server_enis).cloned().collect(),
+                evidence: if e.connections <= 1 {
+                    format!("seen once ({})", day(e.first))
+                } else {
+                    format!("{} connections, all on {}", e.connections, day(e.first))
+                },
+                fix: "Check the traffic is wanted before allowing it permanently; a one-off (a migration, a test) needs no rule.".into(),
+                ..Finding::new(
+                    FindingKind::ThinEvidence,
+                    fingerprint(&["thin-evidence", key]),
+                    key.clone(),
+                )
+            }
+        })
+        .collect()
+}
+
+/// One finding for all the aggregates whose initiator is undecided.
+pub(super) fn undecided_initiator(a: &Analysis) -> Vec<Finding> {
+    let undecided = &a.evidence.undecided;
+    if undecided.is_empty() {
+        return Vec::new();
+    }
+    let n: u64 = undecided.iter().map(|u| u.records).sum();
+    vec![Finding {
+        evidence: format!("{} aggregates ({n} records) whose initiator the logs cannot decide: not counted as connections, and no rule is proposed for them", undecided.len()),
+        fix: "Add tcp-flags to the flow-log format, or write rules for this traffic by hand if it is wanted.".into(),
+        ..Finding::new(
+            FindingKind::UndecidedInitiator,
+            fingerprint(&["undecided"]),
+            format!(
+                "{} {}",
+                undecided.len(),
+                if undecided.len() == 1 { "aggregate" } else { "aggregates" }
+            ),
+        )
+    }]
+}

@@ -1,0 +1,123 @@
+//! Findings about the traffic against the rules: what the change would
+//! break (SGP005), what no rule allows today (SGP006), and suspicious
+//! traffic (SGP007).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
+
+use crate::analysis::Analysis;
+use crate::audit::before_after::{Broken, FlowKey, NotAllowed};
+use crate::audit::findings::fingerprint;
+use crate::audit::{Finding, FindingKind};
+use crate::inventory::Inventory;
+use crate::present::service;
+use crate::present::time::span;
+
+/// Flows allowed today only by rules the change removes.
+pub(super) fn would_break(inv: &Inventory, breaks: &BTreeMap<FlowKey, Broken>) -> Vec<Finding> {
+    breaks
+        .iter()
+        .map(|((client, server, port, proto), b)| {
+            let Broken {
+                connections: n,
+                remotes,
+                groups,
+                first,
+                last,
+            } = b;
+            let svc = service::in_finding(*port, *proto);
+            let remote_list: Vec<String> = remotes.iter().take(5).map(|r| r.to_string()).collect();
+            Finding {
+                groups: groups.clone(),
+                enis: [client, server].iter().filter(|s| s.starts_with("eni-")).map(|s| s.to_string()).collect(),
+                evidence: format!(
+                    "{n} connections, {}, allowed today only by rules the change removes (open egress or rules unused in the window); {} {}",
+                    span(*first, *last),
+                    if remotes.len() == 1 { "address" } else { "addresses" },
+                    remote_list.join(", ")
+                ),
+                fix: match prefix_list_for(inv, remotes) {
+                    Some((id, name)) => format!(
+                        "Before removing open egress, add an egress rule for {svc} to the prefix list {id} ({name}), or route through an interface endpoint."
+                    ),
+                    None => format!(
+                        "Before removing open egress, add an explicit rule for {svc} to {} (/32 CIDRs, or a proxy), or confirm the traffic is not needed.",
+                        remote_list.join(", ")
+                    ),
+                },
+                ..Finding::new(
+                    FindingKind::WouldBreak,
+                    fingerprint(&["would-break", client, server, &svc]),
+                    format!("{client} to {server} on {svc}"),
+                )
+            }
+        })
+        .collect()
+}
+
+/// Accepted flows that no rule in the inventory allows.
+pub(super) fn not_allowed_today(not_allowed: &NotAllowed) -> Vec<Finding> {
+    not_allowed
+        .iter()
+        .map(|((client, server, port, proto), (n, enis))| {
+            let svc = service::in_finding(*port, *proto);
+            Finding {
+                enis: enis.clone(),
+                evidence: format!("{n} accepted connections that no rule in the inventory allows"),
+                fix: "The rules changed during the window or the inventory is stale: take a fresh inventory (sgpair inventory) and run again.".into(),
+                ..Finding::new(
+                    FindingKind::NotAllowedToday,
+                    fingerprint(&["not-allowed", client, server, &svc]),
+                    format!("{client} to {server} on {svc}"),
+                )
+            }
+        })
+        .collect()
+}
+
+/// The suspicious flows of the proposal, each with its own severity.
+pub(super) fn suspicious(a: &Analysis) -> Vec<Finding> {
+    let inv = &a.inventory;
+    a.proposal
+        .suspicious
+        .iter()
+        .map(|s| {
+            let svc = service::in_finding(s.port, s.proto);
+            Finding {
+                severity: s.severity,
+                groups: [&s.client_label, &s.server_label]
+                    .iter()
+                    .filter_map(|l| inv.network_interfaces.iter().find(|e| &e.id == *l))
+                    .flat_map(|e| e.security_groups.clone())
+                    .collect(),
+                enis: [&s.client_label, &s.server_label].iter().filter(|l| l.starts_with("eni-")).map(|l| l.to_string()).collect(),
+                evidence: format!("{}: {} connections, {}", s.reason, s.connections, span(s.first, s.last)),
+                fix: if matches!(s.client_label.as_str(), l if l.starts_with("eni-")) {
+                    "Investigate the host. sgpair proposes no rule for this traffic: removing open egress blocks it.".into()
+                } else {
+                    "Investigate; restrict the ingress rule that allows it (known sources only, or a VPN or Session Manager instead).".into()
+                },
+                ..Finding::new(
+                    FindingKind::Suspicious,
+                    fingerprint(&["suspicious", &s.client.to_string(), &s.server.to_string(), &svc]),
+                    format!(
+                        "{} ({}){} to {} ({}) on {svc}",
+                        s.client_label,
+                        s.client,
+                        s.via.as_ref().map(|v| format!(" through {v}")).unwrap_or_default(),
+                        s.server_label,
+                        s.server
+                    ),
+                )
+            }
+        })
+        .collect()
+}
+
+/// The managed prefix list that holds all these addresses, if one does.
+fn prefix_list_for<'i>(inv: &'i Inventory, addrs: &BTreeSet<IpAddr>) -> Option<(&'i str, &'i str)> {
+    inv.prefix_lists
+        .iter()
+        .find(|pl| addrs.iter().all(|a| pl.cidrs.iter().any(|c| c.contains(a))))
+        .map(|pl| (pl.id.as_str(), pl.name.as_str()))
+}

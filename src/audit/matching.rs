@@ -1,0 +1,101 @@
+//! Which of today's rules allow a connection: the client's egress and the
+//! server's ingress, for each end whose groups are known.
+
+use std::net::IpAddr;
+
+use crate::aggregate::Connection;
+use crate::audit::Direction;
+use crate::inventory::{Inventory, SgRule};
+use crate::resolve::Endpoint;
+
+/// The groups of a resolved end, none when they are not known.
+pub(super) fn groups(e: &Endpoint) -> &[String] {
+    e.groups().unwrap_or(&[])
+}
+
+/// Which side of a connection the rules of one interface govern.
+pub(super) struct Side<'e> {
+    pub groups: &'e [String],
+    pub direction: Direction,
+    pub other_ip: IpAddr,
+    pub other_groups: &'e [String],
+}
+
+/// The rule sets that govern a connection: the client's egress and the
+/// server's ingress, for each end that carries groups; with each, the
+/// address of the other end.
+pub(super) fn sides(c: &Connection) -> Vec<(Side<'_>, IpAddr)> {
+    let (ce, se) = (&c.client_end, &c.server_end);
+    let mut v = Vec::new();
+    if ce.groups().is_some() {
+        v.push((
+            Side {
+                groups: groups(ce),
+                direction: Direction::Egress,
+                other_ip: c.server,
+                other_groups: groups(se),
+            },
+            c.server,
+        ));
+    }
+    if se.groups().is_some() {
+        v.push((
+            Side {
+                groups: groups(se),
+                direction: Direction::Ingress,
+                other_ip: c.client,
+                other_groups: groups(ce),
+            },
+            c.client,
+        ));
+    }
+    v
+}
+
+/// Today's rules of one side's groups that allow a connection: (group, index
+/// in the group's ingress or egress list, rule).
+pub(super) fn matching_rules<'i>(
+    inv: &'i Inventory,
+    side: &'i Side<'_>,
+    c: &'i Connection,
+) -> impl Iterator<Item = (&'i str, usize, &'i SgRule)> {
+    side.groups
+        .iter()
+        .filter_map(|g| inv.group(g))
+        .flat_map(move |sg| {
+            let rules = match side.direction {
+                Direction::Ingress => &sg.ingress,
+                Direction::Egress => &sg.egress,
+            };
+            rules
+                .iter()
+                .enumerate()
+                .filter(move |(_, r)| {
+                    r.covers(c.proto, c.port)
+                        && peer_matches(r, inv, &side.other_ip, side.other_groups)
+                })
+                .map(move |(i, r)| (sg.id.as_str(), i, r))
+        })
+}
+
+/// Whether the rule's peer is the other end of a connection.
+fn peer_matches(
+    rule: &SgRule,
+    inv: &Inventory,
+    other_ip: &IpAddr,
+    other_groups: &[String],
+) -> bool {
+    if let Some(c) = rule.cidr {
+        return c.contains(other_ip);
+    }
+    if let Some(g) = &rule.referenced_group_id {
+        return other_groups.contains(g);
+    }
+    if let Some(p) = &rule.prefix_list_id {
+        return inv
+            .prefix_lists
+            .iter()
+            .any(|pl| &pl.id == p && pl.cidrs.iter().any(|c| c.contains(other_ip)));
+    }
+    false
+}

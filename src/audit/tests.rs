@@ -1,0 +1,388 @@
+//! The audit on small inventories: usage, findings, before and after.
+
+use std::collections::BTreeSet;
+
+use super::*;
+use crate::aggregate::{Connection, Evidence, Method};
+use crate::analysis::analyze;
+use crate::audit::usage::PUBLIC_LISTENER_UNUSED;
+use crate::inventory::{Cidr, Inventory, NetworkInterface, SecurityGroup, SgRule, Vpc};
+use crate::reduce::TCP;
+use crate::resolve::Endpoint;
+use crate::stats::Stats;
+use crate::window::Window;
+
+const UNTIL: i64 = 1_795_564_800; // 2026-11-25T00:00:00Z
+const DAY: i64 = 86_400;
+
+fn rule(proto: &str, ports: Option<(i32, i32)>, peer: &str) -> SgRule {
+    let (cidr, group) = if peer.starts_with("sg-") {
+        (None, Some(peer.to_string()))
+    } else {
+        (Some(peer.parse::<Cidr>().unwrap()), None)
+    };
+    SgRule {
+        rule_id: None,
+        protocol: proto.into(),
+        from_port: ports.map(|p| p.0),
+        to_port: ports.map(|p| p.1),
+        cidr,
+        referenced_group_id: group,
+        prefix_list_id: None,
+        description: String::new(),
+    }
+}
+
+fn sg(id: &str, ingress: Vec<SgRule>, egress: Vec<SgRule>) -> SecurityGroup {
+    SecurityGroup {
+        vpc_id: Some("vpc-1".into()),
+        ingress,
+        egress,
+        ..SecurityGroup::new(id, id.trim_start_matches("sg-"))
+    }
+}
+
+fn eni(id: &str, addr: &str, groups: &[&str]) -> NetworkInterface {
+    NetworkInterface {
+        vpc_id: Some("vpc-1".into()),
+        ..NetworkInterface::new(id, vec![addr.parse().unwrap()], groups)
+    }
+}
+
+fn conn(client: &str, server: &str, port: u16, n: u64, first: i64) -> Connection {
+    Connection {
+        client: client.parse().unwrap(),
+        server: server.parse().unwrap(),
+        port,
+        proto: TCP,
+        connections: n,
+        records: n * 2,
+        bytes: 1000,
+        packets: 10,
+        first,
+        last: first + 3 * DAY,
+        method: Method::TcpFlags,
+        logged_at: vec![],
+        client_end: Endpoint::Unresolved,
+        server_end: Endpoint::Unresolved,
+        via: None,
+        vpc: None,
+        account: None,
+    }
+}
+
+/// web (10.0.1.10) → db (10.0.2.20):5432 and web → 93.184.216.34:443.
+fn analysis(groups: Vec<SecurityGroup>, conns: Vec<Connection>, days: i64) -> Analysis {
+    let inv = Inventory {
+        format_version: 1,
+        vpcs: vec![Vpc {
+            id: "vpc-1".into(),
+            owner_id: None,
+            cidrs: vec!["10.0.0.0/16".parse().unwrap()],
+        }],
+        network_interfaces: vec![
+            eni("eni-web", "10.0.1.10", &["sg-web"]),
+            eni("eni-db", "10.0.2.20", &["sg-db"]),
+        ],
+        security_groups: groups,
+        ..Default::default()
+    };
+    let ev = Evidence {
+        connections: conns,
+        ..Default::default()
+    };
+    analyze(
+        Window {
+            since: UNTIL - days * DAY,
+            until: UNTIL,
+        },
+        Stats::default(),
+        ev,
+        inv,
+    )
+}
+
+fn today() -> Vec<SecurityGroup> {
+    vec![
+        sg(
+            "sg-web",
+            vec![rule("tcp", Some((8443, 8443)), "sg-alb")],
+            vec![rule("-1", None, "0.0.0.0/0")],
+        ),
+        sg(
+            "sg-db",
+            vec![
+                rule("tcp", Some((1024, 65535)), "sg-web"),
+                rule("tcp", Some((22, 22)), "10.0.0.0/8"),
+            ],
+            vec![rule("-1", None, "0.0.0.0/0")],
+        ),
+    ]
+}
+
+fn traffic() -> Vec<Connection> {
+    vec![
+        conn("10.0.1.10", "10.0.2.20", 5432, 40, UNTIL - 6 * DAY),
+        conn("10.0.1.10", "93.184.216.34", 443, 7, UNTIL - 5 * DAY),
+    ]
+}
+
+fn kinds(a: &Audit) -> Vec<(FindingKind, &str)> {
+    a.findings
+        .iter()
+        .map(|f| (f.kind, f.subject.as_str()))
+        .collect()
+}
+
+#[test]
+fn every_existing_rule_gets_its_use() {
+    let au = audit(&analysis(today(), traffic(), 7));
+    let row = |g: &str, d: Direction, peer: &str| {
+        au.rules
+            .iter()
+            .find(|r| r.group_id == g && r.direction == d && r.peer == peer)
+            .unwrap()
+    };
+    let db_in = row("sg-db", Direction::Ingress, "sg-web");
+    assert_eq!(db_in.connections, 40);
+    assert_eq!(db_in.summary, "1024-65535/tcp allowed, only 5432 used");
+    assert!(!db_in.removed);
+    let web_out = row("sg-web", Direction::Egress, "0.0.0.0/0");
+    assert_eq!(
+        web_out.connections, 47,
+        "both connections leave through open egress"
+    );
+    assert_eq!(
+        web_out.summary,
+        "all traffic allowed, only 443, 5432 used; 0.0.0.0/0 allowed, 2 destinations used"
+    );
+    assert!(web_out.removed, "open egress goes");
+    let ssh = row("sg-db", Direction::Ingress, "10.0.0.0/8");
+    assert_eq!(
+        (ssh.connections, ssh.summary.as_str(), ssh.removed),
+        (0, "unused", true)
+    );
+    assert_eq!(au.before_after.rules_today, 5);
+    assert_eq!(
+        au.before_after.rules_to_remove, 4,
+        "two open egress, the unused SSH and 8443 rules"
+    );
+}
+
+#[test]
+fn findings_name_open_egress_unused_one_sided_and_what_would_break() {
+    let au = audit(&analysis(today(), traffic(), 7));
+    let k = kinds(&au);
+    assert!(
+        k.contains(&(
+            FindingKind::OpenEgress,
+            "sg-web (web) egress to 0.0.0.0/0, all traffic"
+        )),
+        "{k:?}"
+    );
+    assert!(k.iter().any(|(f, s)| *f == FindingKind::UnusedRule
+        && s.contains("sg-db (db) ingress from 10.0.0.0/8 22/tcp")));
+    // web's 8443 ingress from sg-alb: no egress rule on sg-alb (not even in the inventory).
+    assert!(
+        k.iter()
+            .any(|(f, s)| *f == FindingKind::OneSidedRule && s.contains("ingress from sg-alb")),
+        "{k:?}"
+    );
+    assert!(
+        k.iter()
+            .any(|(f, s)| *f == FindingKind::BroaderThanUsed && s.contains("1024-65535")),
+        "{k:?}"
+    );
+    let wb: Vec<&Finding> = au
+        .findings
+        .iter()
+        .filter(|f| f.kind == FindingKind::WouldBreak)
+        .collect();
+    assert_eq!(
+        wb.len(),
+        1,
+        "only the internet egress: web → db is covered by the proposal"
+    );
+    assert_eq!(wb[0].subject, "eni-web to internet on 443/tcp");
+    assert!(wb[0].fix.contains("93.184.216.34"), "{}", wb[0].fix);
+    assert_eq!(au.worst(), Some(Severity::High));
+    // High first.
+    assert_eq!(au.findings[0].severity, Severity::High);
+}
+
+#[test]
+fn before_after_counts_come_from_the_evidence() {
+    let au = audit(&analysis(today(), traffic(), 7));
+    let b = &au.before_after;
+    assert_eq!(b.rules_proposed, 1);
+    assert_eq!((b.covered_by_proposal, b.grouped_connections), (40, 40));
+    assert_eq!(
+        (b.allowed_after, b.observed_connections),
+        (40, 47),
+        "the internet egress would break"
+    );
+}
+
+#[test]
+fn an_explicit_egress_rule_that_was_used_is_kept_and_nothing_breaks() {
+    let mut groups = today();
+    groups[0]
+        .egress
+        .push(rule("tcp", Some((443, 443)), "93.184.216.34/32"));
+    let au = audit(&analysis(groups, traffic(), 7));
+    assert!(
+        au.findings
+            .iter()
+            .all(|f| f.kind != FindingKind::WouldBreak),
+        "{:?}",
+        kinds(&au)
+    );
+    assert_eq!(au.before_after.allowed_after, 47);
+}
+
+#[test]
+fn accepted_traffic_no_rule_allows_is_flagged() {
+    let groups = vec![sg("sg-web", vec![], vec![]), sg("sg-db", vec![], vec![])];
+    let au = audit(&analysis(groups, traffic(), 7));
+    assert!(
+        au.findings
+            .iter()
+            .any(|f| f.kind == FindingKind::NotAllowedToday),
+        "{:?}",
+        kinds(&au)
+    );
+}
+
+#[test]
+fn a_short_window_and_thin_evidence_are_said() {
+    let conns = vec![Connection {
+        connections: 1,
+        last: UNTIL - DAY,
+        ..conn("10.0.1.10", "10.0.2.20", 5432, 1, UNTIL - DAY)
+    }];
+    let au = audit(&analysis(today(), conns, 2));
+    let k = kinds(&au);
+    assert!(
+        k.iter().any(|(f, _)| *f == FindingKind::ShortWindow),
+        "{k:?}"
+    );
+    assert!(
+        k.iter()
+            .any(|(f, s)| *f == FindingKind::ThinEvidence && s.contains("web-to-db-tcp-5432")),
+        "{k:?}"
+    );
+    let full = audit(&analysis(today(), traffic(), 7));
+    assert!(
+        full.findings
+            .iter()
+            .all(|f| f.kind != FindingKind::ShortWindow && f.kind != FindingKind::ThinEvidence)
+    );
+}
+
+fn finding<'a>(au: &'a Audit, kind: FindingKind, subject: &str) -> &'a Finding {
+    au.findings
+        .iter()
+        .find(|f| f.kind == kind && f.subject.contains(subject))
+        .unwrap_or_else(|| panic!("{kind:?} on {subject} in {:?}", kinds(au)))
+}
+
+#[test]
+fn a_broader_rule_s_fix_names_the_replacing_rule_or_says_there_is_none() {
+    let mut groups = today();
+    groups[1]
+        .ingress
+        .push(rule("tcp", Some((5432, 5432)), "203.0.113.0/24"));
+    let mut conns = traffic();
+    conns.push(conn("203.0.113.25", "10.0.2.20", 5432, 3, UNTIL - 4 * DAY));
+    let au = audit(&analysis(groups, conns, 7));
+    // A group rule the proposal replaces: the fix names the proposed rule,
+    // and says the change keeps the broad one until it is removed.
+    let by_group = finding(&au, FindingKind::BroaderThanUsed, "1024-65535");
+    assert!(
+        by_group.fix.contains("web-to-db-tcp-5432") && by_group.fix.contains("keeps it"),
+        "{}",
+        by_group.fix
+    );
+    // A CIDR rule no proposed rule replaces: no claim that one does, the
+    // address actually used, and the table's `keep` agrees.
+    let by_cidr = finding(&au, FindingKind::BroaderThanUsed, "203.0.113.0/24");
+    assert!(
+        !by_cidr.fix.contains("the proposed rules do"),
+        "{}",
+        by_cidr.fix
+    );
+    assert!(
+        by_cidr.fix.starts_with("No proposed rule replaces it")
+            && by_cidr.fix.contains("the 1 source seen (203.0.113.25)"),
+        "{}",
+        by_cidr.fix
+    );
+    let row = au
+        .rules
+        .iter()
+        .find(|r| r.peer == "203.0.113.0/24")
+        .unwrap();
+    assert!(!row.removed);
+    assert_eq!(row.used_peer_examples, ["203.0.113.25"]);
+}
+
+#[test]
+fn an_unused_public_listener_of_a_load_balancer_is_kept() {
+    let listener = |peer: &str| rule("tcp", Some((443, 443)), peer);
+    let groups = vec![
+        sg(
+            "sg-alb",
+            vec![listener("0.0.0.0/0"), listener("::/0")],
+            vec![],
+        ),
+        sg("sg-web", vec![listener("::/0")], vec![]),
+    ];
+    let mut a = analysis(groups, traffic(), 7);
+    a.inventory.network_interfaces.push(NetworkInterface {
+        vpc_id: Some("vpc-1".into()),
+        description: "ELB app/prod-web/50dc6c495c0c9188".into(),
+        requester_managed: true,
+        ..NetworkInterface::new("eni-alb", vec!["10.0.0.5".parse().unwrap()], &["sg-alb"])
+    });
+    let au = audit(&a);
+    for r in au.rules.iter().filter(|r| r.group_id == "sg-alb") {
+        assert!(!r.removed, "{r:?}");
+        assert_eq!(r.summary, PUBLIC_LISTENER_UNUSED);
+    }
+    assert!(
+        !au.findings
+            .iter()
+            .any(|f| f.kind == FindingKind::UnusedRule && f.subject.starts_with("sg-alb")),
+        "{:?}",
+        kinds(&au)
+    );
+    // The same rule on a group without a load balancer is unused evidence.
+    let web = au.rules.iter().find(|r| r.group_id == "sg-web").unwrap();
+    assert!(web.removed && web.summary == "unused", "{web:?}");
+    let unused = finding(&au, FindingKind::UnusedRule, "sg-web");
+    assert!(unused.fix.starts_with("The proposed change removes it"));
+}
+
+#[test]
+fn fingerprints_are_stable_and_distinct() {
+    let a = audit(&analysis(today(), traffic(), 7));
+    let b = audit(&analysis(today(), traffic(), 7));
+    let fa: Vec<&str> = a.findings.iter().map(|f| f.fingerprint.as_str()).collect();
+    let fb: Vec<&str> = b.findings.iter().map(|f| f.fingerprint.as_str()).collect();
+    assert_eq!(fa, fb);
+    let unique: BTreeSet<&str> = fa.iter().copied().collect();
+    assert_eq!(unique.len(), fa.len(), "{fa:?}");
+    assert_eq!(fingerprint(&["a", "bc"]), fingerprint(&["a", "bc"]));
+    assert_ne!(fingerprint(&["a", "bc"]), fingerprint(&["ab", "c"]));
+    // Another window, same finding: same fingerprint.
+    let c = audit(&analysis(today(), traffic(), 9));
+    let open = |x: &Audit| {
+        x.findings
+            .iter()
+            .find(|f| f.kind == FindingKind::OpenEgress)
+            .unwrap()
+            .fingerprint
+            .clone()
+    };
+    assert_eq!(open(&a), open(&c));
+}
