@@ -7,7 +7,10 @@ pub mod escape;
 pub mod html;
 pub mod report;
 pub mod sarif;
+mod severity;
 mod summary;
+#[cfg(test)]
+pub(crate) mod test_support;
 pub mod tfvars;
 
 use std::io::Write;

@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 use crate::analysis::Analysis;
 use crate::audit::catalogue::{CATALOGUE, Entry};
 use crate::audit::{Audit, Finding};
-use crate::emit::report;
+use crate::emit::severity;
 use crate::inventory::Inventory;
 use crate::synthesize::Severity;
 use crate::window::rfc3339;
@@ -160,7 +160,7 @@ fn result(f: &Finding, uri: &str, lines: &BTreeMap<&str, usize>, inv: &Inventory
         "locations": [location],
         "partialFingerprints": { FINGERPRINT_KEY: f.fingerprint },
         "properties": {
-            "severity": report::severity_label(f.severity),
+            "severity": severity::label(f.severity),
             "subject": f.subject,
             "groups": f.groups,
             "enis": f.enis,
@@ -250,7 +250,7 @@ mod tests {
     use std::collections::BTreeSet;
 
     use super::*;
-    use crate::emit::report::tests::{HOSTILE, fixture};
+    use crate::emit::test_support::{HOSTILE, fixture};
 
     /// [`super::render`] with the audit of `a`, as `main` calls it.
     fn render(a: &Analysis, artifact: &str) -> String {

@@ -1,6 +1,6 @@
 //! The summary model: the headline numbers of a run, computed once from the
 //! [`Analysis`] and its [`Audit`] and rendered by each report (Markdown and
-//! JSON in `report.rs`, HTML in `html.rs`).
+//! JSON in [`crate::emit::report`], HTML in [`crate::emit::html`]).
 //!
 //! Counts the audit already holds (connections, proposed rules, coverage,
 //! the before/after table) are read from its [`BeforeAfter`], never counted
@@ -349,7 +349,7 @@ impl fmt::Display for FindingCounts {
 mod tests {
     use super::*;
     use crate::audit::audit;
-    use crate::emit::report::tests::fixture;
+    use crate::emit::test_support::fixture;
 
     #[test]
     fn the_numbers_are_the_analysis_and_the_audit() {

@@ -25,6 +25,7 @@ use crate::audit::Audit;
 use crate::emit::Command;
 use crate::emit::escape;
 use crate::emit::report::{self, Block, Markup, Section, Table};
+use crate::emit::severity;
 use crate::emit::summary::Summary;
 use crate::present::names;
 use crate::synthesize::Severity;
@@ -95,7 +96,7 @@ impl Markup for Html {
         format!("<code>{}</code>", esc(s))
     }
     fn severity(&self, s: Severity) -> String {
-        let l = report::severity_label(s);
+        let l = severity::label(s);
         format!("<span class=\"sev {l}\">{l}</span>")
     }
 }
@@ -211,7 +212,7 @@ mod tests {
 
     use super::diagram::{NAME_CHARS, NODE_H, NODE_W, layers, truncate};
     use super::*;
-    use crate::emit::report::tests::{HOSTILE, fixture};
+    use crate::emit::test_support::{HOSTILE, fixture};
     use crate::inventory::{Cidr, SgRule};
     use crate::reduce::{ICMP, TCP};
     use crate::synthesize::Rule;

@@ -1,0 +1,159 @@
+//! The report as JSON for machines: pretty-printed, stable field names, a
+//! `format_version`. The same content as the Markdown.
+
+use serde::Serialize;
+
+use crate::aggregate::{Gap, Rejected, Undecided};
+use crate::analysis::Analysis;
+use crate::audit::Audit;
+use crate::emit::report::sections::rejected_by_records;
+use crate::emit::summary::Summary;
+use crate::present::{names, service};
+use crate::resolve::Attribution;
+use crate::stats::{Fill, Stats};
+use crate::synthesize::{Alternatives, External, RuleEvidence, Suspicious};
+use crate::window::rfc3339;
+
+/// Version of the JSON layout; bumped when a field changes meaning or goes away.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// The JSON report: pretty-printed, stable field names, `"format_version": 1`.
+/// `audit` is [`crate::audit::audit`] of `a`.
+pub fn json(a: &Analysis, audit: &Audit) -> String {
+    let mut out = serde_json::to_string_pretty(&JsonReport::of(a, audit))
+        .expect("the report holds only strings, numbers and lists");
+    out.push('\n');
+    out
+}
+
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    format_version: u32,
+    summary: Summary<'a>,
+    window: JsonWindow,
+    rules: Vec<JsonRule<'a>>,
+    external: Vec<WithService<'a, External>>,
+    suspicious: Vec<WithService<'a, Suspicious>>,
+    undecided: &'a [Undecided],
+    rejected: Vec<WithService<'a, Rejected>>,
+    gaps: &'a [Gap],
+    /// What the records of the window span per source, the warnings when
+    /// they do not fill it, and the interfaces that fell silent.
+    evidence_per_source: Fill,
+    /// Interfaces the logs show and the inventory lacks; what resolution merged.
+    attribution: &'a Attribution,
+    /// Group pairs that allow exactly as much as the chosen ones, and why they lost.
+    alternatives: &'a [Alternatives],
+    audit: &'a Audit,
+    /// Interfaces no flow log covers; null when the inventory lists no flow logs.
+    blind_spots: Option<Vec<&'a str>>,
+    stats: &'a Stats,
+}
+
+#[derive(Serialize)]
+struct JsonWindow {
+    since: i64,
+    until: i64,
+    since_rfc3339: String,
+    until_rfc3339: String,
+    days: f64,
+}
+
+#[derive(Serialize)]
+struct JsonRule<'a> {
+    key: String,
+    source_sg: &'a str,
+    source_name: Option<&'a str>,
+    target_sg: &'a str,
+    target_name: Option<&'a str>,
+    protocol: String,
+    from_port: i32,
+    to_port: i32,
+    service: String,
+    evidence: &'a RuleEvidence,
+}
+
+/// An existing record plus its service spelled as in the Markdown.
+#[derive(Serialize)]
+struct WithService<'a, T: Serialize> {
+    #[serde(flatten)]
+    item: &'a T,
+    service: String,
+}
+
+impl<'a> JsonReport<'a> {
+    fn of(a: &'a Analysis, audit: &'a Audit) -> Self {
+        let w = a.window;
+        let summary = Summary::of(a, audit);
+        JsonReport {
+            format_version: FORMAT_VERSION,
+            evidence_per_source: summary.fill.clone(),
+            summary,
+            window: JsonWindow {
+                since: w.since,
+                until: w.until,
+                since_rfc3339: rfc3339(w.since),
+                until_rfc3339: rfc3339(w.until),
+                days: w.days(),
+            },
+            rules: json_rules(a),
+            external: a
+                .proposal
+                .external
+                .iter()
+                .map(|e| WithService {
+                    item: e,
+                    service: service::of_port(e.port, e.proto),
+                })
+                .collect(),
+            suspicious: a
+                .proposal
+                .suspicious
+                .iter()
+                .map(|s| WithService {
+                    item: s,
+                    service: service::of_port(s.port, s.proto),
+                })
+                .collect(),
+            undecided: &a.evidence.undecided,
+            rejected: rejected_by_records(a)
+                .into_iter()
+                .map(|r| WithService {
+                    item: r,
+                    service: service::of_port(r.dstport, r.proto),
+                })
+                .collect(),
+            gaps: &a.evidence.gaps,
+            attribution: &a.attribution,
+            alternatives: &a.proposal.alternatives,
+            audit,
+            blind_spots: a
+                .inventory
+                .blind_spots()
+                .map(|b| b.iter().map(|e| e.id.as_str()).collect()),
+            stats: &a.stats,
+        }
+    }
+}
+
+fn json_rules(a: &Analysis) -> Vec<JsonRule<'_>> {
+    let keys = names::rule_keys(&a.proposal.rules, &a.inventory);
+    let name = |id: &str| -> Option<&str> { a.inventory.group(id).map(|g| g.name.as_str()) };
+    a.proposal
+        .rules
+        .iter()
+        .zip(keys)
+        .map(|(r, key)| JsonRule {
+            key,
+            source_sg: &r.source_sg,
+            source_name: name(&r.source_sg),
+            target_sg: &r.target_sg,
+            target_name: name(&r.target_sg),
+            protocol: names::protocol(r.proto),
+            from_port: r.from_port,
+            to_port: r.to_port,
+            service: service::of_rule(r),
+            evidence: &r.evidence,
+        })
+        .collect()
+}
