@@ -1,0 +1,492 @@
+//! The page on the shared fixture and on hostile inventories: escaping,
+//! the diagram's boxes and arrows, and what the page loads.
+
+use std::collections::BTreeMap;
+
+use super::diagram::{NAME_CHARS, NODE_H, NODE_W, layers, truncate};
+use super::*;
+use crate::emit::test_support::{HOSTILE, fixture};
+use crate::inventory::{Cidr, SgRule};
+use crate::reduce::{ICMP, TCP};
+use crate::synthesize::Rule;
+
+const SCRIPT_NAME: &str = "<script>alert(1)</script>";
+const ATTR_NAME: &str = "\" onmouseover=\"x";
+const HOSTILE_ID: &str = "sg-\"><img src=x onerror=alert(2)>";
+
+/// [`super::render`] with the audit of `a`, as `main` calls it.
+fn render(a: &Analysis) -> String {
+    super::render(a, &crate::audit::audit(a), Command::Infer)
+}
+
+/// One start tag: its name and attributes, as written.
+#[derive(Debug)]
+struct Tag {
+    name: String,
+    attrs: Vec<(String, String)>,
+}
+
+/// The start tags of a page this module wrote: every attribute value must
+/// be double-quoted, and text holds no `<` (the contents of `<script>` and
+/// `<style>` are skipped). Panics on anything else: a broken attribute.
+fn tags(page: &str) -> Vec<Tag> {
+    let mut out = Vec::new();
+    let mut rest = page;
+    while let Some(i) = rest.find('<') {
+        rest = &rest[i + 1..];
+        if rest.starts_with('/') || rest.starts_with('!') {
+            rest = &rest[rest.find('>').expect("closed") + 1..];
+            continue;
+        }
+        let end_name = rest
+            .find(|c: char| c.is_whitespace() || c == '>' || c == '/')
+            .expect("tag name ends");
+        let name = rest[..end_name].to_string();
+        assert!(
+            !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric()),
+            "bad tag name {name:?} at {:?}",
+            &rest[..rest.len().min(80)]
+        );
+        rest = &rest[end_name..];
+        let mut attrs = Vec::new();
+        loop {
+            rest = rest.trim_start();
+            if let Some(r) = rest.strip_prefix("/>").or_else(|| rest.strip_prefix('>')) {
+                rest = r;
+                break;
+            }
+            let eq = rest.find('=').expect("attribute has a value");
+            let an = rest[..eq].to_string();
+            assert!(
+                an.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == ':'),
+                "bad attribute name {an:?}"
+            );
+            rest = rest[eq + 1..]
+                .strip_prefix('"')
+                .unwrap_or_else(|| panic!("unquoted value of {an}"));
+            let close = rest.find('"').expect("value closed");
+            let value = &rest[..close];
+            assert!(!value.contains(['<', '>']), "{an}={value:?}");
+            attrs.push((an, value.to_string()));
+            rest = &rest[close + 1..];
+        }
+        if name == "script" || name == "style" {
+            rest = &rest[rest.find(&format!("</{name}>")).expect("raw text closed")..];
+        }
+        out.push(Tag { name, attrs });
+    }
+    out
+}
+
+fn attr<'t>(t: &'t Tag, name: &str) -> Option<&'t str> {
+    t.attrs
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// The `<svg id="sgpair-diagram">` element and its contents.
+fn svg(page: &str) -> &str {
+    let start = page.find("<svg id=\"sgpair-diagram\"").expect("diagram");
+    let end = page[start..].find("</svg>").expect("closed") + start;
+    &page[start..end + 6]
+}
+
+fn keys(a: &Analysis) -> Vec<String> {
+    names::rule_keys(&a.proposal.rules, &a.inventory)
+}
+
+fn rule(s: &str, t: &str, proto: u8, from: i32, to: i32) -> Rule {
+    let mut r = fixture().proposal.rules[0].clone();
+    r.source_sg = s.into();
+    r.target_sg = t.into();
+    r.proto = proto;
+    r.from_port = from;
+    r.to_port = to;
+    r
+}
+
+/// Group names, a group id, an interface description and open egress
+/// (whose finding names the group) from a hostile inventory.
+fn hostile() -> Analysis {
+    let mut a = fixture();
+    let inv = &mut a.inventory;
+    for g in &mut inv.security_groups {
+        match g.id.as_str() {
+            "sg-web" => g.name = SCRIPT_NAME.into(),
+            "sg-db" => g.name = ATTR_NAME.into(),
+            "sg-alb" => g.name = HOSTILE.into(),
+            _ => {}
+        }
+        g.egress.push(SgRule {
+            rule_id: None,
+            protocol: "-1".into(),
+            from_port: None,
+            to_port: None,
+            cidr: Some("0.0.0.0/0".parse::<Cidr>().unwrap()),
+            referenced_group_id: None,
+            prefix_list_id: None,
+            description: SCRIPT_NAME.into(),
+        });
+    }
+    // Rename sg-mon everywhere it appears.
+    let rename = |s: &mut String| {
+        if s == "sg-mon" {
+            *s = HOSTILE_ID.into();
+        }
+    };
+    for g in &mut inv.security_groups {
+        rename(&mut g.id);
+    }
+    for e in &mut inv.network_interfaces {
+        e.security_groups.iter_mut().for_each(rename);
+    }
+    for r in &mut a.proposal.rules {
+        rename(&mut r.source_sg);
+        rename(&mut r.target_sg);
+    }
+    a
+}
+
+#[test]
+fn hostile_strings_stay_text_in_every_place() {
+    let a = hostile();
+    let page = render(&a);
+    // Nothing raw: no second script, no injected element or handler.
+    assert_eq!(page.matches("<script").count(), 1, "one script, ours");
+    for raw in [
+        SCRIPT_NAME,
+        "<img",
+        "onmouseover=\"",
+        "</script> [x]",
+        HOSTILE_ID,
+    ] {
+        assert!(!page.contains(raw), "{raw:?} is in the page raw");
+    }
+    // Every tag parses with quoted attributes, and no attribute is a handler.
+    let all = tags(&page);
+    for t in &all {
+        for (n, _) in &t.attrs {
+            assert!(!n.starts_with("on"), "{n} on <{}>", t.name);
+        }
+    }
+    assert!(!all.iter().any(|t| t.name == "img"));
+    // The names are there as text: in the boxes, the tooltips, the tables and the findings.
+    let script_text = escape::html(SCRIPT_NAME);
+    let attr_text = escape::html(ATTR_NAME);
+    let d = svg(&page);
+    let cut = escape::html(&truncate(SCRIPT_NAME, NAME_CHARS));
+    assert!(d.contains(&format!("class=\"name\">{cut}</text>")), "{d}");
+    assert!(d.contains(&format!(
+        "<title>{script_text}, sg-web: 2 interfaces</title>"
+    )));
+    assert!(d.contains(&format!(">{attr_text}</text>")));
+    let rules = &page[page.find("<section id=\"rules\">").unwrap()..];
+    assert!(rules.contains(&format!("{script_text} (sg-web)")));
+    assert!(rules.contains(&format!("{attr_text} (sg-db)")));
+    let findings = &page[page.find("<section id=\"findings\">").unwrap()
+        ..page.find("<section id=\"before-after\">").unwrap()];
+    assert!(
+        findings.contains(&format!("sg-web ({script_text}) egress to 0.0.0.0/0")),
+        "open egress names the group"
+    );
+    // The hostile id is an attribute value (data-sg, data-from) and text, escaped.
+    let id = escape::html(HOSTILE_ID);
+    let node = all
+        .iter()
+        .find(|t| attr(t, "data-sg") == Some(id.as_str()))
+        .expect("the renamed group has its box");
+    assert_eq!(attr(node, "data-node"), Some(id.as_str()));
+    assert!(
+        all.iter()
+            .any(|t| attr(t, "data-from") == Some(id.as_str()))
+    );
+    // The hostile name of the alb group made its way into a key only as a slug.
+    for k in keys(&a) {
+        assert!(
+            k.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'),
+            "{k}"
+        );
+    }
+}
+
+#[test]
+fn one_box_per_group_in_the_rules_and_one_arrow_per_rule() {
+    let mut a = fixture();
+    // A second rule between web and db, one back from db to web, and one within web.
+    a.proposal.rules.push(rule("sg-web", "sg-db", ICMP, -1, -1));
+    a.proposal
+        .rules
+        .push(rule("sg-db", "sg-web", TCP, 9000, 9000));
+    a.proposal
+        .rules
+        .push(rule("sg-web", "sg-web", TCP, 8443, 8443));
+    let page = render(&a);
+    let d = svg(&page);
+    let all = tags(d);
+    let boxes: Vec<&str> = all.iter().filter_map(|t| attr(t, "data-sg")).collect();
+    assert_eq!(boxes, vec!["sg-alb", "sg-db", "sg-mon", "sg-web"]);
+    let arrows: Vec<&Tag> = all
+        .iter()
+        .filter(|t| attr(t, "data-rule").is_some())
+        .collect();
+    assert_eq!(arrows.len(), a.proposal.rules.len());
+    let keys = keys(&a);
+    for ((r, k), t) in a.proposal.rules.iter().zip(&keys).zip(&arrows) {
+        assert_eq!(attr(t, "data-rule"), Some(k.as_str()));
+        assert_eq!(attr(t, "data-from"), Some(r.source_sg.as_str()), "{k}");
+        assert_eq!(attr(t, "data-to"), Some(r.target_sg.as_str()), "{k}");
+        // Labelled with the service.
+        let g = &d[d.find(&format!("data-rule=\"{k}\"")).unwrap()..];
+        let g = &g[..g.find("</g>").unwrap()];
+        assert!(
+            g.contains(&format!(
+                ">{}</text>",
+                escape::html(&crate::present::service::of_rule(r))
+            )),
+            "{g}"
+        );
+        // The loop is a cubic curve, the others quadratic.
+        let path = g.split("<path d=\"").nth(1).unwrap();
+        assert_eq!(
+            path.starts_with("M") && path.contains(" C"),
+            r.source_sg == r.target_sg,
+            "{g}"
+        );
+    }
+    // External destinations: present, grey, no data-sg and no data-rule.
+    for ext in ["internet-in", "internet-out", "aws"] {
+        let t = all
+            .iter()
+            .find(|t| attr(t, "data-node") == Some(ext))
+            .unwrap_or_else(|| panic!("{ext} box"));
+        assert_eq!(attr(t, "class"), Some("node ext"));
+        assert!(attr(t, "data-sg").is_none());
+    }
+    let ext_edges = all
+        .iter()
+        .filter(|t| attr(t, "data-external-edge").is_some())
+        .count();
+    assert!(ext_edges >= 3, "{ext_edges}");
+    // The rules table links rows to arrows by key.
+    let rows: Vec<String> = tags(&page)
+        .iter()
+        .filter_map(|t| attr(t, "data-key").map(str::to_string))
+        .collect();
+    assert_eq!(rows, keys);
+}
+
+/// Box centres from the SVG, by `data-node`.
+fn centres(d: &str) -> BTreeMap<String, (f64, f64)> {
+    let mut out = BTreeMap::new();
+    let all = tags(d);
+    for (i, t) in all.iter().enumerate() {
+        if let Some(k) = attr(t, "data-node").filter(|_| t.name == "g") {
+            let r = all[i + 1..].iter().find(|t| t.name == "rect").unwrap();
+            let num = |n: &str| attr(r, n).unwrap().parse::<f64>().unwrap();
+            out.insert(
+                k.to_string(),
+                (
+                    num("x") + num("width") / 2.0,
+                    num("y") + num("height") / 2.0,
+                ),
+            );
+        }
+    }
+    out
+}
+
+/// An interface in two groups of the diagram: its internet and AWS
+/// traffic is drawn once, at the group with fewer members, and the
+/// arrows add up to the connections of the report.
+#[test]
+fn each_external_connection_is_drawn_once() {
+    let mut a = fixture();
+    for e in &mut a.inventory.network_interfaces {
+        if e.id == "eni-web1" {
+            e.security_groups.push("sg-mon".into());
+        }
+    }
+    for x in &mut a.proposal.external {
+        if x.local == "eni-web1" {
+            x.local_groups.push("sg-mon".into());
+        }
+    }
+    let drawn: Vec<&crate::synthesize::External> = a
+        .proposal
+        .external
+        .iter()
+        .filter(|x| {
+            matches!(
+                x.kind,
+                crate::synthesize::ExternalKind::InternetEgress
+                    | crate::synthesize::ExternalKind::InternetIngress
+                    | crate::synthesize::ExternalKind::AwsService
+            )
+        })
+        .collect();
+    assert!(
+        drawn.iter().any(|x| x.local_groups.len() == 2),
+        "the fixture has such traffic"
+    );
+    let want: u64 = drawn.iter().map(|x| x.connections).sum();
+    let page = render(&a);
+    let d = svg(&page);
+    let edges: Vec<Tag> = tags(d)
+        .into_iter()
+        .filter(|t| attr(t, "data-external-edge").is_some())
+        .collect();
+    let got: u64 = edges
+        .iter()
+        .map(|t| attr(t, "data-connections").unwrap().parse::<u64>().unwrap())
+        .sum();
+    assert_eq!(got, want);
+    // sg-mon has one member, sg-web now two: web-1's traffic is at sg-mon.
+    assert!(
+        edges.iter().any(|t| attr(t, "data-from") == Some("sg-mon")
+            && attr(t, "data-to") == Some("internet-out")),
+        "{d}"
+    );
+}
+
+#[test]
+fn clients_sit_left_of_servers_and_boxes_do_not_overlap() {
+    let a = fixture();
+    let c = centres(svg(&render(&a)));
+    // alb → web → db; monitoring → db; internet inbound far left, outbound far right.
+    assert!(c["internet-in"].0 < c["sg-alb"].0);
+    assert!(c["sg-alb"].0 < c["sg-web"].0);
+    assert!(c["sg-web"].0 < c["sg-db"].0);
+    assert!(c["sg-mon"].0 < c["sg-db"].0);
+    assert!(c["sg-db"].0 < c["internet-out"].0);
+    let v: Vec<&(f64, f64)> = c.values().collect();
+    for i in 0..v.len() {
+        for j in i + 1..v.len() {
+            let apart = (v[i].0 - v[j].0).abs() >= NODE_W || (v[i].1 - v[j].1).abs() >= NODE_H;
+            assert!(apart, "{:?} and {:?} overlap", v[i], v[j]);
+        }
+    }
+}
+
+#[test]
+fn layers_follow_the_rules_and_survive_cycles() {
+    assert_eq!(layers(3, &[(0, 1), (1, 2)]), vec![0, 1, 2]);
+    assert_eq!(layers(3, &[(0, 2), (1, 2), (0, 1)]), vec![0, 1, 2]);
+    // A cycle is cut at one edge; a self-loop is ignored.
+    let l = layers(3, &[(0, 1), (1, 2), (2, 0), (1, 1)]);
+    assert_eq!(l, vec![0, 1, 2]);
+    assert_eq!(layers(2, &[]), vec![0, 0]);
+}
+
+#[test]
+fn two_renders_are_byte_identical() {
+    assert_eq!(render(&fixture()).as_bytes(), render(&fixture()).as_bytes());
+    assert_eq!(render(&hostile()), render(&hostile()));
+}
+
+#[test]
+fn the_page_loads_nothing_and_says_what_it_found() {
+    let a = fixture();
+    let page = render(&a);
+    assert!(page.starts_with("<!DOCTYPE html>\n<html lang=\"en\">"));
+    assert!(page.ends_with("</html>\n"));
+    // No fetch of any kind: the only URL is the SVG namespace.
+    assert_eq!(page.matches("://").count(), 1);
+    assert!(page.contains("<svg id=\"sgpair-diagram\" xmlns=\"http://www.w3.org/2000/svg\""));
+    for t in tags(&page) {
+        for (n, _) in &t.attrs {
+            assert!(
+                !["src", "href", "srcset", "action"].contains(&n.as_str()),
+                "{n}"
+            );
+        }
+    }
+    assert!(page.contains("default-src 'none'"));
+    assert!(page.contains(&format!("script-src 'sha256-{SCRIPT_SHA256}'")));
+    // Summary, sections, and counts that match the audit.
+    let audit = crate::audit::audit(&a);
+    assert!(page.contains(
+        "<dt>Window</dt><dd>2026-11-18T00:00:00Z..2026-11-25T00:00:00Z (7.0 days, end exclusive)</dd>"
+    ));
+    assert!(page.contains("<title>sgpair infer, 2026-11-18..2026-11-24</title>"));
+    assert!(page.contains("<h1>sgpair infer</h1>"));
+    assert!(page.contains("<dt>Rules proposed</dt><dd>3 mutual rules"));
+    assert!(page.contains(&format!(
+        "<span class=\"sev high\">{} high</span> <span class=\"sev medium\">{} medium</span> <span class=\"sev low\">{} low</span>",
+        audit.count(Severity::High),
+        audit.count(Severity::Medium),
+        audit.count(Severity::Low)
+    )));
+    let sections: Vec<String> = tags(&page)
+        .iter()
+        .filter(|t| t.name == "section")
+        .filter_map(|t| attr(t, "id").map(str::to_string))
+        .collect();
+    assert_eq!(
+        sections,
+        [
+            "summary",
+            "diagram",
+            "findings",
+            "before-after",
+            "rules",
+            "external",
+            "external-internet-egress",
+            "external-internet-ingress",
+            "external-aws-service",
+            "external-unknown-vpc-address",
+            "external-private-network",
+            "external-no-security-group",
+            "suspicious",
+            "undecided",
+            "rejected",
+            "evidence-per-source",
+            "silent",
+            "gaps",
+            "blind-spots",
+            "absent",
+            "existing-rules",
+            "skipped",
+        ]
+    );
+    // Every section folds: one <details> each, open.
+    let details = tags(&page).iter().filter(|t| t.name == "details").count();
+    assert_eq!(details, sections.len());
+    let finding_rows = tags(&page)
+        .iter()
+        .filter(|t| attr(t, "data-fingerprint").is_some())
+        .count();
+    assert_eq!(finding_rows, audit.findings.len());
+    assert!(page.contains(&format!(
+        "<td>Rules today (ingress and egress entries)</td><td class=\"num\">{}</td>",
+        audit.before_after.rules_today
+    )));
+}
+
+#[test]
+fn an_empty_analysis_still_has_a_diagram() {
+    let mut a = fixture();
+    a.proposal = Default::default();
+    let page = render(&a);
+    let d = svg(&page);
+    assert!(!d.contains("data-sg="));
+    assert!(d.contains("No rules proposed."));
+    assert!(page.contains("<h2>Proposed rules</h2></summary>\n<p>No rules proposed.</p>"));
+}
+
+#[test]
+fn long_names_are_cut_in_the_box_and_whole_in_the_tooltip() {
+    let mut a = fixture();
+    let long = "a-very-long-security-group-name-for-the-web-tier";
+    a.inventory
+        .security_groups
+        .iter_mut()
+        .find(|g| g.id == "sg-web")
+        .unwrap()
+        .name = long.into();
+    let d = render(&a);
+    let d = svg(&d);
+    assert!(d.contains(&format!("<title>{long}, sg-web: 2 interfaces</title>")));
+    assert!(d.contains(">a-very-long-security-…</text>"), "{d}");
+}
