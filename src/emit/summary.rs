@@ -293,6 +293,35 @@ impl<'a> Summary<'a> {
     }
 }
 
+/// The summary the terminal prints after a run, in the reports' words:
+/// `Label: value` for each fact of the reports' summary (the records line
+/// is [`crate::stats::Stats::summary`], printed on its own), then the
+/// warnings about the window, each as `warning: ...`.
+pub fn terminal_summary(a: &Analysis, audit: &Audit) -> Vec<String> {
+    let s = Summary::of(a, audit);
+    let mut lines: Vec<String> = s
+        .facts(a)
+        .into_iter()
+        .filter(|(label, _)| {
+            !matches!(
+                *label,
+                "Records" | "Window not filled" | "Silent interfaces" | "Incomplete evidence"
+            )
+        })
+        .map(|(label, value)| format!("{label}: {value}"))
+        .collect();
+    lines.extend(
+        s.fill
+            .warnings
+            .iter()
+            .map(|w| format!("warning: the window is not filled: {w}")),
+    );
+    if !s.fill.silent.is_empty() {
+        lines.push(format!("warning: {}", s.silent_interfaces()));
+    }
+    lines
+}
+
 /// `1 connection`, `2 connections`.
 fn count(n: u64, word: &str) -> String {
     if n == 1 {
