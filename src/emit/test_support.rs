@@ -259,3 +259,30 @@ pub(crate) fn fixture() -> Analysis {
     };
     analyze(window, stats(), evidence(), inventory())
 }
+
+/// The analysis of the same facts as `a` handed over in another order:
+/// the connections, the rejected services and the inventory's interfaces
+/// and groups reversed (the undecided aggregates and the gaps come sorted
+/// from the aggregator, which the reports keep), resolved and synthesized
+/// again. Every output of it must be byte for byte `a`'s.
+pub(crate) fn in_another_order(a: &Analysis) -> Analysis {
+    let mut evidence = a.evidence.clone();
+    evidence.connections.reverse();
+    for c in &mut evidence.connections {
+        c.client_end = Endpoint::Unresolved;
+        c.server_end = Endpoint::Unresolved;
+    }
+    evidence.rejected.reverse();
+    let mut inventory = a.inventory.clone();
+    inventory.network_interfaces.reverse();
+    inventory.security_groups.reverse();
+    analyze(a.window, a.stats.clone(), evidence, inventory)
+}
+
+/// Asserts two texts are equal, naming the first line that differs.
+pub(crate) fn assert_same_text(got: &str, want: &str) {
+    for (n, (g, w)) in got.lines().zip(want.lines()).enumerate() {
+        assert_eq!(g, w, "line {}", n + 1);
+    }
+    assert_eq!(got, want);
+}
