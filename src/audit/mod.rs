@@ -29,6 +29,10 @@ use crate::synthesize::Severity;
 pub use catalogue::{Entry, FindingKind};
 pub use findings::fingerprint;
 
+/// Windows shorter than this many days may miss rare (weekly) traffic: a
+/// finding (SGP010) and a warning of the reports' summary.
+pub const SHORT_WINDOW_DAYS: f64 = 7.0;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Direction {

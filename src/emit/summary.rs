@@ -13,13 +13,10 @@ use serde::ser::SerializeStruct;
 use serde::{Serialize, Serializer};
 
 use crate::analysis::Analysis;
-use crate::audit::{Audit, BeforeAfter};
+use crate::audit::{Audit, BeforeAfter, SHORT_WINDOW_DAYS};
 use crate::stats::Fill;
 use crate::synthesize::Severity;
 use crate::window::rfc3339;
-
-/// Windows shorter than this many days may miss rare (weekly) traffic.
-pub(crate) const SHORT_WINDOW_DAYS: f64 = 7.0;
 
 /// What the after state of the before/after table is.
 pub(crate) const BEFORE_AFTER_NOTE: &str = "After the change: today's rules minus open egress and unused rules, plus the proposed mutual rules. What it would no longer allow is listed under the findings (\"would break\"), except suspicious traffic, which it blocks on purpose.";

@@ -5,7 +5,7 @@
 
 use crate::analysis::Analysis;
 use crate::audit::findings::fingerprint;
-use crate::audit::{Finding, FindingKind};
+use crate::audit::{Finding, FindingKind, SHORT_WINDOW_DAYS};
 use crate::inventory::Inventory;
 use crate::present::time::first_and_last_day;
 use crate::window::day;
@@ -54,9 +54,9 @@ pub(super) fn skip_data(a: &Analysis) -> Vec<Finding> {
         .collect()
 }
 
-/// A window under seven days.
+/// A window shorter than [`SHORT_WINDOW_DAYS`].
 pub(super) fn short_window(a: &Analysis) -> Vec<Finding> {
-    if a.window.days() >= 7.0 {
+    if a.window.days() >= SHORT_WINDOW_DAYS {
         return Vec::new();
     }
     vec![Finding {
