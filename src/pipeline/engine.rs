@@ -8,9 +8,10 @@ use std::sync::{Arc, Mutex, TryLockError};
 use anyhow::{Result, bail};
 use indicatif::ProgressBar;
 
+use super::layout::BlockStart;
 use super::lines::LineReader;
 use super::progress::progress_bar;
-use super::text::{BLOCK, BlockStart, TextSource};
+use super::text::{BLOCK, TextSource};
 use super::{ReadOptions, read_parquet};
 use crate::aggregate::Aggregator;
 use crate::sources::{Kind, Stream, files};

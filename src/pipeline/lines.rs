@@ -7,7 +7,7 @@ use std::sync::Arc;
 use rustc_hash::FxHashMap;
 
 use super::ReadOptions;
-use super::text::BlockStart;
+use super::layout::{BlockStart, assumed_note, start_format, unwrap_json};
 use crate::aggregate::Aggregator;
 use crate::parse::{Format, FormatError, FormatOrigin, Parsed, Parser, looks_like_header};
 use crate::reduce::{Reduced, reduce};
@@ -223,41 +223,5 @@ impl LineReader {
             }
             self.format = f;
         }
-    }
-}
-
-/// The layout of a stream's first lines, with a note when it cannot be used.
-pub(super) fn start_format(
-    name: &str,
-    opts: &ReadOptions,
-    format: Option<Format>,
-    stats: &mut Stats,
-) -> (Format, Result<Parser, FormatError>) {
-    stats.files += 1;
-    // Every stream counts in its source, with or without records in the window.
-    stats.add_stream_span(name, &Span::default());
-    let format = format
-        .or_else(|| opts.log_format.clone())
-        .unwrap_or_else(Format::default_v2);
-    let parser = Parser::new(&format);
-    if let Err(e) = &parser {
-        stats.notes.push(format!("{name}: {e}"));
-    }
-    (format, parser)
-}
-
-pub(super) fn assumed_note(name: &str) -> String {
-    format!("{name}: no header line and no --log-format: the default v2 format was assumed")
-}
-
-/// The record inside a CloudWatch export line `{"message": "..."}`.
-#[cold]
-pub(super) fn unwrap_json(line: &[u8]) -> Option<String> {
-    match serde_json::from_slice::<serde_json::Value>(line) {
-        Ok(serde_json::Value::Object(m)) => m
-            .get("message")
-            .and_then(|v| v.as_str())
-            .map(|s| s.trim().to_string()),
-        _ => None,
     }
 }

@@ -3,12 +3,14 @@
 //! evidence ([`Aggregator`]) and counts ([`Stats`]): every line is used,
 //! rejected, or skipped with a reason and its place.
 //!
+//! - `layout.rs`: the layout a stream starts with, and a block's;
 //! - `lines.rs`: one stream's lines → evidence ([`LineReader`]);
 //! - `text.rs`: a text stream cut into blocks of whole lines;
 //! - `engine.rs`: local files on every core ([`read_files`]);
 //! - `progress.rs`: progress bars on stderr.
 
 mod engine;
+mod layout;
 mod lines;
 mod progress;
 mod text;

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use anyhow::Result;
 
 use super::ReadOptions;
-use super::lines::{assumed_note, start_format, unwrap_json};
+use super::layout::{BlockStart, assumed_note, start_format, unwrap_json};
 use crate::parse::{Format, FormatError, FormatOrigin, Parser, looks_like_header};
 use crate::stats::Stats;
 
@@ -15,14 +15,6 @@ use crate::stats::Stats;
 /// and handing over cost nothing next to parsing; small enough that every
 /// worker holds little (one block each).
 pub const BLOCK: usize = 1 << 20;
-
-/// The layout in force at the first line of a block.
-#[derive(Clone)]
-pub(super) struct BlockStart {
-    pub(super) first_line: u64,
-    pub(super) format: Format,
-    pub(super) parser: Result<Parser, FormatError>,
-}
 
 /// One text stream cut into blocks of whole lines. Cutting is sequential (a
 /// gzip stream can only be decoded in order) and cheap; the blocks are then

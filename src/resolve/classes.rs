@@ -1,8 +1,9 @@
-//! Classes of addresses that no interface holds.
+//! Classes of addresses that no interface holds, and of interfaces that
+//! forward other hosts' connections.
 
 use std::net::IpAddr;
 
-use crate::inventory::Cidr;
+use crate::inventory::{Cidr, NetworkInterface};
 
 /// `com.amazonaws.us-east-1.s3` → `S3`.
 pub(super) fn service_name(prefix_list: &str) -> String {
@@ -29,4 +30,17 @@ pub fn is_private(ip: &IpAddr) -> bool {
     PRIVATE
         .iter()
         .any(|c| c.parse::<Cidr>().expect("literal").contains(ip))
+}
+
+/// Interface types that carry other hosts' connections: at them, an address
+/// that is not their own is never theirs.
+pub(super) fn forwards(e: &NetworkInterface) -> bool {
+    matches!(
+        e.interface_type.as_str(),
+        "nat_gateway"
+            | "network_load_balancer"
+            | "gateway_load_balancer"
+            | "gateway_load_balancer_endpoint"
+            | "transit_gateway"
+    )
 }

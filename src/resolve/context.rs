@@ -4,23 +4,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
+use super::classes::forwards;
 use super::resolver::{Flow, Resolver};
 use super::*;
 use crate::aggregate::Connection;
-use crate::inventory::NetworkInterface;
-
-/// Interface types that carry other hosts' connections: at them, an address
-/// that is not their own is never theirs.
-pub(super) fn forwards(e: &NetworkInterface) -> bool {
-    matches!(
-        e.interface_type.as_str(),
-        "nat_gateway"
-            | "network_load_balancer"
-            | "gateway_load_balancer"
-            | "gateway_load_balancer_endpoint"
-            | "transit_gateway"
-    )
-}
 
 /// Where a captured copy was captured, as far as the inventory and the
 /// records tell.

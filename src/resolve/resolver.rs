@@ -6,8 +6,8 @@ use std::net::IpAddr;
 
 use rustc_hash::FxHashMap;
 
+use super::classes::forwards;
 use super::classes::service_name;
-use super::context::forwards;
 use super::*;
 use crate::aggregate::Evidence;
 use crate::history::History;

@@ -1,0 +1,51 @@
+//! The layout of a stream's lines: the format a stream starts with (given,
+//! the flow log's, or the v2 default, noted), the layout in force at a
+//! block's first line, and the record inside a CloudWatch export line.
+
+use super::ReadOptions;
+use crate::parse::{Format, FormatError, Parser};
+use crate::stats::{Span, Stats};
+
+/// The layout in force at the first line of a block.
+#[derive(Clone)]
+pub(super) struct BlockStart {
+    pub(super) first_line: u64,
+    pub(super) format: Format,
+    pub(super) parser: Result<Parser, FormatError>,
+}
+
+/// The layout of a stream's first lines, with a note when it cannot be used.
+pub(super) fn start_format(
+    name: &str,
+    opts: &ReadOptions,
+    format: Option<Format>,
+    stats: &mut Stats,
+) -> (Format, Result<Parser, FormatError>) {
+    stats.files += 1;
+    // Every stream counts in its source, with or without records in the window.
+    stats.add_stream_span(name, &Span::default());
+    let format = format
+        .or_else(|| opts.log_format.clone())
+        .unwrap_or_else(Format::default_v2);
+    let parser = Parser::new(&format);
+    if let Err(e) = &parser {
+        stats.notes.push(format!("{name}: {e}"));
+    }
+    (format, parser)
+}
+
+pub(super) fn assumed_note(name: &str) -> String {
+    format!("{name}: no header line and no --log-format: the default v2 format was assumed")
+}
+
+/// The record inside a CloudWatch export line `{"message": "..."}`.
+#[cold]
+pub(super) fn unwrap_json(line: &[u8]) -> Option<String> {
+    match serde_json::from_slice::<serde_json::Value>(line) {
+        Ok(serde_json::Value::Object(m)) => m
+            .get("message")
+            .and_then(|v| v.as_str())
+            .map(|s| s.trim().to_string()),
+        _ => None,
+    }
+}
