@@ -1,4 +1,3 @@
-#![cfg(unix)]
 //! `scripts/test-tools.sh`, the install step of `scripts/test`, run as it
 //! runs on a stock Debian or Ubuntu machine: the only `python3` on PATH
 //! refuses `pip install` (PEP 668, "externally-managed-environment") and

@@ -7,6 +7,7 @@
 use std::net::IpAddr;
 
 use proptest::prelude::*;
+use proptest::test_runner::FileFailurePersistence;
 use sgpair::aggregate::{Connection, Evidence, Method};
 use sgpair::analysis::analyze;
 use sgpair::endpoint::Endpoint;
@@ -75,7 +76,14 @@ fn case() -> impl Strategy<Value = (usize, Vec<Vec<usize>>, Vec<Flow>)> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 200, .. ProptestConfig::default() })]
+    // Saved failing cases live beside this file
+    // (properties.proptest-regressions): proptest's default would look for
+    // them beside tests/it/main.rs's folder.
+    #![proptest_config(ProptestConfig {
+        cases: 200,
+        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource("proptest-regressions"))),
+        .. ProptestConfig::default()
+    })]
 
     #[test]
     fn rules_are_justified_and_cover_every_connection((groups, members, traffic) in case()) {

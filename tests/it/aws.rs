@@ -5,12 +5,7 @@
 //!
 //! Only with the `aws` cargo feature (on by default); the Parquet object test
 //! needs the `parquet` feature too.
-#![cfg(feature = "aws")]
-
-#[path = "common/aws_env.rs"]
-mod aws_env;
-
-use aws_env::*;
+use crate::support::aws_env::*;
 use aws_sdk_s3::primitives::ByteStream;
 
 /// The records as a Parquet object, with AWS's underscored column names.

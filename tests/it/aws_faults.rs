@@ -7,19 +7,13 @@
 //! does not, and never a partial `rules.auto.tfvars`.
 //!
 //! Only with the `aws` cargo feature (on by default).
-#![cfg(feature = "aws")]
-
-#[path = "common/aws_env.rs"]
-mod aws_env;
-#[path = "common/fault_proxy.rs"]
-mod fault_proxy;
 
 use std::path::Path;
 use std::process::Output;
 use std::time::{Duration, Instant};
 
-use aws_env::*;
-use fault_proxy::{Action, FaultProxy, Reply, json_number, with_limit};
+use crate::support::aws_env::*;
+use crate::support::fault_proxy::{Action, FaultProxy, Reply, json_number, with_limit};
 
 /// The account's log group, or its bucket.
 const LOGS: [&str; 2] = ["--log-group", LOG_GROUP];

@@ -6,13 +6,12 @@
 //! a node with a delegated prefix, a NAT gateway, and keys that keep their
 //! meaning from run to run.
 
-#[path = "common/terraform.rs"]
-mod terraform_support;
-
 use std::path::PathBuf;
 use std::process::Command;
 
 use serde_json::{Value as Json, json};
+
+use crate::support::terraform;
 
 /// The window: 2026-11-18T00:00:00Z .. 2026-11-25T00:00:00Z.
 const UNTIL: &str = "2026-11-25T00:00:00Z";
@@ -1151,11 +1150,11 @@ output "summary" {
   value = join("\n", [for k, r in var.rules : "${k}|${r.source_sg_id}|${r.target_sg_id}|${r.from_port}"])
 }
 "#;
-    let ws = terraform_support::workspace(&terraform_support::module_v2_root(out), &r.tfvars);
-    let fmt = terraform_support::fmt_check(ws.path());
-    assert!(fmt.status.success(), "{}", terraform_support::text(&fmt));
+    let ws = terraform::workspace(&terraform::module_v2_root(out), &r.tfvars);
+    let fmt = terraform::fmt_check(ws.path());
+    assert!(fmt.status.success(), "{}", terraform::text(&fmt));
     assert_eq!(
-        terraform_support::summary(ws.path()),
+        terraform::summary(ws.path()),
         format!("cassandra-000c1a57-to-cassandra-000c1a57-tcp-7000|{cluster}|{cluster}|7000")
     );
 }

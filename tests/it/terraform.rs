@@ -6,9 +6,6 @@
 //!
 //! Needs `terraform` >= 1.3 on PATH; without it the tests fail, they never skip.
 
-#[path = "common/terraform.rs"]
-mod terraform_support;
-
 use sgpair::aggregate::Evidence;
 use sgpair::analysis::Analysis;
 use sgpair::emit::escape::aws_description;
@@ -20,7 +17,7 @@ use sgpair::stats::Stats;
 use sgpair::synthesize::{Proposal, Rule, RuleEvidence};
 use sgpair::window::Window;
 
-use terraform_support::{fmt_check, module_v2_root, plan, summary, text, workspace};
+use crate::support::terraform::{fmt_check, module_v2_root, plan, summary, text, workspace};
 
 /// 2026-11-25T00:00:00Z.
 const UNTIL: i64 = 1_795_564_800;

@@ -4,9 +4,6 @@
 //! folder. Every test checks what came out (rules and their attributes,
 //! counts, findings), never only the exit status.
 
-#[path = "common/terraform.rs"]
-mod terraform_support;
-
 use std::collections::BTreeSet;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -14,7 +11,7 @@ use std::process::Command;
 
 use serde_json::{Value as Json, json};
 
-use terraform_support::{fmt_check, module_v2_root, summary, text, workspace};
+use crate::support::terraform::{fmt_check, module_v2_root, summary, text, workspace};
 
 /// End of every window here; `--since 7d` makes it 2026-11-18T00:00:00Z..this.
 const UNTIL: &str = "2026-11-25T00:00:00Z";

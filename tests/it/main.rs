@@ -1,0 +1,28 @@
+//! The integration tests, in one test binary: one module per subject, and
+//! `support` for what they share (running the binary, building inventories
+//! and flow-log records, the AWS emulator, the fault proxy, terraform).
+//!
+//! One binary, not one per file: each test binary links the whole library
+//! and its dependencies (the AWS SDK), and linking is most of a test build.
+//! `cargo test --test it -- cli::` runs one module's tests.
+
+mod support;
+
+mod audit;
+#[cfg(feature = "aws")]
+mod aws;
+#[cfg(feature = "aws")]
+mod aws_faults;
+mod bad_input;
+mod cli;
+mod fuzz_regressions;
+mod generate;
+mod html;
+mod ownership;
+mod properties;
+mod report_truth;
+mod samples;
+#[cfg(unix)]
+mod scripts;
+mod terraform;
+mod usage;
