@@ -1,29 +1,25 @@
 //! `sgpair audit` end to end: the report without the tfvars, and `--fail-on`
 //! for CI.
 
-use std::path::Path;
-use std::process::{Command, Output};
+use crate::support::{UNTIL, UNTIL_T, connection, lines, read, repo, sgpair};
 
-fn sgpair(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sgpair"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("sgpair runs")
-}
-
+/// `sgpair audit` over the bundled sample's week, its outputs in the
+/// current folder.
 fn sample_args() -> Vec<String> {
-    let root = env!("CARGO_MANIFEST_DIR");
+    let root = repo();
     [
         "audit",
         "--logs",
-        &format!("{root}/sample-logs/flow-logs"),
+        &root.join("sample-logs/flow-logs").display().to_string(),
         "--inventory",
-        &format!("{root}/sample-logs/inventory.json"),
+        &root
+            .join("sample-logs/inventory.json")
+            .display()
+            .to_string(),
         "--since",
         "7d",
         "--until",
-        "2026-11-25T00:00:00Z",
+        UNTIL,
     ]
     .iter()
     .map(|s| s.to_string())
@@ -34,14 +30,11 @@ fn sample_args() -> Vec<String> {
 fn audit_writes_the_report_and_no_tfvars() {
     let dir = tempfile::tempdir().unwrap();
     let args = sample_args();
-    let out = sgpair(
-        dir.path(),
-        &args.iter().map(String::as_str).collect::<Vec<_>>(),
-    );
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
+    let out = sgpair(&args).cwd(dir.path()).run();
+    out.ok();
+    let stderr = &out.stderr;
     assert!(!dir.path().join("rules.auto.tfvars").exists());
-    let report = std::fs::read_to_string(dir.path().join("sgpair-report.md")).unwrap();
+    let report = read(dir.path().join("sgpair-report.md"));
     for heading in [
         "## Findings",
         "## Before and after",
@@ -67,20 +60,12 @@ fn html_and_sarif_are_written_on_request() {
     let dir = tempfile::tempdir().unwrap();
     let mut args = sample_args();
     args.extend(["--html", "report.html", "--sarif", "findings.sarif"].map(String::from));
-    let out = sgpair(
-        dir.path(),
-        &args.iter().map(String::as_str).collect::<Vec<_>>(),
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
+    let out = sgpair(&args).cwd(dir.path()).run();
+    out.ok();
+    let html = read(dir.path().join("report.html"));
     assert!(html.starts_with("<!DOCTYPE html>") && html.contains("id=\"sgpair-diagram\""));
     let sarif: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.path().join("findings.sarif")).unwrap())
-            .unwrap();
+        serde_json::from_str(&read(dir.path().join("findings.sarif"))).unwrap();
     assert_eq!(sarif["version"], "2.1.0");
     let results = sarif["runs"][0]["results"].as_array().unwrap();
     // 20: alb-sg's unused public listener for IPv6 clients is no finding,
@@ -91,10 +76,7 @@ fn html_and_sarif_are_written_on_request() {
         .unwrap();
     assert!(uri.ends_with("sample-logs/inventory.json"), "{uri}");
     // Each result points at the line of the inventory that defines its first group.
-    let inventory = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs/inventory.json"),
-    )
-    .unwrap();
+    let inventory = read(repo().join("sample-logs/inventory.json"));
     let lines: Vec<&str> = inventory.lines().collect();
     for r in results {
         let line = r["locations"][0]["physicalLocation"]["region"]["startLine"]
@@ -115,12 +97,9 @@ fn fail_on_sets_exit_code_3_when_a_finding_is_severe_enough() {
     let dir = tempfile::tempdir().unwrap();
     let mut args = sample_args();
     args.extend(["--fail-on".to_string(), "high".to_string()]);
-    let out = sgpair(
-        dir.path(),
-        &args.iter().map(String::as_str).collect::<Vec<_>>(),
-    );
-    assert_eq!(out.status.code(), Some(3));
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let out = sgpair(&args).cwd(dir.path()).run();
+    out.exits(3);
+    let stderr = &out.stderr;
     assert!(
         stderr.contains("--fail-on: 8 findings at high severity or higher"),
         "{stderr}"
@@ -147,47 +126,44 @@ fn fail_on_passes_a_clean_environment() {
       "flow_logs": [{"id": "fl-1", "resource_id": "vpc-1", "traffic_type": "ALL"}]
     }"#;
     std::fs::write(dir.path().join("inventory.json"), inv).unwrap();
-    let mut log = String::from(
-        "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status tcp-flags\n",
-    );
     // One connection a day for a week, logged at both interfaces.
+    let mut recs = Vec::new();
     for d in 0..7 {
-        let t = 1_795_564_800 - 7 * 86_400 + d * 86_400 + 3_600;
-        for eni in ["eni-web", "eni-db"] {
-            log.push_str(&format!(
-                "5 1 {eni} 10.0.1.10 10.0.2.20 4500{d} 5432 6 5 500 {t} {} ACCEPT OK 2\n",
-                t + 60
-            ));
-            log.push_str(&format!(
-                "5 1 {eni} 10.0.2.20 10.0.1.10 5432 4500{d} 6 5 500 {t} {} ACCEPT OK 18\n",
-                t + 60
-            ));
-        }
+        recs.extend(connection(
+            (Some("eni-web"), "10.0.1.10", 45000 + d as u16),
+            (Some("eni-db"), "10.0.2.20", 5432),
+            UNTIL_T - 7 * 86_400 + d * 86_400 + 3_600,
+            true,
+        ));
     }
-    std::fs::write(dir.path().join("flows.log"), log).unwrap();
-    let out = sgpair(
-        dir.path(),
-        &[
-            "audit",
-            "--logs",
-            "flows.log",
-            "--inventory",
-            "inventory.json",
-            "--since",
-            "7d",
-            "--until",
-            "2026-11-25T00:00:00Z",
-            "--fail-on",
-            "low",
-        ],
-    );
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let recs: Vec<_> = recs
+        .into_iter()
+        .map(|r| r.account("1").counts(5, 500))
+        .collect();
+    let fields = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status tcp-flags";
+    std::fs::write(dir.path().join("flows.log"), lines(&recs, fields, true)).unwrap();
+    let out = sgpair([
+        "audit",
+        "--logs",
+        "flows.log",
+        "--inventory",
+        "inventory.json",
+        "--since",
+        "7d",
+        "--until",
+        UNTIL,
+        "--fail-on",
+        "low",
+    ])
+    .cwd(dir.path())
+    .run();
+    out.ok();
+    let stderr = &out.stderr;
     assert!(
         stderr.contains("\nFindings: 0 high, 0 medium, 0 low\n"),
         "{stderr}"
     );
-    let report = std::fs::read_to_string(dir.path().join("sgpair-report.md")).unwrap();
+    let report = read(dir.path().join("sgpair-report.md"));
     assert!(report.contains("## Findings\n\nNone."), "{report}");
     assert!(
         report.contains("| sg-web (web) | egress | tcp 5432 | sg-db | 7 |")

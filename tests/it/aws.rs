@@ -5,8 +5,11 @@
 //!
 //! Only with the `aws` cargo feature (on by default); the Parquet object test
 //! needs the `parquet` feature too.
-use crate::support::aws_env::*;
 use aws_sdk_s3::primitives::ByteStream;
+
+use crate::support::aws_env::*;
+use crate::support::model::s3_client;
+use crate::support::read;
 
 /// The records as a Parquet object, with AWS's underscored column names.
 #[cfg(feature = "parquet")]
@@ -64,11 +67,14 @@ async fn inventory_and_cloudwatch_logs_from_the_api() {
     let dir = tempfile::tempdir().unwrap();
 
     // The snapshot holds every address, group, rule and the flow log's format.
-    let stderr = ok(&moto.sgpair(dir.path(), &["inventory", "--out", "inventory.json"]));
+    let stderr = moto
+        .sgpair(dir.path(), &["inventory", "--out", "inventory.json"])
+        .ok()
+        .stderr
+        .clone();
     assert!(stderr.contains("wrote inventory.json"), "{stderr}");
     let inv: sgpair::inventory::Inventory =
-        serde_json::from_str(&std::fs::read_to_string(dir.path().join("inventory.json")).unwrap())
-            .unwrap();
+        serde_json::from_str(&read(dir.path().join("inventory.json"))).unwrap();
     let web = inv
         .network_interfaces
         .iter()
@@ -97,7 +103,7 @@ async fn inventory_and_cloudwatch_logs_from_the_api() {
 
     // infer with the inventory from EC2 and the logs from CloudWatch; the
     // field order comes from DescribeFlowLogs (no header, no --log-format).
-    let stderr = ok(&moto.infer_logs(dir.path(), &[]));
+    let stderr = moto.infer_logs(dir.path(), &[]).ok().stderr.clone();
     assert!(
         stderr.contains("read 16 records from 3 sources: 16 used as evidence"),
         "{stderr}"
@@ -108,17 +114,21 @@ async fn inventory_and_cloudwatch_logs_from_the_api() {
     );
     assert_eq!(rules(dir.path()), expected(&env));
     // The evidence per source: the log group, its three streams together.
-    let report = std::fs::read_to_string(dir.path().join("sgpair-report.md")).unwrap();
+    let report = read(dir.path().join("sgpair-report.md"));
     assert!(
         report.contains(&format!("| log group {LOG_GROUP} | 3 | 16 |")),
         "{report}"
     );
 
     // The same offline, from the snapshot.
-    let stderr = ok(&moto.infer_logs(
-        dir.path(),
-        &["--inventory", "inventory.json", "--concurrency", "1"],
-    ));
+    let stderr = moto
+        .infer_logs(
+            dir.path(),
+            &["--inventory", "inventory.json", "--concurrency", "1"],
+        )
+        .ok()
+        .stderr
+        .clone();
     assert!(stderr.contains("16 used as evidence"), "{stderr}");
     assert_eq!(rules(dir.path()), expected(&env));
     let _ = env.db_eni;
@@ -128,10 +138,14 @@ async fn inventory_and_cloudwatch_logs_from_the_api() {
 async fn s3_delivery_lists_only_the_window_and_reads_gzip_text() {
     let (moto, env) = account("web", Delivery::S3).await;
     let dir = tempfile::tempdir().unwrap();
-    let stderr = ok(&moto.sgpair(
-        dir.path(),
-        &["infer", "--s3", "s3://flow-logs/vpc", "--since", "1d"],
-    ));
+    let stderr = moto
+        .sgpair(
+            dir.path(),
+            &["infer", "--s3", "s3://flow-logs/vpc", "--since", "1d"],
+        )
+        .ok()
+        .stderr
+        .clone();
     assert!(
         stderr.contains("read 16 records from 1 source: 16 used as evidence"),
         "{stderr}"
@@ -142,7 +156,7 @@ async fn s3_delivery_lists_only_the_window_and_reads_gzip_text() {
     );
     assert_eq!(rules(dir.path()), expected(&env));
     // The evidence per source: the S3 location given, its one object.
-    let report = std::fs::read_to_string(dir.path().join("sgpair-report.md")).unwrap();
+    let report = read(dir.path().join("sgpair-report.md"));
     assert!(
         report.contains("| s3://flow-logs/vpc/ | 1 | 16 |"),
         "{report}"
@@ -155,7 +169,7 @@ async fn s3_hive_partitions_with_parquet_objects() {
     let moto = Moto::start();
     let config = moto.config().await;
     let (env, records) = build(&config).await;
-    let s3 = sgpair::aws::s3_client(&config);
+    let s3 = s3_client(&config);
     s3.create_bucket()
         .bucket("flow-parquet")
         .send()
@@ -174,10 +188,14 @@ async fn s3_hive_partitions_with_parquet_objects() {
         .await
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let stderr = ok(&moto.sgpair(
-        dir.path(),
-        &["infer", "--s3", "s3://flow-parquet", "--since", "1d"],
-    ));
+    let stderr = moto
+        .sgpair(
+            dir.path(),
+            &["infer", "--s3", "s3://flow-parquet", "--since", "1d"],
+        )
+        .ok()
+        .stderr
+        .clone();
     assert!(
         stderr.contains("read 16 records from 1 source: 16 used as evidence"),
         "{stderr}"
@@ -192,8 +210,8 @@ async fn hostile_group_names_from_the_api_stay_data() {
     const HOSTILE: &str = "web ${var.x} %{if} \"q\" [x](http://e) <b>|</b>";
     let (moto, env) = account(HOSTILE, Delivery::CloudWatch).await;
     let dir = tempfile::tempdir().unwrap();
-    ok(&moto.infer_logs(dir.path(), &[]));
-    let text = std::fs::read_to_string(dir.path().join("rules.auto.tfvars")).unwrap();
+    moto.infer_logs(dir.path(), &[]).ok();
+    let text = read(dir.path().join("rules.auto.tfvars"));
     // Evaluating the file as HCL with no variables fails on any live template.
     let evaluated: serde_json::Value =
         hcl::eval::from_str(&text, &hcl::eval::Context::new()).expect("no live template");
@@ -209,7 +227,7 @@ async fn hostile_group_names_from_the_api_stay_data() {
         description,
         "sgpair: web ${var.x} {if} q [x](http://e) b /b to db 5432/tcp"
     );
-    let report = std::fs::read_to_string(dir.path().join("sgpair-report.md")).unwrap();
+    let report = read(dir.path().join("sgpair-report.md"));
     assert!(
         !report.contains("<b>") && !report.contains("[x](http://e)"),
         "{report}"
@@ -224,19 +242,23 @@ async fn hostile_group_names_from_the_api_stay_data() {
 async fn allow_partial_goes_on_past_a_missing_log_group_and_says_so() {
     let (moto, env) = account("web", Delivery::CloudWatch).await;
     let dir = tempfile::tempdir().unwrap();
-    let stderr = ok(&moto.sgpair(
-        dir.path(),
-        &[
-            "infer",
-            "--log-group",
-            LOG_GROUP,
-            "--log-group",
-            "/no/such/group",
-            "--since",
-            "1d",
-            "--allow-partial",
-        ],
-    ));
+    let stderr = moto
+        .sgpair(
+            dir.path(),
+            &[
+                "infer",
+                "--log-group",
+                LOG_GROUP,
+                "--log-group",
+                "/no/such/group",
+                "--since",
+                "1d",
+                "--allow-partial",
+            ],
+        )
+        .ok()
+        .stderr
+        .clone();
     assert!(
         stderr
             .contains("warning: incomplete evidence (--allow-partial): log group /no/such/group:"),
@@ -257,8 +279,8 @@ async fn a_missing_log_group_names_the_call_and_writes_nothing() {
         dir.path(),
         &["infer", "--log-group", "/no/such/group", "--since", "1d"],
     );
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.success());
+    let stderr = &out.stderr;
     assert!(
         stderr.contains("logs:DescribeLogStreams on /no/such/group"),
         "{stderr}"
@@ -305,12 +327,12 @@ async fn hostile_strings_stay_data_in_hcl_markdown_html_sarif_and_json() {
         dir.path(),
         &["--html", "r.html", "--sarif", "r.sarif", "--json"],
     );
-    ok(&out);
-    let read = |name: &str| std::fs::read_to_string(dir.path().join(name)).unwrap();
+    out.ok();
+    let file = |name: &str| read(dir.path().join(name));
 
     // HCL: no live template, and the description is one line of AWS's set.
     let evaluated: serde_json::Value =
-        hcl::eval::from_str(&read("rules.auto.tfvars"), &hcl::eval::Context::new())
+        hcl::eval::from_str(&file("rules.auto.tfvars"), &hcl::eval::Context::new())
             .expect("no live template");
     let web_db = evaluated["rules"]
         .as_object()
@@ -330,7 +352,7 @@ async fn hostile_strings_stay_data_in_hcl_markdown_html_sarif_and_json() {
     );
 
     // Markdown: no heading, no tag, no table cell broken by the pipe.
-    let md = read("sgpair-report.md");
+    let md = file("sgpair-report.md");
     assert!(!md.contains("\n## injected"), "a heading was injected");
     assert!(!md.contains("<script>"), "a tag was injected");
     assert!(
@@ -348,7 +370,7 @@ async fn hostile_strings_stay_data_in_hcl_markdown_html_sarif_and_json() {
     );
 
     // HTML: the name is text, never markup.
-    let html = read("r.html");
+    let html = file("r.html");
     assert!(!html.contains("<script>alert(1)"), "a script was injected");
     assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
 
@@ -356,12 +378,12 @@ async fn hostile_strings_stay_data_in_hcl_markdown_html_sarif_and_json() {
     // the name unchanged.
     let encoded = serde_json::to_string(HOSTILE).unwrap();
     let encoded = encoded.trim_matches('"');
-    let sarif: serde_json::Value = serde_json::from_str(&read("r.sarif")).expect("valid JSON");
+    let sarif: serde_json::Value = serde_json::from_str(&file("r.sarif")).expect("valid JSON");
     assert!(
         sarif.to_string().contains(encoded),
         "the name is in the findings as data"
     );
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("valid JSON");
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).expect("valid JSON");
     assert!(json.to_string().contains(encoded));
 }
 
@@ -410,7 +432,7 @@ async fn two_vpcs_of_one_cidr_and_a_reused_address_from_the_api() {
     put_cloudwatch(&config, &records).await;
 
     let dir = tempfile::tempdir().unwrap();
-    ok(&moto.infer_logs(dir.path(), &["--json", "-q"]));
+    moto.infer_logs(dir.path(), &["--json", "-q"]).ok();
     let got = rules(dir.path());
     // The first stack as before, on its own groups.
     for want in expected(&first) {
@@ -442,7 +464,7 @@ async fn two_vpcs_of_one_cidr_and_a_reused_address_from_the_api() {
                 || *s == second.web_sg && *t == first.db_sg),
         "no rule crosses the stacks: {got:?}"
     );
-    let report = std::fs::read_to_string(dir.path().join("sgpair-report.md")).unwrap();
+    let report = read(dir.path().join("sgpair-report.md"));
     assert!(
         report.contains(&second.web_eni)
             && report.contains("Interfaces missing from the inventory"),

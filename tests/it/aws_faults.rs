@@ -1,6 +1,6 @@
 //! AWS faults, end to end: the real aws-sdk clients inside the `sgpair`
 //! binary talk to moto server through a fault-injecting proxy
-//! (`common/fault_proxy.rs`) that throttles, fails with 5xx, expires page
+//! (`support/fault_proxy.rs`) that throttles, fails with 5xx, expires page
 //! tokens and denies calls the way the real services do, in their own wire
 //! formats. What must hold: retried where that helps (the result is the same
 //! as without the fault), reported with the call and what to check where it
@@ -9,11 +9,11 @@
 //! Only with the `aws` cargo feature (on by default).
 
 use std::path::Path;
-use std::process::Output;
 use std::time::{Duration, Instant};
 
 use crate::support::aws_env::*;
 use crate::support::fault_proxy::{Action, FaultProxy, Reply, json_number, with_limit};
+use crate::support::{Out, read};
 
 /// The account's log group, or its bucket.
 const LOGS: [&str; 2] = ["--log-group", LOG_GROUP];
@@ -26,14 +26,14 @@ fn infer(
     source: [&str; 2],
     extra: &[&str],
     env: &[(&str, &str)],
-) -> Output {
+) -> Out {
     let mut args = vec!["infer", source[0], source[1], "--since", "1d"];
     args.extend_from_slice(extra);
     sgpair_at(&proxy.endpoint, dir, &args, env)
 }
 
 /// The run read every record once and proposed the rules a run without
-/// faults proposes (tests/aws.rs): 16 records from `sources` streams or objects.
+/// faults proposes (the `aws` tests): 16 records from `sources` streams or objects.
 fn as_without_faults(stderr: &str, dir: &Path, env: &Env, sources: usize) {
     let plural = if sources == 1 { "source" } else { "sources" };
     let line = format!("read 16 records from {sources} {plural}: 16 used as evidence");
@@ -97,7 +97,10 @@ async fn throttling_and_server_errors_are_retried_and_change_nothing() {
         }),
     );
     let dir = tempfile::tempdir().unwrap();
-    let stderr = ok(&infer(&proxy, dir.path(), LOGS, &[], &[]));
+    let stderr = infer(&proxy, dir.path(), LOGS, &[], &[])
+        .ok()
+        .stderr
+        .clone();
     as_without_faults(&stderr, dir.path(), &env, 3);
     // Every fault was answered by a retry of the same call.
     for (op, faults) in [
@@ -135,7 +138,7 @@ async fn s3_slow_down_and_internal_errors_are_retried() {
     );
     let dir = tempfile::tempdir().unwrap();
     let out = infer(&proxy, dir.path(), S3, &[], &[]);
-    let stderr = ok(&out);
+    let stderr = out.ok().stderr.clone();
     as_without_faults(&stderr, dir.path(), &env, 1);
     assert_eq!(proxy.injected("s3:ListObjectsV2"), 1);
     assert_eq!(proxy.injected("s3:GetObject"), 1);
@@ -179,7 +182,10 @@ async fn expired_page_tokens_resume_without_losing_or_repeating_events() {
         }),
     );
     let dir = tempfile::tempdir().unwrap();
-    let stderr = ok(&infer(&proxy, dir.path(), LOGS, &[], &[]));
+    let stderr = infer(&proxy, dir.path(), LOGS, &[], &[])
+        .ok()
+        .stderr
+        .clone();
     as_without_faults(&stderr, dir.path(), &env, 3);
 
     let seen = proxy.seen();
@@ -221,7 +227,7 @@ async fn a_denied_call_names_the_action_and_leaves_the_outputs_as_they_were() {
     let (moto, _env) = account("web", Delivery::CloudWatch).await;
     let dir = tempfile::tempdir().unwrap();
     // A good run first: its outputs must survive the failed run untouched.
-    ok(&moto.infer_logs(dir.path(), &[]));
+    moto.infer_logs(dir.path(), &[]).ok();
     let before = snapshot(dir.path());
     assert!(before.iter().any(|(n, _)| n == "rules.auto.tfvars"));
 
@@ -237,8 +243,8 @@ async fn a_denied_call_names_the_action_and_leaves_the_outputs_as_they_were() {
         }),
     );
     let out = infer(&proxy, dir.path(), LOGS, &[], &[]);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let stderr = &out.stderr;
+    assert_eq!(out.code, Some(1), "{stderr}");
     assert!(
         stderr.contains("AWS call ec2:DescribeManagedPrefixLists failed: UnauthorizedOperation"),
         "{stderr}"
@@ -279,8 +285,8 @@ async fn a_denied_stream_fails_the_run_unless_allow_partial_and_then_the_report_
 
     let dir = tempfile::tempdir().unwrap();
     let out = infer(&proxy, dir.path(), LOGS, &[], &[]);
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let stderr = out.stderr.clone();
+    assert_eq!(out.code, Some(1), "{stderr}");
     assert!(
         stderr.contains(&format!(
             "logs:FilterLogEvents on {LOG_GROUP}/{web_stream} failed: AccessDeniedException"
@@ -297,7 +303,10 @@ async fn a_denied_stream_fails_the_run_unless_allow_partial_and_then_the_report_
         snapshot(dir.path())
     );
 
-    let stderr = ok(&infer(&proxy, dir.path(), LOGS, &["--allow-partial"], &[]));
+    let stderr = infer(&proxy, dir.path(), LOGS, &["--allow-partial"], &[])
+        .ok()
+        .stderr
+        .clone();
     assert!(
         stderr.contains(&format!(
             "warning: incomplete evidence (--allow-partial): AWS call logs:FilterLogEvents on {LOG_GROUP}/{web_stream} failed: AccessDeniedException"
@@ -336,7 +345,7 @@ async fn a_stalled_request_times_out_and_is_retried_but_a_slow_download_is_not()
     let dir = tempfile::tempdir().unwrap();
     let started = Instant::now();
     let out = infer(&proxy, dir.path(), S3, &["--aws-timeout", "2"], &[]);
-    let stderr = ok(&out);
+    let stderr = out.ok().stderr.clone();
     assert!(
         started.elapsed() < Duration::from_secs(25),
         "the stalled call was abandoned, not waited out"
@@ -368,7 +377,10 @@ async fn a_download_that_gets_stuck_is_abandoned_and_read_again() {
     );
     let dir = tempfile::tempdir().unwrap();
     let started = Instant::now();
-    let stderr = ok(&infer(&proxy, dir.path(), S3, &["--aws-timeout", "2"], &[]));
+    let stderr = infer(&proxy, dir.path(), S3, &["--aws-timeout", "2"], &[])
+        .ok()
+        .stderr
+        .clone();
     assert!(
         started.elapsed() < Duration::from_secs(25),
         "the stuck download was abandoned, not waited out"
@@ -390,7 +402,7 @@ async fn an_s3_download_that_breaks_off_is_read_again() {
         }),
     );
     let dir = tempfile::tempdir().unwrap();
-    let stderr = ok(&infer(&proxy, dir.path(), S3, &[], &[]));
+    let stderr = infer(&proxy, dir.path(), S3, &[], &[]).ok().stderr.clone();
     as_without_faults(&stderr, dir.path(), &env, 1);
     assert_eq!(proxy.count("s3:GetObject"), 2);
 
@@ -404,8 +416,8 @@ async fn an_s3_download_that_breaks_off_is_read_again() {
     );
     let dir = tempfile::tempdir().unwrap();
     let out = infer(&proxy, dir.path(), S3, &[], &[]);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let stderr = &out.stderr;
+    assert_eq!(out.code, Some(1), "{stderr}");
     assert!(
         stderr.contains("the download broke off 3 times"),
         "{stderr}"
@@ -431,8 +443,8 @@ async fn a_service_that_keeps_failing_is_reported_after_the_configured_attempts(
     let dir = tempfile::tempdir().unwrap();
     // The standard variable, honoured instead of sgpair's default of 8.
     let out = infer(&proxy, dir.path(), S3, &[], &[("AWS_MAX_ATTEMPTS", "3")]);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let stderr = &out.stderr;
+    assert_eq!(out.code, Some(1), "{stderr}");
     assert!(
         stderr.contains("s3:GetObject on s3://flow-logs/vpc/"),
         "{stderr}"
@@ -513,26 +525,27 @@ async fn the_history_from_cloudtrail_gives_a_deleted_interface_its_groups() {
     );
     let dir = tempfile::tempdir().unwrap();
     let source = ["--log-group", LOG_GROUP];
-    ok(&infer(&proxy, dir.path(), source, &[], &[]));
+    infer(&proxy, dir.path(), source, &[], &[]).ok();
     let without = rules(dir.path());
     assert!(
         !without.iter().any(|(s, _, _)| *s == env.web_sg),
         "without history the deleted interface's traffic is nobody's rule: {without:?}"
     );
-    ok(&infer(
+    infer(
         &proxy,
         dir.path(),
         source,
         &["--history", "cloudtrail"],
         &[],
-    ));
+    )
+    .ok();
     assert_eq!(rules(dir.path()), expected(&env));
     assert_eq!(
         proxy.count("cloudtrail:LookupEvents"),
         5,
         "one lookup per event name"
     );
-    let report = std::fs::read_to_string(dir.path().join("sgpair-report.md")).unwrap();
+    let report = read(dir.path().join("sgpair-report.md"));
     assert!(
         report.contains(&env.web_eni) && report.contains("(CloudTrail)"),
         "the deletion is confirmed in the report: {report}"

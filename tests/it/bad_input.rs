@@ -2,24 +2,18 @@
 //! that names the file and line, a count, the run going on where that is safe
 //! and a non-zero exit (and no output file) where it is not. Never a panic.
 
-use std::io::Write;
-use std::process::{Command, Output};
+use crate::support::flows::gzip;
+use crate::support::{Run, UNTIL, UNTIL_T, V2, rec, sgpair};
 
-const HEADER: &str = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status";
-const T: i64 = 1_795_564_800 - 3 * 86_400; // inside a 7-day window ending 2026-11-25
+const HEADER: &str = V2;
+const T: i64 = UNTIL_T - 3 * 86_400; // inside the 7-day window ending at UNTIL
 
 fn good(i: u16) -> String {
-    format!(
-        "2 1 eni-web 10.0.1.10 10.0.2.20 {} 5432 6 5 500 {T} {} ACCEPT OK",
-        40000 + i,
-        T + 60
-    )
-}
-
-struct Run {
-    out: Output,
-    stderr: String,
-    dir: tempfile::TempDir,
+    rec("eni-web", "10.0.1.10", 40000 + i, "10.0.2.20", 5432)
+        .at(T)
+        .account("1")
+        .counts(5, 500)
+        .v2()
 }
 
 fn run(files: &[(&str, Vec<u8>)], extra: &[&str]) -> Run {
@@ -33,7 +27,8 @@ fn run(files: &[(&str, Vec<u8>)], extra: &[&str]) -> Run {
     )
 }
 
-/// Runs `infer` on a `logs/` folder that `setup` fills.
+/// Runs `infer` on a `logs/` folder that `setup` fills, in a temporary
+/// folder that gets the outputs.
 fn run_with(setup: impl FnOnce(&std::path::Path), extra: &[&str]) -> Run {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("logs")).unwrap();
@@ -46,7 +41,7 @@ fn run_with(setup: impl FnOnce(&std::path::Path), extra: &[&str]) -> Run {
            "security_groups": [{"id": "sg-web", "name": "web"}, {"id": "sg-db", "name": "db"}]}"#,
     )
     .unwrap();
-    let mut args = vec![
+    sgpair([
         "infer",
         "--logs",
         "logs",
@@ -55,36 +50,19 @@ fn run_with(setup: impl FnOnce(&std::path::Path), extra: &[&str]) -> Run {
         "--since",
         "7d",
         "--until",
-        "2026-11-25T00:00:00Z",
-    ];
-    args.extend_from_slice(extra);
-    let out = Command::new(env!("CARGO_BIN_EXE_sgpair"))
-        .args(&args)
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
-    assert_ne!(
-        out.status.code(),
-        Some(101),
-        "panicked: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    Run { out, stderr, dir }
+        UNTIL,
+    ])
+    .args(extra)
+    .cwd(dir.path())
+    .run_with(dir)
 }
 
 fn text(lines: &[String]) -> Vec<u8> {
     (lines.join("\n") + "\n").into_bytes()
 }
 
-fn gzip(bytes: &[u8]) -> Vec<u8> {
-    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    enc.write_all(bytes).unwrap();
-    enc.finish().unwrap()
-}
-
 fn tfvars(r: &Run) -> Option<String> {
-    std::fs::read_to_string(r.dir.path().join("rules.auto.tfvars")).ok()
+    std::fs::read_to_string(r.path("rules.auto.tfvars")).ok()
 }
 
 #[test]
@@ -93,7 +71,7 @@ fn truncated_gzip_fails_naming_the_file_and_writes_nothing() {
     let mut gz = gzip(&text(&lines));
     gz.truncate(gz.len() / 2);
     let r = run(&[("cut.log.gz", gz)], &[]);
-    assert_eq!(r.out.status.code(), Some(1), "{}", r.stderr);
+    assert_eq!(r.code, Some(1), "{}", r.stderr);
     assert!(
         r.stderr.contains("cut.log.gz:") && r.stderr.contains("cannot read further"),
         "{}",
@@ -112,7 +90,7 @@ fn binary_garbage_is_counted_line_by_line_and_the_run_goes_on() {
         &[("a-garbage.bin", garbage), ("b-good.log", text(&[good(1)]))],
         &[],
     );
-    assert!(r.out.status.success(), "{}", r.stderr);
+    assert!(r.success(), "{}", r.stderr);
     assert!(
         r.stderr
             .contains("skipped (wrong field count): logs/a-garbage.bin:1:"),
@@ -127,7 +105,7 @@ fn binary_garbage_is_counted_line_by_line_and_the_run_goes_on() {
 fn a_header_with_unknown_fields_is_noted_and_its_known_fields_are_read() {
     let lines = vec![format!("{HEADER} colour"), format!("{} blue", good(1))];
     let r = run(&[("x.log", text(&lines))], &[]);
-    assert!(r.out.status.success(), "{}", r.stderr);
+    assert!(r.success(), "{}", r.stderr);
     assert!(
         r.stderr.contains(
             "logs/x.log:1: the header names columns that are not flow-log fields (colour)"
@@ -171,7 +149,7 @@ fn each_kind_of_malformed_record_is_counted_with_its_place() {
         ), // '-' in traffic
     ];
     let r = run(&[("m.log", text(&lines))], &[]);
-    assert!(r.out.status.success(), "{}", r.stderr);
+    assert!(r.success(), "{}", r.stderr);
     for (kind, line) in [
         ("wrong field count", 3),
         ("wrong field count", 4),
@@ -206,7 +184,7 @@ fn an_empty_file_and_a_blank_file_are_read_as_nothing() {
         ],
         &[],
     );
-    assert!(r.out.status.success(), "{}", r.stderr);
+    assert!(r.success(), "{}", r.stderr);
     assert!(
         r.stderr
             .contains("read 1 records from 3 sources: 1 used as evidence"),
@@ -218,22 +196,20 @@ fn an_empty_file_and_a_blank_file_are_read_as_nothing() {
 #[test]
 fn a_bad_window_or_format_is_a_usage_error_before_any_reading() {
     let dir = tempfile::tempdir().unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_sgpair"))
-        .args([
-            "infer",
-            "--logs",
-            "z.log",
-            "--inventory",
-            "inventory.json",
-            "--since",
-            "a week",
-        ])
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let out = sgpair([
+        "infer",
+        "--logs",
+        "z.log",
+        "--inventory",
+        "inventory.json",
+        "--since",
+        "a week",
+    ])
+    .cwd(dir.path())
+    .run();
+    let stderr = &out.stderr;
     // A bad value is a usage error (exit code 2), in clap's words.
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_eq!(out.code, Some(2), "{stderr}");
     assert!(
         stderr.contains("invalid value 'a week' for '--since <SINCE>'") && stderr.contains("7d"),
         "{stderr}"
@@ -242,7 +218,7 @@ fn a_bad_window_or_format_is_a_usage_error_before_any_reading() {
         &[("z.log", text(&[good(1)]))],
         &["--log-format", "srcaddr dstaddr"],
     );
-    assert_eq!(r.out.status.code(), Some(2), "{}", r.stderr);
+    assert_eq!(r.code, Some(2), "{}", r.stderr);
     assert!(
         r.stderr
             .contains("the format lacks srcport, dstport, protocol, start, action"),
@@ -261,13 +237,11 @@ fn a_broken_inventory_names_the_file_line_and_column() {
         "{\n  \"network_interfaces\": [\n    {\"id\": 7}\n  ]\n}",
     )
     .unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_sgpair"))
-        .args(["infer", "--logs", "f.log", "--inventory", "inventory.json"])
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let out = sgpair(["infer", "--logs", "f.log", "--inventory", "inventory.json"])
+        .cwd(dir.path())
+        .run();
+    let stderr = &out.stderr;
+    assert_eq!(out.code, Some(1), "{stderr}");
     assert!(stderr.contains("inventory.json:3:"), "{stderr}");
 }
 
@@ -283,7 +257,7 @@ fn a_listed_file_that_is_gone_when_read_fails_the_run_or_is_missing() {
         std::os::unix::fs::symlink(logs.join("deleted.log"), logs.join("b.log")).unwrap();
     };
     let r = run_with(setup, &[]);
-    assert_eq!(r.out.status.code(), Some(1), "{}", r.stderr);
+    assert_eq!(r.code, Some(1), "{}", r.stderr);
     assert!(
         r.stderr
             .contains("cannot open logs/b.log (listed a moment ago: was it moved or deleted?)"),
@@ -293,7 +267,7 @@ fn a_listed_file_that_is_gone_when_read_fails_the_run_or_is_missing() {
     assert!(tfvars(&r).is_none(), "no output from incomplete evidence");
 
     let r = run_with(setup, &["--allow-partial"]);
-    assert!(r.out.status.success(), "{}", r.stderr);
+    assert!(r.success(), "{}", r.stderr);
     assert!(
         r.stderr
             .contains("warning: incomplete evidence (--allow-partial): cannot open logs/b.log"),
@@ -316,7 +290,7 @@ fn allow_partial_keeps_what_was_read_and_says_what_is_missing() {
         &[("cut.log.gz", gz), ("whole.log", text(&[other]))],
         &["--allow-partial"],
     );
-    assert!(r.out.status.success(), "{}", r.stderr);
+    assert!(r.success(), "{}", r.stderr);
     assert_eq!(
         r.stderr
             .matches("warning: incomplete evidence (--allow-partial): logs/cut.log.gz:")
@@ -331,7 +305,7 @@ fn allow_partial_keeps_what_was_read_and_says_what_is_missing() {
         "{}",
         r.stderr
     );
-    let report = std::fs::read_to_string(r.dir.path().join("sgpair-report.md")).unwrap();
+    let report = r.file("sgpair-report.md");
     assert!(
         report.contains("- **Incomplete evidence:** 1 source could not be read (--allow-partial)"),
         "{report}"

@@ -5,199 +5,28 @@
 //! counts, findings), never only the exit status.
 
 use std::collections::BTreeSet;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use serde_json::{Value as Json, json};
 
+use crate::support::flows::status_rec;
+use crate::support::outputs::parse_hcl;
+use crate::support::run::infer;
 use crate::support::terraform::{fmt_check, module_v2_root, summary, text, workspace};
+use crate::support::{
+    Run, Scenario, T0, TfRule, UNTIL_T, connection, lines, rec, repo, section, v2_lines,
+};
 
-/// End of every window here; `--since 7d` makes it 2026-11-18T00:00:00Z..this.
-const UNTIL: &str = "2026-11-25T00:00:00Z";
-const WINDOW_START: i64 = 1_794_960_000;
-const WINDOW_END: i64 = 1_795_564_800;
-/// 2026-11-24T00:00:00Z: the scenarios' traffic happens on the last day.
-const T0: i64 = 1_795_478_400;
+/// The window of every run here: `--since 7d --until 2026-11-25T00:00:00Z`.
+const WINDOW_START: i64 = UNTIL_T - 7 * 86_400;
+const WINDOW_END: i64 = UNTIL_T;
 
-const V2: &str = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status";
 /// A v3 custom format with tcp-flags (what the scenarios use when flags matter).
 const V3_FLAGS: &str = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status vpc-id tcp-flags";
 /// Every v2..v5 field, in the order of the AWS documentation's table.
 const V5_ALL: &str = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status vpc-id subnet-id instance-id tcp-flags type pkt-srcaddr pkt-dstaddr region az-id sublocation-type sublocation-id pkt-src-aws-service pkt-dst-aws-service flow-direction traffic-path";
 /// Transit-gateway flow logs: not per interface, refused.
 const TGW: &str = "version resource-type account-id tgw-id tgw-attachment-id tgw-src-vpc-account-id tgw-dst-vpc-account-id tgw-src-vpc-id tgw-dst-vpc-id tgw-src-subnet-id tgw-dst-subnet-id tgw-src-eni tgw-dst-eni tgw-src-az-id tgw-dst-az-id tgw-pair-attachment-id srcaddr dstaddr srcport dstport protocol packets bytes start end log-status type packets-lost-no-route packets-lost-blackhole packets-lost-mtu-exceeded packets-lost-ttl-expired tcp-flags region flow-direction pkt-src-aws-service pkt-dst-aws-service";
-
-// ---------------------------------------------------------------------------
-// Running the binary
-
-fn manifest_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// One finished `sgpair infer`, with its outputs in a temporary folder.
-struct Run {
-    dir: tempfile::TempDir,
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn out_path(&self) -> PathBuf {
-        self.dir.path().join("rules.auto.tfvars")
-    }
-
-    fn report_path(&self) -> PathBuf {
-        self.dir.path().join("report.md")
-    }
-
-    fn ok(&self) -> &Self {
-        assert_eq!(
-            self.code,
-            Some(0),
-            "sgpair failed\n--- stderr\n{}\n--- stdout\n{}",
-            self.stderr,
-            self.stdout
-        );
-        self
-    }
-
-    fn tfvars(&self) -> String {
-        std::fs::read_to_string(self.out_path()).expect("the tfvars file was written")
-    }
-
-    fn report(&self) -> String {
-        std::fs::read_to_string(self.report_path()).expect("the report was written")
-    }
-
-    /// The JSON report (runs made with `--json`).
-    fn json(&self) -> Json {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("--json printed no JSON ({e}):\n{}", self.stdout))
-    }
-
-    /// The module 2 rules of the tfvars, parsed as Terraform would.
-    fn rules(&self) -> Vec<TfRule> {
-        v2_rules(&self.tfvars())
-    }
-
-    /// The one-line summary on stderr.
-    fn summary(&self) -> &str {
-        self.stderr
-            .lines()
-            .find(|l| l.starts_with("read "))
-            .unwrap_or_else(|| panic!("no summary line on stderr:\n{}", self.stderr))
-    }
-}
-
-/// `sgpair infer` over `logs`, writing into a fresh temporary folder.
-fn infer(cwd: &Path, logs: &[&Path], inventory: &Path, extra: &[&str]) -> Run {
-    let dir = tempfile::tempdir().expect("temporary folder");
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sgpair"));
-    cmd.current_dir(cwd).arg("infer");
-    for l in logs {
-        cmd.arg("--logs").arg(l);
-    }
-    cmd.arg("--inventory")
-        .arg(inventory)
-        .args(["--since", "7d", "--until", UNTIL])
-        .arg("--out")
-        .arg(dir.path().join("rules.auto.tfvars"))
-        .arg("--report")
-        .arg(dir.path().join("report.md"))
-        .args(extra)
-        .env_remove("RUST_LOG");
-    let out = cmd.output().expect("the sgpair binary runs");
-    Run {
-        dir,
-        code: out.status.code(),
-        stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
-        stderr: String::from_utf8(out.stderr).expect("stderr is UTF-8"),
-    }
-}
-
-// ---------------------------------------------------------------------------
-// Reading the tfvars back
-
-/// One entry of the module 2 `rules` map.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-struct TfRule {
-    source: String,
-    target: String,
-    from_port: i64,
-    to_port: Option<i64>,
-    protocol: String,
-    key: String,
-    description: String,
-}
-
-fn parse_hcl(text: &str) -> hcl::Value {
-    hcl::from_str::<hcl::Value>(text)
-        .unwrap_or_else(|e| panic!("the tfvars is not valid HCL: {e}\n{text}"))
-}
-
-fn v2_rules(text: &str) -> Vec<TfRule> {
-    let v = parse_hcl(text);
-    let top = v.as_object().expect("a body of attributes");
-    assert_eq!(
-        top.keys().collect::<Vec<_>>(),
-        vec!["rules"],
-        "only `rules` is set"
-    );
-    let rules = top["rules"]
-        .as_object()
-        .unwrap_or_else(|| panic!("module 2 takes a map of rules:\n{text}"));
-    let mut out: Vec<TfRule> = rules
-        .iter()
-        .map(|(key, r)| {
-            let r = r.as_object().expect("each rule is an object");
-            for attr in r.keys() {
-                assert!(
-                    [
-                        "source_sg_id",
-                        "target_sg_id",
-                        "from_port",
-                        "to_port",
-                        "protocol",
-                        "description",
-                        "description_source",
-                        "description_target"
-                    ]
-                    .contains(&attr.as_str()),
-                    "rule {key}: `{attr}` is not an attribute of the module (Terraform would drop it silently)"
-                );
-            }
-            let s = |k: &str| {
-                r.get(k)
-                    .and_then(hcl::Value::as_str)
-                    .unwrap_or_else(|| panic!("rule {key}: `{k}` is missing or not a string"))
-                    .to_string()
-            };
-            TfRule {
-                source: s("source_sg_id"),
-                target: s("target_sg_id"),
-                from_port: r
-                    .get("from_port")
-                    .and_then(hcl::Value::as_i64)
-                    .unwrap_or_else(|| panic!("rule {key}: from_port is not a number")),
-                to_port: r.get("to_port").map(|v| {
-                    v.as_i64()
-                        .unwrap_or_else(|| panic!("rule {key}: to_port is not a number"))
-                }),
-                protocol: s("protocol"),
-                key: key.clone(),
-                description: r
-                    .get("description")
-                    .and_then(hcl::Value::as_str)
-                    .unwrap_or_default()
-                    .to_string(),
-            }
-        })
-        .collect();
-    out.sort();
-    out
-}
 
 /// (source, target, protocol, from, to) of every rule, sorted.
 fn shape(rules: &[TfRule]) -> Vec<(String, String, String, i64, i64)> {
@@ -236,125 +65,8 @@ fn json_rule<'a>(report: &'a Json, source: &str, target: &str, port: i64) -> &'a
         })
 }
 
-/// The text of a `## ` section of the Markdown report.
-fn section<'a>(md: &'a str, heading: &str) -> &'a str {
-    let start = md
-        .find(&format!("## {heading}"))
-        .unwrap_or_else(|| panic!("the report has no section {heading:?}:\n{md}"));
-    let rest = &md[start..];
-    let end = rest[3..].find("\n## ").map_or(rest.len(), |i| i + 3);
-    &rest[..end]
-}
-
 // ---------------------------------------------------------------------------
-// Writing scenarios: inventories and flow-log records
-
-/// A scenario: an inventory and log files in a temporary folder.
-struct Scenario {
-    dir: tempfile::TempDir,
-    groups: Vec<Json>,
-    enis: Vec<Json>,
-}
-
-impl Scenario {
-    fn new() -> Self {
-        Scenario {
-            dir: tempfile::tempdir().expect("temporary folder"),
-            groups: Vec::new(),
-            enis: Vec::new(),
-        }
-    }
-
-    /// The usual cast: a load balancer, two web hosts, a database and a
-    /// payments service (all in the shared monitoring-agents group), a
-    /// monitoring server, a batch host, and a NAT gateway without groups.
-    fn three_tier() -> Self {
-        let mut s = Scenario::new();
-        for (id, name) in [
-            ("sg-alb", "alb"),
-            ("sg-web", "web"),
-            ("sg-db", "db"),
-            ("sg-pay", "payments"),
-            ("sg-mon", "monitoring"),
-            ("sg-agents", "monitoring-agents"),
-            ("sg-batch", "batch"),
-        ] {
-            s.group(id, name);
-        }
-        s.eni("eni-alb", &[ALB], &["sg-alb"])
-            .eni("eni-web1", &[WEB1, WEB1_V6], &["sg-web", "sg-agents"])
-            .eni("eni-web2", &[WEB2], &["sg-web", "sg-agents"])
-            .eni("eni-db", &[DB, DB_V6], &["sg-db", "sg-agents"])
-            .eni("eni-pay", &[PAY], &["sg-pay", "sg-agents"])
-            .eni("eni-mon", &[MON], &["sg-mon"])
-            .eni("eni-batch", &[BATCH], &["sg-batch"])
-            .eni("eni-nat", &[NAT], &[]);
-        s
-    }
-
-    fn group(&mut self, id: &str, name: &str) -> &mut Self {
-        self.groups.push(json!({
-            "id": id, "name": name, "vpc_id": "vpc-1", "description": format!("{name} tier"),
-            "ingress": [], "egress": [{"protocol": "-1", "cidr": "0.0.0.0/0"}]
-        }));
-        self
-    }
-
-    fn eni(&mut self, id: &str, addrs: &[&str], groups: &[&str]) -> &mut Self {
-        let nat = groups.is_empty();
-        self.enis.push(json!({
-            "id": id, "vpc_id": "vpc-1", "subnet_id": "subnet-1", "addresses": addrs,
-            "security_groups": groups,
-            "description": if nat { "Interface for NAT Gateway nat-1" } else { "" },
-            "interface_type": if nat { "nat_gateway" } else { "interface" },
-            "requester_managed": nat,
-        }));
-        self
-    }
-
-    fn path(&self, rel: &str) -> PathBuf {
-        self.dir.path().join(rel)
-    }
-
-    fn inventory(&self) -> PathBuf {
-        let inv = json!({
-            "format_version": 1,
-            "account_id": "123456789012",
-            "region": "us-east-1",
-            "vpcs": [{"id": "vpc-1", "cidrs": ["10.0.0.0/16", "2600:1f18:aaaa:bb00::/56"]}],
-            "subnets": [{"id": "subnet-1", "vpc_id": "vpc-1", "cidrs": ["10.0.0.0/16"]}],
-            "network_interfaces": self.enis,
-            "security_groups": self.groups,
-        });
-        let p = self.path("inventory.json");
-        std::fs::write(&p, serde_json::to_string_pretty(&inv).unwrap()).unwrap();
-        p
-    }
-
-    /// Writes a text file under the scenario's `logs/` folder.
-    fn log(&self, rel: &str, text: &str) -> PathBuf {
-        let p = self.path("logs").join(rel);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(&p, text).unwrap();
-        p
-    }
-
-    /// Writes a gzip file under `logs/`.
-    fn log_gz(&self, rel: &str, text: &str) -> PathBuf {
-        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-        enc.write_all(text.as_bytes()).unwrap();
-        let p = self.path("logs").join(rel);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(&p, enc.finish().unwrap()).unwrap();
-        p
-    }
-
-    /// `sgpair infer --logs <scenario>/logs`.
-    fn run(&self, extra: &[&str]) -> Run {
-        let inv = self.inventory();
-        infer(self.dir.path(), &[&self.path("logs")], &inv, extra)
-    }
-}
+// The scenarios' estate
 
 const ALB: &str = "10.0.0.5";
 const WEB1: &str = "10.0.1.10";
@@ -367,156 +79,44 @@ const MON: &str = "10.0.3.40";
 const BATCH: &str = "10.0.3.50";
 const NAT: &str = "10.0.0.200";
 
-/// One flow-log record, rendered in any field order.
-#[derive(Debug, Clone)]
-struct Rec {
-    eni: String,
-    src: String,
-    dst: String,
-    sport: u16,
-    dport: u16,
-    proto: u8,
-    packets: u64,
-    bytes: u64,
-    start: i64,
-    end: i64,
-    action: &'static str,
-    status: &'static str,
-    flags: Option<u16>,
-}
-
-fn rec(eni: &str, src: &str, sport: u16, dst: &str, dport: u16) -> Rec {
-    Rec {
-        eni: eni.into(),
-        src: src.into(),
-        dst: dst.into(),
-        sport,
-        dport,
-        proto: 6,
-        packets: 5,
-        bytes: 900,
-        start: T0 + 60,
-        end: T0 + 120,
-        action: "ACCEPT",
-        status: "OK",
-        flags: None,
+/// The usual cast, in one VPC and subnet: a load balancer, two web hosts, a
+/// database and a payments service (all in the shared monitoring-agents
+/// group), a monitoring server, a batch host, and a NAT gateway.
+fn three_tier() -> Scenario {
+    let mut s = Scenario::new();
+    s.inv
+        .account("123456789012", "us-east-1")
+        .vpc("vpc-1", &["10.0.0.0/16", "2600:1f18:aaaa:bb00::/56"])
+        .subnet("subnet-1", "vpc-1", &["10.0.0.0/16"]);
+    for (id, name) in [
+        ("sg-alb", "alb"),
+        ("sg-web", "web"),
+        ("sg-db", "db"),
+        ("sg-pay", "payments"),
+        ("sg-mon", "monitoring"),
+        ("sg-agents", "monitoring-agents"),
+        ("sg-batch", "batch"),
+    ] {
+        s.inv.group(id, name, "vpc-1");
     }
-}
-
-/// A NODATA or SKIPDATA record.
-fn status_rec(eni: &str, status: &'static str, start: i64) -> Rec {
-    Rec {
-        status,
-        start,
-        end: start + 540,
-        ..rec(eni, "-", 0, "-", 0)
+    let enis: [(&str, &[&str], &[&str]); 7] = [
+        ("eni-alb", &[ALB], &["sg-alb"]),
+        ("eni-web1", &[WEB1, WEB1_V6], &["sg-web", "sg-agents"]),
+        ("eni-web2", &[WEB2], &["sg-web", "sg-agents"]),
+        ("eni-db", &[DB, DB_V6], &["sg-db", "sg-agents"]),
+        ("eni-pay", &[PAY], &["sg-pay", "sg-agents"]),
+        ("eni-mon", &[MON], &["sg-mon"]),
+        ("eni-batch", &[BATCH], &["sg-batch"]),
+    ];
+    for (id, addrs, groups) in enis {
+        s.inv
+            .eni(id, "vpc-1", addrs, groups)
+            .with(|e| e.subnet_id = Some("subnet-1".into()));
     }
-}
-
-impl Rec {
-    fn flags(mut self, f: u16) -> Self {
-        self.flags = Some(f);
-        self
-    }
-    fn proto(mut self, p: u8) -> Self {
-        self.proto = p;
-        self
-    }
-    fn at(mut self, start: i64) -> Self {
-        self.start = start;
-        self.end = start + 60;
-        self
-    }
-    fn reject(mut self) -> Self {
-        self.action = "REJECT";
-        self
-    }
-
-    /// The record's fields in the order `fields` names them.
-    fn render(&self, fields: &str) -> String {
-        let data = self.status == "OK";
-        let d = |v: String| if data { v } else { "-".to_string() };
-        fields
-            .split_whitespace()
-            .map(|f| {
-                let f = f.trim_start_matches("${").trim_end_matches('}');
-                match f {
-                    "version" => "5".to_string(),
-                    "account-id" => "123456789012".into(),
-                    "interface-id" => self.eni.clone(),
-                    "srcaddr" | "pkt-srcaddr" => d(self.src.clone()),
-                    "dstaddr" | "pkt-dstaddr" => d(self.dst.clone()),
-                    "srcport" => d(self.sport.to_string()),
-                    "dstport" => d(self.dport.to_string()),
-                    "protocol" => d(self.proto.to_string()),
-                    "packets" => d(self.packets.to_string()),
-                    "bytes" => d(self.bytes.to_string()),
-                    "start" => self.start.to_string(),
-                    "end" => self.end.to_string(),
-                    "action" => d(self.action.to_string()),
-                    "log-status" => self.status.to_string(),
-                    "vpc-id" => "vpc-1".into(),
-                    "tcp-flags" => match (data, self.flags) {
-                        (true, Some(f)) => f.to_string(),
-                        _ => "-".into(),
-                    },
-                    "type" => d(if self.src.contains(':') {
-                        "IPv6"
-                    } else {
-                        "IPv4"
-                    }
-                    .into()),
-                    "region" => "us-east-1".into(),
-                    _ => "-".into(),
-                }
-            })
-            .collect::<Vec<_>>()
-            .join(" ")
-    }
-
-    /// In the v2 default format, where `version` is 2.
-    fn v2(&self) -> String {
-        let line = self.render(V2);
-        format!("2{}", &line[1..])
-    }
-}
-
-/// Lines of records in a format, with the format as a header line or not.
-fn lines(recs: &[Rec], fields: &str, header: bool) -> String {
-    let mut out = String::new();
-    if header {
-        out.push_str(fields);
-        out.push('\n');
-    }
-    for r in recs {
-        out.push_str(&r.render(fields));
-        out.push('\n');
-    }
-    out
-}
-
-fn v2_lines(recs: &[Rec]) -> String {
-    recs.iter().map(|r| r.v2() + "\n").collect()
-}
-
-/// The records of one TCP connection in one interval: request and response,
-/// at the client's interface and at the server's where given. `syn` sets
-/// the flags of a first interval (2 / 18); otherwise they are 0.
-fn connection(
-    client: (Option<&str>, &str, u16),
-    server: (Option<&str>, &str, u16),
-    start: i64,
-    syn: bool,
-) -> Vec<Rec> {
-    let (ce, ca, cp) = client;
-    let (se, sa, sp) = server;
-    let (fq, fr) = if syn { (2, 18) } else { (0, 0) };
-    let mut out = Vec::new();
-    for eni in [ce, se].into_iter().flatten() {
-        out.push(rec(eni, ca, cp, sa, sp).at(start).flags(fq));
-        out.push(rec(eni, sa, sp, ca, cp).at(start).flags(fr));
-    }
-    out
+    s.inv
+        .nat("eni-nat", "vpc-1", NAT)
+        .with(|e| e.subnet_id = Some("subnet-1".into()));
+    s
 }
 
 // ---------------------------------------------------------------------------
@@ -534,7 +134,7 @@ const WEB3_ENI: &str = "eni-017b9d1e3f5c8da07";
 
 fn sample(extra: &[&str]) -> Run {
     infer(
-        &manifest_dir(),
+        &repo(),
         &[Path::new("sample-logs/flow-logs")],
         Path::new("sample-logs/inventory.json"),
         extra,
@@ -635,7 +235,7 @@ fn sample_environment_json_report_has_the_evidence() {
 
     // IPv6: web-3's four long-lived channels to the payments service carry no
     // SYN anywhere; fan-in orients them, and the IPv4 rule covers them.
-    let pay = json_rule(&r, WEB_SG, PAY_SG, 50051);
+    let pay = json_rule(r, WEB_SG, PAY_SG, 50051);
     assert_eq!(pay["evidence"]["initiator"]["fan-in"], 4, "{pay:#}");
     assert!(pay["evidence"]["initiator"]["tcp-flags"].as_u64().unwrap() > 0);
     assert!(
@@ -646,12 +246,12 @@ fn sample_environment_json_report_has_the_evidence() {
             .any(|e| e == WEB3_ENI)
     );
     // The shared monitoring group: one rule over all six members.
-    let mon = json_rule(&r, MON_SG, AGENTS_SG, 9100);
+    let mon = json_rule(r, MON_SG, AGENTS_SG, 9100);
     assert_eq!(mon["evidence"]["server_enis"].as_array().unwrap().len(), 6);
     assert_eq!(mon["evidence"]["allowed_pairs"], 6);
     assert_eq!(mon["evidence"]["observed_pairs"], 6);
     // Both ALB interfaces reach all three web hosts.
-    let alb = json_rule(&r, ALB_SG, WEB_SG, 8080);
+    let alb = json_rule(r, ALB_SG, WEB_SG, 8080);
     assert_eq!(
         (
             &alb["evidence"]["allowed_pairs"],
@@ -913,7 +513,7 @@ fn sample_tfvars_is_accepted_by_terraform_as_the_module_input() {
 fn the_same_folder_named_twice_is_read_once() {
     // `dir` and `./dir` are one folder: reading it twice would double every count.
     let run = infer(
-        &manifest_dir(),
+        &repo(),
         &[
             Path::new("sample-logs/flow-logs"),
             Path::new("./sample-logs/flow-logs"),
@@ -935,7 +535,7 @@ fn the_same_folder_named_twice_is_read_once() {
 #[test]
 fn sample_generator_is_committed_with_its_output() {
     // The generator's own summary of what it wrote, checked against the files.
-    let dir = manifest_dir().join("sample-logs/flow-logs");
+    let dir = repo().join("sample-logs/flow-logs");
     let mut files = Vec::new();
     fn walk(d: &Path, out: &mut Vec<PathBuf>) {
         for e in std::fs::read_dir(d).unwrap() {
@@ -981,7 +581,7 @@ fn sample_generator_is_committed_with_its_output() {
 
 #[test]
 fn multi_group_interfaces_get_the_narrowest_group_and_role_groups_over_a_shared_one() {
-    let s = Scenario::three_tier();
+    let s = three_tier();
     let mut recs = Vec::new();
     // alb -> both web hosts: web is narrower than monitoring-agents.
     for (i, web) in [("eni-web1", WEB1), ("eni-web2", WEB2)].iter().enumerate() {
@@ -1036,7 +636,7 @@ fn multi_group_interfaces_get_the_narrowest_group_and_role_groups_over_a_shared_
         ]
     );
     let r = run.json();
-    let scrape = json_rule(&r, "sg-mon", "sg-web", 9100);
+    let scrape = json_rule(r, "sg-mon", "sg-web", 9100);
     assert_eq!(scrape["evidence"]["connections"], 2);
     assert_eq!(
         (
@@ -1051,14 +651,14 @@ fn multi_group_interfaces_get_the_narrowest_group_and_role_groups_over_a_shared_
         r["alternatives"]
     );
     assert_eq!(
-        json_rule(&r, "sg-alb", "sg-web", 8080)["evidence"]["connections"],
+        json_rule(r, "sg-alb", "sg-web", 8080)["evidence"]["connections"],
         2
     );
 }
 
 #[test]
 fn high_service_port_without_flags_is_found_by_fan_in() {
-    let s = Scenario::three_tier();
+    let s = three_tier();
     let mut recs = Vec::new();
     // v2 default format: no tcp-flags at all. Client ports on both sides of 50051.
     for (i, cp) in [40000u16, 41000, 52000, 60000].into_iter().enumerate() {
@@ -1074,7 +674,7 @@ fn high_service_port_without_flags_is_found_by_fan_in() {
     run.ok();
     assert_eq!(shape(&run.rules()), vec![tcp("sg-web", "sg-pay", 50051)]);
     let r = run.json();
-    let e = &json_rule(&r, "sg-web", "sg-pay", 50051)["evidence"];
+    let e = &json_rule(r, "sg-web", "sg-pay", 50051)["evidence"];
     assert_eq!(e["connections"], 4);
     assert_eq!(e["records"], 16);
     assert_eq!(e["initiator"], json!({"fan-in": 4}));
@@ -1083,7 +683,7 @@ fn high_service_port_without_flags_is_found_by_fan_in() {
 
 #[test]
 fn flagless_records_follow_a_service_proven_by_flags() {
-    let s = Scenario::three_tier();
+    let s = three_tier();
     let mut recs = connection(
         (Some("eni-web1"), WEB1, 40000),
         (Some("eni-pay"), PAY, 50051),
@@ -1111,11 +711,11 @@ fn flagless_records_follow_a_service_proven_by_flags() {
     );
     let r = run.json();
     assert_eq!(
-        json_rule(&r, "sg-batch", "sg-pay", 50051)["evidence"]["initiator"],
+        json_rule(r, "sg-batch", "sg-pay", 50051)["evidence"]["initiator"],
         json!({"known-service": 1})
     );
     assert_eq!(
-        json_rule(&r, "sg-web", "sg-pay", 50051)["evidence"]["initiator"],
+        json_rule(r, "sg-web", "sg-pay", 50051)["evidence"]["initiator"],
         json!({"tcp-flags": 1})
     );
 }
@@ -1146,7 +746,7 @@ fn request_and_response_at_both_interfaces_count_as_one_connection() {
             )),
         ),
     ] {
-        let s = Scenario::three_tier();
+        let s = three_tier();
         s.log("flows.log", &text);
         let run = s.run(&["--json"]);
         run.ok();
@@ -1156,7 +756,7 @@ fn request_and_response_at_both_interfaces_count_as_one_connection() {
             "{name}"
         );
         let r = run.json();
-        let e = &json_rule(&r, "sg-web", "sg-db", 5432)["evidence"];
+        let e = &json_rule(r, "sg-web", "sg-db", 5432)["evidence"];
         assert_eq!(e["connections"], 1, "{name}: {e:#}");
         assert_eq!(e["records"], 4, "{name}");
         assert_eq!(e["bytes"], 1800, "{name}: bytes count at one interface");
@@ -1177,7 +777,7 @@ fn request_and_response_at_both_interfaces_count_as_one_connection() {
 
 #[test]
 fn rejected_traffic_only_gives_no_rule() {
-    let s = Scenario::three_tier();
+    let s = three_tier();
     let recs = [
         rec("eni-web1", "198.51.100.7", 51000, WEB1, 22)
             .flags(2)
@@ -1221,7 +821,7 @@ fn rejected_traffic_only_gives_no_rule() {
 
 #[test]
 fn records_outside_the_window_give_no_rule_and_are_counted() {
-    let s = Scenario::three_tier();
+    let s = three_tier();
     let mut recs = connection(
         (Some("eni-web1"), WEB1, 45000),
         (Some("eni-db"), DB, 5432),
@@ -1253,7 +853,7 @@ fn records_outside_the_window_give_no_rule_and_are_counted() {
 
 #[test]
 fn nodata_and_skipdata_are_counted_in_the_summary() {
-    let s = Scenario::three_tier();
+    let s = three_tier();
     let mut recs = connection(
         (Some("eni-web1"), WEB1, 45000),
         (Some("eni-db"), DB, 5432),
@@ -1280,7 +880,7 @@ fn nodata_and_skipdata_are_counted_in_the_summary() {
 
 #[test]
 fn suspicious_destinations_give_no_rule_and_are_reported() {
-    let s = Scenario::three_tier();
+    let s = three_tier();
     let mut recs = Vec::new();
     // IRC to the internet, DNS to 8.8.8.8, a mining pool, SSH from the internet,
     // and IRC between two grouped hosts (suspicious anywhere).
@@ -1370,7 +970,7 @@ fn suspicious_destinations_give_no_rule_and_are_reported() {
 
 #[test]
 fn an_ipv6_connection_gives_a_rule() {
-    let s = Scenario::three_tier();
+    let s = three_tier();
     let recs = connection(
         (Some("eni-web1"), WEB1_V6, 45000),
         (Some("eni-db"), DB_V6, 5432),
@@ -1382,7 +982,7 @@ fn an_ipv6_connection_gives_a_rule() {
     run.ok();
     assert_eq!(shape(&run.rules()), vec![tcp("sg-web", "sg-db", 5432)]);
     let r = run.json();
-    let e = &json_rule(&r, "sg-web", "sg-db", 5432)["evidence"];
+    let e = &json_rule(r, "sg-web", "sg-db", 5432)["evidence"];
     assert_eq!(e["connections"], 1);
     assert_eq!(e["client_enis"], json!(["eni-web1"]));
     assert_eq!(e["server_enis"], json!(["eni-db"]));
@@ -1390,7 +990,7 @@ fn an_ipv6_connection_gives_a_rule() {
 
 #[test]
 fn a_malformed_line_is_reported_with_its_place_and_the_run_goes_on() {
-    let s = Scenario::three_tier();
+    let s = three_tier();
     let good = connection(
         (Some("eni-web1"), WEB1, 45000),
         (Some("eni-db"), DB, 5432),
@@ -1438,7 +1038,7 @@ fn a_malformed_line_is_reported_with_its_place_and_the_run_goes_on() {
 
 #[test]
 fn gzip_file_with_a_header_in_the_s3_layout() {
-    let s = Scenario::three_tier();
+    let s = three_tier();
     let recs = connection(
         (Some("eni-alb"), ALB, 3000),
         (Some("eni-web1"), WEB1, 8080),
@@ -1461,7 +1061,7 @@ fn gzip_file_with_a_header_in_the_s3_layout() {
         "no format had to be assumed"
     );
     assert_eq!(
-        json_rule(&r, "sg-alb", "sg-web", 8080)["evidence"]["initiator"],
+        json_rule(r, "sg-alb", "sg-web", 8080)["evidence"]["initiator"],
         json!({"tcp-flags": 1})
     );
 }
@@ -1479,14 +1079,14 @@ fn a_custom_field_order_from_a_header_or_from_log_format() {
         true,
     );
 
-    let header = Scenario::three_tier();
+    let header = three_tier();
     header.log("with-header.log", &lines(&recs, order, true));
     let run = header.run(&["--json"]);
     run.ok();
     assert_eq!(shape(&run.rules()), vec![tcp("sg-alb", "sg-web", 8080)]);
     assert_eq!(run.json()["stats"]["used"], 4);
 
-    let given = Scenario::three_tier();
+    let given = three_tier();
     given.log("no-header.log", &lines(&recs, order, false));
     let log_format: String = order
         .split_whitespace()
@@ -1518,7 +1118,7 @@ fn a_custom_field_order_from_a_header_or_from_log_format() {
 
 #[test]
 fn json_wrapped_message_lines_are_unwrapped() {
-    let s = Scenario::three_tier();
+    let s = three_tier();
     let recs = connection(
         (Some("eni-web1"), WEB1, 45000),
         (Some("eni-db"), DB, 5432),
@@ -1547,7 +1147,7 @@ fn json_wrapped_message_lines_are_unwrapped() {
 
 #[test]
 fn a_folder_mixing_format_versions() {
-    let s = Scenario::three_tier();
+    let s = three_tier();
     // v2 without a header (CloudWatch style).
     s.log(
         "cloudwatch/eni-db-all.log",
@@ -1610,7 +1210,7 @@ fn a_folder_mixing_format_versions() {
 
 #[test]
 fn an_empty_folder_is_an_error_that_names_it() {
-    let s = Scenario::three_tier();
+    let s = three_tier();
     let empty = s.path("logs");
     std::fs::create_dir_all(&empty).unwrap();
     let run = s.run(&[]);
@@ -1622,8 +1222,11 @@ fn an_empty_folder_is_an_error_that_names_it() {
         "{}",
         run.stderr
     );
-    assert!(!run.out_path().exists(), "nothing written on failure");
-    assert!(!run.report_path().exists());
+    assert!(
+        !run.path("rules.auto.tfvars").exists(),
+        "nothing written on failure"
+    );
+    assert!(!run.path("report.md").exists());
 
     let inv = s.inventory();
     let missing = s.path("no-such-folder");
@@ -1634,7 +1237,7 @@ fn an_empty_folder_is_an_error_that_names_it() {
 
 #[test]
 fn transit_gateway_records_are_skipped_as_an_unusable_format() {
-    let s = Scenario::three_tier();
+    let s = three_tier();
     let tgw_record = "6 TransitGateway 123456789012 tgw-0a1b2c3d4e5f60718 tgw-attach-0a1b2c3d4e5f6071 123456789012 123456789012 vpc-1 vpc-2 subnet-1 subnet-2 eni-web1 eni-db use1-az1 use1-az1 tgw-attach-0f1e2d3c4b5a6978 10.0.1.10 10.0.2.20 45000 5432 6 10 900 1795478460 1795478520 OK IPv4 0 0 0 0 2 us-east-1 egress - -";
     assert_eq!(
         tgw_record.split_whitespace().count(),
@@ -1674,7 +1277,7 @@ fn transit_gateway_records_are_skipped_as_an_unusable_format() {
 
 #[test]
 fn module_version_1_writes_the_legacy_list() {
-    let s = Scenario::three_tier();
+    let s = three_tier();
     let mut recs = connection(
         (Some("eni-web1"), WEB1, 45000),
         (Some("eni-db"), DB, 5432),
@@ -1751,9 +1354,11 @@ fn module_version_1_writes_the_legacy_list() {
 /// makes the four records one connection.
 #[test]
 fn a_connection_to_a_secondary_address_counts_once() {
-    let mut s = Scenario::three_tier();
-    s.enis.retain(|e| e["id"] != "eni-web2");
-    s.eni("eni-web2", &[WEB2, "10.0.1.111"], &["sg-web", "sg-agents"]);
+    let mut s = three_tier();
+    s.inv
+        .eni_mut("eni-web2")
+        .addresses
+        .push("10.0.1.111".parse().unwrap());
     let fields = "version interface-id srcaddr dstaddr pkt-srcaddr pkt-dstaddr srcport dstport protocol packets bytes start end action log-status tcp-flags flow-direction";
     let start = T0;
     let text = format!(
@@ -1770,7 +1375,7 @@ fn a_connection_to_a_secondary_address_counts_once() {
     assert_eq!(shape(&run.rules()), vec![tcp("sg-alb", "sg-web", 8080)]);
     let r = run.json();
     assert_eq!(
-        json_rule(&r, "sg-alb", "sg-web", 8080)["evidence"]["connections"],
+        json_rule(r, "sg-alb", "sg-web", 8080)["evidence"]["connections"],
         1
     );
 }

@@ -2,12 +2,12 @@
 //! the fuzz targets run (`sgpair::fuzzing`), so an input that once broke an
 //! invariant is tested on every `cargo test`, without cargo-fuzz.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+
+use crate::support::repo;
 
 fn replay(target: &str, check: fn(&[u8])) -> usize {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fuzz/regressions")
-        .join(target);
+    let dir = repo().join("fuzz/regressions").join(target);
     let mut inputs: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
         .map(|e| e.unwrap().path())

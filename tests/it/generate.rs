@@ -4,17 +4,15 @@
 use std::collections::BTreeSet;
 use std::io::Read;
 use std::path::Path;
-use std::process::Command;
 
-fn sgpair(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_sgpair"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("sgpair runs");
-    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    assert!(out.status.success(), "sgpair {args:?} failed: {stderr}");
-    stderr
+use crate::support::outputs::v2_rules;
+use crate::support::{read, sgpair};
+
+/// Runs `sgpair args` in `dir`, which must succeed: its stderr.
+fn ok(dir: &Path, args: &[&str]) -> String {
+    let out = sgpair(args).cwd(dir).run();
+    out.ok();
+    out.stderr.clone()
 }
 
 fn generate(dir: &Path, out: &str, extra: &[&str]) -> String {
@@ -32,11 +30,11 @@ fn generate(dir: &Path, out: &str, extra: &[&str]) -> String {
         "inventory.json",
     ];
     args.extend_from_slice(extra);
-    sgpair(dir, &args)
+    ok(dir, &args)
 }
 
 fn infer(dir: &Path, logs: &str) -> (String, String) {
-    let stderr = sgpair(
+    let stderr = ok(
         dir,
         &[
             "infer",
@@ -50,22 +48,20 @@ fn infer(dir: &Path, logs: &str) -> (String, String) {
             "2026-11-25T00:00:00Z",
         ],
     );
-    let tfvars = std::fs::read_to_string(dir.join("rules.auto.tfvars")).unwrap();
+    let tfvars = read(dir.join("rules.auto.tfvars"));
     (tfvars, stderr)
 }
 
-/// Rule keys (`source-to-target-proto-port`) in a tfvars file.
 /// The rule keys of a tfvars with each group's id tail (the last 8 hex
 /// digits of its id, which keep keys apart across same-name groups) left
 /// out: `app-08457338-to-db-79b952c0-tcp-5432` → `app-to-db-tcp-5432`.
 fn rule_keys(tfvars: &str) -> BTreeSet<String> {
     let tail = |w: &str| w.len() == 8 && w.bytes().all(|b| b.is_ascii_hexdigit());
-    tfvars
-        .lines()
-        .filter_map(|l| l.strip_prefix("  \""))
-        .filter_map(|l| l.split('"').next())
-        .map(|k| {
-            k.split('-')
+    v2_rules(tfvars)
+        .into_iter()
+        .map(|r| {
+            r.key
+                .split('-')
                 .filter(|w| !tail(w))
                 .collect::<Vec<_>>()
                 .join("-")
@@ -99,7 +95,7 @@ fn generated_logs_give_the_rules_of_the_service_graph() {
     let d = tempfile::tempdir().unwrap();
     let said = generate(d.path(), "flows.log", &[]);
     assert!(said.contains("wrote flows.log: 30000 lines"), "{said}");
-    let text = std::fs::read_to_string(d.path().join("flows.log")).unwrap();
+    let text = read(d.path().join("flows.log"));
     assert_eq!(text.lines().count(), 30000);
     assert!(text.lines().all(|l| l.split(' ').count() == 14));
     for what in [" REJECT OK", " NODATA", " SKIPDATA", " 17 ", " 1 "] {
@@ -121,7 +117,7 @@ fn generated_logs_give_the_rules_of_the_service_graph() {
         "{stderr}"
     );
     // internet clients of the load balancers and the external API of the app servers
-    let report = std::fs::read_to_string(d.path().join("sgpair-report.md")).unwrap();
+    let report = read(d.path().join("sgpair-report.md"));
     assert!(
         report.contains("192.0.2.") && report.contains("198.18.7."),
         "{report}"
@@ -152,7 +148,7 @@ fn the_same_seed_gives_the_same_bytes_plain_or_gzip() {
 fn with_a_header_no_format_is_assumed() {
     let d = tempfile::tempdir().unwrap();
     generate(d.path(), "h.log", &["--header"]);
-    let text = std::fs::read_to_string(d.path().join("h.log")).unwrap();
+    let text = read(d.path().join("h.log"));
     assert!(text.starts_with("version account-id interface-id srcaddr"));
     let (tfvars, stderr) = infer(d.path(), "h.log");
     assert!(!stderr.contains("was assumed"), "{stderr}");

@@ -23,23 +23,21 @@ use sgpair::pipeline::{self, ReadOptions};
 use sgpair::synthesize::ExternalKind;
 use sgpair::window::Window;
 
+use crate::support::{UNTIL_T, repo};
+
 /// 2026-11-18T00:00:00Z..2026-11-25T00:00:00Z: the sample's week.
 const WINDOW: Window = Window {
-    since: 1_794_960_000,
-    until: 1_795_564_800,
+    since: UNTIL_T - 7 * 86_400,
+    until: UNTIL_T,
 };
 const SCRIPT_NAME: &str = "<script>alert(1)</script>";
 const ATTR_NAME: &str = "\" onmouseover=\"alert(2)\" data-pwned=\"1";
 /// Longer than a start-up on a loaded 2-core machine could take.
 const TIMEOUT: Duration = Duration::from_secs(120);
 
-fn manifest_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
 /// The sample environment, with two groups renamed to hostile names.
 fn sample() -> Analysis {
-    let dir = manifest_dir().join("sample-logs");
+    let dir = repo().join("sample-logs");
     let inventory = Inventory::load(&dir.join("inventory.json")).expect("sample inventory");
     let opts = ReadOptions {
         window: WINDOW,

@@ -6,184 +6,65 @@
 //! a node with a delegated prefix, a NAT gateway, and keys that keep their
 //! meaning from run to run.
 
-use std::path::PathBuf;
-use std::process::Command;
-
 use serde_json::{Value as Json, json};
 
-use crate::support::terraform;
+use crate::support::{Run, Scenario, T0, V2, connection, rec, terraform};
 
-/// The window: 2026-11-18T00:00:00Z .. 2026-11-25T00:00:00Z.
-const UNTIL: &str = "2026-11-25T00:00:00Z";
-/// 2026-11-19T00:00:00Z and 2026-11-23T00:00:00Z: early and late in the window.
-const MONDAY: i64 = 1_795_046_400;
-const FRIDAY: i64 = 1_795_392_000;
+/// 2026-11-19T00:00:00Z and 2026-11-23T00:00:00Z: early and late in the
+/// window that ends at 2026-11-25T00:00:00Z.
+const MONDAY: i64 = T0 - 5 * 86_400;
+const FRIDAY: i64 = T0 - 86_400;
 
 /// v5 fields a VPC flow log delivers with `${vpc-id}` and `${flow-direction}`.
 const V5: &str = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status vpc-id tcp-flags flow-direction";
-/// The default format: no VPC, no flags, no direction.
-const V2: &str = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status";
 const ACCOUNT: &str = "111122223333";
 
-/// An estate: VPCs, groups, interfaces, peerings; records per file.
-struct Estate {
-    dir: tempfile::TempDir,
-    vpcs: Vec<Json>,
-    groups: Vec<Json>,
-    enis: Vec<Json>,
-    peerings: Vec<Json>,
-    tgws: Vec<Json>,
+/// An estate of this account; the tests add VPCs, groups, interfaces,
+/// peerings and records.
+fn estate() -> Scenario {
+    let mut e = Scenario::new();
+    e.inv.account(ACCOUNT, "eu-west-1");
+    e
 }
 
-impl Estate {
-    fn new() -> Self {
-        Estate {
-            dir: tempfile::tempdir().expect("temporary folder"),
-            vpcs: Vec::new(),
-            groups: Vec::new(),
-            enis: Vec::new(),
-            peerings: Vec::new(),
-            tgws: Vec::new(),
-        }
+/// Writes `logs/<name>`: a header line of `fields`, then `lines`.
+fn log(e: &Scenario, name: &str, fields: &str, lines: &[String]) {
+    let mut text = format!("{fields}\n");
+    for l in lines {
+        text.push_str(l);
+        text.push('\n');
     }
-
-    fn vpc(&mut self, id: &str, cidr: &str) -> &mut Self {
-        self.vpcs.push(json!({"id": id, "cidrs": [cidr]}));
-        self
-    }
-
-    fn group(&mut self, id: &str, name: &str, vpc: &str) -> &mut Self {
-        self.groups.push(json!({
-            "id": id, "name": name, "vpc_id": vpc,
-            "ingress": [], "egress": [{"protocol": "-1", "cidr": "0.0.0.0/0"}]
-        }));
-        self
-    }
-
-    /// An existing ingress rule on `group` from `peer` on a TCP port.
-    fn ingress(&mut self, group: &str, peer: &str, port: u16) -> &mut Self {
-        let g = self
-            .groups
-            .iter_mut()
-            .find(|g| g["id"] == group)
-            .expect("the group was added");
-        g["ingress"].as_array_mut().unwrap().push(json!({
-            "protocol": "tcp", "from_port": port, "to_port": port, "referenced_group_id": peer
-        }));
-        self
-    }
-
-    fn eni(&mut self, id: &str, vpc: &str, addrs: &[&str], groups: &[&str]) -> &mut Self {
-        self.enis.push(json!({
-            "id": id, "vpc_id": vpc, "addresses": addrs, "security_groups": groups,
-        }));
-        self
-    }
-
-    /// Sets extra fields of the last interface added.
-    fn with(&mut self, fields: Json) -> &mut Self {
-        let last = self.enis.last_mut().expect("an interface was added");
-        for (k, v) in fields.as_object().expect("an object") {
-            last[k] = v.clone();
-        }
-        self
-    }
-
-    fn tgw(&mut self, attachment: &str, tgw: &str, vpc: &str) -> &mut Self {
-        self.tgws
-            .push(json!({"id": attachment, "transit_gateway_id": tgw, "vpc_id": vpc}));
-        self
-    }
-
-    fn peering(&mut self, id: &str, a: &str, b: &str) -> &mut Self {
-        self.peerings
-            .push(json!({"id": id, "requester_vpc_id": a, "accepter_vpc_id": b}));
-        self
-    }
-
-    fn inventory(&self) -> PathBuf {
-        let inv = json!({
-            "format_version": 1,
-            "account_id": ACCOUNT,
-            "region": "eu-west-1",
-            "vpcs": self.vpcs,
-            "network_interfaces": self.enis,
-            "security_groups": self.groups,
-            "peerings": self.peerings,
-            "transit_gateway_attachments": self.tgws,
-        });
-        let p = self.dir.path().join("inventory.json");
-        std::fs::write(&p, serde_json::to_string_pretty(&inv).unwrap()).unwrap();
-        p
-    }
-
-    /// Writes `logs/<name>` with a header line of `fields`.
-    fn log(&self, name: &str, fields: &str, lines: &[String]) {
-        let dir = self.dir.path().join("logs");
-        std::fs::create_dir_all(&dir).unwrap();
-        let mut text = format!("{fields}\n");
-        for l in lines {
-            text.push_str(l);
-            text.push('\n');
-        }
-        std::fs::write(dir.join(name), text).unwrap();
-    }
-
-    /// `sgpair infer --json` over the logs; the outputs in `out/`.
-    /// `sgpair infer --json` over the logs with `extra`; the outputs in `out/`.
-    fn infer(&self, extra: &[&str]) -> std::process::Output {
-        let out = self.dir.path().join("out");
-        std::fs::create_dir_all(&out).unwrap();
-        Command::new(env!("CARGO_BIN_EXE_sgpair"))
-            .arg("infer")
-            .arg("--logs")
-            .arg(self.dir.path().join("logs"))
-            .arg("--inventory")
-            .arg(self.inventory())
-            .args(["--since", "7d", "--until", UNTIL, "--json", "-q"])
-            .arg("--out")
-            .arg(out.join("rules.auto.tfvars"))
-            .arg("--report")
-            .arg(out.join("report.md"))
-            .args(extra)
-            .current_dir(self.dir.path())
-            .env_remove("RUST_LOG")
-            .output()
-            .expect("the sgpair binary runs")
-    }
-
-    /// A run that must succeed, with what it wrote.
-    fn run(&self, extra: &[&str]) -> Run {
-        let o = self.infer(extra);
-        let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
-        assert_eq!(o.status.code(), Some(0), "sgpair failed:\n{stderr}");
-        let out = self.dir.path().join("out");
-        Run {
-            json: serde_json::from_slice(&o.stdout).expect("--json prints JSON"),
-            tfvars: std::fs::read_to_string(out.join("rules.auto.tfvars")).unwrap(),
-            report: std::fs::read_to_string(out.join("report.md")).unwrap(),
-        }
-    }
-
-    /// A run that must fail with exit code 1: its stderr.
-    fn fail(&self, extra: &[&str]) -> String {
-        let o = self.infer(extra);
-        let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
-        assert_eq!(o.status.code(), Some(1), "{stderr}");
-        stderr
-    }
+    e.log(name, &text);
 }
 
-struct Run {
-    json: Json,
-    tfvars: String,
-    report: String,
+/// `sgpair infer --json -q` over the estate's logs with `extra`, which must succeed.
+fn run(e: &Scenario, extra: &[&str]) -> Run {
+    let r = e.run(&[&["--json", "-q"], extra].concat());
+    r.ok();
+    r
 }
 
-impl Run {
-    /// (source group, target group, first port) of every proposed rule, sorted.
-    fn rules(&self) -> Vec<(String, String, i64)> {
-        let mut v: Vec<_> = self.json["rules"]
+/// A run that must fail with exit code 1: its stderr.
+fn fail(e: &Scenario, extra: &[&str]) -> String {
+    let r = e.run(&[&["--json", "-q"], extra].concat());
+    r.exits(1);
+    r.stderr.clone()
+}
+
+/// What these tests read of a run.
+trait Facts {
+    /// (source group, target group, first port) of every rule of the JSON
+    /// report, sorted.
+    fn proposed(&self) -> Vec<(String, String, i64)>;
+    /// The keys of the tfvars' `rules` map, parsed as Terraform would.
+    fn keys(&self) -> Vec<String>;
+    /// The interfaces in the logs that the inventory lacks, and why.
+    fn absent(&self) -> Vec<(String, String)>;
+}
+
+impl Facts for Run {
+    fn proposed(&self) -> Vec<(String, String, i64)> {
+        let mut v: Vec<_> = self.json()["rules"]
             .as_array()
             .expect("rules")
             .iter()
@@ -199,20 +80,12 @@ impl Run {
         v
     }
 
-    /// The keys of the tfvars' `rules` map, parsed as Terraform would.
     fn keys(&self) -> Vec<String> {
-        let v: hcl::Value = hcl::from_str(&self.tfvars).expect("valid HCL");
-        v.as_object()
-            .and_then(|top| top.get("rules"))
-            .and_then(hcl::Value::as_object)
-            .expect("a map of rules")
-            .keys()
-            .cloned()
-            .collect()
+        self.rules().into_iter().map(|r| r.key).collect()
     }
 
     fn absent(&self) -> Vec<(String, String)> {
-        self.json["attribution"]["absent"]
+        self.json()["attribution"]["absent"]
             .as_array()
             .expect("attribution.absent")
             .iter()
@@ -230,9 +103,36 @@ fn rule(s: &str, t: &str, port: i64) -> (String, String, i64) {
     (s.into(), t.into(), port)
 }
 
-/// A TCP connection as its two v5 records at one interface: the SYN from the
-/// client and the SYN-ACK back, with `flow-direction` as that interface saw it
-/// (the interface owns the client's address when `local_is_client`).
+/// A TCP connection as v5 records at its ends' interfaces where given
+/// (client's, then server's): the SYN from the client and the SYN-ACK back,
+/// 1000 and 5000 bytes, with `flow-direction` as each interface saw them.
+fn v5(
+    client: (Option<&str>, &str),
+    server: (Option<&str>, &str),
+    vpc: &str,
+    port: u16,
+    t: i64,
+) -> Vec<String> {
+    connection(
+        (client.0, client.1, 40000),
+        (server.0, server.1, port),
+        t,
+        true,
+    )
+    .into_iter()
+    .map(|r| {
+        let bytes = if r.response { 5000 } else { 1000 };
+        r.directed()
+            .account(ACCOUNT)
+            .vpc(vpc)
+            .counts(10, bytes)
+            .render(V5)
+    })
+    .collect()
+}
+
+/// The two v5 records of a connection at one interface (the interface owns
+/// the client's address when `local_is_client`).
 fn v5_at(
     eni: &str,
     vpc: &str,
@@ -242,21 +142,11 @@ fn v5_at(
     t: i64,
     local_is_client: bool,
 ) -> Vec<String> {
-    let (out_dir, back_dir) = if local_is_client {
-        ("egress", "ingress")
+    if local_is_client {
+        v5((Some(eni), client), (None, server), vpc, port, t)
     } else {
-        ("ingress", "egress")
-    };
-    vec![
-        format!(
-            "5 {ACCOUNT} {eni} {client} {server} 40000 {port} 6 10 1000 {t} {} ACCEPT OK {vpc} 2 {out_dir}",
-            t + 60
-        ),
-        format!(
-            "5 {ACCOUNT} {eni} {server} {client} {port} 40000 6 10 5000 {t} {} ACCEPT OK {vpc} 18 {back_dir}",
-            t + 60
-        ),
-    ]
+        v5((None, client), (Some(eni), server), vpc, port, t)
+    }
 }
 
 /// Both interfaces' copies of one connection (client's, then server's).
@@ -269,16 +159,21 @@ fn v5_both(
     port: u16,
     t: i64,
 ) -> Vec<String> {
-    let mut v = v5_at(client_eni, vpc, client, server, port, t, true);
-    v.extend(v5_at(server_eni, vpc, client, server, port, t, false));
-    v
+    v5(
+        (Some(client_eni), client),
+        (Some(server_eni), server),
+        vpc,
+        port,
+        t,
+    )
 }
 
 /// Two VPCs built from one stack: one CIDR, groups of one name.
-fn twin_stacks() -> Estate {
-    let mut e = Estate::new();
-    e.vpc("vpc-dev", "10.0.0.0/16")
-        .vpc("vpc-prod", "10.0.0.0/16")
+fn twin_stacks() -> Scenario {
+    let mut e = estate();
+    e.inv
+        .vpc("vpc-dev", &["10.0.0.0/16"])
+        .vpc("vpc-prod", &["10.0.0.0/16"])
         .group("sg-0dev0app0000000a", "app", "vpc-dev")
         .group("sg-0dev0db00000000b", "db", "vpc-dev")
         .group("sg-0prd0app0000000c", "app", "vpc-prod")
@@ -332,10 +227,10 @@ fn two_vpcs_with_one_cidr_get_their_own_rules_and_never_meet() {
         6432,
         MONDAY,
     ));
-    e.log("flows.log", V5, &lines);
-    let r = e.run(&[]);
+    log(&e, "flows.log", V5, &lines);
+    let r = run(&e, &[]);
     assert_eq!(
-        r.rules(),
+        r.proposed(),
         vec![
             rule("sg-0dev0app0000000a", "sg-0dev0db00000000b", 5432),
             rule("sg-0prd0app0000000c", "sg-0prd0db00000000d", 6432),
@@ -358,10 +253,11 @@ fn the_default_format_without_vpc_ids_still_keeps_the_vpcs_apart() {
     let e = twin_stacks();
     // Same traffic in v2 records: the capturing interface tells the VPC.
     let v2 = |eni: &str, src: &str, sp: u16, dst: &str, dp: u16| {
-        format!(
-            "2 {ACCOUNT} {eni} {src} {dst} {sp} {dp} 6 10 1000 {MONDAY} {} ACCEPT OK",
-            MONDAY + 60
-        )
+        rec(eni, src, sp, dst, dp)
+            .at(MONDAY)
+            .account(ACCOUNT)
+            .counts(10, 1000)
+            .v2()
     };
     let mut lines = Vec::new();
     for port in [40001u16, 40002, 40003] {
@@ -369,10 +265,10 @@ fn the_default_format_without_vpc_ids_still_keeps_the_vpcs_apart() {
         lines.push(v2("eni-dev-db", "10.0.2.20", 5432, "10.0.1.10", port));
         lines.push(v2("eni-prd-db", "10.0.1.10", port, "10.0.2.20", 6432));
     }
-    e.log("flows.log", V2, &lines);
-    let r = e.run(&[]);
+    log(&e, "flows.log", V2, &lines);
+    let r = run(&e, &[]);
     assert_eq!(
-        r.rules(),
+        r.proposed(),
         vec![
             rule("sg-0dev0app0000000a", "sg-0dev0db00000000b", 5432),
             rule("sg-0prd0app0000000c", "sg-0prd0db00000000d", 6432),
@@ -382,8 +278,9 @@ fn the_default_format_without_vpc_ids_still_keeps_the_vpcs_apart() {
 
 #[test]
 fn an_address_reused_by_a_new_interface_belongs_to_whoever_held_it_then() {
-    let mut e = Estate::new();
-    e.vpc("vpc-1", "10.0.0.0/16")
+    let mut e = estate();
+    e.inv
+        .vpc("vpc-1", &["10.0.0.0/16"])
         .group("sg-0000000000000db1", "db", "vpc-1")
         .group("sg-0000000000000ba7", "batch", "vpc-1")
         .eni("eni-db", "vpc-1", &["10.0.2.20"], &["sg-0000000000000db1"])
@@ -413,10 +310,10 @@ fn an_address_reused_by_a_new_interface_belongs_to_whoever_held_it_then() {
         6379,
         FRIDAY,
     ));
-    e.log("flows.log", V5, &lines);
-    let r = e.run(&[]);
+    log(&e, "flows.log", V5, &lines);
+    let r = run(&e, &[]);
     assert_eq!(
-        r.rules(),
+        r.proposed(),
         vec![rule("sg-0000000000000ba7", "sg-0000000000000db1", 6379)],
         "Monday's 5432 belongs to the deleted interface, not to today's owner of the address"
     );
@@ -424,21 +321,22 @@ fn an_address_reused_by_a_new_interface_belongs_to_whoever_held_it_then() {
         r.absent(),
         vec![("eni-app-old".to_string(), "unknown".to_string())]
     );
-    let absent = &r.json["attribution"]["absent"][0];
+    let absent = &r.json()["attribution"]["absent"][0];
     assert_eq!(absent["addresses"], json!(["10.0.1.10"]));
     assert!(
-        r.report
+        r.report()
             .contains("### Interfaces missing from the inventory")
-            && r.report.contains("eni-app-old"),
+            && r.report().contains("eni-app-old"),
         "{}",
-        r.report
+        r.report()
     );
 }
 
 #[test]
 fn a_deleted_interface_seen_only_from_the_far_end_is_not_given_to_the_new_owner() {
-    let mut e = Estate::new();
-    e.vpc("vpc-1", "10.0.0.0/16")
+    let mut e = estate();
+    e.inv
+        .vpc("vpc-1", &["10.0.0.0/16"])
         .group("sg-0000000000000db1", "db", "vpc-1")
         .group("sg-0000000000000ba7", "batch", "vpc-1")
         .eni("eni-db", "vpc-1", &["10.0.2.20"], &["sg-0000000000000db1"])
@@ -468,27 +366,28 @@ fn a_deleted_interface_seen_only_from_the_far_end_is_not_given_to_the_new_owner(
         6379,
         FRIDAY,
     ));
-    e.log("flows.log", V5, &lines);
-    let r = e.run(&[]);
+    log(&e, "flows.log", V5, &lines);
+    let r = run(&e, &[]);
     assert_eq!(
-        r.rules(),
+        r.proposed(),
         vec![rule("sg-0000000000000ba7", "sg-0000000000000db1", 6379)],
         "Monday's connection happened before the new owner's first record: not its rule"
     );
     assert!(
-        r.json["attribution"]["ambiguous_connections"]
+        r.json()["attribution"]["ambiguous_connections"]
             .as_u64()
             .unwrap()
             >= 1,
         "counted as an owner not known at the time: {:#}",
-        r.json["attribution"]
+        r.json()["attribution"]
     );
 }
 
 #[test]
 fn records_of_a_vpc_the_inventory_does_not_cover_are_not_resolved_against_it() {
-    let mut e = Estate::new();
-    e.vpc("vpc-1", "10.0.0.0/16")
+    let mut e = estate();
+    e.inv
+        .vpc("vpc-1", &["10.0.0.0/16"])
         .group("sg-0000000000000a01", "app", "vpc-1")
         .group("sg-0000000000000d01", "db", "vpc-1")
         .eni("eni-app", "vpc-1", &["10.0.1.10"], &["sg-0000000000000a01"])
@@ -503,9 +402,9 @@ fn records_of_a_vpc_the_inventory_does_not_cover_are_not_resolved_against_it() {
         5432,
         MONDAY,
     );
-    e.log("flows.log", V5, &lines);
-    let r = e.run(&[]);
-    assert!(r.rules().is_empty(), "{:?}", r.rules());
+    log(&e, "flows.log", V5, &lines);
+    let r = run(&e, &[]);
+    assert!(r.proposed().is_empty(), "{:?}", r.proposed());
     let mut absent = r.absent();
     absent.sort();
     assert_eq!(
@@ -519,9 +418,10 @@ fn records_of_a_vpc_the_inventory_does_not_cover_are_not_resolved_against_it() {
 
 #[test]
 fn a_peered_vpc_resolves_the_peer_and_an_unpeered_one_does_not() {
-    let mut e = Estate::new();
-    e.vpc("vpc-a", "10.1.0.0/16")
-        .vpc("vpc-b", "10.2.0.0/16")
+    let mut e = estate();
+    e.inv
+        .vpc("vpc-a", &["10.1.0.0/16"])
+        .vpc("vpc-b", &["10.2.0.0/16"])
         .group("sg-00000000000000a1", "client", "vpc-a")
         .group("sg-00000000000000b1", "server", "vpc-b")
         .eni("eni-a", "vpc-a", &["10.1.0.10"], &["sg-00000000000000a1"])
@@ -535,11 +435,11 @@ fn a_peered_vpc_resolves_the_peer_and_an_unpeered_one_does_not() {
         MONDAY,
         true,
     );
-    e.log("flows.log", V5, &lines);
-    let unpeered = e.run(&[]);
-    assert!(unpeered.rules().is_empty(), "{:?}", unpeered.rules());
+    log(&e, "flows.log", V5, &lines);
+    let unpeered = run(&e, &[]);
+    assert!(unpeered.proposed().is_empty(), "{:?}", unpeered.proposed());
     let mut e = e;
-    e.peering("pcx-1", "vpc-a", "vpc-b");
+    e.inv.peering("pcx-1", "vpc-a", "vpc-b");
     // Both ends log it now: two VPCs' copies of one connection.
     let mut both = lines.clone();
     both.extend(v5_at(
@@ -551,22 +451,24 @@ fn a_peered_vpc_resolves_the_peer_and_an_unpeered_one_does_not() {
         MONDAY,
         false,
     ));
-    e.log("flows.log", V5, &both);
-    let peered = e.run(&[]);
+    log(&e, "flows.log", V5, &both);
+    let peered = run(&e, &[]);
     assert_eq!(
-        peered.rules(),
+        peered.proposed(),
         vec![rule("sg-00000000000000a1", "sg-00000000000000b1", 443)]
     );
     assert_eq!(
-        peered.json["rules"][0]["evidence"]["connections"], 1,
+        peered.json()["rules"][0]["evidence"]["connections"],
+        1,
         "the copies in both VPCs are one connection"
     );
 }
 
 #[test]
 fn a_pod_on_a_branch_of_a_trunk_is_the_end_not_the_trunk() {
-    let mut e = Estate::new();
-    e.vpc("vpc-1", "10.0.0.0/16")
+    let mut e = estate();
+    e.inv
+        .vpc("vpc-1", &["10.0.0.0/16"])
         .group("sg-00000000000n0de1", "eks-node", "vpc-1")
         .group("sg-0000000000p0d0a1", "pod-payments", "vpc-1")
         .group("sg-0000000000000db1", "db", "vpc-1")
@@ -576,14 +478,17 @@ fn a_pod_on_a_branch_of_a_trunk_is_the_end_not_the_trunk() {
             &["10.0.5.5"],
             &["sg-00000000000n0de1"],
         )
-        .with(json!({"interface_type": "trunk"}))
+        .with(|n| n.interface_type = "trunk".into())
         .eni(
             "eni-branch",
             "vpc-1",
             &["10.0.5.77"],
             &["sg-0000000000p0d0a1"],
         )
-        .with(json!({"interface_type": "branch", "trunk_interface_id": "eni-trunk"}))
+        .with(|n| {
+            n.interface_type = "branch".into();
+            n.trunk_interface_id = Some("eni-trunk".into());
+        })
         .eni("eni-db", "vpc-1", &["10.0.2.20"], &["sg-0000000000000db1"]);
     // The pod's traffic is logged under the trunk's id.
     let lines = v5_at(
@@ -595,10 +500,10 @@ fn a_pod_on_a_branch_of_a_trunk_is_the_end_not_the_trunk() {
         MONDAY,
         true,
     );
-    e.log("flows.log", V5, &lines);
-    let r = e.run(&[]);
+    log(&e, "flows.log", V5, &lines);
+    let r = run(&e, &[]);
     assert_eq!(
-        r.rules(),
+        r.proposed(),
         vec![rule("sg-0000000000p0d0a1", "sg-0000000000000db1", 5432)],
         "the branch's group, not the node's"
     );
@@ -606,12 +511,13 @@ fn a_pod_on_a_branch_of_a_trunk_is_the_end_not_the_trunk() {
 
 #[test]
 fn an_address_in_a_delegated_prefix_belongs_to_the_node() {
-    let mut e = Estate::new();
-    e.vpc("vpc-1", "10.0.0.0/16")
+    let mut e = estate();
+    e.inv
+        .vpc("vpc-1", &["10.0.0.0/16"])
         .group("sg-00000000000n0de1", "eks-node", "vpc-1")
         .group("sg-0000000000000db1", "db", "vpc-1")
         .eni("eni-node", "vpc-1", &["10.0.5.5"], &["sg-00000000000n0de1"])
-        .with(json!({"prefixes": ["10.0.6.16/28"]}))
+        .with(|n| n.prefixes = vec!["10.0.6.16/28".parse().unwrap()])
         .eni("eni-db", "vpc-1", &["10.0.2.20"], &["sg-0000000000000db1"]);
     // Only the database logs it: the pod's address is inside the node's prefix.
     let lines = v5_at(
@@ -623,27 +529,27 @@ fn an_address_in_a_delegated_prefix_belongs_to_the_node() {
         MONDAY,
         false,
     );
-    e.log("flows.log", V5, &lines);
-    let r = e.run(&[]);
+    log(&e, "flows.log", V5, &lines);
+    let r = run(&e, &[]);
     assert_eq!(
-        r.rules(),
+        r.proposed(),
         vec![rule("sg-00000000000n0de1", "sg-0000000000000db1", 5432)]
     );
     assert!(
-        r.report.contains("Granularity: ") && r.report.contains("security groups for pods"),
+        r.report().contains("Granularity: ") && r.report().contains("security groups for pods"),
         "a node's group allows every pod on it, and the report says so:\n{}",
-        r.report
+        r.report()
     );
 }
 
 #[test]
 fn traffic_through_a_nat_gateway_is_the_host_behind_it_once() {
-    let mut e = Estate::new();
-    e.vpc("vpc-1", "10.0.0.0/16")
+    let mut e = estate();
+    e.inv
+        .vpc("vpc-1", &["10.0.0.0/16"])
         .group("sg-0000000000000a01", "app", "vpc-1")
         .eni("eni-app", "vpc-1", &["10.0.1.10"], &["sg-0000000000000a01"])
-        .eni("eni-nat", "vpc-1", &["10.0.0.200"], &[])
-        .with(json!({"interface_type": "nat_gateway"}));
+        .nat("eni-nat", "vpc-1", "10.0.0.200");
     let far = "198.51.100.7";
     // The host's own copy, the NAT's inside leg (the host's packets) and
     // its outside leg (from the NAT's own address).
@@ -666,9 +572,9 @@ fn traffic_through_a_nat_gateway_is_the_host_behind_it_once() {
         MONDAY,
         true,
     ));
-    e.log("flows.log", V5, &lines);
-    let r = e.run(&[]);
-    let suspicious = r.json["suspicious"].as_array().expect("suspicious");
+    log(&e, "flows.log", V5, &lines);
+    let r = run(&e, &[]);
+    let suspicious = r.json()["suspicious"].as_array().expect("suspicious");
     assert_eq!(
         suspicious.len(),
         1,
@@ -678,7 +584,7 @@ fn traffic_through_a_nat_gateway_is_the_host_behind_it_once() {
     assert_eq!(s["client"], "10.0.1.10", "the host behind the NAT: {s:#}");
     assert_eq!(s["client_label"], "eni-app", "{s:#}");
     assert_eq!(s["via"], "NAT gateway eni-nat", "{s:#}");
-    let finding = r.json["audit"]["findings"]
+    let finding = r.json()["audit"]["findings"]
         .as_array()
         .unwrap()
         .iter()
@@ -688,18 +594,20 @@ fn traffic_through_a_nat_gateway_is_the_host_behind_it_once() {
         finding["subject"],
         "eni-app (10.0.1.10) through NAT gateway eni-nat to internet (198.51.100.7) on 6667/tcp"
     );
-    assert_eq!(r.json["attribution"]["through_nat"], 1);
+    assert_eq!(r.json()["attribution"]["through_nat"], 1);
 }
 
 #[test]
 fn keys_do_not_change_when_a_same_name_group_appears_or_a_range_widens() {
-    let mut e = Estate::new();
-    e.vpc("vpc-1", "10.0.0.0/16")
+    let mut e = estate();
+    e.inv
+        .vpc("vpc-1", &["10.0.0.0/16"])
         .group("sg-0000000000000a01", "app", "vpc-1")
         .group("sg-0000000000000d01", "db", "vpc-1")
         .eni("eni-app", "vpc-1", &["10.0.1.10"], &["sg-0000000000000a01"])
         .eni("eni-db", "vpc-1", &["10.0.2.20"], &["sg-0000000000000d01"]);
-    e.log(
+    log(
+        &e,
         "a.log",
         V5,
         &v5_both(
@@ -712,13 +620,14 @@ fn keys_do_not_change_when_a_same_name_group_appears_or_a_range_widens() {
             MONDAY,
         ),
     );
-    let first = e.run(&[]).keys();
+    let first = run(&e, &[]).keys();
     assert_eq!(first, vec!["app-00000a01-to-db-00000d01-tcp-8080"]);
     // A week later: a second stack's group named "app" exists, and the
     // service also listens on 8081 (the rule widens to 8080-8081).
     let mut e = e;
-    e.group("sg-0000000000000a02", "app", "vpc-1");
-    e.log(
+    e.inv.group("sg-0000000000000a02", "app", "vpc-1");
+    log(
+        &e,
         "b.log",
         V5,
         &v5_both(
@@ -731,19 +640,20 @@ fn keys_do_not_change_when_a_same_name_group_appears_or_a_range_widens() {
             MONDAY,
         ),
     );
-    let second = e.run(&[]);
-    assert_eq!(second.keys(), first, "{}", second.tfvars);
+    let second = run(&e, &[]);
+    assert_eq!(second.keys(), first, "{}", second.tfvars());
     assert!(
-        second.tfvars.contains("to_port") && second.tfvars.contains("8081"),
+        second.tfvars().contains("to_port") && second.tfvars().contains("8081"),
         "{}",
-        second.tfvars
+        second.tfvars()
     );
 }
 
 #[test]
 fn avoid_group_keeps_a_shared_group_out_unless_nothing_else_allows_it() {
-    let mut e = Estate::new();
-    e.vpc("vpc-1", "10.0.0.0/16")
+    let mut e = estate();
+    e.inv
+        .vpc("vpc-1", &["10.0.0.0/16"])
         .group("sg-00000000000000aa", "reports", "vpc-1")
         .group("sg-00000000000000bb", "billing", "vpc-1")
         .group("sg-0000000000000ba5", "baseline", "vpc-1")
@@ -783,14 +693,14 @@ fn avoid_group_keeps_a_shared_group_out_unless_nothing_else_allows_it() {
         5432,
         MONDAY,
     ));
-    e.log("flows.log", V5, &lines);
+    log(&e, "flows.log", V5, &lines);
     let db = "sg-0000000000000db1";
     assert_eq!(
-        e.run(&[]).rules(),
+        run(&e, &[]).proposed(),
         vec![rule("sg-0000000000000ba5", db, 5432)],
         "the shared group allows exactly the two clients; the role groups would allow their other members too"
     );
-    let steered = e.run(&["--avoid-group", "baseline"]);
+    let steered = run(&e, &["--avoid-group", "baseline"]);
     // The same choice kept in the team's sgpair.toml (found in the current folder).
     std::fs::write(
         e.dir.path().join("sgpair.toml"),
@@ -798,22 +708,23 @@ fn avoid_group_keeps_a_shared_group_out_unless_nothing_else_allows_it() {
     )
     .unwrap();
     assert_eq!(
-        e.run(&[]).rules(),
-        steered.rules(),
+        run(&e, &[]).proposed(),
+        steered.proposed(),
         "sgpair.toml steers like the flag"
     );
     std::fs::remove_file(e.dir.path().join("sgpair.toml")).unwrap();
     assert_eq!(
-        steered.rules(),
+        steered.proposed(),
         vec![
             rule("sg-00000000000000aa", db, 5432),
             rule("sg-00000000000000bb", db, 5432),
         ]
     );
-    assert!(!steered.report.contains("Avoided groups still used"));
+    assert!(!steered.report().contains("Avoided groups still used"));
     // A host that only carries the avoided group: nothing else allows it.
     let mut e = e;
-    e.eni("eni-c", "vpc-1", &["10.0.1.12"], &["sg-0000000000000ba5"]);
+    e.inv
+        .eni("eni-c", "vpc-1", &["10.0.1.12"], &["sg-0000000000000ba5"]);
     lines.extend(v5_both(
         "eni-c",
         "eni-db",
@@ -823,19 +734,20 @@ fn avoid_group_keeps_a_shared_group_out_unless_nothing_else_allows_it() {
         5432,
         MONDAY,
     ));
-    e.log("flows.log", V5, &lines);
-    let forced = e.run(&["--avoid-group", "sg-0000000000000ba5"]);
+    log(&e, "flows.log", V5, &lines);
+    let forced = run(&e, &["--avoid-group", "sg-0000000000000ba5"]);
     assert!(
         forced
-            .rules()
+            .proposed()
             .contains(&rule("sg-0000000000000ba5", db, 5432)),
         "{:?}",
-        forced.rules()
+        forced.proposed()
     );
     assert!(
-        forced.report.contains("Avoided groups still used: ") && forced.report.contains("baseline"),
+        forced.report().contains("Avoided groups still used: ")
+            && forced.report().contains("baseline"),
         "{}",
-        forced.report
+        forced.report()
     );
 }
 
@@ -847,8 +759,9 @@ fn ties_prefer_an_existing_rule_then_groups_not_shared_across_roles_and_say_so()
         "sg-0000000000000db1",
         "sg-000000000a9e0751",
     );
-    let mut e = Estate::new();
-    e.vpc("vpc-1", "10.0.0.0/16")
+    let mut e = estate();
+    e.inv
+        .vpc("vpc-1", &["10.0.0.0/16"])
         .group(mon, "monitoring", "vpc-1")
         .group(web, "web", "vpc-1")
         .group(db, "db", "vpc-1")
@@ -873,15 +786,15 @@ fn ties_prefer_an_existing_rule_then_groups_not_shared_across_roles_and_say_so()
             MONDAY,
         ));
     }
-    e.log("flows.log", V5, &lines);
+    log(&e, "flows.log", V5, &lines);
     // No existing rule: the role groups, not the group every host carries.
-    let plain = e.run(&[]);
+    let plain = run(&e, &[]);
     assert_eq!(
-        plain.rules(),
+        plain.proposed(),
         vec![rule(mon, db, 9100), rule(mon, web, 9100)]
     );
-    let why = plain
-        .report
+    let report = plain.report();
+    let why = report
         .split("### Why these groups")
         .nth(1)
         .expect("the alternatives are named");
@@ -890,21 +803,18 @@ fn ties_prefer_an_existing_rule_then_groups_not_shared_across_roles_and_say_so()
         "{why}"
     );
     assert_eq!(
-        plain.json["alternatives"][0]["others"][0],
+        plain.json()["alternatives"][0]["others"][0],
         json!([[[mon, agents]], "not-shared"]),
         "{:#}",
-        plain.json["alternatives"]
+        plain.json()["alternatives"]
     );
     // An existing rule says the agents group is the intent.
     let mut e = e;
-    e.ingress(agents, mon, 9100);
-    let intent = e.run(&[]);
-    assert_eq!(intent.rules(), vec![rule(mon, agents, 9100)]);
-    let why = intent
-        .report
-        .split("### Why these groups")
-        .nth(1)
-        .expect("named");
+    e.inv.ingress(agents, mon, 9100);
+    let intent = run(&e, &[]);
+    assert_eq!(intent.proposed(), vec![rule(mon, agents, 9100)]);
+    let report = intent.report();
+    let why = report.split("### Why these groups").nth(1).expect("named");
     assert!(why.contains("an existing rule already references"), "{why}");
 }
 
@@ -945,17 +855,19 @@ fn regrouped(eni: &str, group: &str, time: &str) -> Json {
 
 #[test]
 fn a_deleted_interface_with_its_history_gets_the_groups_it_had() {
-    let mut e = Estate::new();
-    e.vpc("vpc-1", "10.0.0.0/16")
+    let mut e = estate();
+    e.inv
+        .vpc("vpc-1", &["10.0.0.0/16"])
         .group("sg-0000000000000db1", "db", "vpc-1")
         .group("sg-00000000000a0001", "app", "vpc-1")
         .eni("eni-db", "vpc-1", &["10.0.2.20"], &["sg-0000000000000db1"]);
     // The default format: no VPC and no direction in the records.
     let v2 = |eni: &str, src: &str, sp: u16, dst: &str, dp: u16| {
-        format!(
-            "2 {ACCOUNT} {eni} {src} {dst} {sp} {dp} 6 10 1000 {MONDAY} {} ACCEPT OK",
-            MONDAY + 60
-        )
+        rec(eni, src, sp, dst, dp)
+            .at(MONDAY)
+            .account(ACCOUNT)
+            .counts(10, 1000)
+            .v2()
     };
     let mut lines = Vec::new();
     for port in [40001u16, 40002, 40003] {
@@ -963,9 +875,9 @@ fn a_deleted_interface_with_its_history_gets_the_groups_it_had() {
         lines.push(v2("eni-task", "10.0.2.20", 5432, "10.0.1.10", port));
         lines.push(v2("eni-db", "10.0.1.10", port, "10.0.2.20", 5432));
     }
-    e.log("flows.log", V2, &lines);
-    let without = e.run(&[]);
-    assert!(without.rules().is_empty(), "{:?}", without.rules());
+    log(&e, "flows.log", V2, &lines);
+    let without = run(&e, &[]);
+    assert!(without.proposed().is_empty(), "{:?}", without.proposed());
     assert_eq!(
         without.absent(),
         vec![("eni-task".to_string(), "unknown".to_string())]
@@ -995,14 +907,17 @@ fn a_deleted_interface_with_its_history_gets_the_groups_it_had() {
         lookup_events(&[deleted("eni-task", "2026-11-19T06:00:00Z")]),
     )
     .unwrap();
-    let with = e.run(&[
-        "--history",
-        create.to_str().unwrap(),
-        "--history",
-        delete.to_str().unwrap(),
-    ]);
+    let with = run(
+        &e,
+        &[
+            "--history",
+            create.to_str().unwrap(),
+            "--history",
+            delete.to_str().unwrap(),
+        ],
+    );
     assert_eq!(
-        with.rules(),
+        with.proposed(),
         vec![rule("sg-00000000000a0001", "sg-0000000000000db1", 5432)],
         "the deleted task's group, from its creation event"
     );
@@ -1011,11 +926,11 @@ fn a_deleted_interface_with_its_history_gets_the_groups_it_had() {
         vec![("eni-task".to_string(), "deleted".to_string())]
     );
     assert_eq!(
-        with.json["attribution"]["absent"][0]["groups"],
+        with.json()["attribution"]["absent"][0]["groups"],
         json!(["sg-00000000000a0001"])
     );
     assert!(
-        with.json["stats"]["notes"]
+        with.json()["stats"]["notes"]
             .as_array()
             .unwrap()
             .iter()
@@ -1024,7 +939,7 @@ fn a_deleted_interface_with_its_history_gets_the_groups_it_had() {
                 .unwrap()
                 .contains("1 events were not interface changes")),
         "the unrelated event is counted: {:#}",
-        with.json["stats"]["notes"]
+        with.json()["stats"]["notes"]
     );
 }
 
@@ -1035,8 +950,9 @@ fn a_group_change_mid_window_gives_each_connection_the_groups_of_its_time() {
         "sg-0000000000000020",
         "sg-0000000000000db1",
     );
-    let mut e = Estate::new();
-    e.vpc("vpc-1", "10.0.0.0/16")
+    let mut e = estate();
+    e.inv
+        .vpc("vpc-1", &["10.0.0.0/16"])
         .group(old, "legacy", "vpc-1")
         .group(new, "app", "vpc-1")
         .group(db, "db", "vpc-1")
@@ -1062,10 +978,10 @@ fn a_group_change_mid_window_gives_each_connection_the_groups_of_its_time() {
         6432,
         FRIDAY,
     ));
-    e.log("flows.log", V5, &lines);
-    let today = e.run(&[]);
+    log(&e, "flows.log", V5, &lines);
+    let today = run(&e, &[]);
     assert_eq!(
-        today.rules(),
+        today.proposed(),
         vec![rule(new, db, 5432), rule(new, db, 6432)],
         "without history, today's groups"
     );
@@ -1076,15 +992,15 @@ fn a_group_change_mid_window_gives_each_connection_the_groups_of_its_time() {
         lookup_events(&[regrouped("eni-app", new, "2026-11-21T00:00:00Z")]),
     )
     .unwrap();
-    let changed = e.run(&["--history", history.to_str().unwrap()]);
-    assert_eq!(changed.rules(), vec![rule(new, db, 6432)]);
+    let changed = run(&e, &["--history", history.to_str().unwrap()]);
+    assert_eq!(changed.proposed(), vec![rule(new, db, 6432)]);
     assert!(
-        changed.json["attribution"]["ambiguous_connections"]
+        changed.json()["attribution"]["ambiguous_connections"]
             .as_u64()
             .unwrap()
             >= 1,
         "Monday's connection is counted, not guessed: {:#}",
-        changed.json["attribution"]
+        changed.json()["attribution"]
     );
     // With the creation too: Monday's connection is the old group's.
     std::fs::write(
@@ -1095,21 +1011,21 @@ fn a_group_change_mid_window_gives_each_connection_the_groups_of_its_time() {
         ]),
     )
     .unwrap();
-    let known = e.run(&["--history", history.to_str().unwrap()]);
+    let known = run(&e, &["--history", history.to_str().unwrap()]);
     assert_eq!(
-        known.rules(),
+        known.proposed(),
         vec![rule(old, db, 5432), rule(new, db, 6432)]
     );
 }
 
 #[test]
 fn a_history_file_of_another_shape_is_an_error_that_names_it() {
-    let mut e = Estate::new();
-    e.vpc("vpc-1", "10.0.0.0/16");
-    e.log("flows.log", V5, &[]);
+    let mut e = estate();
+    e.inv.vpc("vpc-1", &["10.0.0.0/16"]);
+    log(&e, "flows.log", V5, &[]);
     let history = e.dir.path().join("history.json");
     std::fs::write(&history, "{\"Items\": []}").unwrap();
-    let stderr = e.fail(&["--history", history.to_str().unwrap()]);
+    let stderr = fail(&e, &["--history", history.to_str().unwrap()]);
     assert!(
         stderr.contains("history.json") && stderr.contains("lookup-events"),
         "{stderr}"
@@ -1119,8 +1035,9 @@ fn a_history_file_of_another_shape_is_an_error_that_names_it() {
 #[test]
 fn a_self_referencing_cluster_gets_one_rule_from_its_group_to_itself_that_terraform_accepts() {
     let cluster = "sg-00000000000c1a57";
-    let mut e = Estate::new();
-    e.vpc("vpc-1", "10.0.0.0/16")
+    let mut e = estate();
+    e.inv
+        .vpc("vpc-1", &["10.0.0.0/16"])
         .group(cluster, "cassandra", "vpc-1")
         .eni("eni-n1", "vpc-1", &["10.0.4.1"], &[cluster])
         .eni("eni-n2", "vpc-1", &["10.0.4.2"], &[cluster])
@@ -1141,16 +1058,16 @@ fn a_self_referencing_cluster_gets_one_rule_from_its_group_to_itself_that_terraf
             }
         }
     }
-    e.log("flows.log", V5, &lines);
-    let r = e.run(&[]);
-    assert_eq!(r.rules(), vec![rule(cluster, cluster, 7000)]);
+    log(&e, "flows.log", V5, &lines);
+    let r = run(&e, &[]);
+    assert_eq!(r.proposed(), vec![rule(cluster, cluster, 7000)]);
     // The module takes source = target: type-checked and planned by terraform.
     let out = r#"
 output "summary" {
   value = join("\n", [for k, r in var.rules : "${k}|${r.source_sg_id}|${r.target_sg_id}|${r.from_port}"])
 }
 "#;
-    let ws = terraform::workspace(&terraform::module_v2_root(out), &r.tfvars);
+    let ws = terraform::workspace(&terraform::module_v2_root(out), &r.tfvars());
     let fmt = terraform::fmt_check(ws.path());
     assert!(fmt.status.success(), "{}", terraform::text(&fmt));
     assert_eq!(
@@ -1161,9 +1078,10 @@ output "summary" {
 
 #[test]
 fn a_pair_across_a_transit_gateway_is_not_proposed_and_the_report_says_what_to_write() {
-    let mut e = Estate::new();
-    e.vpc("vpc-a", "10.1.0.0/16")
-        .vpc("vpc-b", "10.2.0.0/16")
+    let mut e = estate();
+    e.inv
+        .vpc("vpc-a", &["10.1.0.0/16"])
+        .vpc("vpc-b", &["10.2.0.0/16"])
         .group("sg-00000000000000a1", "client", "vpc-a")
         .group("sg-00000000000000b1", "server", "vpc-b")
         .eni("eni-a", "vpc-a", &["10.1.0.10"], &["sg-00000000000000a1"])
@@ -1188,14 +1106,14 @@ fn a_pair_across_a_transit_gateway_is_not_proposed_and_the_report_says_what_to_w
         MONDAY,
         false,
     ));
-    e.log("flows.log", V5, &lines);
-    let r = e.run(&[]);
+    log(&e, "flows.log", V5, &lines);
+    let r = run(&e, &[]);
     assert!(
-        r.rules().is_empty(),
+        r.proposed().is_empty(),
         "the module writes both halves: {:?}",
-        r.rules()
+        r.proposed()
     );
-    let external: Vec<&Json> = r.json["external"]
+    let external: Vec<&Json> = r.json()["external"]
         .as_array()
         .unwrap()
         .iter()
@@ -1209,21 +1127,21 @@ fn a_pair_across_a_transit_gateway_is_not_proposed_and_the_report_says_what_to_w
     assert_eq!(external[0]["local"], "eni-a");
     assert_eq!(external[0]["connections"], 1);
     assert!(
-        r.report.contains("Group pairs across a transit gateway")
-            && r.report.contains("works only in an inbound rule"),
+        r.report().contains("Group pairs across a transit gateway")
+            && r.report().contains("works only in an inbound rule"),
         "{}",
-        r.report
+        r.report()
     );
 }
 
 #[test]
 fn a_config_file_with_an_unknown_key_is_an_error_that_names_its_line() {
-    let mut e = Estate::new();
-    e.vpc("vpc-1", "10.0.0.0/16");
-    e.log("flows.log", V5, &[]);
+    let mut e = estate();
+    e.inv.vpc("vpc-1", &["10.0.0.0/16"]);
+    log(&e, "flows.log", V5, &[]);
     let config = e.dir.path().join("team.toml");
     std::fs::write(&config, "avoid_groups = []\navoid_grups = [\"typo\"]\n").unwrap();
-    let stderr = e.fail(&["--config", config.to_str().unwrap()]);
+    let stderr = fail(&e, &["--config", config.to_str().unwrap()]);
     assert!(
         stderr.contains("team.toml:2:1") && stderr.contains("avoid_grups"),
         "{stderr}"

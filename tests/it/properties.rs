@@ -11,10 +11,12 @@ use proptest::test_runner::FileFailurePersistence;
 use sgpair::aggregate::{Connection, Evidence, Method};
 use sgpair::analysis::analyze;
 use sgpair::endpoint::Endpoint;
-use sgpair::inventory::{Inventory, NetworkInterface, SecurityGroup, Vpc};
+use sgpair::inventory::Inventory;
 use sgpair::reduce::{TCP, UDP};
 use sgpair::stats::Stats;
 use sgpair::window::Window;
+
+use crate::support::Estate;
 
 fn addr(i: usize) -> IpAddr {
     format!("10.0.{}.{}", i / 200, 10 + i % 200)
@@ -23,33 +25,22 @@ fn addr(i: usize) -> IpAddr {
 }
 
 fn environment(memberships: &[Vec<usize>], groups: usize) -> Inventory {
-    Inventory {
-        format_version: 1,
-        vpcs: vec![Vpc {
-            id: "vpc-1".into(),
-            owner_id: None,
-            cidrs: vec!["10.0.0.0/16".parse().unwrap()],
-        }],
-        network_interfaces: memberships
-            .iter()
-            .enumerate()
-            .map(|(i, gs)| {
-                let groups: Vec<String> = gs.iter().map(|g| format!("sg-{g:02}")).collect();
-                let groups: Vec<&str> = groups.iter().map(String::as_str).collect();
-                NetworkInterface {
-                    vpc_id: Some("vpc-1".into()),
-                    ..NetworkInterface::new(&format!("eni-{i:03}"), vec![addr(i)], &groups)
-                }
-            })
-            .collect(),
-        security_groups: (0..groups)
-            .map(|g| SecurityGroup {
-                vpc_id: Some("vpc-1".into()),
-                ..SecurityGroup::new(&format!("sg-{g:02}"), &format!("group-{g}"))
-            })
-            .collect(),
-        ..Default::default()
+    let mut e = Estate::new();
+    e.vpc("vpc-1", &["10.0.0.0/16"]);
+    for g in 0..groups {
+        e.group(&format!("sg-{g:02}"), &format!("group-{g}"), "vpc-1");
     }
+    for (i, gs) in memberships.iter().enumerate() {
+        let groups: Vec<String> = gs.iter().map(|g| format!("sg-{g:02}")).collect();
+        let groups: Vec<&str> = groups.iter().map(String::as_str).collect();
+        e.eni(
+            &format!("eni-{i:03}"),
+            "vpc-1",
+            &[&addr(i).to_string()],
+            &groups,
+        );
+    }
+    e.build()
 }
 
 /// (client, server, port, udp?)

@@ -5,51 +5,26 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::process::Command;
 
 use serde_json::Value as Json;
 
-/// The sample's last day ends here (exclusive).
-const UNTIL: &str = "2026-11-25T00:00:00Z";
-
-struct Run {
-    dir: tempfile::TempDir,
-    stderr: String,
-    stdout: String,
-}
-
-impl Run {
-    fn file(&self, name: &str) -> String {
-        std::fs::read_to_string(self.dir.path().join(name))
-            .unwrap_or_else(|e| panic!("{name} was not written: {e}\n{}", self.stderr))
-    }
-
-    fn json(&self) -> Json {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("--json printed no JSON ({e}):\n{}", self.stdout))
-    }
-}
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+use crate::support::{Run, UNTIL, UNTIL_T, read, repo, section, sgpair};
 
 /// The sample's flow logs: the one source of these runs, named as given.
 fn logs() -> PathBuf {
-    root().join("sample-logs/flow-logs")
+    repo().join("sample-logs/flow-logs")
 }
 
-/// `sgpair <command>` on the sample with `args`, outputs in a fresh folder.
+/// `sgpair <command>` on the sample with `args`, which must succeed; the
+/// outputs in a fresh folder, where it runs (`infer` writes
+/// rules.auto.tfvars there).
 fn sample(command: &str, args: &[&str]) -> Run {
     let dir = tempfile::tempdir().expect("temporary folder");
-    // Run in the temporary folder: `infer` writes rules.auto.tfvars there.
-    let out = Command::new(env!("CARGO_BIN_EXE_sgpair"))
-        .current_dir(dir.path())
-        .arg(command)
+    let run = sgpair([command])
         .arg("--logs")
         .arg(logs())
         .arg("--inventory")
-        .arg(root().join("sample-logs/inventory.json"))
+        .arg(repo().join("sample-logs/inventory.json"))
         .args([
             "--since",
             "7d",
@@ -59,20 +34,9 @@ fn sample(command: &str, args: &[&str]) -> Run {
             "report.html",
         ])
         .args(args)
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("the sgpair binary runs");
-    let run = Run {
-        dir,
-        stderr: String::from_utf8(out.stderr).expect("UTF-8"),
-        stdout: String::from_utf8(out.stdout).expect("UTF-8"),
-    };
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "sgpair failed\n--- stderr\n{}",
-        run.stderr
-    );
+        .cwd(dir.path())
+        .run_with(dir);
+    run.ok();
     run
 }
 
@@ -177,16 +141,6 @@ fn the_terminal_summary_and_the_reports_carry_the_same_figures() {
     }
 }
 
-/// A section of the Markdown report, from its heading to the next `## `.
-fn section<'a>(md: &'a str, heading: &str) -> &'a str {
-    let start = md
-        .find(&format!("## {heading}"))
-        .unwrap_or_else(|| panic!("no section {heading:?}:\n{md}"));
-    let rest = &md[start..];
-    let end = rest[3..].find("\n## ").map_or(rest.len(), |i| i + 3);
-    &rest[..end]
-}
-
 #[test]
 fn fix_texts_are_true_of_their_finding() {
     let run = sample("audit", &["--until", UNTIL, "--json"]);
@@ -267,7 +221,7 @@ fn a_window_the_logs_do_not_fill_is_said_and_a_filled_one_is_not() {
         .unwrap()
         .as_secs();
     assert!(
-        now > 1_795_564_800 + 86_400,
+        now > UNTIL_T as u64 + 86_400,
         "the clock is before the sample's end"
     );
     let open = sample("infer", &["--json"]);
@@ -287,10 +241,8 @@ fn a_window_the_logs_do_not_fill_is_said_and_a_filled_one_is_not() {
     );
     // Every interface of the sample logs traffic until its last day, days
     // before this window's end: all of them fell silent.
-    let inventory: Json = serde_json::from_str(
-        &std::fs::read_to_string(root().join("sample-logs/inventory.json")).unwrap(),
-    )
-    .unwrap();
+    let inventory: Json =
+        serde_json::from_str(&read(repo().join("sample-logs/inventory.json"))).unwrap();
     let interfaces = inventory["network_interfaces"].as_array().unwrap().len();
     assert!(
         open.stderr.contains(&format!(
@@ -347,7 +299,7 @@ fn a_window_the_logs_do_not_fill_is_said_and_a_filled_one_is_not() {
     );
     // The last record ends at the window's end: shown as a time of its last
     // day, never as the day after the window.
-    assert_eq!(src["last"], 1_795_564_800);
+    assert_eq!(src["last"], UNTIL_T);
     assert!(
         !md.contains("2026-11-25 |") && !md.contains("..2026-11-25 |"),
         "a day outside the window:\n{md}"
@@ -389,16 +341,12 @@ fn an_end_time_past_year_9999_is_printed_not_a_panic() {
         r#"{"format_version":1,"network_interfaces":[{"id":"eni-a","addresses":["10.0.1.10"],"security_groups":["sg-a"]}],"security_groups":[{"id":"sg-a","name":"a"}]}"#,
     )
     .unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_sgpair"))
-        .current_dir(dir.path())
-        .args(["infer", "--logs", "f.log", "--inventory", "inv.json"])
+    sgpair(["infer", "--logs", "f.log", "--inventory", "inv.json"])
         .args(["--since", "7d", "--until", UNTIL])
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("the sgpair binary runs");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
-    let md = std::fs::read_to_string(dir.path().join("sgpair-report.md")).unwrap();
+        .cwd(dir.path())
+        .run()
+        .ok();
+    let md = read(dir.path().join("sgpair-report.md"));
     assert!(
         md.contains(
             "- **Evidence:** records from 2026-11-24T00:00:00Z to 999999999999 in 1 source."

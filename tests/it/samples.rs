@@ -1,34 +1,25 @@
 //! Real flow logs from public test suites (tests/fixtures/third-party, see
 //! NOTICE.md there) through parse → reduce → aggregate → resolve → synthesize.
 
-use std::path::Path;
 use std::sync::Arc;
 
 use sgpair::aggregate::{Aggregator, Evidence};
 use sgpair::analysis::analyze;
-use sgpair::inventory::{Inventory, NetworkInterface, Vpc};
 use sgpair::pipeline::{ReadOptions, read_stream};
 use sgpair::sources::files;
 use sgpair::stats::Stats;
 use sgpair::window::Window;
 
+use crate::support::{Estate, repo};
+
 fn read(name: &str) -> (Evidence, Stats) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/third-party")
-        .join(name);
+    let path = repo().join("tests/fixtures/third-party").join(name);
     let stream = files::open(&path, Arc::default()).expect("fixture opens");
     let mut agg = Aggregator::new();
     let mut stats = Stats::default();
     let opts = ReadOptions::new(Window::ALL);
     read_stream(stream, &opts, &mut agg, &mut stats, &|| {}).expect("fixture reads");
     (agg.finish(), stats)
-}
-
-fn eni(id: &str, addr: &str, group: &str) -> NetworkInterface {
-    NetworkInterface {
-        vpc_id: Some("vpc-1".into()),
-        ..NetworkInterface::new(id, vec![addr.parse().unwrap()], &[group])
-    }
 }
 
 #[test]
@@ -60,23 +51,12 @@ fn splunk_cloudwatch_records_all_parse_and_split_into_accept_and_reject() {
 #[test]
 fn rdp_from_the_internet_is_flagged_not_turned_into_a_rule() {
     let (ev, stats) = read("cloudwatchlogs_vpcflowlog_lambdaprocessed.sample");
-    let inv = Inventory {
-        format_version: 1,
-        vpcs: vec![Vpc {
-            id: "vpc-1".into(),
-            owner_id: None,
-            cidrs: vec![
-                "172.31.0.0/16".parse().unwrap(),
-                "172.16.0.0/16".parse().unwrap(),
-            ],
-        }],
-        network_interfaces: vec![
-            eni("eni-63c18886", "172.31.20.44", "sg-rdp"),
-            eni("eni-b1578161", "172.16.1.167", "sg-client"),
-            eni("eni-b1578162", "172.16.1.32", "sg-dc"),
-        ],
-        ..Default::default()
-    };
+    let inv = Estate::new()
+        .vpc("vpc-1", &["172.31.0.0/16", "172.16.0.0/16"])
+        .eni("eni-63c18886", "vpc-1", &["172.31.20.44"], &["sg-rdp"])
+        .eni("eni-b1578161", "vpc-1", &["172.16.1.167"], &["sg-client"])
+        .eni("eni-b1578162", "vpc-1", &["172.16.1.32"], &["sg-dc"])
+        .build();
     let a = analyze(Window::ALL, stats, ev, inv);
     assert!(
         a.proposal

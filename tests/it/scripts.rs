@@ -11,9 +11,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn manifest_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+use crate::support::repo;
 
 /// The system Python (Debian's `/usr/bin/python3`), else the first on PATH.
 fn real_python() -> PathBuf {
@@ -144,7 +142,7 @@ with zipfile.ZipFile(sys.argv[1] + "/moto-0.0.1-py3-none-any.whl", "w") as z:
             .arg(format!(
                 "set -euo pipefail\nsource scripts/test-tools.sh\n{script}"
             ))
-            .current_dir(manifest_dir())
+            .current_dir(repo())
             .env_clear()
             .env("PATH", self.path("bin"))
             .env("HOME", self.path("home"))

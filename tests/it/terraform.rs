@@ -10,7 +10,6 @@ use sgpair::aggregate::Evidence;
 use sgpair::analysis::Analysis;
 use sgpair::emit::escape::aws_description;
 use sgpair::emit::tfvars::{ModuleVersion, render};
-use sgpair::inventory::{Inventory, SecurityGroup};
 use sgpair::present::names::rule_keys;
 use sgpair::reduce::{ICMP, TCP, UDP};
 use sgpair::stats::Stats;
@@ -18,9 +17,7 @@ use sgpair::synthesize::{Proposal, Rule, RuleEvidence};
 use sgpair::window::Window;
 
 use crate::support::terraform::{fmt_check, module_v2_root, plan, summary, text, workspace};
-
-/// 2026-11-25T00:00:00Z.
-const UNTIL: i64 = 1_795_564_800;
+use crate::support::{Estate, UNTIL_T};
 
 /// The groups, with names that try to break out of a string, a comment or a template.
 const GROUPS: &[(&str, &str)] = &[
@@ -45,8 +42,8 @@ fn analysis() -> Analysis {
     ];
     Analysis {
         window: Window {
-            since: UNTIL - 7 * 86_400,
-            until: UNTIL,
+            since: UNTIL_T - 7 * 86_400,
+            until: UNTIL_T,
         },
         stats: Stats::default(),
         evidence: Evidence::default(),
@@ -55,20 +52,12 @@ fn analysis() -> Analysis {
             ..Default::default()
         },
         attribution: Default::default(),
-        inventory: Inventory {
-            security_groups: GROUPS
-                .iter()
-                .map(|(id, name)| SecurityGroup {
-                    id: id.to_string(),
-                    name: name.to_string(),
-                    vpc_id: None,
-                    description: String::new(),
-                    tags: Default::default(),
-                    ingress: vec![],
-                    egress: vec![],
-                })
-                .collect(),
-            ..Default::default()
+        inventory: {
+            let mut e = Estate::new();
+            for (id, name) in GROUPS {
+                e.group(id, name, "vpc-1");
+            }
+            e.build()
         },
     }
 }
@@ -84,8 +73,8 @@ fn rule(source: &str, target: &str, proto: u8, from_port: i32, to_port: i32) -> 
             connections: 42,
             records: 84,
             bytes: 4_200,
-            first: UNTIL - 6 * 86_400,
-            last: UNTIL - 3_600,
+            first: UNTIL_T - 6 * 86_400,
+            last: UNTIL_T - 3_600,
             client_enis: vec!["eni-01".into(), "eni-02".into()],
             server_enis: vec!["eni-03".into()],
             initiator: [("tcp-flags", 42)].into_iter().collect(),

@@ -3,27 +3,17 @@
 //! credentials are missing (no credentials, an unknown profile, an SSO
 //! session that expired), and the modes of the files sgpair writes.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
 #[cfg(feature = "aws")]
-use std::time::{Duration, Instant};
+use std::path::PathBuf;
+#[cfg(feature = "aws")]
+use std::time::Duration;
 
-const UNTIL: &str = "2026-11-25T00:00:00Z";
+use crate::support::{Out, UNTIL, sgpair};
 
-fn manifest_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// `sgpair args` from the repository folder, outputs into `out`.
-fn sgpair(args: &[&str]) -> (Output, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_sgpair"))
-        .args(args)
-        .current_dir(manifest_dir())
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("the sgpair binary runs");
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    (out, stderr)
+/// `sgpair args` from the repository folder.
+fn run(args: &[&str]) -> Out {
+    sgpair(args).run()
 }
 
 /// `infer` on the bundled sample with `extra` (and `--until UNTIL` unless
@@ -97,8 +87,9 @@ fn every_invalid_flag_value_is_a_usage_error_with_exit_code_2() {
     for (extra, expected) in cases {
         let args = sample_args(dir.path(), extra);
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let (out, stderr) = sgpair(&args);
-        assert_eq!(out.status.code(), Some(2), "{extra:?}: {stderr}");
+        let out = run(&args);
+        let stderr = &out.stderr;
+        assert_eq!(out.code, Some(2), "{extra:?}: {stderr}");
         assert!(stderr.contains(expected), "{extra:?}: {stderr}");
         assert!(stderr.starts_with("error: "), "{extra:?}: {stderr}");
         assert!(!stderr.contains("panicked"), "{extra:?} panicked: {stderr}");
@@ -110,14 +101,15 @@ fn every_invalid_flag_value_is_a_usage_error_with_exit_code_2() {
     );
 
     // `audit` and `generate` check their values the same way.
-    let (out, stderr) = sgpair(&[
+    let out = run(&[
         "audit",
         "--logs",
         "sample-logs/flow-logs",
         "--since",
         "banana",
     ]);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let stderr = &out.stderr;
+    assert_eq!(out.code, Some(2), "{stderr}");
     assert!(stderr.contains("'--since <SINCE>'"), "{stderr}");
     let target = dir.path().join("g.log").display().to_string();
     for (extra, expected) in [
@@ -130,15 +122,17 @@ fn every_invalid_flag_value_is_a_usage_error_with_exit_code_2() {
     ] {
         let mut args = vec!["generate", "--out", target.as_str(), "--records", "10"];
         args.extend(extra);
-        let (out, stderr) = sgpair(&args);
-        assert_eq!(out.status.code(), Some(2), "{extra:?}: {stderr}");
+        let out = run(&args);
+        let stderr = &out.stderr;
+        assert_eq!(out.code, Some(2), "{extra:?}: {stderr}");
         assert!(stderr.contains(expected), "{extra:?}: {stderr}");
     }
     // The values that are valid still work.
     let args = sample_args(dir.path(), &["--since", "7d", "-q"]);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let (out, stderr) = sgpair(&args);
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let out = run(&args);
+    let stderr = &out.stderr;
+    assert_eq!(out.code, Some(0), "{stderr}");
 }
 
 /// The `--long` options a help text lists.
@@ -159,12 +153,12 @@ fn options(help: &str) -> Vec<String> {
 
 #[test]
 fn each_command_help_lists_only_its_own_options() {
-    let (out, _) = sgpair(&["audit", "--help"]);
-    assert_eq!(out.status.code(), Some(0));
-    let audit = String::from_utf8(out.stdout).unwrap();
-    let (out, _) = sgpair(&["infer", "--help"]);
-    assert_eq!(out.status.code(), Some(0));
-    let infer = String::from_utf8(out.stdout).unwrap();
+    let out = run(&["audit", "--help"]);
+    assert_eq!(out.code, Some(0));
+    let audit = out.stdout.clone();
+    let out = run(&["infer", "--help"]);
+    assert_eq!(out.code, Some(0));
+    let infer = out.stdout.clone();
     let audit_opts = options(&audit);
     let infer_opts = options(&infer);
     for infer_only in ["--out", "--module-version"] {
@@ -200,14 +194,15 @@ fn each_command_help_lists_only_its_own_options() {
     }
 
     // `audit --out` is refused, not ignored.
-    let (out, stderr) = sgpair(&[
+    let out = run(&[
         "audit",
         "--logs",
         "sample-logs/flow-logs",
         "--out",
         "x.tfvars",
     ]);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let stderr = &out.stderr;
+    assert_eq!(out.code, Some(2), "{stderr}");
     assert!(stderr.contains("unexpected argument '--out'"), "{stderr}");
 }
 
@@ -229,19 +224,7 @@ fn mode(p: &Path) -> u32 {
 fn infer_with_umask(umask: &str, dir: &Path, extra: &[&str]) {
     let mut args = sample_args(dir, &["--since", "7d", "-q"]);
     args.extend(extra.iter().map(|s| s.to_string()));
-    let out = Command::new("sh")
-        .arg("-c")
-        .arg(format!("umask {umask} && exec \"$0\" \"$@\""))
-        .arg(env!("CARGO_BIN_EXE_sgpair"))
-        .args(&args)
-        .current_dir(manifest_dir())
-        .output()
-        .expect("sh runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    sgpair(&args).umask(umask).run().ok();
 }
 
 #[cfg(unix)]
@@ -312,31 +295,25 @@ impl NoCredentials {
 
     /// `sgpair infer --logs sample-logs/flow-logs --since 7d` and `extra`,
     /// without --inventory (so the inventory is read from EC2).
-    fn infer(&self, extra: &[&str], env: &[(&str, &str)]) -> (Output, String, Duration) {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_sgpair"));
-        cmd.args(["infer", "--logs", "sample-logs/flow-logs", "--since", "7d"])
+    fn infer(&self, extra: &[&str], env: &[(&str, &str)]) -> Out {
+        let out = sgpair(["infer", "--logs", "sample-logs/flow-logs", "--since", "7d"])
             .arg("--out")
             .arg(self.root.path().join("rules.auto.tfvars"))
             .arg("--report")
             .arg(self.root.path().join("report.md"))
             .args(extra)
-            .current_dir(manifest_dir())
             .env_clear()
             .env("HOME", self.home())
             .env("AWS_CONFIG_FILE", self.config())
             .env("AWS_SHARED_CREDENTIALS_FILE", self.credentials())
             .env("AWS_EC2_METADATA_DISABLED", "true")
-            .envs(env.iter().copied());
-        let start = Instant::now();
-        let out = cmd.output().expect("the sgpair binary runs");
-        let took = start.elapsed();
-        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-        assert!(!stderr.contains("panicked"), "{stderr}");
+            .envs(env)
+            .run();
         assert!(
             !self.root.path().join("report.md").exists(),
             "a failed run writes nothing"
         );
-        (out, stderr, took)
+        out
     }
 }
 
@@ -344,8 +321,10 @@ impl NoCredentials {
 #[test]
 fn no_credentials_says_so_where_sgpair_looked_and_the_fix() {
     let m = NoCredentials::new();
-    let (out, stderr, took) = m.infer(&[], &[]);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let out = m.infer(&[], &[]);
+    let stderr = &out.stderr;
+    let took = out.took;
+    assert_eq!(out.code, Some(1), "{stderr}");
     assert!(
         stderr.starts_with("error: no AWS credentials found\n"),
         "{stderr}"
@@ -375,8 +354,9 @@ fn no_credentials_says_so_where_sgpair_looked_and_the_fix() {
 
     // Files that exist but hold another profile: said too.
     std::fs::write(m.config(), "[profile dev]\nregion = eu-west-1\n").unwrap();
-    let (out, stderr, _) = m.infer(&[], &[]);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let out = m.infer(&[], &[]);
+    let stderr = &out.stderr;
+    assert_eq!(out.code, Some(1), "{stderr}");
     assert!(
         stderr.contains(&format!(
             "shared files: {}, {} (missing); profile \"default\" is not defined there",
@@ -402,14 +382,16 @@ fn instance_metadata_that_never_answers_is_given_up_on_in_seconds() {
         open.len()
     });
     let m = NoCredentials::new();
-    let (out, stderr, took) = m.infer(
+    let out = m.infer(
         &[],
         &[
             ("AWS_EC2_METADATA_DISABLED", "false"),
             ("AWS_EC2_METADATA_SERVICE_ENDPOINT", &endpoint),
         ],
     );
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let stderr = &out.stderr;
+    let took = out.took;
+    assert_eq!(out.code, Some(1), "{stderr}");
     assert!(
         stderr.starts_with("error: no AWS credentials found"),
         "{stderr}"
@@ -436,9 +418,11 @@ fn an_unknown_profile_is_named_with_the_profiles_there() {
         "[ci]\naws_access_key_id = AKIAEXAMPLE\naws_secret_access_key = x\n",
     )
     .unwrap();
-    let (out, stderr, took) = m.infer(&["--profile", "nosuch"], &[]);
+    let out = m.infer(&["--profile", "nosuch"], &[]);
+    let stderr = &out.stderr;
+    let took = out.took;
     // A flag value that names nothing: a usage error.
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_eq!(out.code, Some(2), "{stderr}");
     assert!(
         stderr.contains(&format!(
             "error: --profile nosuch: no profile named \"nosuch\" in the shared AWS files ({}, {}); profiles there: ci, default, dev",
@@ -455,8 +439,9 @@ fn an_unknown_profile_is_named_with_the_profiles_there() {
     assert!(took < Duration::from_secs(10), "took {took:?}");
 
     // The same name from AWS_PROFILE: the same message, an error (1).
-    let (out, stderr, _) = m.infer(&[], &[("AWS_PROFILE", "nosuch")]);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let out = m.infer(&[], &[("AWS_PROFILE", "nosuch")]);
+    let stderr = &out.stderr;
+    assert_eq!(out.code, Some(1), "{stderr}");
     assert!(
         stderr.contains("error: AWS_PROFILE=nosuch: no profile named \"nosuch\""),
         "{stderr}"
@@ -468,7 +453,7 @@ fn an_unknown_profile_is_named_with_the_profiles_there() {
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let endpoint = format!("http://{}", closed.local_addr().unwrap());
     drop(closed);
-    let (out, stderr, _) = m.infer(
+    let out = m.infer(
         &[],
         &[
             ("AWS_PROFILE", "nosuch"),
@@ -479,7 +464,8 @@ fn an_unknown_profile_is_named_with_the_profiles_there() {
             ("AWS_MAX_ATTEMPTS", "1"),
         ],
     );
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let stderr = &out.stderr;
+    assert_eq!(out.code, Some(1), "{stderr}");
     assert!(!stderr.contains("no profile named"), "{stderr}");
     // The inventory's calls run together: whichever fails first is named.
     assert!(
@@ -499,8 +485,9 @@ fn an_sso_profile_without_a_live_session_says_aws_sso_login() {
     )
     .unwrap();
     // Never logged in: no cached token.
-    let (out, stderr, _) = m.infer(&["--profile", "corp"], &[]);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let out = m.infer(&["--profile", "corp"], &[]);
+    let stderr = &out.stderr;
+    assert_eq!(out.code, Some(1), "{stderr}");
     assert!(
         stderr.contains(
             "error: the SSO session of profile \"corp\" has expired or was never started"
@@ -522,8 +509,10 @@ fn an_sso_profile_without_a_live_session_says_aws_sso_login() {
         r#"{"accessToken": "expired-token", "expiresAt": "2020-01-01T00:00:00Z", "region": "us-east-1", "startUrl": "https://example.awsapps.com/start"}"#,
     )
     .unwrap();
-    let (out, stderr, took) = m.infer(&["--profile", "corp"], &[]);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let out = m.infer(&["--profile", "corp"], &[]);
+    let stderr = &out.stderr;
+    let took = out.took;
+    assert_eq!(out.code, Some(1), "{stderr}");
     assert!(
         stderr.contains("the SSO session of profile \"corp\" has expired or was never started"),
         "{stderr}"

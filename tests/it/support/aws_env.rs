@@ -1,13 +1,11 @@
 //! The emulated AWS account the end-to-end AWS tests share: a moto server on
 //! loopback, a small VPC (web, db, monitoring) with its flow log, and the
-//! records of its traffic, put into CloudWatch Logs or S3. Included by
-//! `tests/aws.rs` and `tests/aws_faults.rs` with `#[path]`; each uses a part.
-#![allow(dead_code)]
+//! records of its traffic, put into CloudWatch Logs or S3. Used by the
+//! `aws` and `aws_faults` tests.
 
-use std::io::Write;
 use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
@@ -18,6 +16,11 @@ use aws_sdk_ec2::types::{
     TrafficType, UserIdGroupPair,
 };
 use aws_sdk_s3::primitives::ByteStream;
+
+use super::flows::{connection as records, gzip};
+use super::model::{day, s3_client};
+use super::outputs::{read, v2_rules};
+use super::run::{Out, sgpair};
 
 /// A moto server on a free loopback port, stopped when dropped.
 pub struct Moto {
@@ -62,12 +65,12 @@ impl Moto {
     }
 
     /// Runs the sgpair binary against this emulator.
-    pub fn sgpair(&self, dir: &Path, args: &[&str]) -> Output {
+    pub fn sgpair(&self, dir: &Path, args: &[&str]) -> Out {
         sgpair_at(&self.endpoint, dir, args, &[])
     }
 
     /// `sgpair infer` over the last day of the account's log group, and `extra`.
-    pub fn infer_logs(&self, dir: &Path, extra: &[&str]) -> Output {
+    pub fn infer_logs(&self, dir: &Path, extra: &[&str]) -> Out {
         let mut args = vec!["infer", "--log-group", LOG_GROUP, "--since", "1d"];
         args.extend_from_slice(extra);
         self.sgpair(dir, &args)
@@ -75,11 +78,10 @@ impl Moto {
 }
 
 /// Runs the sgpair binary against an emulator (or a proxy in front of it) at
-/// `endpoint`, with test credentials and extra environment variables.
-pub fn sgpair_at(endpoint: &str, dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sgpair"))
-        .args(args)
-        .current_dir(dir)
+/// `endpoint`, in `dir`, with test credentials and extra environment variables.
+pub fn sgpair_at(endpoint: &str, dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Out {
+    sgpair(args)
+        .cwd(dir)
         .env("AWS_ENDPOINT_URL", endpoint)
         .env("AWS_ACCESS_KEY_ID", "testing")
         .env("AWS_SECRET_ACCESS_KEY", "testing")
@@ -89,9 +91,8 @@ pub fn sgpair_at(endpoint: &str, dir: &Path, args: &[&str], env: &[(&str, &str)]
         .env_remove("AWS_RETRY_MODE")
         .env("AWS_CONFIG_FILE", "/dev/null")
         .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .envs(env.iter().copied())
-        .output()
-        .expect("the sgpair binary runs")
+        .envs(env)
+        .run()
 }
 
 impl Drop for Moto {
@@ -123,7 +124,8 @@ pub fn now() -> i64 {
         .as_secs() as i64
 }
 
-/// Records of one TCP connection as both interfaces log it (custom FORMAT order).
+/// Records of one TCP connection as both interfaces log it, in FORMAT's
+/// order: (interface, record).
 pub fn connection(
     client: (&str, &str, u16),
     server: (&str, &str, u16),
@@ -131,30 +133,18 @@ pub fn connection(
 ) -> Vec<(String, String)> {
     let (ceni, caddr, cport) = client;
     let (seni, saddr, sport) = server;
-    let rec = |eni: &str, src: &str, sp: u16, dst: &str, dp: u16, flags: u16, dir: &str| {
-        format!(
-            "5 {eni} {src} {dst} {sp} {dp} 6 10 840 {start} {} ACCEPT OK {flags} {dir}",
-            start + 60
-        )
-    };
-    vec![
-        (
-            ceni.into(),
-            rec(ceni, caddr, cport, saddr, sport, 2, "egress"),
-        ),
-        (
-            ceni.into(),
-            rec(ceni, saddr, sport, caddr, cport, 18, "ingress"),
-        ),
-        (
-            seni.into(),
-            rec(seni, caddr, cport, saddr, sport, 2, "ingress"),
-        ),
-        (
-            seni.into(),
-            rec(seni, saddr, sport, caddr, cport, 18, "egress"),
-        ),
-    ]
+    records(
+        (Some(ceni), caddr, cport),
+        (Some(seni), saddr, sport),
+        start,
+        true,
+    )
+    .into_iter()
+    .map(|r| {
+        let r = r.directed().counts(10, 840);
+        (r.eni.clone(), r.render(FORMAT))
+    })
+    .collect()
 }
 
 pub async fn build(config: &SdkConfig) -> (Env, Vec<(String, String)>) {
@@ -353,14 +343,8 @@ pub async fn put_cloudwatch(config: &SdkConfig, records: &[(String, String)]) {
     }
 }
 
-pub fn gzip(text: &str) -> Vec<u8> {
-    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    enc.write_all(text.as_bytes()).unwrap();
-    enc.finish().unwrap()
-}
-
 pub fn day_path(t: i64, hive: bool) -> String {
-    let d = sgpair::window::day(t);
+    let d = day(t);
     let (y, m, dd) = (&d[0..4], &d[5..7], &d[8..10]);
     if hive {
         format!("year={y}/month={m}/day={dd}/")
@@ -370,7 +354,7 @@ pub fn day_path(t: i64, hive: bool) -> String {
 }
 
 pub async fn put_s3(config: &SdkConfig, records: &[(String, String)]) {
-    let s3 = sgpair::aws::s3_client(config);
+    let s3 = s3_client(config);
     s3.create_bucket().bucket("flow-logs").send().await.unwrap();
     let header = FORMAT.replace("${", "").replace('}', "");
     let body: String = std::iter::once(header.clone())
@@ -385,7 +369,7 @@ pub async fn put_s3(config: &SdkConfig, records: &[(String, String)]) {
     s3.put_object()
         .bucket("flow-logs")
         .key(plain)
-        .body(ByteStream::from(gzip(&body)))
+        .body(ByteStream::from(gzip(body.as_bytes())))
         .send()
         .await
         .unwrap();
@@ -399,26 +383,18 @@ pub async fn put_s3(config: &SdkConfig, records: &[(String, String)]) {
     s3.put_object()
         .bucket("flow-logs")
         .key(old)
-        .body(ByteStream::from(gzip(&bogus)))
+        .body(ByteStream::from(gzip(bogus.as_bytes())))
         .send()
         .await
         .unwrap();
 }
 
+/// (source group, target group, first port) of the rules that a run in
+/// `dir` wrote, sorted.
 pub fn rules(dir: &Path) -> Vec<(String, String, i64)> {
-    let text = std::fs::read_to_string(dir.join("rules.auto.tfvars")).unwrap();
-    let v: serde_json::Value = hcl::from_str(&text).unwrap();
-    let mut out: Vec<(String, String, i64)> = v["rules"]
-        .as_object()
-        .unwrap()
-        .values()
-        .map(|r| {
-            (
-                r["source_sg_id"].as_str().unwrap().to_string(),
-                r["target_sg_id"].as_str().unwrap().to_string(),
-                r["from_port"].as_i64().unwrap(),
-            )
-        })
+    let mut out: Vec<(String, String, i64)> = v2_rules(&read(dir.join("rules.auto.tfvars")))
+        .into_iter()
+        .map(|r| (r.source, r.target, r.from_port))
         .collect();
     out.sort();
     out
@@ -435,12 +411,6 @@ pub fn expected(env: &Env) -> Vec<(String, String, i64)> {
     ];
     v.sort();
     v
-}
-
-pub fn ok(out: &Output) -> String {
-    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    assert!(out.status.success(), "sgpair failed: {stderr}");
-    stderr
 }
 
 /// Where an account's flow logs are delivered.
@@ -464,7 +434,7 @@ pub async fn account(web_name: &'static str, delivery: Delivery) -> (Moto, Env) 
 
 /// The report of a run with `--allow-partial` names the one missing source.
 pub fn report_says_incomplete(dir: &Path) {
-    let report = std::fs::read_to_string(dir.join("sgpair-report.md")).unwrap();
+    let report = read(dir.join("sgpair-report.md"));
     assert!(
         report.contains("**Incomplete evidence:** 1 source could not be read"),
         "{report}"

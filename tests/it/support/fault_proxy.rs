@@ -9,7 +9,6 @@
 //!
 //! One request per connection (`Connection: close` both ways) keeps the
 //! framing trivial; the SDK opens a new connection per request then.
-#![allow(dead_code)]
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};

@@ -1,0 +1,64 @@
+//! A scenario on disk: an estate ([`Estate`]) and flow-log files in a
+//! temporary folder, and `sgpair infer` over them.
+
+use std::path::PathBuf;
+
+use super::flows::gzip;
+use super::model::Estate;
+use super::run::{Run, infer};
+
+pub struct Scenario {
+    pub dir: tempfile::TempDir,
+    /// Written to `inventory.json` at each run.
+    pub inv: Estate,
+}
+
+impl Default for Scenario {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Scenario {
+    pub fn new() -> Self {
+        Scenario {
+            dir: tempfile::tempdir().expect("temporary folder"),
+            inv: Estate::new(),
+        }
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    /// Writes the estate to `inventory.json`.
+    pub fn inventory(&self) -> PathBuf {
+        let p = self.path("inventory.json");
+        self.inv.write(&p);
+        p
+    }
+
+    /// Writes a text file under the scenario's `logs/` folder.
+    pub fn log(&self, rel: &str, text: &str) -> PathBuf {
+        self.log_bytes(rel, text.as_bytes())
+    }
+
+    /// Writes a gzip file under `logs/`.
+    pub fn log_gz(&self, rel: &str, text: &str) -> PathBuf {
+        self.log_bytes(rel, &gzip(text.as_bytes()))
+    }
+
+    fn log_bytes(&self, rel: &str, bytes: &[u8]) -> PathBuf {
+        let p = self.path("logs").join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, bytes).unwrap();
+        p
+    }
+
+    /// `sgpair infer --logs <scenario>/logs` with the estate (see [`infer`]),
+    /// from the scenario's folder.
+    pub fn run(&self, extra: &[&str]) -> Run {
+        let inv = self.inventory();
+        infer(self.dir.path(), &[&self.path("logs")], &inv, extra)
+    }
+}
