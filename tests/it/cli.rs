@@ -141,37 +141,50 @@ fn sample(extra: &[&str]) -> Run {
     )
 }
 
+/// The sample's groups and their names in its inventory.
+const SAMPLE_GROUPS: [(&str, &str); 8] = [
+    (ALB_SG, "alb-sg"),
+    (WEB_SG, "web-sg"),
+    (DB_SG, "db-sg"),
+    (PAY_SG, "payments-sg"),
+    (BASTION_SG, "bastion-sg"),
+    (MON_SG, "monitoring-sg"),
+    (AGENTS_SG, "monitoring-agents-sg"),
+    (S3EP_SG, "s3-endpoint-sg"),
+];
+
 #[test]
-fn sample_inventory_names_the_groups_the_tests_expect() {
-    let inv: Json =
-        serde_json::from_str(&std::fs::read_to_string("sample-logs/inventory.json").unwrap())
-            .unwrap();
-    let names: Vec<(String, String)> = inv["security_groups"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|g| {
-            (
-                g["id"].as_str().unwrap().to_string(),
-                g["name"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
-    for (id, name) in [
-        (ALB_SG, "alb-sg"),
-        (WEB_SG, "web-sg"),
-        (DB_SG, "db-sg"),
-        (PAY_SG, "payments-sg"),
-        (BASTION_SG, "bastion-sg"),
-        (MON_SG, "monitoring-sg"),
-        (AGENTS_SG, "monitoring-agents-sg"),
-        (S3EP_SG, "s3-endpoint-sg"),
-    ] {
-        assert!(
-            names.contains(&(id.to_string(), name.to_string())),
-            "{id} {name} in {names:?}"
+fn sample_rules_name_each_group_as_its_inventory_does() {
+    let run = sample(&[]);
+    run.ok();
+    let name = |id: &str| {
+        SAMPLE_GROUPS
+            .iter()
+            .find(|(g, _)| *g == id)
+            .unwrap_or_else(|| panic!("{id} is no group of the sample"))
+            .1
+    };
+    let rules = run.rules();
+    let md = run.report();
+    let mut named = BTreeSet::new();
+    for r in &rules {
+        assert_eq!(
+            r.description,
+            format!(
+                "sgpair: {} to {} {}/tcp",
+                name(&r.source),
+                name(&r.target),
+                r.from_port
+            ),
+            "{r:?}"
         );
+        for g in [&r.source, &r.target] {
+            let shown = format!("{} ({g})", name(g));
+            assert!(md.contains(&shown), "the report shows {shown}");
+            named.insert(g.clone());
+        }
     }
+    assert_eq!(named.len(), SAMPLE_GROUPS.len(), "every group is in a rule");
 }
 
 #[test]
@@ -1238,11 +1251,8 @@ fn an_empty_folder_is_an_error_that_names_it() {
 #[test]
 fn transit_gateway_records_are_skipped_as_an_unusable_format() {
     let s = three_tier();
+    // A record of every field of TGW, in its order.
     let tgw_record = "6 TransitGateway 123456789012 tgw-0a1b2c3d4e5f60718 tgw-attach-0a1b2c3d4e5f6071 123456789012 123456789012 vpc-1 vpc-2 subnet-1 subnet-2 eni-web1 eni-db use1-az1 use1-az1 tgw-attach-0f1e2d3c4b5a6978 10.0.1.10 10.0.2.20 45000 5432 6 10 900 1795478460 1795478520 OK IPv4 0 0 0 0 2 us-east-1 egress - -";
-    assert_eq!(
-        tgw_record.split_whitespace().count(),
-        TGW.split_whitespace().count()
-    );
     s.log(
         "tgw/flows.log",
         &format!("{TGW}\n{tgw_record}\n{tgw_record}\n"),
