@@ -1,12 +1,12 @@
 # The tools the tests need, installed where they cannot collide with the
-# system. Sourced by scripts/test (and by tests/scripts.rs, which runs these
+# system. Sourced by scripts/test (and by tests/it/scripts.rs, which runs these
 # functions against a Python that refuses pip as Debian's does, PEP 668).
 #
-#   tools_moto      moto server (tests/aws.rs, tests/aws_faults.rs): pip-installed
+#   tools_moto      moto server (tests/it/aws.rs, aws_faults.rs): pip-installed
 #                   into a virtual environment under $SGPAIR_TOOLS, never into
 #                   the system Python; $SGPAIR_TOOLS/bin (only moto_server in
 #                   it) goes first on PATH
-#   tools_chromium  Debian's chromium (tests/html.rs), with apt-get, only as
+#   tools_chromium  Debian's chromium (tests/it/html.rs), with apt-get, only as
 #                   root or with password-less sudo, and it says so first
 #
 # Each prints what it uses and where. A tool that cannot be installed is
@@ -21,7 +21,7 @@ SGPAIR_MOTO_REQUIREMENT='moto[server]'
 
 tools_moto() {
   local venv="$SGPAIR_TOOLS/venv" bin="$SGPAIR_TOOLS/bin" log
-  echo "== moto server (AWS API emulator for tests/aws.rs and tests/aws_faults.rs; the tests start it)"
+  echo "== moto server (AWS API emulator for tests/it/aws.rs and tests/it/aws_faults.rs; the tests start it)"
   if [ ! -x "$venv/bin/moto_server" ]; then
     if [ ! -x "$venv/bin/python" ]; then
       echo "moto: creating a virtual environment at $venv (python3 -m venv; the system Python is left alone)"
@@ -29,7 +29,7 @@ tools_moto() {
       if ! python3 -m venv "$venv"; then
         rm -rf "$venv"
         echo "moto: NOT INSTALLED: python3 -m venv failed (Debian/Ubuntu: apt-get install python3-venv);"
-        echo "      tests/aws.rs and tests/aws_faults.rs will fail and say so"
+        echo "      tests/it/aws.rs and tests/it/aws_faults.rs will fail and say so"
         return 0
       fi
     fi
@@ -40,7 +40,7 @@ tools_moto() {
       tail -n 20 "$log"
       rm -f "$log"
       echo "moto: NOT INSTALLED: pip install into $venv failed (output above);"
-      echo "      tests/aws.rs and tests/aws_faults.rs will fail and say so"
+      echo "      tests/it/aws.rs and tests/it/aws_faults.rs will fail and say so"
       return 0
     fi
     rm -f "$log"
@@ -56,7 +56,7 @@ tools_moto() {
 }
 
 tools_chromium() {
-  echo "== chromium (headless browser for tests/html.rs; those tests fail without it)"
+  echo "== chromium (headless browser for tests/it/html.rs; those tests fail without it)"
   if command -v chromium >/dev/null 2>&1; then
     # The Debian launcher prints a harmless shell warning on some machines; keep the version line only.
     echo "chromium: $(command -v chromium) ($(chromium --version 2>/dev/null || echo "version unknown"))"
@@ -68,13 +68,13 @@ tools_chromium() {
       sudo="sudo -n"
     else
       echo "chromium: NOT INSTALLED: not found on PATH, and installing it needs root or password-less sudo"
-      echo "          (as root: apt-get install chromium); tests/html.rs will fail and say so"
+      echo "          (as root: apt-get install chromium); tests/it/html.rs will fail and say so"
       return 0
     fi
   fi
   if ! command -v apt-get >/dev/null 2>&1; then
     echo "chromium: NOT INSTALLED: not found on PATH and there is no apt-get here; install Chromium"
-    echo "          and put \`chromium\` on PATH; tests/html.rs will fail and say so"
+    echo "          and put \`chromium\` on PATH; tests/it/html.rs will fail and say so"
     return 0
   fi
   echo "chromium: not found; installing Debian's chromium package system-wide:"
@@ -85,7 +85,7 @@ tools_chromium() {
      ! command -v chromium >/dev/null 2>&1; then
     tail -n 40 "$log"
     rm -f "$log"
-    echo "chromium: NOT INSTALLED: apt-get failed (output above); tests/html.rs will fail and say so"
+    echo "chromium: NOT INSTALLED: apt-get failed (output above); tests/it/html.rs will fail and say so"
     return 0
   fi
   rm -f "$log"

@@ -230,7 +230,7 @@ fn a_failed_moto_install_is_reported_and_the_run_goes_on() {
         "{text}"
     );
     assert!(
-        text.contains("tests/aws.rs and tests/aws_faults.rs will fail and say so"),
+        text.contains("tests/it/aws.rs and tests/it/aws_faults.rs will fail and say so"),
         "{text}"
     );
     assert!(text.contains("after the install step"), "{text}");

@@ -1,10 +1,10 @@
 //! Terraform for the tests that check the tfvars with terraform itself
-//! (`tests/terraform.rs`, `tests/cli.rs`): a root module in a temporary
+//! (the `terraform`, `cli` and `ownership` tests): a root module in a temporary
 //! folder, initialised and validated, then planned and applied offline
 //! (no provider, no resource, local state) and read back through an output.
 //!
 //! Needs `terraform` >= 1.3 on PATH; without it the tests fail, they never
-//! skip. Included with `#[path = "common/terraform.rs"] mod terraform_support;`.
+//! skip.
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
