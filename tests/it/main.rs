@@ -21,6 +21,7 @@ mod html;
 mod ownership;
 mod properties;
 mod report_truth;
+mod run;
 mod samples;
 #[cfg(unix)]
 mod scripts;
