@@ -11,6 +11,7 @@ use crate::analysis::Analysis;
 use crate::audit::before_after::Flows;
 use crate::audit::{Finding, FindingKind, RuleUsage};
 use crate::present::names;
+use crate::reduce::{ICMP, ICMP_ANY, ICMPV6, TCP, UDP};
 
 /// Every finding, most severe first; one severity by kind, one kind by
 /// subject (a stable sort: findings alike keep the order they were found in).
@@ -71,4 +72,34 @@ pub fn fingerprint(parts: &[&str]) -> String {
         }
     }
     format!("{h:016x}")
+}
+
+/// The service part of a flow finding's fingerprint: `443/tcp`, `icmp`,
+/// `icmp type 8`, `protocol 47`, as the findings said it when fingerprints
+/// were defined (`sgpair/v1`). Kept as it is whatever the reports call a
+/// service, so that an alert stays the same alert from version to version.
+fn service_key(port: u16, proto: u8) -> String {
+    let p = names::protocol(proto);
+    match proto {
+        TCP | UDP => format!("{port}/{p}"),
+        ICMP | ICMPV6 if port == ICMP_ANY => p,
+        ICMP | ICMPV6 => format!("{p} type {port}"),
+        _ => format!("protocol {p}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Whatever the reports call a service, a fingerprint hashes it as v1 did.
+    #[test]
+    fn the_service_part_of_a_fingerprint_is_v1_s() {
+        assert_eq!(service_key(443, TCP), "443/tcp");
+        assert_eq!(service_key(53, UDP), "53/udp");
+        assert_eq!(service_key(ICMP_ANY, ICMP), "icmp");
+        assert_eq!(service_key(ICMP_ANY, ICMPV6), "icmpv6");
+        assert_eq!(service_key(8, ICMP), "icmp type 8");
+        assert_eq!(service_key(0, 47), "protocol 47");
+    }
 }

@@ -7,7 +7,7 @@ use std::net::IpAddr;
 
 use crate::analysis::Analysis;
 use crate::audit::before_after::{Broken, FlowKey, NotAllowed};
-use crate::audit::findings::fingerprint;
+use crate::audit::findings::{fingerprint, service_key};
 use crate::audit::{Finding, FindingKind};
 use crate::inventory::Inventory;
 use crate::present::service;
@@ -25,7 +25,7 @@ pub(super) fn would_break(inv: &Inventory, breaks: &BTreeMap<FlowKey, Broken>) -
                 first,
                 last,
             } = b;
-            let svc = service::in_finding(*port, *proto);
+            let svc = service::of_port(*port, *proto);
             let remote_list: Vec<String> = remotes.iter().take(5).map(|r| r.to_string()).collect();
             Finding {
                 groups: groups.clone(),
@@ -47,7 +47,7 @@ pub(super) fn would_break(inv: &Inventory, breaks: &BTreeMap<FlowKey, Broken>) -
                 },
                 ..Finding::new(
                     FindingKind::WouldBreak,
-                    fingerprint(&["would-break", client, server, &svc]),
+                    fingerprint(&["would-break", client, server, &service_key(*port, *proto)]),
                     format!("{client} to {server} on {svc}"),
                 )
             }
@@ -60,14 +60,14 @@ pub(super) fn not_allowed_today(not_allowed: &NotAllowed) -> Vec<Finding> {
     not_allowed
         .iter()
         .map(|((client, server, port, proto), (n, enis))| {
-            let svc = service::in_finding(*port, *proto);
+            let svc = service::of_port(*port, *proto);
             Finding {
                 enis: enis.clone(),
                 evidence: format!("{n} accepted connections that no rule in the inventory allows"),
                 fix: "The rules changed during the window or the inventory is stale: take a fresh inventory (sgpair inventory) and run again.".into(),
                 ..Finding::new(
                     FindingKind::NotAllowedToday,
-                    fingerprint(&["not-allowed", client, server, &svc]),
+                    fingerprint(&["not-allowed", client, server, &service_key(*port, *proto)]),
                     format!("{client} to {server} on {svc}"),
                 )
             }
@@ -82,7 +82,7 @@ pub(super) fn suspicious(a: &Analysis) -> Vec<Finding> {
         .suspicious
         .iter()
         .map(|s| {
-            let svc = service::in_finding(s.port, s.proto);
+            let svc = service::of_port(s.port, s.proto);
             Finding {
                 severity: s.severity,
                 groups: [&s.client_label, &s.server_label]
@@ -99,7 +99,7 @@ pub(super) fn suspicious(a: &Analysis) -> Vec<Finding> {
                 },
                 ..Finding::new(
                     FindingKind::Suspicious,
-                    fingerprint(&["suspicious", &s.client.to_string(), &s.server.to_string(), &svc]),
+                    fingerprint(&["suspicious", &s.client.to_string(), &s.server.to_string(), &service_key(s.port, s.proto)]),
                     format!(
                         "{} ({}){} to {} ({}) on {svc}",
                         s.client_label,
