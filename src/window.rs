@@ -33,20 +33,25 @@ impl Window {
     }
 
     pub fn days(&self) -> f64 {
-        (self.until - self.since) as f64 / 86_400.0
+        self.until.saturating_sub(self.since) as f64 / 86_400.0
     }
 
     /// `until` defaults to now; a relative `since` counts back from `until`.
     pub fn parse(since: &str, until: Option<&str>, now: SystemTime) -> Result<Window> {
         let now = now
             .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0);
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
         let until = match until {
             Some(u) => point(u, now).map_err(|e| anyhow::anyhow!("--until {u:?}: {e}"))?,
             None => now,
         };
         let since = point(since, until).map_err(|e| anyhow::anyhow!("--since {since:?}: {e}"))?;
+        if since < FIRST_TIME {
+            bail!(
+                "--since reaches back before {}, earlier than any flow log; give a shorter duration or an RFC 3339 time",
+                rfc3339(FIRST_TIME)
+            );
+        }
         if since > until {
             bail!("the window is empty: --since is after --until");
         }
@@ -69,10 +74,10 @@ fn point(s: &str, reference: i64) -> Result<i64> {
             .ok_or_else(|| anyhow::anyhow!("{s} is further back than any time there is"));
     }
     match humantime::parse_rfc3339_weak(s) {
+        // humantime reads years 1970..=9999 only: always an i64.
         Ok(t) => Ok(t
             .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0)),
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))),
         Err(_) => bail!(
             "expected a duration such as 30m, 12h, 7d, 2w, or an RFC 3339 time such as 2026-11-18T00:00:00Z"
         ),
@@ -97,22 +102,79 @@ fn relative(s: &str) -> Option<Duration> {
 /// The first second RFC 3339 (and `humantime`) cannot write: year 10000.
 const YEAR_10000: i64 = 253_402_300_800;
 
+/// The earliest time sgpair reads from a record or an event:
+/// 1970-01-01T00:00:00Z (flow-log times are unsigned Unix seconds).
+pub const FIRST_TIME: i64 = 0;
+
+/// The latest time sgpair reads from a record or an event:
+/// 9999-12-31T23:59:59Z, the last second RFC 3339 can write. A time past it
+/// makes the record malformed, so every time a report prints is a date.
+pub const LAST_TIME: i64 = YEAR_10000 - 1;
+
+/// Whether a time read from input lies in `FIRST_TIME..=LAST_TIME`.
+pub fn in_range(t: i64) -> bool {
+    (FIRST_TIME..=LAST_TIME).contains(&t)
+}
+
+/// A calendar date, proleptic Gregorian, UTC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Date {
+    pub year: i64,
+    pub month: u8,
+    pub day: u8,
+}
+
+/// The date of day `n` counted from 1970-01-01 (negative before it), for
+/// every `n` an `i64` holds: integer arithmetic only, no table, no loop
+/// (the days-from-civil inverse, in 400-year eras of 146,097 days).
+pub fn date_of_day(n: i64) -> Date {
+    // Days since 0000-03-01, in i128 so that no i64 day overflows.
+    let z = i128::from(n) + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097); // 0..=146_096
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365; // 0..=399
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100); // 0..=365, from March 1st
+    let mp = (5 * doy + 2) / 153; // 0..=11, March first
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u8; // 1..=31
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8; // 1..=12
+    let year = yoe + era * 400 + i128::from(month <= 2);
+    Date {
+        // Within ±2^55 for any i64 day: fits.
+        year: year as i64,
+        month,
+        day,
+    }
+}
+
+/// The date of a time (Unix seconds), for any `i64`.
+pub fn date(t: i64) -> Date {
+    date_of_day(t.div_euclid(86_400))
+}
+
 /// RFC 3339 (UTC, seconds) for reports; a time before 1970 or after 9999
-/// (a record's `end` is data, and may be anything) as its number.
+/// (outside what RFC 3339 writes) as its number. Total: any `i64`.
 pub fn rfc3339(t: i64) -> String {
     if !(0..YEAR_10000).contains(&t) {
         return t.to_string();
     }
-    humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(t as u64)).to_string()
+    let Date { year, month, day } = date(t);
+    let secs = t.rem_euclid(86_400);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        secs / 3_600,
+        secs / 60 % 60,
+        secs % 60
+    )
 }
 
-/// The calendar day of a time, `2026-11-18`.
+/// The calendar day of a time, `2026-11-18`; outside 1970..=9999 the time
+/// as its number, like [`rfc3339`]. Total: any `i64`.
 pub fn day(t: i64) -> String {
-    if (0..YEAR_10000).contains(&t) {
-        rfc3339(t).chars().take(10).collect()
-    } else {
-        rfc3339(t)
+    if !(0..YEAR_10000).contains(&t) {
+        return t.to_string();
     }
+    let Date { year, month, day } = date(t);
+    format!("{year:04}-{month:02}-{day:02}")
 }
 
 /// The calendar day of an exclusive end (a capture interval's `end`, a
@@ -139,7 +201,7 @@ mod tests {
 
     #[test]
     fn relative_units() {
-        let now = at(1_000_000);
+        let now = at(10_000_000);
         for (s, d) in [
             ("30m", 1800),
             ("12h", 43_200),
@@ -150,8 +212,8 @@ mod tests {
             assert_eq!(
                 Window::parse(s, None, now).unwrap(),
                 Window {
-                    since: 1_000_000 - d,
-                    until: 1_000_000
+                    since: 10_000_000 - d,
+                    until: 10_000_000
                 }
             );
         }
@@ -189,6 +251,85 @@ mod tests {
         assert_eq!(rfc3339(YEAR_10000), "253402300800");
         assert_eq!(rfc3339(i64::MAX), i64::MAX.to_string());
         assert_eq!(days(0, i64::MAX), format!("1970-01-01..{}", i64::MAX - 1));
+    }
+
+    #[test]
+    fn formatting_agrees_with_humantime_on_every_time_it_writes() {
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let edges = [
+            0,
+            1,
+            59,
+            86_399,
+            86_400,
+            951_782_400,
+            1_795_564_800,
+            LAST_TIME,
+        ];
+        let random = (0..20_000).map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x % YEAR_10000 as u64) as i64
+        });
+        for t in edges.into_iter().chain(random) {
+            let want =
+                humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(t as u64))
+                    .to_string();
+            assert_eq!(rfc3339(t), want, "{t}");
+            assert_eq!(day(t), want[..10], "{t}");
+        }
+    }
+
+    #[test]
+    fn every_i64_formats_without_a_panic() {
+        for t in [
+            i64::MIN,
+            i64::MIN + 1,
+            -86_401,
+            -1,
+            YEAR_10000,
+            i64::MAX - 1,
+            i64::MAX,
+        ] {
+            assert_eq!(rfc3339(t), t.to_string());
+            assert_eq!(day(t), t.to_string());
+            let _ = (end_day(t), days(t, t), days(t, i64::MIN), days(i64::MIN, t));
+            let _ = date(t);
+        }
+        assert_eq!(
+            date_of_day(-1),
+            Date {
+                year: 1969,
+                month: 12,
+                day: 31
+            }
+        );
+        for n in [i64::MIN, i64::MAX] {
+            let d = date_of_day(n);
+            assert!(
+                (1..=12).contains(&d.month) && (1..=31).contains(&d.day),
+                "{d:?}"
+            );
+        }
+        assert!(in_range(0) && in_range(LAST_TIME));
+        assert!(!in_range(-1) && !in_range(YEAR_10000));
+        assert_eq!(rfc3339(LAST_TIME), "9999-12-31T23:59:59Z");
+    }
+
+    #[test]
+    fn a_window_reaching_before_1970_is_an_error() {
+        let e = Window::parse("30000d", Some("2026-11-25T00:00:00Z"), at(0)).unwrap_err();
+        assert!(e.to_string().contains("before 1970-01-01T00:00:00Z"), "{e}");
+        let w = Window::parse("1d", Some("1970-01-02T00:00:00Z"), at(0)).unwrap();
+        assert_eq!(w.since, 0);
+        // A window as wide as there is: its length is a number, not an overflow.
+        assert!(Window::ALL.days() > 1e14);
+        let odd = Window {
+            since: i64::MIN,
+            until: i64::MAX,
+        };
+        assert!(odd.days().is_finite());
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! through gzip into the parser; Parquet objects are read whole (the format
 //! keeps its index at the end).
 
-use crate::window::{Window, day};
+use crate::window::{Date, FIRST_TIME, LAST_TIME, Window, date_of_day};
 
 #[cfg(feature = "aws")]
 pub use live::{IAM_ACTIONS, list, read};
@@ -39,22 +39,23 @@ impl std::str::FromStr for S3Url {
     }
 }
 
-/// The day partitions of one region folder that fall inside the window.
+/// The day partitions of one region folder that fall inside the window (the
+/// day of `until` included). Day numbers, not strings: any window gives a
+/// finite list, clipped to the days a record can have (1970..=9999).
 #[cfg_attr(not(feature = "aws"), allow(dead_code))]
 fn day_prefixes(base: &str, hive: bool, window: &Window) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut t = window.since - window.since.rem_euclid(86_400);
-    while t <= window.until {
-        let d = day(t);
-        let (y, m, dd) = (&d[0..4], &d[5..7], &d[8..10]);
-        out.push(if hive {
-            format!("{base}year={y}/month={m}/day={dd}/")
-        } else {
-            format!("{base}{y}/{m}/{dd}/")
-        });
-        t += 86_400;
-    }
-    out
+    let first = window.since.max(FIRST_TIME).div_euclid(86_400);
+    let last = window.until.min(LAST_TIME).div_euclid(86_400);
+    (first..=last)
+        .map(|n| {
+            let Date { year, month, day } = date_of_day(n);
+            if hive {
+                format!("{base}year={year:04}/month={month:02}/day={day:02}/")
+            } else {
+                format!("{base}{year:04}/{month:02}/{day:02}/")
+            }
+        })
+        .collect()
 }
 
 /// A folder whose children are years: the region level of either layout.
@@ -417,6 +418,21 @@ mod tests {
             day_prefixes("p/", true, &w)[0],
             "p/year=2026/month=11/day=23/"
         );
+        // Windows at and past the ends of time: clipped, never a panic or an endless loop.
+        let all = day_prefixes("p/", false, &Window::ALL);
+        assert_eq!(all.len(), 2_932_897);
+        assert_eq!(all[0], "p/1970/01/01/");
+        assert_eq!(all[all.len() - 1], "p/9999/12/31/");
+        let before = Window {
+            since: i64::MIN,
+            until: -1,
+        };
+        assert!(day_prefixes("p/", true, &before).is_empty());
+        let after = Window {
+            since: i64::MAX - 1,
+            until: i64::MAX,
+        };
+        assert!(day_prefixes("p/", true, &after).is_empty());
         assert_eq!(year_style("2026"), Some(false));
         assert_eq!(year_style("year=2026"), Some(true));
         assert_eq!(year_style("us-east-1"), None);
