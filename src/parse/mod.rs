@@ -8,6 +8,17 @@ use std::net::{IpAddr, Ipv4Addr};
 
 pub use format::{Field, Format, FormatError, FormatOrigin, looks_like_header};
 
+use crate::window::{LAST_TIME, rfc3339};
+
+/// The most `packets` or `bytes` one record may carry: 2^53 (8 PiB of bytes),
+/// far past what any interface moves in a capture interval, and the largest
+/// count a JSON number keeps exactly for every reader. A larger counter is
+/// not a measurement, and the record is malformed.
+pub const MAX_COUNTER: u64 = 1 << 53;
+
+/// The largest ICMP type or code (one byte each); an ICMP record's ports carry them.
+pub const MAX_ICMP_TYPE: u16 = 255;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
     Accept,
@@ -66,9 +77,29 @@ pub enum Parsed<'a> {
 /// sees next to the file and line number.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Malformed {
-    FieldCount { expected: usize, found: usize },
-    Invalid { field: &'static str, value: String },
-    Missing { field: &'static str },
+    FieldCount {
+        expected: usize,
+        found: usize,
+    },
+    Invalid {
+        field: &'static str,
+        value: String,
+    },
+    Missing {
+        field: &'static str,
+    },
+    /// A number that parses but lies outside what its field can hold
+    /// (`bounds` says what can be, for the reader).
+    OutOfRange {
+        field: &'static str,
+        value: u64,
+        bounds: &'static str,
+    },
+    /// A capture interval that ends before it starts.
+    EndBeforeStart {
+        start: i64,
+        end: i64,
+    },
 }
 
 impl Malformed {
@@ -83,6 +114,12 @@ impl Malformed {
                 _ => "bad number",
             },
             Malformed::Missing { .. } => "missing field",
+            Malformed::OutOfRange { field, .. } => match *field {
+                "start" | "end" => "bad time",
+                "srcport" | "dstport" => "bad port",
+                _ => "bad number",
+            },
+            Malformed::EndBeforeStart { .. } => "bad time",
         }
     }
 }
@@ -98,6 +135,17 @@ impl fmt::Display for Malformed {
                 write!(f, "{field} is {shown:?}, which is not valid")
             }
             Malformed::Missing { field } => write!(f, "{field} is '-' in a record with traffic"),
+            Malformed::OutOfRange {
+                field,
+                value,
+                bounds,
+            } => write!(f, "{field} is {value}, outside {bounds}"),
+            Malformed::EndBeforeStart { start, end } => write!(
+                f,
+                "end {end} ({}) is before start {start} ({})",
+                rfc3339(*end),
+                rfc3339(*start)
+            ),
         }
     }
 }
@@ -196,10 +244,16 @@ impl Parser {
             Some(b"OK") | None => {}
             Some(b"NODATA") => return Ok(Parsed::NoData),
             Some(b"SKIPDATA") => {
+                // The lost interval's times, where logged, meet the bounds of any record's.
+                let start = opt(slot::START).map(|v| time(v, "start")).transpose()?;
+                let end = opt(slot::END).map(|v| time(v, "end")).transpose()?;
+                if let (Some(start), Some(end)) = (start, end) {
+                    interval(start, end)?;
+                }
                 return Ok(Parsed::SkipData {
                     interface_id: opt(slot::INTERFACE_ID).and_then(|v| std::str::from_utf8(v).ok()),
-                    start: opt(slot::START).and_then(parse_u64).map(|v| v as i64),
-                    end: opt(slot::END).and_then(parse_u64).map(|v| v as i64),
+                    start,
+                    end,
                 });
             }
             Some(other) => return Err(invalid("log-status", other)),
@@ -222,22 +276,36 @@ impl Parser {
         let protocol = required(t[slot::PROTOCOL], "protocol")?;
         let protocol =
             u8::try_from(num(protocol, "protocol")?).map_err(|_| invalid("protocol", protocol))?;
-        let start = num(required(t[slot::START], "start")?, "start")? as i64;
+        // ICMP (1) and ICMPv6 (58), as `reduce::ICMP` and `reduce::ICMPV6`.
+        if matches!(protocol, 1 | 58) {
+            // The ports of an ICMP record are its type and code: one byte each.
+            for (field, v) in [("srcport", srcport), ("dstport", dstport)] {
+                if v > MAX_ICMP_TYPE {
+                    return Err(Malformed::OutOfRange {
+                        field,
+                        value: u64::from(v),
+                        bounds: "0..=255 (an ICMP type or code)",
+                    });
+                }
+            }
+        }
+        let start = time(required(t[slot::START], "start")?, "start")?;
         let end = match opt(slot::END) {
-            Some(v) => num(v, "end")? as i64,
+            Some(v) => time(v, "end")?,
             None => start,
         };
+        interval(start, end)?;
         let action = match required(t[slot::ACTION], "action")? {
             b"ACCEPT" => Action::Accept,
             b"REJECT" => Action::Reject,
             other => return Err(invalid("action", other)),
         };
         let packets = match opt(slot::PACKETS) {
-            Some(v) => num(v, "packets")?,
+            Some(v) => counter(v, "packets")?,
             None => 0,
         };
         let bytes = match opt(slot::BYTES) {
-            Some(v) => num(v, "bytes")?,
+            Some(v) => counter(v, "bytes")?,
             None => 0,
         };
         let tcp_flags = match opt(slot::TCP_FLAGS) {
@@ -426,6 +494,43 @@ fn num(v: &[u8], field: &'static str) -> Result<u64, Malformed> {
     parse_u64(v).ok_or_else(|| invalid(field, v))
 }
 
+/// A time: Unix seconds within `0..=LAST_TIME` (1970 to 9999).
+#[inline]
+fn time(v: &[u8], field: &'static str) -> Result<i64, Malformed> {
+    let t = num(v, field)?;
+    match i64::try_from(t) {
+        Ok(t) if t <= LAST_TIME => Ok(t),
+        _ => Err(Malformed::OutOfRange {
+            field,
+            value: t,
+            bounds: "0..=253402300799 (1970-01-01T00:00:00Z to 9999-12-31T23:59:59Z)",
+        }),
+    }
+}
+
+/// A capture interval ends at or after its start.
+#[inline]
+fn interval(start: i64, end: i64) -> Result<(), Malformed> {
+    if end < start {
+        return Err(Malformed::EndBeforeStart { start, end });
+    }
+    Ok(())
+}
+
+/// `packets` or `bytes`: at most [`MAX_COUNTER`].
+#[inline]
+fn counter(v: &[u8], field: &'static str) -> Result<u64, Malformed> {
+    let n = num(v, field)?;
+    if n > MAX_COUNTER {
+        return Err(Malformed::OutOfRange {
+            field,
+            value: n,
+            bounds: "0..=9007199254740992 (2^53, more than any record carries)",
+        });
+    }
+    Ok(n)
+}
+
 #[inline]
 fn port(v: &[u8], field: &'static str) -> Result<u16, Malformed> {
     let v = required(v, field)?;
@@ -559,6 +664,154 @@ mod tests {
         assert_eq!(p.parse(negative).unwrap_err().kind(), "bad number");
         let protocol = b"2 1 eni-1 10.0.0.3 10.0.0.2 7 22 300 1 1 1 2 ACCEPT OK";
         assert_eq!(p.parse(protocol).unwrap_err().kind(), "bad number");
+    }
+
+    #[test]
+    fn times_counters_and_icmp_types_out_of_range_are_malformed() {
+        let p = v2();
+        let line = |sp: &str, dp: &str, proto: &str, pk: &str, by: &str, st: &str, en: &str| {
+            format!("2 1 eni-1 10.0.0.1 10.0.0.2 {sp} {dp} {proto} {pk} {by} {st} {en} ACCEPT OK")
+        };
+        let err = |l: String| p.parse(l.as_bytes()).unwrap_err();
+        // A year past 9999, in either time.
+        let e = err(line("40000", "443", "6", "1", "1", "100", "253402300800"));
+        assert_eq!(
+            (e.kind(), e.clone()),
+            (
+                "bad time",
+                Malformed::OutOfRange {
+                    field: "end",
+                    value: 253_402_300_800,
+                    bounds: "0..=253402300799 (1970-01-01T00:00:00Z to 9999-12-31T23:59:59Z)"
+                }
+            )
+        );
+        assert_eq!(
+            e.to_string(),
+            "end is 253402300800, outside 0..=253402300799 (1970-01-01T00:00:00Z to 9999-12-31T23:59:59Z)"
+        );
+        let e = err(line(
+            "40000",
+            "443",
+            "6",
+            "1",
+            "1",
+            "18446744073709551615",
+            "160",
+        ));
+        assert_eq!(e.kind(), "bad time");
+        assert!(
+            e.to_string()
+                .starts_with("start is 18446744073709551615, outside"),
+            "{e}"
+        );
+        // The last second of 9999 is a time.
+        assert!(matches!(
+            p.parse(line("40000", "443", "6", "1", "1", "253402300799", "253402300799").as_bytes()),
+            Ok(Parsed::Record(r)) if r.end == LAST_TIME
+        ));
+        // An interval that ends before it starts.
+        let e = err(line(
+            "40000",
+            "443",
+            "6",
+            "1",
+            "1",
+            "1795000100",
+            "1795000000",
+        ));
+        assert_eq!(
+            e,
+            Malformed::EndBeforeStart {
+                start: 1_795_000_100,
+                end: 1_795_000_000
+            }
+        );
+        assert_eq!(e.kind(), "bad time");
+        assert_eq!(
+            e.to_string(),
+            "end 1795000000 (2026-11-18T11:06:40Z) is before start 1795000100 (2026-11-18T11:08:20Z)"
+        );
+        // Counters: 2^53 is the most a record carries.
+        let most = MAX_COUNTER.to_string();
+        let full = line("40000", "443", "6", &most, &most, "100", "160");
+        let Parsed::Record(r) = p.parse(full.as_bytes()).unwrap() else {
+            panic!()
+        };
+        assert_eq!((r.packets, r.bytes), (MAX_COUNTER, MAX_COUNTER));
+        let over = (MAX_COUNTER + 1).to_string();
+        for (pk, by, field) in [(&over, &most, "packets"), (&most, &over, "bytes")] {
+            let e = err(line("40000", "443", "6", pk, by, "100", "160"));
+            assert_eq!(e.kind(), "bad number");
+            assert!(
+                matches!(e, Malformed::OutOfRange { field: f, .. } if f == field),
+                "{e}"
+            );
+        }
+        let e = err(line(
+            "40000",
+            "443",
+            "6",
+            "1",
+            "18446744073709551615",
+            "100",
+            "160",
+        ));
+        assert_eq!(e.kind(), "bad number");
+        // ICMP and ICMPv6 ports are a type and a code: one byte each.
+        for proto in ["1", "58"] {
+            assert!(
+                p.parse(line("255", "255", proto, "1", "1", "100", "160").as_bytes())
+                    .is_ok()
+            );
+            let e = err(line("256", "0", proto, "1", "1", "100", "160"));
+            assert_eq!(
+                (e.kind(), e.to_string().as_str()),
+                (
+                    "bad port",
+                    "srcport is 256, outside 0..=255 (an ICMP type or code)"
+                )
+            );
+            let e = err(line("8", "65535", proto, "1", "1", "100", "160"));
+            assert!(
+                matches!(
+                    e,
+                    Malformed::OutOfRange {
+                        field: "dstport",
+                        value: 65535,
+                        ..
+                    }
+                ),
+                "{e}"
+            );
+        }
+        // Other protocols keep every port.
+        assert!(
+            p.parse(line("65535", "65535", "17", "1", "1", "100", "160").as_bytes())
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn skipdata_times_meet_the_same_bounds() {
+        let p = v2();
+        let skip = |st: &str, en: &str| {
+            let l = format!("2 1 eni-1 - - - - - - - {st} {en} - SKIPDATA");
+            p.parse(l.as_bytes()).map(|_| ()).map_err(|e| e.kind())
+        };
+        assert_eq!(
+            p.parse(b"2 1 eni-1 - - - - - - - - - - SKIPDATA").unwrap(),
+            Parsed::SkipData {
+                interface_id: Some("eni-1"),
+                start: None,
+                end: None
+            }
+        );
+        assert_eq!(skip("100", "253402300799"), Ok(()));
+        assert_eq!(skip("100", "253402300800").unwrap_err(), "bad time");
+        assert_eq!(skip("18446744073709551615", "-").unwrap_err(), "bad time");
+        assert_eq!(skip("160", "100").unwrap_err(), "bad time");
+        assert_eq!(skip("x", "100").unwrap_err(), "bad number");
     }
 
     #[test]
