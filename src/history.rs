@@ -254,7 +254,8 @@ pub async fn lookup(config: &aws_config::SdkConfig, since: i64, until: i64) -> R
 }
 
 /// One record → an interface event; `None` for anything else (another
-/// event, a failed call, a record without the interface id).
+/// event, a failed call, a record without the interface id, a time that is
+/// not one of 1970..=9999).
 fn parse_record(r: &Value) -> Option<InterfaceEvent> {
     if r.get("errorCode").is_some_and(|c| !c.is_null()) {
         return None;
@@ -265,7 +266,11 @@ fn parse_record(r: &Value) -> Option<InterfaceEvent> {
         .duration_since(std::time::UNIX_EPOCH)
         .ok()?
         .as_secs();
-    let time = i64::try_from(time).ok()?;
+    // Within the times a record can have (humantime already refuses the
+    // others; checked here so that no later change of parser lets one in).
+    let time = i64::try_from(time)
+        .ok()
+        .filter(|t| crate::window::in_range(*t))?;
     let req = r.get("requestParameters").unwrap_or(&Value::Null);
     let resp = r.get("responseElements").unwrap_or(&Value::Null);
     let (interface, change) = match name {
@@ -423,6 +428,25 @@ mod tests {
             h.groups_at("eni-1", 1_795_400_000, 1_795_400_100, Some(&current)),
             Some(vec!["sg-new".to_string()])
         );
+    }
+
+    #[test]
+    fn event_times_outside_1970_to_9999_are_not_used() {
+        let delete = |time: &str| {
+            json!({"eventName": "DeleteNetworkInterface", "eventTime": time,
+                   "requestParameters": {"networkInterfaceId": "eni-1"}})
+        };
+        let v = json!({"Records": [
+            delete("9999-12-31T23:59:59Z"),
+            delete("9999-12-31T23:59:60Z"),
+            delete("1969-12-31T23:59:59Z"),
+            delete("+10000-01-01T00:00:00Z"),
+        ]});
+        let h = History::from_value(&v).unwrap();
+        assert_eq!(h.skipped, 2, "1969 and year 10000");
+        // A leap second at the end of 9999 reads as its last second.
+        let times: Vec<i64> = h.events("eni-1").iter().map(|e| e.time).collect();
+        assert_eq!(times, [crate::window::LAST_TIME; 2]);
     }
 
     #[test]

@@ -89,6 +89,10 @@ pub async fn fetch(config: &SdkConfig) -> Result<Inventory> {
         transit_gateway_attachments: tgw,
     };
     inv.sort();
+    // The same ranges as a file: EC2 enforces them, and a value outside
+    // them is named here rather than met by a later stage.
+    inv.check()
+        .map_err(|e| anyhow::anyhow!("EC2's answer does not hold together: {e:#}"))?;
     Ok(inv)
 }
 

@@ -271,6 +271,23 @@ impl Inventory {
                 anyhow::bail!("network interface {} is listed twice", e.id);
             }
         }
+        for g in &self.security_groups {
+            for (direction, rules) in [("ingress", &g.ingress), ("egress", &g.egress)] {
+                for (i, r) in rules.iter().enumerate() {
+                    r.check().map_err(|e| {
+                        let id = r
+                            .rule_id
+                            .as_deref()
+                            .map_or(String::new(), |id| format!(" ({id})"));
+                        anyhow::anyhow!(
+                            "security group {}, {direction} rule {}{id}: {e}",
+                            g.id,
+                            i + 1
+                        )
+                    })?;
+                }
+            }
+        }
         Ok(())
     }
 
@@ -418,6 +435,45 @@ pub fn protocol_number(p: &str) -> Option<u8> {
 }
 
 impl SgRule {
+    /// The ranges EC2 itself enforces, so that no later stage meets a value
+    /// it cannot print or compare: the protocol is a name sgpair knows or a
+    /// number 0..=255; a TCP or UDP port is 0..=65535 (or -1, every port)
+    /// with `from_port <= to_port`; an ICMP type and code are 0..=255 (or
+    /// -1, every type or code); any other protocol's ports are -1..=65535.
+    pub fn check(&self) -> Result<(), String> {
+        let proto = match self.protocol.to_ascii_lowercase().as_str() {
+            "-1" | "all" => None,
+            "tcp" => Some(TCP),
+            "udp" => Some(UDP),
+            "icmp" => Some(ICMP),
+            "icmpv6" => Some(ICMPV6),
+            n => Some(n.parse::<u8>().map_err(|_| {
+                format!(
+                    "protocol {:?} is neither tcp, udp, icmp, icmpv6, -1 (all) nor a protocol number 0..=255",
+                    self.protocol
+                )
+            })?),
+        };
+        let (max, what) = match proto {
+            Some(ICMP | ICMPV6) => (255, "an ICMP type or code: 0..=255, or -1 for every one"),
+            _ => (65_535, "a port: 0..=65535, or -1 for every port"),
+        };
+        for (field, v) in [("from_port", self.from_port), ("to_port", self.to_port)] {
+            if let Some(v) = v
+                && !(-1..=max).contains(&v)
+            {
+                return Err(format!("{field} {v} is not {what}"));
+            }
+        }
+        if let (Some(TCP | UDP), Some(from), Some(to)) = (proto, self.from_port, self.to_port)
+            && from >= 0
+            && to < from
+        {
+            return Err(format!("from_port {from} is above to_port {to}"));
+        }
+        Ok(())
+    }
+
     /// Whether the rule's protocol and ports cover a connection's service.
     pub fn covers(&self, proto: u8, port: u16) -> bool {
         let Some(rp) = protocol_number(&self.protocol) else {
@@ -464,19 +520,16 @@ impl Cidr {
     pub fn contains(&self, ip: &IpAddr) -> bool {
         match (self.addr, ip) {
             (IpAddr::V4(net), IpAddr::V4(ip)) => {
-                let mask = if self.len == 0 {
-                    0
-                } else {
-                    u32::MAX << (32 - u32::from(self.len))
-                };
+                // Total for any length (parsing keeps it within 0..=32).
+                let mask = u32::MAX
+                    .checked_shl(32u32.saturating_sub(u32::from(self.len)))
+                    .unwrap_or(0);
                 u32::from(net) & mask == u32::from(*ip) & mask
             }
             (IpAddr::V6(net), IpAddr::V6(ip)) => {
-                let mask = if self.len == 0 {
-                    0
-                } else {
-                    u128::MAX << (128 - u32::from(self.len))
-                };
+                let mask = u128::MAX
+                    .checked_shl(128u32.saturating_sub(u32::from(self.len)))
+                    .unwrap_or(0);
                 u128::from(net) & mask == u128::from(*ip) & mask
             }
             _ => false,
@@ -564,6 +617,118 @@ mod tests {
         )
         .unwrap();
         assert!(Inventory::load(&p).is_err());
+    }
+
+    /// An inventory file with one group holding `rule` as its only ingress rule.
+    fn with_rule(dir: &Path, rule: &str) -> std::path::PathBuf {
+        let p = dir.join("inv.json");
+        let text = format!(
+            r#"{{"security_groups": [{{"id": "sg-1", "name": "web", "ingress": [{rule}]}}]}}"#
+        );
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    #[test]
+    fn rules_out_of_range_are_errors_naming_the_file_group_rule_and_field() {
+        let dir = tempfile::tempdir().unwrap();
+        for (rule, says) in [
+            (
+                r#"{"protocol": "tcp", "from_port": 70000, "to_port": 70000}"#,
+                "from_port 70000 is not a port: 0..=65535, or -1 for every port",
+            ),
+            (
+                r#"{"protocol": "udp", "from_port": 53, "to_port": -2}"#,
+                "to_port -2 is not a port",
+            ),
+            (
+                r#"{"protocol": "tcp", "from_port": 443, "to_port": 80}"#,
+                "from_port 443 is above to_port 80",
+            ),
+            (
+                r#"{"protocol": "icmp", "from_port": 256, "to_port": -1}"#,
+                "from_port 256 is not an ICMP type or code: 0..=255",
+            ),
+            (
+                r#"{"protocol": "icmpv6", "from_port": 128, "to_port": 300}"#,
+                "to_port 300 is not an ICMP type or code",
+            ),
+            (
+                r#"{"protocol": "300"}"#,
+                r#"protocol "300" is neither tcp, udp, icmp, icmpv6, -1 (all) nor a protocol number 0..=255"#,
+            ),
+            (r#"{"protocol": "sctp"}"#, r#"protocol "sctp" is neither"#),
+            (
+                r#"{"protocol": "50", "from_port": 2147483647, "to_port": -1}"#,
+                "from_port 2147483647 is not a port",
+            ),
+        ] {
+            let p = with_rule(dir.path(), rule);
+            let err = format!("{:#}", Inventory::load(&p).unwrap_err());
+            assert!(err.starts_with(&format!("{}: ", p.display())), "{err}");
+            assert!(
+                err.contains("security group sg-1, ingress rule 1: "),
+                "{err}"
+            );
+            assert!(err.contains(says), "{rule}: {err}");
+        }
+        // A rule id, where given, names the rule too.
+        let p = with_rule(
+            dir.path(),
+            r#"{"rule_id": "sgr-9", "protocol": "tcp", "from_port": -5, "to_port": 22}"#,
+        );
+        let err = format!("{:#}", Inventory::load(&p).unwrap_err());
+        assert!(
+            err.contains("ingress rule 1 (sgr-9): from_port -5"),
+            "{err}"
+        );
+        // What EC2 itself writes loads: every protocol, all ports, types and codes.
+        for ok in [
+            r#"{"protocol": "-1", "cidr": "0.0.0.0/0"}"#,
+            r#"{"protocol": "tcp", "from_port": 0, "to_port": 65535}"#,
+            r#"{"protocol": "TCP", "from_port": -1, "to_port": -1}"#,
+            r#"{"protocol": "icmp", "from_port": 8, "to_port": -1}"#,
+            r#"{"protocol": "icmpv6", "from_port": 255, "to_port": 255}"#,
+            r#"{"protocol": "50", "from_port": -1, "to_port": -1}"#,
+            r#"{"protocol": "255"}"#,
+        ] {
+            let p = with_rule(dir.path(), ok);
+            assert!(Inventory::load(&p).is_ok(), "{ok}");
+        }
+    }
+
+    #[test]
+    fn cidrs_out_of_range_are_errors_with_a_position() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("inv.json");
+        for (cidr, says) in [
+            ("10.0.0.0/33", "has a bad prefix length"),
+            ("2600::/129", "has a bad prefix length"),
+            ("10.0.0.0/-1", "has a bad prefix length"),
+            ("10.0.0.256/8", "is not an address block"),
+        ] {
+            std::fs::write(
+                &p,
+                format!("{{\n  \"vpcs\": [{{\"id\": \"vpc-1\", \"cidrs\": [\"{cidr}\"]}}]\n}}"),
+            )
+            .unwrap();
+            let err = format!("{:#}", Inventory::load(&p).unwrap_err());
+            assert!(err.contains("inv.json:2:"), "{err}");
+            assert!(err.contains(says), "{cidr}: {err}");
+        }
+        // Containment is total over any length a program could set.
+        for len in [0, 1, 31, 32, 33, 128, 129, 255] {
+            let c = Cidr {
+                addr: "10.0.0.0".parse().unwrap(),
+                len,
+            };
+            assert!(c.contains(&"10.0.0.0".parse().unwrap()));
+            let c6 = Cidr {
+                addr: "fd00::".parse().unwrap(),
+                len,
+            };
+            assert!(c6.contains(&"fd00::".parse().unwrap()));
+        }
     }
 
     #[test]
