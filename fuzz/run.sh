@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs each fuzz target for a bounded time (FUZZ_SECONDS, default 60) with a
+# Runs each fuzz target (TARGETS, default all three: record header whole) for
+# a bounded time (FUZZ_SECONDS, default 60) with a
 # corpus seeded from the real samples in ../shared/samples and the project's
 # fixtures. Needs cargo-fuzz (`cargo install cargo-fuzz`). On a stable
 # toolchain it runs without a sanitizer (-s none); a crash is saved under
@@ -11,7 +12,7 @@ cd "$(dirname "$0")"
 seconds="${FUZZ_SECONDS:-60}"
 samples="${SAMPLES:-../../shared/samples}"
 
-for target in record header; do
+for target in ${TARGETS:-record header whole}; do
   corpus="corpus/$target"
   mkdir -p "$corpus"
   # One seed per line of every text sample and fixture (headers included).

@@ -1,12 +1,19 @@
 //! The checks behind the fuzz targets (`fuzz/`): any bytes through the
-//! record path, any text through the header detector. They live in the
-//! library so that `tests/fuzz_regressions.rs` replays every saved input
-//! (`fuzz/regressions/`) with exactly the same checks in an ordinary
-//! `cargo test`. Each function panics when an invariant breaks.
+//! record path, any text through the header detector, any bytes through the
+//! whole run. They live in the library so that `tests/fuzz_regressions.rs`
+//! replays every saved input (`fuzz/regressions/`) with exactly the same
+//! checks in an ordinary `cargo test`. Each function panics when an
+//! invariant breaks.
 
 use std::io::Cursor;
+use std::sync::OnceLock;
 
 use crate::aggregate::Aggregator;
+use crate::analysis::analyze;
+use crate::audit::audit;
+use crate::emit::tfvars::ModuleVersion;
+use crate::emit::{self, Command};
+use crate::inventory::Inventory;
 use crate::parse::{Format, Parser, looks_like_header};
 use crate::pipeline::{ReadOptions, read_stream};
 use crate::sources::{Kind, Stream};
@@ -15,6 +22,97 @@ use crate::window::Window;
 
 /// Every field AWS logs, in one layout.
 const RICH: &str = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status vpc-id subnet-id instance-id tcp-flags type pkt-srcaddr pkt-dstaddr region az-id sublocation-type sublocation-id pkt-src-aws-service pkt-dst-aws-service flow-direction traffic-path reject-reason";
+
+/// The inventory the whole-run target resolves against: the bundled sample's,
+/// with groups, rules, peerings and prefix lists, so that resolution and
+/// synthesis have real work for records naming its addresses.
+pub const INVENTORY: &str = include_str!("../sample-logs/inventory.json");
+
+fn inventory() -> &'static Inventory {
+    static INV: OnceLock<Inventory> = OnceLock::new();
+    INV.get_or_init(|| {
+        let inv: Inventory = serde_json::from_str(INVENTORY).expect("the sample inventory parses");
+        inv.check().expect("the sample inventory holds together");
+        inv
+    })
+}
+
+/// Every output of one run over the fuzz bytes, for checks the library
+/// cannot make itself (the tfvars parsed back by an HCL parser, which is a
+/// dev-dependency).
+#[derive(Debug, Clone)]
+pub struct Outputs {
+    pub tfvars_v2: String,
+    pub tfvars_v1: String,
+    pub markdown: String,
+    pub json: String,
+    pub html: String,
+    pub sarif: String,
+    /// What the terminal prints at the end: the records line, then the summary.
+    pub terminal: Vec<String>,
+}
+
+/// Any bytes as flow-log lines through the whole run, as `sgpair infer` and
+/// `sgpair audit` do it: parse → aggregate → resolve (against [`INVENTORY`])
+/// → synthesize → audit → every emitter (tfvars in both module versions,
+/// Markdown, JSON, HTML, SARIF, the terminal's summary), over every time
+/// there is. Never a panic; every line accounted for; the JSON report and
+/// the SARIF log are JSON; `tfvars_ok` (an HCL parser, in the fuzz target
+/// and the replay test) accepts both tfvars.
+pub fn whole(data: &[u8], tfvars_ok: &dyn Fn(&str) -> Result<(), String>) -> Outputs {
+    let opts = ReadOptions::new(Window::ALL);
+    let stream = Stream {
+        name: "fuzz.log".into(),
+        size: 0,
+        reader: Box::new(Cursor::new(data.to_vec())),
+        kind: Kind::Text,
+    };
+    let mut agg = Aggregator::new();
+    let mut stats = Stats::default();
+    read_stream(stream, &opts, &mut agg, &mut stats, &|| {}).expect("in-memory reads do not fail");
+    assert_eq!(
+        stats.used + stats.rejected + stats.skipped_total(),
+        stats.records,
+        "every record is used, rejected or skipped"
+    );
+    let analysis = analyze(Window::ALL, stats, agg.finish(), inventory().clone());
+    let audit = audit(&analysis);
+    let (tfvars_v2, _) = emit::tfvars::render(&analysis, ModuleVersion::V2);
+    let (tfvars_v1, _) = emit::tfvars::render(&analysis, ModuleVersion::V1);
+    let artifact = emit::sarif::Artifact {
+        path: "sample-logs/inventory.json".into(),
+        text: Some(INVENTORY),
+    };
+    let mut terminal = vec![analysis.stats.summary()];
+    terminal.extend(emit::terminal_summary(&analysis, &audit));
+    let out = Outputs {
+        markdown: emit::report::markdown(&analysis, &audit),
+        json: emit::report::json(&analysis, &audit),
+        html: emit::html::render(&analysis, &audit, Command::Infer),
+        sarif: emit::sarif::render(&analysis, &audit, &artifact),
+        tfvars_v2,
+        tfvars_v1,
+        terminal,
+    };
+    for (what, text) in [
+        ("the JSON report", &out.json),
+        ("the SARIF log", &out.sarif),
+    ] {
+        if let Err(e) = serde_json::from_str::<serde_json::Value>(text) {
+            panic!("{what} is not JSON: {e}");
+        }
+    }
+    for (what, text) in [("v2", &out.tfvars_v2), ("v1", &out.tfvars_v1)] {
+        if let Err(e) = tfvars_ok(text) {
+            panic!("the {what} tfvars do not parse back: {e}\n{text}");
+        }
+    }
+    assert!(
+        out.html.starts_with("<!DOCTYPE html>") && out.html.trim_end().ends_with("</html>"),
+        "the HTML page is whole"
+    );
+    out
+}
 
 /// Any bytes as a flow-log stream: each line parsed under two layouts, then
 /// the whole stream through headers, JSON lines, window, reduce and

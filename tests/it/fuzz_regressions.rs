@@ -35,3 +35,36 @@ fn record_path_inputs_keep_every_invariant() {
 fn header_inputs_keep_every_invariant() {
     assert!(replay("header", sgpair::fuzzing::header) >= 6);
 }
+
+/// The tfvars check the library cannot make: an HCL parser reads them back.
+fn hcl_parses(text: &str) -> Result<(), String> {
+    hcl::from_str::<hcl::Value>(text)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+#[test]
+fn whole_run_inputs_keep_every_invariant() {
+    let check = |data: &[u8]| {
+        sgpair::fuzzing::whole(data, &hcl_parses);
+    };
+    assert!(replay("whole", check) >= 9);
+}
+
+#[test]
+fn the_whole_run_target_resolves_and_proposes_on_the_sample_records() {
+    let data = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/regressions/whole/sample-records"),
+    )
+    .unwrap();
+    let out = sgpair::fuzzing::whole(&data, &hcl_parses);
+    let v: serde_json::Value = serde_json::from_str(&out.json).unwrap();
+    let rules = v["rules"].as_array().expect("a rules list");
+    assert!(!rules.is_empty(), "{}", out.json);
+    assert!(out.tfvars_v2.contains("db-sg"), "{}", out.tfvars_v2);
+    assert!(
+        out.terminal[0].starts_with("read 19 records"),
+        "{:?}",
+        out.terminal
+    );
+}
