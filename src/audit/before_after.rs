@@ -62,7 +62,7 @@ pub(super) fn compare(a: &Analysis, kept: &Kept) -> Flows {
     };
     for c in &a.evidence.connections {
         let (ce, se) = (&c.client_end, &c.server_end);
-        out.observed += c.connections;
+        out.observed = out.observed.saturating_add(c.connections);
         let key = (c.client, c.server, c.port, c.proto);
         let mut today = true;
         let mut after = true;
@@ -86,7 +86,7 @@ pub(super) fn compare(a: &Analysis, kept: &Kept) -> Flows {
             after &= side_after;
         }
         if after {
-            out.allowed_after += c.connections;
+            out.allowed_after = out.allowed_after.saturating_add(c.connections);
         }
         let local = match (ce, se) {
             (Endpoint::Eni { id, .. }, _) => id.clone(),
@@ -98,13 +98,13 @@ pub(super) fn compare(a: &Analysis, kept: &Kept) -> Flows {
                 .not_allowed
                 .entry((ce.label(), se.label(), c.port, c.proto))
                 .or_default();
-            e.0 += c.connections;
+            e.0 = e.0.saturating_add(c.connections);
             if !e.1.contains(&local) {
                 e.1.push(local.clone());
             }
         } else if !after {
             if suspicious.contains(&key) {
-                out.blocked_suspicious += c.connections;
+                out.blocked_suspicious = out.blocked_suspicious.saturating_add(c.connections);
             } else {
                 let (src_label, remote) = match (ce.groups(), se.groups()) {
                     (Some(_), None) => (local.clone(), se.label()),
@@ -121,7 +121,7 @@ pub(super) fn compare(a: &Analysis, kept: &Kept) -> Flows {
                         first: c.first,
                         last: c.last,
                     });
-                e.connections += c.connections;
+                e.connections = e.connections.saturating_add(c.connections);
                 e.remotes.insert(if ce.groups().is_some() {
                     c.server
                 } else {

@@ -40,7 +40,7 @@ pub(super) fn measure(a: &Analysis) -> Used {
         for (side, peer_ip) in sides(c) {
             for (g, i, _) in matching_rules(&a.inventory, &side, c) {
                 let u = usage.entry((g.to_string(), side.direction, i)).or_default();
-                u.connections += c.connections;
+                u.connections = u.connections.saturating_add(c.connections);
                 u.first = Some(u.first.map_or(c.first, |f| f.min(c.first)));
                 u.last = Some(u.last.map_or(c.last, |l| l.max(c.last)));
                 u.ports.insert(c.port);

@@ -39,7 +39,7 @@ pub(super) fn absent(
             a.why = a.why.min(why);
             a.first = a.first.min(c.first);
             a.last = a.last.max(c.last);
-            a.connections += c.connections;
+            a.connections = a.connections.saturating_add(c.connections);
             if let Some(addr) = addr
                 && !a.addresses.contains(&addr)
             {

@@ -169,7 +169,7 @@ pub(super) fn merge(
             let leg = by_key.remove(&k).expect("listed");
             // The records count once more; bytes and connections are the host's.
             let m = by_key.get_mut(first).expect("listed");
-            m.records += leg.records;
+            m.records = m.records.saturating_add(leg.records);
             for e in leg.logged_at {
                 if !m.logged_at.contains(&e) {
                     m.logged_at.push(e);
@@ -216,7 +216,7 @@ fn nat_id(inv: &Inventory, id: &str) -> bool {
 /// Two copies of one connection: records add up; what each interface saw of
 /// the same packets (bytes, packets, connections) counts once.
 fn fold(m: &mut Connection, c: &Connection) {
-    m.records += c.records;
+    m.records = m.records.saturating_add(c.records);
     m.bytes = m.bytes.max(c.bytes);
     m.packets = m.packets.max(c.packets);
     m.connections = m.connections.max(c.connections);

@@ -149,7 +149,7 @@ pub fn synthesize_with(evidence: &Evidence, r: &Resolver<'_>, choices: &Choices)
         match (&ce, &se, ce.groups(), se.groups()) {
             (Endpoint::Eni { id: cid, .. }, Endpoint::Eni { id: sid, .. }, Some(cg), Some(sg)) => {
                 if cid == sid {
-                    proposal.same_interface += c.connections;
+                    proposal.same_interface = proposal.same_interface.saturating_add(c.connections);
                     continue;
                 }
                 let (Some(&ci), Some(&si)) =
@@ -217,8 +217,8 @@ pub fn synthesize_with(evidence: &Evidence, r: &Resolver<'_>, choices: &Choices)
                 if e.remotes.len() < 10 {
                     e.remotes.push(remote_ip);
                 }
-                e.connections += c.connections;
-                e.bytes += c.bytes;
+                e.connections = e.connections.saturating_add(c.connections);
+                e.bytes = e.bytes.saturating_add(c.bytes);
                 e.first = e.first.min(c.first);
                 e.last = e.last.max(c.last);
             }

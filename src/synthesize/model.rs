@@ -205,9 +205,9 @@ impl RuleEvidence {
     }
 
     pub(super) fn add(&mut self, c: &Connection, client_eni: &str, server_eni: &str) {
-        self.connections += c.connections;
-        self.records += c.records;
-        self.bytes += c.bytes;
+        self.connections = self.connections.saturating_add(c.connections);
+        self.records = self.records.saturating_add(c.records);
+        self.bytes = self.bytes.saturating_add(c.bytes);
         self.first = self.first.min(c.first);
         self.last = self.last.max(c.last);
         insert_sorted(&mut self.client_enis, client_eni);
@@ -216,9 +216,9 @@ impl RuleEvidence {
     }
 
     pub(super) fn merge(&mut self, o: RuleEvidence) {
-        self.connections += o.connections;
-        self.records += o.records;
-        self.bytes += o.bytes;
+        self.connections = self.connections.saturating_add(o.connections);
+        self.records = self.records.saturating_add(o.records);
+        self.bytes = self.bytes.saturating_add(o.bytes);
         self.first = self.first.min(o.first);
         self.last = self.last.max(o.last);
         for e in &o.client_enis {
