@@ -42,7 +42,7 @@ pub fn analyze(window: Window, stats: Stats, evidence: Evidence, inventory: Inve
 /// interfaces' history (`--history`).
 pub fn analyze_with(
     window: Window,
-    stats: Stats,
+    mut stats: Stats,
     mut evidence: Evidence,
     inventory: Inventory,
     choices: &Choices,
@@ -53,6 +53,7 @@ pub fn analyze_with(
         let resolver = Resolver::with_history(&inventory, &evidence, history);
         synthesize_with(&evidence, &resolver, choices)
     };
+    stats.note_saturated(sums(&evidence, &proposal));
     Analysis {
         window,
         stats,
@@ -61,4 +62,37 @@ pub fn analyze_with(
         attribution,
         inventory,
     }
+}
+
+/// Every sum over records the evidence and the proposal hold, by name: the
+/// ones that can reach `u64::MAX` (and then stop there) are noted.
+fn sums<'a>(e: &'a Evidence, p: &'a Proposal) -> impl Iterator<Item = (&'static str, u64)> + 'a {
+    let c = e.connections.iter().flat_map(|c| {
+        [
+            ("bytes", c.bytes),
+            ("packets", c.packets),
+            ("records", c.records),
+            ("connections", c.connections),
+        ]
+    });
+    let u = e
+        .undecided
+        .iter()
+        .flat_map(|u| [("bytes", u.bytes), ("records", u.records)]);
+    let r = p.rules.iter().flat_map(|r| {
+        [
+            ("bytes", r.evidence.bytes),
+            ("records", r.evidence.records),
+            ("connections", r.evidence.connections),
+        ]
+    });
+    let x = p
+        .external
+        .iter()
+        .flat_map(|x| [("bytes", x.bytes), ("connections", x.connections)]);
+    let s = p
+        .suspicious
+        .iter()
+        .flat_map(|s| [("bytes", s.bytes), ("connections", s.connections)]);
+    c.chain(u).chain(r).chain(x).chain(s)
 }

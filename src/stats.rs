@@ -132,6 +132,24 @@ impl Stats {
         self.skipped.values().sum()
     }
 
+    /// Sums over records (bytes, packets, records, connections, per
+    /// connection, rule or service) stop at `u64::MAX` rather than wrap:
+    /// given every such sum by name, notes once per name that one of them
+    /// reached it, so that a number in a report is never silently short.
+    pub fn note_saturated(&mut self, sums: impl IntoIterator<Item = (&'static str, u64)>) {
+        let hit: std::collections::BTreeSet<&str> = sums
+            .into_iter()
+            .filter(|(_, v)| *v == u64::MAX)
+            .map(|(name, _)| name)
+            .collect();
+        for name in hit {
+            self.notes.push(format!(
+                "a sum of {name} over records reached {} (u64::MAX) and stopped there: where a report shows that many {name}, there were more",
+                u64::MAX
+            ));
+        }
+    }
+
     /// Adds a stream's span (a reader's, once per block or at its end).
     pub fn add_stream_span(&mut self, name: &str, span: &Span) {
         match self.streams.get_mut(name) {
@@ -487,6 +505,30 @@ mod tests {
             ]
         );
         assert_eq!(st.interfaces["eni-busy"].records, 4);
+    }
+
+    #[test]
+    fn a_sum_that_reached_u64_max_is_noted_once_by_name() {
+        let mut s = Stats::default();
+        s.note_saturated([("bytes", 5), ("packets", u64::MAX - 1)]);
+        assert!(s.notes.is_empty(), "{:?}", s.notes);
+        let mut bytes = 0u64;
+        for _ in 0..3 {
+            bytes = bytes.saturating_add(u64::MAX / 2);
+        }
+        s.note_saturated([
+            ("bytes", bytes),
+            ("records", 7),
+            ("bytes", u64::MAX),
+            ("connections", u64::MAX),
+        ]);
+        assert_eq!(
+            s.notes,
+            [
+                "a sum of bytes over records reached 18446744073709551615 (u64::MAX) and stopped there: where a report shows that many bytes, there were more",
+                "a sum of connections over records reached 18446744073709551615 (u64::MAX) and stopped there: where a report shows that many connections, there were more",
+            ]
+        );
     }
 
     #[test]

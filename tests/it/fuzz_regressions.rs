@@ -53,10 +53,7 @@ fn whole_run_inputs_keep_every_invariant() {
 
 #[test]
 fn the_whole_run_target_resolves_and_proposes_on_the_sample_records() {
-    let data = std::fs::read(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/regressions/whole/sample-records"),
-    )
-    .unwrap();
+    let data = std::fs::read(repo().join("fuzz/regressions/whole/sample-records")).unwrap();
     let out = sgpair::fuzzing::whole(&data, &hcl_parses);
     let v: serde_json::Value = serde_json::from_str(&out.json).unwrap();
     let rules = v["rules"].as_array().expect("a rules list");

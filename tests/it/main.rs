@@ -19,6 +19,7 @@ mod fuzz_regressions;
 mod generate;
 mod html;
 mod ownership;
+mod panics;
 mod properties;
 mod report_truth;
 mod run;
