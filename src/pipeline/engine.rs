@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, TryLockError};
+use std::sync::{Arc, Condvar, Mutex, TryLockError};
 
 use anyhow::{Result, bail};
 use indicatif::ProgressBar;
@@ -58,6 +58,20 @@ fn read_listed(
     workers: usize,
     block: usize,
 ) -> Result<(Aggregator, Stats)> {
+    let (agg, stats, _) = read_listed_with(files, opts, quiet, workers, block, &NO_HOOKS)?;
+    Ok((agg, stats))
+}
+
+/// [`read_listed`] with `hooks` at the points where workers meet, and the
+/// blocks each worker parsed.
+fn read_listed_with(
+    files: &[PathBuf],
+    opts: &ReadOptions,
+    quiet: bool,
+    workers: usize,
+    block: usize,
+    hooks: &(dyn Hooks + Sync),
+) -> Result<(Aggregator, Stats, Vec<u64>)> {
     let total: u64 = files
         .iter()
         .filter_map(|p| std::fs::metadata(p).ok())
@@ -68,12 +82,14 @@ fn read_listed(
         files,
         block,
         next_file: AtomicUsize::new(0),
-        active: Mutex::new(Vec::new()),
+        active: Mutex::new(Active::default()),
+        changed: Condvar::new(),
         failed: AtomicBool::new(false),
         allow_partial: opts.allow_partial,
         read_bytes: Arc::new(AtomicU64::new(0)),
+        hooks,
     };
-    let results: Vec<Result<(Aggregator, Stats)>> = std::thread::scope(|s| {
+    let results: Vec<Result<(Aggregator, Stats, u64)>> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..workers)
             .map(|_| s.spawn(|| shared.work(opts, &pb)))
             .collect();
@@ -88,12 +104,37 @@ fn read_listed(
     pb.finish_and_clear();
     let mut agg = Aggregator::new();
     let mut stats = Stats::default();
+    let mut blocks = Vec::with_capacity(workers);
     for r in results {
-        let (a, s) = r?;
+        let (a, s, b) = r?;
         agg.merge(a);
         stats.merge(s);
+        blocks.push(b);
     }
-    Ok((agg, stats))
+    Ok((agg, stats, blocks))
+}
+
+/// Points where the workers meet, for tests that order them (a barrier
+/// instead of a timing). Production runs call nothing.
+trait Hooks {
+    /// A worker claimed a file and is about to open it.
+    fn claimed(&self) {}
+    /// A worker found nothing to do yet while a file is being opened.
+    fn waiting(&self) {}
+    /// A worker parsed a block.
+    fn parsed(&self) {}
+}
+
+struct NoHooks;
+impl Hooks for NoHooks {}
+static NO_HOOKS: NoHooks = NoHooks;
+
+/// The streams with blocks left, and the files claimed but not yet among
+/// them: while one is being opened, work can still appear.
+#[derive(Default)]
+struct Active {
+    streams: Vec<Arc<Mutex<TextSource>>>,
+    opening: usize,
 }
 
 /// What the workers of [`read_files`] share.
@@ -101,38 +142,46 @@ struct Shared<'f> {
     files: &'f [PathBuf],
     block: usize,
     next_file: AtomicUsize,
-    /// Open text streams with blocks left.
-    active: Mutex<Vec<Arc<Mutex<TextSource>>>>,
+    active: Mutex<Active>,
+    /// Signalled when `active` changes: a stream added or ended, an opening done.
+    changed: Condvar,
     /// Set by a worker that failed: the others stop.
     failed: AtomicBool,
     /// `--allow-partial`: a failing file is recorded as missing instead.
     allow_partial: bool,
     read_bytes: Arc<AtomicU64>,
+    hooks: &'f (dyn Hooks + Sync),
 }
 
 impl Shared<'_> {
-    fn work(&self, opts: &ReadOptions, pb: &ProgressBar) -> Result<(Aggregator, Stats)> {
+    fn work(&self, opts: &ReadOptions, pb: &ProgressBar) -> Result<(Aggregator, Stats, u64)> {
         let mut agg = Aggregator::new();
         let mut stats = Stats::default();
+        let mut blocks = 0;
         let mut buf = Vec::with_capacity(BLOCK + BLOCK / 4);
         let outcome = (|| -> Result<()> {
             while let Some((name, at)) = self.next_block(&mut buf, opts, &mut agg, &mut stats)? {
                 let first = at.first_line;
                 LineReader::for_block(name, opts.window, at)
                     .block(&buf, first, &mut agg, &mut stats);
+                blocks += 1;
+                self.hooks.parsed();
                 pb.set_position(self.read_bytes.load(Ordering::Relaxed));
             }
             Ok(())
         })();
         if outcome.is_err() {
             self.failed.store(true, Ordering::Relaxed);
+            self.changed.notify_all();
         }
-        outcome.map(|()| (agg, stats))
+        outcome.map(|()| (agg, stats, blocks))
     }
 
     /// The next block for this worker: from an open stream nobody is cutting,
     /// else from the next file, else from a stream another worker is cutting
-    /// (waiting for it). `None` when every file is read or a worker failed.
+    /// (waiting for it), else, while another worker is opening a file, after
+    /// it has. `None` only when every file has been opened and every stream
+    /// is exhausted, or a worker failed.
     fn next_block(
         &self,
         buf: &mut Vec<u8>,
@@ -144,7 +193,7 @@ impl Shared<'_> {
             if self.failed.load(Ordering::Relaxed) {
                 return Ok(None);
             }
-            let active: Vec<Arc<Mutex<TextSource>>> = self.active().clone();
+            let active: Vec<Arc<Mutex<TextSource>>> = self.active().streams.clone();
             for src in &active {
                 let mut guard = match src.try_lock() {
                     Ok(g) => g,
@@ -155,18 +204,22 @@ impl Shared<'_> {
                     return Ok(Some((guard.name.clone(), at)));
                 }
             }
-            let i = self.next_file.fetch_add(1, Ordering::Relaxed);
-            if let Some(path) = self.files.get(i) {
+            if let Some(path) = self.claim() {
+                self.hooks.claimed();
                 tracing::debug!(file = %path.display(), "reading");
                 let stream = match files::open(path, self.read_bytes.clone()) {
                     Ok(s) => s,
-                    Err(e) if self.allow_partial => {
+                    Err(e) => {
+                        self.opened(None);
+                        if !self.allow_partial {
+                            return Err(e);
+                        }
                         stats.missing.push(format!("{e:#}"));
                         continue;
                     }
-                    Err(e) => return Err(e),
                 };
                 if stream.kind == Kind::Parquet {
+                    self.opened(None);
                     let Stream {
                         name, mut reader, ..
                     } = stream;
@@ -182,14 +235,26 @@ impl Shared<'_> {
                 let mut guard = src
                     .lock()
                     .map_err(|_| anyhow::anyhow!("a reader thread failed"))?;
-                self.active().push(src.clone());
+                self.opened(Some(src.clone()));
                 if let Some(at) = self.cut(&src, &mut guard, buf, stats)? {
                     return Ok(Some((guard.name.clone(), at)));
                 }
                 continue;
             }
             if active.is_empty() {
-                return Ok(None);
+                // No stream and no file left: done, unless one is being opened.
+                let mut state = self.active();
+                while state.streams.is_empty()
+                    && state.opening > 0
+                    && !self.failed.load(Ordering::Relaxed)
+                {
+                    self.hooks.waiting();
+                    state = self.changed.wait(state).unwrap_or_else(|e| e.into_inner());
+                }
+                if state.streams.is_empty() {
+                    return Ok(None);
+                }
+                continue;
             }
             // Every open stream is being cut by another worker: wait for one.
             for src in &active {
@@ -201,6 +266,26 @@ impl Shared<'_> {
                 }
             }
         }
+    }
+
+    /// The next file nobody has claimed, counted as being opened until
+    /// [`Shared::opened`].
+    fn claim(&self) -> Option<&PathBuf> {
+        let mut state = self.active();
+        let path = self
+            .files
+            .get(self.next_file.fetch_add(1, Ordering::Relaxed))?;
+        state.opening += 1;
+        Some(path)
+    }
+
+    /// A claimed file is open: its stream joins the active ones (`None`: it
+    /// had no stream to add: it failed, or it was read whole).
+    fn opened(&self, stream: Option<Arc<Mutex<TextSource>>>) {
+        let mut state = self.active();
+        state.opening -= 1;
+        state.streams.extend(stream);
+        self.changed.notify_all();
     }
 
     /// Cuts the next block of `src`; at its end, takes it off the active list.
@@ -221,13 +306,14 @@ impl Shared<'_> {
             Err(e) => return Err(e),
         };
         if at.is_none() {
-            self.active().retain(|s| !Arc::ptr_eq(s, src));
+            self.active().streams.retain(|s| !Arc::ptr_eq(s, src));
+            self.changed.notify_all();
         }
         Ok(at)
     }
 
-    fn active(&self) -> std::sync::MutexGuard<'_, Vec<Arc<Mutex<TextSource>>>> {
-        // A panic while holding this lock leaves the list consistent.
+    fn active(&self) -> std::sync::MutexGuard<'_, Active> {
+        // A panic while holding this lock leaves the state consistent.
         self.active.lock().unwrap_or_else(|e| e.into_inner())
     }
 }

@@ -1,4 +1,8 @@
+use std::collections::HashSet;
 use std::io::{BufRead, Write};
+use std::sync::{Condvar, Mutex};
+use std::thread::ThreadId;
+use std::time::Duration;
 
 use super::*;
 use crate::pipeline::{LineReader, read_stream};
@@ -244,4 +248,144 @@ fn line_numbers_in_messages_count_from_the_file_start_in_every_block() {
     assert_eq!(stats.examples["bad port"], want);
     assert_eq!(stats.records, 5000);
     assert_eq!(stats.files, 1);
+}
+
+/// Orders the workers at the points where one used to leave for good: the
+/// worker that claims a file is held until every other worker has found
+/// nothing to do and waits for it, and each worker, after its first block,
+/// until every worker has parsed one. A worker that leaves instead makes the
+/// hold time out, which fails the run.
+struct Meeting {
+    workers: usize,
+    /// Hold the first opener (one file: nobody else has work meanwhile).
+    hold_opener: bool,
+    waited: Mutex<HashSet<ThreadId>>,
+    parsed: Mutex<HashSet<ThreadId>>,
+    changed: Condvar,
+}
+
+impl Meeting {
+    fn new(workers: usize, hold_opener: bool) -> Meeting {
+        Meeting {
+            workers,
+            hold_opener,
+            waited: Mutex::default(),
+            parsed: Mutex::default(),
+            changed: Condvar::new(),
+        }
+    }
+
+    /// Waits until `set` holds `n` workers; panics (the worker's thread, so
+    /// the run fails) after 20 s.
+    fn until(&self, set: &Mutex<HashSet<ThreadId>>, n: usize, what: &str) {
+        let mut s = set.lock().unwrap();
+        while s.len() < n {
+            let (g, t) = self
+                .changed
+                .wait_timeout(s, Duration::from_secs(20))
+                .unwrap();
+            s = g;
+            assert!(
+                !t.timed_out(),
+                "{what}: {} of {n} workers got there; the others left",
+                s.len()
+            );
+        }
+    }
+}
+
+impl Hooks for Meeting {
+    fn claimed(&self) {
+        // Only the first claim: later files find the others busy, not waiting.
+        if self.hold_opener && self.parsed.lock().unwrap().is_empty() {
+            self.until(
+                &self.waited,
+                self.workers - 1,
+                "waiting while a file is opened",
+            );
+        }
+    }
+
+    fn waiting(&self) {
+        self.waited
+            .lock()
+            .unwrap()
+            .insert(std::thread::current().id());
+        self.changed.notify_all();
+    }
+
+    fn parsed(&self) {
+        let first = self
+            .parsed
+            .lock()
+            .unwrap()
+            .insert(std::thread::current().id());
+        self.changed.notify_all();
+        if first {
+            self.until(&self.parsed, self.workers, "parsing a block");
+        }
+    }
+}
+
+/// Reads `paths` with `workers` workers meeting as [`Meeting`] orders, and
+/// returns the blocks each parsed and the evidence.
+fn met(paths: &[PathBuf], workers: usize, block: usize) -> (Vec<u64>, String) {
+    let files = files::discover(paths).unwrap();
+    let meeting = Meeting::new(workers, files.len() == 1);
+    let (agg, _, blocks) =
+        read_listed_with(&files, &opts(), true, workers, block, &meeting).unwrap();
+    (blocks, format!("{:?}", agg.finish()))
+}
+
+/// One large file, plain and gzip: the workers that start while the first
+/// opens it wait for it (they used to find no stream and no file, and leave),
+/// and every worker parses blocks of it.
+#[test]
+fn every_worker_parses_blocks_of_one_large_file() {
+    let d = tempfile::tempdir().unwrap();
+    let text = records(20_000, 5432);
+    let plain = d.path().join("one.log");
+    std::fs::write(&plain, &text).unwrap();
+    let gz = d.path().join("one.log.gz");
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    enc.write_all(text.as_bytes()).unwrap();
+    std::fs::write(&gz, enc.finish().unwrap()).unwrap();
+    let (reference, _) = line_by_line(std::slice::from_ref(&plain));
+    for path in [&plain, &gz] {
+        for workers in [2, 4] {
+            let (blocks, evidence) = met(std::slice::from_ref(path), workers, 4096);
+            assert_eq!(blocks.len(), workers);
+            assert!(
+                blocks.iter().all(|&b| b > 0),
+                "{}: blocks per worker {blocks:?}",
+                path.display()
+            );
+            assert!(blocks.iter().sum::<u64>() >= text.len().div_ceil(4096) as u64);
+            assert_eq!(evidence, reference);
+        }
+    }
+}
+
+/// Many small files: every worker parses blocks, and the blocks add up.
+#[test]
+fn blocks_per_worker_on_many_small_files() {
+    let d = tempfile::tempdir().unwrap();
+    let mut paths = Vec::new();
+    let mut want = 0;
+    for i in 0..24u16 {
+        let text = records(300, 5000 + i);
+        want += text.len().div_ceil(1024) as u64;
+        let p = d.path().join(format!("f{i:02}.log"));
+        std::fs::write(&p, &text).unwrap();
+        paths.push(p);
+    }
+    let (reference, _) = line_by_line(std::slice::from_ref(&d.path().to_path_buf()));
+    let (blocks, evidence) = met(std::slice::from_ref(&d.path().to_path_buf()), 3, 1024);
+    assert_eq!(blocks.len(), 3);
+    assert!(
+        blocks.iter().all(|&b| b > 0),
+        "blocks per worker {blocks:?}"
+    );
+    assert!(blocks.iter().sum::<u64>() >= want, "{blocks:?} < {want}");
+    assert_eq!(evidence, reference);
 }
