@@ -6,7 +6,7 @@
 # toolchain it runs without a sanitizer (-s none); a crash is saved under
 # fuzz/artifacts/<target>/: fix it and copy the input to
 # fuzz/regressions/<target>/, which `cargo test` replays
-# (tests/fuzz_regressions.rs).
+# (tests/it/fuzz_regressions.rs).
 set -euo pipefail
 cd "$(dirname "$0")"
 seconds="${FUZZ_SECONDS:-60}"

@@ -1,6 +1,6 @@
 //! The checks behind the fuzz targets (`fuzz/`): any bytes through the
 //! record path, any text through the header detector, any bytes through the
-//! whole run. They live in the library so that `tests/fuzz_regressions.rs`
+//! whole run. They live in the library so that `tests/it/fuzz_regressions.rs`
 //! replays every saved input (`fuzz/regressions/`) with exactly the same
 //! checks in an ordinary `cargo test`. Each function panics when an
 //! invariant breaks.

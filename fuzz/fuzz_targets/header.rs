@@ -1,7 +1,7 @@
 //! Any text as a header line or a `--log-format`: detection, layout and
 //! parser construction never panic, and a validated layout always builds a
 //! parser. The checks are `sgpair::fuzzing::header`, which
-//! `tests/fuzz_regressions.rs` also runs on every input saved under
+//! `tests/it/fuzz_regressions.rs` also runs on every input saved under
 //! `fuzz/regressions/header/`.
 #![no_main]
 

@@ -2,7 +2,7 @@
 //! resolve against the sample inventory, synthesize, audit and every
 //! emitter, never a panic, the JSON outputs JSON and both tfvars read back
 //! by an HCL parser. The checks are `sgpair::fuzzing::whole`, which
-//! `tests/fuzz_regressions.rs` also runs on every input saved under
+//! `tests/it/fuzz_regressions.rs` also runs on every input saved under
 //! `fuzz/regressions/whole/`.
 #![no_main]
 

@@ -270,7 +270,7 @@ fn the_page_renders_in_chromium_with_the_diagram_and_no_script_errors() {
 
     let errors = page_errors(&out.stderr);
     let csp_hint = if errors.iter().any(|l| l.contains("Content Security Policy")) {
-        "\n(after an edit of src/emit/html.js, put the hash Chromium names into SCRIPT_SHA256 in src/emit/html.rs)"
+        "\n(after an edit of src/emit/html/html.js, put the hash Chromium names into SCRIPT_SHA256 in src/emit/html/mod.rs)"
     } else {
         ""
     };

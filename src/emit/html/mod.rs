@@ -32,7 +32,7 @@ use crate::synthesize::Severity;
 
 /// The hover script. Its SHA-256 is [`SCRIPT_SHA256`]: the page's CSP allows
 /// this script and no other. After an edit, the unit tests fail naming the
-/// new hash, and so does `tests/html.rs` with the hash Chromium expects (or:
+/// new hash, and so does `tests/it/html.rs` with the hash Chromium expects (or:
 /// `printf %s "$SCRIPT" | openssl dgst -sha256 -binary | base64`).
 const SCRIPT: &str = include_str!("html.js");
 const SCRIPT_SHA256: &str = "toKHR9ZApGwYR1hRVvCkBH9Dxk5MHg30q9PTyWMEIec=";
