@@ -114,14 +114,23 @@ pub(super) fn contexts(r: &Resolver<'_>, rows: &[Connection]) -> Vec<Context> {
         }
     }
     let twin = |c: &Connection| -> Option<(String, IpAddr)> {
-        let found: BTreeSet<(String, IpAddr)> = covered
+        let overlapping: Vec<(String, IpAddr)> = covered
             .get(&(c.client, c.server, c.port, c.proto))?
             .iter()
             .filter(|(i, _)| rows[*i].first <= c.last && c.first <= rows[*i].last)
-            .filter_map(|(i, l)| {
+            .filter_map(|(i, l)| Some((out[*i].as_ref()?.vpc.clone()?, *l)))
+            .collect();
+        // A VPC where both ends captured the connection has no end left for
+        // this interface: in copies of one stack (one address plan), the
+        // connection of the stack whose interfaces all still exist.
+        let explained: BTreeSet<&(String, IpAddr)> = overlapping.iter().collect();
+        let found: BTreeSet<(String, IpAddr)> = overlapping
+            .iter()
+            .map(|(vpc, l)| {
                 let other = if *l == c.client { c.server } else { c.client };
-                Some((out[*i].as_ref()?.vpc.clone()?, other))
+                (vpc.clone(), other)
             })
+            .filter(|end| !explained.contains(end))
             .collect();
         match found.len() {
             1 => found.into_iter().next(),

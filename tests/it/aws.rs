@@ -458,17 +458,21 @@ async fn two_vpcs_of_one_cidr_and_a_reused_address_from_the_api() {
             "{s} -> {t} {port} crosses the stacks: {got:?}"
         );
     }
-    // The second stack: monitoring → db, between interfaces that exist, on
-    // the second stack's groups. Not checked: that the deleted web
-    // interface's traffic is nobody's rule. Today it is given to the
-    // interface that took 10.0.1.10 after it (monitoring's group: rules
-    // monitoring → monitoring-agents on 5432 and monitoring → monitoring on
-    // 9100), and the report lists the deleted interface without addresses.
+    // The second stack: monitoring → db between interfaces that exist, and
+    // nothing for the deleted web interface: its address's owner today (a
+    // host in monitoring's group, created after) did not hold it then, as
+    // the web interface's own copies show.
+    let second_rules: Vec<_> = got
+        .iter()
+        .filter(|(s, _, _)| stack(s) == "second")
+        .cloned()
+        .collect();
+    // One rule: monitoring to the database, by the db's role group or the
+    // agents group (with the web interface gone, the two allow the same).
     assert!(
-        got.iter().any(|(s, t, port)| *s == second.mon_sg
-            && (*t == second.db_sg || *t == second.agents_sg)
-            && *port == 9100),
-        "monitoring → db in the second stack: {got:?}"
+        matches!(second_rules.as_slice(), [(s, t, 9100)]
+            if *s == second.mon_sg && (*t == second.db_sg || *t == second.agents_sg)),
+        "the second stack's rules: {second_rules:?}"
     );
     let report = read(dir.path().join("sgpair-report.md"));
     assert!(
