@@ -20,6 +20,21 @@ use crate::sources::{Kind, Stream};
 use crate::stats::Stats;
 use crate::window::Window;
 
+/// `data` as one text stream named `name`, read over every time there is.
+fn read_all(name: &str, data: &[u8]) -> (Aggregator, Stats) {
+    let opts = ReadOptions::new(Window::ALL);
+    let stream = Stream {
+        name: name.into(),
+        size: 0,
+        reader: Box::new(Cursor::new(data.to_vec())),
+        kind: Kind::Text,
+    };
+    let mut agg = Aggregator::new();
+    let mut stats = Stats::default();
+    read_stream(stream, &opts, &mut agg, &mut stats, &|| {}).expect("in-memory reads do not fail");
+    (agg, stats)
+}
+
 /// Every field AWS logs, in one layout.
 const RICH: &str = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status vpc-id subnet-id instance-id tcp-flags type pkt-srcaddr pkt-dstaddr region az-id sublocation-type sublocation-id pkt-src-aws-service pkt-dst-aws-service flow-direction traffic-path reject-reason";
 
@@ -60,16 +75,7 @@ pub struct Outputs {
 /// the SARIF log are JSON; `tfvars_ok` (an HCL parser, in the fuzz target
 /// and the replay test) accepts both tfvars.
 pub fn whole(data: &[u8], tfvars_ok: &dyn Fn(&str) -> Result<(), String>) -> Outputs {
-    let opts = ReadOptions::new(Window::ALL);
-    let stream = Stream {
-        name: "fuzz.log".into(),
-        size: 0,
-        reader: Box::new(Cursor::new(data.to_vec())),
-        kind: Kind::Text,
-    };
-    let mut agg = Aggregator::new();
-    let mut stats = Stats::default();
-    read_stream(stream, &opts, &mut agg, &mut stats, &|| {}).expect("in-memory reads do not fail");
+    let (agg, stats) = read_all("fuzz.log", data);
     assert_eq!(
         stats.used + stats.rejected + stats.skipped_total(),
         stats.records,
@@ -127,16 +133,7 @@ pub fn record(data: &[u8]) {
             let _ = parser.parse(line);
         }
     }
-    let opts = ReadOptions::new(Window::ALL);
-    let stream = Stream {
-        name: "fuzz".into(),
-        size: 0,
-        reader: Box::new(Cursor::new(data.to_vec())),
-        kind: Kind::Text,
-    };
-    let mut agg = Aggregator::new();
-    let mut stats = Stats::default();
-    read_stream(stream, &opts, &mut agg, &mut stats, &|| {}).expect("in-memory reads do not fail");
+    let (agg, stats) = read_all("fuzz", data);
     let lines = data
         .split(|b| *b == b'\n')
         .filter(|l| !l.trim_ascii().is_empty())

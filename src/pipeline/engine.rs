@@ -14,6 +14,7 @@ use super::progress::progress_bar;
 use super::text::{BLOCK, TextSource};
 use super::{ReadOptions, read_parquet};
 use crate::aggregate::Aggregator;
+use crate::partial::Partial;
 use crate::sources::{Kind, Stream, files};
 use crate::stats::Stats;
 
@@ -85,7 +86,9 @@ fn read_listed_with(
         active: Mutex::new(Active::default()),
         changed: Condvar::new(),
         failed: AtomicBool::new(false),
-        allow_partial: opts.allow_partial,
+        partial: Partial {
+            allow: opts.allow_partial,
+        },
         read_bytes: Arc::new(AtomicU64::new(0)),
         hooks,
     };
@@ -148,7 +151,7 @@ struct Shared<'f> {
     /// Set by a worker that failed: the others stop.
     failed: AtomicBool,
     /// `--allow-partial`: a failing file is recorded as missing instead.
-    allow_partial: bool,
+    partial: Partial,
     read_bytes: Arc<AtomicU64>,
     hooks: &'f (dyn Hooks + Sync),
 }
@@ -207,26 +210,20 @@ impl Shared<'_> {
             if let Some(path) = self.claim() {
                 self.hooks.claimed();
                 tracing::debug!(file = %path.display(), "reading");
-                let stream = match files::open(path, self.read_bytes.clone()) {
-                    Ok(s) => s,
-                    Err(e) => {
-                        self.opened(None);
-                        if !self.allow_partial {
-                            return Err(e);
-                        }
-                        stats.missing.push(format!("{e:#}"));
-                        continue;
-                    }
+                let open = files::open(path, self.read_bytes.clone());
+                if open.is_err() {
+                    self.opened(None);
+                }
+                let Some(stream) = self.partial.settle(open, "", |m| stats.missing.push(m))? else {
+                    continue;
                 };
                 if stream.kind == Kind::Parquet {
                     self.opened(None);
                     let Stream {
                         name, mut reader, ..
                     } = stream;
-                    match read_parquet(&name, &mut reader, opts, agg, stats) {
-                        Err(e) if self.allow_partial => stats.missing.push(format!("{e:#}")),
-                        other => other?,
-                    }
+                    let read = read_parquet(&name, &mut reader, opts, agg, stats);
+                    self.partial.settle(read, "", |m| stats.missing.push(m))?;
                     continue;
                 }
                 let mut src = TextSource::new(stream.name, Box::new(stream.reader), opts, stats);
@@ -296,15 +293,12 @@ impl Shared<'_> {
         buf: &mut Vec<u8>,
         stats: &mut Stats,
     ) -> Result<Option<BlockStart>> {
-        let at = match guard.next_block(buf, stats) {
-            Ok(at) => at,
-            // What was read before the failure stays evidence; the rest is missing.
-            Err(e) if self.allow_partial => {
-                stats.missing.push(format!("{e:#}"));
-                None
-            }
-            Err(e) => return Err(e),
-        };
+        // What was read before a failure stays evidence; the rest is missing.
+        let cut = guard.next_block(buf, stats);
+        let at = self
+            .partial
+            .settle(cut, "", |m| stats.missing.push(m))?
+            .flatten();
         if at.is_none() {
             self.active().streams.retain(|s| !Arc::ptr_eq(s, src));
             self.changed.notify_all();

@@ -17,7 +17,7 @@ use indicatif::ProgressBar;
 
 use crate::aws::{TOKEN_RESTARTS, call_error, is_expired_token, paginate, read_bounded};
 use crate::partial::Partial;
-use crate::sources::{Lines, Sink};
+use crate::sources::{Lines, Sink, fold};
 use crate::window::Window;
 
 pub const IAM_ACTIONS: &[&str] = &["logs:DescribeLogStreams", "logs:FilterLogEvents"];
@@ -72,12 +72,7 @@ pub async fn read_group<S: Sink>(
             let (client, group, sink) = (client.clone(), group.clone(), reader.clone());
             async move { read_stream(&client, &group, &stream, &*sink, since_ms, until_ms).await }
         },
-        |read| {
-            if let Some(o) = partial.settle(read, "", |m| sink.missing(&mut out, m))? {
-                sink.merge(&mut out, o);
-            }
-            Ok(())
-        },
+        |read| fold(&*sink, partial, &mut out, read),
     )
     .await?;
     Ok(out)

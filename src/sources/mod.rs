@@ -14,6 +14,8 @@ use std::io::BufRead;
 
 use anyhow::Result;
 
+use crate::partial::Partial;
+
 /// One stream of flow-log bytes.
 pub struct Stream {
     /// Shown in messages: `path`, `s3://bucket/key`, `log-group/stream`.
@@ -58,4 +60,18 @@ pub trait Lines: Send + 'static {
     /// Line `number` (from 1) of the stream.
     fn line(&mut self, line: &[u8], number: u64);
     fn finish(self) -> Self::Out;
+}
+
+/// Folds what reading one stream gave into `out`; a failure fails the run
+/// or, with `--allow-partial`, is recorded as missing ([`Partial`]).
+pub fn fold<S: Sink>(
+    sink: &S,
+    partial: Partial,
+    out: &mut S::Out,
+    read: Result<S::Out>,
+) -> Result<()> {
+    if let Some(o) = partial.settle(read, "", |m| sink.missing(out, m))? {
+        sink.merge(out, o);
+    }
+    Ok(())
 }

@@ -87,7 +87,7 @@ mod live {
     use super::{S3Url, day_prefixes, year_style};
     use crate::aws::{DEFAULT_ATTEMPT_TIMEOUT, call_error, paginate, read_bounded};
     use crate::partial::Partial;
-    use crate::sources::{Kind, Sink, Stream};
+    use crate::sources::{Kind, Sink, Stream, fold};
     use crate::window::Window;
 
     pub const IAM_ACTIONS: &[&str] = &["s3:ListBucket", "s3:GetObject"];
@@ -198,12 +198,7 @@ mod live {
                 let (client, bucket, sink) = (client.clone(), bucket.clone(), reader.clone());
                 async move { read_object(&client, &bucket, &key, sink, partial).await }
             },
-            |read| {
-                if let Some(o) = partial.settle(read, "", |m| sink.missing(&mut out, m))? {
-                    sink.merge(&mut out, o);
-                }
-                Ok(())
-            },
+            |read| fold(&*sink, partial, &mut out, read),
         )
         .await?;
         Ok(out)
