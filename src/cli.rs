@@ -178,6 +178,11 @@ pub struct CommonArgs {
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1024))]
     concurrency: usize,
 
+    /// Workers that read local flow-log files (default: one per core).
+    #[arg(long, value_name = "N",
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1024))]
+    threads: Option<usize>,
+
     /// No progress bar and no summary on stderr.
     #[arg(long, short)]
     quiet: bool,
@@ -312,6 +317,7 @@ impl CommonArgs {
             avoid_groups: self.avoid_group,
             history,
             concurrency: self.concurrency,
+            threads: self.threads,
             quiet: self.quiet,
             aws: self.aws.settings(),
         })

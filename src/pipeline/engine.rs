@@ -24,14 +24,20 @@ use crate::stats::Stats;
 /// gzip) is cut by one worker at a time while the others parse the blocks
 /// already cut. Each worker folds into its own [`Aggregator`]; they are merged
 /// at the end, and merging does not depend on which worker read what.
+/// `threads`: how many workers (`--threads`); `None`: one per core.
 pub fn read_files(
     paths: &[PathBuf],
     opts: &ReadOptions,
     quiet: bool,
+    threads: Option<usize>,
 ) -> Result<(Aggregator, Stats)> {
-    let workers = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1);
+    let workers = threads
+        .unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+        })
+        .max(1);
     let (agg, mut stats) = read_files_with(paths, opts, quiet, workers, BLOCK)?;
     stats.roll_up_paths(paths);
     Ok((agg, stats))

@@ -23,7 +23,7 @@ pub(super) fn evidence(cfg: &Config, aws: Option<&Aws>, inventory: &Inventory) -
     let mut read = if cfg.sources.logs.is_empty() {
         Reading::default()
     } else {
-        let (agg, stats) = pipeline::read_files(&cfg.sources.logs, &opts, cfg.quiet)?;
+        let (agg, stats) = pipeline::read_files(&cfg.sources.logs, &opts, cfg.quiet, cfg.threads)?;
         Reading { agg, stats }
     };
     let Some(aws) = aws else {

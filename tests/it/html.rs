@@ -45,7 +45,7 @@ fn sample() -> Analysis {
         allow_partial: false,
     };
     let (agg, stats) =
-        pipeline::read_files(&[dir.join("flow-logs")], &opts, true).expect("sample logs");
+        pipeline::read_files(&[dir.join("flow-logs")], &opts, true, None).expect("sample logs");
     let mut a = analysis::analyze(WINDOW, stats, agg.finish(), inventory);
     let in_rules: BTreeSet<String> = groups_in_rules(&a);
     let mut hostile = [SCRIPT_NAME, ATTR_NAME].into_iter();

@@ -42,6 +42,7 @@ fn sample_config(dir: &Path) -> Config {
         avoid_groups: Vec::new(),
         history: Vec::new(),
         concurrency: 8,
+        threads: None,
         quiet: true,
         aws: AwsSettings::default(),
     }
@@ -97,4 +98,26 @@ fn a_run_in_process_writes_what_the_binary_writes() {
             .display()
             .to_string())
     );
+}
+
+/// `--threads`: one worker or several read the same evidence, so every
+/// output is the same.
+#[test]
+fn one_reader_thread_or_four_give_the_same_outputs() {
+    let one = tempfile::tempdir().unwrap();
+    let four = tempfile::tempdir().unwrap();
+    for (dir, threads) in [(&one, 1), (&four, 4)] {
+        let mut cfg = sample_config(dir.path());
+        cfg.threads = Some(threads);
+        cfg.fail_on = None;
+        let outcome = run(&cfg).expect("the sample's run");
+        assert!(outcome.analysis.stats.used > 0);
+    }
+    for name in ["rules.auto.tfvars", "report.md", "report.html"] {
+        assert_eq!(
+            read(one.path().join(name)),
+            read(four.path().join(name)),
+            "{name}: --threads 1 and --threads 4 differ"
+        );
+    }
 }

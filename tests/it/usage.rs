@@ -71,6 +71,7 @@ fn every_invalid_flag_value_is_a_usage_error_with_exit_code_2() {
             &["--concurrency", "0"],
             "invalid value '0' for '--concurrency <N>'",
         ),
+        (&["--threads", "0"], "invalid value '0' for '--threads <N>'"),
         (
             &["--fail-on", "severe"],
             "invalid value 'severe' for '--fail-on <SEVERITY>'",
