@@ -168,6 +168,16 @@ fn v5_both(
     )
 }
 
+/// One record in the default v2 format (no VPC, no direction), on Monday:
+/// 10 packets, 1000 bytes.
+fn v2(eni: &str, src: &str, sp: u16, dst: &str, dp: u16) -> String {
+    rec(eni, src, sp, dst, dp)
+        .at(MONDAY)
+        .account(ACCOUNT)
+        .counts(10, 1000)
+        .v2()
+}
+
 /// Two VPCs built from one stack: one CIDR, groups of one name.
 fn twin_stacks() -> Scenario {
     let mut e = estate();
@@ -252,13 +262,6 @@ fn two_vpcs_with_one_cidr_get_their_own_rules_and_never_meet() {
 fn the_default_format_without_vpc_ids_still_keeps_the_vpcs_apart() {
     let e = twin_stacks();
     // Same traffic in v2 records: the capturing interface tells the VPC.
-    let v2 = |eni: &str, src: &str, sp: u16, dst: &str, dp: u16| {
-        rec(eni, src, sp, dst, dp)
-            .at(MONDAY)
-            .account(ACCOUNT)
-            .counts(10, 1000)
-            .v2()
-    };
     let mut lines = Vec::new();
     for port in [40001u16, 40002, 40003] {
         lines.push(v2("eni-dev-db", "10.0.1.10", port, "10.0.2.20", 5432));
@@ -862,13 +865,6 @@ fn a_deleted_interface_with_its_history_gets_the_groups_it_had() {
         .group("sg-00000000000a0001", "app", "vpc-1")
         .eni("eni-db", "vpc-1", &["10.0.2.20"], &["sg-0000000000000db1"]);
     // The default format: no VPC and no direction in the records.
-    let v2 = |eni: &str, src: &str, sp: u16, dst: &str, dp: u16| {
-        rec(eni, src, sp, dst, dp)
-            .at(MONDAY)
-            .account(ACCOUNT)
-            .counts(10, 1000)
-            .v2()
-    };
     let mut lines = Vec::new();
     for port in [40001u16, 40002, 40003] {
         lines.push(v2("eni-task", "10.0.1.10", port, "10.0.2.20", 5432));
