@@ -3,13 +3,14 @@
 #
 #   bash benches/compare-duckdb.sh            # 1 GB (10 M lines) and 1/10 of it, plain and gzip
 #   RECORDS=2000000 RUNS=1 bash benches/compare-duckdb.sh   # quicker
+#   THREADS=1 bash benches/compare-duckdb.sh   # both tools on one thread (default: all cores)
 #
 # What is compared, on one file at a time, page cache warm:
 #   sgpair   `sgpair infer --logs FILE --inventory INV` (release build without the
 #            AWS and Parquet features: the text path is the same), the whole
 #            run: parse, reduce, aggregate, orientation, resolve, rules, report.
-#   DuckDB   the same aggregation in SQL (python3 -m pip install duckdb), run in
-#            its own python3 process with DuckDB's default threads (all cores):
+#   DuckDB   the same aggregation in SQL (duckdb in a virtual environment), run in
+#            its own Python process with THREADS threads (default: all cores):
 #            read the space-separated v2 lines (NODATA '-' as NULL), keep
 #            ACCEPT/OK records, orient each by the port-class rule sgpair uses
 #            when no TCP flags are logged (well-known < registered < ephemeral,
@@ -23,8 +24,13 @@
 # fixed seed): no locality at all between the records of one connection, the
 # worst case for both tools' hash tables (real files keep a connection's
 # records near each other, as the generator writes them).
-# Each tool runs RUNS times (default 3); the fastest wall time and the largest
-# peak RSS (/usr/bin/time -v, "Maximum resident set size") are reported.
+# Each tool runs RUNS times (default 3); the fastest wall time, the CPU time
+# (user + system) of that run, and the largest peak RSS (/usr/bin/time -v,
+# "Maximum resident set size") are reported. CPU / wall says how many cores a
+# tool kept busy: the script fails when sgpair's, on the large plain file,
+# is below 0.75 x min(cores, threads, 2), i.e. when a "parallel" run used one
+# core. DuckDB comes from a virtual environment the script creates under
+# $SGPAIR_TOOLS (the system Python is left alone).
 # Throughput ratio = DuckDB time / sgpair time (above 1: sgpair is faster).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,6 +41,8 @@ ENIS="${ENIS:-50}"
 WORK="${BENCH_DIR:-${TMPDIR:-/tmp}/sgpair-bench}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/sgpair-target}"
 SMALL=$((RECORDS / 10))
+THREADS="${THREADS:-$(nproc)}"
+SGPAIR_TOOLS="${SGPAIR_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/sgpair-tools}"
 
 echo "== machine"
 echo "cores: $(nproc)  memory: $(free -g | awk '/^Mem:/ {print $2}') GB  $(uname -sr)"
@@ -44,8 +52,14 @@ echo "== tools"
 if [ ! -x /usr/bin/time ]; then
   apt-get install -y time >/dev/null || { apt-get update >/dev/null && apt-get install -y time >/dev/null; }
 fi
-python3 -c 'import duckdb' 2>/dev/null || python3 -m pip install --quiet duckdb
-python3 -c 'import duckdb; print("duckdb", duckdb.__version__)'
+VENV="$SGPAIR_TOOLS/venv-bench"
+if ! "$VENV/bin/python" -c 'import duckdb' 2>/dev/null; then
+  echo "duckdb: installing into $VENV (python3 -m venv, then pip)"
+  python3 -m venv "$VENV"
+  "$VENV/bin/python" -m pip install --quiet duckdb
+fi
+PY="$VENV/bin/python"
+"$PY" -c 'import duckdb; print("duckdb", duckdb.__version__)'
 cargo build --release --locked --no-default-features --quiet
 BIN="$CARGO_TARGET_DIR/release/sgpair"
 "$BIN" --version
@@ -53,8 +67,9 @@ BIN="$CARGO_TARGET_DIR/release/sgpair"
 mkdir -p "$WORK"
 cat > "$WORK/duckdb_agg.py" <<'PY'
 import sys, duckdb
-path = sys.argv[1]
+path, threads = sys.argv[1], int(sys.argv[2])
 con = duckdb.connect()
+con.execute(f"SET threads = {threads}")
 cols = {
     "version": "VARCHAR", "account_id": "VARCHAR", "interface_id": "VARCHAR",
     "srcaddr": "VARCHAR", "dstaddr": "VARCHAR", "srcport": "INTEGER", "dstport": "INTEGER",
@@ -109,23 +124,27 @@ for size in big small; do
 done
 ls -l "$WORK"/big*.log* "$WORK"/small*.log*
 
-# measure LABEL COMMAND...: prints "seconds kilobytes" of the fastest run / largest RSS
+# measure COMMAND...: prints "seconds cpu-seconds kilobytes": the fastest run's
+# wall and CPU (user + system) time, and the largest RSS
 measure() {
-  local best="" peak=0 t
+  local best="" cpu="" peak=0 t c
   for _ in $(seq "$RUNS"); do
     /usr/bin/time -v -o "$WORK/time.txt" "$@" > /dev/null 2> "$WORK/stderr.txt" || {
       cat "$WORK/stderr.txt" >&2; exit 1; }
     t=$(awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, p, ":"); s = 0;
           for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s }' "$WORK/time.txt")
+    c=$(awk -F': ' '/User time|System time/ { s += $2 } END { print s }' "$WORK/time.txt")
     rss=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$WORK/time.txt")
-    if [ -z "$best" ] || awk -v a="$t" -v b="$best" 'BEGIN { exit !(a < b) }'; then best="$t"; fi
+    if [ -z "$best" ] || awk -v a="$t" -v b="$best" 'BEGIN { exit !(a < b) }'; then best="$t"; cpu="$c"; fi
     [ "$rss" -gt "$peak" ] && peak="$rss"
   done
-  echo "$best $peak"
+  echo "$best $cpu $peak"
 }
 
-printf '\n%-6s %-8s %11s | %9s %9s %6s | %10s %10s | %12s %12s\n' \
-  size kind lines "sgpair s" "duckdb s" ratio "sgpair MB" "duckdb MB" "sgpair ns/r" "duckdb ns/r"
+echo "threads: $THREADS (sgpair --threads, DuckDB SET threads)"
+printf '\n%-6s %-8s %11s | %9s %9s | %9s %9s %6s | %10s %10s | %12s %12s\n' \
+  size kind lines "sgpair s" "sgpair cpu" "duckdb s" "duckdb cpu" ratio "sgpair MB" "duckdb MB" "sgpair ns/r" "duckdb ns/r"
+cores_used=""
 results=()
 for size in big small; do
   lines=$([ "$size" = big ] && echo "$RECORDS" || echo "$SMALL")
@@ -136,17 +155,26 @@ for size in big small; do
       shuffled) f="$WORK/$size-shuffled.log" ;;
     esac
     cat "$f" > /dev/null
-    read -r st sm < <(measure "$BIN" infer --logs "$f" --inventory "$WORK/inventory.json" \
+    read -r st sc sm < <(measure "$BIN" infer --threads "$THREADS" --logs "$f" --inventory "$WORK/inventory.json" \
       --since 2026-11-24T00:00:00Z --until 2026-11-25T00:00:00Z \
       --out "$WORK/rules.auto.tfvars" --report "$WORK/report.md")
-    sg_summary=$(grep -E '^[0-9]+ connections' "$WORK/stderr.txt" || true)
-    read -r dt dm < <(measure python3 "$WORK/duckdb_agg.py" "$f")
+    sg_summary=$(grep -E '^Connections observed' "$WORK/stderr.txt" || true)
+    read -r dt dc dm < <(measure "$PY" "$WORK/duckdb_agg.py" "$f" "$THREADS")
     dd_summary=$(cat "$WORK/stderr.txt")
-    awk -v size="$size" -v kind="$kind" -v n="$lines" -v st="$st" -v dt="$dt" -v sm="$sm" -v dm="$dm" 'BEGIN {
-      printf "%-6s %-8s %11d | %9.2f %9.2f %5.2fx | %10.0f %10.0f | %12.0f %12.0f\n",
-        size, kind, n, st, dt, dt / st, sm / 1024, dm / 1024, st * 1e9 / n, dt * 1e9 / n }'
+    awk -v size="$size" -v kind="$kind" -v n="$lines" -v st="$st" -v sc="$sc" -v dt="$dt" -v dc="$dc" -v sm="$sm" -v dm="$dm" 'BEGIN {
+      printf "%-6s %-8s %11d | %9.2f %10.2f | %9.2f %10.2f %5.2fx | %10.0f %10.0f | %12.0f %12.0f\n",
+        size, kind, n, st, sc, dt, dc, dt / st, sm / 1024, dm / 1024, st * 1e9 / n, dt * 1e9 / n }'
+    if [ "$size $kind" = "big plain" ]; then cores_used=$(awk -v c="$sc" -v t="$st" 'BEGIN { printf "%.2f", c / t }'); fi
     results+=("$size $kind: sgpair: $sg_summary; duckdb: $dd_summary")
   done
 done
 echo
 printf '%s\n' "${results[@]}"
+
+# A parallel engine whose CPU time equals its wall time ran on one core.
+want=$(awk -v n="$(nproc)" -v t="$THREADS" 'BEGIN { m = n < t ? n : t; m = m < 2 ? m : 2; printf "%.2f", 0.75 * m }')
+echo "sgpair on the large plain file kept $cores_used cores busy (CPU / wall; at least $want wanted)"
+if awk -v u="$cores_used" -v w="$want" 'BEGIN { exit !(u < w) }'; then
+  echo "FAIL: sgpair used fewer cores than it has threads for" >&2
+  exit 1
+fi
