@@ -22,7 +22,7 @@ use anyhow::{Context, Result};
 pub use engine::read_files;
 pub use lines::LineReader;
 pub use progress::{progress_bar, progress_counter};
-pub use text::{BLOCK, TextSource};
+use text::{BLOCK, TextSource};
 
 use crate::aggregate::Aggregator;
 use crate::parse::{Format, FormatOrigin};

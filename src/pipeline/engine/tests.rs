@@ -5,7 +5,7 @@ use std::thread::ThreadId;
 use std::time::Duration;
 
 use super::*;
-use crate::pipeline::{LineReader, read_stream};
+use crate::pipeline::read_stream;
 use crate::window::Window;
 
 fn opts() -> ReadOptions {
