@@ -10,7 +10,7 @@ use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 
 use sgpair::emit::tfvars::ModuleVersion;
 use sgpair::parse::{Format, FormatOrigin};
-use sgpair::run::{AwsSettings, Config, HistorySource, Outputs, Sources, Tfvars};
+use sgpair::run::{AwsSettings, Config, HistorySource, Outputs, RoleTemplate, Sources, Tfvars};
 use sgpair::sources::s3;
 use sgpair::synthesize::Severity;
 use sgpair::window::Window;
@@ -54,13 +54,29 @@ pub struct AwsArgs {
     #[arg(long, global = true, value_name = "SECONDS", default_value_t = 60,
           value_parser = clap::value_parser!(u64).range(1..=3600))]
     aws_timeout: u64,
+
+    /// Read each account through this role, assumed from your credentials
+    /// (STS AssumeRole): an IAM role ARN with {account} where the account
+    /// id goes, e.g. 'arn:aws:iam::{account}:role/sgpair-read'. The accounts
+    /// are those given with --account.
+    #[arg(long, global = true, value_name = "ARN")]
+    role_arn: Option<String>,
+
+    /// The external id the role's trust policy asks for (with --role-arn).
+    #[arg(long, global = true, value_name = "ID", requires = "role_arn")]
+    external_id: Option<String>,
 }
 
 impl AwsArgs {
     pub fn settings(&self) -> AwsSettings {
+        let role = self.role_arn.as_deref().map(|arn| {
+            RoleTemplate::new(arn, self.external_id.clone())
+                .unwrap_or_else(|e| usage_error(format!("--role-arn: {e}")))
+        });
         AwsSettings {
             profile: self.profile.clone(),
             region: self.region.clone(),
+            role,
             timeout: std::time::Duration::from_secs(self.aws_timeout),
         }
     }
@@ -79,6 +95,12 @@ pub struct InferArgs {
     /// Input shape of skwashd/mutual-security-groups/aws: 2 (map) or 1 (legacy list).
     #[arg(long, value_enum, default_value = "2")]
     module_version: ModuleArg,
+
+    /// Write one Terraform variables file per account that owns the rules'
+    /// groups, DIR/<account>/rules.auto.tfvars (the module applies with one
+    /// provider, so each account applies its own); --out is then not written.
+    #[arg(long, value_name = "DIR")]
+    out_dir: Option<PathBuf>,
 }
 
 /// `audit`: the options `infer` and `audit` share, nothing more.
@@ -105,9 +127,11 @@ pub struct CommonArgs {
     s3: Vec<s3::S3Url>,
 
     /// Inventory snapshot (JSON) from `sgpair inventory`; without it, the
-    /// inventory is read from the EC2 API.
+    /// inventory is read from the EC2 API. Repeatable: one snapshot per
+    /// account and region of an estate (each record is resolved only
+    /// against its own account's).
     #[arg(long, value_name = "FILE")]
-    inventory: Option<PathBuf>,
+    inventory: Vec<PathBuf>,
 
     /// Start of the window: a duration back from --until (30m, 12h, 7d, 2w) or an RFC 3339 time.
     #[arg(long, default_value = "7d", value_parser = time_arg)]
@@ -198,6 +222,16 @@ pub struct InventoryArgs {
     #[arg(long, default_value = "inventory.json")]
     pub out: PathBuf,
 
+    /// Snapshot this account, through --role-arn (repeatable): one file per
+    /// account and region in --out-dir, <account>-<region>.json.
+    #[arg(long = "account", value_name = "ID", requires_all = ["role_arn", "out_dir"],
+          value_parser = account_arg)]
+    pub accounts: Vec<String>,
+
+    /// The folder for the snapshots of --account.
+    #[arg(long, value_name = "DIR", requires = "accounts")]
+    pub out_dir: Option<PathBuf>,
+
     #[command(flatten)]
     pub aws: AwsArgs,
 }
@@ -225,6 +259,12 @@ fn time_arg(s: &str) -> Result<String, String> {
     sgpair::window::check_point(s)
         .map(|()| s.to_string())
         .map_err(|e| e.to_string())
+}
+
+/// An account id: 12 digits.
+#[cfg(feature = "aws")]
+fn account_arg(s: &str) -> Result<String, String> {
+    sgpair::run::check_account(s).map(|()| s.to_string())
 }
 
 /// `--log-format`: field names AWS defines, in an order sgpair can read.
@@ -261,6 +301,7 @@ impl InferArgs {
         self.common.config(Some(Tfvars {
             path: self.out,
             version,
+            per_account: self.out_dir,
         }))
     }
 }
@@ -281,7 +322,9 @@ impl CommonArgs {
         )?;
         self.avoid_group.extend(team.avoid_groups);
         self.history.extend(team.history);
-        self.inventory = self.inventory.or(team.inventory);
+        if self.inventory.is_empty() {
+            self.inventory.extend(team.inventory);
+        }
         // Each value was checked by clap; an empty window is a usage error too.
         let window = Window::parse(&self.since, self.until.as_deref(), SystemTime::now())
             .unwrap_or_else(|e| usage_error(format!("{e:#}")));

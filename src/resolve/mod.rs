@@ -115,6 +115,50 @@ pub struct Attribution {
     pub uncovered_copies: u64,
     /// Connections a NAT gateway carried, attributed to the host behind it.
     pub through_nat: u64,
+    /// Per account the records name (`account-id`): how much it logged, and
+    /// whether the inventory covers it (a record of an account it does not
+    /// cover is never resolved against it).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub accounts: Vec<AccountSeen>,
+}
+
+/// What the logs hold of one account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AccountSeen {
+    pub account: String,
+    pub covered: bool,
+    /// Records (one per line), over every captured copy.
+    pub records: u64,
+    /// Captured copies of connections.
+    pub copies: u64,
+}
+
+/// The accounts of the records, with what the inventory covers: empty for
+/// one account whose records are all covered.
+fn accounts_seen(rows: &[Connection], inventory: &Inventory) -> Vec<AccountSeen> {
+    let mut by: std::collections::BTreeMap<&str, (u64, u64)> = Default::default();
+    for c in rows {
+        if let Some(a) = c.account.as_deref() {
+            let e = by.entry(a).or_default();
+            e.0 = e.0.saturating_add(c.records);
+            e.1 += 1;
+        }
+    }
+    let seen: Vec<AccountSeen> = by
+        .into_iter()
+        .map(|(a, (records, copies))| AccountSeen {
+            account: a.to_string(),
+            covered: inventory.covers_account(a),
+            records,
+            copies,
+        })
+        .collect();
+    // Said only where it tells something: an estate, or an account left out.
+    if inventory.accounts.len() > 1 || seen.iter().any(|s| !s.covered) {
+        seen
+    } else {
+        Vec::new()
+    }
 }
 
 /// Resolves every captured copy and merges the copies of one connection.
@@ -130,7 +174,10 @@ pub fn attribute_with(
     history: &History,
 ) -> Attribution {
     let rows = std::mem::take(&mut evidence.connections);
-    let mut attribution = Attribution::default();
+    let mut attribution = Attribution {
+        accounts: accounts_seen(&rows, inventory),
+        ..Attribution::default()
+    };
     let resolved = {
         let mut r = Resolver::with_history(inventory, evidence, history);
         let contexts = contexts(&r, &rows);

@@ -16,8 +16,9 @@ pub struct Config {
     /// `infer` writes the Terraform variables; `audit` does not.
     pub tfvars: Option<Tfvars>,
     pub sources: Sources,
-    /// The inventory snapshot; `None`: read it from EC2.
-    pub inventory: Option<PathBuf>,
+    /// The inventory snapshots (one per account and region); none: read
+    /// it from EC2.
+    pub inventory: Vec<PathBuf>,
     pub window: Window,
     /// `--log-format`: the layout of streams without a header line.
     pub log_format: Option<Format>,
@@ -43,6 +44,9 @@ pub struct Config {
 pub struct Tfvars {
     pub path: PathBuf,
     pub version: ModuleVersion,
+    /// `--out-dir`: one file per owning account, `DIR/<account>/` with the
+    /// file name of `path`, instead of `path`.
+    pub per_account: Option<PathBuf>,
 }
 
 /// Where the flow logs come from.
@@ -91,6 +95,9 @@ impl HistorySource {
 pub struct AwsSettings {
     pub profile: Option<String>,
     pub region: Option<String>,
+    /// `--role-arn` (with `--external-id`): the inventory of each account
+    /// of the run is read through this role in that account.
+    pub role: Option<RoleTemplate>,
     /// `--aws-timeout`: a request unanswered, or a download silent, this long is retried.
     pub timeout: Duration,
 }
@@ -100,7 +107,50 @@ impl Config {
     pub fn needs_aws(&self) -> bool {
         !self.sources.log_groups.is_empty()
             || !self.sources.s3.is_empty()
-            || self.inventory.is_none()
+            || self.inventory.is_empty()
             || self.history.contains(&HistorySource::CloudTrail)
+    }
+}
+
+/// The role to assume in each account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleTemplate {
+    /// An IAM role ARN with `{account}` where the account id goes.
+    pub arn: String,
+    pub external_id: Option<String>,
+}
+
+/// The placeholder `--role-arn` must hold.
+pub const ACCOUNT_PLACEHOLDER: &str = "{account}";
+
+impl RoleTemplate {
+    /// Checks the template: an IAM role ARN with `{account}` in its account field.
+    pub fn new(arn: &str, external_id: Option<String>) -> Result<RoleTemplate, String> {
+        let parts: Vec<&str> = arn.splitn(6, ':').collect();
+        match parts.as_slice() {
+            ["arn", _, "iam", "", ACCOUNT_PLACEHOLDER, role] if role.starts_with("role/") => {
+                Ok(RoleTemplate {
+                    arn: arn.to_string(),
+                    external_id,
+                })
+            }
+            _ => Err(format!(
+                "{arn:?} is not a role ARN with {ACCOUNT_PLACEHOLDER} for the account, e.g. arn:aws:iam::{ACCOUNT_PLACEHOLDER}:role/sgpair-read"
+            )),
+        }
+    }
+
+    /// The role's ARN in one account.
+    pub fn for_account(&self, account: &str) -> String {
+        self.arn.replace(ACCOUNT_PLACEHOLDER, account)
+    }
+}
+
+/// A 12-digit account id.
+pub fn check_account(account: &str) -> Result<(), String> {
+    if account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(())
+    } else {
+        Err(format!("{account:?} is not an AWS account id (12 digits)"))
     }
 }

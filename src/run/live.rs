@@ -8,7 +8,7 @@ use aws_config::SdkConfig;
 use indicatif::ProgressBar;
 use tokio::runtime::Runtime;
 
-use super::config::AwsSettings;
+use super::config::{AwsSettings, RoleTemplate};
 use crate::aws::{self, AwsOptions};
 use crate::history::{self, History};
 use crate::inventory::{self, Inventory};
@@ -50,6 +50,61 @@ impl Aws {
     /// The inventory, read from the EC2 API.
     pub fn inventory(&self) -> Result<Inventory> {
         self.rt.block_on(inventory::ec2::fetch(&self.config))
+    }
+
+    /// Each account's inventory, read through its role (`--role-arn`), at
+    /// most `concurrency` accounts at once; each result names its account.
+    pub fn inventories(
+        &self,
+        accounts: &[String],
+        role: &RoleTemplate,
+        concurrency: usize,
+    ) -> Vec<(String, Result<Inventory>)> {
+        self.rt.block_on(async {
+            let gate = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
+            let mut jobs = tokio::task::JoinSet::new();
+            for (i, account) in accounts.iter().enumerate() {
+                let (base, role, account, gate) = (
+                    self.config.clone(),
+                    role.clone(),
+                    account.clone(),
+                    gate.clone(),
+                );
+                jobs.spawn(async move {
+                    let _permit = gate.acquire_owned().await;
+                    let got = async {
+                        let arn = role.for_account(&account);
+                        let config =
+                            aws::assume(&base, &arn, role.external_id.as_deref(), &account).await?;
+                        let mut inv = inventory::ec2::fetch(&config).await?;
+                        inv.account_id = Some(account.clone());
+                        anyhow::Ok(inv)
+                    }
+                    .await
+                    .with_context(|| {
+                        format!(
+                            "reading the inventory of account {account} (role {})",
+                            role.for_account(&account)
+                        )
+                    });
+                    (i, account, got)
+                });
+            }
+            let mut out = Vec::new();
+            while let Some(done) = jobs.join_next().await {
+                match done {
+                    Ok(r) => out.push(r),
+                    Err(e) => out.push((
+                        usize::MAX,
+                        String::new(),
+                        Err(anyhow::anyhow!("an inventory task failed: {e}")),
+                    )),
+                }
+            }
+            // In the order the accounts were given, whatever finished first.
+            out.sort_by_key(|(i, _, _)| *i);
+            out.into_iter().map(|(_, a, r)| (a, r)).collect()
+        })
     }
 
     /// Every stream of a log group over the window.

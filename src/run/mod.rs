@@ -22,7 +22,9 @@ use std::time::SystemTime;
 
 use anyhow::{Context, Result};
 
-pub use config::{AwsSettings, Config, HistorySource, Outputs, Sources, Tfvars};
+pub use config::{
+    AwsSettings, Config, HistorySource, Outputs, RoleTemplate, Sources, Tfvars, check_account,
+};
 pub use connection::is_usage_error;
 
 use crate::analysis::{Analysis, analyze_with};
@@ -57,11 +59,17 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
     } else {
         None
     };
-    let inventory = match &cfg.inventory {
-        Some(path) => Inventory::load(path)?,
-        None => connected(aws.as_ref())?
+    let inventory = if cfg.inventory.is_empty() {
+        connected(aws.as_ref())?
             .inventory()
-            .context("reading the inventory from EC2 (or give a snapshot with --inventory FILE)")?,
+            .context("reading the inventory from EC2 (or give a snapshot with --inventory FILE)")?
+    } else {
+        let parts = cfg
+            .inventory
+            .iter()
+            .map(|p| Ok((p.display().to_string(), Inventory::load(p)?)))
+            .collect::<Result<Vec<_>>>()?;
+        Inventory::combine(parts)?
     };
     let mut read = read::evidence(cfg, aws.as_ref(), &inventory)?;
     let choices = Choices {
@@ -100,9 +108,43 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
 /// `sgpair inventory`: the inventory read from EC2, written to `out`.
 pub fn inventory(settings: &AwsSettings, out: &Path) -> Result<Inventory> {
     let inv = connection::snapshot(settings)?;
-    let text = serde_json::to_string_pretty(&inv).context("cannot serialise the inventory")? + "\n";
-    emit::write_atomic(out, text.as_bytes())?;
+    write_inventory(&inv, out)?;
     Ok(inv)
+}
+
+#[cfg(feature = "aws")]
+/// `sgpair inventory --account ID... --out-dir DIR`: each account's
+/// inventory through `--role-arn`, written to `DIR/<account>-<region>.json`.
+/// Every account is read before anything is written; a failure names its
+/// account.
+pub fn inventories(
+    settings: &AwsSettings,
+    accounts: &[String],
+    dir: &Path,
+    concurrency: usize,
+) -> Result<Vec<(std::path::PathBuf, Inventory)>> {
+    let role = settings
+        .role
+        .as_ref()
+        .context("--account needs --role-arn: the role sgpair assumes in each account")?;
+    let aws = Aws::connect(settings)?;
+    let mut out = Vec::new();
+    for (account, got) in aws.inventories(accounts, role, concurrency) {
+        let inv = got?;
+        let region = inv.region.clone().unwrap_or_else(|| "no-region".into());
+        out.push((dir.join(format!("{account}-{region}.json")), inv));
+    }
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create the folder {}", dir.display()))?;
+    for (path, inv) in &out {
+        write_inventory(inv, path)?;
+    }
+    Ok(out)
+}
+
+fn write_inventory(inv: &Inventory, out: &Path) -> Result<()> {
+    let text = serde_json::to_string_pretty(inv).context("cannot serialise the inventory")? + "\n";
+    emit::write_atomic(out, text.as_bytes())
 }
 
 impl Outcome {

@@ -122,7 +122,10 @@ pub fn synthesize_with(evidence: &Evidence, r: &Resolver<'_>, choices: &Choices)
         ..Default::default()
     };
     // Per service: the connections with both ends resolved to grouped interfaces.
-    let mut by_service: BTreeMap<Service, Vec<Grouped<'_>>> = BTreeMap::new();
+    // And per pair of owning accounts: the accounts of an estate are chosen
+    // for apart, exactly as a run on each account's inventory alone would.
+    let mut by_service: BTreeMap<(Service, Scope<'_>), Vec<Grouped<'_>>> = BTreeMap::new();
+    let account_of = |groups: &[String]| groups.first().and_then(|g| inv.group_account(g));
     let mut external: BTreeMap<(ExternalKind, String, String, u16, u8, bool), External> =
         BTreeMap::new();
 
@@ -157,11 +160,12 @@ pub fn synthesize_with(evidence: &Evidence, r: &Resolver<'_>, choices: &Choices)
                 else {
                     continue;
                 };
+                let svc = Service {
+                    proto: c.proto,
+                    port: c.port,
+                };
                 by_service
-                    .entry(Service {
-                        proto: c.proto,
-                        port: c.port,
-                    })
+                    .entry((svc, (account_of(cg), account_of(sg))))
                     .or_default()
                     .push(Grouped {
                         conn: c,
@@ -233,7 +237,7 @@ pub fn synthesize_with(evidence: &Evidence, r: &Resolver<'_>, choices: &Choices)
 
     // Choose group pairs per service.
     let mut chosen: BTreeMap<(String, String, u8), BTreeMap<u16, RuleEvidence>> = BTreeMap::new();
-    for (svc, conns) in &by_service {
+    for ((svc, _), conns) in &by_service {
         let observed: BTreeSet<(u32, u32)> = conns.iter().map(|g| (g.client, g.server)).collect();
         let observed: Vec<(u32, u32)> = observed.into_iter().collect();
         let mut candidates: BTreeSet<(String, String)> = BTreeSet::new();
@@ -383,8 +387,39 @@ pub fn synthesize_with(evidence: &Evidence, r: &Resolver<'_>, choices: &Choices)
         }
         flush(&mut run, &mut proposal.rules);
     }
+    // Rules between groups of two accounts: the module applies with one
+    // provider, so each half is listed for the account that owns its group.
+    let (rules, across): (Vec<Rule>, Vec<Rule>) = std::mem::take(&mut proposal.rules)
+        .into_iter()
+        .partition(|r| {
+            match (
+                inv.group_account(&r.source_sg),
+                inv.group_account(&r.target_sg),
+            ) {
+                (Some(a), Some(b)) => a == b,
+                _ => true,
+            }
+        });
+    proposal.rules = rules;
+    proposal.cross_account = across
+        .into_iter()
+        .map(|rule| CrossAccount {
+            source_account: inv
+                .group_account(&rule.source_sg)
+                .unwrap_or_default()
+                .to_string(),
+            target_account: inv
+                .group_account(&rule.target_sg)
+                .unwrap_or_default()
+                .to_string(),
+            rule,
+        })
+        .collect();
     proposal
 }
+
+/// The accounts owning the client's and the server's groups.
+type Scope<'a> = (Option<&'a str>, Option<&'a str>);
 
 fn label(m: Method) -> &'static str {
     m.label()

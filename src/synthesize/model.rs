@@ -167,6 +167,21 @@ pub struct Proposal {
     /// Services where other group pairs allow exactly as much as the chosen
     /// ones: the alternatives and why they lost.
     pub alternatives: Vec<Alternatives>,
+    /// Rules between groups of two accounts (peering, a shared VPC): not in
+    /// any account's `rules.auto.tfvars`; each half is applied by the
+    /// account that owns its group.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub cross_account: Vec<CrossAccount>,
+}
+
+/// A rule whose groups two accounts own: `source_account` adds the egress
+/// half on the source group, `target_account` the ingress half on the
+/// target group, each referencing the other's group as `account/sg-id`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CrossAccount {
+    pub rule: Rule,
+    pub source_account: String,
+    pub target_account: String,
 }
 
 /// Group pairs that allow the observed connections of one service exactly

@@ -15,6 +15,7 @@ mod aws;
 mod aws_faults;
 mod bad_input;
 mod cli;
+mod estate;
 mod fuzz_regressions;
 mod generate;
 mod html;

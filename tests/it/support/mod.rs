@@ -26,7 +26,7 @@ pub mod terraform;
 
 pub use flows::{V2, connection, lines, rec, v2_lines};
 pub use model::Estate;
-pub use outputs::{TfRule, read, section};
+pub use outputs::{TfRule, read, section, v2_rules};
 pub use run::{Out, Run, repo, sgpair};
 pub use scenario::Scenario;
 
