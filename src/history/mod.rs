@@ -1,34 +1,41 @@
-//! Interface history: what CloudTrail recorded of network interfaces being
+//! Interface history: what was recorded of network interfaces being
 //! created, deleted, regrouped and given or relieved of addresses. With it,
 //! an interface that the logs show but the inventory no longer holds is
-//! known as deleted (and, when its creation is in the history, with the
-//! groups it had), and a connection gets the groups its interface had at the
-//! connection's time, not today's.
+//! known as deleted (and, when the history holds its state at some time,
+//! with the groups it had), and a connection gets the groups its interface
+//! had at the connection's time, not today's.
 //!
-//! The input is what `aws cloudtrail lookup-events` prints (`{"Events":
-//! [...]}`, each with its `CloudTrailEvent` JSON string), or a bare list of
-//! CloudTrail records (`{"Records": [...]}`, as a trail delivers them).
+//! - `cloudtrail.rs`: CloudTrail's events (`lookup-events` files, a trail's
+//!   files, or `LookupEvents` itself);
+//! - `config.rs`: AWS Config's configuration items of interfaces, and
+//!   whether its recorders record them;
+//! - `config_api.rs`: the AWS Config calls (the `aws` feature).
+
+mod cloudtrail;
+pub mod config;
+#[cfg(feature = "aws")]
+mod config_api;
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
-use std::path::Path;
 
-use anyhow::{Context, Result, bail};
 use serde::Serialize;
-use serde_json::Value;
 
-/// The events that change who holds an address or which groups apply.
-pub const EVENT_NAMES: &[&str] = &[
-    "CreateNetworkInterface",
-    "DeleteNetworkInterface",
-    "ModifyNetworkInterfaceAttribute",
-    "AssignPrivateIpAddresses",
-    "UnassignPrivateIpAddresses",
-];
+#[cfg(feature = "aws")]
+pub use cloudtrail::lookup;
+pub use cloudtrail::{EVENT_NAMES, LOOKUP_DAYS};
+#[cfg(feature = "aws")]
+pub use config_api::read as read_config;
+
+/// The `--history` values (and `sgpair.toml` `history` entries) that name a
+/// service to ask rather than a file.
+pub const SERVICES: [&str; 2] = ["cloudtrail", "config"];
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Change {
+    /// The interface's state from this time on: its creation (CloudTrail),
+    /// or the first state AWS Config recorded of it.
     Created {
         vpc: Option<String>,
         addresses: Vec<IpAddr>,
@@ -45,6 +52,9 @@ pub enum Change {
     Unassigned {
         addresses: Vec<IpAddr>,
     },
+    /// The interface changed and what it became was not recorded (AWS
+    /// Config's `ResourceNotRecorded`): its groups from then on are unknown.
+    Unrecorded,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -62,6 +72,9 @@ pub struct History {
     /// Events read that were not about interfaces, or not complete enough
     /// to use (counted, not silently dropped).
     pub skipped: u64,
+    /// What a source has to say about what it holds (interfaces it knows
+    /// nothing of, ...), for the run's notes.
+    pub notes: Vec<String>,
 }
 
 impl History {
@@ -69,68 +82,33 @@ impl History {
     pub const EMPTY: History = History {
         by_interface: BTreeMap::new(),
         skipped: 0,
+        notes: Vec::new(),
     };
 
-    /// Reads a `lookup-events` answer or a trail file; errors name the file.
-    pub fn load(path: &Path) -> Result<History> {
-        let v: Value = crate::inventory::read_json(path, "the history", "is not JSON")?;
-        History::from_value(&v).with_context(|| format!("{}", path.display()))
+    /// Adds events; each interface's stay in time order (the same event
+    /// twice counts once).
+    pub fn extend(&mut self, events: impl IntoIterator<Item = InterfaceEvent>) {
+        let mut touched = std::collections::BTreeSet::new();
+        for e in events {
+            let mine = self.by_interface.entry(e.interface.clone()).or_default();
+            if !mine.contains(&e) {
+                touched.insert(e.interface.clone());
+                mine.push(e);
+            }
+        }
+        for id in touched {
+            if let Some(events) = self.by_interface.get_mut(&id) {
+                // Stable: events of one second keep the order they came in.
+                events.sort_by_key(|e| e.time);
+            }
+        }
     }
 
-    /// From `{"Events": [...]}` (lookup-events) or `{"Records": [...]}` (a trail).
-    pub fn from_value(v: &Value) -> Result<History> {
-        let mut h = History::default();
-        if let Some(events) = v.get("Events").and_then(Value::as_array) {
-            for e in events {
-                // The record itself is a JSON string inside the event.
-                let record = e
-                    .get("CloudTrailEvent")
-                    .and_then(Value::as_str)
-                    .and_then(|s| serde_json::from_str::<Value>(s).ok());
-                match record {
-                    Some(r) => h.add_record(&r),
-                    None => h.skipped += 1,
-                }
-            }
-        } else if let Some(records) = v.get("Records").and_then(Value::as_array) {
-            for r in records {
-                h.add_record(r);
-            }
-        } else {
-            bail!(
-                "neither \"Events\" (aws cloudtrail lookup-events) nor \"Records\" (a trail's file) is a list in it"
-            );
-        }
-        for events in h.by_interface.values_mut() {
-            events.sort_by_key(|e| e.time);
-        }
-        Ok(h)
-    }
-
-    /// Adds another file's events (the same event twice counts once).
+    /// Adds another source's events, counts and notes.
     pub fn merge(&mut self, other: History) {
-        for (id, events) in other.by_interface {
-            let mine = self.by_interface.entry(id).or_default();
-            for e in events {
-                if !mine.contains(&e) {
-                    mine.push(e);
-                }
-            }
-            mine.sort_by_key(|e| e.time);
-        }
+        self.extend(other.by_interface.into_values().flatten());
         self.skipped += other.skipped;
-    }
-
-    /// Adds one CloudTrail record, if it is an interface event that succeeded.
-    pub fn add_record(&mut self, r: &Value) {
-        match parse_record(r) {
-            Some(e) => self
-                .by_interface
-                .entry(e.interface.clone())
-                .or_default()
-                .push(e),
-            None => self.skipped += 1,
-        }
+        self.notes.extend(other.notes);
     }
 
     pub fn is_empty(&self) -> bool {
@@ -153,7 +131,8 @@ impl History {
             .map(|e| e.time)
     }
 
-    /// The interface's VPC and addresses at creation, if the history holds it.
+    /// The interface's VPC and addresses at creation (or when first
+    /// recorded), if the history holds it.
     pub fn created(&self, interface: &str) -> Option<(Option<&str>, &[IpAddr])> {
         self.events(interface).iter().find_map(|e| match &e.change {
             Change::Created { vpc, addresses, .. } => Some((vpc.as_deref(), addresses.as_slice())),
@@ -178,6 +157,7 @@ impl History {
             .filter_map(|e| match &e.change {
                 Change::Created { groups, .. } => Some((e.time, Some(groups.as_slice()))),
                 Change::Groups { groups } => Some((e.time, Some(groups.as_slice()))),
+                Change::Unrecorded => Some((e.time, None)),
                 _ => None,
             })
             .collect();
@@ -194,156 +174,7 @@ impl History {
     }
 }
 
-/// How far back CloudTrail's event history goes.
-pub const LOOKUP_DAYS: i64 = 90;
-
-/// The interface events of `since..until` from CloudTrail's event history
-/// (`LookupEvents`, one event name at a time, every page; the SDK retries
-/// its throttling, two calls a second per account and region).
-#[cfg(feature = "aws")]
-pub async fn lookup(config: &aws_config::SdkConfig, since: i64, until: i64) -> Result<History> {
-    use aws_sdk_cloudtrail::primitives::DateTime;
-    use aws_sdk_cloudtrail::types::{LookupAttribute, LookupAttributeKey};
-
-    let ct = aws_sdk_cloudtrail::Client::new(config);
-    let mut h = History::default();
-    for name in EVENT_NAMES {
-        let attribute = LookupAttribute::builder()
-            .attribute_key(LookupAttributeKey::EventName)
-            .attribute_value(*name)
-            .build()
-            .context("a lookup attribute")?;
-        let records = crate::aws::paginate("LookupEvents", |token| {
-            let (ct, attribute) = (ct.clone(), attribute.clone());
-            async move {
-                let out = ct
-                    .lookup_events()
-                    .lookup_attributes(attribute)
-                    .start_time(DateTime::from_secs(since))
-                    .end_time(DateTime::from_secs(until))
-                    .set_next_token(token)
-                    .send()
-                    .await
-                    .map_err(|e| {
-                        crate::aws::call_error(
-                            "cloudtrail:LookupEvents",
-                            "cloudtrail:LookupEvents",
-                            e,
-                        )
-                    })?;
-                let items: Vec<String> = out
-                    .events()
-                    .iter()
-                    .filter_map(|e| e.cloud_trail_event().map(String::from))
-                    .collect();
-                Ok((items, out.next_token().map(String::from)))
-            }
-        })
-        .await?;
-        for r in records {
-            match serde_json::from_str::<Value>(&r) {
-                Ok(v) => h.add_record(&v),
-                Err(_) => h.skipped += 1,
-            }
-        }
-    }
-    for events in h.by_interface.values_mut() {
-        events.sort_by_key(|e| e.time);
-    }
-    Ok(h)
-}
-
-/// One record → an interface event; `None` for anything else (another
-/// event, a failed call, a record without the interface id, a time that is
-/// not one of 1970..=9999).
-fn parse_record(r: &Value) -> Option<InterfaceEvent> {
-    if r.get("errorCode").is_some_and(|c| !c.is_null()) {
-        return None;
-    }
-    let name = r.get("eventName")?.as_str()?;
-    let time = humantime::parse_rfc3339_weak(r.get("eventTime")?.as_str()?)
-        .ok()?
-        .duration_since(std::time::UNIX_EPOCH)
-        .ok()?
-        .as_secs();
-    // Within the times a record can have (humantime already refuses the
-    // others; checked here so that no later change of parser lets one in).
-    let time = i64::try_from(time)
-        .ok()
-        .filter(|t| crate::window::in_range(*t))?;
-    let req = r.get("requestParameters").unwrap_or(&Value::Null);
-    let resp = r.get("responseElements").unwrap_or(&Value::Null);
-    let (interface, change) = match name {
-        "CreateNetworkInterface" => {
-            let ni = resp.get("networkInterface")?;
-            let id = ni.get("networkInterfaceId")?.as_str()?.to_string();
-            let mut addresses = strings(ni, "privateIpAddress");
-            addresses.extend(strings(ni, "ipv6Address"));
-            let addresses = addrs(addresses);
-            (
-                id,
-                Change::Created {
-                    vpc: ni.get("vpcId").and_then(Value::as_str).map(String::from),
-                    addresses,
-                    groups: sorted(strings(ni, "groupId")),
-                },
-            )
-        }
-        "DeleteNetworkInterface" => (
-            req.get("networkInterfaceId")?.as_str()?.to_string(),
-            Change::Deleted,
-        ),
-        "ModifyNetworkInterfaceAttribute" => {
-            let groups = req.get("groupSet")?;
-            (
-                req.get("networkInterfaceId")?.as_str()?.to_string(),
-                Change::Groups {
-                    groups: sorted(strings(groups, "groupId")),
-                },
-            )
-        }
-        "AssignPrivateIpAddresses" | "UnassignPrivateIpAddresses" => {
-            let id = req.get("networkInterfaceId")?.as_str()?.to_string();
-            let mut found = strings(req, "privateIpAddress");
-            found.extend(strings(resp, "privateIpAddress"));
-            let addresses = addrs(found);
-            if name.starts_with("Assign") {
-                (id, Change::Assigned { addresses })
-            } else {
-                (id, Change::Unassigned { addresses })
-            }
-        }
-        _ => return None,
-    };
-    Some(InterfaceEvent {
-        time,
-        interface,
-        change,
-    })
-}
-
-/// Every string value under `key`, at any depth (CloudTrail nests sets as
-/// `{"items": [...]}` or `{"item": [...]}`, and that varies by event).
-fn strings(v: &Value, key: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut stack = vec![v];
-    while let Some(v) = stack.pop() {
-        match v {
-            Value::Object(m) => {
-                for (k, x) in m {
-                    match x {
-                        Value::String(s) if k == key => out.push(s.clone()),
-                        _ => stack.push(x),
-                    }
-                }
-            }
-            Value::Array(a) => stack.extend(a.iter()),
-            _ => {}
-        }
-    }
-    out
-}
-
+/// Addresses parsed, sorted, once each; what does not parse is left out.
 fn addrs(v: Vec<String>) -> Vec<IpAddr> {
     let mut out: Vec<IpAddr> = v.iter().filter_map(|s| s.parse().ok()).collect();
     out.sort();
@@ -358,100 +189,4 @@ fn sorted(mut v: Vec<String>) -> Vec<String> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    fn event(name: &str, time: &str, req: Value, resp: Value) -> Value {
-        json!({
-            "EventName": name,
-            "CloudTrailEvent": json!({
-                "eventName": name, "eventTime": time,
-                "requestParameters": req, "responseElements": resp,
-            }).to_string(),
-        })
-    }
-
-    #[test]
-    fn lookup_events_give_each_interface_its_groups_over_time() {
-        let v = json!({"Events": [
-            event("ModifyNetworkInterfaceAttribute", "2026-11-21T12:00:00Z",
-                json!({"networkInterfaceId": "eni-1", "groupSet": {"items": [{"groupId": "sg-new"}]}}), Value::Null),
-            event("CreateNetworkInterface", "2026-11-19T00:00:00Z",
-                json!({"subnetId": "subnet-1"}),
-                json!({"networkInterface": {"networkInterfaceId": "eni-1", "vpcId": "vpc-1",
-                    "privateIpAddress": "10.0.1.10",
-                    "privateIpAddressesSet": {"item": [{"privateIpAddress": "10.0.1.10"}]},
-                    "groupSet": {"items": [{"groupId": "sg-old", "groupName": "old"}]}}})),
-            event("DeleteNetworkInterface", "2026-11-23T00:00:00Z",
-                json!({"networkInterfaceId": "eni-1"}), Value::Null),
-            event("RunInstances", "2026-11-23T00:00:00Z", json!({}), Value::Null),
-        ]});
-        let h = History::from_value(&v).unwrap();
-        assert_eq!(h.skipped, 1, "the unrelated event is counted");
-        let day = |d: i64| 1_795_046_400 + (d - 19) * 86_400; // 2026-11-<d>
-        assert_eq!(h.deleted("eni-1"), Some(day(23)));
-        assert_eq!(
-            h.created("eni-1"),
-            Some((Some("vpc-1"), &["10.0.1.10".parse().unwrap()][..]))
-        );
-        let old = Some(vec!["sg-old".to_string()]);
-        let new = Some(vec!["sg-new".to_string()]);
-        assert_eq!(h.groups_at("eni-1", day(20), day(20) + 60, None), old);
-        assert_eq!(h.groups_at("eni-1", day(22), day(22) + 60, None), new);
-        assert_eq!(
-            h.groups_at("eni-1", day(20), day(22), None),
-            None,
-            "spans the change: not known"
-        );
-        assert_eq!(
-            h.groups_at("eni-2", 0, 10, Some(&["sg-x".to_string()])),
-            Some(vec!["sg-x".to_string()]),
-            "no history: today's groups"
-        );
-    }
-
-    #[test]
-    fn a_regrouped_interface_without_its_creation_is_unknown_before_the_change() {
-        let v = json!({"Records": [
-            {"eventName": "ModifyNetworkInterfaceAttribute", "eventTime": "2026-11-21T12:00:00Z",
-             "requestParameters": {"networkInterfaceId": "eni-1", "groupSet": {"items": [{"groupId": "sg-new"}]}}},
-            {"eventName": "ModifyNetworkInterfaceAttribute", "eventTime": "2026-11-21T13:00:00Z",
-             "errorCode": "Client.UnauthorizedOperation",
-             "requestParameters": {"networkInterfaceId": "eni-1", "groupSet": {"items": [{"groupId": "sg-evil"}]}}},
-        ]});
-        let h = History::from_value(&v).unwrap();
-        assert_eq!(h.skipped, 1, "a failed call changed nothing");
-        let current = ["sg-new".to_string()];
-        assert_eq!(h.groups_at("eni-1", 0, 100, Some(&current)), None);
-        assert_eq!(
-            h.groups_at("eni-1", 1_795_400_000, 1_795_400_100, Some(&current)),
-            Some(vec!["sg-new".to_string()])
-        );
-    }
-
-    #[test]
-    fn event_times_outside_1970_to_9999_are_not_used() {
-        let delete = |time: &str| {
-            json!({"eventName": "DeleteNetworkInterface", "eventTime": time,
-                   "requestParameters": {"networkInterfaceId": "eni-1"}})
-        };
-        let v = json!({"Records": [
-            delete("9999-12-31T23:59:59Z"),
-            delete("9999-12-31T23:59:60Z"),
-            delete("1969-12-31T23:59:59Z"),
-            delete("+10000-01-01T00:00:00Z"),
-        ]});
-        let h = History::from_value(&v).unwrap();
-        assert_eq!(h.skipped, 2, "1969 and year 10000");
-        // A leap second at the end of 9999 reads as its last second.
-        let times: Vec<i64> = h.events("eni-1").iter().map(|e| e.time).collect();
-        assert_eq!(times, [crate::window::LAST_TIME; 2]);
-    }
-
-    #[test]
-    fn a_file_of_another_shape_is_an_error_that_says_what_it_wants() {
-        let err = History::from_value(&json!({"Items": []})).unwrap_err();
-        assert!(format!("{err}").contains("lookup-events"), "{err}");
-    }
-}
+mod tests;
