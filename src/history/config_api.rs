@@ -90,10 +90,14 @@ pub async fn read(
         },
     )
     .await?;
-    let unreadable = unreadable + untimed;
     if unreadable > 0 {
         history.notes.push(format!(
-            "--history config: {unreadable} configuration items of interfaces could not be read (no capture time, not the shape EC2 describes an interface in, or a status sgpair does not know); each such interface's groups are unknown from that item to the next whole state"
+            "--history config: {unreadable} configuration items of interfaces could not be read (not the shape EC2 describes an interface in, or a status sgpair does not know); each such interface's groups are unknown from that item to its next whole state"
+        ));
+    }
+    if untimed > 0 {
+        history.notes.push(format!(
+            "--history config: {untimed} configuration items of interfaces had no capture time of 1970..=9999 and could not be placed in time; they were not used"
         ));
     }
     if !unknown.is_empty() {
