@@ -188,7 +188,9 @@ pub struct CommonArgs {
     /// connection gets the groups of its time. Repeatable (one file per
     /// event name, as lookup-events takes one at a time). `cloudtrail`:
     /// ask CloudTrail's event history itself (LookupEvents, 90 days).
-    #[arg(long, value_name = "FILE")]
+    /// `config`: AWS Config's recorded history of the interfaces (where
+    /// its configuration recorder records AWS::EC2::NetworkInterface).
+    #[arg(long, value_name = "FILE|cloudtrail|config")]
     history: Vec<PathBuf>,
 
     /// The team's choices kept from run to run (avoided groups, history,
@@ -331,13 +333,7 @@ impl CommonArgs {
         let history = self
             .history
             .into_iter()
-            .map(|p| {
-                if p.as_os_str() == HistorySource::CLOUDTRAIL {
-                    HistorySource::CloudTrail
-                } else {
-                    HistorySource::File(p)
-                }
-            })
+            .map(HistorySource::from_value)
             .collect();
         Ok(Config {
             tfvars,

@@ -71,7 +71,7 @@ impl AbsentWhy {
                 "Its records are of a VPC the inventory does not hold: take the inventory in that VPC's region or account."
             }
             AbsentWhy::Deleted => {
-                "Deleted, as CloudTrail recorded: where the history also holds its creation, its traffic is attributed to the groups it had; otherwise its groups are unknown."
+                "Deleted, as its history recorded (--history: CloudTrail or AWS Config): where the history also holds its state before (its creation, or a state Config recorded), its traffic is attributed to the groups it had; otherwise its groups are unknown."
             }
             AbsentWhy::Unknown => {
                 "Deleted during or after the window (Auto Scaling, ECS, Lambda, EKS), or created after the inventory was taken: refresh the inventory; a short-lived interface's groups are those of its launch template, task or function."

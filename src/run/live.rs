@@ -161,6 +161,22 @@ impl Aws {
         self.rt
             .block_on(history::lookup(&self.config, since, until))
     }
+
+    /// The history of `interfaces` from AWS Config's configuration items.
+    pub fn config_history(
+        &self,
+        interfaces: Vec<String>,
+        window: Window,
+        concurrency: usize,
+    ) -> Result<History> {
+        self.rt.block_on(history::read_config(
+            &self.config,
+            interfaces,
+            window.since,
+            window.until,
+            concurrency,
+        ))
+    }
 }
 
 /// `sgpair inventory`: the inventory read from EC2.

@@ -32,6 +32,7 @@ use crate::audit::{Audit, audit};
 use crate::emit;
 use crate::history::{self, History};
 use crate::inventory::Inventory;
+use crate::partial::Partial;
 use crate::stats::Stats;
 use crate::synthesize::{Choices, Severity};
 use crate::window::Window;
@@ -75,7 +76,7 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
     let choices = Choices {
         avoid: avoided_groups(&cfg.avoid_groups, &inventory)?,
     };
-    let history = history(cfg, aws.as_ref(), &mut read.stats)?;
+    let history = history(cfg, aws.as_ref(), &inventory, &mut read.stats)?;
     let analysis = analyze_with(
         cfg.window,
         read.stats,
@@ -207,14 +208,39 @@ fn avoided_groups(values: &[String], inv: &Inventory) -> Result<BTreeSet<String>
         .collect()
 }
 
-/// The interfaces' history from every `--history` source, merged.
-fn history(cfg: &Config, aws: Option<&Aws>, stats: &mut Stats) -> Result<History> {
+/// The interfaces' history from every `--history` source, merged. An AWS
+/// source that fails fails the run or, with `--allow-partial`, is missing.
+fn history(
+    cfg: &Config,
+    aws: Option<&Aws>,
+    inventory: &Inventory,
+    stats: &mut Stats,
+) -> Result<History> {
+    let partial = Partial {
+        allow: cfg.allow_partial,
+    };
     let mut history = History::default();
     for source in &cfg.history {
-        let h = match source {
-            HistorySource::File(path) => History::load(path)?,
-            HistorySource::CloudTrail => cloudtrail(cfg.window, connected(aws)?, stats)?,
+        let got = match source {
+            // A file that cannot be read is the run's error, partial or not.
+            HistorySource::File(path) => Ok(History::load(path)?),
+            HistorySource::CloudTrail => cloudtrail(cfg.window, connected(aws)?, stats),
+            HistorySource::Config => {
+                // The interfaces the run resolves: those the logs show and
+                // those the inventory holds.
+                let mut ids: BTreeSet<String> = stats.interfaces.keys().cloned().collect();
+                ids.extend(inventory.network_interfaces.iter().map(|e| e.id.clone()));
+                connected(aws)?
+                    .config_history(ids.into_iter().collect(), cfg.window, cfg.concurrency)
+                    .context("reading the interfaces' history from AWS Config")
+            }
         };
+        let missing = &mut stats.missing;
+        let prefix = format!("--history {}: ", source.label());
+        let Some(mut h) = partial.settle(got, &prefix, |m| missing.push(m))? else {
+            continue;
+        };
+        stats.notes.append(&mut h.notes);
         if h.skipped > 0 {
             stats.notes.push(format!(
                 "{}: {} events were not interface changes that succeeded, and were not used",

@@ -53,6 +53,15 @@ impl Aws {
     pub fn history(&self, _since: i64, _until: i64) -> Result<History> {
         match *self {}
     }
+
+    pub fn config_history(
+        &self,
+        _interfaces: Vec<String>,
+        _window: Window,
+        _concurrency: usize,
+    ) -> Result<History> {
+        match *self {}
+    }
 }
 
 pub fn snapshot(_settings: &AwsSettings) -> Result<Inventory> {

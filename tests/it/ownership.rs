@@ -4,11 +4,14 @@
 //! CIDR with groups of one name, an address reused by a new interface in
 //! another group, a deleted interface, a peered VPC, a trunk with branches,
 //! a node with a delegated prefix, a NAT gateway, and keys that keep their
-//! meaning from run to run.
+//! meaning from run to run. `config.rs`: the history from AWS Config.
 
 use serde_json::{Value as Json, json};
 
 use crate::support::{Run, Scenario, T0, V2, connection, rec, terraform};
+
+#[cfg(feature = "aws")]
+mod config;
 
 /// 2026-11-19T00:00:00Z and 2026-11-23T00:00:00Z: early and late in the
 /// window that ends at 2026-11-25T00:00:00Z.

@@ -65,7 +65,7 @@ pub struct Reply {
 }
 
 impl Reply {
-    /// CloudWatch Logs (awsJson 1.1) error.
+    /// An awsJson 1.1 error (CloudWatch Logs, CloudTrail, AWS Config).
     pub fn json(status: u16, code: &str, message: &str) -> Reply {
         Reply {
             status,
@@ -358,15 +358,19 @@ fn forward(
     }
 }
 
-/// Names the operation: CloudWatch Logs by `X-Amz-Target`, EC2 by the query
-/// `Action`, S3 by method and query.
+/// Names the operation: CloudWatch Logs, CloudTrail and AWS Config by
+/// `X-Amz-Target`, EC2 by the query `Action`, S3 by method and query.
 fn classify(method: &str, target: &str, amz_target: Option<&str>, body: &[u8]) -> (String, bool) {
     let text = String::from_utf8_lossy(body);
     if let Some(t) = amz_target {
         let op = t.rsplit('.').next().unwrap_or(t);
-        // `CloudTrail_20131101.LookupEvents`; CloudWatch Logs is `Logs_20140328.*`.
+        // `CloudTrail_20131101.LookupEvents`, AWS Config's
+        // `StarlingDoveService.GetResourceConfigHistory`; CloudWatch Logs
+        // is `Logs_20140328.*`.
         let service = if t.starts_with("CloudTrail_") || t.contains(".CloudTrail_") {
             "cloudtrail"
+        } else if t.starts_with("StarlingDoveService.") {
+            "config"
         } else {
             "logs"
         };
