@@ -126,6 +126,18 @@ pub struct CommonArgs {
     #[arg(long = "s3", value_name = "URL")]
     s3: Vec<s3::S3Url>,
 
+    /// Read only this account's flow logs from the --s3 locations (its
+    /// `AWSLogs/{account}/` or `aws-account-id=` folders; the others are not
+    /// listed). Repeatable. Default: every account below the prefix.
+    #[arg(long = "account", value_name = "ID", requires = "s3", value_parser = s3::account_id)]
+    account: Vec<String>,
+
+    /// Read only this region's flow logs from the --s3 locations (the
+    /// region folders below each account). Repeatable. Default: every
+    /// region. (--region is the region sgpair calls AWS in.)
+    #[arg(long = "log-region", value_name = "REGION", requires = "s3", value_parser = s3::region_name)]
+    log_region: Vec<String>,
+
     /// Inventory snapshot (JSON) from `sgpair inventory`; without it, the
     /// inventory is read from the EC2 API. Repeatable: one snapshot per
     /// account and region of an estate (each record is resolved only
@@ -341,6 +353,10 @@ impl CommonArgs {
                 logs: self.logs,
                 log_groups: self.log_group,
                 s3: self.s3,
+                scope: s3::Scope {
+                    accounts: self.account.into_iter().collect(),
+                    regions: self.log_region.into_iter().collect(),
+                },
             },
             inventory: self.inventory,
             window,

@@ -7,7 +7,7 @@ use std::time::Duration;
 use crate::emit::tfvars::ModuleVersion;
 use crate::history;
 use crate::parse::Format;
-use crate::sources::s3::S3Url;
+use crate::sources::s3::{S3Url, Scope};
 use crate::synthesize::Severity;
 use crate::window::Window;
 
@@ -56,6 +56,9 @@ pub struct Sources {
     pub logs: Vec<PathBuf>,
     pub log_groups: Vec<String>,
     pub s3: Vec<S3Url>,
+    /// The accounts and regions read from the `--s3` locations (`--account`,
+    /// `--log-region`); empty: every one below each prefix.
+    pub scope: Scope,
 }
 
 /// The reports besides the Terraform variables.

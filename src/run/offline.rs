@@ -38,10 +38,12 @@ impl Aws {
         match *self {}
     }
 
+    #[allow(clippy::too_many_arguments)]
     pub fn s3(
         &self,
         _url: &s3::S3Url,
         _window: Window,
+        _scope: &s3::Scope,
         _reader: Reader,
         _partial: Partial,
         _concurrency: usize,

@@ -42,7 +42,15 @@ pub(super) fn evidence(cfg: &Config, aws: Option<&Aws>, inventory: &Inventory) -
     }
     for url in &cfg.sources.s3 {
         let reader = Reader::new(opts.clone());
-        let got = aws.s3(url, cfg.window, reader, partial, cfg.concurrency, &pb);
+        let got = aws.s3(
+            url,
+            cfg.window,
+            &cfg.sources.scope,
+            reader,
+            partial,
+            cfg.concurrency,
+            &pb,
+        );
         source(
             &mut read,
             partial,

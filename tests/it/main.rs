@@ -24,6 +24,8 @@ mod panics;
 mod properties;
 mod report_truth;
 mod run;
+#[cfg(feature = "aws")]
+mod s3_archive;
 mod samples;
 #[cfg(unix)]
 mod scripts;

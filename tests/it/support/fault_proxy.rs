@@ -40,6 +40,9 @@ pub enum Action {
     Forward,
     /// Forward with this body instead (Content-Length follows).
     ForwardBody(Vec<u8>),
+    /// Forward to this path and query instead (e.g. with S3's `max-keys`
+    /// added, for small pages); moto does not check signatures.
+    ForwardTarget(String),
     /// Forward, but send only the first half of the answer's body and close
     /// the connection: a download that breaks off.
     ForwardCut,
@@ -250,6 +253,13 @@ fn serve(conn: TcpStream, upstream: &str, state: &Mutex<State>) -> std::io::Resu
         }
         Action::Forward => forward(&mut conn, upstream, &request, &request.body, Body::Whole)?,
         Action::ForwardBody(b) => forward(&mut conn, upstream, &request, &b, Body::Whole)?,
+        Action::ForwardTarget(target) => {
+            let moved = Request {
+                target,
+                ..request.clone()
+            };
+            forward(&mut conn, upstream, &moved, &request.body, Body::Whole)?
+        }
         Action::ForwardCut => forward(&mut conn, upstream, &request, &request.body, Body::Half)?,
         Action::ForwardSlow(d) => {
             forward(&mut conn, upstream, &request, &request.body, Body::Slow(d))?

@@ -11,7 +11,7 @@ pub use sgpair::aws::s3_client;
 use sgpair::inventory::{FORMAT_VERSION, Peering, SgRule, Subnet, TgwAttachment, Vpc};
 pub use sgpair::inventory::{Inventory, NetworkInterface, SecurityGroup};
 #[cfg(feature = "aws")]
-pub use sgpair::window::day;
+pub use sgpair::window::{day, rfc3339};
 
 /// An estate being described: VPCs, subnets, security groups, network
 /// interfaces, peerings and transit-gateway attachments. Each method adds
