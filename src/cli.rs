@@ -129,7 +129,7 @@ pub struct CommonArgs {
     /// Read only this account's flow logs from the --s3 locations (its
     /// `AWSLogs/{account}/` or `aws-account-id=` folders; the others are not
     /// listed). Repeatable. Default: every account below the prefix.
-    #[arg(long = "account", value_name = "ID", requires = "s3", value_parser = s3::account_id)]
+    #[arg(long = "account", value_name = "ID", value_parser = s3::account_id)]
     account: Vec<String>,
 
     /// Read only this region's flow logs from the --s3 locations (the
@@ -338,6 +338,14 @@ impl CommonArgs {
         self.history.extend(team.history);
         if self.inventory.is_empty() {
             self.inventory.extend(team.inventory);
+        }
+        if !self.account.is_empty() && self.s3.is_empty() && self.aws.role_arn.is_none() {
+            usage_error(
+                "--account limits the --s3 listing, or names the accounts --role-arn reads: give --s3 or --role-arn",
+            );
+        }
+        if self.aws.role_arn.is_some() && self.account.is_empty() && self.inventory.is_empty() {
+            usage_error("--role-arn reads the accounts given with --account: give at least one");
         }
         // Each value was checked by clap; an empty window is a usage error too.
         let window = Window::parse(&self.since, self.until.as_deref(), SystemTime::now())

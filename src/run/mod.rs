@@ -33,6 +33,7 @@ use crate::emit;
 use crate::history::{self, History};
 use crate::inventory::Inventory;
 use crate::partial::Partial;
+use crate::sources::s3::Scope;
 use crate::stats::Stats;
 use crate::synthesize::{Choices, Severity};
 use crate::window::Window;
@@ -60,19 +61,11 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
     } else {
         None
     };
-    let inventory = if cfg.inventory.is_empty() {
-        connected(aws.as_ref())?
-            .inventory()
-            .context("reading the inventory from EC2 (or give a snapshot with --inventory FILE)")?
-    } else {
-        let parts = cfg
-            .inventory
-            .iter()
-            .map(|p| Ok((p.display().to_string(), Inventory::load(p)?)))
-            .collect::<Result<Vec<_>>>()?;
-        Inventory::combine(parts)?
-    };
-    let mut read = read::evidence(cfg, aws.as_ref(), &inventory)?;
+    let mut missing = Vec::new();
+    let inventory = inventory_of(cfg, aws.as_ref(), &mut missing)?;
+    let scope = scope_of(cfg, &inventory);
+    let mut read = read::evidence(cfg, &scope, aws.as_ref(), &inventory)?;
+    read.stats.missing.extend(missing);
     let choices = Choices {
         avoid: avoided_groups(&cfg.avoid_groups, &inventory)?,
     };
@@ -171,6 +164,64 @@ impl Outcome {
         out.extend(emit::terminal_summary(&self.analysis, &self.audit));
         out.push(format!("wrote {}", self.written.join(", ")));
         out
+    }
+}
+
+/// The run's inventory: the snapshots given (combined, one per account and
+/// region), else each `--account` read through `--role-arn` (an account
+/// whose role cannot be assumed fails the run, or with `--allow-partial` is
+/// listed in `missing` and its records are not resolved), else EC2's with
+/// the run's own credentials.
+fn inventory_of(cfg: &Config, aws: Option<&Aws>, missing: &mut Vec<String>) -> Result<Inventory> {
+    if !cfg.inventory.is_empty() {
+        let parts = cfg
+            .inventory
+            .iter()
+            .map(|p| Ok((p.display().to_string(), Inventory::load(p)?)))
+            .collect::<Result<Vec<_>>>()?;
+        return Inventory::combine(parts);
+    }
+    let aws = connected(aws)?;
+    let Some(role) = &cfg.aws.role else {
+        return aws
+            .inventory()
+            .context("reading the inventory from EC2 (or give a snapshot with --inventory FILE)");
+    };
+    let accounts: Vec<String> = cfg.sources.scope.accounts.iter().cloned().collect();
+    let partial = crate::partial::Partial {
+        allow: cfg.allow_partial,
+    };
+    let mut parts = Vec::new();
+    for (account, got) in aws.inventories(&accounts, role, cfg.concurrency) {
+        if let Some(inv) = partial.settle(got, "", |m| missing.push(m))? {
+            parts.push((format!("account {account}"), inv));
+        }
+    }
+    if parts.is_empty() {
+        anyhow::bail!(
+            "no account's inventory could be read: {}",
+            missing.join("; ")
+        );
+    }
+    // Each part names its account, so an account that could not be read is
+    // not covered: its records are counted, never resolved.
+    Inventory::combine(parts)
+}
+
+/// The accounts and regions the S3 listing reads: `--account` and
+/// `--log-region`, else the accounts (and the one region) of the inventory.
+fn scope_of(cfg: &Config, inv: &Inventory) -> Scope {
+    let given = &cfg.sources.scope;
+    if !given.is_all() {
+        return given.clone();
+    }
+    Scope {
+        accounts: inv
+            .covered_accounts()
+            .iter()
+            .map(|a| a.to_string())
+            .collect(),
+        regions: inv.region.iter().cloned().collect(),
     }
 }
 

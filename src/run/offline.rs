@@ -4,7 +4,7 @@
 use anyhow::{Result, bail};
 use indicatif::ProgressBar;
 
-use super::config::AwsSettings;
+use super::config::{AwsSettings, RoleTemplate};
 use crate::history::History;
 use crate::inventory::Inventory;
 use crate::partial::Partial;
@@ -23,6 +23,15 @@ impl Aws {
     }
 
     pub fn inventory(&self) -> Result<Inventory> {
+        match *self {}
+    }
+
+    pub fn inventories(
+        &self,
+        _accounts: &[String],
+        _role: &RoleTemplate,
+        _concurrency: usize,
+    ) -> Vec<(String, Result<Inventory>)> {
         match *self {}
     }
 

@@ -9,9 +9,16 @@ use super::connection::Aws;
 use crate::inventory::Inventory;
 use crate::partial::Partial;
 use crate::pipeline::{self, ReadOptions, Reader, Reading};
+use crate::sources::s3::Scope;
 
 /// Reads every source of `cfg`; `aws` is there when the run reads from AWS.
-pub(super) fn evidence(cfg: &Config, aws: Option<&Aws>, inventory: &Inventory) -> Result<Reading> {
+/// `scope`: the accounts and regions the S3 listing is limited to.
+pub(super) fn evidence(
+    cfg: &Config,
+    scope: &Scope,
+    aws: Option<&Aws>,
+    inventory: &Inventory,
+) -> Result<Reading> {
     let opts = ReadOptions {
         window: cfg.window,
         log_format: cfg.log_format.clone(),
@@ -45,7 +52,7 @@ pub(super) fn evidence(cfg: &Config, aws: Option<&Aws>, inventory: &Inventory) -
         let got = aws.s3(
             url,
             cfg.window,
-            &cfg.sources.scope,
+            scope,
             reader,
             partial,
             cfg.concurrency,

@@ -130,10 +130,15 @@ async fn archive() -> Archive {
 
 impl Archive {
     /// `sgpair infer --json` over both buckets through `endpoint`, in `dir`.
+    /// The inventory names no account, so nothing limits the listing
+    /// unless `extra` does.
     fn infer(&self, endpoint: &str, dir: &Path, extra: &[&str]) -> Out {
-        Estate::new()
-            .account(A, "us-east-1")
-            .write(&dir.join("inventory.json"));
+        Estate::new().write(&dir.join("inventory.json"));
+        self.infer_with(endpoint, dir, extra)
+    }
+
+    /// [`Archive::infer`] with the `inventory.json` already in `dir`.
+    fn infer_with(&self, endpoint: &str, dir: &Path, extra: &[&str]) -> Out {
         let mut args = vec![
             "infer",
             "--s3",
@@ -408,4 +413,20 @@ fn the_scope_flags_are_checked_and_need_an_s3_location() {
         out.exits(2);
         assert!(out.stderr.contains(says), "{}", out.stderr);
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn without_flags_the_listing_keeps_to_the_inventory_s_account_and_region() {
+    let archive = archive().await;
+    let dir = tempfile::tempdir().unwrap();
+    Estate::new()
+        .account(A, "us-east-1")
+        .write(&dir.path().join("inventory.json"));
+    let proxy = pages_of_one(&archive.moto);
+    let run = archive.infer_with(&proxy.endpoint, dir.path(), &[]);
+    run.ok();
+    assert_eq!(
+        interfaces_used(&run),
+        expected_interfaces(&[A], &["us-east-1"])
+    );
 }
