@@ -66,6 +66,7 @@ fn conn(client: &str, server: &str, port: u16, n: u64, first: i64) -> Connection
         client_end: Endpoint::Unresolved,
         server_end: Endpoint::Unresolved,
         via: None,
+        balancer: None,
         vpc: None,
         account: None,
     }

@@ -32,6 +32,7 @@ fn conn(client: &str, server: &str, port: u16, proto: u8) -> Connection {
         client_end: Endpoint::Unresolved,
         server_end: Endpoint::Unresolved,
         via: None,
+        balancer: None,
         vpc: None,
         account: None,
     }
