@@ -305,8 +305,6 @@ fn allowed_by(a: &Analysis, m: &dyn Markup, keys: &[String], p: &BalancedPath) -
             .map(|(_, k)| key_cell(m, k))
             .collect()
     };
-    let front = leg(client, lb, &p.listeners);
-    let back = leg(lb, target, &[p.port]);
     let say = |keys: Vec<String>| {
         if keys.is_empty() {
             "none".to_string()
@@ -314,10 +312,14 @@ fn allowed_by(a: &Analysis, m: &dyn Markup, keys: &[String], p: &BalancedPath) -
             keys.join(", ")
         }
     };
+    let front = if client.is_empty() {
+        format!("none ({} has no groups)", m.text(&p.client_end.label()))
+    } else {
+        say(leg(client, lb, &p.listeners))
+    };
     format!(
-        "to the load balancer: {}; to the target: {}",
-        say(front),
-        say(back)
+        "to the load balancer: {front}; to the target: {}",
+        say(leg(lb, target, &[p.port]))
     )
 }
 
