@@ -101,9 +101,10 @@ pub struct Connection {
     /// The network load balancer that forwarded it keeping the client's
     /// address, with its groups then (resolve sets it): its egress, not the
     /// client's, let the packets to the server, whose ingress may admit
-    /// them by its group.
+    /// them by its group. Boxed: most connections have none, and the
+    /// aggregation holds one per capturing interface and key.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub balancer: Option<Endpoint>,
+    pub balancer: Option<Box<Endpoint>>,
 }
 
 /// Traffic whose initiator the evidence cannot decide.

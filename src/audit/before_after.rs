@@ -150,8 +150,11 @@ pub(super) fn grouped_total(a: &Analysis) -> u64 {
         .connections
         .iter()
         .filter(|c| !suspicious.contains(&(c.client, c.server, c.port, c.proto)))
-        .filter(
-            |c| match (c.balancer.as_ref().unwrap_or(&c.client_end), &c.server_end) {
+        .filter(|c| {
+            match (
+                c.balancer.as_deref().unwrap_or(&c.client_end),
+                &c.server_end,
+            ) {
                 (
                     Endpoint::Eni {
                         id: ci, groups: cg, ..
@@ -161,8 +164,8 @@ pub(super) fn grouped_total(a: &Analysis) -> u64 {
                     },
                 ) => ci != si && !cg.is_empty() && !sg.is_empty(),
                 _ => false,
-            },
-        )
+            }
+        })
         .map(|c| c.connections)
         .sum()
 }

@@ -31,7 +31,7 @@ pub(super) struct Side<'e> {
 /// balancer by its group.
 pub(super) fn sides(c: &Connection) -> Vec<(Side<'_>, IpAddr)> {
     let (ce, se) = (&c.client_end, &c.server_end);
-    let sender = c.balancer.as_ref().unwrap_or(ce);
+    let sender = c.balancer.as_deref().unwrap_or(ce);
     let mut v = Vec::new();
     if sender.groups().is_some() {
         v.push((
@@ -45,7 +45,7 @@ pub(super) fn sides(c: &Connection) -> Vec<(Side<'_>, IpAddr)> {
         ));
     }
     if se.groups().is_some() {
-        let admitted = match &c.balancer {
+        let admitted = match c.balancer.as_deref() {
             Some(b) => Cow::Owned([groups(ce), groups(b)].concat()),
             None => Cow::Borrowed(groups(ce)),
         };

@@ -399,7 +399,7 @@ fn through_a_load_balancer_that_kept_the_client_address_its_egress_governs_and_t
     let mut c = conn("10.0.1.10", "10.0.2.20", 5432, 1, UNTIL - DAY);
     c.client_end = grouped("eni-web", &["sg-web"]);
     c.server_end = grouped("eni-db", &["sg-db"]);
-    c.balancer = Some(grouped("eni-lb", &["sg-lb"]));
+    c.balancer = Some(Box::new(grouped("eni-lb", &["sg-lb"])));
     let seen = |c: &Connection| -> Vec<(Vec<String>, Direction, String, Vec<String>)> {
         matching::sides(c)
             .into_iter()
@@ -433,7 +433,7 @@ fn through_a_load_balancer_that_kept_the_client_address_its_egress_governs_and_t
         "the load balancer's egress, not the client's; the target admits the client or the load balancer"
     );
     // Without groups the load balancer's egress is open, and only the client can be admitted.
-    c.balancer = Some(grouped("eni-lb", &[]));
+    c.balancer = Some(Box::new(grouped("eni-lb", &[])));
     assert_eq!(
         seen(&c),
         vec![(

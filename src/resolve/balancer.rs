@@ -52,6 +52,9 @@ pub struct BalancedPath {
     pub last: i64,
 }
 
+/// A client's leg to a listener: (load balancer, listener port, first, last).
+type Front<'a> = (&'a str, u16, i64, i64);
+
 /// Client addresses kept per path.
 const CLIENTS_KEPT: usize = 10;
 
@@ -126,33 +129,39 @@ pub(super) fn paths(conns: &[Connection], inv: &Inventory) -> Vec<BalancedPath> 
     if conns.iter().all(|c| c.balancer.is_none()) {
         return Vec::new();
     }
+    // Each load balancer interface, and the load balancer it belongs to
+    // (its name; its own id without one).
+    let nlbs: FxHashMap<&str, (&NetworkInterface, &str)> = inv
+        .network_interfaces
+        .iter()
+        .filter(|e| is_network_load_balancer(e))
+        .map(|e| (e.id.as_str(), (e, balancer_name(e).unwrap_or(&e.id))))
+        .collect();
     // The legs to a load balancer's own address, by client and protocol.
-    let mut fronts: FxHashMap<(IpAddr, u8), Vec<&Connection>> = FxHashMap::default();
+    let mut fronts: FxHashMap<(IpAddr, u8), Vec<Front<'_>>> = FxHashMap::default();
     for c in conns {
-        if c.server_end
-            .interface()
-            .is_some_and(|id| network_load_balancer(inv, id).is_some())
-        {
-            fronts.entry((c.client, c.proto)).or_default().push(c);
+        if let Some((_, lb)) = c.server_end.interface().and_then(|id| nlbs.get(id)) {
+            fronts
+                .entry((c.client, c.proto))
+                .or_default()
+                .push((lb, c.port, c.first, c.last));
         }
     }
     type Key<'c> = (&'c Endpoint, &'c str, &'c Endpoint, IpAddr, u16, u8);
     let mut out: BTreeMap<Key<'_>, (BalancedPath, BTreeSet<IpAddr>)> = BTreeMap::new();
     for c in conns {
-        let Some(lb) = c.balancer.as_ref() else {
+        let Some(lb) = c.balancer.as_deref() else {
             continue;
         };
-        let Some(eni) = lb.interface().and_then(|id| network_load_balancer(inv, id)) else {
+        let Some(&(eni, name)) = lb.interface().and_then(|id| nlbs.get(id)) else {
             continue;
         };
-        let mine: BTreeSet<&str> = siblings(inv, eni).map(|s| s.id.as_str()).collect();
         let listeners = fronts
             .get(&(c.client, c.proto))
             .into_iter()
             .flatten()
-            .filter(|f| f.first <= c.last && c.first <= f.last)
-            .filter(|f| f.server_end.interface().is_some_and(|s| mine.contains(s)))
-            .map(|f| f.port);
+            .filter(|(to, _, first, last)| *to == name && *first <= c.last && c.first <= *last)
+            .map(|(_, port, _, _)| *port);
         let key = (
             &c.client_end,
             eni.id.as_str(),

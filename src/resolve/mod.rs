@@ -44,7 +44,9 @@ pub use crate::endpoint::Endpoint;
 use crate::history::History;
 use crate::inventory::Inventory;
 use absent::absent;
-pub use balancer::{BalancedPath, balancer_name, balancer_subnets, network_load_balancer};
+pub use balancer::{
+    BalancedPath, balancer_name, balancer_subnets, is_network_load_balancer, network_load_balancer,
+};
 use balancer::{balancer_at, paths};
 pub use classes::is_private;
 use context::contexts;
@@ -180,7 +182,7 @@ pub fn attribute_with(
                     && let Some(e) = ctx.interface.as_deref()
                 {
                     c.via = Some(e.to_string());
-                    c.balancer = balancer_at(&r, e, first, last);
+                    c.balancer = balancer_at(&r, e, first, last).map(Box::new);
                 }
                 c
             })

@@ -260,8 +260,8 @@ fn a_load_balancer_that_kept_the_client_address_is_carried_and_paired_with_the_l
     assert_eq!(back.server_end.interface(), Some("eni-t"));
     assert_eq!(back.via.as_deref(), Some("eni-lb-a"));
     assert_eq!(
-        back.balancer,
-        Some(Endpoint::Eni {
+        back.balancer.as_deref(),
+        Some(&Endpoint::Eni {
             id: "eni-lb-a".into(),
             groups: vec!["sg-lb".into()],
             learned: false

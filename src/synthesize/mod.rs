@@ -150,7 +150,7 @@ pub fn synthesize_with(evidence: &Evidence, r: &Resolver<'_>, choices: &Choices)
         // balancer is the rule's source: its egress let the packets to the
         // server, which admits them by a reference to its group. Without
         // groups it can be named in no rule (`external_sides` says why).
-        let ce = match &c.balancer {
+        let ce = match c.balancer.as_deref() {
             Some(b) if b.groups().is_some() || !b.is_definite() => b.clone(),
             _ => ce,
         };
@@ -188,7 +188,7 @@ pub fn synthesize_with(evidence: &Evidence, r: &Resolver<'_>, choices: &Choices)
                     local,
                     remote_ip,
                     remote_kind,
-                } = external_sides(c, &ce, &se, inv);
+                } = external_sides(c, &ce, &se, r);
                 let local_label = local.label();
                 let e = external
                     .entry((

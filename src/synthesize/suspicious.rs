@@ -7,7 +7,9 @@ use super::*;
 use crate::aggregate::Connection;
 use crate::inventory::Inventory;
 use crate::reduce::{TCP, UDP};
-use crate::resolve::{Endpoint, Resolver, balancer_name, balancer_subnets, network_load_balancer};
+use crate::resolve::{
+    Endpoint, Resolver, balancer_name, balancer_subnets, is_network_load_balancer,
+};
 
 /// Suspicious ports, by protocol: (first, last, severity, what).
 const SUSPICIOUS_ANYWHERE: &[(u16, u16, Severity, &str)] = &[
@@ -187,8 +189,9 @@ pub(super) fn external_sides<'a>(
     c: &Connection,
     client: &'a Endpoint,
     server: &'a Endpoint,
-    inv: &Inventory,
+    r: &Resolver<'_>,
 ) -> Sides<'a> {
+    let inv = r.inventory;
     if forwarded_without_groups(c) && server.groups().is_some() {
         // The server admits the client itself: its ingress is the rule.
         let who = match (client, client.groups()) {
@@ -204,7 +207,7 @@ pub(super) fn external_sides<'a>(
             remote_ip: c.client,
             remote_kind: format!(
                 "{who} through {}, client address kept",
-                balancer_label(inv, lb)
+                balancer_label(r, lb)
             ),
         };
     }
@@ -223,7 +226,8 @@ pub(super) fn external_sides<'a>(
     let lb = remote
         .interface()
         .filter(|_| kind == ExternalKind::NoSecurityGroup)
-        .and_then(|id| network_load_balancer(inv, id));
+        .and_then(|id| r.interface(id))
+        .filter(|e| is_network_load_balancer(e));
     if let Some(lb) = lb {
         let subnets: Vec<String> = balancer_subnets(inv, &lb.id)
             .iter()
@@ -238,7 +242,7 @@ pub(super) fn external_sides<'a>(
             local_is_client,
             local,
             remote_ip,
-            remote_kind: format!("{} without groups ({subnets})", balancer_label(inv, &lb.id)),
+            remote_kind: format!("{} without groups ({subnets})", balancer_label(r, &lb.id)),
         };
     }
     let mut remote_kind = match remote {
@@ -258,8 +262,9 @@ pub(super) fn external_sides<'a>(
 }
 
 /// `load balancer eni-... (net/web/...)`.
-fn balancer_label(inv: &Inventory, id: &str) -> String {
-    match network_load_balancer(inv, id).and_then(balancer_name) {
+fn balancer_label(r: &Resolver<'_>, id: &str) -> String {
+    let lb = r.interface(id).filter(|e| is_network_load_balancer(e));
+    match lb.and_then(balancer_name) {
         Some(name) => format!("load balancer {id} ({name})"),
         None => format!("load balancer {id}"),
     }
