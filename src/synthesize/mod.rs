@@ -149,8 +149,18 @@ pub fn synthesize_with(evidence: &Evidence, r: &Resolver<'_>, choices: &Choices)
             });
             continue;
         }
+        // Through a load balancer that kept the client's address, the load
+        // balancer is the rule's source: its egress let the packets to the
+        // server, which admits them by a reference to its group. Without
+        // groups it can be named in no rule (`external_sides` says why).
+        let ce = match c.balancer.as_deref() {
+            Some(b) if b.groups().is_some() || !b.is_definite() => b.clone(),
+            _ => ce,
+        };
         match (&ce, &se, ce.groups(), se.groups()) {
-            (Endpoint::Eni { id: cid, .. }, Endpoint::Eni { id: sid, .. }, Some(cg), Some(sg)) => {
+            (Endpoint::Eni { id: cid, .. }, Endpoint::Eni { id: sid, .. }, Some(cg), Some(sg))
+                if !forwarded_without_groups(c) =>
+            {
                 if cid == sid {
                     proposal.same_interface = proposal.same_interface.saturating_add(c.connections);
                     continue;
@@ -176,23 +186,14 @@ pub fn synthesize_with(evidence: &Evidence, r: &Resolver<'_>, choices: &Choices)
                     });
             }
             _ => {
-                let kind = external_kind(&ce, &se);
-                // The local side is the one with an interface, else the client.
-                let local_is_client =
-                    matches!(ce, Endpoint::Eni { .. }) || !matches!(se, Endpoint::Eni { .. });
-                let (local, remote, remote_ip) = if local_is_client {
-                    (&ce, &se, c.server)
-                } else {
-                    (&se, &ce, c.client)
-                };
+                let Sides {
+                    kind,
+                    local_is_client,
+                    local,
+                    remote_ip,
+                    remote_kind,
+                } = external_sides(c, &ce, &se, r);
                 let local_label = local.label();
-                let mut remote_kind = match remote {
-                    Endpoint::Eni { .. } => "interface without security groups".to_string(),
-                    other => other.label(),
-                };
-                if let Some(via) = &c.via {
-                    remote_kind = format!("{remote_kind} through {}", forwarder_label(inv, via));
-                }
                 let e = external
                     .entry((
                         kind,

@@ -109,6 +109,25 @@ impl Estate {
         })
     }
 
+    /// A network load balancer's interface in one subnet, as EC2 lists it:
+    /// managed by AWS, described `ELB net/NAME/ID`, with the load balancer's
+    /// groups (none for one created without, as before 2023).
+    pub fn nlb(
+        &mut self,
+        id: &str,
+        vpc: &str,
+        subnet: &str,
+        addr: &str,
+        groups: &[&str],
+    ) -> &mut Self {
+        self.eni(id, vpc, &[addr], groups).with(|e| {
+            e.description = "ELB net/web/50dc6c495c0c9188".into();
+            e.interface_type = "network_load_balancer".into();
+            e.requester_managed = true;
+            e.subnet_id = Some(subnet.into());
+        })
+    }
+
     /// Changes the interface added last.
     pub fn with(&mut self, change: impl FnOnce(&mut NetworkInterface)) -> &mut Self {
         change(
