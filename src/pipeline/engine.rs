@@ -120,6 +120,7 @@ fn read_listed_with(
         stats.merge(s);
         blocks.push(b);
     }
+    agg.spans_into(&mut stats);
     Ok((agg, stats, blocks))
 }
 

@@ -4,8 +4,6 @@
 
 use std::sync::Arc;
 
-use rustc_hash::FxHashMap;
-
 use super::ReadOptions;
 use super::layout::{BlockStart, assumed_note, start_format, unwrap_json};
 use crate::aggregate::Aggregator;
@@ -22,14 +20,10 @@ pub struct LineReader {
     format: Format,
     parser: Result<Parser, FormatError>,
     assumed_noted: bool,
-    /// The window's records read since the last [`LineReader::flush`].
+    /// The window's records read since the last [`LineReader::flush`]. The
+    /// interfaces' spans are kept by the aggregator, which interns each
+    /// record's interface once (see [`Aggregator::spans_into`]).
     span: Span,
-    /// The interfaces of the records since the last flush, with their
-    /// spans: a record costs one hash lookup without allocation, a new
-    /// interface in a block one allocation (an S3 file interleaves hundreds
-    /// of interfaces, so a short list searched linearly would allocate per
-    /// record). Handed to `Stats` at every flush.
-    interfaces: FxHashMap<String, Span>,
 }
 
 impl LineReader {
@@ -50,7 +44,6 @@ impl LineReader {
             parser,
             assumed_noted: false,
             span: Span::default(),
-            interfaces: FxHashMap::default(),
         }
     }
 
@@ -65,35 +58,17 @@ impl LineReader {
             parser: at.parser,
             assumed_noted: true,
             span: Span::default(),
-            interfaces: FxHashMap::default(),
         }
     }
 
-    /// Hands the spans of the records read so far to `stats` (the stream's
-    /// and the interfaces'). [`LineReader::block`] does it after each block;
-    /// a caller of [`LineReader::line`] calls it at the end of the stream.
+    /// Hands the span of the stream's records read so far to `stats`.
+    /// [`LineReader::block`] does it after each block; a caller of
+    /// [`LineReader::line`] calls it at the end of the stream, and
+    /// [`Aggregator::spans_into`] at the end of its reading.
     pub fn flush(&mut self, stats: &mut Stats) {
         if self.span.records > 0 {
             stats.add_stream_span(&self.name, &self.span);
             self.span = Span::default();
-        }
-        for (id, span) in self.interfaces.drain() {
-            stats.add_interface_span(&id, &span);
-        }
-    }
-
-    /// Counts a record of the window in the stream's and its interface's span.
-    #[inline]
-    fn note(&mut self, interface: Option<&str>, start: i64, end: i64) {
-        self.span.add(start, end);
-        let Some(id) = interface else { return };
-        match self.interfaces.get_mut(id) {
-            Some(span) => span.add(start, end),
-            None => {
-                let mut span = Span::default();
-                span.add(start, end);
-                self.interfaces.insert(id.to_string(), span);
-            }
         }
     }
 
@@ -172,10 +147,13 @@ impl LineReader {
                     stats.skip("outside the window");
                     return;
                 }
-                self.note(r.interface_id, r.start, r.end);
+                // The stream's span and the interface's, interned once.
+                self.span.add(r.start, r.end);
+                let eni = agg.interface(r.interface_id);
+                agg.note_span(eni, r.start, r.end);
                 match reduce(&r) {
                     Reduced::Accepted(o) => {
-                        agg.add(&o);
+                        agg.add_for(eni, &o);
                         stats.used += 1;
                     }
                     Reduced::Rejected(rj) => {

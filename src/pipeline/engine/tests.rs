@@ -34,6 +34,7 @@ fn line_by_line(paths: &[PathBuf]) -> (String, Stats) {
         }
         lines.flush(&mut stats);
     }
+    agg.spans_into(&mut stats);
     (format!("{:?}", agg.finish()), stats)
 }
 
