@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::ReadOptions;
 use super::layout::{BlockStart, assumed_note, start_format, unwrap_json};
 use crate::aggregate::Aggregator;
-use crate::parse::{Format, FormatError, FormatOrigin, Parsed, Parser, looks_like_header};
+use crate::parse::{Format, FormatError, FormatOrigin, Parsed, Parser, Recent, looks_like_header};
 use crate::reduce::{Reduced, reduce};
 use crate::stats::{Span, Stats};
 use crate::window::Window;
@@ -83,13 +83,14 @@ impl LineReader {
     ) {
         let mut line_no = first_line;
         let mut start = 0;
+        let mut recent = Recent::default();
         for nl in memchr::memchr_iter(b'\n', block) {
-            self.line(&block[start..nl], line_no, agg, stats);
+            self.line_with(&block[start..nl], line_no, agg, stats, &mut recent);
             line_no += 1;
             start = nl + 1;
         }
         if start < block.len() {
-            self.line(&block[start..], line_no, agg, stats);
+            self.line_with(&block[start..], line_no, agg, stats, &mut recent);
         }
         self.flush(stats);
     }
@@ -97,12 +98,28 @@ impl LineReader {
     /// Handles one line (with or without its terminator).
     #[inline]
     pub fn line(&mut self, raw: &[u8], line_no: u64, agg: &mut Aggregator, stats: &mut Stats) {
-        let line = raw.trim_ascii();
+        self.line_with(raw, line_no, agg, stats, &mut Recent::default());
+    }
+
+    /// [`LineReader::line`] for one of the lines of a block: `recent` holds
+    /// the text fields of the records before it.
+    #[inline]
+    fn line_with<'a>(
+        &mut self,
+        raw: &'a [u8],
+        line_no: u64,
+        agg: &mut Aggregator,
+        stats: &mut Stats,
+        recent: &mut Recent<'a>,
+    ) {
+        let trimmed = raw.trim_ascii();
+        let line = trimmed;
         let Some(&first) = line.first() else {
             return;
         };
         let unwrapped;
-        let line: &[u8] = if first == b'{' {
+        let json = first == b'{';
+        let line: &[u8] = if json {
             // CloudWatch exports wrap each record as {"message": "..."}.
             match unwrap_json(line) {
                 Some(m) => {
@@ -141,7 +158,12 @@ impl LineReader {
             self.assumed_noted = true;
         }
         let window = self.window;
-        match p.parse(line) {
+        let parsed = if json {
+            p.parse(line)
+        } else {
+            p.parse_with(trimmed, recent)
+        };
+        match parsed {
             Ok(Parsed::Record(r)) => {
                 if !window.contains(r.start) {
                     stats.skip("outside the window");
