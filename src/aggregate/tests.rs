@@ -487,3 +487,44 @@ fn port_sets_of_every_kind_merge_exactly() {
         }
     }
 }
+
+/// Rejected sources keep the lowest 256 addresses, whatever order the
+/// records come in and however they are split between aggregators.
+#[test]
+fn rejected_sources_are_the_lowest_whatever_the_order() {
+    let sources: Vec<IpAddr> = (0..600u32)
+        .map(|i| IpAddr::V4(std::net::Ipv4Addr::from(0xc000_0200 + (i * 7919) % 600)))
+        .collect();
+    let reject = |agg: &mut Aggregator, src: IpAddr| {
+        agg.add_rejection(&Rejection {
+            src,
+            dst: ip("10.0.0.5"),
+            dstport: 22,
+            proto: TCP,
+            start: 100,
+            reason: None,
+        })
+    };
+    let mut one = Aggregator::new();
+    let mut sorted = sources.clone();
+    sorted.sort();
+    for &s in sorted.iter().rev() {
+        reject(&mut one, s);
+    }
+    let (mut a, mut b) = (Aggregator::new(), Aggregator::new());
+    for (i, &s) in sources.iter().enumerate() {
+        reject(if i % 3 == 0 { &mut a } else { &mut b }, s);
+        if i % 5 == 0 {
+            reject(&mut b, s);
+        }
+    }
+    a.merge(b);
+    let (x, y) = (one.finish().rejected, a.finish().rejected);
+    assert_eq!(x[0].distinct_sources, 256);
+    assert_eq!(x[0].sources, sorted[..5]);
+    assert_eq!(
+        (y[0].distinct_sources, &y[0].sources),
+        (x[0].distinct_sources, &x[0].sources)
+    );
+    assert_eq!(y[0].records, 600 + 120);
+}
