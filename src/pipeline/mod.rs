@@ -144,6 +144,7 @@ impl sources::Lines for StreamLines {
 
     fn finish(mut self) -> Reading {
         self.reader.flush(&mut self.read.stats);
+        self.read.agg.spans_into(&mut self.read.stats);
         self.read
     }
 }
@@ -189,7 +190,9 @@ pub fn read_stream(
         ..
     } = stream;
     if kind == Kind::Parquet {
-        return read_parquet(&name, &mut reader, opts, agg, stats);
+        read_parquet(&name, &mut reader, opts, agg, stats)?;
+        agg.spans_into(stats);
+        return Ok(());
     }
     let mut source = TextSource::new(name, Box::new(reader), opts, stats);
     let mut buf = Vec::with_capacity(BLOCK);
@@ -198,6 +201,7 @@ pub fn read_stream(
         LineReader::for_block(source.name.clone(), opts.window, at).block(&buf, first, agg, stats);
         tick();
     }
+    agg.spans_into(stats);
     Ok(())
 }
 
