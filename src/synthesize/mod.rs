@@ -67,7 +67,7 @@ pub fn synthesize_with(evidence: &Evidence, r: &Resolver<'_>, choices: &Choices)
         .map(|(i, (e, _))| (*e, i as u32))
         .collect();
     for c in &evidence.connections {
-        for end in [&c.client_end, &c.server_end] {
+        for end in ends(c) {
             if let Endpoint::Eni { id, groups, .. } = end
                 && !eni_index.contains_key(id.as_str())
             {
@@ -86,7 +86,7 @@ pub fn synthesize_with(evidence: &Evidence, r: &Resolver<'_>, choices: &Choices)
     // A connection's end is a member of the groups it had then (the history
     // may give it others than today's).
     for c in &evidence.connections {
-        for end in [&c.client_end, &c.server_end] {
+        for end in ends(c) {
             if let Endpoint::Eni { id, groups, .. } = end {
                 let i = eni_index[id.as_str()];
                 for g in groups {
@@ -421,6 +421,14 @@ pub fn synthesize_with(evidence: &Evidence, r: &Resolver<'_>, choices: &Choices)
 
 /// The accounts owning the client's and the server's groups.
 type Scope<'a> = (Option<&'a str>, Option<&'a str>);
+
+/// The interfaces a connection's rule can be between: its ends, and the
+/// load balancer that forwarded it keeping the client's address.
+fn ends(c: &Connection) -> impl Iterator<Item = &Endpoint> {
+    [&c.client_end, &c.server_end]
+        .into_iter()
+        .chain(c.balancer.as_deref())
+}
 
 fn label(m: Method) -> &'static str {
     m.label()

@@ -213,6 +213,15 @@ fn greedy_matches_exhaustive_on_a_small_case() {
 /// A client, a target and a network load balancer (with `lb_groups`) in
 /// subnet-lb, and the copies of `conns` each captured at its interface.
 fn through_balancer(lb_groups: &[&str], conns: Vec<(&str, Connection)>) -> Proposal {
+    through_balancer_with(lb_groups, conns, &crate::history::History::EMPTY)
+}
+
+/// [`through_balancer`] knowing the interfaces' history.
+fn through_balancer_with(
+    lb_groups: &[&str],
+    conns: Vec<(&str, Connection)>,
+    history: &crate::history::History,
+) -> Proposal {
     let mut inv = env();
     inv.network_interfaces.push(NetworkInterface {
         subnet_id: Some("subnet-lb".into()),
@@ -226,6 +235,7 @@ fn through_balancer(lb_groups: &[&str], conns: Vec<(&str, Connection)>) -> Propo
         cidrs: vec!["10.0.0.0/24".parse().unwrap()],
     });
     inv.security_groups.push(sg("sg-lb"));
+    inv.security_groups.push(sg("sg-lb-old"));
     let mut ev = Evidence {
         connections: conns
             .into_iter()
@@ -236,8 +246,8 @@ fn through_balancer(lb_groups: &[&str], conns: Vec<(&str, Connection)>) -> Propo
             .collect(),
         ..Default::default()
     };
-    crate::resolve::attribute(&mut ev, &inv);
-    let r = Resolver::new(&inv, &ev);
+    crate::resolve::attribute_with(&mut ev, &inv, history);
+    let r = Resolver::with_history(&inv, &ev, history);
     synthesize(&ev, &r)
 }
 
@@ -332,5 +342,37 @@ fn a_load_balancer_without_groups_gets_no_pair_and_each_leg_says_what_it_needs()
                 8080
             ),
         ]
+    );
+}
+
+#[test]
+fn the_load_balancer_s_groups_are_those_of_the_connection_s_time() {
+    use crate::history::{Change, History, InterfaceEvent};
+    // Today in sg-lb; at the connection's time (100..200) in sg-lb-old.
+    let mut h = History::default();
+    h.extend([
+        InterfaceEvent {
+            time: 10,
+            interface: "eni-lb".into(),
+            change: Change::Groups {
+                groups: vec!["sg-lb-old".into()],
+            },
+        },
+        InterfaceEvent {
+            time: 500,
+            interface: "eni-lb".into(),
+            change: Change::Groups {
+                groups: vec!["sg-lb".into()],
+            },
+        },
+    ]);
+    let p = through_balancer_with(
+        &["sg-lb"],
+        vec![("eni-lb", conn("10.0.1.10", "10.0.2.20", 5432, TCP))],
+        &h,
+    );
+    assert_eq!(
+        rules(&p),
+        vec![("sg-lb-old".into(), "sg-db".into(), TCP, 5432, 5432)]
     );
 }
