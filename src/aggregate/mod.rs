@@ -414,7 +414,7 @@ impl Aggregator {
         let mut rejected: Vec<Rejected> = rejected
             .into_iter()
             .map(|((dst, dstport, proto), r)| {
-                let mut sources: Vec<IpAddr> = r.sources.iter().copied().collect();
+                let mut sources: Vec<IpAddr> = r.sources.to_vec();
                 sources.sort();
                 let distinct = sources.len();
                 sources.truncate(5);

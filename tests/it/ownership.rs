@@ -55,8 +55,8 @@ fn fail(e: &Scenario, extra: &[&str]) -> String {
     r.stderr.clone()
 }
 
-/// What these tests read of a run.
-trait Facts {
+/// What these tests (and `estate.rs`) read of a run.
+pub(crate) trait Facts {
     /// (source group, target group, first port) of every rule of the JSON
     /// report, sorted.
     fn proposed(&self) -> Vec<(String, String, i64)>;
