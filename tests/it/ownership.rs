@@ -943,20 +943,16 @@ fn a_deleted_interface_with_its_history_gets_the_groups_it_had() {
     );
 }
 
-#[test]
-fn a_group_change_mid_window_gives_each_connection_the_groups_of_its_time() {
-    let (old, new, db) = (
-        "sg-0000000000000010",
-        "sg-0000000000000020",
-        "sg-0000000000000db1",
-    );
+/// The app interface regrouped mid-window (`old` then `new`, which it
+/// carries today), calling the database (group `db`) on Monday on 5432 and
+/// on Friday on 6432, both interfaces logging.
+fn regrouped_estate(old: &str, new: &str, db: &str) -> Scenario {
     let mut e = estate();
     e.inv
         .vpc("vpc-1", &["10.0.0.0/16"])
         .group(old, "legacy", "vpc-1")
         .group(new, "app", "vpc-1")
         .group(db, "db", "vpc-1")
-        // Today the interface carries the new group.
         .eni("eni-app", "vpc-1", &["10.0.1.10"], &[new])
         .eni("eni-db", "vpc-1", &["10.0.2.20"], &[db]);
     // Monday on 5432 (before the change), Friday on 6432 (after it).
@@ -979,6 +975,17 @@ fn a_group_change_mid_window_gives_each_connection_the_groups_of_its_time() {
         FRIDAY,
     ));
     log(&e, "flows.log", V5, &lines);
+    e
+}
+
+#[test]
+fn a_group_change_mid_window_gives_each_connection_the_groups_of_its_time() {
+    let (old, new, db) = (
+        "sg-0000000000000010",
+        "sg-0000000000000020",
+        "sg-0000000000000db1",
+    );
+    let e = regrouped_estate(old, new, db);
     let today = run(&e, &[]);
     assert_eq!(
         today.proposed(),

@@ -142,34 +142,7 @@ async fn a_deleted_interface_whose_groups_config_recorded_gets_them() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_group_change_config_recorded_mid_window_gives_each_connection_the_groups_of_its_time() {
     let (old, new) = ("sg-0000000000000010", "sg-0000000000000020");
-    let mut e = estate();
-    e.inv
-        .vpc("vpc-1", &["10.0.0.0/16"])
-        .group(old, "legacy", "vpc-1")
-        .group(new, "app", "vpc-1")
-        .group(DB, "db", "vpc-1")
-        .eni("eni-app", "vpc-1", &["10.0.1.10"], &[new])
-        .eni("eni-db", "vpc-1", &["10.0.2.20"], &[DB]);
-    // Monday on 5432 (before the change), Friday on 6432 (after it).
-    let mut lines = v5_both(
-        "eni-app",
-        "eni-db",
-        "vpc-1",
-        "10.0.1.10",
-        "10.0.2.20",
-        5432,
-        MONDAY,
-    );
-    lines.extend(v5_both(
-        "eni-app",
-        "eni-db",
-        "vpc-1",
-        "10.0.1.10",
-        "10.0.2.20",
-        6432,
-        FRIDAY,
-    ));
-    log(&e, "flows.log", V5, &lines);
+    let e = regrouped_estate(old, new, DB);
     let moto = recording_moto().await;
     let mut items = Recorded::new();
     items
