@@ -188,7 +188,7 @@ fn inventory_of(cfg: &Config, aws: Option<&Aws>, missing: &mut Vec<String>) -> R
             .context("reading the inventory from EC2 (or give a snapshot with --inventory FILE)");
     };
     let accounts: Vec<String> = cfg.sources.scope.accounts.iter().cloned().collect();
-    let partial = crate::partial::Partial {
+    let partial = Partial {
         allow: cfg.allow_partial,
     };
     let mut parts = Vec::new();

@@ -125,7 +125,9 @@ pub fn synthesize_with(evidence: &Evidence, r: &Resolver<'_>, choices: &Choices)
     // And per pair of owning accounts: the accounts of an estate are chosen
     // for apart, exactly as a run on each account's inventory alone would.
     let mut by_service: BTreeMap<(Service, Scope<'_>), Vec<Grouped<'_>>> = BTreeMap::new();
-    let account_of = |groups: &[String]| groups.first().and_then(|g| inv.group_account(g));
+    let accounts = inv.group_accounts();
+    let group_account = |g: &str| accounts.get(g).copied().flatten();
+    let account_of = |groups: &[String]| groups.first().and_then(|g| group_account(g));
     let mut external: BTreeMap<(ExternalKind, String, String, u16, u8, bool), External> =
         BTreeMap::new();
 
@@ -392,25 +394,20 @@ pub fn synthesize_with(evidence: &Evidence, r: &Resolver<'_>, choices: &Choices)
     // provider, so each half is listed for the account that owns its group.
     let (rules, across): (Vec<Rule>, Vec<Rule>) = std::mem::take(&mut proposal.rules)
         .into_iter()
-        .partition(|r| {
-            match (
-                inv.group_account(&r.source_sg),
-                inv.group_account(&r.target_sg),
-            ) {
+        .partition(
+            |r| match (group_account(&r.source_sg), group_account(&r.target_sg)) {
                 (Some(a), Some(b)) => a == b,
                 _ => true,
-            }
-        });
+            },
+        );
     proposal.rules = rules;
     proposal.cross_account = across
         .into_iter()
         .map(|rule| CrossAccount {
-            source_account: inv
-                .group_account(&rule.source_sg)
+            source_account: group_account(&rule.source_sg)
                 .unwrap_or_default()
                 .to_string(),
-            target_account: inv
-                .group_account(&rule.target_sg)
+            target_account: group_account(&rule.target_sg)
                 .unwrap_or_default()
                 .to_string(),
             rule,
