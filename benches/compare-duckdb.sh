@@ -37,7 +37,10 @@
 # "Maximum resident set size") are reported. CPU / wall says how many cores a
 # tool kept busy: the script fails when sgpair's, on a data set's large plain
 # file, is below 0.75 x min(cores, threads, 2), i.e. when a "parallel" run
-# used one core. It then says, per data set, whether sgpair met issue 14's
+# used one core. On each large file, one more run of sgpair says per thread
+# how long it was on a CPU, waiting for one (other programs' load) and blocked
+# (a worker waiting for another: the stream lock, or the end). It then says,
+# per data set, whether sgpair met issue 14's
 # targets on the large files: 3x DuckDB's throughput plain, 2x gzip, under
 # 100 MB peak (it does not fail on them: a shared machine moves wall times).
 # DuckDB comes from a virtual environment the script creates under
@@ -116,6 +119,35 @@ rows = con.execute(sql, [path]).fetchall()
 print(f"{len(rows)} groups, {sum(r[4] for r in rows)} records", file=sys.stderr)
 PY
 
+# Runs a command and says, per thread, how long it was on a CPU, waiting for
+# one (the run queue: other programs' load) and blocked (on a lock, on I/O),
+# from /proc/PID/task/TID/schedstat: on a shared machine wall time mixes all
+# three, and "blocked" is what a worker lost waiting for another.
+cat > "$WORK/threads.py" <<'PY'
+import os, subprocess, sys, time
+p = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+start, seen = time.time(), {}
+while p.poll() is None:
+    now = time.time()
+    try:
+        tids = os.listdir(f"/proc/{p.pid}/task")
+    except OSError:
+        tids = []
+    for tid in tids:
+        try:
+            with open(f"/proc/{p.pid}/task/{tid}/schedstat") as f:
+                on_cpu, run_queue = (int(v) / 1e9 for v in f.read().split()[:2])
+        except (OSError, ValueError):
+            continue
+        seen[tid] = (seen.get(tid, (now,))[0], now, on_cpu, run_queue)
+    time.sleep(0.02)
+if p.returncode:
+    sys.exit(f"{sys.argv[1]} failed")
+print(f"wall {time.time() - start:.2f} s;", "; ".join(
+    f"thread {i}: on CPU {c:.2f} s, waiting for a CPU {q:.2f} s, blocked {max(0, last - first - c - q):.2f} s"
+    for i, (_, (first, last, c, q)) in enumerate(sorted(seen.items(), key=lambda t: int(t[0])))))
+PY
+
 # fresh NAME KEY: whether WORK/NAME was made with KEY (else it is made again)
 fresh() { [ -s "$WORK/$1" ] && [ "$(cat "$WORK/$1.made" 2>/dev/null)" = "$2" ]; }
 made() { echo "$2" > "$WORK/$1.made"; }
@@ -184,6 +216,7 @@ printf '\n%-5s %-6s %-8s %11s | %8s %10s | %8s %10s %6s | %9s %9s | %11s %11s\n'
   set size kind lines "sgpair s" "sgpair cpu" "duckdb s" "duckdb cpu" ratio "sgpair MB" "duckdb MB" "sgpair ns/r" "duckdb ns/r"
 want=$(awk -v n="$(nproc)" -v t="$THREADS" 'BEGIN { m = n < t ? n : t; m = m < 2 ? m : 2; printf "%.2f", 0.75 * m }')
 results=()
+threads=()
 checks=()
 targets=()
 failed=0
@@ -216,6 +249,9 @@ for set in $SETS; do
         if awk -v u="$used" -v w="$want" 'BEGIN { exit !(u < w) }'; then failed=1; fi
       fi
       if [ "$size" = big ] && [ "$kind" != shuffled ]; then
+        threads+=("$set $kind: sgpair (main thread, then workers): $("$PY" "$WORK/threads.py" "$BIN" infer \
+          --threads "$THREADS" --logs "$f" --inventory "$inventory" --since 2026-11-24T00:00:00Z \
+          --until 2026-11-25T00:00:00Z --out "$WORK/rules.auto.tfvars" --report "$WORK/report.md")")
         goal=$([ "$kind" = plain ] && echo 3 || echo 2)
         targets+=("$(awk -v set="$set" -v kind="$kind" -v g="$goal" -v r="$(awk -v a="$dt" -v b="$st" 'BEGIN { print a / b }')" -v m="$((sm / 1024))" 'BEGIN {
           printf "%s %s: throughput %.2fx DuckDB (target %dx): %s; peak %d MB (target under 100): %s",
@@ -226,6 +262,8 @@ for set in $SETS; do
 done
 echo
 printf '%s\n' "${results[@]}"
+echo
+printf '%s\n' "${threads[@]}"
 echo
 printf '%s\n' "${targets[@]}"
 printf '%s\n' "${checks[@]}"
