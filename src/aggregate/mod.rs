@@ -413,8 +413,8 @@ impl Aggregator {
         let mut rejected: Vec<Rejected> = rejected
             .into_iter()
             .map(|((dst, dstport, proto), r)| {
-                let mut sources: Vec<IpAddr> = r.sources.iter().copied().collect();
-                sources.sort();
+                // Kept sorted.
+                let mut sources = r.sources;
                 let distinct = sources.len();
                 sources.truncate(5);
                 let mut reasons: Vec<String> = r.reasons.into_iter().collect();
