@@ -35,11 +35,14 @@
 # Each tool runs RUNS times (default 3); the fastest wall time, the CPU time
 # (user + system) of that run, and the largest peak RSS (/usr/bin/time -v,
 # "Maximum resident set size") are reported. CPU / wall says how many cores a
-# tool kept busy: the script fails when sgpair's, on a data set's large plain
-# file, is below 0.75 x min(cores, threads, 2), i.e. when a "parallel" run
-# used one core. On each large file, one more run of sgpair says per thread
-# how long it was on a CPU, waiting for one (other programs' load) and blocked
-# (a worker waiting for another: the stream lock, or the end). It then says,
+# tool kept busy: the script fails when sgpair's, on gen's large plain file,
+# is below 0.75 x min(cores, threads, 2), i.e. when a "parallel" run used one
+# core (on mesh the analysis after the reading, on one thread, is a large
+# part of the run: its ratio is shown, not checked). On each large file, one
+# more run of sgpair says per thread how long it was on a CPU, waiting for one
+# (other programs' load) and blocked (a worker waiting for another: the
+# stream lock, or the end); the script fails when a worker was blocked more
+# than a quarter of its time on a CPU, whatever the load. It then says,
 # per data set, whether sgpair met issue 14's
 # targets on the large files: 3x DuckDB's throughput plain, 2x gzip, under
 # 100 MB peak (it does not fail on them: a shared machine moves wall times).
@@ -143,9 +146,13 @@ while p.poll() is None:
     time.sleep(0.02)
 if p.returncode:
     sys.exit(f"{sys.argv[1]} failed")
+threads = [v for _, v in sorted(seen.items(), key=lambda t: int(t[0]))]
 print(f"wall {time.time() - start:.2f} s;", "; ".join(
     f"thread {i}: on CPU {c:.2f} s, waiting for a CPU {q:.2f} s, blocked {max(0, last - first - c - q):.2f} s"
-    for i, (_, (first, last, c, q)) in enumerate(sorted(seen.items(), key=lambda t: int(t[0])))))
+    for i, (first, last, c, q) in enumerate(threads)))
+# The workers (every thread but the first) should not wait for each other.
+worst = max((max(0, last - first - c - q) / c for first, last, c, q in threads[1:] if c > 0), default=0)
+print(f"  workers blocked at most {100 * worst:.0f}% of their time on a CPU" + (" BLOCKED" if worst > 0.25 else ""))
 PY
 
 # fresh NAME KEY: whether WORK/NAME was made with KEY (else it is made again)
@@ -245,13 +252,21 @@ for set in $SETS; do
       results+=("$set $size $kind: sgpair: $sg_summary; duckdb: $dd_summary")
       if [ "$size" = big ] && [ "$kind" = plain ]; then
         used=$(awk -v c="$sc" -v t="$st" 'BEGIN { printf "%.2f", c / t }')
-        checks+=("$set: sgpair on the large plain file kept $used cores busy (CPU / wall; at least $want wanted)")
-        if awk -v u="$used" -v w="$want" 'BEGIN { exit !(u < w) }'; then failed=1; fi
+        if [ "$set" = gen ]; then
+          checks+=("$set: sgpair on the large plain file kept $used cores busy (CPU / wall; at least $want wanted)")
+          if awk -v u="$used" -v w="$want" 'BEGIN { exit !(u < w) }'; then failed=1; fi
+        else
+          # Many keys: the analysis after the reading (one thread) weighs in
+          # the whole run; the workers' own check is the blocked time below.
+          checks+=("$set: sgpair on the large plain file kept $used cores busy (CPU / wall, reading and the analysis after it on one thread)")
+        fi
       fi
       if [ "$size" = big ] && [ "$kind" != shuffled ]; then
-        threads+=("$set $kind: sgpair (main thread, then workers): $("$PY" "$WORK/threads.py" "$BIN" infer \
+        per_thread=$("$PY" "$WORK/threads.py" "$BIN" infer \
           --threads "$THREADS" --logs "$f" --inventory "$inventory" --since 2026-11-24T00:00:00Z \
-          --until 2026-11-25T00:00:00Z --out "$WORK/rules.auto.tfvars" --report "$WORK/report.md")")
+          --until 2026-11-25T00:00:00Z --out "$WORK/rules.auto.tfvars" --report "$WORK/report.md")
+        threads+=("$set $kind: sgpair (main thread, then workers): $per_thread")
+        case "$per_thread" in *BLOCKED*) failed=1 ;; esac
         goal=$([ "$kind" = plain ] && echo 3 || echo 2)
         targets+=("$(awk -v set="$set" -v kind="$kind" -v g="$goal" -v r="$(awk -v a="$dt" -v b="$st" 'BEGIN { print a / b }')" -v m="$((sm / 1024))" 'BEGIN {
           printf "%s %s: throughput %.2fx DuckDB (target %dx): %s; peak %d MB (target under 100): %s",
