@@ -10,7 +10,7 @@ use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 
 use sgpair::emit::tfvars::ModuleVersion;
 use sgpair::parse::{Format, FormatOrigin};
-use sgpair::run::{AwsSettings, Config, HistorySource, Outputs, Sources, Tfvars};
+use sgpair::run::{AwsSettings, Config, HistorySource, Outputs, RoleTemplate, Sources, Tfvars};
 use sgpair::sources::s3;
 use sgpair::synthesize::Severity;
 use sgpair::window::Window;
@@ -54,13 +54,29 @@ pub struct AwsArgs {
     #[arg(long, global = true, value_name = "SECONDS", default_value_t = 60,
           value_parser = clap::value_parser!(u64).range(1..=3600))]
     aws_timeout: u64,
+
+    /// Read each account through this role, assumed from your credentials
+    /// (STS AssumeRole): an IAM role ARN with {account} where the account
+    /// id goes, e.g. 'arn:aws:iam::{account}:role/sgpair-read'. The accounts
+    /// are those given with --account.
+    #[arg(long, global = true, value_name = "ARN")]
+    role_arn: Option<String>,
+
+    /// The external id the role's trust policy asks for (with --role-arn).
+    #[arg(long, global = true, value_name = "ID", requires = "role_arn")]
+    external_id: Option<String>,
 }
 
 impl AwsArgs {
     pub fn settings(&self) -> AwsSettings {
+        let role = self.role_arn.as_deref().map(|arn| {
+            RoleTemplate::new(arn, self.external_id.clone())
+                .unwrap_or_else(|e| usage_error(format!("--role-arn: {e}")))
+        });
         AwsSettings {
             profile: self.profile.clone(),
             region: self.region.clone(),
+            role,
             timeout: std::time::Duration::from_secs(self.aws_timeout),
         }
     }
@@ -79,6 +95,12 @@ pub struct InferArgs {
     /// Input shape of skwashd/mutual-security-groups/aws: 2 (map) or 1 (legacy list).
     #[arg(long, value_enum, default_value = "2")]
     module_version: ModuleArg,
+
+    /// Write one Terraform variables file per account that owns the rules'
+    /// groups, DIR/<account>/rules.auto.tfvars (the module applies with one
+    /// provider, so each account applies its own); --out is then not written.
+    #[arg(long, value_name = "DIR")]
+    out_dir: Option<PathBuf>,
 }
 
 /// `audit`: the options `infer` and `audit` share, nothing more.
@@ -104,10 +126,24 @@ pub struct CommonArgs {
     #[arg(long = "s3", value_name = "URL")]
     s3: Vec<s3::S3Url>,
 
+    /// Read only this account's flow logs from the --s3 locations (its
+    /// `AWSLogs/{account}/` or `aws-account-id=` folders; the others are not
+    /// listed). Repeatable. Default: every account below the prefix.
+    #[arg(long = "account", value_name = "ID", value_parser = s3::account_id)]
+    account: Vec<String>,
+
+    /// Read only this region's flow logs from the --s3 locations (the
+    /// region folders below each account). Repeatable. Default: every
+    /// region. (--region is the region sgpair calls AWS in.)
+    #[arg(long = "log-region", value_name = "REGION", requires = "s3", value_parser = s3::region_name)]
+    log_region: Vec<String>,
+
     /// Inventory snapshot (JSON) from `sgpair inventory`; without it, the
-    /// inventory is read from the EC2 API.
+    /// inventory is read from the EC2 API. Repeatable: one snapshot per
+    /// account and region of an estate (each record is resolved only
+    /// against its own account's).
     #[arg(long, value_name = "FILE")]
-    inventory: Option<PathBuf>,
+    inventory: Vec<PathBuf>,
 
     /// Start of the window: a duration back from --until (30m, 12h, 7d, 2w) or an RFC 3339 time.
     #[arg(long, default_value = "7d", value_parser = time_arg)]
@@ -164,7 +200,9 @@ pub struct CommonArgs {
     /// connection gets the groups of its time. Repeatable (one file per
     /// event name, as lookup-events takes one at a time). `cloudtrail`:
     /// ask CloudTrail's event history itself (LookupEvents, 90 days).
-    #[arg(long, value_name = "FILE")]
+    /// `config`: AWS Config's recorded history of the interfaces (where
+    /// its configuration recorder records AWS::EC2::NetworkInterface).
+    #[arg(long, value_name = "FILE|cloudtrail|config")]
     history: Vec<PathBuf>,
 
     /// The team's choices kept from run to run (avoided groups, history,
@@ -198,6 +236,16 @@ pub struct InventoryArgs {
     #[arg(long, default_value = "inventory.json")]
     pub out: PathBuf,
 
+    /// Snapshot this account, through --role-arn (repeatable): one file per
+    /// account and region in --out-dir, <account>-<region>.json.
+    #[arg(long = "account", value_name = "ID", requires_all = ["role_arn", "out_dir"],
+          value_parser = account_arg)]
+    pub accounts: Vec<String>,
+
+    /// The folder for the snapshots of --account.
+    #[arg(long, value_name = "DIR", requires = "accounts")]
+    pub out_dir: Option<PathBuf>,
+
     #[command(flatten)]
     pub aws: AwsArgs,
 }
@@ -225,6 +273,12 @@ fn time_arg(s: &str) -> Result<String, String> {
     sgpair::window::check_point(s)
         .map(|()| s.to_string())
         .map_err(|e| e.to_string())
+}
+
+/// An account id: 12 digits.
+#[cfg(feature = "aws")]
+fn account_arg(s: &str) -> Result<String, String> {
+    sgpair::run::check_account(s).map(|()| s.to_string())
 }
 
 /// `--log-format`: field names AWS defines, in an order sgpair can read.
@@ -261,6 +315,7 @@ impl InferArgs {
         self.common.config(Some(Tfvars {
             path: self.out,
             version,
+            per_account: self.out_dir,
         }))
     }
 }
@@ -281,20 +336,24 @@ impl CommonArgs {
         )?;
         self.avoid_group.extend(team.avoid_groups);
         self.history.extend(team.history);
-        self.inventory = self.inventory.or(team.inventory);
+        if self.inventory.is_empty() {
+            self.inventory.extend(team.inventory);
+        }
+        if !self.account.is_empty() && self.s3.is_empty() && self.aws.role_arn.is_none() {
+            usage_error(
+                "--account limits the --s3 listing, or names the accounts --role-arn reads: give --s3 or --role-arn",
+            );
+        }
+        if self.aws.role_arn.is_some() && self.account.is_empty() && self.inventory.is_empty() {
+            usage_error("--role-arn reads the accounts given with --account: give at least one");
+        }
         // Each value was checked by clap; an empty window is a usage error too.
         let window = Window::parse(&self.since, self.until.as_deref(), SystemTime::now())
             .unwrap_or_else(|e| usage_error(format!("{e:#}")));
         let history = self
             .history
             .into_iter()
-            .map(|p| {
-                if p.as_os_str() == HistorySource::CLOUDTRAIL {
-                    HistorySource::CloudTrail
-                } else {
-                    HistorySource::File(p)
-                }
-            })
+            .map(HistorySource::from_value)
             .collect();
         Ok(Config {
             tfvars,
@@ -302,6 +361,10 @@ impl CommonArgs {
                 logs: self.logs,
                 log_groups: self.log_group,
                 s3: self.s3,
+                scope: s3::Scope {
+                    accounts: self.account.into_iter().collect(),
+                    regions: self.log_region.into_iter().collect(),
+                },
             },
             inventory: self.inventory,
             window,

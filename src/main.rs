@@ -73,6 +73,18 @@ fn print(cfg: &Config, outcome: &Outcome) -> ExitCode {
 /// `inventory`: the EC2 inventory to a file.
 #[cfg(feature = "aws")]
 fn inventory(args: &cli::InventoryArgs) -> Result<ExitCode> {
+    if let Some(dir) = &args.out_dir {
+        for (path, inv) in run::inventories(&args.aws.settings(), &args.accounts, dir, 8)? {
+            eprintln!(
+                "wrote {}: account {}, {} interfaces, {} security groups",
+                path.display(),
+                inv.account_id.as_deref().unwrap_or("?"),
+                inv.network_interfaces.len(),
+                inv.security_groups.len(),
+            );
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     let inv = run::inventory(&args.aws.settings(), &args.out)?;
     eprintln!(
         "wrote {}: {} interfaces, {} security groups, {} prefix lists, {} flow logs",

@@ -397,6 +397,7 @@ impl Aggregator {
                     client_end: Endpoint::Unresolved,
                     server_end: Endpoint::Unresolved,
                     via: None,
+                    balancer: None,
                 }
             })
             .collect();

@@ -110,7 +110,7 @@ fn credentials_failure(err: &(dyn StdError + 'static)) -> bool {
     false
 }
 
-pub(super) fn source_chain(err: &(dyn StdError + 'static)) -> String {
+pub fn source_chain(err: &(dyn StdError + 'static)) -> String {
     let mut parts = vec![err.to_string()];
     let mut cur = err.source();
     while let Some(e) = cur {

@@ -6,12 +6,14 @@
 //! - `credentials.rs`: credentials that cannot be found, said with where
 //!   sgpair looked and the fix;
 //! - `errors.rs`: a failed call, named, with the service's code and a hint;
-//! - `jobs.rs`: bounded concurrent reads and pagination.
+//! - `jobs.rs`: bounded concurrent reads and pagination;
+//! - `roles.rs`: other accounts, through a role assumed in each.
 
 mod credentials;
 mod errors;
 mod jobs;
 mod profiles;
+mod roles;
 
 use std::time::Duration;
 
@@ -21,9 +23,10 @@ use aws_config::{BehaviorVersion, SdkConfig};
 
 pub use credentials::NoCredentials;
 use credentials::check_credentials;
-pub use errors::{CallError, call_error, is_expired_token};
+pub use errors::{CallError, call_error, is_expired_token, source_chain};
 pub use jobs::{TOKEN_RESTARTS, paginate, read_bounded};
 pub use profiles::{SharedFiles, UnknownProfile};
+pub use roles::assume;
 
 /// Where the credentials and region come from: `--profile`, `--region`, then
 /// the standard chain (environment, shared config, SSO, instance roles).

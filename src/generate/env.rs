@@ -127,6 +127,7 @@ impl Env {
         };
         let subnet_id = |r: Role| format!("subnet-0{:016x}", 0x5b + r as u64);
         let mut inv = Inventory {
+            accounts: Vec::new(),
             format_version: FORMAT_VERSION,
             account_id: Some(ACCOUNT.into()),
             region: Some("us-east-1".into()),
@@ -171,6 +172,7 @@ impl Env {
                 .map(|r| SecurityGroup {
                     id: r.group(),
                     name: r.name().into(),
+                    owner_id: None,
                     vpc_id: Some(VPC_ID.into()),
                     description: format!("{} tier", r.name()),
                     tags: BTreeMap::new(),

@@ -54,8 +54,15 @@ pub async fn fetch(config: &SdkConfig) -> Result<Inventory> {
             }
         }
     }
-    // The account: the one owner of every VPC read (none when they differ).
+    // The account: the one owner of every VPC read (none when they differ),
+    // else of every group (an account whose VPCs are all shared with it).
     let mut owners: Vec<&str> = vpcs.iter().filter_map(|v| v.owner_id.as_deref()).collect();
+    if owners.is_empty() {
+        owners = groups
+            .iter()
+            .filter_map(|g| g.owner_id.as_deref())
+            .collect();
+    }
     owners.sort();
     owners.dedup();
     let account_id = match owners.as_slice() {
@@ -87,6 +94,7 @@ pub async fn fetch(config: &SdkConfig) -> Result<Inventory> {
         flow_logs,
         peerings,
         transit_gateway_attachments: tgw,
+        accounts: Vec::new(),
     };
     inv.sort();
     // The same ranges as a file: EC2 enforces them, and a value outside
@@ -367,6 +375,7 @@ async fn security_groups(ec2: &Client) -> Result<Vec<SecurityGroup>> {
             .map(|g| SecurityGroup {
                 id: g.group_id().unwrap_or_default().to_string(),
                 name: g.group_name().unwrap_or_default().to_string(),
+                owner_id: g.owner_id().map(String::from),
                 vpc_id: g.vpc_id().map(String::from),
                 description: g.description().unwrap_or_default().to_string(),
                 tags: tags(g.tags()),

@@ -18,6 +18,9 @@ use crate::reduce::{ICMP, ICMP_ANY, ICMPV6, TCP, UDP};
 
 #[cfg(feature = "aws")]
 pub mod ec2;
+mod estate;
+
+pub use estate::UNKNOWN_ACCOUNT;
 
 pub const FORMAT_VERSION: u32 = 1;
 
@@ -55,6 +58,10 @@ pub struct Inventory {
     /// across it work only for inbound rules.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub transit_gateway_attachments: Vec<TgwAttachment>,
+    /// The accounts of a combined estate (`estate.rs`); empty for one
+    /// snapshot, whose account is `account_id`. Never in a file.
+    #[serde(skip)]
+    pub accounts: Vec<String>,
 }
 
 fn format_version() -> u32 {
@@ -147,6 +154,10 @@ impl NetworkInterface {
 pub struct SecurityGroup {
     pub id: String,
     pub name: String,
+    /// The account that owns the group (EC2 `OwnerId`): in a shared VPC,
+    /// the participant that created it, not the VPC's owner.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vpc_id: Option<String>,
     #[serde(default)]
@@ -165,6 +176,7 @@ impl SecurityGroup {
         SecurityGroup {
             id: id.into(),
             name: name.into(),
+            owner_id: None,
             vpc_id: None,
             description: String::new(),
             tags: BTreeMap::new(),

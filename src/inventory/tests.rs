@@ -244,3 +244,78 @@ fn round_trips_through_json() {
     let back: Inventory = serde_json::from_str(&text).unwrap();
     assert_eq!(back, inv);
 }
+
+/// One account's snapshot: a VPC, a group in it, an interface.
+fn snapshot(account: &str, region: &str, suffix: &str) -> Inventory {
+    Inventory {
+        format_version: FORMAT_VERSION,
+        account_id: Some(account.into()),
+        region: Some(region.into()),
+        vpcs: vec![Vpc {
+            id: format!("vpc-{suffix}"),
+            owner_id: None,
+            cidrs: vec!["10.0.0.0/16".parse().unwrap()],
+        }],
+        security_groups: vec![SecurityGroup {
+            vpc_id: Some(format!("vpc-{suffix}")),
+            ..SecurityGroup::new(&format!("sg-{suffix}"), "web")
+        }],
+        network_interfaces: vec![NetworkInterface {
+            vpc_id: Some(format!("vpc-{suffix}")),
+            ..NetworkInterface::new(
+                &format!("eni-{suffix}"),
+                vec!["10.0.0.5".parse().unwrap()],
+                &[&format!("sg-{suffix}")],
+            )
+        }],
+        ..Default::default()
+    }
+}
+
+#[test]
+fn combined_snapshots_keep_each_resource_s_account() {
+    let a = snapshot("111111111111", "eu-west-1", "a");
+    let b = snapshot("222222222222", "eu-west-1", "b");
+    let one = Inventory::combine(vec![("a.json".into(), a.clone())]).unwrap();
+    assert_eq!(one, a, "one snapshot is taken as it is");
+    let both = Inventory::combine(vec![("a.json".into(), a), ("b.json".into(), b)]).unwrap();
+    assert_eq!(
+        both.covered_accounts(),
+        vec!["111111111111", "222222222222"]
+    );
+    assert_eq!(both.account_id, None);
+    assert_eq!(both.region.as_deref(), Some("eu-west-1"));
+    assert_eq!(both.group_account("sg-b"), Some("222222222222"));
+    assert!(both.covers_account("111111111111") && !both.covers_account("333333333333"));
+    let of_b = both.of_account("222222222222");
+    assert_eq!(of_b.security_groups.len(), 1);
+    assert_eq!(of_b.security_groups[0].id, "sg-b");
+    assert_eq!(of_b.network_interfaces[0].id, "eni-b");
+    assert_eq!(of_b.account_id.as_deref(), Some("222222222222"));
+}
+
+#[test]
+fn an_account_given_twice_or_an_id_in_two_snapshots_names_both() {
+    let a = snapshot("111111111111", "eu-west-1", "a");
+    let err = Inventory::combine(vec![("a.json".into(), a.clone()), ("again.json".into(), a)])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("again.json and a.json"), "{err}");
+    let mut b = snapshot("222222222222", "eu-west-1", "b");
+    b.network_interfaces[0].id = "eni-a".into();
+    let err = Inventory::combine(vec![
+        ("a.json".into(), snapshot("111111111111", "eu-west-1", "a")),
+        ("b.json".into(), b),
+    ])
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("eni-a is in both a.json and b.json"), "{err}");
+}
+
+#[test]
+fn an_inventory_without_an_account_covers_every_account() {
+    let mut a = snapshot("111111111111", "eu-west-1", "a");
+    a.account_id = None;
+    assert!(a.covers_account("999999999999"));
+    assert_eq!(a.group_account("sg-a"), None);
+}

@@ -42,9 +42,13 @@ impl GroupNames {
                 format!("{name}-{tail}")
             }
         };
-        let mut count: BTreeMap<String, usize> = BTreeMap::new();
+        // Clashes are counted per account, so that an account's keys in an
+        // estate are those of a run on its inventory alone.
+        let mut count: BTreeMap<(Option<&str>, String), usize> = BTreeMap::new();
         for g in &inv.security_groups {
-            *count.entry(short(g)).or_default() += 1;
+            *count
+                .entry((inv.group_account(&g.id), short(g)))
+                .or_default() += 1;
         }
         let slugs = inv
             .security_groups
@@ -52,7 +56,7 @@ impl GroupNames {
             .map(|g| {
                 let s = short(g);
                 // Two groups of one name whose ids end alike: the whole id.
-                let name = if count[&s] > 1 {
+                let name = if count[&(inv.group_account(&g.id), s.clone())] > 1 {
                     format!("{}-{}", slug(&g.name), slug(&g.id))
                 } else {
                     s

@@ -56,7 +56,6 @@ pub(super) fn contexts(r: &Resolver<'_>, rows: &[Connection]) -> Vec<Context> {
         }
     };
     let only_vpc_with = |ip: &IpAddr| r.only_vpc_with(ip).map(String::from);
-    let account = r.inventory.account_id.as_deref();
     // First the copies of interfaces the inventory holds (and of none).
     let mut out: Vec<Option<Context>> = rows
         .iter()
@@ -168,7 +167,10 @@ pub(super) fn contexts(r: &Resolver<'_>, rows: &[Connection]) -> Vec<Context> {
             })
             .or_else(|| t.as_ref().map(|t| t.1))
             .or_else(|| common(e).filter(|a| *a == c.client || *a == c.server));
-        let other_account = matches!((c.account.as_deref(), account), (Some(a), Some(b)) if a != b);
+        let other_account = c
+            .account
+            .as_deref()
+            .is_some_and(|a| !r.inventory.covers_account(a));
         let (vpc, why) = if other_account {
             (None, AbsentWhy::OtherAccount)
         } else if let Some(v) = c.vpc.as_deref().or(created.and_then(|(v, _)| v)) {

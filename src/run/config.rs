@@ -5,8 +5,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::emit::tfvars::ModuleVersion;
+use crate::history;
 use crate::parse::Format;
-use crate::sources::s3::S3Url;
+use crate::sources::s3::{S3Url, Scope};
 use crate::synthesize::Severity;
 use crate::window::Window;
 
@@ -16,8 +17,9 @@ pub struct Config {
     /// `infer` writes the Terraform variables; `audit` does not.
     pub tfvars: Option<Tfvars>,
     pub sources: Sources,
-    /// The inventory snapshot; `None`: read it from EC2.
-    pub inventory: Option<PathBuf>,
+    /// The inventory snapshots (one per account and region); none: read
+    /// it from EC2.
+    pub inventory: Vec<PathBuf>,
     pub window: Window,
     /// `--log-format`: the layout of streams without a header line.
     pub log_format: Option<Format>,
@@ -43,6 +45,9 @@ pub struct Config {
 pub struct Tfvars {
     pub path: PathBuf,
     pub version: ModuleVersion,
+    /// `--out-dir`: one file per owning account, `DIR/<account>/` with the
+    /// file name of `path`, instead of `path`.
+    pub per_account: Option<PathBuf>,
 }
 
 /// Where the flow logs come from.
@@ -51,6 +56,9 @@ pub struct Sources {
     pub logs: Vec<PathBuf>,
     pub log_groups: Vec<String>,
     pub s3: Vec<S3Url>,
+    /// The accounts and regions read from the `--s3` locations (`--account`,
+    /// `--log-region`); empty: every one below each prefix.
+    pub scope: Scope,
 }
 
 /// The reports besides the Terraform variables.
@@ -71,17 +79,34 @@ pub enum HistorySource {
     File(PathBuf),
     /// CloudTrail's event history itself (`--history cloudtrail`).
     CloudTrail,
+    /// AWS Config's configuration items of interfaces (`--history config`).
+    Config,
 }
 
 impl HistorySource {
     /// The value `--history` took for it.
-    pub const CLOUDTRAIL: &'static str = "cloudtrail";
+    pub const CLOUDTRAIL: &'static str = history::SERVICES[0];
+    /// The value `--history` took for it.
+    pub const CONFIG: &'static str = history::SERVICES[1];
+
+    /// A `--history` value (or one of `sgpair.toml`'s `history`): a
+    /// service's name, else a file (`./config` for a file of that name).
+    pub fn from_value(value: PathBuf) -> HistorySource {
+        if value.as_os_str() == Self::CLOUDTRAIL {
+            HistorySource::CloudTrail
+        } else if value.as_os_str() == Self::CONFIG {
+            HistorySource::Config
+        } else {
+            HistorySource::File(value)
+        }
+    }
 
     /// As the user wrote it.
     pub fn label(&self) -> String {
         match self {
             HistorySource::File(p) => p.display().to_string(),
             HistorySource::CloudTrail => Self::CLOUDTRAIL.to_string(),
+            HistorySource::Config => Self::CONFIG.to_string(),
         }
     }
 }
@@ -91,6 +116,9 @@ impl HistorySource {
 pub struct AwsSettings {
     pub profile: Option<String>,
     pub region: Option<String>,
+    /// `--role-arn` (with `--external-id`): the inventory of each account
+    /// of the run is read through this role in that account.
+    pub role: Option<RoleTemplate>,
     /// `--aws-timeout`: a request unanswered, or a download silent, this long is retried.
     pub timeout: Duration,
 }
@@ -100,7 +128,53 @@ impl Config {
     pub fn needs_aws(&self) -> bool {
         !self.sources.log_groups.is_empty()
             || !self.sources.s3.is_empty()
-            || self.inventory.is_none()
-            || self.history.contains(&HistorySource::CloudTrail)
+            || self.inventory.is_empty()
+            || self
+                .history
+                .iter()
+                .any(|h| !matches!(h, HistorySource::File(_)))
+    }
+}
+
+/// The role to assume in each account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleTemplate {
+    /// An IAM role ARN with `{account}` where the account id goes.
+    pub arn: String,
+    pub external_id: Option<String>,
+}
+
+/// The placeholder `--role-arn` must hold.
+pub const ACCOUNT_PLACEHOLDER: &str = "{account}";
+
+impl RoleTemplate {
+    /// Checks the template: an IAM role ARN with `{account}` in its account field.
+    pub fn new(arn: &str, external_id: Option<String>) -> Result<RoleTemplate, String> {
+        let parts: Vec<&str> = arn.splitn(6, ':').collect();
+        match parts.as_slice() {
+            ["arn", _, "iam", "", ACCOUNT_PLACEHOLDER, role] if role.starts_with("role/") => {
+                Ok(RoleTemplate {
+                    arn: arn.to_string(),
+                    external_id,
+                })
+            }
+            _ => Err(format!(
+                "{arn:?} is not a role ARN with {ACCOUNT_PLACEHOLDER} for the account, e.g. arn:aws:iam::{ACCOUNT_PLACEHOLDER}:role/sgpair-read"
+            )),
+        }
+    }
+
+    /// The role's ARN in one account.
+    pub fn for_account(&self, account: &str) -> String {
+        self.arn.replace(ACCOUNT_PLACEHOLDER, account)
+    }
+}
+
+/// A 12-digit account id.
+pub fn check_account(account: &str) -> Result<(), String> {
+    if account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(())
+    } else {
+        Err(format!("{account:?} is not an AWS account id (12 digits)"))
     }
 }

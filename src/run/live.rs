@@ -2,13 +2,14 @@
 //! one SDK configuration, started only when a run reads from AWS.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use anyhow::{Context, Result};
 use aws_config::SdkConfig;
 use indicatif::ProgressBar;
 use tokio::runtime::Runtime;
 
-use super::config::AwsSettings;
+use super::config::{AwsSettings, RoleTemplate};
 use crate::aws::{self, AwsOptions};
 use crate::history::{self, History};
 use crate::inventory::{self, Inventory};
@@ -52,6 +53,61 @@ impl Aws {
         self.rt.block_on(inventory::ec2::fetch(&self.config))
     }
 
+    /// Each account's inventory, read through its role (`--role-arn`), at
+    /// most `concurrency` accounts at once; each result names its account.
+    pub fn inventories(
+        &self,
+        accounts: &[String],
+        role: &RoleTemplate,
+        concurrency: usize,
+    ) -> Vec<(String, Result<Inventory>)> {
+        self.rt.block_on(async {
+            let gate = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
+            let mut jobs = tokio::task::JoinSet::new();
+            for (i, account) in accounts.iter().enumerate() {
+                let (base, role, account, gate) = (
+                    self.config.clone(),
+                    role.clone(),
+                    account.clone(),
+                    gate.clone(),
+                );
+                jobs.spawn(async move {
+                    let _permit = gate.acquire_owned().await;
+                    let got = async {
+                        let arn = role.for_account(&account);
+                        let config =
+                            aws::assume(&base, &arn, role.external_id.as_deref(), &account).await?;
+                        let mut inv = inventory::ec2::fetch(&config).await?;
+                        inv.account_id = Some(account.clone());
+                        anyhow::Ok(inv)
+                    }
+                    .await
+                    .with_context(|| {
+                        format!(
+                            "reading the inventory of account {account} (role {})",
+                            role.for_account(&account)
+                        )
+                    });
+                    (i, account, got)
+                });
+            }
+            let mut out = Vec::new();
+            while let Some(done) = jobs.join_next().await {
+                match done {
+                    Ok(r) => out.push(r),
+                    Err(e) => out.push((
+                        usize::MAX,
+                        String::new(),
+                        Err(anyhow::anyhow!("an inventory task failed: {e}")),
+                    )),
+                }
+            }
+            // In the order the accounts were given, whatever finished first.
+            out.sort_by_key(|(i, _, _)| *i);
+            out.into_iter().map(|(_, a, r)| (a, r)).collect()
+        })
+    }
+
     /// Every stream of a log group over the window.
     pub fn log_group(
         &self,
@@ -74,11 +130,14 @@ impl Aws {
         ))
     }
 
-    /// The objects of an S3 location in the window's day partitions.
+    /// The objects of an S3 location in the window's day partitions of the
+    /// scope's accounts and regions.
+    #[allow(clippy::too_many_arguments)]
     pub fn s3(
         &self,
         url: &s3::S3Url,
         window: Window,
+        scope: &s3::Scope,
         reader: Reader,
         partial: Partial,
         concurrency: usize,
@@ -86,12 +145,23 @@ impl Aws {
     ) -> Result<Reading> {
         let client = aws::s3_client(&self.config);
         self.rt.block_on(async {
-            let keys = s3::list(&client, url, &window).await?;
-            tracing::info!(bucket = %url.bucket, objects = keys.len(), "reading S3 objects");
+            let started = Instant::now();
+            let listing = s3::list(&client, url, &window, scope, concurrency).await?;
+            // What the listing took, for benches/s3-listing.sh (RUST_LOG=sgpair=info).
+            tracing::info!(
+                location = %format_args!("s3://{}/{}", url.bucket, url.prefix),
+                %scope,
+                objects = listing.keys.len(),
+                day_prefixes = listing.days,
+                requests = listing.requests,
+                concurrency,
+                seconds = %format_args!("{:.3}", started.elapsed().as_secs_f64()),
+                "listed S3 location"
+            );
             s3::read(
                 &client,
                 url,
-                keys,
+                listing.keys,
                 Arc::new(reader),
                 partial,
                 concurrency,
@@ -105,6 +175,22 @@ impl Aws {
     pub fn history(&self, since: i64, until: i64) -> Result<History> {
         self.rt
             .block_on(history::lookup(&self.config, since, until))
+    }
+
+    /// The history of `interfaces` from AWS Config's configuration items.
+    pub fn config_history(
+        &self,
+        interfaces: Vec<String>,
+        window: Window,
+        concurrency: usize,
+    ) -> Result<History> {
+        self.rt.block_on(history::read_config(
+            &self.config,
+            interfaces,
+            window.since,
+            window.until,
+            concurrency,
+        ))
     }
 }
 

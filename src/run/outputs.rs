@@ -1,7 +1,7 @@
 //! The files a run writes (each atomically: a temporary file renamed into
 //! place), and the JSON report for stdout.
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 
 use super::config::Config;
 use crate::analysis::Analysis;
@@ -20,11 +20,29 @@ pub(super) struct Written {
 pub(super) fn write(cfg: &Config, analysis: &Analysis, audit: &Audit) -> Result<Written> {
     let mut warnings = Vec::new();
     let mut paths = Vec::new();
-    if let Some(t) = &cfg.tfvars {
-        let (tfvars, w) = emit::tfvars::render(analysis, t.version);
-        warnings = w;
-        emit::write_atomic(&t.path, tfvars.as_bytes())?;
-        paths.push(t.path.display().to_string());
+    match cfg.tfvars.as_ref().map(|t| (t, &t.per_account)) {
+        Some((t, Some(dir))) => {
+            let name = t
+                .path
+                .file_name()
+                .map_or_else(|| "rules.auto.tfvars".into(), |n| n.to_os_string());
+            for (account, text, w) in emit::tfvars::render_per_account(analysis, t.version) {
+                let folder = dir.join(&account);
+                std::fs::create_dir_all(&folder)
+                    .with_context(|| format!("cannot create the folder {}", folder.display()))?;
+                let path = folder.join(&name);
+                emit::write_atomic(&path, text.as_bytes())?;
+                paths.push(path.display().to_string());
+                warnings.extend(w.into_iter().map(|w| format!("account {account}: {w}")));
+            }
+        }
+        Some((t, None)) => {
+            let (tfvars, w) = emit::tfvars::render(analysis, t.version);
+            warnings = w;
+            emit::write_atomic(&t.path, tfvars.as_bytes())?;
+            paths.push(t.path.display().to_string());
+        }
+        None => {}
     }
     let out = &cfg.outputs;
     emit::write_atomic(
@@ -46,14 +64,15 @@ pub(super) fn write(cfg: &Config, analysis: &Analysis, audit: &Audit) -> Result<
     }
     if let Some(path) = &out.sarif {
         // Results point at the inventory: the file the groups come from.
-        let text = cfg
-            .inventory
-            .as_ref()
-            .and_then(|p| std::fs::read_to_string(p).ok());
+        // Several snapshots (an estate): the first, without line numbers.
+        let text = match cfg.inventory.as_slice() {
+            [one] => std::fs::read_to_string(one).ok(),
+            _ => None,
+        };
         let artifact = emit::sarif::Artifact {
             path: cfg
                 .inventory
-                .as_ref()
+                .first()
                 .map_or_else(|| "inventory.json".to_string(), |p| p.display().to_string()),
             text: text.as_deref(),
         };

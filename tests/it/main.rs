@@ -15,6 +15,7 @@ mod aws;
 mod aws_faults;
 mod bad_input;
 mod cli;
+mod estate;
 mod fuzz_regressions;
 mod generate;
 mod html;
@@ -23,6 +24,8 @@ mod panics;
 mod properties;
 mod report_truth;
 mod run;
+#[cfg(feature = "aws")]
+mod s3_archive;
 mod samples;
 #[cfg(unix)]
 mod scripts;

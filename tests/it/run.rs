@@ -20,12 +20,13 @@ fn sample_config(dir: &Path) -> Config {
         tfvars: Some(Tfvars {
             path: dir.join("rules.auto.tfvars"),
             version: ModuleVersion::V2,
+            per_account: None,
         }),
         sources: Sources {
             logs: vec![sample.join("flow-logs")],
             ..Sources::default()
         },
-        inventory: Some(sample.join("inventory.json")),
+        inventory: vec![sample.join("inventory.json")],
         window: Window {
             since: UNTIL_T - 7 * 86_400,
             until: UNTIL_T,

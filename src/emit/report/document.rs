@@ -16,8 +16,8 @@ pub(crate) trait Markup {
 
 /// A section of the report: a heading over blocks. Text in it is markup.
 pub(crate) struct Section {
-    /// The HTML id (`findings`, `rules`, ...).
-    pub id: &'static str,
+    /// The HTML id (`findings`, `rules`, `account-111122223333`, ...).
+    pub id: String,
     pub title: String,
     pub blocks: Vec<Block>,
 }
@@ -56,9 +56,13 @@ impl Row {
 }
 
 impl Section {
-    pub(super) fn new(id: &'static str, title: impl Into<String>, blocks: Vec<Block>) -> Section {
+    pub(super) fn new(
+        id: impl Into<String>,
+        title: impl Into<String>,
+        blocks: Vec<Block>,
+    ) -> Section {
         Section {
-            id,
+            id: id.into(),
             title: title.into(),
             blocks,
         }

@@ -11,7 +11,7 @@ use crate::emit::summary::Summary;
 use crate::present::{names, service};
 use crate::resolve::Attribution;
 use crate::stats::{Fill, Stats};
-use crate::synthesize::{Alternatives, External, RuleEvidence, Suspicious};
+use crate::synthesize::{Alternatives, CrossAccount, External, RuleEvidence, Suspicious};
 use crate::window::rfc3339;
 
 /// Version of the JSON layout; bumped when a field changes meaning or goes away.
@@ -44,6 +44,9 @@ struct JsonReport<'a> {
     attribution: &'a Attribution,
     /// Group pairs that allow exactly as much as the chosen ones, and why they lost.
     alternatives: &'a [Alternatives],
+    /// Rules between groups of two accounts, with the account that applies each half.
+    #[serde(skip_serializing_if = "<[CrossAccount]>::is_empty")]
+    cross_account: &'a [CrossAccount],
     audit: &'a Audit,
     /// Interfaces no flow log covers; null when the inventory lists no flow logs.
     blind_spots: Option<Vec<&'a str>>,
@@ -126,6 +129,7 @@ impl<'a> JsonReport<'a> {
             gaps: &a.evidence.gaps,
             attribution: &a.attribution,
             alternatives: &a.proposal.alternatives,
+            cross_account: &a.proposal.cross_account,
             audit,
             blind_spots: a
                 .inventory

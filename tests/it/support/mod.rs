@@ -11,8 +11,12 @@
 //!   `infer` over them;
 //! - `terraform`: the tfvars checked by terraform itself;
 //! - `aws_env` and `fault_proxy`: the emulated AWS account and the proxy
-//!   that injects AWS's faults in front of it.
+//!   that injects AWS's faults in front of it;
+//! - `aws_config`: AWS Config's recorder in moto, and the configuration
+//!   items of interfaces that moto does not record, served by the proxy.
 
+#[cfg(feature = "aws")]
+pub mod aws_config;
 #[cfg(feature = "aws")]
 pub mod aws_env;
 #[cfg(feature = "aws")]
@@ -26,7 +30,7 @@ pub mod terraform;
 
 pub use flows::{V2, connection, lines, rec, v2_lines};
 pub use model::Estate;
-pub use outputs::{TfRule, read, section};
+pub use outputs::{TfRule, read, section, v2_rules};
 pub use run::{Out, Run, repo, sgpair};
 pub use scenario::Scenario;
 

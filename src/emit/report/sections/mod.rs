@@ -4,6 +4,7 @@
 //! covers ([`traffic`]), and what the evidence is and lacks ([`evidence`]).
 //! With the cells they share.
 
+mod accounts;
 mod audit;
 mod evidence;
 mod rules;
@@ -25,10 +26,13 @@ pub(super) use traffic::rejected_by_records;
 /// Every section after the summary, in order: what the Markdown holds, and
 /// the HTML after its diagram.
 pub(crate) fn sections(a: &Analysis, audit: &Audit, s: &Summary, m: &dyn Markup) -> Vec<Section> {
-    vec![
+    let mut out = vec![
         audit::findings(audit, s, m),
         audit::before_after(s),
         rules::rules(a, m),
+    ];
+    out.extend(accounts::accounts(a, m));
+    out.extend([
         traffic::external(a, m),
         traffic::suspicious(a, m),
         traffic::undecided(a, m),
@@ -37,7 +41,8 @@ pub(crate) fn sections(a: &Analysis, audit: &Audit, s: &Summary, m: &dyn Markup)
         evidence::gaps(a, m),
         audit::existing_rules(audit, m),
         evidence::skipped(&a.stats, m),
-    ]
+    ]);
+    out
 }
 
 /// `web (sg-0123)`, or the bare id for a group the inventory does not name;
