@@ -401,7 +401,9 @@ impl Aggregator {
                 }
             })
             .collect();
-        connections.sort_by(|a, b| {
+        // Every entry has its own key (interface names are interned), so an
+        // unstable sort orders them as a stable one would, in place.
+        connections.sort_unstable_by(|a, b| {
             (a.proto, a.port, a.server, a.client, &a.logged_at).cmp(&(
                 b.proto,
                 b.port,
@@ -467,7 +469,7 @@ impl Aggregator {
                         })
                     })
                     .collect();
-                held.sort_by(|a, b| {
+                held.sort_unstable_by(|a, b| {
                     (a.addr, a.first, &a.interface_id).cmp(&(b.addr, b.first, &b.interface_id))
                 });
                 held
