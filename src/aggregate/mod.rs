@@ -401,7 +401,9 @@ impl Aggregator {
                 }
             })
             .collect();
-        connections.sort_by(|a, b| {
+        // Every entry has its own key (interface names are interned), so an
+        // unstable sort orders them as a stable one would, in place.
+        connections.sort_unstable_by(|a, b| {
             (a.proto, a.port, a.server, a.client, &a.logged_at).cmp(&(
                 b.proto,
                 b.port,
@@ -414,8 +416,8 @@ impl Aggregator {
         let mut rejected: Vec<Rejected> = rejected
             .into_iter()
             .map(|((dst, dstport, proto), r)| {
-                let mut sources: Vec<IpAddr> = r.sources.to_vec();
-                sources.sort();
+                // Kept sorted.
+                let mut sources = r.sources;
                 let distinct = sources.len();
                 sources.truncate(5);
                 let mut reasons: Vec<String> = r.reasons.into_iter().collect();
@@ -467,7 +469,7 @@ impl Aggregator {
                         })
                     })
                     .collect();
-                held.sort_by(|a, b| {
+                held.sort_unstable_by(|a, b| {
                     (a.addr, a.first, &a.interface_id).cmp(&(b.addr, b.first, &b.interface_id))
                 });
                 held

@@ -111,15 +111,21 @@ fn read_listed_with(
             .collect()
     });
     pb.finish_and_clear();
-    let mut agg = Aggregator::new();
+    // The first worker's aggregator is the base the others fold into:
+    // copying it into an empty one would hold its keys twice meanwhile.
+    let mut agg: Option<Aggregator> = None;
     let mut stats = Stats::default();
     let mut blocks = Vec::with_capacity(workers);
     for r in results {
         let (a, s, b) = r?;
-        agg.merge(a);
+        match &mut agg {
+            Some(agg) => agg.merge(a),
+            None => agg = Some(a),
+        }
         stats.merge(s);
         blocks.push(b);
     }
+    let mut agg = agg.unwrap_or_default();
     agg.spans_into(&mut stats);
     Ok((agg, stats, blocks))
 }
