@@ -6,6 +6,9 @@
 #                   into a virtual environment under $SGPAIR_TOOLS, never into
 #                   the system Python; $SGPAIR_TOOLS/bin (only moto_server in
 #                   it) goes first on PATH
+#   tools_sql       sqlglot and duckdb (tests/it/pushdown.rs: the Athena SQL
+#                   parsed, transpiled and run offline), pip-installed into
+#                   their own virtual environment, $SGPAIR_TOOLS/sql-venv
 #   tools_chromium  Debian's chromium (tests/it/html.rs), with apt-get, only as
 #                   root or with password-less sudo, and it says so first
 #
@@ -53,6 +56,38 @@ tools_moto() {
   local version
   version="$("$venv/bin/python" -m pip show moto 2>/dev/null | sed -n 's/^Version: //p' || true)"
   echo "moto: $(command -v moto_server) -> $venv/bin/moto_server (moto ${version:-version unknown})"
+}
+
+# The pip requirements of scripts/pushdown-duckdb.py.
+SGPAIR_SQL_REQUIREMENTS='sqlglot duckdb'
+
+tools_sql() {
+  local venv="$SGPAIR_TOOLS/sql-venv" log
+  echo "== sqlglot and duckdb (tests/it/pushdown.rs runs the Athena SQL offline with them)"
+  if ! "$venv/bin/python" -c 'import sqlglot, duckdb' >/dev/null 2>&1; then
+    if [ ! -x "$venv/bin/python" ]; then
+      echo "sql: creating a virtual environment at $venv (python3 -m venv; the system Python is left alone)"
+      mkdir -p "$SGPAIR_TOOLS"
+      if ! python3 -m venv "$venv"; then
+        rm -rf "$venv"
+        echo "sql: NOT INSTALLED: python3 -m venv failed (Debian/Ubuntu: apt-get install python3-venv);"
+        echo "     tests/it/pushdown.rs will fail and say so"
+        return 0
+      fi
+    fi
+    echo "sql: installing $SGPAIR_SQL_REQUIREMENTS from PyPI into $venv"
+    log="$(mktemp)"
+    # shellcheck disable=SC2086
+    if ! "$venv/bin/python" -m pip install --quiet --disable-pip-version-check $SGPAIR_SQL_REQUIREMENTS >"$log" 2>&1; then
+      tail -n 20 "$log"
+      rm -f "$log"
+      echo "sql: NOT INSTALLED: pip install into $venv failed (output above);"
+      echo "     tests/it/pushdown.rs will fail and say so"
+      return 0
+    fi
+    rm -f "$log"
+  fi
+  echo "sql: $venv/bin/python ($("$venv/bin/python" -c 'import sqlglot, duckdb; print("sqlglot", sqlglot.__version__, "duckdb", duckdb.__version__)' 2>/dev/null || echo "versions unknown"))"
 }
 
 tools_chromium() {

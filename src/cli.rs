@@ -112,7 +112,7 @@ pub struct AuditArgs {
 
 /// The options of `infer` and `audit` both: sources, window, reports, AWS.
 #[derive(Args)]
-#[command(group(ArgGroup::new("source").required(true).multiple(true).args(["logs", "log_group", "s3"])))]
+#[command(group(ArgGroup::new("source").required(true).multiple(true).args(["logs", "log_group", "s3", "athena_results"])))]
 pub struct CommonArgs {
     /// Flow-log files or folders (read recursively; plain, gzip or Parquet). Repeatable.
     #[arg(long = "logs", value_name = "PATH")]
@@ -125,6 +125,12 @@ pub struct CommonArgs {
     /// S3 location a flow log delivers to (s3://bucket/prefix). Repeatable.
     #[arg(long = "s3", value_name = "URL")]
     s3: Vec<s3::S3Url>,
+
+    /// The CSV result of one of the queries `--athena` runs, saved (Athena
+    /// writes it to the output location): read as the rows, not the records.
+    /// Repeatable: the connections' and the timeline's.
+    #[arg(long = "athena-results", value_name = "CSV")]
+    athena_results: Vec<PathBuf>,
 
     /// Read only this account's flow logs from the --s3 locations (its
     /// `AWSLogs/{account}/` or `aws-account-id=` folders; the others are not
@@ -361,6 +367,7 @@ impl CommonArgs {
                 logs: self.logs,
                 log_groups: self.log_group,
                 s3: self.s3,
+                athena_results: self.athena_results,
                 scope: s3::Scope {
                     accounts: self.account.into_iter().collect(),
                     regions: self.log_region.into_iter().collect(),

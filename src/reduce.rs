@@ -17,6 +17,31 @@ pub const ICMPV6: u8 = 58;
 /// the rule must then allow every ICMP type.
 pub const ICMP_ANY: u16 = u16::MAX;
 
+/// The orientation rules as data. [`reduce`] applies them to one record, and
+/// the pushed-down SQL ([`crate::pushdown`]) is generated from the same
+/// constants, so the two cannot disagree on a number; `tests/it/pushdown.rs`
+/// runs both over the same records and fails when their logic drifts.
+pub mod rules {
+    use super::{ICMP, ICMPV6};
+
+    /// The aggregation key's fields, in [`super::ConnKey`]'s order: the SQL
+    /// groups by these columns (the client's port is never one of them).
+    pub const KEY: [&str; 4] = ["server", "port", "client", "proto"];
+    /// `tcp-flags` bits that decide: SYN (2) and ACK (16, reported only with SYN).
+    pub const FLAG_MASK: u16 = 0x12;
+    /// The initiator's record: SYN without ACK.
+    pub const FLAG_SYN: u16 = 0x02;
+    /// The responder's record: SYN-ACK.
+    pub const FLAG_SYN_ACK: u16 = 0x12;
+    /// First registered port (below: well-known) and first ephemeral port.
+    pub const REGISTERED: u16 = 1024;
+    pub const EPHEMERAL: u16 = 32768;
+    /// Per ICMP protocol: (protocol, echo request type, echo reply type).
+    pub const ECHO: [(u8, u16, u16); 2] = [(ICMP, 8, 0), (ICMPV6, 128, 129)];
+    /// Protocols whose records carry ports.
+    pub const WITH_PORTS: [u8; 2] = [super::TCP, super::UDP];
+}
+
 /// How sure the orientation of one record is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Strength {
@@ -101,10 +126,12 @@ pub enum Reduced<'a> {
 /// Port ranges: 0 well-known (< 1024), 1 registered (< 32768), 2 ephemeral
 /// (Linux 32768-60999, Windows 49152-65535).
 pub fn port_class(p: u16) -> u8 {
-    match p {
-        0..=1023 => 0,
-        1024..=32767 => 1,
-        _ => 2,
+    if p < rules::REGISTERED {
+        0
+    } else if p < rules::EPHEMERAL {
+        1
+    } else {
+        2
     }
 }
 
@@ -180,14 +207,14 @@ fn orient(r: &Record<'_>) -> (bool, u16, u16, Strength, bool) {
         && let Some(flags) = r.tcp_flags
     {
         // FIN 1, SYN 2, RST 4, ACK 16 (only reported together with SYN).
-        if flags & 0x12 == 0x02 {
+        if flags & rules::FLAG_MASK == rules::FLAG_SYN {
             return (true, r.srcport, r.dstport, Strength::Certain, true);
         }
-        if flags & 0x12 == 0x12 {
+        if flags & rules::FLAG_MASK == rules::FLAG_SYN_ACK {
             return (false, r.srcport, r.dstport, Strength::Certain, false);
         }
     }
-    if r.protocol != TCP && r.protocol != UDP && r.srcport == 0 && r.dstport == 0 {
+    if !rules::WITH_PORTS.contains(&r.protocol) && r.srcport == 0 && r.dstport == 0 {
         // A protocol without ports (GRE, ESP, ...): the sender is the only guess,
         // and the aggregate confirms it by the direction of the records.
         return (true, 0, 0, Strength::Weak, false);
@@ -207,8 +234,10 @@ fn orient(r: &Record<'_>) -> (bool, u16, u16, Strength, bool) {
 }
 
 fn orient_icmp(r: &Record<'_>) -> (bool, u16, u16, Strength, bool) {
-    let v6 = r.protocol == ICMPV6;
-    let (echo_request, echo_reply) = if v6 { (128, 129) } else { (8, 0) };
+    let (_, echo_request, echo_reply) = rules::ECHO
+        .into_iter()
+        .find(|(p, ..)| *p == r.protocol)
+        .unwrap_or(rules::ECHO[0]);
     if r.srcport == 0 && r.dstport == 0 {
         // The flow log does not carry the ICMP type: the sender is the client
         // until the aggregate sees the other direction.

@@ -28,6 +28,26 @@ pub enum Method {
 }
 
 impl Method {
+    /// Every method, best first (the order of their ranks).
+    pub const ALL: [Method; 6] = [
+        Method::TcpFlags,
+        Method::KnownService,
+        Method::FanIn,
+        Method::FanOut,
+        Method::OneWay,
+        Method::PortRange,
+    ];
+
+    /// Its place in [`Method::ALL`]: when two copies of a connection merge,
+    /// the lower rank stands.
+    pub fn rank(self) -> u8 {
+        self as u8
+    }
+
+    pub fn from_label(label: &str) -> Option<Method> {
+        Method::ALL.into_iter().find(|m| m.label() == label)
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             Method::TcpFlags => "tcp-flags",
@@ -108,7 +128,7 @@ pub struct Connection {
 }
 
 /// Traffic whose initiator the evidence cannot decide.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Undecided {
     pub a: IpAddr,
     pub a_port: u16,

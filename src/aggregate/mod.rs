@@ -15,11 +15,14 @@
 //! - `evidence.rs`: what the stage gives (connections, rejections, gaps, spans);
 //! - `ports.rs`: the exact set of a connection's client ports;
 //! - `acc.rs`, `rejected.rs`: the running sums per key and per rejection;
-//! - `settle.rs`: the orientation pass at the end of the window.
+//! - `settle.rs`: the orientation pass at the end of the window;
+//! - `pushed.rs`: rows an engine aggregated where the logs lie (Athena),
+//!   folded in beside local records.
 
 mod acc;
 mod evidence;
 mod ports;
+mod pushed;
 mod rejected;
 mod settle;
 
@@ -33,6 +36,8 @@ use crate::stats::{Span, Stats};
 use acc::*;
 pub use evidence::*;
 pub use ports::PortSet;
+pub use pushed::{PushedConn, PushedFact};
+use pushed::{Settled, connections};
 use rejected::*;
 use settle::*;
 
@@ -77,6 +82,10 @@ pub struct Aggregator {
     held: FxHashMap<(u32, IpAddr), (i64, i64)>,
     /// Address → (start of the first record that named it, AWS service).
     services: FxHashMap<IpAddr, (i64, String)>,
+    /// Copies an engine settled (pushed-down rows), beside `conns`.
+    settled: FxHashMap<AggKey, Settled>,
+    /// Copies an engine could not orient, merged with the pass's at the end.
+    undecided: Vec<Undecided>,
 }
 
 const NO_ENI: u32 = u32::MAX;
@@ -99,6 +108,8 @@ impl Default for Aggregator {
             spans: Vec::new(),
             held: FxHashMap::default(),
             services: FxHashMap::default(),
+            settled: FxHashMap::default(),
+            undecided: Vec::new(),
         }
     }
 }
@@ -333,6 +344,19 @@ impl Aggregator {
         for (addr, (start, s)) in other.services {
             self.name_service(addr, start, &s);
         }
+        for (k, s) in other.settled {
+            let k = AggKey {
+                key: k.key,
+                eni: map(k.eni),
+            };
+            match self.settled.get_mut(&k) {
+                Some(mine) => mine.merge(&s),
+                None => {
+                    self.settled.insert(k, s);
+                }
+            }
+        }
+        self.undecided.extend(other.undecided);
     }
 
     /// Settles orientation and returns the evidence, sorted for stable output.
@@ -345,6 +369,8 @@ impl Aggregator {
             places,
             held,
             services,
+            settled: pushed,
+            undecided: pushed_undecided,
             ..
         } = self;
         // The scope of an interface's records: its logged VPC, else itself
@@ -361,22 +387,37 @@ impl Aggregator {
             })
             .collect();
         let scope = |eni: u32| scope_of_eni.get(eni as usize).copied().unwrap_or(0);
-        let (settled, undecided) = settle(conns, &scope);
+        let (settled, mut undecided) = settle(conns, &scope);
+        if !pushed_undecided.is_empty() {
+            undecided.extend(pushed_undecided);
+            undecided = merge_undecided(undecided);
+        }
 
         let eni_name = |id: u32| -> Option<String> { enis.get(id as usize).cloned() };
         let place = |id: u32| places.get(id as usize).cloned().unwrap_or_default();
-        let mut connections: Vec<Connection> = settled
+        // Local copies as the pushed rows are, then one connection each.
+        let mut copies: FxHashMap<AggKey, Settled> = pushed;
+        for (k, acc) in settled {
+            let s = Settled {
+                records: acc.records,
+                bytes: acc.bytes,
+                packets: acc.packets,
+                syns: acc.syns,
+                client_ports: acc.client_ports.len() as u64,
+                first: acc.first,
+                last: acc.last,
+                method: acc.method.unwrap_or(Method::PortRange),
+            };
+            match copies.get_mut(&k) {
+                Some(mine) => mine.merge(&s),
+                None => {
+                    copies.insert(k, s);
+                }
+            }
+        }
+        let mut connections: Vec<Connection> = copies
             .into_iter()
             .map(|(AggKey { key: k, eni }, acc)| {
-                let connections = if k.proto == ICMP
-                    || k.proto == ICMPV6
-                    || acc.client_ports.len() <= 1 && acc.syns == 0
-                {
-                    // Without ports, count intervals at the interface.
-                    acc.records.div_ceil(2).max(1)
-                } else {
-                    acc.syns.max(acc.client_ports.len() as u64)
-                };
                 let logged_at: Vec<String> = eni_name(eni).into_iter().collect();
                 let Place { vpc, account } = place(eni);
                 Connection {
@@ -386,13 +427,13 @@ impl Aggregator {
                     account,
                     port: k.port,
                     proto: k.proto,
-                    connections,
+                    connections: connections(k.proto, acc.client_ports, acc.syns, acc.records),
                     records: acc.records,
                     bytes: acc.bytes,
                     packets: acc.packets,
                     first: acc.first,
                     last: acc.last,
-                    method: acc.method.unwrap_or(Method::PortRange),
+                    method: acc.method,
                     logged_at,
                     client_end: Endpoint::Unresolved,
                     server_end: Endpoint::Unresolved,

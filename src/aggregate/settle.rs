@@ -208,7 +208,11 @@ pub(super) fn settle(
             }
         }
     }
-    // One entry per pair of ends: the copies at two interfaces are one.
+    (out.into_iter().collect(), merge_undecided(undecided))
+}
+
+/// One entry per pair of ends: the copies at two interfaces are one.
+pub(super) fn merge_undecided(undecided: Vec<Undecided>) -> Vec<Undecided> {
     let mut merged: BTreeMap<(u8, IpAddr, u16, IpAddr, u16), Undecided> = BTreeMap::new();
     for u in undecided {
         match merged.entry((u.proto, u.a, u.a_port, u.b, u.b_port)) {
@@ -224,5 +228,5 @@ pub(super) fn settle(
             }
         }
     }
-    (out.into_iter().collect(), merged.into_values().collect())
+    merged.into_values().collect()
 }

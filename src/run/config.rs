@@ -56,6 +56,8 @@ pub struct Sources {
     pub logs: Vec<PathBuf>,
     pub log_groups: Vec<String>,
     pub s3: Vec<S3Url>,
+    /// Results of the pushed-down queries, saved as CSV (`--athena-results`).
+    pub athena_results: Vec<PathBuf>,
     /// The accounts and regions read from the `--s3` locations (`--account`,
     /// `--log-region`); empty: every one below each prefix.
     pub scope: Scope,

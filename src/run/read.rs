@@ -33,6 +33,11 @@ pub(super) fn evidence(
         let (agg, stats) = pipeline::read_files(&cfg.sources.logs, &opts, cfg.quiet, cfg.threads)?;
         Reading { agg, stats }
     };
+    for path in &cfg.sources.athena_results {
+        let label = path.display().to_string();
+        let got = pushed_file(path, &label);
+        source(&mut read, partial, got, &label)?;
+    }
     let Some(aws) = aws else {
         return Ok(read);
     };
@@ -79,4 +84,20 @@ fn source(read: &mut Reading, partial: Partial, got: Result<Reading>, label: &st
         read.stats.merge(r.stats);
     }
     Ok(())
+}
+
+/// One saved result of a pushed-down query: its rows, and the records they
+/// sum as the records read and used.
+fn pushed_file(path: &std::path::Path, label: &str) -> Result<Reading> {
+    use anyhow::Context;
+    let f = std::fs::File::open(path).with_context(|| format!("{label}: cannot open"))?;
+    let mut r = Reading::default();
+    let got = crate::pushdown::read_csv(std::io::BufReader::new(f), label, &mut r.agg)?;
+    r.stats.records += got.records;
+    r.stats.used += got.records;
+    if got.span.records > 0 {
+        r.stats.add_stream_span(label, &got.span);
+    }
+    r.agg.spans_into(&mut r.stats);
+    Ok(r)
 }

@@ -22,6 +22,7 @@ mod html;
 mod ownership;
 mod panics;
 mod properties;
+mod pushdown;
 mod report_truth;
 mod run;
 #[cfg(feature = "aws")]

@@ -1,0 +1,333 @@
+//! The pushed-down aggregation (`--athena`) against the local engine, offline:
+//! the generated Athena SQL is parsed as Athena's dialect by sqlglot (every
+//! function on an allow-list), transpiled to DuckDB and run over the same
+//! records the local engine reads (the sample, fixtures, generated logs; with
+//! and without tcp-flags; lines shuffled). The rows, folded into an
+//! aggregator, must give exactly the local evidence, row by row; and a run
+//! from the rows must write byte-identical tfvars.
+//!
+//! Needs scripts/pushdown-duckdb.py's Python (sqlglot, duckdb): scripts/test
+//! installs it (`tools_sql` in scripts/test-tools.sh); without it these
+//! tests fail and say so.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use sgpair::aggregate::{Aggregator, Evidence};
+use sgpair::parse::Format;
+use sgpair::pipeline::{ReadOptions, read_files};
+use sgpair::pushdown::{self, sql};
+use sgpair::window::Window;
+
+use crate::support::{UNTIL, repo, sgpair};
+
+/// The Python with sqlglot and duckdb (scripts/test-tools.sh, `tools_sql`).
+fn python() -> PathBuf {
+    let tools = std::env::var_os("SGPAIR_TOOLS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").expect("HOME is set"))
+                .join(".cache/sgpair-tools")
+        });
+    let py = tools.join("sql-venv/bin/python");
+    assert!(
+        py.exists(),
+        "{} is missing: run scripts/test (it installs sqlglot and duckdb into that virtual \
+         environment), or `. scripts/test-tools.sh; tools_sql`",
+        py.display()
+    );
+    py
+}
+
+/// One data set: its files, the window, a shuffle seed and columns left out.
+struct Case<'a> {
+    logs: Vec<PathBuf>,
+    window: Window,
+    shuffle: Option<u64>,
+    drop: &'a [&'a str],
+}
+
+struct Outcome {
+    local: Evidence,
+    pushed: Evidence,
+    /// The combined flow-log file both read, and the result CSVs.
+    logs: PathBuf,
+    results: Vec<PathBuf>,
+    _dir: tempfile::TempDir,
+}
+
+fn script(case: &Case, dir: &Path) -> Command {
+    let mut c = Command::new(python());
+    c.arg(repo().join("scripts/pushdown-duckdb.py"))
+        .arg("--logs");
+    c.args(&case.logs);
+    if let Some(s) = case.shuffle {
+        c.arg("--shuffle").arg(s.to_string());
+    }
+    for d in case.drop {
+        c.arg("--drop").arg(d);
+    }
+    c.arg("--write-logs").arg(dir.join("combined.log"));
+    c
+}
+
+fn run_script(mut c: Command) {
+    let out = c.output().expect("python runs");
+    assert!(
+        out.status.success(),
+        "scripts/pushdown-duckdb.py failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn run_case(case: &Case) -> Outcome {
+    let dir = tempfile::tempdir().unwrap();
+    run_script(script(case, dir.path()));
+    let logs = dir.path().join("combined.log");
+    let header = std::fs::read_to_string(&logs).unwrap();
+    let header = header.lines().next().unwrap();
+    let format = Format::from_names(header).expect("a header line");
+    let table = sql::Table {
+        name: sql::quote_name("flow_logs").unwrap(),
+        fields: format.columns.iter().flatten().copied().collect(),
+        partition: sql::Partition::Day("day".into()),
+    };
+    let mut c = script(case, dir.path());
+    c.arg("--functions").arg(sql::FUNCTIONS.join(","));
+    let mut results = Vec::new();
+    for (name, q) in [
+        ("connections", sql::connections(&table, &case.window)),
+        ("timeline", sql::timeline(&table, &case.window)),
+    ] {
+        let (s, p, o) = (
+            dir.path().join(format!("{name}.sql")),
+            dir.path().join(format!("{name}.json")),
+            dir.path().join(format!("{name}.csv")),
+        );
+        std::fs::write(&s, &q.sql).unwrap();
+        std::fs::write(&p, serde_json::to_string(&q.params).unwrap()).unwrap();
+        c.arg("--query").arg(&s).arg(&p).arg(&o);
+        results.push(o);
+    }
+    run_script(c);
+
+    let mut agg = Aggregator::new();
+    for r in &results {
+        let f = std::io::BufReader::new(std::fs::File::open(r).unwrap());
+        pushdown::read_csv(f, &r.display().to_string(), &mut agg).unwrap();
+    }
+    let pushed = agg.finish();
+    let (local, _) = read_files(
+        std::slice::from_ref(&logs),
+        &ReadOptions::new(case.window),
+        true,
+        Some(1),
+    )
+    .unwrap();
+    Outcome {
+        local: local.finish(),
+        pushed,
+        logs,
+        results,
+        _dir: dir,
+    }
+}
+
+/// Row by row: connections (with their accounts), undecided traffic, the
+/// address timeline, services, gaps.
+fn assert_same(o: &Outcome, what: &str) {
+    let (l, p) = (&o.local, &o.pushed);
+    assert!(
+        !l.connections.is_empty(),
+        "{what}: the data set has connections"
+    );
+    let show = |e: &Evidence, i: usize| {
+        e.connections.get(i).map(|c| {
+            format!(
+                "{} account {:?}",
+                serde_json::to_string(c).unwrap(),
+                c.account
+            )
+        })
+    };
+    for i in 0..l.connections.len().max(p.connections.len()) {
+        assert_eq!(show(l, i), show(p, i), "{what}: connection {i}");
+    }
+    let json = |v: &dyn erased::Ser| v.json();
+    assert_eq!(json(&l.undecided), json(&p.undecided), "{what}: undecided");
+    assert_eq!(json(&l.held), json(&p.held), "{what}: held addresses");
+    assert_eq!(
+        json(&l.aws_services),
+        json(&p.aws_services),
+        "{what}: services"
+    );
+    assert_eq!(json(&l.gaps), json(&p.gaps), "{what}: gaps");
+}
+
+mod erased {
+    pub trait Ser {
+        fn json(&self) -> String;
+    }
+    impl<T: serde::Serialize> Ser for T {
+        fn json(&self) -> String {
+            serde_json::to_string_pretty(self).unwrap()
+        }
+    }
+}
+
+fn sample_logs() -> Vec<PathBuf> {
+    vec![repo().join("sample-logs/flow-logs")]
+        .into_iter()
+        .flat_map(|p| walk(&p))
+        .collect()
+}
+
+fn walk(p: &Path) -> Vec<PathBuf> {
+    if p.is_file() {
+        return vec![p.to_path_buf()];
+    }
+    let mut v: Vec<PathBuf> = std::fs::read_dir(p)
+        .unwrap()
+        .flat_map(|e| walk(&e.unwrap().path()))
+        .collect();
+    v.sort();
+    v
+}
+
+fn sample_window() -> Window {
+    Window::parse("7d", Some(UNTIL), std::time::SystemTime::now()).unwrap()
+}
+
+#[test]
+fn the_sample_with_tcp_flags_gives_the_local_evidence() {
+    let o = run_case(&Case {
+        logs: sample_logs(),
+        window: sample_window(),
+        shuffle: Some(7),
+        drop: &[],
+    });
+    assert!(
+        o.local
+            .connections
+            .iter()
+            .any(|c| c.method == sgpair::aggregate::Method::TcpFlags),
+        "the sample has flags"
+    );
+    assert_same(&o, "sample with tcp-flags");
+}
+
+#[test]
+fn the_sample_without_tcp_flags_gives_the_local_evidence() {
+    for seed in [1, 2] {
+        let o = run_case(&Case {
+            logs: sample_logs(),
+            window: sample_window(),
+            shuffle: Some(seed),
+            drop: &["tcp_flags"],
+        });
+        assert!(
+            o.local
+                .connections
+                .iter()
+                .any(|c| c.method == sgpair::aggregate::Method::FanIn),
+            "fan-in decides some connections without flags"
+        );
+        assert_same(&o, &format!("sample without tcp-flags, shuffle {seed}"));
+    }
+}
+
+#[test]
+fn a_window_that_cuts_the_records_gives_the_local_evidence() {
+    let o = run_case(&Case {
+        logs: sample_logs(),
+        window: Window::parse(
+            "2d",
+            Some("2026-11-23T12:00:00Z"),
+            std::time::SystemTime::now(),
+        )
+        .unwrap(),
+        shuffle: None,
+        drop: &["tcp_flags", "flow_direction"],
+    });
+    assert_same(&o, "half the sample, without flags or directions");
+}
+
+#[test]
+fn the_third_party_fixtures_give_the_local_evidence() {
+    let dir = repo().join("tests/fixtures/third-party");
+    let o = run_case(&Case {
+        logs: vec![
+            dir.join("vpc-flow-log.sample"),
+            dir.join("vpcflowlog.log.gz"),
+        ],
+        window: Window::ALL,
+        shuffle: Some(3),
+        drop: &[],
+    });
+    assert_same(&o, "third-party fixtures");
+}
+
+#[test]
+fn generated_logs_give_the_local_evidence() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("generated.log");
+    sgpair(["generate", "--records", "20000", "--out"])
+        .arg(&file)
+        .run()
+        .ok();
+    let o = run_case(&Case {
+        logs: vec![file],
+        window: Window::ALL,
+        shuffle: Some(11),
+        drop: &["tcp_flags"],
+    });
+    assert_same(&o, "generated, without flags");
+}
+
+#[test]
+fn rows_give_byte_identical_tfvars_to_the_logs() {
+    for drop in [&[][..], &["tcp_flags"][..]] {
+        let o = run_case(&Case {
+            logs: sample_logs(),
+            window: sample_window(),
+            shuffle: Some(5),
+            drop,
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let inv = repo().join("sample-logs/inventory.json");
+        let run = |src: &[&std::ffi::OsStr], name: &str| {
+            let out_file = dir.path().join(format!("{name}.tfvars"));
+            sgpair([
+                "infer",
+                "--since",
+                "7d",
+                "--until",
+                UNTIL,
+                "-q",
+                "--inventory",
+            ])
+            .arg(&inv)
+            .args(src)
+            .arg("--out")
+            .arg(&out_file)
+            .arg("--report")
+            .arg(dir.path().join(format!("{name}.md")))
+            .run()
+            .ok();
+            std::fs::read(out_file).unwrap()
+        };
+        let from_logs = run(&["--logs".as_ref(), o.logs.as_os_str()], "logs");
+        let mut args: Vec<&std::ffi::OsStr> = Vec::new();
+        for r in &o.results {
+            args.push("--athena-results".as_ref());
+            args.push(r.as_os_str());
+        }
+        let from_rows = run(&args, "rows");
+        assert!(!from_logs.is_empty());
+        assert_eq!(
+            String::from_utf8_lossy(&from_logs),
+            String::from_utf8_lossy(&from_rows),
+            "tfvars from rows (dropped {drop:?})"
+        );
+    }
+}
