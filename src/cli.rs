@@ -112,7 +112,7 @@ pub struct AuditArgs {
 
 /// The options of `infer` and `audit` both: sources, window, reports, AWS.
 #[derive(Args)]
-#[command(group(ArgGroup::new("source").required(true).multiple(true).args(["logs", "log_group", "s3", "athena_results"])))]
+#[command(group(ArgGroup::new("source").required(true).multiple(true).args(["logs", "log_group", "s3", "athena_results", "athena"])))]
 pub struct CommonArgs {
     /// Flow-log files or folders (read recursively; plain, gzip or Parquet). Repeatable.
     #[arg(long = "logs", value_name = "PATH")]
@@ -131,6 +131,45 @@ pub struct CommonArgs {
     /// Repeatable: the connections' and the timeline's.
     #[arg(long = "athena-results", value_name = "CSV")]
     athena_results: Vec<PathBuf>,
+
+    /// An Athena table over the flow logs in S3: the aggregation runs there
+    /// (two queries) and only its rows come back. Its columns are the
+    /// flow log's fields (--log-format, default AWS's documented table).
+    #[arg(long = "athena", value_name = "TABLE")]
+    athena: Option<String>,
+
+    /// The Athena database (Glue catalog) of --athena's table.
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "default",
+        requires = "athena"
+    )]
+    athena_database: String,
+
+    /// The Athena workgroup the queries run in.
+    #[arg(long, value_name = "NAME", requires = "athena")]
+    athena_workgroup: Option<String>,
+
+    /// Where Athena writes the results (s3://...), where the workgroup does not set it.
+    #[arg(long, value_name = "URL", requires = "athena")]
+    athena_output: Option<String>,
+
+    /// How the table's partitions name the day: `day` (one yyyy/MM/dd
+    /// column, AWS's table with partition projection) or `hive`
+    /// (year, month, day columns).
+    #[arg(long, value_name = "LAYOUT", default_value = "day", requires = "athena",
+          value_parser = ["day", "hive"])]
+    athena_partitions: String,
+
+    /// Run --athena's queries on a table without a partition filter (every
+    /// file of the table is read and billed).
+    #[arg(long, requires = "athena")]
+    athena_full_scan: bool,
+
+    /// Stop an Athena query that has scanned more than this many GB.
+    #[arg(long, value_name = "GB", requires = "athena")]
+    max_scan_gb: Option<f64>,
 
     /// Read only this account's flow logs from the --s3 locations (its
     /// `AWSLogs/{account}/` or `aws-account-id=` folders; the others are not
@@ -368,6 +407,36 @@ impl CommonArgs {
                 log_groups: self.log_group,
                 s3: self.s3,
                 athena_results: self.athena_results,
+                athena: self.athena.map(|name| {
+                    let name = sgpair::pushdown::sql::quote_name(&name)
+                        .unwrap_or_else(|e| usage_error(format!("--athena: {e}")));
+                    let format = self
+                        .log_format
+                        .clone()
+                        .unwrap_or_else(athena_default_format);
+                    let partition = if self.athena_full_scan {
+                        sgpair::pushdown::sql::Partition::FullScan
+                    } else if self.athena_partitions == "hive" {
+                        sgpair::pushdown::sql::Partition::Hive {
+                            year: "year".into(),
+                            month: "month".into(),
+                            day: "day".into(),
+                        }
+                    } else {
+                        sgpair::pushdown::sql::Partition::Day("day".into())
+                    };
+                    sgpair::run::Athena {
+                        table: sgpair::pushdown::sql::Table {
+                            name,
+                            fields: format.columns.iter().flatten().copied().collect(),
+                            partition,
+                        },
+                        database: self.athena_database.clone(),
+                        workgroup: self.athena_workgroup.clone(),
+                        output: self.athena_output.clone(),
+                        max_scan_bytes: self.max_scan_gb.map(|g| (g * 1e9) as u64),
+                    }
+                }),
                 scope: s3::Scope {
                     accounts: self.account.into_iter().collect(),
                     regions: self.log_region.into_iter().collect(),
@@ -392,4 +461,15 @@ impl CommonArgs {
             aws: self.aws.settings(),
         })
     }
+}
+
+/// The columns of AWS's documented flow-log table (v2 to v5 fields).
+fn athena_default_format() -> Format {
+    Format::from_names(
+        "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes \
+         start end action log-status vpc-id subnet-id instance-id tcp-flags type pkt-srcaddr \
+         pkt-dstaddr region az-id sublocation-type sublocation-id pkt-src-aws-service \
+         pkt-dst-aws-service flow-direction traffic-path",
+    )
+    .expect("the documented columns are flow-log fields")
 }

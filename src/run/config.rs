@@ -58,9 +58,21 @@ pub struct Sources {
     pub s3: Vec<S3Url>,
     /// Results of the pushed-down queries, saved as CSV (`--athena-results`).
     pub athena_results: Vec<PathBuf>,
+    /// An Athena table the aggregation is pushed down to (`--athena`).
+    pub athena: Option<Athena>,
     /// The accounts and regions read from the `--s3` locations (`--account`,
     /// `--log-region`); empty: every one below each prefix.
     pub scope: Scope,
+}
+
+/// `--athena TABLE` and its settings.
+#[derive(Debug, Clone)]
+pub struct Athena {
+    pub table: crate::pushdown::sql::Table,
+    pub database: String,
+    pub workgroup: Option<String>,
+    pub output: Option<String>,
+    pub max_scan_bytes: Option<u64>,
 }
 
 /// The reports besides the Terraform variables.
@@ -130,6 +142,7 @@ impl Config {
     pub fn needs_aws(&self) -> bool {
         !self.sources.log_groups.is_empty()
             || !self.sources.s3.is_empty()
+            || self.sources.athena.is_some()
             || self.inventory.is_empty()
             || self
                 .history

@@ -171,6 +171,21 @@ impl Aws {
         })
     }
 
+    /// One Athena query run to its end (`crate::sources::athena`).
+    pub fn athena(
+        &self,
+        sql: &str,
+        params: &[String],
+        settings: &crate::sources::athena::Settings,
+    ) -> Result<crate::sources::athena::Outcome> {
+        self.rt.block_on(crate::sources::athena::run(
+            &self.config,
+            sql,
+            params,
+            settings,
+        ))
+    }
+
     /// The interfaces' history from CloudTrail's event history.
     pub fn history(&self, since: i64, until: i64) -> Result<History> {
         self.rt

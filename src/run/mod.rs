@@ -23,7 +23,8 @@ use std::time::SystemTime;
 use anyhow::{Context, Result};
 
 pub use config::{
-    AwsSettings, Config, HistorySource, Outputs, RoleTemplate, Sources, Tfvars, check_account,
+    Athena, AwsSettings, Config, HistorySource, Outputs, RoleTemplate, Sources, Tfvars,
+    check_account,
 };
 pub use connection::is_usage_error;
 

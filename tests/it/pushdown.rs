@@ -331,3 +331,117 @@ fn rows_give_byte_identical_tfvars_to_the_logs() {
         );
     }
 }
+
+/// `--athena` against moto server: its Athena does not run SQL, so each
+/// query's result (the DuckDB rows above, a header row first, as Athena
+/// gives it) is queued through `/moto-api/static/athena/query-results`;
+/// moto also writes it as CSV to the output location.
+#[cfg(feature = "aws")]
+mod against_moto {
+    use std::io::{Read, Write};
+
+    use super::*;
+    use crate::support::aws_env::Moto;
+    use sgpair::pushdown::csv::CsvReader;
+
+    /// Queues `csvs` (header first) as the next executions' results.
+    fn queue_results(moto: &Moto, csvs: &[PathBuf]) -> usize {
+        let mut results = Vec::new();
+        let mut most = 0;
+        for path in csvs {
+            let mut r = CsvReader::new(std::io::BufReader::new(std::fs::File::open(path).unwrap()));
+            let mut rows = Vec::new();
+            while let Some(rec) = r.next_record().unwrap() {
+                let data: Vec<serde_json::Value> = rec
+                    .into_iter()
+                    .map(|v| match v {
+                        Some(v) => serde_json::json!({ "VarCharValue": v }),
+                        None => serde_json::json!({}),
+                    })
+                    .collect();
+                rows.push(serde_json::json!({ "Data": data }));
+            }
+            most = most.max(rows.len());
+            results.push(serde_json::json!({ "rows": rows, "column_info": [] }));
+        }
+        let body = serde_json::json!({ "results": results }).to_string();
+        let addr = moto.endpoint.trim_start_matches("http://");
+        let mut s = std::net::TcpStream::connect(addr).unwrap();
+        write!(
+            s,
+            "POST /moto-api/static/athena/query-results HTTP/1.1\r\nHost: {addr}\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut answer = String::new();
+        s.read_to_string(&mut answer).unwrap();
+        assert!(
+            answer.starts_with("HTTP/1.1 201"),
+            "moto refused the results: {answer}"
+        );
+        most
+    }
+
+    fn infer(moto: &Moto, dir: &Path, src: &[&str]) -> (String, String) {
+        let inv = repo().join("sample-logs/inventory.json");
+        let mut args = vec![
+            "infer",
+            "--since",
+            "7d",
+            "--until",
+            UNTIL,
+            "--inventory",
+            inv.to_str().unwrap(),
+        ];
+        args.extend_from_slice(src);
+        let out = moto.sgpair(dir, &args);
+        out.ok();
+        (
+            std::fs::read_to_string(dir.join("rules.auto.tfvars")).unwrap(),
+            out.stdout + &out.stderr,
+        )
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn athena_rows_through_moto_give_the_tfvars_of_the_logs() {
+        let o = run_case(&Case {
+            logs: sample_logs(),
+            window: sample_window(),
+            shuffle: Some(9),
+            drop: &[],
+        });
+        let moto = Moto::start();
+        let config = moto.config().await;
+        let s3 = sgpair::aws::s3_client(&config);
+        s3.create_bucket()
+            .bucket("athena-out")
+            .send()
+            .await
+            .unwrap();
+        let rows = queue_results(&moto, &o.results);
+        assert!(rows > 100, "the sample's result has rows ({rows})");
+        let dir = tempfile::tempdir().unwrap();
+        let (from_logs, _) = infer(&moto, dir.path(), &["--logs", o.logs.to_str().unwrap()]);
+        // Through the output CSV in S3.
+        let (from_s3, said) = infer(
+            &moto,
+            dir.path(),
+            &[
+                "--athena",
+                "flow_logs",
+                "--athena-output",
+                "s3://athena-out/q/",
+            ],
+        );
+        assert_eq!(from_logs, from_s3, "tfvars through the S3 CSV");
+        assert!(
+            said.contains("bytes scanned in all"),
+            "the cost is reported: {said}"
+        );
+        // Through GetQueryResults (no output location, so no CSV).
+        queue_results(&moto, &o.results);
+        let (from_pages, _) = infer(&moto, dir.path(), &["--athena", "flow_logs"]);
+        assert_eq!(from_logs, from_pages, "tfvars through GetQueryResults");
+    }
+}

@@ -1,0 +1,217 @@
+//! Athena: one query run to its end and its result handed on as CSV bytes.
+//! StartQueryExecution with the values as execution parameters (none pasted
+//! into the SQL), GetQueryExecution polled with backoff until SUCCEEDED
+//! (QUEUED may follow RUNNING after a transient retry), FAILED or CANCELLED
+//! with Athena's reason; a query that scans more than `--max-scan-gb` is
+//! stopped (StopQueryExecution). The result is the CSV Athena wrote to the
+//! output location, or else GetQueryResults' pages (1000 rows, the first
+//! row of the first page the header) written as CSV. Throttling
+//! (TooManyRequestsException) is retried by the SDK's standard retry, and
+//! StartQueryExecution's by this loop too (the active-query quota).
+
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use aws_config::SdkConfig;
+use aws_sdk_athena::types::{QueryExecutionContext, QueryExecutionState, ResultConfiguration};
+
+use crate::aws::{call_error, s3_client};
+
+/// Where and how a query runs.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub database: String,
+    pub workgroup: Option<String>,
+    /// `s3://...` where the workgroup does not set one.
+    pub output: Option<String>,
+    /// Stop a query that has scanned more than this.
+    pub max_scan_bytes: Option<u64>,
+    /// The first wait between two polls; doubled up to 5 s.
+    pub poll: Duration,
+}
+
+/// What a query did and gave.
+#[derive(Debug)]
+pub struct Outcome {
+    pub id: String,
+    pub scanned_bytes: u64,
+    /// The result as CSV: a header row, then the rows.
+    pub csv: Vec<u8>,
+}
+
+/// Athena's price: $5 per TB scanned, at least 10 MB per query.
+pub fn cost_usd(scanned: u64) -> f64 {
+    scanned.max(10_000_000) as f64 / 1e12 * 5.0
+}
+
+/// Runs `sql` with `params` (SQL literals, in placeholder order).
+pub async fn run(
+    config: &SdkConfig,
+    sql: &str,
+    params: &[String],
+    s: &Settings,
+) -> Result<Outcome> {
+    let client = aws_sdk_athena::Client::new(config);
+    let mut start = client
+        .start_query_execution()
+        .query_string(sql)
+        .query_execution_context(
+            QueryExecutionContext::builder()
+                .database(&s.database)
+                .build(),
+        );
+    if let Some(w) = &s.workgroup {
+        start = start.work_group(w);
+    }
+    if let Some(o) = &s.output {
+        start =
+            start.result_configuration(ResultConfiguration::builder().output_location(o).build());
+    }
+    for p in params {
+        start = start.execution_parameters(p);
+    }
+    let mut wait = s.poll;
+    let mut tries = 0;
+    let id = loop {
+        match start.clone().send().await {
+            Ok(out) => break out.query_execution_id().unwrap_or_default().to_string(),
+            Err(e) => {
+                let throttled = e
+                    .as_service_error()
+                    .is_some_and(|se| se.is_too_many_requests_exception());
+                tries += 1;
+                if throttled && tries < 8 {
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(Duration::from_secs(5));
+                    continue;
+                }
+                return Err(call_error(
+                    "athena:StartQueryExecution",
+                    "athena:StartQueryExecution",
+                    e,
+                ));
+            }
+        }
+    };
+    let mut wait = s.poll;
+    let (scanned, output) = loop {
+        let got = client
+            .get_query_execution()
+            .query_execution_id(&id)
+            .send()
+            .await
+            .map_err(|e| call_error("athena:GetQueryExecution", "athena:GetQueryExecution", e))?;
+        let q = got.query_execution();
+        let scanned = q
+            .and_then(|q| q.statistics())
+            .and_then(|st| st.data_scanned_in_bytes())
+            .unwrap_or(0)
+            .max(0) as u64;
+        let status = q.and_then(|q| q.status());
+        let state = status.and_then(|st| st.state()).cloned();
+        if let Some(max) = s.max_scan_bytes
+            && scanned > max
+            && !matches!(state, Some(QueryExecutionState::Succeeded))
+        {
+            let _ = client
+                .stop_query_execution()
+                .query_execution_id(&id)
+                .send()
+                .await;
+            bail!(
+                "Athena query {id} was stopped: it had scanned {scanned} bytes, more than --max-scan-gb allows"
+            );
+        }
+        match state {
+            Some(QueryExecutionState::Succeeded) => {
+                let output = q
+                    .and_then(|q| q.result_configuration())
+                    .and_then(|r| r.output_location())
+                    .map(str::to_string);
+                break (scanned, output);
+            }
+            Some(QueryExecutionState::Failed) | Some(QueryExecutionState::Cancelled) => {
+                let reason = status
+                    .and_then(|st| st.state_change_reason())
+                    .unwrap_or("no reason given");
+                let state = state.map(|s| s.as_str().to_string()).unwrap_or_default();
+                bail!("Athena query {id} {state}: {reason}");
+            }
+            // QUEUED, RUNNING (QUEUED again after RUNNING is a retry): wait.
+            _ => {
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(Duration::from_secs(5));
+            }
+        }
+    };
+    let csv = match &output {
+        Some(url) => match from_s3(config, url).await? {
+            Some(csv) => csv,
+            None => from_pages(&client, &id).await?,
+        },
+        None => from_pages(&client, &id).await?,
+    };
+    Ok(Outcome {
+        id,
+        scanned_bytes: scanned,
+        csv,
+    })
+}
+
+/// The result CSV at the output location, or `None` when there is none
+/// (managed query results).
+async fn from_s3(config: &SdkConfig, url: &str) -> Result<Option<Vec<u8>>> {
+    let Some(rest) = url.strip_prefix("s3://") else {
+        return Ok(None);
+    };
+    let (bucket, key) = rest.split_once('/').unwrap_or((rest, ""));
+    let s3 = s3_client(config);
+    match s3.get_object().bucket(bucket).key(key).send().await {
+        Ok(obj) => {
+            let body = obj
+                .body
+                .collect()
+                .await
+                .with_context(|| format!("reading the Athena result {url}"))?;
+            Ok(Some(body.into_bytes().to_vec()))
+        }
+        Err(e) if e.as_service_error().is_some_and(|se| se.is_no_such_key()) => Ok(None),
+        Err(e) => Err(call_error("s3:GetObject", "s3:GetObject", e))
+            .with_context(|| format!("the Athena result {url}")),
+    }
+}
+
+/// GetQueryResults' pages as CSV (every value quoted, NULL empty).
+async fn from_pages(client: &aws_sdk_athena::Client, id: &str) -> Result<Vec<u8>> {
+    let mut csv = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page = client
+            .get_query_results()
+            .query_execution_id(id)
+            .max_results(1000)
+            .set_next_token(token.clone())
+            .send()
+            .await
+            .map_err(|e| call_error("athena:GetQueryResults", "athena:GetQueryResults", e))?;
+        let rows = page.result_set().map(|r| r.rows()).unwrap_or_default();
+        for row in rows {
+            let values: Vec<String> = row
+                .data()
+                .iter()
+                .map(|d| match d.var_char_value() {
+                    Some(v) => format!("\"{}\"", v.replace('"', "\"\"")),
+                    None => String::new(),
+                })
+                .collect();
+            // The header row comes once, first; it is kept (the rows are
+            // read by their column names).
+            csv.extend_from_slice(values.join(",").as_bytes());
+            csv.push(b'\n');
+        }
+        token = page.next_token().map(str::to_string);
+        if token.is_none() {
+            return Ok(csv);
+        }
+    }
+}
