@@ -5,8 +5,8 @@
 //! is what error messages and skip counts point at.
 
 #[cfg(feature = "aws")]
-#[cfg(feature = "aws")]
 pub mod athena;
+#[cfg(feature = "aws")]
 pub mod cloudwatch;
 pub mod files;
 pub mod parquet;
