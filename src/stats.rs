@@ -97,11 +97,16 @@ pub struct SourceSpan {
 
 impl Stats {
     pub fn skip(&mut self, reason: &str) {
+        self.skip_n(reason, 1);
+    }
+
+    /// Counts `n` records skipped for one reason (rows that stand for many).
+    pub fn skip_n(&mut self, reason: &str, n: u64) {
         // Called per skipped record: no allocation once the reason is known.
         match self.skipped.get_mut(reason) {
-            Some(n) => *n += 1,
+            Some(c) => *c += n,
             None => {
-                self.skipped.insert(reason.to_string(), 1);
+                self.skipped.insert(reason.to_string(), n);
             }
         }
     }

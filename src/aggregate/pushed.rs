@@ -70,6 +70,19 @@ pub enum PushedFact {
     Span { interface: String, span: Span },
     /// Traffic whose initiator the engine could not decide (one copy).
     Undecided(Undecided),
+    /// Rejected records of one source to one destination service, as
+    /// [`crate::reduce::Rejection`]s summed: `first` and `last` are their
+    /// earliest and latest start.
+    Rejected {
+        src: IpAddr,
+        dst: IpAddr,
+        dstport: u16,
+        proto: u8,
+        reason: Option<String>,
+        records: u64,
+        first: i64,
+        last: i64,
+    },
 }
 
 /// A settled copy: what [`Aggregator::finish`] turns into a [`Connection`].
@@ -173,6 +186,28 @@ impl Aggregator {
                 self.spans[eni as usize].merge(span);
             }
             PushedFact::Undecided(u) => self.undecided.push(u.clone()),
+            PushedFact::Rejected {
+                src,
+                dst,
+                dstport,
+                proto,
+                reason,
+                records,
+                first,
+                last,
+            } => {
+                let acc = self.rejected.entry((*dst, *dstport, *proto)).or_default();
+                if acc.records == 0 {
+                    (acc.first, acc.last) = (*first, *last);
+                }
+                acc.records += records;
+                acc.first = acc.first.min(*first);
+                acc.last = acc.last.max(*last);
+                acc.add_source(*src);
+                if let Some(r) = reason {
+                    acc.add_reason(r);
+                }
+            }
         }
     }
 }

@@ -188,6 +188,38 @@ mod slot {
     pub const NONE: u8 = u8::MAX;
 }
 
+/// Every field the parser reads, and the slot its value goes to. Whatever
+/// reads records somewhere else (Logs Insights' `stats ... by`, see
+/// [`crate::pushdown::insights`]) reads these and no others.
+const SLOTS: [(Field, usize); slot::COUNT] = [
+    (Field::InterfaceId, slot::INTERFACE_ID),
+    (Field::SrcAddr, slot::SRCADDR),
+    (Field::DstAddr, slot::DSTADDR),
+    (Field::PktSrcAddr, slot::PKT_SRCADDR),
+    (Field::PktDstAddr, slot::PKT_DSTADDR),
+    (Field::SrcPort, slot::SRCPORT),
+    (Field::DstPort, slot::DSTPORT),
+    (Field::Protocol, slot::PROTOCOL),
+    (Field::Packets, slot::PACKETS),
+    (Field::Bytes, slot::BYTES),
+    (Field::Start, slot::START),
+    (Field::End, slot::END),
+    (Field::Action, slot::ACTION),
+    (Field::LogStatus, slot::LOG_STATUS),
+    (Field::TcpFlags, slot::TCP_FLAGS),
+    (Field::FlowDirection, slot::FLOW_DIRECTION),
+    (Field::PktSrcAwsService, slot::PKT_SRC_AWS_SERVICE),
+    (Field::PktDstAwsService, slot::PKT_DST_AWS_SERVICE),
+    (Field::RejectReason, slot::REJECT_REASON),
+    (Field::VpcId, slot::VPC_ID),
+    (Field::AccountId, slot::ACCOUNT_ID),
+];
+
+/// The fields a record's parse reads, in slot order.
+pub fn fields_read() -> impl Iterator<Item = Field> {
+    SLOTS.iter().map(|(f, _)| *f)
+}
+
 /// Column positions of one [`Format`], resolved once.
 #[derive(Debug, Clone)]
 pub struct Parser {
@@ -201,29 +233,7 @@ impl Parser {
     pub fn new(format: &Format) -> Result<Parser, FormatError> {
         format.validate()?;
         let mut slot_of = vec![slot::NONE; format.columns.len()];
-        for (field, s) in [
-            (Field::InterfaceId, slot::INTERFACE_ID),
-            (Field::SrcAddr, slot::SRCADDR),
-            (Field::DstAddr, slot::DSTADDR),
-            (Field::PktSrcAddr, slot::PKT_SRCADDR),
-            (Field::PktDstAddr, slot::PKT_DSTADDR),
-            (Field::SrcPort, slot::SRCPORT),
-            (Field::DstPort, slot::DSTPORT),
-            (Field::Protocol, slot::PROTOCOL),
-            (Field::Packets, slot::PACKETS),
-            (Field::Bytes, slot::BYTES),
-            (Field::Start, slot::START),
-            (Field::End, slot::END),
-            (Field::Action, slot::ACTION),
-            (Field::LogStatus, slot::LOG_STATUS),
-            (Field::TcpFlags, slot::TCP_FLAGS),
-            (Field::FlowDirection, slot::FLOW_DIRECTION),
-            (Field::PktSrcAwsService, slot::PKT_SRC_AWS_SERVICE),
-            (Field::PktDstAwsService, slot::PKT_DST_AWS_SERVICE),
-            (Field::RejectReason, slot::REJECT_REASON),
-            (Field::VpcId, slot::VPC_ID),
-            (Field::AccountId, slot::ACCOUNT_ID),
-        ] {
+        for (field, s) in SLOTS {
             if let Some(i) = format.index_of(field) {
                 slot_of[i] = s as u8;
             }
