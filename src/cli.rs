@@ -112,7 +112,7 @@ pub struct AuditArgs {
 
 /// The options of `infer` and `audit` both: sources, window, reports, AWS.
 #[derive(Args)]
-#[command(group(ArgGroup::new("source").required(true).multiple(true).args(["logs", "log_group", "s3", "athena_results", "athena"])))]
+#[command(group(ArgGroup::new("source").required(true).multiple(true).args(["logs", "log_group", "s3", "athena_results", "athena", "insights"])))]
 pub struct CommonArgs {
     /// Flow-log files or folders (read recursively; plain, gzip or Parquet). Repeatable.
     #[arg(long = "logs", value_name = "PATH")]
@@ -131,6 +131,12 @@ pub struct CommonArgs {
     /// Repeatable: the connections' and the timeline's.
     #[arg(long = "athena-results", value_name = "CSV")]
     athena_results: Vec<PathBuf>,
+
+    /// A CloudWatch Logs group of flow logs read through Logs Insights: one
+    /// `stats` query per time slice runs there and only its rows come back
+    /// (format: the flow log's LogFormat, or --log-format). Repeatable.
+    #[arg(long = "insights", value_name = "LOG_GROUP")]
+    insights: Vec<String>,
 
     /// An Athena table over the flow logs in S3: the aggregation runs there
     /// (two queries) and only its rows come back. Its columns are the
@@ -407,6 +413,7 @@ impl CommonArgs {
                 log_groups: self.log_group,
                 s3: self.s3,
                 athena_results: self.athena_results,
+                insights: self.insights,
                 athena: self.athena.map(|name| {
                     let name = sgpair::pushdown::sql::quote_name(&name)
                         .unwrap_or_else(|e| usage_error(format!("--athena: {e}")));

@@ -7,10 +7,12 @@
 //!   sgpair looked and the fix;
 //! - `errors.rs`: a failed call, named, with the service's code and a hint;
 //! - `jobs.rs`: bounded concurrent reads and pagination;
+//! - `interrupt.rs`: Ctrl-C during a wait on queries run in a service;
 //! - `roles.rs`: other accounts, through a role assumed in each.
 
 mod credentials;
 mod errors;
+mod interrupt;
 mod jobs;
 mod profiles;
 mod roles;
@@ -24,6 +26,7 @@ use aws_config::{BehaviorVersion, SdkConfig};
 pub use credentials::NoCredentials;
 use credentials::check_credentials;
 pub use errors::{CallError, call_error, is_expired_token, source_chain};
+pub use interrupt::Interrupt;
 pub use jobs::{TOKEN_RESTARTS, paginate, read_bounded};
 pub use profiles::{SharedFiles, UnknownProfile};
 pub use roles::assume;

@@ -5,6 +5,8 @@
 //!   key's columns, the flag masks, the port ranges, the ICMP types) and the
 //!   orientation pass's order ([`crate::aggregate`]'s `settle`);
 //! - `csv.rs`: the results' CSV, streamed;
+//! - `insights.rs`: the Logs Insights query of one time slice, and its rows
+//!   (records grouped by every field the parser reads) folded in;
 //! - `rows.rs`: a result row → [`crate::aggregate::PushedConn`] or
 //!   [`crate::aggregate::PushedFact`], which
 //!   [`crate::aggregate::Aggregator::add_pushed`] and `add_fact` fold in.
@@ -16,6 +18,7 @@
 //! DuckDB over the sample and fixtures, compared row by row).
 
 pub mod csv;
+pub mod insights;
 pub mod rows;
 pub mod sql;
 

@@ -58,6 +58,8 @@ pub struct Sources {
     pub s3: Vec<S3Url>,
     /// Results of the pushed-down queries, saved as CSV (`--athena-results`).
     pub athena_results: Vec<PathBuf>,
+    /// Log groups read through Logs Insights queries (`--insights`).
+    pub insights: Vec<String>,
     /// An Athena table the aggregation is pushed down to (`--athena`).
     pub athena: Option<Athena>,
     /// The accounts and regions read from the `--s3` locations (`--account`,
@@ -143,6 +145,7 @@ impl Config {
         !self.sources.log_groups.is_empty()
             || !self.sources.s3.is_empty()
             || self.sources.athena.is_some()
+            || !self.sources.insights.is_empty()
             || self.inventory.is_empty()
             || self
                 .history

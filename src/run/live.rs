@@ -186,6 +186,25 @@ impl Aws {
         ))
     }
 
+    /// The Logs Insights queries of one log group over `window`
+    /// (`crate::sources::insights`).
+    pub fn insights(
+        &self,
+        group: &str,
+        window: Window,
+        query: &(dyn Fn(i64, i64) -> String + Sync),
+        settings: &crate::sources::insights::Settings,
+    ) -> Result<Vec<crate::sources::insights::Answer>> {
+        let logs = aws_sdk_cloudwatchlogs::Client::new(&self.config);
+        self.rt.block_on(crate::sources::insights::run(
+            &logs,
+            group,
+            (window.since, window.until),
+            query,
+            settings,
+        ))
+    }
+
     /// The interfaces' history from CloudTrail's event history.
     pub fn history(&self, since: i64, until: i64) -> Result<History> {
         self.rt

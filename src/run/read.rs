@@ -71,6 +71,12 @@ pub(super) fn evidence(
         )?;
     }
     pb.finish_and_clear();
+    for group in &cfg.sources.insights {
+        let label = format!("Logs Insights on {group}");
+        let format = insights_format(group, cfg, inventory, &mut read.stats);
+        let got = insights(aws, group, &format, cfg, &label);
+        source(&mut read, partial, got, &label)?;
+    }
     if let Some(a) = &cfg.sources.athena {
         let label = format!("Athena table {}.{}", a.database, a.table.name);
         let got = athena(aws, a, cfg.window, &label);
@@ -156,6 +162,100 @@ fn athena(
     ));
     r.agg.spans_into(&mut r.stats);
     Ok(r)
+}
+
+/// The layout of `group`'s records: the flow log's `LogFormat`, else
+/// `--log-format`, else the v2 default (noted), as `--log-group` decides.
+fn insights_format(
+    group: &str,
+    cfg: &Config,
+    inventory: &Inventory,
+    stats: &mut crate::stats::Stats,
+) -> crate::parse::Format {
+    use crate::parse::{Format, FormatOrigin};
+    if let Some(f) = inventory
+        .log_format_for_group(group)
+        .and_then(Format::from_names)
+    {
+        return f;
+    }
+    if let Some(f) = &cfg.log_format {
+        return f.clone();
+    }
+    stats.notes.push(format!(
+        "Logs Insights on {group}: no flow log delivering to it names a LogFormat and no \
+         --log-format was given: the default v2 format was assumed"
+    ));
+    let mut f = Format::default_v2();
+    f.origin = FormatOrigin::Given;
+    f
+}
+
+/// The Logs Insights queries of one log group (`--insights`), their rows
+/// folded in; bytes scanned and their cost noted per query and in total.
+#[cfg(feature = "aws")]
+fn insights(
+    aws: &Aws,
+    group: &str,
+    format: &crate::parse::Format,
+    cfg: &Config,
+    label: &str,
+) -> Result<Reading> {
+    use crate::pushdown::insights::{Insights, cost_usd};
+    use crate::sources::insights::Settings;
+    let q = Insights::new(format).map_err(|e| anyhow::anyhow!("{label}: {e}"))?;
+    let settings = Settings {
+        concurrency: cfg.concurrency,
+        poll: std::time::Duration::from_millis(200),
+    };
+    let answers = aws.insights(group, cfg.window, &|a, b| q.query(a, b), &settings)?;
+    let mut r = Reading::default();
+    let mut span = crate::stats::Span::default();
+    let (mut total, mut rows, mut halved) = (0.0, 0u64, 0usize);
+    for a in &answers {
+        total += a.bytes_scanned;
+        let (from, to) = (crate::window::rfc3339(a.from), crate::window::rfc3339(a.to));
+        r.stats.notes.push(format!(
+            "{label}: query {} ({from} to {to}) scanned {:.0} bytes (${:.6} at $0.005 per GB){}",
+            a.id,
+            a.bytes_scanned,
+            cost_usd(a.bytes_scanned),
+            if a.halved {
+                ", reached the 10,000-row limit: run again as two halves"
+            } else {
+                ""
+            }
+        ));
+        halved += usize::from(a.halved);
+        let name = format!("{label}, query {}", a.id);
+        for (i, row) in a.rows.iter().enumerate() {
+            q.fold(
+                row,
+                (&name, i as u64 + 1),
+                &mut r.agg,
+                &mut r.stats,
+                &mut span,
+            )
+            .map_err(|e| anyhow::anyhow!("{name}, row {}: {e}", i + 1))?;
+            rows += 1;
+        }
+    }
+    r.stats.notes.push(format!(
+        "{label}: {} queries ({halved} halved at the row limit), {rows} rows, {total:.0} bytes \
+         scanned in all (${:.6})",
+        answers.len(),
+        cost_usd(total)
+    ));
+    if span.records > 0 {
+        r.stats.add_stream_span(label, &span);
+    }
+    r.agg.spans_into(&mut r.stats);
+    Ok(r)
+}
+
+#[cfg(not(feature = "aws"))]
+fn insights(aws: &Aws, _: &str, _: &crate::parse::Format, _: &Config, _: &str) -> Result<Reading> {
+    match *aws {}
 }
 
 #[cfg(not(feature = "aws"))]

@@ -9,6 +9,8 @@ pub mod athena;
 #[cfg(feature = "aws")]
 pub mod cloudwatch;
 pub mod files;
+#[cfg(feature = "aws")]
+pub mod insights;
 pub mod parquet;
 pub mod s3;
 

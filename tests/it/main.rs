@@ -19,6 +19,7 @@ mod estate;
 mod fuzz_regressions;
 mod generate;
 mod html;
+mod insights;
 mod ownership;
 mod panics;
 mod properties;

@@ -12,6 +12,8 @@
 //! - `terraform`: the tfvars checked by terraform itself;
 //! - `aws_env` and `fault_proxy`: the emulated AWS account and the proxy
 //!   that injects AWS's faults in front of it;
+//! - `insights`: a Logs Insights that runs sgpair's `stats` queries over
+//!   records held in the test (moto's does not);
 //! - `aws_config`: AWS Config's recorder in moto, and the configuration
 //!   items of interfaces that moto does not record, served by the proxy.
 
@@ -22,6 +24,7 @@ pub mod aws_env;
 #[cfg(feature = "aws")]
 pub mod fault_proxy;
 pub mod flows;
+pub mod insights;
 pub mod model;
 pub mod outputs;
 pub mod run;

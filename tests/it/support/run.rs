@@ -79,6 +79,58 @@ impl Sgpair {
     /// it fails here, whatever the test checks next.
     pub fn run(self) -> Out {
         let bin = env!("CARGO_BIN_EXE_sgpair");
+        let mut cmd = self.command();
+        let started = Instant::now();
+        let out = cmd
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {bin}: {e}"));
+        let took = started.elapsed();
+        self.out(out, took)
+    }
+
+    /// Starts the binary and returns at once (stdout and stderr piped), for
+    /// a test that acts on the running process (a signal); `finish` reads
+    /// what it said.
+    #[cfg_attr(not(feature = "aws"), allow(dead_code))]
+    pub fn start(self) -> (std::process::Child, Self) {
+        let bin = env!("CARGO_BIN_EXE_sgpair");
+        let child = self
+            .command()
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run {bin}: {e}"));
+        (child, self)
+    }
+
+    /// Waits for a run [`Sgpair::start`] started.
+    #[cfg_attr(not(feature = "aws"), allow(dead_code))]
+    pub fn finish(self, child: std::process::Child) -> Out {
+        let started = Instant::now();
+        let out = child.wait_with_output().expect("the run ends");
+        self.out(out, started.elapsed())
+    }
+
+    fn out(&self, out: std::process::Output, took: std::time::Duration) -> Out {
+        let out = Out {
+            code: out.status.code(),
+            stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
+            stderr: String::from_utf8(out.stderr).expect("stderr is UTF-8"),
+            took,
+            json: OnceCell::new(),
+        };
+        assert_ne!(
+            out.code,
+            Some(101),
+            "sgpair {:?} panicked:\n{}",
+            self.args,
+            out.stderr
+        );
+        out
+    }
+
+    fn command(&self) -> Command {
+        let bin = env!("CARGO_BIN_EXE_sgpair");
         let mut cmd = match &self.umask {
             None => Command::new(bin),
             Some(mask) => {
@@ -101,26 +153,7 @@ impl Sgpair {
                 None => cmd.env_remove(key),
             };
         }
-        let started = Instant::now();
-        let out = cmd
-            .output()
-            .unwrap_or_else(|e| panic!("cannot run {bin}: {e}"));
-        let took = started.elapsed();
-        let out = Out {
-            code: out.status.code(),
-            stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
-            stderr: String::from_utf8(out.stderr).expect("stderr is UTF-8"),
-            took,
-            json: OnceCell::new(),
-        };
-        assert_ne!(
-            out.code,
-            Some(101),
-            "sgpair {:?} panicked:\n{}",
-            self.args,
-            out.stderr
-        );
-        out
+        cmd
     }
 
     /// Runs, and keeps `dir`, the folder of the run's outputs, with the result.
