@@ -274,6 +274,8 @@ mod against_moto {
         most_running: usize,
         /// Rows each query returned, by its slice.
         returned: Vec<((i64, i64), usize)>,
+        /// Bytes the queries scanned, together.
+        scanned: u64,
     }
 
     /// StartQuery and GetQueryResults answered by the emulator (each query
@@ -316,6 +318,7 @@ mod against_moto {
                     let got = answer(&q, from, to, &s.lines, 10_000);
                     s.running -= 1;
                     s.returned.push(((from, to), got.rows.len()));
+                    s.scanned += got.bytes_scanned;
                     Action::Reply(Reply::json_ok(&complete_json(&got)))
                 }
                 "logs:StopQuery" => Action::Reply(Reply::json_ok(r#"{"success":true}"#)),
@@ -446,6 +449,10 @@ mod against_moto {
                 "{report}\n{said}"
             );
             assert!(report.contains("at $0.005 per GB"), "{report}");
+            assert!(
+                report.contains(&format!("{} bytes scanned in all", s.scanned)),
+                "{report}"
+            );
         }
     }
 
