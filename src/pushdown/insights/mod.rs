@@ -53,7 +53,7 @@ pub struct Insights {
     format: Format,
     parser: Parser,
     /// The name each column gets in `parse ... as` (every column is named,
-    /// those sgpair does not read too, so the glob matches the line).
+    /// so the glob matches the line; those sgpair does not read `unused_N`).
     names: Vec<String>,
     /// The fields grouped by, with their names.
     by: Vec<(Field, String)>,
@@ -77,15 +77,12 @@ impl Insights {
         let mut names = Vec::with_capacity(format.columns.len());
         let mut by = Vec::new();
         for (i, c) in format.columns.iter().enumerate() {
-            let n = c.and_then(name).unwrap_or_else(|| format!("unused_{i}"));
-            // A field logged twice: only its first column counts (as the parser).
-            let first = c.is_some_and(|f| format.index_of(f) == Some(i));
-            let n = if c.is_some() && !first {
-                format!("unused_{i}")
-            } else {
-                n
-            };
-            names.push(n);
+            // Only the fields the parser reads get their names (a field logged
+            // twice: its first column, as the parser); the other columns are
+            // matched and left alone, so no word of Insights' can clash.
+            let read =
+                c.filter(|f| format.index_of(*f) == Some(i) && fields_read().any(|r| r == *f));
+            names.push(read.and_then(name).unwrap_or_else(|| format!("unused_{i}")));
         }
         for f in fields_read() {
             if matches!(f, Field::Packets | Field::Bytes | Field::Start | Field::End) {

@@ -23,9 +23,9 @@ fn the_query_parses_every_column_and_groups_by_what_the_parser_reads() {
     let lines: Vec<&str> = q.lines().collect();
     assert_eq!(
         lines[0],
-        "parse @message \"* * * * * * * * * * * * * * *\" as version, interface_id, srcaddr, \
+        "parse @message \"* * * * * * * * * * * * * * *\" as unused_0, interface_id, srcaddr, \
          dstaddr, srcport, dstport, protocol, packets, bytes, start_time, end_time, action, \
-         log_status, tcp_flags, subnet_id"
+         log_status, tcp_flags, unused_14"
     );
     assert_eq!(lines[1], "| filter start_time >= 100 and start_time < 200");
     let (stats, by) = lines[2].split_once(" by ").unwrap();
