@@ -9,6 +9,8 @@
 //! (TooManyRequestsException) is retried by the SDK's standard retry, and
 //! StartQueryExecution's by this loop too (the active-query quota).
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
@@ -28,6 +30,8 @@ pub struct Settings {
     pub max_scan_bytes: Option<u64>,
     /// The first wait between two polls; doubled up to 5 s.
     pub poll: Duration,
+    /// Set by Ctrl-C: the running query is cancelled (StopQueryExecution).
+    pub interrupted: Arc<AtomicBool>,
 }
 
 /// What a query did and gave.
@@ -137,9 +141,28 @@ pub async fn run(
                 let state = state.map(|s| s.as_str().to_string()).unwrap_or_default();
                 bail!("Athena query {id} {state}: {reason}");
             }
-            // QUEUED, RUNNING (QUEUED again after RUNNING is a retry): wait.
+            // QUEUED, RUNNING (QUEUED again after RUNNING is a retry): wait,
+            // watching for Ctrl-C.
             _ => {
-                tokio::time::sleep(wait).await;
+                let until = tokio::time::Instant::now() + wait;
+                while tokio::time::Instant::now() < until {
+                    if s.interrupted.load(Ordering::SeqCst) {
+                        client
+                            .stop_query_execution()
+                            .query_execution_id(&id)
+                            .send()
+                            .await
+                            .map_err(|e| {
+                                call_error(
+                                    "athena:StopQueryExecution",
+                                    "athena:StopQueryExecution",
+                                    e,
+                                )
+                            })?;
+                        bail!("interrupted: Athena query {id} was cancelled (StopQueryExecution)");
+                    }
+                    tokio::time::sleep(Duration::from_millis(50).min(wait)).await;
+                }
                 wait = (wait * 2).min(Duration::from_secs(5));
             }
         }

@@ -381,6 +381,8 @@ fn classify(method: &str, target: &str, amz_target: Option<&str>, body: &[u8]) -
             "cloudtrail"
         } else if t.starts_with("StarlingDoveService.") {
             "config"
+        } else if t.starts_with("AmazonAthena.") {
+            "athena"
         } else {
             "logs"
         };
