@@ -36,6 +36,67 @@ pub enum Command {
     Inventory(InventoryArgs),
     /// Write synthetic flow logs of a chosen size, and their inventory.
     Generate(sgpair::generate::GenerateArgs),
+    /// Print (or create, with --apply) the Athena table over a flow log's
+    /// records in S3, with partition projection on the day, for --athena.
+    #[cfg(feature = "aws")]
+    AthenaTable(AthenaTableArgs),
+}
+
+/// `athena-table`: the flow log's table.
+#[cfg(feature = "aws")]
+#[derive(Args)]
+#[command(group(ArgGroup::new("fields").required(true).args(["flow_log_id", "log_format"])))]
+pub struct AthenaTableArgs {
+    /// The table's name.
+    #[arg(long, default_value = "vpc_flow_logs")]
+    pub table: String,
+
+    /// The S3 location the flow log delivers to (the folder holding AWSLogs/).
+    #[arg(long, value_name = "URL")]
+    pub s3: s3::S3Url,
+
+    /// The account whose records the table reads.
+    #[arg(long, value_name = "ID", value_parser = s3::account_id)]
+    pub account: String,
+
+    /// The region whose records the table reads.
+    #[arg(long = "log-region", value_name = "REGION", value_parser = s3::region_name)]
+    pub log_region: String,
+
+    /// The flow log whose LogFormat gives the columns (EC2 DescribeFlowLogs).
+    #[arg(long, value_name = "ID")]
+    pub flow_log_id: Option<String>,
+
+    /// The columns, as the flow log's LogFormat (`${version} ${account-id} ...`).
+    #[arg(long, value_name = "FIELDS", value_parser = log_format_arg)]
+    pub log_format: Option<Format>,
+
+    /// The flow log writes Parquet files (FileFormat=parquet).
+    #[arg(long)]
+    pub parquet: bool,
+
+    /// The first day the projection covers (yyyy/MM/dd).
+    #[arg(long, default_value = "2020/01/01", value_name = "DAY")]
+    pub first_day: String,
+
+    /// Run the DDL in Athena instead of printing it.
+    #[arg(long)]
+    pub apply: bool,
+
+    /// The database to create it in (with --apply).
+    #[arg(long, default_value = "default", value_name = "NAME")]
+    pub database: String,
+
+    /// The workgroup the DDL runs in (with --apply).
+    #[arg(long, value_name = "NAME")]
+    pub workgroup: Option<String>,
+
+    /// Where Athena writes the DDL's result (with --apply), where the workgroup does not set it.
+    #[arg(long, value_name = "URL")]
+    pub output: Option<String>,
+
+    #[command(flatten)]
+    pub aws: AwsArgs,
 }
 
 #[derive(Args)]

@@ -28,6 +28,8 @@ fn main() -> ExitCode {
         #[cfg(feature = "aws")]
         Command::Inventory(args) => inventory(&args),
         Command::Generate(args) => sgpair::generate::run(&args).map(|()| ExitCode::SUCCESS),
+        #[cfg(feature = "aws")]
+        Command::AthenaTable(args) => athena_table(&args),
     };
     match result {
         Ok(code) => code,
@@ -93,6 +95,47 @@ fn inventory(args: &cli::InventoryArgs) -> Result<ExitCode> {
         inv.security_groups.len(),
         inv.prefix_lists.len(),
         inv.flow_logs.len()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `athena-table`: the DDL, printed or run.
+#[cfg(feature = "aws")]
+fn athena_table(args: &cli::AthenaTableArgs) -> Result<ExitCode> {
+    use anyhow::Context;
+    let settings = args.aws.settings();
+    let format = match (&args.log_format, &args.flow_log_id) {
+        (Some(f), _) => f.clone(),
+        (None, Some(id)) => {
+            let text = run::flow_log_format(&settings, id)?;
+            sgpair::parse::Format::from_names(&text)
+                .with_context(|| format!("flow log {id}'s LogFormat {text:?} names no fields"))?
+        }
+        (None, None) => unreachable!("clap requires one"),
+    };
+    let spec = sgpair::pushdown::ddl::TableSpec {
+        name: args.table.clone(),
+        location: format!("s3://{}/{}", args.s3.bucket, args.s3.prefix),
+        account: args.account.clone(),
+        region: args.log_region.clone(),
+        parquet: args.parquet,
+        first_day: args.first_day.clone(),
+    };
+    let ddl = sgpair::pushdown::ddl::create_table(&spec, &format).map_err(anyhow::Error::msg)?;
+    if !args.apply {
+        print!("{ddl}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let id = run::athena_ddl(
+        &settings,
+        &ddl,
+        &args.database,
+        args.workgroup.clone(),
+        args.output.clone(),
+    )?;
+    eprintln!(
+        "created table {}.{} (Athena query {id})",
+        args.database, args.table
     );
     Ok(ExitCode::SUCCESS)
 }

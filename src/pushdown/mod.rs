@@ -4,7 +4,8 @@
 //! - `sql.rs`: the queries, generated from [`crate::reduce::rules`] (the
 //!   key's columns, the flag masks, the port ranges, the ICMP types) and the
 //!   orientation pass's order ([`crate::aggregate`]'s `settle`);
-//! - `csv.rs`: the results' CSV, streamed;
+//! - `csv.rs`: the results' CSV, record by record;
+//! - `ddl.rs`: the `CREATE EXTERNAL TABLE` of `sgpair athena-table`;
 //! - `rows.rs`: a result row → [`crate::aggregate::PushedConn`] or
 //!   [`crate::aggregate::PushedFact`], which
 //!   [`crate::aggregate::Aggregator::add_pushed`] and `add_fact` fold in.
@@ -16,6 +17,7 @@
 //! DuckDB over the sample and fixtures, compared row by row).
 
 pub mod csv;
+pub mod ddl;
 pub mod rows;
 pub mod sql;
 
@@ -79,3 +81,6 @@ pub fn fold(row: &Row, agg: &mut Aggregator) {
         Row::Fact(f) => agg.add_fact(f),
     }
 }
+
+#[cfg(test)]
+mod tests;

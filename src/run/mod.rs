@@ -27,6 +27,8 @@ pub use config::{
     check_account,
 };
 pub use connection::is_usage_error;
+#[cfg(feature = "aws")]
+pub use connection::{athena_ddl, flow_log_format};
 
 use crate::analysis::{Analysis, analyze_with};
 use crate::audit::{Audit, audit};

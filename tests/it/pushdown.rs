@@ -720,3 +720,119 @@ mod athena_faults {
         assert_eq!(from_logs, from_pages);
     }
 }
+
+#[cfg(feature = "aws")]
+mod athena_table {
+    //! `sgpair athena-table`: the DDL from `--log-format` or the flow log's
+    //! own LogFormat (DescribeFlowLogs in moto), printed or run (`--apply`,
+    //! moto records the statement).
+
+    use super::*;
+    use crate::support::aws_env::{Moto, sgpair_at};
+
+    const ARGS: [&str; 7] = [
+        "athena-table",
+        "--s3",
+        "s3://flow-logs/central",
+        "--account",
+        "123456789012",
+        "--log-region",
+        "us-east-1",
+    ];
+
+    #[test]
+    fn prints_the_table_of_a_log_format() {
+        let out = sgpair(ARGS)
+            .args(["--log-format", "${version} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${bytes} ${start} ${end} ${action} ${tcp-flags}"])
+            .run();
+        out.ok();
+        assert!(
+            out.stdout
+                .starts_with("CREATE EXTERNAL TABLE IF NOT EXISTS `vpc_flow_logs` (")
+        );
+        assert!(
+            out.stdout.contains("  `tcp_flags` int\n)"),
+            "{}",
+            out.stdout
+        );
+        assert!(
+            out.stdout
+                .contains("'projection.day.format' = 'yyyy/MM/dd'")
+        );
+        let parquet = sgpair(ARGS)
+            .args([
+                "--parquet",
+                "--log-format",
+                "version srcaddr dstaddr srcport dstport protocol start action",
+            ])
+            .run();
+        parquet.ok();
+        assert!(parquet.stdout.contains("ParquetHiveSerDe"));
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn reads_the_flow_logs_format_and_applies_the_table() {
+        let moto = Moto::start();
+        let config = moto.config().await;
+        let s3 = sgpair::aws::s3_client(&config);
+        s3.create_bucket().bucket("flow-logs").send().await.unwrap();
+        let ec2 = aws_sdk_ec2::Client::new(&config);
+        let vpc = ec2
+            .create_vpc()
+            .cidr_block("10.0.0.0/16")
+            .send()
+            .await
+            .unwrap();
+        let vpc_id = vpc.vpc().unwrap().vpc_id().unwrap().to_string();
+        let fl = ec2
+            .create_flow_logs()
+            .resource_ids(&vpc_id)
+            .resource_type(aws_sdk_ec2::types::FlowLogsResourceType::Vpc)
+            .traffic_type(aws_sdk_ec2::types::TrafficType::All)
+            .log_destination_type(aws_sdk_ec2::types::LogDestinationType::S3)
+            .log_destination("arn:aws:s3:::flow-logs")
+            .log_format("${version} ${vpc-id} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${packets} ${bytes} ${start} ${end} ${action} ${log-status} ${tcp-flags} ${flow-direction}")
+            .send()
+            .await
+            .unwrap();
+        assert!(fl.unsuccessful().is_empty(), "{:?}", fl.unsuccessful());
+        let id = fl.flow_log_ids()[0].to_string();
+        let dir = tempfile::tempdir().unwrap();
+        let mut args: Vec<&str> = ARGS.to_vec();
+        args.extend(["--flow-log-id", &id]);
+        let out = sgpair_at(&moto.endpoint, dir.path(), &args, &[]);
+        out.ok();
+        assert!(out.stdout.contains("  `vpc_id` string,"), "{}", out.stdout);
+        assert!(out.stdout.contains("  `flow_direction` string\n)"));
+
+        let s3 = sgpair::aws::s3_client(&config);
+        s3.create_bucket()
+            .bucket("athena-out")
+            .send()
+            .await
+            .unwrap();
+        args.extend(["--apply", "--output", "s3://athena-out/ddl/"]);
+        let applied = sgpair_at(&moto.endpoint, dir.path(), &args, &[]);
+        applied.ok();
+        assert!(
+            applied
+                .stderr
+                .contains("created table default.vpc_flow_logs")
+        );
+        let athena = aws_sdk_athena::Client::new(&config);
+        let qid = applied
+            .stderr
+            .split("(Athena query ")
+            .nth(1)
+            .and_then(|r| r.split(')').next())
+            .expect("the query's id is said");
+        let q = athena
+            .get_query_execution()
+            .query_execution_id(qid)
+            .send()
+            .await
+            .unwrap();
+        let sql = q.query_execution().unwrap().query().unwrap();
+        assert_eq!(sql, out.stdout, "the printed DDL is what ran");
+    }
+}
