@@ -39,7 +39,7 @@ pub enum Command {
     /// Print (or create, with --apply) the Athena table over a flow log's
     /// records in S3, with partition projection on the day, for --athena.
     #[cfg(feature = "aws")]
-    AthenaTable(AthenaTableArgs),
+    AthenaTable(Box<AthenaTableArgs>),
 }
 
 /// `athena-table`: the flow log's table.
