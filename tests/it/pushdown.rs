@@ -608,6 +608,31 @@ mod athena_faults {
     }
 
     #[tokio::test(flavor = "multi_thread")]
+    async fn a_query_past_max_scan_gb_is_stopped() {
+        let s = setup().await;
+        let proxy = FaultProxy::start(
+            &s.moto.endpoint,
+            Box::new(|r, _| match r.op.as_str() {
+                "athena:GetQueryExecution" => Action::Reply(Reply::json_ok(
+                    &json!({ "QueryExecution": { "QueryExecutionId": "x",
+                        "Status": { "State": "RUNNING" },
+                        "Statistics": { "DataScannedInBytes": 2_500_000_000_u64 } } })
+                    .to_string(),
+                )),
+                _ => Action::Forward,
+            }),
+        );
+        let out = infer(
+            &proxy.endpoint,
+            &s,
+            &["--athena", "flow_logs", "--max-scan-gb", "2"],
+        );
+        assert_ne!(out.code, Some(0));
+        assert!(out.stderr.contains("--max-scan-gb"), "{}", out.stderr);
+        assert_eq!(proxy.count("athena:StopQueryExecution"), 1);
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
     async fn ctrl_c_cancels_the_running_query() {
         let s = setup().await;
         let proxy = Arc::new(FaultProxy::start(
