@@ -100,8 +100,11 @@ fn the_key_columns_are_the_reducers() {
         &Window::ALL,
     );
     let key = crate::reduce::rules::KEY.join(", ");
-    assert!(q.sql.contains(&format!("GROUP BY ek, scope, {key}")));
-    assert!(q.sql.contains(&format!("FROM f GROUP BY ek, {key}")));
+    assert!(
+        q.sql
+            .contains(&format!("GROUP BY coalesce(eni, ''), {key}, cport"))
+    );
+    assert!(q.sql.contains(&format!("FROM f GROUP BY kind, ek, {key}")));
 }
 
 #[test]
@@ -126,4 +129,49 @@ fn csv_reads_quoted_values_nulls_and_newlines() {
     );
     assert_eq!(r.next_record().unwrap(), None);
     assert!(CsvReader::new("\"open".as_bytes()).next_record().is_err());
+}
+
+/// Each query reads the table once: every `WITH` clause is read by exactly
+/// one later step (Trino evaluates a clause at each reference, and Athena
+/// bills each read of the files).
+#[test]
+fn each_query_reads_the_table_once() {
+    let t = Table {
+        name: "\"flow_logs\"".into(),
+        fields: Format::from_names("version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status vpc-id tcp-flags flow-direction pkt-srcaddr pkt-dstaddr pkt-src-aws-service pkt-dst-aws-service")
+            .unwrap()
+            .columns
+            .iter()
+            .flatten()
+            .copied()
+            .collect(),
+        partition: Partition::Day("day".into()),
+    };
+    for q in [
+        sql::connections(&t, &Window::ALL),
+        sql::timeline(&t, &Window::ALL),
+    ] {
+        let names: Vec<&str> = q
+            .sql
+            .lines()
+            .filter_map(|l| l.strip_suffix(" AS ("))
+            .map(|l| l.trim_start_matches("WITH "))
+            .collect();
+        assert!(names.len() > 5, "{names:?}");
+        let words: Vec<&str> = q
+            .sql
+            .split(|c: char| c.is_whitespace() || c == '(' || c == ')' || c == ',')
+            .filter(|w| !w.is_empty())
+            .collect();
+        let reads = |name: &str| {
+            words
+                .windows(2)
+                .filter(|p| (p[0] == "FROM" || p[0] == "JOIN") && p[1] == name)
+                .count()
+        };
+        assert_eq!(reads("\"flow_logs\""), 1, "the table, once");
+        for n in &names {
+            assert_eq!(reads(n), 1, "{n} is read by one step:\n{}", q.sql);
+        }
+    }
 }
