@@ -16,6 +16,8 @@ mod aws_faults;
 mod bad_input;
 mod cli;
 mod estate;
+#[cfg(feature = "aws")]
+mod estate_roles;
 mod fuzz_regressions;
 mod generate;
 mod html;
