@@ -15,6 +15,7 @@ use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_sdk_ec2::types::PrivateIpAddressSpecification;
 use serde_json::Value as Json;
 
+use crate::estate::accounts_seen;
 use crate::support::aws_env::{Moto, against, now};
 use crate::support::fault_proxy::{Action, FaultProxy, Reply};
 use crate::support::{Run, connection, sgpair};
@@ -246,18 +247,7 @@ async fn each_account_read_through_its_role_gets_its_own_file_the_same_as_alone(
         missing[0].contains(&format!("account {D}")) && missing[0].contains("AccessDenied"),
         "{missing:?}"
     );
-    let accounts: Vec<(String, bool, u64)> = json["attribution"]["accounts"]
-        .as_array()
-        .expect("attribution.accounts")
-        .iter()
-        .map(|a: &Json| {
-            (
-                a["account"].as_str().unwrap().to_string(),
-                a["covered"].as_bool().unwrap(),
-                a["records"].as_u64().unwrap(),
-            )
-        })
-        .collect();
+    let accounts = accounts_seen(json);
     assert_eq!(
         accounts,
         vec![
