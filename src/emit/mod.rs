@@ -10,6 +10,7 @@ pub mod report;
 pub mod sarif;
 mod severity;
 mod summary;
+pub mod terraform;
 #[cfg(test)]
 pub(crate) mod test_support;
 pub mod tfvars;

@@ -51,7 +51,7 @@ use balancer::{balancer_at, paths};
 pub use classes::is_private;
 use context::contexts;
 use merge::merge;
-pub use resolver::Resolver;
+pub use resolver::{Resolver, vpc_resolvers};
 use resolver::{NO_HISTORY, NO_VPC};
 
 /// Why an interface in the logs is not in the inventory.

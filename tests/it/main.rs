@@ -30,4 +30,5 @@ mod samples;
 #[cfg(unix)]
 mod scripts;
 mod terraform;
+mod terraform_folder;
 mod usage;
