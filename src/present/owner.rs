@@ -115,7 +115,10 @@ mod tests {
 
     #[test]
     fn a_repository_tag_and_a_managed_by_tag_name_a_terraform_owner() {
-        let o = of_group(&group(&[("ManagedBy", "Terraform"), ("git_repo", "acme/net")]));
+        let o = of_group(&group(&[
+            ("ManagedBy", "Terraform"),
+            ("git_repo", "acme/net"),
+        ]));
         assert_eq!(o.label.as_deref(), Some("git_repo acme/net"));
         assert_eq!(o.tool, Tool::Terraform);
         let o = of_group(&group(&[("terraform", "true")]));

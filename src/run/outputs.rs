@@ -39,8 +39,7 @@ pub(super) fn write(cfg: &Config, analysis: &Analysis, audit: &Audit) -> Result<
         // The --terraform folder writes its own rules.auto.tfvars; --out
         // is written besides only where it names another file.
         Some((t, None))
-            if t
-                .terraform
+            if t.terraform
                 .as_ref()
                 .is_some_and(|tf| tf.dir.join("rules.auto.tfvars") == t.path) => {}
         Some((t, None)) => {
@@ -52,10 +51,12 @@ pub(super) fn write(cfg: &Config, analysis: &Analysis, audit: &Audit) -> Result<
         None => {}
     }
     let folders = match cfg.tfvars.as_ref() {
-        Some(t @ Tfvars {
-            terraform: Some(tf),
-            ..
-        }) => super::terraform::write(
+        Some(
+            t @ Tfvars {
+                terraform: Some(tf),
+                ..
+            },
+        ) => super::terraform::write(
             tf,
             t.per_account.is_some(),
             analysis,

@@ -52,10 +52,7 @@ pub(super) fn write(
             } else {
                 "sgpair writes main.tf, variables.tf and versions.tf only where missing"
             };
-            warnings.push(format!(
-                "kept {} as it is: {why}",
-                dir.join(name).display()
-            ));
+            warnings.push(format!("kept {} as it is: {why}", dir.join(name).display()));
         }
         if kept.contains(&"main.tf") && !calls_module(&dir, &t.module_name) {
             warnings.push(format!(
@@ -97,7 +94,5 @@ fn calls_module(dir: &Path, name: &str) -> bool {
         .flatten()
         .flatten()
         .filter(|e| e.path().extension().is_some_and(|x| x == "tf"))
-        .any(|e| {
-            std::fs::read_to_string(e.path()).is_ok_and(|t| t.contains(&needle))
-        })
+        .any(|e| std::fs::read_to_string(e.path()).is_ok_and(|t| t.contains(&needle)))
 }

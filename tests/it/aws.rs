@@ -103,9 +103,26 @@ async fn inventory_and_cloudwatch_logs_from_the_api() {
     groups.sort();
     assert_eq!(db_eni.security_groups, groups);
     let db = inv.group(&env.db_sg).unwrap();
-    assert!(db.ingress.iter().any(|r| r.referenced_group_id.as_deref()
-        == Some(env.web_sg.as_str())
-        && r.from_port == Some(5432)));
+    let from_web = db
+        .ingress
+        .iter()
+        .find(|r| {
+            r.referenced_group_id.as_deref() == Some(env.web_sg.as_str())
+                && r.from_port == Some(5432)
+        })
+        .expect("db's ingress from web");
+    // Every rule keeps its id (DescribeSecurityGroupRules), which
+    // --terraform's imports.tf adopts.
+    for g in &inv.security_groups {
+        for r in g.ingress.iter().chain(&g.egress) {
+            assert!(
+                r.rule_id.as_deref().is_some_and(|id| id.starts_with("sgr-")),
+                "{}: {r:?}",
+                g.id
+            );
+        }
+    }
+    let db_rule_id = from_web.rule_id.clone().unwrap();
     assert_eq!(inv.log_format_for_group(LOG_GROUP), Some(FORMAT));
     assert!(
         inv.vpcs
@@ -143,6 +160,18 @@ async fn inventory_and_cloudwatch_logs_from_the_api() {
         .clone();
     assert!(stderr.contains("16 used as evidence"), "{stderr}");
     assert_eq!(rules(dir.path()), expected(&env));
+
+    // The Terraform folder adopts the existing web -> db half by its id.
+    moto.infer_logs(
+        dir.path(),
+        &["--inventory", "inventory.json", "--terraform", "tf"],
+    )
+    .ok();
+    let imports = read(dir.path().join("tf/imports.tf"));
+    assert!(
+        imports.contains(&format!("  id = \"{db_rule_id}\"\n")),
+        "{imports}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -19,14 +19,23 @@ use crate::support::{Scenario, T0, connection, read, repo, v2_lines, v2_rules};
 /// `sgpair infer` over the bundled sample, from `cwd`, with `extra`.
 fn sample(cwd: &Path, extra: &[&str]) -> crate::support::Run {
     let s = repo().join("sample-logs");
-    infer(cwd, &[&s.join("flow-logs")], &s.join("inventory.json"), extra)
+    infer(
+        cwd,
+        &[&s.join("flow-logs")],
+        &s.join("inventory.json"),
+        extra,
+    )
 }
 
 /// The blocks of a .tf file, as hcl-rs reads them: (type, labels, attributes
 /// as HCL text).
 fn blocks(text: &str) -> Vec<(String, Vec<String>, BTreeMap<String, String>)> {
     let body = hcl::parse(text).unwrap_or_else(|e| panic!("not HCL: {e}\n{text}"));
-    assert_eq!(body.attributes().count(), 0, "only blocks at the top:\n{text}");
+    assert_eq!(
+        body.attributes().count(),
+        0,
+        "only blocks at the top:\n{text}"
+    );
     body.blocks()
         .map(|b| {
             let attrs = b
@@ -43,8 +52,7 @@ fn blocks(text: &str) -> Vec<(String, Vec<String>, BTreeMap<String, String>)> {
 /// (group, is egress, peer group, protocol, from, to) -> rule id, of every
 /// group-referencing rule of the sample's inventory file.
 fn existing_rules() -> BTreeMap<(String, bool, String, String, i64, i64), String> {
-    let inv: Json =
-        serde_json::from_str(&read(repo().join("sample-logs/inventory.json"))).unwrap();
+    let inv: Json = serde_json::from_str(&read(repo().join("sample-logs/inventory.json"))).unwrap();
     let mut out = BTreeMap::new();
     for g in inv["security_groups"].as_array().unwrap() {
         for (dir, egress) in [("ingress", false), ("egress", true)] {
@@ -151,7 +159,10 @@ fn the_sample_folder_imports_every_existing_half_and_plans_with_the_module_stand
     let summary: Vec<(String, String, String)> = egress
         .iter()
         .map(|(kind, labels, a)| {
-            assert_eq!((kind.as_str(), labels[0].as_str()), ("resource", "aws_vpc_security_group_egress_rule"));
+            assert_eq!(
+                (kind.as_str(), labels[0].as_str()),
+                ("resource", "aws_vpc_security_group_egress_rule")
+            );
             let dest = a
                 .get("prefix_list_id")
                 .or(a.get("cidr_ipv4"))
@@ -177,7 +188,10 @@ fn the_sample_folder_imports_every_existing_half_and_plans_with_the_module_stand
         ]
     );
     assert!(!egress_text.contains("6667") && !egress_text.contains("8.8.8.8"));
-    assert!(egress_text.contains("# to 192.0.2.210, 192.0.2.211\n"), "{egress_text}");
+    assert!(
+        egress_text.contains("# to 192.0.2.210, 192.0.2.211\n"),
+        "{egress_text}"
+    );
 
     // The report: per owner, the imports, the warning, how to roll out.
     let report = r.report();
@@ -192,7 +206,13 @@ fn the_sample_folder_imports_every_existing_half_and_plans_with_the_module_stand
         assert!(report.contains(heading), "{heading}\n{report}");
     }
 
-    for f in ["main.tf", "variables.tf", "versions.tf", "imports.tf", "egress.tf"] {
+    for f in [
+        "main.tf",
+        "variables.tf",
+        "versions.tf",
+        "imports.tf",
+        "egress.tf",
+    ] {
         insta::assert_snapshot!(format!("sample_{f}"), read(tf.join(f)));
     }
 
@@ -227,26 +247,31 @@ fn a_second_run_keeps_the_users_files_and_rewrites_its_own() {
             r.stderr
         );
     }
-    assert!(r.report().contains("kept as they were (yours): `main.tf`, `egress.tf`"));
+    assert!(
+        r.report()
+            .contains("kept as they were (yours): `main.tf`, `egress.tf`")
+    );
 
     // A module block of another name: imports.tf would address nothing.
     std::fs::write(tf.join("main.tf"), main.replace("sgpair_rules", "rules")).unwrap();
     let r = sample(cwd.path(), &["--terraform", "tf"]);
-    assert!(
-        r.stderr.contains("give --module-name"),
-        "{}",
-        r.stderr
-    );
+    assert!(r.stderr.contains("give --module-name"), "{}", r.stderr);
     let r = sample(cwd.path(), &["--terraform", "tf", "--module-name", "rules"]);
     r.ok();
     assert!(!r.stderr.contains("give --module-name"), "{}", r.stderr);
-    assert!(read(tf.join("imports.tf")).contains("to = module.rules.aws_vpc_security_group_ingress_rule.this[\""));
+    assert!(
+        read(tf.join("imports.tf"))
+            .contains("to = module.rules.aws_vpc_security_group_ingress_rule.this[\"")
+    );
 }
 
 #[test]
 fn bad_module_names_and_the_v1_shape_are_usage_errors() {
     let cwd = tempfile::tempdir().unwrap();
-    let r = sample(cwd.path(), &["--terraform", "tf", "--module-name", "9 lives"]);
+    let r = sample(
+        cwd.path(),
+        &["--terraform", "tf", "--module-name", "9 lives"],
+    );
     r.exits(2);
     assert!(r.stderr.contains("not a Terraform name"), "{}", r.stderr);
     let r = sample(cwd.path(), &["--terraform", "tf", "--module-version", "1"]);
@@ -267,15 +292,28 @@ fn no_rules_yet() -> Scenario {
     s.inv
         .account("123456789012", "us-east-1")
         .vpc("vpc-1", &["10.0.0.0/16", "2600:1f18:1:100::/56"])
-        .subnet("subnet-lb", "vpc-1", &["10.0.0.0/24", "2600:1f18:1:100::/64"])
+        .subnet(
+            "subnet-lb",
+            "vpc-1",
+            &["10.0.0.0/24", "2600:1f18:1:100::/64"],
+        )
         .subnet("subnet-app", "vpc-1", &["10.0.1.0/24"])
         .group(APP_SG, "app", "vpc-1")
         .group(DB_SG, "db", "vpc-1")
-        .eni("eni-app", "vpc-1", &["10.0.1.10", "2600:1f18:1:101::10"], &[APP_SG])
+        .eni(
+            "eni-app",
+            "vpc-1",
+            &["10.0.1.10", "2600:1f18:1:101::10"],
+            &[APP_SG],
+        )
         .with(|e| e.subnet_id = Some("subnet-app".into()))
         .eni("eni-db", "vpc-1", &["10.0.1.20"], &[DB_SG])
         .nlb("eni-nlb", "vpc-1", "subnet-lb", "10.0.0.50", &[])
-        .prefix_list("pl-63a5400a", "com.amazonaws.us-east-1.s3", &["52.216.0.0/15"]);
+        .prefix_list(
+            "pl-63a5400a",
+            "com.amazonaws.us-east-1.s3",
+            &["52.216.0.0/15"],
+        );
     let mut recs = Vec::new();
     let c = |client_port: u16, server: (Option<&str>, &str, u16), i: i64| {
         connection(
@@ -318,10 +356,9 @@ fn with_no_rule_existing_no_imports_are_written_and_egress_covers_endpoint_subne
     let r = s.run(&["--terraform", tf.to_str().unwrap()]);
     r.ok();
     assert!(!tf.join("imports.tf").exists(), "{}", r.stderr);
-    assert!(
-        r.report()
-            .contains("None of the proposed rules exists yet, on either side: no imports.tf is written.")
-    );
+    assert!(r.report().contains(
+        "None of the proposed rules exists yet, on either side: no imports.tf is written."
+    ));
     let egress_text = read(tf.join("egress.tf"));
     let mut got: Vec<(String, String, String)> = blocks(&egress_text)
         .into_iter()
@@ -336,10 +373,26 @@ fn with_no_rule_existing_no_imports_are_written_and_egress_covers_endpoint_subne
         .collect();
     got.sort();
     let want = [
-        ("app-00000a01-to-internet-ipv4-tcp-443", "cidr_ipv4 \"0.0.0.0/0\"", "443"),
-        ("app-00000a01-to-internet-ipv6-tcp-443", "cidr_ipv6 \"::/0\"", "443"),
-        ("app-00000a01-to-pl-63a5400a-tcp-443", "prefix_list_id \"pl-63a5400a\"", "443"),
-        ("app-00000a01-to-subnet-10-0-0-0-24-tcp-443", "cidr_ipv4 \"10.0.0.0/24\"", "443"),
+        (
+            "app-00000a01-to-internet-ipv4-tcp-443",
+            "cidr_ipv4 \"0.0.0.0/0\"",
+            "443",
+        ),
+        (
+            "app-00000a01-to-internet-ipv6-tcp-443",
+            "cidr_ipv6 \"::/0\"",
+            "443",
+        ),
+        (
+            "app-00000a01-to-pl-63a5400a-tcp-443",
+            "prefix_list_id \"pl-63a5400a\"",
+            "443",
+        ),
+        (
+            "app-00000a01-to-subnet-10-0-0-0-24-tcp-443",
+            "cidr_ipv4 \"10.0.0.0/24\"",
+            "443",
+        ),
     ];
     assert_eq!(
         got,
@@ -354,13 +407,19 @@ fn with_no_rule_existing_no_imports_are_written_and_egress_covers_endpoint_subne
     let checked = stand_in(&tf);
     let plan = plan_offline(checked.path());
     // The module's two halves of app -> db, and the four egress rules.
-    assert!(plan.contains("Plan: 6 to add, 0 to change, 0 to destroy."), "{plan}");
+    assert!(
+        plan.contains("Plan: 6 to add, 0 to change, 0 to destroy."),
+        "{plan}"
+    );
     for address in [
         "module.sgpair_rules.aws_vpc_security_group_ingress_rule.this[\"app-00000a01-to-db-00000a02-tcp-5432\"]",
         "module.sgpair_rules.aws_vpc_security_group_egress_rule.this[\"app-00000a01-to-db-00000a02-tcp-5432\"]",
         "aws_vpc_security_group_egress_rule.app-00000a01-to-pl-63a5400a-tcp-443",
     ] {
-        assert!(plan.contains(&format!("# {address} will be created")), "{address}\n{plan}");
+        assert!(
+            plan.contains(&format!("# {address} will be created")),
+            "{address}\n{plan}"
+        );
     }
 
     // A user's imports.tf stays when there is nothing to import.
@@ -382,7 +441,13 @@ fn a_folder_per_account_with_out_dir() {
     ]);
     r.ok();
     let folder = tf.join("123456789012");
-    for f in ["rules.auto.tfvars", "main.tf", "variables.tf", "versions.tf", "egress.tf"] {
+    for f in [
+        "rules.auto.tfvars",
+        "main.tf",
+        "variables.tf",
+        "versions.tf",
+        "egress.tf",
+    ] {
         assert!(folder.join(f).is_file(), "{f}\n{}", r.stderr);
     }
     assert_eq!(
@@ -401,7 +466,10 @@ fn an_existing_half_is_imported_by_its_id_and_one_without_an_id_is_said() {
     r.ok();
     assert!(!tf.join("imports.tf").exists());
     let report = r.report();
-    assert!(report.contains("the inventory holds no rule id for them"), "{report}");
+    assert!(
+        report.contains("the inventory holds no rule id for them"),
+        "{report}"
+    );
 
     s.inv.rule_id(DB_SG, false, "sgr-0123456789abcdef0");
     let r = s.run(&["--terraform", tf.to_str().unwrap()]);

@@ -6,9 +6,9 @@ use crate::audit::Audit;
 use crate::emit::escape;
 use crate::emit::report::document::{Block, Markup, Section, Table};
 use crate::emit::report::sections::{sections, terraform};
-use crate::emit::terraform::Written;
 use crate::emit::severity;
 use crate::emit::summary::Summary;
+use crate::emit::terraform::Written;
 use crate::synthesize::Severity;
 
 /// The Markdown report: the summary, then one section per kind of finding.

@@ -256,7 +256,11 @@ terraform {
 /// A group as a comment may say it: `web-sg (sg-0b22...)`.
 fn group_comment(view: &View<'_>, id: &str) -> String {
     let id_text = escape::aws_description(id);
-    match view.inventory.group(id).map(|g| escape::aws_description(&g.name)) {
+    match view
+        .inventory
+        .group(id)
+        .map(|g| escape::aws_description(&g.name))
+    {
         Some(name) if !name.is_empty() => format!("{name} ({id_text})"),
         _ => id_text,
     }
@@ -304,10 +308,7 @@ fn imports_tf(view: &View<'_>, plan: &Plan, module: &str) -> String {
             "  ",
             &[
                 ("to", Value::Bare(to)),
-                (
-                    "id",
-                    Value::Text(i.rule_id.clone().unwrap_or_default()),
-                ),
+                ("id", Value::Text(i.rule_id.clone().unwrap_or_default())),
             ],
         );
         out.push_str("}\n");
@@ -364,7 +365,10 @@ fn egress_tf(view: &View<'_>, plan: &Plan) -> String {
                 attrs.push((field, Value::Text(cidr.to_string())));
             }
         }
-        attrs.push(("ip_protocol", Value::Text(crate::present::names::protocol(e.proto))));
+        attrs.push((
+            "ip_protocol",
+            Value::Text(crate::present::names::protocol(e.proto)),
+        ));
         if let Some((from, to)) = e.ports {
             attrs.push(("from_port", Value::Number(from)));
             attrs.push(("to_port", Value::Number(to)));

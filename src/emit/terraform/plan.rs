@@ -369,7 +369,11 @@ fn prefix_list(inv: &Inventory, remotes: &[IpAddr]) -> Option<Destination> {
     let mut lists: Vec<_> = inv
         .prefix_lists
         .iter()
-        .filter(|p| remotes.iter().any(|ip| p.cidrs.iter().any(|c| c.contains(ip))))
+        .filter(|p| {
+            remotes
+                .iter()
+                .any(|ip| p.cidrs.iter().any(|c| c.contains(ip)))
+        })
         .collect();
     lists.sort_by(|a, b| a.id.cmp(&b.id));
     lists.first().map(|p| Destination::PrefixList {

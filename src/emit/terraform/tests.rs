@@ -66,7 +66,12 @@ fn an_exact_existing_half_is_imported_and_nothing_else() {
     assert_eq!(imports.len(), 1, "{imports:?}");
     assert_eq!(imports[0].rule_id.as_deref(), Some("sgr-0aaa"));
     assert_eq!(imports[0].half, Half::Ingress);
-    let text = &f.files.iter().find(|x| x.name == "imports.tf").unwrap().text;
+    let text = &f
+        .files
+        .iter()
+        .find(|x| x.name == "imports.tf")
+        .unwrap()
+        .text;
     assert!(text.contains(&format!(
         "  to = module.m.aws_vpc_security_group_ingress_rule.this[\"{}\"]\n  id = \"sgr-0aaa\"\n",
         imports[0].key
@@ -81,7 +86,12 @@ fn without_an_existing_half_there_is_no_imports_file() {
     let names: Vec<&str> = f.files.iter().map(|x| x.name).collect();
     assert_eq!(
         &names[..4],
-        ["rules.auto.tfvars", "main.tf", "variables.tf", "versions.tf"]
+        [
+            "rules.auto.tfvars",
+            "main.tf",
+            "variables.tf",
+            "versions.tf"
+        ]
     );
 }
 

@@ -8,9 +8,7 @@ use std::path::Path;
 
 #[cfg(feature = "aws")]
 pub use sgpair::aws::s3_client;
-use sgpair::inventory::{
-    FORMAT_VERSION, Peering, PrefixList, SgRule, Subnet, TgwAttachment, Vpc,
-};
+use sgpair::inventory::{FORMAT_VERSION, Peering, PrefixList, SgRule, Subnet, TgwAttachment, Vpc};
 pub use sgpair::inventory::{Inventory, NetworkInterface, SecurityGroup};
 #[cfg(feature = "aws")]
 pub use sgpair::window::{day, rfc3339};
@@ -106,7 +104,11 @@ impl Estate {
             .iter_mut()
             .find(|g| g.id == group)
             .unwrap_or_else(|| panic!("no group {group} was added"));
-        let rules = if egress { &mut g.egress } else { &mut g.ingress };
+        let rules = if egress {
+            &mut g.egress
+        } else {
+            &mut g.ingress
+        };
         rules.last_mut().expect("a rule to name").rule_id = Some(id.into());
         self
     }

@@ -218,7 +218,9 @@ pub fn stand_in(folder: &Path) -> tempfile::TempDir {
         .lines()
         .filter(|l| !l.trim_start().starts_with("version = \"~> 2.0\""))
         .map(|l| {
-            if l.trim_start().starts_with("source") && l.contains("skwashd/mutual-security-groups/aws") {
+            if l.trim_start().starts_with("source")
+                && l.contains("skwashd/mutual-security-groups/aws")
+            {
                 "  source = \"./stand-in\"".to_string()
             } else {
                 l.to_string()

@@ -44,10 +44,7 @@ fn files(folders: &[Written], m: &dyn Markup) -> Block {
             s.push_str(&format!("written {}", written.join(", ")));
             if !w.kept.is_empty() {
                 let kept: Vec<String> = w.kept.iter().map(|f| m.code(f)).collect();
-                s.push_str(&format!(
-                    "; kept as they were (yours): {}",
-                    kept.join(", ")
-                ));
+                s.push_str(&format!("; kept as they were (yours): {}", kept.join(", ")));
             }
             s
         })
@@ -121,7 +118,13 @@ fn per_owner(inv: &Inventory, folders: &[Written], m: &dyn Markup) -> Section {
             ),
             table(
                 "terraform-owners",
-                &["Owner", "Group", ">Rules added", ">Rules adopted", ">Egress rules added"],
+                &[
+                    "Owner",
+                    "Group",
+                    ">Rules added",
+                    ">Rules adopted",
+                    ">Egress rules added",
+                ],
                 rows.into_iter().map(|(_, r)| r).collect(),
             ),
         ],
@@ -181,7 +184,13 @@ fn imports(inv: &Inventory, folders: &[Written], m: &dyn Markup) -> Section {
         ));
         blocks.push(table(
             "terraform-imports",
-            &["Group", "Existing rule", "=Service", "=Rule id", "Entry or resource"],
+            &[
+                "Group",
+                "Existing rule",
+                "=Service",
+                "=Rule id",
+                "Entry or resource",
+            ],
             rows,
         ));
     }
@@ -233,11 +242,7 @@ fn managed_elsewhere(inv: &Inventory, folders: &[Written], m: &dyn Markup) -> Se
         blocks.push(para("Groups whose tags name the tool that manages them:"));
         blocks.push(Block::List(items));
     }
-    Section::new(
-        "terraform-inline",
-        "Groups another tool manages",
-        blocks,
-    )
+    Section::new("terraform-inline", "Groups another tool manages", blocks)
 }
 
 fn egress(inv: &Inventory, folders: &[Written], m: &dyn Markup) -> Section {
@@ -291,7 +296,14 @@ fn egress(inv: &Inventory, folders: &[Written], m: &dyn Markup) -> Section {
         ));
         blocks.push(table(
             "terraform-egress",
-            &["Group", "Destination", "=Service", ">Connections", "=Seen", "Addresses seen"],
+            &[
+                "Group",
+                "Destination",
+                "=Service",
+                ">Connections",
+                "=Seen",
+                "Addresses seen",
+            ],
             rows,
         ));
     }
