@@ -116,7 +116,9 @@ async fn inventory_and_cloudwatch_logs_from_the_api() {
     for g in &inv.security_groups {
         for r in g.ingress.iter().chain(&g.egress) {
             assert!(
-                r.rule_id.as_deref().is_some_and(|id| id.starts_with("sgr-")),
+                r.rule_id
+                    .as_deref()
+                    .is_some_and(|id| id.starts_with("sgr-")),
                 "{}: {r:?}",
                 g.id
             );
