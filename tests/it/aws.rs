@@ -10,6 +10,7 @@ use aws_sdk_s3::primitives::ByteStream;
 use crate::support::aws_env::*;
 use crate::support::model::s3_client;
 use crate::support::read;
+use crate::support::terraform::{plan_against, stand_in};
 
 /// The records as a Parquet object, with AWS's underscored column names.
 #[cfg(feature = "parquet")]
@@ -174,6 +175,15 @@ async fn inventory_and_cloudwatch_logs_from_the_api() {
         imports.contains(&format!("  id = \"{db_rule_id}\"\n")),
         "{imports}"
     );
+    // Terraform itself adopts it from the emulator: the import reads the
+    // rule by its id at the module's address, and nothing is duplicated.
+    let checked = stand_in(&dir.path().join("tf"));
+    let plan = plan_against(checked.path(), &moto.endpoint);
+    assert!(
+        plan.contains(&format!("# (imported from \"{db_rule_id}\")")),
+        "{plan}"
+    );
+    assert!(plan.contains("Plan: 1 to import,"), "{plan}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -254,6 +254,22 @@ pub fn plan_offline(dir: &Path) -> String {
     String::from_utf8(o.stdout).expect("utf-8 output")
 }
 
+/// `terraform plan` of a [`stand_in`] folder against an AWS emulator at
+/// `endpoint` (EC2 only: the import blocks read the rules they adopt);
+/// its output, asserted to succeed.
+#[cfg(feature = "aws")]
+pub fn plan_against(dir: &Path, endpoint: &str) -> String {
+    let provider = OFFLINE_PROVIDER.replace(
+        "  skip_metadata_api_check     = true\n",
+        &format!(
+            "  skip_metadata_api_check     = true\n\n  endpoints {{\n    ec2 = \"{endpoint}\"\n  }}\n"
+        ),
+    );
+    std::fs::write(dir.join("offline_provider.tf"), provider).unwrap();
+    let o = ok(dir, &["plan", "-input=false", "-no-color"]);
+    String::from_utf8(o.stdout).expect("utf-8 output")
+}
+
 /// `terraform fmt -check` of every file of a folder; asserted to succeed.
 pub fn fmt_check_all(dir: &Path) {
     ok(dir, &["fmt", "-check", "-diff", "."]);
