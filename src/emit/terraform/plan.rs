@@ -301,12 +301,12 @@ fn egress_rules(inv: &Inventory, external: &[&External]) -> (Vec<EgressRule>, Ve
     let mut used: BTreeMap<String, usize> = BTreeMap::new();
     for ((dest, proto, port), need) in needs {
         for (group, observed) in cover(&need, &members) {
-            let base = format!(
+            let base = resource_name(&format!(
                 "{}-to-{}-{}",
                 names.slug(&group),
                 destination_slug(&dest),
                 service_slug(proto, port)
-            );
+            ));
             let n = used.entry(base.clone()).or_default();
             *n += 1;
             let name = if *n == 1 { base } else { format!("{base}-{n}") };
@@ -493,6 +493,17 @@ fn cover(
         out.push((g.to_string(), observed));
     }
     out
+}
+
+/// A Terraform resource name starts with a letter (or `_`): a group slug
+/// that starts with a digit (a group without a name is its id's tail) is
+/// prefixed with `sg-`.
+pub(super) fn resource_name(slug: &str) -> String {
+    if slug.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        slug.to_string()
+    } else {
+        format!("sg-{slug}")
+    }
 }
 
 fn destination_slug(d: &Destination) -> String {

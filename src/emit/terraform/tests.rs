@@ -142,3 +142,16 @@ fn the_files_do_not_depend_on_the_order_of_the_input() {
     };
     assert_eq!(texts(&fa), texts(&fb));
 }
+
+#[test]
+fn resource_names_start_with_a_letter() {
+    assert_eq!(
+        plan::resource_name("web-0a1b-to-internet-ipv4-tcp-443"),
+        "web-0a1b-to-internet-ipv4-tcp-443"
+    );
+    assert_eq!(
+        plan::resource_name("00000a01-to-internet-ipv4-tcp-443"),
+        "sg-00000a01-to-internet-ipv4-tcp-443"
+    );
+    assert!(check_module_name(&plan::resource_name("1-web-to-x")).is_ok());
+}

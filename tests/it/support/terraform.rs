@@ -3,8 +3,9 @@
 //! folder, initialised and validated, then planned and applied offline
 //! (no provider, no resource, local state) and read back through an output.
 //!
-//! Needs `terraform` >= 1.3 on PATH; without it the tests fail, they never
-//! skip.
+//! Needs `terraform` >= 1.3 on PATH (1.5 for the `--terraform` folder's
+//! import blocks, which also needs the AWS provider: [`plugin_dir`]);
+//! without them the tests fail, they never skip.
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};

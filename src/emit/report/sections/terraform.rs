@@ -307,6 +307,9 @@ fn egress(inv: &Inventory, folders: &[Written], m: &dyn Markup) -> Section {
             rows,
         ));
     }
+    blocks.push(para(
+        "Other traffic no rule covers (peered or on-premises networks, addresses whose owner is not known, paths through a transit gateway, ingress from the internet) is listed under Traffic that cannot be a security-group rule: egress.tf writes nothing for it.",
+    ));
     if !not_written.is_empty() {
         blocks.push(para("Egress seen but not written, and why:"));
         blocks.push(Block::List(not_written));
