@@ -484,3 +484,49 @@ fn an_existing_half_is_imported_by_its_id_and_one_without_an_id_is_said() {
     fmt_check_all(&tf);
     stand_in(&tf);
 }
+
+#[test]
+fn the_report_groups_the_change_per_owner_and_names_the_groups_another_tool_manages() {
+    let mut s = no_rules_yet();
+    s.inv
+        .group_tags(
+            APP_SG,
+            &[("ManagedBy", "Terraform"), ("repository", "acme/app")],
+        )
+        .group_tags(
+            DB_SG,
+            &[("aws:cloudformation:stack-name", "data | `stack`")],
+        );
+    let tf = s.path("tf");
+    let r = s.run(&["--terraform", tf.to_str().unwrap()]);
+    r.ok();
+    let report = r.report();
+    let owners = crate::support::section(&report, "The change per owner");
+    // app: the egress half of app -> db and four egress.tf rules; db: the
+    // ingress half. The stack's name is data: escaped in the table.
+    assert!(
+        owners.contains("| repository acme/app | app (sg-0000000000000a01) | 1 | 0 | 4 |"),
+        "{owners}"
+    );
+    assert!(
+        owners.contains(
+            "| CloudFormation stack data \\| \\`stack\\` | db (sg-0000000000000a02) | 1 | 0 | 0 |"
+        ),
+        "{owners}"
+    );
+    let inline = crate::support::section(&report, "Groups another tool manages");
+    assert!(
+        inline.contains("cannot tell whether a group is managed with inline"),
+        "{inline}"
+    );
+    assert!(
+        inline.contains(
+            "app (sg-0000000000000a01): its tags say Terraform manages it (repository acme/app)"
+        ),
+        "{inline}"
+    );
+    assert!(
+        inline.contains("db (sg-0000000000000a02): managed by CloudFormation stack data"),
+        "{inline}"
+    );
+}

@@ -84,6 +84,19 @@ impl Estate {
         self
     }
 
+    /// Tags on `group` (its owner, the tool that manages it).
+    pub fn group_tags(&mut self, group: &str, tags: &[(&str, &str)]) -> &mut Self {
+        let g = self
+            .inv
+            .security_groups
+            .iter_mut()
+            .find(|g| g.id == group)
+            .unwrap_or_else(|| panic!("no group {group} was added"));
+        g.tags
+            .extend(tags.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        self
+    }
+
     /// A managed prefix list (a gateway endpoint's AWS-managed list, or a
     /// customer-managed one).
     pub fn prefix_list(&mut self, id: &str, name: &str, cidrs: &[&str]) -> &mut Self {
