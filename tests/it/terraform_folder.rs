@@ -206,6 +206,10 @@ fn the_sample_folder_imports_every_existing_half_and_plans_with_the_module_stand
         assert!(report.contains(heading), "{heading}\n{report}");
     }
 
+    insta::assert_snapshot!(
+        "sample_report_terraform_section",
+        crate::support::section(&report, "The Terraform folder")
+    );
     for f in [
         "main.tf",
         "variables.tf",
@@ -455,6 +459,7 @@ fn a_folder_per_account_with_out_dir() {
         read(out.join("123456789012/rules.auto.tfvars"))
     );
     fmt_check_all(&folder);
+    stand_in(&folder);
 }
 
 #[test]
