@@ -6,6 +6,7 @@
 //! - `config.rs`: the run as plain data;
 //! - `read.rs`: every source's evidence, under the partial-failure policy;
 //! - `outputs.rs`: the files written;
+//! - `terraform.rs`: the `--terraform` folder (files kept where they are the user's);
 //! - `live.rs` / `offline.rs`: the AWS connection, or its absence in a build
 //!   without the `aws` feature (the only place that feature splits a run).
 
@@ -15,6 +16,7 @@ mod config;
 mod connection;
 mod outputs;
 mod read;
+mod terraform;
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -23,7 +25,8 @@ use std::time::SystemTime;
 use anyhow::{Context, Result};
 
 pub use config::{
-    AwsSettings, Config, HistorySource, Outputs, RoleTemplate, Sources, Tfvars, check_account,
+    AwsSettings, Config, HistorySource, Outputs, RoleTemplate, Sources, Terraform, Tfvars,
+    check_account,
 };
 pub use connection::is_usage_error;
 

@@ -32,4 +32,5 @@ mod samples;
 #[cfg(unix)]
 mod scripts;
 mod terraform;
+mod terraform_folder;
 mod usage;

@@ -8,6 +8,7 @@ mod accounts;
 mod audit;
 mod evidence;
 mod rules;
+mod terraform;
 mod traffic;
 
 use std::net::{IpAddr, SocketAddr};
@@ -21,6 +22,7 @@ use crate::reduce::{TCP, UDP};
 use crate::synthesize::RuleEvidence;
 use crate::window::{day, rfc3339};
 
+pub(super) use terraform::terraform;
 pub(super) use traffic::rejected_by_records;
 
 /// Every section after the summary, in order: what the Markdown holds, and
