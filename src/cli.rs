@@ -2,6 +2,8 @@
 //! [`sgpair::run::run`] takes. Values are checked here, so a bad one is a
 //! usage error (exit code 2) before anything is read.
 
+mod state;
+
 use std::path::PathBuf;
 use std::time::SystemTime;
 
@@ -101,6 +103,9 @@ pub struct InferArgs {
     /// provider, so each account applies its own); --out is then not written.
     #[arg(long, value_name = "DIR")]
     out_dir: Option<PathBuf>,
+
+    #[command(flatten)]
+    state: state::StateArgs,
 }
 
 /// `audit`: the options `infer` and `audit` share, nothing more.
@@ -312,11 +317,13 @@ impl InferArgs {
             ModuleArg::V2 => ModuleVersion::V2,
             ModuleArg::V1 => ModuleVersion::V1,
         };
-        self.common.config(Some(Tfvars {
+        let mut cfg = self.common.config(Some(Tfvars {
             path: self.out,
             version,
             per_account: self.out_dir,
-        }))
+        }))?;
+        cfg.state = self.state.settings();
+        Ok(cfg)
     }
 }
 
@@ -383,6 +390,7 @@ impl CommonArgs {
             threads: self.threads,
             quiet: self.quiet,
             aws: self.aws.settings(),
+            state: None,
         })
     }
 }

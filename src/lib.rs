@@ -26,6 +26,7 @@ pub mod reduce;
 pub mod resolve;
 pub mod run;
 pub mod sources;
+pub mod state;
 pub mod stats;
 pub mod synthesize;
 pub mod window;

@@ -10,12 +10,14 @@
 //! (`matching`), what each rule carried and whether the change keeps it
 //! (`usage`), what the change would still allow (`before_after`), the
 //! findings, one builder per kind (`findings`), and what each kind of
-//! finding is, in one table ([`catalogue`]).
+//! finding is, in one table ([`catalogue`]); with `--state`, what changed
+//! since the last run and which groups can close open egress (`progress`).
 
 mod before_after;
 pub mod catalogue;
 mod findings;
 mod matching;
+pub mod progress;
 mod usage;
 
 #[cfg(test)]
@@ -28,6 +30,7 @@ use crate::synthesize::Severity;
 
 pub use catalogue::{Entry, FindingKind};
 pub use findings::fingerprint;
+pub use progress::Progress;
 
 /// Windows shorter than this many days may miss rare (weekly) traffic: a
 /// finding (SGP010) and a warning of the reports' summary.
@@ -105,6 +108,9 @@ pub struct Audit {
     pub rules: Vec<RuleUsage>,
     pub findings: Vec<Finding>,
     pub before_after: BeforeAfter,
+    /// With `--state`: changes since the last run, groups' readiness.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub progress: Option<Progress>,
 }
 
 impl Audit {
@@ -152,9 +158,14 @@ pub fn audit(a: &Analysis) -> Audit {
         observed_connections: flows.observed,
         allowed_after: flows.allowed_after,
     };
+    let progress = a
+        .continuity
+        .as_ref()
+        .map(|c| progress::progress(a, &kept, c));
     Audit {
         rules: rows.rules,
         findings,
         before_after,
+        progress,
     }
 }

@@ -108,7 +108,7 @@ pub(super) fn rows(inv: &Inventory, used: &Used, kept: &Kept) -> Rows {
     out
 }
 
-fn is_open_egress(rule: &SgRule) -> bool {
+pub(super) fn is_open_egress(rule: &SgRule) -> bool {
     protocol_number(&rule.protocol).is_none() && rule.cidr.is_some_and(|c| c.is_everything())
 }
 

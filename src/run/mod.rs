@@ -6,6 +6,7 @@
 //! - `config.rs`: the run as plain data;
 //! - `read.rs`: every source's evidence, under the partial-failure policy;
 //! - `outputs.rs`: the files written;
+//! - `state.rs`: `--state`, the evidence folded in before and written after;
 //! - `live.rs` / `offline.rs`: the AWS connection, or its absence in a build
 //!   without the `aws` feature (the only place that feature splits a run).
 
@@ -15,6 +16,7 @@ mod config;
 mod connection;
 mod outputs;
 mod read;
+mod state;
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -23,7 +25,8 @@ use std::time::SystemTime;
 use anyhow::{Context, Result};
 
 pub use config::{
-    AwsSettings, Config, HistorySource, Outputs, RoleTemplate, Sources, Tfvars, check_account,
+    AwsSettings, Config, HistorySource, Outputs, RoleTemplate, Sources, StateSettings, Tfvars,
+    check_account,
 };
 pub use connection::is_usage_error;
 
@@ -70,17 +73,26 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
         avoid: avoided_groups(&cfg.avoid_groups, &inventory)?,
     };
     let history = history(cfg, aws.as_ref(), &inventory, &mut read.stats)?;
-    let analysis = analyze_with(
-        cfg.window,
+    let carried = match &cfg.state {
+        Some(s) => Some(state::fold(s, cfg.window, &inventory, &mut read.agg)?),
+        None => None,
+    };
+    let mut analysis = analyze_with(
+        carried.as_ref().map_or(cfg.window, |c| c.window),
         read.stats,
         read.agg.finish(),
         inventory,
         &choices,
         &history,
     );
+    analysis.continuity = carried.as_ref().map(|c| c.continuity.clone());
     // Once per run: every report and the summary on stderr share it.
     let audit = audit(&analysis);
-    let written = outputs::write(cfg, &analysis, &audit)?;
+    let mut written = outputs::write(cfg, &analysis, &audit)?;
+    if let (Some(s), Some(c)) = (&cfg.state, carried) {
+        state::write(s, c, &analysis)?;
+        written.paths.push(s.path.display().to_string());
+    }
     let tripped = cfg.fail_on.and_then(|level| {
         let n = audit
             .findings

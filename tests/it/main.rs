@@ -29,5 +29,6 @@ mod s3_archive;
 mod samples;
 #[cfg(unix)]
 mod scripts;
+mod state;
 mod terraform;
 mod usage;

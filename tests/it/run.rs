@@ -46,6 +46,7 @@ fn sample_config(dir: &Path) -> Config {
         threads: None,
         quiet: true,
         aws: AwsSettings::default(),
+        state: None,
     }
 }
 
