@@ -2,6 +2,7 @@
 //! [`sgpair::run::run`] takes. Values are checked here, so a bad one is a
 //! usage error (exit code 2) before anything is read.
 
+pub mod check;
 mod state;
 
 use std::path::PathBuf;
@@ -36,6 +37,10 @@ pub enum Command {
     /// flow logs) to a file that `infer --inventory` reads offline.
     #[cfg(feature = "aws")]
     Inventory(InventoryArgs),
+    /// Replay new flow logs against a proposal: list every accepted
+    /// connection that would be blocked once open egress and the removed
+    /// rules are gone, per group; exit code 4 when there is one.
+    Check(Box<check::CheckArgs>),
     /// Write synthetic flow logs of a chosen size, and their inventory.
     Generate(sgpair::generate::GenerateArgs),
 }

@@ -22,6 +22,7 @@ pub mod parse;
 pub mod partial;
 pub mod pipeline;
 pub mod present;
+pub mod proposal;
 pub mod reduce;
 pub mod resolve;
 pub mod run;

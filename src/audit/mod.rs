@@ -11,19 +11,21 @@
 //! (`usage`), what the change would still allow (`before_after`), the
 //! findings, one builder per kind (`findings`), and what each kind of
 //! finding is, in one table ([`catalogue`]); with `--state`, what changed
-//! since the last run and which groups can close open egress (`progress`).
+//! since the last run and which groups can close open egress (`progress`);
+//! for `sgpair check`, new logs replayed against a proposal (`replay`).
 
 mod before_after;
 pub mod catalogue;
 mod findings;
 mod matching;
 pub mod progress;
+pub mod replay;
 mod usage;
 
 #[cfg(test)]
 mod tests;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::analysis::Analysis;
 use crate::synthesize::Severity;
@@ -36,7 +38,7 @@ pub use progress::Progress;
 /// finding (SGP010) and a warning of the reports' summary.
 pub const SHORT_WINDOW_DAYS: f64 = 7.0;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Direction {
     Ingress,

@@ -112,7 +112,7 @@ pub(super) fn is_open_egress(rule: &SgRule) -> bool {
     protocol_number(&rule.protocol).is_none() && rule.cidr.is_some_and(|c| c.is_everything())
 }
 
-fn peer_label(rule: &SgRule) -> String {
+pub(super) fn peer_label(rule: &SgRule) -> String {
     if let Some(c) = rule.cidr {
         c.to_string()
     } else if let Some(g) = &rule.referenced_group_id {

@@ -5,11 +5,13 @@
 //!
 //! - `config.rs`: the run as plain data;
 //! - `read.rs`: every source's evidence, under the partial-failure policy;
+//! - `check.rs`: `sgpair check`, new logs replayed against a proposal;
 //! - `outputs.rs`: the files written;
 //! - `state.rs`: `--state`, the evidence folded in before and written after;
 //! - `live.rs` / `offline.rs`: the AWS connection, or its absence in a build
 //!   without the `aws` feature (the only place that feature splits a run).
 
+mod check;
 mod config;
 #[cfg_attr(feature = "aws", path = "live.rs")]
 #[cfg_attr(not(feature = "aws"), path = "offline.rs")]
@@ -24,6 +26,7 @@ use std::time::SystemTime;
 
 use anyhow::{Context, Result};
 
+pub use check::{CheckConfig, check};
 pub use config::{
     AwsSettings, Config, HistorySource, Outputs, RoleTemplate, Sources, StateSettings, Tfvars,
     check_account,

@@ -14,6 +14,7 @@ mod aws;
 #[cfg(feature = "aws")]
 mod aws_faults;
 mod bad_input;
+mod check;
 mod cli;
 mod estate;
 mod fuzz_regressions;

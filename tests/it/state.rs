@@ -4,11 +4,10 @@
 //! removed with when they were last seen; groups are listed by their
 //! readiness to close open egress; a state of another scope is refused.
 
-use std::path::{Path, PathBuf};
-
 use serde_json::Value;
 
-use crate::support::{Estate, Run, T0, connection, section, sgpair, v2_lines};
+use crate::support::days::Days;
+use crate::support::{Estate, T0, connection, section};
 
 const DAY: i64 = 86_400;
 
@@ -60,52 +59,6 @@ fn web_internet(at: i64) -> Vec<crate::support::flows::Rec> {
         at,
         true,
     )
-}
-
-/// A folder with the inventory and one log file per day.
-struct Days {
-    dir: tempfile::TempDir,
-}
-
-impl Days {
-    fn new(e: &Estate) -> Days {
-        let dir = tempfile::tempdir().unwrap();
-        e.write(&dir.path().join("inventory.json"));
-        Days { dir }
-    }
-
-    fn path(&self, rel: &str) -> PathBuf {
-        self.dir.path().join(rel)
-    }
-
-    fn day(&self, name: &str, recs: &[crate::support::flows::Rec]) -> PathBuf {
-        let p = self.path(name);
-        std::fs::write(&p, v2_lines(recs)).unwrap();
-        p
-    }
-
-    /// `infer --json` over `logs` and the window `since..until`, with `extra`.
-    fn infer(&self, logs: &[&Path], since: i64, until: i64, extra: &[&str]) -> Run {
-        let out = tempfile::tempdir().unwrap();
-        let mut cmd = sgpair(["infer", "--json"]).cwd(self.dir.path());
-        for l in logs {
-            cmd = cmd.arg("--logs").arg(l);
-        }
-        cmd.arg("--inventory")
-            .arg(self.path("inventory.json"))
-            .args(["--since", &rfc(since), "--until", &rfc(until)])
-            .arg("--out")
-            .arg(out.path().join("rules.auto.tfvars"))
-            .arg("--report")
-            .arg(out.path().join("report.md"))
-            .args(extra)
-            .run_with(out)
-    }
-}
-
-fn rfc(t: i64) -> String {
-    let d = std::time::UNIX_EPOCH + std::time::Duration::from_secs(t as u64);
-    humantime::format_rfc3339_seconds(d).to_string()
 }
 
 /// What the JSON says that comes from the evidence (not from this run's
