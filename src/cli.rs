@@ -3,6 +3,7 @@
 //! usage error (exit code 2) before anything is read.
 
 pub mod check;
+mod quota;
 mod state;
 
 use std::path::PathBuf;
@@ -111,6 +112,9 @@ pub struct InferArgs {
 
     #[command(flatten)]
     state: state::StateArgs,
+
+    #[command(flatten)]
+    quota: quota::QuotaArgs,
 }
 
 /// `audit`: the options `infer` and `audit` share, nothing more.
@@ -328,6 +332,7 @@ impl InferArgs {
             per_account: self.out_dir,
         }))?;
         cfg.state = self.state.settings();
+        cfg.rule_quota = self.quota.rule_quota;
         Ok(cfg)
     }
 }
@@ -396,6 +401,7 @@ impl CommonArgs {
             quiet: self.quiet,
             aws: self.aws.settings(),
             state: None,
+            rule_quota: sgpair::audit::quota::DEFAULT_RULES_PER_GROUP,
         })
     }
 }

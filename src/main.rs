@@ -17,6 +17,10 @@ const EXIT_FINDINGS: u8 = 3;
 /// Exit code when `check` finds connections the proposal would block.
 const EXIT_BLOCKED: u8 = 4;
 
+/// Exit code when the proposal would pass the rules-per-group quota
+/// (`infer` then writes nothing).
+const EXIT_QUOTA: u8 = 5;
+
 /// Exit code of a usage error, as clap exits on one.
 const EXIT_USAGE: u8 = 2;
 
@@ -42,6 +46,8 @@ fn main() -> ExitCode {
             eprintln!("error: {e:#}");
             if run::is_usage_error(&e) {
                 ExitCode::from(EXIT_USAGE)
+            } else if e.downcast_ref::<run::OverQuota>().is_some() {
+                ExitCode::from(EXIT_QUOTA)
             } else {
                 ExitCode::FAILURE
             }

@@ -12,13 +12,15 @@
 //! findings, one builder per kind (`findings`), and what each kind of
 //! finding is, in one table ([`catalogue`]); with `--state`, what changed
 //! since the last run and which groups can close open egress (`progress`);
-//! for `sgpair check`, new logs replayed against a proposal (`replay`).
+//! for `sgpair check`, new logs replayed against a proposal (`replay`);
+//! the rules-per-group quota against the proposal (`quota`).
 
 mod before_after;
 pub mod catalogue;
 mod findings;
 mod matching;
 pub mod progress;
+pub mod quota;
 pub mod replay;
 mod usage;
 

@@ -145,6 +145,7 @@ impl CheckArgs {
                 quiet: self.quiet,
                 aws: self.aws.settings(),
                 state: None,
+                rule_quota: sgpair::audit::quota::DEFAULT_RULES_PER_GROUP,
             },
             tfvars: self.tfvars,
             removed: self.removed,

@@ -40,6 +40,8 @@ pub struct Config {
     pub aws: AwsSettings,
     /// `--state`: the evidence kept from run to run.
     pub state: Option<StateSettings>,
+    /// `--rule-quota`: rules per group and direction (`infer`).
+    pub rule_quota: usize,
 }
 
 /// `--state FILE` with `--keep` and `--soak`.

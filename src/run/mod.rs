@@ -7,6 +7,7 @@
 //! - `read.rs`: every source's evidence, under the partial-failure policy;
 //! - `check.rs`: `sgpair check`, new logs replayed against a proposal;
 //! - `outputs.rs`: the files written;
+//! - `quota.rs`: the proposal fitted under the rules-per-group quota;
 //! - `state.rs`: `--state`, the evidence folded in before and written after;
 //! - `live.rs` / `offline.rs`: the AWS connection, or its absence in a build
 //!   without the `aws` feature (the only place that feature splits a run).
@@ -17,6 +18,7 @@ mod config;
 #[cfg_attr(not(feature = "aws"), path = "offline.rs")]
 mod connection;
 mod outputs;
+mod quota;
 mod read;
 mod state;
 
@@ -32,6 +34,7 @@ pub use config::{
     check_account,
 };
 pub use connection::is_usage_error;
+pub use quota::OverQuota;
 
 use crate::analysis::{Analysis, analyze_with};
 use crate::audit::{Audit, audit};
@@ -89,6 +92,9 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
         &history,
     );
     analysis.continuity = carried.as_ref().map(|c| c.continuity.clone());
+    if cfg.tfvars.is_some() {
+        quota::apply(&mut analysis, cfg.rule_quota)?;
+    }
     // Once per run: every report and the summary on stderr share it.
     let audit = audit(&analysis);
     let mut written = outputs::write(cfg, &analysis, &audit)?;

@@ -23,6 +23,7 @@ mod html;
 mod ownership;
 mod panics;
 mod properties;
+mod quota;
 mod report_truth;
 mod run;
 #[cfg(feature = "aws")]
