@@ -56,8 +56,9 @@ pub struct Change {
     pub before: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub after: Option<String>,
-    /// The last record of its evidence (for a removed rule: as the last run saw it).
-    pub last_seen: i64,
+    /// The last record of its evidence (for a removed rule: as the last
+    /// run saw it; none when compared with a tfvars file).
+    pub last_seen: Option<i64>,
     /// A removed rule whose last evidence is older than `--keep`.
     pub expired: bool,
 }
@@ -105,6 +106,9 @@ pub struct Readiness {
 pub struct Progress {
     /// False on the run that creates the state file.
     pub had_state: bool,
+    /// Without `--state`: the existing tfvars compared with (no readiness then).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compared_with: Option<String>,
     pub keep_seconds: i64,
     pub soak_seconds: i64,
     /// The span the evidence covers, from the state and this run.
@@ -121,6 +125,7 @@ pub struct Progress {
 pub(super) fn progress(a: &Analysis, kept: &Kept, c: &Continuity) -> Progress {
     Progress {
         had_state: c.had_state,
+        compared_with: c.compared_with.clone(),
         keep_seconds: c.keep,
         soak_seconds: c.soak,
         evidence_since: a.window.since,
@@ -131,7 +136,11 @@ pub(super) fn progress(a: &Analysis, kept: &Kept, c: &Continuity) -> Progress {
         } else {
             Vec::new()
         },
-        readiness: readiness(a, kept, c),
+        readiness: if c.compared_with.is_none() {
+            readiness(a, kept, c)
+        } else {
+            Vec::new()
+        },
     }
 }
 
@@ -157,7 +166,7 @@ fn changes(a: &Analysis, c: &Continuity) -> Vec<Change> {
             target_sg: r.target_sg.clone(),
             before,
             after: after.clone(),
-            last_seen: r.evidence.last,
+            last_seen: Some(r.evidence.last),
             expired: false,
         };
         match before.get(key) {
@@ -191,8 +200,8 @@ fn changes(a: &Analysis, c: &Continuity) -> Vec<Change> {
                 target_sg: p.target_sg.clone(),
                 before: Some(service::spell(p.proto, p.from_port, p.to_port)),
                 after: None,
-                last_seen: p.last,
-                expired: p.last < c.cutoff,
+                last_seen: c.compared_with.is_none().then_some(p.last),
+                expired: c.compared_with.is_none() && p.last < c.cutoff,
             });
         }
     }

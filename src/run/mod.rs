@@ -91,7 +91,10 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
         &choices,
         &history,
     );
-    analysis.continuity = carried.as_ref().map(|c| c.continuity.clone());
+    analysis.continuity = match &carried {
+        Some(c) => Some(c.continuity.clone()),
+        None => state::from_output(cfg, &mut analysis.stats.notes),
+    };
     if cfg.tfvars.is_some() {
         quota::apply(&mut analysis, cfg.rule_quota)?;
     }

@@ -65,6 +65,43 @@ pub(super) fn fold(
     })
 }
 
+/// Without `--state`: the rules of the tfvars file this run replaces, to
+/// say what changed (`None` when there is none, or per-account files).
+/// A file that cannot be read as tfvars is a note, not an error: it is
+/// about to be replaced.
+pub(super) fn from_output(cfg: &super::Config, notes: &mut Vec<String>) -> Option<Continuity> {
+    let t = cfg.tfvars.as_ref().filter(|t| t.per_account.is_none())?;
+    if cfg.state.is_some() || !t.path.is_file() {
+        return None;
+    }
+    let entries = match crate::proposal::load(&t.path) {
+        Ok(e) => e,
+        Err(e) => {
+            notes.push(format!("{e:#}; not compared with this run's rules"));
+            return None;
+        }
+    };
+    Some(Continuity {
+        had_state: true,
+        compared_with: Some(t.path.display().to_string()),
+        previous_rules: entries
+            .into_iter()
+            .map(|e| StateRule {
+                key: e.key,
+                source_sg: e.source_sg,
+                target_sg: e.target_sg,
+                proto: e.proto.unwrap_or(0),
+                from_port: e.from_port,
+                to_port: e.to_port,
+                first: 0,
+                last: 0,
+            })
+            .collect(),
+        read_window: cfg.window,
+        ..Continuity::default()
+    })
+}
+
 /// Writes the new state: the folded evidence and this run's rules.
 pub(super) fn write(s: &StateSettings, c: Carried, a: &Analysis) -> Result<()> {
     let keys = names::rule_keys(&a.proposal.rules, &a.inventory);

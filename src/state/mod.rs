@@ -207,6 +207,9 @@ impl State {
 pub struct Continuity {
     /// Whether a state file was read (false on the first run).
     pub had_state: bool,
+    /// Without `--state`: the existing tfvars the rules are compared with
+    /// (its rules' evidence times are unknown: `first` and `last` are 0).
+    pub compared_with: Option<String>,
     /// The rules the last run proposed.
     pub previous_rules: Vec<StateRule>,
     /// The end of the last run's window.

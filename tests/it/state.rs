@@ -6,7 +6,7 @@
 
 use serde_json::Value;
 
-use crate::support::days::Days;
+use crate::support::days::{Days, rfc};
 use crate::support::{Estate, T0, connection, section};
 
 const DAY: i64 = 86_400;
@@ -302,4 +302,51 @@ fn a_state_of_another_scope_or_format_is_refused() {
         "{}",
         garbage.stderr
     );
+}
+
+#[test]
+fn without_state_an_existing_tfvars_is_what_the_report_compares_with() {
+    let d = Days::new(&estate());
+    let (d1, d2) = (T0 - DAY, T0);
+    let day1 = d.day("day1.log", &web_db(d1 + 60));
+    let both = d.day("both.log", &[web_db(d2 + 60), batch_db(d2 + 60)].concat());
+    let out = d.path("rules.auto.tfvars");
+    let run = |logs: &std::path::Path, since: i64| {
+        crate::support::sgpair(["infer", "--json", "-q"])
+            .cwd(d.path(""))
+            .arg("--logs")
+            .arg(logs)
+            .arg("--inventory")
+            .arg(d.path("inventory.json"))
+            .args(["--since", &rfc(since), "--until", &rfc(d2 + DAY)])
+            .arg("--out")
+            .arg(&out)
+            .arg("--report")
+            .arg(d.path("report.md"))
+            .run()
+    };
+    let first = run(&day1, d1);
+    first.ok();
+    assert!(
+        first.json()["audit"].get("progress").is_none(),
+        "no earlier file"
+    );
+    let second = run(&both, d2);
+    second.ok();
+    let p = &second.json()["audit"]["progress"];
+    assert_eq!(p["compared_with"], out.to_str().unwrap());
+    let changes = p["changes"].as_array().unwrap();
+    assert_eq!(changes.len(), 1, "{p}");
+    assert_eq!(
+        (changes[0]["kind"].as_str(), changes[0]["key"].as_str()),
+        (
+            Some("added"),
+            Some("batch-0000000c-to-db-0000000b-tcp-5432")
+        )
+    );
+    assert_eq!(p["readiness"], serde_json::json!([]));
+    let md = crate::support::read(d.path("report.md"));
+    let since = section(&md, "Since the last run");
+    assert!(since.contains("Compared with the rules of"), "{since}");
+    assert!(!md.contains("## Closing open egress"));
 }

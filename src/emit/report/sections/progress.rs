@@ -18,20 +18,29 @@ fn in_days(secs: i64) -> String {
 
 /// Both sections, the changes first: the report opens with them.
 pub(super) fn sections(a: &Analysis, p: &Progress, m: &dyn Markup) -> Vec<Section> {
+    if p.compared_with.is_some() {
+        return vec![changes(a, p, m)];
+    }
     vec![changes(a, p, m), readiness(a, p, m)]
 }
 
 fn changes(a: &Analysis, p: &Progress, m: &dyn Markup) -> Section {
     const H: &str = "Since the last run";
-    let span = format!(
-        "The evidence spans {} (the state file and this run; evidence last seen more than --keep {} ago is forgotten{}).",
-        days(p.evidence_since, p.evidence_until),
-        in_days(p.keep_seconds),
-        match p.expired_connections {
-            0 => String::new(),
-            n => format!(": {n} connections this run"),
-        }
-    );
+    let span = match &p.compared_with {
+        Some(path) => format!(
+            "Compared with the rules of {} as it was before this run (without --state, the evidence is this run's window).",
+            m.text(path)
+        ),
+        None => format!(
+            "The evidence spans {} (the state file and this run; evidence last seen more than --keep {} ago is forgotten{}).",
+            days(p.evidence_since, p.evidence_until),
+            in_days(p.keep_seconds),
+            match p.expired_connections {
+                0 => String::new(),
+                n => format!(": {n} connections this run"),
+            }
+        ),
+    };
     if !p.had_state {
         return Section::new(
             "since-last-run",
@@ -69,14 +78,14 @@ fn changes(a: &Analysis, p: &Progress, m: &dyn Markup) -> Section {
                 (Some(b), None) | (None, Some(b)) => m.text(b),
                 (None, None) => String::new(),
             };
-            let seen = if c.expired {
-                format!(
+            let seen = match c.last_seen {
+                Some(t) if c.expired => format!(
                     "{} (older than --keep {}: proposed for removal)",
-                    day(c.last_seen),
+                    day(t),
                     in_days(p.keep_seconds)
-                )
-            } else {
-                day(c.last_seen)
+                ),
+                Some(t) => day(t),
+                None => "unknown".to_string(),
             };
             Row::plain(vec![
                 c.kind.label().to_string(),
