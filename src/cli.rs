@@ -401,7 +401,7 @@ impl CommonArgs {
             quiet: self.quiet,
             aws: self.aws.settings(),
             state: None,
-            rule_quota: sgpair::audit::quota::DEFAULT_RULES_PER_GROUP,
+            rule_quota: None,
         })
     }
 }

@@ -145,7 +145,7 @@ impl CheckArgs {
                 quiet: self.quiet,
                 aws: self.aws.settings(),
                 state: None,
-                rule_quota: sgpair::audit::quota::DEFAULT_RULES_PER_GROUP,
+                rule_quota: None,
             },
             tfvars: self.tfvars,
             removed: self.removed,

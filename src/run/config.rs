@@ -40,8 +40,9 @@ pub struct Config {
     pub aws: AwsSettings,
     /// `--state`: the evidence kept from run to run.
     pub state: Option<StateSettings>,
-    /// `--rule-quota`: rules per group and direction (`infer`).
-    pub rule_quota: usize,
+    /// `--rule-quota`: rules per group and direction (`infer`); none: read
+    /// from Service Quotas when the run is connected to AWS, else 60.
+    pub rule_quota: Option<usize>,
 }
 
 /// `--state FILE` with `--keep` and `--soak`.

@@ -96,7 +96,8 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
         None => state::from_output(cfg, &mut analysis.stats.notes),
     };
     if cfg.tfvars.is_some() {
-        quota::apply(&mut analysis, cfg.rule_quota)?;
+        let limit = quota::limit(cfg.rule_quota, aws.as_ref(), &mut analysis.stats.notes);
+        quota::apply(&mut analysis, limit)?;
     }
     // Once per run: every report and the summary on stderr share it.
     let audit = audit(&analysis);

@@ -2,9 +2,10 @@
 //! under it before anything is written (`crate::audit::quota`), or the run
 //! refused with [`OverQuota`], which `main` turns into its own exit code.
 
+use super::connection::Aws;
 use crate::analysis::Analysis;
 use crate::audit::Direction;
-use crate::audit::quota::{Over, fit};
+use crate::audit::quota::{DEFAULT_RULES_PER_GROUP, Over, fit};
 use crate::present::service;
 
 /// The proposal cannot apply: groups over the rules-per-group quota.
@@ -46,6 +47,33 @@ impl std::fmt::Display for OverQuota {
 }
 
 impl std::error::Error for OverQuota {}
+
+/// The quota the proposal must fit: `--rule-quota`, else Service Quotas'
+/// when the run is connected to AWS (a refusal or fault is a note, and the
+/// default applies), else the default.
+pub(super) fn limit(given: Option<usize>, aws: Option<&Aws>, notes: &mut Vec<String>) -> usize {
+    if let Some(n) = given {
+        return n;
+    }
+    let Some(aws) = aws else {
+        return DEFAULT_RULES_PER_GROUP;
+    };
+    match aws.rule_quota() {
+        Ok(n) => {
+            notes.push(format!(
+                "the rules-per-group quota is {n} (Service Quotas L-0EA8095F)"
+            ));
+            n
+        }
+        Err(e) => {
+            notes.push(format!(
+                "the rules-per-group quota could not be read from Service Quotas ({}); {DEFAULT_RULES_PER_GROUP} assumed (give --rule-quota)",
+                format!("{e:#}").lines().next().unwrap_or_default()
+            ));
+            DEFAULT_RULES_PER_GROUP
+        }
+    }
+}
 
 /// Fits `a`'s proposal under `quota`: merges noted in the run's notes, or
 /// the groups still over it as the error.

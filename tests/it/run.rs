@@ -47,7 +47,7 @@ fn sample_config(dir: &Path) -> Config {
         quiet: true,
         aws: AwsSettings::default(),
         state: None,
-        rule_quota: 60,
+        rule_quota: None,
     }
 }
 
