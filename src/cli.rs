@@ -5,6 +5,7 @@
 pub mod check;
 mod quota;
 mod state;
+mod terraform;
 
 use std::path::PathBuf;
 use std::time::SystemTime;
@@ -96,9 +97,10 @@ pub struct InferArgs {
     #[command(flatten)]
     common: CommonArgs,
 
-    /// Where to write the Terraform variables.
-    #[arg(long, default_value = "rules.auto.tfvars")]
-    out: PathBuf,
+    /// Where to write the Terraform variables [default: rules.auto.tfvars,
+    /// or DIR/rules.auto.tfvars with --terraform DIR].
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
 
     /// Input shape of skwashd/mutual-security-groups/aws: 2 (map) or 1 (legacy list).
     #[arg(long, value_enum, default_value = "2")]
@@ -115,6 +117,9 @@ pub struct InferArgs {
 
     #[command(flatten)]
     quota: quota::QuotaArgs,
+
+    #[command(flatten)]
+    terraform: terraform::TerraformArgs,
 }
 
 /// `audit`: the options `infer` and `audit` share, nothing more.
@@ -326,10 +331,23 @@ impl InferArgs {
             ModuleArg::V2 => ModuleVersion::V2,
             ModuleArg::V1 => ModuleVersion::V1,
         };
+        let terraform = self.terraform.config();
+        if terraform.is_some() && version == ModuleVersion::V1 {
+            usage_error(
+                "--terraform writes a folder for the module's 2.x input: leave out --module-version 1",
+            );
+        }
+        // With --terraform and no --out, the folder's file is the one file.
+        let path = match (self.out, &terraform) {
+            (Some(out), _) => out,
+            (None, Some(t)) if self.out_dir.is_none() => t.dir.join("rules.auto.tfvars"),
+            (None, _) => PathBuf::from("rules.auto.tfvars"),
+        };
         let mut cfg = self.common.config(Some(Tfvars {
-            path: self.out,
+            path,
             version,
             per_account: self.out_dir,
+            terraform,
         }))?;
         cfg.state = self.state.settings();
         cfg.rule_quota = self.quota.rule_quota;

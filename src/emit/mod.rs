@@ -1,4 +1,5 @@
-//! Stage 7: emit. Writes the proposal as Terraform variables and the report
+//! Stage 7: emit. Writes the proposal as Terraform variables (and, with
+//! `--terraform`, a root module around them) and the report
 //! as Markdown, JSON, a self-contained HTML page or SARIF. Every file is
 //! written atomically: a temporary file in the same folder, renamed over the
 //! target only when complete.
@@ -11,6 +12,7 @@ pub mod report;
 pub mod sarif;
 mod severity;
 mod summary;
+pub mod terraform;
 #[cfg(test)]
 pub(crate) mod test_support;
 pub mod tfvars;

@@ -51,8 +51,8 @@ use balancer::{balancer_at, paths};
 pub use classes::is_private;
 use context::contexts;
 use merge::merge;
-pub use resolver::Resolver;
 use resolver::{NO_HISTORY, NO_VPC};
+pub use resolver::{Resolver, vpc_resolvers};
 
 /// Why an interface in the logs is not in the inventory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]

@@ -76,19 +76,7 @@ impl<'a> Resolver<'a> {
                 prefixes.push((vpc, *p, eni));
             }
         }
-        let resolvers = inventory
-            .vpcs
-            .iter()
-            .flat_map(|v| v.cidrs.iter())
-            .filter_map(|c| match c.addr {
-                IpAddr::V4(a) => Some(IpAddr::V4((u32::from(a).wrapping_add(2)).into())),
-                IpAddr::V6(_) => None,
-            })
-            .chain([
-                "169.254.169.253".parse().expect("literal"),
-                "fd00:ec2::253".parse().expect("literal"),
-            ])
-            .collect();
+        let resolvers = vpc_resolvers(inventory);
         let mut r = Resolver {
             inventory,
             by_id,
@@ -401,4 +389,22 @@ impl<'a> Resolver<'a> {
             .flat_map(|(a, spans)| spans.iter().map(move |(_, (e, _, _))| (e.as_str(), *a)))
             .collect()
     }
+}
+
+/// The VPC resolver's addresses: the base of each VPC's IPv4 blocks plus
+/// two, and the link-local Route 53 Resolver addresses.
+pub fn vpc_resolvers(inventory: &Inventory) -> Vec<IpAddr> {
+    inventory
+        .vpcs
+        .iter()
+        .flat_map(|v| v.cidrs.iter())
+        .filter_map(|c| match c.addr {
+            IpAddr::V4(a) => Some(IpAddr::V4((u32::from(a).wrapping_add(2)).into())),
+            IpAddr::V6(_) => None,
+        })
+        .chain([
+            "169.254.169.253".parse().expect("literal"),
+            "fd00:ec2::253".parse().expect("literal"),
+        ])
+        .collect()
 }

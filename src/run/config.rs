@@ -65,6 +65,17 @@ pub struct Tfvars {
     /// `--out-dir`: one file per owning account, `DIR/<account>/` with the
     /// file name of `path`, instead of `path`.
     pub per_account: Option<PathBuf>,
+    /// `--terraform DIR`: a root module there too (one per account with
+    /// `per_account`).
+    pub terraform: Option<Terraform>,
+}
+
+/// `--terraform DIR` and `--module-name`.
+#[derive(Debug, Clone)]
+pub struct Terraform {
+    pub dir: PathBuf,
+    /// The module block's name, in main.tf and every import address.
+    pub module_name: String,
 }
 
 /// Where the flow logs come from.

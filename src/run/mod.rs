@@ -9,6 +9,7 @@
 //! - `outputs.rs`: the files written;
 //! - `quota.rs`: the proposal fitted under the rules-per-group quota;
 //! - `state.rs`: `--state`, the evidence folded in before and written after;
+//! - `terraform.rs`: the `--terraform` folder (files kept where they are the user's);
 //! - `live.rs` / `offline.rs`: the AWS connection, or its absence in a build
 //!   without the `aws` feature (the only place that feature splits a run).
 
@@ -21,6 +22,7 @@ mod outputs;
 mod quota;
 mod read;
 mod state;
+mod terraform;
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -30,8 +32,8 @@ use anyhow::{Context, Result};
 
 pub use check::{CheckConfig, check};
 pub use config::{
-    AwsSettings, Config, HistorySource, Outputs, RoleTemplate, Sources, StateSettings, Tfvars,
-    check_account,
+    AwsSettings, Config, HistorySource, Outputs, RoleTemplate, Sources, StateSettings, Terraform,
+    Tfvars, check_account,
 };
 pub use connection::is_usage_error;
 pub use quota::OverQuota;

@@ -10,6 +10,7 @@ use aws_sdk_s3::primitives::ByteStream;
 use crate::support::aws_env::*;
 use crate::support::model::s3_client;
 use crate::support::read;
+use crate::support::terraform::{plan_against, stand_in};
 
 /// The records as a Parquet object, with AWS's underscored column names.
 #[cfg(feature = "parquet")]
@@ -103,9 +104,28 @@ async fn inventory_and_cloudwatch_logs_from_the_api() {
     groups.sort();
     assert_eq!(db_eni.security_groups, groups);
     let db = inv.group(&env.db_sg).unwrap();
-    assert!(db.ingress.iter().any(|r| r.referenced_group_id.as_deref()
-        == Some(env.web_sg.as_str())
-        && r.from_port == Some(5432)));
+    let from_web = db
+        .ingress
+        .iter()
+        .find(|r| {
+            r.referenced_group_id.as_deref() == Some(env.web_sg.as_str())
+                && r.from_port == Some(5432)
+        })
+        .expect("db's ingress from web");
+    // Every rule keeps its id (DescribeSecurityGroupRules), which
+    // --terraform's imports.tf adopts.
+    for g in &inv.security_groups {
+        for r in g.ingress.iter().chain(&g.egress) {
+            assert!(
+                r.rule_id
+                    .as_deref()
+                    .is_some_and(|id| id.starts_with("sgr-")),
+                "{}: {r:?}",
+                g.id
+            );
+        }
+    }
+    let db_rule_id = from_web.rule_id.clone().unwrap();
     assert_eq!(inv.log_format_for_group(LOG_GROUP), Some(FORMAT));
     assert!(
         inv.vpcs
@@ -143,6 +163,27 @@ async fn inventory_and_cloudwatch_logs_from_the_api() {
         .clone();
     assert!(stderr.contains("16 used as evidence"), "{stderr}");
     assert_eq!(rules(dir.path()), expected(&env));
+
+    // The Terraform folder adopts the existing web -> db half by its id.
+    moto.infer_logs(
+        dir.path(),
+        &["--inventory", "inventory.json", "--terraform", "tf"],
+    )
+    .ok();
+    let imports = read(dir.path().join("tf/imports.tf"));
+    assert!(
+        imports.contains(&format!("  id = \"{db_rule_id}\"\n")),
+        "{imports}"
+    );
+    // Terraform itself adopts it from the emulator: the import reads the
+    // rule by its id at the module's address, and nothing is duplicated.
+    let checked = stand_in(&dir.path().join("tf"));
+    let plan = plan_against(checked.path(), &moto.endpoint);
+    assert!(
+        plan.contains(&format!("# (imported from \"{db_rule_id}\")")),
+        "{plan}"
+    );
+    assert!(plan.contains("Plan: 1 to import,"), "{plan}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -17,6 +17,8 @@ mod bad_input;
 mod check;
 mod cli;
 mod estate;
+#[cfg(feature = "aws")]
+mod estate_roles;
 mod fuzz_regressions;
 mod generate;
 mod html;
@@ -33,4 +35,5 @@ mod samples;
 mod scripts;
 mod state;
 mod terraform;
+mod terraform_folder;
 mod usage;

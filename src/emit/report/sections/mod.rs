@@ -9,6 +9,7 @@ mod audit;
 mod evidence;
 mod progress;
 mod rules;
+mod terraform;
 mod traffic;
 
 use std::net::{IpAddr, SocketAddr};
@@ -22,6 +23,7 @@ use crate::reduce::{TCP, UDP};
 use crate::synthesize::RuleEvidence;
 use crate::window::{day, rfc3339};
 
+pub(super) use terraform::terraform;
 pub(super) use traffic::rejected_by_records;
 
 /// Every section after the summary, in order: what the Markdown holds, and
