@@ -2,6 +2,9 @@
 //! [`sgpair::run::run`] takes. Values are checked here, so a bad one is a
 //! usage error (exit code 2) before anything is read.
 
+pub mod check;
+mod quota;
+mod state;
 mod terraform;
 
 use std::path::PathBuf;
@@ -36,6 +39,10 @@ pub enum Command {
     /// flow logs) to a file that `infer --inventory` reads offline.
     #[cfg(feature = "aws")]
     Inventory(InventoryArgs),
+    /// Replay new flow logs against a proposal: list every accepted
+    /// connection that would be blocked once open egress and the removed
+    /// rules are gone, per group; exit code 4 when there is one.
+    Check(Box<check::CheckArgs>),
     /// Write synthetic flow logs of a chosen size, and their inventory.
     Generate(sgpair::generate::GenerateArgs),
 }
@@ -104,6 +111,12 @@ pub struct InferArgs {
     /// provider, so each account applies its own); --out is then not written.
     #[arg(long, value_name = "DIR")]
     out_dir: Option<PathBuf>,
+
+    #[command(flatten)]
+    state: state::StateArgs,
+
+    #[command(flatten)]
+    quota: quota::QuotaArgs,
 
     #[command(flatten)]
     terraform: terraform::TerraformArgs,
@@ -330,12 +343,15 @@ impl InferArgs {
             (None, Some(t)) if self.out_dir.is_none() => t.dir.join("rules.auto.tfvars"),
             (None, _) => PathBuf::from("rules.auto.tfvars"),
         };
-        self.common.config(Some(Tfvars {
+        let mut cfg = self.common.config(Some(Tfvars {
             path,
             version,
             per_account: self.out_dir,
             terraform,
-        }))
+        }))?;
+        cfg.state = self.state.settings();
+        cfg.rule_quota = self.quota.rule_quota;
+        Ok(cfg)
     }
 }
 
@@ -402,6 +418,8 @@ impl CommonArgs {
             threads: self.threads,
             quiet: self.quiet,
             aws: self.aws.settings(),
+            state: None,
+            rule_quota: None,
         })
     }
 }

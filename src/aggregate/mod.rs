@@ -15,13 +15,15 @@
 //! - `evidence.rs`: what the stage gives (connections, rejections, gaps, spans);
 //! - `ports.rs`: the exact set of a connection's client ports;
 //! - `acc.rs`, `rejected.rs`: the running sums per key and per rejection;
-//! - `settle.rs`: the orientation pass at the end of the window.
+//! - `settle.rs`: the orientation pass at the end of the window;
+//! - `stored.rs`: the sums before that pass as plain data (`--state`).
 
 mod acc;
 mod evidence;
 mod ports;
 mod rejected;
 mod settle;
+mod stored;
 
 use std::net::IpAddr;
 
@@ -35,6 +37,7 @@ pub use evidence::*;
 pub use ports::PortSet;
 use rejected::*;
 use settle::*;
+pub use stored::*;
 
 /// The aggregation key: what one interface captured of one service and client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

@@ -5,6 +5,7 @@
 //! target only when complete.
 
 mod atomic;
+mod check;
 pub mod escape;
 pub mod html;
 pub mod report;
@@ -17,6 +18,7 @@ pub(crate) mod test_support;
 pub mod tfvars;
 
 pub use atomic::write_atomic;
+pub use check::check_lines;
 pub use summary::terminal_summary;
 
 /// The command a report comes from, for the HTML page's title.

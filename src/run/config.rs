@@ -38,6 +38,23 @@ pub struct Config {
     /// No progress bars.
     pub quiet: bool,
     pub aws: AwsSettings,
+    /// `--state`: the evidence kept from run to run.
+    pub state: Option<StateSettings>,
+    /// `--rule-quota`: rules per group and direction (`infer`); none: read
+    /// from Service Quotas when the run is connected to AWS, else 60.
+    pub rule_quota: Option<usize>,
+}
+
+/// `--state FILE` with `--keep` and `--soak`.
+#[derive(Debug, Clone)]
+pub struct StateSettings {
+    pub path: PathBuf,
+    /// Evidence last seen longer ago than this (seconds before the window's
+    /// end) is forgotten, and its rules proposed for removal.
+    pub keep: i64,
+    /// A group is ready to close its open egress when nothing only open
+    /// egress carries was seen for this long (seconds).
+    pub soak: i64,
 }
 
 /// Where `infer` writes the Terraform variables, and in which shape.

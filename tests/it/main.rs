@@ -14,6 +14,7 @@ mod aws;
 #[cfg(feature = "aws")]
 mod aws_faults;
 mod bad_input;
+mod check;
 mod cli;
 mod estate;
 #[cfg(feature = "aws")]
@@ -24,6 +25,7 @@ mod html;
 mod ownership;
 mod panics;
 mod properties;
+mod quota;
 mod report_truth;
 mod run;
 #[cfg(feature = "aws")]
@@ -31,6 +33,7 @@ mod s3_archive;
 mod samples;
 #[cfg(unix)]
 mod scripts;
+mod state;
 mod terraform;
 mod terraform_folder;
 mod usage;

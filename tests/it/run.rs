@@ -47,6 +47,8 @@ fn sample_config(dir: &Path) -> Config {
         threads: None,
         quiet: true,
         aws: AwsSettings::default(),
+        state: None,
+        rule_quota: None,
     }
 }
 

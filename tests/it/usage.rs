@@ -162,12 +162,18 @@ fn each_command_help_lists_only_its_own_options() {
     let infer = out.stdout.clone();
     let audit_opts = options(&audit);
     let infer_opts = options(&infer);
-    const INFER_ONLY: [&str; 5] = [
+    // What only `infer` writes or keeps: the tfvars, the Terraform folder,
+    // the state, the quota.
+    const INFER_ONLY: [&str; 9] = [
         "--out",
         "--module-version",
         "--out-dir",
         "--terraform",
         "--module-name",
+        "--state",
+        "--keep",
+        "--soak",
+        "--rule-quota",
     ];
     for infer_only in INFER_ONLY {
         assert!(

@@ -4,6 +4,8 @@
 //!   it said and wrote;
 //! - `outputs`: reading the outputs back (the tfvars as terraform reads
 //!   them, a section of the report);
+//! - `days`: an inventory and a log file per day, `infer` and `check`
+//!   over some of them;
 //! - `flows`: flow-log records and the records of a connection;
 //! - `model`: an inventory built in code, the one file here that uses the
 //!   library;
@@ -19,6 +21,7 @@
 pub mod aws_config;
 #[cfg(feature = "aws")]
 pub mod aws_env;
+pub mod days;
 #[cfg(feature = "aws")]
 pub mod fault_proxy;
 pub mod flows;
