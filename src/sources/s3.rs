@@ -4,7 +4,8 @@
 //! Hive-style one (`.../year={yyyy}/month={mm}/day={dd}/[hour={hh}/]`), and
 //! reads `.log.gz` text and `.parquet` objects. Text objects are streamed
 //! through gzip into the parser; Parquet objects are read whole (the format
-//! keeps its index at the end).
+//! keeps its index at the end), then handed over row group by row group as
+//! typed batches (`parquet::read`).
 
 use crate::window::{Date, FIRST_TIME, LAST_TIME, Window, date_of_day};
 
@@ -87,7 +88,7 @@ mod live {
     use super::{S3Url, day_prefixes, year_style};
     use crate::aws::{DEFAULT_ATTEMPT_TIMEOUT, call_error, paginate, read_bounded};
     use crate::partial::Partial;
-    use crate::sources::{Kind, Sink, Stream, fold};
+    use crate::sources::{Kind, Sink, Stream, fold, parquet};
     use crate::window::Window;
 
     pub const IAM_ACTIONS: &[&str] = &["s3:ListBucket", "s3:GetObject"];
@@ -369,7 +370,10 @@ mod live {
                 reader,
                 kind,
             };
-            sink.stream(stream, keep_partial)
+            match kind {
+                Kind::Parquet => parquet::read(&*sink, stream, keep_partial),
+                Kind::Text => sink.stream(stream, keep_partial),
+            }
         })
         .await
         .context("an S3 object reader stopped unexpectedly")?
