@@ -21,6 +21,8 @@ mod generate;
 mod html;
 mod ownership;
 mod panics;
+#[cfg(feature = "parquet")]
+mod parquet;
 mod properties;
 mod report_truth;
 mod run;

@@ -1,0 +1,138 @@
+//! Parquet flow logs through the binary: a file of several row groups gives
+//! the outputs of its text twin byte for byte, whatever the number of
+//! workers, and skipped rows are listed at their row numbers in the file.
+
+use std::path::Path;
+
+use crate::support::parquet::parquet;
+use crate::support::run::{Run, infer};
+use crate::support::{Estate, read, rec, sgpair, v2_lines};
+
+/// `sgpair infer` over the file `flows` in `dir`, with `--threads`, the JSON
+/// report on stdout.
+fn infer_flows(dir: &Path, threads: &str) -> Run {
+    let run = infer(
+        dir,
+        &[Path::new("flows")],
+        &dir.join("inventory.json"),
+        &["--threads", threads, "--json"],
+    );
+    run.ok();
+    run
+}
+
+#[test]
+fn a_parquet_file_gives_the_outputs_of_its_text_twin() {
+    let text = tempfile::tempdir().unwrap();
+    sgpair([
+        "generate",
+        "--out",
+        "flows",
+        "--records",
+        "20000",
+        "--enis",
+        "12",
+        "--seed",
+        "3",
+        "--inventory-out",
+        "inventory.json",
+    ])
+    .cwd(text.path())
+    .run()
+    .ok();
+    let lines = read(text.path().join("flows"));
+    let table = tempfile::tempdir().unwrap();
+    // 2500 rows a group: eight row groups, read by several workers at once.
+    std::fs::write(table.path().join("flows"), parquet(&lines, 2500)).unwrap();
+    std::fs::copy(
+        text.path().join("inventory.json"),
+        table.path().join("inventory.json"),
+    )
+    .unwrap();
+
+    let want = infer_flows(text.path(), "2");
+    assert!(
+        want.stderr.contains("read 20000 records from 1 source"),
+        "{}",
+        want.stderr
+    );
+    for threads in ["1", "3"] {
+        let got = infer_flows(table.path(), threads);
+        assert_eq!(got.tfvars(), want.tfvars(), "{threads} threads");
+        assert_eq!(got.report(), want.report(), "{threads} threads");
+        assert_eq!(
+            got.stdout, want.stdout,
+            "the JSON report, {threads} threads"
+        );
+        // Everything said but where the outputs went (each run its own folder).
+        let said = |r: &Run| {
+            r.stderr
+                .lines()
+                .filter(|l| !l.starts_with("wrote "))
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        assert_eq!(said(&got), said(&want), "{threads} threads");
+    }
+}
+
+#[test]
+fn skipped_rows_are_listed_at_their_row_numbers() {
+    // 23 records in row groups of 4; rows 3, 10 and 21 have a port out of
+    // range, row 14 a source address that is none.
+    let recs: Vec<_> = (0..23u16)
+        .map(|i| match i + 1 {
+            3 | 10 | 21 => rec("eni-a", "10.0.1.10", 0, "10.0.2.20", 5432),
+            _ => rec("eni-a", "10.0.1.10", 40000 + i, "10.0.2.20", 5432),
+        })
+        .collect();
+    let text = v2_lines(&recs)
+        .lines()
+        .enumerate()
+        .map(|(i, l)| match i + 1 {
+            3 | 10 | 21 => l.replacen(" 0 5432 ", " 70000 5432 ", 1),
+            14 => l.replacen("10.0.1.10", "10.0.1.999", 1),
+            _ => l.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("flows.parquet"), parquet(&text, 4)).unwrap();
+    let inv = dir.path().join("inventory.json");
+    Estate::new()
+        .vpc("vpc-1", &["10.0.0.0/16"])
+        .eni("eni-a", "vpc-1", &["10.0.1.10"], &["sg-app"])
+        .eni("eni-b", "vpc-1", &["10.0.2.20"], &["sg-db"])
+        .write(&inv);
+    for threads in ["1", "3"] {
+        let run = infer(
+            dir.path(),
+            &[Path::new("flows.parquet")],
+            &inv,
+            &["--threads", threads],
+        );
+        run.ok();
+        let skipped: Vec<&str> = run
+            .stderr
+            .lines()
+            .filter(|l| l.starts_with("skipped ("))
+            .collect();
+        assert_eq!(
+            skipped,
+            [
+                "skipped (bad address): flows.parquet:14: srcaddr is \"10.0.1.999\", which is not valid",
+                "skipped (bad port): flows.parquet:3: srcport is \"70000\", which is not valid",
+                "skipped (bad port): flows.parquet:10: srcport is \"70000\", which is not valid",
+                "skipped (bad port): flows.parquet:21: srcport is \"70000\", which is not valid",
+            ],
+            "{threads} threads\n{}",
+            run.stderr
+        );
+        assert!(
+            run.stderr
+                .contains("read 23 records from 1 source: 19 used as evidence"),
+            "{}",
+            run.stderr
+        );
+    }
+}
