@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # sgpair infer against DuckDB on the same generated flow logs.
 #
-#   bash benches/compare-duckdb.sh            # 1 GB (10 M lines) and 1/10 of it, plain and gzip
+#   bash benches/compare-duckdb.sh            # 1 GB (10 M lines) and 1/10 of it, plain, gzip, Parquet
 #   RECORDS=2000000 RUNS=1 bash benches/compare-duckdb.sh   # quicker
 #   THREADS=1 bash benches/compare-duckdb.sh   # both tools on one thread (default: all cores)
+#   PARQUET=0 bash benches/compare-duckdb.sh   # text only: a build without polars (minutes, not 15)
 #
 # What is compared, on one file at a time, page cache warm:
 #   sgpair   `sgpair infer --logs FILE --inventory INV` (release build without the
-#            AWS and Parquet features: the text path is the same), the whole
-#            run: parse, reduce, aggregate, orientation, resolve, rules, report.
+#            AWS feature, with the Parquet one unless PARQUET=0: the text path
+#            is the same), the whole run: parse, reduce, aggregate,
+#            orientation, resolve, rules, report.
 #   DuckDB   the same aggregation in SQL (duckdb in a virtual environment), run in
 #            its own Python process with THREADS threads (default: all cores):
 #            read the space-separated v2 lines (NODATA '-' as NULL), keep
@@ -20,6 +22,13 @@
 #            sgpair does more (both-ENI copies counted once, fan-in and known-
 #            service orientation, rejections, rules), so the comparison favours
 #            DuckDB.
+# "parquet" is the plain file as S3 delivery writes Parquet: AWS's column
+# names (interface_id, log_status) and types (INT_32 ports and protocol,
+# INT_64 counters and times, STRING for the rest; NODATA's '-' as NULL),
+# ZSTD, DuckDB's row groups (122,880 rows); written by DuckDB from the plain
+# file. DuckDB runs the same GROUP BY over it with read_parquet. sgpair's
+# tfvars and report on it must equal those of the plain file: the script
+# fails otherwise.
 # "shuffled" is the plain file with its lines in random order (coreutils shuf,
 # fixed seed): no locality at all between the records of one connection, the
 # worst case for both tools' hash tables (real files keep a connection's
@@ -60,7 +69,12 @@ if ! "$VENV/bin/python" -c 'import duckdb' 2>/dev/null; then
 fi
 PY="$VENV/bin/python"
 "$PY" -c 'import duckdb; print("duckdb", duckdb.__version__)'
-cargo build --release --locked --no-default-features --quiet
+PARQUET="${PARQUET:-1}"
+if [ "$PARQUET" = 1 ]; then
+  cargo build --release --locked --no-default-features --features parquet --quiet
+else
+  cargo build --release --locked --no-default-features --quiet
+fi
 BIN="$CARGO_TARGET_DIR/release/sgpair"
 "$BIN" --version
 
@@ -76,8 +90,11 @@ cols = {
     "protocol": "INTEGER", "packets": "BIGINT", "bytes": "BIGINT", "start": "BIGINT",
     "end": "BIGINT", "action": "VARCHAR", "log_status": "VARCHAR",
 }
-src = "read_csv(?, delim=' ', header=false, nullstr='-', columns=%s)" % (
-    "{" + ", ".join("'%s': '%s'" % kv for kv in cols.items()) + "}")
+if path.endswith(".parquet"):
+    src = "read_parquet(?)"
+else:
+    src = "read_csv(?, delim=' ', header=false, nullstr='-', columns=%s)" % (
+        "{" + ", ".join("'%s': '%s'" % kv for kv in cols.items()) + "}")
 sql = f"""
 WITH r AS (
   SELECT *,
@@ -102,6 +119,22 @@ rows = con.execute(sql, [path]).fetchall()
 print(f"{len(rows)} groups, {sum(r[4] for r in rows)} records", file=sys.stderr)
 PY
 
+# The plain file as S3 delivery's Parquet: AWS's names and types, ZSTD.
+cat > "$WORK/to_parquet.py" <<'PY'
+import sys, duckdb
+src, dst = sys.argv[1], sys.argv[2]
+cols = {
+    "version": "INTEGER", "account_id": "VARCHAR", "interface_id": "VARCHAR",
+    "srcaddr": "VARCHAR", "dstaddr": "VARCHAR", "srcport": "INTEGER", "dstport": "INTEGER",
+    "protocol": "INTEGER", "packets": "BIGINT", "bytes": "BIGINT", "start": "BIGINT",
+    "end": "BIGINT", "action": "VARCHAR", "log_status": "VARCHAR",
+}
+spec = "{" + ", ".join("'%s': '%s'" % kv for kv in cols.items()) + "}"
+duckdb.connect().execute(
+    f"COPY (SELECT * FROM read_csv(?, delim=' ', header=false, nullstr='-', columns={spec})) "
+    f"TO '{dst}' (FORMAT parquet, COMPRESSION zstd)", [src])
+PY
+
 # generate NAME LINES [--gzip]
 generate() {
   local name="$1" lines="$2"; shift 2
@@ -117,12 +150,17 @@ generate big.log "$RECORDS"
 generate big.log.gz "$RECORDS" --gzip
 generate small.log "$SMALL"
 generate small.log.gz "$SMALL" --gzip
+kinds="plain gzip shuffled"
 for size in big small; do
   if [ ! -s "$WORK/$size-shuffled.log" ] || [ "$WORK/$size.log" -nt "$WORK/$size-shuffled.log" ]; then
     shuf --random-source=<(yes) "$WORK/$size.log" > "$WORK/$size-shuffled.log"
   fi
+  if [ "$PARQUET" = 1 ] && { [ ! -s "$WORK/$size.parquet" ] || [ "$WORK/$size.log" -nt "$WORK/$size.parquet" ]; }; then
+    "$PY" "$WORK/to_parquet.py" "$WORK/$size.log" "$WORK/$size.parquet"
+  fi
 done
-ls -l "$WORK"/big*.log* "$WORK"/small*.log*
+if [ "$PARQUET" = 1 ]; then kinds="$kinds parquet"; fi
+ls -l "$WORK"/big*.log* "$WORK"/small*.log* "$WORK"/*.parquet 2>/dev/null || true
 
 # measure COMMAND...: prints "seconds cpu-seconds kilobytes": the fastest run's
 # wall and CPU (user + system) time, and the largest RSS
@@ -141,6 +179,13 @@ measure() {
   echo "$best $cpu $peak"
 }
 
+# report_of FILE: the last report, FILE's name and the default-layout note
+# (with its heading) left out, trailing blank lines too.
+report_of() {
+  sed "s|$1|FILE|g" "$WORK/report.md" | grep -v -e 'the default v2 format was assumed' -e '^Notes:$' |
+    awk '/^$/ { blank++; next } { while (blank) { print ""; blank-- } print }'
+}
+
 echo "threads: $THREADS (sgpair --threads, DuckDB SET threads)"
 printf '\n%-6s %-8s %11s | %9s %9s | %9s %9s %6s | %10s %10s | %12s %12s\n' \
   size kind lines "sgpair s" "sgpair cpu" "duckdb s" "duckdb cpu" ratio "sgpair MB" "duckdb MB" "sgpair ns/r" "duckdb ns/r"
@@ -148,17 +193,30 @@ cores_used=""
 results=()
 for size in big small; do
   lines=$([ "$size" = big ] && echo "$RECORDS" || echo "$SMALL")
-  for kind in plain gzip shuffled; do
+  for kind in $kinds; do
     case "$kind" in
       plain) f="$WORK/$size.log" ;;
       gzip) f="$WORK/$size.log.gz" ;;
       shuffled) f="$WORK/$size-shuffled.log" ;;
+      parquet) f="$WORK/$size.parquet" ;;
     esac
     cat "$f" > /dev/null
     read -r st sc sm < <(measure "$BIN" infer --threads "$THREADS" --logs "$f" --inventory "$WORK/inventory.json" \
       --since 2026-11-24T00:00:00Z --until 2026-11-25T00:00:00Z \
       --out "$WORK/rules.auto.tfvars" --report "$WORK/report.md")
     sg_summary=$(grep -E '^Connections observed' "$WORK/stderr.txt" || true)
+    # The same rules and report from the same records, whatever the format
+    # (the file's name aside, and the note that the plain file, without a
+    # header line, was read in the default v2 layout).
+    if [ "$kind" = plain ]; then
+      cp "$WORK/rules.auto.tfvars" "$WORK/plain.tfvars"
+      report_of "$f" > "$WORK/plain.md"
+    elif [ "$kind" = parquet ]; then
+      cmp "$WORK/rules.auto.tfvars" "$WORK/plain.tfvars" || {
+        echo "FAIL: the Parquet file's tfvars differ from the plain file's" >&2; exit 1; }
+      report_of "$f" | cmp - "$WORK/plain.md" || {
+        echo "FAIL: the Parquet file's report differs from the plain file's" >&2; exit 1; }
+    fi
     read -r dt dc dm < <(measure "$PY" "$WORK/duckdb_agg.py" "$f" "$THREADS")
     dd_summary=$(cat "$WORK/stderr.txt")
     awk -v size="$size" -v kind="$kind" -v n="$lines" -v st="$st" -v sc="$sc" -v dt="$dt" -v dc="$dc" -v sm="$sm" -v dm="$dm" 'BEGIN {
