@@ -126,6 +126,18 @@ pub struct CommonArgs {
     #[arg(long = "s3", value_name = "URL")]
     s3: Vec<s3::S3Url>,
 
+    /// Read only this account's flow logs from the --s3 locations (its
+    /// `AWSLogs/{account}/` or `aws-account-id=` folders; the others are not
+    /// listed). Repeatable. Default: every account below the prefix.
+    #[arg(long = "account", value_name = "ID", value_parser = s3::account_id)]
+    account: Vec<String>,
+
+    /// Read only this region's flow logs from the --s3 locations (the
+    /// region folders below each account). Repeatable. Default: every
+    /// region. (--region is the region sgpair calls AWS in.)
+    #[arg(long = "log-region", value_name = "REGION", requires = "s3", value_parser = s3::region_name)]
+    log_region: Vec<String>,
+
     /// Inventory snapshot (JSON) from `sgpair inventory`; without it, the
     /// inventory is read from the EC2 API. Repeatable: one snapshot per
     /// account and region of an estate (each record is resolved only
@@ -188,7 +200,9 @@ pub struct CommonArgs {
     /// connection gets the groups of its time. Repeatable (one file per
     /// event name, as lookup-events takes one at a time). `cloudtrail`:
     /// ask CloudTrail's event history itself (LookupEvents, 90 days).
-    #[arg(long, value_name = "FILE")]
+    /// `config`: AWS Config's recorded history of the interfaces (where
+    /// its configuration recorder records AWS::EC2::NetworkInterface).
+    #[arg(long, value_name = "FILE|cloudtrail|config")]
     history: Vec<PathBuf>,
 
     /// The team's choices kept from run to run (avoided groups, history,
@@ -325,19 +339,21 @@ impl CommonArgs {
         if self.inventory.is_empty() {
             self.inventory.extend(team.inventory);
         }
+        if !self.account.is_empty() && self.s3.is_empty() && self.aws.role_arn.is_none() {
+            usage_error(
+                "--account limits the --s3 listing, or names the accounts --role-arn reads: give --s3 or --role-arn",
+            );
+        }
+        if self.aws.role_arn.is_some() && self.account.is_empty() && self.inventory.is_empty() {
+            usage_error("--role-arn reads the accounts given with --account: give at least one");
+        }
         // Each value was checked by clap; an empty window is a usage error too.
         let window = Window::parse(&self.since, self.until.as_deref(), SystemTime::now())
             .unwrap_or_else(|e| usage_error(format!("{e:#}")));
         let history = self
             .history
             .into_iter()
-            .map(|p| {
-                if p.as_os_str() == HistorySource::CLOUDTRAIL {
-                    HistorySource::CloudTrail
-                } else {
-                    HistorySource::File(p)
-                }
-            })
+            .map(HistorySource::from_value)
             .collect();
         Ok(Config {
             tfvars,
@@ -345,6 +361,10 @@ impl CommonArgs {
                 logs: self.logs,
                 log_groups: self.log_group,
                 s3: self.s3,
+                scope: s3::Scope {
+                    accounts: self.account.into_iter().collect(),
+                    regions: self.log_region.into_iter().collect(),
+                },
             },
             inventory: self.inventory,
             window,

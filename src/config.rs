@@ -6,8 +6,9 @@
 //! ```toml
 //! # Groups kept out of every rule unless nothing else allows a connection.
 //! avoid_groups = ["baseline", "sg-0123456789abcdef0"]
-//! # CloudTrail's interface events (see --history).
-//! history = ["create.json", "delete.json", "modify.json"]
+//! # The interfaces' history (see --history): lookup-events files, or
+//! # "cloudtrail" (its event history) or "config" (AWS Config) to ask.
+//! history = ["create.json", "delete.json", "config"]
 //! # The inventory snapshot (see --inventory).
 //! inventory = "inventory.json"
 //! ```
@@ -16,6 +17,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use serde::Deserialize;
+
+use crate::history;
 
 /// The file looked for in the current folder when `--config` is not given.
 pub const FILE_NAME: &str = "sgpair.toml";
@@ -26,7 +29,7 @@ pub struct Config {
     /// Group ids or names for `--avoid-group`.
     #[serde(default)]
     pub avoid_groups: Vec<String>,
-    /// `--history` files.
+    /// `--history` files, or the services to ask (`cloudtrail`, `config`).
     #[serde(default)]
     pub history: Vec<PathBuf>,
     /// An `--inventory` file.
@@ -58,9 +61,14 @@ impl Config {
                 e.message()
             )
         })?;
-        // Paths in the file are relative to its folder.
+        // Paths in the file are relative to its folder; a history entry
+        // that names a service (`cloudtrail`, `config`) is not a path.
         let base = path.parent().unwrap_or(Path::new(""));
-        for p in c.history.iter_mut().chain(c.inventory.as_mut()) {
+        let services = c
+            .history
+            .iter_mut()
+            .filter(|p| !history::SERVICES.iter().any(|s| p.as_os_str() == *s));
+        for p in services.chain(c.inventory.as_mut()) {
             if p.is_relative() {
                 *p = base.join(&*p);
             }
@@ -95,12 +103,20 @@ mod tests {
         let p = dir.path().join(FILE_NAME);
         std::fs::write(
             &p,
-            "avoid_groups = [\"baseline\"]\nhistory = [\"trail.json\"]\ninventory = \"/abs/inv.json\"\n",
+            "avoid_groups = [\"baseline\"]\nhistory = [\"trail.json\", \"config\", \"cloudtrail\"]\ninventory = \"/abs/inv.json\"\n",
         )
         .unwrap();
         let c = Config::find(None, dir.path()).unwrap();
         assert_eq!(c.avoid_groups, vec!["baseline".to_string()]);
-        assert_eq!(c.history, vec![dir.path().join("trail.json")]);
+        assert_eq!(
+            c.history,
+            vec![
+                dir.path().join("trail.json"),
+                PathBuf::from("config"),
+                PathBuf::from("cloudtrail")
+            ],
+            "a service's name is not a path"
+        );
         assert_eq!(c.inventory, Some(PathBuf::from("/abs/inv.json")));
         std::fs::write(&p, "avoid_groups = [\"a\"]\navoid_group = \"typo\"\n").unwrap();
         let err = format!("{:#}", Config::load(&p).unwrap_err());

@@ -98,6 +98,13 @@ pub struct Connection {
     /// balancer, endpoint): neither end, but it logged the connection.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub via: Option<String>,
+    /// The network load balancer that forwarded it keeping the client's
+    /// address, with its groups then (resolve sets it): its egress, not the
+    /// client's, let the packets to the server, whose ingress may admit
+    /// them by its group. Boxed: most connections have none, and the
+    /// aggregation holds one per capturing interface and key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub balancer: Option<Box<Endpoint>>,
 }
 
 /// Traffic whose initiator the evidence cannot decide.

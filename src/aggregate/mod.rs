@@ -29,6 +29,7 @@ use rustc_hash::FxHashMap;
 
 use crate::endpoint::Endpoint;
 use crate::reduce::{ConnKey, ICMP, ICMPV6, Observation, Rejection, Strength};
+use crate::stats::{Span, Stats};
 use acc::*;
 pub use evidence::*;
 pub use ports::PortSet;
@@ -58,15 +59,20 @@ struct Place {
 }
 
 /// Accumulates observations; mergeable, so files can be read in parallel.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Aggregator {
     conns: FxHashMap<AggKey, Acc>,
     rejected: FxHashMap<(IpAddr, u16, u8), RejAcc>,
     gaps: FxHashMap<u32, (u64, Option<i64>, Option<i64>)>,
     enis: Vec<String>,
     eni_ids: FxHashMap<String, u32>,
+    /// The interface interned last: records of one interface come in runs.
+    last_eni: u32,
     /// Per interned interface: its VPC and account, where logged.
     places: Vec<Place>,
+    /// Per interned interface: the window's records it logged (accepted or
+    /// not), until [`Aggregator::spans_into`] hands them to `Stats`.
+    spans: Vec<Span>,
     /// (interface, address it owns) → (first start, last end).
     held: FxHashMap<(u32, IpAddr), (i64, i64)>,
     /// Address → (start of the first record that named it, AWS service).
@@ -75,21 +81,82 @@ pub struct Aggregator {
 
 const NO_ENI: u32 = u32::MAX;
 
+/// An interface interned by one [`Aggregator`] (or none: the format does
+/// not log `interface-id`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Eni(u32);
+
+impl Default for Aggregator {
+    fn default() -> Self {
+        Aggregator {
+            conns: FxHashMap::default(),
+            rejected: FxHashMap::default(),
+            gaps: FxHashMap::default(),
+            enis: Vec::new(),
+            eni_ids: FxHashMap::default(),
+            last_eni: NO_ENI,
+            places: Vec::new(),
+            spans: Vec::new(),
+            held: FxHashMap::default(),
+            services: FxHashMap::default(),
+        }
+    }
+}
+
 impl Aggregator {
     pub fn new() -> Self {
         Self::default()
     }
 
+    /// The interface a record names, interned once per record.
+    #[inline]
+    pub fn interface(&mut self, eni: Option<&str>) -> Eni {
+        Eni(self.intern(eni))
+    }
+
+    #[inline]
     fn intern(&mut self, eni: Option<&str>) -> u32 {
         let Some(eni) = eni else { return NO_ENI };
-        if let Some(id) = self.eni_ids.get(eni) {
-            return *id;
+        if let Some(last) = self.enis.get(self.last_eni as usize)
+            && last == eni
+        {
+            return self.last_eni;
         }
+        let id = match self.eni_ids.get(eni) {
+            Some(id) => *id,
+            None => self.intern_new(eni),
+        };
+        self.last_eni = id;
+        id
+    }
+
+    #[cold]
+    fn intern_new(&mut self, eni: &str) -> u32 {
         let id = self.enis.len() as u32;
         self.enis.push(eni.to_string());
         self.places.push(Place::default());
+        self.spans.push(Span::default());
         self.eni_ids.insert(eni.to_string(), id);
         id
+    }
+
+    /// Counts a record of the window in its interface's span.
+    #[inline]
+    pub fn note_span(&mut self, eni: Eni, start: i64, end: i64) {
+        if let Some(span) = self.spans.get_mut(eni.0 as usize) {
+            span.add(start, end);
+        }
+    }
+
+    /// Hands the interfaces' spans noted so far to `stats` (at the end of a
+    /// reading: a stream, a source, every file).
+    pub fn spans_into(&mut self, stats: &mut Stats) {
+        for (id, span) in self.enis.iter().zip(&mut self.spans) {
+            if span.records > 0 {
+                stats.add_interface_span(id, span);
+                *span = Span::default();
+            }
+        }
     }
 
     /// Notes the VPC and account a record logged for its interface.
@@ -110,7 +177,13 @@ impl Aggregator {
 
     #[inline]
     pub fn add(&mut self, o: &Observation<'_>) {
-        let eni = self.intern(o.interface_id);
+        let eni = self.interface(o.interface_id);
+        self.add_for(eni, o);
+    }
+
+    /// [`Aggregator::add`] for an observation whose interface was interned.
+    #[inline]
+    pub fn add_for(&mut self, Eni(eni): Eni, o: &Observation<'_>) {
         if eni != NO_ENI && {
             let p = &self.places[eni as usize];
             o.vpc_id.is_some() && p.vpc.as_deref() != o.vpc_id
@@ -215,6 +288,9 @@ impl Aggregator {
         };
         for (i, p) in other.places.iter().enumerate() {
             self.place(remap[i], p.vpc.as_deref(), p.account.as_deref());
+        }
+        for (i, span) in other.spans.iter().enumerate() {
+            self.spans[remap[i] as usize].merge(span);
         }
         for (k, acc) in other.conns {
             let k = AggKey {
@@ -321,10 +397,13 @@ impl Aggregator {
                     client_end: Endpoint::Unresolved,
                     server_end: Endpoint::Unresolved,
                     via: None,
+                    balancer: None,
                 }
             })
             .collect();
-        connections.sort_by(|a, b| {
+        // Every entry has its own key (interface names are interned), so an
+        // unstable sort orders them as a stable one would, in place.
+        connections.sort_unstable_by(|a, b| {
             (a.proto, a.port, a.server, a.client, &a.logged_at).cmp(&(
                 b.proto,
                 b.port,
@@ -337,8 +416,8 @@ impl Aggregator {
         let mut rejected: Vec<Rejected> = rejected
             .into_iter()
             .map(|((dst, dstport, proto), r)| {
-                let mut sources: Vec<IpAddr> = r.sources.iter().copied().collect();
-                sources.sort();
+                // Kept sorted.
+                let mut sources = r.sources;
                 let distinct = sources.len();
                 sources.truncate(5);
                 let mut reasons: Vec<String> = r.reasons.into_iter().collect();
@@ -390,7 +469,7 @@ impl Aggregator {
                         })
                     })
                     .collect();
-                held.sort_by(|a, b| {
+                held.sort_unstable_by(|a, b| {
                     (a.addr, a.first, &a.interface_id).cmp(&(b.addr, b.first, &b.interface_id))
                 });
                 held

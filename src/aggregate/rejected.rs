@@ -6,9 +6,10 @@ use std::net::IpAddr;
 #[derive(Debug, Default)]
 pub(super) struct RejAcc {
     pub(super) records: u64,
-    /// The lowest sources, at most [`MAX_REJECT_SOURCES`]: the same set
-    /// whatever order the records arrive in.
-    pub(super) sources: BTreeSet<IpAddr>,
+    /// The lowest sources, sorted, at most [`MAX_REJECT_SOURCES`]: the same
+    /// set whatever order the records arrive in. A sorted vector: a binary
+    /// search per record, where a tree compared addresses at every node.
+    pub(super) sources: Vec<IpAddr>,
     pub(super) more_sources: bool,
     pub(super) first: i64,
     pub(super) last: i64,
@@ -18,15 +19,18 @@ pub(super) struct RejAcc {
 
 impl RejAcc {
     pub(super) fn add_source(&mut self, src: IpAddr) {
-        if self.sources.len() < MAX_REJECT_SOURCES {
-            self.sources.insert(src);
-        } else if self.sources.last().is_some_and(|max| src < *max) {
-            if self.sources.insert(src) {
-                self.sources.pop_last();
+        let full = self.sources.len() >= MAX_REJECT_SOURCES;
+        // Above the highest of a full set: not kept (nor among the kept).
+        if full && self.sources.last().is_some_and(|max| src > *max) {
+            self.more_sources = true;
+            return;
+        }
+        if let Err(at) = self.sources.binary_search(&src) {
+            self.sources.insert(at, src);
+            if full {
+                self.sources.pop();
                 self.more_sources = true;
             }
-        } else if !self.sources.contains(&src) {
-            self.more_sources = true;
         }
     }
 

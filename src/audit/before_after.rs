@@ -77,7 +77,7 @@ pub(super) fn compare(a: &Analysis, kept: &Kept) -> Flows {
                 if let Some(ps) = proposed.get(&(g.clone(), side.direction))
                     && ps
                         .iter()
-                        .any(|p| proposed_covers(p, c.proto, c.port, side.other_groups))
+                        .any(|p| proposed_covers(p, c.proto, c.port, &side.other_groups))
                 {
                     side_after = true;
                 }
@@ -140,24 +140,31 @@ pub(super) fn compare(a: &Analysis, kept: &Kept) -> Flows {
     out
 }
 
-/// Connections between two different interfaces that both carry groups,
-/// suspicious ones excluded: what the proposal must cover.
+/// Connections between two different interfaces that both carry groups
+/// (through a load balancer that kept the client's address: the load
+/// balancer and the server), suspicious ones excluded: what the proposal
+/// must cover.
 pub(super) fn grouped_total(a: &Analysis) -> u64 {
     let suspicious = suspicious_keys(a);
     a.evidence
         .connections
         .iter()
         .filter(|c| !suspicious.contains(&(c.client, c.server, c.port, c.proto)))
-        .filter(|c| match (&c.client_end, &c.server_end) {
-            (
-                Endpoint::Eni {
-                    id: ci, groups: cg, ..
-                },
-                Endpoint::Eni {
-                    id: si, groups: sg, ..
-                },
-            ) => ci != si && !cg.is_empty() && !sg.is_empty(),
-            _ => false,
+        .filter(|c| {
+            match (
+                c.balancer.as_deref().unwrap_or(&c.client_end),
+                &c.server_end,
+            ) {
+                (
+                    Endpoint::Eni {
+                        id: ci, groups: cg, ..
+                    },
+                    Endpoint::Eni {
+                        id: si, groups: sg, ..
+                    },
+                ) => ci != si && !cg.is_empty() && !sg.is_empty(),
+                _ => false,
+            }
         })
         .map(|c| c.connections)
         .sum()

@@ -1,6 +1,7 @@
 //! Which of today's rules allow a connection: the client's egress and the
 //! server's ingress, for each end whose groups are known.
 
+use std::borrow::Cow;
 use std::net::IpAddr;
 
 use crate::aggregate::Connection;
@@ -18,33 +19,42 @@ pub(super) struct Side<'e> {
     pub groups: &'e [String],
     pub direction: Direction,
     pub other_ip: IpAddr,
-    pub other_groups: &'e [String],
+    /// The groups a rule of this side may reference to allow the other end.
+    pub other_groups: Cow<'e, [String]>,
 }
 
 /// The rule sets that govern a connection: the client's egress and the
 /// server's ingress, for each end that carries groups; with each, the
-/// address of the other end.
+/// address of the other end. Through a load balancer that kept the client's
+/// address, the load balancer's egress governs instead of the client's, and
+/// the server admits the client by its address or group, or the load
+/// balancer by its group.
 pub(super) fn sides(c: &Connection) -> Vec<(Side<'_>, IpAddr)> {
     let (ce, se) = (&c.client_end, &c.server_end);
+    let sender = c.balancer.as_deref().unwrap_or(ce);
     let mut v = Vec::new();
-    if ce.groups().is_some() {
+    if sender.groups().is_some() {
         v.push((
             Side {
-                groups: groups(ce),
+                groups: groups(sender),
                 direction: Direction::Egress,
                 other_ip: c.server,
-                other_groups: groups(se),
+                other_groups: Cow::Borrowed(groups(se)),
             },
             c.server,
         ));
     }
     if se.groups().is_some() {
+        let admitted = match c.balancer.as_deref() {
+            Some(b) => Cow::Owned([groups(ce), groups(b)].concat()),
+            None => Cow::Borrowed(groups(ce)),
+        };
         v.push((
             Side {
                 groups: groups(se),
                 direction: Direction::Ingress,
                 other_ip: c.client,
-                other_groups: groups(ce),
+                other_groups: admitted,
             },
             c.client,
         ));
@@ -72,7 +82,7 @@ pub(super) fn matching_rules<'i>(
                 .enumerate()
                 .filter(move |(_, r)| {
                     r.covers(c.proto, c.port)
-                        && peer_matches(r, inv, &side.other_ip, side.other_groups)
+                        && peer_matches(r, inv, &side.other_ip, &side.other_groups)
                 })
                 .map(move |(i, r)| (sg.id.as_str(), i, r))
         })

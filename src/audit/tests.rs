@@ -66,6 +66,7 @@ fn conn(client: &str, server: &str, port: u16, n: u64, first: i64) -> Connection
         client_end: Endpoint::Unresolved,
         server_end: Endpoint::Unresolved,
         via: None,
+        balancer: None,
         vpc: None,
         account: None,
     }
@@ -385,4 +386,61 @@ fn fingerprints_are_stable_and_distinct() {
             .clone()
     };
     assert_eq!(open(&a), open(&c));
+}
+
+#[test]
+fn through_a_load_balancer_that_kept_the_client_address_its_egress_governs_and_the_target_admits_either()
+ {
+    let grouped = |id: &str, groups: &[&str]| Endpoint::Eni {
+        id: id.into(),
+        groups: groups.iter().map(|g| g.to_string()).collect(),
+        learned: false,
+    };
+    let mut c = conn("10.0.1.10", "10.0.2.20", 5432, 1, UNTIL - DAY);
+    c.client_end = grouped("eni-web", &["sg-web"]);
+    c.server_end = grouped("eni-db", &["sg-db"]);
+    c.balancer = Some(Box::new(grouped("eni-lb", &["sg-lb"])));
+    let seen = |c: &Connection| -> Vec<(Vec<String>, Direction, String, Vec<String>)> {
+        matching::sides(c)
+            .into_iter()
+            .map(|(s, _)| {
+                (
+                    s.groups.to_vec(),
+                    s.direction,
+                    s.other_ip.to_string(),
+                    s.other_groups.to_vec(),
+                )
+            })
+            .collect()
+    };
+    let v = |gs: &[&str]| -> Vec<String> { gs.iter().map(|g| g.to_string()).collect() };
+    assert_eq!(
+        seen(&c),
+        vec![
+            (
+                v(&["sg-lb"]),
+                Direction::Egress,
+                "10.0.2.20".into(),
+                v(&["sg-db"])
+            ),
+            (
+                v(&["sg-db"]),
+                Direction::Ingress,
+                "10.0.1.10".into(),
+                v(&["sg-web", "sg-lb"])
+            ),
+        ],
+        "the load balancer's egress, not the client's; the target admits the client or the load balancer"
+    );
+    // Without groups the load balancer's egress is open, and only the client can be admitted.
+    c.balancer = Some(Box::new(grouped("eni-lb", &[])));
+    assert_eq!(
+        seen(&c),
+        vec![(
+            v(&["sg-db"]),
+            Direction::Ingress,
+            "10.0.1.10".into(),
+            v(&["sg-web"])
+        )]
+    );
 }

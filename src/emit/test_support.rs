@@ -117,6 +117,7 @@ pub(crate) fn connection(c: &C, i: i64) -> Connection {
         client_end: Endpoint::Unresolved,
         server_end: Endpoint::Unresolved,
         via: None,
+        balancer: None,
         vpc: None,
         account: None,
     }

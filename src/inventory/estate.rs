@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::{Result, bail};
 
-use super::Inventory;
+use super::{Inventory, SecurityGroup};
 
 /// A group or interface of no known account (a snapshot without
 /// `account_id`): the name of its folder under `--out-dir`.
@@ -118,10 +118,15 @@ impl Inventory {
         covered.is_empty() || covered.contains(&account)
     }
 
-    /// The account that owns a group (and applies its rules): its
-    /// `owner_id`, else its VPC's owner, else the inventory's account.
+    /// The account that owns a group (and applies its rules), by id; see
+    /// [`Inventory::account_of`].
     pub fn group_account(&self, id: &str) -> Option<&str> {
-        let g = self.group(id)?;
+        self.account_of(self.group(id)?)
+    }
+
+    /// The account that owns `g`: its `owner_id`, else its VPC's owner,
+    /// else the inventory's account.
+    pub fn account_of<'a>(&'a self, g: &'a SecurityGroup) -> Option<&'a str> {
         g.owner_id
             .as_deref()
             .or_else(|| {
@@ -129,6 +134,15 @@ impl Inventory {
                 self.vpcs.iter().find(|v| v.id == vpc)?.owner_id.as_deref()
             })
             .or(self.account_id.as_deref())
+    }
+
+    /// Every group's account, by group id: one lookup per group, for stages
+    /// that ask per connection or per rule.
+    pub fn group_accounts(&self) -> BTreeMap<&str, Option<&str>> {
+        self.security_groups
+            .iter()
+            .map(|g| (g.id.as_str(), self.account_of(g)))
+            .collect()
     }
 
     /// The part of the inventory one account owns (its groups, VPCs,
@@ -162,7 +176,7 @@ impl Inventory {
             security_groups: self
                 .security_groups
                 .iter()
-                .filter(|g| self.group_account(&g.id) == Some(account))
+                .filter(|g| self.account_of(g) == Some(account))
                 .cloned()
                 .collect(),
             prefix_lists: self.prefix_lists.clone(),

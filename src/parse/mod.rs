@@ -150,6 +150,17 @@ impl fmt::Display for Malformed {
     }
 }
 
+/// The text fields of the records parsed last from one buffer (a block of
+/// lines, a Parquet row group's columns): a record
+/// mostly names the interface, VPC and account of the one before, and
+/// comparing a few bytes is cheaper than checking them as UTF-8 again.
+#[derive(Debug, Default)]
+pub struct Recent<'a> {
+    interface: Option<&'a str>,
+    vpc: Option<&'a str>,
+    account: Option<&'a str>,
+}
+
 /// Where each used field sits in a line: the slot a column's value goes to.
 mod slot {
     pub const INTERFACE_ID: usize = 0;
@@ -299,6 +310,17 @@ impl Parser {
     /// Parses one line (without its line terminator).
     #[inline]
     pub fn parse<'a>(&self, line: &'a [u8]) -> Result<Parsed<'a>, Malformed> {
+        self.parse_with(line, &mut Recent::default())
+    }
+
+    /// [`Parser::parse`] for one of many lines of one buffer: `recent` holds
+    /// the text fields of the records before it.
+    #[inline]
+    pub fn parse_with<'a>(
+        &self,
+        line: &'a [u8],
+        recent: &mut Recent<'a>,
+    ) -> Result<Parsed<'a>, Malformed> {
         // Fields never are empty (runs of separators are one), so an empty
         // slot is a field the format does not have.
         let mut t: [&'a [u8]; slot::COUNT] = [&[]; slot::COUNT];
@@ -309,13 +331,18 @@ impl Parser {
                 found: n,
             });
         }
-        self.record(&Tokens(t))
+        self.record(&Tokens(t), recent)
     }
 
     /// What one record's values (by slot) hold: the checks of [`Parser::parse`]
-    /// after the line is split, for any source of values.
+    /// after the line is split, for any source of values; `recent` holds the
+    /// text fields of the records before it from the same buffer.
     #[inline]
-    pub fn record<'a, F: Fields<'a>>(&self, f: &F) -> Result<Parsed<'a>, Malformed> {
+    pub fn record<'a, F: Fields<'a>>(
+        &self,
+        f: &F,
+        recent: &mut Recent<'a>,
+    ) -> Result<Parsed<'a>, Malformed> {
         let status = f.text(Slot(slot::LOG_STATUS));
         match status {
             Some(b"OK") | None => {}
@@ -415,10 +442,22 @@ impl Parser {
                 None => Ok(None),
             }
         };
+        // The same bytes as the record before: the same text, already checked.
+        let repeated = |s: usize, name: &'static str, last: &mut Option<&'a str>| {
+            let value = f.text(Slot(s));
+            match (value, *last) {
+                (Some(v), Some(l)) if l.as_bytes() == v => Ok(Some(l)),
+                _ => {
+                    let t = text(s, name)?;
+                    *last = t.or(*last);
+                    Ok(t)
+                }
+            }
+        };
         Ok(Parsed::Record(Record {
-            interface_id: text(slot::INTERFACE_ID, "interface-id")?,
-            vpc_id: text(slot::VPC_ID, "vpc-id")?,
-            account_id: text(slot::ACCOUNT_ID, "account-id")?,
+            interface_id: repeated(slot::INTERFACE_ID, "interface-id", &mut recent.interface)?,
+            vpc_id: repeated(slot::VPC_ID, "vpc-id", &mut recent.vpc)?,
+            account_id: repeated(slot::ACCOUNT_ID, "account-id", &mut recent.account)?,
             srcaddr,
             dstaddr,
             pkt_srcaddr,

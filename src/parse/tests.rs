@@ -408,3 +408,47 @@ fn u64_parser_rejects_overflow_and_signs() {
     assert_eq!(parse_u64(b"+1"), None);
     assert_eq!(parse_u64(b""), None);
 }
+
+/// Lines of one buffer parsed with the text fields of the records before
+/// them give what each line gives alone: a repeated value is reused, a new
+/// one checked, a bad one malformed (and it does not replace the last good).
+#[test]
+fn recent_text_fields_give_what_each_line_gives_alone() {
+    let p = Parser::new(&Format::from_names("interface-id account-id vpc-id srcaddr dstaddr srcport dstport protocol start action log-status").unwrap()).unwrap();
+    let mut buf: Vec<u8> = Vec::new();
+    for (eni, account, vpc) in [
+        (&b"eni-a"[..], &b"111"[..], &b"vpc-1"[..]),
+        (b"eni-a", b"111", b"vpc-1"),
+        (b"eni-b", b"111", b"-"),
+        (b"eni-\xff", b"111", b"vpc-1"),
+        (b"eni-b", b"222", b"vpc-1"),
+        (b"eni-a", b"-", b"vpc-2"),
+    ] {
+        for field in [eni, b" ", account, b" ", vpc] {
+            buf.extend_from_slice(field);
+        }
+        buf.extend_from_slice(b" 10.0.0.1 10.0.0.2 40000 443 6 100 ACCEPT OK\n");
+    }
+    let mut recent = Recent::default();
+    let mut with = Vec::new();
+    let mut alone = Vec::new();
+    for line in buf.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+        with.push(p.parse_with(line, &mut recent));
+        alone.push(p.parse(line));
+    }
+    assert_eq!(with, alone);
+    assert!(matches!(
+        with[3],
+        Err(Malformed::Invalid {
+            field: "interface-id",
+            ..
+        })
+    ));
+    let Ok(Parsed::Record(r)) = &with[5] else {
+        panic!()
+    };
+    assert_eq!(
+        (r.interface_id, r.account_id, r.vpc_id),
+        (Some("eni-a"), None, Some("vpc-2"))
+    );
+}

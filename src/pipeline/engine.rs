@@ -115,15 +115,22 @@ fn read_listed_with(
             .collect()
     });
     pb.finish_and_clear();
-    let mut agg = Aggregator::new();
+    // The first worker's aggregator is the base the others fold into:
+    // copying it into an empty one would hold its keys twice meanwhile.
+    let mut agg: Option<Aggregator> = None;
     let mut stats = Stats::default();
     let mut blocks = Vec::with_capacity(workers);
     for r in results {
         let (a, s, b) = r?;
-        agg.merge(a);
+        match &mut agg {
+            Some(agg) => agg.merge(a),
+            None => agg = Some(a),
+        }
         stats.merge(s);
         blocks.push(b);
     }
+    let mut agg = agg.unwrap_or_default();
+    agg.spans_into(&mut stats);
     Ok((agg, stats, blocks))
 }
 
@@ -134,6 +141,14 @@ trait Hooks {
     fn claimed(&self) {}
     /// A worker found nothing to do yet while a file is being opened.
     fn waiting(&self) {}
+    /// A worker holds a stream and is about to read (for gzip: inflate) its
+    /// next block.
+    fn cutting(&self) {}
+    /// The worker of [`Hooks::cutting`] is done with the stream (`block`:
+    /// it cut one; else the stream ended), still holding it.
+    fn cut(&self, _block: bool) {}
+    /// A worker took a block and is about to parse it, holding no stream.
+    fn parsing(&self) {}
     /// A worker parsed a block.
     fn parsed(&self) {}
 }
@@ -177,6 +192,7 @@ impl Shared<'_> {
         let outcome = (|| -> Result<()> {
             while let Some((name, at)) = self.next_block(&mut buf, opts, &mut agg, &mut stats)? {
                 let first = at.first_line;
+                self.hooks.parsing();
                 LineReader::for_block(name, opts.window, at)
                     .block(&buf, first, &mut agg, &mut stats);
                 blocks += 1;
@@ -338,7 +354,9 @@ impl Shared<'_> {
         stats: &mut Stats,
     ) -> Result<Option<BlockStart>> {
         // What was read before a failure stays evidence; the rest is missing.
+        self.hooks.cutting();
         let cut = guard.next_block(buf, stats);
+        self.hooks.cut(matches!(cut, Ok(Some(_))));
         let at = self
             .partial
             .settle(cut, "", |m| stats.missing.push(m))?

@@ -5,13 +5,11 @@
 
 use std::sync::Arc;
 
-use rustc_hash::FxHashMap;
-
 use super::ReadOptions;
 use super::layout::{BlockStart, assumed_note, start_format, unwrap_json};
 use crate::aggregate::Aggregator;
 use crate::parse::{
-    Fields, Format, FormatError, FormatOrigin, Malformed, Parsed, Parser, looks_like_header,
+    Fields, Format, FormatError, FormatOrigin, Malformed, Parsed, Parser, Recent, looks_like_header,
 };
 use crate::reduce::{Reduced, reduce};
 use crate::stats::{Span, Stats};
@@ -25,14 +23,10 @@ pub struct LineReader {
     format: Format,
     parser: Result<Parser, FormatError>,
     assumed_noted: bool,
-    /// The window's records read since the last [`LineReader::flush`].
+    /// The window's records read since the last [`LineReader::flush`]. The
+    /// interfaces' spans are kept by the aggregator, which interns each
+    /// record's interface once (see [`Aggregator::spans_into`]).
     span: Span,
-    /// The interfaces of the records since the last flush, with their
-    /// spans: a record costs one hash lookup without allocation, a new
-    /// interface in a block one allocation (an S3 file interleaves hundreds
-    /// of interfaces, so a short list searched linearly would allocate per
-    /// record). Handed to `Stats` at every flush.
-    interfaces: FxHashMap<String, Span>,
 }
 
 impl LineReader {
@@ -53,7 +47,6 @@ impl LineReader {
             parser,
             assumed_noted: false,
             span: Span::default(),
-            interfaces: FxHashMap::default(),
         }
     }
 
@@ -68,35 +61,17 @@ impl LineReader {
             parser: at.parser,
             assumed_noted: true,
             span: Span::default(),
-            interfaces: FxHashMap::default(),
         }
     }
 
-    /// Hands the spans of the records read so far to `stats` (the stream's
-    /// and the interfaces'). [`LineReader::block`] does it after each block;
-    /// a caller of [`LineReader::line`] calls it at the end of the stream.
+    /// Hands the span of the stream's records read so far to `stats`.
+    /// [`LineReader::block`] does it after each block; a caller of
+    /// [`LineReader::line`] calls it at the end of the stream, and
+    /// [`Aggregator::spans_into`] at the end of its reading.
     pub fn flush(&mut self, stats: &mut Stats) {
         if self.span.records > 0 {
             stats.add_stream_span(&self.name, &self.span);
             self.span = Span::default();
-        }
-        for (id, span) in self.interfaces.drain() {
-            stats.add_interface_span(&id, &span);
-        }
-    }
-
-    /// Counts a record of the window in the stream's and its interface's span.
-    #[inline]
-    fn note(&mut self, interface: Option<&str>, start: i64, end: i64) {
-        self.span.add(start, end);
-        let Some(id) = interface else { return };
-        match self.interfaces.get_mut(id) {
-            Some(span) => span.add(start, end),
-            None => {
-                let mut span = Span::default();
-                span.add(start, end);
-                self.interfaces.insert(id.to_string(), span);
-            }
         }
     }
 
@@ -111,13 +86,14 @@ impl LineReader {
     ) {
         let mut line_no = first_line;
         let mut start = 0;
+        let mut recent = Recent::default();
         for nl in memchr::memchr_iter(b'\n', block) {
-            self.line(&block[start..nl], line_no, agg, stats);
+            self.line_with(&block[start..nl], line_no, agg, stats, &mut recent);
             line_no += 1;
             start = nl + 1;
         }
         if start < block.len() {
-            self.line(&block[start..], line_no, agg, stats);
+            self.line_with(&block[start..], line_no, agg, stats, &mut recent);
         }
         self.flush(stats);
     }
@@ -125,12 +101,28 @@ impl LineReader {
     /// Handles one line (with or without its terminator).
     #[inline]
     pub fn line(&mut self, raw: &[u8], line_no: u64, agg: &mut Aggregator, stats: &mut Stats) {
-        let line = raw.trim_ascii();
+        self.line_with(raw, line_no, agg, stats, &mut Recent::default());
+    }
+
+    /// [`LineReader::line`] for one of the lines of a block: `recent` holds
+    /// the text fields of the records before it.
+    #[inline]
+    fn line_with<'a>(
+        &mut self,
+        raw: &'a [u8],
+        line_no: u64,
+        agg: &mut Aggregator,
+        stats: &mut Stats,
+        recent: &mut Recent<'a>,
+    ) {
+        let trimmed = raw.trim_ascii();
+        let line = trimmed;
         let Some(&first) = line.first() else {
             return;
         };
         let unwrapped;
-        let line: &[u8] = if first == b'{' {
+        let json = first == b'{';
+        let line: &[u8] = if json {
             // CloudWatch exports wrap each record as {"message": "..."}.
             match unwrap_json(line) {
                 Some(m) => {
@@ -167,12 +159,17 @@ impl LineReader {
             stats.notes.push(assumed_note(&self.name));
             self.assumed_noted = true;
         }
-        let parsed = p.parse(line);
+        let parsed = if json {
+            p.parse(line)
+        } else {
+            p.parse_with(trimmed, recent)
+        };
         self.take(parsed, line_no, agg, stats);
     }
 
     /// Handles one record whose values a source holds typed (a Parquet
-    /// row), with the checks of a line; `row` is its place in the stream.
+    /// row), with the checks of a line; `row` is its place in the stream,
+    /// `recent` the text fields of the rows before it in the same batch.
     #[inline]
     pub(super) fn fields<'a, F: Fields<'a>>(
         &mut self,
@@ -180,6 +177,7 @@ impl LineReader {
         row: u64,
         agg: &mut Aggregator,
         stats: &mut Stats,
+        recent: &mut Recent<'a>,
     ) {
         stats.records += 1;
         let p = match &self.parser {
@@ -189,7 +187,7 @@ impl LineReader {
                 return;
             }
         };
-        let parsed = p.record(fields);
+        let parsed = p.record(fields, recent);
         self.take(parsed, row, agg, stats);
     }
 
@@ -210,10 +208,13 @@ impl LineReader {
                     stats.skip("outside the window");
                     return;
                 }
-                self.note(r.interface_id, r.start, r.end);
+                // The stream's span and the interface's, interned once.
+                self.span.add(r.start, r.end);
+                let eni = agg.interface(r.interface_id);
+                agg.note_span(eni, r.start, r.end);
                 match reduce(&r) {
                     Reduced::Accepted(o) => {
-                        agg.add(&o);
+                        agg.add_for(eni, &o);
                         stats.used += 1;
                     }
                     Reduced::Rejected(rj) => {

@@ -153,6 +153,7 @@ impl sources::Lines for StreamLines {
 
     fn finish(mut self) -> Reading {
         self.reader.flush(&mut self.read.stats);
+        self.read.agg.spans_into(&mut self.read.stats);
         self.read
     }
 }
@@ -177,7 +178,8 @@ impl sources::Batches for StreamBatches {
         }
     }
 
-    fn finish(self) -> Reading {
+    fn finish(mut self) -> Reading {
+        self.read.agg.spans_into(&mut self.read.stats);
         self.read
     }
 }
@@ -237,6 +239,7 @@ pub fn read_stream(
         LineReader::for_block(source.name.clone(), opts.window, at).block(&buf, first, agg, stats);
         tick();
     }
+    agg.spans_into(stats);
     Ok(())
 }
 

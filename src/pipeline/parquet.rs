@@ -16,7 +16,9 @@ use super::ReadOptions;
 use super::layout::{BlockStart, start_format};
 use super::lines::LineReader;
 use crate::aggregate::Aggregator;
-use crate::parse::{Fields, Format, FormatError, FormatOrigin, Malformed, Parser, Slot, num};
+use crate::parse::{
+    Fields, Format, FormatError, FormatOrigin, Malformed, Parser, Recent, Slot, num,
+};
 #[cfg(feature = "parquet")]
 use crate::sources::parquet::ParquetFile;
 use crate::sources::parquet::{Batch, Value, Want};
@@ -109,13 +111,15 @@ impl RowLayout {
                 parser: self.parser.clone(),
             },
         );
+        let mut recent = Recent::default();
         for row in 0..batch.rows {
             let fields = Row {
                 batch,
                 row,
                 at: &self.at,
             };
-            reader.fields(&fields, batch.first_row + row as u64, agg, stats);
+            let place = batch.first_row + row as u64;
+            reader.fields(&fields, place, agg, stats, &mut recent);
         }
         reader.flush(stats);
     }

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::inventory::Inventory;
+use crate::inventory::{Inventory, UNKNOWN_ACCOUNT};
 use crate::reduce::{ICMP, ICMPV6, TCP, UDP};
 use crate::synthesize::Rule;
 
@@ -44,22 +44,25 @@ impl GroupNames {
         };
         // Clashes are counted per account, so that an account's keys in an
         // estate are those of a run on its inventory alone.
-        let mut count: BTreeMap<(Option<&str>, String), usize> = BTreeMap::new();
-        for g in &inv.security_groups {
-            *count
-                .entry((inv.group_account(&g.id), short(g)))
-                .or_default() += 1;
+        let shorts: Vec<(Option<&str>, String)> = inv
+            .security_groups
+            .iter()
+            .map(|g| (inv.account_of(g), short(g)))
+            .collect();
+        let mut count: BTreeMap<&(Option<&str>, String), usize> = BTreeMap::new();
+        for s in &shorts {
+            *count.entry(s).or_default() += 1;
         }
         let slugs = inv
             .security_groups
             .iter()
-            .map(|g| {
-                let s = short(g);
+            .zip(&shorts)
+            .map(|(g, s)| {
                 // Two groups of one name whose ids end alike: the whole id.
-                let name = if count[&(inv.group_account(&g.id), s.clone())] > 1 {
+                let name = if count[s] > 1 {
                     format!("{}-{}", slug(&g.name), slug(&g.id))
                 } else {
-                    s
+                    s.1.clone()
                 };
                 (g.id.clone(), name)
             })
@@ -71,6 +74,29 @@ impl GroupNames {
     pub fn slug(&self, id: &str) -> String {
         self.slugs.get(id).cloned().unwrap_or_else(|| slug(id))
     }
+}
+
+/// The proposed rules by the account that owns their groups (a rule's two
+/// groups are of one account once synthesis has set the others apart), as
+/// indices in rule order; a group of no known account is under
+/// [`UNKNOWN_ACCOUNT`]. With `also`, those accounts are listed even without
+/// a rule (a covered account gets its `rules = {}`).
+pub fn rules_by_account<'a>(
+    rules: &[Rule],
+    inv: &'a Inventory,
+    also: &[&'a str],
+) -> BTreeMap<&'a str, Vec<usize>> {
+    let accounts = inv.group_accounts();
+    let mut out: BTreeMap<&str, Vec<usize>> = also.iter().map(|a| (*a, Vec::new())).collect();
+    for (i, r) in rules.iter().enumerate() {
+        let account = accounts
+            .get(r.source_sg.as_str())
+            .copied()
+            .flatten()
+            .unwrap_or(UNKNOWN_ACCOUNT);
+        out.entry(account).or_default().push(i);
+    }
+    out
 }
 
 /// One key per rule, in rule order: `web-0a1b2c3d-to-db-4e5f6a7b-tcp-5432`.

@@ -232,6 +232,9 @@ fn fold(m: &mut Connection, c: &Connection) {
     if m.via.is_none() {
         m.via = c.via.clone();
     }
+    if m.balancer.is_none() {
+        m.balancer = c.balancer.clone();
+    }
     if m.account.is_none() {
         m.account = c.account.clone();
     }

@@ -17,15 +17,19 @@
 //!
 //! Then the copies (both interfaces, a NAT gateway's two legs) merge into one
 //! connection per pair of resolved ends: two VPCs with one address plan never
-//! meet in one connection.
+//! meet in one connection. A connection a network load balancer forwarded
+//! keeping the client's address carries the load balancer, and is paired with
+//! the client's leg to its listener (client → load balancer → target).
 //!
 //! - `resolver.rs`: who held an address in a VPC at a time ([`Resolver`]);
 //! - `context.rs`: where each copy was captured, and by what kind of interface;
 //! - `absent.rs`: the interfaces in the logs that the inventory lacks;
 //! - `merge.rs`: the copies of one connection made one;
+//! - `balancer.rs`: network load balancers, and the paths through them;
 //! - `classes.rs`: what an address no interface holds is.
 
 mod absent;
+mod balancer;
 mod classes;
 mod context;
 mod merge;
@@ -40,6 +44,10 @@ pub use crate::endpoint::Endpoint;
 use crate::history::History;
 use crate::inventory::Inventory;
 use absent::absent;
+pub use balancer::{
+    BalancedPath, balancer_name, balancer_subnets, is_network_load_balancer, network_load_balancer,
+};
+use balancer::{balancer_at, paths};
 pub use classes::is_private;
 use context::contexts;
 use merge::merge;
@@ -71,7 +79,7 @@ impl AbsentWhy {
                 "Its records are of a VPC the inventory does not hold: take the inventory in that VPC's region or account."
             }
             AbsentWhy::Deleted => {
-                "Deleted, as CloudTrail recorded: where the history also holds its creation, its traffic is attributed to the groups it had; otherwise its groups are unknown."
+                "Deleted, as its history recorded (--history: CloudTrail or AWS Config): where the history also holds its state before (its creation, or a state Config recorded), its traffic is attributed to the groups it had; otherwise its groups are unknown."
             }
             AbsentWhy::Unknown => {
                 "Deleted during or after the window (Auto Scaling, ECS, Lambda, EKS), or created after the inventory was taken: refresh the inventory; a short-lived interface's groups are those of its launch template, task or function."
@@ -115,6 +123,9 @@ pub struct Attribution {
     pub uncovered_copies: u64,
     /// Connections a NAT gateway carried, attributed to the host behind it.
     pub through_nat: u64,
+    /// Connections a network load balancer forwarded keeping the client's
+    /// address: client → load balancer (listeners) → target.
+    pub through_load_balancer: Vec<BalancedPath>,
     /// Per account the records name (`account-id`): how much it logged, and
     /// whether the inventory covers it (a record of an account it does not
     /// cover is never resolved against it).
@@ -214,8 +225,11 @@ pub fn attribute_with(
                 c.client_end = end(c.client);
                 c.server_end = end(c.server);
                 c.vpc = ctx.vpc.clone().filter(|v| v != NO_VPC).or(c.vpc.take());
-                if ctx.forwarding {
-                    c.via = ctx.interface.clone();
+                if ctx.forwarding
+                    && let Some(e) = ctx.interface.as_deref()
+                {
+                    c.via = Some(e.to_string());
+                    c.balancer = balancer_at(&r, e, first, last).map(Box::new);
                 }
                 c
             })
@@ -228,6 +242,7 @@ pub fn attribute_with(
             .collect()
     };
     evidence.connections = merge(resolved, inventory, &mut attribution);
+    attribution.through_load_balancer = paths(&evidence.connections, inventory);
     attribution.ambiguous_connections = evidence
         .connections
         .iter()

@@ -32,7 +32,7 @@ pub struct Resolver<'a> {
     /// The VPC of an interface the inventory lists without one: the
     /// inventory's only VPC, else none.
     default_vpc: &'a str,
-    /// What CloudTrail recorded of interfaces (empty without `--history`).
+    /// What the history recorded of interfaces (empty without `--history`).
     pub(super) history: &'a History,
 }
 

@@ -107,6 +107,7 @@ fn conn(eni: &str, client: &str, server: &str, port: u16, first: i64) -> Connect
         client_end: Endpoint::Unresolved,
         server_end: Endpoint::Unresolved,
         via: None,
+        balancer: None,
     }
 }
 
@@ -199,4 +200,175 @@ fn a_reused_address_belongs_to_whoever_held_it_then() {
         att.absent[0].addresses,
         vec!["10.0.1.10".parse::<IpAddr>().unwrap()]
     );
+}
+
+/// A client, a target, a network load balancer with an interface in two
+/// subnets (`eni-lb-a`, `eni-lb-b`), another load balancer and a NAT
+/// gateway, in one VPC.
+fn balanced() -> Inventory {
+    let eni =
+        |id: &str, addr: &str, groups: &[&str], kind: &str, description: &str| NetworkInterface {
+            vpc_id: Some("vpc-1".into()),
+            interface_type: kind.into(),
+            description: description.into(),
+            ..NetworkInterface::new(id, vec![addr.parse().unwrap()], groups)
+        };
+    let lb = "network_load_balancer";
+    Inventory {
+        vpcs: inv().vpcs,
+        network_interfaces: vec![
+            eni("eni-c", "10.0.1.10", &["sg-c"], "interface", ""),
+            eni("eni-t", "10.0.2.20", &["sg-t"], "interface", ""),
+            eni("eni-lb-a", "10.0.0.50", &["sg-lb"], lb, "ELB net/web/1"),
+            eni("eni-lb-b", "10.0.16.50", &["sg-lb"], lb, "ELB net/web/1"),
+            eni("eni-other", "10.0.0.60", &[], lb, "ELB net/other/2"),
+            eni("eni-nat", "10.0.0.200", &[], "nat_gateway", ""),
+        ],
+        ..Default::default()
+    }
+}
+
+#[test]
+fn a_load_balancer_that_kept_the_client_address_is_carried_and_paired_with_the_listener_leg() {
+    let inv = balanced();
+    let mut ev = Evidence::default();
+    // The client's leg to the listener, at both ends.
+    for eni in ["eni-c", "eni-lb-a"] {
+        ev.connections
+            .push(conn(eni, "10.0.1.10", "10.0.0.50", 443, 100));
+    }
+    // The load balancer's interface forwards the client's packets; the
+    // target's copy of the same connection.
+    for eni in ["eni-lb-a", "eni-t"] {
+        ev.connections
+            .push(conn(eni, "10.0.1.10", "10.0.2.20", 8443, 110));
+    }
+    let att = attribute(&mut ev, &inv);
+    assert_eq!(
+        ev.connections.len(),
+        2,
+        "each leg once: {:#?}",
+        ev.connections
+    );
+    assert_eq!(att.merged_copies, 2);
+    let back = ev.connections.iter().find(|c| c.port == 8443).unwrap();
+    assert_eq!(
+        back.client_end.interface(),
+        Some("eni-c"),
+        "the real client"
+    );
+    assert_eq!(back.server_end.interface(), Some("eni-t"));
+    assert_eq!(back.via.as_deref(), Some("eni-lb-a"));
+    assert_eq!(
+        back.balancer.as_deref(),
+        Some(&Endpoint::Eni {
+            id: "eni-lb-a".into(),
+            groups: vec!["sg-lb".into()],
+            learned: false
+        })
+    );
+    assert_eq!(
+        (back.connections, back.records),
+        (1, 4),
+        "copies count once"
+    );
+    let front = ev.connections.iter().find(|c| c.port == 443).unwrap();
+    assert_eq!(front.server_end.interface(), Some("eni-lb-a"));
+    assert_eq!(
+        front.balancer, None,
+        "the listener leg ends at the load balancer"
+    );
+    let [p] = att.through_load_balancer.as_slice() else {
+        panic!("one path: {:#?}", att.through_load_balancer);
+    };
+    assert_eq!(p.client_end.interface(), Some("eni-c"));
+    assert_eq!(p.clients, vec!["10.0.1.10".parse::<IpAddr>().unwrap()]);
+    assert_eq!(p.balancer, "eni-lb-a");
+    assert_eq!(p.balancer_name.as_deref(), Some("net/web/1"));
+    assert_eq!(p.balancer_groups, vec!["sg-lb"]);
+    assert_eq!(p.listeners, vec![443]);
+    assert_eq!(
+        (p.target, p.port, p.connections),
+        ("10.0.2.20".parse().unwrap(), 8443, 1)
+    );
+}
+
+#[test]
+fn only_the_same_client_reaching_the_same_load_balancer_then_is_its_listener() {
+    let inv = balanced();
+    let mut ev = Evidence::default();
+    // Paired: the other interface of the same load balancer, at the time.
+    ev.connections
+        .push(conn("eni-c", "10.0.1.10", "10.0.16.50", 443, 100));
+    // Not paired: another load balancer; the same one a day later; another
+    // client; an address of the load balancer's VPC no interface holds.
+    ev.connections
+        .push(conn("eni-c", "10.0.1.10", "10.0.0.60", 444, 100));
+    ev.connections
+        .push(conn("eni-c", "10.0.1.10", "10.0.0.50", 445, 90_000));
+    ev.connections
+        .push(conn("eni-lb-a", "10.0.1.11", "10.0.0.50", 446, 100));
+    ev.connections
+        .push(conn("eni-lb-a", "10.0.1.10", "10.0.2.20", 8443, 110));
+    let att = attribute(&mut ev, &inv);
+    let [p] = att.through_load_balancer.as_slice() else {
+        panic!("one path: {:#?}", att.through_load_balancer);
+    };
+    assert_eq!(p.listeners, vec![443]);
+}
+
+#[test]
+fn a_load_balancer_as_an_end_or_another_forwarder_carries_no_balancer() {
+    let inv = balanced();
+    let mut ev = Evidence::default();
+    // Client IP preservation off: the load balancer's own address to the target.
+    for eni in ["eni-lb-a", "eni-t"] {
+        ev.connections
+            .push(conn(eni, "10.0.0.50", "10.0.2.20", 8443, 100));
+    }
+    // A NAT gateway's inside leg.
+    ev.connections
+        .push(conn("eni-nat", "10.0.1.10", "198.51.100.7", 443, 100));
+    let att = attribute(&mut ev, &inv);
+    assert!(
+        ev.connections.iter().all(|c| c.balancer.is_none()),
+        "{:#?}",
+        ev.connections
+    );
+    let lb = ev.connections.iter().find(|c| c.port == 8443).unwrap();
+    assert_eq!(lb.client_end.interface(), Some("eni-lb-a"));
+    assert!(att.through_load_balancer.is_empty());
+}
+
+#[test]
+fn a_load_balancer_is_named_by_its_description_and_its_subnets_are_all_of_its_interfaces() {
+    let mut inv = balanced();
+    inv.network_interfaces[2].subnet_id = Some("subnet-a".into());
+    inv.network_interfaces[3].subnet_id = Some("subnet-b".into());
+    inv.network_interfaces[4].subnet_id = Some("subnet-c".into());
+    for (id, cidr) in [
+        ("subnet-a", "10.0.0.0/20"),
+        ("subnet-b", "10.0.16.0/20"),
+        ("subnet-c", "10.0.32.0/20"),
+    ] {
+        inv.subnets.push(crate::inventory::Subnet {
+            id: id.into(),
+            vpc_id: "vpc-1".into(),
+            cidrs: vec![cidr.parse().unwrap()],
+        });
+    }
+    let cidrs: Vec<String> = balancer_subnets(&inv, "eni-lb-b")
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(cidrs, vec!["10.0.0.0/20", "10.0.16.0/20"]);
+    assert!(
+        balancer_subnets(&inv, "eni-c").is_empty(),
+        "not a load balancer"
+    );
+    assert_eq!(
+        balancer_name(network_load_balancer(&inv, "eni-other").unwrap()),
+        Some("net/other/2")
+    );
+    assert!(network_load_balancer(&inv, "eni-nat").is_none());
 }

@@ -5,8 +5,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::emit::tfvars::ModuleVersion;
+use crate::history;
 use crate::parse::Format;
-use crate::sources::s3::S3Url;
+use crate::sources::s3::{S3Url, Scope};
 use crate::synthesize::Severity;
 use crate::window::Window;
 
@@ -55,6 +56,9 @@ pub struct Sources {
     pub logs: Vec<PathBuf>,
     pub log_groups: Vec<String>,
     pub s3: Vec<S3Url>,
+    /// The accounts and regions read from the `--s3` locations (`--account`,
+    /// `--log-region`); empty: every one below each prefix.
+    pub scope: Scope,
 }
 
 /// The reports besides the Terraform variables.
@@ -75,17 +79,34 @@ pub enum HistorySource {
     File(PathBuf),
     /// CloudTrail's event history itself (`--history cloudtrail`).
     CloudTrail,
+    /// AWS Config's configuration items of interfaces (`--history config`).
+    Config,
 }
 
 impl HistorySource {
     /// The value `--history` took for it.
-    pub const CLOUDTRAIL: &'static str = "cloudtrail";
+    pub const CLOUDTRAIL: &'static str = history::SERVICES[0];
+    /// The value `--history` took for it.
+    pub const CONFIG: &'static str = history::SERVICES[1];
+
+    /// A `--history` value (or one of `sgpair.toml`'s `history`): a
+    /// service's name, else a file (`./config` for a file of that name).
+    pub fn from_value(value: PathBuf) -> HistorySource {
+        if value.as_os_str() == Self::CLOUDTRAIL {
+            HistorySource::CloudTrail
+        } else if value.as_os_str() == Self::CONFIG {
+            HistorySource::Config
+        } else {
+            HistorySource::File(value)
+        }
+    }
 
     /// As the user wrote it.
     pub fn label(&self) -> String {
         match self {
             HistorySource::File(p) => p.display().to_string(),
             HistorySource::CloudTrail => Self::CLOUDTRAIL.to_string(),
+            HistorySource::Config => Self::CONFIG.to_string(),
         }
     }
 }
@@ -108,7 +129,10 @@ impl Config {
         !self.sources.log_groups.is_empty()
             || !self.sources.s3.is_empty()
             || self.inventory.is_empty()
-            || self.history.contains(&HistorySource::CloudTrail)
+            || self
+                .history
+                .iter()
+                .any(|h| !matches!(h, HistorySource::File(_)))
     }
 }
 

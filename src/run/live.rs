@@ -2,6 +2,7 @@
 //! one SDK configuration, started only when a run reads from AWS.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use anyhow::{Context, Result};
 use aws_config::SdkConfig;
@@ -129,11 +130,14 @@ impl Aws {
         ))
     }
 
-    /// The objects of an S3 location in the window's day partitions.
+    /// The objects of an S3 location in the window's day partitions of the
+    /// scope's accounts and regions.
+    #[allow(clippy::too_many_arguments)]
     pub fn s3(
         &self,
         url: &s3::S3Url,
         window: Window,
+        scope: &s3::Scope,
         reader: Reader,
         partial: Partial,
         concurrency: usize,
@@ -141,12 +145,23 @@ impl Aws {
     ) -> Result<Reading> {
         let client = aws::s3_client(&self.config);
         self.rt.block_on(async {
-            let keys = s3::list(&client, url, &window).await?;
-            tracing::info!(bucket = %url.bucket, objects = keys.len(), "reading S3 objects");
+            let started = Instant::now();
+            let listing = s3::list(&client, url, &window, scope, concurrency).await?;
+            // What the listing took, for benches/s3-listing.sh (RUST_LOG=sgpair=info).
+            tracing::info!(
+                location = %format_args!("s3://{}/{}", url.bucket, url.prefix),
+                %scope,
+                objects = listing.keys.len(),
+                day_prefixes = listing.days,
+                requests = listing.requests,
+                concurrency,
+                seconds = %format_args!("{:.3}", started.elapsed().as_secs_f64()),
+                "listed S3 location"
+            );
             s3::read(
                 &client,
                 url,
-                keys,
+                listing.keys,
                 Arc::new(reader),
                 partial,
                 concurrency,
@@ -160,6 +175,22 @@ impl Aws {
     pub fn history(&self, since: i64, until: i64) -> Result<History> {
         self.rt
             .block_on(history::lookup(&self.config, since, until))
+    }
+
+    /// The history of `interfaces` from AWS Config's configuration items.
+    pub fn config_history(
+        &self,
+        interfaces: Vec<String>,
+        window: Window,
+        concurrency: usize,
+    ) -> Result<History> {
+        self.rt.block_on(history::read_config(
+            &self.config,
+            interfaces,
+            window.since,
+            window.until,
+            concurrency,
+        ))
     }
 }
 

@@ -32,6 +32,8 @@ use crate::audit::{Audit, audit};
 use crate::emit;
 use crate::history::{self, History};
 use crate::inventory::Inventory;
+use crate::partial::Partial;
+use crate::sources::s3::Scope;
 use crate::stats::Stats;
 use crate::synthesize::{Choices, Severity};
 use crate::window::Window;
@@ -59,23 +61,15 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
     } else {
         None
     };
-    let inventory = if cfg.inventory.is_empty() {
-        connected(aws.as_ref())?
-            .inventory()
-            .context("reading the inventory from EC2 (or give a snapshot with --inventory FILE)")?
-    } else {
-        let parts = cfg
-            .inventory
-            .iter()
-            .map(|p| Ok((p.display().to_string(), Inventory::load(p)?)))
-            .collect::<Result<Vec<_>>>()?;
-        Inventory::combine(parts)?
-    };
-    let mut read = read::evidence(cfg, aws.as_ref(), &inventory)?;
+    let mut missing = Vec::new();
+    let inventory = inventory_of(cfg, aws.as_ref(), &mut missing)?;
+    let scope = scope_of(cfg, &inventory);
+    let mut read = read::evidence(cfg, &scope, aws.as_ref(), &inventory)?;
+    read.stats.missing.extend(missing);
     let choices = Choices {
         avoid: avoided_groups(&cfg.avoid_groups, &inventory)?,
     };
-    let history = history(cfg, aws.as_ref(), &mut read.stats)?;
+    let history = history(cfg, aws.as_ref(), &inventory, &mut read.stats)?;
     let analysis = analyze_with(
         cfg.window,
         read.stats,
@@ -173,6 +167,64 @@ impl Outcome {
     }
 }
 
+/// The run's inventory: the snapshots given (combined, one per account and
+/// region), else each `--account` read through `--role-arn` (an account
+/// whose role cannot be assumed fails the run, or with `--allow-partial` is
+/// listed in `missing` and its records are not resolved), else EC2's with
+/// the run's own credentials.
+fn inventory_of(cfg: &Config, aws: Option<&Aws>, missing: &mut Vec<String>) -> Result<Inventory> {
+    if !cfg.inventory.is_empty() {
+        let parts = cfg
+            .inventory
+            .iter()
+            .map(|p| Ok((p.display().to_string(), Inventory::load(p)?)))
+            .collect::<Result<Vec<_>>>()?;
+        return Inventory::combine(parts);
+    }
+    let aws = connected(aws)?;
+    let Some(role) = &cfg.aws.role else {
+        return aws
+            .inventory()
+            .context("reading the inventory from EC2 (or give a snapshot with --inventory FILE)");
+    };
+    let accounts: Vec<String> = cfg.sources.scope.accounts.iter().cloned().collect();
+    let partial = Partial {
+        allow: cfg.allow_partial,
+    };
+    let mut parts = Vec::new();
+    for (account, got) in aws.inventories(&accounts, role, cfg.concurrency) {
+        if let Some(inv) = partial.settle(got, "", |m| missing.push(m))? {
+            parts.push((format!("account {account}"), inv));
+        }
+    }
+    if parts.is_empty() {
+        anyhow::bail!(
+            "no account's inventory could be read: {}",
+            missing.join("; ")
+        );
+    }
+    // Each part names its account, so an account that could not be read is
+    // not covered: its records are counted, never resolved.
+    Inventory::combine(parts)
+}
+
+/// The accounts and regions the S3 listing reads: `--account` and
+/// `--log-region`, else the accounts (and the one region) of the inventory.
+fn scope_of(cfg: &Config, inv: &Inventory) -> Scope {
+    let given = &cfg.sources.scope;
+    if !given.is_all() {
+        return given.clone();
+    }
+    Scope {
+        accounts: inv
+            .covered_accounts()
+            .iter()
+            .map(|a| a.to_string())
+            .collect(),
+        regions: inv.region.iter().cloned().collect(),
+    }
+}
+
 /// The connection a run that needs one has (`Config::needs_aws`).
 fn connected(aws: Option<&Aws>) -> Result<&Aws> {
     aws.context("internal error: AWS is needed but no connection was made")
@@ -207,14 +259,39 @@ fn avoided_groups(values: &[String], inv: &Inventory) -> Result<BTreeSet<String>
         .collect()
 }
 
-/// The interfaces' history from every `--history` source, merged.
-fn history(cfg: &Config, aws: Option<&Aws>, stats: &mut Stats) -> Result<History> {
+/// The interfaces' history from every `--history` source, merged. An AWS
+/// source that fails fails the run or, with `--allow-partial`, is missing.
+fn history(
+    cfg: &Config,
+    aws: Option<&Aws>,
+    inventory: &Inventory,
+    stats: &mut Stats,
+) -> Result<History> {
+    let partial = Partial {
+        allow: cfg.allow_partial,
+    };
     let mut history = History::default();
     for source in &cfg.history {
-        let h = match source {
-            HistorySource::File(path) => History::load(path)?,
-            HistorySource::CloudTrail => cloudtrail(cfg.window, connected(aws)?, stats)?,
+        let got = match source {
+            // A file that cannot be read is the run's error, partial or not.
+            HistorySource::File(path) => Ok(History::load(path)?),
+            HistorySource::CloudTrail => cloudtrail(cfg.window, connected(aws)?, stats),
+            HistorySource::Config => {
+                // The interfaces the run resolves: those the logs show and
+                // those the inventory holds.
+                let mut ids: BTreeSet<String> = stats.interfaces.keys().cloned().collect();
+                ids.extend(inventory.network_interfaces.iter().map(|e| e.id.clone()));
+                connected(aws)?
+                    .config_history(ids.into_iter().collect(), cfg.window, cfg.concurrency)
+                    .context("reading the interfaces' history from AWS Config")
+            }
         };
+        let missing = &mut stats.missing;
+        let prefix = format!("--history {}: ", source.label());
+        let Some(mut h) = partial.settle(got, &prefix, |m| missing.push(m))? else {
+            continue;
+        };
+        stats.notes.append(&mut h.notes);
         if h.skipped > 0 {
             stats.notes.push(format!(
                 "{}: {} events were not interface changes that succeeded, and were not used",

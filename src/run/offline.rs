@@ -4,7 +4,7 @@
 use anyhow::{Result, bail};
 use indicatif::ProgressBar;
 
-use super::config::AwsSettings;
+use super::config::{AwsSettings, RoleTemplate};
 use crate::history::History;
 use crate::inventory::Inventory;
 use crate::partial::Partial;
@@ -26,6 +26,15 @@ impl Aws {
         match *self {}
     }
 
+    pub fn inventories(
+        &self,
+        _accounts: &[String],
+        _role: &RoleTemplate,
+        _concurrency: usize,
+    ) -> Vec<(String, Result<Inventory>)> {
+        match *self {}
+    }
+
     pub fn log_group(
         &self,
         _group: &str,
@@ -38,10 +47,12 @@ impl Aws {
         match *self {}
     }
 
+    #[allow(clippy::too_many_arguments)]
     pub fn s3(
         &self,
         _url: &s3::S3Url,
         _window: Window,
+        _scope: &s3::Scope,
         _reader: Reader,
         _partial: Partial,
         _concurrency: usize,
@@ -51,6 +62,15 @@ impl Aws {
     }
 
     pub fn history(&self, _since: i64, _until: i64) -> Result<History> {
+        match *self {}
+    }
+
+    pub fn config_history(
+        &self,
+        _interfaces: Vec<String>,
+        _window: Window,
+        _concurrency: usize,
+    ) -> Result<History> {
         match *self {}
     }
 }

@@ -9,9 +9,16 @@ use super::connection::Aws;
 use crate::inventory::Inventory;
 use crate::partial::Partial;
 use crate::pipeline::{self, ReadOptions, Reader, Reading};
+use crate::sources::s3::Scope;
 
 /// Reads every source of `cfg`; `aws` is there when the run reads from AWS.
-pub(super) fn evidence(cfg: &Config, aws: Option<&Aws>, inventory: &Inventory) -> Result<Reading> {
+/// `scope`: the accounts and regions the S3 listing is limited to.
+pub(super) fn evidence(
+    cfg: &Config,
+    scope: &Scope,
+    aws: Option<&Aws>,
+    inventory: &Inventory,
+) -> Result<Reading> {
     let opts = ReadOptions {
         window: cfg.window,
         log_format: cfg.log_format.clone(),
@@ -42,7 +49,15 @@ pub(super) fn evidence(cfg: &Config, aws: Option<&Aws>, inventory: &Inventory) -
     }
     for url in &cfg.sources.s3 {
         let reader = Reader::new(opts.clone());
-        let got = aws.s3(url, cfg.window, reader, partial, cfg.concurrency, &pb);
+        let got = aws.s3(
+            url,
+            cfg.window,
+            scope,
+            reader,
+            partial,
+            cfg.concurrency,
+            &pb,
+        );
         source(
             &mut read,
             partial,

@@ -67,7 +67,7 @@ pub fn synthesize_with(evidence: &Evidence, r: &Resolver<'_>, choices: &Choices)
         .map(|(i, (e, _))| (*e, i as u32))
         .collect();
     for c in &evidence.connections {
-        for end in [&c.client_end, &c.server_end] {
+        for end in ends(c) {
             if let Endpoint::Eni { id, groups, .. } = end
                 && !eni_index.contains_key(id.as_str())
             {
@@ -86,7 +86,7 @@ pub fn synthesize_with(evidence: &Evidence, r: &Resolver<'_>, choices: &Choices)
     // A connection's end is a member of the groups it had then (the history
     // may give it others than today's).
     for c in &evidence.connections {
-        for end in [&c.client_end, &c.server_end] {
+        for end in ends(c) {
             if let Endpoint::Eni { id, groups, .. } = end {
                 let i = eni_index[id.as_str()];
                 for g in groups {
@@ -125,7 +125,9 @@ pub fn synthesize_with(evidence: &Evidence, r: &Resolver<'_>, choices: &Choices)
     // And per pair of owning accounts: the accounts of an estate are chosen
     // for apart, exactly as a run on each account's inventory alone would.
     let mut by_service: BTreeMap<(Service, Scope<'_>), Vec<Grouped<'_>>> = BTreeMap::new();
-    let account_of = |groups: &[String]| groups.first().and_then(|g| inv.group_account(g));
+    let accounts = inv.group_accounts();
+    let group_account = |g: &str| accounts.get(g).copied().flatten();
+    let account_of = |groups: &[String]| groups.first().and_then(|g| group_account(g));
     let mut external: BTreeMap<(ExternalKind, String, String, u16, u8, bool), External> =
         BTreeMap::new();
 
@@ -149,8 +151,18 @@ pub fn synthesize_with(evidence: &Evidence, r: &Resolver<'_>, choices: &Choices)
             });
             continue;
         }
+        // Through a load balancer that kept the client's address, the load
+        // balancer is the rule's source: its egress let the packets to the
+        // server, which admits them by a reference to its group. Without
+        // groups it can be named in no rule (`external_sides` says why).
+        let ce = match c.balancer.as_deref() {
+            Some(b) if b.groups().is_some() || !b.is_definite() => b.clone(),
+            _ => ce,
+        };
         match (&ce, &se, ce.groups(), se.groups()) {
-            (Endpoint::Eni { id: cid, .. }, Endpoint::Eni { id: sid, .. }, Some(cg), Some(sg)) => {
+            (Endpoint::Eni { id: cid, .. }, Endpoint::Eni { id: sid, .. }, Some(cg), Some(sg))
+                if !forwarded_without_groups(c) =>
+            {
                 if cid == sid {
                     proposal.same_interface = proposal.same_interface.saturating_add(c.connections);
                     continue;
@@ -176,23 +188,14 @@ pub fn synthesize_with(evidence: &Evidence, r: &Resolver<'_>, choices: &Choices)
                     });
             }
             _ => {
-                let kind = external_kind(&ce, &se);
-                // The local side is the one with an interface, else the client.
-                let local_is_client =
-                    matches!(ce, Endpoint::Eni { .. }) || !matches!(se, Endpoint::Eni { .. });
-                let (local, remote, remote_ip) = if local_is_client {
-                    (&ce, &se, c.server)
-                } else {
-                    (&se, &ce, c.client)
-                };
+                let Sides {
+                    kind,
+                    local_is_client,
+                    local,
+                    remote_ip,
+                    remote_kind,
+                } = external_sides(c, &ce, &se, r);
                 let local_label = local.label();
-                let mut remote_kind = match remote {
-                    Endpoint::Eni { .. } => "interface without security groups".to_string(),
-                    other => other.label(),
-                };
-                if let Some(via) = &c.via {
-                    remote_kind = format!("{remote_kind} through {}", forwarder_label(inv, via));
-                }
                 let e = external
                     .entry((
                         kind,
@@ -391,25 +394,20 @@ pub fn synthesize_with(evidence: &Evidence, r: &Resolver<'_>, choices: &Choices)
     // provider, so each half is listed for the account that owns its group.
     let (rules, across): (Vec<Rule>, Vec<Rule>) = std::mem::take(&mut proposal.rules)
         .into_iter()
-        .partition(|r| {
-            match (
-                inv.group_account(&r.source_sg),
-                inv.group_account(&r.target_sg),
-            ) {
+        .partition(
+            |r| match (group_account(&r.source_sg), group_account(&r.target_sg)) {
                 (Some(a), Some(b)) => a == b,
                 _ => true,
-            }
-        });
+            },
+        );
     proposal.rules = rules;
     proposal.cross_account = across
         .into_iter()
         .map(|rule| CrossAccount {
-            source_account: inv
-                .group_account(&rule.source_sg)
+            source_account: group_account(&rule.source_sg)
                 .unwrap_or_default()
                 .to_string(),
-            target_account: inv
-                .group_account(&rule.target_sg)
+            target_account: group_account(&rule.target_sg)
                 .unwrap_or_default()
                 .to_string(),
             rule,
@@ -420,6 +418,14 @@ pub fn synthesize_with(evidence: &Evidence, r: &Resolver<'_>, choices: &Choices)
 
 /// The accounts owning the client's and the server's groups.
 type Scope<'a> = (Option<&'a str>, Option<&'a str>);
+
+/// The interfaces a connection's rule can be between: its ends, and the
+/// load balancer that forwarded it keeping the client's address.
+fn ends(c: &Connection) -> impl Iterator<Item = &Endpoint> {
+    [&c.client_end, &c.server_end]
+        .into_iter()
+        .chain(c.balancer.as_deref())
+}
 
 fn label(m: Method) -> &'static str {
     m.label()

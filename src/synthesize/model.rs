@@ -53,6 +53,8 @@ pub enum ExternalKind {
     TransitGateway,
     PrivateNetwork,
     NoSecurityGroup,
+    /// A leg to, from or through a network load balancer without groups.
+    LoadBalancerWithoutGroups,
 }
 
 impl ExternalKind {
@@ -67,6 +69,9 @@ impl ExternalKind {
             ExternalKind::TransitGateway => "Group pairs across a transit gateway",
             ExternalKind::PrivateNetwork => "Private networks outside the known VPCs",
             ExternalKind::NoSecurityGroup => "Interfaces without security groups",
+            ExternalKind::LoadBalancerWithoutGroups => {
+                "Paths through a network load balancer without security groups"
+            }
         }
     }
 
@@ -98,6 +103,9 @@ impl ExternalKind {
             }
             ExternalKind::NoSecurityGroup => {
                 "The interface carries no security group (NAT gateway, transit gateway attachment, ...); control this path on the other side or with network ACLs."
+            }
+            ExternalKind::LoadBalancerWithoutGroups => {
+                "The load balancer was created without security groups (they can be given only at creation), so no group-to-group rule can name it and sgpair proposes none for these legs. The clients' groups need an egress rule to the load balancer's subnet CIDRs on the listener port. The targets' groups need an ingress rule on the target port: from the load balancer's subnet CIDRs where it replaces the client's address (client IP preservation off), from the clients (their group, or their CIDRs) where it keeps it. The clients never send to the targets' addresses, so no rule from the clients' group to the targets' group is proposed: the module writes both halves of a rule, and the egress half would allow what was never needed. A load balancer recreated with a security group can be named in both."
             }
         }
     }

@@ -1,10 +1,15 @@
 //! Traffic that looks like abuse (reported, never a rule), and why a flow
 //! that is not between two grouped interfaces cannot be a rule.
 
+use std::net::IpAddr;
+
 use super::*;
 use crate::aggregate::Connection;
+use crate::inventory::Inventory;
 use crate::reduce::{TCP, UDP};
-use crate::resolve::{Endpoint, Resolver};
+use crate::resolve::{
+    Endpoint, Resolver, balancer_name, balancer_subnets, is_network_load_balancer,
+};
 
 /// Suspicious ports, by protocol: (first, last, severity, what).
 const SUSPICIOUS_ANYWHERE: &[(u16, u16, Severity, &str)] = &[
@@ -141,7 +146,7 @@ pub(super) fn suspicious(
 
 /// `NAT gateway eni-...`, `load balancer eni-...`: a forwarding interface
 /// as a reader knows it.
-pub fn forwarder_label(inv: &crate::inventory::Inventory, id: &str) -> String {
+pub fn forwarder_label(inv: &Inventory, id: &str) -> String {
     let kind = inv
         .network_interfaces
         .iter()
@@ -155,6 +160,114 @@ pub fn forwarder_label(inv: &crate::inventory::Inventory, id: &str) -> String {
         })
         .unwrap_or("");
     format!("{kind}{id}")
+}
+
+/// A connection a load balancer without groups forwarded keeping the
+/// client's address: no group pair can express it.
+pub(super) fn forwarded_without_groups(c: &Connection) -> bool {
+    c.balancer
+        .as_ref()
+        .is_some_and(|b| b.is_definite() && b.groups().is_none())
+}
+
+/// How a connection that cannot be a rule is listed.
+pub(super) struct Sides<'a> {
+    pub kind: ExternalKind,
+    /// Whether the local side initiated (egress) or served (ingress).
+    pub local_is_client: bool,
+    /// The side inside the environment: an interface (with groups, where
+    /// both ends are interfaces), else the client.
+    pub local: &'a Endpoint,
+    pub remote_ip: IpAddr,
+    /// What the other side is, as the report says it.
+    pub remote_kind: String,
+}
+
+/// The listing of a connection between `client` and `server` (the ends that
+/// govern its rules) that no group pair can allow.
+pub(super) fn external_sides<'a>(
+    c: &Connection,
+    client: &'a Endpoint,
+    server: &'a Endpoint,
+    r: &Resolver<'_>,
+) -> Sides<'a> {
+    let inv = r.inventory;
+    if forwarded_without_groups(c) && server.groups().is_some() {
+        // The server admits the client itself: its ingress is the rule.
+        let who = match (client, client.groups()) {
+            (_, Some(g)) => format!("members of {}", g.join(", ")),
+            (Endpoint::Eni { .. }, None) => "an interface without security groups".into(),
+            (other, None) => other.label(),
+        };
+        let lb = c.via.as_deref().unwrap_or_default();
+        return Sides {
+            kind: ExternalKind::LoadBalancerWithoutGroups,
+            local_is_client: false,
+            local: server,
+            remote_ip: c.client,
+            remote_kind: format!(
+                "{who} through {}, client address kept",
+                balancer_label(r, lb)
+            ),
+        };
+    }
+    let kind = external_kind(client, server);
+    let local_is_client = match (client, server) {
+        (Endpoint::Eni { .. }, Endpoint::Eni { .. }) => {
+            client.groups().is_some() || server.groups().is_none()
+        }
+        _ => matches!(client, Endpoint::Eni { .. }) || !matches!(server, Endpoint::Eni { .. }),
+    };
+    let (local, remote, remote_ip) = if local_is_client {
+        (client, server, c.server)
+    } else {
+        (server, client, c.client)
+    };
+    let lb = remote
+        .interface()
+        .filter(|_| kind == ExternalKind::NoSecurityGroup)
+        .and_then(|id| r.interface(id))
+        .filter(|e| is_network_load_balancer(e));
+    if let Some(lb) = lb {
+        let subnets: Vec<String> = balancer_subnets(inv, &lb.id)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        let subnets = match subnets.as_slice() {
+            [] => "subnets not in the inventory".to_string(),
+            s => format!("subnets {}", s.join(", ")),
+        };
+        return Sides {
+            kind: ExternalKind::LoadBalancerWithoutGroups,
+            local_is_client,
+            local,
+            remote_ip,
+            remote_kind: format!("{} without groups ({subnets})", balancer_label(r, &lb.id)),
+        };
+    }
+    let mut remote_kind = match remote {
+        Endpoint::Eni { .. } => "interface without security groups".to_string(),
+        other => other.label(),
+    };
+    if let Some(via) = &c.via {
+        remote_kind = format!("{remote_kind} through {}", forwarder_label(inv, via));
+    }
+    Sides {
+        kind,
+        local_is_client,
+        local,
+        remote_ip,
+        remote_kind,
+    }
+}
+
+/// `load balancer eni-... (net/web/...)`.
+fn balancer_label(r: &Resolver<'_>, id: &str) -> String {
+    let lb = r.interface(id).filter(|e| is_network_load_balancer(e));
+    match lb.and_then(balancer_name) {
+        Some(name) => format!("load balancer {id} ({name})"),
+        None => format!("load balancer {id}"),
+    }
 }
 
 pub(super) fn external_kind(client: &Endpoint, server: &Endpoint) -> ExternalKind {

@@ -32,6 +32,7 @@ fn conn(client: &str, server: &str, port: u16, proto: u8) -> Connection {
         client_end: Endpoint::Unresolved,
         server_end: Endpoint::Unresolved,
         via: None,
+        balancer: None,
         vpc: None,
         account: None,
     }
@@ -207,4 +208,171 @@ fn greedy_matches_exhaustive_on_a_small_case() {
         "two exact rules beat one rule with two unobserved pairs"
     );
     assert_eq!(greedy(&sets, 2), vec![1, 2]);
+}
+
+/// A client, a target and a network load balancer (with `lb_groups`) in
+/// subnet-lb, and the copies of `conns` each captured at its interface.
+fn through_balancer(lb_groups: &[&str], conns: Vec<(&str, Connection)>) -> Proposal {
+    through_balancer_with(lb_groups, conns, &crate::history::History::EMPTY)
+}
+
+/// [`through_balancer`] knowing the interfaces' history.
+fn through_balancer_with(
+    lb_groups: &[&str],
+    conns: Vec<(&str, Connection)>,
+    history: &crate::history::History,
+) -> Proposal {
+    let mut inv = env();
+    inv.network_interfaces.push(NetworkInterface {
+        subnet_id: Some("subnet-lb".into()),
+        interface_type: "network_load_balancer".into(),
+        description: "ELB net/web/1".into(),
+        ..eni("eni-lb", "10.0.0.50", lb_groups)
+    });
+    inv.subnets.push(crate::inventory::Subnet {
+        id: "subnet-lb".into(),
+        vpc_id: "vpc-1".into(),
+        cidrs: vec!["10.0.0.0/24".parse().unwrap()],
+    });
+    inv.security_groups.push(sg("sg-lb"));
+    inv.security_groups.push(sg("sg-lb-old"));
+    let mut ev = Evidence {
+        connections: conns
+            .into_iter()
+            .map(|(at, c)| Connection {
+                logged_at: vec![at.to_string()],
+                ..c
+            })
+            .collect(),
+        ..Default::default()
+    };
+    crate::resolve::attribute_with(&mut ev, &inv, history);
+    let r = Resolver::with_history(&inv, &ev, history);
+    synthesize(&ev, &r)
+}
+
+#[test]
+fn through_a_load_balancer_that_kept_the_client_address_its_group_is_the_source() {
+    // web → load balancer:443; the load balancer forwards web's packets to db:5432.
+    let p = through_balancer(
+        &["sg-lb"],
+        vec![
+            ("eni-web1", conn("10.0.1.10", "10.0.0.50", 443, TCP)),
+            ("eni-lb", conn("10.0.1.10", "10.0.2.20", 5432, TCP)),
+            ("eni-db", conn("10.0.1.10", "10.0.2.20", 5432, TCP)),
+        ],
+    );
+    assert_eq!(
+        rules(&p),
+        vec![
+            ("sg-lb".into(), "sg-db".into(), TCP, 5432, 5432),
+            ("sg-web".into(), "sg-lb".into(), TCP, 443, 443),
+        ],
+        "never web's group to db's"
+    );
+    let e = &p.rules[0].evidence;
+    assert_eq!(
+        (e.client_enis.as_slice(), e.server_enis.as_slice()),
+        (&["eni-lb".to_string()][..], &["eni-db".to_string()][..])
+    );
+    assert_eq!(e.connections, 3, "the copies are one connection");
+    assert!(p.external.is_empty(), "{:#?}", p.external);
+}
+
+#[test]
+fn internet_clients_through_a_load_balancer_with_groups_reach_the_target_by_its_group() {
+    let p = through_balancer(
+        &["sg-lb"],
+        vec![("eni-lb", conn("198.51.100.7", "10.0.1.10", 8080, TCP))],
+    );
+    assert_eq!(
+        rules(&p),
+        vec![("sg-lb".into(), "sg-web".into(), TCP, 8080, 8080)]
+    );
+}
+
+#[test]
+fn a_load_balancer_without_groups_gets_no_pair_and_each_leg_says_what_it_needs() {
+    let p = through_balancer(
+        &[],
+        vec![
+            ("eni-web1", conn("10.0.1.10", "10.0.0.50", 443, TCP)),
+            ("eni-lb", conn("10.0.1.10", "10.0.2.20", 5432, TCP)),
+            // Client IP preservation off: the load balancer's own address.
+            ("eni-lb", conn("10.0.0.50", "10.0.1.11", 8080, TCP)),
+        ],
+    );
+    assert!(p.rules.is_empty(), "{:?}", rules(&p));
+    let listed: Vec<(ExternalKind, &str, bool, &str, u16)> = p
+        .external
+        .iter()
+        .map(|e| {
+            (
+                e.kind,
+                e.local.as_str(),
+                e.local_is_client,
+                e.remote_kind.as_str(),
+                e.port,
+            )
+        })
+        .collect();
+    let lb = "load balancer eni-lb (net/web/1) without groups (subnets 10.0.0.0/24)";
+    assert_eq!(
+        listed,
+        vec![
+            (
+                ExternalKind::LoadBalancerWithoutGroups,
+                "eni-db",
+                false,
+                "members of sg-web, sg-mon-agents through load balancer eni-lb (net/web/1), client address kept",
+                5432
+            ),
+            (
+                ExternalKind::LoadBalancerWithoutGroups,
+                "eni-web1",
+                true,
+                lb,
+                443
+            ),
+            (
+                ExternalKind::LoadBalancerWithoutGroups,
+                "eni-web2",
+                false,
+                lb,
+                8080
+            ),
+        ]
+    );
+}
+
+#[test]
+fn the_load_balancer_s_groups_are_those_of_the_connection_s_time() {
+    use crate::history::{Change, History, InterfaceEvent};
+    // Today in sg-lb; at the connection's time (100..200) in sg-lb-old.
+    let mut h = History::default();
+    h.extend([
+        InterfaceEvent {
+            time: 10,
+            interface: "eni-lb".into(),
+            change: Change::Groups {
+                groups: vec!["sg-lb-old".into()],
+            },
+        },
+        InterfaceEvent {
+            time: 500,
+            interface: "eni-lb".into(),
+            change: Change::Groups {
+                groups: vec!["sg-lb".into()],
+            },
+        },
+    ]);
+    let p = through_balancer_with(
+        &["sg-lb"],
+        vec![("eni-lb", conn("10.0.1.10", "10.0.2.20", 5432, TCP))],
+        &h,
+    );
+    assert_eq!(
+        rules(&p),
+        vec![("sg-lb-old".into(), "sg-db".into(), TCP, 5432, 5432)]
+    );
 }

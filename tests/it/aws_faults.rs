@@ -553,7 +553,7 @@ async fn the_history_from_cloudtrail_gives_a_deleted_interface_its_groups() {
     );
     let report = read(dir.path().join("sgpair-report.md"));
     assert!(
-        report.contains(&env.web_eni) && report.contains("(CloudTrail)"),
+        report.contains(&env.web_eni) && report.contains("(history)"),
         "the deletion is confirmed in the report: {report}"
     );
 }

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value as Json;
 
+use crate::ownership::Facts;
 use crate::support::{Estate, Run, T0, UNTIL, connection, sgpair, v2_rules};
 
 const A: &str = "111111111111";
@@ -173,23 +174,6 @@ fn setup() -> Setup {
     Setup { dir, a, b }
 }
 
-fn rules(r: &Run) -> Vec<(String, String, i64)> {
-    let mut v: Vec<_> = r.json()["rules"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            (
-                r["source_sg"].as_str().unwrap().to_string(),
-                r["target_sg"].as_str().unwrap().to_string(),
-                r["from_port"].as_i64().unwrap(),
-            )
-        })
-        .collect();
-    v.sort();
-    v
-}
-
 fn rule(s: &str, t: &str, p: i64) -> (String, String, i64) {
     (s.into(), t.into(), p)
 }
@@ -205,7 +189,7 @@ fn each_account_gets_its_own_file_byte_identical_to_a_run_on_that_account_alone(
     );
     // Two stacks of one address plan never meet: each stack's own rule.
     assert_eq!(
-        rules(&estate),
+        estate.proposed(),
         vec![
             rule("sg-0a0a0a0a0a0a0a01", "sg-0a0a0a0a0a0a0a02", 5432),
             rule("sg-0b0b0b0b0b0b0b01", "sg-0b0b0b0b0b0b0b02", 5432),
@@ -303,17 +287,7 @@ fn records_of_an_account_without_an_inventory_are_counted_and_never_resolved() {
             (C.to_string(), false, 2),
         ]
     );
-    let absent: Vec<(String, String)> = estate.json()["attribution"]["absent"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| {
-            (
-                a["id"].as_str().unwrap().to_string(),
-                a["why"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
+    let absent = estate.absent();
     assert_eq!(
         absent,
         vec![("eni-c-web".to_string(), "other-account".to_string())]

@@ -26,6 +26,8 @@ mod parquet;
 mod properties;
 mod report_truth;
 mod run;
+#[cfg(feature = "aws")]
+mod s3_archive;
 mod samples;
 #[cfg(unix)]
 mod scripts;

@@ -3,12 +3,16 @@
 //! address means something only in its VPC and at its time: two VPCs of one
 //! CIDR with groups of one name, an address reused by a new interface in
 //! another group, a deleted interface, a peered VPC, a trunk with branches,
-//! a node with a delegated prefix, a NAT gateway, and keys that keep their
-//! meaning from run to run.
+//! a node with a delegated prefix, a NAT gateway, a network load balancer
+//! (with groups or none, client IP preservation on or off), and keys that
+//! keep their meaning from run to run. `config.rs`: the history from AWS Config.
 
 use serde_json::{Value as Json, json};
 
 use crate::support::{Run, Scenario, T0, V2, connection, rec, terraform};
+
+#[cfg(feature = "aws")]
+mod config;
 
 /// 2026-11-19T00:00:00Z and 2026-11-23T00:00:00Z: early and late in the
 /// window that ends at 2026-11-25T00:00:00Z.
@@ -51,8 +55,8 @@ fn fail(e: &Scenario, extra: &[&str]) -> String {
     r.stderr.clone()
 }
 
-/// What these tests read of a run.
-trait Facts {
+/// What these tests (and `estate.rs`) read of a run.
+pub(crate) trait Facts {
     /// (source group, target group, first port) of every rule of the JSON
     /// report, sorted.
     fn proposed(&self) -> Vec<(String, String, i64)>;
@@ -939,20 +943,16 @@ fn a_deleted_interface_with_its_history_gets_the_groups_it_had() {
     );
 }
 
-#[test]
-fn a_group_change_mid_window_gives_each_connection_the_groups_of_its_time() {
-    let (old, new, db) = (
-        "sg-0000000000000010",
-        "sg-0000000000000020",
-        "sg-0000000000000db1",
-    );
+/// The app interface regrouped mid-window (`old` then `new`, which it
+/// carries today), calling the database (group `db`) on Monday on 5432 and
+/// on Friday on 6432, both interfaces logging.
+fn regrouped_estate(old: &str, new: &str, db: &str) -> Scenario {
     let mut e = estate();
     e.inv
         .vpc("vpc-1", &["10.0.0.0/16"])
         .group(old, "legacy", "vpc-1")
         .group(new, "app", "vpc-1")
         .group(db, "db", "vpc-1")
-        // Today the interface carries the new group.
         .eni("eni-app", "vpc-1", &["10.0.1.10"], &[new])
         .eni("eni-db", "vpc-1", &["10.0.2.20"], &[db]);
     // Monday on 5432 (before the change), Friday on 6432 (after it).
@@ -975,6 +975,17 @@ fn a_group_change_mid_window_gives_each_connection_the_groups_of_its_time() {
         FRIDAY,
     ));
     log(&e, "flows.log", V5, &lines);
+    e
+}
+
+#[test]
+fn a_group_change_mid_window_gives_each_connection_the_groups_of_its_time() {
+    let (old, new, db) = (
+        "sg-0000000000000010",
+        "sg-0000000000000020",
+        "sg-0000000000000db1",
+    );
+    let e = regrouped_estate(old, new, db);
     let today = run(&e, &[]);
     assert_eq!(
         today.proposed(),
@@ -1141,5 +1152,270 @@ fn a_config_file_with_an_unknown_key_is_an_error_that_names_its_line() {
     assert!(
         stderr.contains("team.toml:2:1") && stderr.contains("avoid_grups"),
         "{stderr}"
+    );
+}
+
+const CLIENT_SG: &str = "sg-0000000000000c01";
+const LB_SG: &str = "sg-0000000000000b01";
+const TARGET_SG: &str = "sg-0000000000000d01";
+
+/// A client (10.0.1.10), a target (10.0.2.20) and a network load balancer
+/// (10.0.0.50 in subnet-lb, 10.0.0.0/24) with its group or none; the
+/// client's leg to the listener (443), logged by both interfaces both ways.
+fn nlb_estate(lb_groups: bool) -> (Scenario, Vec<String>) {
+    let mut e = estate();
+    e.inv
+        .vpc("vpc-1", &["10.0.0.0/16"])
+        .subnet("subnet-lb", "vpc-1", &["10.0.0.0/24"])
+        .group(CLIENT_SG, "client", "vpc-1")
+        .group(LB_SG, "lb", "vpc-1")
+        .group(TARGET_SG, "target", "vpc-1")
+        .eni("eni-client", "vpc-1", &["10.0.1.10"], &[CLIENT_SG])
+        .eni("eni-target", "vpc-1", &["10.0.2.20"], &[TARGET_SG])
+        .nlb(
+            "eni-nlb",
+            "vpc-1",
+            "subnet-lb",
+            "10.0.0.50",
+            if lb_groups { &[LB_SG] } else { &[] },
+        );
+    let front = v5_both(
+        "eni-client",
+        "eni-nlb",
+        "vpc-1",
+        "10.0.1.10",
+        "10.0.0.50",
+        443,
+        MONDAY,
+    );
+    (e, front)
+}
+
+/// Client IP preservation off: the load balancer's own address to the
+/// target's port, logged by both interfaces both ways.
+fn nlb_to_target() -> Vec<String> {
+    v5_both(
+        "eni-nlb",
+        "eni-target",
+        "vpc-1",
+        "10.0.0.50",
+        "10.0.2.20",
+        8443,
+        MONDAY,
+    )
+}
+
+/// Client IP preservation on: the client's packets from the load
+/// balancer's interface (neither end is its own) to the target's port, and
+/// the target's copy, both ways.
+fn client_through_nlb_to_target() -> Vec<String> {
+    v5(
+        (Some("eni-nlb"), "10.0.1.10"),
+        (Some("eni-target"), "10.0.2.20"),
+        "vpc-1",
+        8443,
+        MONDAY,
+    )
+}
+
+/// (first port, connections, records) of each proposed rule, in the order
+/// of [`Facts::proposed`].
+fn counts(r: &Run) -> Vec<(i64, u64, u64)> {
+    let mut v: Vec<(&str, &str, i64, u64, u64)> = r.json()["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            (
+                x["source_sg"].as_str().unwrap(),
+                x["target_sg"].as_str().unwrap(),
+                x["from_port"].as_i64().unwrap(),
+                x["evidence"]["connections"].as_u64().unwrap(),
+                x["evidence"]["records"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    v.sort();
+    v.into_iter().map(|(_, _, p, c, n)| (p, c, n)).collect()
+}
+
+/// The external rows of one kind: (local side, outbound, remote, port).
+fn external_of(r: &Run, kind: &str) -> Vec<(String, bool, String, i64)> {
+    r.json()["external"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|x| x["kind"] == kind)
+        .map(|x| {
+            (
+                x["local"].as_str().unwrap().to_string(),
+                x["local_is_client"].as_bool().unwrap(),
+                x["remote_kind"].as_str().unwrap().to_string(),
+                x["port"].as_i64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// The report's Markdown from the heading `### title` to the next heading
+/// of any level.
+fn subsection(report: &str, title: &str) -> String {
+    let head = format!("### {title}\n");
+    let start = report
+        .find(&head)
+        .unwrap_or_else(|| panic!("no subsection {title:?} in:\n{report}"));
+    let body = &report[start + head.len()..];
+    let end = body.find("\n#").unwrap_or(body.len());
+    format!("{head}{}", body[..end].trim_end())
+}
+
+#[test]
+fn an_nlb_with_groups_that_replaces_the_client_address_is_an_end_of_both_legs() {
+    let (e, mut lines) = nlb_estate(true);
+    lines.extend(nlb_to_target());
+    log(&e, "flows.log", V5, &lines);
+    let r = run(&e, &[]);
+    assert_eq!(
+        r.proposed(),
+        vec![rule(LB_SG, TARGET_SG, 8443), rule(CLIENT_SG, LB_SG, 443),]
+    );
+    assert_eq!(
+        counts(&r),
+        vec![(8443, 1, 4), (443, 1, 4)],
+        "each leg once, its four records (two interfaces, both ways) together"
+    );
+    assert_eq!(r.json()["attribution"]["merged_copies"], 2);
+    assert_eq!(r.json()["attribution"]["through_load_balancer"], json!([]));
+    assert!(!r.report().contains("### Through network load balancers"));
+}
+
+#[test]
+fn an_nlb_without_groups_that_replaces_the_client_address_gets_no_rule_and_the_report_names_its_subnets()
+ {
+    let (e, mut lines) = nlb_estate(false);
+    lines.extend(nlb_to_target());
+    log(&e, "flows.log", V5, &lines);
+    let r = run(&e, &[]);
+    assert!(r.proposed().is_empty(), "{:?}", r.proposed());
+    let lb =
+        "load balancer eni-nlb (net/web/50dc6c495c0c9188) without groups (subnets 10.0.0.0/24)";
+    assert_eq!(
+        external_of(&r, "load-balancer-without-groups"),
+        vec![
+            ("eni-client".into(), true, lb.into(), 443),
+            ("eni-target".into(), false, lb.into(), 8443),
+        ],
+        "the grouped side is the local one; the load balancer is named with its subnets"
+    );
+    insta::assert_snapshot!(
+        "nlb_without_groups_client_address_replaced",
+        subsection(
+            &r.report(),
+            "Paths through a network load balancer without security groups"
+        )
+    );
+}
+
+#[test]
+fn through_an_nlb_with_groups_that_kept_the_client_address_the_target_admits_the_nlb_group() {
+    let (mut e, mut lines) = nlb_estate(true);
+    // Today the target admits the load balancer's group, as AWS documents.
+    e.inv.ingress(TARGET_SG, LB_SG, 8443);
+    lines.extend(client_through_nlb_to_target());
+    log(&e, "flows.log", V5, &lines);
+    let r = run(&e, &[]);
+    assert_eq!(
+        r.proposed(),
+        vec![rule(LB_SG, TARGET_SG, 8443), rule(CLIENT_SG, LB_SG, 443),],
+        "the client's egress goes to the load balancer, never to the target"
+    );
+    assert_eq!(counts(&r), vec![(8443, 1, 4), (443, 1, 4)]);
+    let paths = &r.json()["attribution"]["through_load_balancer"];
+    assert_eq!(paths.as_array().map(Vec::len), Some(1), "{paths:#}");
+    let p = &paths[0];
+    assert_eq!(
+        (
+            &p["clients"],
+            &p["balancer"],
+            &p["listeners"],
+            &p["target"],
+            &p["port"],
+            &p["connections"]
+        ),
+        (
+            &json!(["10.0.1.10"]),
+            &json!("eni-nlb"),
+            &json!([443]),
+            &json!("10.0.2.20"),
+            &json!(8443),
+            &json!(1)
+        )
+    );
+    let used: Vec<(i64, bool)> = r.json()["audit"]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|u| u["group_id"] == TARGET_SG && u["direction"] == "ingress")
+        .map(|u| {
+            (
+                u["connections"].as_i64().unwrap(),
+                u["removed"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        used,
+        vec![(1, false)],
+        "the target's rule from the load balancer's group carried the client's connection"
+    );
+    insta::assert_snapshot!(
+        "nlb_with_groups_client_address_kept",
+        subsection(&r.report(), "Through network load balancers")
+    );
+}
+
+#[test]
+fn through_an_nlb_without_groups_that_kept_the_client_address_nothing_is_proposed_and_the_path_is_shown()
+ {
+    let (e, mut lines) = nlb_estate(false);
+    lines.extend(client_through_nlb_to_target());
+    log(&e, "flows.log", V5, &lines);
+    let r = run(&e, &[]);
+    assert!(
+        r.proposed().is_empty(),
+        "no group names the load balancer, and the client never sent to the target: {:?}",
+        r.proposed()
+    );
+    assert_eq!(
+        external_of(&r, "load-balancer-without-groups"),
+        vec![
+            (
+                "eni-client".into(),
+                true,
+                "load balancer eni-nlb (net/web/50dc6c495c0c9188) without groups (subnets 10.0.0.0/24)"
+                    .into(),
+                443
+            ),
+            (
+                "eni-target".into(),
+                false,
+                format!(
+                    "members of {CLIENT_SG} through load balancer eni-nlb (net/web/50dc6c495c0c9188), client address kept"
+                ),
+                8443
+            ),
+        ]
+    );
+    let report = r.report();
+    insta::assert_snapshot!(
+        "nlb_without_groups_client_address_kept",
+        format!(
+            "{}\n\n{}",
+            subsection(&report, "Through network load balancers"),
+            subsection(
+                &report,
+                "Paths through a network load balancer without security groups"
+            )
+        )
     );
 }

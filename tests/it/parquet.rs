@@ -34,16 +34,21 @@ fn a_parquet_file_gives_the_outputs_of_its_text_twin() {
         "12",
         "--seed",
         "3",
+        // A header line: the text twin declares its layout as the Parquet
+        // file's column names do (no note that a default was assumed).
+        "--header",
         "--inventory-out",
         "inventory.json",
     ])
     .cwd(text.path())
     .run()
     .ok();
-    let lines = read(text.path().join("flows"));
+    let text_file = read(text.path().join("flows"));
+    let (header, lines) = text_file.split_once('\n').unwrap();
+    assert!(header.starts_with("version account-id"), "{header}");
     let table = tempfile::tempdir().unwrap();
     // 2500 rows a group: eight row groups, read by several workers at once.
-    std::fs::write(table.path().join("flows"), parquet(&lines, 2500)).unwrap();
+    std::fs::write(table.path().join("flows"), parquet(lines, 2500)).unwrap();
     std::fs::copy(
         text.path().join("inventory.json"),
         table.path().join("inventory.json"),

@@ -98,6 +98,7 @@ proptest! {
                 client_end: Endpoint::Unresolved,
                 server_end: Endpoint::Unresolved,
                 via: None,
+                balancer: None,
                 vpc: None,
                 account: None,
             })

@@ -55,32 +55,17 @@ pub fn render(a: &Analysis, v: ModuleVersion) -> (String, Vec<String>) {
 /// with its file's text: what `--out-dir` writes. A group of no known
 /// account is under [`UNKNOWN_ACCOUNT`].
 pub fn render_per_account(a: &Analysis, v: ModuleVersion) -> Vec<(String, String, Vec<String>)> {
-    let account = |r: &Rule| {
-        a.inventory
-            .group_account(&r.source_sg)
-            .unwrap_or(UNKNOWN_ACCOUNT)
-            .to_string()
-    };
-    let mut accounts: Vec<String> = a.proposal.rules.iter().map(account).collect();
-    accounts.extend(a.inventory.covered_accounts().iter().map(|s| s.to_string()));
-    accounts.sort();
-    accounts.dedup();
-    accounts
+    let covered = a.inventory.covered_accounts();
+    names::rules_by_account(&a.proposal.rules, &a.inventory, &covered)
         .into_iter()
-        .map(|acct| {
-            let rules: Vec<Rule> = a
-                .proposal
-                .rules
-                .iter()
-                .filter(|r| account(r) == acct)
-                .cloned()
-                .collect();
+        .map(|(acct, ix)| {
+            let rules: Vec<Rule> = ix.iter().map(|i| a.proposal.rules[*i].clone()).collect();
             // The account's own groups: its keys are those a run on its
             // inventory alone gives.
             let inventory = if acct == UNKNOWN_ACCOUNT {
                 a.inventory.clone()
             } else {
-                a.inventory.of_account(&acct)
+                a.inventory.of_account(acct)
             };
             let (text, warnings) = render_view(
                 &View {
@@ -90,7 +75,7 @@ pub fn render_per_account(a: &Analysis, v: ModuleVersion) -> Vec<(String, String
                 },
                 v,
             );
-            (acct, text, warnings)
+            (acct.to_string(), text, warnings)
         })
         .collect()
 }

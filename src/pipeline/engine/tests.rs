@@ -34,6 +34,7 @@ fn line_by_line(paths: &[PathBuf]) -> (String, Stats) {
         }
         lines.flush(&mut stats);
     }
+    agg.spans_into(&mut stats);
     (format!("{:?}", agg.finish()), stats)
 }
 
@@ -388,4 +389,92 @@ fn blocks_per_worker_on_many_small_files() {
     );
     assert!(blocks.iter().sum::<u64>() >= want, "{blocks:?} < {want}");
     assert_eq!(evidence, reference);
+}
+
+/// Holds the first worker that takes a block, before it parses it, until
+/// another worker has taken the stream and cut (inflated) the next block
+/// from start to end. If cutting waited for parsing (a lock held across
+/// both), the hold would time out and fail the run.
+#[derive(Default)]
+struct Overlap {
+    state: Mutex<OverlapState>,
+    changed: Condvar,
+}
+
+#[derive(Default)]
+struct OverlapState {
+    /// The worker held before parsing, while it is held.
+    parser: Option<ThreadId>,
+    /// A worker that began cutting while the parser was held.
+    cutter: Option<ThreadId>,
+    /// Cuts that began and ended while the parser was held, and gave a block.
+    inside: Vec<ThreadId>,
+    done: bool,
+}
+
+impl Hooks for Overlap {
+    fn parsing(&self) {
+        let me = std::thread::current().id();
+        let mut s = self.state.lock().unwrap();
+        if s.done || s.parser.is_some() {
+            return;
+        }
+        s.parser = Some(me);
+        while s.inside.is_empty() {
+            let (g, t) = self
+                .changed
+                .wait_timeout(s, Duration::from_secs(20))
+                .unwrap();
+            s = g;
+            assert!(
+                !t.timed_out(),
+                "no other worker cut a block while this one held one to parse"
+            );
+        }
+        assert!(s.inside.iter().all(|&c| c != me));
+        s.parser = None;
+        s.done = true;
+    }
+
+    fn cutting(&self) {
+        let me = std::thread::current().id();
+        let mut s = self.state.lock().unwrap();
+        if s.parser.is_some_and(|p| p != me) {
+            s.cutter = Some(me);
+        }
+    }
+
+    fn cut(&self, block: bool) {
+        let me = std::thread::current().id();
+        let mut s = self.state.lock().unwrap();
+        if s.cutter == Some(me) && s.parser.is_some() && block {
+            s.inside.push(me);
+            self.changed.notify_all();
+        }
+        s.cutter = None;
+    }
+}
+
+/// One large gzip file on two workers: while one worker holds a block to
+/// parse, the other takes the stream and inflates the next one, so decoding
+/// overlaps parsing (the stream is locked only while a block is cut).
+#[test]
+fn a_worker_inflates_the_next_block_while_another_parses() {
+    let d = tempfile::tempdir().unwrap();
+    let text = records(20_000, 5432);
+    let gz = d.path().join("one.log.gz");
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    enc.write_all(text.as_bytes()).unwrap();
+    std::fs::write(&gz, enc.finish().unwrap()).unwrap();
+    let (reference, _) = line_by_line(std::slice::from_ref(&gz));
+    for workers in [2, 3] {
+        let overlap = Overlap::default();
+        let files = files::discover(std::slice::from_ref(&gz)).unwrap();
+        let (agg, _, blocks) =
+            read_listed_with(&files, &opts(), true, workers, 4096, &overlap).unwrap();
+        let s = overlap.state.lock().unwrap();
+        assert!(s.done && !s.inside.is_empty(), "{workers} workers");
+        assert!(blocks.iter().sum::<u64>() >= text.len().div_ceil(4096) as u64);
+        assert_eq!(format!("{:?}", agg.finish()), reference);
+    }
 }

@@ -20,7 +20,7 @@ use aws_sdk_s3::primitives::ByteStream;
 use super::flows::{connection as records, gzip};
 use super::model::{day, s3_client};
 use super::outputs::{read, v2_rules};
-use super::run::{Out, sgpair};
+use super::run::{Out, Sgpair, sgpair};
 
 /// A moto server on a free loopback port, stopped when dropped.
 pub struct Moto {
@@ -80,9 +80,14 @@ impl Moto {
 /// Runs the sgpair binary against an emulator (or a proxy in front of it) at
 /// `endpoint`, in `dir`, with test credentials and extra environment variables.
 pub fn sgpair_at(endpoint: &str, dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Out {
-    sgpair(args)
-        .cwd(dir)
-        .env("AWS_ENDPOINT_URL", endpoint)
+    against(sgpair(args).cwd(dir), endpoint).envs(env).run()
+}
+
+/// A run set up to reach the emulator (or a proxy in front of it) at
+/// `endpoint` in us-east-1, with test credentials and nothing of the test's
+/// own AWS settings.
+pub fn against(cmd: Sgpair, endpoint: &str) -> Sgpair {
+    cmd.env("AWS_ENDPOINT_URL", endpoint)
         .env("AWS_ACCESS_KEY_ID", "testing")
         .env("AWS_SECRET_ACCESS_KEY", "testing")
         .env("AWS_REGION", "us-east-1")
@@ -91,8 +96,6 @@ pub fn sgpair_at(endpoint: &str, dir: &Path, args: &[&str], env: &[(&str, &str)]
         .env_remove("AWS_RETRY_MODE")
         .env("AWS_CONFIG_FILE", "/dev/null")
         .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .envs(env)
-        .run()
 }
 
 impl Drop for Moto {

@@ -40,6 +40,9 @@ pub enum Action {
     Forward,
     /// Forward with this body instead (Content-Length follows).
     ForwardBody(Vec<u8>),
+    /// Forward to this path and query instead (e.g. with S3's `max-keys`
+    /// added, for small pages); moto does not check signatures.
+    ForwardTarget(String),
     /// Forward, but send only the first half of the answer's body and close
     /// the connection: a download that breaks off.
     ForwardCut,
@@ -65,7 +68,7 @@ pub struct Reply {
 }
 
 impl Reply {
-    /// CloudWatch Logs (awsJson 1.1) error.
+    /// An awsJson 1.1 error (CloudWatch Logs, CloudTrail, AWS Config).
     pub fn json(status: u16, code: &str, message: &str) -> Reply {
         Reply {
             status,
@@ -250,6 +253,13 @@ fn serve(conn: TcpStream, upstream: &str, state: &Mutex<State>) -> std::io::Resu
         }
         Action::Forward => forward(&mut conn, upstream, &request, &request.body, Body::Whole)?,
         Action::ForwardBody(b) => forward(&mut conn, upstream, &request, &b, Body::Whole)?,
+        Action::ForwardTarget(target) => {
+            let moved = Request {
+                target,
+                ..request.clone()
+            };
+            forward(&mut conn, upstream, &moved, &request.body, Body::Whole)?
+        }
         Action::ForwardCut => forward(&mut conn, upstream, &request, &request.body, Body::Half)?,
         Action::ForwardSlow(d) => {
             forward(&mut conn, upstream, &request, &request.body, Body::Slow(d))?
@@ -358,15 +368,19 @@ fn forward(
     }
 }
 
-/// Names the operation: CloudWatch Logs by `X-Amz-Target`, EC2 by the query
-/// `Action`, S3 by method and query.
+/// Names the operation: CloudWatch Logs, CloudTrail and AWS Config by
+/// `X-Amz-Target`, EC2 by the query `Action`, S3 by method and query.
 fn classify(method: &str, target: &str, amz_target: Option<&str>, body: &[u8]) -> (String, bool) {
     let text = String::from_utf8_lossy(body);
     if let Some(t) = amz_target {
         let op = t.rsplit('.').next().unwrap_or(t);
-        // `CloudTrail_20131101.LookupEvents`; CloudWatch Logs is `Logs_20140328.*`.
+        // `CloudTrail_20131101.LookupEvents`, AWS Config's
+        // `StarlingDoveService.GetResourceConfigHistory`; CloudWatch Logs
+        // is `Logs_20140328.*`.
         let service = if t.starts_with("CloudTrail_") || t.contains(".CloudTrail_") {
             "cloudtrail"
+        } else if t.starts_with("StarlingDoveService.") {
+            "config"
         } else {
             "logs"
         };

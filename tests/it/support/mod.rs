@@ -12,8 +12,12 @@
 //! - `parquet`: flow-log lines as a Parquet file, as S3 delivery writes it;
 //! - `terraform`: the tfvars checked by terraform itself;
 //! - `aws_env` and `fault_proxy`: the emulated AWS account and the proxy
-//!   that injects AWS's faults in front of it.
+//!   that injects AWS's faults in front of it;
+//! - `aws_config`: AWS Config's recorder in moto, and the configuration
+//!   items of interfaces that moto does not record, served by the proxy.
 
+#[cfg(feature = "aws")]
+pub mod aws_config;
 #[cfg(feature = "aws")]
 pub mod aws_env;
 #[cfg(feature = "aws")]

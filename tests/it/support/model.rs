@@ -11,7 +11,7 @@ pub use sgpair::aws::s3_client;
 use sgpair::inventory::{FORMAT_VERSION, Peering, SgRule, Subnet, TgwAttachment, Vpc};
 pub use sgpair::inventory::{Inventory, NetworkInterface, SecurityGroup};
 #[cfg(feature = "aws")]
-pub use sgpair::window::day;
+pub use sgpair::window::{day, rfc3339};
 
 /// An estate being described: VPCs, subnets, security groups, network
 /// interfaces, peerings and transit-gateway attachments. Each method adds
@@ -106,6 +106,25 @@ impl Estate {
             e.description = format!("Interface for NAT Gateway {id}");
             e.interface_type = "nat_gateway".into();
             e.requester_managed = true;
+        })
+    }
+
+    /// A network load balancer's interface in one subnet, as EC2 lists it:
+    /// managed by AWS, described `ELB net/NAME/ID`, with the load balancer's
+    /// groups (none for one created without, as before 2023).
+    pub fn nlb(
+        &mut self,
+        id: &str,
+        vpc: &str,
+        subnet: &str,
+        addr: &str,
+        groups: &[&str],
+    ) -> &mut Self {
+        self.eni(id, vpc, &[addr], groups).with(|e| {
+            e.description = "ELB net/web/50dc6c495c0c9188".into();
+            e.interface_type = "network_load_balancer".into();
+            e.requester_managed = true;
+            e.subnet_id = Some(subnet.into());
         })
     }
 

@@ -263,18 +263,30 @@ impl Run {
 /// paths start), over the week that ends at [`super::UNTIL`], writing
 /// `rules.auto.tfvars` and `report.md` into a fresh folder; and `extra`.
 pub fn infer(cwd: &Path, logs: &[&Path], inventory: &Path, extra: &[&str]) -> Run {
+    infer_with(cwd, logs, inventory, extra, |cmd| cmd)
+}
+
+/// [`infer`], the run set up further by `setup` (its environment).
+pub fn infer_with(
+    cwd: &Path,
+    logs: &[&Path],
+    inventory: &Path,
+    extra: &[&str],
+    setup: impl FnOnce(Sgpair) -> Sgpair,
+) -> Run {
     let dir = tempfile::tempdir().expect("temporary folder");
     let mut cmd = sgpair(["infer"]).cwd(cwd);
     for l in logs {
         cmd = cmd.arg("--logs").arg(l);
     }
-    cmd.arg("--inventory")
+    let cmd = cmd
+        .arg("--inventory")
         .arg(inventory)
         .args(["--since", "7d", "--until", super::UNTIL])
         .arg("--out")
         .arg(dir.path().join("rules.auto.tfvars"))
         .arg("--report")
         .arg(dir.path().join("report.md"))
-        .args(extra)
-        .run_with(dir)
+        .args(extra);
+    setup(cmd).run_with(dir)
 }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use super::flows::gzip;
 use super::model::Estate;
-use super::run::{Run, infer};
+use super::run::{Run, Sgpair, infer_with};
 
 pub struct Scenario {
     pub dir: tempfile::TempDir,
@@ -58,7 +58,12 @@ impl Scenario {
     /// `sgpair infer --logs <scenario>/logs` with the estate (see [`infer`]),
     /// from the scenario's folder.
     pub fn run(&self, extra: &[&str]) -> Run {
+        self.run_with(extra, |cmd| cmd)
+    }
+
+    /// [`Scenario::run`], the run set up further by `setup` (its environment).
+    pub fn run_with(&self, extra: &[&str], setup: impl FnOnce(Sgpair) -> Sgpair) -> Run {
         let inv = self.inventory();
-        infer(self.dir.path(), &[&self.path("logs")], &inv, extra)
+        infer_with(self.dir.path(), &[&self.path("logs")], &inv, extra, setup)
     }
 }

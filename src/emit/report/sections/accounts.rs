@@ -3,8 +3,6 @@
 //! `--out-dir`), the rules across two accounts with the half each applies,
 //! and the records of accounts without an inventory, never resolved.
 
-use std::collections::BTreeMap;
-
 use crate::analysis::Analysis;
 use crate::emit::report::document::{Block, Markup, Row, Section, para, table};
 use crate::emit::report::sections::{group_label, key_cell};
@@ -23,11 +21,7 @@ pub(super) fn accounts(a: &Analysis, m: &dyn Markup) -> Option<Section> {
     }
     let keys = names::rule_keys(&a.proposal.rules, inv);
     // Per account: its rules with their keys.
-    let mut rules: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-    for (i, r) in a.proposal.rules.iter().enumerate() {
-        let account = inv.group_account(&r.source_sg).unwrap_or(UNKNOWN_ACCOUNT);
-        rules.entry(account).or_default().push(i);
-    }
+    let rules = names::rules_by_account(&a.proposal.rules, inv, &[]);
     let mut accounts: Vec<&str> = inv.covered_accounts();
     accounts.extend(seen.iter().map(|s| s.account.as_str()));
     accounts.extend(rules.keys().copied());

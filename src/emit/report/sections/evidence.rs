@@ -162,10 +162,10 @@ fn absent(a: &Analysis, m: &dyn Markup) -> Section {
                         ),
                         AbsentWhy::Deleted => match x.deleted_at {
                             Some(t) if !groups.is_empty() => {
-                                format!("deleted {} (CloudTrail); had {groups}", rfc3339(t))
+                                format!("deleted {} (history); had {groups}", rfc3339(t))
                             }
-                            Some(t) => format!("deleted {} (CloudTrail)", rfc3339(t)),
-                            None => "deleted (CloudTrail)".into(),
+                            Some(t) => format!("deleted {} (history)", rfc3339(t)),
+                            None => "deleted (history)".into(),
                         },
                         AbsentWhy::Unknown => "deleted, or newer than the inventory".into(),
                     },

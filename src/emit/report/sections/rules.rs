@@ -1,6 +1,7 @@
 //! The proposed rules, keyed as in the tfvars, and what the reader should
 //! know of them: interfaces that carry pods, avoided groups still needed,
-//! and the group pairs that allow as much.
+//! the group pairs that allow as much, and the paths through network load
+//! balancers with the rules that allow each leg.
 
 use crate::analysis::Analysis;
 use crate::emit::escape;
@@ -8,13 +9,20 @@ use crate::emit::report::document::{Block, Markup, Row, Section, para, table};
 use crate::emit::report::sections::{group_label, human_bytes, key_cell, methods};
 use crate::present::time::first_and_last_day;
 use crate::present::{names, service};
+use crate::reduce::{TCP, UDP};
+use crate::resolve::BalancedPath;
+use crate::synthesize::{ExternalKind, Rule};
+use crate::window::days;
 
 /// The rules table, keyed as in `rules.auto.tfvars`.
 pub(super) fn rules(a: &Analysis, m: &dyn Markup) -> Section {
     const H: &str = "Proposed rules";
     let rules = &a.proposal.rules;
     if rules.is_empty() {
-        return Section::new("rules", H, vec![para("No rules proposed.")]);
+        let blocks = std::iter::once(para("No rules proposed."))
+            .chain(balanced(a, m, &[]))
+            .collect();
+        return Section::new("rules", H, blocks);
     }
     let keys = names::rule_keys(rules, &a.inventory);
     let rows: Vec<Row> = rules
@@ -70,6 +78,7 @@ pub(super) fn rules(a: &Analysis, m: &dyn Markup) -> Section {
         .chain(pods(a, m, &keys))
         .chain(avoided(a, m))
         .chain(alternatives(a, m))
+        .chain(balanced(a, m, &keys))
         .collect(),
     )
 }
@@ -176,4 +185,149 @@ fn alternatives(a: &Analysis, m: &dyn Markup) -> Option<Block> {
             ),
         ],
     )))
+}
+
+/// Connections a network load balancer forwarded keeping the client's
+/// address: client → load balancer (listeners) → target, and the proposed
+/// rules that allow each leg.
+fn balanced(a: &Analysis, m: &dyn Markup, keys: &[String]) -> Option<Block> {
+    let paths = &a.attribution.through_load_balancer;
+    if paths.is_empty() {
+        return None;
+    }
+    let rows: Vec<Row> = paths
+        .iter()
+        .take(MAX_PATH_ROWS)
+        .map(|p| {
+            let lb = match &p.balancer_name {
+                Some(n) => format!("{} ({})", m.text(&p.balancer), m.text(n)),
+                None => m.text(&p.balancer),
+            };
+            let listeners = if p.listeners.is_empty() {
+                "no listener leg logged".to_string()
+            } else {
+                let ports: Vec<String> = p
+                    .listeners
+                    .iter()
+                    .map(|l| service::of_port(*l, p.proto))
+                    .collect();
+                ports.join(", ")
+            };
+            Row::plain(vec![
+                clients(m, p),
+                format!("{lb} on {listeners}"),
+                format!("{} {}", m.text(&p.target_end.label()), p.target),
+                service::of_port(p.port, p.proto),
+                p.connections.to_string(),
+                days(p.first, p.last),
+                allowed_by(a, m, keys, p),
+            ])
+        })
+        .collect();
+    let mut text = "These connections went through a network load balancer that kept the client's address (client IP preservation): the client sent to a listener of the load balancer, which sent the client's packets on to the target. Where the load balancer has groups, the client's group gets its egress to the load balancer's group on the listener port, and the target's group admits the load balancer's group on the target port (AWS honours that reference with the client's address kept). No rule from the client's group to the target's group is proposed for them: the client never sends to the target's address.".to_string();
+    if paths.iter().any(|p| p.balancer_groups.is_empty()) {
+        text.push_str(&format!(
+            " A load balancer without groups can be named in no rule: see \"{}\".",
+            ExternalKind::LoadBalancerWithoutGroups.title()
+        ));
+    }
+    let more = (paths.len() > MAX_PATH_ROWS).then(|| {
+        para(format!(
+            "and {} more (the JSON report lists every one).",
+            paths.len() - MAX_PATH_ROWS
+        ))
+    });
+    Some(Block::Sub(Section::new(
+        "load-balanced",
+        "Through network load balancers",
+        [
+            para(text),
+            table(
+                "load-balanced",
+                &[
+                    "Client",
+                    "Load balancer",
+                    "Target",
+                    "=Service",
+                    ">Connections",
+                    "=Seen",
+                    "Allowed by",
+                ],
+                rows,
+            ),
+        ]
+        .into_iter()
+        .chain(more)
+        .collect(),
+    )))
+}
+
+/// Paths through load balancers listed before "and N more".
+const MAX_PATH_ROWS: usize = 50;
+
+/// Client addresses shown per path.
+const MAX_CLIENTS_SHOWN: usize = 3;
+
+/// `eni-client 10.0.1.10`, `internet 203.0.113.5, 203.0.113.9 and 4 more`.
+fn clients(m: &dyn Markup, p: &BalancedPath) -> String {
+    let shown: Vec<String> = p
+        .clients
+        .iter()
+        .take(MAX_CLIENTS_SHOWN)
+        .map(ToString::to_string)
+        .collect();
+    let more = p.client_count.saturating_sub(shown.len());
+    let mut out = format!("{} {}", m.text(&p.client_end.label()), shown.join(", "));
+    if more > 0 {
+        out.push_str(&format!(" and {more} more"));
+    }
+    out
+}
+
+/// The keys of the proposed rules that allow a path's two legs, or why none can.
+fn allowed_by(a: &Analysis, m: &dyn Markup, keys: &[String], p: &BalancedPath) -> String {
+    if p.balancer_groups.is_empty() {
+        return "none: the load balancer has no groups".into();
+    }
+    let client = p.client_end.groups().unwrap_or(&[]);
+    let target = p.target_end.groups().unwrap_or(&[]);
+    let lb = p.balancer_groups.as_slice();
+    let leg = |from: &[String], to: &[String], ports: &[u16]| -> Vec<String> {
+        a.proposal
+            .rules
+            .iter()
+            .zip(keys)
+            .filter(|(r, _)| {
+                from.contains(&r.source_sg)
+                    && to.contains(&r.target_sg)
+                    && ports.iter().any(|port| covers(r, p.proto, *port))
+            })
+            .map(|(_, k)| key_cell(m, k))
+            .collect()
+    };
+    let say = |keys: Vec<String>| {
+        if keys.is_empty() {
+            "none".to_string()
+        } else {
+            keys.join(", ")
+        }
+    };
+    let front = if client.is_empty() {
+        format!("none ({} has no groups)", m.text(&p.client_end.label()))
+    } else {
+        say(leg(client, lb, &p.listeners))
+    };
+    format!(
+        "to the load balancer: {front}; to the target: {}",
+        say(leg(lb, target, &[p.port]))
+    )
+}
+
+/// Whether a rule allows `proto` on `port`.
+fn covers(r: &Rule, proto: u8, port: u16) -> bool {
+    r.proto == proto
+        && match proto {
+            TCP | UDP => (r.from_port..=r.to_port).contains(&i32::from(port)),
+            _ => r.from_port < 0 || r.from_port == i32::from(port),
+        }
 }

@@ -70,6 +70,7 @@ fn external_id(kind: ExternalKind) -> &'static str {
         ExternalKind::TransitGateway => "external-transit-gateway",
         ExternalKind::PrivateNetwork => "external-private-network",
         ExternalKind::NoSecurityGroup => "external-no-security-group",
+        ExternalKind::LoadBalancerWithoutGroups => "external-load-balancer-without-groups",
     }
 }
 
