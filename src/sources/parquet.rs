@@ -13,6 +13,10 @@
 
 #[cfg(feature = "parquet")]
 mod decode;
+#[cfg(feature = "parquet")]
+mod guard;
+#[cfg(feature = "parquet")]
+mod pages;
 
 use anyhow::Result;
 

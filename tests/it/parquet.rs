@@ -141,3 +141,94 @@ fn skipped_rows_are_listed_at_their_row_numbers() {
         );
     }
 }
+
+/// 12 records of one connection (ports 40000..) as a Parquet file of three
+/// row groups of four rows, the inventory beside it.
+fn three_row_groups(dir: &Path) -> Vec<u8> {
+    let recs: Vec<_> = (0..12u16)
+        .map(|i| rec("eni-a", "10.0.1.10", 40000 + i, "10.0.2.20", 5432))
+        .collect();
+    Estate::new()
+        .vpc("vpc-1", &["10.0.0.0/16"])
+        .eni("eni-a", "vpc-1", &["10.0.1.10"], &["sg-app"])
+        .eni("eni-b", "vpc-1", &["10.0.2.20"], &["sg-db"])
+        .write(&dir.join("inventory.json"));
+    parquet(&v2_lines(&recs), 4)
+}
+
+/// `sgpair infer` over `flows.parquet` in `dir`, with `extra`.
+fn infer_file(dir: &Path, extra: &[&str]) -> Run {
+    infer(
+        dir,
+        &[Path::new("flows.parquet")],
+        &dir.join("inventory.json"),
+        extra,
+    )
+}
+
+#[test]
+fn a_corrupt_row_group_is_an_error_naming_the_file_and_the_group() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut bytes = three_row_groups(dir.path());
+    // The page header of row group 3's srcport column, overwritten.
+    let meta = polars_parquet::read::read_metadata(&mut std::io::Cursor::new(&bytes)).unwrap();
+    assert_eq!(meta.row_groups.len(), 3);
+    let chunk = meta.row_groups[2]
+        .columns_under_root_iter("srcport")
+        .unwrap()
+        .next()
+        .unwrap();
+    let start = chunk.byte_range().start as usize;
+    bytes[start..start + 8].fill(0xff);
+    std::fs::write(dir.path().join("flows.parquet"), &bytes).unwrap();
+
+    for threads in ["1", "3"] {
+        let run = infer_file(dir.path(), &["--threads", threads]);
+        run.exits(1);
+        assert!(
+            run.stderr.contains(
+                "flows.parquet: row group 3 of 3 (rows 9..12): cannot decode column srcport: page 1: "
+            ),
+            "{threads} threads\n{}",
+            run.stderr
+        );
+        assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+        assert!(!run.path("rules.auto.tfvars").exists(), "no output");
+    }
+    // --allow-partial: the other row groups are evidence, the file is
+    // reported incomplete.
+    let run = infer_file(dir.path(), &["--allow-partial"]);
+    run.ok();
+    assert!(
+        run.stderr.contains(
+            "warning: incomplete evidence (--allow-partial): flows.parquet: row group 3 of 3 (rows 9..12)"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("read 8 records from 1 source: 8 used as evidence"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_truncated_parquet_file_is_an_error_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut bytes = three_row_groups(dir.path());
+    // Cut in the middle: the footer (the file's index) is gone, the magic
+    // bytes at the start still say Parquet.
+    bytes.truncate(bytes.len() / 2);
+    std::fs::write(dir.path().join("flows.parquet"), &bytes).unwrap();
+    let run = infer_file(dir.path(), &[]);
+    run.exits(1);
+    assert!(
+        run.stderr
+            .contains("flows.parquet: not a readable Parquet file"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+}

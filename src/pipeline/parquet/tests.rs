@@ -310,3 +310,60 @@ fn only_the_columns_of_used_fields_are_decoded() {
         (*want == Want::Number) == number.contains(&names[*c].as_str())
     }));
 }
+
+/// Every row group of `bytes` read as [`read_rows`] does, the first failure
+/// returned; a panic that escapes the reader is caught and reported.
+fn read_all(bytes: Vec<u8>) -> Result<(), String> {
+    std::panic::catch_unwind(|| -> anyhow::Result<()> {
+        let file = ParquetFile::from_bytes(NAME.into(), bytes)?;
+        let mut agg = Aggregator::new();
+        let mut stats = Stats::default();
+        let opts = ReadOptions::new(Window::ALL);
+        let Some(layout) = RowLayout::new(NAME, &file.columns(), &opts, &mut stats) else {
+            return Ok(());
+        };
+        for g in 0..file.row_groups() {
+            let batch = file.read(g, layout.columns())?;
+            layout.read(&batch, &mut agg, &mut stats);
+        }
+        Ok(())
+    })
+    .map_err(|_| "a panic escaped the reader".to_string())?
+    .map_err(|e| format!("{e:#}"))
+}
+
+#[test]
+fn every_corrupt_byte_is_an_error_naming_the_file_never_a_panic() {
+    // Two row groups of three rows: headers, pages, footer, all small.
+    let lines: Vec<&'static str> = LINES[..3].iter().cycle().take(6).copied().collect();
+    let bytes = parquet(aws_columns(&lines), 3);
+    assert_eq!(read_all(bytes.clone()), Ok(()));
+    let mut errors = 0;
+    // Each byte in turn: its bits flipped at even places (a negative count,
+    // a size past the chunk, a broken Thrift header, compressed data that
+    // does not inflate), 0x7f at odd ones (a large varint byte).
+    for at in 0..bytes.len() {
+        let mut b = bytes.clone();
+        b[at] = if at % 2 == 0 { b[at] ^ 0xff } else { 0x7f };
+        if let Err(e) = read_all(b) {
+            errors += 1;
+            assert!(!e.contains("a panic escaped"), "byte {at}: {e}");
+            assert!(e.starts_with("flows.parquet: "), "byte {at}: {e}");
+            // A row group's failure says which, and its rows.
+            if e.contains("cannot decode column") {
+                assert!(
+                    e.starts_with("flows.parquet: row group 1 of 2 (rows 1..3): ")
+                        || e.starts_with("flows.parquet: row group 2 of 2 (rows 4..6): "),
+                    "byte {at}: {e}"
+                );
+            }
+        }
+    }
+    // Many corruptions are caught (a byte of a value may change the value
+    // instead, and statistics are not read).
+    assert!(
+        errors > bytes.len() / 4,
+        "{errors} errors of {}",
+        bytes.len()
+    );
+}

@@ -18,12 +18,17 @@ use polars_parquet::read::{
     infer_schema, read_metadata,
 };
 
-use super::{Batch, Value, Values, Want};
+use super::{Batch, Value, Values, Want, guard, pages};
 
 /// The largest page the reader accepts (compressed or not): flow-log pages
 /// are about a megabyte; a header that claims more is refused rather than
 /// allocated.
 const MAX_PAGE: usize = 256 << 20;
+
+/// The most rows a row group may hold: each decoded text column takes 16
+/// bytes a row, so a footer that claims more is refused rather than
+/// allocated (writers use 100,000 to a few million rows a group).
+const MAX_GROUP_ROWS: usize = 1 << 26;
 
 /// A Parquet file whose footer has been read: its schema and row groups.
 /// Shared by the threads that decode its row groups.
@@ -51,7 +56,7 @@ impl ParquetFile {
         let mut file = File::open(path).with_context(|| {
             format!("cannot open {name} (listed a moment ago: was it moved or deleted?)")
         })?;
-        let metadata = read_metadata(&mut file)
+        let metadata = guard::decoding(|| Ok(read_metadata(&mut file)?))
             .with_context(|| format!("{name}: not a readable Parquet file"))?;
         ParquetFile::new(name, metadata, Data::File(file), Some(progress))
     }
@@ -59,8 +64,9 @@ impl ParquetFile {
     /// A whole Parquet file in memory (an S3 object).
     pub fn from_bytes(name: String, bytes: Vec<u8>) -> Result<ParquetFile> {
         let bytes = Buffer::from_vec(bytes);
-        let metadata = read_metadata(&mut std::io::Cursor::new(bytes.clone()))
-            .with_context(|| format!("{name}: not a readable Parquet file"))?;
+        let metadata =
+            guard::decoding(|| Ok(read_metadata(&mut std::io::Cursor::new(bytes.clone()))?))
+                .with_context(|| format!("{name}: not a readable Parquet file"))?;
         ParquetFile::new(name, metadata, Data::Memory(bytes), None)
     }
 
@@ -70,7 +76,7 @@ impl ParquetFile {
         data: Data,
         progress: Option<Arc<AtomicU64>>,
     ) -> Result<ParquetFile> {
-        let schema = infer_schema(&metadata)
+        let schema = guard::decoding(|| Ok(infer_schema(&metadata)?))
             .with_context(|| format!("{name}: cannot read the Parquet schema"))?;
         Ok(ParquetFile {
             name,
@@ -96,6 +102,8 @@ impl ParquetFile {
 
     /// Decodes `columns` (indexes into [`ParquetFile::columns`], each as
     /// wanted) of row group `group`; the other columns are not read.
+    /// A row group that cannot be decoded is an error naming the file, the
+    /// row group (from 1) and its rows, and the column.
     pub fn read(&self, group: usize, columns: &[(usize, Want)]) -> Result<Batch> {
         let md = &self.metadata.row_groups[group];
         let rows = md.num_rows();
@@ -103,14 +111,28 @@ impl ParquetFile {
             .iter()
             .map(|g| g.num_rows() as u64)
             .sum::<u64>();
+        let place = || {
+            format!(
+                "{}: row group {} of {} (rows {first_row}..{})",
+                self.name,
+                group + 1,
+                self.row_groups(),
+                first_row + rows as u64 - 1,
+            )
+        };
+        if rows > MAX_GROUP_ROWS {
+            bail!(
+                "{}: the footer says {rows} rows, more than a row group may hold ({MAX_GROUP_ROWS})",
+                place()
+            );
+        }
         let values = columns
             .iter()
             .map(|&(c, want)| {
                 self.column(group, c, want, rows).with_context(|| {
                     format!(
-                        "{}: rows {first_row}..{}: cannot decode column {}",
-                        self.name,
-                        first_row + rows as u64,
+                        "{}: cannot decode column {}",
+                        place(),
                         self.schema.get_at_index(c).map_or("?", |(n, _)| n.as_str())
                     )
                 })
@@ -140,21 +162,33 @@ impl ParquetFile {
         let mut types = Vec::with_capacity(chunks.len());
         for chunk in chunks {
             let bytes = self.chunk(chunk)?;
+            let values = usize::try_from(chunk.num_values())
+                .ok()
+                .filter(|v| chunk.descriptor().descriptor.max_rep_level > 0 || *v == rows)
+                .ok_or_else(|| {
+                    anyhow!(
+                        "the column chunk holds {} values in a row group of {rows} rows",
+                        chunk.num_values()
+                    )
+                })?;
+            pages::check(&bytes, values, MAX_PAGE)?;
             let reader = PageReader::new(std::io::Cursor::new(bytes), chunk, Vec::new(), MAX_PAGE);
             pages.push(BasicDecompressor::new(reader, Vec::new()));
             types.push(&chunk.descriptor().descriptor.primitive_type);
         }
-        let (arrays, _) = column_iter_to_arrays(pages, types, field.clone(), None)?;
-        let array = match arrays.len() {
-            1 => arrays.into_iter().next().expect("one array"),
-            _ => polars_arrow::compute::concatenate::concatenate(
-                &arrays.iter().map(|a| a.as_ref()).collect::<Vec<_>>(),
-            )?,
-        };
+        let array = guard::decoding(|| {
+            let (arrays, _) = column_iter_to_arrays(pages, types, field.clone(), None)?;
+            Ok(match arrays.len() {
+                1 => arrays.into_iter().next().expect("one array"),
+                _ => polars_arrow::compute::concatenate::concatenate(
+                    &arrays.iter().map(|a| a.as_ref()).collect::<Vec<_>>(),
+                )?,
+            })
+        })?;
         if array.len() != rows {
             bail!("{} values in a row group of {rows} rows", array.len());
         }
-        values(field, array, want)
+        guard::decoding(|| values(field, array, want))
     }
 
     /// The bytes of one column chunk.
