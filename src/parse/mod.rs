@@ -442,11 +442,14 @@ impl Parser {
                 None => Ok(None),
             }
         };
-        // The same bytes as the record before: the same text, already checked.
+        // The same bytes as the record before: the same text, already checked
+        // (the very same bytes where a Parquet dictionary holds the value).
         let repeated = |s: usize, name: &'static str, last: &mut Option<&'a str>| {
             let value = f.text(Slot(s));
             match (value, *last) {
-                (Some(v), Some(l)) if l.as_bytes() == v => Ok(Some(l)),
+                (Some(v), Some(l)) if std::ptr::eq(l.as_bytes(), v) || l.as_bytes() == v => {
+                    Ok(Some(l))
+                }
                 _ => {
                     let t = text(s, name)?;
                     *last = t.or(*last);

@@ -28,6 +28,10 @@ use crate::window::Window;
 /// No column holds this slot.
 const NONE: u8 = u8::MAX;
 
+/// Rows laid side by side at a time (`Batch::gather`): 256 rows of 13
+/// columns take 80 KB, within a core's L2 cache.
+const ROWS: usize = 256;
+
 /// How one Parquet file's rows are read: its layout and the columns to
 /// decode. Shared by the workers that read its row groups.
 pub(super) struct RowLayout {
@@ -112,14 +116,21 @@ impl RowLayout {
             },
         );
         let mut recent = Recent::default();
-        for row in 0..batch.rows {
-            let fields = Row {
-                batch,
-                row,
-                at: &self.at,
-            };
-            let place = batch.first_row + row as u64;
-            reader.fields(&fields, place, agg, stats, &mut recent);
+        let width = self.columns.len().max(1);
+        let mut cells = vec![Value::Null; ROWS * width];
+        for start in (0..batch.rows).step_by(ROWS) {
+            let end = (start + ROWS).min(batch.rows);
+            for column in 0..self.columns.len() {
+                batch.gather(column, start..end, &mut cells[column..], width);
+            }
+            for (row, cells) in (start..end).zip(cells.chunks_exact(width)) {
+                let fields = Row {
+                    cells,
+                    at: &self.at,
+                };
+                let place = batch.first_row + row as u64;
+                reader.fields(&fields, place, agg, stats, &mut recent);
+            }
         }
         reader.flush(stats);
     }
@@ -202,19 +213,19 @@ impl Table {
     }
 }
 
-/// One row of a batch, as the parser reads a record's fields.
-struct Row<'b> {
-    batch: &'b Batch,
-    row: usize,
-    at: &'b [u8; Slot::COUNT],
+/// One row of a batch (its cells, as [`RowLayout::columns`] orders them),
+/// as the parser reads a record's fields.
+struct Row<'c, 'b> {
+    cells: &'c [Value<'b>],
+    at: &'c [u8; Slot::COUNT],
 }
 
-impl<'b> Row<'b> {
+impl<'b> Row<'_, 'b> {
     #[inline]
     fn value(&self, slot: Slot) -> Value<'b> {
         match self.at[slot.index()] {
             NONE => Value::Null,
-            c => self.batch.value(usize::from(c), self.row),
+            c => self.cells[usize::from(c)],
         }
     }
 }
@@ -226,7 +237,7 @@ fn missing(v: &[u8]) -> bool {
     matches!(v, b"" | b"-" | b"None")
 }
 
-impl<'b> Fields<'b> for Row<'b> {
+impl<'b> Fields<'b> for Row<'_, 'b> {
     #[inline]
     fn text(&self, slot: Slot) -> Option<&'b [u8]> {
         match self.value(slot) {

@@ -2,6 +2,7 @@
 //! one row group's column chunks at a time, each into an Arrow array.
 
 use std::fs::File;
+use std::ops::Range;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -297,6 +298,33 @@ impl<T: NativeType + Into<i64>> Ints<T> {
         }
         Value::Int(self.values[row].into())
     }
+
+    /// [`Ints::get`] for each of `rows`, into `out`.
+    pub(super) fn gather<'a, 'o>(
+        &'a self,
+        rows: Range<usize>,
+        out: impl Iterator<Item = &'o mut Value<'a>>,
+    ) where
+        'a: 'o,
+    {
+        let values = &self.values[rows.clone()];
+        match &self.valid {
+            None => {
+                for (o, v) in out.zip(values) {
+                    *o = Value::Int((*v).into());
+                }
+            }
+            Some(valid) => {
+                for ((o, v), row) in out.zip(values).zip(rows) {
+                    *o = if valid.get_bit(row) {
+                        Value::Int((*v).into())
+                    } else {
+                        Value::Null
+                    };
+                }
+            }
+        }
+    }
 }
 
 /// A text (or binary) column.
@@ -309,5 +337,18 @@ impl Texts {
             return Value::Null;
         }
         Value::Text(self.0.value(row))
+    }
+
+    /// [`Texts::get`] for each of `rows`, into `out`.
+    pub(super) fn gather<'a, 'o>(
+        &'a self,
+        rows: Range<usize>,
+        out: impl Iterator<Item = &'o mut Value<'a>>,
+    ) where
+        'a: 'o,
+    {
+        for (o, row) in out.zip(rows) {
+            *o = self.get(row);
+        }
     }
 }
