@@ -128,7 +128,7 @@ impl RowLayout {
                     cells,
                     at: &self.at,
                 };
-                let place = batch.first_row + row as u64;
+                let place = batch.first_row.saturating_add(row as u64);
                 reader.fields(&fields, place, agg, stats, &mut recent);
             }
         }

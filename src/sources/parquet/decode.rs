@@ -108,17 +108,17 @@ impl ParquetFile {
     pub fn read(&self, group: usize, columns: &[(usize, Want)]) -> Result<Batch> {
         let md = &self.metadata.row_groups[group];
         let rows = md.num_rows();
-        let first_row = 1 + self.metadata.row_groups[..group]
+        // Saturating: a corrupt footer's counts must not overflow.
+        let first_row = self.metadata.row_groups[..group]
             .iter()
-            .map(|g| g.num_rows() as u64)
-            .sum::<u64>();
+            .fold(1u64, |n, g| n.saturating_add(g.num_rows() as u64));
         let place = || {
             format!(
                 "{}: row group {} of {} (rows {first_row}..{})",
                 self.name,
                 group + 1,
                 self.row_groups(),
-                first_row + rows as u64 - 1,
+                first_row.saturating_add(rows as u64).saturating_sub(1),
             )
         };
         if rows > MAX_GROUP_ROWS {
