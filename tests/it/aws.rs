@@ -15,6 +15,12 @@ use crate::support::terraform::{plan_against, stand_in};
 /// The records as a Parquet object, with AWS's underscored column names.
 #[cfg(feature = "parquet")]
 fn parquet(records: &[(String, String)]) -> Vec<u8> {
+    parquet_in_groups(records, None)
+}
+
+/// [`parquet`] in row groups of `group` rows (`None`: polars' default).
+#[cfg(feature = "parquet")]
+fn parquet_in_groups(records: &[(String, String)], group: Option<usize>) -> Vec<u8> {
     use polars::prelude::{Column, DataFrame, ParquetWriter};
     let names: Vec<String> = FORMAT
         .replace("${", "")
@@ -58,7 +64,10 @@ fn parquet(records: &[(String, String)]) -> Vec<u8> {
         .collect();
     let mut df = DataFrame::new_infer_height(columns).unwrap();
     let mut buf = Vec::new();
-    ParquetWriter::new(&mut buf).finish(&mut df).unwrap();
+    ParquetWriter::new(&mut buf)
+        .with_row_group_size(group)
+        .finish(&mut df)
+        .unwrap();
     buf
 }
 
@@ -253,6 +262,60 @@ async fn s3_hive_partitions_with_parquet_objects() {
         "{stderr}"
     );
     assert_eq!(rules(dir.path()), expected(&env));
+}
+
+/// A corrupt Parquet object fails the run naming the object, the row group
+/// and the column (the S3 path decodes as a local file does).
+#[cfg(feature = "parquet")]
+#[tokio::test(flavor = "multi_thread")]
+async fn s3_a_corrupt_parquet_object_names_the_object_and_the_row_group() {
+    let moto = Moto::start();
+    let config = moto.config().await;
+    let (_, records) = build(&config).await;
+    let s3 = s3_client(&config);
+    s3.create_bucket()
+        .bucket("flow-parquet")
+        .send()
+        .await
+        .unwrap();
+    let t = now() - 3600;
+    let key = format!(
+        "AWSLogs/aws-account-id=123456789012/aws-service=vpcflowlogs/aws-region=us-east-1/{}hour=00/123456789012_vpcflowlogs_us-east-1_fl-1_20261125T0000Z_abcd1234.log.parquet",
+        day_path(t, true)
+    );
+    // 16 records in row groups of 4; row group 2's srcaddr page header broken.
+    let mut bytes = parquet_in_groups(&records, Some(4));
+    let meta = polars_parquet::read::read_metadata(&mut std::io::Cursor::new(&bytes)).unwrap();
+    assert_eq!(meta.row_groups.len(), 4);
+    let chunk = meta.row_groups[1]
+        .columns_under_root_iter("srcaddr")
+        .unwrap()
+        .next()
+        .unwrap();
+    let start = chunk.byte_range().start as usize;
+    bytes[start..start + 8].fill(0xff);
+    s3.put_object()
+        .bucket("flow-parquet")
+        .key(&key)
+        .body(ByteStream::from(bytes))
+        .send()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = moto.sgpair(
+        dir.path(),
+        &["infer", "--s3", "s3://flow-parquet", "--since", "1d"],
+    );
+    out.exits(1);
+    assert!(
+        out.stderr.contains(&format!(
+            "s3://flow-parquet/{key}: row group 2 of 4 (rows 5..8): cannot decode column srcaddr: page 1: "
+        )),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
+    assert!(!dir.path().join("rules.auto.tfvars").exists(), "no output");
 }
 
 /// A group name from AWS is data: template syntax, quotes, Markdown and HTML

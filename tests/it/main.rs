@@ -24,6 +24,8 @@ mod generate;
 mod html;
 mod ownership;
 mod panics;
+#[cfg(feature = "parquet")]
+mod parquet;
 mod properties;
 mod quota;
 mod report_truth;

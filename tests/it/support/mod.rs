@@ -11,6 +11,7 @@
 //!   library;
 //! - `scenario`: an inventory and log files in a temporary folder, and
 //!   `infer` over them;
+//! - `parquet`: flow-log lines as a Parquet file, as S3 delivery writes it;
 //! - `terraform`: the tfvars checked by terraform itself;
 //! - `aws_env` and `fault_proxy`: the emulated AWS account and the proxy
 //!   that injects AWS's faults in front of it;
@@ -27,6 +28,8 @@ pub mod fault_proxy;
 pub mod flows;
 pub mod model;
 pub mod outputs;
+#[cfg(feature = "parquet")]
+pub mod parquet;
 pub mod run;
 pub mod scenario;
 pub mod terraform;
