@@ -236,12 +236,13 @@ pub fn attribute_with(
             .collect();
         attribution.absent = absent(&out, &contexts, history);
         // Copies captured outside every covered VPC, for the merge.
-        out.into_iter()
-            .zip(&contexts)
-            .map(|(c, ctx)| (c, ctx.vpc.is_none() && ctx.interface.is_some()))
-            .collect()
+        let uncovered: Vec<bool> = contexts
+            .iter()
+            .map(|ctx| ctx.vpc.is_none() && ctx.interface.is_some())
+            .collect();
+        (out, uncovered)
     };
-    evidence.connections = merge(resolved, inventory, &mut attribution);
+    evidence.connections = merge(resolved.0, &resolved.1, inventory, &mut attribution);
     attribution.through_load_balancer = paths(&evidence.connections, inventory);
     attribution.ambiguous_connections = evidence
         .connections
