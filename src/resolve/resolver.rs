@@ -132,7 +132,7 @@ impl<'a> Resolver<'a> {
                 .interface(&h.interface_id)
                 .is_some_and(|e| forwards(e) && r.own(e, h.addr).is_none());
             if !forwarded && let Some(vpc) = r.vpc_of_interface(&h.interface_id, None) {
-                r.hold(vpc, h.addr, &h.interface_id, h.first, h.last);
+                r.hold(&vpc, h.addr, &h.interface_id, h.first, h.last);
             }
         }
         r
@@ -152,7 +152,7 @@ impl<'a> Resolver<'a> {
         self.resolvers.contains(ip)
     }
 
-    pub(super) fn hold(&mut self, vpc: String, addr: IpAddr, eni: &str, first: i64, last: i64) {
+    pub(super) fn hold(&mut self, vpc: &str, addr: IpAddr, eni: &str, first: i64, last: i64) {
         let spans = self.held.entry(addr).or_default();
         match spans
             .iter_mut()
@@ -162,7 +162,7 @@ impl<'a> Resolver<'a> {
                 s.1 = s.1.min(first);
                 s.2 = s.2.max(last);
             }
-            None => spans.push((vpc, (eni.to_string(), first, last))),
+            None => spans.push((vpc.to_string(), (eni.to_string(), first, last))),
         }
     }
 
