@@ -112,7 +112,9 @@ struct Merged {
     rows: Vec<Connection>,
     /// Whether `rows[i]` holds a merged connection (else it was folded into one).
     kept: Vec<bool>,
-    by_key: FxHashMap<Key, usize>,
+    /// Each key's row. Sized once for every copy: growing it would hold the
+    /// old table and the new one at once, at the merge's peak.
+    by_key: FxHashMap<Key, u32>,
     names: Names,
 }
 
@@ -122,12 +124,12 @@ impl Merged {
         let key = self.names.key(&self.rows[i]);
         match self.by_key.entry(key) {
             Entry::Occupied(o) => {
-                let into = *o.get();
+                let into = *o.get() as usize;
                 self.fold(into, i);
                 true
             }
             Entry::Vacant(v) => {
-                v.insert(i);
+                v.insert(u32::try_from(i).expect("fewer than 2^32 copies"));
                 self.kept[i] = true;
                 false
             }
@@ -183,13 +185,13 @@ pub(super) fn merge(
     let mut m = Merged {
         rows,
         kept: vec![false; n],
-        by_key: FxHashMap::default(),
+        by_key: FxHashMap::with_capacity_and_hasher(n, Default::default()),
         names: Names::default(),
     };
     let mut deferred = Vec::new();
-    for i in 0..n {
+    for (i, &outside_cover) in uncovered.iter().enumerate().take(n) {
         let c = &m.rows[i];
-        if uncovered[i] || !c.client_end.is_definite() || !c.server_end.is_definite() {
+        if outside_cover || !c.client_end.is_definite() || !c.server_end.is_definite() {
             deferred.push(i);
             continue;
         }
@@ -205,7 +207,7 @@ pub(super) fn merge(
             by_flow
                 .entry((k.client, k.server, k.port, k.proto))
                 .or_default()
-                .push(i);
+                .push(i as usize);
         }
     }
     for i in deferred {
