@@ -5,6 +5,8 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
+use rustc_hash::FxHashMap;
+
 use super::classes::forwards;
 use super::resolver::{Flow, Resolver};
 use super::*;
@@ -112,9 +114,11 @@ pub(super) fn contexts<'a>(r: &Resolver<'a>, rows: &[Connection]) -> Vec<Context
         .collect();
     // Copies that an interface of the inventory captured, by connection: an
     // interface the inventory lacks that captured the same connection at the
-    // same time is the other end, in the same VPC.
-    let mut covered: BTreeMap<Flow, Vec<(usize, IpAddr)>> = BTreeMap::new();
-    for (i, (c, ctx)) in rows.iter().zip(&out).enumerate() {
+    // same time is the other end, in the same VPC. Built only where the
+    // inventory lacks a capturing interface: it holds every covered copy.
+    let mut covered: FxHashMap<Flow, Vec<(usize, IpAddr)>> = FxHashMap::default();
+    let lacking = out.iter().any(Option::is_none);
+    for (i, (c, ctx)) in rows.iter().zip(&out).enumerate().filter(|_| lacking) {
         if let Some(Context {
             vpc: Some(_),
             local: Some(l),
