@@ -14,6 +14,13 @@ use sgpair::run::{self, Config, Outcome};
 /// Exit code when `--fail-on` trips: distinct from 1 (an error) and 2 (usage).
 const EXIT_FINDINGS: u8 = 3;
 
+/// Exit code when `check` finds connections the proposal would block.
+const EXIT_BLOCKED: u8 = 4;
+
+/// Exit code when the proposal would pass the rules-per-group quota
+/// (`infer` then writes nothing).
+const EXIT_QUOTA: u8 = 5;
+
 /// Exit code of a usage error, as clap exits on one.
 const EXIT_USAGE: u8 = 2;
 
@@ -27,6 +34,10 @@ fn main() -> ExitCode {
         Command::Audit(args) => args.config().and_then(|cfg| infer(&cfg)),
         #[cfg(feature = "aws")]
         Command::Inventory(args) => inventory(&args),
+        Command::Check(args) => {
+            let json = args.json();
+            args.config().and_then(|cfg| check(&cfg, json))
+        }
         Command::Generate(args) => sgpair::generate::run(&args).map(|()| ExitCode::SUCCESS),
         #[cfg(feature = "aws")]
         Command::AthenaTable(args) => athena_table(&args),
@@ -37,6 +48,8 @@ fn main() -> ExitCode {
             eprintln!("error: {e:#}");
             if run::is_usage_error(&e) {
                 ExitCode::from(EXIT_USAGE)
+            } else if e.downcast_ref::<run::OverQuota>().is_some() {
+                ExitCode::from(EXIT_QUOTA)
             } else {
                 ExitCode::FAILURE
             }
@@ -70,6 +83,27 @@ fn print(cfg: &Config, outcome: &Outcome) -> ExitCode {
         format!("{level:?}").to_lowercase()
     );
     ExitCode::from(EXIT_FINDINGS)
+}
+
+/// `check`: the connections the proposal would block, per group, on
+/// stdout (or as JSON); exit code 4 when one is not suspicious.
+fn check(cfg: &run::CheckConfig, json: bool) -> Result<ExitCode> {
+    let r = run::check(cfg)?;
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&r).expect("the result holds only strings and numbers")
+        );
+    } else {
+        for line in sgpair::emit::check_lines(&r) {
+            println!("{line}");
+        }
+    }
+    Ok(if r.failing() > 0 {
+        ExitCode::from(EXIT_BLOCKED)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// `inventory`: the EC2 inventory to a file.

@@ -27,12 +27,15 @@ pub(super) fn settle(
         .map(|(k, _)| (scope(k.eni), k.key.server, k.key.port, k.key.proto))
         .collect();
     // Client ports of each scoped key: the copies at two interfaces are one
-    // connection, so the larger copy counts, not their sum.
+    // connection, so the larger copy counts, not their sum. Between copies
+    // of one port each, the lower port (as the pushed-down SQL's `min`),
+    // whatever order the map holds them in.
     let mut ports: FxHashMap<(u32, ConnKey), (usize, Option<u16>)> = FxHashMap::default();
     for (k, a) in &conns {
         let e = ports.entry((scope(k.eni), k.key)).or_insert((0, None));
-        if a.client_ports.len() > e.0 {
-            *e = (a.client_ports.len(), a.client_ports.single());
+        let (n, single) = (a.client_ports.len(), a.client_ports.single());
+        if n > e.0 || n == e.0 && single < e.1 {
+            *e = (n, single);
         }
     }
     // Fan-in of each server endpoint: distinct client ports over all clients.

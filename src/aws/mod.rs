@@ -7,12 +7,14 @@
 //!   sgpair looked and the fix;
 //! - `errors.rs`: a failed call, named, with the service's code and a hint;
 //! - `jobs.rs`: bounded concurrent reads and pagination;
-//! - `roles.rs`: other accounts, through a role assumed in each.
+//! - `roles.rs`: other accounts, through a role assumed in each;
+//! - `quotas.rs`: the rules-per-group quota from Service Quotas.
 
 mod credentials;
 mod errors;
 mod jobs;
 mod profiles;
+pub mod quotas;
 mod roles;
 
 use std::time::Duration;

@@ -48,6 +48,11 @@ impl Aws {
         Ok(Aws { rt, config })
     }
 
+    /// The rules-per-group quota from Service Quotas (L-0EA8095F).
+    pub fn rule_quota(&self) -> Result<usize> {
+        self.rt.block_on(aws::quotas::rules_per_group(&self.config))
+    }
+
     /// The inventory, read from the EC2 API.
     pub fn inventory(&self) -> Result<Inventory> {
         self.rt.block_on(inventory::ec2::fetch(&self.config))

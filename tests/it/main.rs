@@ -14,15 +14,21 @@ mod aws;
 #[cfg(feature = "aws")]
 mod aws_faults;
 mod bad_input;
+mod check;
 mod cli;
 mod estate;
+#[cfg(feature = "aws")]
+mod estate_roles;
 mod fuzz_regressions;
 mod generate;
 mod html;
 mod ownership;
 mod panics;
+#[cfg(feature = "parquet")]
+mod parquet;
 mod properties;
 mod pushdown;
+mod quota;
 mod report_truth;
 mod run;
 #[cfg(feature = "aws")]
@@ -30,5 +36,7 @@ mod s3_archive;
 mod samples;
 #[cfg(unix)]
 mod scripts;
+mod state;
 mod terraform;
+mod terraform_folder;
 mod usage;
