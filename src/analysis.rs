@@ -8,6 +8,7 @@ use crate::aggregate::Evidence;
 use crate::history::History;
 use crate::inventory::Inventory;
 use crate::resolve::{Attribution, Resolver, attribute_with};
+use crate::state::Continuity;
 use crate::stats::Stats;
 use crate::synthesize::{Choices, Proposal, synthesize_with};
 use crate::window::Window;
@@ -24,6 +25,9 @@ pub struct Analysis {
     pub attribution: Attribution,
     #[serde(skip)]
     pub inventory: Inventory,
+    /// With `--state`: the last run's rules and the evidence's age limits.
+    #[serde(skip)]
+    pub continuity: Option<Continuity>,
 }
 
 /// Resolves and synthesizes over aggregated evidence.
@@ -61,6 +65,7 @@ pub fn analyze_with(
         proposal,
         attribution,
         inventory,
+        continuity: None,
     }
 }
 

@@ -2,6 +2,11 @@
 //! [`sgpair::run::run`] takes. Values are checked here, so a bad one is a
 //! usage error (exit code 2) before anything is read.
 
+pub mod check;
+mod quota;
+mod state;
+mod terraform;
+
 use std::path::PathBuf;
 use std::time::SystemTime;
 
@@ -34,8 +39,73 @@ pub enum Command {
     /// flow logs) to a file that `infer --inventory` reads offline.
     #[cfg(feature = "aws")]
     Inventory(InventoryArgs),
+    /// Replay new flow logs against a proposal: list every accepted
+    /// connection that would be blocked once open egress and the removed
+    /// rules are gone, per group; exit code 4 when there is one.
+    Check(Box<check::CheckArgs>),
     /// Write synthetic flow logs of a chosen size, and their inventory.
     Generate(sgpair::generate::GenerateArgs),
+    /// Print (or create, with --apply) the Athena table over a flow log's
+    /// records in S3, with partition projection on the day, for --athena.
+    #[cfg(feature = "aws")]
+    AthenaTable(Box<AthenaTableArgs>),
+}
+
+/// `athena-table`: the flow log's table.
+#[cfg(feature = "aws")]
+#[derive(Args)]
+#[command(group(ArgGroup::new("fields").required(true).args(["flow_log_id", "log_format"])))]
+pub struct AthenaTableArgs {
+    /// The table's name.
+    #[arg(long, default_value = "vpc_flow_logs")]
+    pub table: String,
+
+    /// The S3 location the flow log delivers to (the folder holding AWSLogs/).
+    #[arg(long, value_name = "URL")]
+    pub s3: s3::S3Url,
+
+    /// The account whose records the table reads.
+    #[arg(long, value_name = "ID", value_parser = s3::account_id)]
+    pub account: String,
+
+    /// The region whose records the table reads.
+    #[arg(long = "log-region", value_name = "REGION", value_parser = s3::region_name)]
+    pub log_region: String,
+
+    /// The flow log whose LogFormat gives the columns (EC2 DescribeFlowLogs).
+    #[arg(long, value_name = "ID")]
+    pub flow_log_id: Option<String>,
+
+    /// The columns, as the flow log's LogFormat (`${version} ${account-id} ...`).
+    #[arg(long, value_name = "FIELDS", value_parser = log_format_arg)]
+    pub log_format: Option<Format>,
+
+    /// The flow log writes Parquet files (FileFormat=parquet).
+    #[arg(long)]
+    pub parquet: bool,
+
+    /// The first day the projection covers (yyyy/MM/dd).
+    #[arg(long, default_value = "2020/01/01", value_name = "DAY")]
+    pub first_day: String,
+
+    /// Run the DDL in Athena instead of printing it.
+    #[arg(long)]
+    pub apply: bool,
+
+    /// The database to create it in (with --apply).
+    #[arg(long, default_value = "default", value_name = "NAME")]
+    pub database: String,
+
+    /// The workgroup the DDL runs in (with --apply).
+    #[arg(long, value_name = "NAME")]
+    pub workgroup: Option<String>,
+
+    /// Where Athena writes the DDL's result (with --apply), where the workgroup does not set it.
+    #[arg(long, value_name = "URL")]
+    pub output: Option<String>,
+
+    #[command(flatten)]
+    pub aws: AwsArgs,
 }
 
 #[derive(Args)]
@@ -88,9 +158,10 @@ pub struct InferArgs {
     #[command(flatten)]
     common: CommonArgs,
 
-    /// Where to write the Terraform variables.
-    #[arg(long, default_value = "rules.auto.tfvars")]
-    out: PathBuf,
+    /// Where to write the Terraform variables [default: rules.auto.tfvars,
+    /// or DIR/rules.auto.tfvars with --terraform DIR].
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
 
     /// Input shape of skwashd/mutual-security-groups/aws: 2 (map) or 1 (legacy list).
     #[arg(long, value_enum, default_value = "2")]
@@ -101,6 +172,15 @@ pub struct InferArgs {
     /// provider, so each account applies its own); --out is then not written.
     #[arg(long, value_name = "DIR")]
     out_dir: Option<PathBuf>,
+
+    #[command(flatten)]
+    state: state::StateArgs,
+
+    #[command(flatten)]
+    quota: quota::QuotaArgs,
+
+    #[command(flatten)]
+    terraform: terraform::TerraformArgs,
 }
 
 /// `audit`: the options `infer` and `audit` share, nothing more.
@@ -363,11 +443,27 @@ impl InferArgs {
             ModuleArg::V2 => ModuleVersion::V2,
             ModuleArg::V1 => ModuleVersion::V1,
         };
-        self.common.config(Some(Tfvars {
-            path: self.out,
+        let terraform = self.terraform.config();
+        if terraform.is_some() && version == ModuleVersion::V1 {
+            usage_error(
+                "--terraform writes a folder for the module's 2.x input: leave out --module-version 1",
+            );
+        }
+        // With --terraform and no --out, the folder's file is the one file.
+        let path = match (self.out, &terraform) {
+            (Some(out), _) => out,
+            (None, Some(t)) if self.out_dir.is_none() => t.dir.join("rules.auto.tfvars"),
+            (None, _) => PathBuf::from("rules.auto.tfvars"),
+        };
+        let mut cfg = self.common.config(Some(Tfvars {
+            path,
             version,
             per_account: self.out_dir,
-        }))
+            terraform,
+        }))?;
+        cfg.state = self.state.settings();
+        cfg.rule_quota = self.quota.rule_quota;
+        Ok(cfg)
     }
 }
 
@@ -466,6 +562,8 @@ impl CommonArgs {
             threads: self.threads,
             quiet: self.quiet,
             aws: self.aws.settings(),
+            state: None,
+            rule_quota: None,
         })
     }
 }

@@ -9,8 +9,9 @@
 //! # The interfaces' history (see --history): lookup-events files, or
 //! # "cloudtrail" (its event history) or "config" (AWS Config) to ask.
 //! history = ["create.json", "delete.json", "config"]
-//! # The inventory snapshot (see --inventory).
-//! inventory = "inventory.json"
+//! # The inventory snapshot (see --inventory); in an estate, one per
+//! # account and region: a list.
+//! inventory = ["inventories/111111111111-eu-west-1.json", "inventories/222222222222-eu-west-1.json"]
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -32,9 +33,9 @@ pub struct Config {
     /// `--history` files, or the services to ask (`cloudtrail`, `config`).
     #[serde(default)]
     pub history: Vec<PathBuf>,
-    /// An `--inventory` file.
-    #[serde(default)]
-    pub inventory: Option<PathBuf>,
+    /// `--inventory` files: one path, or a list (an estate's snapshots).
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub inventory: Vec<PathBuf>,
     /// Where the file was read from (not a key of it).
     #[serde(skip)]
     pub path: Option<PathBuf>,
@@ -68,7 +69,7 @@ impl Config {
             .history
             .iter_mut()
             .filter(|p| !history::SERVICES.iter().any(|s| p.as_os_str() == *s));
-        for p in services.chain(c.inventory.as_mut()) {
+        for p in services.chain(c.inventory.iter_mut()) {
             if p.is_relative() {
                 *p = base.join(&*p);
             }
@@ -91,6 +92,20 @@ impl Config {
             }
         }
     }
+}
+
+/// A value that is one path or a list of paths.
+fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<PathBuf>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(PathBuf),
+        Many(Vec<PathBuf>),
+    }
+    Ok(match OneOrMany::deserialize(d)? {
+        OneOrMany::One(p) => vec![p],
+        OneOrMany::Many(v) => v,
+    })
 }
 
 #[cfg(test)]
@@ -117,12 +132,34 @@ mod tests {
             ],
             "a service's name is not a path"
         );
-        assert_eq!(c.inventory, Some(PathBuf::from("/abs/inv.json")));
+        assert_eq!(c.inventory, vec![PathBuf::from("/abs/inv.json")]);
         std::fs::write(&p, "avoid_groups = [\"a\"]\navoid_group = \"typo\"\n").unwrap();
         let err = format!("{:#}", Config::load(&p).unwrap_err());
         assert!(err.contains("sgpair.toml:2:1"), "{err}");
         assert!(err.contains("avoid_group"), "{err}");
         let empty = tempfile::tempdir().unwrap();
         assert_eq!(Config::find(None, empty.path()).unwrap(), Config::default());
+    }
+
+    #[test]
+    fn an_estate_lists_its_inventories_relative_to_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join(FILE_NAME);
+        std::fs::write(
+            &p,
+            "inventory = [\"inv/111111111111-eu-west-1.json\", \"/abs/b.json\"]\n",
+        )
+        .unwrap();
+        let c = Config::load(&p).unwrap();
+        assert_eq!(
+            c.inventory,
+            vec![
+                dir.path().join("inv/111111111111-eu-west-1.json"),
+                PathBuf::from("/abs/b.json")
+            ]
+        );
+        std::fs::write(&p, "inventory = 3\n").unwrap();
+        let err = format!("{:#}", Config::load(&p).unwrap_err());
+        assert!(err.contains("sgpair.toml:1:13"), "{err}");
     }
 }

@@ -70,7 +70,8 @@ pub struct Outputs {
 /// Any bytes as flow-log lines through the whole run, as `sgpair infer` and
 /// `sgpair audit` do it: parse → aggregate → resolve (against [`INVENTORY`])
 /// → synthesize → audit → every emitter (tfvars in both module versions,
-/// Markdown, JSON, HTML, SARIF, the terminal's summary), over every time
+/// the `--terraform` folder, Markdown, JSON, HTML, SARIF, the terminal's
+/// summary), over every time
 /// there is. Never a panic; every line accounted for; the JSON report and
 /// the SARIF log are JSON; `tfvars_ok` (an HCL parser, in the fuzz target
 /// and the replay test) accepts both tfvars.
@@ -117,6 +118,20 @@ pub fn whole(data: &[u8], tfvars_ok: &dyn Fn(&str) -> Result<(), String>) -> Out
         out.html.starts_with("<!DOCTYPE html>") && out.html.trim_end().ends_with("</html>"),
         "the HTML page is whole"
     );
+    // The --terraform folder: its tfvars are the run's, its report renders.
+    let folder = emit::terraform::render(&analysis, emit::terraform::DEFAULT_MODULE_NAME);
+    assert_eq!(
+        folder.files.first().map(|f| (f.name, f.text.as_str())),
+        Some(("rules.auto.tfvars", out.tfvars_v2.as_str())),
+        "the folder's tfvars are the run's"
+    );
+    let written = emit::terraform::Written {
+        dir: "tf".into(),
+        folder,
+        kept: Vec::new(),
+    };
+    let with_folder = emit::report::markdown_with(&analysis, &audit, &[written]);
+    assert!(with_folder.contains("## The Terraform folder"));
     out
 }
 

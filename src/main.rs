@@ -14,6 +14,13 @@ use sgpair::run::{self, Config, Outcome};
 /// Exit code when `--fail-on` trips: distinct from 1 (an error) and 2 (usage).
 const EXIT_FINDINGS: u8 = 3;
 
+/// Exit code when `check` finds connections the proposal would block.
+const EXIT_BLOCKED: u8 = 4;
+
+/// Exit code when the proposal would pass the rules-per-group quota
+/// (`infer` then writes nothing).
+const EXIT_QUOTA: u8 = 5;
+
 /// Exit code of a usage error, as clap exits on one.
 const EXIT_USAGE: u8 = 2;
 
@@ -27,7 +34,13 @@ fn main() -> ExitCode {
         Command::Audit(args) => args.config().and_then(|cfg| infer(&cfg)),
         #[cfg(feature = "aws")]
         Command::Inventory(args) => inventory(&args),
+        Command::Check(args) => {
+            let json = args.json();
+            args.config().and_then(|cfg| check(&cfg, json))
+        }
         Command::Generate(args) => sgpair::generate::run(&args).map(|()| ExitCode::SUCCESS),
+        #[cfg(feature = "aws")]
+        Command::AthenaTable(args) => athena_table(&args),
     };
     match result {
         Ok(code) => code,
@@ -35,6 +48,8 @@ fn main() -> ExitCode {
             eprintln!("error: {e:#}");
             if run::is_usage_error(&e) {
                 ExitCode::from(EXIT_USAGE)
+            } else if e.downcast_ref::<run::OverQuota>().is_some() {
+                ExitCode::from(EXIT_QUOTA)
             } else {
                 ExitCode::FAILURE
             }
@@ -70,6 +85,27 @@ fn print(cfg: &Config, outcome: &Outcome) -> ExitCode {
     ExitCode::from(EXIT_FINDINGS)
 }
 
+/// `check`: the connections the proposal would block, per group, on
+/// stdout (or as JSON); exit code 4 when one is not suspicious.
+fn check(cfg: &run::CheckConfig, json: bool) -> Result<ExitCode> {
+    let r = run::check(cfg)?;
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&r).expect("the result holds only strings and numbers")
+        );
+    } else {
+        for line in sgpair::emit::check_lines(&r) {
+            println!("{line}");
+        }
+    }
+    Ok(if r.failing() > 0 {
+        ExitCode::from(EXIT_BLOCKED)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
 /// `inventory`: the EC2 inventory to a file.
 #[cfg(feature = "aws")]
 fn inventory(args: &cli::InventoryArgs) -> Result<ExitCode> {
@@ -93,6 +129,47 @@ fn inventory(args: &cli::InventoryArgs) -> Result<ExitCode> {
         inv.security_groups.len(),
         inv.prefix_lists.len(),
         inv.flow_logs.len()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `athena-table`: the DDL, printed or run.
+#[cfg(feature = "aws")]
+fn athena_table(args: &cli::AthenaTableArgs) -> Result<ExitCode> {
+    use anyhow::Context;
+    let settings = args.aws.settings();
+    let format = match (&args.log_format, &args.flow_log_id) {
+        (Some(f), _) => f.clone(),
+        (None, Some(id)) => {
+            let text = run::flow_log_format(&settings, id)?;
+            sgpair::parse::Format::from_names(&text)
+                .with_context(|| format!("flow log {id}'s LogFormat {text:?} names no fields"))?
+        }
+        (None, None) => unreachable!("clap requires one"),
+    };
+    let spec = sgpair::pushdown::ddl::TableSpec {
+        name: args.table.clone(),
+        location: format!("s3://{}/{}", args.s3.bucket, args.s3.prefix),
+        account: args.account.clone(),
+        region: args.log_region.clone(),
+        parquet: args.parquet,
+        first_day: args.first_day.clone(),
+    };
+    let ddl = sgpair::pushdown::ddl::create_table(&spec, &format).map_err(anyhow::Error::msg)?;
+    if !args.apply {
+        print!("{ddl}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let id = run::athena_ddl(
+        &settings,
+        &ddl,
+        &args.database,
+        args.workgroup.clone(),
+        args.output.clone(),
+    )?;
+    eprintln!(
+        "created table {}.{} (Athena query {id})",
+        args.database, args.table
     );
     Ok(ExitCode::SUCCESS)
 }

@@ -9,7 +9,7 @@ use serde::Serialize;
 /// The window in Unix seconds: from `since` (inclusive) up to `until`
 /// (exclusive), so `--since 7d` holds exactly seven days and a record that
 /// starts at `--until` belongs to the next window.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Window {
     pub since: i64,
     pub until: i64,
@@ -82,6 +82,14 @@ fn point(s: &str, reference: i64) -> Result<i64> {
             "expected a duration such as 30m, 12h, 7d, 2w, or an RFC 3339 time such as 2026-11-18T00:00:00Z"
         ),
     }
+}
+
+/// A duration such as `30d` or `2w` in seconds (`--keep`, `--soak`).
+pub fn duration_secs(s: &str) -> Result<i64> {
+    relative(s)
+        .and_then(|d| i64::try_from(d.as_secs()).ok())
+        .filter(|secs| *secs > 0 && *secs <= LAST_TIME)
+        .ok_or_else(|| anyhow::anyhow!("expected a duration such as 12h, 30d or 2w"))
 }
 
 fn relative(s: &str) -> Option<Duration> {

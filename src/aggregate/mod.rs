@@ -18,6 +18,7 @@
 //! - `settle.rs`: the orientation pass at the end of the window;
 //! - `pushed.rs`: rows an engine aggregated where the logs lie (Athena),
 //!   folded in beside local records.
+//! - `stored.rs`: the sums before that pass as plain data (`--state`).
 
 mod acc;
 mod evidence;
@@ -25,6 +26,7 @@ mod ports;
 mod pushed;
 mod rejected;
 mod settle;
+mod stored;
 
 use std::net::IpAddr;
 
@@ -40,6 +42,7 @@ pub use pushed::{PushedConn, PushedFact};
 use pushed::{Settled, connections};
 use rejected::*;
 use settle::*;
+pub use stored::*;
 
 /// The aggregation key: what one interface captured of one service and client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

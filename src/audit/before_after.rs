@@ -46,7 +46,7 @@ pub(super) struct Flows {
 }
 
 /// A proposed rule seen from one group: (peer group, proto, from, to).
-type ProposedSide = (String, u8, i32, i32);
+pub(super) type ProposedSide = (String, u8, i32, i32);
 
 /// Every connection against today's rules and the after state.
 pub(super) fn compare(a: &Analysis, kept: &Kept) -> Flows {
@@ -171,7 +171,7 @@ pub(super) fn grouped_total(a: &Analysis) -> u64 {
 }
 
 /// The flows the proposal leaves out on purpose.
-fn suspicious_keys(a: &Analysis) -> BTreeSet<FlowTuple> {
+pub(super) fn suspicious_keys(a: &Analysis) -> BTreeSet<FlowTuple> {
     a.proposal
         .suspicious
         .iter()
@@ -180,7 +180,9 @@ fn suspicious_keys(a: &Analysis) -> BTreeSet<FlowTuple> {
 }
 
 /// Proposed rules by (group, direction).
-fn proposed_by_group(rules: &[Rule]) -> BTreeMap<(String, Direction), Vec<ProposedSide>> {
+pub(super) fn proposed_by_group(
+    rules: &[Rule],
+) -> BTreeMap<(String, Direction), Vec<ProposedSide>> {
     let mut out: BTreeMap<(String, Direction), Vec<ProposedSide>> = BTreeMap::new();
     for r in rules {
         out.entry((r.source_sg.clone(), Direction::Egress))
@@ -195,7 +197,12 @@ fn proposed_by_group(rules: &[Rule]) -> BTreeMap<(String, Direction), Vec<Propos
 
 /// Whether a proposed rule of one side's group allows a connection on
 /// `proto`/`port` to or from a member of `other_groups`.
-fn proposed_covers(entry: &ProposedSide, proto: u8, port: u16, other_groups: &[String]) -> bool {
+pub(super) fn proposed_covers(
+    entry: &ProposedSide,
+    proto: u8,
+    port: u16,
+    other_groups: &[String],
+) -> bool {
     let (peer, p, from, to) = entry;
     if *p != proto || !other_groups.contains(peer) {
         return false;

@@ -10,30 +10,37 @@
 //! (`matching`), what each rule carried and whether the change keeps it
 //! (`usage`), what the change would still allow (`before_after`), the
 //! findings, one builder per kind (`findings`), and what each kind of
-//! finding is, in one table ([`catalogue`]).
+//! finding is, in one table ([`catalogue`]); with `--state`, what changed
+//! since the last run and which groups can close open egress (`progress`);
+//! for `sgpair check`, new logs replayed against a proposal (`replay`);
+//! the rules-per-group quota against the proposal (`quota`).
 
 mod before_after;
 pub mod catalogue;
 mod findings;
 mod matching;
+pub mod progress;
+pub mod quota;
+pub mod replay;
 mod usage;
 
 #[cfg(test)]
 mod tests;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::analysis::Analysis;
 use crate::synthesize::Severity;
 
 pub use catalogue::{Entry, FindingKind};
 pub use findings::fingerprint;
+pub use progress::Progress;
 
 /// Windows shorter than this many days may miss rare (weekly) traffic: a
 /// finding (SGP010) and a warning of the reports' summary.
 pub const SHORT_WINDOW_DAYS: f64 = 7.0;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Direction {
     Ingress,
@@ -105,6 +112,9 @@ pub struct Audit {
     pub rules: Vec<RuleUsage>,
     pub findings: Vec<Finding>,
     pub before_after: BeforeAfter,
+    /// With `--state`: changes since the last run, groups' readiness.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub progress: Option<Progress>,
 }
 
 impl Audit {
@@ -152,9 +162,14 @@ pub fn audit(a: &Analysis) -> Audit {
         observed_connections: flows.observed,
         allowed_after: flows.allowed_after,
     };
+    let progress = a
+        .continuity
+        .as_ref()
+        .map(|c| progress::progress(a, &kept, c));
     Audit {
         rules: rows.rules,
         findings,
         before_after,
+        progress,
     }
 }

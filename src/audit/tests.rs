@@ -444,3 +444,61 @@ fn through_a_load_balancer_that_kept_the_client_address_its_egress_governs_and_t
         )]
     );
 }
+
+/// web's egress: open, and 443 to a prefix list of three entries (used);
+/// db admits web on 5432 exactly as proposed.
+fn quota_case() -> Analysis {
+    let mut pl = rule("tcp", Some((443, 443)), "0.0.0.0/0");
+    pl.cidr = None;
+    pl.prefix_list_id = Some("pl-1".into());
+    let groups = vec![
+        sg(
+            "sg-web",
+            vec![rule("tcp", Some((8443, 8443)), "sg-alb")],
+            vec![rule("-1", None, "0.0.0.0/0"), pl],
+        ),
+        sg(
+            "sg-db",
+            vec![rule("tcp", Some((5432, 5432)), "sg-web")],
+            vec![rule("-1", None, "0.0.0.0/0")],
+        ),
+    ];
+    let mut a = analysis(groups, traffic(), 7);
+    a.inventory.prefix_lists.push(crate::inventory::PrefixList {
+        id: "pl-1".into(),
+        name: "partners".into(),
+        cidrs: ["93.184.216.0/24", "10.9.0.0/16", "10.8.0.0/16"]
+            .iter()
+            .map(|c| c.parse().unwrap())
+            .collect(),
+    });
+    // The audit's usage reads the prefix list when the quota is fitted.
+    a
+}
+
+#[test]
+fn quota_counts_staying_rules_by_weight_and_an_existing_half_once() {
+    let a = quota_case();
+    assert_eq!(a.proposal.rules.len(), 1, "web to db 5432");
+    // web egress: the prefix list (3 entries) + the new half to db = 4;
+    // db ingress: its rule from web is the proposed half, counted once.
+    let fits = quota::fit(&a, 4);
+    assert!(fits.over.is_empty() && fits.merges.is_empty());
+    let over = quota::fit(&a, 3).over;
+    let got: Vec<(&str, Direction, usize, usize, usize)> = over
+        .iter()
+        .map(|o| {
+            (
+                o.group_id.as_str(),
+                o.direction,
+                o.staying,
+                o.proposed,
+                o.by(),
+            )
+        })
+        .collect();
+    assert_eq!(got, [("sg-web", Direction::Egress, 3, 1, 1)]);
+    assert!(over[0].remedies().contains("one dedicated group"));
+    let over = quota::fit(&a, 1).over;
+    assert_eq!(over.len(), 1, "db ingress has 1 rule: it fits");
+}

@@ -108,11 +108,11 @@ pub(super) fn rows(inv: &Inventory, used: &Used, kept: &Kept) -> Rows {
     out
 }
 
-fn is_open_egress(rule: &SgRule) -> bool {
+pub(super) fn is_open_egress(rule: &SgRule) -> bool {
     protocol_number(&rule.protocol).is_none() && rule.cidr.is_some_and(|c| c.is_everything())
 }
 
-fn peer_label(rule: &SgRule) -> String {
+pub(super) fn peer_label(rule: &SgRule) -> String {
     if let Some(c) = rule.cidr {
         c.to_string()
     } else if let Some(g) = &rule.referenced_group_id {

@@ -7,14 +7,17 @@
 //!   sgpair looked and the fix;
 //! - `errors.rs`: a failed call, named, with the service's code and a hint;
 //! - `jobs.rs`: bounded concurrent reads and pagination;
-//! - `interrupt.rs`: Ctrl-C during a wait on queries run in a service;
-//! - `roles.rs`: other accounts, through a role assumed in each.
+//! - `interrupt.rs`: Ctrl-C during a wait on queries run in a service
+//!   (Athena, Logs Insights);
+//! - `roles.rs`: other accounts, through a role assumed in each;
+//! - `quotas.rs`: the rules-per-group quota from Service Quotas.
 
 mod credentials;
 mod errors;
 mod interrupt;
 mod jobs;
 mod profiles;
+pub mod quotas;
 mod roles;
 
 use std::time::Duration;

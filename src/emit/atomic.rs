@@ -1,5 +1,9 @@
 //! Every output file is written atomically: a temporary file in the same
-//! folder, renamed over the target only when complete.
+//! folder, renamed over the target only when complete. A target that is a
+//! symbolic link is written where it points (the link stays); a target that
+//! is not a regular file (`/dev/null`, `/dev/stdout`, a named pipe) is
+//! written into, never replaced: renaming over it would put a plain file in
+//! its place (as root, a plain file at `/dev/null`).
 
 use std::io::Write;
 use std::path::Path;
@@ -9,6 +13,25 @@ use anyhow::{Context, Result};
 /// Writes `contents` to `path` through a temporary file and a rename, so a
 /// reader never sees half a file and a failure leaves the old file intact.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
+    let resolved;
+    let path = match std::fs::metadata(path) {
+        // A device, a pipe, a socket: no half file to fear, and nothing to
+        // replace.
+        Ok(m) if !m.is_file() && !m.is_dir() => {
+            return std::fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .and_then(|mut f| f.write_all(contents))
+                .with_context(|| format!("cannot write {}", path.display()));
+        }
+        // A link to a file: the file it names is the output.
+        Ok(_) if path.is_symlink() => {
+            resolved = std::fs::canonicalize(path)
+                .with_context(|| format!("cannot follow the link {}", path.display()))?;
+            resolved.as_path()
+        }
+        _ => path,
+    };
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -111,6 +134,29 @@ mod tests {
         assert_eq!(parse_umask(status), Some(0o027));
         assert_eq!(parse_umask("Name:\tx\n"), None);
         assert_eq!(parse_umask("Umask:\tbanana\n"), None);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_device_is_written_into_never_replaced() {
+        use std::os::unix::fs::FileTypeExt;
+        write_atomic(Path::new("/dev/null"), b"discarded").unwrap();
+        let m = std::fs::symlink_metadata("/dev/null").unwrap();
+        assert!(m.file_type().is_char_device(), "{m:?}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_link_is_followed_and_kept() {
+        let d = tempfile::tempdir().unwrap();
+        let real = d.path().join("real.tfvars");
+        std::fs::write(&real, "old").unwrap();
+        let link = d.path().join("rules.auto.tfvars");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        write_atomic(&link, b"new").unwrap();
+        assert!(link.is_symlink());
+        assert_eq!(std::fs::read_to_string(&real).unwrap(), "new");
+        assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 2);
     }
 
     #[cfg(unix)]

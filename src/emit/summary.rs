@@ -92,7 +92,10 @@ impl<'a> Summary<'a> {
             suspicious_connections: a.proposal.suspicious.iter().map(|s| s.connections).sum(),
             undecided_records: a.evidence.undecided.iter().map(|u| u.records).sum(),
             findings: FindingCounts::of(audit),
-            fill: a.stats.fill(&a.window),
+            // The sources are this run's: measured against the window it read.
+            fill: a
+                .stats
+                .fill(&a.continuity.as_ref().map_or(a.window, |c| c.read_window)),
         }
     }
 

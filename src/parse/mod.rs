@@ -150,7 +150,8 @@ impl fmt::Display for Malformed {
     }
 }
 
-/// The text fields of the records parsed last from one buffer: a record
+/// The text fields of the records parsed last from one buffer (a block of
+/// lines, a Parquet row group's columns): a record
 /// mostly names the interface, VPC and account of the one before, and
 /// comparing a few bytes is cheaper than checking them as UTF-8 again.
 #[derive(Debug, Default)]
@@ -188,8 +189,10 @@ mod slot {
     pub const NONE: u8 = u8::MAX;
 }
 
-/// Every field the parser reads, and the slot its value goes to. Whatever
-/// reads records somewhere else (Logs Insights' `stats ... by`, see
+/// Every field the parser reads, and the [`Slot`] its value goes to (from a
+/// text line's tokens or a Parquet row's cells alike): the one list.
+/// [`Parser::new`] maps a format's columns through it, and whatever reads
+/// records somewhere else (Logs Insights' `stats ... by`, see
 /// [`crate::pushdown::insights`]) reads these and no others.
 const SLOTS: [(Field, usize); slot::COUNT] = [
     (Field::InterfaceId, slot::INTERFACE_ID),
@@ -220,6 +223,49 @@ pub fn fields_read() -> impl Iterator<Item = Field> {
     SLOTS.iter().map(|(f, _)| *f)
 }
 
+/// A field sgpair uses, as a place in a record: where a column's value goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Slot(usize);
+
+impl Slot {
+    /// How many there are: every [`Slot::index`] is below this.
+    pub const COUNT: usize = slot::COUNT;
+
+    pub fn index(self) -> usize {
+        self.0
+    }
+
+    /// Whether the field is a whole number (ports, protocol, counters,
+    /// times, TCP flags); the others are text (addresses, ids, words).
+    pub fn holds_number(self) -> bool {
+        matches!(
+            self.0,
+            slot::SRCPORT
+                | slot::DSTPORT
+                | slot::PROTOCOL
+                | slot::PACKETS
+                | slot::BYTES
+                | slot::START
+                | slot::END
+                | slot::TCP_FLAGS
+        )
+    }
+}
+
+/// The values of one record, by [`Slot`], however a source holds them: the
+/// tokens of a text line, or the typed cells of a Parquet row.
+/// [`Parser::record`] makes a record of them with the same checks for both.
+pub trait Fields<'a> {
+    /// A field's text; `None` when it is missing (`-`, a null, or a field
+    /// the format does not have).
+    fn text(&self, slot: Slot) -> Option<&'a [u8]>;
+    /// A whole-number field; `Ok(None)` when it is missing, `Err` (invalid,
+    /// naming `field`) when it is not a whole number of at least 0.
+    fn number(&self, slot: Slot, field: &'static str) -> Result<Option<u64>, Malformed>;
+    /// A field's value as messages show it.
+    fn shown(&self, slot: Slot) -> String;
+}
+
 /// Column positions of one [`Format`], resolved once.
 #[derive(Debug, Clone)]
 pub struct Parser {
@@ -227,6 +273,26 @@ pub struct Parser {
     /// For each column, the slot its value goes to, or [`slot::NONE`]. Only
     /// the first column of a field counts (as `Format::index_of`).
     slot_of: Vec<u8>,
+}
+
+/// The tokens of one line, by slot (empty: a field the format lacks).
+struct Tokens<'a>([&'a [u8]; slot::COUNT]);
+
+impl<'a> Fields<'a> for Tokens<'a> {
+    #[inline]
+    fn text(&self, slot: Slot) -> Option<&'a [u8]> {
+        Some(self.0[slot.0]).filter(|v| !v.is_empty() && *v != b"-")
+    }
+
+    #[inline]
+    fn number(&self, slot: Slot, field: &'static str) -> Result<Option<u64>, Malformed> {
+        self.text(slot).map(|v| num(v, field)).transpose()
+    }
+
+    #[cold]
+    fn shown(&self, slot: Slot) -> String {
+        String::from_utf8_lossy(self.0[slot.0]).into_owned()
+    }
 }
 
 impl Parser {
@@ -242,6 +308,15 @@ impl Parser {
             width: format.columns.len(),
             slot_of,
         })
+    }
+
+    /// The columns whose values are used, in column order, each with its slot.
+    pub fn columns(&self) -> impl Iterator<Item = (usize, Slot)> + '_ {
+        self.slot_of
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| **s != slot::NONE)
+            .map(|(i, s)| (i, Slot(usize::from(*s))))
     }
 
     /// Parses one line (without its line terminator).
@@ -268,21 +343,39 @@ impl Parser {
                 found: n,
             });
         }
-        let opt = |s: usize| Some(t[s]).filter(|v| !v.is_empty() && *v != b"-");
+        self.record(&Tokens(t), recent)
+    }
 
-        let status = opt(slot::LOG_STATUS);
+    /// What one record's values (by slot) hold: the checks of [`Parser::parse`]
+    /// after the line is split, for any source of values; `recent` holds the
+    /// text fields of the records before it from the same buffer.
+    #[inline]
+    pub fn record<'a, F: Fields<'a>>(
+        &self,
+        f: &F,
+        recent: &mut Recent<'a>,
+    ) -> Result<Parsed<'a>, Malformed> {
+        let status = f.text(Slot(slot::LOG_STATUS));
         match status {
             Some(b"OK") | None => {}
             Some(b"NODATA") => return Ok(Parsed::NoData),
             Some(b"SKIPDATA") => {
                 // The lost interval's times, where logged, meet the bounds of any record's.
-                let start = opt(slot::START).map(|v| time(v, "start")).transpose()?;
-                let end = opt(slot::END).map(|v| time(v, "end")).transpose()?;
+                let start = f
+                    .number(Slot(slot::START), "start")?
+                    .map(|v| time(v, "start"))
+                    .transpose()?;
+                let end = f
+                    .number(Slot(slot::END), "end")?
+                    .map(|v| time(v, "end"))
+                    .transpose()?;
                 if let (Some(start), Some(end)) = (start, end) {
                     interval(start, end)?;
                 }
                 return Ok(Parsed::SkipData {
-                    interface_id: opt(slot::INTERFACE_ID).and_then(|v| std::str::from_utf8(v).ok()),
+                    interface_id: f
+                        .text(Slot(slot::INTERFACE_ID))
+                        .and_then(|v| std::str::from_utf8(v).ok()),
                     start,
                     end,
                 });
@@ -290,23 +383,27 @@ impl Parser {
             Some(other) => return Err(invalid("log-status", other)),
         }
         // A format without log-status still marks an empty interval with '-'.
-        if status.is_none() && t[slot::SRCADDR] == b"-" && t[slot::ACTION] == b"-" {
+        if status.is_none()
+            && f.text(Slot(slot::SRCADDR)).is_none()
+            && f.text(Slot(slot::ACTION)).is_none()
+        {
             return Ok(Parsed::NoData);
         }
 
-        let srcaddr = addr(t[slot::SRCADDR], "srcaddr")?;
-        let dstaddr = addr(t[slot::DSTADDR], "dstaddr")?;
-        let pkt_srcaddr = opt(slot::PKT_SRCADDR)
+        let srcaddr = addr(required(f, slot::SRCADDR, "srcaddr")?, "srcaddr")?;
+        let dstaddr = addr(required(f, slot::DSTADDR, "dstaddr")?, "dstaddr")?;
+        let pkt_srcaddr = f
+            .text(Slot(slot::PKT_SRCADDR))
             .map(|v| addr(v, "pkt-srcaddr"))
             .transpose()?;
-        let pkt_dstaddr = opt(slot::PKT_DSTADDR)
+        let pkt_dstaddr = f
+            .text(Slot(slot::PKT_DSTADDR))
             .map(|v| addr(v, "pkt-dstaddr"))
             .transpose()?;
-        let srcport = port(t[slot::SRCPORT], "srcport")?;
-        let dstport = port(t[slot::DSTPORT], "dstport")?;
-        let protocol = required(t[slot::PROTOCOL], "protocol")?;
-        let protocol =
-            u8::try_from(num(protocol, "protocol")?).map_err(|_| invalid("protocol", protocol))?;
+        let srcport = port(f, slot::SRCPORT, "srcport")?;
+        let dstport = port(f, slot::DSTPORT, "dstport")?;
+        let protocol = whole(f, slot::PROTOCOL, "protocol")?;
+        let protocol = u8::try_from(protocol).map_err(|_| shown(f, slot::PROTOCOL, "protocol"))?;
         // ICMP (1) and ICMPv6 (58), as `reduce::ICMP` and `reduce::ICMPV6`.
         if matches!(protocol, 1 | 58) {
             // The ports of an ICMP record are its type and code: one byte each.
@@ -320,55 +417,58 @@ impl Parser {
                 }
             }
         }
-        let start = time(required(t[slot::START], "start")?, "start")?;
-        let end = match opt(slot::END) {
+        let start = time(whole(f, slot::START, "start")?, "start")?;
+        let end = match f.number(Slot(slot::END), "end")? {
             Some(v) => time(v, "end")?,
             None => start,
         };
         interval(start, end)?;
-        let action = match required(t[slot::ACTION], "action")? {
+        let action = match required(f, slot::ACTION, "action")? {
             b"ACCEPT" => Action::Accept,
             b"REJECT" => Action::Reject,
             other => return Err(invalid("action", other)),
         };
-        let packets = match opt(slot::PACKETS) {
+        let packets = match f.number(Slot(slot::PACKETS), "packets")? {
             Some(v) => counter(v, "packets")?,
             None => 0,
         };
-        let bytes = match opt(slot::BYTES) {
+        let bytes = match f.number(Slot(slot::BYTES), "bytes")? {
             Some(v) => counter(v, "bytes")?,
             None => 0,
         };
-        let tcp_flags = match opt(slot::TCP_FLAGS) {
-            Some(v) => {
-                Some(u16::try_from(num(v, "tcp-flags")?).map_err(|_| invalid("tcp-flags", v))?)
-            }
+        let tcp_flags = match f.number(Slot(slot::TCP_FLAGS), "tcp-flags")? {
+            Some(v) => Some(u16::try_from(v).map_err(|_| shown(f, slot::TCP_FLAGS, "tcp-flags"))?),
             None => None,
         };
-        let flow_direction = match opt(slot::FLOW_DIRECTION) {
+        let flow_direction = match f.text(Slot(slot::FLOW_DIRECTION)) {
             Some(b"ingress") => Some(Direction::Ingress),
             Some(b"egress") => Some(Direction::Egress),
             Some(other) => return Err(invalid("flow-direction", other)),
             None => None,
         };
         let text = |s: usize, name: &'static str| -> Result<Option<&'a str>, Malformed> {
-            match opt(s) {
+            match f.text(Slot(s)) {
                 Some(v) => std::str::from_utf8(v)
                     .map(Some)
                     .map_err(|_| invalid(name, v)),
                 None => Ok(None),
             }
         };
-        // The same bytes as the record before: the same text, already checked.
-        let repeated =
-            |s: usize, name: &'static str, last: &mut Option<&'a str>| match (opt(s), *last) {
-                (Some(v), Some(l)) if l.as_bytes() == v => Ok(Some(l)),
+        // The same bytes as the record before: the same text, already checked
+        // (the very same bytes where a Parquet dictionary holds the value).
+        let repeated = |s: usize, name: &'static str, last: &mut Option<&'a str>| {
+            let value = f.text(Slot(s));
+            match (value, *last) {
+                (Some(v), Some(l)) if std::ptr::eq(l.as_bytes(), v) || l.as_bytes() == v => {
+                    Ok(Some(l))
+                }
                 _ => {
                     let t = text(s, name)?;
                     *last = t.or(*last);
                     Ok(t)
                 }
-            };
+            }
+        };
         Ok(Parsed::Record(Record {
             interface_id: repeated(slot::INTERFACE_ID, "interface-id", &mut recent.interface)?,
             vpc_id: repeated(slot::VPC_ID, "vpc-id", &mut recent.vpc)?,
@@ -402,15 +502,31 @@ fn invalid(field: &'static str, value: &[u8]) -> Malformed {
     }
 }
 
-#[inline]
-fn required<'a>(v: &'a [u8], field: &'static str) -> Result<&'a [u8], Malformed> {
-    if v == b"-" {
-        Err(Malformed::Missing { field })
-    } else {
-        Ok(v)
+/// A field's value, as the source shows it, is not valid for the field.
+#[cold]
+fn shown<'a, F: Fields<'a>>(f: &F, s: usize, field: &'static str) -> Malformed {
+    Malformed::Invalid {
+        field,
+        value: f.shown(Slot(s)),
     }
 }
 
+/// A text field every record has.
+#[inline]
+fn required<'a, F: Fields<'a>>(
+    f: &F,
+    s: usize,
+    field: &'static str,
+) -> Result<&'a [u8], Malformed> {
+    f.text(Slot(s)).ok_or(Malformed::Missing { field })
+}
+
+/// A whole-number field every record has.
+#[inline]
+fn whole<'a, F: Fields<'a>>(f: &F, s: usize, field: &'static str) -> Result<u64, Malformed> {
+    f.number(Slot(s), field)?
+        .ok_or(Malformed::Missing { field })
+}
 /// Splits on runs of spaces and tabs, puts each used column's value in its
 /// slot, and returns how many fields the line has. Eight bytes at a time: a
 /// word's separator bytes are found at once, without a branch per byte.
@@ -530,15 +646,15 @@ fn digits8(v: &[u8; 8]) -> Option<u64> {
     Some(x)
 }
 
+/// A whole number of at least 0 written in decimal, else invalid (naming `field`).
 #[inline]
-fn num(v: &[u8], field: &'static str) -> Result<u64, Malformed> {
+pub fn num(v: &[u8], field: &'static str) -> Result<u64, Malformed> {
     parse_u64(v).ok_or_else(|| invalid(field, v))
 }
 
 /// A time: Unix seconds within `0..=LAST_TIME` (1970 to 9999).
 #[inline]
-fn time(v: &[u8], field: &'static str) -> Result<i64, Malformed> {
-    let t = num(v, field)?;
+fn time(t: u64, field: &'static str) -> Result<i64, Malformed> {
     match i64::try_from(t) {
         Ok(t) if t <= LAST_TIME => Ok(t),
         _ => Err(Malformed::OutOfRange {
@@ -560,8 +676,7 @@ fn interval(start: i64, end: i64) -> Result<(), Malformed> {
 
 /// `packets` or `bytes`: at most [`MAX_COUNTER`].
 #[inline]
-fn counter(v: &[u8], field: &'static str) -> Result<u64, Malformed> {
-    let n = num(v, field)?;
+fn counter(n: u64, field: &'static str) -> Result<u64, Malformed> {
     if n > MAX_COUNTER {
         return Err(Malformed::OutOfRange {
             field,
@@ -572,15 +687,14 @@ fn counter(v: &[u8], field: &'static str) -> Result<u64, Malformed> {
     Ok(n)
 }
 
+/// A port every record has (for ICMP: its type or code).
 #[inline]
-fn port(v: &[u8], field: &'static str) -> Result<u16, Malformed> {
-    let v = required(v, field)?;
-    u16::try_from(num(v, field)?).map_err(|_| invalid(field, v))
+fn port<'a, F: Fields<'a>>(f: &F, s: usize, field: &'static str) -> Result<u16, Malformed> {
+    u16::try_from(whole(f, s, field)?).map_err(|_| shown(f, s, field))
 }
 
 #[inline]
 fn addr(v: &[u8], field: &'static str) -> Result<IpAddr, Malformed> {
-    let v = required(v, field)?;
     if let Some(a) = ipv4(v) {
         return Ok(IpAddr::V4(a));
     }

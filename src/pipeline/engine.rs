@@ -1,5 +1,6 @@
 //! The engine for local files: workers on every core, each taking the next
-//! block of a stream nobody is cutting, or opening the next file.
+//! row group of a Parquet file, the next block of a stream nobody is
+//! cutting, or opening the next file.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -8,22 +9,25 @@ use std::sync::{Arc, Condvar, Mutex, TryLockError};
 use anyhow::{Result, bail};
 use indicatif::ProgressBar;
 
+use super::ReadOptions;
 use super::layout::BlockStart;
 use super::lines::LineReader;
+use super::parquet::Table;
 use super::progress::progress_bar;
 use super::text::{BLOCK, TextSource};
-use super::{ReadOptions, read_parquet};
 use crate::aggregate::Aggregator;
 use crate::partial::Partial;
-use crate::sources::{Kind, Stream, files};
+use crate::sources::{Kind, files};
 use crate::stats::Stats;
 
 /// Reads local files, spread over all cores. Every worker takes the next
-/// block of a stream that no other worker is cutting, or opens the next
-/// file: many files are decoded side by side, and one large file (plain or
-/// gzip) is cut by one worker at a time while the others parse the blocks
-/// already cut. Each worker folds into its own [`Aggregator`]; they are merged
-/// at the end, and merging does not depend on which worker read what.
+/// row group of an open Parquet file, the next block of a stream that no
+/// other worker is cutting, or opens the next file: many files are decoded
+/// side by side, one large file (plain or gzip) is cut by one worker at a
+/// time while the others parse the blocks already cut, and the row groups
+/// of a Parquet file are decoded in parallel. Each worker folds into its
+/// own [`Aggregator`]; they are merged at the end, and merging does not
+/// depend on which worker read what.
 /// `threads`: how many workers (`--threads`); `None`: one per core.
 pub fn read_files(
     paths: &[PathBuf],
@@ -153,11 +157,13 @@ struct NoHooks;
 impl Hooks for NoHooks {}
 static NO_HOOKS: NoHooks = NoHooks;
 
-/// The streams with blocks left, and the files claimed but not yet among
-/// them: while one is being opened, work can still appear.
+/// The streams with blocks left, the Parquet files with row groups left,
+/// and the files claimed but not yet among them: while one is being opened,
+/// work can still appear.
 #[derive(Default)]
 struct Active {
     streams: Vec<Arc<Mutex<TextSource>>>,
+    tables: Vec<Arc<Table>>,
     opening: usize,
 }
 
@@ -205,8 +211,10 @@ impl Shared<'_> {
     /// The next block for this worker: from an open stream nobody is cutting,
     /// else from the next file, else from a stream another worker is cutting
     /// (waiting for it), else, while another worker is opening a file, after
-    /// it has. `None` only when every file has been opened and every stream
-    /// is exhausted, or a worker failed.
+    /// it has. Row groups of open Parquet files come first: the worker reads
+    /// each it claims into `agg` before looking further. `None` only when
+    /// every file has been opened and every stream and row group is
+    /// exhausted, or a worker failed.
     fn next_block(
         &self,
         buf: &mut Vec<u8>,
@@ -217,6 +225,11 @@ impl Shared<'_> {
         loop {
             if self.failed.load(Ordering::Relaxed) {
                 return Ok(None);
+            }
+            if let Some((table, group)) = self.next_group() {
+                let read = table.read(group, agg, stats);
+                self.partial.settle(read, "", |m| stats.missing.push(m))?;
+                continue;
             }
             let active: Vec<Arc<Mutex<TextSource>>> = self.active().streams.clone();
             for src in &active {
@@ -240,12 +253,14 @@ impl Shared<'_> {
                     continue;
                 };
                 if stream.kind == Kind::Parquet {
-                    self.opened(None);
-                    let Stream {
-                        name, mut reader, ..
-                    } = stream;
-                    let read = read_parquet(&name, &mut reader, opts, agg, stats);
-                    self.partial.settle(read, "", |m| stats.missing.push(m))?;
+                    drop(stream);
+                    let open = Table::open(path, opts, stats, self.read_bytes.clone());
+                    if open.is_err() {
+                        self.opened(None);
+                    }
+                    if let Some(table) = self.partial.settle(open, "", |m| stats.missing.push(m))? {
+                        self.opened_table(table);
+                    }
                     continue;
                 }
                 let mut src = TextSource::new(stream.name, Box::new(stream.reader), opts, stats);
@@ -264,13 +279,14 @@ impl Shared<'_> {
                 // No stream and no file left: done, unless one is being opened.
                 let mut state = self.active();
                 while state.streams.is_empty()
+                    && state.tables.is_empty()
                     && state.opening > 0
                     && !self.failed.load(Ordering::Relaxed)
                 {
                     self.hooks.waiting();
                     state = self.changed.wait(state).unwrap_or_else(|e| e.into_inner());
                 }
-                if state.streams.is_empty() {
+                if state.streams.is_empty() && state.tables.is_empty() {
                     return Ok(None);
                 }
                 continue;
@@ -305,6 +321,28 @@ impl Shared<'_> {
         state.opening -= 1;
         state.streams.extend(stream);
         self.changed.notify_all();
+    }
+
+    /// A claimed Parquet file is open (`None`: it has nothing to read): its
+    /// row groups join the work.
+    fn opened_table(&self, table: Option<Table>) {
+        let mut state = self.active();
+        state.opening -= 1;
+        state.tables.extend(table.map(Arc::new));
+        self.changed.notify_all();
+    }
+
+    /// The next row group of an open Parquet file; a file whose groups are
+    /// all claimed leaves the list.
+    fn next_group(&self) -> Option<(Arc<Table>, usize)> {
+        let mut state = self.active();
+        while let Some(table) = state.tables.first() {
+            if let Some(group) = table.claim() {
+                return Some((table.clone(), group));
+            }
+            state.tables.remove(0);
+        }
+        None
     }
 
     /// Cuts the next block of `src`; at its end, takes it off the active list.

@@ -1,13 +1,16 @@
 //! One stream's lines → evidence: the layout (header lines, `--log-format`,
 //! the v2 default), then parse → reduce → aggregate per line, counting every
-//! line as used, rejected or skipped with its place.
+//! line as used, rejected or skipped with its place. A Parquet row takes the
+//! same way from its parsed values on ([`LineReader::fields`]).
 
 use std::sync::Arc;
 
 use super::ReadOptions;
 use super::layout::{BlockStart, assumed_note, start_format, unwrap_json};
 use crate::aggregate::Aggregator;
-use crate::parse::{Format, FormatError, FormatOrigin, Parsed, Parser, Recent, looks_like_header};
+use crate::parse::{
+    Fields, Format, FormatError, FormatOrigin, Malformed, Parsed, Parser, Recent, looks_like_header,
+};
 use crate::reduce::{Reduced, reduce};
 use crate::stats::{Span, Stats};
 use crate::window::Window;
@@ -145,24 +148,60 @@ impl LineReader {
             return;
         }
         stats.records += 1;
-        let name = &*self.name;
         let p = match &self.parser {
             Ok(p) => p,
             Err(e) => {
-                stats.skip_at("unusable format", name, line_no, e);
+                stats.skip_at("unusable format", &self.name, line_no, e);
                 return;
             }
         };
         if self.format.origin == FormatOrigin::DefaultAssumed && !self.assumed_noted {
-            stats.notes.push(assumed_note(name));
+            stats.notes.push(assumed_note(&self.name));
             self.assumed_noted = true;
         }
-        let window = self.window;
         let parsed = if json {
             p.parse(line)
         } else {
             p.parse_with(trimmed, recent)
         };
+        self.take(parsed, line_no, agg, stats);
+    }
+
+    /// Handles one record whose values a source holds typed (a Parquet
+    /// row), with the checks of a line; `row` is its place in the stream,
+    /// `recent` the text fields of the rows before it in the same batch.
+    #[inline]
+    pub(super) fn fields<'a, F: Fields<'a>>(
+        &mut self,
+        fields: &F,
+        row: u64,
+        agg: &mut Aggregator,
+        stats: &mut Stats,
+        recent: &mut Recent<'a>,
+    ) {
+        stats.records += 1;
+        let p = match &self.parser {
+            Ok(p) => p,
+            Err(e) => {
+                stats.skip_at("unusable format", &self.name, row, e);
+                return;
+            }
+        };
+        let parsed = p.record(fields, recent);
+        self.take(parsed, row, agg, stats);
+    }
+
+    /// What a record (line `place` of the stream) adds to the evidence and
+    /// the counts.
+    #[inline]
+    fn take(
+        &mut self,
+        parsed: Result<Parsed<'_>, Malformed>,
+        place: u64,
+        agg: &mut Aggregator,
+        stats: &mut Stats,
+    ) {
+        let window = self.window;
         match parsed {
             Ok(Parsed::Record(r)) => {
                 if !window.contains(r.start) {
@@ -198,7 +237,7 @@ impl LineReader {
                     stats.skip("outside the window");
                 }
             }
-            Err(m) => stats.skip_at(m.kind(), name, line_no, m),
+            Err(m) => stats.skip_at(m.kind(), &self.name, place, m),
         }
     }
 

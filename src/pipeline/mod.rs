@@ -5,6 +5,7 @@
 //!
 //! - `layout.rs`: the layout a stream starts with, and a block's;
 //! - `lines.rs`: one stream's lines → evidence ([`LineReader`]);
+//! - `parquet.rs`: a Parquet file's typed rows → evidence, one row group at a time;
 //! - `text.rs`: a text stream cut into blocks of whole lines;
 //! - `engine.rs`: local files on every core ([`read_files`]);
 //! - `progress.rs`: progress bars on stderr.
@@ -12,21 +13,22 @@
 mod engine;
 mod layout;
 mod lines;
+mod parquet;
 mod progress;
 mod text;
 
-use std::io::Read;
-
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 pub use engine::read_files;
 pub use lines::LineReader;
+use parquet::RowLayout;
 pub use progress::{progress_bar, progress_counter};
 use text::{BLOCK, TextSource};
 
 use crate::aggregate::Aggregator;
 use crate::parse::{Format, FormatOrigin};
-use crate::sources::{self, Kind, Stream, parquet};
+use crate::sources::parquet::{Batch, SUPPORTED as PARQUET, Want};
+use crate::sources::{self, Kind, Stream};
 use crate::stats::Stats;
 use crate::window::Window;
 
@@ -91,6 +93,7 @@ impl Reader {
 impl sources::Sink for Reader {
     type Out = Reading;
     type Lines = StreamLines;
+    type Batches = StreamBatches;
 
     fn empty(&self) -> Reading {
         Reading::default()
@@ -116,6 +119,12 @@ impl sources::Sink for Reader {
                 stats,
             },
         }
+    }
+
+    fn batches(&self, name: String, columns: &[String]) -> StreamBatches {
+        let mut read = Reading::default();
+        let layout = RowLayout::new(&name, columns, &self.opts, &mut read.stats);
+        StreamBatches { layout, read }
     }
 
     fn merge(&self, into: &mut Reading, from: Reading) {
@@ -149,6 +158,32 @@ impl sources::Lines for StreamLines {
     }
 }
 
+/// The row groups of one Parquet file handed over one at a time.
+pub struct StreamBatches {
+    /// `None`: no column is a flow-log field (the file was skipped).
+    layout: Option<RowLayout>,
+    read: Reading,
+}
+
+impl sources::Batches for StreamBatches {
+    type Out = Reading;
+
+    fn columns(&self) -> &[(usize, Want)] {
+        self.layout.as_ref().map_or(&[], |l| l.columns())
+    }
+
+    fn batch(&mut self, batch: &Batch) {
+        if let Some(l) = &self.layout {
+            l.read(batch, &mut self.read.agg, &mut self.read.stats);
+        }
+    }
+
+    fn finish(mut self) -> Reading {
+        self.read.agg.spans_into(&mut self.read.stats);
+        self.read
+    }
+}
+
 pub const IAM_ACTIONS: &[&str] = &["logs:DescribeLogStreams", "logs:FilterLogEvents"];
 
 /// The field order for a log group: the flow log's `LogFormat`, the user's
@@ -175,7 +210,8 @@ fn group_format(
 
 /// Reads one stream into an aggregator. Only an I/O failure is an error;
 /// every bad line is counted, with its place, and the stream goes on.
-/// `tick` is called after every block, for progress.
+/// `tick` is called after every block, for progress. A Parquet stream is
+/// read whole, then row group by row group.
 pub fn read_stream(
     stream: Stream,
     opts: &ReadOptions,
@@ -183,17 +219,19 @@ pub fn read_stream(
     stats: &mut Stats,
     tick: &dyn Fn(),
 ) -> Result<()> {
-    let Stream {
-        name,
-        mut reader,
-        kind,
-        ..
-    } = stream;
-    if kind == Kind::Parquet {
-        read_parquet(&name, &mut reader, opts, agg, stats)?;
-        agg.spans_into(stats);
+    if stream.kind == Kind::Parquet {
+        if !PARQUET {
+            skip_unsupported_parquet(&stream.name, stats);
+            return Ok(());
+        }
+        let reader = Reader::new(opts.clone());
+        let read = sources::parquet::read(&reader, stream, opts.allow_partial)?;
+        agg.merge(read.agg);
+        stats.merge(read.stats);
+        tick();
         return Ok(());
     }
+    let Stream { name, reader, .. } = stream;
     let mut source = TextSource::new(name, Box::new(reader), opts, stats);
     let mut buf = Vec::with_capacity(BLOCK);
     while let Some(at) = source.next_block(&mut buf, stats)? {
@@ -202,56 +240,6 @@ pub fn read_stream(
         tick();
     }
     agg.spans_into(stats);
-    Ok(())
-}
-
-/// A Parquet file: read whole (its index is at the end), its rows read as
-/// record lines under the layout its column names give, or skipped with the
-/// reason when this build has no Parquet support.
-fn read_parquet(
-    name: &str,
-    reader: &mut dyn Read,
-    opts: &ReadOptions,
-    agg: &mut Aggregator,
-    stats: &mut Stats,
-) -> Result<()> {
-    if !parquet::SUPPORTED {
-        skip_unsupported_parquet(name, stats);
-        return Ok(());
-    }
-    let mut bytes = Vec::new();
-    reader
-        .read_to_end(&mut bytes)
-        .with_context(|| format!("cannot read {name}"))?;
-    let table = parquet::decode(name, bytes)?;
-    let names = table.columns();
-    let format = Format::from_names(&names.join(" ")).map(|mut f| {
-        f.origin = FormatOrigin::Header;
-        f
-    });
-    let Some(format) = format else {
-        stats.files += 1;
-        stats.skip_at(
-            "unusable format",
-            name,
-            0,
-            format!(
-                "no column is a flow-log field (columns: {})",
-                names.join(", ")
-            ),
-        );
-        return Ok(());
-    };
-    if !format.unknown.is_empty() {
-        stats.notes.push(format!(
-            "{name}: columns that are not flow-log fields are ignored: {}",
-            format.unknown.join(", ")
-        ));
-    }
-    let rows = table.text(name)?;
-    let mut lines = LineReader::new(name.to_string(), opts, Some(format), stats);
-    rows.each(|line, n| lines.line(line, n, agg, stats));
-    lines.flush(stats);
     Ok(())
 }
 

@@ -1,12 +1,13 @@
-//! The aggregation pushed down to an engine where the logs lie (Athena's
-//! Trino today; the rows are general, for Logs Insights too).
+//! The aggregation pushed down to an engine where the logs lie: Athena's
+//! Trino (`--athena`) and CloudWatch Logs Insights (`--insights`).
 //!
 //! - `sql.rs`: the queries, generated from [`crate::reduce::rules`] (the
 //!   key's columns, the flag masks, the port ranges, the ICMP types) and the
 //!   orientation pass's order ([`crate::aggregate`]'s `settle`);
-//! - `csv.rs`: the results' CSV, streamed;
+//! - `csv.rs`: the results' CSV, record by record;
 //! - `insights.rs`: the Logs Insights query of one time slice, and its rows
 //!   (records grouped by every field the parser reads) folded in;
+//! - `ddl.rs`: the `CREATE EXTERNAL TABLE` of `sgpair athena-table`;
 //! - `rows.rs`: a result row → [`crate::aggregate::PushedConn`] or
 //!   [`crate::aggregate::PushedFact`], which
 //!   [`crate::aggregate::Aggregator::add_pushed`] and `add_fact` fold in.
@@ -18,6 +19,7 @@
 //! DuckDB over the sample and fixtures, compared row by row).
 
 pub mod csv;
+pub mod ddl;
 pub mod insights;
 pub mod rows;
 pub mod sql;
@@ -82,3 +84,6 @@ pub fn fold(row: &Row, agg: &mut Aggregator) {
         Row::Fact(f) => agg.add_fact(f),
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -44,14 +44,16 @@ pub struct Query {
 
 /// The functions the generated SQL calls: the test parses every query and
 /// refuses any other, so a function Athena lacks cannot slip in.
-pub const FUNCTIONS: [&str; 8] = [
+pub const FUNCTIONS: [&str; 10] = [
     "bitwise_and",
     "bitwise_or_agg",
     "coalesce",
+    "concat",
     "count",
     "max",
     "min",
     "nullif",
+    "row_number",
     "sum",
 ];
 
@@ -174,7 +176,7 @@ impl Table {
     /// reducer names them; `rec`: those a local read would use or reject
     /// (every value in range, as `parse` checks them); `o`: the accepted
     /// ones oriented as [`crate::reduce::reduce`] orients them.
-    fn records(&self, w: &Window) -> (String, Vec<String>) {
+    fn records(&self, w: &Window, every: bool) -> (String, Vec<String>) {
         let (pf, mut params) = self.partition_filter(w);
         params.push(w.since.to_string());
         params.push(w.until.to_string());
@@ -206,12 +208,15 @@ impl Table {
              action, {status} AS status, {flags} AS flags, {dir} AS dir,\n    \
              {svc_src} AS svc_src, {svc_dst} AS svc_dst\n  FROM {table}\n  \
              WHERE {pf} AND (start IS NULL OR start >= ? AND start < ?)\n),\n\
-             rec AS (\n  SELECT * FROM base\n  WHERE status = 'OK' AND action IN ('ACCEPT', 'REJECT')\n    \
+             rec AS (\n  SELECT {rec_head}\n  {rec_cond} status = 'OK' AND action IN ('ACCEPT', 'REJECT')\n    \
              AND src <> '-' AND dst <> '-' AND srcaddr <> '-' AND dstaddr <> '-'\n    \
              AND sp BETWEEN 0 AND 65535 AND dp BETWEEN 0 AND 65535 AND proto BETWEEN 0 AND 255\n    \
              AND (proto NOT IN ({icmp}) OR sp <= {max_type} AND dp <= {max_type})\n    \
              AND t0 BETWEEN 0 AND {last} AND t1 BETWEEN t0 AND {last}\n    \
-             AND packets BETWEEN 0 AND {max} AND bytes BETWEEN 0 AND {max}\n),\n",
+             AND packets BETWEEN 0 AND {max} AND bytes BETWEEN 0 AND {max}{rec_tail}\n),\n",
+            rec_head = if every { "base.*," } else { "* FROM base" },
+            rec_cond = if every { "(" } else { "WHERE" },
+            rec_tail = if every { ") AS valid FROM base" } else { "" },
             te = self.number(Field::End, "NULL"),
             eni = self.text(Field::InterfaceId),
             vpc = self.text(Field::VpcId),
@@ -228,7 +233,7 @@ impl Table {
             last = LAST_TIME,
             max = MAX_COUNTER,
         );
-        (t + &orient(), params)
+        (t + &orient(every), params)
     }
 }
 
@@ -253,7 +258,7 @@ fn echo(reply: bool) -> String {
 /// `sc` the source is the client, `ps`/`pd` the ports in service terms,
 /// `st` the strength (0 weak, 1 clear, 2 certain), `syn` the initiator's
 /// SYN; then `o` names client, server and service port.
-fn orient() -> String {
+fn orient(every: bool) -> String {
     let icmp = icmp_list();
     let ports = rules::WITH_PORTS
         .iter()
@@ -297,13 +302,23 @@ fn orient() -> String {
          WHEN {cs} = {cd} THEN 0 ELSE 1 END AS st,\n    \
          CASE WHEN proto IN ({icmp}) AND NOT (sp = 0 AND dp = 0) AND sp = {req} THEN 1\n      \
          WHEN proto NOT IN ({icmp}) AND {syn} THEN 1 ELSE 0 END AS syn\n  \
-         FROM rec WHERE action = 'ACCEPT' AND src <> dst\n),\n\
-         o AS (\n  SELECT eni, vpc, account, t0, t1, bytes, packets, flags, dir, srcaddr, dstaddr, st, syn, proto,\n    \
+         FROM rec{used_filter}\n),\n\
+         o AS (\n  SELECT eni, vpc, account, t0, t1, bytes, packets, flags, dir, srcaddr, dstaddr, st, syn, proto,{extra}\n    \
          CASE WHEN sc THEN src ELSE dst END AS client, CASE WHEN sc THEN ps ELSE pd END AS cport,\n    \
          CASE WHEN sc THEN dst ELSE src END AS server, CASE WHEN sc THEN pd ELSE ps END AS port,\n    \
          CASE WHEN sc THEN svc_src ELSE svc_dst END AS client_svc,\n    \
          CASE WHEN sc THEN svc_dst ELSE svc_src END AS server_svc\n  FROM r1\n),\n",
         any = ICMP_ANY,
+        used_filter = if every {
+            ""
+        } else {
+            " WHERE action = 'ACCEPT' AND src <> dst"
+        },
+        extra = if every {
+            "\n    valid, status, te, valid AND action = 'ACCEPT' AND src <> dst AS used,"
+        } else {
+            ""
+        },
     )
 }
 
@@ -312,76 +327,86 @@ fn orient() -> String {
 /// decides (`undecided`). Two stages: first each endpoint's evidence over
 /// the whole window (proven by flags, fan-in counted exactly over distinct
 /// client ports), then each record's group is kept, flipped or left
-/// undecided by it, and the records grouped again under the settled key.
+/// undecided by it, and the groups summed again under the settled key.
+///
+/// One chain, each step reading only the one before it, so the table is
+/// read once however Trino plans a `WITH` clause referred to twice: the
+/// records are grouped by interface, key and client port (`gp`); window
+/// functions give each group's and each scoped key's figures; each row is
+/// copied once per endpoint it touches (its server's, the one its single
+/// client port would serve, the one it would be flipped to) so that window
+/// functions over endpoints sum the evidence, and grouped back.
 pub fn connections(t: &Table, w: &Window) -> Query {
-    let (mut sql, params) = t.records(w);
+    let (mut sql, params) = t.records(w, false);
     sql.insert_str(0, "WITH ");
-    let key = rules::KEY.join(", ");
     let icmp = icmp_list();
     let ports = rules::WITH_PORTS
         .iter()
         .map(u8::to_string)
         .collect::<Vec<_>>()
         .join(", ");
+    let key = rules::KEY.join(", ");
     let rank = |m: Method| m.rank();
     let _ = write!(
         sql,
-        "place AS (\n  SELECT eni, min(vpc) AS vpc, min(account) AS account FROM o\n  \
-         WHERE eni IS NOT NULL GROUP BY eni\n),\n\
-         os AS (\n  SELECT o.*, coalesce(o.eni, '') AS ek, coalesce(place.vpc, '') AS scope\n  \
-         FROM o LEFT JOIN place ON o.eni = place.eni\n),\n\
-         g AS (\n  SELECT ek, scope, {key}, count(*) AS records, sum(bytes) AS bytes,\n    \
-         sum(packets) AS packets, sum(syn) AS syns, min(t0) AS t0, max(t1) AS t1, max(st) AS st,\n    \
-         count(DISTINCT cport) AS n, min(cport) AS p1\n  FROM os GROUP BY ek, scope, {key}\n),\n\
-         known AS (\n  SELECT DISTINCT scope, server AS addr, port, proto FROM g WHERE st = 2\n),\n\
-         pk AS (\n  SELECT scope, {key}, max(n) AS n,\n    \
-         CASE WHEN max(n) = 1 THEN min(p1) END AS single\n  FROM g GROUP BY scope, {key}\n),\n\
-         fan AS (\n  SELECT scope, addr, port, proto, sum(f) AS f FROM (\n    \
-         SELECT scope, server AS addr, port, proto, n AS f FROM pk\n    UNION ALL\n    \
-         SELECT scope, client AS addr, single AS port, proto, 1 AS f FROM pk WHERE single IS NOT NULL\n  \
-         ) AS e GROUP BY scope, addr, port, proto\n),\n\
-         d0 AS (\n  SELECT g.*,\n    \
-         (g.proto IN ({icmp}) AND g.port = {any})\n      \
-         OR (g.proto NOT IN ({ports}) AND g.port = 0 AND g.n = 1 AND g.p1 = 0) AS raw,\n    \
-         k1.addr IS NOT NULL AS own_known, g.n = 1 AND k2.addr IS NOT NULL AS alt_known,\n    \
-         coalesce(f1.f, 0) AS own_fan, CASE WHEN g.n = 1 THEN coalesce(f2.f, 0) ELSE 0 END AS alt_fan\n  \
-         FROM g\n  \
-         LEFT JOIN known AS k1 ON k1.scope = g.scope AND k1.addr = g.server AND k1.port = g.port AND k1.proto = g.proto\n  \
-         LEFT JOIN known AS k2 ON k2.scope = g.scope AND k2.addr = g.client AND k2.port = g.p1 AND k2.proto = g.proto\n  \
-         LEFT JOIN fan AS f1 ON f1.scope = g.scope AND f1.addr = g.server AND f1.port = g.port AND f1.proto = g.proto\n  \
-         LEFT JOIN fan AS f2 ON f2.scope = g.scope AND f2.addr = g.client AND f2.port = g.p1 AND f2.proto = g.proto\n\
-         ),\n\
-         d AS (\n  SELECT *,\n    \
-         CASE WHEN st = 2 THEN 'keep' WHEN raw THEN 'raw' WHEN n > 1 THEN 'keep'\n      \
+        "gp AS (\n  SELECT coalesce(eni, '') AS ek, {key}, cport, min(vpc) AS vpc, min(account) AS account,\n    \
+         count(*) AS records, sum(bytes) AS bytes, sum(packets) AS packets, sum(syn) AS syns,\n    \
+         min(t0) AS t0, max(t1) AS t1, max(st) AS st, bitwise_or_agg(flags) AS flags\n  \
+         FROM o GROUP BY coalesce(eni, ''), {key}, cport\n),\n\
+         l1 AS (\n  SELECT gp.*,\n    \
+         CASE WHEN ek = '' THEN NULL ELSE min(vpc) OVER (PARTITION BY ek) END AS pvpc,\n    \
+         CASE WHEN ek = '' THEN NULL ELSE min(account) OVER (PARTITION BY ek) END AS pacct,\n    \
+         count(*) OVER (PARTITION BY ek, {key}) AS n,\n    \
+         min(cport) OVER (PARTITION BY ek, {key}) AS p1,\n    \
+         max(st) OVER (PARTITION BY ek, {key}) AS gst,\n    \
+         row_number() OVER (PARTITION BY ek, {key} ORDER BY cport) AS gr\n  FROM gp\n),\n\
+         l2 AS (\n  SELECT l1.*, coalesce(pvpc, '') AS scope FROM l1\n),\n\
+         l3 AS (\n  SELECT l2.*,\n    \
+         max(n) OVER (PARTITION BY scope, {key}) AS maxn,\n    \
+         min(CASE WHEN n = 1 THEN p1 END) OVER (PARTITION BY scope, {key}) AS single0,\n    \
+         row_number() OVER (PARTITION BY scope, {key} ORDER BY ek, cport) AS kr\n  FROM l2\n),\n\
+         u AS (\n  SELECT l3.*, r.role, CASE WHEN maxn = 1 THEN single0 END AS single,\n    \
+         CASE WHEN r.role = 1 THEN server ELSE client END AS eaddr,\n    \
+         CASE WHEN r.role = 1 THEN port WHEN r.role = 2 THEN CASE WHEN maxn = 1 THEN single0 END\n      \
+         ELSE p1 END AS eport\n  \
+         FROM l3 CROSS JOIN (VALUES 1, 2, 3) AS r (role)\n),\n\
+         ue AS (\n  SELECT u.*,\n    \
+         sum(CASE WHEN role = 1 AND gr = 1 AND gst = 2 THEN 1 ELSE 0 END)\n      \
+         OVER (PARTITION BY scope, eaddr, eport, proto) AS eknown,\n    \
+         sum(CASE WHEN role = 1 AND kr = 1 THEN maxn\n      \
+         WHEN role = 2 AND kr = 1 AND single IS NOT NULL THEN 1 ELSE 0 END)\n      \
+         OVER (PARTITION BY scope, eaddr, eport, proto) AS efan\n  FROM u\n),\n\
+         pv AS (\n  SELECT ek, {key}, cport, records, bytes, packets, syns, t0, t1, st, flags, pvpc, pacct, n, p1, gst,\n    \
+         max(CASE WHEN role = 1 THEN eknown END) > 0 AS own_known,\n    \
+         n = 1 AND max(CASE WHEN role = 3 THEN eknown END) > 0 AS alt_known,\n    \
+         coalesce(max(CASE WHEN role = 1 THEN efan END), 0) AS own_fan,\n    \
+         CASE WHEN n = 1 THEN coalesce(max(CASE WHEN role = 3 THEN efan END), 0) ELSE 0 END AS alt_fan\n  \
+         FROM ue\n  GROUP BY ek, {key}, cport, records, bytes, packets, syns, t0, t1, st, flags, pvpc, pacct, n, p1, gst\n),\n\
+         d AS (\n  SELECT pv.*,\n    \
+         (proto IN ({icmp}) AND port = {any})\n      \
+         OR (proto NOT IN ({ports}) AND port = 0 AND n = 1 AND p1 = 0) AS raw\n  FROM pv\n),\n\
+         e AS (\n  SELECT d.*,\n    \
+         CASE WHEN gst = 2 THEN 'keep' WHEN raw THEN 'raw' WHEN n > 1 THEN 'keep'\n      \
          WHEN alt_known AND NOT own_known THEN 'flip' WHEN own_known AND NOT alt_known THEN 'keep'\n      \
          WHEN alt_fan > own_fan THEN 'flip' WHEN own_fan > alt_fan THEN 'keep'\n      \
-         WHEN st = 1 THEN 'keep' ELSE 'undecided' END AS act,\n    \
-         CASE WHEN st = 2 THEN {flags} WHEN raw THEN NULL WHEN n > 1 THEN {fan_in}\n      \
+         WHEN gst = 1 THEN 'keep' ELSE 'undecided' END AS act,\n    \
+         CASE WHEN gst = 2 THEN {flags} WHEN raw THEN NULL WHEN n > 1 THEN {fan_in}\n      \
          WHEN alt_known AND NOT own_known THEN {known} WHEN own_known AND NOT alt_known THEN {known}\n      \
-         WHEN alt_fan <> own_fan THEN {fan_in} WHEN st = 1 THEN {range} END AS method\n  \
-         FROM d0\n),\n\
-         f AS (\n  SELECT os.ek, os.proto, os.t0, os.t1, os.bytes, os.packets, os.syn, os.st, os.flags, d.method,\n    \
-         CASE WHEN d.act = 'flip' THEN os.client ELSE os.server END AS server,\n    \
-         CASE WHEN d.act = 'flip' THEN os.cport ELSE os.port END AS port,\n    \
-         CASE WHEN d.act = 'flip' THEN os.server ELSE os.client END AS client,\n    \
-         CASE WHEN d.act = 'flip' THEN os.port ELSE os.cport END AS cport\n  \
-         FROM os JOIN d ON d.ek = os.ek AND d.server = os.server AND d.port = os.port\n    \
-         AND d.client = os.client AND d.proto = os.proto\n  WHERE d.act <> 'undecided'\n),\n\
-         conn AS (\n  SELECT ek, {key}, count(*) AS records, sum(bytes) AS bytes, sum(packets) AS packets,\n    \
-         sum(syn) AS syns, min(t0) AS t0, max(t1) AS t1, max(st) AS st, min(method) AS method,\n    \
-         count(DISTINCT cport) AS n, CASE WHEN count(DISTINCT cport) = 1 THEN min(cport) END AS p1,\n    \
-         bitwise_or_agg(flags) AS flags\n  FROM f GROUP BY ek, {key}\n)\n\
-         SELECT 'conn' AS kind, conn.ek AS interface, place.account, place.vpc, conn.client, conn.server,\n  \
-         conn.port, conn.proto, conn.flags AS tcp_flags, conn.t0 AS first, conn.t1 AS last, conn.bytes,\n  \
-         conn.packets, conn.records, conn.syns, conn.n AS client_ports, conn.p1 AS client_port,\n  \
-         conn.method, conn.st AS strength\n\
-         FROM conn LEFT JOIN place ON place.eni = conn.ek\n\
-         UNION ALL\n\
-         SELECT 'undecided' AS kind, d.ek AS interface, place.account, place.vpc, d.client, d.server,\n  \
-         d.port, d.proto, CAST(NULL AS bigint) AS tcp_flags, d.t0 AS first, d.t1 AS last, d.bytes,\n  \
-         d.packets, d.records, d.syns, d.n AS client_ports, d.p1 AS client_port,\n  \
-         CAST(NULL AS bigint) AS method, d.st AS strength\n\
-         FROM d LEFT JOIN place ON place.eni = d.ek WHERE d.act = 'undecided'\n",
+         WHEN alt_fan <> own_fan THEN {fan_in} WHEN gst = 1 THEN {range} END AS method\n  FROM d\n),\n\
+         f AS (\n  SELECT ek, proto, records, bytes, packets, syns, t0, t1, st, flags, pvpc, pacct,\n    \
+         CASE WHEN act = 'undecided' THEN 'undecided' ELSE 'conn' END AS kind,\n    \
+         CASE WHEN act = 'undecided' THEN NULL ELSE method END AS method,\n    \
+         CASE WHEN act = 'flip' THEN client ELSE server END AS server,\n    \
+         CASE WHEN act = 'flip' THEN cport ELSE port END AS port,\n    \
+         CASE WHEN act = 'flip' THEN server ELSE client END AS client,\n    \
+         CASE WHEN act = 'flip' THEN port ELSE cport END AS cport\n  FROM e\n)\n\
+         SELECT kind, ek AS interface, min(pacct) AS account, min(pvpc) AS vpc, client, server, port, proto,\n  \
+         CASE WHEN kind = 'conn' THEN bitwise_or_agg(flags) END AS tcp_flags, min(t0) AS first, max(t1) AS last,\n  \
+         sum(bytes) AS bytes, sum(packets) AS packets, sum(records) AS records, sum(syns) AS syns,\n  \
+         count(DISTINCT cport) AS client_ports,\n  \
+         CASE WHEN count(DISTINCT cport) = 1 THEN min(cport) END AS client_port,\n  \
+         min(method) AS method, max(st) AS strength\n\
+         FROM f GROUP BY kind, ek, {key}\n",
         any = ICMP_ANY,
         flags = rank(Method::TcpFlags),
         fan_in = rank(Method::FanIn),
@@ -394,33 +419,32 @@ pub fn connections(t: &Table, w: &Window) -> Query {
 /// The rest of what records tell besides connections, small: which
 /// interface held which address when (`held`), addresses of AWS services
 /// (`service`), SKIPDATA intervals (`gap`), each interface's records in
-/// the window (`span`).
+/// the window (`span`). One chain like [`connections`]: each record is
+/// copied once per kind of fact it may give, and the copies grouped.
 pub fn timeline(t: &Table, w: &Window) -> Query {
-    let (mut sql, params) = t.records(w);
+    let (mut sql, params) = t.records(w, true);
     sql.insert_str(0, "WITH ");
-    let _ = write!(
-        sql,
-        "svc AS (\n  SELECT server AS addr, t0, server_svc AS name FROM o WHERE server_svc IS NOT NULL\n  \
-         UNION ALL\n  SELECT client AS addr, t0, client_svc AS name FROM o WHERE client_svc IS NOT NULL\n),\n\
-         svc_first AS (\n  SELECT addr, min(t0) AS t0 FROM svc GROUP BY addr\n)\n\
-         SELECT 'held' AS kind, eni AS interface,\n  \
-         CASE WHEN dir = 'ingress' THEN dstaddr ELSE srcaddr END AS addr, CAST(NULL AS varchar) AS name,\n  \
-         min(t0) AS first, max(t1) AS last, count(*) AS n\n\
-         FROM o WHERE eni IS NOT NULL AND dir IN ('ingress', 'egress')\n\
-         GROUP BY eni, CASE WHEN dir = 'ingress' THEN dstaddr ELSE srcaddr END\n\
-         UNION ALL\n\
-         SELECT 'service' AS kind, CAST(NULL AS varchar) AS interface, svc.addr, min(svc.name) AS name,\n  \
-         svc_first.t0 AS first, svc_first.t0 AS last, count(*) AS n\n\
-         FROM svc JOIN svc_first ON svc.addr = svc_first.addr AND svc.t0 = svc_first.t0\n\
-         GROUP BY svc.addr, svc_first.t0\n\
-         UNION ALL\n\
-         SELECT 'gap' AS kind, eni AS interface, CAST(NULL AS varchar) AS addr,\n  \
-         CAST(NULL AS varchar) AS name, min(t0) AS first, max(te) AS last, count(*) AS n\n\
-         FROM base WHERE status = 'SKIPDATA' GROUP BY eni\n\
-         UNION ALL\n\
-         SELECT 'span' AS kind, eni AS interface, CAST(NULL AS varchar) AS addr,\n  \
-         CAST(NULL AS varchar) AS name, min(t0) AS first, max(t1) AS last, count(*) AS n\n\
-         FROM rec WHERE eni IS NOT NULL GROUP BY eni\n",
+    sql.push_str(
+        "x AS (\n  SELECT o.*, r.role FROM o CROSS JOIN (VALUES 1, 2, 3, 4, 5) AS r (role)\n),\n\
+         y AS (\n  SELECT\n    \
+         CASE role WHEN 1 THEN 'held' WHEN 4 THEN 'gap' WHEN 5 THEN 'span' ELSE 'service' END AS kind,\n    \
+         CASE WHEN role IN (2, 3) THEN NULL ELSE eni END AS interface,\n    \
+         CASE role WHEN 1 THEN CASE WHEN dir = 'ingress' THEN dstaddr ELSE srcaddr END\n      \
+         WHEN 2 THEN server WHEN 3 THEN client END AS addr,\n    \
+         CASE role WHEN 2 THEN server_svc WHEN 3 THEN client_svc END AS name,\n    \
+         t0, CASE WHEN role = 4 THEN te ELSE t1 END AS t1\n  FROM x\n  \
+         WHERE role = 1 AND used AND eni IS NOT NULL AND dir IN ('ingress', 'egress')\n    \
+         OR role = 2 AND used AND server_svc IS NOT NULL\n    \
+         OR role = 3 AND used AND client_svc IS NOT NULL\n    \
+         OR role = 4 AND status = 'SKIPDATA'\n    \
+         OR role = 5 AND valid AND eni IS NOT NULL\n),\n\
+         z AS (\n  SELECT kind, interface, addr, name, min(t0) AS first, max(t1) AS last, count(*) AS n\n  \
+         FROM y GROUP BY kind, interface, addr, name\n),\n\
+         zw AS (\n  SELECT z.*, min(first) OVER (PARTITION BY kind, addr) AS sfirst FROM z\n)\n\
+         SELECT kind, interface, addr, min(name) AS name, min(first) AS first,\n  \
+         CASE WHEN kind = 'service' THEN min(first) ELSE max(last) END AS last, sum(n) AS n\n\
+         FROM zw WHERE kind <> 'service' OR first = sfirst\n\
+         GROUP BY kind, interface, addr\n",
     );
     Query { sql, params }
 }

@@ -47,7 +47,7 @@ pub(super) fn absent(
             }
             peers.entry(id.to_string()).or_default().insert(peer);
         };
-        if let (Some(e), Some(why)) = (&ctx.interface, ctx.why) {
+        if let (Some(e), Some(why)) = (ctx.interface(c), ctx.why) {
             let peer = if ctx.local == Some(c.client) {
                 c.server
             } else {
@@ -66,7 +66,7 @@ pub(super) fn absent(
                     .is_some_and(|id| history.deleted(id).is_some());
             if (matches!(end, Endpoint::Absent { .. }) || historic)
                 && let Some(id) = end.interface()
-                && ctx.interface.as_deref() != Some(id)
+                && ctx.interface(c) != Some(id)
             {
                 let why = if history.deleted(id).is_some() {
                     AbsentWhy::Deleted

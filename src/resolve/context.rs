@@ -1,8 +1,11 @@
 //! Where each captured copy was captured: the capturing interface, its VPC,
 //! its own address in the copy, or that it forwarded the connection.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
+
+use rustc_hash::FxHashMap;
 
 use super::classes::forwards;
 use super::resolver::{Flow, Resolver};
@@ -10,13 +13,15 @@ use super::*;
 use crate::aggregate::Connection;
 
 /// Where a captured copy was captured, as far as the inventory and the
-/// records tell.
+/// records tell. One per copy: it borrows the inventory's VPC ids and names
+/// the capturing interface by the copy's own, so it holds no string of its own.
 #[derive(Debug, Clone, Default)]
-pub(super) struct Context {
-    /// The capturing interface.
-    pub(super) interface: Option<String>,
+pub(super) struct Context<'a> {
+    /// Captured by one interface ([`Context::interface`]: the copy's only
+    /// `logged_at`).
+    pub(super) captured: bool,
     /// The VPC the copy is resolved in; `None`: not covered by the inventory.
-    pub(super) vpc: Option<String>,
+    pub(super) vpc: Option<Cow<'a, str>>,
     /// The capturing interface's own address in this copy.
     pub(super) local: Option<IpAddr>,
     /// The capturing interface holds neither end: it forwarded the connection.
@@ -27,7 +32,17 @@ pub(super) struct Context {
     pub(super) global: bool,
 }
 
-pub(super) fn contexts(r: &Resolver<'_>, rows: &[Connection]) -> Vec<Context> {
+impl Context<'_> {
+    /// The capturing interface of copy `c` (this context's copy).
+    pub(super) fn interface<'c>(&self, c: &'c Connection) -> Option<&'c str> {
+        c.logged_at
+            .first()
+            .map(String::as_str)
+            .filter(|_| self.captured)
+    }
+}
+
+pub(super) fn contexts<'a>(r: &Resolver<'a>, rows: &[Connection]) -> Vec<Context<'a>> {
     // Per interface the inventory lacks: the addresses in every one of its
     // copies (its own address, when it has one), and what `flow-direction` taught.
     let mut seen: BTreeMap<&str, (usize, BTreeMap<IpAddr, usize>)> = BTreeMap::new();
@@ -57,16 +72,18 @@ pub(super) fn contexts(r: &Resolver<'_>, rows: &[Connection]) -> Vec<Context> {
     };
     let only_vpc_with = |ip: &IpAddr| r.only_vpc_with(ip).map(String::from);
     // First the copies of interfaces the inventory holds (and of none).
-    let mut out: Vec<Option<Context>> = rows
+    let mut out: Vec<Option<Context<'a>>> = rows
         .iter()
         .map(|c| {
             let Some(e) = c.logged_at.first().filter(|_| c.logged_at.len() == 1) else {
                 // No interface: in the VPC the record logged, else the one
                 // VPC that holds an end, else by address alone.
-                let vpc = c
-                    .vpc
-                    .clone()
-                    .or_else(|| [c.client, c.server].iter().find_map(only_vpc_with));
+                let vpc = c.vpc.clone().map(Cow::Owned).or_else(|| {
+                    [c.client, c.server]
+                        .iter()
+                        .find_map(|ip| r.only_vpc_with(ip))
+                        .map(Cow::Borrowed)
+                });
                 return Some(Context {
                     global: vpc.is_none(),
                     vpc,
@@ -86,8 +103,8 @@ pub(super) fn contexts(r: &Resolver<'_>, rows: &[Connection]) -> Vec<Context> {
                         .find(|ip| mine.contains(ip))
                 });
             Some(Context {
-                interface: Some(e.clone()),
-                vpc: Some(r.vpc_of(eni).to_string()),
+                captured: true,
+                vpc: Some(Cow::Borrowed(r.vpc_of(eni))),
                 local,
                 forwarding: local.is_none(),
                 why: None,
@@ -97,9 +114,11 @@ pub(super) fn contexts(r: &Resolver<'_>, rows: &[Connection]) -> Vec<Context> {
         .collect();
     // Copies that an interface of the inventory captured, by connection: an
     // interface the inventory lacks that captured the same connection at the
-    // same time is the other end, in the same VPC.
-    let mut covered: BTreeMap<Flow, Vec<(usize, IpAddr)>> = BTreeMap::new();
-    for (i, (c, ctx)) in rows.iter().zip(&out).enumerate() {
+    // same time is the other end, in the same VPC. Built only where the
+    // inventory lacks a capturing interface: it holds every covered copy.
+    let mut covered: FxHashMap<Flow, Vec<(usize, IpAddr)>> = FxHashMap::default();
+    let lacking = out.iter().any(Option::is_none);
+    for (i, (c, ctx)) in rows.iter().zip(&out).enumerate().filter(|_| lacking) {
         if let Some(Context {
             vpc: Some(_),
             local: Some(l),
@@ -117,7 +136,7 @@ pub(super) fn contexts(r: &Resolver<'_>, rows: &[Connection]) -> Vec<Context> {
             .get(&(c.client, c.server, c.port, c.proto))?
             .iter()
             .filter(|(i, _)| rows[*i].first <= c.last && c.first <= rows[*i].last)
-            .filter_map(|(i, l)| Some((out[*i].as_ref()?.vpc.clone()?, *l)))
+            .filter_map(|(i, l)| Some((out[*i].as_ref()?.vpc.as_deref()?.to_string(), *l)))
             .collect();
         // A VPC where both ends captured the connection has no end left for
         // this interface: in copies of one stack (one address plan), the
@@ -196,8 +215,8 @@ pub(super) fn contexts(r: &Resolver<'_>, rows: &[Connection]) -> Vec<Context> {
             w => w,
         };
         *ctx = Some(Context {
-            interface: Some(e.clone()),
-            vpc,
+            captured: true,
+            vpc: vpc.map(Cow::Owned),
             local,
             forwarding: false,
             why: Some(why),

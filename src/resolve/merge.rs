@@ -3,7 +3,7 @@
 //! a capturing interface outside the covered VPCs, a NAT gateway's outside
 //! leg) join the copy that could, where there is one.
 
-use std::collections::BTreeMap;
+use std::collections::hash_map::Entry;
 use std::net::IpAddr;
 
 use rustc_hash::FxHashMap;
@@ -16,175 +16,325 @@ use crate::inventory::Inventory;
 /// What makes two copies one connection: VPC, addresses, service, resolved
 /// ends. Two interfaces are the same ends wherever the copy was captured
 /// (interface ids are unique across VPCs), so the copies of a connection
-/// between peered VPCs, or across a transit gateway, are one.
-type Key = (String, IpAddr, IpAddr, u16, u8, EndKey, EndKey);
+/// between peered VPCs, or across a transit gateway, are one. The strings
+/// are interned ([`Names`]): a key is a few words, hashed, never allocated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct Key {
+    /// The VPC, or none (0) where both ends are interfaces.
+    vpc: u32,
+    client: IpAddr,
+    server: IpAddr,
+    port: u16,
+    proto: u8,
+    client_end: EndKey,
+    server_end: EndKey,
+}
 
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+/// An end as the key sees it: a definite interface by its id, else the
+/// whole endpoint (a class of address, an absent interface's id, ...).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum EndKey {
-    Interface(String),
-    Other(Endpoint),
+    Interface(u32),
+    Other(u32),
 }
 
-impl EndKey {
-    pub(super) fn of(e: &Endpoint) -> EndKey {
-        match e.interface() {
-            Some(id) if e.is_definite() => EndKey::Interface(id.to_string()),
-            _ => EndKey::Other(e.clone()),
-        }
-    }
+/// The interface id that makes an end an [`EndKey::Interface`].
+fn definite_interface(e: &Endpoint) -> Option<&str> {
+    e.interface().filter(|_| e.is_definite())
+}
 
-    pub(super) fn interface(&self) -> Option<&str> {
-        match self {
-            EndKey::Interface(id) => Some(id),
-            EndKey::Other(e) => e.interface(),
-        }
+/// The VPC part of a copy's key: empty where both ends are interfaces.
+fn key_vpc(c: &Connection) -> &str {
+    if definite_interface(&c.client_end).is_some() && definite_interface(&c.server_end).is_some() {
+        ""
+    } else {
+        c.vpc.as_deref().unwrap_or_default()
     }
 }
 
-fn key_of(c: &Connection) -> Key {
-    let (ce, se) = (EndKey::of(&c.client_end), EndKey::of(&c.server_end));
-    let both = matches!((&ce, &se), (EndKey::Interface(_), EndKey::Interface(_)));
-    (
-        if both {
-            String::new()
-        } else {
-            c.vpc.clone().unwrap_or_default()
-        },
-        c.client,
-        c.server,
-        c.port,
-        c.proto,
-        ce,
-        se,
-    )
+/// Whether two ends are the same end of a connection (the same [`EndKey`]).
+fn same_end(a: &Endpoint, b: &Endpoint) -> bool {
+    match (definite_interface(a), definite_interface(b)) {
+        (Some(x), Some(y)) => x == y,
+        (None, None) => a == b,
+        _ => false,
+    }
 }
 
-/// Adds a copy; returns whether it joined one already there.
-fn put(by_key: &mut BTreeMap<Key, Connection>, c: Connection) -> bool {
-    match by_key.entry(key_of(&c)) {
-        std::collections::btree_map::Entry::Occupied(mut o) => {
-            fold(o.get_mut(), &c);
-            true
+/// The strings of the keys, each stored once per run (VPC and interface
+/// ids, and the few endpoints that are not an interface).
+#[derive(Default)]
+struct Names {
+    strings: FxHashMap<String, u32>,
+    others: FxHashMap<Endpoint, u32>,
+}
+
+impl Names {
+    fn string(&mut self, s: &str) -> u32 {
+        if let Some(&n) = self.strings.get(s) {
+            return n;
         }
-        std::collections::btree_map::Entry::Vacant(v) => {
-            v.insert(c);
-            false
+        let n = u32::try_from(self.strings.len() + 1).expect("fewer than 2^32 names");
+        self.strings.insert(s.to_string(), n);
+        n
+    }
+
+    fn end(&mut self, e: &Endpoint) -> EndKey {
+        if let Some(id) = definite_interface(e) {
+            return EndKey::Interface(self.string(id));
+        }
+        if let Some(&n) = self.others.get(e) {
+            return EndKey::Other(n);
+        }
+        let n = u32::try_from(self.others.len()).expect("fewer than 2^32 endpoints");
+        self.others.insert(e.clone(), n);
+        EndKey::Other(n)
+    }
+
+    fn key(&mut self, c: &Connection) -> Key {
+        let vpc = key_vpc(c);
+        Key {
+            vpc: if vpc.is_empty() { 0 } else { self.string(vpc) },
+            client: c.client,
+            server: c.server,
+            port: c.port,
+            proto: c.proto,
+            client_end: self.end(&c.client_end),
+            server_end: self.end(&c.server_end),
         }
     }
 }
 
-/// `rows`: each copy, and whether it was captured outside every covered VPC.
+/// The copies merged so far: each key's connection stays where its first
+/// copy is in `rows`, and later copies fold into it, so no connection is
+/// moved or cloned, and nothing is kept twice.
+struct Merged {
+    rows: Vec<Connection>,
+    /// Whether `rows[i]` holds a merged connection (else it was folded into one).
+    kept: Vec<bool>,
+    /// Each key's row. Sized once for every copy: growing it would hold the
+    /// old table and the new one at once, at the merge's peak.
+    by_key: FxHashMap<Key, u32>,
+    names: Names,
+}
+
+impl Merged {
+    /// Adds copy `i`; returns whether it joined one already there.
+    fn put(&mut self, i: usize) -> bool {
+        let key = self.names.key(&self.rows[i]);
+        match self.by_key.entry(key) {
+            Entry::Occupied(o) => {
+                let into = *o.get() as usize;
+                self.fold(into, i);
+                true
+            }
+            Entry::Vacant(v) => {
+                v.insert(u32::try_from(i).expect("fewer than 2^32 copies"));
+                self.kept[i] = true;
+                false
+            }
+        }
+    }
+
+    /// Folds copy `from` into the connection at `into`.
+    fn fold(&mut self, into: usize, from: usize) {
+        let (m, c) = pair(&mut self.rows, into, from);
+        fold(m, c);
+    }
+}
+
+/// `rows[into]` mutably and `rows[from]` (`into != from`).
+fn pair(rows: &mut [Connection], into: usize, from: usize) -> (&mut Connection, &Connection) {
+    if into < from {
+        let (a, b) = rows.split_at_mut(from);
+        (&mut a[into], &b[0])
+    } else {
+        let (a, b) = rows.split_at_mut(into);
+        (&mut b[0], &a[from])
+    }
+}
+
+/// The order of the keys before they were interned (VPC, addresses,
+/// service, ends; an interface end before any other): where a choice
+/// between connections depends on order, it is this one, as before.
+fn key_order(a: &Connection, b: &Connection) -> std::cmp::Ordering {
+    fn end(e: &Endpoint) -> (bool, Option<&str>) {
+        (definite_interface(e).is_none(), definite_interface(e))
+    }
+    let ends = |e: &Endpoint, f: &Endpoint| match (definite_interface(e), definite_interface(f)) {
+        (None, None) => e.cmp(f),
+        _ => std::cmp::Ordering::Equal,
+    };
+    (key_vpc(a), a.client, a.server, a.port, a.proto)
+        .cmp(&(key_vpc(b), b.client, b.server, b.port, b.proto))
+        .then_with(|| end(&a.client_end).cmp(&end(&b.client_end)))
+        .then_with(|| ends(&a.client_end, &b.client_end))
+        .then_with(|| end(&a.server_end).cmp(&end(&b.server_end)))
+        .then_with(|| ends(&a.server_end, &b.server_end))
+}
+
+/// `rows`: each copy; `uncovered[i]`: whether copy `i` was captured outside
+/// every covered VPC.
 pub(super) fn merge(
-    rows: Vec<(Connection, bool)>,
+    rows: Vec<Connection>,
+    uncovered: &[bool],
     inv: &Inventory,
     att: &mut Attribution,
 ) -> Vec<Connection> {
-    let mut by_key: BTreeMap<Key, Connection> = BTreeMap::new();
+    let n = rows.len();
+    let mut m = Merged {
+        rows,
+        kept: vec![false; n],
+        by_key: FxHashMap::with_capacity_and_hasher(n, Default::default()),
+        names: Names::default(),
+    };
     let mut deferred = Vec::new();
-    for (c, uncovered) in rows {
-        if uncovered || !c.client_end.is_definite() || !c.server_end.is_definite() {
-            deferred.push((c, uncovered));
+    for (i, &outside_cover) in uncovered.iter().enumerate().take(n) {
+        let c = &m.rows[i];
+        if outside_cover || !c.client_end.is_definite() || !c.server_end.is_definite() {
+            deferred.push(i);
             continue;
         }
-        if put(&mut by_key, c) {
+        if m.put(i) {
             att.merged_copies += 1;
         }
     }
     // A copy that could not tell an end joins the one copy of the same
     // addresses and service that could and agrees on the other end.
-    let mut by_flow: FxHashMap<Flow, Vec<Key>> = FxHashMap::default();
+    let mut by_flow: FxHashMap<Flow, Vec<usize>> = FxHashMap::default();
     if !deferred.is_empty() {
-        for k in by_key.keys() {
+        for (k, &i) in &m.by_key {
             by_flow
-                .entry((k.1, k.2, k.3, k.4))
+                .entry((k.client, k.server, k.port, k.proto))
                 .or_default()
-                .push(k.clone());
+                .push(i as usize);
         }
     }
-    for (mut c, uncovered) in deferred {
-        let twins: Vec<&Key> = by_flow
-            .get(&(c.client, c.server, c.port, c.proto))
-            .into_iter()
-            .flatten()
-            .filter(|k| {
-                if uncovered {
-                    // The covered copy names the capturing interface as an end.
-                    let e = c.logged_at.first().map(String::as_str);
-                    e.is_some() && (k.5.interface() == e || k.6.interface() == e)
-                } else {
-                    (k.0.is_empty() || k.0 == c.vpc.clone().unwrap_or_default())
-                        && (k.5 == EndKey::of(&c.client_end) || k.6 == EndKey::of(&c.server_end))
-                }
-            })
-            .collect();
+    for i in deferred {
+        let twins: Vec<usize> = {
+            let c = &m.rows[i];
+            by_flow
+                .get(&(c.client, c.server, c.port, c.proto))
+                .into_iter()
+                .flatten()
+                .copied()
+                .filter(|&k| {
+                    let k = &m.rows[k];
+                    if uncovered[i] {
+                        // The covered copy names the capturing interface as an end.
+                        let e = c.logged_at.first().map(String::as_str);
+                        e.is_some()
+                            && (k.client_end.interface() == e || k.server_end.interface() == e)
+                    } else {
+                        let vpc = key_vpc(k);
+                        (vpc.is_empty() || vpc == c.vpc.as_deref().unwrap_or_default())
+                            && (same_end(&k.client_end, &c.client_end)
+                                || same_end(&k.server_end, &c.server_end))
+                    }
+                })
+                .collect()
+        };
         if let [k] = twins.as_slice() {
-            let k = (*k).clone();
-            fold(by_key.get_mut(&k).expect("listed"), &c);
-            if uncovered {
+            m.fold(*k, i);
+            if uncovered[i] {
                 att.uncovered_copies += 1;
             } else {
                 att.merged_copies += 1;
             }
             continue;
         }
-        if uncovered {
-            c.vpc = None;
+        if uncovered[i] {
+            m.rows[i].vpc = None;
         }
-        put(&mut by_key, c);
+        m.put(i);
     }
     // A NAT gateway's outside leg (its own address to the far end) is the
     // inside leg it carried (the host behind it, via the gateway): one
-    // connection, the host's.
+    // connection, the host's. The inventory's NAT gateways, looked up once.
+    let mut first_by_id: FxHashMap<&str, bool> = FxHashMap::default();
+    for e in &inv.network_interfaces {
+        first_by_id
+            .entry(e.id.as_str())
+            .or_insert(e.interface_type == "nat_gateway");
+    }
     let nat = |e: &Endpoint| {
         e.interface()
-            .and_then(|id| inv.network_interfaces.iter().find(|n| n.id == id))
-            .is_some_and(|n| n.interface_type == "nat_gateway")
+            .is_some_and(|id| first_by_id.get(id).copied().unwrap_or(false))
     };
-    let outside: Vec<Key> = by_key
-        .iter()
-        .filter(|(_, c)| nat(&c.client_end) && !matches!(c.server_end, Endpoint::Eni { .. }))
-        .map(|(k, _)| k.clone())
+    let mut outside: Vec<usize> = (0..n)
+        .filter(|&i| m.kept[i])
+        .filter(|&i| {
+            let c = &m.rows[i];
+            nat(&c.client_end) && !matches!(c.server_end, Endpoint::Eni { .. })
+        })
         .collect();
-    // The inside legs by gateway and far end, in key order.
-    let mut inside_legs: BTreeMap<(&str, IpAddr, u16, u8), Key> = BTreeMap::new();
+    // The inside legs by gateway and far end: the first in key order.
+    let mut inside_legs: FxHashMap<(&str, IpAddr, u16, u8), usize> = FxHashMap::default();
     if !outside.is_empty() {
-        for (k, c) in &by_key {
+        outside.sort_by(|&a, &b| key_order(&m.rows[a], &m.rows[b]));
+        for i in (0..n).filter(|&i| m.kept[i]) {
+            let c = &m.rows[i];
             if let Some(via) = c.via.as_deref() {
                 inside_legs
                     .entry((via, c.server, c.port, c.proto))
-                    .or_insert_with(|| k.clone());
+                    .and_modify(|j| {
+                        if key_order(c, &m.rows[*j]).is_lt() {
+                            *j = i;
+                        }
+                    })
+                    .or_insert(i);
             }
         }
     }
-    let inside_legs: BTreeMap<(String, IpAddr, u16, u8), Key> = inside_legs
+    let inside_legs: FxHashMap<(String, IpAddr, u16, u8), usize> = inside_legs
         .into_iter()
-        .map(|((v, a, p, q), k)| ((v.to_string(), a, p, q), k))
+        .map(|((v, a, p, q), i)| ((v.to_string(), a, p, q), i))
         .collect();
     for k in outside {
-        let Some(gw) = k.5.interface() else { continue };
+        let c = &m.rows[k];
+        let Some(gw) = c.client_end.interface() else {
+            continue;
+        };
         let first = inside_legs
-            .get(&(gw.to_string(), k.2, k.3, k.4))
-            .filter(|i| i.1 != k.1);
+            .get(&(gw.to_string(), c.server, c.port, c.proto))
+            .copied()
+            .filter(|&i| m.rows[i].client != c.client && m.kept[i] && i != k);
         if let Some(first) = first {
-            let leg = by_key.remove(&k).expect("listed");
             // The records count once more; bytes and connections are the host's.
-            let m = by_key.get_mut(first).expect("listed");
-            m.records = m.records.saturating_add(leg.records);
-            for e in leg.logged_at {
-                if !m.logged_at.contains(&e) {
-                    m.logged_at.push(e);
+            m.kept[k] = false;
+            let leg_records = m.rows[k].records;
+            let leg_at = std::mem::take(&mut m.rows[k].logged_at);
+            let into = &mut m.rows[first];
+            into.records = into.records.saturating_add(leg_records);
+            for e in leg_at {
+                if !into.logged_at.contains(&e) {
+                    into.logged_at.push(e);
                 }
             }
-            m.logged_at.sort();
+            into.logged_at.sort();
         }
     }
-    let mut out: Vec<Connection> = by_key.into_values().collect();
-    att.through_nat = out
+    let Merged { mut rows, kept, .. } = m;
+    let mut i = 0;
+    rows.retain(|_| {
+        i += 1;
+        kept[i - 1]
+    });
+    let nat_ids: rustc_hash::FxHashSet<&str> = inv
+        .network_interfaces
         .iter()
-        .filter(|c| c.via.as_deref().is_some_and(|v| nat_id(inv, v)))
+        .filter(|n| n.interface_type == "nat_gateway")
+        .map(|n| n.id.as_str())
+        .collect();
+    att.through_nat = rows
+        .iter()
+        .filter(|c| c.via.as_deref().is_some_and(|v| nat_ids.contains(v)))
         .map(|c| c.connections)
         .sum();
-    out.sort_by(|a, b| {
+    // Every merged connection has its own key, and the key's fields are in
+    // this order: unstable sorting in place gives the one order, without
+    // a buffer of half the connections.
+    rows.sort_unstable_by(|a, b| {
         (
             a.proto,
             a.port,
@@ -204,13 +354,7 @@ pub(super) fn merge(
                 &b.server_end,
             ))
     });
-    out
-}
-
-fn nat_id(inv: &Inventory, id: &str) -> bool {
-    inv.network_interfaces
-        .iter()
-        .any(|n| n.id == id && n.interface_type == "nat_gateway")
+    rows
 }
 
 /// Two copies of one connection: records add up; what each interface saw of

@@ -51,8 +51,8 @@ use balancer::{balancer_at, paths};
 pub use classes::is_private;
 use context::contexts;
 use merge::merge;
-pub use resolver::Resolver;
 use resolver::{NO_HISTORY, NO_VPC};
+pub use resolver::{Resolver, vpc_resolvers};
 
 /// Why an interface in the logs is not in the inventory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -194,8 +194,8 @@ pub fn attribute_with(
         let contexts = contexts(&r, &rows);
         // Each copy's own end teaches who held the address then.
         for (c, ctx) in rows.iter().zip(&contexts) {
-            if let (Some(vpc), Some(eni), Some(local)) = (&ctx.vpc, &ctx.interface, ctx.local) {
-                r.hold(vpc.clone(), local, eni, c.first, c.last);
+            if let (Some(vpc), Some(eni), Some(local)) = (&ctx.vpc, ctx.interface(c), ctx.local) {
+                r.hold(vpc, local, eni, c.first, c.last);
             }
         }
         let out: Vec<Connection> = rows
@@ -204,9 +204,10 @@ pub fn attribute_with(
             .map(|(mut c, ctx)| {
                 let (first, last) = (c.first, c.last);
                 let vpc = ctx.vpc.as_deref();
+                let at = ctx.interface(&c);
                 let end = |ip: IpAddr| -> Endpoint {
                     if ctx.local == Some(ip)
-                        && let Some(e) = ctx.interface.as_deref()
+                        && let Some(e) = at
                     {
                         return match r.by_id.get(e) {
                             Some(eni) => r
@@ -222,26 +223,33 @@ pub fn attribute_with(
                         r.lookup(vpc, ip, first, last)
                     }
                 };
-                c.client_end = end(c.client);
-                c.server_end = end(c.server);
-                c.vpc = ctx.vpc.clone().filter(|v| v != NO_VPC).or(c.vpc.take());
-                if ctx.forwarding
-                    && let Some(e) = ctx.interface.as_deref()
+                let (client_end, server_end) = (end(c.client), end(c.server));
+                let via = at
+                    .filter(|_| ctx.forwarding)
+                    .map(|e| (e.to_string(), balancer_at(&r, e, first, last)));
+                c.client_end = client_end;
+                c.server_end = server_end;
+                if let Some(v) = vpc.filter(|v| *v != NO_VPC)
+                    && c.vpc.as_deref() != Some(v)
                 {
-                    c.via = Some(e.to_string());
-                    c.balancer = balancer_at(&r, e, first, last).map(Box::new);
+                    c.vpc = Some(v.to_string());
+                }
+                if let Some((e, balancer)) = via {
+                    c.via = Some(e);
+                    c.balancer = balancer.map(Box::new);
                 }
                 c
             })
             .collect();
         attribution.absent = absent(&out, &contexts, history);
         // Copies captured outside every covered VPC, for the merge.
-        out.into_iter()
-            .zip(&contexts)
-            .map(|(c, ctx)| (c, ctx.vpc.is_none() && ctx.interface.is_some()))
-            .collect()
+        let uncovered: Vec<bool> = contexts
+            .iter()
+            .map(|ctx| ctx.vpc.is_none() && ctx.captured)
+            .collect();
+        (out, uncovered)
     };
-    evidence.connections = merge(resolved, inventory, &mut attribution);
+    evidence.connections = merge(resolved.0, &resolved.1, inventory, &mut attribution);
     attribution.through_load_balancer = paths(&evidence.connections, inventory);
     attribution.ambiguous_connections = evidence
         .connections

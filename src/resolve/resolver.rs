@@ -16,9 +16,15 @@ use crate::inventory::{Cidr, Inventory, NetworkInterface};
 /// Address lookups over one inventory and one window's evidence.
 pub struct Resolver<'a> {
     pub inventory: &'a Inventory,
-    pub(super) by_id: BTreeMap<&'a str, &'a NetworkInterface>,
+    /// The inventory's interfaces by id, built once per run: resolving a
+    /// copy looks interfaces up by id, never by scanning the inventory.
+    pub(super) by_id: FxHashMap<&'a str, &'a NetworkInterface>,
+    /// Trunk interface id → its branches, in inventory order.
+    branches: FxHashMap<&'a str, Vec<&'a NetworkInterface>>,
     /// (VPC, address) → the inventory's interfaces that hold it now.
-    owners: BTreeMap<(&'a str, IpAddr), Vec<&'a NetworkInterface>>,
+    owners: FxHashMap<(&'a str, IpAddr), Vec<&'a NetworkInterface>>,
+    /// Address → the VPCs in which an interface of the inventory holds it.
+    owner_vpcs: FxHashMap<IpAddr, Vec<&'a str>>,
     /// Delegated prefixes: (VPC, block, interface).
     prefixes: Vec<(&'a str, Cidr, &'a NetworkInterface)>,
     /// (VPC, address) → (interface, first, last) from the logs.
@@ -59,8 +65,10 @@ impl<'a> Resolver<'a> {
         evidence: &'a Evidence,
         history: &'a History,
     ) -> Self {
-        let mut by_id = BTreeMap::new();
-        let mut owners: BTreeMap<(&str, IpAddr), Vec<&NetworkInterface>> = BTreeMap::new();
+        let mut by_id = FxHashMap::default();
+        let mut branches: FxHashMap<&str, Vec<&NetworkInterface>> = FxHashMap::default();
+        let mut owners: FxHashMap<(&str, IpAddr), Vec<&NetworkInterface>> = FxHashMap::default();
+        let mut owner_vpcs: FxHashMap<IpAddr, Vec<&str>> = FxHashMap::default();
         let mut prefixes = Vec::new();
         let default_vpc = match inventory.vpcs.as_slice() {
             [one] => one.id.as_str(),
@@ -68,31 +76,25 @@ impl<'a> Resolver<'a> {
         };
         for eni in &inventory.network_interfaces {
             by_id.insert(eni.id.as_str(), eni);
+            if let Some(trunk) = eni.trunk_interface_id.as_deref() {
+                branches.entry(trunk).or_default().push(eni);
+            }
             let vpc = eni.vpc_id.as_deref().unwrap_or(default_vpc);
             for a in &eni.addresses {
                 owners.entry((vpc, *a)).or_default().push(eni);
+                owner_vpcs.entry(*a).or_default().push(vpc);
             }
             for p in &eni.prefixes {
                 prefixes.push((vpc, *p, eni));
             }
         }
-        let resolvers = inventory
-            .vpcs
-            .iter()
-            .flat_map(|v| v.cidrs.iter())
-            .filter_map(|c| match c.addr {
-                IpAddr::V4(a) => Some(IpAddr::V4((u32::from(a).wrapping_add(2)).into())),
-                IpAddr::V6(_) => None,
-            })
-            .chain([
-                "169.254.169.253".parse().expect("literal"),
-                "fd00:ec2::253".parse().expect("literal"),
-            ])
-            .collect();
+        let resolvers = vpc_resolvers(inventory);
         let mut r = Resolver {
             inventory,
             by_id,
+            branches,
             owners,
+            owner_vpcs,
             prefixes,
             held: FxHashMap::default(),
             peers: inventory
@@ -118,7 +120,7 @@ impl<'a> Resolver<'a> {
                 .interface(&h.interface_id)
                 .is_some_and(|e| forwards(e) && r.own(e, h.addr).is_none());
             if !forwarded && let Some(vpc) = r.vpc_of_interface(&h.interface_id, None) {
-                r.hold(vpc, h.addr, &h.interface_id, h.first, h.last);
+                r.hold(&vpc, h.addr, &h.interface_id, h.first, h.last);
             }
         }
         r
@@ -138,7 +140,7 @@ impl<'a> Resolver<'a> {
         self.resolvers.contains(ip)
     }
 
-    pub(super) fn hold(&mut self, vpc: String, addr: IpAddr, eni: &str, first: i64, last: i64) {
+    pub(super) fn hold(&mut self, vpc: &str, addr: IpAddr, eni: &str, first: i64, last: i64) {
         let spans = self.held.entry(addr).or_default();
         match spans
             .iter_mut()
@@ -148,7 +150,7 @@ impl<'a> Resolver<'a> {
                 s.1 = s.1.min(first);
                 s.2 = s.2.max(last);
             }
-            None => spans.push((vpc, (eni.to_string(), first, last))),
+            None => spans.push((vpc.to_string(), (eni.to_string(), first, last))),
         }
     }
 
@@ -184,9 +186,11 @@ impl<'a> Resolver<'a> {
         if eni.addresses.contains(&ip) || eni.prefixes.iter().any(|p| p.contains(&ip)) {
             return Some(eni);
         }
-        self.inventory.network_interfaces.iter().find(|b| {
-            b.trunk_interface_id.as_deref() == Some(eni.id.as_str()) && b.addresses.contains(&ip)
-        })
+        self.branches
+            .get(eni.id.as_str())?
+            .iter()
+            .find(|b| b.addresses.contains(&ip))
+            .copied()
     }
 
     /// An interface of the inventory with the groups it had over
@@ -356,10 +360,11 @@ impl<'a> Resolver<'a> {
     /// only; an address of several VPCs is ambiguous.
     pub fn resolve(&self, ip: IpAddr) -> Endpoint {
         let vpcs: BTreeSet<&str> = self
-            .owners
-            .keys()
-            .filter(|(_, a)| *a == ip)
-            .map(|(v, _)| *v)
+            .owner_vpcs
+            .get(&ip)
+            .into_iter()
+            .flatten()
+            .copied()
             .chain(
                 self.prefixes
                     .iter()
@@ -401,4 +406,22 @@ impl<'a> Resolver<'a> {
             .flat_map(|(a, spans)| spans.iter().map(move |(_, (e, _, _))| (e.as_str(), *a)))
             .collect()
     }
+}
+
+/// The VPC resolver's addresses: the base of each VPC's IPv4 blocks plus
+/// two, and the link-local Route 53 Resolver addresses.
+pub fn vpc_resolvers(inventory: &Inventory) -> Vec<IpAddr> {
+    inventory
+        .vpcs
+        .iter()
+        .flat_map(|v| v.cidrs.iter())
+        .filter_map(|c| match c.addr {
+            IpAddr::V4(a) => Some(IpAddr::V4((u32::from(a).wrapping_add(2)).into())),
+            IpAddr::V6(_) => None,
+        })
+        .chain([
+            "169.254.169.253".parse().expect("literal"),
+            "fd00:ec2::253".parse().expect("literal"),
+        ])
+        .collect()
 }

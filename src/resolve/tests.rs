@@ -372,3 +372,33 @@ fn a_load_balancer_is_named_by_its_description_and_its_subnets_are_all_of_its_in
     );
     assert!(network_load_balancer(&inv, "eni-nat").is_none());
 }
+
+#[test]
+fn private_address_space_ends_where_its_blocks_end() {
+    for (ip, private) in [
+        ("10.0.0.0", true),
+        ("10.255.255.255", true),
+        ("11.0.0.0", false),
+        ("172.16.0.1", true),
+        ("172.31.255.255", true),
+        ("172.32.0.0", false),
+        ("192.168.255.1", true),
+        ("192.169.0.0", false),
+        ("100.64.0.1", true),
+        ("100.127.255.255", true),
+        ("100.128.0.0", false),
+        ("169.254.169.253", true),
+        ("127.0.0.1", true),
+        ("8.8.8.8", false),
+        ("fc00::1", true),
+        ("fdff:ffff::1", true),
+        ("fe80::1", true),
+        ("febf::1", true),
+        ("fec0::1", false),
+        ("::1", true),
+        ("::2", false),
+        ("2600:1f18::1", false),
+    ] {
+        assert_eq!(is_private(&ip.parse().unwrap()), private, "{ip}");
+    }
+}

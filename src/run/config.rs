@@ -38,6 +38,23 @@ pub struct Config {
     /// No progress bars.
     pub quiet: bool,
     pub aws: AwsSettings,
+    /// `--state`: the evidence kept from run to run.
+    pub state: Option<StateSettings>,
+    /// `--rule-quota`: rules per group and direction (`infer`); none: read
+    /// from Service Quotas when the run is connected to AWS, else 60.
+    pub rule_quota: Option<usize>,
+}
+
+/// `--state FILE` with `--keep` and `--soak`.
+#[derive(Debug, Clone)]
+pub struct StateSettings {
+    pub path: PathBuf,
+    /// Evidence last seen longer ago than this (seconds before the window's
+    /// end) is forgotten, and its rules proposed for removal.
+    pub keep: i64,
+    /// A group is ready to close its open egress when nothing only open
+    /// egress carries was seen for this long (seconds).
+    pub soak: i64,
 }
 
 /// Where `infer` writes the Terraform variables, and in which shape.
@@ -48,6 +65,17 @@ pub struct Tfvars {
     /// `--out-dir`: one file per owning account, `DIR/<account>/` with the
     /// file name of `path`, instead of `path`.
     pub per_account: Option<PathBuf>,
+    /// `--terraform DIR`: a root module there too (one per account with
+    /// `per_account`).
+    pub terraform: Option<Terraform>,
+}
+
+/// `--terraform DIR` and `--module-name`.
+#[derive(Debug, Clone)]
+pub struct Terraform {
+    pub dir: PathBuf,
+    /// The module block's name, in main.tf and every import address.
+    pub module_name: String,
 }
 
 /// Where the flow logs come from.

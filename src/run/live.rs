@@ -48,6 +48,11 @@ impl Aws {
         Ok(Aws { rt, config })
     }
 
+    /// The rules-per-group quota from Service Quotas (L-0EA8095F).
+    pub fn rule_quota(&self) -> Result<usize> {
+        self.rt.block_on(aws::quotas::rules_per_group(&self.config))
+    }
+
     /// The inventory, read from the EC2 API.
     pub fn inventory(&self) -> Result<Inventory> {
         self.rt.block_on(inventory::ec2::fetch(&self.config))
@@ -226,6 +231,42 @@ impl Aws {
             concurrency,
         ))
     }
+}
+
+/// A flow log's `LogFormat` (EC2 DescribeFlowLogs), or the v2 default's
+/// fields when it has none.
+pub fn flow_log_format(settings: &AwsSettings, id: &str) -> Result<String> {
+    let aws = Aws::connect(settings)?;
+    let ec2 = aws_sdk_ec2::Client::new(&aws.config);
+    let out = aws
+        .rt
+        .block_on(ec2.describe_flow_logs().flow_log_ids(id).send())
+        .map_err(|e| aws::call_error("ec2:DescribeFlowLogs", "ec2:DescribeFlowLogs", e))?;
+    let Some(f) = out.flow_logs().first() else {
+        anyhow::bail!("ec2:DescribeFlowLogs: there is no flow log {id}");
+    };
+    Ok(f.log_format().map(str::to_string).unwrap_or_else(|| {
+        "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status".into()
+    }))
+}
+
+/// Runs a DDL statement in Athena to its end; returns the query's id.
+pub fn athena_ddl(
+    settings: &AwsSettings,
+    ddl: &str,
+    database: &str,
+    workgroup: Option<String>,
+    output: Option<String>,
+) -> Result<String> {
+    let aws = Aws::connect(settings)?;
+    let s = crate::sources::athena::Settings {
+        database: database.to_string(),
+        workgroup,
+        output,
+        max_scan_bytes: None,
+        poll: std::time::Duration::from_millis(200),
+    };
+    Ok(aws.athena(ddl, &[], &s)?.id)
 }
 
 /// `sgpair inventory`: the inventory read from EC2.

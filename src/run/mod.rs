@@ -5,16 +5,24 @@
 //!
 //! - `config.rs`: the run as plain data;
 //! - `read.rs`: every source's evidence, under the partial-failure policy;
+//! - `check.rs`: `sgpair check`, new logs replayed against a proposal;
 //! - `outputs.rs`: the files written;
+//! - `quota.rs`: the proposal fitted under the rules-per-group quota;
+//! - `state.rs`: `--state`, the evidence folded in before and written after;
+//! - `terraform.rs`: the `--terraform` folder (files kept where they are the user's);
 //! - `live.rs` / `offline.rs`: the AWS connection, or its absence in a build
 //!   without the `aws` feature (the only place that feature splits a run).
 
+mod check;
 mod config;
 #[cfg_attr(feature = "aws", path = "live.rs")]
 #[cfg_attr(not(feature = "aws"), path = "offline.rs")]
 mod connection;
 mod outputs;
+mod quota;
 mod read;
+mod state;
+mod terraform;
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -22,11 +30,15 @@ use std::time::SystemTime;
 
 use anyhow::{Context, Result};
 
+pub use check::{CheckConfig, check};
 pub use config::{
-    Athena, AwsSettings, Config, HistorySource, Outputs, RoleTemplate, Sources, Tfvars,
-    check_account,
+    Athena, AwsSettings, Config, HistorySource, Outputs, RoleTemplate, Sources, StateSettings,
+    Terraform, Tfvars, check_account,
 };
 pub use connection::is_usage_error;
+#[cfg(feature = "aws")]
+pub use connection::{athena_ddl, flow_log_format};
+pub use quota::OverQuota;
 
 use crate::analysis::{Analysis, analyze_with};
 use crate::audit::{Audit, audit};
@@ -71,17 +83,33 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
         avoid: avoided_groups(&cfg.avoid_groups, &inventory)?,
     };
     let history = history(cfg, aws.as_ref(), &inventory, &mut read.stats)?;
-    let analysis = analyze_with(
-        cfg.window,
+    let carried = match &cfg.state {
+        Some(s) => Some(state::fold(s, cfg.window, &inventory, &mut read.agg)?),
+        None => None,
+    };
+    let mut analysis = analyze_with(
+        carried.as_ref().map_or(cfg.window, |c| c.window),
         read.stats,
         read.agg.finish(),
         inventory,
         &choices,
         &history,
     );
+    analysis.continuity = match &carried {
+        Some(c) => Some(c.continuity.clone()),
+        None => state::from_output(cfg, &mut analysis.stats.notes),
+    };
+    if cfg.tfvars.is_some() {
+        let limit = quota::limit(cfg.rule_quota, aws.as_ref(), &mut analysis.stats.notes);
+        quota::apply(&mut analysis, limit)?;
+    }
     // Once per run: every report and the summary on stderr share it.
     let audit = audit(&analysis);
-    let written = outputs::write(cfg, &analysis, &audit)?;
+    let mut written = outputs::write(cfg, &analysis, &audit)?;
+    if let (Some(s), Some(c)) = (&cfg.state, carried) {
+        state::write(s, c, &analysis)?;
+        written.paths.push(s.path.display().to_string());
+    }
     let tripped = cfg.fail_on.and_then(|level| {
         let n = audit
             .findings

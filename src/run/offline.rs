@@ -26,6 +26,10 @@ impl Aws {
         match *self {}
     }
 
+    pub fn rule_quota(&self) -> Result<usize> {
+        match *self {}
+    }
+
     pub fn inventories(
         &self,
         _accounts: &[String],

@@ -3,7 +3,7 @@
 
 use anyhow::{Context, Result};
 
-use super::config::Config;
+use super::config::{Config, Tfvars};
 use crate::analysis::Analysis;
 use crate::audit::Audit;
 use crate::emit;
@@ -36,18 +36,39 @@ pub(super) fn write(cfg: &Config, analysis: &Analysis, audit: &Audit) -> Result<
                 warnings.extend(w.into_iter().map(|w| format!("account {account}: {w}")));
             }
         }
+        // The --terraform folder writes its own rules.auto.tfvars; --out
+        // is written besides only where it names another file.
+        Some((t, None))
+            if t.terraform
+                .as_ref()
+                .is_some_and(|tf| tf.dir.join("rules.auto.tfvars") == t.path) => {}
         Some((t, None)) => {
             let (tfvars, w) = emit::tfvars::render(analysis, t.version);
-            warnings = w;
+            warnings.extend(w);
             emit::write_atomic(&t.path, tfvars.as_bytes())?;
             paths.push(t.path.display().to_string());
         }
         None => {}
     }
+    let folders = match cfg.tfvars.as_ref() {
+        Some(
+            t @ Tfvars {
+                terraform: Some(tf),
+                ..
+            },
+        ) => super::terraform::write(
+            tf,
+            t.per_account.is_some(),
+            analysis,
+            &mut paths,
+            &mut warnings,
+        )?,
+        _ => Vec::new(),
+    };
     let out = &cfg.outputs;
     emit::write_atomic(
         &out.report,
-        emit::report::markdown(analysis, audit).as_bytes(),
+        emit::report::markdown_with(analysis, audit, &folders).as_bytes(),
     )?;
     paths.push(out.report.display().to_string());
     if let Some(path) = &out.html {

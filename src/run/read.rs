@@ -2,7 +2,7 @@
 //! each log group, then each S3 location, each source's failure settled by
 //! the one partial-failure policy ([`crate::partial`]).
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 
 use super::config::Config;
 use super::connection::Aws;
@@ -100,7 +100,6 @@ fn source(read: &mut Reading, partial: Partial, got: Result<Reading>, label: &st
 /// One saved result of a pushed-down query: its rows, and the records they
 /// sum as the records read and used.
 fn pushed_file(path: &std::path::Path, label: &str) -> Result<Reading> {
-    use anyhow::Context;
     let f = std::fs::File::open(path).with_context(|| format!("{label}: cannot open"))?;
     let mut r = Reading::default();
     let got = crate::pushdown::read_csv(std::io::BufReader::new(f), label, &mut r.agg)?;
@@ -122,8 +121,9 @@ fn athena(
     window: crate::window::Window,
     label: &str,
 ) -> Result<Reading> {
-    use crate::pushdown::sql;
-    use crate::sources::athena::{Settings, cost_usd};
+    use crate::sources::athena::Settings;
+    // Ctrl-C while a query runs stops it (`sources::athena`, through
+    // `aws::Interrupt`).
     let settings = Settings {
         database: a.database.clone(),
         workgroup: a.workgroup.clone(),
@@ -131,13 +131,26 @@ fn athena(
         max_scan_bytes: a.max_scan_bytes,
         poll: std::time::Duration::from_millis(200),
     };
+    athena_queries(aws, a, window, label, &settings)
+}
+
+#[cfg(feature = "aws")]
+fn athena_queries(
+    aws: &Aws,
+    a: &super::config::Athena,
+    window: crate::window::Window,
+    label: &str,
+    settings: &crate::sources::athena::Settings,
+) -> Result<Reading> {
+    use crate::pushdown::sql;
+    use crate::sources::athena::cost_usd;
     let mut r = Reading::default();
     let (mut total, mut cost) = (0u64, 0.0);
     for (name, q) in [
         ("connections", sql::connections(&a.table, &window)),
         ("timeline", sql::timeline(&a.table, &window)),
     ] {
-        let out = aws.athena(&q.sql, &q.params, &settings)?;
+        let out = aws.athena(&q.sql, &q.params, settings)?;
         total += out.scanned_bytes;
         cost += cost_usd(out.scanned_bytes);
         r.stats.notes.push(format!(

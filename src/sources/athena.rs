@@ -7,7 +7,9 @@
 //! output location, or else GetQueryResults' pages (1000 rows, the first
 //! row of the first page the header) written as CSV. Throttling
 //! (TooManyRequestsException) is retried by the SDK's standard retry, and
-//! StartQueryExecution's by this loop too (the active-query quota).
+//! StartQueryExecution's by this loop too (the active-query quota). Ctrl-C
+//! until the query ends ([`Interrupt`]) stops it (StopQueryExecution) and
+//! fails the run.
 
 use std::time::Duration;
 
@@ -15,7 +17,7 @@ use anyhow::{Context, Result, bail};
 use aws_config::SdkConfig;
 use aws_sdk_athena::types::{QueryExecutionContext, QueryExecutionState, ResultConfiguration};
 
-use crate::aws::{call_error, s3_client};
+use crate::aws::{Interrupt, call_error, s3_client};
 
 /// Where and how a query runs.
 #[derive(Debug, Clone)]
@@ -52,6 +54,9 @@ pub async fn run(
     s: &Settings,
 ) -> Result<Outcome> {
     let client = aws_sdk_athena::Client::new(config);
+    // From before the query starts to its end, Ctrl-C stops it: a query
+    // left behind would run on, and be billed.
+    let interrupt = Interrupt::catch();
     let mut start = client
         .start_query_execution()
         .query_string(sql)
@@ -137,13 +142,35 @@ pub async fn run(
                 let state = state.map(|s| s.as_str().to_string()).unwrap_or_default();
                 bail!("Athena query {id} {state}: {reason}");
             }
-            // QUEUED, RUNNING (QUEUED again after RUNNING is a retry): wait.
+            // QUEUED, RUNNING (QUEUED again after RUNNING is a retry): wait,
+            // watching for Ctrl-C.
             _ => {
-                tokio::time::sleep(wait).await;
+                let until = tokio::time::Instant::now() + wait;
+                while tokio::time::Instant::now() < until {
+                    if interrupt.requested() {
+                        client
+                            .stop_query_execution()
+                            .query_execution_id(&id)
+                            .send()
+                            .await
+                            .map_err(|e| {
+                                call_error(
+                                    "athena:StopQueryExecution",
+                                    "athena:StopQueryExecution",
+                                    e,
+                                )
+                            })?;
+                        bail!(
+                            "Athena query {id}: interrupted (Ctrl-C); cancelled (StopQueryExecution)"
+                        );
+                    }
+                    tokio::time::sleep(Duration::from_millis(50).min(wait)).await;
+                }
                 wait = (wait * 2).min(Duration::from_secs(5));
             }
         }
     };
+    drop(interrupt);
     let csv = match &output {
         Some(url) => match from_s3(config, url).await? {
             Some(csv) => csv,

@@ -1,7 +1,7 @@
 //! Stage 1: sources. Where flow-log bytes come from: local files, CloudWatch
-//! Logs, S3. A source hands each stream to a [`Sink`] and folds what the sink
-//! gives back; it knows nothing of parsing or evidence (the pipeline is the
-//! sink). The stream's name (a path, `log-group/stream`, `s3://bucket/key`)
+//! Logs, S3. A source hands each stream to a [`Sink`] (a Parquet file as
+//! typed batches, [`parquet`]) and folds what the sink gives back; it knows
+//! nothing of parsing or evidence (the pipeline is the sink). The stream's name (a path, `log-group/stream`, `s3://bucket/key`)
 //! is what error messages and skip counts point at.
 
 #[cfg(feature = "aws")]
@@ -45,6 +45,7 @@ pub enum Kind {
 pub trait Sink: Send + Sync + 'static {
     type Out: Send + 'static;
     type Lines: Lines<Out = Self::Out>;
+    type Batches: Batches<Out = Self::Out>;
     /// Nothing read yet.
     fn empty(&self) -> Self::Out;
     /// Reads one whole byte stream (a file, an S3 object). With
@@ -53,6 +54,9 @@ pub trait Sink: Send + Sync + 'static {
     fn stream(&self, stream: Stream, allow_partial: bool) -> Result<Self::Out>;
     /// A stream that arrives line by line (a CloudWatch log stream).
     fn lines(&self, name: String) -> Self::Lines;
+    /// A Parquet file whose row groups arrive as typed batches; `columns`
+    /// are its column names, of which the sink says which it reads.
+    fn batches(&self, name: String, columns: &[String]) -> Self::Batches;
     fn merge(&self, into: &mut Self::Out, from: Self::Out);
     /// Records a stream or source that could not be read (`--allow-partial`).
     fn missing(&self, into: &mut Self::Out, what: String);
@@ -63,6 +67,17 @@ pub trait Lines: Send + 'static {
     type Out;
     /// Line `number` (from 1) of the stream.
     fn line(&mut self, line: &[u8], number: u64);
+    fn finish(self) -> Self::Out;
+}
+
+/// The row groups of one Parquet file, handed over one at a time.
+pub trait Batches: Send + 'static {
+    type Out;
+    /// The columns to decode (indexes into the file's columns) and how;
+    /// the others are never read.
+    fn columns(&self) -> &[(usize, parquet::Want)];
+    /// One row group: the columns of [`Batches::columns`], in that order.
+    fn batch(&mut self, batch: &parquet::Batch);
     fn finish(self) -> Self::Out;
 }
 

@@ -1,119 +1,153 @@
 //! Parquet flow logs (S3 delivery with `FileFormat=parquet`, or local
-//! `.parquet` files). Columns are named like the text fields with underscores
-//! (`interface_id`); [`Table::rows`] hands each row over as one record line,
-//! so every check of the text path applies unchanged.
+//! `.parquet` files), read one row group at a time and only the columns the
+//! reader asks for. Each row group becomes a [`Batch`] of typed columns:
+//! whole numbers stay numbers and text stays text, so nothing is formatted
+//! and parsed again. A local file is read with positioned reads of the
+//! column chunks asked for (never loaded whole, several row groups at once
+//! from several threads); an S3 object is held whole, since Parquet's index
+//! is at its end, and decoded the same way.
 //!
 //! Without the `parquet` cargo feature, [`SUPPORTED`] is false: the reader
 //! recognises a Parquet file (by its `PAR1` magic) and skips it with a
 //! reason, never reading it as text.
 
 #[cfg(feature = "parquet")]
-use std::io::Cursor;
+mod decode;
+#[cfg(feature = "parquet")]
+mod guard;
+#[cfg(feature = "parquet")]
+mod pages;
+
+use anyhow::Result;
 
 #[cfg(feature = "parquet")]
-use anyhow::Context;
-use anyhow::Result;
+pub use decode::ParquetFile;
+
 #[cfg(feature = "parquet")]
-use polars::prelude::{DataFrame, DataType, ParquetReader, PolarsResult, SerReader, StringChunked};
+use super::Batches;
+use super::{Sink, Stream};
 
 /// Whether this build reads Parquet (the `parquet` cargo feature).
 pub const SUPPORTED: bool = cfg!(feature = "parquet");
 
-/// One decoded Parquet file.
-pub struct Table {
-    #[cfg(feature = "parquet")]
-    frame: DataFrame,
+/// How the reader wants a column's values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Want {
+    /// Whole numbers: integer columns stay integers; text columns stay text
+    /// (the reader parses them); other types become text.
+    Number,
+    /// Text: integer and other columns become text, as polars prints them.
+    Text,
 }
 
-/// A table's columns as text, ready to be handed over row by row.
-pub struct Rows {
-    #[cfg(feature = "parquet")]
-    columns: Vec<StringChunked>,
-    #[cfg(feature = "parquet")]
-    height: usize,
+/// One value of a [`Batch`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Value<'a> {
+    Null,
+    Int(i64),
+    Text(&'a [u8]),
 }
 
-#[cfg(not(feature = "parquet"))]
-/// Without the `parquet` feature there is nothing to decode with.
-pub fn decode(name: &str, _bytes: Vec<u8>) -> Result<Table> {
-    anyhow::bail!("{name}: this sgpair was built without the `parquet` feature")
+/// The columns of one row group that the reader asked for, in the order it
+/// asked for them.
+pub struct Batch {
+    /// The number of the group's first row in the file, from 1.
+    pub first_row: u64,
+    pub rows: usize,
+    columns: Vec<Values>,
 }
 
-#[cfg(not(feature = "parquet"))]
-impl Table {
-    pub fn columns(&self) -> Vec<String> {
-        Vec::new()
+impl Batch {
+    /// The value of `column` (as asked for) in `row` (from 0 in the batch).
+    #[inline]
+    pub fn value(&self, column: usize, row: usize) -> Value<'_> {
+        self.columns[column].get(row)
     }
 
-    pub fn text(&self, _name: &str) -> Result<Rows> {
-        Ok(Rows {})
-    }
-}
-
-#[cfg(not(feature = "parquet"))]
-impl Rows {
-    pub fn each(self, _row: impl FnMut(&[u8], u64)) {}
-}
-
-#[cfg(feature = "parquet")]
-/// Decodes one whole Parquet object (Parquet needs its footer first, so the
-/// object is held in memory; AWS writes one object per hour or less).
-pub fn decode(name: &str, bytes: Vec<u8>) -> Result<Table> {
-    let frame = ParquetReader::new(Cursor::new(bytes))
-        .finish()
-        .with_context(|| format!("{name}: not a readable Parquet file"))?;
-    Ok(Table { frame })
-}
-
-#[cfg(feature = "parquet")]
-impl Table {
-    /// The column names, in file order.
-    pub fn columns(&self) -> Vec<String> {
-        self.frame
-            .get_column_names()
-            .iter()
-            .map(|n| n.to_string())
-            .collect()
-    }
-
-    /// The columns as text.
-    pub fn text(&self, name: &str) -> Result<Rows> {
-        let columns: Vec<StringChunked> = self
-            .frame
-            .columns()
-            .iter()
-            .map(|c| c.cast(&DataType::String).and_then(|c| c.str().cloned()))
-            .collect::<PolarsResult<_>>()
-            .with_context(|| format!("{name}: cannot read the columns as text"))?;
-        Ok(Rows {
-            columns,
-            height: self.frame.height(),
-        })
-    }
-}
-
-#[cfg(feature = "parquet")]
-impl Rows {
-    /// Hands every row to `row` as one line of space-separated values in
-    /// column order (`-` for a missing value), with its number from 1.
-    pub fn each(self, mut row: impl FnMut(&[u8], u64)) {
-        let mut iters: Vec<_> = self.columns.iter().map(|c| c.iter()).collect();
-        let mut line = Vec::with_capacity(256);
-        for n in 0..self.height {
-            line.clear();
-            for (j, it) in iters.iter_mut().enumerate() {
-                if j > 0 {
-                    line.push(b' ');
-                }
-                match it.next().flatten() {
-                    Some(v) if !v.is_empty() && v != "None" => {
-                        // A value never contains the separator in flow logs; keep it one token.
-                        line.extend(v.bytes().map(|b| if b == b' ' { b'_' } else { b }));
-                    }
-                    _ => line.push(b'-'),
-                }
-            }
-            row(&line, n as u64 + 1);
+    /// The values of `column` in `rows`, into `out` one every `stride`
+    /// places from its start: a reader of rows lays a few rows of every
+    /// column side by side, each column read in one pass, instead of reaching
+    /// into every column's array (megabytes each, out of cache) for every
+    /// row.
+    pub fn gather<'a>(
+        &'a self,
+        column: usize,
+        rows: std::ops::Range<usize>,
+        out: &mut [Value<'a>],
+        stride: usize,
+    ) {
+        let places = out.iter_mut().step_by(stride);
+        #[cfg(feature = "parquet")]
+        match &self.columns[column] {
+            Values::Int32(v) => v.gather(rows, places),
+            Values::Int64(v) => v.gather(rows, places),
+            Values::Text(v) => v.gather(rows, places),
+        }
+        #[cfg(not(feature = "parquet"))]
+        {
+            let _ = (rows, places);
+            match self.columns[column] {}
         }
     }
+}
+
+/// One decoded column.
+enum Values {
+    #[cfg(feature = "parquet")]
+    Int32(decode::Ints<i32>),
+    #[cfg(feature = "parquet")]
+    Int64(decode::Ints<i64>),
+    #[cfg(feature = "parquet")]
+    Text(decode::Texts),
+}
+
+impl Values {
+    #[inline]
+    fn get(&self, row: usize) -> Value<'_> {
+        #[cfg(feature = "parquet")]
+        match self {
+            Values::Int32(v) => v.get(row),
+            Values::Int64(v) => v.get(row),
+            Values::Text(v) => v.get(row),
+        }
+        #[cfg(not(feature = "parquet"))]
+        {
+            let _ = row;
+            match *self {}
+        }
+    }
+}
+
+/// Reads a Parquet stream (an S3 object): held whole, its footer read, then
+/// its row groups decoded one at a time and handed to the sink's
+/// [`Batches`]. A row group that cannot be decoded fails the read or, with
+/// `allow_partial`, keeps the groups before it and is recorded as missing.
+/// Without the `parquet` feature, the stream goes to [`Sink::stream`],
+/// which skips it with the reason.
+pub fn read<S: Sink>(sink: &S, stream: Stream, allow_partial: bool) -> Result<S::Out> {
+    #[cfg(feature = "parquet")]
+    {
+        let Stream {
+            name, mut reader, ..
+        } = stream;
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut reader, &mut bytes)
+            .map_err(|e| anyhow::Error::new(e).context(format!("cannot read {name}")))?;
+        let file = ParquetFile::from_bytes(name.clone(), bytes)?;
+        let mut batches = sink.batches(name, &file.columns());
+        for group in 0..file.row_groups() {
+            match file.read(group, batches.columns()) {
+                Ok(batch) => batches.batch(&batch),
+                Err(e) if allow_partial => {
+                    let mut out = batches.finish();
+                    sink.missing(&mut out, format!("{e:#}"));
+                    return Ok(out);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(batches.finish())
+    }
+    #[cfg(not(feature = "parquet"))]
+    sink.stream(stream, allow_partial)
 }

@@ -10,10 +10,17 @@ use aws_sdk_s3::primitives::ByteStream;
 use crate::support::aws_env::*;
 use crate::support::model::s3_client;
 use crate::support::read;
+use crate::support::terraform::{plan_against, stand_in};
 
 /// The records as a Parquet object, with AWS's underscored column names.
 #[cfg(feature = "parquet")]
 fn parquet(records: &[(String, String)]) -> Vec<u8> {
+    parquet_in_groups(records, None)
+}
+
+/// [`parquet`] in row groups of `group` rows (`None`: polars' default).
+#[cfg(feature = "parquet")]
+fn parquet_in_groups(records: &[(String, String)], group: Option<usize>) -> Vec<u8> {
     use polars::prelude::{Column, DataFrame, ParquetWriter};
     let names: Vec<String> = FORMAT
         .replace("${", "")
@@ -57,7 +64,10 @@ fn parquet(records: &[(String, String)]) -> Vec<u8> {
         .collect();
     let mut df = DataFrame::new_infer_height(columns).unwrap();
     let mut buf = Vec::new();
-    ParquetWriter::new(&mut buf).finish(&mut df).unwrap();
+    ParquetWriter::new(&mut buf)
+        .with_row_group_size(group)
+        .finish(&mut df)
+        .unwrap();
     buf
 }
 
@@ -103,9 +113,28 @@ async fn inventory_and_cloudwatch_logs_from_the_api() {
     groups.sort();
     assert_eq!(db_eni.security_groups, groups);
     let db = inv.group(&env.db_sg).unwrap();
-    assert!(db.ingress.iter().any(|r| r.referenced_group_id.as_deref()
-        == Some(env.web_sg.as_str())
-        && r.from_port == Some(5432)));
+    let from_web = db
+        .ingress
+        .iter()
+        .find(|r| {
+            r.referenced_group_id.as_deref() == Some(env.web_sg.as_str())
+                && r.from_port == Some(5432)
+        })
+        .expect("db's ingress from web");
+    // Every rule keeps its id (DescribeSecurityGroupRules), which
+    // --terraform's imports.tf adopts.
+    for g in &inv.security_groups {
+        for r in g.ingress.iter().chain(&g.egress) {
+            assert!(
+                r.rule_id
+                    .as_deref()
+                    .is_some_and(|id| id.starts_with("sgr-")),
+                "{}: {r:?}",
+                g.id
+            );
+        }
+    }
+    let db_rule_id = from_web.rule_id.clone().unwrap();
     assert_eq!(inv.log_format_for_group(LOG_GROUP), Some(FORMAT));
     assert!(
         inv.vpcs
@@ -143,6 +172,27 @@ async fn inventory_and_cloudwatch_logs_from_the_api() {
         .clone();
     assert!(stderr.contains("16 used as evidence"), "{stderr}");
     assert_eq!(rules(dir.path()), expected(&env));
+
+    // The Terraform folder adopts the existing web -> db half by its id.
+    moto.infer_logs(
+        dir.path(),
+        &["--inventory", "inventory.json", "--terraform", "tf"],
+    )
+    .ok();
+    let imports = read(dir.path().join("tf/imports.tf"));
+    assert!(
+        imports.contains(&format!("  id = \"{db_rule_id}\"\n")),
+        "{imports}"
+    );
+    // Terraform itself adopts it from the emulator: the import reads the
+    // rule by its id at the module's address, and nothing is duplicated.
+    let checked = stand_in(&dir.path().join("tf"));
+    let plan = plan_against(checked.path(), &moto.endpoint);
+    assert!(
+        plan.contains(&format!("# (imported from \"{db_rule_id}\")")),
+        "{plan}"
+    );
+    assert!(plan.contains("Plan: 1 to import,"), "{plan}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -212,6 +262,60 @@ async fn s3_hive_partitions_with_parquet_objects() {
         "{stderr}"
     );
     assert_eq!(rules(dir.path()), expected(&env));
+}
+
+/// A corrupt Parquet object fails the run naming the object, the row group
+/// and the column (the S3 path decodes as a local file does).
+#[cfg(feature = "parquet")]
+#[tokio::test(flavor = "multi_thread")]
+async fn s3_a_corrupt_parquet_object_names_the_object_and_the_row_group() {
+    let moto = Moto::start();
+    let config = moto.config().await;
+    let (_, records) = build(&config).await;
+    let s3 = s3_client(&config);
+    s3.create_bucket()
+        .bucket("flow-parquet")
+        .send()
+        .await
+        .unwrap();
+    let t = now() - 3600;
+    let key = format!(
+        "AWSLogs/aws-account-id=123456789012/aws-service=vpcflowlogs/aws-region=us-east-1/{}hour=00/123456789012_vpcflowlogs_us-east-1_fl-1_20261125T0000Z_abcd1234.log.parquet",
+        day_path(t, true)
+    );
+    // 16 records in row groups of 4; row group 2's srcaddr page header broken.
+    let mut bytes = parquet_in_groups(&records, Some(4));
+    let meta = polars_parquet::read::read_metadata(&mut std::io::Cursor::new(&bytes)).unwrap();
+    assert_eq!(meta.row_groups.len(), 4);
+    let chunk = meta.row_groups[1]
+        .columns_under_root_iter("srcaddr")
+        .unwrap()
+        .next()
+        .unwrap();
+    let start = chunk.byte_range().start as usize;
+    bytes[start..start + 8].fill(0xff);
+    s3.put_object()
+        .bucket("flow-parquet")
+        .key(&key)
+        .body(ByteStream::from(bytes))
+        .send()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = moto.sgpair(
+        dir.path(),
+        &["infer", "--s3", "s3://flow-parquet", "--since", "1d"],
+    );
+    out.exits(1);
+    assert!(
+        out.stderr.contains(&format!(
+            "s3://flow-parquet/{key}: row group 2 of 4 (rows 5..8): cannot decode column srcaddr: page 1: "
+        )),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
+    assert!(!dir.path().join("rules.auto.tfvars").exists(), "no output");
 }
 
 /// A group name from AWS is data: template syntax, quotes, Markdown and HTML
@@ -479,5 +583,34 @@ async fn two_vpcs_of_one_cidr_and_a_reused_address_from_the_api() {
         report.contains(&second.web_eni)
             && report.contains("Interfaces missing from the inventory"),
         "the deleted interface is listed: {report}"
+    );
+}
+
+/// Without --rule-quota, a run connected to AWS reads the rules-per-group
+/// quota from Service Quotas (moto answers L-0EA8095F's default, 60); the
+/// flag wins; an offline run assumes 60 without a call.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_rule_quota_comes_from_service_quotas_when_connected() {
+    let (moto, _env) = account("web", Delivery::CloudWatch).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = moto.infer_logs(dir.path(), &[]);
+    out.ok();
+    assert!(
+        out.stderr
+            .contains("note: the rules-per-group quota is 60 (Service Quotas L-0EA8095F)"),
+        "{}",
+        out.stderr
+    );
+    let given = moto.infer_logs(dir.path(), &["--rule-quota", "1"]);
+    given.exits(5);
+    assert!(
+        given.stderr.contains("over the quota of 1 by"),
+        "{}",
+        given.stderr
+    );
+    assert!(
+        !given.stderr.contains("Service Quotas L-0EA8095F)"),
+        "{}",
+        given.stderr
     );
 }

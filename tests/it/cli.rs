@@ -1389,3 +1389,34 @@ fn a_connection_to_a_secondary_address_counts_once() {
         1
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn an_output_named_as_a_device_is_written_into_not_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = crate::support::sgpair(["infer", "-q"])
+        .cwd(repo())
+        .args(["--logs", "sample-logs/flow-logs"])
+        .args(["--inventory", "sample-logs/inventory.json"])
+        .args(["--since", "7d", "--until", crate::support::UNTIL])
+        .arg("--out")
+        .arg(dir.path().join("rules.auto.tfvars"))
+        .args(["--report", "/dev/stdout"])
+        .run_with(dir);
+    r.ok();
+    assert!(
+        r.stdout.contains("web-sg") && r.stdout.starts_with('#'),
+        "the report went to stdout:\n{}",
+        r.stdout
+    );
+    let link = std::fs::symlink_metadata("/dev/stdout").unwrap();
+    assert!(link.file_type().is_symlink(), "/dev/stdout is still a link");
+    assert!(
+        std::fs::read_dir(repo()).unwrap().all(|e| !e
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .starts_with(".sgpair-")),
+        "no temporary file left beside the repository"
+    );
+}

@@ -174,6 +174,23 @@ fn setup() -> Setup {
     Setup { dir, a, b }
 }
 
+/// The JSON report's accounts whose records were read: (account, covered
+/// by an inventory, records).
+pub(crate) fn accounts_seen(json: &Json) -> Vec<(String, bool, u64)> {
+    json["attribution"]["accounts"]
+        .as_array()
+        .expect("attribution.accounts")
+        .iter()
+        .map(|a: &Json| {
+            (
+                a["account"].as_str().unwrap().to_string(),
+                a["covered"].as_bool().unwrap(),
+                a["records"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
 fn rule(s: &str, t: &str, p: i64) -> (String, String, i64) {
     (s.into(), t.into(), p)
 }
@@ -266,18 +283,7 @@ fn a_rule_across_two_accounts_is_in_no_file_and_the_report_names_each_half() {
 fn records_of_an_account_without_an_inventory_are_counted_and_never_resolved() {
     let s = setup();
     let estate = infer(s.dir.path(), &[&s.a, &s.b], &[]);
-    let accounts: Vec<(String, bool, u64)> = estate.json()["attribution"]["accounts"]
-        .as_array()
-        .expect("attribution.accounts")
-        .iter()
-        .map(|a: &Json| {
-            (
-                a["account"].as_str().unwrap().to_string(),
-                a["covered"].as_bool().unwrap(),
-                a["records"].as_u64().unwrap(),
-            )
-        })
-        .collect();
+    let accounts = accounts_seen(estate.json());
     // A: 4 (web → db) + 2 (its copy of the call to B); B: 4 + 2; C: its 2.
     assert_eq!(
         accounts,

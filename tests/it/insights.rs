@@ -547,26 +547,12 @@ mod against_moto {
                 })
             }),
         );
-        let (child, run) = crate::support::aws_env::against(
+        let out = crate::support::aws_env::against(
             crate::support::sgpair(["infer", "--since", "1d", "--insights", LOG_GROUP])
                 .cwd(dir.path()),
             &proxy.endpoint,
         )
-        .start();
-        let waited = std::time::Instant::now();
-        while proxy.count("logs:GetQueryResults") < 2 {
-            assert!(
-                waited.elapsed() < std::time::Duration::from_secs(60),
-                "the query was polled"
-            );
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
-        let kill = std::process::Command::new("kill")
-            .args(["-INT", &child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(kill.success());
-        let out = run.finish(child);
+        .run_interrupted(|| proxy.count("logs:GetQueryResults") >= 2);
         assert!(!out.success(), "{}", out.stderr);
         assert!(
             out.stderr

@@ -14,16 +14,22 @@ mod aws;
 #[cfg(feature = "aws")]
 mod aws_faults;
 mod bad_input;
+mod check;
 mod cli;
 mod estate;
+#[cfg(feature = "aws")]
+mod estate_roles;
 mod fuzz_regressions;
 mod generate;
 mod html;
 mod insights;
 mod ownership;
 mod panics;
+#[cfg(feature = "parquet")]
+mod parquet;
 mod properties;
 mod pushdown;
+mod quota;
 mod report_truth;
 mod run;
 #[cfg(feature = "aws")]
@@ -31,5 +37,7 @@ mod s3_archive;
 mod samples;
 #[cfg(unix)]
 mod scripts;
+mod state;
 mod terraform;
+mod terraform_folder;
 mod usage;

@@ -342,25 +342,32 @@ mod against_moto {
 
     use super::*;
     use crate::support::aws_env::Moto;
+    use serde_json::{Value, json};
     use sgpair::pushdown::csv::CsvReader;
 
+    /// A result CSV as Athena's rows (`Data`, `VarCharValue`; NULL: none).
+    pub(super) fn athena_rows(path: &Path) -> Vec<Value> {
+        let mut r = CsvReader::new(std::io::BufReader::new(std::fs::File::open(path).unwrap()));
+        let mut rows = Vec::new();
+        while let Some(rec) = r.next_record().unwrap() {
+            let data: Vec<Value> = rec
+                .into_iter()
+                .map(|v| match v {
+                    Some(v) => json!({ "VarCharValue": v }),
+                    None => json!({}),
+                })
+                .collect();
+            rows.push(json!({ "Data": data }));
+        }
+        rows
+    }
+
     /// Queues `csvs` (header first) as the next executions' results.
-    fn queue_results(moto: &Moto, csvs: &[PathBuf]) -> usize {
+    pub(super) fn queue_results(moto: &Moto, csvs: &[PathBuf]) -> usize {
         let mut results = Vec::new();
         let mut most = 0;
         for path in csvs {
-            let mut r = CsvReader::new(std::io::BufReader::new(std::fs::File::open(path).unwrap()));
-            let mut rows = Vec::new();
-            while let Some(rec) = r.next_record().unwrap() {
-                let data: Vec<serde_json::Value> = rec
-                    .into_iter()
-                    .map(|v| match v {
-                        Some(v) => serde_json::json!({ "VarCharValue": v }),
-                        None => serde_json::json!({}),
-                    })
-                    .collect();
-                rows.push(serde_json::json!({ "Data": data }));
-            }
+            let rows = athena_rows(path);
             most = most.max(rows.len());
             results.push(serde_json::json!({ "rows": rows, "column_info": [] }));
         }
@@ -443,5 +450,414 @@ mod against_moto {
         queue_results(&moto, &o.results);
         let (from_pages, _) = infer(&moto, dir.path(), &["--athena", "flow_logs"]);
         assert_eq!(from_logs, from_pages, "tfvars through GetQueryResults");
+    }
+}
+
+#[cfg(feature = "aws")]
+mod athena_faults {
+    //! The Athena loop under what moto cannot do: throttling, QUEUED after
+    //! RUNNING, a FAILED query, Ctrl-C, and GetQueryResults in pages of
+    //! 1000 (moto returns one page), served by the fault proxy.
+
+    use std::sync::{Arc, Mutex};
+
+    use serde_json::{Value, json};
+
+    use super::against_moto::{athena_rows, queue_results};
+    use super::*;
+    use crate::support::aws_env::{Moto, sgpair_at};
+    use crate::support::fault_proxy::{Action, FaultProxy, Reply, Request};
+
+    fn execution(state: &str, reason: Option<&str>) -> Reply {
+        let mut status = json!({ "State": state });
+        if let Some(r) = reason {
+            status["StateChangeReason"] = json!(r);
+        }
+        Reply::json_ok(
+            &json!({ "QueryExecution": {
+                "QueryExecutionId": "x", "Status": status,
+                "Statistics": { "DataScannedInBytes": 0 } } })
+            .to_string(),
+        )
+    }
+
+    fn body(r: &Request) -> Value {
+        serde_json::from_slice(&r.body).unwrap_or(Value::Null)
+    }
+
+    struct Setup {
+        moto: Moto,
+        logs: PathBuf,
+        results: Vec<PathBuf>,
+        dir: tempfile::TempDir,
+        _case: Outcome,
+    }
+
+    async fn setup() -> Setup {
+        let o = run_case(&Case {
+            logs: sample_logs(),
+            window: sample_window(),
+            shuffle: Some(13),
+            drop: &[],
+        });
+        let moto = Moto::start();
+        Setup {
+            moto,
+            logs: o.logs.clone(),
+            results: o.results.clone(),
+            dir: tempfile::tempdir().unwrap(),
+            _case: o,
+        }
+    }
+
+    fn infer(endpoint: &str, s: &Setup, src: &[&str]) -> crate::support::Out {
+        let inv = repo().join("sample-logs/inventory.json");
+        let mut args = vec![
+            "infer",
+            "--since",
+            "7d",
+            "--until",
+            UNTIL,
+            "--inventory",
+            inv.to_str().unwrap(),
+        ];
+        args.extend_from_slice(src);
+        sgpair_at(endpoint, s.dir.path(), &args, &[])
+    }
+
+    fn tfvars(s: &Setup) -> String {
+        std::fs::read_to_string(s.dir.path().join("rules.auto.tfvars")).unwrap()
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn throttling_and_queued_after_running_are_waited_out() {
+        let s = setup().await;
+        infer(&s.moto.endpoint, &s, &["--logs", s.logs.to_str().unwrap()]).ok();
+        let from_logs = tfvars(&s);
+        queue_results(&s.moto, &s.results);
+        let proxy = FaultProxy::start(
+            &s.moto.endpoint,
+            Box::new(|r, nth| match (r.op.as_str(), nth) {
+                ("athena:StartQueryExecution", 1) => Action::Reply(Reply::json(
+                    400,
+                    "TooManyRequestsException",
+                    "Rate exceeded",
+                )),
+                ("athena:GetQueryExecution", 1) => Action::Reply(execution("QUEUED", None)),
+                ("athena:GetQueryExecution", 2) => Action::Reply(execution("RUNNING", None)),
+                ("athena:GetQueryExecution", 3) => Action::Reply(execution("QUEUED", None)),
+                _ => Action::Forward,
+            }),
+        );
+        infer(&proxy.endpoint, &s, &["--athena", "flow_logs"]).ok();
+        assert_eq!(from_logs, tfvars(&s), "the same tfvars after the faults");
+        assert!(proxy.injected("athena:StartQueryExecution") >= 1);
+        assert!(
+            proxy.count("athena:GetQueryExecution") >= 5,
+            "polled past QUEUED, RUNNING, QUEUED"
+        );
+        // The values travel as execution parameters, never in the SQL.
+        let starts: Vec<Value> = proxy
+            .seen()
+            .iter()
+            .filter(|x| x.request.op == "athena:StartQueryExecution")
+            .map(|x| body(&x.request))
+            .collect();
+        let since = sample_window().since.to_string();
+        for b in &starts {
+            let sql = b["QueryString"].as_str().unwrap();
+            let params: Vec<&str> = b["ExecutionParameters"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p.as_str().unwrap())
+                .collect();
+            assert!(
+                params.contains(&since.as_str()),
+                "the window is a parameter: {params:?}"
+            );
+            assert!(!sql.contains(&since), "no value pasted into the SQL");
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_failed_query_is_reported_with_athenas_reason() {
+        let s = setup().await;
+        let proxy = FaultProxy::start(
+            &s.moto.endpoint,
+            Box::new(|r, _| match r.op.as_str() {
+                "athena:GetQueryExecution" => Action::Reply(execution(
+                    "FAILED",
+                    Some("COLUMN_NOT_FOUND: line 3:5: Column 'tcp_flags' cannot be resolved"),
+                )),
+                _ => Action::Forward,
+            }),
+        );
+        let out = infer(&proxy.endpoint, &s, &["--athena", "flow_logs"]);
+        assert_ne!(out.code, Some(0));
+        assert!(
+            out.stderr.contains("FAILED")
+                && out.stderr.contains("Column 'tcp_flags' cannot be resolved"),
+            "Athena's reason is said: {}",
+            out.stderr
+        );
+        assert!(
+            !s.dir.path().join("rules.auto.tfvars").exists(),
+            "nothing half-written"
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_query_past_max_scan_gb_is_stopped() {
+        let s = setup().await;
+        let proxy = FaultProxy::start(
+            &s.moto.endpoint,
+            Box::new(|r, _| match r.op.as_str() {
+                "athena:GetQueryExecution" => Action::Reply(Reply::json_ok(
+                    &json!({ "QueryExecution": { "QueryExecutionId": "x",
+                        "Status": { "State": "RUNNING" },
+                        "Statistics": { "DataScannedInBytes": 2_500_000_000_u64 } } })
+                    .to_string(),
+                )),
+                _ => Action::Forward,
+            }),
+        );
+        let out = infer(
+            &proxy.endpoint,
+            &s,
+            &["--athena", "flow_logs", "--max-scan-gb", "2"],
+        );
+        assert_ne!(out.code, Some(0));
+        assert!(out.stderr.contains("--max-scan-gb"), "{}", out.stderr);
+        assert_eq!(proxy.count("athena:StopQueryExecution"), 1);
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn ctrl_c_cancels_the_running_query() {
+        let s = setup().await;
+        let proxy = Arc::new(FaultProxy::start(
+            &s.moto.endpoint,
+            Box::new(|r, _| match r.op.as_str() {
+                "athena:GetQueryExecution" => Action::Reply(execution("RUNNING", None)),
+                _ => Action::Forward,
+            }),
+        ));
+        let inv = repo().join("sample-logs/inventory.json");
+        let p = proxy.clone();
+        let out = crate::support::aws_env::against(
+            sgpair([
+                "infer",
+                "--since",
+                "7d",
+                "--until",
+                UNTIL,
+                "--athena",
+                "flow_logs",
+                "--inventory",
+            ])
+            .arg(&inv)
+            .cwd(s.dir.path()),
+            &proxy.endpoint,
+        )
+        .run_interrupted(move || p.count("athena:GetQueryExecution") >= 2);
+        assert_ne!(out.code, Some(0));
+        assert!(out.stderr.contains("cancelled"), "{}", out.stderr);
+        assert_eq!(
+            proxy.count("athena:StopQueryExecution"),
+            1,
+            "the query was stopped"
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn more_than_1000_rows_come_in_pages() {
+        let s = setup().await;
+        // A larger result: generated logs of 240 interfaces.
+        let gen_dir = tempfile::tempdir().unwrap();
+        let (file, inv) = (
+            gen_dir.path().join("g.log"),
+            gen_dir.path().join("inv.json"),
+        );
+        sgpair(["generate", "--records", "40000", "--enis", "240", "--out"])
+            .arg(&file)
+            .arg("--inventory-out")
+            .arg(&inv)
+            .run()
+            .ok();
+        let window = Window::ALL;
+        let o = run_case(&Case {
+            logs: vec![file],
+            window,
+            shuffle: None,
+            drop: &[],
+        });
+        let results: Vec<Vec<Value>> = o.results.iter().map(|p| athena_rows(p)).collect();
+        assert!(
+            results[0].len() > 2500,
+            "{} rows: three pages at least",
+            results[0].len()
+        );
+        // Executions in the order they started: the connections, then the timeline.
+        let ids: Arc<Mutex<Vec<String>>> = Arc::default();
+        let seen = ids.clone();
+        let proxy = FaultProxy::start(
+            &s.moto.endpoint,
+            Box::new(move |r, _| {
+                if r.op != "athena:GetQueryResults" {
+                    return Action::Forward;
+                }
+                let b = body(r);
+                let id = b["QueryExecutionId"].as_str().unwrap().to_string();
+                let mut ids = seen.lock().unwrap();
+                if !ids.contains(&id) {
+                    ids.push(id.clone());
+                }
+                let rows = &results[ids.iter().position(|i| *i == id).unwrap()];
+                let page: usize = b["NextToken"].as_str().map_or(0, |t| t.parse().unwrap());
+                assert_eq!(b["MaxResults"], json!(1000));
+                let end = ((page + 1) * 1000).min(rows.len());
+                let mut answer = json!({ "ResultSet": {
+                    "Rows": rows[page * 1000..end], "ResultSetMetadata": { "ColumnInfo": [] } } });
+                if end < rows.len() {
+                    answer["NextToken"] = json!((page + 1).to_string());
+                }
+                Action::Reply(Reply::json_ok(&answer.to_string()))
+            }),
+        );
+        let run = |src: &[&str]| {
+            let mut args = vec![
+                "infer",
+                "--since",
+                "2026-11-01T00:00:00Z",
+                "--until",
+                "2026-12-01T00:00:00Z",
+                "--inventory",
+                inv.to_str().unwrap(),
+            ];
+            args.extend_from_slice(src);
+            sgpair_at(&proxy.endpoint, s.dir.path(), &args, &[]).ok();
+            tfvars(&s)
+        };
+        let _ = window;
+        let from_logs = run(&["--logs", o.logs.to_str().unwrap()]);
+        let from_pages = run(&["--athena", "flow_logs"]);
+        assert!(proxy.count("athena:GetQueryResults") >= 4, "paged");
+        assert_eq!(from_logs, from_pages);
+    }
+}
+
+#[cfg(feature = "aws")]
+mod athena_table {
+    //! `sgpair athena-table`: the DDL from `--log-format` or the flow log's
+    //! own LogFormat (DescribeFlowLogs in moto), printed or run (`--apply`,
+    //! moto records the statement).
+
+    use super::*;
+    use crate::support::aws_env::{Moto, sgpair_at};
+
+    const ARGS: [&str; 7] = [
+        "athena-table",
+        "--s3",
+        "s3://flow-logs/central",
+        "--account",
+        "123456789012",
+        "--log-region",
+        "us-east-1",
+    ];
+
+    #[test]
+    fn prints_the_table_of_a_log_format() {
+        let out = sgpair(ARGS)
+            .args(["--log-format", "${version} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${bytes} ${start} ${end} ${action} ${tcp-flags}"])
+            .run();
+        out.ok();
+        assert!(
+            out.stdout
+                .starts_with("CREATE EXTERNAL TABLE IF NOT EXISTS `vpc_flow_logs` (")
+        );
+        assert!(
+            out.stdout.contains("  `tcp_flags` int\n)"),
+            "{}",
+            out.stdout
+        );
+        assert!(
+            out.stdout
+                .contains("'projection.day.format' = 'yyyy/MM/dd'")
+        );
+        let parquet = sgpair(ARGS)
+            .args([
+                "--parquet",
+                "--log-format",
+                "version srcaddr dstaddr srcport dstport protocol start action",
+            ])
+            .run();
+        parquet.ok();
+        assert!(parquet.stdout.contains("ParquetHiveSerDe"));
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn reads_the_flow_logs_format_and_applies_the_table() {
+        let moto = Moto::start();
+        let config = moto.config().await;
+        let s3 = sgpair::aws::s3_client(&config);
+        s3.create_bucket().bucket("flow-logs").send().await.unwrap();
+        let ec2 = aws_sdk_ec2::Client::new(&config);
+        let vpc = ec2
+            .create_vpc()
+            .cidr_block("10.0.0.0/16")
+            .send()
+            .await
+            .unwrap();
+        let vpc_id = vpc.vpc().unwrap().vpc_id().unwrap().to_string();
+        let fl = ec2
+            .create_flow_logs()
+            .resource_ids(&vpc_id)
+            .resource_type(aws_sdk_ec2::types::FlowLogsResourceType::Vpc)
+            .traffic_type(aws_sdk_ec2::types::TrafficType::All)
+            .log_destination_type(aws_sdk_ec2::types::LogDestinationType::S3)
+            .log_destination("arn:aws:s3:::flow-logs")
+            .log_format("${version} ${vpc-id} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${packets} ${bytes} ${start} ${end} ${action} ${log-status} ${tcp-flags} ${flow-direction}")
+            .send()
+            .await
+            .unwrap();
+        assert!(fl.unsuccessful().is_empty(), "{:?}", fl.unsuccessful());
+        let id = fl.flow_log_ids()[0].to_string();
+        let dir = tempfile::tempdir().unwrap();
+        let mut args: Vec<&str> = ARGS.to_vec();
+        args.extend(["--flow-log-id", &id]);
+        let out = sgpair_at(&moto.endpoint, dir.path(), &args, &[]);
+        out.ok();
+        assert!(out.stdout.contains("  `vpc_id` string,"), "{}", out.stdout);
+        assert!(out.stdout.contains("  `flow_direction` string\n)"));
+
+        let s3 = sgpair::aws::s3_client(&config);
+        s3.create_bucket()
+            .bucket("athena-out")
+            .send()
+            .await
+            .unwrap();
+        args.extend(["--apply", "--output", "s3://athena-out/ddl/"]);
+        let applied = sgpair_at(&moto.endpoint, dir.path(), &args, &[]);
+        applied.ok();
+        assert!(
+            applied
+                .stderr
+                .contains("created table default.vpc_flow_logs")
+        );
+        let athena = aws_sdk_athena::Client::new(&config);
+        let qid = applied
+            .stderr
+            .split("(Athena query ")
+            .nth(1)
+            .and_then(|r| r.split(')').next())
+            .expect("the query's id is said");
+        let q = athena
+            .get_query_execution()
+            .query_execution_id(qid)
+            .send()
+            .await
+            .unwrap();
+        let sql = q.query_execution().unwrap().query().unwrap();
+        assert_eq!(sql, out.stdout, "the printed DDL is what ran");
     }
 }

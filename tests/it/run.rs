@@ -21,6 +21,7 @@ fn sample_config(dir: &Path) -> Config {
             path: dir.join("rules.auto.tfvars"),
             version: ModuleVersion::V2,
             per_account: None,
+            terraform: None,
         }),
         sources: Sources {
             logs: vec![sample.join("flow-logs")],
@@ -46,6 +47,8 @@ fn sample_config(dir: &Path) -> Config {
         threads: None,
         quiet: true,
         aws: AwsSettings::default(),
+        state: None,
+        rule_quota: None,
     }
 }
 

@@ -59,6 +59,7 @@ fn analysis() -> Analysis {
             }
             e.build()
         },
+        continuity: None,
     }
 }
 

@@ -162,7 +162,20 @@ fn each_command_help_lists_only_its_own_options() {
     let infer = out.stdout.clone();
     let audit_opts = options(&audit);
     let infer_opts = options(&infer);
-    for infer_only in ["--out", "--module-version", "--out-dir"] {
+    // What only `infer` writes or keeps: the tfvars, the Terraform folder,
+    // the state, the quota.
+    const INFER_ONLY: [&str; 9] = [
+        "--out",
+        "--module-version",
+        "--out-dir",
+        "--terraform",
+        "--module-name",
+        "--state",
+        "--keep",
+        "--soak",
+        "--rule-quota",
+    ];
+    for infer_only in INFER_ONLY {
         assert!(
             infer_opts.iter().any(|o| o == infer_only),
             "{infer_only} missing from infer --help:\n{infer}"
@@ -175,7 +188,7 @@ fn each_command_help_lists_only_its_own_options() {
     // Everything else is shared.
     let shared: Vec<&String> = infer_opts
         .iter()
-        .filter(|o| !["--out", "--module-version", "--out-dir"].contains(&o.as_str()))
+        .filter(|o| !INFER_ONLY.contains(&o.as_str()))
         .collect();
     assert_eq!(shared, audit_opts.iter().collect::<Vec<_>>());
     for o in [

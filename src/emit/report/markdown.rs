@@ -5,18 +5,35 @@ use crate::analysis::Analysis;
 use crate::audit::Audit;
 use crate::emit::escape;
 use crate::emit::report::document::{Block, Markup, Section, Table};
-use crate::emit::report::sections::sections;
+use crate::emit::report::sections::{sections, terraform};
 use crate::emit::severity;
 use crate::emit::summary::Summary;
+use crate::emit::terraform::Written;
 use crate::synthesize::Severity;
 
 /// The Markdown report: the summary, then one section per kind of finding.
 /// `audit` is [`crate::audit::audit`] of `a`.
 pub fn markdown(a: &Analysis, audit: &Audit) -> String {
+    markdown_with(a, audit, &[])
+}
+
+/// The Markdown report of a run that wrote Terraform folders
+/// (`--terraform`): after the proposed rules, what the folders hold and
+/// how to roll them out.
+pub fn markdown_with(a: &Analysis, audit: &Audit, folders: &[Written]) -> String {
     let s = Summary::of(a, audit);
     let m = Md;
     let mut parts = vec![summary_md(a, &s)];
-    parts.extend(sections(a, audit, &s, &m).iter().map(|x| x.markdown(2)));
+    let mut all = sections(a, audit, &s, &m);
+    if let Some(t) = terraform(a, folders, &m) {
+        // After the proposed rules (and the accounts' files).
+        let at = all
+            .iter()
+            .position(|x| x.id == "external")
+            .unwrap_or(all.len());
+        all.insert(at, t);
+    }
+    parts.extend(all.iter().map(|x| x.markdown(2)));
     let mut out = parts.join("\n\n");
     out.push('\n');
     out

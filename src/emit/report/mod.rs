@@ -28,5 +28,5 @@ mod tests;
 
 pub(crate) use document::{Block, Markup, Section, Table};
 pub use json::{FORMAT_VERSION, json};
-pub use markdown::markdown;
+pub use markdown::{markdown, markdown_with};
 pub(crate) use sections::sections;

@@ -11,6 +11,7 @@
 //! [`escape::aws_description`], and comments hold only numbers, dates and
 //! fixed words.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use crate::analysis::Analysis;
@@ -40,14 +41,7 @@ const WIDE_RANGE_PORTS: i32 = 64;
 
 /// Renders the tfvars text, plus warnings about rules the shape cannot hold.
 pub fn render(a: &Analysis, v: ModuleVersion) -> (String, Vec<String>) {
-    render_view(
-        &View {
-            rules: &a.proposal.rules,
-            inventory: &a.inventory,
-            window: &a.window,
-        },
-        v,
-    )
+    render_view(&View::whole(a), v)
 }
 
 /// The accounts that own the proposed rules' groups (a rule's two groups
@@ -55,40 +49,65 @@ pub fn render(a: &Analysis, v: ModuleVersion) -> (String, Vec<String>) {
 /// with its file's text: what `--out-dir` writes. A group of no known
 /// account is under [`UNKNOWN_ACCOUNT`].
 pub fn render_per_account(a: &Analysis, v: ModuleVersion) -> Vec<(String, String, Vec<String>)> {
-    let covered = a.inventory.covered_accounts();
-    names::rules_by_account(&a.proposal.rules, &a.inventory, &covered)
+    View::per_account(a)
         .into_iter()
-        .map(|(acct, ix)| {
-            let rules: Vec<Rule> = ix.iter().map(|i| a.proposal.rules[*i].clone()).collect();
-            // The account's own groups: its keys are those a run on its
-            // inventory alone gives.
-            let inventory = if acct == UNKNOWN_ACCOUNT {
-                a.inventory.clone()
-            } else {
-                a.inventory.of_account(acct)
-            };
-            let (text, warnings) = render_view(
-                &View {
-                    rules: &rules,
-                    inventory: &inventory,
-                    window: &a.window,
-                },
-                v,
-            );
-            (acct.to_string(), text, warnings)
+        .map(|view| {
+            let (text, warnings) = render_view(&view, v);
+            (view.account.unwrap_or_default(), text, warnings)
         })
         .collect()
 }
 
-/// What a tfvars file is written from.
-struct View<'a> {
-    rules: &'a [Rule],
-    inventory: &'a Inventory,
-    window: &'a Window,
+/// What a tfvars file is written from: the rules and the inventory their
+/// keys are made against (an account's own, in an estate's folder per
+/// account), which the Terraform folder's other files share.
+pub(crate) struct View<'a> {
+    pub rules: Cow<'a, [Rule]>,
+    pub inventory: Cow<'a, Inventory>,
+    pub window: &'a Window,
+    /// The account of a folder per account; `None` for the whole run.
+    pub account: Option<String>,
 }
 
-fn render_view(a: &View<'_>, v: ModuleVersion) -> (String, Vec<String>) {
-    let keys = names::rule_keys(a.rules, a.inventory);
+impl<'a> View<'a> {
+    /// Every rule of the run, against the whole inventory.
+    pub(crate) fn whole(a: &'a Analysis) -> View<'a> {
+        View {
+            rules: Cow::Borrowed(&a.proposal.rules),
+            inventory: Cow::Borrowed(&a.inventory),
+            window: &a.window,
+            account: None,
+        }
+    }
+
+    /// One view per account that owns rules' groups (and per covered
+    /// account, with no rule), in account order.
+    pub(crate) fn per_account(a: &'a Analysis) -> Vec<View<'a>> {
+        let covered = a.inventory.covered_accounts();
+        names::rules_by_account(&a.proposal.rules, &a.inventory, &covered)
+            .into_iter()
+            .map(|(acct, ix)| {
+                let rules: Vec<Rule> = ix.iter().map(|i| a.proposal.rules[*i].clone()).collect();
+                // The account's own groups: its keys are those a run on its
+                // inventory alone gives.
+                let inventory = if acct == UNKNOWN_ACCOUNT {
+                    a.inventory.clone()
+                } else {
+                    a.inventory.of_account(acct)
+                };
+                View {
+                    rules: Cow::Owned(rules),
+                    inventory: Cow::Owned(inventory),
+                    window: &a.window,
+                    account: Some(acct.to_string()),
+                }
+            })
+            .collect()
+    }
+}
+
+pub(crate) fn render_view(a: &View<'_>, v: ModuleVersion) -> (String, Vec<String>) {
+    let keys = names::rule_keys(&a.rules, &a.inventory);
     let mut out = header(a);
     let warnings = match v {
         ModuleVersion::V2 => {
@@ -123,7 +142,7 @@ fn v2_rules(a: &View<'_>, keys: &[String]) -> String {
     for (rule, key) in a.rules.iter().zip(keys) {
         let _ = writeln!(out, "  {}", evidence_comment(&rule.evidence));
         let _ = writeln!(out, "  \"{}\" = {{", escape::hcl_string(key));
-        attributes(&mut out, "    ", &v2_attributes(a.inventory, rule));
+        attributes(&mut out, "    ", &v2_attributes(&a.inventory, rule));
         out.push_str("  }\n");
     }
     out.push_str("}\n");
@@ -182,7 +201,7 @@ fn v1_rules(a: &View<'_>, keys: &[String]) -> (String, Vec<String>) {
             ));
         }
         let _ = writeln!(entries, "  {}", evidence_comment(&rule.evidence));
-        v1_entries(&mut entries, a.inventory, rule);
+        v1_entries(&mut entries, &a.inventory, rule);
     }
     if entries.is_empty() {
         return ("rules = []\n".into(), warnings);
@@ -229,9 +248,11 @@ fn without_evidence_lists(rule: &Rule) -> Rule {
 }
 
 /// An attribute value: numbers bare, strings quoted and escaped.
-enum Value {
+pub(crate) enum Value {
     Number(i32),
     Text(String),
+    /// An expression written as it is (an address sgpair made, never AWS text).
+    Bare(String),
 }
 
 impl Value {
@@ -239,13 +260,14 @@ impl Value {
         match self {
             Value::Number(n) => n.to_string(),
             Value::Text(s) => format!("\"{}\"", escape::hcl_string(s)),
+            Value::Bare(s) => s.clone(),
         }
     }
 }
 
 /// Single-line attributes at `indent`, with the `=` aligned to the longest
 /// name, as `terraform fmt` aligns consecutive attributes.
-fn attributes(out: &mut String, indent: &str, attrs: &[(&str, Value)]) {
+pub(crate) fn attributes(out: &mut String, indent: &str, attrs: &[(&str, Value)]) {
     let width = attrs.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
     for (name, value) in attrs {
         let _ = writeln!(out, "{indent}{name:<width$} = {}", value.hcl());
@@ -306,7 +328,7 @@ fn initiators(e: &RuleEvidence) -> String {
 }
 
 /// `1 connection`, `3 connections`.
-fn count(n: u64, noun: &str) -> String {
+pub(crate) fn count(n: u64, noun: &str) -> String {
     if n == 1 {
         format!("1 {noun}")
     } else {

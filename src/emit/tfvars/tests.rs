@@ -85,6 +85,7 @@ fn analysis(rules: Vec<Rule>, groups: Vec<SecurityGroup>) -> Analysis {
             security_groups: groups,
             ..Default::default()
         },
+        continuity: None,
     }
 }
 

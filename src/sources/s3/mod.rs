@@ -10,8 +10,8 @@
 //! - `list.rs`: that walk run against S3, the listings of each step
 //!   concurrently within `--concurrency`, every page followed;
 //! - `read.rs`: the objects read, text streamed through gzip into the
-//!   parser, Parquet whole (the format keeps its index at the end); a body
-//!   that breaks off is read again.
+//!   parser, Parquet whole (the format keeps its index at the end), then
+//!   decoded one row group at a time; a body that breaks off is read again.
 
 #[cfg_attr(not(feature = "aws"), allow(dead_code))]
 mod layout;

@@ -1,6 +1,8 @@
 //! Reading the listed objects, a bounded number at a time: text streamed
-//! through gzip into the parser, Parquet whole; a body that breaks off or
-//! goes silent is read again from the start.
+//! through gzip into the parser, Parquet whole (the format keeps its index
+//! at the end), then handed over row group by row group as typed batches
+//! (`parquet::read`); a body that breaks off or goes silent is read again
+//! from the start.
 
 use std::io::{BufReader, Read};
 use std::sync::Arc;
@@ -15,7 +17,7 @@ use indicatif::ProgressBar;
 use super::S3Url;
 use crate::aws::{DEFAULT_ATTEMPT_TIMEOUT, call_error, read_bounded};
 use crate::partial::Partial;
-use crate::sources::{Kind, Sink, Stream, fold};
+use crate::sources::{Kind, Sink, Stream, fold, parquet};
 
 pub const IAM_ACTIONS: &[&str] = &["s3:ListBucket", "s3:GetObject"];
 
@@ -211,7 +213,10 @@ async fn read_object_once<S: Sink>(
             reader,
             kind,
         };
-        sink.stream(stream, keep_partial)
+        match kind {
+            Kind::Parquet => parquet::read(&*sink, stream, keep_partial),
+            Kind::Text => sink.stream(stream, keep_partial),
+        }
     })
     .await
     .context("an S3 object reader stopped unexpectedly")?

@@ -100,6 +100,18 @@ impl Reply {
         }
     }
 
+    /// STS (query protocol) error, as AssumeRole answers a refused role.
+    pub fn sts(status: u16, code: &str, message: &str) -> Reply {
+        Reply {
+            status,
+            content_type: "text/xml",
+            extra: vec![],
+            body: format!(
+                r#"<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error><RequestId>fault-proxy</RequestId></ErrorResponse>"#
+            ),
+        }
+    }
+
     /// S3 (REST-XML) error.
     pub fn s3(status: u16, code: &str, message: &str) -> Reply {
         Reply {
@@ -206,7 +218,13 @@ fn serve(conn: TcpStream, upstream: &str, state: &Mutex<State>) -> std::io::Resu
     let len: usize = header("content-length").map_or(0, |v| v.trim().parse().unwrap_or(0));
     let mut body = vec![0; len];
     reader.read_exact(&mut body)?;
-    let (op, has_token) = classify(&method, &target, header("x-amz-target"), &body);
+    let (op, has_token) = classify(
+        &method,
+        &target,
+        header("x-amz-target"),
+        header("authorization"),
+        &body,
+    );
     let request = Request {
         op,
         has_token,
@@ -370,7 +388,13 @@ fn forward(
 
 /// Names the operation: CloudWatch Logs, CloudTrail and AWS Config by
 /// `X-Amz-Target`, EC2 by the query `Action`, S3 by method and query.
-fn classify(method: &str, target: &str, amz_target: Option<&str>, body: &[u8]) -> (String, bool) {
+fn classify(
+    method: &str,
+    target: &str,
+    amz_target: Option<&str>,
+    authorization: Option<&str>,
+    body: &[u8],
+) -> (String, bool) {
     let text = String::from_utf8_lossy(body);
     if let Some(t) = amz_target {
         let op = t.rsplit('.').next().unwrap_or(t);
@@ -381,6 +405,8 @@ fn classify(method: &str, target: &str, amz_target: Option<&str>, body: &[u8]) -
             "cloudtrail"
         } else if t.starts_with("StarlingDoveService.") {
             "config"
+        } else if t.starts_with("AmazonAthena.") {
+            "athena"
         } else {
             "logs"
         };
@@ -390,7 +416,13 @@ fn classify(method: &str, target: &str, amz_target: Option<&str>, body: &[u8]) -
         );
     }
     if let Some(action) = text.split('&').find_map(|kv| kv.strip_prefix("Action=")) {
-        return (format!("ec2:{action}"), text.contains("NextToken="));
+        // Query protocol: EC2, or STS (its signing scope says which).
+        let service = if authorization.is_some_and(|a| a.contains("/sts/aws4_request")) {
+            "sts"
+        } else {
+            "ec2"
+        };
+        return (format!("{service}:{action}"), text.contains("NextToken="));
     }
     let query = target.split_once('?').map_or("", |(_, q)| q);
     let op = match method {

@@ -4,11 +4,14 @@
 //!   it said and wrote;
 //! - `outputs`: reading the outputs back (the tfvars as terraform reads
 //!   them, a section of the report);
+//! - `days`: an inventory and a log file per day, `infer` and `check`
+//!   over some of them;
 //! - `flows`: flow-log records and the records of a connection;
 //! - `model`: an inventory built in code, the one file here that uses the
 //!   library;
 //! - `scenario`: an inventory and log files in a temporary folder, and
 //!   `infer` over them;
+//! - `parquet`: flow-log lines as a Parquet file, as S3 delivery writes it;
 //! - `terraform`: the tfvars checked by terraform itself;
 //! - `aws_env` and `fault_proxy`: the emulated AWS account and the proxy
 //!   that injects AWS's faults in front of it;
@@ -21,12 +24,15 @@
 pub mod aws_config;
 #[cfg(feature = "aws")]
 pub mod aws_env;
+pub mod days;
 #[cfg(feature = "aws")]
 pub mod fault_proxy;
 pub mod flows;
 pub mod insights;
 pub mod model;
 pub mod outputs;
+#[cfg(feature = "parquet")]
+pub mod parquet;
 pub mod run;
 pub mod scenario;
 pub mod terraform;

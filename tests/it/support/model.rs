@@ -8,7 +8,7 @@ use std::path::Path;
 
 #[cfg(feature = "aws")]
 pub use sgpair::aws::s3_client;
-use sgpair::inventory::{FORMAT_VERSION, Peering, SgRule, Subnet, TgwAttachment, Vpc};
+use sgpair::inventory::{FORMAT_VERSION, Peering, PrefixList, SgRule, Subnet, TgwAttachment, Vpc};
 pub use sgpair::inventory::{Inventory, NetworkInterface, SecurityGroup};
 #[cfg(feature = "aws")]
 pub use sgpair::window::{day, rfc3339};
@@ -81,6 +81,48 @@ impl Estate {
             .unwrap_or_else(|| panic!("no group {group} was added"));
         let port = Some(i32::from(port));
         g.ingress.push(rule("tcp", port, port, None, Some(peer)));
+        self
+    }
+
+    /// Tags on `group` (its owner, the tool that manages it).
+    pub fn group_tags(&mut self, group: &str, tags: &[(&str, &str)]) -> &mut Self {
+        let g = self
+            .inv
+            .security_groups
+            .iter_mut()
+            .find(|g| g.id == group)
+            .unwrap_or_else(|| panic!("no group {group} was added"));
+        g.tags
+            .extend(tags.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        self
+    }
+
+    /// A managed prefix list (a gateway endpoint's AWS-managed list, or a
+    /// customer-managed one).
+    pub fn prefix_list(&mut self, id: &str, name: &str, cidrs: &[&str]) -> &mut Self {
+        self.inv.prefix_lists.push(PrefixList {
+            id: id.into(),
+            name: name.into(),
+            cidrs: cidrs.iter().map(|c| cidr(c)).collect(),
+        });
+        self
+    }
+
+    /// Gives the last rule of `group` (ingress or egress) the id EC2 would
+    /// (`DescribeSecurityGroupRules`).
+    pub fn rule_id(&mut self, group: &str, egress: bool, id: &str) -> &mut Self {
+        let g = self
+            .inv
+            .security_groups
+            .iter_mut()
+            .find(|g| g.id == group)
+            .unwrap_or_else(|| panic!("no group {group} was added"));
+        let rules = if egress {
+            &mut g.egress
+        } else {
+            &mut g.ingress
+        };
+        rules.last_mut().expect("a rule to name").rule_id = Some(id.into());
         self
     }
 

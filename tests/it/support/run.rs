@@ -78,40 +78,44 @@ impl Sgpair {
     /// Runs the binary to its end. A panic is never what a test expects:
     /// it fails here, whatever the test checks next.
     pub fn run(self) -> Out {
+        self.run_until(None::<fn() -> bool>)
+    }
+
+    /// Runs the binary and, once `ready` says so (polled every 20 ms, at
+    /// most 60 s), sends it SIGINT, as Ctrl-C would; then waits for its end.
+    #[cfg_attr(not(feature = "aws"), allow(dead_code))]
+    pub fn run_interrupted(self, ready: impl Fn() -> bool) -> Out {
+        self.run_until(Some(ready))
+    }
+
+    fn run_until(self, ready: Option<impl Fn() -> bool>) -> Out {
         let bin = env!("CARGO_BIN_EXE_sgpair");
         let mut cmd = self.command();
         let started = Instant::now();
-        let out = cmd
-            .output()
-            .unwrap_or_else(|e| panic!("cannot run {bin}: {e}"));
-        let took = started.elapsed();
-        self.out(out, took)
-    }
-
-    /// Starts the binary and returns at once (stdout and stderr piped), for
-    /// a test that acts on the running process (a signal); `finish` reads
-    /// what it said.
-    #[cfg_attr(not(feature = "aws"), allow(dead_code))]
-    pub fn start(self) -> (std::process::Child, Self) {
-        let bin = env!("CARGO_BIN_EXE_sgpair");
-        let child = self
-            .command()
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
+        cmd.stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let child = cmd
             .spawn()
             .unwrap_or_else(|e| panic!("cannot run {bin}: {e}"));
-        (child, self)
-    }
-
-    /// Waits for a run [`Sgpair::start`] started.
-    #[cfg_attr(not(feature = "aws"), allow(dead_code))]
-    pub fn finish(self, child: std::process::Child) -> Out {
-        let started = Instant::now();
-        let out = child.wait_with_output().expect("the run ends");
-        self.out(out, started.elapsed())
-    }
-
-    fn out(&self, out: std::process::Output, took: std::time::Duration) -> Out {
+        if let Some(ready) = ready {
+            while !ready() {
+                assert!(
+                    started.elapsed() < std::time::Duration::from_secs(60),
+                    "sgpair {:?} never got ready to be interrupted",
+                    self.args
+                );
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            let sent = Command::new("kill")
+                .args(["-INT", &child.id().to_string()])
+                .status()
+                .expect("kill runs");
+            assert!(sent.success(), "SIGINT sent");
+        }
+        let out = child
+            .wait_with_output()
+            .unwrap_or_else(|e| panic!("cannot run {bin}: {e}"));
+        let took = started.elapsed();
         let out = Out {
             code: out.status.code(),
             stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),

@@ -3,8 +3,9 @@
 //! folder, initialised and validated, then planned and applied offline
 //! (no provider, no resource, local state) and read back through an output.
 //!
-//! Needs `terraform` >= 1.3 on PATH; without it the tests fail, they never
-//! skip.
+//! Needs `terraform` >= 1.3 on PATH (1.5 for the `--terraform` folder's
+//! import blocks, which also needs the AWS provider: [`plugin_dir`]);
+//! without them the tests fail, they never skip.
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
@@ -126,4 +127,151 @@ pub fn summary(dir: &Path) -> String {
 /// `terraform fmt -check` of the tfvars; the caller checks the outcome.
 pub fn fmt_check(dir: &Path) -> Output {
     tf(dir, ["fmt", "-check", "-diff", "rules.auto.tfvars"])
+}
+
+/// Where the AWS provider is for `terraform init -plugin-dir` (no registry
+/// offline): `SGPAIR_TF_PLUGIN_DIR`, else `/opt/tf-plugins`, laid out as a
+/// filesystem mirror (`registry.terraform.io/hashicorp/aws/...`). Missing,
+/// the test fails and says how to provide it.
+pub fn plugin_dir() -> PathBuf {
+    let dir = std::env::var_os("SGPAIR_TF_PLUGIN_DIR")
+        .map_or_else(|| PathBuf::from("/opt/tf-plugins"), PathBuf::from);
+    assert!(
+        dir.join("registry.terraform.io/hashicorp/aws").is_dir(),
+        "the AWS provider is not in {}: put hashicorp/aws there as a filesystem mirror \
+         (terraform providers mirror DIR, once online) or set SGPAIR_TF_PLUGIN_DIR",
+        dir.display()
+    );
+    dir
+}
+
+/// A local module that stands in for skwashd/mutual-security-groups/aws
+/// 2.x: the same input variables and the same two resources, for_each over
+/// the rules (ingress on the target, egress on the source), so that
+/// terraform checks the folder's addresses, imports and types offline.
+const STAND_IN: &str = r#"variable "rules" {
+  type = map(object({
+    source_sg_id       = string
+    target_sg_id       = string
+    from_port          = number
+    to_port            = optional(number)
+    protocol           = optional(string, "tcp")
+    description        = optional(string, "")
+    description_source = optional(string, "")
+    description_target = optional(string, "")
+  }))
+}
+
+variable "tags" {
+  type    = map(string)
+  default = {}
+}
+
+resource "aws_vpc_security_group_ingress_rule" "this" {
+  for_each                     = var.rules
+  security_group_id            = each.value.target_sg_id
+  referenced_security_group_id = each.value.source_sg_id
+  ip_protocol                  = each.value.protocol
+  from_port                    = each.value.from_port
+  to_port                      = coalesce(each.value.to_port, each.value.from_port)
+  description                  = each.value.description
+  tags                         = var.tags
+}
+
+resource "aws_vpc_security_group_egress_rule" "this" {
+  for_each                     = var.rules
+  security_group_id            = each.value.source_sg_id
+  referenced_security_group_id = each.value.target_sg_id
+  ip_protocol                  = each.value.protocol
+  from_port                    = each.value.from_port
+  to_port                      = coalesce(each.value.to_port, each.value.from_port)
+  description                  = each.value.description
+  tags                         = var.tags
+}
+"#;
+
+/// The provider set up to plan without AWS: fixed credentials, no calls
+/// to check them (a plan that only creates resources reads nothing).
+const OFFLINE_PROVIDER: &str = r#"provider "aws" {
+  region                      = "us-east-1"
+  access_key                  = "test"
+  secret_key                  = "test"
+  skip_credentials_validation = true
+  skip_requesting_account_id  = true
+  skip_metadata_api_check     = true
+}
+"#;
+
+/// A copy of the folder sgpair wrote, its module source swapped for the
+/// local stand-in (and the version, which a local source cannot have),
+/// initialised offline and validated.
+pub fn stand_in(folder: &Path) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    for entry in std::fs::read_dir(folder).expect("the folder") {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            std::fs::copy(&path, dir.path().join(path.file_name().unwrap())).unwrap();
+        }
+    }
+    let main = dir.path().join("main.tf");
+    let text = std::fs::read_to_string(&main).expect("main.tf");
+    let swapped: String = text
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("version = \"~> 2.0\""))
+        .map(|l| {
+            if l.trim_start().starts_with("source")
+                && l.contains("skwashd/mutual-security-groups/aws")
+            {
+                "  source = \"./stand-in\"".to_string()
+            } else {
+                l.to_string()
+            }
+        })
+        .map(|l| l + "\n")
+        .collect();
+    assert_ne!(swapped, text, "main.tf calls the registry module");
+    std::fs::write(&main, swapped).unwrap();
+    std::fs::create_dir(dir.path().join("stand-in")).unwrap();
+    std::fs::write(dir.path().join("stand-in/main.tf"), STAND_IN).unwrap();
+    let plugins = plugin_dir();
+    ok(
+        dir.path(),
+        &[
+            "init",
+            "-input=false",
+            "-backend=false",
+            &format!("-plugin-dir={}", plugins.display()),
+        ],
+    );
+    ok(dir.path(), &["validate"]);
+    dir
+}
+
+/// `terraform plan` of a [`stand_in`] folder with the provider set up to
+/// plan offline; its output, asserted to succeed.
+pub fn plan_offline(dir: &Path) -> String {
+    std::fs::write(dir.join("offline_provider.tf"), OFFLINE_PROVIDER).unwrap();
+    let o = ok(dir, &["plan", "-input=false", "-no-color"]);
+    String::from_utf8(o.stdout).expect("utf-8 output")
+}
+
+/// `terraform plan` of a [`stand_in`] folder against an AWS emulator at
+/// `endpoint` (EC2 only: the import blocks read the rules they adopt);
+/// its output, asserted to succeed.
+#[cfg(feature = "aws")]
+pub fn plan_against(dir: &Path, endpoint: &str) -> String {
+    let provider = OFFLINE_PROVIDER.replace(
+        "  skip_metadata_api_check     = true\n",
+        &format!(
+            "  skip_metadata_api_check     = true\n\n  endpoints {{\n    ec2 = \"{endpoint}\"\n  }}\n"
+        ),
+    );
+    std::fs::write(dir.join("offline_provider.tf"), provider).unwrap();
+    let o = ok(dir, &["plan", "-input=false", "-no-color"]);
+    String::from_utf8(o.stdout).expect("utf-8 output")
+}
+
+/// `terraform fmt -check` of every file of a folder; asserted to succeed.
+pub fn fmt_check_all(dir: &Path) {
+    ok(dir, &["fmt", "-check", "-diff", "."]);
 }

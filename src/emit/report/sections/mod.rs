@@ -7,7 +7,9 @@
 mod accounts;
 mod audit;
 mod evidence;
+mod progress;
 mod rules;
+mod terraform;
 mod traffic;
 
 use std::net::{IpAddr, SocketAddr};
@@ -21,16 +23,23 @@ use crate::reduce::{TCP, UDP};
 use crate::synthesize::RuleEvidence;
 use crate::window::{day, rfc3339};
 
+pub(super) use terraform::terraform;
 pub(super) use traffic::rejected_by_records;
 
 /// Every section after the summary, in order: what the Markdown holds, and
 /// the HTML after its diagram.
 pub(crate) fn sections(a: &Analysis, audit: &Audit, s: &Summary, m: &dyn Markup) -> Vec<Section> {
-    let mut out = vec![
+    // With --state, what changed since the last run comes first.
+    let mut out = audit
+        .progress
+        .as_ref()
+        .map(|p| progress::sections(a, p, m))
+        .unwrap_or_default();
+    out.extend([
         audit::findings(audit, s, m),
         audit::before_after(s),
         rules::rules(a, m),
-    ];
+    ]);
     out.extend(accounts::accounts(a, m));
     out.extend([
         traffic::external(a, m),

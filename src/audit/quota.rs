@@ -1,0 +1,262 @@
+//! Quotas before anything is written: per group and direction, the rules
+//! that stay (weighted: a prefix list counts its entries), plus one per
+//! proposed entry on that side (none where the same half already exists and
+//! stays), against the rules-per-group quota (Service Quotas L-0EA8095F,
+//! 60 inbound and 60 outbound unless raised).
+//!
+//! Over it, entries of one pair of groups and one protocol are merged into
+//! a range where that keeps least privilege acceptable: the ports the range
+//! adds that no connection used are at most [`MAX_UNSEEN`] per merge, and
+//! the merges with the fewest come first. What is still over is named with
+//! its remedies; the run then writes nothing.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::analysis::Analysis;
+use crate::audit::Direction;
+use crate::audit::usage::{Kept, measure};
+use crate::inventory::{Inventory, SgRule, protocol_number};
+use crate::reduce::{TCP, UDP};
+use crate::synthesize::Rule;
+
+/// The rules-per-group quota's default, per direction.
+pub const DEFAULT_RULES_PER_GROUP: usize = 60;
+
+/// The groups-per-interface quota's default (L-2AFB9258).
+pub const DEFAULT_GROUPS_PER_INTERFACE: usize = 5;
+
+/// The most ports a merge may add that no connection used.
+pub const MAX_UNSEEN: i32 = 16;
+
+/// Entries merged into one range.
+#[derive(Debug, Clone, Serialize)]
+pub struct Merge {
+    pub source_sg: String,
+    pub target_sg: String,
+    pub proto: u8,
+    pub from_port: i32,
+    pub to_port: i32,
+    /// Ports of the range that no connection used.
+    pub unseen: i32,
+}
+
+/// A group and direction over the quota after every acceptable merge.
+#[derive(Debug, Clone, Serialize)]
+pub struct Over {
+    pub group_id: String,
+    pub group_name: String,
+    pub direction: Direction,
+    /// Rules that stay (weighted) and the proposal's new entries on this side.
+    pub staying: usize,
+    pub proposed: usize,
+    pub quota: usize,
+    /// Interfaces of the group already at the groups-per-interface quota
+    /// (a dedicated client group cannot be added to them).
+    pub interfaces_at_group_quota: Vec<String>,
+}
+
+impl Over {
+    pub fn by(&self) -> usize {
+        self.staying + self.proposed - self.quota
+    }
+
+    /// What the team can do, in words.
+    pub fn remedies(&self) -> String {
+        let side = match self.direction {
+            Direction::Ingress => "clients",
+            Direction::Egress => "servers",
+        };
+        let mut r = format!(
+            "give its {side} one dedicated group that the rules reference instead of each group, or allow a port range instead of single ports (wider than the evidence), or raise the quota (Service Quotas L-0EA8095F; rules per group times groups per interface may not pass 1,000) and give --rule-quota"
+        );
+        if !self.interfaces_at_group_quota.is_empty() {
+            r.push_str(&format!(
+                "; {} already have {} groups, the groups-per-interface quota (L-2AFB9258): a dedicated group cannot be added to them",
+                self.interfaces_at_group_quota.join(", "),
+                DEFAULT_GROUPS_PER_INTERFACE
+            ));
+        }
+        r
+    }
+}
+
+/// What fitting the proposal under the quota did.
+#[derive(Debug, Clone, Default)]
+pub struct Fit {
+    /// The proposal's rules after the merges (unchanged when none).
+    pub rules: Vec<Rule>,
+    pub merges: Vec<Merge>,
+    pub over: Vec<Over>,
+}
+
+/// A side's weight: one rule, or a prefix list's entries.
+fn weight(inv: &Inventory, r: &SgRule) -> usize {
+    match &r.prefix_list_id {
+        Some(p) => inv
+            .prefix_lists
+            .iter()
+            .find(|pl| &pl.id == p)
+            .map_or(1, |pl| pl.cidrs.len().max(1)),
+        None => 1,
+    }
+}
+
+/// Whether an existing rule is exactly a proposed half: the peer group,
+/// protocol and ports.
+fn same_half(r: &SgRule, peer: &str, p: &Rule) -> bool {
+    r.referenced_group_id.as_deref() == Some(peer)
+        && protocol_number(&r.protocol) == Some(p.proto)
+        && (r.from_port, r.to_port) == (Some(p.from_port), Some(p.to_port))
+}
+
+/// Counts per (group, direction): (rules that stay, new entries).
+fn counts(
+    inv: &Inventory,
+    kept: &Kept,
+    rules: &[Rule],
+) -> BTreeMap<(String, Direction), (usize, usize)> {
+    let mut out: BTreeMap<(String, Direction), (usize, usize)> = BTreeMap::new();
+    let mut staying: BTreeMap<(String, Direction), Vec<&SgRule>> = BTreeMap::new();
+    for g in &inv.security_groups {
+        for (d, list) in [
+            (Direction::Ingress, &g.ingress),
+            (Direction::Egress, &g.egress),
+        ] {
+            for (i, r) in list.iter().enumerate() {
+                if kept.kept(&g.id, d, i, r) {
+                    out.entry((g.id.clone(), d)).or_default().0 += weight(inv, r);
+                    staying.entry((g.id.clone(), d)).or_default().push(r);
+                }
+            }
+        }
+    }
+    for p in rules {
+        for (g, d, peer) in [
+            (&p.source_sg, Direction::Egress, &p.target_sg),
+            (&p.target_sg, Direction::Ingress, &p.source_sg),
+        ] {
+            let key = (g.clone(), d);
+            let exists = staying
+                .get(&key)
+                .is_some_and(|v| v.iter().any(|r| same_half(r, peer, p)));
+            if !exists {
+                out.entry(key).or_default().1 += 1;
+            }
+        }
+    }
+    out
+}
+
+/// Fits the proposal under `quota` rules per group and direction.
+pub fn fit(a: &Analysis, quota: usize) -> Fit {
+    let inv = &a.inventory;
+    let used = measure(a);
+    let kept = Kept::new(inv, &used);
+    let mut rules = a.proposal.rules.clone();
+    // Per rule: the ports of its range no connection used (merges add them).
+    let mut unseen: Vec<i32> = vec![0; rules.len()];
+    let mut merges: Vec<Merge> = Vec::new();
+    loop {
+        let c = counts(inv, &kept, &rules);
+        let over = |g: &str, d: Direction| {
+            c.get(&(g.to_string(), d))
+                .is_some_and(|(s, n)| s + n > quota)
+        };
+        // The acceptable merge with the fewest unseen ports that relieves
+        // a side over the quota.
+        let mut best: Option<(i32, usize, usize)> = None;
+        for i in 0..rules.len() {
+            for j in 0..rules.len() {
+                let (x, y) = (&rules[i], &rules[j]);
+                if i == j
+                    || x.source_sg != y.source_sg
+                    || x.target_sg != y.target_sg
+                    || x.proto != y.proto
+                    || !matches!(x.proto, TCP | UDP)
+                    || x.from_port < 0
+                    || x.from_port > y.from_port
+                    || (x.from_port == y.from_port && i > j)
+                    || !(over(&x.source_sg, Direction::Egress)
+                        || over(&x.target_sg, Direction::Ingress))
+                {
+                    continue;
+                }
+                let total = unseen[i] + unseen[j] + (y.from_port - x.to_port - 1).max(0);
+                if total <= MAX_UNSEEN && best.is_none_or(|b| (total, i, j) < b) {
+                    best = Some((total, i, j));
+                }
+            }
+        }
+        let Some((_, i, j)) = best else {
+            let mut over: Vec<Over> = c
+                .iter()
+                .filter(|(_, (s, n))| s + n > quota)
+                .map(|((g, d), (s, n))| Over {
+                    group_id: g.clone(),
+                    group_name: inv.group(g).map(|x| x.name.clone()).unwrap_or_default(),
+                    direction: *d,
+                    staying: *s,
+                    proposed: *n,
+                    quota,
+                    interfaces_at_group_quota: inv
+                        .network_interfaces
+                        .iter()
+                        .filter(|e| {
+                            e.security_groups.contains(g)
+                                && e.security_groups.len() >= DEFAULT_GROUPS_PER_INTERFACE
+                        })
+                        .map(|e| e.id.clone())
+                        .collect(),
+                })
+                .collect();
+            over.sort_by(|x, y| (&x.group_id, x.direction).cmp(&(&y.group_id, y.direction)));
+            return Fit {
+                rules,
+                merges,
+                over,
+            };
+        };
+        let (y, uy) = (rules.remove(j), unseen.remove(j));
+        let k = if j < i { i - 1 } else { i };
+        let x = &mut rules[k];
+        let total = unseen[k] + uy + (y.from_port - x.to_port - 1).max(0);
+        unseen[k] = total;
+        x.to_port = x.to_port.max(y.to_port);
+        let e = &mut x.evidence;
+        e.connections = e.connections.saturating_add(y.evidence.connections);
+        e.records = e.records.saturating_add(y.evidence.records);
+        e.bytes = e.bytes.saturating_add(y.evidence.bytes);
+        e.first = e.first.min(y.evidence.first);
+        e.last = e.last.max(y.evidence.last);
+        for (mine, theirs) in [
+            (&mut e.client_enis, &y.evidence.client_enis),
+            (&mut e.server_enis, &y.evidence.server_enis),
+        ] {
+            mine.extend(theirs.iter().cloned());
+            mine.sort();
+            mine.dedup();
+        }
+        for (m, n) in &y.evidence.initiator {
+            *e.initiator.entry(m).or_default() += n;
+        }
+        e.allowed_pairs = e.allowed_pairs.max(y.evidence.allowed_pairs);
+        e.observed_pairs = e.observed_pairs.max(y.evidence.observed_pairs);
+        merges.retain(|m: &Merge| {
+            !(m.source_sg == x.source_sg
+                && m.target_sg == x.target_sg
+                && m.proto == x.proto
+                && m.from_port >= x.from_port
+                && m.to_port <= x.to_port)
+        });
+        merges.push(Merge {
+            source_sg: x.source_sg.clone(),
+            target_sg: x.target_sg.clone(),
+            proto: x.proto,
+            from_port: x.from_port,
+            to_port: x.to_port,
+            unseen: total,
+        });
+    }
+}

@@ -1,0 +1,215 @@
+//! `sgpair check`: new flow logs replayed against a proposal. The after
+//! state is today's rules less open egress and the rules the proposal
+//! removes, plus the proposal's entries; every accepted connection today's
+//! rules allow and the after state does not is listed, per group. The rule
+//! matching is the audit's own (`matching.rs`).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::analysis::Analysis;
+use crate::audit::Direction;
+use crate::audit::before_after::{ProposedSide, proposed_covers, suspicious_keys};
+use crate::audit::matching::{matching_rules, sides};
+use crate::audit::usage::{is_open_egress, peer_label};
+use crate::inventory::SgRule;
+use crate::present::service;
+use crate::proposal::Entry;
+
+/// One of today's rules the proposal removes, as the JSON report's
+/// `audit.rules` lists it (`"removed": true`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RemovedRule {
+    pub group_id: String,
+    pub direction: Direction,
+    #[serde(default)]
+    pub rule_id: Option<String>,
+    pub protocol: String,
+    #[serde(default)]
+    pub from_port: Option<i32>,
+    #[serde(default)]
+    pub to_port: Option<i32>,
+    pub peer: String,
+}
+
+impl RemovedRule {
+    /// Whether it is rule `r` of group `g`'s `d` list: by its id where both
+    /// have one, else by protocol, ports and peer.
+    fn is(&self, g: &str, d: Direction, r: &SgRule) -> bool {
+        if self.group_id != g || self.direction != d {
+            return false;
+        }
+        if let (Some(a), Some(b)) = (&self.rule_id, &r.rule_id) {
+            return a == b;
+        }
+        self.protocol == r.protocol
+            && self.from_port == r.from_port
+            && self.to_port == r.to_port
+            && self.peer == peer_label(r)
+    }
+}
+
+/// Accepted connections of one flow the after state would block.
+#[derive(Debug, Clone, Serialize)]
+pub struct Blocked {
+    /// The group whose rules no longer allow it, and on which side.
+    pub group_id: String,
+    pub group_name: String,
+    pub direction: Direction,
+    pub client: String,
+    pub server: String,
+    pub service: String,
+    pub connections: u64,
+    pub first: i64,
+    pub last: i64,
+    /// A flow the proposal leaves out on purpose (reported, not failing).
+    pub suspicious: bool,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Replay {
+    /// `--group`: the one group checked; none: every group.
+    pub group: Option<String>,
+    pub proposed_entries: usize,
+    pub removed_rules: usize,
+    /// Accepted connections in the logs.
+    pub observed_connections: u64,
+    /// Accepted connections today's rules (the inventory) do not allow
+    /// either: a stale inventory, not the proposal's doing.
+    pub not_allowed_today: u64,
+    /// Accepted connections the after state blocks (each once, whichever
+    /// sides lose it), suspicious flows aside: non-zero fails the check.
+    pub blocked_connections: u64,
+    /// Per group, then flow; suspicious flows included, marked.
+    pub blocked: Vec<Blocked>,
+}
+
+impl Replay {
+    /// Connections that fail the check (suspicious flows aside).
+    pub fn failing(&self) -> u64 {
+        self.blocked_connections
+    }
+}
+
+/// Replays `a`'s connections against the after state of `proposal` and
+/// `removed`; with `only`, that group alone loses its open egress and
+/// removed rules, and only its sides are checked.
+pub fn replay(
+    a: &Analysis,
+    proposal: &[Entry],
+    removed: &[RemovedRule],
+    only: Option<&str>,
+) -> Replay {
+    let inv = &a.inventory;
+    let checked = |g: &str| only.is_none_or(|o| o == g);
+    let mut proposed: BTreeMap<(String, Direction), Vec<ProposedSide>> = BTreeMap::new();
+    for e in proposal {
+        // Every protocol: the audit's spelling, protocol 0 with ports -1..-1
+        // covers nothing, so such entries are matched below.
+        let p = e.proto.unwrap_or(0);
+        proposed
+            .entry((e.source_sg.clone(), Direction::Egress))
+            .or_default()
+            .push((e.target_sg.clone(), p, e.from_port, e.to_port));
+        proposed
+            .entry((e.target_sg.clone(), Direction::Ingress))
+            .or_default()
+            .push((e.source_sg.clone(), p, e.from_port, e.to_port));
+    }
+    let all_protocols: Vec<(&str, &str, Direction)> = proposal
+        .iter()
+        .filter(|e| e.proto.is_none())
+        .flat_map(|e| {
+            [
+                (
+                    e.source_sg.as_str(),
+                    e.target_sg.as_str(),
+                    Direction::Egress,
+                ),
+                (
+                    e.target_sg.as_str(),
+                    e.source_sg.as_str(),
+                    Direction::Ingress,
+                ),
+            ]
+        })
+        .collect();
+    let suspicious = suspicious_keys(a);
+    let mut out = Replay {
+        group: only.map(str::to_string),
+        proposed_entries: proposal.len(),
+        removed_rules: removed.len(),
+        ..Replay::default()
+    };
+    type FlowKey = (String, Direction, String, String, String);
+    let mut blocked: BTreeMap<FlowKey, Blocked> = BTreeMap::new();
+    for c in &a.evidence.connections {
+        out.observed_connections = out.observed_connections.saturating_add(c.connections);
+        let mut today_all = true;
+        let mut lost: Vec<(String, Direction)> = Vec::new();
+        for (side, _) in sides(c) {
+            let mut today = false;
+            let mut after = false;
+            for (g, _, r) in matching_rules(inv, &side, c) {
+                today = true;
+                let gone = checked(g)
+                    && ((side.direction == Direction::Egress && is_open_egress(r))
+                        || removed.iter().any(|x| x.is(g, side.direction, r)));
+                after |= !gone;
+            }
+            after |= side.groups.iter().any(|g| {
+                proposed
+                    .get(&(g.clone(), side.direction))
+                    .is_some_and(|ps| {
+                        ps.iter()
+                            .any(|p| proposed_covers(p, c.proto, c.port, &side.other_groups))
+                    })
+                    || all_protocols.iter().any(|(mine, peer, d)| {
+                        *d == side.direction
+                            && mine == g
+                            && side.other_groups.iter().any(|o| o == peer)
+                    })
+            });
+            today_all &= today;
+            if today
+                && !after
+                && let Some(g) = side.groups.iter().find(|g| checked(g))
+            {
+                lost.push((g.clone(), side.direction));
+            }
+        }
+        if !today_all {
+            out.not_allowed_today = out.not_allowed_today.saturating_add(c.connections);
+            continue;
+        }
+        let is_suspicious = suspicious.contains(&(c.client, c.server, c.port, c.proto));
+        if !lost.is_empty() && !is_suspicious {
+            out.blocked_connections = out.blocked_connections.saturating_add(c.connections);
+        }
+        for (g, d) in lost {
+            let (client, server) = (c.client_end.label(), c.server_end.label());
+            let svc = service::of_port(c.port, c.proto);
+            let name = inv.group(&g).map(|s| s.name.clone()).unwrap_or_default();
+            let e = blocked
+                .entry((g.clone(), d, client.clone(), server.clone(), svc.clone()))
+                .or_insert_with(|| Blocked {
+                    group_id: g,
+                    group_name: name,
+                    direction: d,
+                    client: format!("{client} ({})", c.client),
+                    server: format!("{server} ({})", c.server),
+                    service: svc,
+                    connections: 0,
+                    first: c.first,
+                    last: c.last,
+                    suspicious: is_suspicious,
+                });
+            e.connections = e.connections.saturating_add(c.connections);
+            e.first = e.first.min(c.first);
+            e.last = e.last.max(c.last);
+        }
+    }
+    out.blocked = blocked.into_values().collect();
+    out
+}

@@ -1,0 +1,354 @@
+//! Decoding with polars' Parquet reader (`polars-parquet`): the footer, then
+//! one row group's column chunks at a time, each into an Arrow array.
+
+use std::fs::File;
+use std::ops::Range;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use anyhow::{Context, Result, anyhow, bail};
+use polars::prelude::{DataType, Series};
+use polars_arrow::array::{Array, BinaryViewArray, PrimitiveArray, Utf8ViewArray};
+use polars_arrow::bitmap::Bitmap;
+use polars_arrow::datatypes::{ArrowDataType, ArrowSchema};
+use polars_arrow::types::NativeType;
+use polars_buffer::Buffer;
+use polars_parquet::read::{
+    BasicDecompressor, ColumnChunkMetadata, FileMetadata, PageReader, column_iter_to_arrays,
+    infer_schema, read_metadata,
+};
+
+use super::{Batch, Value, Values, Want, guard, pages};
+
+/// The largest page the reader accepts (compressed or not): flow-log pages
+/// are about a megabyte; a header that claims more is refused rather than
+/// allocated.
+const MAX_PAGE: usize = 256 << 20;
+
+/// The most rows a row group may hold: each decoded text column takes 16
+/// bytes a row, so a footer that claims more is refused rather than
+/// allocated (writers use 100,000 to a few million rows a group).
+const MAX_GROUP_ROWS: usize = 1 << 26;
+
+/// A Parquet file whose footer has been read: its schema and row groups.
+/// Shared by the threads that decode its row groups.
+pub struct ParquetFile {
+    name: String,
+    metadata: FileMetadata,
+    schema: ArrowSchema,
+    data: Data,
+    /// Bytes read so far, for progress bars (local files).
+    progress: Option<Arc<AtomicU64>>,
+}
+
+/// Where the column chunks are.
+enum Data {
+    File(File),
+    Memory(Buffer<u8>),
+}
+
+impl ParquetFile {
+    /// Opens a local file and reads its footer. `progress` counts the bytes
+    /// of each row group as it is read (all of its columns, read or not, so
+    /// that a bar reaches the file's size).
+    pub fn open(path: &Path, progress: Arc<AtomicU64>) -> Result<ParquetFile> {
+        let name = path.display().to_string();
+        let mut file = File::open(path).with_context(|| {
+            format!("cannot open {name} (listed a moment ago: was it moved or deleted?)")
+        })?;
+        let metadata = guard::decoding(|| Ok(read_metadata(&mut file)?))
+            .with_context(|| format!("{name}: not a readable Parquet file"))?;
+        ParquetFile::new(name, metadata, Data::File(file), Some(progress))
+    }
+
+    /// A whole Parquet file in memory (an S3 object).
+    pub fn from_bytes(name: String, bytes: Vec<u8>) -> Result<ParquetFile> {
+        let bytes = Buffer::from_vec(bytes);
+        let metadata =
+            guard::decoding(|| Ok(read_metadata(&mut std::io::Cursor::new(bytes.clone()))?))
+                .with_context(|| format!("{name}: not a readable Parquet file"))?;
+        ParquetFile::new(name, metadata, Data::Memory(bytes), None)
+    }
+
+    fn new(
+        name: String,
+        metadata: FileMetadata,
+        data: Data,
+        progress: Option<Arc<AtomicU64>>,
+    ) -> Result<ParquetFile> {
+        let schema = guard::decoding(|| Ok(infer_schema(&metadata)?))
+            .with_context(|| format!("{name}: cannot read the Parquet schema"))?;
+        Ok(ParquetFile {
+            name,
+            metadata,
+            schema,
+            data,
+            progress,
+        })
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The column names, in file order.
+    pub fn columns(&self) -> Vec<String> {
+        self.schema.iter_names().map(|n| n.to_string()).collect()
+    }
+
+    pub fn row_groups(&self) -> usize {
+        self.metadata.row_groups.len()
+    }
+
+    /// Decodes `columns` (indexes into [`ParquetFile::columns`], each as
+    /// wanted) of row group `group`; the other columns are not read.
+    /// A row group that cannot be decoded is an error naming the file, the
+    /// row group (from 1) and its rows, and the column.
+    pub fn read(&self, group: usize, columns: &[(usize, Want)]) -> Result<Batch> {
+        let md = &self.metadata.row_groups[group];
+        let rows = md.num_rows();
+        // Saturating: a corrupt footer's counts must not overflow.
+        let first_row = self.metadata.row_groups[..group]
+            .iter()
+            .fold(1u64, |n, g| n.saturating_add(g.num_rows() as u64));
+        let place = || {
+            format!(
+                "{}: row group {} of {} (rows {first_row}..{})",
+                self.name,
+                group + 1,
+                self.row_groups(),
+                first_row.saturating_add(rows as u64).saturating_sub(1),
+            )
+        };
+        if rows > MAX_GROUP_ROWS {
+            bail!(
+                "{}: the footer says {rows} rows, more than a row group may hold ({MAX_GROUP_ROWS})",
+                place()
+            );
+        }
+        let values = columns
+            .iter()
+            .map(|&(c, want)| {
+                self.column(group, c, want, rows).with_context(|| {
+                    format!(
+                        "{}: cannot decode column {}",
+                        place(),
+                        self.schema.get_at_index(c).map_or("?", |(n, _)| n.as_str())
+                    )
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        if let Some(p) = &self.progress {
+            p.fetch_add(md.compressed_size() as u64, Ordering::Relaxed);
+        }
+        Ok(Batch {
+            first_row,
+            rows,
+            columns: values,
+        })
+    }
+
+    /// One column of one row group as an array of `rows` values.
+    fn column(&self, group: usize, column: usize, want: Want, rows: usize) -> Result<Values> {
+        let (name, field) = self
+            .schema
+            .get_at_index(column)
+            .ok_or_else(|| anyhow!("no column {column}"))?;
+        let chunks: Vec<&ColumnChunkMetadata> = self.metadata.row_groups[group]
+            .columns_under_root_iter(name)
+            .ok_or_else(|| anyhow!("the row group lacks it"))?
+            .collect();
+        let mut pages = Vec::with_capacity(chunks.len());
+        let mut types = Vec::with_capacity(chunks.len());
+        for chunk in chunks {
+            let bytes = self.chunk(chunk)?;
+            let values = usize::try_from(chunk.num_values())
+                .ok()
+                .filter(|v| chunk.descriptor().descriptor.max_rep_level > 0 || *v == rows)
+                .ok_or_else(|| {
+                    anyhow!(
+                        "the column chunk holds {} values in a row group of {rows} rows",
+                        chunk.num_values()
+                    )
+                })?;
+            pages::check(&bytes, values, MAX_PAGE)?;
+            let reader = PageReader::new(std::io::Cursor::new(bytes), chunk, Vec::new(), MAX_PAGE);
+            pages.push(BasicDecompressor::new(reader, Vec::new()));
+            types.push(&chunk.descriptor().descriptor.primitive_type);
+        }
+        let array = guard::decoding(|| {
+            let (arrays, _) = column_iter_to_arrays(pages, types, field.clone(), None)?;
+            Ok(match arrays.len() {
+                1 => arrays.into_iter().next().expect("one array"),
+                _ => polars_arrow::compute::concatenate::concatenate(
+                    &arrays.iter().map(|a| a.as_ref()).collect::<Vec<_>>(),
+                )?,
+            })
+        })?;
+        if array.len() != rows {
+            bail!("{} values in a row group of {rows} rows", array.len());
+        }
+        guard::decoding(|| values(field, array, want))
+    }
+
+    /// The bytes of one column chunk.
+    fn chunk(&self, chunk: &ColumnChunkMetadata) -> Result<Buffer<u8>> {
+        let range = chunk.byte_range();
+        let (start, len) = (range.start, range.end.saturating_sub(range.start));
+        match &self.data {
+            Data::Memory(bytes) => {
+                let end = start.checked_add(len).filter(|e| *e <= bytes.len() as u64);
+                let Some(end) = end else {
+                    bail!("a column chunk at bytes {start}..+{len} lies past the file's end");
+                };
+                Ok(bytes.clone().sliced(start as usize..end as usize))
+            }
+            Data::File(file) => {
+                let len = usize::try_from(len).context("a column chunk too large to read")?;
+                let mut buf = vec![0; len];
+                read_at(file, &mut buf, start)
+                    .with_context(|| format!("cannot read bytes {start}..+{len}"))?;
+                Ok(Buffer::from_vec(buf))
+            }
+        }
+    }
+}
+
+#[cfg(unix)]
+fn read_at(file: &File, buf: &mut [u8], at: u64) -> std::io::Result<()> {
+    std::os::unix::fs::FileExt::read_exact_at(file, buf, at)
+}
+
+#[cfg(windows)]
+fn read_at(file: &File, mut buf: &mut [u8], mut at: u64) -> std::io::Result<()> {
+    while !buf.is_empty() {
+        match std::os::windows::fs::FileExt::seek_read(file, buf, at)? {
+            0 => return Err(std::io::ErrorKind::UnexpectedEof.into()),
+            n => {
+                buf = &mut buf[n..];
+                at += n as u64;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// An array as the reader wants it: integers as integers where numbers are
+/// wanted, text as text, everything else cast to text as polars prints it.
+fn values(
+    field: &polars_arrow::datatypes::Field,
+    array: Box<dyn Array>,
+    want: Want,
+) -> Result<Values> {
+    let any = array.as_any();
+    match (array.dtype(), want) {
+        (ArrowDataType::Int32, Want::Number) => {
+            if let Some(a) = any.downcast_ref::<PrimitiveArray<i32>>() {
+                return Ok(Values::Int32(Ints::new(a)));
+            }
+        }
+        (ArrowDataType::Int64, Want::Number) => {
+            if let Some(a) = any.downcast_ref::<PrimitiveArray<i64>>() {
+                return Ok(Values::Int64(Ints::new(a)));
+            }
+        }
+        (ArrowDataType::Utf8View, _) => {
+            if let Some(a) = any.downcast_ref::<Utf8ViewArray>() {
+                return Ok(Values::Text(Texts(a.to_binview())));
+            }
+        }
+        (ArrowDataType::BinaryView, _) => {
+            if let Some(a) = any.downcast_ref::<BinaryViewArray>() {
+                return Ok(Values::Text(Texts(a.clone())));
+            }
+        }
+        _ => {}
+    }
+    let series = Series::try_from((field, array))?;
+    let text = series
+        .cast(&DataType::String)
+        .with_context(|| format!("a {} column cannot be read as text", series.dtype()))?;
+    let text = text.str()?.rechunk();
+    let array = text
+        .downcast_iter()
+        .next()
+        .ok_or_else(|| anyhow!("an empty column"))?;
+    Ok(Values::Text(Texts(array.to_binview())))
+}
+
+/// An integer column.
+pub(super) struct Ints<T: NativeType> {
+    values: Buffer<T>,
+    valid: Option<Bitmap>,
+}
+
+impl<T: NativeType + Into<i64>> Ints<T> {
+    fn new(a: &PrimitiveArray<T>) -> Ints<T> {
+        Ints {
+            values: a.values().clone(),
+            valid: a.validity().cloned(),
+        }
+    }
+
+    #[inline]
+    pub(super) fn get(&self, row: usize) -> Value<'_> {
+        if self.valid.as_ref().is_some_and(|v| !v.get_bit(row)) {
+            return Value::Null;
+        }
+        Value::Int(self.values[row].into())
+    }
+
+    /// [`Ints::get`] for each of `rows`, into `out`.
+    pub(super) fn gather<'a, 'o>(
+        &'a self,
+        rows: Range<usize>,
+        out: impl Iterator<Item = &'o mut Value<'a>>,
+    ) where
+        'a: 'o,
+    {
+        let values = &self.values[rows.clone()];
+        match &self.valid {
+            None => {
+                for (o, v) in out.zip(values) {
+                    *o = Value::Int((*v).into());
+                }
+            }
+            Some(valid) => {
+                for ((o, v), row) in out.zip(values).zip(rows) {
+                    *o = if valid.get_bit(row) {
+                        Value::Int((*v).into())
+                    } else {
+                        Value::Null
+                    };
+                }
+            }
+        }
+    }
+}
+
+/// A text (or binary) column.
+pub(super) struct Texts(BinaryViewArray);
+
+impl Texts {
+    #[inline]
+    pub(super) fn get(&self, row: usize) -> Value<'_> {
+        if !self.0.is_valid(row) {
+            return Value::Null;
+        }
+        Value::Text(self.0.value(row))
+    }
+
+    /// [`Texts::get`] for each of `rows`, into `out`.
+    pub(super) fn gather<'a, 'o>(
+        &'a self,
+        rows: Range<usize>,
+        out: impl Iterator<Item = &'o mut Value<'a>>,
+    ) where
+        'a: 'o,
+    {
+        for (o, row) in out.zip(rows) {
+            *o = self.get(row);
+        }
+    }
+}

@@ -1,0 +1,184 @@
+//! `sgpair check`: a second day of logs replayed against the first day's
+//! proposal. Passing when the proposal carries everything; failing (exit
+//! code 4) with each blocked connection under its group when open egress
+//! or a removed rule carried it; `--group` checks one group.
+
+use crate::support::days::Days;
+use crate::support::flows::Rec;
+use crate::support::{Estate, T0, connection};
+
+const DAY: i64 = 86_400;
+const WEB: &str = "sg-0000000000000000a";
+const DB: &str = "sg-0000000000000000b";
+const BATCH: &str = "sg-0000000000000000c";
+
+/// db admits web on 5432 (used) and batch on 5432 (unused on day 1, so
+/// the proposal removes it); every group has open egress.
+fn estate() -> Estate {
+    let mut e = Estate::new();
+    e.vpc("vpc-1", &["10.0.0.0/16"])
+        .group(WEB, "web", "vpc-1")
+        .group(DB, "db", "vpc-1")
+        .group(BATCH, "batch", "vpc-1")
+        .ingress(DB, WEB, 5432)
+        .ingress(DB, BATCH, 5432)
+        .eni("eni-web", "vpc-1", &["10.0.1.10"], &[WEB])
+        .eni("eni-db", "vpc-1", &["10.0.2.20"], &[DB])
+        .eni("eni-batch", "vpc-1", &["10.0.3.30"], &[BATCH]);
+    e
+}
+
+fn web_db(at: i64) -> Vec<Rec> {
+    connection(
+        (Some("eni-web"), "10.0.1.10", 40_000),
+        (Some("eni-db"), "10.0.2.20", 5432),
+        at,
+        true,
+    )
+}
+
+fn batch_db(at: i64) -> Vec<Rec> {
+    connection(
+        (Some("eni-batch"), "10.0.3.30", 41_000),
+        (Some("eni-db"), "10.0.2.20", 5432),
+        at,
+        true,
+    )
+}
+
+fn web_internet(at: i64) -> Vec<Rec> {
+    connection(
+        (Some("eni-web"), "10.0.1.10", 42_000),
+        (None, "203.0.113.7", 443),
+        at,
+        true,
+    )
+}
+
+/// Day 1's proposal: its tfvars and its JSON report, in the days' folder.
+fn proposal(d: &Days) -> (std::path::PathBuf, std::path::PathBuf) {
+    let day1 = d.day("day1.log", &web_db(T0 - DAY + 60));
+    let run = d.infer(&[&day1], T0 - DAY, T0, &[]);
+    run.ok();
+    let (tfvars, report) = (d.path("rules.auto.tfvars"), d.path("report.json"));
+    std::fs::write(&tfvars, run.tfvars()).unwrap();
+    std::fs::write(&report, &run.stdout).unwrap();
+    (tfvars, report)
+}
+
+#[test]
+fn a_second_day_the_proposal_carries_passes() {
+    let d = Days::new(&estate());
+    let (tfvars, report) = proposal(&d);
+    let day2 = d.day("day2.log", &web_db(T0 + 60));
+    let r = d.check(
+        &tfvars,
+        &[&day2],
+        T0,
+        T0 + DAY,
+        &["--removed", report.to_str().unwrap()],
+    );
+    r.ok();
+    assert!(
+        r.stdout
+            .ends_with("ok: nothing accepted would be blocked\n"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.starts_with("checked 1 accepted connections against 1 proposed rules, without open egress and 4 removed rules"), "{}", r.stdout);
+}
+
+#[test]
+fn a_second_day_with_traffic_the_proposal_drops_fails_per_group() {
+    let d = Days::new(&estate());
+    let (tfvars, report) = proposal(&d);
+    let day2 = d.day(
+        "day2.log",
+        &[web_db(T0 + 60), web_internet(T0 + 120), batch_db(T0 + 180)].concat(),
+    );
+    let report = report.to_str().unwrap();
+    let r = d.check(&tfvars, &[&day2], T0, T0 + DAY, &["--removed", report]);
+    r.exits(4);
+    insta::assert_snapshot!("check_blocked", r.stdout);
+
+    let j = d.check(
+        &tfvars,
+        &[&day2],
+        T0,
+        T0 + DAY,
+        &["--removed", report, "--json"],
+    );
+    j.exits(4);
+    let blocked: Vec<(&str, &str, &str)> = j.json()["blocked"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            (
+                b["group_id"].as_str().unwrap(),
+                b["direction"].as_str().unwrap(),
+                b["service"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        blocked,
+        [
+            (WEB, "egress", "443/tcp"),
+            (DB, "ingress", "5432/tcp"),
+            (BATCH, "egress", "5432/tcp"),
+        ]
+    );
+
+    // Without the removed rules, db still admits batch: only egress fails.
+    let kept = d.check(&tfvars, &[&day2], T0, T0 + DAY, &["--json"]);
+    kept.exits(4);
+    let groups: Vec<&str> = kept.json()["blocked"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["group_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(groups, [WEB, BATCH]);
+
+    // One group at a time: db's egress carries nothing of this.
+    let db = d.check(&tfvars, &[&day2], T0, T0 + DAY, &["--group", DB]);
+    db.ok();
+    let web = d.check(&tfvars, &[&day2], T0, T0 + DAY, &["--group", WEB]);
+    web.exits(4);
+    assert!(
+        web.stdout.contains("203.0.113.7") && !web.stdout.contains(BATCH),
+        "{}",
+        web.stdout
+    );
+
+    let unknown = d.check(&tfvars, &[&day2], T0, T0 + DAY, &["--group", "sg-nope"]);
+    unknown.exits(1);
+    assert!(
+        unknown
+            .stderr
+            .contains("--group sg-nope: the inventory has no security group"),
+        "{}",
+        unknown.stderr
+    );
+}
+
+#[test]
+fn a_proposal_that_is_not_tfvars_is_refused_naming_the_file() {
+    let d = Days::new(&estate());
+    let day2 = d.day("day2.log", &web_db(T0 + 60));
+    let bad = d.path("bad.tfvars");
+    std::fs::write(
+        &bad,
+        "rules = { k = { target_sg_id = \"sg-1\", from_port = 1 } }\n",
+    )
+    .unwrap();
+    let r = d.check(&bad, &[&day2], T0, T0 + DAY, &[]);
+    r.exits(1);
+    assert!(
+        r.stderr
+            .contains("bad.tfvars cannot be used: rule k: `source_sg_id` is missing"),
+        "{}",
+        r.stderr
+    );
+}
