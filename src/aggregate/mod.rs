@@ -189,6 +189,18 @@ impl Aggregator {
         }
     }
 
+    /// The account of every interface whose records did not log one: the
+    /// account the stream's location names (an S3 key under
+    /// `AWSLogs/{account}/`). Called on an aggregator that read that one
+    /// stream, so these are its interfaces.
+    pub fn default_account(&mut self, account: &str) {
+        for p in &mut self.places {
+            if p.account.is_none() {
+                p.account = Some(account.to_string());
+            }
+        }
+    }
+
     #[inline]
     pub fn add(&mut self, o: &Observation<'_>) {
         let eni = self.interface(o.interface_id);

@@ -132,6 +132,10 @@ impl sources::Sink for Reader {
         into.stats.merge(from.stats);
     }
 
+    fn located(&self, out: &mut Reading, account: &str) {
+        out.agg.default_account(account);
+    }
+
     fn missing(&self, into: &mut Reading, what: String) {
         into.stats.missing.push(what);
     }

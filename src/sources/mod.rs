@@ -58,6 +58,10 @@ pub trait Sink: Send + Sync + 'static {
     /// are its column names, of which the sink says which it reads.
     fn batches(&self, name: String, columns: &[String]) -> Self::Batches;
     fn merge(&self, into: &mut Self::Out, from: Self::Out);
+    /// What one stream gave came from a location that names its account
+    /// (an S3 key under `AWSLogs/{account}/`): its records that do not log
+    /// `account-id` are that account's.
+    fn located(&self, out: &mut Self::Out, account: &str);
     /// Records a stream or source that could not be read (`--allow-partial`).
     fn missing(&self, into: &mut Self::Out, what: String);
 }

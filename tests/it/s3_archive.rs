@@ -11,6 +11,7 @@ use std::path::Path;
 
 use aws_sdk_s3::primitives::ByteStream;
 
+use crate::estate::accounts_seen;
 use crate::support::aws_env::*;
 use crate::support::fault_proxy::{Action, FaultProxy, Reply};
 use crate::support::flows::{V2, connection, gzip, lines};
@@ -428,5 +429,64 @@ async fn without_flags_the_listing_keeps_to_the_inventory_s_account_and_region()
     assert_eq!(
         interfaces_used(&run),
         expected_interfaces(&[A], &["us-east-1"])
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn records_without_account_id_belong_to_the_account_their_key_names() {
+    let moto = Moto::start();
+    let s3 = s3_client(&moto.config().await);
+    let bucket = "archive-custom-format";
+    s3.create_bucket().bucket(bucket).send().await.unwrap();
+    let until = now();
+    let t = until - 3600;
+    // A custom format without account-id: only the key says whose it is.
+    let format = V2.replace("account-id ", "");
+    for (n, account) in [(1, A), (2, C)] {
+        let [client, server] = interfaces(false, account, "us-east-1");
+        let recs = connection(
+            (Some(&client), &format!("10.{n}.1.10"), 40_000),
+            (Some(&server), &format!("10.{n}.2.20"), 5432),
+            t,
+            true,
+        );
+        s3.put_object()
+            .bucket(bucket)
+            .key(key(false, account, "us-east-1", t, "now"))
+            .body(ByteStream::from(gzip(
+                lines(&recs, &format, true).as_bytes(),
+            )))
+            .send()
+            .await
+            .unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    // A has an inventory, C has none.
+    Estate::new()
+        .account(A, "us-east-1")
+        .write(&dir.path().join("inventory.json"));
+    let args = [
+        "infer",
+        "--json",
+        "-q",
+        "--s3",
+        &format!("s3://{bucket}"),
+        "--account",
+        A,
+        "--account",
+        C,
+        "--inventory",
+        "inventory.json",
+        "--since",
+        "1d",
+        "--until",
+        &rfc3339(until),
+    ];
+    let run = sgpair_at(&moto.endpoint, dir.path(), &args, &[]);
+    run.ok();
+    assert_eq!(
+        accounts_seen(run.json()),
+        vec![(A.to_string(), true, 4), (C.to_string(), false, 4)],
+        "C's records are counted as C's, never resolved against A's inventory"
     );
 }

@@ -161,6 +161,22 @@ pub(super) fn place(folder: &str) -> Place<'_> {
     }
 }
 
+/// The account whose flow logs `key` (an object's key) is among: the
+/// `{account}` of `AWSLogs/{account}/vpcflowlogs/...` (or its Hive
+/// spelling) below the key's last `AWSLogs`; `None` outside that layout.
+pub(super) fn key_account(key: &str) -> Option<&str> {
+    let at = key.rfind("AWSLogs/")?;
+    let rest = &key[at..];
+    let mut segments = rest.split('/');
+    let service_folder = [segments.next()?, segments.next()?, segments.next()?];
+    segments.next()?; // something below the service folder
+    let folder = &rest[..service_folder.iter().map(|s| s.len() + 1).sum::<usize>()];
+    match place(folder) {
+        Place::Service { account, .. } => Some(account),
+        _ => None,
+    }
+}
+
 /// The folder of the flow logs below an account's folder.
 fn service(hive: bool) -> &'static str {
     if hive {

@@ -14,7 +14,7 @@ use aws_sdk_s3::primitives::ByteStream;
 use flate2::read::MultiGzDecoder;
 use indicatif::ProgressBar;
 
-use super::S3Url;
+use super::{S3Url, layout};
 use crate::aws::{DEFAULT_ATTEMPT_TIMEOUT, call_error, read_bounded};
 use crate::partial::Partial;
 use crate::sources::{Kind, Sink, Stream, fold, parquet};
@@ -198,6 +198,7 @@ async fn read_object_once<S: Sink>(
         Kind::Text
     };
     let gz = key.ends_with(".gz");
+    let account = layout::key_account(key).map(str::to_string);
     tokio::task::spawn_blocking(move || -> Result<S::Out> {
         let reader: Box<dyn std::io::BufRead + Send> = if gz {
             Box::new(BufReader::with_capacity(
@@ -213,10 +214,15 @@ async fn read_object_once<S: Sink>(
             reader,
             kind,
         };
-        match kind {
+        let mut out = match kind {
             Kind::Parquet => parquet::read(&*sink, stream, keep_partial),
             Kind::Text => sink.stream(stream, keep_partial),
+        }?;
+        // Records without `account-id` belong to the account the key names.
+        if let Some(account) = account {
+            sink.located(&mut out, &account);
         }
+        Ok(out)
     })
     .await
     .context("an S3 object reader stopped unexpectedly")?

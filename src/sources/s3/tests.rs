@@ -378,3 +378,27 @@ mod walks {
         assert_eq!(listing.keys, vec!["copy/vpc/2026/11/24/a.log.gz"]);
     }
 }
+
+#[test]
+fn an_objects_account_is_read_from_its_key_in_both_layouts() {
+    assert_eq!(
+        key_account(
+            "archive/AWSLogs/111111111111/vpcflowlogs/eu-west-1/2026/11/24/111111111111_vpcflowlogs_eu-west-1_fl-1_20261124T0000Z_abc.log.gz"
+        ),
+        Some("111111111111")
+    );
+    assert_eq!(
+        key_account(
+            "AWSLogs/aws-account-id=222222222222/aws-service=vpcflowlogs/aws-region=us-east-1/year=2026/month=11/day=24/x.parquet"
+        ),
+        Some("222222222222")
+    );
+    // Outside the layout: no account.
+    assert_eq!(key_account("flows/2026/11/24/x.log"), None);
+    assert_eq!(
+        key_account("AWSLogs/111111111111/elasticloadbalancing/x"),
+        None
+    );
+    assert_eq!(key_account("AWSLogs/not-an-account/vpcflowlogs/x"), None);
+    assert_eq!(key_account("AWSLogs/111111111111/vpcflowlogs"), None);
+}
