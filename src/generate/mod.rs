@@ -45,7 +45,7 @@ pub struct GenerateArgs {
     #[arg(long, default_value_t = 1_000_000, value_name = "N")]
     pub records: u64,
 
-    /// Network interfaces in the environment (8 to 1680).
+    /// Network interfaces in the environment (8 to 416).
     #[arg(long, default_value_t = 50, value_name = "N",
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(8..=MAX_ENIS as u64))]
     pub enis: usize,
@@ -77,8 +77,10 @@ pub struct GenerateArgs {
     pub inventory_out: Option<PathBuf>,
 }
 
-/// The most interfaces `generate` lays out (240 per role, 7 roles).
-const MAX_ENIS: usize = 240 * 7;
+/// The most interfaces `generate` lays out: each role's interfaces are in
+/// one /24 (at most 240 addresses from .10), and the app role takes what
+/// the others leave, about 58% (see `Env::new`).
+pub(super) const MAX_ENIS: usize = 416;
 
 /// `--start`: checked while the arguments are parsed (a usage error, exit 2).
 fn start_arg(s: &str) -> std::result::Result<String, String> {

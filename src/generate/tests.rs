@@ -38,3 +38,16 @@ fn the_same_seed_gives_the_same_lines() {
     let text = String::from_utf8(a).unwrap();
     assert!(text.lines().all(|l| l.split(' ').count() == 14), "{text}");
 }
+
+#[test]
+fn every_size_allowed_lays_out_distinct_addresses_in_each_roles_subnet() {
+    for n in [8, 9, 50, 200, 415, MAX_ENIS] {
+        let env = Env::new(n);
+        assert_eq!(env.enis.len(), n);
+        let mut addrs: Vec<_> = env.enis.iter().map(|e| e.addr).collect();
+        addrs.sort();
+        addrs.dedup();
+        assert_eq!(addrs.len(), n, "{n} interfaces");
+        assert!(env.enis.iter().all(|e| e.addr.octets()[3] >= 10), "{n}");
+    }
+}
