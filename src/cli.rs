@@ -4,6 +4,7 @@
 
 pub mod check;
 mod quota;
+mod read;
 mod state;
 mod terraform;
 
@@ -194,17 +195,8 @@ pub struct AuditArgs {
 #[derive(Args)]
 #[command(group(ArgGroup::new("source").required(true).multiple(true).args(["logs", "log_group", "s3", "athena_results", "athena", "insights"])))]
 pub struct CommonArgs {
-    /// Flow-log files or folders (read recursively; plain, gzip or Parquet). Repeatable.
-    #[arg(long = "logs", value_name = "PATH")]
-    logs: Vec<PathBuf>,
-
-    /// CloudWatch Logs group that a flow log delivers to. Repeatable.
-    #[arg(long = "log-group", value_name = "NAME")]
-    log_group: Vec<String>,
-
-    /// S3 location a flow log delivers to (s3://bucket/prefix). Repeatable.
-    #[arg(long = "s3", value_name = "URL")]
-    s3: Vec<s3::S3Url>,
+    #[command(flatten)]
+    read: read::ReadArgs,
 
     /// The CSV result of one of the queries `--athena` runs, saved (Athena
     /// writes it to the output location): read as the rows, not the records.
@@ -257,25 +249,6 @@ pub struct CommonArgs {
     #[arg(long, value_name = "GB", requires = "athena")]
     max_scan_gb: Option<f64>,
 
-    /// Read only this account's flow logs from the --s3 locations (its
-    /// `AWSLogs/{account}/` or `aws-account-id=` folders; the others are not
-    /// listed). Repeatable. Default: every account below the prefix.
-    #[arg(long = "account", value_name = "ID", value_parser = s3::account_id)]
-    account: Vec<String>,
-
-    /// Read only this region's flow logs from the --s3 locations (the
-    /// region folders below each account). Repeatable. Default: every
-    /// region. (--region is the region sgpair calls AWS in.)
-    #[arg(long = "log-region", value_name = "REGION", requires = "s3", value_parser = s3::region_name)]
-    log_region: Vec<String>,
-
-    /// Inventory snapshot (JSON) from `sgpair inventory`; without it, the
-    /// inventory is read from the EC2 API. Repeatable: one snapshot per
-    /// account and region of an estate (each record is resolved only
-    /// against its own account's).
-    #[arg(long, value_name = "FILE")]
-    inventory: Vec<PathBuf>,
-
     /// Start of the window: a duration back from --until (30m, 12h, 7d, 2w) or an RFC 3339 time.
     #[arg(long, default_value = "7d", value_parser = time_arg)]
     since: String,
@@ -283,11 +256,6 @@ pub struct CommonArgs {
     /// End of the window: RFC 3339 time or a duration back from now. Default: now.
     #[arg(long, value_parser = time_arg)]
     until: Option<String>,
-
-    /// Field order of logs without a header line, e.g. the flow log's LogFormat
-    /// ("${version} ${interface-id} ..." or plain names).
-    #[arg(long, value_name = "FIELDS", value_parser = log_format_arg)]
-    log_format: Option<Format>,
 
     /// Where to write the report (Markdown).
     #[arg(long, default_value = "sgpair-report.md")]
@@ -306,13 +274,6 @@ pub struct CommonArgs {
     #[arg(long, value_name = "FILE")]
     sarif: Option<PathBuf>,
 
-    /// Go on when a source fails part-way (a truncated file, a denied or
-    /// missing log group, an unreadable S3 object): what was read is used,
-    /// the report and the summary say what is missing. Without it such a
-    /// run fails and writes nothing.
-    #[arg(long)]
-    allow_partial: bool,
-
     /// Exit with code 3 when a finding of this severity or higher exists (for CI).
     #[arg(long, value_enum, value_name = "SEVERITY")]
     fail_on: Option<FailOn>,
@@ -323,34 +284,11 @@ pub struct CommonArgs {
     #[arg(long = "avoid-group", value_name = "ID|NAME")]
     avoid_group: Vec<String>,
 
-    /// The interfaces' history: a file of CloudTrail events (what `aws
-    /// cloudtrail lookup-events` prints for CreateNetworkInterface,
-    /// DeleteNetworkInterface, ModifyNetworkInterfaceAttribute,
-    /// Assign/UnassignPrivateIpAddresses, or a trail's file). Deleted
-    /// interfaces are then known with the groups they had, and each
-    /// connection gets the groups of its time. Repeatable (one file per
-    /// event name, as lookup-events takes one at a time). `cloudtrail`:
-    /// ask CloudTrail's event history itself (LookupEvents, 90 days).
-    /// `config`: AWS Config's recorded history of the interfaces (where
-    /// its configuration recorder records AWS::EC2::NetworkInterface).
-    #[arg(long, value_name = "FILE|cloudtrail|config")]
-    history: Vec<PathBuf>,
-
     /// The team's choices kept from run to run (avoided groups, history,
     /// inventory): this TOML file, else `sgpair.toml` in the current folder
     /// when there is one. Flags add to its lists and override its values.
     #[arg(long = "config", value_name = "FILE")]
     team_config: Option<PathBuf>,
-
-    /// AWS requests in flight at once (log streams, S3 objects).
-    #[arg(long, default_value_t = 8, value_name = "N",
-          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1024))]
-    concurrency: usize,
-
-    /// Workers that read local flow-log files (default: one per core).
-    #[arg(long, value_name = "N",
-          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1024))]
-    threads: Option<usize>,
 
     /// No progress bar and no summary on stderr.
     #[arg(long, short)]
@@ -482,22 +420,26 @@ impl CommonArgs {
             &std::env::current_dir().context("cannot read the current folder")?,
         )?;
         self.avoid_group.extend(team.avoid_groups);
-        self.history.extend(team.history);
-        if self.inventory.is_empty() {
-            self.inventory.extend(team.inventory);
+        self.read.history.extend(team.history);
+        if self.read.inventory.is_empty() {
+            self.read.inventory.extend(team.inventory);
         }
-        if !self.account.is_empty() && self.s3.is_empty() && self.aws.role_arn.is_none() {
+        if !self.read.account.is_empty() && self.read.s3.is_empty() && self.aws.role_arn.is_none() {
             usage_error(
                 "--account limits the --s3 listing, or names the accounts --role-arn reads: give --s3 or --role-arn",
             );
         }
-        if self.aws.role_arn.is_some() && self.account.is_empty() && self.inventory.is_empty() {
+        if self.aws.role_arn.is_some()
+            && self.read.account.is_empty()
+            && self.read.inventory.is_empty()
+        {
             usage_error("--role-arn reads the accounts given with --account: give at least one");
         }
         // Each value was checked by clap; an empty window is a usage error too.
         let window = Window::parse(&self.since, self.until.as_deref(), SystemTime::now())
             .unwrap_or_else(|e| usage_error(format!("{e:#}")));
         let history = self
+            .read
             .history
             .into_iter()
             .map(HistorySource::from_value)
@@ -505,15 +447,16 @@ impl CommonArgs {
         Ok(Config {
             tfvars,
             sources: Sources {
-                logs: self.logs,
-                log_groups: self.log_group,
-                s3: self.s3,
+                logs: self.read.logs,
+                log_groups: self.read.log_group,
+                s3: self.read.s3,
                 athena_results: self.athena_results,
                 insights: self.insights,
                 athena: self.athena.map(|name| {
                     let name = sgpair::pushdown::sql::quote_name(&name)
                         .unwrap_or_else(|e| usage_error(format!("--athena: {e}")));
                     let format = self
+                        .read
                         .log_format
                         .clone()
                         .unwrap_or_else(athena_default_format);
@@ -541,25 +484,25 @@ impl CommonArgs {
                     }
                 }),
                 scope: s3::Scope {
-                    accounts: self.account.into_iter().collect(),
-                    regions: self.log_region.into_iter().collect(),
+                    accounts: self.read.account.into_iter().collect(),
+                    regions: self.read.log_region.into_iter().collect(),
                 },
             },
-            inventory: self.inventory,
+            inventory: self.read.inventory,
             window,
-            log_format: self.log_format,
+            log_format: self.read.log_format,
             outputs: Outputs {
                 report: self.report,
                 html: self.html,
                 sarif: self.sarif,
                 json: self.json,
             },
-            allow_partial: self.allow_partial,
+            allow_partial: self.read.allow_partial,
             fail_on: self.fail_on.map(FailOn::severity),
             avoid_groups: self.avoid_group,
             history,
-            concurrency: self.concurrency,
-            threads: self.threads,
+            concurrency: self.read.concurrency,
+            threads: self.read.threads,
             quiet: self.quiet,
             aws: self.aws.settings(),
             state: None,

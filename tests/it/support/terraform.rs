@@ -149,19 +149,8 @@ pub fn plugin_dir() -> PathBuf {
 /// 2.x: the same input variables and the same two resources, for_each over
 /// the rules (ingress on the target, egress on the source), so that
 /// terraform checks the folder's addresses, imports and types offline.
-const STAND_IN: &str = r#"variable "rules" {
-  type = map(object({
-    source_sg_id       = string
-    target_sg_id       = string
-    from_port          = number
-    to_port            = optional(number)
-    protocol           = optional(string, "tcp")
-    description        = optional(string, "")
-    description_source = optional(string, "")
-    description_target = optional(string, "")
-  }))
-}
-
+/// Its `rules` variable is [`MODULE_V2_RULES`]; this is the rest.
+const STAND_IN_REST: &str = r#"
 variable "tags" {
   type    = map(string)
   default = {}
@@ -232,7 +221,11 @@ pub fn stand_in(folder: &Path) -> tempfile::TempDir {
     assert_ne!(swapped, text, "main.tf calls the registry module");
     std::fs::write(&main, swapped).unwrap();
     std::fs::create_dir(dir.path().join("stand-in")).unwrap();
-    std::fs::write(dir.path().join("stand-in/main.tf"), STAND_IN).unwrap();
+    std::fs::write(
+        dir.path().join("stand-in/main.tf"),
+        format!("{MODULE_V2_RULES}{STAND_IN_REST}"),
+    )
+    .unwrap();
     let plugins = plugin_dir();
     ok(
         dir.path(),

@@ -1,0 +1,82 @@
+//! The flags that say what a run reads, one definition for `infer`, `audit`
+//! and `check`: the flow-log sources, the S3 scope, the inventory, the
+//! layout of headerless logs, the interfaces' history, and how reading
+//! goes (partial failures, requests in flight, workers). The window stays
+//! with each command (its default differs).
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::log_format_arg;
+use sgpair::parse::Format;
+use sgpair::sources::s3;
+
+#[derive(Args)]
+pub struct ReadArgs {
+    /// Flow-log files or folders (read recursively; plain, gzip or Parquet). Repeatable.
+    #[arg(long = "logs", value_name = "PATH")]
+    pub logs: Vec<PathBuf>,
+
+    /// CloudWatch Logs group that a flow log delivers to. Repeatable.
+    #[arg(long = "log-group", value_name = "NAME")]
+    pub log_group: Vec<String>,
+
+    /// S3 location a flow log delivers to (s3://bucket/prefix). Repeatable.
+    #[arg(long = "s3", value_name = "URL")]
+    pub s3: Vec<s3::S3Url>,
+
+    /// Read only this account's flow logs from the --s3 locations (its
+    /// `AWSLogs/{account}/` or `aws-account-id=` folders; the others are not
+    /// listed). Repeatable. Default: every account below the prefix.
+    #[arg(long = "account", value_name = "ID", value_parser = s3::account_id)]
+    pub account: Vec<String>,
+
+    /// Read only this region's flow logs from the --s3 locations (the
+    /// region folders below each account). Repeatable. Default: every
+    /// region. (--region is the region sgpair calls AWS in.)
+    #[arg(long = "log-region", value_name = "REGION", requires = "s3", value_parser = s3::region_name)]
+    pub log_region: Vec<String>,
+
+    /// Inventory snapshot (JSON) from `sgpair inventory`; without it, the
+    /// inventory is read from the EC2 API. Repeatable: one snapshot per
+    /// account and region of an estate (each record is resolved only
+    /// against its own account's).
+    #[arg(long, value_name = "FILE")]
+    pub inventory: Vec<PathBuf>,
+
+    /// Field order of logs without a header line, e.g. the flow log's LogFormat
+    /// ("${version} ${interface-id} ..." or plain names).
+    #[arg(long, value_name = "FIELDS", value_parser = log_format_arg)]
+    pub log_format: Option<Format>,
+
+    /// The interfaces' history: a file of CloudTrail events (what `aws
+    /// cloudtrail lookup-events` prints for CreateNetworkInterface,
+    /// DeleteNetworkInterface, ModifyNetworkInterfaceAttribute,
+    /// Assign/UnassignPrivateIpAddresses, or a trail's file). Deleted
+    /// interfaces are then known with the groups they had, and each
+    /// connection gets the groups of its time. Repeatable (one file per
+    /// event name, as lookup-events takes one at a time). `cloudtrail`:
+    /// ask CloudTrail's event history itself (LookupEvents, 90 days).
+    /// `config`: AWS Config's recorded history of the interfaces (where
+    /// its configuration recorder records AWS::EC2::NetworkInterface).
+    #[arg(long, value_name = "FILE|cloudtrail|config")]
+    pub history: Vec<PathBuf>,
+
+    /// Go on when a source fails part-way (a truncated file, a denied or
+    /// missing log group, an unreadable S3 object): what was read is used,
+    /// the report and the summary say what is missing. Without it such a
+    /// run fails and writes nothing.
+    #[arg(long)]
+    pub allow_partial: bool,
+
+    /// AWS requests in flight at once (log streams, S3 objects).
+    #[arg(long, default_value_t = 8, value_name = "N",
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1024))]
+    pub concurrency: usize,
+
+    /// Workers that read local flow-log files (default: one per core).
+    #[arg(long, value_name = "N",
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1024))]
+    pub threads: Option<usize>,
+}
