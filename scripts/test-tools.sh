@@ -11,6 +11,12 @@
 #                   their own virtual environment, $SGPAIR_TOOLS/sql-venv
 #   tools_chromium  Debian's chromium (tests/it/html.rs), with apt-get, only as
 #                   root or with password-less sudo, and it says so first
+#   tools_tf_provider  terraform's AWS provider as a filesystem mirror
+#                   (tests/it/terraform_folder.rs runs `terraform init
+#                   -plugin-dir` offline): $SGPAIR_TF_PLUGIN_DIR, else
+#                   /opt/tf-plugins, else one made once under
+#                   $SGPAIR_TOOLS/tf-plugins with `terraform providers mirror`
+#                   (the network, once); exports SGPAIR_TF_PLUGIN_DIR
 #
 # Each prints what it uses and where. A tool that cannot be installed is
 # reported and the function returns 0: the tests that need it then fail and
@@ -125,4 +131,35 @@ tools_chromium() {
   fi
   rm -f "$log"
   echo "chromium: $(command -v chromium) ($(chromium --version 2>/dev/null || echo "version unknown"))"
+}
+
+tools_tf_provider() {
+  local want="registry.terraform.io/hashicorp/aws" dir work log
+  echo "== terraform's AWS provider (a filesystem mirror for tests/it/terraform_folder.rs; those tests fail without it)"
+  for dir in "${SGPAIR_TF_PLUGIN_DIR:-}" /opt/tf-plugins "$SGPAIR_TOOLS/tf-plugins"; do
+    if [ -n "$dir" ] && [ -d "$dir/$want" ]; then
+      export SGPAIR_TF_PLUGIN_DIR="$dir"
+      echo "aws provider: $dir"
+      return 0
+    fi
+  done
+  if ! command -v terraform >/dev/null 2>&1; then
+    echo "aws provider: NOT INSTALLED: terraform is not on PATH (install terraform >= 1.5); the terraform tests will fail and say so"
+    return 0
+  fi
+  dir="$SGPAIR_TOOLS/tf-plugins"
+  echo "aws provider: not found; mirroring hashicorp/aws (>= 5.0) into $dir with terraform providers mirror (a download, once)"
+  work="$(mktemp -d)"
+  log="$(mktemp)"
+  printf 'terraform {\n  required_providers {\n    aws = {\n      source  = "hashicorp/aws"\n      version = ">= 5.0"\n    }\n  }\n}\n' >"$work/main.tf"
+  mkdir -p "$dir"
+  if (cd "$work" && timeout 900 terraform providers mirror "$dir") >"$log" 2>&1 && [ -d "$dir/$want" ]; then
+    export SGPAIR_TF_PLUGIN_DIR="$dir"
+    echo "aws provider: $dir"
+  else
+    cat "$log"
+    echo "aws provider: NOT INSTALLED: terraform providers mirror failed (output above; it needs the network once); the terraform folder tests will fail and say so"
+  fi
+  rm -rf "$work" "$log"
+  return 0
 }
