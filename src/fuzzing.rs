@@ -130,8 +130,13 @@ pub fn whole(data: &[u8], tfvars_ok: &dyn Fn(&str) -> Result<(), String>) -> Out
         folder,
         kept: Vec::new(),
     };
-    let with_folder = emit::report::markdown_with(&analysis, &audit, &[written]);
+    let with_folder =
+        emit::report::markdown_with(&analysis, &audit, std::slice::from_ref(&written));
     assert!(with_folder.contains("## The Terraform folder"));
+    let json: serde_json::Value =
+        serde_json::from_str(&emit::report::json_with(&analysis, &audit, &[written]))
+            .expect("the JSON report with the folder is JSON");
+    assert!(json["terraform"][0]["imports"].is_array());
     out
 }
 

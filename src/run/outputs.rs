@@ -103,7 +103,9 @@ pub(super) fn write(cfg: &Config, analysis: &Analysis, audit: &Audit) -> Result<
         )?;
         paths.push(path.display().to_string());
     }
-    let json = out.json.then(|| emit::report::json(analysis, audit));
+    let json = out
+        .json
+        .then(|| emit::report::json_with(analysis, audit, &folders));
     Ok(Written {
         paths,
         warnings,

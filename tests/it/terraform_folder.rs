@@ -535,3 +535,65 @@ fn the_report_groups_the_change_per_owner_and_names_the_groups_another_tool_mana
         "{inline}"
     );
 }
+
+#[test]
+fn the_json_report_lists_the_folder_its_imports_and_egress_as_the_files_say() {
+    let cwd = tempfile::tempdir().unwrap();
+    let r = sample(cwd.path(), &["--terraform", "tf", "--json", "-q"]);
+    r.ok();
+    let tf = cwd.path().join("tf");
+    let folders = r.json()["terraform"]
+        .as_array()
+        .expect("terraform in the JSON report with --terraform");
+    assert_eq!(folders.len(), 1, "{folders:?}");
+    let f = &folders[0];
+    assert_eq!(f["module"], "sgpair_rules");
+    assert!(f["dir"].as_str().unwrap().ends_with("tf"), "{f}");
+    let written: BTreeSet<&str> = f["written"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w.as_str().unwrap())
+        .collect();
+    for name in &written {
+        assert!(tf.join(name).is_file(), "{name} listed and written");
+    }
+    assert!(written.contains("imports.tf") && written.contains("main.tf"));
+    // The importable entries are imports.tf's blocks, address and id.
+    let from_json: BTreeSet<(String, String)> = f["imports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| !i["rule_id"].is_null())
+        .map(|i| {
+            (
+                i["address"].as_str().unwrap().to_string(),
+                format!("\"{}\"", i["rule_id"].as_str().unwrap()),
+            )
+        })
+        .collect();
+    let from_file: BTreeSet<(String, String)> = blocks(&read(tf.join("imports.tf")))
+        .into_iter()
+        .filter(|(t, _, _)| t == "import")
+        .map(|(_, _, a)| (a["to"].clone(), a["id"].clone()))
+        .collect();
+    assert!(!from_file.is_empty());
+    assert_eq!(from_json, from_file);
+    // egress.tf's resources, by name.
+    let egress: BTreeSet<String> = f["egress"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["resource"].as_str().unwrap().to_string())
+        .collect();
+    let in_file: BTreeSet<String> = blocks(&read(tf.join("egress.tf")))
+        .into_iter()
+        .filter(|(t, _, _)| t == "resource")
+        .map(|(_, labels, _)| labels[1].clone())
+        .collect();
+    assert_eq!(egress, in_file);
+    // Without --terraform there is no such section.
+    let plain = sample(cwd.path(), &["--json", "-q"]);
+    plain.ok();
+    assert!(plain.json().get("terraform").is_none());
+}

@@ -8,6 +8,7 @@ use crate::analysis::Analysis;
 use crate::audit::Audit;
 use crate::emit::report::sections::rejected_by_records;
 use crate::emit::summary::Summary;
+use crate::emit::terraform::{self, Destination, Half, Written};
 use crate::present::{names, service};
 use crate::resolve::Attribution;
 use crate::stats::{Fill, Stats};
@@ -20,7 +21,16 @@ pub const FORMAT_VERSION: u32 = 1;
 /// The JSON report: pretty-printed, stable field names, `"format_version": 1`.
 /// `audit` is [`crate::audit::audit`] of `a`.
 pub fn json(a: &Analysis, audit: &Audit) -> String {
-    let mut out = serde_json::to_string_pretty(&JsonReport::of(a, audit))
+    json_with(a, audit, &[])
+}
+
+/// [`json`] with the `--terraform` folders the run wrote (`terraform`: per
+/// folder its files, the rules imported instead of duplicated, egress.tf's
+/// rules and the egress it could not write).
+pub fn json_with(a: &Analysis, audit: &Audit, folders: &[Written]) -> String {
+    let mut report = JsonReport::of(a, audit);
+    report.terraform = folders.iter().map(JsonFolder::of).collect();
+    let mut out = serde_json::to_string_pretty(&report)
         .expect("the report holds only strings, numbers and lists");
     out.push('\n');
     out
@@ -48,6 +58,9 @@ struct JsonReport<'a> {
     #[serde(skip_serializing_if = "<[CrossAccount]>::is_empty")]
     cross_account: &'a [CrossAccount],
     audit: &'a Audit,
+    /// The `--terraform` folders written (none without the flag).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    terraform: Vec<JsonFolder<'a>>,
     /// Interfaces no flow log covers; null when the inventory lists no flow logs.
     blind_spots: Option<Vec<&'a str>>,
     stats: &'a Stats,
@@ -131,6 +144,7 @@ impl<'a> JsonReport<'a> {
             alternatives: &a.proposal.alternatives,
             cross_account: &a.proposal.cross_account,
             audit,
+            terraform: Vec::new(),
             blind_spots: a
                 .inventory
                 .blind_spots()
@@ -160,4 +174,121 @@ fn json_rules(a: &Analysis) -> Vec<JsonRule<'_>> {
             evidence: &r.evidence,
         })
         .collect()
+}
+
+/// One `--terraform` folder as written.
+#[derive(Serialize)]
+struct JsonFolder<'a> {
+    dir: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    account: Option<&'a str>,
+    module: &'a str,
+    /// The files the run wrote there, and those that existed and stayed.
+    written: Vec<&'a str>,
+    kept: &'a [&'static str],
+    /// Existing rules a resource of the folder stands for: adopted by an
+    /// `import` block where the rule's id is known (`rule_id`), else to be
+    /// removed or imported by hand before the apply.
+    imports: Vec<JsonImport<'a>>,
+    /// egress.tf's rules: what group-to-group rules cannot carry.
+    egress: Vec<JsonEgress<'a>>,
+    /// Egress open egress carries today that egress.tf does not, and why.
+    not_written: Vec<JsonNotWritten<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonImport<'a> {
+    address: String,
+    rule_id: Option<&'a str>,
+    group: &'a str,
+    peer: &'a str,
+    direction: &'static str,
+    service: &'a str,
+}
+
+#[derive(Serialize)]
+struct JsonEgress<'a> {
+    resource: &'a str,
+    group: &'a str,
+    protocol: u8,
+    from_port: Option<i32>,
+    to_port: Option<i32>,
+    destination: String,
+    /// The addresses the traffic went to (a sample when synthesis kept one).
+    observed: String,
+}
+
+#[derive(Serialize)]
+struct JsonNotWritten<'a> {
+    interface: &'a str,
+    destination: &'a str,
+    protocol: u8,
+    port: u16,
+    reason: &'static str,
+}
+
+impl<'a> JsonFolder<'a> {
+    fn of(w: &'a Written) -> Self {
+        let f = &w.folder;
+        let kept = |name: &str| w.kept.contains(&name);
+        JsonFolder {
+            dir: &w.dir,
+            account: f.account.as_deref(),
+            module: &f.module,
+            written: f
+                .files
+                .iter()
+                .map(|file| file.name)
+                .filter(|n| !kept(n))
+                .collect(),
+            kept: &w.kept,
+            imports: f
+                .plan
+                .imports
+                .iter()
+                .map(|i| JsonImport {
+                    address: terraform::address(i, &f.module, str::to_string),
+                    rule_id: i.rule_id.as_deref(),
+                    group: &i.group,
+                    peer: &i.peer,
+                    direction: match i.half {
+                        Half::Ingress => "ingress",
+                        Half::Egress => "egress",
+                    },
+                    service: &i.service,
+                })
+                .collect(),
+            egress: f
+                .plan
+                .egress
+                .iter()
+                .map(|e| JsonEgress {
+                    resource: &e.name,
+                    group: &e.group,
+                    protocol: e.proto,
+                    from_port: e.ports.map(|p| p.0),
+                    to_port: e.ports.map(|p| p.1),
+                    destination: match &e.destination {
+                        Destination::PrefixList { id, .. } => id.clone(),
+                        Destination::Subnet { cidr, .. } | Destination::Internet { cidr } => {
+                            cidr.to_string()
+                        }
+                    },
+                    observed: terraform::destinations(&e.observed),
+                })
+                .collect(),
+            not_written: f
+                .plan
+                .not_written
+                .iter()
+                .map(|n| JsonNotWritten {
+                    interface: &n.interface,
+                    destination: &n.destination,
+                    protocol: n.proto,
+                    port: n.port,
+                    reason: n.reason,
+                })
+                .collect(),
+        }
+    }
 }

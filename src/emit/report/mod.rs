@@ -27,6 +27,6 @@ mod sections;
 mod tests;
 
 pub(crate) use document::{Block, Markup, Section, Table};
-pub use json::{FORMAT_VERSION, json};
+pub use json::{FORMAT_VERSION, json, json_with};
 pub use markdown::{markdown, markdown_with};
 pub(crate) use sections::sections;

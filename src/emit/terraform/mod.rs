@@ -67,6 +67,8 @@ pub struct File {
 pub struct Folder {
     /// `None` for the run's one folder.
     pub account: Option<String>,
+    /// The module block's name (`--module-name`): its resources' addresses.
+    pub module: String,
     pub files: Vec<File>,
     pub plan: Plan,
     /// The folder's module entries and their keys (as in its tfvars).
@@ -175,6 +177,7 @@ fn folder(view: &View<'_>, external: &[&External], module: &str) -> Folder {
     }
     Folder {
         account: view.account.clone(),
+        module: module.to_string(),
         files,
         plan,
         rules: view.rules.to_vec(),
@@ -276,18 +279,7 @@ fn imports_tf(view: &View<'_>, plan: &Plan, module: &str) -> String {
          # every run; remove an import block once its apply is done, if you like.\n"
     );
     for i in plan.importable() {
-        let resource = match i.half {
-            Half::Ingress => "aws_vpc_security_group_ingress_rule",
-            Half::Egress => "aws_vpc_security_group_egress_rule",
-        };
-        let to = if i.in_module {
-            format!(
-                "module.{module}.{resource}.this[\"{}\"]",
-                escape::hcl_string(&i.key)
-            )
-        } else {
-            format!("{resource}.{}", i.key)
-        };
+        let to = address(i, module, escape::hcl_string);
         let peer = if i.in_module {
             group_comment(view, &i.peer)
         } else {
@@ -314,6 +306,22 @@ fn imports_tf(view: &View<'_>, plan: &Plan, module: &str) -> String {
         out.push_str("}\n");
     }
     out
+}
+
+/// The address of the resource an existing rule is imported to: the
+/// module's (`module.NAME.aws_vpc_security_group_{ingress,egress}_rule.this["KEY"]`,
+/// the key through `quote`: escaped for HCL, as it is for JSON) or
+/// egress.tf's.
+pub fn address(i: &Import, module: &str, quote: impl Fn(&str) -> String) -> String {
+    let resource = match i.half {
+        Half::Ingress => "aws_vpc_security_group_ingress_rule",
+        Half::Egress => "aws_vpc_security_group_egress_rule",
+    };
+    if i.in_module {
+        format!("module.{module}.{resource}.this[\"{}\"]", quote(&i.key))
+    } else {
+        format!("{resource}.{}", i.key)
+    }
 }
 
 /// The egress rules group-to-group rules cannot express, each with its evidence.
