@@ -468,7 +468,8 @@ mod against_moto {
         let rows = queue_results(&moto, &o.results);
         assert!(rows > 100, "the sample's result has rows ({rows})");
         let dir = tempfile::tempdir().unwrap();
-        let (from_logs, _) = infer(&moto, dir.path(), &["--logs", o.logs.to_str().unwrap()]);
+        let (from_logs, said_logs) =
+            infer(&moto, dir.path(), &["--logs", o.logs.to_str().unwrap()]);
         // Through the output CSV in S3.
         let (from_s3, said) = infer(
             &moto,
@@ -481,6 +482,18 @@ mod against_moto {
             ],
         );
         assert_eq!(from_logs, from_s3, "tfvars through the S3 CSV");
+        let rejected = |said: &str| {
+            said.split(", ")
+                .find(|p| p.ends_with(" rejected (not evidence)"))
+                .unwrap_or_else(|| panic!("the run counts rejected records: {said}"))
+                .to_string()
+        };
+        assert_ne!(rejected(&said_logs), "0 rejected (not evidence)");
+        assert_eq!(
+            rejected(&said_logs),
+            rejected(&said),
+            "the rejected records through Athena"
+        );
         assert!(
             said.contains("bytes scanned in all"),
             "the cost is reported: {said}"
