@@ -38,6 +38,8 @@ pub struct Read {
     pub rows: u64,
     /// Records the connection rows sum (settled and undecided).
     pub records: u64,
+    /// Rejected records the `rejected` rows sum.
+    pub rejected: u64,
     /// The window's records of every interface together.
     pub span: Span,
 }
@@ -70,6 +72,7 @@ pub fn read_csv(input: impl BufRead, name: &str, agg: &mut Aggregator) -> Result
             Row::Conn(c) => read.records += c.records,
             Row::Fact(PushedFact::Undecided(u)) => read.records += u.records,
             Row::Fact(PushedFact::Span { span, .. }) => read.span.merge(span),
+            Row::Fact(PushedFact::Rejected { records, .. }) => read.rejected += records,
             Row::Fact(_) => {}
         }
         fold(&row, agg);

@@ -104,6 +104,16 @@ impl Header {
                     },
                 })
             }
+            "rejected" => Row::Fact(PushedFact::Rejected {
+                src: r.need("source")?,
+                dst: r.need("addr")?,
+                dstport: r.need("port")?,
+                proto: r.need("proto")?,
+                reason: r.text("name")?.filter(|s| !s.is_empty()),
+                records: r.need("n")?,
+                first: r.need("first")?,
+                last: r.need("last")?,
+            }),
             other => return Err(format!("unknown row kind {other:?}")),
         })
     }

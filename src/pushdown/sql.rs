@@ -206,7 +206,7 @@ impl Table {
              protocol AS proto, {packets} AS packets, {bytes} AS bytes, start AS t0, {end} AS t1,\n    \
              {te} AS te, \
              action, {status} AS status, {flags} AS flags, {dir} AS dir,\n    \
-             {svc_src} AS svc_src, {svc_dst} AS svc_dst\n  FROM {table}\n  \
+             {svc_src} AS svc_src, {svc_dst} AS svc_dst, {reason} AS reason\n  FROM {table}\n  \
              WHERE {pf} AND (start IS NULL OR start >= ? AND start < ?)\n),\n\
              rec AS (\n  SELECT {rec_head}\n  {rec_cond} status = 'OK' AND action IN ('ACCEPT', 'REJECT')\n    \
              AND src <> '-' AND dst <> '-' AND srcaddr <> '-' AND dstaddr <> '-'\n    \
@@ -227,6 +227,7 @@ impl Table {
             dir = self.text(Field::FlowDirection),
             svc_src = self.text(Field::PktSrcAwsService),
             svc_dst = self.text(Field::PktDstAwsService),
+            reason = self.text(Field::RejectReason),
             table = self.name,
             icmp = icmp_list(),
             max_type = MAX_ICMP_TYPE,
@@ -315,7 +316,8 @@ fn orient(every: bool) -> String {
             " WHERE action = 'ACCEPT' AND src <> dst"
         },
         extra = if every {
-            "\n    valid, status, te, valid AND action = 'ACCEPT' AND src <> dst AS used,"
+            "\n    valid, status, te, valid AND action = 'ACCEPT' AND src <> dst AS used,\n    \
+             valid AND action = 'REJECT' AND src <> dst AS rejected, src, dst, dp, reason,"
         } else {
             ""
         },
@@ -416,35 +418,44 @@ pub fn connections(t: &Table, w: &Window) -> Query {
     Query { sql, params }
 }
 
-/// The rest of what records tell besides connections, small: which
+/// The rest of what records tell besides connections: which
 /// interface held which address when (`held`), addresses of AWS services
 /// (`service`), SKIPDATA intervals (`gap`), each interface's records in
-/// the window (`span`). One chain like [`connections`]: each record is
+/// the window (`span`), rejected records (`rejected`: per source,
+/// destination, destination port, protocol and reason, as
+/// [`crate::reduce::Rejection`]s; their count and earliest and latest
+/// start, which the aggregator sums per destination service as it sums
+/// local rejections). One chain like [`connections`]: each record is
 /// copied once per kind of fact it may give, and the copies grouped.
 pub fn timeline(t: &Table, w: &Window) -> Query {
     let (mut sql, params) = t.records(w, true);
     sql.insert_str(0, "WITH ");
     sql.push_str(
-        "x AS (\n  SELECT o.*, r.role FROM o CROSS JOIN (VALUES 1, 2, 3, 4, 5) AS r (role)\n),\n\
+        "x AS (\n  SELECT o.*, r.role FROM o CROSS JOIN (VALUES 1, 2, 3, 4, 5, 6) AS r (role)\n),\n\
          y AS (\n  SELECT\n    \
-         CASE role WHEN 1 THEN 'held' WHEN 4 THEN 'gap' WHEN 5 THEN 'span' ELSE 'service' END AS kind,\n    \
-         CASE WHEN role IN (2, 3) THEN NULL ELSE eni END AS interface,\n    \
+         CASE role WHEN 1 THEN 'held' WHEN 4 THEN 'gap' WHEN 5 THEN 'span' WHEN 6 THEN 'rejected'\n      \
+         ELSE 'service' END AS kind,\n    \
+         CASE WHEN role IN (2, 3, 6) THEN NULL ELSE eni END AS interface,\n    \
          CASE role WHEN 1 THEN CASE WHEN dir = 'ingress' THEN dstaddr ELSE srcaddr END\n      \
-         WHEN 2 THEN server WHEN 3 THEN client END AS addr,\n    \
-         CASE role WHEN 2 THEN server_svc WHEN 3 THEN client_svc END AS name,\n    \
-         t0, CASE WHEN role = 4 THEN te ELSE t1 END AS t1\n  FROM x\n  \
+         WHEN 2 THEN server WHEN 3 THEN client WHEN 6 THEN dst END AS addr,\n    \
+         CASE role WHEN 2 THEN server_svc WHEN 3 THEN client_svc WHEN 6 THEN reason END AS name,\n    \
+         CASE WHEN role = 6 THEN src END AS source, CASE WHEN role = 6 THEN dp END AS port,\n    \
+         CASE WHEN role = 6 THEN proto END AS proto,\n    \
+         t0, CASE role WHEN 4 THEN te WHEN 6 THEN t0 ELSE t1 END AS t1\n  FROM x\n  \
          WHERE role = 1 AND used AND eni IS NOT NULL AND dir IN ('ingress', 'egress')\n    \
          OR role = 2 AND used AND server_svc IS NOT NULL\n    \
          OR role = 3 AND used AND client_svc IS NOT NULL\n    \
          OR role = 4 AND status = 'SKIPDATA'\n    \
-         OR role = 5 AND valid AND eni IS NOT NULL\n),\n\
-         z AS (\n  SELECT kind, interface, addr, name, min(t0) AS first, max(t1) AS last, count(*) AS n\n  \
-         FROM y GROUP BY kind, interface, addr, name\n),\n\
+         OR role = 5 AND valid AND eni IS NOT NULL\n    \
+         OR role = 6 AND rejected\n),\n\
+         z AS (\n  SELECT kind, interface, addr, name, source, port, proto,\n    \
+         min(t0) AS first, max(t1) AS last, count(*) AS n\n  \
+         FROM y GROUP BY kind, interface, addr, name, source, port, proto\n),\n\
          zw AS (\n  SELECT z.*, min(first) OVER (PARTITION BY kind, addr) AS sfirst FROM z\n)\n\
-         SELECT kind, interface, addr, min(name) AS name, min(first) AS first,\n  \
+         SELECT kind, interface, addr, min(name) AS name, source, port, proto, min(first) AS first,\n  \
          CASE WHEN kind = 'service' THEN min(first) ELSE max(last) END AS last, sum(n) AS n\n\
          FROM zw WHERE kind <> 'service' OR first = sfirst\n\
-         GROUP BY kind, interface, addr\n",
+         GROUP BY kind, interface, addr, source, port, proto, CASE WHEN kind = 'rejected' THEN name END\n",
     );
     Query { sql, params }
 }

@@ -175,3 +175,33 @@ fn each_query_reads_the_table_once() {
         }
     }
 }
+
+/// A `rejected` row of the timeline query: a summed rejection, the reason
+/// optional; a bad source is an error naming the column.
+#[test]
+fn a_rejected_row_is_a_summed_rejection() {
+    use super::rows::{Header, Row};
+    use crate::aggregate::PushedFact;
+    let text = "kind,interface,addr,name,source,port,proto,first,last,n\n\
+                rejected,,10.0.0.5,,203.0.113.9,22,6,100,160,3\n\
+                rejected,,10.0.0.5,ACCESS_DENIED,203.0.113.9,22,6,50,50,1\n\
+                rejected,,10.0.0.5,,nowhere,22,6,50,50,1\n";
+    let mut r = CsvReader::new(text.as_bytes());
+    let h = Header::new(&r.next_record().unwrap().unwrap()).unwrap();
+    let mut row = || h.row(&r.next_record().unwrap().unwrap());
+    let want = |reason: Option<&str>, records, first, last| {
+        Row::Fact(PushedFact::Rejected {
+            src: "203.0.113.9".parse().unwrap(),
+            dst: "10.0.0.5".parse().unwrap(),
+            dstport: 22,
+            proto: 6,
+            reason: reason.map(String::from),
+            records,
+            first,
+            last,
+        })
+    };
+    assert_eq!(row().unwrap(), want(None, 3, 100, 160));
+    assert_eq!(row().unwrap(), want(Some("ACCESS_DENIED"), 1, 50, 50));
+    assert!(row().unwrap_err().contains("`source`"));
+}

@@ -134,7 +134,7 @@ fn run_case(case: &Case) -> Outcome {
 }
 
 /// Row by row: connections (with their accounts), undecided traffic, the
-/// address timeline, services, gaps.
+/// address timeline, services, gaps, rejected traffic.
 fn assert_same(o: &Outcome, what: &str) {
     let (l, p) = (&o.local, &o.pushed);
     assert!(
@@ -162,6 +162,13 @@ fn assert_same(o: &Outcome, what: &str) {
         "{what}: services"
     );
     assert_eq!(json(&l.gaps), json(&p.gaps), "{what}: gaps");
+    for i in 0..l.rejected.len().max(p.rejected.len()) {
+        assert_eq!(
+            l.rejected.get(i).map(|r| json(r)),
+            p.rejected.get(i).map(|r| json(r)),
+            "{what}: rejected {i}"
+        );
+    }
 }
 
 mod erased {
@@ -212,6 +219,10 @@ fn the_sample_with_tcp_flags_gives_the_local_evidence() {
             .iter()
             .any(|c| c.method == sgpair::aggregate::Method::TcpFlags),
         "the sample has flags"
+    );
+    assert!(
+        !o.local.rejected.is_empty(),
+        "the sample has REJECT records"
     );
     assert_same(&o, "sample with tcp-flags");
 }
@@ -281,6 +292,10 @@ fn generated_logs_give_the_local_evidence() {
         shuffle: Some(11),
         drop: &["tcp_flags"],
     });
+    assert!(
+        !o.local.rejected.is_empty(),
+        "generated logs have REJECT records"
+    );
     assert_same(&o, "generated, without flags");
 }
 
@@ -314,7 +329,8 @@ fn rows_give_byte_identical_tfvars_to_the_logs() {
             .arg(dir.path().join(format!("{name}.md")))
             .run()
             .ok();
-            std::fs::read(out_file).unwrap()
+            let report = std::fs::read_to_string(dir.path().join(format!("{name}.md"))).unwrap();
+            (std::fs::read(out_file).unwrap(), rejected_section(&report))
         };
         let from_logs = run(&["--logs".as_ref(), o.logs.as_os_str()], "logs");
         let mut args: Vec<&std::ffi::OsStr> = Vec::new();
@@ -322,14 +338,37 @@ fn rows_give_byte_identical_tfvars_to_the_logs() {
             args.push("--athena-results".as_ref());
             args.push(r.as_os_str());
         }
-        let from_rows = run(&args, "rows");
+        let (from_rows, rejected_rows) = run(&args, "rows");
+        let (from_logs, rejected_logs) = from_logs;
         assert!(!from_logs.is_empty());
         assert_eq!(
             String::from_utf8_lossy(&from_logs),
             String::from_utf8_lossy(&from_rows),
             "tfvars from rows (dropped {drop:?})"
         );
+        assert!(
+            rejected_logs
+                .lines()
+                .filter(|l| l.starts_with("| "))
+                .count()
+                > 2,
+            "the logs' report lists rejected traffic:\n{rejected_logs}"
+        );
+        assert_eq!(
+            rejected_logs, rejected_rows,
+            "the report's rejected traffic from rows (dropped {drop:?})"
+        );
     }
+}
+
+/// The report's rejected-traffic section, its heading to the next one.
+fn rejected_section(report: &str) -> String {
+    let start = report
+        .find("## Rejected traffic")
+        .unwrap_or_else(|| panic!("the report has a rejected-traffic section:\n{report}"));
+    let rest = &report[start..];
+    let end = rest[3..].find("\n## ").map_or(rest.len(), |e| e + 3);
+    rest[..end].to_string()
 }
 
 /// `--athena` against moto server: its Athena does not run SQL, so each
@@ -429,7 +468,8 @@ mod against_moto {
         let rows = queue_results(&moto, &o.results);
         assert!(rows > 100, "the sample's result has rows ({rows})");
         let dir = tempfile::tempdir().unwrap();
-        let (from_logs, _) = infer(&moto, dir.path(), &["--logs", o.logs.to_str().unwrap()]);
+        let (from_logs, said_logs) =
+            infer(&moto, dir.path(), &["--logs", o.logs.to_str().unwrap()]);
         // Through the output CSV in S3.
         let (from_s3, said) = infer(
             &moto,
@@ -442,6 +482,18 @@ mod against_moto {
             ],
         );
         assert_eq!(from_logs, from_s3, "tfvars through the S3 CSV");
+        let rejected = |said: &str| {
+            said.split(", ")
+                .find(|p| p.ends_with(" rejected (not evidence)"))
+                .unwrap_or_else(|| panic!("the run counts rejected records: {said}"))
+                .to_string()
+        };
+        assert_ne!(rejected(&said_logs), "0 rejected (not evidence)");
+        assert_eq!(
+            rejected(&said_logs),
+            rejected(&said),
+            "the rejected records through Athena"
+        );
         assert!(
             said.contains("bytes scanned in all"),
             "the cost is reported: {said}"
