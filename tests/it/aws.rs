@@ -224,6 +224,16 @@ async fn s3_delivery_lists_only_the_window_and_reads_gzip_text() {
     );
 }
 
+/// The key S3 delivery gives a Parquet object of the day of `t`, in the
+/// Hive layout.
+#[cfg(feature = "parquet")]
+fn hive_parquet_key(t: i64) -> String {
+    format!(
+        "AWSLogs/aws-account-id=123456789012/aws-service=vpcflowlogs/aws-region=us-east-1/{}hour=00/123456789012_vpcflowlogs_us-east-1_fl-1_20261125T0000Z_abcd1234.log.parquet",
+        day_path(t, true)
+    )
+}
+
 #[cfg(feature = "parquet")]
 #[tokio::test(flavor = "multi_thread")]
 async fn s3_hive_partitions_with_parquet_objects() {
@@ -237,10 +247,7 @@ async fn s3_hive_partitions_with_parquet_objects() {
         .await
         .unwrap();
     let t = now() - 3600;
-    let key = format!(
-        "AWSLogs/aws-account-id=123456789012/aws-service=vpcflowlogs/aws-region=us-east-1/{}hour=00/123456789012_vpcflowlogs_us-east-1_fl-1_20261125T0000Z_abcd1234.log.parquet",
-        day_path(t, true)
-    );
+    let key = hive_parquet_key(t);
     s3.put_object()
         .bucket("flow-parquet")
         .key(key)
@@ -279,10 +286,7 @@ async fn s3_a_corrupt_parquet_object_names_the_object_and_the_row_group() {
         .await
         .unwrap();
     let t = now() - 3600;
-    let key = format!(
-        "AWSLogs/aws-account-id=123456789012/aws-service=vpcflowlogs/aws-region=us-east-1/{}hour=00/123456789012_vpcflowlogs_us-east-1_fl-1_20261125T0000Z_abcd1234.log.parquet",
-        day_path(t, true)
-    );
+    let key = hive_parquet_key(t);
     // 16 records in row groups of 4; row group 2's srcaddr page header broken.
     let mut bytes = parquet_in_groups(&records, Some(4));
     let meta = polars_parquet::read::read_metadata(&mut std::io::Cursor::new(&bytes)).unwrap();
