@@ -375,6 +375,24 @@ fn rejected_section(report: &str) -> String {
 /// query's result (the DuckDB rows above, a header row first, as Athena
 /// gives it) is queued through `/moto-api/static/athena/query-results`;
 /// moto also writes it as CSV to the output location.
+/// `sgpair infer` against the emulator (or a proxy) at `endpoint`, in
+/// `dir`, over the sample's week with its inventory, from `src`.
+#[cfg(feature = "aws")]
+fn infer_sample_at(endpoint: &str, dir: &Path, src: &[&str]) -> crate::support::Out {
+    let inv = repo().join("sample-logs/inventory.json");
+    let mut args = vec![
+        "infer",
+        "--since",
+        "7d",
+        "--until",
+        UNTIL,
+        "--inventory",
+        inv.to_str().unwrap(),
+    ];
+    args.extend_from_slice(src);
+    crate::support::aws_env::sgpair_at(endpoint, dir, &args, &[])
+}
+
 #[cfg(feature = "aws")]
 mod against_moto {
     use std::io::{Read, Write};
@@ -430,18 +448,7 @@ mod against_moto {
     }
 
     fn infer(moto: &Moto, dir: &Path, src: &[&str]) -> (String, String) {
-        let inv = repo().join("sample-logs/inventory.json");
-        let mut args = vec![
-            "infer",
-            "--since",
-            "7d",
-            "--until",
-            UNTIL,
-            "--inventory",
-            inv.to_str().unwrap(),
-        ];
-        args.extend_from_slice(src);
-        let out = moto.sgpair(dir, &args);
+        let out = super::infer_sample_at(&moto.endpoint, dir, src);
         out.ok();
         (
             std::fs::read_to_string(dir.join("rules.auto.tfvars")).unwrap(),
@@ -563,18 +570,7 @@ mod athena_faults {
     }
 
     fn infer(endpoint: &str, s: &Setup, src: &[&str]) -> crate::support::Out {
-        let inv = repo().join("sample-logs/inventory.json");
-        let mut args = vec![
-            "infer",
-            "--since",
-            "7d",
-            "--until",
-            UNTIL,
-            "--inventory",
-            inv.to_str().unwrap(),
-        ];
-        args.extend_from_slice(src);
-        sgpair_at(endpoint, s.dir.path(), &args, &[])
+        super::infer_sample_at(endpoint, s.dir.path(), src)
     }
 
     fn tfvars(s: &Setup) -> String {
