@@ -401,6 +401,7 @@ impl InferArgs {
         }))?;
         cfg.state = self.state.settings();
         cfg.rule_quota = self.quota.rule_quota;
+        cfg.groups_per_interface = self.quota.groups_per_interface;
         Ok(cfg)
     }
 }
@@ -507,6 +508,7 @@ impl CommonArgs {
             aws: self.aws.settings(),
             state: None,
             rule_quota: None,
+            groups_per_interface: None,
         })
     }
 }

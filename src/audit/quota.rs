@@ -8,7 +8,9 @@
 //! a range where that keeps least privilege acceptable: the ports the range
 //! adds that no connection used are at most [`MAX_UNSEEN`] per merge, and
 //! the merges with the fewest come first. What is still over is named with
-//! its remedies; the run then writes nothing.
+//! its remedies, with the group's interfaces already at the
+//! groups-per-interface quota (L-2AFB9258, 5 unless raised), to which a
+//! dedicated group cannot be added; the run then writes nothing.
 
 use std::collections::BTreeMap;
 
@@ -21,11 +23,34 @@ use crate::inventory::{Inventory, SgRule, protocol_number};
 use crate::reduce::{TCP, UDP};
 use crate::synthesize::Rule;
 
+/// Service Quotas' code of the rules-per-group quota (service `vpc`).
+pub const RULES_PER_GROUP: &str = "L-0EA8095F";
 /// The rules-per-group quota's default, per direction.
 pub const DEFAULT_RULES_PER_GROUP: usize = 60;
 
-/// The groups-per-interface quota's default (L-2AFB9258).
+/// Service Quotas' code of the groups-per-interface quota (service `vpc`).
+pub const GROUPS_PER_INTERFACE: &str = "L-2AFB9258";
+/// The groups-per-interface quota's default.
 pub const DEFAULT_GROUPS_PER_INTERFACE: usize = 5;
+
+/// The quotas a proposal must fit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Quotas {
+    /// Rules per group and direction.
+    pub rules_per_group: usize,
+    /// Security groups per network interface.
+    pub groups_per_interface: usize,
+}
+
+impl Default for Quotas {
+    /// AWS's defaults.
+    fn default() -> Quotas {
+        Quotas {
+            rules_per_group: DEFAULT_RULES_PER_GROUP,
+            groups_per_interface: DEFAULT_GROUPS_PER_INTERFACE,
+        }
+    }
+}
 
 /// The most ports a merge may add that no connection used.
 pub const MAX_UNSEEN: i32 = 16;
@@ -52,6 +77,8 @@ pub struct Over {
     pub staying: usize,
     pub proposed: usize,
     pub quota: usize,
+    /// The groups-per-interface quota.
+    pub groups_per_interface: usize,
     /// Interfaces of the group already at the groups-per-interface quota
     /// (a dedicated client group cannot be added to them).
     pub interfaces_at_group_quota: Vec<String>,
@@ -69,13 +96,14 @@ impl Over {
             Direction::Egress => "servers",
         };
         let mut r = format!(
-            "give its {side} one dedicated group that the rules reference instead of each group, or allow a port range instead of single ports (wider than the evidence), or raise the quota (Service Quotas L-0EA8095F; rules per group times groups per interface may not pass 1,000) and give --rule-quota"
+            "give its {side} one dedicated group that the rules reference instead of each group, or allow a port range instead of single ports (wider than the evidence), or raise the quota (Service Quotas {RULES_PER_GROUP}; rules per group times groups per interface, {} here, may not pass 1,000) and give --rule-quota",
+            self.groups_per_interface
         );
         if !self.interfaces_at_group_quota.is_empty() {
             r.push_str(&format!(
-                "; {} already have {} groups, the groups-per-interface quota (L-2AFB9258): a dedicated group cannot be added to them",
+                "; {} already have {} groups, the groups-per-interface quota ({GROUPS_PER_INTERFACE}): a dedicated group cannot be added to them",
                 self.interfaces_at_group_quota.join(", "),
-                DEFAULT_GROUPS_PER_INTERFACE
+                self.groups_per_interface
             ));
         }
         r
@@ -149,8 +177,9 @@ fn counts(
     out
 }
 
-/// Fits the proposal under `quota` rules per group and direction.
-pub fn fit(a: &Analysis, quota: usize) -> Fit {
+/// Fits the proposal under `quotas`' rules per group and direction.
+pub fn fit(a: &Analysis, quotas: Quotas) -> Fit {
+    let quota = quotas.rules_per_group;
     let inv = &a.inventory;
     let used = measure(a);
     let kept = Kept::new(inv, &used);
@@ -200,12 +229,13 @@ pub fn fit(a: &Analysis, quota: usize) -> Fit {
                     staying: *s,
                     proposed: *n,
                     quota,
+                    groups_per_interface: quotas.groups_per_interface,
                     interfaces_at_group_quota: inv
                         .network_interfaces
                         .iter()
                         .filter(|e| {
                             e.security_groups.contains(g)
-                                && e.security_groups.len() >= DEFAULT_GROUPS_PER_INTERFACE
+                                && e.security_groups.len() >= quotas.groups_per_interface
                         })
                         .map(|e| e.id.clone())
                         .collect(),

@@ -482,9 +482,9 @@ fn quota_counts_staying_rules_by_weight_and_an_existing_half_once() {
     assert_eq!(a.proposal.rules.len(), 1, "web to db 5432");
     // web egress: the prefix list (3 entries) + the new half to db = 4;
     // db ingress: its rule from web is the proposed half, counted once.
-    let fits = quota::fit(&a, 4);
+    let fits = quota::fit(&a, rules_per_group(4));
     assert!(fits.over.is_empty() && fits.merges.is_empty());
-    let over = quota::fit(&a, 3).over;
+    let over = quota::fit(&a, rules_per_group(3)).over;
     let got: Vec<(&str, Direction, usize, usize, usize)> = over
         .iter()
         .map(|o| {
@@ -499,6 +499,55 @@ fn quota_counts_staying_rules_by_weight_and_an_existing_half_once() {
         .collect();
     assert_eq!(got, [("sg-web", Direction::Egress, 3, 1, 1)]);
     assert!(over[0].remedies().contains("one dedicated group"));
-    let over = quota::fit(&a, 1).over;
+    let over = quota::fit(&a, rules_per_group(1)).over;
     assert_eq!(over.len(), 1, "db ingress has 1 rule: it fits");
+}
+
+/// The rules-per-group quota `n`, the groups-per-interface quota's default.
+fn rules_per_group(n: usize) -> quota::Quotas {
+    quota::Quotas {
+        rules_per_group: n,
+        ..Default::default()
+    }
+}
+
+#[test]
+fn interfaces_at_the_groups_per_interface_quota_are_named_by_its_value() {
+    let mut a = quota_case();
+    // web's interface carries five groups.
+    let web = &mut a.inventory.network_interfaces[0];
+    assert_eq!(web.id, "eni-web");
+    web.security_groups
+        .extend((1..=4).map(|i| format!("sg-extra{i}")));
+    let at = |groups_per_interface: usize| {
+        let over = quota::fit(
+            &a,
+            quota::Quotas {
+                rules_per_group: 3,
+                groups_per_interface,
+            },
+        )
+        .over;
+        assert_eq!(over.len(), 1, "web egress is over");
+        (
+            over[0].interfaces_at_group_quota.clone(),
+            over[0].remedies(),
+        )
+    };
+    let (named, remedies) = at(5);
+    assert_eq!(named, ["eni-web"]);
+    assert!(
+        remedies.contains("groups per interface, 5 here,")
+            && remedies.contains(
+                "eni-web already have 5 groups, the groups-per-interface quota (L-2AFB9258)"
+            ),
+        "{remedies}"
+    );
+    // Raised to 6: a sixth group fits on the interface.
+    let (named, remedies) = at(6);
+    assert!(named.is_empty(), "{named:?}");
+    assert!(
+        remedies.contains("groups per interface, 6 here,") && !remedies.contains("eni-web"),
+        "{remedies}"
+    );
 }

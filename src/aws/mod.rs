@@ -10,7 +10,8 @@
 //! - `interrupt.rs`: Ctrl-C during a wait on queries run in a service
 //!   (Athena, Logs Insights);
 //! - `roles.rs`: other accounts, through a role assumed in each;
-//! - `quotas.rs`: the rules-per-group quota from Service Quotas.
+//! - `quotas.rs`: the rules-per-group and groups-per-interface quotas from
+//!   Service Quotas.
 
 mod credentials;
 mod errors;

@@ -1,21 +1,22 @@
-//! Service Quotas: the rules-per-group quota as it applies to the account
-//! (`L-0EA8095F`, 60 unless raised), read when the run is connected to AWS
-//! anyway and `--rule-quota` was not given.
+//! Service Quotas: a VPC quota as it applies to the account and region,
+//! read when the run is connected to AWS anyway and the quota's flag was
+//! not given. The codes and defaults are `crate::audit::quota`'s (rules per
+//! security group, `L-0EA8095F`; security groups per network interface,
+//! `L-2AFB9258`).
 
 use aws_config::SdkConfig;
 
 use super::call_error;
 
-/// The service code and quota code of inbound (and outbound) rules per security group.
+/// The service code of the VPC quotas.
 pub const SERVICE_CODE: &str = "vpc";
-pub const RULES_PER_GROUP: &str = "L-0EA8095F";
 
-/// The quota's value in the account and region of `config`.
-pub async fn rules_per_group(config: &SdkConfig) -> anyhow::Result<usize> {
+/// The value of the VPC quota `code` in the account and region of `config`.
+pub async fn value(config: &SdkConfig, code: &str) -> anyhow::Result<usize> {
     let got = aws_sdk_servicequotas::Client::new(config)
         .get_service_quota()
         .service_code(SERVICE_CODE)
-        .quota_code(RULES_PER_GROUP)
+        .quota_code(code)
         .send()
         .await
         .map_err(|e| {
@@ -27,8 +28,8 @@ pub async fn rules_per_group(config: &SdkConfig) -> anyhow::Result<usize> {
         })?;
     match got.quota().and_then(|q| q.value()) {
         Some(v) if (1.0..=10_000.0).contains(&v) => Ok(v as usize),
-        other => anyhow::bail!(
-            "servicequotas:GetServiceQuota {RULES_PER_GROUP} gave no usable value ({other:?})"
-        ),
+        other => {
+            anyhow::bail!("servicequotas:GetServiceQuota {code} gave no usable value ({other:?})")
+        }
     }
 }

@@ -107,6 +107,7 @@ impl CheckArgs {
                 aws: self.aws.settings(),
                 state: None,
                 rule_quota: None,
+                groups_per_interface: None,
             },
             tfvars: self.tfvars,
             removed: self.removed,

@@ -1,4 +1,5 @@
-//! `infer`'s quota flag: the rules-per-group quota the proposal must fit.
+//! `infer`'s quota flags: the rules-per-group quota the proposal must fit,
+//! and the groups-per-interface quota its remedies name.
 
 use clap::Args;
 
@@ -12,4 +13,12 @@ pub struct QuotaArgs {
     #[arg(long, value_name = "N",
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1000))]
     pub rule_quota: Option<usize>,
+
+    /// Security groups per network interface. Default: Service Quotas'
+    /// L-2AFB9258 when the run reads from AWS (else 5). A refusal names the
+    /// interfaces of a group over the rules-per-group quota that already
+    /// have this many groups: a dedicated group cannot be added to them.
+    #[arg(long, value_name = "N",
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=16))]
+    pub groups_per_interface: Option<usize>,
 }

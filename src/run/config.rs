@@ -43,6 +43,9 @@ pub struct Config {
     /// `--rule-quota`: rules per group and direction (`infer`); none: read
     /// from Service Quotas when the run is connected to AWS, else 60.
     pub rule_quota: Option<usize>,
+    /// `--groups-per-interface` (`infer`); none: read from Service Quotas
+    /// when the run is connected to AWS, else 5.
+    pub groups_per_interface: Option<usize>,
 }
 
 /// `--state FILE` with `--keep` and `--soak`.

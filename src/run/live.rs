@@ -48,9 +48,9 @@ impl Aws {
         Ok(Aws { rt, config })
     }
 
-    /// The rules-per-group quota from Service Quotas (L-0EA8095F).
-    pub fn rule_quota(&self) -> Result<usize> {
-        self.rt.block_on(aws::quotas::rules_per_group(&self.config))
+    /// A VPC quota's value from Service Quotas (`aws::quotas`' codes).
+    pub fn quota(&self, code: &str) -> Result<usize> {
+        self.rt.block_on(aws::quotas::value(&self.config, code))
     }
 
     /// The inventory, read from the EC2 API.

@@ -7,7 +7,8 @@
 //! - `read.rs`: every source's evidence, under the partial-failure policy;
 //! - `check.rs`: `sgpair check`, new logs replayed against a proposal;
 //! - `outputs.rs`: the files written;
-//! - `quota.rs`: the proposal fitted under the rules-per-group quota;
+//! - `quota.rs`: the proposal fitted under the rules-per-group quota (and
+//!   the groups-per-interface quota its remedies name);
 //! - `state.rs`: `--state`, the evidence folded in before and written after;
 //! - `terraform.rs`: the `--terraform` folder (files kept where they are the user's);
 //! - `live.rs` / `offline.rs`: the AWS connection, or its absence in a build
@@ -100,8 +101,12 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
         None => state::from_output(cfg, &mut analysis.stats.notes),
     };
     if cfg.tfvars.is_some() {
-        let limit = quota::limit(cfg.rule_quota, aws.as_ref(), &mut analysis.stats.notes);
-        quota::apply(&mut analysis, limit)?;
+        let limits = quota::limits(
+            (cfg.rule_quota, cfg.groups_per_interface),
+            aws.as_ref(),
+            &mut analysis.stats.notes,
+        );
+        quota::apply(&mut analysis, limits)?;
     }
     // Once per run: every report and the summary on stderr share it.
     let audit = audit(&analysis);

@@ -26,7 +26,7 @@ impl Aws {
         match *self {}
     }
 
-    pub fn rule_quota(&self) -> Result<usize> {
+    pub fn quota(&self, _code: &str) -> Result<usize> {
         match *self {}
     }
 

@@ -1,12 +1,43 @@
-//! The rules-per-group quota in a run (`--rule-quota`): the proposal fitted
-//! under it before anything is written (`crate::audit::quota`), or the run
-//! refused with [`OverQuota`], which `main` turns into its own exit code.
+//! The quotas in a run: the rules-per-group quota (`--rule-quota`) and the
+//! groups-per-interface quota (`--groups-per-interface`), each the flag's,
+//! else Service Quotas' when the run is connected, else AWS's default. The
+//! proposal is fitted under them before anything is written
+//! (`crate::audit::quota`), or the run refused with [`OverQuota`], which
+//! `main` turns into its own exit code.
 
 use super::connection::Aws;
 use crate::analysis::Analysis;
 use crate::audit::Direction;
-use crate::audit::quota::{DEFAULT_RULES_PER_GROUP, Over, fit};
+use crate::audit::quota::{
+    DEFAULT_GROUPS_PER_INTERFACE, DEFAULT_RULES_PER_GROUP, GROUPS_PER_INTERFACE, Over, Quotas,
+    RULES_PER_GROUP, fit,
+};
 use crate::present::service;
+
+/// One quota, as the run's notes name it.
+struct Quota {
+    /// Service Quotas' code.
+    code: &'static str,
+    /// In the notes: "the {name} quota".
+    name: &'static str,
+    /// The flag that gives it.
+    flag: &'static str,
+    default: usize,
+}
+
+const RULES: Quota = Quota {
+    code: RULES_PER_GROUP,
+    name: "rules-per-group",
+    flag: "--rule-quota",
+    default: DEFAULT_RULES_PER_GROUP,
+};
+
+const GROUPS: Quota = Quota {
+    code: GROUPS_PER_INTERFACE,
+    name: "groups-per-interface",
+    flag: "--groups-per-interface",
+    default: DEFAULT_GROUPS_PER_INTERFACE,
+};
 
 /// The proposal cannot apply: groups over the rules-per-group quota.
 #[derive(Debug)]
@@ -48,37 +79,55 @@ impl std::fmt::Display for OverQuota {
 
 impl std::error::Error for OverQuota {}
 
-/// The quota the proposal must fit: `--rule-quota`, else Service Quotas'
-/// when the run is connected to AWS (a refusal or fault is a note, and the
-/// default applies), else the default.
-pub(super) fn limit(given: Option<usize>, aws: Option<&Aws>, notes: &mut Vec<String>) -> usize {
+/// The quotas the proposal must fit, from `--rule-quota` and
+/// `--groups-per-interface` (`given`, in that order).
+pub(super) fn limits(
+    given: (Option<usize>, Option<usize>),
+    aws: Option<&Aws>,
+    notes: &mut Vec<String>,
+) -> Quotas {
+    Quotas {
+        rules_per_group: limit(&RULES, given.0, aws, notes),
+        groups_per_interface: limit(&GROUPS, given.1, aws, notes),
+    }
+}
+
+/// One quota: its flag's value, else Service Quotas' when the run is
+/// connected to AWS (a refusal or fault is a note, and the default
+/// applies), else the default.
+fn limit(q: &Quota, given: Option<usize>, aws: Option<&Aws>, notes: &mut Vec<String>) -> usize {
     if let Some(n) = given {
         return n;
     }
     let Some(aws) = aws else {
-        return DEFAULT_RULES_PER_GROUP;
+        return q.default;
     };
-    match aws.rule_quota() {
+    match aws.quota(q.code) {
         Ok(n) => {
             notes.push(format!(
-                "the rules-per-group quota is {n} (Service Quotas L-0EA8095F)"
+                "the {} quota is {n} (Service Quotas {})",
+                q.name, q.code
             ));
             n
         }
         Err(e) => {
             notes.push(format!(
-                "the rules-per-group quota could not be read from Service Quotas ({}); {DEFAULT_RULES_PER_GROUP} assumed (give --rule-quota)",
-                format!("{e:#}").lines().next().unwrap_or_default()
+                "the {} quota could not be read from Service Quotas ({}); {} assumed (give {})",
+                q.name,
+                format!("{e:#}").lines().next().unwrap_or_default(),
+                q.default,
+                q.flag
             ));
-            DEFAULT_RULES_PER_GROUP
+            q.default
         }
     }
 }
 
-/// Fits `a`'s proposal under `quota`: merges noted in the run's notes, or
+/// Fits `a`'s proposal under `quotas`: merges noted in the run's notes, or
 /// the groups still over it as the error.
-pub(super) fn apply(a: &mut Analysis, quota: usize) -> Result<(), OverQuota> {
-    let got = fit(a, quota);
+pub(super) fn apply(a: &mut Analysis, quotas: Quotas) -> Result<(), OverQuota> {
+    let quota = quotas.rules_per_group;
+    let got = fit(a, quotas);
     if !got.over.is_empty() {
         return Err(OverQuota { over: got.over });
     }

@@ -589,32 +589,3 @@ async fn two_vpcs_of_one_cidr_and_a_reused_address_from_the_api() {
         "the deleted interface is listed: {report}"
     );
 }
-
-/// Without --rule-quota, a run connected to AWS reads the rules-per-group
-/// quota from Service Quotas (moto answers L-0EA8095F's default, 60); the
-/// flag wins; an offline run assumes 60 without a call.
-#[tokio::test(flavor = "multi_thread")]
-async fn the_rule_quota_comes_from_service_quotas_when_connected() {
-    let (moto, _env) = account("web", Delivery::CloudWatch).await;
-    let dir = tempfile::tempdir().unwrap();
-    let out = moto.infer_logs(dir.path(), &[]);
-    out.ok();
-    assert!(
-        out.stderr
-            .contains("note: the rules-per-group quota is 60 (Service Quotas L-0EA8095F)"),
-        "{}",
-        out.stderr
-    );
-    let given = moto.infer_logs(dir.path(), &["--rule-quota", "1"]);
-    given.exits(5);
-    assert!(
-        given.stderr.contains("over the quota of 1 by"),
-        "{}",
-        given.stderr
-    );
-    assert!(
-        !given.stderr.contains("Service Quotas L-0EA8095F)"),
-        "{}",
-        given.stderr
-    );
-}

@@ -37,6 +37,8 @@ mod s3_archive;
 mod samples;
 #[cfg(unix)]
 mod scripts;
+#[cfg(feature = "aws")]
+mod service_quotas;
 mod state;
 mod terraform;
 mod terraform_folder;

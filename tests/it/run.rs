@@ -49,6 +49,7 @@ fn sample_config(dir: &Path) -> Config {
         aws: AwsSettings::default(),
         state: None,
         rule_quota: None,
+        groups_per_interface: None,
     }
 }
 

@@ -164,7 +164,7 @@ fn each_command_help_lists_only_its_own_options() {
     let infer_opts = options(&infer);
     // What only `infer` writes or keeps: the tfvars, the Terraform folder,
     // the state, the quota.
-    const INFER_ONLY: [&str; 9] = [
+    const INFER_ONLY: [&str; 10] = [
         "--out",
         "--module-version",
         "--out-dir",
@@ -174,6 +174,7 @@ fn each_command_help_lists_only_its_own_options() {
         "--keep",
         "--soak",
         "--rule-quota",
+        "--groups-per-interface",
     ];
     for infer_only in INFER_ONLY {
         assert!(

@@ -113,6 +113,7 @@ pub struct Env {
     pub agents_sg: String,
     pub web_eni: String,
     pub db_eni: String,
+    pub mon_eni: String,
 }
 
 /// The log group the account's flow log delivers to.
@@ -300,6 +301,7 @@ pub async fn build_named(
             agents_sg,
             web_eni,
             db_eni,
+            mon_eni,
         },
         records,
     )

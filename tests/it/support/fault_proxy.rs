@@ -386,8 +386,8 @@ fn forward(
     }
 }
 
-/// Names the operation: CloudWatch Logs, CloudTrail and AWS Config by
-/// `X-Amz-Target`, EC2 by the query `Action`, S3 by method and query.
+/// Names the operation: CloudWatch Logs, CloudTrail, AWS Config, Athena
+/// and Service Quotas by `X-Amz-Target`, EC2 by the query `Action`, S3 by method and query.
 fn classify(
     method: &str,
     target: &str,
@@ -407,6 +407,8 @@ fn classify(
             "config"
         } else if t.starts_with("AmazonAthena.") {
             "athena"
+        } else if t.starts_with("ServiceQuotasV") {
+            "servicequotas"
         } else {
             "logs"
         };
