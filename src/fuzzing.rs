@@ -133,6 +133,16 @@ pub fn whole(data: &[u8], tfvars_ok: &dyn Fn(&str) -> Result<(), String>) -> Out
     let with_folder =
         emit::report::markdown_with(&analysis, &audit, std::slice::from_ref(&written));
     assert!(with_folder.contains("## The Terraform folder"));
+    let page = emit::html::render_with(
+        &analysis,
+        &audit,
+        Command::Infer,
+        std::slice::from_ref(&written),
+    );
+    assert!(
+        page.contains("<section id=\"terraform\">") && page.trim_end().ends_with("</html>"),
+        "the HTML page with the folder is whole"
+    );
     let json: serde_json::Value =
         serde_json::from_str(&emit::report::json_with(&analysis, &audit, &[written]))
             .expect("the JSON report with the folder is JSON");

@@ -79,7 +79,7 @@ pub(super) fn write(cfg: &Config, analysis: &Analysis, audit: &Audit) -> Result<
         };
         emit::write_atomic(
             path,
-            emit::html::render(analysis, audit, command).as_bytes(),
+            emit::html::render_with(analysis, audit, command, &folders).as_bytes(),
         )?;
         paths.push(path.display().to_string());
     }

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use sgpair::analysis::{self, Analysis};
 use sgpair::audit::audit;
-use sgpair::emit::{Command as Cmd, html, report};
+use sgpair::emit::{Command as Cmd, html, report, terraform};
 use sgpair::inventory::Inventory;
 use sgpair::pipeline::{self, ReadOptions};
 use sgpair::synthesize::ExternalKind;
@@ -520,6 +520,50 @@ fn the_page_in_chromium_carries_the_markdown_figures_section_by_section() {
         !skipped.1.is_empty(),
         "the skip counts and notes are in the page"
     );
+}
+
+/// With a Terraform folder (`--terraform`), the page as Chromium parsed it
+/// carries the Markdown's Terraform section too, with the same figures, and
+/// the folder's path (data: escaped once) reads as written.
+#[test]
+fn with_a_terraform_folder_the_page_in_chromium_carries_its_section_as_the_markdown_does() {
+    const DIR: &str = "tf/<i>&'x";
+    let a = sample();
+    let au = audit(&a);
+    let written = terraform::Written {
+        dir: DIR.into(),
+        folder: terraform::render(&a, terraform::DEFAULT_MODULE_NAME),
+        kept: Vec::new(),
+    };
+    let folders = std::slice::from_ref(&written);
+    let page = html::render_with(&a, &au, Cmd::Infer, folders);
+    let md = report::markdown_with(&a, &au, folders);
+    let out = Browser::new().run(&page, "profile", &["--dump-dom".to_string()]);
+    let sections = dom_sections(&out.stdout);
+    let folder = &sections
+        .iter()
+        .find(|(t, _)| t == "The Terraform folder")
+        .expect("the Terraform section in the DOM")
+        .1;
+    assert!(folder.contains(&format!("{DIR} : written")), "{folder}");
+    let mut html = figures(sections);
+    html.retain(|(t, _)| t != "Diagram of the proposed rules");
+    let md = figures(markdown_sections(&md));
+    let titles = |v: &[(String, Vec<u64>)]| v.iter().map(|(t, _)| t.clone()).collect::<Vec<_>>();
+    assert_eq!(titles(&html), titles(&md), "the same sections");
+    for needed in [
+        "The Terraform folder",
+        "The change per owner",
+        "Rules that exist already (imports.tf)",
+        "Groups another tool manages",
+        "Egress the module cannot express (egress.tf)",
+        "How to roll out",
+    ] {
+        assert!(titles(&html).iter().any(|t| t == needed), "{needed}");
+    }
+    for ((title, h), (_, m)) in html.iter().zip(&md) {
+        assert_eq!(h, m, "the figures of {title:?}");
+    }
 }
 
 /// PNG width and height from the IHDR chunk.

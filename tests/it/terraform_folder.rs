@@ -536,6 +536,44 @@ fn the_report_groups_the_change_per_owner_and_names_the_groups_another_tool_mana
     );
 }
 
+/// The HTML page (`--html`) holds the Markdown's Terraform section, in the
+/// same place: after the proposed rules, before the traffic no rule can
+/// express.
+#[test]
+fn the_html_page_has_the_terraform_section_the_markdown_has() {
+    let cwd = tempfile::tempdir().unwrap();
+    let r = sample(
+        cwd.path(),
+        &["--terraform", "tf", "--html", "report.html", "-q"],
+    );
+    r.ok();
+    let page = read(cwd.path().join("report.html"));
+    let at = |id: &str| {
+        page.find(&format!("<section id=\"{id}\">"))
+            .unwrap_or_else(|| panic!("section {id} in the page"))
+    };
+    let (rules, start, end) = (at("rules"), at("terraform"), at("external"));
+    assert!(rules < start && start < end);
+    let section = &page[start..end];
+    let report = r.report();
+    for heading in [
+        "The Terraform folder",
+        "The change per owner",
+        "Rules that exist already (imports.tf)",
+        "Groups another tool manages",
+        "Egress the module cannot express (egress.tf)",
+        "How to roll out",
+    ] {
+        assert!(report.contains(heading), "{heading} in the Markdown");
+        assert!(
+            section.contains(&format!("<summary><h2>{heading}</h2></summary>"))
+                || section.contains(&format!("<summary><h3>{heading}</h3></summary>")),
+            "{heading} in the page"
+        );
+    }
+    insta::assert_snapshot!("sample_html_terraform_section", section);
+}
+
 #[test]
 fn the_json_report_lists_the_folder_its_imports_and_egress_as_the_files_say() {
     let cwd = tempfile::tempdir().unwrap();

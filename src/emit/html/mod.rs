@@ -2,9 +2,10 @@
 //! proposed rules, and every section of the Markdown report (findings,
 //! before and after, the rules, traffic no rule can express, suspicious,
 //! undecided and rejected traffic, the evidence per source, gaps, existing
-//! rules, skipped records and notes), each one a `<details>` a reader can fold.
+//! rules, skipped records and notes, and with `--terraform` what the folder
+//! holds and how to roll it out), each one a `<details>` a reader can fold.
 //!
-//! The sections are the Markdown's own ([`report::sections`]), rendered with
+//! The sections are the Markdown's own ([`report::sections_with`]), rendered with
 //! HTML escaping, so the two reports hold the same facts and figures. The
 //! page loads nothing: CSS and the small hover script are inline, the
 //! diagram is an inline SVG laid out in [`diagram`], and a
@@ -27,6 +28,7 @@ use crate::emit::escape;
 use crate::emit::report::{self, Block, Markup, Section, Table};
 use crate::emit::severity;
 use crate::emit::summary::Summary;
+use crate::emit::terraform::Written;
 use crate::present::names;
 use crate::synthesize::Severity;
 
@@ -41,6 +43,12 @@ const STYLE: &str = include_str!("html.css");
 
 /// The whole page of a `command` run. `audit` is [`crate::audit::audit`] of `a`.
 pub fn render(a: &Analysis, audit: &Audit, command: Command) -> String {
+    render_with(a, audit, command, &[])
+}
+
+/// The page of a run that wrote Terraform folders (`--terraform`): the
+/// Markdown's Terraform section too, in the same place.
+pub fn render_with(a: &Analysis, audit: &Audit, command: Command, folders: &[Written]) -> String {
     let s = Summary::of(a, audit);
     let keys = names::rule_keys(&a.proposal.rules, &a.inventory);
     let range = a.window.day_range();
@@ -67,7 +75,7 @@ pub fn render(a: &Analysis, audit: &Audit, command: Command) -> String {
     );
     out.push_str(&summary(a, &s));
     out.push_str(&diagram_section(a, &keys));
-    for sec in report::sections(a, audit, &s, &Html) {
+    for sec in report::sections_with(a, audit, &s, &Html, folders) {
         out.push_str(&section(&sec, 2));
     }
     let _ = write!(
@@ -94,6 +102,9 @@ impl Markup for Html {
     }
     fn code(&self, s: &str) -> String {
         format!("<code>{}</code>", esc(s))
+    }
+    fn code_text(&self, s: &str) -> String {
+        self.code(s)
     }
     fn severity(&self, s: Severity) -> String {
         let l = severity::label(s);

@@ -553,3 +553,101 @@ fn base64_is_rfc_4648() {
         assert_eq!(base64(plain.as_bytes()), coded);
     }
 }
+
+/// With `--terraform`: the Markdown's Terraform section, in the same place
+/// (after the rules, before the traffic no rule can express), with every
+/// string from AWS and the folder's path escaped once. On the hostile
+/// inventory, with web's ingress from alb existing under a hostile id and
+/// web's owner and manager named by hostile tags.
+#[test]
+fn the_terraform_section_is_the_markdowns_with_data_escaped_once() {
+    const RULE_ID: &str = "sgr-<b>&\"1";
+    const DIR: &str = "tf/<i>&'x";
+    let mut a = hostile();
+    let alb_to_web = a
+        .proposal
+        .rules
+        .iter()
+        .find(|r| r.source_sg == "sg-alb" && r.target_sg == "sg-web")
+        .expect("the fixture proposes alb -> web")
+        .clone();
+    let web = a
+        .inventory
+        .security_groups
+        .iter_mut()
+        .find(|g| g.id == "sg-web")
+        .unwrap();
+    web.ingress.push(SgRule {
+        rule_id: Some(RULE_ID.into()),
+        protocol: "tcp".into(),
+        from_port: Some(alb_to_web.from_port),
+        to_port: Some(alb_to_web.to_port),
+        cidr: None,
+        referenced_group_id: Some("sg-alb".into()),
+        prefix_list_id: None,
+        description: String::new(),
+    });
+    web.tags.insert("ManagedBy".into(), "Terraform".into());
+    web.tags.insert("repository".into(), SCRIPT_NAME.into());
+    let au = crate::audit::audit(&a);
+    let written = Written {
+        dir: DIR.into(),
+        folder: crate::emit::terraform::render(&a, "m"),
+        kept: vec!["main.tf"],
+    };
+    let folders = std::slice::from_ref(&written);
+    let page = render_with(&a, &au, Command::Infer, folders);
+
+    // In place, and only with a folder.
+    let at = |id: &str| page.find(&format!("<section id=\"{id}\">"));
+    let (rules, start, external) = (
+        at("rules").unwrap(),
+        at("terraform").expect("the Terraform section"),
+        at("external").unwrap(),
+    );
+    assert!(rules < start && start < external);
+    assert!(!render(&a).contains("<section id=\"terraform"));
+    let section = &page[start..external];
+
+    // The Markdown's headings, in its order.
+    let md = crate::emit::report::markdown_with(&a, &au, folders);
+    let md_titles: Vec<String> = md[md.find("## The Terraform folder").unwrap()..]
+        .lines()
+        .filter_map(|l| l.strip_prefix("## ").or_else(|| l.strip_prefix("### ")))
+        .take_while(|t| *t != "Traffic that cannot be a security-group rule")
+        .map(escape::html)
+        .collect();
+    let html_titles: Vec<&str> = section
+        .split("<summary><h")
+        .skip(1)
+        .map(|s| &s[2..2 + s[2..].find("</h").unwrap()])
+        .collect();
+    assert_eq!(html_titles, md_titles);
+    assert_eq!(md_titles.len(), 6, "{md_titles:?}");
+
+    // Data escaped once: the path and the id in code spans, the owner and
+    // the group names as text; nothing raw, nothing twice.
+    for (raw, shown) in [
+        (DIR, format!("<code>{}</code>: written", escape::html(DIR))),
+        (RULE_ID, format!("<code>{}</code>", escape::html(RULE_ID))),
+        (
+            SCRIPT_NAME,
+            format!("repository {}", escape::html(SCRIPT_NAME)),
+        ),
+    ] {
+        assert!(section.contains(&shown), "{shown} in\n{section}");
+        assert!(!section.contains(raw), "{raw:?} raw in\n{section}");
+    }
+    assert!(
+        section.contains(&format!(
+            "{} (sg-web): its tags say Terraform manages it (repository {})",
+            escape::html(SCRIPT_NAME),
+            escape::html(SCRIPT_NAME)
+        )),
+        "{section}"
+    );
+    assert!(!section.contains("&amp;amp;") && !section.contains("&amp;lt;"));
+    assert!(!section.contains("<img") && !section.contains(HOSTILE_ID));
+    // Every tag of the page still parses with quoted attributes.
+    assert!(tags(&page).iter().all(|t| t.name != "img" && t.name != "i"));
+}

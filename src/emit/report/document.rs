@@ -10,6 +10,9 @@ pub(crate) trait Markup {
     fn text(&self, s: &str) -> String;
     /// A code span around plain text (flags, commands, keys).
     fn code(&self, s: &str) -> String;
+    /// A code span around data (a path the user gave, an id from AWS),
+    /// escaped once.
+    fn code_text(&self, s: &str) -> String;
     /// A severity: a word in Markdown, a badge in HTML.
     fn severity(&self, s: Severity) -> String;
 }

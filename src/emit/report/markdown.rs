@@ -5,7 +5,7 @@ use crate::analysis::Analysis;
 use crate::audit::Audit;
 use crate::emit::escape;
 use crate::emit::report::document::{Block, Markup, Section, Table};
-use crate::emit::report::sections::{sections, terraform};
+use crate::emit::report::sections::sections_with;
 use crate::emit::severity;
 use crate::emit::summary::Summary;
 use crate::emit::terraform::Written;
@@ -24,16 +24,11 @@ pub fn markdown_with(a: &Analysis, audit: &Audit, folders: &[Written]) -> String
     let s = Summary::of(a, audit);
     let m = Md;
     let mut parts = vec![summary_md(a, &s)];
-    let mut all = sections(a, audit, &s, &m);
-    if let Some(t) = terraform(a, folders, &m) {
-        // After the proposed rules (and the accounts' files).
-        let at = all
+    parts.extend(
+        sections_with(a, audit, &s, &m, folders)
             .iter()
-            .position(|x| x.id == "external")
-            .unwrap_or(all.len());
-        all.insert(at, t);
-    }
-    parts.extend(all.iter().map(|x| x.markdown(2)));
+            .map(|x| x.markdown(2)),
+    );
     let mut out = parts.join("\n\n");
     out.push('\n');
     out
@@ -48,6 +43,9 @@ impl Markup for Md {
     }
     fn code(&self, s: &str) -> String {
         format!("`{s}`")
+    }
+    fn code_text(&self, s: &str) -> String {
+        self.code(&self.text(s))
     }
     fn severity(&self, s: Severity) -> String {
         severity::label(s).into()

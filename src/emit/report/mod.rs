@@ -29,4 +29,4 @@ mod tests;
 pub(crate) use document::{Block, Markup, Section, Table};
 pub use json::{FORMAT_VERSION, json, json_with};
 pub use markdown::{markdown, markdown_with};
-pub(crate) use sections::sections;
+pub(crate) use sections::sections_with;

@@ -18,12 +18,12 @@ use crate::analysis::Analysis;
 use crate::audit::Audit;
 use crate::emit::report::document::{Markup, Section};
 use crate::emit::summary::Summary;
+use crate::emit::terraform::Written;
 use crate::inventory::Inventory;
 use crate::reduce::{TCP, UDP};
 use crate::synthesize::RuleEvidence;
 use crate::window::{day, rfc3339};
 
-pub(super) use terraform::terraform;
 pub(super) use traffic::rejected_by_records;
 
 /// Every section after the summary, in order: what the Markdown holds, and
@@ -52,6 +52,27 @@ pub(crate) fn sections(a: &Analysis, audit: &Audit, s: &Summary, m: &dyn Markup)
         evidence::skipped(&a.stats, m),
     ]);
     out
+}
+
+/// [`sections`] of a run that wrote Terraform folders (`--terraform`):
+/// what the folders hold and how to roll them out comes after the proposed
+/// rules (and the accounts' files). The Markdown and the HTML page both.
+pub(crate) fn sections_with(
+    a: &Analysis,
+    audit: &Audit,
+    s: &Summary,
+    m: &dyn Markup,
+    folders: &[Written],
+) -> Vec<Section> {
+    let mut all = sections(a, audit, s, m);
+    if let Some(t) = terraform::terraform(a, folders, m) {
+        let at = all
+            .iter()
+            .position(|x| x.id == "external")
+            .unwrap_or(all.len());
+        all.insert(at, t);
+    }
+    all
 }
 
 /// `web (sg-0123)`, or the bare id for a group the inventory does not name;

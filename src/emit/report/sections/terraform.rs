@@ -33,7 +33,7 @@ fn files(folders: &[Written], m: &dyn Markup) -> Block {
     let items = folders
         .iter()
         .map(|w| {
-            let mut s = format!("{}: ", m.code(&m.text(&w.dir)));
+            let mut s = format!("{}: ", m.code_text(&w.dir));
             let written: Vec<String> = w
                 .folder
                 .files
@@ -161,7 +161,7 @@ fn imports(inv: &Inventory, folders: &[Written], m: &dyn Markup) -> Section {
                     group_label(m, inv, &i.group),
                     what,
                     m.text(&i.service),
-                    m.code(&m.text(id)),
+                    m.code_text(id),
                     key_cell(m, &i.key),
                 ])),
                 None => without_id.push(format!(
@@ -253,7 +253,7 @@ fn egress(inv: &Inventory, folders: &[Written], m: &dyn Markup) -> Section {
         for e in &w.folder.plan.egress {
             let dest = match &e.destination {
                 Destination::PrefixList { id, name } => {
-                    format!("prefix list {} ({})", m.code(&m.text(id)), m.text(name))
+                    format!("prefix list {} ({})", m.code_text(id), m.text(name))
                 }
                 Destination::Subnet { cidr, of } => format!("{cidr}, {}", m.text(of)),
                 Destination::Internet { cidr } => format!("{cidr}, the internet"),
@@ -318,7 +318,7 @@ fn egress(inv: &Inventory, folders: &[Written], m: &dyn Markup) -> Section {
 }
 
 fn roll_out(folders: &[Written], m: &dyn Markup) -> Section {
-    let dirs: Vec<String> = folders.iter().map(|w| m.code(&m.text(&w.dir))).collect();
+    let dirs: Vec<String> = folders.iter().map(|w| m.code_text(&w.dir)).collect();
     let steps = vec![
         format!(
             "Review the folder ({}) with each owner above, then in it: {}, {} (the plan shows the imports as adopted, not created) and {}. The rules are added beside open egress: nothing is blocked yet.",
