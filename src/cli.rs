@@ -16,7 +16,8 @@ use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 
 use sgpair::emit::tfvars::ModuleVersion;
 use sgpair::parse::{Format, FormatOrigin};
-use sgpair::run::{AwsSettings, Config, HistorySource, Outputs, RoleTemplate, Sources, Tfvars};
+use sgpair::run::{AwsSettings, Config, Outputs, RoleTemplate, Tfvars};
+#[cfg(feature = "aws")]
 use sgpair::sources::s3;
 use sgpair::synthesize::Severity;
 use sgpair::window::Window;
@@ -439,77 +440,51 @@ impl CommonArgs {
         // Each value was checked by clap; an empty window is a usage error too.
         let window = Window::parse(&self.since, self.until.as_deref(), SystemTime::now())
             .unwrap_or_else(|e| usage_error(format!("{e:#}")));
-        let history = self
-            .read
-            .history
-            .into_iter()
-            .map(HistorySource::from_value)
-            .collect();
-        Ok(Config {
-            tfvars,
-            sources: Sources {
-                logs: self.read.logs,
-                log_groups: self.read.log_group,
-                s3: self.read.s3,
-                athena_results: self.athena_results,
-                insights: self.insights,
-                athena: self.athena.map(|name| {
-                    let name = sgpair::pushdown::sql::quote_name(&name)
-                        .unwrap_or_else(|e| usage_error(format!("--athena: {e}")));
-                    let format = self
-                        .read
-                        .log_format
-                        .clone()
-                        .unwrap_or_else(athena_default_format);
-                    let partition = if self.athena_full_scan {
-                        sgpair::pushdown::sql::Partition::FullScan
-                    } else if self.athena_partitions == "hive" {
-                        sgpair::pushdown::sql::Partition::Hive {
-                            year: "year".into(),
-                            month: "month".into(),
-                            day: "day".into(),
-                        }
-                    } else {
-                        sgpair::pushdown::sql::Partition::Day("day".into())
-                    };
-                    sgpair::run::Athena {
-                        table: sgpair::pushdown::sql::Table {
-                            name,
-                            fields: format.columns.iter().flatten().copied().collect(),
-                            partition,
-                        },
-                        database: self.athena_database.clone(),
-                        workgroup: self.athena_workgroup.clone(),
-                        output: self.athena_output.clone(),
-                        max_scan_bytes: self.max_scan_gb.map(|g| (g * 1e9) as u64),
-                    }
-                }),
-                scope: s3::Scope {
-                    accounts: self.read.account.into_iter().collect(),
-                    regions: self.read.log_region.into_iter().collect(),
+        let athena = self.athena.map(|name| {
+            let name = sgpair::pushdown::sql::quote_name(&name)
+                .unwrap_or_else(|e| usage_error(format!("--athena: {e}")));
+            let format = self
+                .read
+                .log_format
+                .clone()
+                .unwrap_or_else(athena_default_format);
+            let partition = if self.athena_full_scan {
+                sgpair::pushdown::sql::Partition::FullScan
+            } else if self.athena_partitions == "hive" {
+                sgpair::pushdown::sql::Partition::Hive {
+                    year: "year".into(),
+                    month: "month".into(),
+                    day: "day".into(),
+                }
+            } else {
+                sgpair::pushdown::sql::Partition::Day("day".into())
+            };
+            sgpair::run::Athena {
+                table: sgpair::pushdown::sql::Table {
+                    name,
+                    fields: format.columns.iter().flatten().copied().collect(),
+                    partition,
                 },
-            },
-            inventory: self.read.inventory,
-            window,
-            log_format: self.read.log_format,
-            outputs: Outputs {
-                report: self.report,
-                html: self.html,
-                sarif: self.sarif,
-                json: self.json,
-            },
-            allow_partial: self.read.allow_partial,
-            fail_on: self.fail_on.map(FailOn::severity),
-            avoid_groups: self.avoid_group,
-            history,
-            concurrency: self.read.concurrency,
-            threads: self.read.threads,
-            quiet: self.quiet,
-            aws: self.aws.settings(),
-            state: None,
-            rule_quota: None,
-            groups_per_interface: None,
-        })
+                database: self.athena_database.clone(),
+                workgroup: self.athena_workgroup.clone(),
+                output: self.athena_output.clone(),
+                max_scan_bytes: self.max_scan_gb.map(|g| (g * 1e9) as u64),
+            }
+        });
+        let mut cfg = self.read.config(window, self.quiet, self.aws.settings());
+        cfg.tfvars = tfvars;
+        cfg.sources.athena_results = self.athena_results;
+        cfg.sources.insights = self.insights;
+        cfg.sources.athena = athena;
+        cfg.outputs = Outputs {
+            report: self.report,
+            html: self.html,
+            sarif: self.sarif,
+            json: self.json,
+        };
+        cfg.fail_on = self.fail_on.map(FailOn::severity);
+        cfg.avoid_groups = self.avoid_group;
+        Ok(cfg)
     }
 }
 

@@ -8,8 +8,7 @@ use anyhow::Result;
 use clap::{ArgGroup, Args};
 
 use super::{AwsArgs, time_arg, usage_error};
-use sgpair::run::{CheckConfig, Config, HistorySource, Outputs, Sources};
-use sgpair::sources::s3;
+use sgpair::run::CheckConfig;
 use sgpair::window::Window;
 
 #[derive(Args)]
@@ -65,50 +64,10 @@ impl CheckArgs {
         if !self.read.account.is_empty() && self.read.s3.is_empty() {
             usage_error("--account limits the --s3 listing: give --s3");
         }
+        // The replay reads records (the pushed-down sources are infer's for
+        // now) and writes nothing: check prints.
         Ok(CheckConfig {
-            run: Config {
-                tfvars: None,
-                sources: Sources {
-                    logs: self.read.logs,
-                    log_groups: self.read.log_group,
-                    s3: self.read.s3,
-                    scope: s3::Scope {
-                        accounts: self.read.account.into_iter().collect(),
-                        regions: self.read.log_region.into_iter().collect(),
-                    },
-                    // The replay reads records; the pushed-down sources
-                    // are infer's for now.
-                    athena_results: Vec::new(),
-                    athena: None,
-                    insights: Vec::new(),
-                },
-                inventory: self.read.inventory,
-                window,
-                log_format: self.read.log_format,
-                // Nothing is written: check prints.
-                outputs: Outputs {
-                    report: PathBuf::new(),
-                    html: None,
-                    sarif: None,
-                    json: false,
-                },
-                allow_partial: self.read.allow_partial,
-                fail_on: None,
-                avoid_groups: Vec::new(),
-                history: self
-                    .read
-                    .history
-                    .into_iter()
-                    .map(HistorySource::from_value)
-                    .collect(),
-                concurrency: self.read.concurrency,
-                threads: self.read.threads,
-                quiet: self.quiet,
-                aws: self.aws.settings(),
-                state: None,
-                rule_quota: None,
-                groups_per_interface: None,
-            },
+            run: self.read.config(window, self.quiet, self.aws.settings()),
             tfvars: self.tfvars,
             removed: self.removed,
             group: self.group,

@@ -3,6 +3,9 @@
 //! layout of headerless logs, the interfaces' history, and how reading
 //! goes (partial failures, requests in flight, workers). The window stays
 //! with each command (its default differs).
+//!
+//! [`ReadArgs::config`] is the one place these flags become a run's
+//! [`Config`]; each command then adds what is its own.
 
 use std::path::PathBuf;
 
@@ -10,7 +13,9 @@ use clap::Args;
 
 use super::log_format_arg;
 use sgpair::parse::Format;
+use sgpair::run::{AwsSettings, Config, HistorySource, Outputs, Sources};
 use sgpair::sources::s3;
+use sgpair::window::Window;
 
 #[derive(Args)]
 pub struct ReadArgs {
@@ -79,4 +84,54 @@ pub struct ReadArgs {
     #[arg(long, value_name = "N",
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1024))]
     pub threads: Option<usize>,
+}
+
+impl ReadArgs {
+    /// The run that reads what these flags say, over `window`, with the
+    /// command's `quiet` and AWS settings. Nothing else is set: no
+    /// Terraform variables, no report paths (nothing is written), no
+    /// pushed-down source, no finding that fails the run, no avoided
+    /// group, no state and the quotas left to Service Quotas or their
+    /// defaults. Each command adds its own.
+    pub fn config(self, window: Window, quiet: bool, aws: AwsSettings) -> Config {
+        Config {
+            tfvars: None,
+            sources: Sources {
+                logs: self.logs,
+                log_groups: self.log_group,
+                s3: self.s3,
+                scope: s3::Scope {
+                    accounts: self.account.into_iter().collect(),
+                    regions: self.log_region.into_iter().collect(),
+                },
+                athena_results: Vec::new(),
+                athena: None,
+                insights: Vec::new(),
+            },
+            inventory: self.inventory,
+            window,
+            log_format: self.log_format,
+            outputs: Outputs {
+                report: PathBuf::new(),
+                html: None,
+                sarif: None,
+                json: false,
+            },
+            allow_partial: self.allow_partial,
+            fail_on: None,
+            avoid_groups: Vec::new(),
+            history: self
+                .history
+                .into_iter()
+                .map(HistorySource::from_value)
+                .collect(),
+            concurrency: self.concurrency,
+            threads: self.threads,
+            quiet,
+            aws,
+            state: None,
+            rule_quota: None,
+            groups_per_interface: None,
+        }
+    }
 }
