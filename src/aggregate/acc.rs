@@ -43,7 +43,40 @@ impl Default for Acc {
     }
 }
 
+/// What one record adds to the sums of its key.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Sample {
+    pub(super) client_port: u16,
+    pub(super) start: i64,
+    pub(super) end: i64,
+    pub(super) bytes: u64,
+    pub(super) packets: u64,
+    pub(super) strength: Strength,
+    pub(super) syn: bool,
+}
+
 impl Acc {
+    /// Adds one record.
+    #[inline]
+    pub(super) fn add(&mut self, o: &Sample) {
+        if self.records == 0 {
+            self.first = o.start;
+            self.last = o.end;
+        } else {
+            self.first = self.first.min(o.start);
+            self.last = self.last.max(o.end);
+        }
+        self.records += 1;
+        self.add_port(o.client_port);
+        self.strength = self.strength.max(Some(o.strength));
+        if o.strength == Strength::Certain {
+            self.method = Some(Method::TcpFlags);
+        }
+        self.bytes = self.bytes.saturating_add(o.bytes);
+        self.packets = self.packets.saturating_add(o.packets);
+        self.syns += u64::from(o.syn);
+    }
+
     #[inline]
     pub(super) fn add_port(&mut self, p: u16) {
         if self.last_port != u32::from(p) {

@@ -27,13 +27,14 @@ mod pushed;
 mod rejected;
 mod settle;
 mod stored;
+mod table;
 
 use std::net::IpAddr;
 
 use rustc_hash::FxHashMap;
 
 use crate::endpoint::Endpoint;
-use crate::reduce::{ConnKey, ICMP, ICMPV6, Observation, Rejection, Strength};
+use crate::reduce::{ConnKey, ICMP, ICMPV6, Observation, Rejection};
 use crate::stats::{Span, Stats};
 use acc::*;
 pub use evidence::*;
@@ -43,6 +44,7 @@ use pushed::{Settled, connections};
 use rejected::*;
 use settle::*;
 pub use stored::*;
+use table::Conns;
 
 /// The aggregation key: what one interface captured of one service and client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -69,7 +71,7 @@ struct Place {
 /// Accumulates observations; mergeable, so files can be read in parallel.
 #[derive(Debug)]
 pub struct Aggregator {
-    conns: FxHashMap<AggKey, Acc>,
+    conns: Conns,
     rejected: FxHashMap<(IpAddr, u16, u8), RejAcc>,
     gaps: FxHashMap<u32, (u64, Option<i64>, Option<i64>)>,
     enis: Vec<String>,
@@ -101,7 +103,7 @@ pub struct Eni(u32);
 impl Default for Aggregator {
     fn default() -> Self {
         Aggregator {
-            conns: FxHashMap::default(),
+            conns: Conns::default(),
             rejected: FxHashMap::default(),
             gaps: FxHashMap::default(),
             enis: Vec::new(),
@@ -132,7 +134,7 @@ impl Aggregator {
     fn intern(&mut self, eni: Option<&str>) -> u32 {
         let Some(eni) = eni else { return NO_ENI };
         if let Some(last) = self.enis.get(self.last_eni as usize)
-            && last == eni
+            && crate::parse::same(last.as_bytes(), eni.as_bytes())
         {
             return self.last_eni;
         }
@@ -230,23 +232,18 @@ impl Aggregator {
                 self.name_service(addr, o.start, svc);
             }
         }
-        let acc = self.conns.entry(AggKey { key: o.key, eni }).or_default();
-        if acc.records == 0 {
-            acc.first = o.start;
-            acc.last = o.end;
-        } else {
-            acc.first = acc.first.min(o.start);
-            acc.last = acc.last.max(o.end);
-        }
-        acc.records += 1;
-        acc.add_port(o.client_port);
-        acc.strength = acc.strength.max(Some(o.strength));
-        if o.strength == Strength::Certain {
-            acc.method = Some(Method::TcpFlags);
-        }
-        acc.bytes = acc.bytes.saturating_add(o.bytes);
-        acc.packets = acc.packets.saturating_add(o.packets);
-        acc.syns += u64::from(o.syn);
+        self.conns.add(
+            AggKey { key: o.key, eni },
+            Sample {
+                client_port: o.client_port,
+                start: o.start,
+                end: o.end,
+                bytes: o.bytes,
+                packets: o.packets,
+                strength: o.strength,
+                syn: o.syn,
+            },
+        );
     }
 
     /// An interface owned an address during a record.
@@ -323,12 +320,7 @@ impl Aggregator {
                 key: k.key,
                 eni: map(k.eni),
             };
-            match self.conns.get_mut(&k) {
-                Some(mine) => mine.merge(&acc),
-                None => {
-                    self.conns.insert(k, acc);
-                }
-            }
+            self.conns.merge_in(k, acc);
         }
         for (k, r) in other.rejected {
             let mine = self.rejected.entry(k).or_default();
@@ -411,27 +403,33 @@ impl Aggregator {
         let eni_name = |id: u32| -> Option<String> { enis.get(id as usize).cloned() };
         let place = |id: u32| places.get(id as usize).cloned().unwrap_or_default();
         // Local copies as the pushed rows are, then one connection each.
-        let mut copies: FxHashMap<AggKey, Settled> = pushed;
-        for (k, acc) in settled {
-            let s = Settled {
-                records: acc.records,
-                bytes: acc.bytes,
-                packets: acc.packets,
-                syns: acc.syns,
-                client_ports: acc.client_ports.len() as u64,
-                first: acc.first,
-                last: acc.last,
-                method: acc.method.unwrap_or(Method::PortRange),
-            };
-            match copies.get_mut(&k) {
-                Some(mine) => mine.merge(&s),
-                None => {
-                    copies.insert(k, s);
+        let as_settled = |acc: Acc| Settled {
+            records: acc.records,
+            bytes: acc.bytes,
+            packets: acc.packets,
+            syns: acc.syns,
+            client_ports: acc.client_ports.len() as u64,
+            first: acc.first,
+            last: acc.last,
+            method: acc.method.unwrap_or(Method::PortRange),
+        };
+        let copies: Box<dyn Iterator<Item = (AggKey, Settled)>> = if pushed.is_empty() {
+            // The pass gave each key once: no table needed to meet them.
+            Box::new(settled.into_iter().map(|(k, acc)| (k, as_settled(acc))))
+        } else {
+            let mut copies: FxHashMap<AggKey, Settled> = pushed;
+            for (k, acc) in settled {
+                let s = as_settled(acc);
+                match copies.get_mut(&k) {
+                    Some(mine) => mine.merge(&s),
+                    None => {
+                        copies.insert(k, s);
+                    }
                 }
             }
-        }
+            Box::new(copies.into_iter())
+        };
         let mut connections: Vec<Connection> = copies
-            .into_iter()
             .map(|(AggKey { key: k, eni }, acc)| {
                 let logged_at: Vec<String> = eni_name(eni).into_iter().collect();
                 let Place { vpc, account } = place(eni);
@@ -476,6 +474,8 @@ impl Aggregator {
                 let mut sources = r.sources;
                 let distinct = sources.len();
                 sources.truncate(5);
+                // Up to 256 addresses were kept while counting: give the room back.
+                sources.shrink_to_fit();
                 let mut reasons: Vec<String> = r.reasons.into_iter().collect();
                 reasons.sort();
                 Rejected {

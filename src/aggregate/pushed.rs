@@ -120,7 +120,7 @@ impl Aggregator {
         self.place(eni, row.vpc.as_deref(), row.account.as_deref());
         let key = AggKey { key: row.key, eni };
         let Some(method) = row.method else {
-            let acc = self.conns.entry(key).or_default();
+            let acc = self.conns.entry(key);
             let mut mine = Acc {
                 records: row.records,
                 bytes: row.bytes,

@@ -17,7 +17,7 @@ type ScopedEp = (u32, IpAddr, u16, u8);
 /// evidence of an endpoint is gathered within its scope (the capturing VPC,
 /// where the records logged it), and each interface's copy counts once.
 pub(super) fn settle(
-    conns: FxHashMap<AggKey, Acc>,
+    mut conns: Conns,
     scope: &dyn Fn(u32) -> u32,
 ) -> (Vec<(AggKey, Acc)>, Vec<Undecided>) {
     // Services proven by TCP flags (or ICMP type).
@@ -31,7 +31,7 @@ pub(super) fn settle(
     // of one port each, the lower port (as the pushed-down SQL's `min`),
     // whatever order the map holds them in.
     let mut ports: FxHashMap<(u32, ConnKey), (usize, Option<u16>)> = FxHashMap::default();
-    for (k, a) in &conns {
+    for (k, a) in conns.iter() {
         let e = ports.entry((scope(k.eni), k.key)).or_insert((0, None));
         let (n, single) = (a.client_ports.len(), a.client_ports.single());
         if n > e.0 || n == e.0 && single < e.1 {
@@ -51,15 +51,11 @@ pub(super) fn settle(
     }
     drop(ports);
 
-    let mut out: FxHashMap<AggKey, Acc> = FxHashMap::default();
+    // A table like the reading's: a flipped key can meet one already there.
+    let mut out = Conns::default();
     let mut undecided = Vec::new();
     let mut icmp_any: Vec<(AggKey, Acc)> = Vec::new();
-    let put = |out: &mut FxHashMap<AggKey, Acc>, k: AggKey, acc: Acc| match out.get_mut(&k) {
-        Some(m) => m.merge(&acc),
-        None => {
-            out.insert(k, acc);
-        }
-    };
+    let put = |out: &mut Conns, k: AggKey, acc: Acc| out.merge_in(k, acc);
 
     for (ak, mut acc) in conns {
         let (k, eni, sc) = (ak.key, ak.eni, scope(ak.eni));

@@ -129,7 +129,7 @@ fn at<T: Copy>(table: &[T], i: i8, what: &str) -> Result<Option<T>, String> {
 impl Aggregator {
     /// The aggregation as plain data, sorted (the same sums give the same
     /// data, whatever the order records came in).
-    pub fn to_stored(&self) -> Stored {
+    pub fn to_stored(&mut self) -> Stored {
         // Interfaces by id: the stored order does not depend on interning.
         let mut order: Vec<u32> = (0..self.enis.len() as u32).collect();
         order.sort_unstable_by(|a, b| self.enis[*a as usize].cmp(&self.enis[*b as usize]));
@@ -238,12 +238,7 @@ impl Aggregator {
                     "connection {n}: no record, or a first time after the last"
                 ));
             }
-            match agg.conns.get_mut(&key) {
-                Some(mine) => mine.merge(&acc),
-                None => {
-                    agg.conns.insert(key, acc);
-                }
-            }
+            agg.conns.merge_in(key, acc);
         }
         for (n, (e, addr, first, last)) in stored.held.iter().enumerate() {
             let e = eni(Some(*e), n).map_err(|m| m.replace("connection", "held address"))?;
@@ -266,7 +261,7 @@ impl Aggregator {
     }
 
     /// The time of the latest record the aggregation holds.
-    pub fn last_record(&self) -> Option<i64> {
+    pub fn last_record(&mut self) -> Option<i64> {
         self.conns.values().map(|a| a.last).max()
     }
 }

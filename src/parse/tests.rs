@@ -452,3 +452,21 @@ fn recent_text_fields_give_what_each_line_gives_alone() {
         (Some("eni-a"), None, Some("vpc-2"))
     );
 }
+
+/// The word-wise comparison agrees with the slice comparison at every
+/// length around its word sizes, for a difference at every place.
+#[test]
+fn short_comparison_agrees_with_slices() {
+    for n in 0..=40usize {
+        let a: Vec<u8> = (0..n as u8).map(|i| b'a' + i % 26).collect();
+        assert!(super::same(&a, &a.clone()), "length {n}");
+        for at in 0..n {
+            let mut b = a.clone();
+            b[at] ^= 1;
+            assert!(!super::same(&a, &b), "length {n}, byte {at}");
+        }
+        let mut longer = a.clone();
+        longer.push(b'a');
+        assert!(!super::same(&a, &longer), "lengths {n} and {}", n + 1);
+    }
+}

@@ -1,0 +1,269 @@
+//! The running sums by aggregation key: a dense vector of (key, sums) and
+//! an open-addressing index of positions into it.
+//!
+//! The hot path of the reading looks up one key per record. A hash map of
+//! (key, sums) holds each entry in a bucket of its table, and the table
+//! doubles: with 230,000 keys it is 512 Ki buckets of 136 bytes (70 MB a
+//! worker). Here the table holds 8 bytes a slot (a tag of the hash and the
+//! entry's position) and the entries sit in insertion order, without holes:
+//! the same keys take a third of that, and a lookup reads the slot and the
+//! one entry it names. The key of the record before is remembered with its
+//! position, so a record of the same connection as the one before (a
+//! request and its response, the records of one pooled connection) skips
+//! the hash altogether.
+//!
+//! A lookup waits on memory twice (the slot, then the entry): with many
+//! keys neither is in a near cache. So a record's sums are not added at
+//! once: [`Conns::add`] queues them with the key's hash and asks the CPU
+//! for the slot's cache line; [`DEPTH`]/2 records later the slot is read
+//! and the entry's line asked for; [`DEPTH`] records later the sums are
+//! added, by then from the cache. Sums commute, so the order of adding
+//! does not matter; every method that reads the table adds what is queued
+//! first, so nothing queued is ever missed.
+
+use std::collections::VecDeque;
+use std::hash::BuildHasher;
+
+use rustc_hash::FxBuildHasher;
+
+use super::AggKey;
+use super::acc::{Acc, Sample};
+
+/// Records queued before their sums are added (see the module docs).
+const DEPTH: usize = 16;
+
+/// A record's sums waiting to be added.
+#[derive(Debug, Clone, Copy)]
+struct Pending {
+    key: AggKey,
+    hash: u64,
+    sample: Sample,
+}
+
+/// A free slot.
+const FREE: u32 = u32::MAX;
+
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    /// The high half of the key's hash: most other keys differ here, so
+    /// the entry is read only for a likely match.
+    tag: u32,
+    /// Position in `entries`, or [`FREE`].
+    at: u32,
+}
+
+const EMPTY: Slot = Slot { tag: 0, at: FREE };
+
+/// (key, sums) pairs with unique keys, in insertion order.
+#[derive(Debug, Default)]
+pub(super) struct Conns {
+    entries: Vec<(AggKey, Acc)>,
+    /// Power-of-two length, at most half full; empty until the first insert.
+    slots: Vec<Slot>,
+    /// The key looked up last and its position.
+    last: Option<(AggKey, u32)>,
+    /// Records whose sums are not added yet, oldest first.
+    pending: VecDeque<Pending>,
+}
+
+#[inline]
+fn hash_of(k: &AggKey) -> u64 {
+    FxBuildHasher.hash_one(k)
+}
+
+/// Asks the CPU to bring `v`'s cache line in. A hint: it reads nothing
+/// and cannot fault.
+#[inline(always)]
+fn prefetch<T>(v: &T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch does not access memory as the program sees it, and
+    // `v` is a live reference.
+    unsafe {
+        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        _mm_prefetch::<_MM_HINT_T0>(std::ptr::from_ref(v).cast());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = v;
+}
+
+impl Conns {
+    pub(super) fn len(&mut self) -> usize {
+        self.flush();
+        self.entries.len()
+    }
+
+    /// Adds a record's sums under `k`: queued, and added [`DEPTH`] records
+    /// later (or when the table is next read).
+    #[inline]
+    pub(super) fn add(&mut self, k: AggKey, sample: Sample) {
+        let hash = hash_of(&k);
+        if !self.slots.is_empty() {
+            prefetch(&self.slots[hash as usize & (self.slots.len() - 1)]);
+        }
+        // The slot asked for half the queue ago is in by now: ask for its entry.
+        if let Some(mid) = self.pending.len().checked_sub(DEPTH / 2)
+            && let Some(p) = self.pending.get(mid)
+        {
+            self.prefetch_entry(p.hash);
+        }
+        self.pending.push_back(Pending {
+            key: k,
+            hash,
+            sample,
+        });
+        if self.pending.len() > DEPTH
+            && let Some(p) = self.pending.pop_front()
+        {
+            self.apply(p);
+        }
+    }
+
+    /// Adds every queued record's sums.
+    pub(super) fn flush(&mut self) {
+        while let Some(p) = self.pending.pop_front() {
+            self.apply(p);
+        }
+    }
+
+    #[inline]
+    fn apply(&mut self, p: Pending) {
+        let acc = self.entry_hashed(p.key, p.hash);
+        acc.add(&p.sample);
+    }
+
+    /// Asks for the entry the first slot with `hash`'s tag names.
+    #[inline]
+    fn prefetch_entry(&self, hash: u64) {
+        if self.slots.is_empty() {
+            return;
+        }
+        let s = self.slots[hash as usize & (self.slots.len() - 1)];
+        if s.at != FREE
+            && s.tag == (hash >> 32) as u32
+            && let Some(e) = self.entries.get(s.at as usize)
+        {
+            prefetch(e);
+        }
+    }
+
+    /// The sums of `k`, inserted empty when new.
+    pub(super) fn entry(&mut self, k: AggKey) -> &mut Acc {
+        self.flush();
+        self.entry_hashed(k, hash_of(&k))
+    }
+
+    /// [`Conns::entry`] for a key whose hash is `h`.
+    #[inline]
+    fn entry_hashed(&mut self, k: AggKey, h: u64) -> &mut Acc {
+        if let Some((last, at)) = self.last
+            && last == k
+        {
+            return &mut self.entries[at as usize].1;
+        }
+        let at = match self.find(h, &k) {
+            Ok(at) => at,
+            Err(slot) => self.push(slot, h, k, Acc::default()),
+        };
+        self.last = Some((k, at));
+        &mut self.entries[at as usize].1
+    }
+
+    /// Adds `acc` under `k`, merged into the sums already there.
+    pub(super) fn merge_in(&mut self, k: AggKey, acc: Acc) {
+        self.flush();
+        let h = hash_of(&k);
+        match self.find(h, &k) {
+            Ok(at) => self.entries[at as usize].1.merge(&acc),
+            Err(slot) => {
+                self.push(slot, h, k, acc);
+            }
+        }
+    }
+
+    pub(super) fn iter(&mut self) -> impl Iterator<Item = (&AggKey, &Acc)> {
+        self.flush();
+        self.entries.iter().map(|(k, a)| (k, a))
+    }
+
+    pub(super) fn values(&mut self) -> impl Iterator<Item = &Acc> {
+        self.flush();
+        self.entries.iter().map(|(_, a)| a)
+    }
+
+    /// Keeps the entries `keep` says to keep (`--keep`: rare), then
+    /// rebuilds the index.
+    pub(super) fn retain(&mut self, mut keep: impl FnMut(&AggKey, &Acc) -> bool) {
+        self.flush();
+        self.entries.retain(|(k, a)| keep(k, a));
+        self.last = None;
+        let n = self.entries.len();
+        self.rebuild((2 * n).next_power_of_two().max(16));
+    }
+
+    /// `Ok(position)` of `k`, or `Err(slot)`: the free slot where it goes.
+    #[inline]
+    fn find(&self, h: u64, k: &AggKey) -> Result<u32, usize> {
+        if self.slots.is_empty() {
+            return Err(usize::MAX);
+        }
+        let mask = self.slots.len() - 1;
+        let tag = (h >> 32) as u32;
+        let mut i = h as usize & mask;
+        loop {
+            let s = self.slots[i];
+            if s.at == FREE {
+                return Err(i);
+            }
+            if s.tag == tag && self.entries[s.at as usize].0 == *k {
+                return Ok(s.at);
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// Appends a new entry at the free `slot` [`Conns::find`] gave.
+    #[cold]
+    #[inline(never)]
+    fn push(&mut self, slot: usize, h: u64, k: AggKey, acc: Acc) -> u32 {
+        let at = u32::try_from(self.entries.len()).expect("fewer than 4 billion keys");
+        self.entries.push((k, acc));
+        if 2 * self.entries.len() > self.slots.len() {
+            // Over half full (or the first entry): double, then place every
+            // entry again, this one included.
+            self.rebuild((2 * self.slots.len()).max(16));
+        } else {
+            self.slots[slot] = Slot {
+                tag: (h >> 32) as u32,
+                at,
+            };
+        }
+        at
+    }
+
+    /// A fresh index of `len` slots over the entries.
+    fn rebuild(&mut self, len: usize) {
+        self.slots = vec![EMPTY; len];
+        let mask = len - 1;
+        for (at, (k, _)) in self.entries.iter().enumerate() {
+            let h = hash_of(k);
+            let mut i = h as usize & mask;
+            while self.slots[i].at != FREE {
+                i = (i + 1) & mask;
+            }
+            self.slots[i] = Slot {
+                tag: (h >> 32) as u32,
+                at: at as u32,
+            };
+        }
+    }
+}
+
+impl IntoIterator for Conns {
+    type Item = (AggKey, Acc);
+    type IntoIter = std::vec::IntoIter<(AggKey, Acc)>;
+
+    fn into_iter(mut self) -> Self::IntoIter {
+        self.flush();
+        self.entries.into_iter()
+    }
+}
