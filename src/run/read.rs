@@ -163,9 +163,19 @@ fn athena_queries(
             cost_usd(out.scanned_bytes)
         ));
         let what = format!("{label}, {name} query {}", out.id);
-        let (got, _) = aws.athena_rows(out.rows, |csv| {
+        let from_s3 = matches!(out.rows, crate::sources::athena::Rows::S3(_));
+        let (got, chunks) = aws.athena_rows(out.rows, |csv| {
             crate::pushdown::read_csv(csv, &what, &mut r.agg)
         })?;
+        r.stats.notes.push(format!(
+            "{label}: the {name} query gave {} rows, read {}",
+            got.rows,
+            if from_s3 {
+                format!("from its output CSV in S3 as it arrived ({chunks} chunks)")
+            } else {
+                "through GetQueryResults".to_string()
+            }
+        ));
         r.stats.records += got.records + got.rejected;
         r.stats.used += got.records;
         r.stats.rejected += got.rejected;
