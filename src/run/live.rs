@@ -217,10 +217,7 @@ impl Aws {
         &self,
         database: &str,
         table: &str,
-    ) -> Result<(
-        Vec<crate::pushdown::layout::Key>,
-        std::collections::HashMap<String, String>,
-    )> {
+    ) -> Result<crate::sources::athena::TableKeys> {
         self.rt.block_on(crate::sources::athena::partition_keys(
             &self.config,
             database,

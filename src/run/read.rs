@@ -200,14 +200,20 @@ fn athena_table(
     notes: &mut Vec<String>,
     label: &str,
 ) -> Result<crate::pushdown::sql::Table> {
-    use crate::pushdown::layout::{layout, names};
+    use crate::pushdown::layout::{Key, layout, names};
     use crate::pushdown::sql::Partition;
     let mut table = a.table.clone();
     if a.layout_from_catalog {
         let name = table.name.trim_matches('"');
-        let (keys, params) = aws
+        let got = aws
             .athena_partition_keys(&a.database, name)
             .with_context(|| format!("{label}: its partition columns"))?;
+        let params = got.parameters;
+        let keys: Vec<Key> = got
+            .keys
+            .into_iter()
+            .map(|(name, kind)| Key { name, kind })
+            .collect();
         let format = |c: &str| params.get(&format!("projection.{c}.format")).cloned();
         let l = layout(&keys, &format).map_err(|e| anyhow::anyhow!("{label}: {e}"))?;
         notes.push(format!(

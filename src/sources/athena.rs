@@ -99,16 +99,18 @@ impl Read for BodyReader<'_> {
     }
 }
 
+/// A table's partition keys and parameters, as its catalog lists them.
+#[derive(Debug, Clone, Default)]
+pub struct TableKeys {
+    /// Name and type, in order.
+    pub keys: Vec<(String, String)>,
+    /// The table's parameters (`projection.day.format`, ...).
+    pub parameters: std::collections::HashMap<String, String>,
+}
+
 /// The partition keys of `database.table` and its parameters (Glue
 /// GetTable: the catalog Athena reads).
-pub async fn partition_keys(
-    config: &SdkConfig,
-    database: &str,
-    table: &str,
-) -> Result<(
-    Vec<crate::pushdown::layout::Key>,
-    std::collections::HashMap<String, String>,
-)> {
+pub async fn partition_keys(config: &SdkConfig, database: &str, table: &str) -> Result<TableKeys> {
     let glue = aws_sdk_glue::Client::new(config);
     let got = match glue
         .get_table()
@@ -135,12 +137,17 @@ pub async fn partition_keys(
     let keys = t
         .partition_keys()
         .iter()
-        .map(|c| crate::pushdown::layout::Key {
-            name: c.name().to_string(),
-            kind: c.r#type().unwrap_or("string").to_string(),
+        .map(|c| {
+            (
+                c.name().to_string(),
+                c.r#type().unwrap_or("string").to_string(),
+            )
         })
         .collect();
-    Ok((keys, t.parameters().cloned().unwrap_or_default()))
+    Ok(TableKeys {
+        keys,
+        parameters: t.parameters().cloned().unwrap_or_default(),
+    })
 }
 
 /// Athena's price: $5 per TB scanned, at least 10 MB per query.
