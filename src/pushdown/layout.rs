@@ -44,11 +44,13 @@ pub fn layout(
     let find = |name: &str| keys.iter().find(|k| k.name.eq_ignore_ascii_case(name));
     let quoted = |k: &Key| quote_column(&k.name);
     let day = match (find("year"), find("month"), find("day"), find("date")) {
-        (Some(y), Some(m), Some(d), _) => Some(Partition::Hive {
-            year: quoted(y)?,
-            month: quoted(m)?,
-            day: quoted(d)?,
-        }),
+        (Some(y), Some(m), Some(d), _) if [y, m, d].iter().all(|k| is_string(k)) => {
+            Some(Partition::Hive {
+                year: quoted(y)?,
+                month: quoted(m)?,
+                day: quoted(d)?,
+            })
+        }
         (_, _, Some(d), _) if day_string(d, projection_format)? => Some(Partition::Day(quoted(d)?)),
         (_, _, _, Some(d)) if d.kind.eq_ignore_ascii_case("date") => {
             Some(Partition::Date(quoted(d)?))
@@ -69,7 +71,7 @@ pub fn layout(
 /// A string day column written `yyyy/MM/dd` (the projection's format, when
 /// it sets one); an error for another format.
 fn day_string(k: &Key, projection_format: &dyn Fn(&str) -> Option<String>) -> Result<bool, String> {
-    if !k.kind.eq_ignore_ascii_case("string") {
+    if !is_string(k) {
         return Ok(false);
     }
     match projection_format(&k.name) {
@@ -80,6 +82,12 @@ fn day_string(k: &Key, projection_format: &dyn Fn(&str) -> Option<String>) -> Re
             k.name
         )),
     }
+}
+
+/// A string column (the Hive layout's `year`, `month`, `day` are strings:
+/// `2026`, `11`, `05`, compared as text).
+fn is_string(k: &Key) -> bool {
+    k.kind.eq_ignore_ascii_case("string")
 }
 
 /// The keys as the catalog lists them, for messages.

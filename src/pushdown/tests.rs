@@ -113,6 +113,31 @@ fn the_documented_layouts_partition_columns_are_recognised() {
     let l = layout(&keys(&[("date", "date")]), &none).unwrap();
     assert_eq!(l.day, Some(Partition::Date("\"date\"".into())));
     assert_eq!((l.account, l.region), (None, None));
+    let q = sql::timeline(
+        &Table::new(
+            "\"t\"".into(),
+            Format::default_v2()
+                .columns
+                .iter()
+                .flatten()
+                .copied()
+                .collect(),
+            l.day.clone().unwrap(),
+        ),
+        &Window {
+            since: 1_795_000_000,
+            until: 1_795_086_400,
+        },
+    )
+    .unwrap();
+    assert!(
+        q.sql
+            .contains("\"date\" BETWEEN CAST(? AS date) AND CAST(? AS date)")
+    );
+    assert_eq!(q.params[..2], ["'2026-11-17'", "'2026-11-20'"]);
+    // Integer year, month, day: not the VPC layout's strings, not filtered.
+    let ints = keys(&[("year", "int"), ("month", "int"), ("day", "int")]);
+    assert_eq!(layout(&ints, &none).unwrap().day, None);
     // No day: the caller refuses, or reads all with --athena-full-scan.
     assert_eq!(layout(&keys(&[("dt", "string")]), &none).unwrap().day, None);
     // A day projected in a format the filter does not write.
