@@ -236,8 +236,8 @@ pub struct CommonArgs {
     athena_output: Option<String>,
 
     /// Which partition columns the queries filter on: `auto` (the table's
-    /// partition keys, from the Glue catalog: the day's, and the account's
-    /// and region's for --account / --log-region), `day` (one yyyy/MM/dd
+    /// partition keys, from Athena's GetTableMetadata: the day's, and the
+    /// account's and region's for --account / --log-region), `day` (one yyyy/MM/dd
     /// `day` column), `hive` (AWS's Hive layout: `aws-account-id`,
     /// `aws-region`, `year`, `month`, `day`) or `sgpair` (`sgpair
     /// athena-table`'s: `accid`, `log_region`, `day`).

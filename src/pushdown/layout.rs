@@ -1,5 +1,5 @@
 //! Which of a table's partition columns hold the day, the account and the
-//! region, from the partition keys its catalog lists (Glue GetTable), matched
+//! region, from the partition keys Athena lists (GetTableMetadata), matched
 //! to the documented layouts:
 //!
 //! - AWS's table with partition projection over the plain prefix

@@ -99,7 +99,7 @@ pub struct Sources {
 #[derive(Debug, Clone)]
 pub struct Athena {
     pub table: crate::pushdown::sql::Table,
-    /// Learn the partition columns from the Glue catalog (GetTable) before
+    /// Learn the partition columns from Athena (GetTableMetadata) before
     /// the queries (`--athena-partitions auto`).
     pub layout_from_catalog: bool,
     /// No day filter (`--athena-full-scan`).

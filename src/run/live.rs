@@ -211,17 +211,19 @@ impl Aws {
         }
     }
 
-    /// The partition keys of an Athena table and its parameters (Glue
-    /// GetTable).
+    /// The partition keys of an Athena table and its parameters (Athena
+    /// GetTableMetadata).
     pub fn athena_partition_keys(
         &self,
         database: &str,
         table: &str,
+        workgroup: Option<&str>,
     ) -> Result<crate::sources::athena::TableKeys> {
         self.rt.block_on(crate::sources::athena::partition_keys(
             &self.config,
             database,
             table,
+            workgroup,
         ))
     }
 

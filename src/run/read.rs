@@ -191,8 +191,8 @@ fn athena_queries(
 }
 
 /// `--athena`'s table with the partition columns its queries filter on:
-/// from the Glue catalog's partition keys (`--athena-partitions auto`), else
-/// as the flag named them; no day filter with `--athena-full-scan`.
+/// from the partition keys Athena lists (GetTableMetadata;
+/// `--athena-partitions auto`), else as the flag named them; no day filter with `--athena-full-scan`.
 #[cfg(feature = "aws")]
 fn athena_table(
     aws: &Aws,
@@ -206,7 +206,7 @@ fn athena_table(
     if a.layout_from_catalog {
         let name = table.name.trim_matches('"');
         let got = aws
-            .athena_partition_keys(&a.database, name)
+            .athena_partition_keys(&a.database, name, a.workgroup.as_deref())
             .with_context(|| format!("{label}: its partition columns"))?;
         let params = got.parameters;
         let keys: Vec<Key> = got
@@ -217,7 +217,7 @@ fn athena_table(
         let format = |c: &str| params.get(&format!("projection.{c}.format")).cloned();
         let l = layout(&keys, &format).map_err(|e| anyhow::anyhow!("{label}: {e}"))?;
         notes.push(format!(
-            "{label}: partition columns (Glue catalog): {}; the queries filter on the day{}{}",
+            "{label}: partition columns (Athena GetTableMetadata): {}; the queries filter on the day{}{}",
             names(&keys),
             if l.account.is_some() {
                 ", the account"

@@ -7,11 +7,10 @@
 //! output location, streamed (its body read a chunk at a time as the rows
 //! are folded in, [`BodyReader`]), or else GetQueryResults' pages (1000
 //! rows, the first row of the first page the header) written as CSV. The
-//! table's partition keys come from the Glue catalog ([`partition_keys`]).
-//! Throttling
-//! (TooManyRequestsException) is retried by the SDK's standard retry, and
-//! StartQueryExecution's by this loop too (the active-query quota). Ctrl-C
-//! until the query ends ([`Interrupt`]) stops it (StopQueryExecution) and
+//! table's partition keys come from Athena's GetTableMetadata
+//! ([`partition_keys`]). Throttling (TooManyRequestsException) is retried
+//! by the SDK's standard retry, and StartQueryExecution's by this loop too
+//! (the active-query quota). Ctrl-C until the query ends ([`Interrupt`]) stops it (StopQueryExecution) and
 //! fails the run.
 
 use std::io::Read;
@@ -108,31 +107,61 @@ pub struct TableKeys {
     pub parameters: std::collections::HashMap<String, String>,
 }
 
-/// The partition keys of `database.table` and its parameters (Glue
-/// GetTable: the catalog Athena reads).
-pub async fn partition_keys(config: &SdkConfig, database: &str, table: &str) -> Result<TableKeys> {
-    let glue = aws_sdk_glue::Client::new(config);
-    let got = match glue
-        .get_table()
+/// The data catalog `--athena`'s database is in: Athena's default, the
+/// account's Glue catalog.
+pub const CATALOG: &str = "AwsDataCatalog";
+
+/// What the caller needs for GetTableMetadata on the default catalog:
+/// Athena reads the table from Glue with the caller's own rights.
+const TABLE_METADATA_IAM: &str =
+    "athena:GetTableMetadata, and glue:GetTable and glue:GetDatabase on the table";
+
+/// The partition keys of `database.table` and its parameters, as Athena
+/// lists them (GetTableMetadata on [`CATALOG`], in `workgroup` when given).
+/// A table Athena cannot find, or may not read, is an error naming the call
+/// and the table.
+pub async fn partition_keys(
+    config: &SdkConfig,
+    database: &str,
+    table: &str,
+    workgroup: Option<&str>,
+) -> Result<TableKeys> {
+    let client = aws_sdk_athena::Client::new(config);
+    let call = format!("athena:GetTableMetadata ({CATALOG}.{database}.{table})");
+    let got = match client
+        .get_table_metadata()
+        .catalog_name(CATALOG)
         .database_name(database)
-        .name(table)
+        .table_name(table)
+        .set_work_group(workgroup.map(str::to_string))
         .send()
         .await
     {
         Ok(got) => got,
+        // Athena's answer to a table or database that is not there (and to
+        // some refusals of the catalog behind it).
         Err(e)
             if e.as_service_error()
-                .is_some_and(|se| se.is_entity_not_found_exception()) =>
+                .is_some_and(|se| se.is_metadata_exception()) =>
         {
-            bail!(
-                "glue:GetTable: there is no table {database}.{table} in the Glue catalog \
-                 (--athena-database names its database)"
-            )
+            let message = e
+                .as_service_error()
+                .and_then(|se| se.meta().message())
+                .unwrap_or("")
+                .to_string();
+            return Err(anyhow::Error::new(crate::aws::CallError {
+                call,
+                code: "MetadataException".into(),
+                message,
+                hint: format!(
+                    "check the table's name and --athena-database (default `default`):                      {CATALOG} has no table {database}.{table}, or the caller may not read it                      ({TABLE_METADATA_IAM})"
+                ),
+            }));
         }
-        Err(e) => return Err(call_error("glue:GetTable", "glue:GetTable", e)),
+        Err(e) => return Err(call_error(&call, TABLE_METADATA_IAM, e)),
     };
-    let Some(t) = got.table() else {
-        bail!("glue:GetTable: no table {database}.{table} in the answer");
+    let Some(t) = got.table_metadata() else {
+        bail!("{call}: the answer holds no table");
     };
     let keys = t
         .partition_keys()

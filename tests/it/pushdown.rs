@@ -475,8 +475,11 @@ fn infer_sample_at(endpoint: &str, dir: &Path, src: &[&str]) -> crate::support::
 mod against_moto {
     use std::io::{Read, Write};
 
+    use std::sync::{Arc, Mutex};
+
     use super::*;
     use crate::support::aws_env::Moto;
+    use crate::support::fault_proxy::{Action, FaultProxy, Reply, Request, Rule};
     use serde_json::{Value, json};
     use sgpair::pushdown::csv::CsvReader;
 
@@ -525,39 +528,67 @@ mod against_moto {
         most
     }
 
-    /// `default.flow_logs` in moto's Glue catalog, partitioned by `keys`
-    /// (--athena reads the partition columns from Glue GetTable, which moto
-    /// serves; it lacks Athena's GetTableMetadata).
-    pub(super) async fn glue_table(config: &aws_config::SdkConfig, keys: &[&str]) {
-        use aws_sdk_glue::types::{Column, DatabaseInput, TableInput};
-        let glue = aws_sdk_glue::Client::new(config);
-        let _ = glue
-            .create_database()
-            .database_input(DatabaseInput::builder().name("default").build().unwrap())
-            .send()
-            .await;
-        let _ = glue
-            .delete_table()
-            .database_name("default")
-            .name("flow_logs")
-            .send()
-            .await;
-        let columns = keys
-            .iter()
-            .map(|k| Column::builder().name(*k).r#type("string").build().unwrap())
-            .collect();
-        glue.create_table()
-            .database_name("default")
-            .table_input(
-                TableInput::builder()
-                    .name("flow_logs")
-                    .set_partition_keys(Some(columns))
-                    .build()
-                    .unwrap(),
-            )
-            .send()
-            .await
-            .unwrap();
+    /// The table Athena's catalog holds in these tests: `default.flow_logs`
+    /// partitioned by these keys (all strings); `None`: no such table.
+    pub(super) type Catalog = Arc<Mutex<Option<Vec<String>>>>;
+
+    pub(super) fn catalog(keys: &[&str]) -> Catalog {
+        Arc::new(Mutex::new(Some(
+            keys.iter().map(|k| k.to_string()).collect(),
+        )))
+    }
+
+    /// A rule that answers Athena's GetTableMetadata from `catalog` (moto
+    /// lacks the call) as Athena does: the table's metadata, or
+    /// MetadataException for a table the catalog does not hold; every other
+    /// call goes to `rest`.
+    pub(super) fn serving(
+        catalog: Catalog,
+        mut rest: impl FnMut(&Request, usize) -> Action + Send + 'static,
+    ) -> Rule {
+        Box::new(move |r, nth| {
+            if r.op != "athena:GetTableMetadata" {
+                return rest(r, nth);
+            }
+            let b: Value = serde_json::from_slice(&r.body).unwrap();
+            let keys = catalog.lock().unwrap().clone();
+            match keys {
+                Some(keys)
+                    if b["CatalogName"] == "AwsDataCatalog"
+                        && b["DatabaseName"] == "default"
+                        && b["TableName"] == "flow_logs" =>
+                {
+                    let keys: Vec<Value> = keys
+                        .iter()
+                        .map(|k| json!({ "Name": k, "Type": "string" }))
+                        .collect();
+                    Action::Reply(Reply::json_ok(
+                        &json!({ "TableMetadata": {
+                            "Name": "flow_logs",
+                            "TableType": "EXTERNAL_TABLE",
+                            "Columns": [{ "Name": "version", "Type": "int" }],
+                            "PartitionKeys": keys,
+                            "Parameters": { "projection.enabled": "true" } } })
+                        .to_string(),
+                    ))
+                }
+                _ => Action::Reply(Reply::json(
+                    400,
+                    "MetadataException",
+                    "Entity Not Found (Service: AmazonDataCatalog; Status Code: 400; \
+                     Error Code: EntityNotFoundException)",
+                )),
+            }
+        })
+    }
+
+    /// A proxy in front of moto that serves `catalog`'s table and forwards
+    /// the rest.
+    pub(super) fn catalog_proxy(moto: &Moto, catalog: &Catalog) -> FaultProxy {
+        FaultProxy::start(
+            &moto.endpoint,
+            serving(catalog.clone(), |_, _| Action::Forward),
+        )
     }
 
     /// The SQL and execution parameters of every query moto ran.
@@ -581,8 +612,8 @@ mod against_moto {
         all
     }
 
-    fn infer(moto: &Moto, dir: &Path, src: &[&str]) -> (String, String) {
-        let out = super::infer_sample_at(&moto.endpoint, dir, src);
+    fn infer(endpoint: &str, dir: &Path, src: &[&str]) -> (String, String) {
+        let out = super::infer_sample_at(endpoint, dir, src);
         out.ok();
         (
             std::fs::read_to_string(dir.join("rules.auto.tfvars")).unwrap(),
@@ -607,16 +638,19 @@ mod against_moto {
             .await
             .unwrap();
         // AWS's table with partition projection: accid, region, day.
-        glue_table(&config, &["accid", "region", "day"]).await;
+        let proxy = catalog_proxy(&moto, &catalog(&["accid", "region", "day"]));
         let rows = queue_results(&moto, &o.results);
         assert!(rows > 100, "the sample's result has rows ({rows})");
         let dir = tempfile::tempdir().unwrap();
-        let (from_logs, said_logs) =
-            infer(&moto, dir.path(), &["--logs", o.logs.to_str().unwrap()]);
+        let (from_logs, said_logs) = infer(
+            &moto.endpoint,
+            dir.path(),
+            &["--logs", o.logs.to_str().unwrap()],
+        );
         // Through the output CSV in S3, limited to the sample's account and
         // region (moto does not run the SQL: the filters are checked in it).
         let (from_s3, said) = infer(
-            &moto,
+            &proxy.endpoint,
             dir.path(),
             &[
                 "--athena",
@@ -631,9 +665,10 @@ mod against_moto {
         );
         assert_eq!(from_logs, from_s3, "tfvars through the S3 CSV");
         assert!(
-            said.contains("partition columns (Glue catalog): accid string, region string, day string; the queries filter on the day, the account, the region"),
+            said.contains("partition columns (Athena GetTableMetadata): accid string, region string, day string; the queries filter on the day, the account, the region"),
             "{said}"
         );
+        assert_eq!(proxy.count("athena:GetTableMetadata"), 1, "asked once");
         let ran = queries(&config).await;
         assert_eq!(ran.len(), 2);
         for (sql, params) in &ran {
@@ -662,20 +697,22 @@ mod against_moto {
         );
         // Through GetQueryResults (no output location, so no CSV).
         queue_results(&moto, &o.results);
-        let (from_pages, _) = infer(&moto, dir.path(), &["--athena", "flow_logs"]);
+        let (from_pages, _) = infer(&proxy.endpoint, dir.path(), &["--athena", "flow_logs"]);
         assert_eq!(from_logs, from_pages, "tfvars through GetQueryResults");
     }
 }
 
 #[cfg(feature = "aws")]
 mod athena_layouts {
-    //! The partition columns from moto's Glue catalog: a result streamed
-    //! from S3 that spans many reads, a table with no day partition, an
-    //! account asked of a table that cannot tell accounts, a missing table.
+    //! The partition columns from Athena's GetTableMetadata (served by the
+    //! fault proxy: moto lacks it): a result streamed from S3 that spans
+    //! many reads, a table with no day partition, an account asked of a
+    //! table that cannot tell accounts, a missing table, a refused call.
 
-    use super::against_moto::{glue_table, queue_results};
+    use super::against_moto::{catalog, catalog_proxy, queue_results};
     use super::*;
     use crate::support::aws_env::{Moto, sgpair_at};
+    use crate::support::fault_proxy::{Action, FaultProxy, Reply};
 
     #[tokio::test(flavor = "multi_thread")]
     async fn a_large_result_streams_from_s3_with_the_tfvars_of_the_logs() {
@@ -705,9 +742,9 @@ mod athena_layouts {
             .await
             .unwrap();
         // AWS's Hive layout.
-        glue_table(
-            &config,
-            &[
+        let proxy = catalog_proxy(
+            &moto,
+            &catalog(&[
                 "aws-account-id",
                 "aws-service",
                 "aws-region",
@@ -715,9 +752,8 @@ mod athena_layouts {
                 "month",
                 "day",
                 "hour",
-            ],
-        )
-        .await;
+            ]),
+        );
         queue_results(&moto, &o.results);
         let dir = tempfile::tempdir().unwrap();
         let run = |src: &[&str]| {
@@ -731,7 +767,7 @@ mod athena_layouts {
                 inv.to_str().unwrap(),
             ];
             args.extend_from_slice(src);
-            let out = sgpair_at(&moto.endpoint, dir.path(), &args, &[]);
+            let out = sgpair_at(&proxy.endpoint, dir.path(), &args, &[]);
             out.ok();
             (
                 std::fs::read_to_string(dir.path().join("rules.auto.tfvars")).unwrap(),
@@ -776,20 +812,11 @@ mod athena_layouts {
     #[tokio::test(flavor = "multi_thread")]
     async fn tables_that_cannot_be_filtered_are_refused_with_the_reason() {
         let moto = Moto::start();
-        let config = moto.config().await;
+        let table = catalog(&["dt"]);
+        let proxy = catalog_proxy(&moto, &table);
         let dir = tempfile::tempdir().unwrap();
-        let infer = |src: &[&str]| super::infer_sample_at(&moto.endpoint, dir.path(), src);
-        // Not in the catalog.
-        let out = infer(&["--athena", "flow_logs"]);
-        assert_ne!(out.code, Some(0));
-        assert!(
-            out.stderr
-                .contains("no table default.flow_logs in the Glue catalog"),
-            "{}",
-            out.stderr
-        );
+        let infer = |src: &[&str]| super::infer_sample_at(&proxy.endpoint, dir.path(), src);
         // No day partition: refused unless told to read every file.
-        glue_table(&config, &["dt"]).await;
         let out = infer(&["--athena", "flow_logs"]);
         assert_ne!(out.code, Some(0));
         assert!(
@@ -800,7 +827,7 @@ mod athena_layouts {
         );
         // An account asked of a table with no account partition and a
         // format without account-id.
-        glue_table(&config, &["day"]).await;
+        *table.lock().unwrap() = Some(vec!["day".into()]);
         let out = infer(&[
             "--athena",
             "flow_logs",
@@ -817,6 +844,80 @@ mod athena_layouts {
             "{}",
             out.stderr
         );
+        assert_eq!(proxy.count("athena:StartQueryExecution"), 0, "no query ran");
+        assert!(!dir.path().join("rules.auto.tfvars").exists());
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_missing_table_or_a_refused_call_names_the_call_and_the_table() {
+        let moto = Moto::start();
+        let dir = tempfile::tempdir().unwrap();
+        // Not in the catalog (its database named, in a workgroup).
+        let proxy = catalog_proxy(&moto, &catalog(&["day"]));
+        let out = super::infer_sample_at(
+            &proxy.endpoint,
+            dir.path(),
+            &[
+                "--athena",
+                "flow_logs",
+                "--athena-database",
+                "logs",
+                "--athena-workgroup",
+                "analysts",
+            ],
+        );
+        assert_ne!(out.code, Some(0));
+        assert!(
+            out.stderr.contains(
+                "AWS call athena:GetTableMetadata (AwsDataCatalog.logs.flow_logs) failed: \
+                 MetadataException: Entity Not Found"
+            ) && out.stderr.contains("--athena-database"),
+            "{}",
+            out.stderr
+        );
+        let asked: Vec<serde_json::Value> = proxy
+            .seen()
+            .iter()
+            .filter(|x| x.request.op == "athena:GetTableMetadata")
+            .map(|x| serde_json::from_slice(&x.request.body).unwrap())
+            .collect();
+        assert_eq!(
+            asked,
+            [
+                serde_json::json!({ "CatalogName": "AwsDataCatalog", "DatabaseName": "logs",
+                "TableName": "flow_logs", "WorkGroup": "analysts" })
+            ]
+        );
+        // Denied.
+        let denied = FaultProxy::start(
+            &moto.endpoint,
+            Box::new(|r, _| match r.op.as_str() {
+                "athena:GetTableMetadata" => Action::Reply(Reply::json(
+                    400,
+                    "AccessDeniedException",
+                    "User: arn:aws:iam::123456789012:user/auditor is not authorized to perform: \
+                     athena:GetTableMetadata",
+                )),
+                _ => Action::Forward,
+            }),
+        );
+        let out = super::infer_sample_at(&denied.endpoint, dir.path(), &["--athena", "flow_logs"]);
+        assert_ne!(out.code, Some(0));
+        assert!(
+            out.stderr.contains(
+                "AWS call athena:GetTableMetadata (AwsDataCatalog.default.flow_logs) failed: \
+                 AccessDeniedException: User: arn:aws:iam::123456789012:user/auditor"
+            ) && out
+                .stderr
+                .contains("the caller needs athena:GetTableMetadata, and glue:GetTable"),
+            "{}",
+            out.stderr
+        );
+        assert_eq!(
+            denied.count("athena:StartQueryExecution"),
+            0,
+            "no query ran"
+        );
         assert!(!dir.path().join("rules.auto.tfvars").exists());
     }
 }
@@ -825,13 +926,14 @@ mod athena_layouts {
 mod athena_faults {
     //! The Athena loop under what moto cannot do: throttling, QUEUED after
     //! RUNNING, a FAILED query, Ctrl-C, and GetQueryResults in pages of
-    //! 1000 (moto returns one page), served by the fault proxy.
+    //! 1000 (moto returns one page), served by the fault proxy (which also
+    //! serves the table's GetTableMetadata: a `day` partition).
 
     use std::sync::{Arc, Mutex};
 
     use serde_json::{Value, json};
 
-    use super::against_moto::{athena_rows, queue_results};
+    use super::against_moto::{athena_rows, catalog, queue_results, serving};
     use super::*;
     use crate::support::aws_env::{Moto, sgpair_at};
     use crate::support::fault_proxy::{Action, FaultProxy, Reply, Request};
@@ -869,7 +971,6 @@ mod athena_faults {
             drop: &[],
         });
         let moto = Moto::start();
-        super::against_moto::glue_table(&moto.config().await, &["day"]).await;
         Setup {
             moto,
             logs: o.logs.clone(),
@@ -895,7 +996,7 @@ mod athena_faults {
         queue_results(&s.moto, &s.results);
         let proxy = FaultProxy::start(
             &s.moto.endpoint,
-            Box::new(|r, nth| match (r.op.as_str(), nth) {
+            serving(catalog(&["day"]), |r, nth| match (r.op.as_str(), nth) {
                 ("athena:StartQueryExecution", 1) => Action::Reply(Reply::json(
                     400,
                     "TooManyRequestsException",
@@ -943,7 +1044,7 @@ mod athena_faults {
         let s = setup().await;
         let proxy = FaultProxy::start(
             &s.moto.endpoint,
-            Box::new(|r, _| match r.op.as_str() {
+            serving(catalog(&["day"]), |r, _| match r.op.as_str() {
                 "athena:GetQueryExecution" => Action::Reply(execution(
                     "FAILED",
                     Some("COLUMN_NOT_FOUND: line 3:5: Column 'tcp_flags' cannot be resolved"),
@@ -970,7 +1071,7 @@ mod athena_faults {
         let s = setup().await;
         let proxy = FaultProxy::start(
             &s.moto.endpoint,
-            Box::new(|r, _| match r.op.as_str() {
+            serving(catalog(&["day"]), |r, _| match r.op.as_str() {
                 "athena:GetQueryExecution" => Action::Reply(Reply::json_ok(
                     &json!({ "QueryExecution": { "QueryExecutionId": "x",
                         "Status": { "State": "RUNNING" },
@@ -995,7 +1096,7 @@ mod athena_faults {
         let s = setup().await;
         let proxy = Arc::new(FaultProxy::start(
             &s.moto.endpoint,
-            Box::new(|r, _| match r.op.as_str() {
+            serving(catalog(&["day"]), |r, _| match r.op.as_str() {
                 "athena:GetQueryExecution" => Action::Reply(execution("RUNNING", None)),
                 _ => Action::Forward,
             }),
@@ -1060,7 +1161,7 @@ mod athena_faults {
         let seen = ids.clone();
         let proxy = FaultProxy::start(
             &s.moto.endpoint,
-            Box::new(move |r, _| {
+            serving(catalog(&["day"]), move |r, _| {
                 if r.op != "athena:GetQueryResults" {
                     return Action::Forward;
                 }
