@@ -7,7 +7,10 @@
    table types them: a value that is not a number is NULL, as Athena's text
    SerDe gives it), with the `day` partition column (`yyyy/MM/dd` of each
    record's start). `--shuffle SEED` shuffles the records; `--drop COLUMN`
-   leaves a column out (tcp_flags: data without flags).
+   leaves a column out (tcp_flags: data without flags). `--partition-columns
+   ACCOUNT REGION` adds the account's and the region's partition columns
+   under those names: the record's account_id, and the region its file was
+   delivered in (`--file-region FILE REGION`, else us-east-1).
 2. `--write-logs FILE` writes those same records back as one flow-log text
    file with a header, for the local engine to read.
 3. Each `--query SQL_FILE PARAMS_JSON OUT_CSV`: parses the SQL as Athena's
@@ -39,9 +42,10 @@ NUMBERS = {"version", "srcport", "dstport", "protocol", "packets", "bytes", "sta
            "end", "tcp_flags", "traffic_path"}
 
 
-def read_logs(paths):
+def read_logs(paths, regions):
     records, columns = [], []
     for path in paths:
+        region = regions.get(path, "us-east-1")
         opener = gzip.open if open(path, "rb").read(2) == b"\x1f\x8b" else open
         names = [n.replace("-", "_") for n in V2]
         with opener(path, "rt", encoding="utf-8", errors="replace") as f:
@@ -55,6 +59,7 @@ def read_logs(paths):
                 if len(words) != len(names):
                     continue
                 rec = dict(zip(names, words))
+                rec[" region"] = region
                 records.append(rec)
                 for n in names:
                     if n not in columns:
@@ -69,11 +74,14 @@ def main():
     ap.add_argument("--drop", action="append", default=[])
     ap.add_argument("--write-logs")
     ap.add_argument("--functions", default="")
+    ap.add_argument("--partition-columns", nargs=2, metavar=("ACCOUNT", "REGION"))
+    ap.add_argument("--file-region", nargs=2, action="append", default=[],
+                    metavar=("FILE", "REGION"))
     ap.add_argument("--query", nargs=3, action="append", default=[],
                     metavar=("SQL", "PARAMS", "OUT"))
     a = ap.parse_args()
 
-    records, columns = read_logs(a.logs)
+    records, columns = read_logs(a.logs, dict(a.file_region))
     columns = [c for c in columns if c not in a.drop]
     if a.shuffle is not None:
         random.Random(a.shuffle).shuffle(records)
@@ -94,8 +102,9 @@ def main():
                 day = datetime.datetime.fromtimestamp(start, datetime.timezone.utc).strftime("%Y/%m/%d")
             except (ValueError, OverflowError, OSError):
                 day = "-"
-            t.write("\t".join([r.get(c, "-") for c in columns] + [day]) + "\n")
-    names = columns + ["day"]
+            parts = [r.get("account_id", "-"), r[" region"]] if a.partition_columns else []
+            t.write("\t".join([r.get(c, "-") for c in columns] + [day] + parts) + "\n")
+    names = columns + ["day"] + (list(a.partition_columns) if a.partition_columns else [])
     spec = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in names) + "}"
     typed = ", ".join(
         (f'TRY_CAST("{c}" AS BIGINT) AS "{c}"' if c in NUMBERS else f'"{c}"') for c in names)

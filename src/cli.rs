@@ -66,13 +66,15 @@ pub struct AthenaTableArgs {
     #[arg(long, value_name = "URL")]
     pub s3: s3::S3Url,
 
-    /// The account whose records the table reads.
-    #[arg(long, value_name = "ID", value_parser = s3::account_id)]
-    pub account: String,
+    /// An account whose records the table reads (a value of its `accid`
+    /// partition). Repeatable.
+    #[arg(long, value_name = "ID", value_parser = s3::account_id, required = true)]
+    pub account: Vec<String>,
 
-    /// The region whose records the table reads.
-    #[arg(long = "log-region", value_name = "REGION", value_parser = s3::region_name)]
-    pub log_region: String,
+    /// A region whose records the table reads (a value of its `log_region`
+    /// partition). Repeatable.
+    #[arg(long = "log-region", value_name = "REGION", value_parser = s3::region_name, required = true)]
+    pub log_region: Vec<String>,
 
     /// The flow log whose LogFormat gives the columns (EC2 DescribeFlowLogs).
     #[arg(long, value_name = "ID")]
@@ -234,11 +236,14 @@ pub struct CommonArgs {
     #[arg(long, value_name = "URL", requires = "athena")]
     athena_output: Option<String>,
 
-    /// How the table's partitions name the day: `day` (one yyyy/MM/dd
-    /// column, AWS's table with partition projection) or `hive`
-    /// (year, month, day columns).
-    #[arg(long, value_name = "LAYOUT", default_value = "day", requires = "athena",
-          value_parser = ["day", "hive"])]
+    /// Which partition columns the queries filter on: `auto` (the table's
+    /// partition keys, from Athena's GetTableMetadata: the day's, and the
+    /// account's and region's for --account / --log-region), `day` (one yyyy/MM/dd
+    /// `day` column), `hive` (AWS's Hive layout: `aws-account-id`,
+    /// `aws-region`, `year`, `month`, `day`) or `sgpair` (`sgpair
+    /// athena-table`'s: `accid`, `log_region`, `day`).
+    #[arg(long, value_name = "LAYOUT", default_value = "auto", requires = "athena",
+          value_parser = ["auto", "day", "hive", "sgpair"])]
     athena_partitions: String,
 
     /// Run --athena's queries on a table without a partition filter (every
@@ -426,9 +431,18 @@ impl CommonArgs {
         if self.read.inventory.is_empty() {
             self.read.inventory.extend(team.inventory);
         }
-        if !self.read.account.is_empty() && self.read.s3.is_empty() && self.aws.role_arn.is_none() {
+        if !self.read.account.is_empty()
+            && self.read.s3.is_empty()
+            && self.aws.role_arn.is_none()
+            && self.athena.is_none()
+        {
             usage_error(
-                "--account limits the --s3 listing, or names the accounts --role-arn reads: give --s3 or --role-arn",
+                "--account limits the --s3 listing or the --athena table, or names the accounts --role-arn reads: give --s3, --athena or --role-arn",
+            );
+        }
+        if !self.read.log_region.is_empty() && self.read.s3.is_empty() && self.athena.is_none() {
+            usage_error(
+                "--log-region limits the --s3 listing or the --athena table: give --s3 or --athena",
             );
         }
         if self.aws.role_arn.is_some()
@@ -448,23 +462,37 @@ impl CommonArgs {
                 .log_format
                 .clone()
                 .unwrap_or_else(athena_default_format);
-            let partition = if self.athena_full_scan {
-                sgpair::pushdown::sql::Partition::FullScan
-            } else if self.athena_partitions == "hive" {
-                sgpair::pushdown::sql::Partition::Hive {
-                    year: "year".into(),
-                    month: "month".into(),
-                    day: "day".into(),
-                }
-            } else {
-                sgpair::pushdown::sql::Partition::Day("day".into())
+            use sgpair::pushdown::sql::Partition;
+            let q = |c: &str| format!("\"{c}\"");
+            let (partition, account_column, region_column) = match self.athena_partitions.as_str() {
+                "hive" => (
+                    Partition::Hive {
+                        year: q("year"),
+                        month: q("month"),
+                        day: q("day"),
+                    },
+                    Some(q("aws-account-id")),
+                    Some(q("aws-region")),
+                ),
+                "sgpair" => (
+                    Partition::Day(q("day")),
+                    Some(q("accid")),
+                    Some(q("log_region")),
+                ),
+                _ => (Partition::Day(q("day")), None, None),
             };
             sgpair::run::Athena {
                 table: sgpair::pushdown::sql::Table {
                     name,
                     fields: format.columns.iter().flatten().copied().collect(),
                     partition,
+                    account_column,
+                    region_column,
+                    accounts: self.read.account.clone(),
+                    regions: self.read.log_region.clone(),
                 },
+                layout_from_catalog: self.athena_partitions == "auto",
+                full_scan: self.athena_full_scan,
                 database: self.athena_database.clone(),
                 workgroup: self.athena_workgroup.clone(),
                 output: self.athena_output.clone(),

@@ -155,8 +155,8 @@ fn athena_table(args: &cli::AthenaTableArgs) -> Result<ExitCode> {
     let spec = sgpair::pushdown::ddl::TableSpec {
         name: args.table.clone(),
         location: format!("s3://{}/{}", args.s3.bucket, args.s3.prefix),
-        account: args.account.clone(),
-        region: args.log_region.clone(),
+        accounts: args.account.clone(),
+        regions: args.log_region.clone(),
         parquet: args.parquet,
         first_day: args.first_day.clone(),
     };

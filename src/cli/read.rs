@@ -33,14 +33,16 @@ pub struct ReadArgs {
 
     /// Read only this account's flow logs from the --s3 locations (its
     /// `AWSLogs/{account}/` or `aws-account-id=` folders; the others are not
-    /// listed). Repeatable. Default: every account below the prefix.
+    /// listed), or from the --athena table (its account partition, else its
+    /// account_id column). Repeatable. Default: every account below the prefix.
     #[arg(long = "account", value_name = "ID", value_parser = s3::account_id)]
     pub account: Vec<String>,
 
     /// Read only this region's flow logs from the --s3 locations (the
-    /// region folders below each account). Repeatable. Default: every
+    /// region folders below each account), or from the --athena table (its
+    /// region partition, else its region column). Repeatable. Default: every
     /// region. (--region is the region sgpair calls AWS in.)
-    #[arg(long = "log-region", value_name = "REGION", requires = "s3", value_parser = s3::region_name)]
+    #[arg(long = "log-region", value_name = "REGION", value_parser = s3::region_name)]
     pub log_region: Vec<String>,
 
     /// Inventory snapshot (JSON) from `sgpair inventory`; without it, the

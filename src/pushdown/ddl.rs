@@ -1,8 +1,10 @@
 //! `sgpair athena-table`: the `CREATE EXTERNAL TABLE` of a flow log's
 //! records in S3 (AWS's plain layout, `AWSLogs/{account}/vpcflowlogs/
-//! {region}/{yyyy}/{mm}/{dd}/`), with partition projection on the day, so
-//! no partition is ever added by hand and `--athena` reads only the window.
-//! The columns are the flow log's own fields, in its order.
+//! {region}/{yyyy}/{mm}/{dd}/`), with partition projection on the account
+//! (`accid`, AWS's name), the region (`log_region`: `region` is a column of
+//! v5 formats) and the day, so no partition is ever added by hand and
+//! `--athena` reads only the window's days of the accounts and regions it is
+//! given. The columns are the flow log's own fields, in its order.
 
 use crate::parse::{Field, Format};
 
@@ -15,8 +17,9 @@ pub struct TableSpec {
     pub name: String,
     /// `s3://bucket/prefix`: the folder that holds `AWSLogs/`.
     pub location: String,
-    pub account: String,
-    pub region: String,
+    /// The accounts and regions projected (at least one each).
+    pub accounts: Vec<String>,
+    pub regions: Vec<String>,
     pub parquet: bool,
     /// The first day projected, `yyyy/MM/dd`.
     pub first_day: String,
@@ -54,8 +57,18 @@ pub fn create_table(spec: &TableSpec, format: &Format) -> Result<String, String>
     let name = super::sql::quote_name(&spec.name)?;
     let name = name.trim_matches('"');
     let base = checked("the location", spec.location.trim_end_matches('/'))?;
-    let account = checked("the account", &spec.account)?;
-    let region = checked("the region", &spec.region)?;
+    let list = |what: &str, vs: &[String]| -> Result<String, String> {
+        if vs.is_empty() {
+            return Err(format!("{what}: at least one is needed"));
+        }
+        let vs = vs
+            .iter()
+            .map(|v| checked(what, v))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(vs.join(","))
+    };
+    let accounts = list("the account", &spec.accounts)?;
+    let regions = list("the region", &spec.regions)?;
     let first = checked("the first day", &spec.first_day)?;
     let mut cols = Vec::new();
     for (i, f) in format.columns.iter().enumerate() {
@@ -72,7 +85,7 @@ pub fn create_table(spec: &TableSpec, format: &Format) -> Result<String, String>
         };
         cols.push(format!("  `{}` {}", c.trim_matches('"'), hive_type(*f)));
     }
-    let prefix = format!("{base}/AWSLogs/{account}/vpcflowlogs/{region}");
+    let prefix = format!("{base}/AWSLogs");
     let storage = if spec.parquet {
         "ROW FORMAT SERDE 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe'\n\
          STORED AS INPUTFORMAT 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat'\n\
@@ -87,16 +100,20 @@ pub fn create_table(spec: &TableSpec, format: &Format) -> Result<String, String>
     };
     Ok(format!(
         "CREATE EXTERNAL TABLE IF NOT EXISTS `{name}` (\n{cols}\n)\n\
-         PARTITIONED BY (`day` string)\n{storage}\n\
+         PARTITIONED BY (`accid` string, `log_region` string, `day` string)\n{storage}\n\
          LOCATION '{prefix}/'\n\
          TBLPROPERTIES (\n{header}  \
          'projection.enabled' = 'true',\n  \
+         'projection.accid.type' = 'enum',\n  \
+         'projection.accid.values' = '{accounts}',\n  \
+         'projection.log_region.type' = 'enum',\n  \
+         'projection.log_region.values' = '{regions}',\n  \
          'projection.day.type' = 'date',\n  \
          'projection.day.format' = 'yyyy/MM/dd',\n  \
          'projection.day.range' = '{first},NOW',\n  \
          'projection.day.interval' = '1',\n  \
          'projection.day.interval.unit' = 'DAYS',\n  \
-         'storage.location.template' = '{prefix}/${{day}}'\n)\n",
+         'storage.location.template' = '{prefix}/${{accid}}/vpcflowlogs/${{log_region}}/${{day}}'\n)\n",
         cols = cols.join(",\n"),
     ))
 }

@@ -8,6 +8,8 @@
 //! - `insights.rs`: the Logs Insights query of one time slice, and its rows
 //!   (records grouped by every field the parser reads) folded in;
 //! - `ddl.rs`: the `CREATE EXTERNAL TABLE` of `sgpair athena-table`;
+//! - `layout.rs`: which partition columns of a table hold the day, the
+//!   account and the region (from its catalog's partition keys);
 //! - `rows.rs`: a result row → [`crate::aggregate::PushedConn`] or
 //!   [`crate::aggregate::PushedFact`], which
 //!   [`crate::aggregate::Aggregator::add_pushed`] and `add_fact` fold in.
@@ -21,6 +23,7 @@
 pub mod csv;
 pub mod ddl;
 pub mod insights;
+pub mod layout;
 pub mod rows;
 pub mod sql;
 

@@ -22,6 +22,8 @@ pub enum Partition {
         month: String,
         day: String,
     },
+    /// One `date` column (AWS's table partitioned by `date`).
+    Date(String),
     /// No partition filter: every file of the table is read.
     FullScan,
 }
@@ -32,6 +34,14 @@ pub struct Table {
     pub name: String,
     pub fields: Vec<Field>,
     pub partition: Partition,
+    /// The partition columns that hold the account and the region, where
+    /// the table has them (quoted, see [`quote_column`]).
+    pub account_column: Option<String>,
+    pub region_column: Option<String>,
+    /// The accounts and regions to read (`--account`, `--log-region`);
+    /// empty: every one.
+    pub accounts: Vec<String>,
+    pub regions: Vec<String>,
 }
 
 /// One query: SQL with `?` placeholders and their values as SQL literals
@@ -121,7 +131,94 @@ pub fn quote_name(name: &str) -> Result<String, String> {
     }
 }
 
+/// A column name as a catalog may spell it (letters, digits, `_`, `-`:
+/// AWS's Hive layout names `aws-account-id`), quoted.
+pub fn quote_column(name: &str) -> Result<String, String> {
+    let ok = !name.is_empty()
+        && name.len() <= 255
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if ok {
+        Ok(format!("\"{}\"", name.to_ascii_lowercase()))
+    } else {
+        Err(format!(
+            "{name:?} is not a column name sgpair can query (letters, digits, `_`, `-`)"
+        ))
+    }
+}
+
+/// A string as a SQL literal (an execution parameter's value).
+fn literal(v: &str) -> String {
+    format!("'{}'", v.replace('\'', "''"))
+}
+
 impl Table {
+    /// A table with no account or region partition column, read whole
+    /// (every account and region).
+    pub fn new(name: String, fields: Vec<Field>, partition: Partition) -> Table {
+        Table {
+            name,
+            fields,
+            partition,
+            account_column: None,
+            region_column: None,
+            accounts: Vec::new(),
+            regions: Vec::new(),
+        }
+    }
+
+    /// The filter on the accounts and regions asked for, and its values:
+    /// on the partition column where the table has one (only those
+    /// partitions are read), else on the records' `account_id` / `region`
+    /// column (every partition of the window is read, the others' records
+    /// dropped); an error where the table has neither.
+    pub fn scope_filter(&self) -> Result<(String, Vec<String>), String> {
+        let mut sql = String::new();
+        let mut params = Vec::new();
+        for (values, partition, field, flag, what) in [
+            (
+                &self.accounts,
+                &self.account_column,
+                Field::AccountId,
+                "--account",
+                "account",
+            ),
+            (
+                &self.regions,
+                &self.region_column,
+                Field::Region,
+                "--log-region",
+                "region",
+            ),
+        ] {
+            if values.is_empty() {
+                continue;
+            }
+            let column = match (partition, self.has(field), column(field)) {
+                (Some(p), ..) => p.clone(),
+                (None, true, Some(c)) => c.to_string(),
+                _ => {
+                    return Err(format!(
+                        "{flag}: the table {name} has no {what} partition column and its columns \
+                         (the format) have no {field} field, so its records cannot be limited \
+                         to a {what}; leave out {flag}, or query a table that has one",
+                        name = self.name,
+                        field = if what == "account" {
+                            "account-id"
+                        } else {
+                            "region"
+                        },
+                    ));
+                }
+            };
+            let marks = vec!["?"; values.len()].join(", ");
+            let _ = write!(sql, " AND {column} IN ({marks})");
+            params.extend(values.iter().map(|v| literal(v)));
+        }
+        Ok((sql, params))
+    }
+
     fn has(&self, f: Field) -> bool {
         self.fields.contains(&f)
     }
@@ -168,6 +265,13 @@ impl Table {
                     format!("'{:04}{:02}{:02}'", to.year, to.month, to.day),
                 ],
             ),
+            Partition::Date(c) => (
+                format!("{c} BETWEEN CAST(? AS date) AND CAST(? AS date)"),
+                vec![
+                    format!("'{:04}-{:02}-{:02}'", from.year, from.month, from.day),
+                    format!("'{:04}-{:02}-{:02}'", to.year, to.month, to.day),
+                ],
+            ),
             Partition::FullScan => ("true".into(), vec![]),
         }
     }
@@ -176,8 +280,11 @@ impl Table {
     /// reducer names them; `rec`: those a local read would use or reject
     /// (every value in range, as `parse` checks them); `o`: the accepted
     /// ones oriented as [`crate::reduce::reduce`] orients them.
-    fn records(&self, w: &Window, every: bool) -> (String, Vec<String>) {
-        let (pf, mut params) = self.partition_filter(w);
+    fn records(&self, w: &Window, every: bool) -> Result<(String, Vec<String>), String> {
+        let (mut pf, mut params) = self.partition_filter(w);
+        let (scope, values) = self.scope_filter()?;
+        pf.push_str(&scope);
+        params.extend(values);
         params.push(w.since.to_string());
         params.push(w.until.to_string());
         let src = if self.has(Field::PktSrcAddr) {
@@ -234,7 +341,7 @@ impl Table {
             last = LAST_TIME,
             max = MAX_COUNTER,
         );
-        (t + &orient(every), params)
+        Ok((t + &orient(every), params))
     }
 }
 
@@ -338,8 +445,8 @@ fn orient(every: bool) -> String {
 /// copied once per endpoint it touches (its server's, the one its single
 /// client port would serve, the one it would be flipped to) so that window
 /// functions over endpoints sum the evidence, and grouped back.
-pub fn connections(t: &Table, w: &Window) -> Query {
-    let (mut sql, params) = t.records(w, false);
+pub fn connections(t: &Table, w: &Window) -> Result<Query, String> {
+    let (mut sql, params) = t.records(w, false)?;
     sql.insert_str(0, "WITH ");
     let icmp = icmp_list();
     let ports = rules::WITH_PORTS
@@ -415,7 +522,7 @@ pub fn connections(t: &Table, w: &Window) -> Query {
         known = rank(Method::KnownService),
         range = rank(Method::PortRange),
     );
-    Query { sql, params }
+    Ok(Query { sql, params })
 }
 
 /// The rest of what records tell besides connections: which
@@ -427,8 +534,8 @@ pub fn connections(t: &Table, w: &Window) -> Query {
 /// start, which the aggregator sums per destination service as it sums
 /// local rejections). One chain like [`connections`]: each record is
 /// copied once per kind of fact it may give, and the copies grouped.
-pub fn timeline(t: &Table, w: &Window) -> Query {
-    let (mut sql, params) = t.records(w, true);
+pub fn timeline(t: &Table, w: &Window) -> Result<Query, String> {
+    let (mut sql, params) = t.records(w, true)?;
     sql.insert_str(0, "WITH ");
     sql.push_str(
         "x AS (\n  SELECT o.*, r.role FROM o CROSS JOIN (VALUES 1, 2, 3, 4, 5, 6) AS r (role)\n),\n\
@@ -457,5 +564,5 @@ pub fn timeline(t: &Table, w: &Window) -> Query {
          FROM zw WHERE kind <> 'service' OR first = sfirst\n\
          GROUP BY kind, interface, addr, source, port, proto, CASE WHEN kind = 'rejected' THEN name END\n",
     );
-    Query { sql, params }
+    Ok(Query { sql, params })
 }

@@ -1,5 +1,6 @@
 use super::csv::CsvReader;
 use super::ddl::{TableSpec, create_table};
+use super::layout::{Key, layout};
 use super::sql::{self, Partition, Table};
 use crate::parse::Format;
 use crate::window::Window;
@@ -8,8 +9,8 @@ fn spec(parquet: bool) -> TableSpec {
     TableSpec {
         name: "vpc_flow_logs".into(),
         location: "s3://flow-logs/central".into(),
-        account: "123456789012".into(),
-        region: "us-east-1".into(),
+        accounts: vec!["123456789012".into(), "210987654321".into()],
+        regions: vec!["us-east-1".into()],
         parquet,
         first_day: "2026/01/01".into(),
     }
@@ -24,12 +25,11 @@ fn the_ddl_has_the_flow_logs_columns_in_order_and_projects_the_day() {
     assert_eq!(cols[0], "  `version` int,");
     assert_eq!(cols[11], "  `end` bigint,");
     assert_eq!(cols[14], "  `tcp_flags` int");
-    assert!(
-        ddl.contains(
-            "LOCATION 's3://flow-logs/central/AWSLogs/123456789012/vpcflowlogs/us-east-1/'"
-        )
-    );
-    assert!(ddl.contains("'storage.location.template' = 's3://flow-logs/central/AWSLogs/123456789012/vpcflowlogs/us-east-1/${day}'"));
+    assert!(ddl.contains("LOCATION 's3://flow-logs/central/AWSLogs/'"));
+    assert!(ddl.contains("PARTITIONED BY (`accid` string, `log_region` string, `day` string)"));
+    assert!(ddl.contains("'projection.accid.values' = '123456789012,210987654321'"));
+    assert!(ddl.contains("'projection.log_region.values' = 'us-east-1'"));
+    assert!(ddl.contains("'storage.location.template' = 's3://flow-logs/central/AWSLogs/${accid}/vpcflowlogs/${log_region}/${day}'"));
     assert!(ddl.contains("'skip.header.line.count' = '1'"));
     assert!(ddl.contains("FIELDS TERMINATED BY ' '"));
     let parquet = create_table(&spec(true), &f).unwrap();
@@ -45,6 +45,161 @@ fn the_ddl_refuses_what_it_cannot_paste() {
     let mut s = spec(false);
     s.name = "a.b".into();
     assert!(create_table(&s, &f).is_err());
+    let mut s = spec(false);
+    s.regions = vec!["us-east-1','x".into()];
+    assert!(create_table(&s, &f).unwrap_err().contains("region"));
+    let mut s = spec(false);
+    s.accounts.clear();
+    assert!(create_table(&s, &f).unwrap_err().contains("account"));
+}
+
+fn keys(list: &[(&str, &str)]) -> Vec<Key> {
+    list.iter()
+        .map(|(n, k)| Key {
+            name: n.to_string(),
+            kind: k.to_string(),
+        })
+        .collect()
+}
+
+#[test]
+fn the_documented_layouts_partition_columns_are_recognised() {
+    let none = |_: &str| None;
+    // AWS's table with partition projection over the plain prefix.
+    let l = layout(
+        &keys(&[("accid", "string"), ("region", "string"), ("day", "string")]),
+        &|c: &str| (c == "day").then(|| "yyyy/MM/dd".to_string()),
+    )
+    .unwrap();
+    assert_eq!(l.day, Some(Partition::Day("\"day\"".into())));
+    assert_eq!(l.account.as_deref(), Some("\"accid\""));
+    assert_eq!(l.region.as_deref(), Some("\"region\""));
+    // AWS's Hive layout (Parquet or text).
+    let l = layout(
+        &keys(&[
+            ("aws-account-id", "string"),
+            ("aws-service", "string"),
+            ("aws-region", "string"),
+            ("year", "string"),
+            ("month", "string"),
+            ("day", "string"),
+            ("hour", "string"),
+        ]),
+        &none,
+    )
+    .unwrap();
+    assert_eq!(
+        l.day,
+        Some(Partition::Hive {
+            year: "\"year\"".into(),
+            month: "\"month\"".into(),
+            day: "\"day\"".into()
+        })
+    );
+    assert_eq!(l.account.as_deref(), Some("\"aws-account-id\""));
+    assert_eq!(l.region.as_deref(), Some("\"aws-region\""));
+    // sgpair athena-table's.
+    let l = layout(
+        &keys(&[
+            ("accid", "string"),
+            ("log_region", "string"),
+            ("day", "string"),
+        ]),
+        &none,
+    )
+    .unwrap();
+    assert_eq!(l.region.as_deref(), Some("\"log_region\""));
+    // AWS's table partitioned by a date; one without account or region.
+    let l = layout(&keys(&[("date", "date")]), &none).unwrap();
+    assert_eq!(l.day, Some(Partition::Date("\"date\"".into())));
+    assert_eq!((l.account, l.region), (None, None));
+    let q = sql::timeline(
+        &Table::new(
+            "\"t\"".into(),
+            Format::default_v2()
+                .columns
+                .iter()
+                .flatten()
+                .copied()
+                .collect(),
+            l.day.clone().unwrap(),
+        ),
+        &Window {
+            since: 1_795_000_000,
+            until: 1_795_086_400,
+        },
+    )
+    .unwrap();
+    assert!(
+        q.sql
+            .contains("\"date\" BETWEEN CAST(? AS date) AND CAST(? AS date)")
+    );
+    assert_eq!(q.params[..2], ["'2026-11-17'", "'2026-11-20'"]);
+    // Integer year, month, day: not the VPC layout's strings, not filtered.
+    let ints = keys(&[("year", "int"), ("month", "int"), ("day", "int")]);
+    assert_eq!(layout(&ints, &none).unwrap().day, None);
+    // No day: the caller refuses, or reads all with --athena-full-scan.
+    assert_eq!(layout(&keys(&[("dt", "string")]), &none).unwrap().day, None);
+    // A day projected in a format the filter does not write.
+    let e = layout(&keys(&[("day", "string")]), &|_: &str| {
+        Some("yyyy-MM-dd".to_string())
+    })
+    .unwrap_err();
+    assert!(e.contains("yyyy-MM-dd"), "{e}");
+    // Only the documented names are used, and quoted.
+    assert!(sql::quote_column("day\"; --").is_err());
+    assert_eq!(sql::quote_column("AWS-Region").unwrap(), "\"aws-region\"");
+}
+
+#[test]
+fn accounts_and_regions_filter_on_partitions_else_on_columns_else_fail() {
+    let w = Window::ALL;
+    let mut t = Table::new(
+        "\"t\"".into(),
+        Format::default_v2()
+            .columns
+            .iter()
+            .flatten()
+            .copied()
+            .collect(),
+        Partition::Day("\"day\"".into()),
+    );
+    t.accounts = vec!["123456789012".into(), "o'brien".into()];
+    // v2 has account-id: the records' column.
+    let q = sql::connections(&t, &w).unwrap();
+    assert!(q.sql.contains("AND account_id IN (?, ?)"), "{}", q.sql);
+    assert_eq!(q.params[2..4], ["'123456789012'", "'o''brien'"]);
+    assert!(!q.sql.contains("123456789012"));
+    assert_eq!(q.sql.matches('?').count(), q.params.len());
+    // v2 has no region: no way to filter.
+    t.regions = vec!["eu-west-1".into()];
+    let e = sql::timeline(&t, &w).unwrap_err();
+    assert!(e.contains("--log-region") && e.contains("region"), "{e}");
+    // Partition columns: those, and the values as parameters.
+    t.account_column = Some("\"aws-account-id\"".into());
+    t.region_column = Some("\"aws-region\"".into());
+    let q = sql::timeline(&t, &w).unwrap();
+    assert!(
+        q.sql
+            .contains("\"day\" BETWEEN ? AND ? AND \"aws-account-id\" IN (?, ?) AND \"aws-region\" IN (?) AND (start")
+    );
+    assert_eq!(q.params[4], "'eu-west-1'");
+    assert_eq!(q.sql.matches('?').count(), q.params.len());
+    // No account-id field and no partition: a clear error.
+    let mut t = Table::new(
+        "\"t\"".into(),
+        Format::from_names("srcaddr dstaddr srcport dstport protocol start action bytes")
+            .unwrap()
+            .columns
+            .iter()
+            .flatten()
+            .copied()
+            .collect(),
+        Partition::FullScan,
+    );
+    t.accounts = vec!["123456789012".into()];
+    let e = sql::connections(&t, &w).unwrap_err();
+    assert!(e.contains("--account") && e.contains("account-id"), "{e}");
 }
 
 #[test]
@@ -53,17 +208,19 @@ fn queries_filter_on_the_partitions_and_pass_values_as_parameters() {
         since: 1_795_000_000,
         until: 1_795_086_400,
     };
-    let t = |partition| Table {
-        name: "\"t\"".into(),
-        fields: Format::default_v2()
-            .columns
-            .iter()
-            .flatten()
-            .copied()
-            .collect(),
-        partition,
+    let t = |partition| {
+        Table::new(
+            "\"t\"".into(),
+            Format::default_v2()
+                .columns
+                .iter()
+                .flatten()
+                .copied()
+                .collect(),
+            partition,
+        )
     };
-    let q = sql::connections(&t(Partition::Day("day".into())), &w);
+    let q = sql::connections(&t(Partition::Day("day".into())), &w).unwrap();
     assert!(q.sql.contains("day BETWEEN ? AND ?"));
     assert_eq!(q.params[2], w.since.to_string());
     assert_eq!(q.params[3], w.until.to_string());
@@ -77,7 +234,8 @@ fn queries_filter_on_the_partitions_and_pass_values_as_parameters() {
             day: "day".into(),
         }),
         &w,
-    );
+    )
+    .unwrap();
     assert!(h.sql.contains("concat(year, month, day) BETWEEN ? AND ?"));
     assert_eq!(h.params[0], "'20261117'");
     assert_eq!(h.sql.matches('?').count(), h.params.len());
@@ -87,18 +245,19 @@ fn queries_filter_on_the_partitions_and_pass_values_as_parameters() {
 #[test]
 fn the_key_columns_are_the_reducers() {
     let q = sql::connections(
-        &Table {
-            name: "\"t\"".into(),
-            fields: Format::default_v2()
+        &Table::new(
+            "\"t\"".into(),
+            Format::default_v2()
                 .columns
                 .iter()
                 .flatten()
                 .copied()
                 .collect(),
-            partition: Partition::FullScan,
-        },
+            Partition::FullScan,
+        ),
         &Window::ALL,
-    );
+    )
+    .unwrap();
     let key = crate::reduce::rules::KEY.join(", ");
     assert!(
         q.sql
@@ -136,20 +295,20 @@ fn csv_reads_quoted_values_nulls_and_newlines() {
 /// bills each read of the files).
 #[test]
 fn each_query_reads_the_table_once() {
-    let t = Table {
-        name: "\"flow_logs\"".into(),
-        fields: Format::from_names("version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status vpc-id tcp-flags flow-direction pkt-srcaddr pkt-dstaddr pkt-src-aws-service pkt-dst-aws-service")
+    let t = Table::new(
+        "\"flow_logs\"".into(),
+        Format::from_names("version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status vpc-id tcp-flags flow-direction pkt-srcaddr pkt-dstaddr pkt-src-aws-service pkt-dst-aws-service")
             .unwrap()
             .columns
             .iter()
             .flatten()
             .copied()
             .collect(),
-        partition: Partition::Day("day".into()),
-    };
+        Partition::Day("day".into()),
+    );
     for q in [
-        sql::connections(&t, &Window::ALL),
-        sql::timeline(&t, &Window::ALL),
+        sql::connections(&t, &Window::ALL).unwrap(),
+        sql::timeline(&t, &Window::ALL).unwrap(),
     ] {
         let names: Vec<&str> = q
             .sql

@@ -102,6 +102,11 @@ pub struct Sources {
 #[derive(Debug, Clone)]
 pub struct Athena {
     pub table: crate::pushdown::sql::Table,
+    /// Learn the partition columns from Athena (GetTableMetadata) before
+    /// the queries (`--athena-partitions auto`).
+    pub layout_from_catalog: bool,
+    /// No day filter (`--athena-full-scan`).
+    pub full_scan: bool,
     pub database: String,
     pub workgroup: Option<String>,
     pub output: Option<String>,

@@ -191,6 +191,42 @@ impl Aws {
         ))
     }
 
+    /// A query's result read by `read` as it arrives: the S3 body a chunk
+    /// at a time (never held whole), or the pages' CSV; `read` also gets
+    /// how many chunks the body came in (0 for pages).
+    pub fn athena_rows<T>(
+        &self,
+        rows: crate::sources::athena::Rows,
+        read: impl FnOnce(&mut dyn std::io::BufRead) -> Result<T>,
+    ) -> Result<(T, u64)> {
+        use crate::sources::athena::{BodyReader, Rows};
+        match rows {
+            Rows::S3(body) => {
+                let mut r =
+                    std::io::BufReader::with_capacity(64 * 1024, BodyReader::new(&self.rt, body));
+                let got = read(&mut r)?;
+                Ok((got, r.get_ref().chunks))
+            }
+            Rows::Pages(csv) => Ok((read(&mut &csv[..])?, 0)),
+        }
+    }
+
+    /// The partition keys of an Athena table and its parameters (Athena
+    /// GetTableMetadata).
+    pub fn athena_partition_keys(
+        &self,
+        database: &str,
+        table: &str,
+        workgroup: Option<&str>,
+    ) -> Result<crate::sources::athena::TableKeys> {
+        self.rt.block_on(crate::sources::athena::partition_keys(
+            &self.config,
+            database,
+            table,
+            workgroup,
+        ))
+    }
+
     /// The Logs Insights queries of one log group over `window`
     /// (`crate::sources::insights`).
     pub fn insights(

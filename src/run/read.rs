@@ -146,11 +146,13 @@ fn athena_queries(
     use crate::pushdown::sql;
     use crate::sources::athena::cost_usd;
     let mut r = Reading::default();
+    let table = athena_table(aws, a, &mut r.stats.notes, label)?;
     let (mut total, mut cost) = (0u64, 0.0);
     for (name, q) in [
-        ("connections", sql::connections(&a.table, &window)),
-        ("timeline", sql::timeline(&a.table, &window)),
+        ("connections", sql::connections(&table, &window)),
+        ("timeline", sql::timeline(&table, &window)),
     ] {
+        let q = q.map_err(|e| anyhow::anyhow!("{label}: {e}"))?;
         let out = aws.athena(&q.sql, &q.params, settings)?;
         total += out.scanned_bytes;
         cost += cost_usd(out.scanned_bytes);
@@ -160,11 +162,20 @@ fn athena_queries(
             out.scanned_bytes,
             cost_usd(out.scanned_bytes)
         ));
-        let got = crate::pushdown::read_csv(
-            &out.csv[..],
-            &format!("{label}, {name} query {}", out.id),
-            &mut r.agg,
-        )?;
+        let what = format!("{label}, {name} query {}", out.id);
+        let from_s3 = matches!(out.rows, crate::sources::athena::Rows::S3(_));
+        let (got, chunks) = aws.athena_rows(out.rows, |csv| {
+            crate::pushdown::read_csv(csv, &what, &mut r.agg)
+        })?;
+        r.stats.notes.push(format!(
+            "{label}: the {name} query gave {} rows, read {}",
+            got.rows,
+            if from_s3 {
+                format!("from its output CSV in S3 as it arrived ({chunks} chunks)")
+            } else {
+                "through GetQueryResults".to_string()
+            }
+        ));
         r.stats.records += got.records + got.rejected;
         r.stats.used += got.records;
         r.stats.rejected += got.rejected;
@@ -177,6 +188,65 @@ fn athena_queries(
     ));
     r.agg.spans_into(&mut r.stats);
     Ok(r)
+}
+
+/// `--athena`'s table with the partition columns its queries filter on:
+/// from the partition keys Athena lists (GetTableMetadata;
+/// `--athena-partitions auto`), else as the flag named them; no day filter with `--athena-full-scan`.
+#[cfg(feature = "aws")]
+fn athena_table(
+    aws: &Aws,
+    a: &super::config::Athena,
+    notes: &mut Vec<String>,
+    label: &str,
+) -> Result<crate::pushdown::sql::Table> {
+    use crate::pushdown::layout::{Key, layout, names};
+    use crate::pushdown::sql::Partition;
+    let mut table = a.table.clone();
+    if a.layout_from_catalog {
+        let name = table.name.trim_matches('"');
+        let got = aws
+            .athena_partition_keys(&a.database, name, a.workgroup.as_deref())
+            .with_context(|| format!("{label}: its partition columns"))?;
+        let params = got.parameters;
+        let keys: Vec<Key> = got
+            .keys
+            .into_iter()
+            .map(|(name, kind)| Key { name, kind })
+            .collect();
+        let format = |c: &str| params.get(&format!("projection.{c}.format")).cloned();
+        let l = layout(&keys, &format).map_err(|e| anyhow::anyhow!("{label}: {e}"))?;
+        notes.push(format!(
+            "{label}: partition columns (Athena GetTableMetadata): {}; the queries filter on the day{}{}",
+            names(&keys),
+            if l.account.is_some() {
+                ", the account"
+            } else {
+                ""
+            },
+            if l.region.is_some() {
+                ", the region"
+            } else {
+                ""
+            },
+        ));
+        match l.day {
+            Some(day) => table.partition = day,
+            None if a.full_scan => {}
+            None => anyhow::bail!(
+                "{label}: its partition columns ({}) name no day as the documented layouts do \
+                 (`day` yyyy/MM/dd; `year`, `month`, `day`; a `date` date), so a query would \
+                 read every file of the table; --athena-full-scan allows that",
+                names(&keys)
+            ),
+        }
+        table.account_column = l.account;
+        table.region_column = l.region;
+    }
+    if a.full_scan {
+        table.partition = Partition::FullScan;
+    }
+    Ok(table)
 }
 
 /// The layout of `group`'s records: the flow log's `LogFormat`, else

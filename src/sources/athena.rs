@@ -4,18 +4,22 @@
 //! (QUEUED may follow RUNNING after a transient retry), FAILED or CANCELLED
 //! with Athena's reason; a query that scans more than `--max-scan-gb` is
 //! stopped (StopQueryExecution). The result is the CSV Athena wrote to the
-//! output location, or else GetQueryResults' pages (1000 rows, the first
-//! row of the first page the header) written as CSV. Throttling
-//! (TooManyRequestsException) is retried by the SDK's standard retry, and
-//! StartQueryExecution's by this loop too (the active-query quota). Ctrl-C
-//! until the query ends ([`Interrupt`]) stops it (StopQueryExecution) and
+//! output location, streamed (its body read a chunk at a time as the rows
+//! are folded in, [`BodyReader`]), or else GetQueryResults' pages (1000
+//! rows, the first row of the first page the header) written as CSV. The
+//! table's partition keys come from Athena's GetTableMetadata
+//! ([`partition_keys`]). Throttling (TooManyRequestsException) is retried
+//! by the SDK's standard retry, and StartQueryExecution's by this loop too
+//! (the active-query quota). Ctrl-C until the query ends ([`Interrupt`]) stops it (StopQueryExecution) and
 //! fails the run.
 
+use std::io::Read;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use aws_config::SdkConfig;
 use aws_sdk_athena::types::{QueryExecutionContext, QueryExecutionState, ResultConfiguration};
+use aws_sdk_s3::primitives::ByteStream;
 
 use crate::aws::{Interrupt, call_error, s3_client};
 
@@ -38,7 +42,141 @@ pub struct Outcome {
     pub id: String,
     pub scanned_bytes: u64,
     /// The result as CSV: a header row, then the rows.
-    pub csv: Vec<u8>,
+    pub rows: Rows,
+}
+
+/// Where a query's result CSV is read from.
+#[derive(Debug)]
+pub enum Rows {
+    /// The output CSV's body in S3, not yet read.
+    S3(ByteStream),
+    /// GetQueryResults' pages, written as CSV.
+    Pages(Vec<u8>),
+}
+
+/// An S3 body read a chunk at a time from synchronous code (the rows are
+/// parsed as the chunks arrive; only one chunk is held).
+pub struct BodyReader<'a> {
+    rt: &'a tokio::runtime::Runtime,
+    body: ByteStream,
+    chunk: Vec<u8>,
+    pos: usize,
+    /// Chunks read so far.
+    pub chunks: u64,
+}
+
+impl<'a> BodyReader<'a> {
+    pub fn new(rt: &'a tokio::runtime::Runtime, body: ByteStream) -> Self {
+        BodyReader {
+            rt,
+            body,
+            chunk: Vec::new(),
+            pos: 0,
+            chunks: 0,
+        }
+    }
+}
+
+impl Read for BodyReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.pos == self.chunk.len() {
+            match self.rt.block_on(self.body.next()) {
+                None => return Ok(0),
+                Some(Ok(b)) => {
+                    self.chunks += 1;
+                    self.chunk.clear();
+                    self.chunk.extend_from_slice(&b);
+                    self.pos = 0;
+                }
+                Some(Err(e)) => return Err(std::io::Error::other(e)),
+            }
+        }
+        let n = buf.len().min(self.chunk.len() - self.pos);
+        buf[..n].copy_from_slice(&self.chunk[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+/// A table's partition keys and parameters, as its catalog lists them.
+#[derive(Debug, Clone, Default)]
+pub struct TableKeys {
+    /// Name and type, in order.
+    pub keys: Vec<(String, String)>,
+    /// The table's parameters (`projection.day.format`, ...).
+    pub parameters: std::collections::HashMap<String, String>,
+}
+
+/// The data catalog `--athena`'s database is in: Athena's default, the
+/// account's Glue catalog.
+pub const CATALOG: &str = "AwsDataCatalog";
+
+/// What the caller needs for GetTableMetadata on the default catalog:
+/// Athena reads the table from Glue with the caller's own rights.
+const TABLE_METADATA_IAM: &str =
+    "athena:GetTableMetadata, and glue:GetTable and glue:GetDatabase on the table";
+
+/// The partition keys of `database.table` and its parameters, as Athena
+/// lists them (GetTableMetadata on [`CATALOG`], in `workgroup` when given).
+/// A table Athena cannot find, or may not read, is an error naming the call
+/// and the table.
+pub async fn partition_keys(
+    config: &SdkConfig,
+    database: &str,
+    table: &str,
+    workgroup: Option<&str>,
+) -> Result<TableKeys> {
+    let client = aws_sdk_athena::Client::new(config);
+    let call = format!("athena:GetTableMetadata ({CATALOG}.{database}.{table})");
+    let got = match client
+        .get_table_metadata()
+        .catalog_name(CATALOG)
+        .database_name(database)
+        .table_name(table)
+        .set_work_group(workgroup.map(str::to_string))
+        .send()
+        .await
+    {
+        Ok(got) => got,
+        // Athena's answer to a table or database that is not there (and to
+        // some refusals of the catalog behind it).
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|se| se.is_metadata_exception()) =>
+        {
+            let message = e
+                .as_service_error()
+                .and_then(|se| se.meta().message())
+                .unwrap_or("")
+                .to_string();
+            return Err(anyhow::Error::new(crate::aws::CallError {
+                call,
+                code: "MetadataException".into(),
+                message,
+                hint: format!(
+                    "check the table's name and --athena-database (default `default`):                      {CATALOG} has no table {database}.{table}, or the caller may not read it                      ({TABLE_METADATA_IAM})"
+                ),
+            }));
+        }
+        Err(e) => return Err(call_error(&call, TABLE_METADATA_IAM, e)),
+    };
+    let Some(t) = got.table_metadata() else {
+        bail!("{call}: the answer holds no table");
+    };
+    let keys = t
+        .partition_keys()
+        .iter()
+        .map(|c| {
+            (
+                c.name().to_string(),
+                c.r#type().unwrap_or("string").to_string(),
+            )
+        })
+        .collect();
+    Ok(TableKeys {
+        keys,
+        parameters: t.parameters().cloned().unwrap_or_default(),
+    })
 }
 
 /// Athena's price: $5 per TB scanned, at least 10 MB per query.
@@ -171,37 +309,30 @@ pub async fn run(
         }
     };
     drop(interrupt);
-    let csv = match &output {
+    let rows = match &output {
         Some(url) => match from_s3(config, url).await? {
-            Some(csv) => csv,
-            None => from_pages(&client, &id).await?,
+            Some(body) => Rows::S3(body),
+            None => Rows::Pages(from_pages(&client, &id).await?),
         },
-        None => from_pages(&client, &id).await?,
+        None => Rows::Pages(from_pages(&client, &id).await?),
     };
     Ok(Outcome {
         id,
         scanned_bytes: scanned,
-        csv,
+        rows,
     })
 }
 
-/// The result CSV at the output location, or `None` when there is none
-/// (managed query results).
-async fn from_s3(config: &SdkConfig, url: &str) -> Result<Option<Vec<u8>>> {
+/// The result CSV's body at the output location, unread, or `None` when
+/// there is none (managed query results).
+async fn from_s3(config: &SdkConfig, url: &str) -> Result<Option<ByteStream>> {
     let Some(rest) = url.strip_prefix("s3://") else {
         return Ok(None);
     };
     let (bucket, key) = rest.split_once('/').unwrap_or((rest, ""));
     let s3 = s3_client(config);
     match s3.get_object().bucket(bucket).key(key).send().await {
-        Ok(obj) => {
-            let body = obj
-                .body
-                .collect()
-                .await
-                .with_context(|| format!("reading the Athena result {url}"))?;
-            Ok(Some(body.into_bytes().to_vec()))
-        }
+        Ok(obj) => Ok(Some(obj.body)),
         Err(e) if e.as_service_error().is_some_and(|se| se.is_no_such_key()) => Ok(None),
         Err(e) => Err(call_error("s3:GetObject", "s3:GetObject", e))
             .with_context(|| format!("the Athena result {url}")),

@@ -81,23 +81,35 @@ fn run_script(mut c: Command) {
 }
 
 fn run_case(case: &Case) -> Outcome {
+    run_case_on(case, &[], |_| {})
+}
+
+/// `run_case` with more arguments to the script (the table's partition
+/// columns) and the table changed by `table` (the filters asked for).
+fn run_case_on(case: &Case, args: &[&str], table: impl Fn(&mut sql::Table)) -> Outcome {
     let dir = tempfile::tempdir().unwrap();
     run_script(script(case, dir.path()));
     let logs = dir.path().join("combined.log");
     let header = std::fs::read_to_string(&logs).unwrap();
     let header = header.lines().next().unwrap();
     let format = Format::from_names(header).expect("a header line");
-    let table = sql::Table {
-        name: sql::quote_name("flow_logs").unwrap(),
-        fields: format.columns.iter().flatten().copied().collect(),
-        partition: sql::Partition::Day("day".into()),
-    };
+    let mut t = sql::Table::new(
+        sql::quote_name("flow_logs").unwrap(),
+        format.columns.iter().flatten().copied().collect(),
+        sql::Partition::Day("day".into()),
+    );
+    table(&mut t);
+    let table = t;
     let mut c = script(case, dir.path());
+    c.args(args);
     c.arg("--functions").arg(sql::FUNCTIONS.join(","));
     let mut results = Vec::new();
     for (name, q) in [
-        ("connections", sql::connections(&table, &case.window)),
-        ("timeline", sql::timeline(&table, &case.window)),
+        (
+            "connections",
+            sql::connections(&table, &case.window).unwrap(),
+        ),
+        ("timeline", sql::timeline(&table, &case.window).unwrap()),
     ] {
         let (s, p, o) = (
             dir.path().join(format!("{name}.sql")),
@@ -299,6 +311,72 @@ fn generated_logs_give_the_local_evidence() {
     assert_same(&o, "generated, without flags");
 }
 
+/// `--account` and `--log-region` on a table of two accounts' logs
+/// delivered in two regions (the sample: 123456789012 in us-east-1; a
+/// third-party file: 063605715280 in eu-west-1): filtered on the partition
+/// columns (AWS's Hive names), or on the records' account_id column where
+/// the table has no such partition, the rows are exactly the local evidence
+/// of the one account's or region's logs alone.
+#[test]
+fn accounts_and_regions_read_only_their_own_records() {
+    let fixture = repo().join("tests/fixtures/third-party/vpc-flow-log.sample");
+    let case = |logs: Vec<PathBuf>| Case {
+        logs,
+        window: Window::ALL,
+        shuffle: Some(4),
+        drop: &[],
+    };
+    let sample_alone = run_case(&case(sample_logs()));
+    let fixture_alone = run_case(&case(vec![fixture.clone()]));
+    let mut both = sample_logs();
+    both.push(fixture.clone());
+    let parts = [
+        "--partition-columns",
+        "aws-account-id",
+        "aws-region",
+        "--file-region",
+        fixture.to_str().unwrap(),
+        "eu-west-1",
+    ];
+    let on_partitions = |accounts: &[&str], regions: &[&str]| {
+        run_case_on(&case(both.clone()), &parts, |t| {
+            t.account_column = Some("\"aws-account-id\"".into());
+            t.region_column = Some("\"aws-region\"".into());
+            t.accounts = accounts.iter().map(|a| a.to_string()).collect();
+            t.regions = regions.iter().map(|r| r.to_string()).collect();
+        })
+    };
+    let against = |alone: &Outcome, o: Outcome, what: &str| {
+        let o = Outcome {
+            local: alone.local.clone(),
+            ..o
+        };
+        assert_same(&o, what);
+    };
+    against(
+        &sample_alone,
+        on_partitions(&["123456789012"], &["us-east-1"]),
+        "the sample's account and region partitions",
+    );
+    against(
+        &fixture_alone,
+        on_partitions(&[], &["eu-west-1"]),
+        "the fixture's region partition",
+    );
+    // No account partition: the records' account_id column.
+    let on_column = run_case_on(&case(both.clone()), &[], |t| {
+        t.accounts = vec!["063605715280".into()];
+    });
+    against(&fixture_alone, on_column, "the fixture's account_id column");
+    // Both accounts together: everything, as read without a filter.
+    let all = run_case(&case(both.clone()));
+    against(
+        &all,
+        on_partitions(&["123456789012", "063605715280"], &[]),
+        "both accounts",
+    );
+}
+
 #[test]
 fn rows_give_byte_identical_tfvars_to_the_logs() {
     for drop in [&[][..], &["tcp_flags"][..]] {
@@ -397,8 +475,11 @@ fn infer_sample_at(endpoint: &str, dir: &Path, src: &[&str]) -> crate::support::
 mod against_moto {
     use std::io::{Read, Write};
 
+    use std::sync::{Arc, Mutex};
+
     use super::*;
     use crate::support::aws_env::Moto;
+    use crate::support::fault_proxy::{Action, FaultProxy, Reply, Request, Rule};
     use serde_json::{Value, json};
     use sgpair::pushdown::csv::CsvReader;
 
@@ -447,8 +528,92 @@ mod against_moto {
         most
     }
 
-    fn infer(moto: &Moto, dir: &Path, src: &[&str]) -> (String, String) {
-        let out = super::infer_sample_at(&moto.endpoint, dir, src);
+    /// The table Athena's catalog holds in these tests: `default.flow_logs`
+    /// partitioned by these keys (all strings); `None`: no such table.
+    pub(super) type Catalog = Arc<Mutex<Option<Vec<String>>>>;
+
+    pub(super) fn catalog(keys: &[&str]) -> Catalog {
+        Arc::new(Mutex::new(Some(
+            keys.iter().map(|k| k.to_string()).collect(),
+        )))
+    }
+
+    /// A rule that answers Athena's GetTableMetadata from `catalog` (moto
+    /// lacks the call) as Athena does: the table's metadata, or
+    /// MetadataException for a table the catalog does not hold; every other
+    /// call goes to `rest`.
+    pub(super) fn serving(
+        catalog: Catalog,
+        mut rest: impl FnMut(&Request, usize) -> Action + Send + 'static,
+    ) -> Rule {
+        Box::new(move |r, nth| {
+            if r.op != "athena:GetTableMetadata" {
+                return rest(r, nth);
+            }
+            let b: Value = serde_json::from_slice(&r.body).unwrap();
+            let keys = catalog.lock().unwrap().clone();
+            match keys {
+                Some(keys)
+                    if b["CatalogName"] == "AwsDataCatalog"
+                        && b["DatabaseName"] == "default"
+                        && b["TableName"] == "flow_logs" =>
+                {
+                    let keys: Vec<Value> = keys
+                        .iter()
+                        .map(|k| json!({ "Name": k, "Type": "string" }))
+                        .collect();
+                    Action::Reply(Reply::json_ok(
+                        &json!({ "TableMetadata": {
+                            "Name": "flow_logs",
+                            "TableType": "EXTERNAL_TABLE",
+                            "Columns": [{ "Name": "version", "Type": "int" }],
+                            "PartitionKeys": keys,
+                            "Parameters": { "projection.enabled": "true" } } })
+                        .to_string(),
+                    ))
+                }
+                _ => Action::Reply(Reply::json(
+                    400,
+                    "MetadataException",
+                    "Entity Not Found (Service: AmazonDataCatalog; Status Code: 400; \
+                     Error Code: EntityNotFoundException)",
+                )),
+            }
+        })
+    }
+
+    /// A proxy in front of moto that serves `catalog`'s table and forwards
+    /// the rest.
+    pub(super) fn catalog_proxy(moto: &Moto, catalog: &Catalog) -> FaultProxy {
+        FaultProxy::start(
+            &moto.endpoint,
+            serving(catalog.clone(), |_, _| Action::Forward),
+        )
+    }
+
+    /// The SQL and execution parameters of every query moto ran.
+    async fn queries(config: &aws_config::SdkConfig) -> Vec<(String, Vec<String>)> {
+        let athena = aws_sdk_athena::Client::new(config);
+        let ids = athena.list_query_executions().send().await.unwrap();
+        let mut all = Vec::new();
+        for id in ids.query_execution_ids() {
+            let q = athena
+                .get_query_execution()
+                .query_execution_id(id)
+                .send()
+                .await
+                .unwrap();
+            let q = q.query_execution().unwrap();
+            all.push((
+                q.query().unwrap_or_default().to_string(),
+                q.execution_parameters().to_vec(),
+            ));
+        }
+        all
+    }
+
+    fn infer(endpoint: &str, dir: &Path, src: &[&str]) -> (String, String) {
+        let out = super::infer_sample_at(endpoint, dir, src);
         out.ok();
         (
             std::fs::read_to_string(dir.join("rules.auto.tfvars")).unwrap(),
@@ -472,23 +637,48 @@ mod against_moto {
             .send()
             .await
             .unwrap();
+        // AWS's table with partition projection: accid, region, day.
+        let proxy = catalog_proxy(&moto, &catalog(&["accid", "region", "day"]));
         let rows = queue_results(&moto, &o.results);
         assert!(rows > 100, "the sample's result has rows ({rows})");
         let dir = tempfile::tempdir().unwrap();
-        let (from_logs, said_logs) =
-            infer(&moto, dir.path(), &["--logs", o.logs.to_str().unwrap()]);
-        // Through the output CSV in S3.
+        let (from_logs, said_logs) = infer(
+            &moto.endpoint,
+            dir.path(),
+            &["--logs", o.logs.to_str().unwrap()],
+        );
+        // Through the output CSV in S3, limited to the sample's account and
+        // region (moto does not run the SQL: the filters are checked in it).
         let (from_s3, said) = infer(
-            &moto,
+            &proxy.endpoint,
             dir.path(),
             &[
                 "--athena",
                 "flow_logs",
                 "--athena-output",
                 "s3://athena-out/q/",
+                "--account",
+                "123456789012",
+                "--log-region",
+                "us-east-1",
             ],
         );
         assert_eq!(from_logs, from_s3, "tfvars through the S3 CSV");
+        assert!(
+            said.contains("partition columns (Athena GetTableMetadata): accid string, region string, day string; the queries filter on the day, the account, the region"),
+            "{said}"
+        );
+        assert_eq!(proxy.count("athena:GetTableMetadata"), 1, "asked once");
+        let ran = queries(&config).await;
+        assert_eq!(ran.len(), 2);
+        for (sql, params) in &ran {
+            assert!(
+                sql.contains("\"day\" BETWEEN ? AND ? AND \"accid\" IN (?) AND \"region\" IN (?)"),
+                "{sql}"
+            );
+            assert_eq!(params[2..4], ["'123456789012'", "'us-east-1'"]);
+            assert!(!sql.contains("123456789012") && !sql.contains("us-east-1"));
+        }
         let rejected = |said: &str| {
             said.split(", ")
                 .find(|p| p.ends_with(" rejected (not evidence)"))
@@ -507,8 +697,228 @@ mod against_moto {
         );
         // Through GetQueryResults (no output location, so no CSV).
         queue_results(&moto, &o.results);
-        let (from_pages, _) = infer(&moto, dir.path(), &["--athena", "flow_logs"]);
+        let (from_pages, _) = infer(&proxy.endpoint, dir.path(), &["--athena", "flow_logs"]);
         assert_eq!(from_logs, from_pages, "tfvars through GetQueryResults");
+    }
+}
+
+#[cfg(feature = "aws")]
+mod athena_layouts {
+    //! The partition columns from Athena's GetTableMetadata (served by the
+    //! fault proxy: moto lacks it): a result streamed from S3 that spans
+    //! many reads, a table with no day partition, an account asked of a
+    //! table that cannot tell accounts, a missing table, a refused call.
+
+    use super::against_moto::{catalog, catalog_proxy, queue_results};
+    use super::*;
+    use crate::support::aws_env::{Moto, sgpair_at};
+    use crate::support::fault_proxy::{Action, FaultProxy, Reply};
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_large_result_streams_from_s3_with_the_tfvars_of_the_logs() {
+        let gen_dir = tempfile::tempdir().unwrap();
+        let (file, inv) = (
+            gen_dir.path().join("g.log"),
+            gen_dir.path().join("inv.json"),
+        );
+        sgpair(["generate", "--records", "40000", "--enis", "240", "--out"])
+            .arg(&file)
+            .arg("--inventory-out")
+            .arg(&inv)
+            .run()
+            .ok();
+        let o = run_case(&Case {
+            logs: vec![file],
+            window: Window::ALL,
+            shuffle: None,
+            drop: &[],
+        });
+        let moto = Moto::start();
+        let config = moto.config().await;
+        let s3 = sgpair::aws::s3_client(&config);
+        s3.create_bucket()
+            .bucket("athena-out")
+            .send()
+            .await
+            .unwrap();
+        // AWS's Hive layout.
+        let proxy = catalog_proxy(
+            &moto,
+            &catalog(&[
+                "aws-account-id",
+                "aws-service",
+                "aws-region",
+                "year",
+                "month",
+                "day",
+                "hour",
+            ]),
+        );
+        queue_results(&moto, &o.results);
+        let dir = tempfile::tempdir().unwrap();
+        let run = |src: &[&str]| {
+            let mut args = vec![
+                "infer",
+                "--since",
+                "2026-11-01T00:00:00Z",
+                "--until",
+                "2026-12-01T00:00:00Z",
+                "--inventory",
+                inv.to_str().unwrap(),
+            ];
+            args.extend_from_slice(src);
+            let out = sgpair_at(&proxy.endpoint, dir.path(), &args, &[]);
+            out.ok();
+            (
+                std::fs::read_to_string(dir.path().join("rules.auto.tfvars")).unwrap(),
+                out.stderr,
+            )
+        };
+        let (from_logs, _) = run(&["--logs", o.logs.to_str().unwrap()]);
+        let (from_s3, said) = run(&[
+            "--athena",
+            "flow_logs",
+            "--athena-output",
+            "s3://athena-out/big/",
+        ]);
+        assert_eq!(from_logs, from_s3, "tfvars from the streamed result");
+        // The connections' CSV is several times the 64 KiB read buffer, and
+        // came in more than one chunk.
+        let listed = s3
+            .list_objects_v2()
+            .bucket("athena-out")
+            .prefix("big/")
+            .send()
+            .await
+            .unwrap();
+        let largest = listed
+            .contents()
+            .iter()
+            .filter_map(|o| o.size())
+            .max()
+            .unwrap();
+        assert!(largest > 4 * 64 * 1024, "the result is {largest} bytes");
+        let chunks: u64 = said
+            .split("from its output CSV in S3 as it arrived (")
+            .nth(1)
+            .and_then(|r| r.split(' ').next())
+            .unwrap_or_else(|| panic!("the run says how the result was read: {said}"))
+            .parse()
+            .unwrap();
+        assert!(chunks > 1, "read in {chunks} chunks: {said}");
+        assert!(said.contains("the queries filter on the day, the account, the region"));
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn tables_that_cannot_be_filtered_are_refused_with_the_reason() {
+        let moto = Moto::start();
+        let table = catalog(&["dt"]);
+        let proxy = catalog_proxy(&moto, &table);
+        let dir = tempfile::tempdir().unwrap();
+        let infer = |src: &[&str]| super::infer_sample_at(&proxy.endpoint, dir.path(), src);
+        // No day partition: refused unless told to read every file.
+        let out = infer(&["--athena", "flow_logs"]);
+        assert_ne!(out.code, Some(0));
+        assert!(
+            out.stderr.contains("(dt string) name no day")
+                && out.stderr.contains("--athena-full-scan"),
+            "{}",
+            out.stderr
+        );
+        // An account asked of a table with no account partition and a
+        // format without account-id.
+        *table.lock().unwrap() = Some(vec!["day".into()]);
+        let out = infer(&[
+            "--athena",
+            "flow_logs",
+            "--log-format",
+            "version interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status",
+            "--account",
+            "123456789012",
+        ]);
+        assert_ne!(out.code, Some(0));
+        assert!(
+            out.stderr
+                .contains("--account: the table \"flow_logs\" has no account partition column")
+                && out.stderr.contains("no account-id field"),
+            "{}",
+            out.stderr
+        );
+        assert_eq!(proxy.count("athena:StartQueryExecution"), 0, "no query ran");
+        assert!(!dir.path().join("rules.auto.tfvars").exists());
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_missing_table_or_a_refused_call_names_the_call_and_the_table() {
+        let moto = Moto::start();
+        let dir = tempfile::tempdir().unwrap();
+        // Not in the catalog (its database named, in a workgroup).
+        let proxy = catalog_proxy(&moto, &catalog(&["day"]));
+        let out = super::infer_sample_at(
+            &proxy.endpoint,
+            dir.path(),
+            &[
+                "--athena",
+                "flow_logs",
+                "--athena-database",
+                "logs",
+                "--athena-workgroup",
+                "analysts",
+            ],
+        );
+        assert_ne!(out.code, Some(0));
+        assert!(
+            out.stderr.contains(
+                "AWS call athena:GetTableMetadata (AwsDataCatalog.logs.flow_logs) failed: \
+                 MetadataException: Entity Not Found"
+            ) && out.stderr.contains("--athena-database"),
+            "{}",
+            out.stderr
+        );
+        let asked: Vec<serde_json::Value> = proxy
+            .seen()
+            .iter()
+            .filter(|x| x.request.op == "athena:GetTableMetadata")
+            .map(|x| serde_json::from_slice(&x.request.body).unwrap())
+            .collect();
+        assert_eq!(
+            asked,
+            [
+                serde_json::json!({ "CatalogName": "AwsDataCatalog", "DatabaseName": "logs",
+                "TableName": "flow_logs", "WorkGroup": "analysts" })
+            ]
+        );
+        // Denied.
+        let denied = FaultProxy::start(
+            &moto.endpoint,
+            Box::new(|r, _| match r.op.as_str() {
+                "athena:GetTableMetadata" => Action::Reply(Reply::json(
+                    400,
+                    "AccessDeniedException",
+                    "User: arn:aws:iam::123456789012:user/auditor is not authorized to perform: \
+                     athena:GetTableMetadata",
+                )),
+                _ => Action::Forward,
+            }),
+        );
+        let out = super::infer_sample_at(&denied.endpoint, dir.path(), &["--athena", "flow_logs"]);
+        assert_ne!(out.code, Some(0));
+        assert!(
+            out.stderr.contains(
+                "AWS call athena:GetTableMetadata (AwsDataCatalog.default.flow_logs) failed: \
+                 AccessDeniedException: User: arn:aws:iam::123456789012:user/auditor"
+            ) && out
+                .stderr
+                .contains("the caller needs athena:GetTableMetadata, and glue:GetTable"),
+            "{}",
+            out.stderr
+        );
+        assert_eq!(
+            denied.count("athena:StartQueryExecution"),
+            0,
+            "no query ran"
+        );
+        assert!(!dir.path().join("rules.auto.tfvars").exists());
     }
 }
 
@@ -516,13 +926,14 @@ mod against_moto {
 mod athena_faults {
     //! The Athena loop under what moto cannot do: throttling, QUEUED after
     //! RUNNING, a FAILED query, Ctrl-C, and GetQueryResults in pages of
-    //! 1000 (moto returns one page), served by the fault proxy.
+    //! 1000 (moto returns one page), served by the fault proxy (which also
+    //! serves the table's GetTableMetadata: a `day` partition).
 
     use std::sync::{Arc, Mutex};
 
     use serde_json::{Value, json};
 
-    use super::against_moto::{athena_rows, queue_results};
+    use super::against_moto::{athena_rows, catalog, queue_results, serving};
     use super::*;
     use crate::support::aws_env::{Moto, sgpair_at};
     use crate::support::fault_proxy::{Action, FaultProxy, Reply, Request};
@@ -585,7 +996,7 @@ mod athena_faults {
         queue_results(&s.moto, &s.results);
         let proxy = FaultProxy::start(
             &s.moto.endpoint,
-            Box::new(|r, nth| match (r.op.as_str(), nth) {
+            serving(catalog(&["day"]), |r, nth| match (r.op.as_str(), nth) {
                 ("athena:StartQueryExecution", 1) => Action::Reply(Reply::json(
                     400,
                     "TooManyRequestsException",
@@ -633,7 +1044,7 @@ mod athena_faults {
         let s = setup().await;
         let proxy = FaultProxy::start(
             &s.moto.endpoint,
-            Box::new(|r, _| match r.op.as_str() {
+            serving(catalog(&["day"]), |r, _| match r.op.as_str() {
                 "athena:GetQueryExecution" => Action::Reply(execution(
                     "FAILED",
                     Some("COLUMN_NOT_FOUND: line 3:5: Column 'tcp_flags' cannot be resolved"),
@@ -660,7 +1071,7 @@ mod athena_faults {
         let s = setup().await;
         let proxy = FaultProxy::start(
             &s.moto.endpoint,
-            Box::new(|r, _| match r.op.as_str() {
+            serving(catalog(&["day"]), |r, _| match r.op.as_str() {
                 "athena:GetQueryExecution" => Action::Reply(Reply::json_ok(
                     &json!({ "QueryExecution": { "QueryExecutionId": "x",
                         "Status": { "State": "RUNNING" },
@@ -685,7 +1096,7 @@ mod athena_faults {
         let s = setup().await;
         let proxy = Arc::new(FaultProxy::start(
             &s.moto.endpoint,
-            Box::new(|r, _| match r.op.as_str() {
+            serving(catalog(&["day"]), |r, _| match r.op.as_str() {
                 "athena:GetQueryExecution" => Action::Reply(execution("RUNNING", None)),
                 _ => Action::Forward,
             }),
@@ -750,7 +1161,7 @@ mod athena_faults {
         let seen = ids.clone();
         let proxy = FaultProxy::start(
             &s.moto.endpoint,
-            Box::new(move |r, _| {
+            serving(catalog(&["day"]), move |r, _| {
                 if r.op != "athena:GetQueryResults" {
                     return Action::Forward;
                 }
