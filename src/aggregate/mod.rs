@@ -214,8 +214,12 @@ impl Aggregator {
     pub fn add_for(&mut self, Eni(eni): Eni, o: &Observation<'_>) {
         if eni != NO_ENI && {
             let p = &self.places[eni as usize];
-            o.vpc_id.is_some() && p.vpc.as_deref() != o.vpc_id
-                || o.account_id.is_some() && p.account.as_deref() != o.account_id
+            let differs = |mine: &Option<String>, logged: Option<&str>| match (mine, logged) {
+                (Some(m), Some(l)) => !crate::parse::same(m.as_bytes(), l.as_bytes()),
+                (None, Some(_)) => true,
+                (_, None) => false,
+            };
+            differs(&p.vpc, o.vpc_id) || differs(&p.account, o.account_id)
         } {
             self.place(eni, o.vpc_id, o.account_id);
         }

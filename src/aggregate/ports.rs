@@ -129,6 +129,28 @@ impl PortSet {
         }
     }
 
+    /// Asks the CPU for the memory [`PortSet::insert`] of `p` will read
+    /// (the set's heap part; inline ports are in the entry already).
+    #[inline]
+    pub(super) fn prefetch(&self, p: u16) {
+        match self {
+            PortSet::Inline { .. } => {}
+            PortSet::Sorted(v) => {
+                if let Some(mid) = v.get(v.len() / 2) {
+                    super::table::prefetch(mid);
+                }
+            }
+            PortSet::Bits { first, words, .. } => {
+                if let Some(w) = usize::from(p / 64)
+                    .checked_sub(usize::from(*first))
+                    .and_then(|i| words.get(i))
+                {
+                    super::table::prefetch(w);
+                }
+            }
+        }
+    }
+
     pub fn len(&self) -> usize {
         match self {
             PortSet::Inline { len, .. } => usize::from(*len),

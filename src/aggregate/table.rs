@@ -16,8 +16,9 @@
 //! keys neither is in a near cache. So a record's sums are not added at
 //! once: [`Conns::add`] queues them with the key's hash and asks the CPU
 //! for the slot's cache line; [`DEPTH`]/2 records later the slot is read
-//! and the entry's line asked for; [`DEPTH`] records later the sums are
-//! added, by then from the cache. Sums commute, so the order of adding
+//! and the entry's line asked for; [`DEPTH`]*3/4 records later the entry
+//! is read and the word of its client ports the record will touch asked
+//! for; [`DEPTH`] records later the sums are added, by then from the cache. Sums commute, so the order of adding
 //! does not matter; every method that reads the table adds what is queued
 //! first, so nothing queued is ever missed.
 
@@ -74,7 +75,7 @@ fn hash_of(k: &AggKey) -> u64 {
 /// Asks the CPU to bring `v`'s cache line in. A hint: it reads nothing
 /// and cannot fault.
 #[inline(always)]
-fn prefetch<T>(v: &T) {
+pub(super) fn prefetch<T>(v: &T) {
     #[cfg(target_arch = "x86_64")]
     // SAFETY: a prefetch does not access memory as the program sees it, and
     // `v` is a live reference.
@@ -100,11 +101,22 @@ impl Conns {
         if !self.slots.is_empty() {
             prefetch(&self.slots[hash as usize & (self.slots.len() - 1)]);
         }
-        // The slot asked for half the queue ago is in by now: ask for its entry.
-        if let Some(mid) = self.pending.len().checked_sub(DEPTH / 2)
-            && let Some(p) = self.pending.get(mid)
-        {
+        // The slot asked for half the queue ago is in by now: ask for its
+        // entry; the entry asked for a quarter ago: ask for the word of its
+        // client ports that the record's port will touch.
+        let n = self.pending.len();
+        if let Some(p) = n.checked_sub(DEPTH / 2).and_then(|i| self.pending.get(i)) {
             self.prefetch_entry(p.hash);
+        }
+        if let Some(p) = n
+            .checked_sub(3 * DEPTH / 4)
+            .and_then(|i| self.pending.get(i))
+            && let Ok(at) = self.find(p.hash, &p.key)
+        {
+            self.entries[at as usize]
+                .1
+                .client_ports
+                .prefetch(p.sample.client_port);
         }
         self.pending.push_back(Pending {
             key: k,

@@ -335,15 +335,16 @@ impl Parser {
     ) -> Result<Parsed<'a>, Malformed> {
         // Fields never are empty (runs of separators are one), so an empty
         // slot is a field the format does not have.
-        let mut t: [&'a [u8]; slot::COUNT] = [&[]; slot::COUNT];
-        let n = split_fields(line, &self.slot_of, &mut t);
+        // Split into the tokens in place: moving the 21 slices in copied them.
+        let mut t = Tokens([&[]; slot::COUNT]);
+        let n = split_fields(line, &self.slot_of, &mut t.0);
         if n != self.width {
             return Err(Malformed::FieldCount {
                 expected: self.width,
                 found: n,
             });
         }
-        self.record(&Tokens(t), recent)
+        self.record(&t, recent)
     }
 
     /// What one record's values (by slot) hold: the checks of [`Parser::parse`]
