@@ -15,6 +15,7 @@
 //! - `evidence.rs`: what the stage gives (connections, rejections, gaps, spans);
 //! - `ports.rs`: the exact set of a connection's client ports;
 //! - `acc.rs`, `rejected.rs`: the running sums per key and per rejection;
+//! - `table.rs`: the keys' sums, looked up behind prefetches;
 //! - `settle.rs`: the orientation pass at the end of the window;
 //! - `pushed.rs`: rows an engine aggregated where the logs lie (Athena),
 //!   folded in beside local records.
