@@ -6,8 +6,8 @@
 //! doubles: with 230,000 keys it is 512 Ki buckets of 136 bytes (70 MB a
 //! worker). Here the table holds 8 bytes a slot (a tag of the hash and the
 //! entry's position) and the entries sit in insertion order, without holes:
-//! the same keys take a third of that, and a lookup reads the slot and the
-//! one entry it names. The key of the record before is remembered with its
+//! the same keys take about 40 MB, and a lookup reads the slot and the one
+//! entry it names. The key of the record before is remembered with its
 //! position, so a record of the same connection as the one before (a
 //! request and its response, the records of one pooled connection) skips
 //! the hash altogether.
@@ -18,9 +18,10 @@
 //! for the slot's cache line; [`DEPTH`]/2 records later the slot is read
 //! and the entry's line asked for; [`DEPTH`]*3/4 records later the entry
 //! is read and the word of its client ports the record will touch asked
-//! for; [`DEPTH`] records later the sums are added, by then from the cache. Sums commute, so the order of adding
-//! does not matter; every method that reads the table adds what is queued
-//! first, so nothing queued is ever missed.
+//! for; [`DEPTH`] records later the sums are added, by then from the cache.
+//! Sums commute, so the order of adding does not matter; every method that
+//! reads the table adds what is queued first, so nothing queued is ever
+//! missed.
 
 use std::collections::VecDeque;
 use std::hash::BuildHasher;

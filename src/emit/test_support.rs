@@ -287,3 +287,33 @@ pub(crate) fn assert_same_text(got: &str, want: &str) {
     }
     assert_eq!(got, want);
 }
+
+/// Gives web, in `a`'s inventory, the ingress half of the proposed alb ->
+/// web rule as an existing rule with id `rule_id` (what `imports.tf`
+/// adopts), and returns web for more changes.
+pub(crate) fn existing_alb_to_web<'a>(a: &'a mut Analysis, rule_id: &str) -> &'a mut SecurityGroup {
+    let rule = a
+        .proposal
+        .rules
+        .iter()
+        .find(|r| r.source_sg == "sg-alb" && r.target_sg == "sg-web")
+        .expect("the fixture proposes alb -> web")
+        .clone();
+    let web = a
+        .inventory
+        .security_groups
+        .iter_mut()
+        .find(|g| g.id == "sg-web")
+        .expect("the fixture has sg-web");
+    web.ingress.push(crate::inventory::SgRule {
+        rule_id: Some(rule_id.into()),
+        protocol: "tcp".into(),
+        from_port: Some(rule.from_port),
+        to_port: Some(rule.to_port),
+        cidr: None,
+        referenced_group_id: Some("sg-alb".into()),
+        prefix_list_id: None,
+        description: String::new(),
+    });
+    web
+}

@@ -147,6 +147,21 @@ fn run_case_on(case: &Case, args: &[&str], table: impl Fn(&mut sql::Table)) -> O
 
 /// Row by row: connections (with their accounts), undecided traffic, the
 /// address timeline, services, gaps, rejected traffic.
+/// 40,000 generated records of 240 interfaces (more than 1,000 result
+/// rows) and their inventory, in a folder that lives as long as the result.
+#[cfg(feature = "aws")]
+fn generated_large() -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let (file, inv) = (dir.path().join("g.log"), dir.path().join("inv.json"));
+    sgpair(["generate", "--records", "40000", "--enis", "240", "--out"])
+        .arg(&file)
+        .arg("--inventory-out")
+        .arg(&inv)
+        .run()
+        .ok();
+    (dir, file, inv)
+}
+
 fn assert_same(o: &Outcome, what: &str) {
     let (l, p) = (&o.local, &o.pushed);
     assert!(
@@ -716,17 +731,7 @@ mod athena_layouts {
 
     #[tokio::test(flavor = "multi_thread")]
     async fn a_large_result_streams_from_s3_with_the_tfvars_of_the_logs() {
-        let gen_dir = tempfile::tempdir().unwrap();
-        let (file, inv) = (
-            gen_dir.path().join("g.log"),
-            gen_dir.path().join("inv.json"),
-        );
-        sgpair(["generate", "--records", "40000", "--enis", "240", "--out"])
-            .arg(&file)
-            .arg("--inventory-out")
-            .arg(&inv)
-            .run()
-            .ok();
+        let (_gen_dir, file, inv) = generated_large();
         let o = run_case(&Case {
             logs: vec![file],
             window: Window::ALL,
@@ -1132,17 +1137,7 @@ mod athena_faults {
     async fn more_than_1000_rows_come_in_pages() {
         let s = setup().await;
         // A larger result: generated logs of 240 interfaces.
-        let gen_dir = tempfile::tempdir().unwrap();
-        let (file, inv) = (
-            gen_dir.path().join("g.log"),
-            gen_dir.path().join("inv.json"),
-        );
-        sgpair(["generate", "--records", "40000", "--enis", "240", "--out"])
-            .arg(&file)
-            .arg("--inventory-out")
-            .arg(&inv)
-            .run()
-            .ok();
+        let (_gen_dir, file, inv) = generated_large();
         let window = Window::ALL;
         let o = run_case(&Case {
             logs: vec![file],

@@ -564,29 +564,7 @@ fn the_terraform_section_is_the_markdowns_with_data_escaped_once() {
     const RULE_ID: &str = "sgr-<b>&\"1";
     const DIR: &str = "tf/<i>&'x";
     let mut a = hostile();
-    let alb_to_web = a
-        .proposal
-        .rules
-        .iter()
-        .find(|r| r.source_sg == "sg-alb" && r.target_sg == "sg-web")
-        .expect("the fixture proposes alb -> web")
-        .clone();
-    let web = a
-        .inventory
-        .security_groups
-        .iter_mut()
-        .find(|g| g.id == "sg-web")
-        .unwrap();
-    web.ingress.push(SgRule {
-        rule_id: Some(RULE_ID.into()),
-        protocol: "tcp".into(),
-        from_port: Some(alb_to_web.from_port),
-        to_port: Some(alb_to_web.to_port),
-        cidr: None,
-        referenced_group_id: Some("sg-alb".into()),
-        prefix_list_id: None,
-        description: String::new(),
-    });
+    let web = crate::emit::test_support::existing_alb_to_web(&mut a, RULE_ID);
     web.tags.insert("ManagedBy".into(), "Terraform".into());
     web.tags.insert("repository".into(), SCRIPT_NAME.into());
     let au = crate::audit::audit(&a);

@@ -25,35 +25,15 @@ fn services_are_said_alike_everywhere() {
 /// on the rule's ports, with an id.
 fn with_existing_half() -> crate::analysis::Analysis {
     let mut a = fixture();
-    let rule = a
-        .proposal
-        .rules
-        .iter()
-        .find(|r| r.source_sg == "sg-alb" && r.target_sg == "sg-web")
-        .expect("the fixture proposes alb -> web")
-        .clone();
-    let web = a
-        .inventory
-        .security_groups
-        .iter_mut()
-        .find(|g| g.id == "sg-web")
-        .unwrap();
-    web.ingress.push(SgRule {
-        rule_id: Some("sgr-0aaa".into()),
-        protocol: "tcp".into(),
-        from_port: Some(rule.from_port),
-        to_port: Some(rule.to_port),
-        cidr: None,
-        referenced_group_id: Some("sg-alb".into()),
-        prefix_list_id: None,
-        description: String::new(),
-    });
+    let web = crate::emit::test_support::existing_alb_to_web(&mut a, "sgr-0aaa");
+    let half = web.ingress.last().expect("the half just added").clone();
+    let port = half.to_port.expect("the half has ports");
     // Same peer, another port: another rule, not adopted.
     web.ingress.push(SgRule {
         rule_id: Some("sgr-0bbb".into()),
-        from_port: Some(rule.to_port + 1),
-        to_port: Some(rule.to_port + 1),
-        ..web.ingress[0].clone()
+        from_port: Some(port + 1),
+        to_port: Some(port + 1),
+        ..half
     });
     a
 }
