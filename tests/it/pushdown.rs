@@ -162,6 +162,28 @@ fn generated_large() -> (tempfile::TempDir, PathBuf, PathBuf) {
     (dir, file, inv)
 }
 
+/// `sgpair infer` over November 2026 with the inventory `inv` and the
+/// sources `src`, through `endpoint`, in `dir`: its tfvars and what it said.
+#[cfg(feature = "aws")]
+fn infer_november(endpoint: &str, dir: &Path, inv: &Path, src: &[&str]) -> (String, String) {
+    let mut args = vec![
+        "infer",
+        "--since",
+        "2026-11-01T00:00:00Z",
+        "--until",
+        "2026-12-01T00:00:00Z",
+        "--inventory",
+        inv.to_str().unwrap(),
+    ];
+    args.extend_from_slice(src);
+    let out = crate::support::aws_env::sgpair_at(endpoint, dir, &args, &[]);
+    out.ok();
+    (
+        std::fs::read_to_string(dir.join("rules.auto.tfvars")).unwrap(),
+        out.stderr,
+    )
+}
+
 fn assert_same(o: &Outcome, what: &str) {
     let (l, p) = (&o.local, &o.pushed);
     assert!(
@@ -726,7 +748,7 @@ mod athena_layouts {
 
     use super::against_moto::{catalog, catalog_proxy, queue_results};
     use super::*;
-    use crate::support::aws_env::{Moto, sgpair_at};
+    use crate::support::aws_env::Moto;
     use crate::support::fault_proxy::{Action, FaultProxy, Reply};
 
     #[tokio::test(flavor = "multi_thread")]
@@ -761,24 +783,7 @@ mod athena_layouts {
         );
         queue_results(&moto, &o.results);
         let dir = tempfile::tempdir().unwrap();
-        let run = |src: &[&str]| {
-            let mut args = vec![
-                "infer",
-                "--since",
-                "2026-11-01T00:00:00Z",
-                "--until",
-                "2026-12-01T00:00:00Z",
-                "--inventory",
-                inv.to_str().unwrap(),
-            ];
-            args.extend_from_slice(src);
-            let out = sgpair_at(&proxy.endpoint, dir.path(), &args, &[]);
-            out.ok();
-            (
-                std::fs::read_to_string(dir.path().join("rules.auto.tfvars")).unwrap(),
-                out.stderr,
-            )
-        };
+        let run = |src: &[&str]| infer_november(&proxy.endpoint, dir.path(), &inv, src);
         let (from_logs, _) = run(&["--logs", o.logs.to_str().unwrap()]);
         let (from_s3, said) = run(&[
             "--athena",
@@ -940,7 +945,7 @@ mod athena_faults {
 
     use super::against_moto::{athena_rows, catalog, queue_results, serving};
     use super::*;
-    use crate::support::aws_env::{Moto, sgpair_at};
+    use crate::support::aws_env::Moto;
     use crate::support::fault_proxy::{Action, FaultProxy, Reply, Request};
 
     fn execution(state: &str, reason: Option<&str>) -> Reply {
@@ -1178,20 +1183,7 @@ mod athena_faults {
                 Action::Reply(Reply::json_ok(&answer.to_string()))
             }),
         );
-        let run = |src: &[&str]| {
-            let mut args = vec![
-                "infer",
-                "--since",
-                "2026-11-01T00:00:00Z",
-                "--until",
-                "2026-12-01T00:00:00Z",
-                "--inventory",
-                inv.to_str().unwrap(),
-            ];
-            args.extend_from_slice(src);
-            sgpair_at(&proxy.endpoint, s.dir.path(), &args, &[]).ok();
-            tfvars(&s)
-        };
+        let run = |src: &[&str]| infer_november(&proxy.endpoint, s.dir.path(), &inv, src).0;
         let _ = window;
         let from_logs = run(&["--logs", o.logs.to_str().unwrap()]);
         let from_pages = run(&["--athena", "flow_logs"]);
