@@ -8,7 +8,6 @@
 use aws_sdk_s3::primitives::ByteStream;
 
 use crate::support::aws_env::*;
-use crate::support::model::s3_client;
 use crate::support::read;
 use crate::support::terraform::{plan_against, stand_in};
 
@@ -240,12 +239,7 @@ async fn s3_hive_partitions_with_parquet_objects() {
     let moto = Moto::start();
     let config = moto.config().await;
     let (env, records) = build(&config).await;
-    let s3 = s3_client(&config);
-    s3.create_bucket()
-        .bucket("flow-parquet")
-        .send()
-        .await
-        .unwrap();
+    let s3 = new_bucket(&config, "flow-parquet").await;
     let t = now() - 3600;
     let key = hive_parquet_key(t);
     s3.put_object()
@@ -279,12 +273,7 @@ async fn s3_a_corrupt_parquet_object_names_the_object_and_the_row_group() {
     let moto = Moto::start();
     let config = moto.config().await;
     let (_, records) = build(&config).await;
-    let s3 = s3_client(&config);
-    s3.create_bucket()
-        .bucket("flow-parquet")
-        .send()
-        .await
-        .unwrap();
+    let s3 = new_bucket(&config, "flow-parquet").await;
     let t = now() - 3600;
     let key = hive_parquet_key(t);
     // 16 records in row groups of 4; row group 2's srcaddr page header broken.
@@ -422,15 +411,10 @@ async fn hostile_strings_stay_data_in_hcl_markdown_html_sarif_and_json() {
     // An interface in a VPC without a flow log: its description is listed
     // among the blind spots.
     let ec2 = aws_sdk_ec2::Client::new(&moto.config().await);
-    let vpc = ec2
-        .create_vpc()
-        .cidr_block("10.9.0.0/16")
-        .send()
-        .await
-        .unwrap();
+    let vpc = new_vpc(&ec2, "10.9.0.0/16").await;
     let subnet = ec2
         .create_subnet()
-        .vpc_id(vpc.vpc().unwrap().vpc_id().unwrap())
+        .vpc_id(&vpc)
         .cidr_block("10.9.1.0/24")
         .send()
         .await

@@ -16,7 +16,7 @@ use aws_sdk_ec2::types::PrivateIpAddressSpecification;
 use serde_json::Value as Json;
 
 use crate::estate::accounts_seen;
-use crate::support::aws_env::{Moto, against, now};
+use crate::support::aws_env::{Moto, against, new_vpc, now};
 use crate::support::fault_proxy::{Action, FaultProxy, Reply};
 use crate::support::{Run, connection, sgpair};
 
@@ -52,13 +52,7 @@ async fn as_account(base: &SdkConfig, account: &str) -> SdkConfig {
 /// web (10.0.1.10) and db (10.0.2.20) in a 10.0.0.0/16 VPC of the account.
 async fn stack(config: &SdkConfig) -> Stack {
     let ec2 = aws_sdk_ec2::Client::new(config);
-    let vpc = ec2
-        .create_vpc()
-        .cidr_block("10.0.0.0/16")
-        .send()
-        .await
-        .unwrap();
-    let vpc = vpc.vpc().unwrap().vpc_id().unwrap().to_string();
+    let vpc = new_vpc(&ec2, "10.0.0.0/16").await;
     let subnet = ec2
         .create_subnet()
         .vpc_id(&vpc)

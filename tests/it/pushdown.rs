@@ -515,7 +515,7 @@ mod against_moto {
     use std::sync::{Arc, Mutex};
 
     use super::*;
-    use crate::support::aws_env::Moto;
+    use crate::support::aws_env::{Moto, new_bucket};
     use crate::support::fault_proxy::{Action, FaultProxy, Reply, Request, Rule};
     use serde_json::{Value, json};
     use sgpair::pushdown::csv::CsvReader;
@@ -668,12 +668,7 @@ mod against_moto {
         });
         let moto = Moto::start();
         let config = moto.config().await;
-        let s3 = sgpair::aws::s3_client(&config);
-        s3.create_bucket()
-            .bucket("athena-out")
-            .send()
-            .await
-            .unwrap();
+        new_bucket(&config, "athena-out").await;
         // AWS's table with partition projection: accid, region, day.
         let proxy = catalog_proxy(&moto, &catalog(&["accid", "region", "day"]));
         let rows = queue_results(&moto, &o.results);
@@ -748,7 +743,7 @@ mod athena_layouts {
 
     use super::against_moto::{catalog, catalog_proxy, queue_results};
     use super::*;
-    use crate::support::aws_env::Moto;
+    use crate::support::aws_env::{Moto, new_bucket};
     use crate::support::fault_proxy::{Action, FaultProxy, Reply};
 
     #[tokio::test(flavor = "multi_thread")]
@@ -762,12 +757,7 @@ mod athena_layouts {
         });
         let moto = Moto::start();
         let config = moto.config().await;
-        let s3 = sgpair::aws::s3_client(&config);
-        s3.create_bucket()
-            .bucket("athena-out")
-            .send()
-            .await
-            .unwrap();
+        let s3 = new_bucket(&config, "athena-out").await;
         // AWS's Hive layout.
         let proxy = catalog_proxy(
             &moto,
@@ -1199,7 +1189,7 @@ mod athena_table {
     //! moto records the statement).
 
     use super::*;
-    use crate::support::aws_env::{Moto, sgpair_at};
+    use crate::support::aws_env::{Moto, new_bucket, new_vpc, sgpair_at};
 
     const ARGS: [&str; 7] = [
         "athena-table",
@@ -1245,16 +1235,9 @@ mod athena_table {
     async fn reads_the_flow_logs_format_and_applies_the_table() {
         let moto = Moto::start();
         let config = moto.config().await;
-        let s3 = sgpair::aws::s3_client(&config);
-        s3.create_bucket().bucket("flow-logs").send().await.unwrap();
+        new_bucket(&config, "flow-logs").await;
         let ec2 = aws_sdk_ec2::Client::new(&config);
-        let vpc = ec2
-            .create_vpc()
-            .cidr_block("10.0.0.0/16")
-            .send()
-            .await
-            .unwrap();
-        let vpc_id = vpc.vpc().unwrap().vpc_id().unwrap().to_string();
+        let vpc_id = new_vpc(&ec2, "10.0.0.0/16").await;
         let fl = ec2
             .create_flow_logs()
             .resource_ids(&vpc_id)
@@ -1276,12 +1259,7 @@ mod athena_table {
         assert!(out.stdout.contains("  `vpc_id` string,"), "{}", out.stdout);
         assert!(out.stdout.contains("  `flow_direction` string\n)"));
 
-        let s3 = sgpair::aws::s3_client(&config);
-        s3.create_bucket()
-            .bucket("athena-out")
-            .send()
-            .await
-            .unwrap();
+        new_bucket(&config, "athena-out").await;
         args.extend(["--apply", "--output", "s3://athena-out/ddl/"]);
         let applied = sgpair_at(&moto.endpoint, dir.path(), &args, &[]);
         applied.ok();

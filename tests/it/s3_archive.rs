@@ -435,9 +435,8 @@ async fn without_flags_the_listing_keeps_to_the_inventory_s_account_and_region()
 #[tokio::test(flavor = "multi_thread")]
 async fn records_without_account_id_belong_to_the_account_their_key_names() {
     let moto = Moto::start();
-    let s3 = s3_client(&moto.config().await);
     let bucket = "archive-custom-format";
-    s3.create_bucket().bucket(bucket).send().await.unwrap();
+    let s3 = new_bucket(&moto.config().await, bucket).await;
     let until = now();
     let t = until - 3600;
     // A custom format without account-id: only the key says whose it is.

@@ -160,13 +160,7 @@ pub async fn build_named(
     web_name: &'static str,
 ) -> (Env, Vec<(String, String)>) {
     let ec2 = aws_sdk_ec2::Client::new(config);
-    let vpc = ec2
-        .create_vpc()
-        .cidr_block("10.0.0.0/16")
-        .send()
-        .await
-        .unwrap();
-    let vpc_id = vpc.vpc().unwrap().vpc_id().unwrap().to_string();
+    let vpc_id = new_vpc(&ec2, "10.0.0.0/16").await;
     let subnet = |cidr: &'static str| {
         let (ec2, vpc_id) = (ec2.clone(), vpc_id.clone());
         async move {
@@ -358,9 +352,21 @@ pub fn day_path(t: i64, hive: bool) -> String {
     }
 }
 
-pub async fn put_s3(config: &SdkConfig, records: &[(String, String)]) {
+/// A new S3 bucket `name` in the emulator, and the client that made it.
+pub async fn new_bucket(config: &SdkConfig, name: &str) -> aws_sdk_s3::Client {
     let s3 = s3_client(config);
-    s3.create_bucket().bucket("flow-logs").send().await.unwrap();
+    s3.create_bucket().bucket(name).send().await.unwrap();
+    s3
+}
+
+/// A new VPC of `cidr` in the emulator: its id.
+pub async fn new_vpc(ec2: &aws_sdk_ec2::Client, cidr: &str) -> String {
+    let vpc = ec2.create_vpc().cidr_block(cidr).send().await.unwrap();
+    vpc.vpc().unwrap().vpc_id().unwrap().to_string()
+}
+
+pub async fn put_s3(config: &SdkConfig, records: &[(String, String)]) {
+    let s3 = new_bucket(config, "flow-logs").await;
     let header = FORMAT.replace("${", "").replace('}', "");
     let body: String = std::iter::once(header.clone())
         .chain(records.iter().map(|(_, m)| m.clone()))
