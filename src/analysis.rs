@@ -52,10 +52,20 @@ pub fn analyze_with(
     choices: &Choices,
     history: &History,
 ) -> Analysis {
+    let t = std::time::Instant::now();
     let attribution = attribute_with(&mut evidence, &inventory, history);
+    let attributed = t.elapsed();
     let proposal = {
         let resolver = Resolver::with_history(&inventory, &evidence, history);
-        synthesize_with(&evidence, &resolver, choices)
+        let indexed = t.elapsed();
+        let p = synthesize_with(&evidence, &resolver, choices);
+        tracing::debug!(
+            attribute_ms = attributed.as_millis() as u64,
+            index_ms = (indexed - attributed).as_millis() as u64,
+            synthesize_ms = (t.elapsed() - indexed).as_millis() as u64,
+            "analysis"
+        );
+        p
     };
     stats.note_saturated(sums(&evidence, &proposal));
     Analysis {

@@ -4,6 +4,8 @@
 
 use serde::Serialize;
 
+use crate::id::{Groups, Id};
+
 /// What an address is, in the VPC and at the time a record captured it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
@@ -12,44 +14,44 @@ pub enum Endpoint {
     Unresolved,
     /// A known interface. `learned` when only the flow logs tied the address to it.
     Eni {
-        id: String,
-        groups: Vec<String>,
+        id: Id,
+        groups: Groups,
         learned: bool,
     },
     /// An interface that the logs show but the inventory does not hold:
     /// deleted, newer than the inventory, or of an account or VPC the
     /// inventory does not cover. Its groups are unknown.
     Absent {
-        id: String,
+        id: Id,
     },
     /// The address passed between interfaces during the connection, or was
     /// held by another interface around its time: its owner then is not
     /// known, and sgpair does not guess.
     Ambiguous {
-        vpc: String,
+        vpc: Id,
     },
     /// A known interface whose groups changed during the connection (or
     /// before it, without a record of what they were): which applied is
     /// not known, and sgpair does not guess.
     Regrouped {
-        id: String,
+        id: Id,
     },
     /// An interface of another VPC reached through a transit gateway: a
     /// group reference works there only for inbound rules, so the module
     /// (which writes both halves) cannot apply the pair.
     ThroughTgw {
-        id: String,
-        vpc: String,
-        groups: Vec<String>,
+        id: Id,
+        vpc: Id,
+        groups: Groups,
     },
     /// Inside a known VPC, but no interface in the inventory has it (deleted,
     /// or the inventory is older than the logs).
     VpcUnknown {
-        vpc: String,
+        vpc: Id,
     },
     /// An AWS service range (prefix list, or `pkt-*-aws-service` in the logs).
     AwsService {
-        service: String,
+        service: Id,
     },
     /// Private or shared address space outside every known VPC (peering, VPN, on premises).
     Private,
@@ -60,7 +62,7 @@ impl Endpoint {
     pub fn label(&self) -> String {
         match self {
             Endpoint::Unresolved => "unresolved".into(),
-            Endpoint::Eni { id, .. } => id.clone(),
+            Endpoint::Eni { id, .. } => id.to_string(),
             Endpoint::Absent { id } => format!("{id} (not in the inventory)"),
             Endpoint::Ambiguous { vpc } => {
                 format!("address of {vpc} whose owner at the time is not known")
@@ -78,7 +80,7 @@ impl Endpoint {
         }
     }
 
-    pub fn groups(&self) -> Option<&[String]> {
+    pub fn groups(&self) -> Option<&[Id]> {
         match self {
             Endpoint::Eni { groups, .. } if !groups.is_empty() => Some(groups),
             _ => None,

@@ -17,6 +17,7 @@ pub mod endpoint;
 pub mod fuzzing;
 pub mod generate;
 pub mod history;
+pub mod id;
 pub mod inventory;
 pub mod parse;
 pub mod partial;

@@ -7,6 +7,7 @@ use std::net::IpAddr;
 use serde::Serialize;
 
 use crate::endpoint::Endpoint;
+use crate::id::Id;
 
 /// How the initiator of a connection was decided, best first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -94,10 +95,10 @@ pub struct Connection {
     pub server: IpAddr,
     /// The VPC of the capturing interface(s): where the addresses mean something.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub vpc: Option<String>,
+    pub vpc: Option<Id>,
     /// The account the capturing interface belongs to, where logged.
     #[serde(skip)]
-    pub account: Option<String>,
+    pub account: Option<Id>,
     /// The service port; for ICMP the type, [`ICMP_ANY`] when not logged.
     pub port: u16,
     pub proto: u8,
@@ -110,14 +111,14 @@ pub struct Connection {
     pub last: i64,
     pub method: Method,
     /// Interfaces whose logs carried it.
-    pub logged_at: Vec<String>,
+    pub logged_at: Vec<Id>,
     /// The ends, once resolved (`Unresolved` until then).
     pub client_end: Endpoint,
     pub server_end: Endpoint,
     /// A forwarding interface the connection crossed (NAT gateway, load
     /// balancer, endpoint): neither end, but it logged the connection.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub via: Option<String>,
+    pub via: Option<Id>,
     /// The network load balancer that forwarded it keeping the client's
     /// address, with its groups then (resolve sets it): its egress, not the
     /// client's, let the packets to the server, whose ingress may admit

@@ -35,6 +35,7 @@ use std::net::IpAddr;
 use rustc_hash::FxHashMap;
 
 use crate::endpoint::Endpoint;
+use crate::id::Id;
 use crate::reduce::{ConnKey, ICMP, ICMPV6, Observation, Rejection};
 use crate::stats::{Span, Stats};
 use acc::*;
@@ -405,8 +406,17 @@ impl Aggregator {
             undecided = merge_undecided(undecided);
         }
 
-        let eni_name = |id: u32| -> Option<String> { enis.get(id as usize).cloned() };
-        let place = |id: u32| places.get(id as usize).cloned().unwrap_or_default();
+        // Each interface's names once: every connection it captured shares them.
+        let eni_ids: Vec<Id> = enis.iter().map(Id::from).collect();
+        let place_ids: Vec<(Option<Id>, Option<Id>)> = places
+            .iter()
+            .map(|p| {
+                let id = |s: &Option<String>| s.as_deref().map(Id::from);
+                (id(&p.vpc), id(&p.account))
+            })
+            .collect();
+        let eni_name = |id: u32| -> Option<Id> { eni_ids.get(id as usize).cloned() };
+        let place = |id: u32| place_ids.get(id as usize).cloned().unwrap_or_default();
         // Local copies as the pushed rows are, then one connection each.
         let as_settled = |acc: Acc| Settled {
             records: acc.records,
@@ -436,8 +446,8 @@ impl Aggregator {
         };
         let mut connections: Vec<Connection> = copies
             .map(|(AggKey { key: k, eni }, acc)| {
-                let logged_at: Vec<String> = eni_name(eni).into_iter().collect();
-                let Place { vpc, account } = place(eni);
+                let logged_at: Vec<Id> = eni_name(eni).into_iter().collect();
+                let (vpc, account) = place(eni);
                 Connection {
                     client: k.client,
                     server: k.server,
@@ -505,7 +515,8 @@ impl Aggregator {
         let mut gaps: Vec<Gap> = gaps
             .into_iter()
             .map(|(eni, (n, a, b))| Gap {
-                interface_id: eni_name(eni).unwrap_or_else(|| "(unknown interface)".into()),
+                interface_id: eni_name(eni)
+                    .map_or_else(|| "(unknown interface)".into(), String::from),
                 intervals: n,
                 first: a,
                 last: b,
@@ -523,7 +534,7 @@ impl Aggregator {
                     .into_iter()
                     .filter_map(|((e, addr), (first, last))| {
                         Some(Held {
-                            interface_id: eni_name(e)?,
+                            interface_id: eni_name(e)?.into(),
                             addr,
                             first,
                             last,

@@ -99,7 +99,7 @@ fn four_copies_of_one_connection_count_once() {
     );
     let mut ev = agg.finish();
     // One copy per capturing interface, request and response in each.
-    let copies: Vec<(&[String], u64, u64)> = ev
+    let copies: Vec<(&[crate::id::Id], u64, u64)> = ev
         .connections
         .iter()
         .map(|c| (c.logged_at.as_slice(), c.records, c.bytes))
@@ -107,8 +107,8 @@ fn four_copies_of_one_connection_count_once() {
     assert_eq!(
         copies,
         vec![
-            (&["eni-db".to_string()][..], 2, 200),
-            (&["eni-web".to_string()][..], 2, 200)
+            (&[crate::id::Id::from("eni-db")][..], 2, 200),
+            (&[crate::id::Id::from("eni-web")][..], 2, 200)
         ]
     );
     // Resolution merges the two copies: one connection.

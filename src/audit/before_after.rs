@@ -10,6 +10,7 @@ use crate::analysis::Analysis;
 use crate::audit::Direction;
 use crate::audit::matching::{groups, matching_rules, sides};
 use crate::audit::usage::Kept;
+use crate::id::Id;
 use crate::reduce::{ICMP, ICMP_ANY, ICMPV6, TCP, UDP};
 use crate::resolve::Endpoint;
 use crate::synthesize::Rule;
@@ -74,7 +75,7 @@ pub(super) fn compare(a: &Analysis, kept: &Kept) -> Flows {
                 side_after |= kept.kept(g, side.direction, i, r);
             }
             for g in side.groups {
-                if let Some(ps) = proposed.get(&(g.clone(), side.direction))
+                if let Some(ps) = proposed.get(&(g.to_string(), side.direction))
                     && ps
                         .iter()
                         .any(|p| proposed_covers(p, c.proto, c.port, &side.other_groups))
@@ -89,8 +90,8 @@ pub(super) fn compare(a: &Analysis, kept: &Kept) -> Flows {
             out.allowed_after = out.allowed_after.saturating_add(c.connections);
         }
         let local = match (ce, se) {
-            (Endpoint::Eni { id, .. }, _) => id.clone(),
-            (_, Endpoint::Eni { id, .. }) => id.clone(),
+            (Endpoint::Eni { id, .. }, _) => id.to_string(),
+            (_, Endpoint::Eni { id, .. }) => id.to_string(),
             _ => ce.label(),
         };
         if !today {
@@ -128,8 +129,8 @@ pub(super) fn compare(a: &Analysis, kept: &Kept) -> Flows {
                     c.client
                 });
                 for g in groups(ce).iter().chain(groups(se)) {
-                    if !e.groups.contains(g) {
-                        e.groups.push(g.clone());
+                    if !e.groups.iter().any(|x| x == g) {
+                        e.groups.push(g.to_string());
                     }
                 }
                 e.first = e.first.min(c.first);
@@ -201,10 +202,10 @@ pub(super) fn proposed_covers(
     entry: &ProposedSide,
     proto: u8,
     port: u16,
-    other_groups: &[String],
+    other_groups: &[Id],
 ) -> bool {
     let (peer, p, from, to) = entry;
-    if *p != proto || !other_groups.contains(peer) {
+    if *p != proto || !other_groups.iter().any(|g| g == peer) {
         return false;
     }
     match proto {

@@ -6,21 +6,22 @@ use std::net::IpAddr;
 
 use crate::aggregate::Connection;
 use crate::audit::Direction;
+use crate::id::Id;
 use crate::inventory::{Inventory, SgRule};
 use crate::resolve::Endpoint;
 
 /// The groups of a resolved end, none when they are not known.
-pub(super) fn groups(e: &Endpoint) -> &[String] {
+pub(super) fn groups(e: &Endpoint) -> &[Id] {
     e.groups().unwrap_or(&[])
 }
 
 /// Which side of a connection the rules of one interface govern.
 pub(super) struct Side<'e> {
-    pub groups: &'e [String],
+    pub groups: &'e [Id],
     pub direction: Direction,
     pub other_ip: IpAddr,
     /// The groups a rule of this side may reference to allow the other end.
-    pub other_groups: Cow<'e, [String]>,
+    pub other_groups: Cow<'e, [Id]>,
 }
 
 /// The rule sets that govern a connection: the client's egress and the
@@ -64,11 +65,11 @@ pub(super) fn sides(c: &Connection) -> Vec<(Side<'_>, IpAddr)> {
 
 /// Today's rules of one side's groups that allow a connection: (group, index
 /// in the group's ingress or egress list, rule).
-pub(super) fn matching_rules<'i>(
+pub(super) fn matching_rules<'i: 's, 's>(
     inv: &'i Inventory,
-    side: &'i Side<'_>,
-    c: &'i Connection,
-) -> impl Iterator<Item = (&'i str, usize, &'i SgRule)> {
+    side: &'s Side<'_>,
+    c: &'s Connection,
+) -> impl Iterator<Item = (&'i str, usize, &'i SgRule)> + 's {
     side.groups
         .iter()
         .filter_map(|g| inv.group(g))
@@ -89,17 +90,12 @@ pub(super) fn matching_rules<'i>(
 }
 
 /// Whether the rule's peer is the other end of a connection.
-fn peer_matches(
-    rule: &SgRule,
-    inv: &Inventory,
-    other_ip: &IpAddr,
-    other_groups: &[String],
-) -> bool {
+fn peer_matches(rule: &SgRule, inv: &Inventory, other_ip: &IpAddr, other_groups: &[Id]) -> bool {
     if let Some(c) = rule.cidr {
         return c.contains(other_ip);
     }
     if let Some(g) = &rule.referenced_group_id {
-        return other_groups.contains(g);
+        return other_groups.iter().any(|o| o == g);
     }
     if let Some(p) = &rule.prefix_list_id {
         return inv

@@ -16,6 +16,7 @@ use crate::audit::Direction;
 use crate::audit::before_after::{proposed_by_group, proposed_covers, suspicious_keys};
 use crate::audit::matching::{matching_rules, sides};
 use crate::audit::usage::{Kept, is_open_egress};
+use crate::id::Id;
 use crate::present::{names, service};
 use crate::state::{Continuity, StateRule};
 
@@ -226,7 +227,7 @@ fn readiness(a: &Analysis, kept: &Kept, c: &Continuity) -> Vec<Readiness> {
     let mut only: BTreeMap<String, (u64, i64, BTreeSet<String>)> = BTreeMap::new();
     for conn in &a.evidence.connections {
         for e in [&conn.client_end, &conn.server_end] {
-            seen.extend(e.groups().unwrap_or(&[]).iter().map(String::as_str));
+            seen.extend(e.groups().unwrap_or(&[]).iter().map(Id::as_str));
         }
         if suspicious.contains(&(conn.client, conn.server, conn.port, conn.proto)) {
             continue;
@@ -245,7 +246,7 @@ fn readiness(a: &Analysis, kept: &Kept, c: &Continuity) -> Vec<Readiness> {
             }
             after |= side.groups.iter().any(|g| {
                 proposed
-                    .get(&(g.clone(), Direction::Egress))
+                    .get(&(g.to_string(), Direction::Egress))
                     .is_some_and(|ps| {
                         ps.iter()
                             .any(|p| proposed_covers(p, conn.proto, conn.port, &side.other_groups))

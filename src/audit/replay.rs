@@ -160,7 +160,7 @@ pub fn replay(
             }
             after |= side.groups.iter().any(|g| {
                 proposed
-                    .get(&(g.clone(), side.direction))
+                    .get(&(g.to_string(), side.direction))
                     .is_some_and(|ps| {
                         ps.iter()
                             .any(|p| proposed_covers(p, c.proto, c.port, &side.other_groups))
@@ -176,7 +176,7 @@ pub fn replay(
                 && !after
                 && let Some(g) = side.groups.iter().find(|g| checked(g))
             {
-                lost.push((g.clone(), side.direction));
+                lost.push((g.to_string(), side.direction));
             }
         }
         if !today_all {

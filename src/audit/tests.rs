@@ -393,7 +393,7 @@ fn through_a_load_balancer_that_kept_the_client_address_its_egress_governs_and_t
  {
     let grouped = |id: &str, groups: &[&str]| Endpoint::Eni {
         id: id.into(),
-        groups: groups.iter().map(|g| g.to_string()).collect(),
+        groups: groups.iter().map(|g| crate::id::Id::from(*g)).collect(),
         learned: false,
     };
     let mut c = conn("10.0.1.10", "10.0.2.20", 5432, 1, UNTIL - DAY);
@@ -404,11 +404,12 @@ fn through_a_load_balancer_that_kept_the_client_address_its_egress_governs_and_t
         matching::sides(c)
             .into_iter()
             .map(|(s, _)| {
+                let strings = |g: &[crate::id::Id]| g.iter().map(|g| g.to_string()).collect();
                 (
-                    s.groups.to_vec(),
+                    strings(s.groups),
                     s.direction,
                     s.other_ip.to_string(),
-                    s.other_groups.to_vec(),
+                    strings(&s.other_groups),
                 )
             })
             .collect()

@@ -5,6 +5,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
+use rustc_hash::{FxHashMap, FxHashSet};
+
 use crate::analysis::Analysis;
 use crate::audit::matching::{matching_rules, sides};
 use crate::audit::{Direction, RuleUsage};
@@ -35,11 +37,13 @@ pub(super) const PUBLIC_LISTENER_UNUSED: &str =
 
 /// Every connection of the evidence counted against the rules it passes through.
 pub(super) fn measure(a: &Analysis) -> Used {
-    let mut usage = Used::new();
+    // Keyed by the inventory's strings while counting: a connection's
+    // rules are looked up without an allocation each.
+    let mut usage: FxHashMap<(&str, Direction, usize), Usage> = FxHashMap::default();
     for c in &a.evidence.connections {
         for (side, peer_ip) in sides(c) {
             for (g, i, _) in matching_rules(&a.inventory, &side, c) {
-                let u = usage.entry((g.to_string(), side.direction, i)).or_default();
+                let u = usage.entry((g, side.direction, i)).or_default();
                 u.connections = u.connections.saturating_add(c.connections);
                 u.first = Some(u.first.map_or(c.first, |f| f.min(c.first)));
                 u.last = Some(u.last.map_or(c.last, |l| l.max(c.last)));
@@ -49,27 +53,33 @@ pub(super) fn measure(a: &Analysis) -> Used {
         }
     }
     usage
+        .into_iter()
+        .map(|((g, d, i), u)| ((g.to_string(), d, i), u))
+        .collect()
 }
 
 /// Which of today's rules the proposed change keeps.
 pub(super) struct Kept<'a> {
     inv: &'a Inventory,
-    used: &'a Used,
+    /// The rules that carried connections (asked once per connection's side).
+    carried: FxHashSet<(&'a str, Direction, usize)>,
 }
 
 impl<'a> Kept<'a> {
     pub fn new(inv: &'a Inventory, used: &'a Used) -> Self {
-        Kept { inv, used }
+        let carried = used
+            .iter()
+            .filter(|(_, u)| u.connections > 0)
+            .map(|((g, d, i), _)| (g.as_str(), *d, *i))
+            .collect();
+        Kept { inv, carried }
     }
 
     /// Rule `i` of group `g`'s `d` list: kept unless it is open egress, or
     /// carried nothing and is not a load balancer's public listener.
     pub fn kept(&self, g: &str, d: Direction, i: usize, r: &SgRule) -> bool {
         !(d == Direction::Egress && is_open_egress(r))
-            && (self
-                .used
-                .get(&(g.to_string(), d, i))
-                .is_some_and(|u| u.connections > 0)
+            && (self.carried.contains(&(g, d, i))
                 || (d == Direction::Ingress && public_listener(self.inv, g, r)))
     }
 }

@@ -21,6 +21,8 @@ use std::net::IpAddr;
 
 use serde::Serialize;
 
+use crate::id::Groups;
+
 #[cfg(feature = "aws")]
 pub use cloudtrail::lookup;
 pub use cloudtrail::{EVENT_NAMES, LOOKUP_DAYS};
@@ -151,6 +153,30 @@ impl History {
         last: i64,
         current: Option<&[String]>,
     ) -> Option<Vec<String>> {
+        match self.groups_then(interface, first, last)? {
+            Then::Current => current.map(<[String]>::to_vec),
+            Then::Changed(groups) => Some(groups.to_vec()),
+        }
+    }
+
+    /// [`History::groups_at`] for the resolver: today's groups shared, not
+    /// copied (they are most interfaces' groups at most times).
+    pub fn shared_groups_at(
+        &self,
+        interface: &str,
+        first: i64,
+        last: i64,
+        current: Option<&Groups>,
+    ) -> Option<Groups> {
+        match self.groups_then(interface, first, last)? {
+            Then::Current => current.cloned(),
+            Then::Changed(groups) => Some(Groups::from(groups)),
+        }
+    }
+
+    /// Which groups the interface had over `first..=last`, as
+    /// [`History::groups_at`] decides; `None` when not known.
+    fn groups_then(&self, interface: &str, first: i64, last: i64) -> Option<Then<'_>> {
         let changes: Vec<(i64, Option<&[String]>)> = self
             .events(interface)
             .iter()
@@ -167,11 +193,17 @@ impl History {
         // The last change at or before the span decides; before any change,
         // only a creation event would have told.
         match changes.iter().rev().find(|(t, _)| *t <= first) {
-            Some((_, groups)) => groups.map(<[String]>::to_vec),
-            None if changes.is_empty() => current.map(<[String]>::to_vec),
+            Some((_, groups)) => groups.map(Then::Changed),
+            None if changes.is_empty() => Some(Then::Current),
             None => None,
         }
     }
+}
+
+/// The groups an interface had at a time: today's, or a change's.
+enum Then<'h> {
+    Current,
+    Changed(&'h [String]),
 }
 
 /// Addresses parsed, sorted, once each; what does not parse is left out.

@@ -25,8 +25,8 @@ pub(super) fn absent(
                 .or_insert_with(|| AbsentInterface {
                     id: id.to_string(),
                     why,
-                    vpc: c.vpc.clone().filter(|v| v != NO_VPC),
-                    account: c.account.clone(),
+                    vpc: c.vpc.as_deref().filter(|v| *v != NO_VPC).map(String::from),
+                    account: c.account.as_deref().map(String::from),
                     addresses: Vec::new(),
                     first: c.first,
                     last: c.last,

@@ -178,7 +178,10 @@ pub(super) fn paths(conns: &[Connection], inv: &Inventory) -> Vec<BalancedPath> 
                     client_count: 0,
                     balancer: eni.id.clone(),
                     balancer_name: balancer_name(eni).map(String::from),
-                    balancer_groups: lb.groups().map(<[String]>::to_vec).unwrap_or_default(),
+                    balancer_groups: lb
+                        .groups()
+                        .map(|g| g.iter().map(|g| g.to_string()).collect())
+                        .unwrap_or_default(),
                     listeners: Vec::new(),
                     target: c.server,
                     target_end: c.server_end.clone(),

@@ -11,6 +11,7 @@ use super::classes::forwards;
 use super::resolver::{Flow, Resolver};
 use super::*;
 use crate::aggregate::Connection;
+use crate::id::Id;
 
 /// Where a captured copy was captured, as far as the inventory and the
 /// records tell. One per copy: it borrows the inventory's VPC ids and names
@@ -37,7 +38,7 @@ impl Context<'_> {
     pub(super) fn interface<'c>(&self, c: &'c Connection) -> Option<&'c str> {
         c.logged_at
             .first()
-            .map(String::as_str)
+            .map(Id::as_str)
             .filter(|_| self.captured)
     }
 }
@@ -78,12 +79,16 @@ pub(super) fn contexts<'a>(r: &Resolver<'a>, rows: &[Connection]) -> Vec<Context
             let Some(e) = c.logged_at.first().filter(|_| c.logged_at.len() == 1) else {
                 // No interface: in the VPC the record logged, else the one
                 // VPC that holds an end, else by address alone.
-                let vpc = c.vpc.clone().map(Cow::Owned).or_else(|| {
-                    [c.client, c.server]
-                        .iter()
-                        .find_map(|ip| r.only_vpc_with(ip))
-                        .map(Cow::Borrowed)
-                });
+                let vpc = c
+                    .vpc
+                    .as_deref()
+                    .map(|v| Cow::Owned(v.to_string()))
+                    .or_else(|| {
+                        [c.client, c.server]
+                            .iter()
+                            .find_map(|ip| r.only_vpc_with(ip))
+                            .map(Cow::Borrowed)
+                    });
                 return Some(Context {
                     global: vpc.is_none(),
                     vpc,

@@ -11,6 +11,7 @@ use rustc_hash::FxHashMap;
 use super::resolver::Flow;
 use super::*;
 use crate::aggregate::Connection;
+use crate::id::Id;
 use crate::inventory::Inventory;
 
 /// What makes two copies one connection: VPC, addresses, service, resolved
@@ -222,7 +223,7 @@ pub(super) fn merge(
                     let k = &m.rows[k];
                     if uncovered[i] {
                         // The covered copy names the capturing interface as an end.
-                        let e = c.logged_at.first().map(String::as_str);
+                        let e = c.logged_at.first().map(Id::as_str);
                         e.is_some()
                             && (k.client_end.interface() == e || k.server_end.interface() == e)
                     } else {

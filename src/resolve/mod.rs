@@ -42,6 +42,7 @@ use serde::Serialize;
 use crate::aggregate::{Connection, Evidence};
 pub use crate::endpoint::Endpoint;
 use crate::history::History;
+use crate::id::Id;
 use crate::inventory::Inventory;
 use absent::absent;
 pub use balancer::{
@@ -226,13 +227,13 @@ pub fn attribute_with(
                 let (client_end, server_end) = (end(c.client), end(c.server));
                 let via = at
                     .filter(|_| ctx.forwarding)
-                    .map(|e| (e.to_string(), balancer_at(&r, e, first, last)));
+                    .map(|e| (Id::from(e), balancer_at(&r, e, first, last)));
                 c.client_end = client_end;
                 c.server_end = server_end;
                 if let Some(v) = vpc.filter(|v| *v != NO_VPC)
                     && c.vpc.as_deref() != Some(v)
                 {
-                    c.vpc = Some(v.to_string());
+                    c.vpc = Some(v.into());
                 }
                 if let Some((e, balancer)) = via {
                     c.via = Some(e);

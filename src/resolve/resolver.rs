@@ -11,6 +11,7 @@ use super::classes::service_name;
 use super::*;
 use crate::aggregate::Evidence;
 use crate::history::History;
+use crate::id::{Groups, Id};
 use crate::inventory::{Cidr, Inventory, NetworkInterface};
 
 /// Address lookups over one inventory and one window's evidence.
@@ -19,6 +20,9 @@ pub struct Resolver<'a> {
     /// The inventory's interfaces by id, built once per run: resolving a
     /// copy looks interfaces up by id, never by scanning the inventory.
     pub(super) by_id: FxHashMap<&'a str, &'a NetworkInterface>,
+    /// Each interface's id and groups as the ends share them: one copy per
+    /// interface, however many connections it has.
+    shared: FxHashMap<&'a str, (Id, Groups)>,
     /// Trunk interface id → its branches, in inventory order.
     branches: FxHashMap<&'a str, Vec<&'a NetworkInterface>>,
     /// (VPC, address) → the inventory's interfaces that hold it now.
@@ -74,8 +78,16 @@ impl<'a> Resolver<'a> {
             [one] => one.id.as_str(),
             _ => NO_VPC,
         };
+        let mut shared = FxHashMap::default();
         for eni in &inventory.network_interfaces {
             by_id.insert(eni.id.as_str(), eni);
+            shared.insert(
+                eni.id.as_str(),
+                (
+                    Id::from(&eni.id),
+                    Groups::from(eni.security_groups.as_slice()),
+                ),
+            );
             if let Some(trunk) = eni.trunk_interface_id.as_deref() {
                 branches.entry(trunk).or_default().push(eni);
             }
@@ -92,6 +104,7 @@ impl<'a> Resolver<'a> {
         let mut r = Resolver {
             inventory,
             by_id,
+            shared,
             branches,
             owners,
             owner_vpcs,
@@ -202,16 +215,20 @@ impl<'a> Resolver<'a> {
         first: i64,
         last: i64,
     ) -> Endpoint {
+        let (id, now) = match self.shared.get(e.id.as_str()) {
+            Some((id, groups)) => (id.clone(), groups.clone()),
+            None => (Id::from(&e.id), Groups::from(e.security_groups.as_slice())),
+        };
         match self
             .history
-            .groups_at(&e.id, first, last, Some(&e.security_groups))
+            .shared_groups_at(&e.id, first, last, Some(&now))
         {
             Some(groups) => Endpoint::Eni {
-                id: e.id.clone(),
+                id,
                 groups,
                 learned,
             },
-            None => Endpoint::Regrouped { id: e.id.clone() },
+            None => Endpoint::Regrouped { id },
         }
     }
 
@@ -221,13 +238,13 @@ impl<'a> Resolver<'a> {
     pub(super) fn by_log(&self, id: &str, first: i64, last: i64) -> Endpoint {
         match self.by_id.get(id) {
             Some(e) => self.eni(e, true, first, last),
-            None => match self.history.groups_at(id, first, last, None) {
+            None => match self.history.shared_groups_at(id, first, last, None) {
                 Some(groups) if self.history.created(id).is_some() => Endpoint::Eni {
-                    id: id.to_string(),
+                    id: id.into(),
                     groups,
                     learned: true,
                 },
-                _ => Endpoint::Absent { id: id.to_string() },
+                _ => Endpoint::Absent { id: id.into() },
             },
         }
     }
@@ -251,9 +268,7 @@ impl<'a> Resolver<'a> {
                 });
             }
             _ => {
-                return Some(Endpoint::Ambiguous {
-                    vpc: vpc.to_string(),
-                });
+                return Some(Endpoint::Ambiguous { vpc: vpc.into() });
             }
         }
         let mut now: Vec<&NetworkInterface> =
@@ -277,16 +292,12 @@ impl<'a> Resolver<'a> {
                 // interface, or today's owner whose own copies miss this
                 // connection): who had it then is not known.
                 Some(if self.spans(vpc, ip).next().is_some() {
-                    Endpoint::Ambiguous {
-                        vpc: vpc.to_string(),
-                    }
+                    Endpoint::Ambiguous { vpc: vpc.into() }
                 } else {
                     self.eni(e, false, first, last)
                 })
             }
-            _ => Some(Endpoint::Ambiguous {
-                vpc: vpc.to_string(),
-            }),
+            _ => Some(Endpoint::Ambiguous { vpc: vpc.into() }),
         }
     }
 
@@ -312,7 +323,7 @@ impl<'a> Resolver<'a> {
                 {
                     return Endpoint::ThroughTgw {
                         id,
-                        vpc: other.to_string(),
+                        vpc: (*other).into(),
                         groups,
                     };
                 }
@@ -323,7 +334,9 @@ impl<'a> Resolver<'a> {
                 .iter()
                 .find(|v| v.id == vpc && v.cidrs.iter().any(|c| c.contains(&ip)))
             {
-                return Endpoint::VpcUnknown { vpc: v.id.clone() };
+                return Endpoint::VpcUnknown {
+                    vpc: v.id.as_str().into(),
+                };
             }
         }
         self.classify(ip)
@@ -338,12 +351,12 @@ impl<'a> Resolver<'a> {
             .find(|p| p.cidrs.iter().any(|c| c.contains(&ip)))
         {
             return Endpoint::AwsService {
-                service: service_name(&pl.name),
+                service: service_name(&pl.name).into(),
             };
         }
         if let Some(svc) = self.services.get(&ip) {
             return Endpoint::AwsService {
-                service: svc.clone(),
+                service: svc.as_str().into(),
             };
         }
         // Another VPC's address (not peered with the capturing one) is
@@ -379,7 +392,7 @@ impl<'a> Resolver<'a> {
             },
             1 => self.lookup(vpcs.first().copied(), ip, i64::MIN, i64::MAX),
             _ => Endpoint::Ambiguous {
-                vpc: vpcs.into_iter().collect::<Vec<_>>().join(", "),
+                vpc: vpcs.into_iter().collect::<Vec<_>>().join(", ").into(),
             },
         }
     }

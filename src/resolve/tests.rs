@@ -35,7 +35,7 @@ fn classifies_every_kind_of_address() {
     let r = Resolver::new(&inv, &ev);
     let eni = Endpoint::Eni {
         id: "eni-web".into(),
-        groups: vec!["sg-web".into()],
+        groups: vec!["sg-web".to_string()].into(),
         learned: false,
     };
     assert_eq!(r.resolve("10.0.1.10".parse().unwrap()), eni);
@@ -103,7 +103,7 @@ fn conn(eni: &str, client: &str, server: &str, port: u16, first: i64) -> Connect
         first,
         last: first + 60,
         method: crate::aggregate::Method::TcpFlags,
-        logged_at: vec![eni.to_string()],
+        logged_at: vec![eni.into()],
         client_end: Endpoint::Unresolved,
         server_end: Endpoint::Unresolved,
         via: None,
@@ -263,7 +263,7 @@ fn a_load_balancer_that_kept_the_client_address_is_carried_and_paired_with_the_l
         back.balancer.as_deref(),
         Some(&Endpoint::Eni {
             id: "eni-lb-a".into(),
-            groups: vec!["sg-lb".into()],
+            groups: vec!["sg-lb".to_string()].into(),
             learned: false
         })
     );

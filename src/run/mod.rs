@@ -78,7 +78,9 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
     let mut missing = Vec::new();
     let inventory = inventory_of(cfg, aws.as_ref(), &mut missing)?;
     let scope = scope_of(cfg, &inventory);
+    let clock = Stages::start();
     let mut read = read::evidence(cfg, &scope, aws.as_ref(), &inventory)?;
+    clock.done("read");
     read.stats.missing.extend(missing);
     let choices = Choices {
         avoid: avoided_groups(&cfg.avoid_groups, &inventory)?,
@@ -88,14 +90,17 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
         Some(s) => Some(state::fold(s, cfg.window, &inventory, &mut read.agg)?),
         None => None,
     };
+    let evidence = read.agg.finish();
+    clock.done("finish");
     let mut analysis = analyze_with(
         carried.as_ref().map_or(cfg.window, |c| c.window),
         read.stats,
-        read.agg.finish(),
+        evidence,
         inventory,
         &choices,
         &history,
     );
+    clock.done("analyze");
     analysis.continuity = match &carried {
         Some(c) => Some(c.continuity.clone()),
         None => state::from_output(cfg, &mut analysis.stats.notes),
@@ -110,7 +115,9 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
     }
     // Once per run: every report and the summary on stderr share it.
     let audit = audit(&analysis);
+    clock.done("audit");
     let mut written = outputs::write(cfg, &analysis, &audit)?;
+    clock.done("write");
     if let (Some(s), Some(c)) = (&cfg.state, carried) {
         state::write(s, c, &analysis)?;
         written.paths.push(s.path.display().to_string());
@@ -131,6 +138,39 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
         json: written.json,
         tripped,
     })
+}
+
+/// The time each stage of a run took, logged at debug level
+/// (`RUST_LOG=sgpair=debug`): where a slow run spends its time.
+struct Stages(std::cell::Cell<std::time::Instant>);
+
+impl Stages {
+    fn start() -> Stages {
+        Stages(std::cell::Cell::new(std::time::Instant::now()))
+    }
+
+    /// Logs the time since the last stage ended, and (on Linux) the
+    /// process's resident memory now and at its peak so far.
+    fn done(&self, stage: &str) {
+        let now = std::time::Instant::now();
+        let ms = now.duration_since(self.0.replace(now)).as_millis() as u64;
+        let (rss_mb, peak_mb) = memory_mb();
+        tracing::debug!(stage, ms, rss_mb, peak_mb, "stage done");
+    }
+}
+
+/// Resident and peak resident memory in MB, from `/proc/self/status`
+/// (0 where there is no such file).
+fn memory_mb() -> (u64, u64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let kb = |key: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(key))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    (kb("VmRSS:") / 1024, kb("VmHWM:") / 1024)
 }
 
 /// `sgpair inventory`: the inventory read from EC2, written to `out`.

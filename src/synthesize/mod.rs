@@ -23,6 +23,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::aggregate::{Connection, Evidence, Method};
+use crate::id::{Groups, Id};
 use crate::reduce::{ICMP, ICMP_ANY, ICMPV6, TCP, UDP};
 use crate::resolve::{Endpoint, Resolver};
 pub use cover::TieBreak;
@@ -36,8 +37,8 @@ struct Grouped<'a> {
     conn: &'a Connection,
     client: u32,
     server: u32,
-    client_groups: Vec<String>,
-    server_groups: Vec<String>,
+    client_groups: Groups,
+    server_groups: Groups,
 }
 
 /// Service identity of a rule before port merging.
@@ -56,10 +57,13 @@ pub fn synthesize_with(evidence: &Evidence, r: &Resolver<'_>, choices: &Choices)
     // Interfaces by index, and group members.
     // The interfaces: the inventory's, then those only the history knows
     // (deleted in the window, their groups from CloudTrail), with groups.
-    let mut ifaces: Vec<(&str, &[String])> = inv
+    let mut ifaces: Vec<(&str, Vec<&str>)> = inv
         .network_interfaces
         .iter()
-        .map(|e| (e.id.as_str(), e.security_groups.as_slice()))
+        .map(|e| {
+            let groups = e.security_groups.iter().map(String::as_str).collect();
+            (e.id.as_str(), groups)
+        })
         .collect();
     let mut eni_index: FxHashMap<&str, u32> = ifaces
         .iter()
@@ -72,15 +76,15 @@ pub fn synthesize_with(evidence: &Evidence, r: &Resolver<'_>, choices: &Choices)
                 && !eni_index.contains_key(id.as_str())
             {
                 eni_index.insert(id, ifaces.len() as u32);
-                ifaces.push((id, groups));
+                ifaces.push((id, groups.iter().map(Id::as_str).collect()));
             }
         }
     }
     let eni_ids: Vec<&str> = ifaces.iter().map(|(e, _)| *e).collect();
     let mut members: BTreeMap<&str, Vec<u32>> = BTreeMap::new();
     for (i, (_, groups)) in ifaces.iter().enumerate() {
-        for g in *groups {
-            members.entry(g.as_str()).or_default().push(i as u32);
+        for g in groups {
+            members.entry(g).or_default().push(i as u32);
         }
     }
     // A connection's end is a member of the groups it had then (the history
@@ -102,13 +106,14 @@ pub fn synthesize_with(evidence: &Evidence, r: &Resolver<'_>, choices: &Choices)
     let shared: BTreeSet<&str> = members
         .iter()
         .filter(|(g, ms)| {
-            let roles: BTreeSet<Vec<&String>> = ms
+            let roles: BTreeSet<Vec<&str>> = ms
                 .iter()
                 .map(|m| {
                     ifaces[*m as usize]
                         .1
                         .iter()
-                        .filter(|x| x.as_str() != **g)
+                        .filter(|x| **x != **g)
+                        .copied()
                         .collect()
                 })
                 .collect();
@@ -127,7 +132,7 @@ pub fn synthesize_with(evidence: &Evidence, r: &Resolver<'_>, choices: &Choices)
     let mut by_service: BTreeMap<(Service, Scope<'_>), Vec<Grouped<'_>>> = BTreeMap::new();
     let accounts = inv.group_accounts();
     let group_account = |g: &str| accounts.get(g).copied().flatten();
-    let account_of = |groups: &[String]| groups.first().and_then(|g| group_account(g));
+    let account_of = |groups: &[Id]| groups.first().and_then(|g| group_account(g));
     let mut external: BTreeMap<(ExternalKind, String, String, u16, u8, bool), External> =
         BTreeMap::new();
 
@@ -160,9 +165,20 @@ pub fn synthesize_with(evidence: &Evidence, r: &Resolver<'_>, choices: &Choices)
             _ => ce,
         };
         match (&ce, &se, ce.groups(), se.groups()) {
-            (Endpoint::Eni { id: cid, .. }, Endpoint::Eni { id: sid, .. }, Some(cg), Some(sg))
-                if !forwarded_without_groups(c) =>
-            {
+            (
+                Endpoint::Eni {
+                    id: cid,
+                    groups: cg,
+                    ..
+                },
+                Endpoint::Eni {
+                    id: sid,
+                    groups: sg,
+                    ..
+                },
+                Some(_),
+                Some(_),
+            ) if !forwarded_without_groups(c) => {
                 if cid == sid {
                     proposal.same_interface = proposal.same_interface.saturating_add(c.connections);
                     continue;
@@ -183,8 +199,8 @@ pub fn synthesize_with(evidence: &Evidence, r: &Resolver<'_>, choices: &Choices)
                         conn: c,
                         client: ci,
                         server: si,
-                        client_groups: cg.to_vec(),
-                        server_groups: sg.to_vec(),
+                        client_groups: cg.clone(),
+                        server_groups: sg.clone(),
                     });
             }
             _ => {
@@ -208,7 +224,10 @@ pub fn synthesize_with(evidence: &Evidence, r: &Resolver<'_>, choices: &Choices)
                     .or_insert_with(|| External {
                         kind,
                         local: local_label,
-                        local_groups: local.groups().map(<[String]>::to_vec).unwrap_or_default(),
+                        local_groups: local
+                            .groups()
+                            .map(|g| g.iter().map(Id::to_string).collect())
+                            .unwrap_or_default(),
                         remote_kind,
                         port: c.port,
                         proto: c.proto,
@@ -245,30 +264,34 @@ pub fn synthesize_with(evidence: &Evidence, r: &Resolver<'_>, choices: &Choices)
         let observed: Vec<(u32, u32)> = observed.into_iter().collect();
         let mut candidates: BTreeSet<(String, String)> = BTreeSet::new();
         for g in conns {
-            let pairs: Vec<(&String, &String)> = g
+            let pairs: Vec<(&Id, &Id)> = g
                 .client_groups
                 .iter()
                 .flat_map(|a| g.server_groups.iter().map(move |b| (a, b)))
                 .collect();
-            let free: Vec<&(&String, &String)> = pairs
+            let free: Vec<&(&Id, &Id)> = pairs
                 .iter()
-                .filter(|(a, b)| !choices.avoid.contains(*a) && !choices.avoid.contains(*b))
+                .filter(|(a, b)| {
+                    !choices.avoid.contains(a.as_str()) && !choices.avoid.contains(b.as_str())
+                })
                 .collect();
             if free.is_empty() {
                 // Only an avoided group allows this connection: it stays, said.
                 for (a, b) in &pairs {
                     for x in [a, b] {
-                        if choices.avoid.contains(*x) {
-                            proposal
-                                .avoided_but_needed
-                                .insert(((*x).clone(), svc.proto, svc.port));
+                        if choices.avoid.contains(x.as_str()) {
+                            proposal.avoided_but_needed.insert((
+                                x.to_string(),
+                                svc.proto,
+                                svc.port,
+                            ));
                         }
                     }
-                    candidates.insert(((*a).clone(), (*b).clone()));
+                    candidates.insert((a.to_string(), b.to_string()));
                 }
             } else {
                 for (a, b) in free {
-                    candidates.insert(((*a).clone(), (*b).clone()));
+                    candidates.insert((a.to_string(), b.to_string()));
                 }
             }
         }
@@ -322,7 +345,7 @@ pub fn synthesize_with(evidence: &Evidence, r: &Resolver<'_>, choices: &Choices)
         {
             let Some(slot) = picked
                 .iter()
-                .position(|(a, b)| cg.contains(a) && sg.contains(b))
+                .position(|(a, b)| cg.iter().any(|g| g == a) && sg.iter().any(|g| g == b))
             else {
                 unreachable!("the choice covers every observed pair");
             };

@@ -240,7 +240,7 @@ fn through_balancer_with(
         connections: conns
             .into_iter()
             .map(|(at, c)| Connection {
-                logged_at: vec![at.to_string()],
+                logged_at: vec![at.into()],
                 ..c
             })
             .collect(),

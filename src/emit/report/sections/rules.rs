@@ -7,6 +7,7 @@ use crate::analysis::Analysis;
 use crate::emit::escape;
 use crate::emit::report::document::{Block, Markup, Row, Section, para, table};
 use crate::emit::report::sections::{group_label, human_bytes, key_cell, methods};
+use crate::id::Id;
 use crate::present::time::first_and_last_day;
 use crate::present::{names, service};
 use crate::reduce::{TCP, UDP};
@@ -291,15 +292,17 @@ fn allowed_by(a: &Analysis, m: &dyn Markup, keys: &[String], p: &BalancedPath) -
     }
     let client = p.client_end.groups().unwrap_or(&[]);
     let target = p.target_end.groups().unwrap_or(&[]);
-    let lb = p.balancer_groups.as_slice();
-    let leg = |from: &[String], to: &[String], ports: &[u16]| -> Vec<String> {
+    let lb: Vec<&str> = p.balancer_groups.iter().map(String::as_str).collect();
+    let client: Vec<&str> = client.iter().map(Id::as_str).collect();
+    let target: Vec<&str> = target.iter().map(Id::as_str).collect();
+    let leg = |from: &[&str], to: &[&str], ports: &[u16]| -> Vec<String> {
         a.proposal
             .rules
             .iter()
             .zip(keys)
             .filter(|(r, _)| {
-                from.contains(&r.source_sg)
-                    && to.contains(&r.target_sg)
+                from.contains(&r.source_sg.as_str())
+                    && to.contains(&r.target_sg.as_str())
                     && ports.iter().any(|port| covers(r, p.proto, *port))
             })
             .map(|(_, k)| key_cell(m, k))
@@ -315,11 +318,11 @@ fn allowed_by(a: &Analysis, m: &dyn Markup, keys: &[String], p: &BalancedPath) -
     let front = if client.is_empty() {
         format!("none ({} has no groups)", m.text(&p.client_end.label()))
     } else {
-        say(leg(client, lb, &p.listeners))
+        say(leg(&client, &lb, &p.listeners))
     };
     format!(
         "to the load balancer: {front}; to the target: {}",
-        say(leg(lb, target, &[p.port]))
+        say(leg(&lb, &target, &[p.port]))
     )
 }
 
