@@ -436,13 +436,21 @@ pub fn read_json<T: serde::de::DeserializeOwned>(
 
 /// A rule's protocol as a number: `None` for all protocols (`-1`).
 pub fn protocol_number(p: &str) -> Option<u8> {
-    match p.to_ascii_lowercase().as_str() {
-        "-1" | "all" => None,
-        "tcp" => Some(TCP),
-        "udp" => Some(UDP),
-        "icmp" => Some(ICMP),
-        "icmpv6" => Some(ICMPV6),
-        n => n.parse().ok(),
+    // Asked for every rule a connection meets: compared in place, not
+    // lowercased into a new string.
+    let is = |name: &str| p.eq_ignore_ascii_case(name);
+    if p == "-1" || is("all") {
+        None
+    } else if is("tcp") {
+        Some(TCP)
+    } else if is("udp") {
+        Some(UDP)
+    } else if is("icmp") {
+        Some(ICMP)
+    } else if is("icmpv6") {
+        Some(ICMPV6)
+    } else {
+        p.parse().ok()
     }
 }
 

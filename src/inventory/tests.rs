@@ -319,3 +319,21 @@ fn an_inventory_without_an_account_covers_every_account() {
     assert!(a.covers_account("999999999999"));
     assert_eq!(a.group_account("sg-a"), None);
 }
+
+#[test]
+fn a_rule_protocol_is_read_in_any_case_as_ec2_writes_it() {
+    for (text, number) in [
+        ("-1", None),
+        ("all", None),
+        ("ALL", None),
+        ("tcp", Some(6)),
+        ("TCP", Some(6)),
+        ("Udp", Some(17)),
+        ("icmp", Some(1)),
+        ("icmpv6", Some(58)),
+        ("ICMPv6", Some(58)),
+        ("50", Some(50)),
+    ] {
+        assert_eq!(super::protocol_number(text), number, "{text}");
+    }
+}
