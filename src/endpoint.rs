@@ -38,12 +38,9 @@ pub enum Endpoint {
     },
     /// An interface of another VPC reached through a transit gateway: a
     /// group reference works there only for inbound rules, so the module
-    /// (which writes both halves) cannot apply the pair.
-    ThroughTgw {
-        id: Id,
-        vpc: Id,
-        groups: Groups,
-    },
+    /// (which writes both halves) cannot apply the pair. Boxed: rare, and
+    /// the largest variant otherwise (every connection holds two ends).
+    ThroughTgw(Box<TgwEnd>),
     /// Inside a known VPC, but no interface in the inventory has it (deleted,
     /// or the inventory is older than the logs).
     VpcUnknown {
@@ -58,6 +55,14 @@ pub enum Endpoint {
     Internet,
 }
 
+/// An interface of another VPC behind a transit gateway.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct TgwEnd {
+    pub id: Id,
+    pub vpc: Id,
+    pub groups: Groups,
+}
+
 impl Endpoint {
     pub fn label(&self) -> String {
         match self {
@@ -70,8 +75,8 @@ impl Endpoint {
             Endpoint::Regrouped { id } => {
                 format!("{id} (its groups at the time are not known)")
             }
-            Endpoint::ThroughTgw { id, vpc, .. } => {
-                format!("{id} in {vpc} (through a transit gateway)")
+            Endpoint::ThroughTgw(t) => {
+                format!("{} in {} (through a transit gateway)", t.id, t.vpc)
             }
             Endpoint::VpcUnknown { vpc } => format!("unknown address in {vpc}"),
             Endpoint::AwsService { service } => format!("AWS service {service}"),
@@ -90,10 +95,10 @@ impl Endpoint {
     /// The interface id, known to the inventory or not.
     pub fn interface(&self) -> Option<&str> {
         match self {
-            Endpoint::Eni { id, .. }
-            | Endpoint::Absent { id }
-            | Endpoint::Regrouped { id }
-            | Endpoint::ThroughTgw { id, .. } => Some(id),
+            Endpoint::Eni { id, .. } | Endpoint::Absent { id } | Endpoint::Regrouped { id } => {
+                Some(id)
+            }
+            Endpoint::ThroughTgw(t) => Some(&t.id),
             _ => None,
         }
     }
@@ -104,5 +109,31 @@ impl Endpoint {
             self,
             Endpoint::Unresolved | Endpoint::Ambiguous { .. } | Endpoint::Regrouped { .. }
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_end_behind_a_transit_gateway_reads_and_serializes_as_its_fields() {
+        let e = Endpoint::ThroughTgw(Box::new(TgwEnd {
+            id: "eni-1".into(),
+            vpc: "vpc-2".into(),
+            groups: vec!["sg-3".to_string()].into(),
+        }));
+        assert_eq!(e.interface(), Some("eni-1"));
+        assert_eq!(e.label(), "eni-1 in vpc-2 (through a transit gateway)");
+        assert_eq!(
+            serde_json::to_value(&e).unwrap(),
+            serde_json::json!({"kind": "through-tgw", "id": "eni-1", "vpc": "vpc-2", "groups": ["sg-3"]})
+        );
+    }
+
+    #[test]
+    fn an_end_stays_small() {
+        // Every connection holds two; the rare large variant is boxed.
+        assert!(std::mem::size_of::<Endpoint>() <= 40);
     }
 }

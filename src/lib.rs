@@ -19,6 +19,7 @@ pub mod generate;
 pub mod history;
 pub mod id;
 pub mod inventory;
+pub mod memory;
 pub mod parse;
 pub mod partial;
 pub mod pipeline;

@@ -401,6 +401,9 @@ impl Aggregator {
             .collect();
         let scope = |eni: u32| scope_of_eni.get(eni as usize).copied().unwrap_or(0);
         let (settled, mut undecided) = settle(conns, &scope);
+        // The reading's tables are freed: their pages go back before the
+        // connections take new ones.
+        crate::memory::give_back();
         if !pushed_undecided.is_empty() {
             undecided.extend(pushed_undecided);
             undecided = merge_undecided(undecided);
@@ -430,7 +433,7 @@ impl Aggregator {
         };
         let copies: Box<dyn Iterator<Item = (AggKey, Settled)>> = if pushed.is_empty() {
             // The pass gave each key once: no table needed to meet them.
-            Box::new(settled.into_iter().map(|(k, acc)| (k, as_settled(acc))))
+            Box::new(Shrinking(settled).map(|(k, acc)| (k, as_settled(acc))))
         } else {
             let mut copies: FxHashMap<AggKey, Settled> = pushed;
             for (k, acc) in settled {
@@ -548,6 +551,31 @@ impl Aggregator {
             },
             aws_services: services.into_iter().map(|(a, (_, s))| (a, s)).collect(),
         }
+    }
+}
+
+/// A vector's items taken from its end, its room given back as it empties:
+/// the settled sums turn into connections without both being held whole
+/// (their sizes would add up at the run's peak). The order does not
+/// matter: the connections are sorted after.
+struct Shrinking<T>(Vec<T>);
+
+impl<T> Iterator for Shrinking<T> {
+    type Item = T;
+
+    fn next(&mut self) -> Option<T> {
+        let v = &mut self.0;
+        let item = v.pop()?;
+        // Halving: every item is moved at most once more in all.
+        if v.capacity() > 4096 && v.len() < v.capacity() / 2 {
+            v.shrink_to_fit();
+            crate::memory::give_back();
+        }
+        Some(item)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.0.len(), Some(self.0.len()))
     }
 }
 

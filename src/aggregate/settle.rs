@@ -50,9 +50,12 @@ pub(super) fn settle(
         }
     }
     drop(ports);
+    // Its pages go back before the settled table takes its own.
+    crate::memory::give_back();
 
     // A table like the reading's: a flipped key can meet one already there.
-    let mut out = Conns::default();
+    // At most one entry per key read: sized once.
+    let mut out = Conns::with_capacity(conns.len());
     let mut undecided = Vec::new();
     let mut icmp_any: Vec<(AggKey, Acc)> = Vec::new();
     let put = |out: &mut Conns, k: AggKey, acc: Acc| out.merge_in(k, acc);

@@ -89,6 +89,17 @@ pub(super) fn prefetch<T>(v: &T) {
 }
 
 impl Conns {
+    /// An empty table with room for `n` keys: filled without growing (a
+    /// doubling vector would hold up to twice the room, and the old and the
+    /// new buffer at once while it grows).
+    pub(super) fn with_capacity(n: usize) -> Conns {
+        Conns {
+            entries: Vec::with_capacity(n),
+            slots: vec![EMPTY; (2 * n).next_power_of_two().max(16)],
+            ..Conns::default()
+        }
+    }
+
     pub(super) fn len(&mut self) -> usize {
         self.flush();
         self.entries.len()

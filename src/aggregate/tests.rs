@@ -752,3 +752,22 @@ mod table {
         assert_eq!(table.values().map(|a| a.records).sum::<u64>(), 11);
     }
 }
+
+#[test]
+fn shrinking_gives_every_item_once_and_its_room_back() {
+    let n = 100_000usize;
+    let mut it = Shrinking((0..n).collect::<Vec<usize>>());
+    assert_eq!(it.size_hint(), (n, Some(n)));
+    let mut seen = vec![false; n];
+    let mut smallest_room = usize::MAX;
+    while let Some(i) = it.next() {
+        assert!(!seen[i], "{i} given twice");
+        seen[i] = true;
+        assert_eq!(it.size_hint().0, it.0.len());
+        smallest_room = smallest_room.min(it.0.capacity());
+        // Never more than twice the items left, past the floor.
+        assert!(it.0.capacity() <= (2 * it.0.len()).max(4096) + 1);
+    }
+    assert!(seen.iter().all(|s| *s));
+    assert!(smallest_room <= 4096);
+}

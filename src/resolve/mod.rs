@@ -250,6 +250,9 @@ pub fn attribute_with(
             .collect();
         (out, uncovered)
     };
+    // The contexts are freed: their pages go back before the merge's index
+    // takes its own (the copies and the index are the run's peak).
+    crate::memory::give_back();
     evidence.connections = merge(resolved.0, &resolved.1, inventory, &mut attribution);
     attribution.through_load_balancer = paths(&evidence.connections, inventory);
     attribution.ambiguous_connections = evidence

@@ -10,6 +10,7 @@ use super::classes::forwards;
 use super::classes::service_name;
 use super::*;
 use crate::aggregate::Evidence;
+use crate::endpoint::TgwEnd;
 use crate::history::History;
 use crate::id::{Groups, Id};
 use crate::inventory::{Cidr, Inventory, NetworkInterface};
@@ -321,11 +322,11 @@ impl<'a> Resolver<'a> {
             {
                 if let Some(Endpoint::Eni { id, groups, .. }) = self.holder(other, ip, first, last)
                 {
-                    return Endpoint::ThroughTgw {
+                    return Endpoint::ThroughTgw(Box::new(TgwEnd {
                         id,
                         vpc: (*other).into(),
                         groups,
-                    };
+                    }));
                 }
             }
             if let Some(v) = self

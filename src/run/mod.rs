@@ -154,23 +154,9 @@ impl Stages {
     fn done(&self, stage: &str) {
         let now = std::time::Instant::now();
         let ms = now.duration_since(self.0.replace(now)).as_millis() as u64;
-        let (rss_mb, peak_mb) = memory_mb();
+        let (rss_mb, peak_mb) = crate::memory::resident_mb();
         tracing::debug!(stage, ms, rss_mb, peak_mb, "stage done");
     }
-}
-
-/// Resident and peak resident memory in MB, from `/proc/self/status`
-/// (0 where there is no such file).
-fn memory_mb() -> (u64, u64) {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let kb = |key: &str| {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(key))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-            .unwrap_or(0)
-    };
-    (kb("VmRSS:") / 1024, kb("VmHWM:") / 1024)
 }
 
 /// `sgpair inventory`: the inventory read from EC2, written to `out`.

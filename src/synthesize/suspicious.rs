@@ -289,10 +289,7 @@ pub(super) fn external_kind(client: &Endpoint, server: &Endpoint) -> ExternalKin
     if kinds.iter().any(|e| matches!(e, Endpoint::Absent { .. })) {
         return ExternalKind::AbsentInterface;
     }
-    if kinds
-        .iter()
-        .any(|e| matches!(e, Endpoint::ThroughTgw { .. }))
-    {
+    if kinds.iter().any(|e| matches!(e, Endpoint::ThroughTgw(_))) {
         return ExternalKind::TransitGateway;
     }
     if kinds
