@@ -400,6 +400,9 @@ impl Aggregator {
             })
             .collect();
         let scope = |eni: u32| scope_of_eni.get(eni as usize).copied().unwrap_or(0);
+        // What the reading freed (its blocks, the workers' tables merged
+        // into this one) goes back before the orientation pass allocates.
+        crate::memory::give_back();
         let (settled, mut undecided) = settle(conns, &scope);
         // The reading's tables are freed: their pages go back before the
         // connections take new ones.
