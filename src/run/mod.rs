@@ -78,7 +78,7 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
     let mut missing = Vec::new();
     let inventory = inventory_of(cfg, aws.as_ref(), &mut missing)?;
     let scope = scope_of(cfg, &inventory);
-    let clock = Stages::start();
+    let mut clock = Stages::start();
     let mut read = read::evidence(cfg, &scope, aws.as_ref(), &inventory)?;
     clock.done("read");
     read.stats.missing.extend(missing);
@@ -142,18 +142,20 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
 
 /// The time each stage of a run took, logged at debug level
 /// (`RUST_LOG=sgpair=debug`): where a slow run spends its time.
-struct Stages(std::cell::Cell<std::time::Instant>);
+struct Stages(std::time::Instant);
 
 impl Stages {
     fn start() -> Stages {
-        Stages(std::cell::Cell::new(std::time::Instant::now()))
+        Stages(std::time::Instant::now())
     }
 
     /// Logs the time since the last stage ended, and (on Linux) the
     /// process's resident memory now and at its peak so far.
-    fn done(&self, stage: &str) {
+    fn done(&mut self, stage: &str) {
         let now = std::time::Instant::now();
-        let ms = now.duration_since(self.0.replace(now)).as_millis() as u64;
+        let ms = now
+            .duration_since(std::mem::replace(&mut self.0, now))
+            .as_millis() as u64;
         let (rss_mb, peak_mb) = crate::memory::resident_mb();
         tracing::debug!(stage, ms, rss_mb, peak_mb, "stage done");
     }

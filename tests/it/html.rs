@@ -551,14 +551,7 @@ fn with_a_terraform_folder_the_page_in_chromium_carries_its_section_as_the_markd
     let md = figures(markdown_sections(&md));
     let titles = |v: &[(String, Vec<u64>)]| v.iter().map(|(t, _)| t.clone()).collect::<Vec<_>>();
     assert_eq!(titles(&html), titles(&md), "the same sections");
-    for needed in [
-        "The Terraform folder",
-        "The change per owner",
-        "Rules that exist already (imports.tf)",
-        "Groups another tool manages",
-        "Egress the module cannot express (egress.tf)",
-        "How to roll out",
-    ] {
+    for needed in crate::support::terraform::SECTION_HEADINGS {
         assert!(titles(&html).iter().any(|t| t == needed), "{needed}");
     }
     for ((title, h), (_, m)) in html.iter().zip(&md) {

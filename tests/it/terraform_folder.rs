@@ -556,14 +556,7 @@ fn the_html_page_has_the_terraform_section_the_markdown_has() {
     assert!(rules < start && start < end);
     let section = &page[start..end];
     let report = r.report();
-    for heading in [
-        "The Terraform folder",
-        "The change per owner",
-        "Rules that exist already (imports.tf)",
-        "Groups another tool manages",
-        "Egress the module cannot express (egress.tf)",
-        "How to roll out",
-    ] {
+    for heading in crate::support::terraform::SECTION_HEADINGS {
         assert!(report.contains(heading), "{heading} in the Markdown");
         assert!(
             section.contains(&format!("<summary><h2>{heading}</h2></summary>"))

@@ -11,6 +11,17 @@ use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// The headings of the report's Terraform section (`--terraform`), in order,
+/// as both the Markdown and the HTML report write them.
+pub const SECTION_HEADINGS: [&str; 6] = [
+    "The Terraform folder",
+    "The change per owner",
+    "Rules that exist already (imports.tf)",
+    "Groups another tool manages",
+    "Egress the module cannot express (egress.tf)",
+    "How to roll out",
+];
+
 /// The module 2 `rules` variable as skwashd/mutual-security-groups/aws
 /// declares it: its type and its validation.
 const MODULE_V2_RULES: &str = r#"
