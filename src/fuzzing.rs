@@ -14,7 +14,7 @@ use crate::audit::audit;
 use crate::emit::tfvars::ModuleVersion;
 use crate::emit::{self, Command};
 use crate::inventory::Inventory;
-use crate::parse::{Format, Parser, looks_like_header};
+use crate::parse::{Format, Parsed, Parser, Record, looks_like_header};
 use crate::pipeline::{ReadOptions, read_stream};
 use crate::sources::{Kind, Stream};
 use crate::stats::Stats;
@@ -159,8 +159,19 @@ pub fn record(data: &[u8]) {
         Format::from_names(RICH).expect("rich format"),
     ] {
         let parser = Parser::new(&fmt).expect("valid format");
+        // The one-pass parse, with its record kept from line to line as the
+        // reader keeps it, makes the generic parse's record wherever it
+        // takes a line.
+        let mut kept = Record::blank();
         for line in data.split(|b| *b == b'\n') {
-            let _ = parser.parse(line);
+            let generic = parser.parse(line);
+            if parser.parse_fast(line, &mut kept) {
+                assert_eq!(
+                    generic,
+                    Ok(Parsed::Record(kept)),
+                    "the one-pass parse differs"
+                );
+            }
         }
     }
     let (agg, stats) = read_all("fuzz", data);

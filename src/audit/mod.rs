@@ -35,6 +35,7 @@ use crate::synthesize::Severity;
 pub use catalogue::{Entry, FindingKind};
 pub use findings::fingerprint;
 pub use progress::Progress;
+pub use usage::{RuleUse, measure};
 
 /// Windows shorter than this many days may miss rare (weekly) traffic: a
 /// finding (SGP010) and a warning of the reports' summary.
@@ -135,12 +136,17 @@ impl Audit {
 /// The audit of an analysis: the usage of every existing rule, the
 /// before/after counts, and the findings, most severe first.
 pub fn audit(a: &Analysis) -> Audit {
+    audit_with(a, &measure(a))
+}
+
+/// [`audit`] with the rules' use already [`measure`]d on `a`.
+pub fn audit_with(a: &Analysis, used: &RuleUse) -> Audit {
     let inv = &a.inventory;
     // The after state needs to know which rules carried traffic.
-    let used = usage::measure(a);
-    let kept = usage::Kept::new(inv, &used);
+    let used = &used.0;
+    let kept = usage::Kept::new(inv, used);
     let flows = before_after::compare(a, &kept);
-    let rows = usage::rows(inv, &used, &kept);
+    let rows = usage::rows(inv, used, &kept);
     if flows.blocked_suspicious > 0 {
         tracing::info!(
             blocked_suspicious = flows.blocked_suspicious,

@@ -18,7 +18,7 @@ use serde::Serialize;
 
 use crate::analysis::Analysis;
 use crate::audit::Direction;
-use crate::audit::usage::{Kept, measure};
+use crate::audit::usage::{Kept, RuleUse};
 use crate::inventory::{Inventory, SgRule, protocol_number};
 use crate::reduce::{TCP, UDP};
 use crate::synthesize::Rule;
@@ -177,12 +177,12 @@ fn counts(
     out
 }
 
-/// Fits the proposal under `quotas`' rules per group and direction.
-pub fn fit(a: &Analysis, quotas: Quotas) -> Fit {
+/// Fits the proposal under `quotas`' rules per group and direction;
+/// `used` is what today's rules carried ([`crate::audit::measure`] of `a`).
+pub fn fit(a: &Analysis, quotas: Quotas, used: &RuleUse) -> Fit {
     let quota = quotas.rules_per_group;
     let inv = &a.inventory;
-    let used = measure(a);
-    let kept = Kept::new(inv, &used);
+    let kept = Kept::new(inv, &used.0);
     let mut rules = a.proposal.rules.clone();
     // Per rule: the ports of its range no connection used (merges add them).
     let mut unseen: Vec<i32> = vec![0; rules.len()];

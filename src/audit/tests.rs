@@ -483,9 +483,9 @@ fn quota_counts_staying_rules_by_weight_and_an_existing_half_once() {
     assert_eq!(a.proposal.rules.len(), 1, "web to db 5432");
     // web egress: the prefix list (3 entries) + the new half to db = 4;
     // db ingress: its rule from web is the proposed half, counted once.
-    let fits = quota::fit(&a, rules_per_group(4));
+    let fits = quota::fit(&a, rules_per_group(4), &measure(&a));
     assert!(fits.over.is_empty() && fits.merges.is_empty());
-    let over = quota::fit(&a, rules_per_group(3)).over;
+    let over = quota::fit(&a, rules_per_group(3), &measure(&a)).over;
     let got: Vec<(&str, Direction, usize, usize, usize)> = over
         .iter()
         .map(|o| {
@@ -500,7 +500,7 @@ fn quota_counts_staying_rules_by_weight_and_an_existing_half_once() {
         .collect();
     assert_eq!(got, [("sg-web", Direction::Egress, 3, 1, 1)]);
     assert!(over[0].remedies().contains("one dedicated group"));
-    let over = quota::fit(&a, rules_per_group(1)).over;
+    let over = quota::fit(&a, rules_per_group(1), &measure(&a)).over;
     assert_eq!(over.len(), 1, "db ingress has 1 rule: it fits");
 }
 
@@ -527,6 +527,7 @@ fn interfaces_at_the_groups_per_interface_quota_are_named_by_its_value() {
                 rules_per_group: 3,
                 groups_per_interface,
             },
+            &measure(&a),
         )
         .over;
         assert_eq!(over.len(), 1, "web egress is over");

@@ -28,6 +28,11 @@ pub(super) struct Usage {
 /// direction, index in the group's list).
 pub(super) type Used = BTreeMap<(String, Direction, usize), Usage>;
 
+/// What today's rules carried in an analysis's evidence ([`measure`]d
+/// once per run: the quota fit and the audit both read it, and a change of
+/// the proposal does not change it).
+pub struct RuleUse(pub(super) Used);
+
 /// The use of a rule that matched connections exactly as written.
 pub(super) const USED_AS_WRITTEN: &str = "used as written";
 
@@ -35,8 +40,9 @@ pub(super) const USED_AS_WRITTEN: &str = "used as written";
 pub(super) const PUBLIC_LISTENER_UNUSED: &str =
     "unused in the window; kept: a public listener of a load balancer";
 
-/// Every connection of the evidence counted against the rules it passes through.
-pub(super) fn measure(a: &Analysis) -> Used {
+/// Every connection of the evidence counted against the rules it passes
+/// through. It depends on the evidence and the inventory only.
+pub fn measure(a: &Analysis) -> RuleUse {
     // Keyed by the inventory's strings while counting: a connection's
     // rules are looked up without an allocation each.
     let mut usage: FxHashMap<(&str, Direction, usize), Usage> = FxHashMap::default();
@@ -52,10 +58,12 @@ pub(super) fn measure(a: &Analysis) -> Used {
             }
         }
     }
-    usage
-        .into_iter()
-        .map(|((g, d, i), u)| ((g.to_string(), d, i), u))
-        .collect()
+    RuleUse(
+        usage
+            .into_iter()
+            .map(|((g, d, i), u)| ((g.to_string(), d, i), u))
+            .collect(),
+    )
 }
 
 /// Which of today's rules the proposed change keeps.

@@ -1,6 +1,7 @@
 //! Stage 2: parse. One text line of a flow log into a typed [`Record`], with
 //! no allocation on the hot path. Layouts live in [`format`].
 
+mod fast;
 pub mod format;
 
 use std::fmt;

@@ -470,3 +470,193 @@ fn short_comparison_agrees_with_slices() {
         assert!(!super::same(&a, &longer), "lengths {n} and {}", n + 1);
     }
 }
+
+/// Random lines under three layouts, each column a value of its kind most
+/// of the time and anything else otherwise. Wherever the one-pass parse
+/// takes a line, the generic parse makes the same record of it, with the
+/// record kept from line to line as the reader keeps it; and it takes the
+/// usual lines, so it is not a path nothing runs.
+#[test]
+fn the_one_pass_parse_makes_the_generic_parsers_record() {
+    const NUMBERS: &[&str] = &[
+        "0",
+        "6",
+        "17",
+        "1",
+        "58",
+        "443",
+        "65535",
+        "65536",
+        "255",
+        "256",
+        "-",
+        "-5",
+        "007",
+        "1795478400",
+        "1795478460",
+        "253402300799",
+        "253402300800",
+        "9007199254740992",
+        "9007199254740993",
+        "9999999999999999999",
+        "18446744073709551616",
+        "1a",
+        "+1",
+    ];
+    const ADDRS: &[&str] = &[
+        "10.0.0.1",
+        "10.0.0.2",
+        "255.255.255.255",
+        "0.0.0.0",
+        "256.1.1.1",
+        "01.2.3.4",
+        "1.2.3",
+        "1.2.3.4.5",
+        "::1",
+        "2001:db8::1",
+        "-",
+        "1.2.3.4x",
+        "1..2.3",
+        "1.2.3.1000",
+    ];
+    const WORDS: &[&str] = &[
+        "ACCEPT",
+        "REJECT",
+        "accept",
+        "OK",
+        "NODATA",
+        "SKIPDATA",
+        "ingress",
+        "egress",
+        "-",
+        "up",
+        "eni-0a1b2c3d4e5f60718",
+        "vpc-1",
+        "123456789012",
+        "S3",
+        "é",
+        "\u{fffd}",
+        "",
+    ];
+    let layouts = [
+        Format::default_v2(),
+        Format::from_names(
+            "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets \
+             bytes start end action log-status vpc-id tcp-flags pkt-srcaddr pkt-dstaddr \
+             pkt-src-aws-service pkt-dst-aws-service flow-direction reject-reason",
+        )
+        .unwrap(),
+        Format::from_names("dstaddr srcaddr protocol dstport srcport start action interface-id")
+            .unwrap(),
+    ];
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move |n: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % n as u64) as usize
+    };
+    for format in &layouts {
+        let p = Parser::new(format).unwrap();
+        let mut kept = Record::blank();
+        let (mut usual, mut missed) = (0, 0);
+        for round in 0..60_000 {
+            // One line in four is all usual values; the others are mixed.
+            let clean = round % 4 == 0;
+            let mut line = Vec::new();
+            let extra = next(40) == 0;
+            let missing = next(40) == 0;
+            let width = p.slot_of.len() + usize::from(extra) - usize::from(missing);
+            for column in 0..width {
+                if column > 0 {
+                    line.extend_from_slice([" ", " ", " ", "  ", "\t"][next(5)].as_bytes());
+                }
+                let s = p.slot_of.get(column).map_or(slot::NONE, |s| *s);
+                let pool: &[&str] = if !clean && next(4) == 0 {
+                    [NUMBERS, ADDRS, WORDS][next(3)]
+                } else {
+                    match usize::from(s) {
+                        slot::SRCADDR | slot::DSTADDR | slot::PKT_SRCADDR | slot::PKT_DSTADDR => {
+                            if clean {
+                                &ADDRS[..3]
+                            } else {
+                                ADDRS
+                            }
+                        }
+                        slot::ACTION => &WORDS[..2],
+                        slot::LOG_STATUS => {
+                            if clean {
+                                &WORDS[3..4]
+                            } else {
+                                &WORDS[3..6]
+                            }
+                        }
+                        slot::FLOW_DIRECTION => &WORDS[6..9],
+                        slot::START | slot::END => {
+                            if clean {
+                                &NUMBERS[13..14]
+                            } else {
+                                &NUMBERS[13..17]
+                            }
+                        }
+                        slot::PROTOCOL => {
+                            if clean {
+                                &NUMBERS[1..3]
+                            } else {
+                                NUMBERS
+                            }
+                        }
+                        s if Slot(s).holds_number() => {
+                            if clean {
+                                &NUMBERS[..7]
+                            } else {
+                                NUMBERS
+                            }
+                        }
+                        _ => {
+                            if clean {
+                                &WORDS[10..14]
+                            } else {
+                                WORDS
+                            }
+                        }
+                    }
+                };
+                line.extend_from_slice(pool[next(pool.len())].as_bytes());
+            }
+            if next(50) == 0 {
+                line.push(0xff);
+            }
+            // The kept record holds the bytes of lines before: each line lives on.
+            let line: &'static [u8] = Box::leak(line.trim_ascii().to_vec().into_boxed_slice());
+            let generic = p.parse(line);
+            let is_usual = clean && !extra && !missing && matches!(generic, Ok(Parsed::Record(_)));
+            usual += u32::from(is_usual);
+            let taken = p.parse_fast(line, &mut kept);
+            missed += u32::from(is_usual && !taken);
+            if taken {
+                assert_eq!(
+                    generic,
+                    Ok(Parsed::Record(kept)),
+                    "{}",
+                    String::from_utf8_lossy(line)
+                );
+            }
+        }
+        assert!(
+            missed == 0 && usual > 5_000,
+            "{:?}: the one-pass parse declined {missed} of {usual} usual lines",
+            format.columns
+        );
+    }
+}
+
+/// A line that begins with a blank is not taken by the one-pass parse (the
+/// reader trims lines first); the generic parse skips the blank.
+#[test]
+fn the_one_pass_parse_declines_an_untrimmed_line() {
+    let line = b" 2 123456789010 eni-1 10.0.0.1 10.0.0.2 40000 443 6 1 1 100 160 ACCEPT OK";
+    assert!(!v2().parse_fast(line, &mut Record::blank()));
+    assert!(!v2().parse_fast(&line[..line.len() - 3], &mut Record::blank()));
+    assert!(v2().parse_fast(&line[1..], &mut Record::blank()));
+}

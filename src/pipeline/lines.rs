@@ -9,11 +9,29 @@ use super::ReadOptions;
 use super::layout::{BlockStart, assumed_note, start_format, unwrap_json};
 use crate::aggregate::Aggregator;
 use crate::parse::{
-    Fields, Format, FormatError, FormatOrigin, Malformed, Parsed, Parser, Recent, looks_like_header,
+    Fields, Format, FormatError, FormatOrigin, Malformed, Parsed, Parser, Recent, Record,
+    looks_like_header,
 };
 use crate::reduce::{Reduced, reduce};
 use crate::stats::{Span, Stats};
 use crate::window::Window;
+
+/// What the lines of one buffer leave for the next: the record the one-pass
+/// parse fills ([`Parser::parse_fast`]: the format's fields are written per
+/// line) and the text fields the generic parse saw last.
+struct Kept<'a> {
+    record: Record<'a>,
+    recent: Recent<'a>,
+}
+
+impl Default for Kept<'_> {
+    fn default() -> Self {
+        Kept {
+            record: Record::blank(),
+            recent: Recent::default(),
+        }
+    }
+}
 
 /// Turns the lines of one stream into evidence, following the layout the
 /// stream declares (header lines) or was given. Used by every source.
@@ -86,14 +104,14 @@ impl LineReader {
     ) {
         let mut line_no = first_line;
         let mut start = 0;
-        let mut recent = Recent::default();
+        let mut kept = Kept::default();
         for nl in memchr::memchr_iter(b'\n', block) {
-            self.line_with(&block[start..nl], line_no, agg, stats, &mut recent);
+            self.line_with(&block[start..nl], line_no, agg, stats, &mut kept);
             line_no += 1;
             start = nl + 1;
         }
         if start < block.len() {
-            self.line_with(&block[start..], line_no, agg, stats, &mut recent);
+            self.line_with(&block[start..], line_no, agg, stats, &mut kept);
         }
         self.flush(stats);
     }
@@ -101,11 +119,11 @@ impl LineReader {
     /// Handles one line (with or without its terminator).
     #[inline]
     pub fn line(&mut self, raw: &[u8], line_no: u64, agg: &mut Aggregator, stats: &mut Stats) {
-        self.line_with(raw, line_no, agg, stats, &mut Recent::default());
+        self.line_with(raw, line_no, agg, stats, &mut Kept::default());
     }
 
-    /// [`LineReader::line`] for one of the lines of a block: `recent` holds
-    /// the text fields of the records before it.
+    /// [`LineReader::line`] for one of the lines of a block: `kept` holds
+    /// what the lines before it left.
     #[inline]
     fn line_with<'a>(
         &mut self,
@@ -113,7 +131,7 @@ impl LineReader {
         line_no: u64,
         agg: &mut Aggregator,
         stats: &mut Stats,
-        recent: &mut Recent<'a>,
+        kept: &mut Kept<'a>,
     ) {
         let trimmed = raw.trim_ascii();
         let line = trimmed;
@@ -145,6 +163,8 @@ impl LineReader {
         };
         if line.first().is_some_and(|b| !b.is_ascii_digit()) && looks_like_header(line) {
             self.header(line, line_no, stats);
+            // The record kept was filled under the layout before.
+            kept.record = Record::blank();
             return;
         }
         stats.records += 1;
@@ -161,8 +181,11 @@ impl LineReader {
         }
         let parsed = if json {
             p.parse(line)
+        } else if p.parse_fast(trimmed, &mut kept.record) {
+            self.take_record(&kept.record, agg, stats);
+            return;
         } else {
-            p.parse_with(trimmed, recent)
+            p.parse_with(trimmed, &mut kept.recent)
         };
         self.take(parsed, line_no, agg, stats);
     }
@@ -204,27 +227,7 @@ impl LineReader {
     ) {
         let window = self.window;
         match parsed {
-            Ok(Parsed::Record(r)) => {
-                if !window.contains(r.start) {
-                    stats.skip("outside the window");
-                    return;
-                }
-                // The stream's span and the interface's, interned once.
-                self.span.add(r.start, r.end);
-                let eni = agg.interface(r.interface_id);
-                agg.note_span(eni, r.start, r.end);
-                match reduce(&r) {
-                    Reduced::Accepted(o) => {
-                        agg.add_for(eni, &o);
-                        stats.used += 1;
-                    }
-                    Reduced::Rejected(rj) => {
-                        agg.add_rejection(&rj);
-                        stats.rejected += 1;
-                    }
-                    Reduced::SelfTraffic => stats.skip("same address at both ends"),
-                }
-            }
+            Ok(Parsed::Record(r)) => self.take_record(&r, agg, stats),
             Ok(Parsed::NoData) => stats.skip("nodata"),
             Ok(Parsed::SkipData {
                 interface_id,
@@ -239,6 +242,30 @@ impl LineReader {
                 }
             }
             Err(m) => stats.skip_at(m.kind(), &self.name, place, m),
+        }
+    }
+
+    /// What a record adds to the evidence and the counts.
+    #[inline(always)]
+    fn take_record(&mut self, r: &Record<'_>, agg: &mut Aggregator, stats: &mut Stats) {
+        if !self.window.contains(r.start) {
+            stats.skip("outside the window");
+            return;
+        }
+        // The stream's span and the interface's, interned once.
+        self.span.add(r.start, r.end);
+        let eni = agg.interface(r.interface_id);
+        agg.note_span(eni, r.start, r.end);
+        match reduce(r) {
+            Reduced::Accepted(o) => {
+                agg.add_for(eni, &o);
+                stats.used += 1;
+            }
+            Reduced::Rejected(rj) => {
+                agg.add_rejection(&rj);
+                stats.rejected += 1;
+            }
+            Reduced::SelfTraffic => stats.skip("same address at both ends"),
         }
     }
 

@@ -42,7 +42,7 @@ pub use connection::{athena_ddl, flow_log_format};
 pub use quota::OverQuota;
 
 use crate::analysis::{Analysis, analyze_with};
-use crate::audit::{Audit, audit};
+use crate::audit::{Audit, audit_with, measure};
 use crate::emit;
 use crate::history::{self, History};
 use crate::inventory::Inventory;
@@ -105,16 +105,18 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
         Some(c) => Some(c.continuity.clone()),
         None => state::from_output(cfg, &mut analysis.stats.notes),
     };
+    // What today's rules carried: the quota fit and the audit read it.
+    let used = measure(&analysis);
     if cfg.tfvars.is_some() {
         let limits = quota::limits(
             (cfg.rule_quota, cfg.groups_per_interface),
             aws.as_ref(),
             &mut analysis.stats.notes,
         );
-        quota::apply(&mut analysis, limits)?;
+        quota::apply(&mut analysis, limits, &used)?;
     }
     // Once per run: every report and the summary on stderr share it.
-    let audit = audit(&analysis);
+    let audit = audit_with(&analysis, &used);
     clock.done("audit");
     let mut written = outputs::write(cfg, &analysis, &audit)?;
     clock.done("write");

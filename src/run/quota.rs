@@ -7,11 +7,11 @@
 
 use super::connection::Aws;
 use crate::analysis::Analysis;
-use crate::audit::Direction;
 use crate::audit::quota::{
     DEFAULT_GROUPS_PER_INTERFACE, DEFAULT_RULES_PER_GROUP, GROUPS_PER_INTERFACE, Over, Quotas,
     RULES_PER_GROUP, fit,
 };
+use crate::audit::{Direction, RuleUse};
 use crate::present::service;
 
 /// One quota, as the run's notes name it.
@@ -124,10 +124,10 @@ fn limit(q: &Quota, given: Option<usize>, aws: Option<&Aws>, notes: &mut Vec<Str
 }
 
 /// Fits `a`'s proposal under `quotas`: merges noted in the run's notes, or
-/// the groups still over it as the error.
-pub(super) fn apply(a: &mut Analysis, quotas: Quotas) -> Result<(), OverQuota> {
+/// the groups still over it as the error. `used`: [`crate::audit::measure`] of `a`.
+pub(super) fn apply(a: &mut Analysis, quotas: Quotas, used: &RuleUse) -> Result<(), OverQuota> {
     let quota = quotas.rules_per_group;
-    let got = fit(a, quotas);
+    let got = fit(a, quotas, used);
     if !got.over.is_empty() {
         return Err(OverQuota { over: got.over });
     }
