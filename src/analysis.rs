@@ -39,11 +39,13 @@ pub fn analyze(window: Window, stats: Stats, evidence: Evidence, inventory: Inve
         inventory,
         &Choices::default(),
         &History::EMPTY,
+        crate::parallel::workers(None),
     )
 }
 
-/// [`analyze`] with the team's choices (`--avoid-group`) and the
-/// interfaces' history (`--history`).
+/// [`analyze`] with the team's choices (`--avoid-group`), the
+/// interfaces' history (`--history`), and the threads that resolve
+/// (`--threads`, see [`crate::parallel::workers`]).
 pub fn analyze_with(
     window: Window,
     mut stats: Stats,
@@ -51,9 +53,10 @@ pub fn analyze_with(
     inventory: Inventory,
     choices: &Choices,
     history: &History,
+    threads: usize,
 ) -> Analysis {
     let t = std::time::Instant::now();
-    let attribution = attribute_with(&mut evidence, &inventory, history);
+    let attribution = attribute_with(&mut evidence, &inventory, history, threads);
     let attributed = t.elapsed();
     let proposal = {
         let resolver = Resolver::with_history(&inventory, &evidence, history);

@@ -20,6 +20,7 @@ pub mod history;
 pub mod id;
 pub mod inventory;
 pub mod memory;
+pub mod parallel;
 pub mod parse;
 pub mod partial;
 pub mod pipeline;

@@ -35,13 +35,7 @@ pub fn read_files(
     quiet: bool,
     threads: Option<usize>,
 ) -> Result<(Aggregator, Stats)> {
-    let workers = threads
-        .unwrap_or_else(|| {
-            std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(1)
-        })
-        .max(1);
+    let workers = crate::parallel::workers(threads);
     let (agg, mut stats) = read_files_with(paths, opts, quiet, workers, BLOCK)?;
     stats.roll_up_paths(paths);
     Ok((agg, stats))

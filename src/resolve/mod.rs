@@ -176,14 +176,22 @@ fn accounts_seen(rows: &[Connection], inventory: &Inventory) -> Vec<AccountSeen>
 /// Resolves every captured copy and merges the copies of one connection.
 /// `evidence.connections` is replaced by the merged, resolved connections.
 pub fn attribute(evidence: &mut Evidence, inventory: &Inventory) -> Attribution {
-    attribute_with(evidence, inventory, &NO_HISTORY)
+    attribute_with(
+        evidence,
+        inventory,
+        &NO_HISTORY,
+        crate::parallel::workers(None),
+    )
 }
 
-/// [`attribute`] knowing the interfaces' history (`--history`).
+/// [`attribute`] knowing the interfaces' history (`--history`), resolving
+/// on `threads` threads (the copies are resolved independently; the result
+/// does not depend on the number).
 pub fn attribute_with(
     evidence: &mut Evidence,
     inventory: &Inventory,
     history: &History,
+    threads: usize,
 ) -> Attribution {
     let rows = std::mem::take(&mut evidence.connections);
     let mut attribution = Attribution {
@@ -199,49 +207,46 @@ pub fn attribute_with(
                 r.hold(vpc, local, eni, c.first, c.last);
             }
         }
-        let out: Vec<Connection> = rows
-            .into_iter()
-            .zip(&contexts)
-            .map(|(mut c, ctx)| {
-                let (first, last) = (c.first, c.last);
-                let vpc = ctx.vpc.as_deref();
-                let at = ctx.interface(&c);
-                let end = |ip: IpAddr| -> Endpoint {
-                    if ctx.local == Some(ip)
-                        && let Some(e) = at
-                    {
-                        return match r.by_id.get(e) {
-                            Some(eni) => r
-                                .own(eni, ip)
-                                .map(|o| r.eni(o, false, first, last))
-                                .unwrap_or_else(|| r.by_log(e, first, last)),
-                            None => r.by_log(e, first, last),
-                        };
-                    }
-                    if ctx.global {
-                        r.resolve(ip)
-                    } else {
-                        r.lookup(vpc, ip, first, last)
-                    }
-                };
-                let (client_end, server_end) = (end(c.client), end(c.server));
-                let via = at
-                    .filter(|_| ctx.forwarding)
-                    .map(|e| (Id::from(e), balancer_at(&r, e, first, last)));
-                c.client_end = client_end;
-                c.server_end = server_end;
-                if let Some(v) = vpc.filter(|v| *v != NO_VPC)
-                    && c.vpc.as_deref() != Some(v)
+        let mut out = rows;
+        let r = &r;
+        crate::parallel::each_mut(threads, &mut out, &contexts, |c, ctx| {
+            let (first, last) = (c.first, c.last);
+            let vpc = ctx.vpc.as_deref();
+            let at = ctx.interface(c);
+            let end = |ip: IpAddr| -> Endpoint {
+                if ctx.local == Some(ip)
+                    && let Some(e) = at
                 {
-                    c.vpc = Some(v.into());
+                    return match r.by_id.get(e) {
+                        Some(eni) => r
+                            .own(eni, ip)
+                            .map(|o| r.eni(o, false, first, last))
+                            .unwrap_or_else(|| r.by_log(e, first, last)),
+                        None => r.by_log(e, first, last),
+                    };
                 }
-                if let Some((e, balancer)) = via {
-                    c.via = Some(e);
-                    c.balancer = balancer.map(Box::new);
+                if ctx.global {
+                    r.resolve(ip)
+                } else {
+                    r.lookup(vpc, ip, first, last)
                 }
-                c
-            })
-            .collect();
+            };
+            let (client_end, server_end) = (end(c.client), end(c.server));
+            let via = at
+                .filter(|_| ctx.forwarding)
+                .map(|e| (Id::from(e), balancer_at(r, e, first, last)));
+            c.client_end = client_end;
+            c.server_end = server_end;
+            if let Some(v) = vpc.filter(|v| *v != NO_VPC)
+                && c.vpc.as_deref() != Some(v)
+            {
+                c.vpc = Some(v.into());
+            }
+            if let Some((e, balancer)) = via {
+                c.via = Some(e);
+                c.balancer = balancer.map(Box::new);
+            }
+        });
         attribution.absent = absent(&out, &contexts, history);
         // Copies captured outside every covered VPC, for the merge.
         let uncovered: Vec<bool> = contexts

@@ -57,6 +57,7 @@ pub fn check(cfg: &CheckConfig) -> Result<Replay> {
         inventory,
         &Choices::default(),
         &history,
+        crate::parallel::workers(run.threads),
     );
     Ok(replay(&analysis, &entries, &removed, cfg.group.as_deref()))
 }

@@ -99,6 +99,7 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
         inventory,
         &choices,
         &history,
+        crate::parallel::workers(cfg.threads),
     );
     clock.done("analyze");
     analysis.continuity = match &carried {

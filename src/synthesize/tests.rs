@@ -246,7 +246,7 @@ fn through_balancer_with(
             .collect(),
         ..Default::default()
     };
-    crate::resolve::attribute_with(&mut ev, &inv, history);
+    crate::resolve::attribute_with(&mut ev, &inv, history, 2);
     let r = Resolver::with_history(&inv, &ev, history);
     synthesize(&ev, &r)
 }

@@ -154,3 +154,74 @@ fn with_a_header_no_format_is_assumed() {
     assert!(!stderr.contains("was assumed"), "{stderr}");
     assert_eq!(rule_keys(&tfvars), expected());
 }
+
+/// Resolution runs on `--threads` threads: with enough copies to split
+/// (416 interfaces, about 13,000 aggregates), one thread and three write
+/// the same rules and the same reports.
+#[test]
+fn one_thread_and_three_resolve_alike() {
+    let d = tempfile::tempdir().unwrap();
+    ok(
+        d.path(),
+        &[
+            "generate",
+            "--out",
+            "flows.log",
+            "--records",
+            "60000",
+            "--enis",
+            "416",
+            "--seed",
+            "3",
+            "--inventory-out",
+            "inventory.json",
+        ],
+    );
+    let run = |threads: &str| {
+        let (out, report) = (
+            format!("rules-{threads}.tfvars"),
+            format!("report-{threads}.md"),
+        );
+        let run = sgpair([
+            "infer",
+            "--logs",
+            "flows.log",
+            "--inventory",
+            "inventory.json",
+            "--since",
+            "2026-11-24T00:00:00Z",
+            "--until",
+            "2026-11-25T00:00:00Z",
+            "--threads",
+            threads,
+            "--json",
+            "--out",
+            &out,
+            "--report",
+            &report,
+        ])
+        .cwd(d.path())
+        .run();
+        run.ok();
+        assert!(run.stderr.contains("in 13039 aggregates"), "{}", run.stderr);
+        (
+            read(d.path().join(&out)),
+            read(d.path().join(&report)),
+            run.stdout.clone(),
+        )
+    };
+    let (one, three) = (run("1"), run("3"));
+    assert!(one.0.contains("rules = {"), "{}", one.0);
+    assert_eq!(one.0, three.0, "the rules");
+    assert_eq!(
+        one.1.replace("rules-1.tfvars", "rules-3.tfvars"),
+        three.1,
+        "the report"
+    );
+    assert!(one.2.starts_with('{'), "{}", one.2);
+    assert_eq!(
+        one.2.replace("rules-1.tfvars", "rules-3.tfvars"),
+        three.2,
+        "the JSON report"
+    );
+}
