@@ -660,3 +660,99 @@ fn the_one_pass_parse_declines_an_untrimmed_line() {
     assert!(!v2().parse_fast(&line[..line.len() - 3], &mut Record::blank()));
     assert!(v2().parse_fast(&line[1..], &mut Record::blank()));
 }
+
+/// Every line of the real and bundled flow logs (third-party fixtures in the
+/// default and a v5 custom layout, the bundled sample's CloudWatch and S3
+/// files): the one-pass parse makes the generic parser's record wherever it
+/// takes a line, and it takes every record whose addresses are IPv4.
+#[test]
+fn the_one_pass_parse_agrees_on_every_real_line() {
+    use std::io::Read;
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = vec![
+        root.join("tests/fixtures/third-party/vpc-flow-log.sample"),
+        root.join("tests/fixtures/third-party/cloudwatchlogs_vpcflowlog_lambdaprocessed.sample"),
+        root.join("tests/fixtures/third-party/vpcflowlog.log.gz"),
+    ];
+    for dir in [
+        "sample-logs/flow-logs/cloudwatch",
+        "sample-logs/flow-logs/AWSLogs/123456789012/vpcflowlogs/us-east-1/2026/11/23",
+    ] {
+        let mut listed: Vec<_> = std::fs::read_dir(root.join(dir))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        listed.sort();
+        files.extend(listed);
+    }
+    let (mut all_records, mut all_taken) = (0, 0);
+    for path in &files {
+        let raw = std::fs::read(path).unwrap();
+        let mut text = Vec::new();
+        if path.extension().is_some_and(|e| e == "gz") {
+            flate2::read::MultiGzDecoder::new(&raw[..])
+                .read_to_end(&mut text)
+                .unwrap();
+        } else {
+            text = raw;
+        }
+        let mut p = v2();
+        let mut kept = Record::blank();
+        let (mut records, mut taken) = (0, 0);
+        for line in text.split(|&b| b == b'\n').map(<[u8]>::trim_ascii) {
+            if line.is_empty() {
+                continue;
+            }
+            if looks_like_header(line) {
+                p = Parser::new(&Format::from_names(std::str::from_utf8(line).unwrap()).unwrap())
+                    .unwrap();
+                kept = Record::blank();
+                continue;
+            }
+            let generic = p.parse(line);
+            // IPv6 goes to the generic parse; every other record is taken.
+            let v4 = match &generic {
+                Ok(Parsed::Record(r)) => [
+                    Some(r.srcaddr),
+                    Some(r.dstaddr),
+                    r.pkt_srcaddr,
+                    r.pkt_dstaddr,
+                ]
+                .into_iter()
+                .flatten()
+                .all(|a| a.is_ipv4()),
+                _ => false,
+            };
+            records += u32::from(v4);
+            let fast = p.parse_fast(line, &mut kept);
+            assert!(
+                fast || !v4,
+                "{}: declined {}",
+                path.display(),
+                String::from_utf8_lossy(line)
+            );
+            if fast {
+                taken += 1;
+                assert_eq!(
+                    generic,
+                    Ok(Parsed::Record(kept)),
+                    "{}: {}",
+                    path.display(),
+                    String::from_utf8_lossy(line)
+                );
+            }
+        }
+        assert!(
+            records > 0 && taken == records,
+            "{}: {taken} of {records} IPv4 records taken",
+            path.display()
+        );
+        all_records += records;
+        all_taken += taken;
+    }
+    assert!(
+        files.len() > 20 && all_records > 5_000,
+        "{all_records} records"
+    );
+    assert_eq!(all_taken, all_records);
+}
