@@ -17,7 +17,7 @@
 use std::net::{IpAddr, Ipv4Addr};
 
 use super::{
-    Action, Direction, MAX_COUNTER, MAX_ICMP_TYPE, Parser, Record, same, separators, slot,
+    Action, Direction, MAX_COUNTER, MAX_ICMP_TYPE, Parser, Record, Slot, same, separators, slot,
 };
 use crate::window::LAST_TIME;
 
@@ -85,6 +85,21 @@ fn is_sep(b: u8) -> bool {
 #[inline(always)]
 fn is_dash(line: &[u8], at: usize) -> bool {
     line[at] == b'-' && line.get(at + 1).is_none_or(|&b| is_sep(b))
+}
+
+/// The field that starts at `*at`, read by `read`: `Some(None)` when it
+/// is `-` (missing), `None` when `read` declines it; `*at` then points past it.
+#[inline(always)]
+fn dashed<T>(
+    line: &[u8],
+    at: &mut usize,
+    read: impl Fn(&[u8], &mut usize) -> Option<T>,
+) -> Option<Option<T>> {
+    if is_dash(line, *at) {
+        *at += 1;
+        return Some(None);
+    }
+    read(line, at).map(Some)
 }
 
 /// The decimal number that starts at `*at`, which then points past it;
@@ -201,17 +216,13 @@ impl Parser {
             let s = usize::from(s);
             match s {
                 slot::SRCADDR | slot::DSTADDR | slot::PKT_SRCADDR | slot::PKT_DSTADDR => {
-                    let addr = if is_dash(line, at) {
-                        at += 1;
-                        None
-                    } else {
-                        let Some(a) = ipv4(line, &mut at) else {
-                            return false;
-                        };
-                        seen |= 1 << s;
-                        Some(IpAddr::V4(a))
+                    let Some(addr) = dashed(line, &mut at, ipv4) else {
+                        return false;
                     };
-                    match (s, addr) {
+                    if addr.is_some() {
+                        seen |= 1 << s;
+                    }
+                    match (s, addr.map(IpAddr::V4)) {
                         (slot::SRCADDR, Some(a)) => rec.srcaddr = a,
                         (slot::DSTADDR, Some(a)) => rec.dstaddr = a,
                         (slot::PKT_SRCADDR, a) => rec.pkt_srcaddr = a,
@@ -219,24 +230,13 @@ impl Parser {
                         _ => {}
                     }
                 }
-                slot::SRCPORT
-                | slot::DSTPORT
-                | slot::PROTOCOL
-                | slot::PACKETS
-                | slot::BYTES
-                | slot::START
-                | slot::END
-                | slot::TCP_FLAGS => {
-                    let v = if is_dash(line, at) {
-                        at += 1;
-                        None
-                    } else {
-                        let Some(v) = number(line, &mut at) else {
-                            return false;
-                        };
-                        seen |= 1 << s;
-                        Some(v)
+                _ if Slot(s).holds_number() => {
+                    let Some(v) = dashed(line, &mut at, number) else {
+                        return false;
                     };
+                    if v.is_some() {
+                        seen |= 1 << s;
+                    }
                     match (s, v) {
                         (slot::SRCPORT, Some(v)) => match u16::try_from(v) {
                             Ok(p) => rec.srcport = p,

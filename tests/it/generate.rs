@@ -33,21 +33,26 @@ fn generate(dir: &Path, out: &str, extra: &[&str]) -> String {
     ok(dir, &args)
 }
 
+/// `sgpair infer` over `logs` with the generated inventory, for the day
+/// the generator writes, then `extra`.
+fn infer_args<'a>(logs: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "infer",
+        "--logs",
+        logs,
+        "--inventory",
+        "inventory.json",
+        "--since",
+        "2026-11-24T00:00:00Z",
+        "--until",
+        "2026-11-25T00:00:00Z",
+    ];
+    args.extend_from_slice(extra);
+    args
+}
+
 fn infer(dir: &Path, logs: &str) -> (String, String) {
-    let stderr = ok(
-        dir,
-        &[
-            "infer",
-            "--logs",
-            logs,
-            "--inventory",
-            "inventory.json",
-            "--since",
-            "2026-11-24T00:00:00Z",
-            "--until",
-            "2026-11-25T00:00:00Z",
-        ],
-    );
+    let stderr = ok(dir, &infer_args(logs, &[]));
     let tfvars = read(dir.join("rules.auto.tfvars"));
     (tfvars, stderr)
 }
@@ -182,24 +187,18 @@ fn one_thread_and_three_resolve_alike() {
             format!("rules-{threads}.tfvars"),
             format!("report-{threads}.md"),
         );
-        let run = sgpair([
-            "infer",
-            "--logs",
+        let run = sgpair(infer_args(
             "flows.log",
-            "--inventory",
-            "inventory.json",
-            "--since",
-            "2026-11-24T00:00:00Z",
-            "--until",
-            "2026-11-25T00:00:00Z",
-            "--threads",
-            threads,
-            "--json",
-            "--out",
-            &out,
-            "--report",
-            &report,
-        ])
+            &[
+                "--threads",
+                threads,
+                "--json",
+                "--out",
+                &out,
+                "--report",
+                &report,
+            ],
+        ))
         .cwd(d.path())
         .run();
         run.ok();
