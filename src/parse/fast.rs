@@ -17,7 +17,7 @@
 use std::net::{IpAddr, Ipv4Addr};
 
 use super::{
-    Action, Direction, MAX_COUNTER, MAX_ICMP_TYPE, Parser, Record, Slot, same, separators, slot,
+    Action, Direction, MAX_COUNTER, MAX_ICMP_TYPE, Parser, Record, same, separators, slot,
 };
 use crate::window::LAST_TIME;
 
@@ -230,7 +230,7 @@ impl Parser {
                         _ => {}
                     }
                 }
-                _ if Slot(s).holds_number() => {
+                _ if slot::is_number(s) => {
                     let Some(v) = dashed(line, &mut at, number) else {
                         return false;
                     };

@@ -186,6 +186,21 @@ mod slot {
     pub const VPC_ID: usize = 19;
     pub const ACCOUNT_ID: usize = 20;
     pub const COUNT: usize = 21;
+    /// The whole-number fields, as bits by slot.
+    pub const NUMBERS: u32 = 1 << SRCPORT
+        | 1 << DSTPORT
+        | 1 << PROTOCOL
+        | 1 << PACKETS
+        | 1 << BYTES
+        | 1 << START
+        | 1 << END
+        | 1 << TCP_FLAGS;
+
+    /// Whether slot `s` (or [`NONE`], a column not used) holds a whole number.
+    #[inline(always)]
+    pub fn is_number(s: usize) -> bool {
+        s < COUNT && NUMBERS >> s & 1 == 1
+    }
     /// A column sgpair does not use.
     pub const NONE: u8 = u8::MAX;
 }
@@ -238,18 +253,9 @@ impl Slot {
 
     /// Whether the field is a whole number (ports, protocol, counters,
     /// times, TCP flags); the others are text (addresses, ids, words).
+    #[inline]
     pub fn holds_number(self) -> bool {
-        matches!(
-            self.0,
-            slot::SRCPORT
-                | slot::DSTPORT
-                | slot::PROTOCOL
-                | slot::PACKETS
-                | slot::BYTES
-                | slot::START
-                | slot::END
-                | slot::TCP_FLAGS
-        )
+        slot::is_number(self.0)
     }
 }
 

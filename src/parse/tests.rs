@@ -756,3 +756,25 @@ fn the_one_pass_parse_agrees_on_every_real_line() {
     );
     assert_eq!(all_taken, all_records);
 }
+
+/// The whole-number slots, and no other (an unused column neither).
+#[test]
+fn number_slots_are_the_counters_ports_times_and_flags() {
+    let numbers: Vec<usize> = (0..=usize::from(slot::NONE))
+        .filter(|s| slot::is_number(*s))
+        .collect();
+    assert_eq!(
+        numbers,
+        vec![
+            slot::SRCPORT,
+            slot::DSTPORT,
+            slot::PROTOCOL,
+            slot::PACKETS,
+            slot::BYTES,
+            slot::START,
+            slot::END,
+            slot::TCP_FLAGS
+        ]
+    );
+    assert!(Slot(slot::START).holds_number() && !Slot(slot::SRCADDR).holds_number());
+}
