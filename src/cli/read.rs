@@ -82,7 +82,8 @@ pub struct ReadArgs {
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1024))]
     pub concurrency: usize,
 
-    /// Workers that read local flow-log files (default: one per core).
+    /// Threads that read local flow-log files and resolve the connections
+    /// (default: one per core); the results are the same for any number.
     #[arg(long, value_name = "N",
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1024))]
     pub threads: Option<usize>,

@@ -33,7 +33,8 @@ pub struct Config {
     pub history: Vec<HistorySource>,
     /// AWS requests in flight at once.
     pub concurrency: usize,
-    /// Workers that read local files (`--threads`); `None`: one per core.
+    /// Threads that read local files and resolve the connections
+    /// (`--threads`); `None`: one per core.
     pub threads: Option<usize>,
     /// No progress bars.
     pub quiet: bool,
