@@ -128,10 +128,11 @@ fn number(line: &[u8], at: &mut usize) -> Option<u64> {
     Some(v)
 }
 
-/// The canonical dotted-quad IPv4 address that starts at `*at` (what
-/// [`super::ipv4`] takes), which then points past it.
+/// The canonical dotted-quad IPv4 address that starts at `*at` and ends at
+/// a separator or the line's end; `*at` then points past it. The one
+/// definition of what [`super::ipv4`] takes.
 #[inline(always)]
-fn ipv4(line: &[u8], at: &mut usize) -> Option<Ipv4Addr> {
+pub(super) fn ipv4_at(line: &[u8], at: &mut usize) -> Option<Ipv4Addr> {
     let mut i = *at;
     let mut bits: u32 = 0;
     for k in 0..4 {
@@ -216,7 +217,7 @@ impl Parser {
             let s = usize::from(s);
             match s {
                 slot::SRCADDR | slot::DSTADDR | slot::PKT_SRCADDR | slot::PKT_DSTADDR => {
-                    let Some(addr) = dashed(line, &mut at, ipv4) else {
+                    let Some(addr) = dashed(line, &mut at, ipv4_at) else {
                         return false;
                     };
                     if addr.is_some() {
