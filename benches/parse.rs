@@ -42,6 +42,16 @@ fn bench(c: &mut Criterion) {
             }
         })
     });
+    g.bench_function("one-pass parse", |b| {
+        b.iter(|| {
+            let mut rec = Record::blank();
+            let mut taken = 0u32;
+            for l in &lines {
+                taken += u32::from(parser.parse_fast(black_box(l), &mut rec));
+            }
+            black_box(taken)
+        })
+    });
     g.throughput(Throughput::Elements(records.len() as u64));
     g.bench_function("reduce", |b| {
         b.iter(|| {

@@ -1,34 +1,32 @@
-//! The one-pass parse of a usual line: each column read where it stands,
-//! numbers and addresses converted while their bytes are scanned, written
-//! straight into a record the caller keeps from line to line.
+//! The one-pass parse of a usual line, written straight into a record the
+//! caller keeps from line to line.
 //!
 //! [`Parser::parse_with`] splits a line into a token per field first, then
 //! converts the tokens and builds a record it returns: every byte is read
 //! twice, and the token array and the record are written and copied per
-//! line. That costs about half of the reading's time on a default-format
-//! file. This path takes the lines every flow log is made of (log-status
-//! `OK`, canonical IPv4 addresses, numbers in range, text in UTF-8) and
-//! declines anything else: a line it declines goes to
-//! [`Parser::parse_with`], which decides what it is and names what is wrong.
-//! So what is accepted and every message stay the generic parser's; where
-//! this path accepts a line, the record is the one the generic parser makes
-//! (`tests.rs` and the `record` fuzz target compare the two).
+//! line. This path finds the line's separators sixteen bytes at a time
+//! ([`Places`]: SSE2 on x86-64, a word at a time elsewhere), so every
+//! field's ends are known before it is read; then each field is converted
+//! where it stands: a number up to eight digits in one load
+//! ([`digits_before`]), an address from its dots' places ([`ipv4_field`]),
+//! text checked as ASCII a word at a time. The default layout is read
+//! column after column without a lookup ([`Parser::fill_v2`]); any other
+//! goes through the same helpers by slot ([`Parser::fill`]). [`Newlines`]
+//! finds a block's line ends the same way.
+//!
+//! It takes the lines every flow log is made of (log-status `OK`,
+//! canonical IPv4 addresses, numbers in range, text in UTF-8) and declines
+//! anything else: a line it declines goes to [`Parser::parse_with`], which
+//! decides what it is and names what is wrong. So what is accepted and
+//! every message stay the generic parser's; where this path accepts a line,
+//! the record is the one the generic parser makes (`tests.rs` and the
+//! `record` fuzz target compare the two, and each reading here is compared
+//! with its byte-by-byte definition).
 
 use std::net::{IpAddr, Ipv4Addr};
 
-use super::{
-    Action, Direction, MAX_COUNTER, MAX_ICMP_TYPE, Parser, Record, same, separators, slot,
-};
+use super::{Action, Direction, MAX_COUNTER, MAX_ICMP_TYPE, Parser, Record, same, slot};
 use crate::window::LAST_TIME;
-
-/// The fields a record cannot do without, as bits by slot.
-const REQUIRED: u32 = 1 << slot::SRCADDR
-    | 1 << slot::DSTADDR
-    | 1 << slot::SRCPORT
-    | 1 << slot::DSTPORT
-    | 1 << slot::PROTOCOL
-    | 1 << slot::START
-    | 1 << slot::ACTION;
 
 impl<'a> Record<'a> {
     /// A record with no field set: what a field the format lacks reads as.
@@ -59,73 +57,267 @@ impl<'a> Record<'a> {
     }
 }
 
-/// Where the field that starts at `at` ends: the next space or tab, or the
-/// line's end. Eight bytes at a time.
-#[inline(always)]
-fn field_end(line: &[u8], mut at: usize) -> usize {
-    while let Some(w) = line.get(at..at + 8) {
-        let m = separators(u64::from_le_bytes(w.try_into().expect("8 bytes")));
-        if m != 0 {
-            return at + (m.trailing_zeros() / 8) as usize;
+/// The places of two bytes in a slice, taken in order: found as bits, 64
+/// bytes at a time, instead of byte by byte.
+pub struct Places<'l, const A: u8, const B: u8> {
+    bytes: &'l [u8],
+    /// The byte the bits start at.
+    base: usize,
+    /// Bit `i`: byte `base + i` is `A` or `B`, and not yet taken.
+    bits: u64,
+}
+
+/// The separators of a line: spaces and tabs.
+pub(super) type Separators<'l> = Places<'l, b' ', b'\t'>;
+
+/// The line ends of a block.
+pub type Newlines<'l> = Places<'l, b'\n', b'\n'>;
+
+impl<'l, const A: u8, const B: u8> Places<'l, A, B> {
+    #[inline(always)]
+    pub fn new(bytes: &'l [u8]) -> Self {
+        Places {
+            bytes,
+            base: 0,
+            bits: bits_at::<A, B>(bytes, 0),
         }
-        at += 8;
     }
-    while at < line.len() && !is_sep(line[at]) {
-        at += 1;
+
+    /// Takes the next place and returns it; the slice's length when there
+    /// is none left.
+    #[inline(always)]
+    pub fn take(&mut self) -> usize {
+        while self.bits == 0 {
+            if self.base + 64 >= self.bytes.len() {
+                return self.bytes.len();
+            }
+            self.base += 64;
+            self.bits = bits_at::<A, B>(self.bytes, self.base);
+        }
+        let at = self.base + self.bits.trailing_zeros() as usize;
+        self.bits &= self.bits - 1;
+        at
     }
-    at
+}
+
+/// Bit `i` set where byte `base + i` of `bytes` is `A` or `B`, for the 64
+/// bytes from `base` (fewer at the end). A slice of at least a chunk is read
+/// in whole chunks only: the last one ends at the slice's end and overlaps
+/// the one before, which sets the same bits again.
+#[inline(always)]
+fn bits_at<const A: u8, const B: u8>(bytes: &[u8], base: usize) -> u64 {
+    let len = bytes.len();
+    if len < CHUNK {
+        // The padding's bits are cleared.
+        let mut padded = [0; CHUNK];
+        padded[..len].copy_from_slice(bytes);
+        return chunk_bits::<A, B>(&padded, 0) & ((1 << len) - 1);
+    }
+    let mut bits = 0u64;
+    let mut c = base;
+    while c < len && c < base + 64 {
+        let at = c.min(len - CHUNK);
+        let m = chunk_bits::<A, B>(bytes, at);
+        // `at` is at most a chunk before `base` (the slice's last chunk).
+        bits |= if at >= base {
+            m << (at - base)
+        } else {
+            m >> (base - at)
+        };
+        c += CHUNK;
+    }
+    bits
+}
+
+/// Bytes whose places [`chunk_bits`] finds at once.
+#[cfg(target_arch = "x86_64")]
+const CHUNK: usize = 16;
+#[cfg(not(target_arch = "x86_64"))]
+const CHUNK: usize = 8;
+
+/// Bit `i` set where byte `at + i` of `bytes` is `A` or `B`, for the
+/// [`CHUNK`] bytes from `at` (which must be within the slice). SSE2 (part
+/// of every x86-64 processor) compares sixteen bytes at once.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn chunk_bits<const A: u8, const B: u8>(bytes: &[u8], at: usize) -> u64 {
+    use std::arch::x86_64::{
+        _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
+    };
+    let chunk = &bytes[at..at + CHUNK];
+    // SAFETY: SSE2 is in the x86-64 baseline, and the load reads the
+    // sixteen bytes of `chunk`, which the slice above bounds-checked.
+    let mask = unsafe {
+        let v = _mm_loadu_si128(chunk.as_ptr().cast());
+        let found = _mm_cmpeq_epi8(v, _mm_set1_epi8(A as i8));
+        let found = if A == B {
+            found
+        } else {
+            _mm_or_si128(found, _mm_cmpeq_epi8(v, _mm_set1_epi8(B as i8)))
+        };
+        _mm_movemask_epi8(found)
+    };
+    u64::from(mask as u16)
+}
+
+/// Bit `i` set where byte `at + i` of `bytes` is `A` or `B`, for the
+/// [`CHUNK`] bytes from `at`: eight bytes in a word.
+#[cfg(not(target_arch = "x86_64"))]
+#[inline(always)]
+fn chunk_bits<const A: u8, const B: u8>(bytes: &[u8], at: usize) -> u64 {
+    word_bits::<A, B>(bytes, at)
+}
+
+/// Bit `i` set where byte `at + i` of `bytes` is `A` or `B`, for the eight
+/// bytes from `at`, in one word. [`chunk_bits`] where SSE2 is not at hand;
+/// on x86-64 the tests hold the two equal.
+#[cfg(any(test, not(target_arch = "x86_64")))]
+#[inline(always)]
+pub(super) fn word_bits<const A: u8, const B: u8>(bytes: &[u8], at: usize) -> u64 {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    let w = u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"));
+    // 0x80 in every byte of `x` that is zero (exact: no carry between bytes).
+    let zero_bytes = |x: u64| !(((x & LOW7).wrapping_add(LOW7)) | x | LOW7);
+    let m = zero_bytes(w ^ u64::from_ne_bytes([A; 8])) | zero_bytes(w ^ u64::from_ne_bytes([B; 8]));
+    // One bit per byte, byte k to bit k.
+    (m >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56
+}
+
+/// [`chunk_bits`] for the tests, whatever the chunk.
+#[cfg(test)]
+pub(super) fn chunk_bits_for_test(bytes: &[u8], at: usize) -> (u64, usize) {
+    (chunk_bits::<b' ', b'\t'>(bytes, at), CHUNK)
+}
+
+/// The fields of a line in turn: where each starts and ends. Runs of
+/// separators part two fields like one separator does.
+struct Cursor<'l> {
+    seps: Separators<'l>,
+    /// Where the field before ended (`usize::MAX` before the first).
+    end: usize,
+}
+
+impl<'l> Cursor<'l> {
+    #[inline(always)]
+    fn new(line: &'l [u8]) -> Self {
+        Cursor {
+            seps: Separators::new(line),
+            end: usize::MAX,
+        }
+    }
+
+    /// The next field's start and end; `None` when the line has no field more.
+    #[inline(always)]
+    fn next(&mut self) -> Option<(usize, usize)> {
+        let at = self.end.wrapping_add(1);
+        let end = self.seps.take();
+        // The usual field: one separator before it, one byte or more.
+        if end > at {
+            self.end = end;
+            return Some((at, end));
+        }
+        self.after_run(at, end)
+    }
+
+    /// [`Cursor::next`] where the field would be empty: a run of
+    /// separators (skipped), or the line's end (no field more).
+    #[cold]
+    #[inline(never)]
+    fn after_run(&mut self, mut at: usize, mut end: usize) -> Option<(usize, usize)> {
+        let len = self.seps.bytes.len();
+        while end == at && at < len {
+            at += 1;
+            end = self.seps.take();
+        }
+        if at >= len {
+            return None;
+        }
+        self.end = end;
+        Some((at, end))
+    }
+
+    /// The next field's bytes.
+    #[inline(always)]
+    fn text(&mut self) -> Option<&'l [u8]> {
+        let (at, end) = self.next()?;
+        Some(&self.seps.bytes[at..end])
+    }
+
+    /// Whether the last field read ends the line.
+    #[inline(always)]
+    fn ended(&self) -> bool {
+        self.end == self.seps.bytes.len()
+    }
+}
+
+/// The whole number written in `line[at..end]` (not `-`): `None` unless
+/// it is 1 to 19 decimal digits. Eight digits are converted at once with
+/// one load that ends at the field's end; a field within the first bytes
+/// of the line is read byte by byte.
+#[inline(always)]
+pub(super) fn number(line: &[u8], at: usize, end: usize) -> Option<u64> {
+    let n = end - at;
+    match n {
+        1..=8 if end >= 8 => digits_before(line, end, n),
+        9..=16 if end >= 16 => {
+            Some(digits_before(line, end - 8, n - 8)? * 100_000_000 + digits_before(line, end, 8)?)
+        }
+        1..=19 => {
+            let mut v: u64 = 0;
+            for &b in &line[at..end] {
+                let d = b.wrapping_sub(b'0');
+                if d > 9 {
+                    return None;
+                }
+                v = v * 10 + u64::from(d);
+            }
+            Some(v)
+        }
+        _ => None,
+    }
+}
+
+/// The `n` (1 to 8) decimal digits just before `end` (at least 8), with
+/// one load of the eight bytes before `end` and no branch per digit.
+#[inline(always)]
+fn digits_before(line: &[u8], end: usize, n: usize) -> Option<u64> {
+    /// By `n`: the top `n` bytes of a word, and `'0'` in each of them.
+    const KEEP: [u64; 9] = {
+        let mut k = [0u64; 9];
+        let mut n = 1;
+        while n <= 8 {
+            k[n] = u64::MAX << (8 * (8 - n));
+            n += 1;
+        }
+        k
+    };
+    const ZEROS: [u64; 9] = {
+        let mut z = [0u64; 9];
+        let mut n = 1;
+        while n <= 8 {
+            z[n] = KEEP[n] & 0x3030_3030_3030_3030;
+            n += 1;
+        }
+        z
+    };
+    let w = u64::from_le_bytes(line[end - 8..end].try_into().expect("8 bytes"));
+    // The field is the top `n` bytes; the ones below it read as leading
+    // zeros. A digit less '0' is its value, at most 9: no bit above the low
+    // nibble, before or after adding 6 (a carry out of a byte comes only
+    // from a byte that is already not a digit).
+    let x = (w & KEEP[n]) ^ ZEROS[n];
+    if (x | x.wrapping_add(0x0606_0606_0606_0606)) & 0xf0f0_f0f0_f0f0_f0f0 != 0 {
+        return None;
+    }
+    // The first digit is the lowest byte: pairs, quads, then the whole.
+    let x = (x.wrapping_mul(10) + (x >> 8)) & 0x00ff_00ff_00ff_00ff;
+    let x = (x.wrapping_mul(100) + (x >> 16)) & 0x0000_ffff_0000_ffff;
+    Some((x.wrapping_mul(10_000) + (x >> 32)) & 0xffff_ffff)
 }
 
 #[inline(always)]
 fn is_sep(b: u8) -> bool {
     b == b' ' || b == b'\t'
-}
-
-/// A field that is exactly `-`: missing.
-#[inline(always)]
-fn is_dash(line: &[u8], at: usize) -> bool {
-    line[at] == b'-' && line.get(at + 1).is_none_or(|&b| is_sep(b))
-}
-
-/// The field that starts at `*at`, read by `read`: `Some(None)` when it
-/// is `-` (missing), `None` when `read` declines it; `*at` then points past it.
-#[inline(always)]
-fn dashed<T>(
-    line: &[u8],
-    at: &mut usize,
-    read: impl Fn(&[u8], &mut usize) -> Option<T>,
-) -> Option<Option<T>> {
-    if is_dash(line, *at) {
-        *at += 1;
-        return Some(None);
-    }
-    read(line, at).map(Some)
-}
-
-/// The decimal number that starts at `*at`, which then points past it;
-/// `None` when the field is not only digits, or longer than 19 of them
-/// (the generic parser then decides). Byte by byte: most numbers of a
-/// record are a few digits, where finding the field's end first and
-/// converting eight bytes at once costs more (measured).
-#[inline(always)]
-fn number(line: &[u8], at: &mut usize) -> Option<u64> {
-    let start = *at;
-    let mut i = start;
-    let mut v: u64 = 0;
-    while let Some(&b) = line.get(i) {
-        let d = b.wrapping_sub(b'0');
-        if d > 9 {
-            break;
-        }
-        v = v.wrapping_mul(10).wrapping_add(u64::from(d));
-        i += 1;
-    }
-    let n = i - start;
-    if n == 0 || n > 19 || line.get(i).is_some_and(|&b| !is_sep(b)) {
-        return None;
-    }
-    *at = i;
-    Some(v)
 }
 
 /// The canonical dotted-quad IPv4 address that starts at `*at` and ends at
@@ -177,8 +369,185 @@ fn text<'a>(v: &'a [u8], last: Option<&'a str>) -> Option<Option<&'a str>> {
     {
         return Some(Some(l));
     }
-    std::str::from_utf8(v).ok().map(Some)
+    utf8(v).map(Some)
 }
+
+/// `v` as text: ASCII (what identifiers are) checked eight bytes at a
+/// time, anything else by the standard UTF-8 check.
+#[inline(always)]
+pub(super) fn utf8(v: &[u8]) -> Option<&str> {
+    let mut high = 0u64;
+    let mut words = v.chunks_exact(8);
+    for w in &mut words {
+        high |= u64::from_le_bytes(w.try_into().expect("8 bytes"));
+    }
+    for &b in words.remainder() {
+        high |= u64::from(b);
+    }
+    if high & 0x8080_8080_8080_8080 == 0 {
+        // SAFETY: every byte is ASCII, and ASCII is valid UTF-8.
+        return Some(unsafe { std::str::from_utf8_unchecked(v) });
+    }
+    std::str::from_utf8(v).ok()
+}
+
+/// An address field's value: `Some(None)` for `-`, `None` when it is not
+/// canonical IPv4.
+#[inline(always)]
+fn address(line: &[u8], at: usize, v: &[u8]) -> Option<Option<IpAddr>> {
+    if v == b"-" {
+        return Some(None);
+    }
+    ipv4_field(line, at, at + v.len()).map(|a| Some(IpAddr::V4(a)))
+}
+
+/// The canonical dotted-quad IPv4 address that is exactly `line[at..end]`,
+/// as [`ipv4_at`] reads it: sixteen bytes compared at once (SSE2), the
+/// dots' places giving the octets, each converted without a loop.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+pub(super) fn ipv4_field(line: &[u8], at: usize, end: usize) -> Option<Ipv4Addr> {
+    use std::arch::x86_64::{
+        _mm_cmpeq_epi8, _mm_loadu_si128, _mm_min_epu8, _mm_movemask_epi8, _mm_set1_epi8,
+        _mm_storeu_si128, _mm_sub_epi8,
+    };
+    let n = end - at;
+    if !(7..=15).contains(&n) || end < 16 {
+        let mut i = at;
+        return ipv4_at(line, &mut i).filter(|_| i == end);
+    }
+    let window = &line[end - 16..end];
+    // Each byte less '0' (a digit's value), two bytes before them so that
+    // an octet's three last places are always in the array.
+    let mut values = [0u8; 18];
+    // SAFETY: SSE2 is in the x86-64 baseline; the load reads the sixteen
+    // bytes of `window` and the store writes sixteen of `values`' eighteen,
+    // both bounds-checked slices.
+    let (dots, digits) = unsafe {
+        let v = _mm_loadu_si128(window.as_ptr().cast());
+        let d = _mm_sub_epi8(v, _mm_set1_epi8(b'0' as i8));
+        _mm_storeu_si128(values[2..].as_mut_ptr().cast(), d);
+        let digits = _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d);
+        let dots = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'.' as i8));
+        (
+            _mm_movemask_epi8(dots) as u32,
+            _mm_movemask_epi8(digits) as u32,
+        )
+    };
+    // The field is the window's top `n` bytes: digits and three dots.
+    let field = 0xffff_u32 << (16 - n) & 0xffff;
+    let dots = dots & field;
+    if (dots | digits) & field != field || dots.count_ones() != 3 {
+        return None;
+    }
+    let first = dots.trailing_zeros() as usize;
+    let rest = dots & (dots - 1);
+    let second = rest.trailing_zeros() as usize;
+    let third = (rest & (rest - 1)).trailing_zeros() as usize;
+    let a = octet(&values, 16 - n, first)?;
+    let b = octet(&values, first + 1, second)?;
+    let c = octet(&values, second + 1, third)?;
+    let d = octet(&values, third + 1, 16)?;
+    Some(Ipv4Addr::from_bits(a << 24 | b << 16 | c << 8 | d))
+}
+
+/// The octet of [`ipv4_field`]'s window from `start` to `stop` (a dot or
+/// the field's end), from the digits' values (`values[i + 2]`: the window's
+/// byte `i` less '0'): 1 to 3 digits, no leading zero, at most 255.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn octet(values: &[u8; 18], start: usize, stop: usize) -> Option<u32> {
+    let len = stop.wrapping_sub(start);
+    if !(1..=3).contains(&len) {
+        return None;
+    }
+    let digit = |back: usize| u32::from(values[stop + 2 - back]);
+    if len > 1 && digit(len) == 0 {
+        return None;
+    }
+    let v = digit(1)
+        + if len >= 2 { 10 * digit(2) } else { 0 }
+        + if len == 3 { 100 * digit(3) } else { 0 };
+    (v <= 255).then_some(v)
+}
+
+/// The canonical dotted-quad IPv4 address that is exactly `line[at..end]`.
+#[cfg(not(target_arch = "x86_64"))]
+#[inline(always)]
+pub(super) fn ipv4_field(line: &[u8], at: usize, end: usize) -> Option<Ipv4Addr> {
+    let mut i = at;
+    ipv4_at(line, &mut i).filter(|_| i == end)
+}
+
+/// A number field's value: `Some(None)` for `-`.
+#[inline(always)]
+fn optional_number(line: &[u8], at: usize, end: usize) -> Option<Option<u64>> {
+    if &line[at..end] == b"-" {
+        return Some(None);
+    }
+    number(line, at, end).map(Some)
+}
+
+/// A packet or byte count: `-` reads as 0, more than [`MAX_COUNTER`] declines.
+#[inline(always)]
+fn counter(line: &[u8], at: usize, end: usize) -> Option<u64> {
+    let v = optional_number(line, at, end)?.unwrap_or(0);
+    (v <= MAX_COUNTER).then_some(v)
+}
+
+/// ACCEPT or REJECT; anything else declines.
+#[inline(always)]
+fn action(v: &[u8]) -> Option<Action> {
+    match v {
+        b"ACCEPT" => Some(Action::Accept),
+        b"REJECT" => Some(Action::Reject),
+        _ => None,
+    }
+}
+
+/// log-status `OK` or `-`: NODATA, SKIPDATA and anything else decline.
+#[inline(always)]
+fn log_status(v: &[u8]) -> Option<()> {
+    (v == b"OK" || v == b"-").then_some(())
+}
+
+/// The protocol, start and end the record's checks need together; the
+/// ports are in the record already.
+#[inline(always)]
+fn finish(rec: &mut Record<'_>, protocol: u64, start: u64, last: Option<u64>) -> Option<()> {
+    let protocol = u8::try_from(protocol).ok()?;
+    // ICMP (1) and ICMPv6 (58): the ports are a type and a code.
+    if matches!(protocol, 1 | 58) && (rec.srcport > MAX_ICMP_TYPE || rec.dstport > MAX_ICMP_TYPE) {
+        return None;
+    }
+    let last = last.unwrap_or(start);
+    if last < start || last > LAST_TIME as u64 {
+        return None;
+    }
+    rec.protocol = protocol;
+    rec.start = start as i64;
+    rec.end = last as i64;
+    Some(())
+}
+
+/// The slots of the default (version 2) layout's columns, which
+/// [`Parser::fill_v2`] reads without looking each column up.
+pub(super) const V2_SLOTS: [u8; 14] = [
+    slot::NONE,
+    slot::ACCOUNT_ID as u8,
+    slot::INTERFACE_ID as u8,
+    slot::SRCADDR as u8,
+    slot::DSTADDR as u8,
+    slot::SRCPORT as u8,
+    slot::DSTPORT as u8,
+    slot::PROTOCOL as u8,
+    slot::PACKETS as u8,
+    slot::BYTES as u8,
+    slot::START as u8,
+    slot::END as u8,
+    slot::ACTION as u8,
+    slot::LOG_STATUS as u8,
+];
 
 impl Parser {
     /// Parses a usual record line (without its terminator or surrounding
@@ -194,151 +563,111 @@ impl Parser {
     /// starts again when the format changes.
     #[inline]
     pub fn parse_fast<'a>(&self, line: &'a [u8], rec: &mut Record<'a>) -> bool {
-        let len = line.len();
-        let mut at = 0usize;
-        let mut seen: u32 = 0;
-        let mut end: Option<u64> = None;
+        // A blank first field: the line is not trimmed.
+        if line.first().is_none_or(|&b| is_sep(b)) {
+            return false;
+        }
+        if self.v2 {
+            self.fill_v2(line, rec).is_some()
+        } else {
+            self.fill(line, rec).is_some()
+        }
+    }
+
+    /// [`Parser::parse_fast`] for the default layout ([`V2_SLOTS`]): the
+    /// same reading as [`Parser::fill`], column after column without a
+    /// lookup. `None` declines.
+    #[inline(always)]
+    fn fill_v2<'a>(&self, line: &'a [u8], rec: &mut Record<'a>) -> Option<()> {
+        let mut c = Cursor::new(line);
+        c.next()?; // version
+        rec.account_id = text(c.text()?, rec.account_id)?;
+        rec.interface_id = text(c.text()?, rec.interface_id)?;
+        let (at, _) = c.next()?;
+        rec.srcaddr = address(line, at, &line[at..c.end])??;
+        let (at, _) = c.next()?;
+        rec.dstaddr = address(line, at, &line[at..c.end])??;
+        let (at, end) = c.next()?;
+        rec.srcport = u16::try_from(number(line, at, end)?).ok()?;
+        let (at, end) = c.next()?;
+        rec.dstport = u16::try_from(number(line, at, end)?).ok()?;
+        let (at, end) = c.next()?;
+        let protocol = number(line, at, end)?;
+        let (at, end) = c.next()?;
+        rec.packets = counter(line, at, end)?;
+        let (at, end) = c.next()?;
+        rec.bytes = counter(line, at, end)?;
+        let (at, end) = c.next()?;
+        let start = number(line, at, end)?;
+        let (at, end) = c.next()?;
+        let last = optional_number(line, at, end)?;
+        rec.action = action(c.text()?)?;
+        log_status(c.text()?)?;
+        if !c.ended() {
+            return None;
+        }
+        finish(rec, protocol, start, last)
+    }
+
+    /// [`Parser::parse_fast`] for any layout: each column read as its slot
+    /// says. The format has every required field
+    /// ([`Format::validate`](super::Format::validate)), so a required field
+    /// declines only when it is `-`. `None` declines.
+    #[inline(always)]
+    fn fill<'a>(&self, line: &'a [u8], rec: &mut Record<'a>) -> Option<()> {
+        let mut c = Cursor::new(line);
+        let mut last: Option<u64> = None;
         let mut start: u64 = 0;
         let mut protocol: u64 = 0;
-        for (column, &s) in self.slot_of.iter().enumerate() {
-            if column > 0 {
-                // One or more separators, then the next field.
-                if at >= len || !is_sep(line[at]) {
-                    return false;
-                }
-                at += 1;
-                while at < len && is_sep(line[at]) {
-                    at += 1;
-                }
-            }
-            if at >= len {
-                return false;
-            }
-            let s = usize::from(s);
-            match s {
-                slot::SRCADDR | slot::DSTADDR | slot::PKT_SRCADDR | slot::PKT_DSTADDR => {
-                    let Some(addr) = dashed(line, &mut at, ipv4_at) else {
-                        return false;
-                    };
-                    if addr.is_some() {
-                        seen |= 1 << s;
-                    }
-                    match (s, addr.map(IpAddr::V4)) {
-                        (slot::SRCADDR, Some(a)) => rec.srcaddr = a,
-                        (slot::DSTADDR, Some(a)) => rec.dstaddr = a,
-                        (slot::PKT_SRCADDR, a) => rec.pkt_srcaddr = a,
-                        (slot::PKT_DSTADDR, a) => rec.pkt_dstaddr = a,
-                        _ => {}
+        for &s in &self.slot_of {
+            let (at, end) = c.next()?;
+            let v = &line[at..end];
+            match usize::from(s) {
+                slot::SRCADDR => rec.srcaddr = address(line, at, v)??,
+                slot::DSTADDR => rec.dstaddr = address(line, at, v)??,
+                slot::PKT_SRCADDR => rec.pkt_srcaddr = address(line, at, v)?,
+                slot::PKT_DSTADDR => rec.pkt_dstaddr = address(line, at, v)?,
+                slot::SRCPORT => rec.srcport = u16::try_from(number(line, at, end)?).ok()?,
+                slot::DSTPORT => rec.dstport = u16::try_from(number(line, at, end)?).ok()?,
+                slot::PROTOCOL => protocol = number(line, at, end)?,
+                slot::START => start = number(line, at, end)?,
+                slot::END => last = optional_number(line, at, end)?,
+                slot::PACKETS => rec.packets = counter(line, at, end)?,
+                slot::BYTES => rec.bytes = counter(line, at, end)?,
+                slot::TCP_FLAGS => {
+                    rec.tcp_flags = match optional_number(line, at, end)? {
+                        Some(f) => Some(u16::try_from(f).ok()?),
+                        None => None,
                     }
                 }
-                _ if slot::is_number(s) => {
-                    let Some(v) = dashed(line, &mut at, number) else {
-                        return false;
-                    };
-                    if v.is_some() {
-                        seen |= 1 << s;
-                    }
-                    match (s, v) {
-                        (slot::SRCPORT, Some(v)) => match u16::try_from(v) {
-                            Ok(p) => rec.srcport = p,
-                            Err(_) => return false,
-                        },
-                        (slot::DSTPORT, Some(v)) => match u16::try_from(v) {
-                            Ok(p) => rec.dstport = p,
-                            Err(_) => return false,
-                        },
-                        (slot::PROTOCOL, Some(v)) => protocol = v,
-                        (slot::START, Some(v)) => start = v,
-                        (slot::END, v) => end = v,
-                        (slot::PACKETS | slot::BYTES, v) => {
-                            let v = v.unwrap_or(0);
-                            if v > MAX_COUNTER {
-                                return false;
-                            }
-                            if s == slot::PACKETS {
-                                rec.packets = v;
-                            } else {
-                                rec.bytes = v;
-                            }
-                        }
-                        (slot::TCP_FLAGS, v) => match v.map(u16::try_from).transpose() {
-                            Ok(f) => rec.tcp_flags = f,
-                            Err(_) => return false,
-                        },
-                        _ => {}
+                slot::ACTION => rec.action = action(v)?,
+                slot::LOG_STATUS => log_status(v)?,
+                slot::FLOW_DIRECTION => {
+                    rec.flow_direction = match v {
+                        b"ingress" => Some(Direction::Ingress),
+                        b"egress" => Some(Direction::Egress),
+                        b"-" => None,
+                        _ => return None,
                     }
                 }
-                _ => {
-                    let e = field_end(line, at);
-                    if e == at {
-                        // A blank first field: the line is not trimmed.
-                        return false;
-                    }
-                    let v = &line[at..e];
-                    at = e;
-                    match s {
-                        slot::ACTION => {
-                            rec.action = match v {
-                                b"ACCEPT" => Action::Accept,
-                                b"REJECT" => Action::Reject,
-                                _ => return false,
-                            };
-                            seen |= 1 << s;
-                        }
-                        slot::LOG_STATUS if v != b"OK" && v != b"-" => return false,
-                        slot::FLOW_DIRECTION => {
-                            rec.flow_direction = match v {
-                                b"ingress" => Some(Direction::Ingress),
-                                b"egress" => Some(Direction::Egress),
-                                b"-" => None,
-                                _ => return false,
-                            };
-                        }
-                        slot::INTERFACE_ID
-                        | slot::VPC_ID
-                        | slot::ACCOUNT_ID
-                        | slot::PKT_SRC_AWS_SERVICE
-                        | slot::PKT_DST_AWS_SERVICE
-                        | slot::REJECT_REASON => {
-                            let field = match s {
-                                slot::INTERFACE_ID => &mut rec.interface_id,
-                                slot::VPC_ID => &mut rec.vpc_id,
-                                slot::ACCOUNT_ID => &mut rec.account_id,
-                                slot::PKT_SRC_AWS_SERVICE => &mut rec.pkt_src_aws_service,
-                                slot::PKT_DST_AWS_SERVICE => &mut rec.pkt_dst_aws_service,
-                                _ => &mut rec.reject_reason,
-                            };
-                            let Some(t) = text(v, *field) else {
-                                return false;
-                            };
-                            *field = t;
-                        }
-                        // log-status OK or `-`, or a column sgpair does not
-                        // use: the field is only counted.
-                        _ => {}
-                    }
+                slot::INTERFACE_ID => rec.interface_id = text(v, rec.interface_id)?,
+                slot::VPC_ID => rec.vpc_id = text(v, rec.vpc_id)?,
+                slot::ACCOUNT_ID => rec.account_id = text(v, rec.account_id)?,
+                slot::PKT_SRC_AWS_SERVICE => {
+                    rec.pkt_src_aws_service = text(v, rec.pkt_src_aws_service)?
                 }
+                slot::PKT_DST_AWS_SERVICE => {
+                    rec.pkt_dst_aws_service = text(v, rec.pkt_dst_aws_service)?
+                }
+                slot::REJECT_REASON => rec.reject_reason = text(v, rec.reject_reason)?,
+                // A column sgpair does not use: the field is only counted.
+                _ => {}
             }
         }
-        if at != len || seen & REQUIRED != REQUIRED {
-            return false;
+        // The last field ends the line: no field more.
+        if !c.ended() {
+            return None;
         }
-        let Ok(protocol) = u8::try_from(protocol) else {
-            return false;
-        };
-        // ICMP (1) and ICMPv6 (58): the ports are a type and a code.
-        if matches!(protocol, 1 | 58)
-            && (rec.srcport > MAX_ICMP_TYPE || rec.dstport > MAX_ICMP_TYPE)
-        {
-            return false;
-        }
-        let end = end.unwrap_or(start);
-        if end < start || end > LAST_TIME as u64 {
-            return false;
-        }
-        rec.protocol = protocol;
-        rec.start = start as i64;
-        rec.end = end as i64;
-        true
+        finish(rec, protocol, start, last)
     }
 }

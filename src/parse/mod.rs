@@ -7,6 +7,7 @@ pub mod format;
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr};
 
+pub use fast::Newlines;
 pub use format::{Field, Format, FormatError, FormatOrigin, looks_like_header};
 
 use crate::window::{LAST_TIME, rfc3339};
@@ -280,6 +281,9 @@ pub struct Parser {
     /// For each column, the slot its value goes to, or [`slot::NONE`]. Only
     /// the first column of a field counts (as `Format::index_of`).
     slot_of: Vec<u8>,
+    /// The default layout's columns ([`fast::V2_SLOTS`]), which the one-pass
+    /// parse reads without a lookup per column.
+    v2: bool,
 }
 
 /// The tokens of one line, by slot (empty: a field the format lacks).
@@ -313,6 +317,7 @@ impl Parser {
         }
         Ok(Parser {
             width: format.columns.len(),
+            v2: slot_of == fast::V2_SLOTS,
             slot_of,
         })
     }

@@ -9,7 +9,7 @@ use super::ReadOptions;
 use super::layout::{BlockStart, assumed_note, start_format, unwrap_json};
 use crate::aggregate::Aggregator;
 use crate::parse::{
-    Fields, Format, FormatError, FormatOrigin, Malformed, Parsed, Parser, Recent, Record,
+    Fields, Format, FormatError, FormatOrigin, Malformed, Newlines, Parsed, Parser, Recent, Record,
     looks_like_header,
 };
 use crate::reduce::{Reduced, reduce};
@@ -105,7 +105,12 @@ impl LineReader {
         let mut line_no = first_line;
         let mut start = 0;
         let mut kept = Kept::default();
-        for nl in memchr::memchr_iter(b'\n', block) {
+        let mut ends = Newlines::new(block);
+        loop {
+            let nl = ends.take();
+            if nl == block.len() {
+                break;
+            }
             self.line_with(&block[start..nl], line_no, agg, stats, &mut kept);
             line_no += 1;
             start = nl + 1;

@@ -8,7 +8,7 @@ use anyhow::Result;
 
 use super::ReadOptions;
 use super::layout::{BlockStart, assumed_note, start_format, unwrap_json};
-use crate::parse::{Format, FormatError, FormatOrigin, Parser, looks_like_header};
+use crate::parse::{Format, FormatError, FormatOrigin, Newlines, Parser, looks_like_header};
 use crate::stats::Stats;
 
 /// Bytes of text handed to a worker at a time. Large enough that cutting
@@ -147,9 +147,9 @@ impl TextSource {
     fn follow(&mut self, block: &[u8], stats: &mut Stats) {
         let mut start = 0;
         let mut lines = 0u64;
-        let mut ends = memchr::memchr_iter(b'\n', block);
+        let mut ends = Newlines::new(block);
         while start < block.len() {
-            let end = ends.next().unwrap_or(block.len());
+            let end = ends.take();
             lines += 1;
             let line = &block[start..end];
             start = end + 1;
