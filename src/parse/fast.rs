@@ -451,6 +451,19 @@ pub(super) fn ipv4_field(line: &[u8], at: usize, end: usize) -> Option<Ipv4Addr>
     Some(Ipv4Addr::from_bits(a << 24 | b << 16 | c << 8 | d))
 }
 
+/// The canonical dotted-quad IPv4 address that is exactly `v`, a value of
+/// its own (a Parquet cell, a token): read as [`ipv4_field`] reads a field,
+/// from a sixteen-byte copy that ends with it.
+#[inline]
+pub(super) fn ipv4_alone(v: &[u8]) -> Option<Ipv4Addr> {
+    if !(7..=15).contains(&v.len()) {
+        return None;
+    }
+    let mut padded = [b' '; 16];
+    padded[16 - v.len()..].copy_from_slice(v);
+    ipv4_field(&padded, 16 - v.len(), 16)
+}
+
 /// The octet of [`ipv4_field`]'s window from `start` to `stop` (a dot or
 /// the field's end), from the digits' values (`values[i + 2]`: the window's
 /// byte `i` less '0'): 1 to 3 digits, no leading zero, at most 255.

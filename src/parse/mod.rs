@@ -461,9 +461,7 @@ impl Parser {
         };
         let text = |s: usize, name: &'static str| -> Result<Option<&'a str>, Malformed> {
             match f.text(Slot(s)) {
-                Some(v) => std::str::from_utf8(v)
-                    .map(Some)
-                    .map_err(|_| invalid(name, v)),
+                Some(v) => fast::utf8(v).map(Some).ok_or_else(|| invalid(name, v)),
                 None => Ok(None),
             }
         };
@@ -732,7 +730,7 @@ fn port<'a, F: Fields<'a>>(f: &F, s: usize, field: &'static str) -> Result<u16, 
 
 #[inline]
 fn addr(v: &[u8], field: &'static str) -> Result<IpAddr, Malformed> {
-    if let Some(a) = ipv4(v) {
+    if let Some(a) = fast::ipv4_alone(v) {
         return Ok(IpAddr::V4(a));
     }
     // IPv6, and whatever the fast path does not take: the standard parser decides.

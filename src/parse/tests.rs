@@ -859,7 +859,8 @@ fn word_at_a_time_numbers_agree_with_digit_by_digit() {
 /// giving the octets) takes exactly what [`ipv4`] takes, with the same
 /// address, for random dotted strings at every place in a line (near its
 /// start, the bytes before the field are too few for the wide read), each
-/// ending at a separator or at the line's end as a field does.
+/// ending at a separator or at the line's end as a field does; and so does
+/// the reading of an address that is a value of its own.
 #[test]
 fn wide_ipv4_reading_agrees_with_the_definition() {
     let mut next = xorshift(0xd1b5_4a32_d192_ed03);
@@ -891,6 +892,14 @@ fn wide_ipv4_reading_agrees_with_the_definition() {
         taken += u32::from(expected.is_some());
         let got = fast::ipv4_field(&line, before.len(), before.len() + field.len());
         assert_eq!(got, expected, "{:?}", String::from_utf8_lossy(&field));
+        // A value of its own (a Parquet cell), read from a padded copy.
+        let alone = fast::ipv4_alone(&field);
+        assert_eq!(
+            alone,
+            expected,
+            "{:?} alone",
+            String::from_utf8_lossy(&field)
+        );
     }
     assert!(taken > 20_000, "too few addresses: {taken}");
 }
