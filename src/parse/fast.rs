@@ -376,14 +376,21 @@ fn text<'a>(v: &'a [u8], last: Option<&'a str>) -> Option<Option<&'a str>> {
 /// time, anything else by the standard UTF-8 check.
 #[inline(always)]
 pub(super) fn utf8(v: &[u8]) -> Option<&str> {
-    let mut high = 0u64;
-    let mut words = v.chunks_exact(8);
-    for w in &mut words {
-        high |= u64::from_le_bytes(w.try_into().expect("8 bytes"));
-    }
-    for &b in words.remainder() {
-        high |= u64::from(b);
-    }
+    let n = v.len();
+    let word = |at: usize| u64::from_le_bytes(v[at..at + 8].try_into().expect("8 bytes"));
+    let high = if n >= 8 {
+        // Whole words, the last one ending at the end (overlapping the one
+        // before it).
+        let mut high = word(n - 8);
+        let mut at = 0;
+        while at + 8 < n {
+            high |= word(at);
+            at += 8;
+        }
+        high
+    } else {
+        v.iter().fold(0u64, |h, &b| h | u64::from(b))
+    };
     if high & 0x8080_8080_8080_8080 == 0 {
         // SAFETY: every byte is ASCII, and ASCII is valid UTF-8.
         return Some(unsafe { std::str::from_utf8_unchecked(v) });
