@@ -1,4 +1,5 @@
-//! Per-record cost of the hot path: parse, reduce, aggregate, and the whole
+//! Per-record cost of the hot path: parse (the generic parser, and the
+//! one-pass parse that reads usual lines), reduce, aggregate, and the whole
 //! line reader over a block of generated flow-log lines (`sgpair generate`'s
 //! data: 50 interfaces, both directions at both ends, ephemeral client ports,
 //! REJECT and NODATA). Run: `cargo bench --no-default-features --bench parse`
