@@ -12,7 +12,9 @@
 //! text checked as ASCII a word at a time. The default layout is read
 //! column after column without a lookup ([`Parser::fill_v2`]); any other
 //! goes through the same helpers by slot ([`Parser::fill`]). [`Newlines`]
-//! finds a block's line ends the same way.
+//! finds a block's line ends the same way. A row whose values a source
+//! holds typed (a Parquet row) has its own fast path,
+//! [`Parser::record_fast`], with the same checks and the same fallback.
 //!
 //! It takes the lines every flow log is made of (log-status `OK`,
 //! canonical IPv4 addresses, numbers in range, text in UTF-8) and declines
@@ -25,7 +27,9 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
-use super::{Action, Direction, MAX_COUNTER, MAX_ICMP_TYPE, Parser, Record, same, slot};
+use super::{
+    Action, Direction, Fields, MAX_COUNTER, MAX_ICMP_TYPE, Parser, Record, Slot, same, slot,
+};
 use crate::window::LAST_TIME;
 
 impl<'a> Record<'a> {
@@ -690,4 +694,80 @@ impl Parser {
         }
         finish(rec, protocol, start, last)
     }
+
+    /// [`Parser::record`] for a usual record whose values a source holds
+    /// typed (a Parquet row), written into `rec` as [`Parser::parse_fast`]
+    /// writes a line's: `false` for anything but a record with log-status
+    /// `OK` (or none), IPv4 addresses and every value in range. Then
+    /// [`Parser::record`] must decide it. Every field is written (one the
+    /// layout lacks reads as missing), so `rec` needs no reset; it is kept
+    /// from row to row so that a text field equal to the row before's is
+    /// not checked again.
+    #[inline]
+    pub fn record_fast<'a, F: Fields<'a>>(&self, f: &F, rec: &mut Record<'a>) -> bool {
+        fill_fields(f, rec).is_some()
+    }
+}
+
+/// [`Parser::record_fast`]; `None` declines.
+#[inline(always)]
+fn fill_fields<'a, F: Fields<'a>>(f: &F, rec: &mut Record<'a>) -> Option<()> {
+    let text_of = |s: usize| f.text(Slot(s));
+    // A missing number reads as `None`; one that is not a whole number declines.
+    let number_of = |s: usize| f.number(Slot(s), "").ok();
+    let address_of = |s: usize| -> Option<Option<IpAddr>> {
+        match text_of(s) {
+            None => Some(None),
+            Some(v) => ipv4_alone(v).map(|a| Some(IpAddr::V4(a))),
+        }
+    };
+    // A row without log-status is a record when it has its addresses and
+    // action, which every record here must: the empty interval of such a
+    // format (no address, no action) goes to the generic reading.
+    if !matches!(text_of(slot::LOG_STATUS), Some(b"OK") | None) {
+        return None;
+    }
+    rec.srcaddr = address_of(slot::SRCADDR)??;
+    rec.dstaddr = address_of(slot::DSTADDR)??;
+    rec.pkt_srcaddr = address_of(slot::PKT_SRCADDR)?;
+    rec.pkt_dstaddr = address_of(slot::PKT_DSTADDR)?;
+    rec.srcport = u16::try_from(number_of(slot::SRCPORT)??).ok()?;
+    rec.dstport = u16::try_from(number_of(slot::DSTPORT)??).ok()?;
+    let protocol = number_of(slot::PROTOCOL)??;
+    let start = number_of(slot::START)??;
+    let last = number_of(slot::END)?;
+    let counter_of = |s: usize| -> Option<u64> {
+        let v = number_of(s)?.unwrap_or(0);
+        (v <= MAX_COUNTER).then_some(v)
+    };
+    rec.packets = counter_of(slot::PACKETS)?;
+    rec.bytes = counter_of(slot::BYTES)?;
+    rec.tcp_flags = match number_of(slot::TCP_FLAGS)? {
+        Some(v) => Some(u16::try_from(v).ok()?),
+        None => None,
+    };
+    rec.action = action(text_of(slot::ACTION)?)?;
+    rec.flow_direction = match text_of(slot::FLOW_DIRECTION) {
+        Some(b"ingress") => Some(Direction::Ingress),
+        Some(b"egress") => Some(Direction::Egress),
+        None => None,
+        Some(_) => return None,
+    };
+    // Text: kept when the bytes are the row before's (checked once).
+    let kept = |s: usize, last: Option<&'a str>| -> Option<Option<&'a str>> {
+        match text_of(s) {
+            None => Some(None),
+            Some(v) => match last {
+                Some(l) if std::ptr::eq(l.as_bytes(), v) || same(l.as_bytes(), v) => Some(Some(l)),
+                _ => utf8(v).map(Some),
+            },
+        }
+    };
+    rec.interface_id = kept(slot::INTERFACE_ID, rec.interface_id)?;
+    rec.vpc_id = kept(slot::VPC_ID, rec.vpc_id)?;
+    rec.account_id = kept(slot::ACCOUNT_ID, rec.account_id)?;
+    rec.pkt_src_aws_service = kept(slot::PKT_SRC_AWS_SERVICE, rec.pkt_src_aws_service)?;
+    rec.pkt_dst_aws_service = kept(slot::PKT_DST_AWS_SERVICE, rec.pkt_dst_aws_service)?;
+    rec.reject_reason = kept(slot::REJECT_REASON, rec.reject_reason)?;
+    finish(rec, protocol, start, last)
 }

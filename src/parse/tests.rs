@@ -475,7 +475,8 @@ fn short_comparison_agrees_with_slices() {
 /// of the time and anything else otherwise. Wherever the one-pass parse
 /// takes a line, the generic parse makes the same record of it, with the
 /// record kept from line to line as the reader keeps it; and it takes the
-/// usual lines, so it is not a path nothing runs.
+/// usual lines, so it is not a path nothing runs. The same for the typed
+/// fast path (`record_fast`, Parquet rows) on the line's values apart.
 #[test]
 fn the_one_pass_parse_makes_the_generic_parsers_record() {
     const NUMBERS: &[&str] = &[
@@ -559,7 +560,8 @@ fn the_one_pass_parse_makes_the_generic_parsers_record() {
     for format in &layouts {
         let p = Parser::new(format).unwrap();
         let mut kept = Record::blank();
-        let (mut usual, mut missed) = (0, 0);
+        let mut kept_row = Record::blank();
+        let (mut usual, mut missed, mut typed_missed) = (0, 0, 0);
         for round in 0..60_000 {
             // One line in four is all usual values; the others are mixed.
             let clean = round % 4 == 0;
@@ -642,10 +644,31 @@ fn the_one_pass_parse_makes_the_generic_parsers_record() {
                     String::from_utf8_lossy(line)
                 );
             }
+            // The same values as a source that holds them apart gives them
+            // (a Parquet row's cells): the typed fast path makes the generic
+            // reading's record wherever it takes them.
+            let mut tokens = Tokens([&[][..]; slot::COUNT]);
+            if split_fields(line, &p.slot_of, &mut tokens.0) == p.width {
+                let typed = p.record_fast(&tokens, &mut kept_row);
+                typed_missed += u32::from(is_usual && !typed);
+                if typed {
+                    assert_eq!(
+                        generic,
+                        Ok(Parsed::Record(kept_row)),
+                        "typed: {}",
+                        String::from_utf8_lossy(line)
+                    );
+                }
+            }
         }
         assert!(
             missed == 0 && usual > 5_000,
             "{:?}: the one-pass parse declined {missed} of {usual} usual lines",
+            format.columns
+        );
+        assert_eq!(
+            typed_missed, 0,
+            "{:?}: the typed fast path declined usual values",
             format.columns
         );
     }

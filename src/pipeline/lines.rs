@@ -16,10 +16,11 @@ use crate::reduce::{Reduced, reduce};
 use crate::stats::{Span, Stats};
 use crate::window::Window;
 
-/// What the lines of one buffer leave for the next: the record the one-pass
-/// parse fills ([`Parser::parse_fast`]: the format's fields are written per
-/// line) and the text fields the generic parse saw last.
-struct Kept<'a> {
+/// What the lines of one buffer (or the rows of one Parquet batch) leave
+/// for the next: the record the one-pass parse fills
+/// ([`Parser::parse_fast`], [`Parser::record_fast`]: the format's fields are
+/// written per line) and the text fields the generic parse saw last.
+pub(super) struct Kept<'a> {
     record: Record<'a>,
     recent: Recent<'a>,
 }
@@ -205,7 +206,7 @@ impl LineReader {
         row: u64,
         agg: &mut Aggregator,
         stats: &mut Stats,
-        recent: &mut Recent<'a>,
+        kept: &mut Kept<'a>,
     ) {
         stats.records += 1;
         let p = match &self.parser {
@@ -215,7 +216,11 @@ impl LineReader {
                 return;
             }
         };
-        let parsed = p.record(fields, recent);
+        if p.record_fast(fields, &mut kept.record) {
+            self.take_record(&kept.record, agg, stats);
+            return;
+        }
+        let parsed = p.record(fields, &mut kept.recent);
         self.take(parsed, row, agg, stats);
     }
 

@@ -1,7 +1,8 @@
 //! A Parquet file's rows → evidence. The column names give the layout (as a
 //! header line would: `interface_id` is `interface-id`); only the columns of
 //! fields sgpair uses are decoded, numbers as numbers; each row takes the
-//! checks of a text record (`Parser::record`) from its typed values, and is
+//! checks of a text record from its typed values (`Parser::record_fast`
+//! into a record kept from row to row, else `Parser::record`), and is
 //! counted with its row number (from 1 in the file) as its place.
 
 use std::path::Path;
@@ -14,11 +15,9 @@ use anyhow::Result;
 
 use super::ReadOptions;
 use super::layout::{BlockStart, start_format};
-use super::lines::LineReader;
+use super::lines::{Kept, LineReader};
 use crate::aggregate::Aggregator;
-use crate::parse::{
-    Fields, Format, FormatError, FormatOrigin, Malformed, Parser, Recent, Slot, num,
-};
+use crate::parse::{Fields, Format, FormatError, FormatOrigin, Malformed, Parser, Slot, num};
 #[cfg(feature = "parquet")]
 use crate::sources::parquet::ParquetFile;
 use crate::sources::parquet::{Batch, Value, Want};
@@ -115,7 +114,7 @@ impl RowLayout {
                 parser: self.parser.clone(),
             },
         );
-        let mut recent = Recent::default();
+        let mut kept = Kept::default();
         let width = self.columns.len().max(1);
         let mut cells = vec![Value::Null; ROWS * width];
         for start in (0..batch.rows).step_by(ROWS) {
@@ -129,7 +128,7 @@ impl RowLayout {
                     at: &self.at,
                 };
                 let place = batch.first_row.saturating_add(row as u64);
-                reader.fields(&fields, place, agg, stats, &mut recent);
+                reader.fields(&fields, place, agg, stats, &mut kept);
             }
         }
         reader.flush(stats);
