@@ -325,8 +325,9 @@ fn is_sep(b: u8) -> bool {
 }
 
 /// The canonical dotted-quad IPv4 address that starts at `*at` and ends at
-/// a separator or the line's end; `*at` then points past it. The one
-/// definition of what [`super::ipv4`] takes.
+/// a separator or the line's end; `*at` then points past it. Byte by byte:
+/// the definition [`ipv4_field`] is tested against, and its reading near a
+/// line's start.
 #[inline(always)]
 pub(super) fn ipv4_at(line: &[u8], at: &mut usize) -> Option<Ipv4Addr> {
     let mut i = *at;
@@ -368,8 +369,9 @@ fn text<'a>(v: &'a [u8], last: Option<&'a str>) -> Option<Option<&'a str>> {
     if v == b"-" {
         return Some(None);
     }
+    // The very same bytes where a Parquet dictionary holds the value.
     if let Some(l) = last
-        && same(l.as_bytes(), v)
+        && (std::ptr::eq(l.as_bytes(), v) || same(l.as_bytes(), v))
     {
         return Some(Some(l));
     }
@@ -515,8 +517,33 @@ fn optional_number(line: &[u8], at: usize, end: usize) -> Option<Option<u64>> {
 /// A packet or byte count: `-` reads as 0, more than [`MAX_COUNTER`] declines.
 #[inline(always)]
 fn counter(line: &[u8], at: usize, end: usize) -> Option<u64> {
-    let v = optional_number(line, at, end)?.unwrap_or(0);
+    count(optional_number(line, at, end)?)
+}
+
+/// A packet or byte count's value: missing reads as 0, more than
+/// [`MAX_COUNTER`] declines.
+#[inline(always)]
+fn count(v: Option<u64>) -> Option<u64> {
+    let v = v.unwrap_or(0);
     (v <= MAX_COUNTER).then_some(v)
+}
+
+/// The TCP flags' value (`None`: missing); more than 16 bits declines.
+#[inline(always)]
+fn flags(v: Option<u64>) -> Option<Option<u16>> {
+    v.map(u16::try_from).transpose().ok()
+}
+
+/// The flow direction (`None`: missing); anything but `ingress` or
+/// `egress` declines.
+#[inline(always)]
+fn direction(v: Option<&[u8]>) -> Option<Option<Direction>> {
+    match v {
+        None => Some(None),
+        Some(b"ingress") => Some(Some(Direction::Ingress)),
+        Some(b"egress") => Some(Some(Direction::Egress)),
+        Some(_) => None,
+    }
 }
 
 /// ACCEPT or REJECT; anything else declines.
@@ -658,21 +685,11 @@ impl Parser {
                 slot::END => last = optional_number(line, at, end)?,
                 slot::PACKETS => rec.packets = counter(line, at, end)?,
                 slot::BYTES => rec.bytes = counter(line, at, end)?,
-                slot::TCP_FLAGS => {
-                    rec.tcp_flags = match optional_number(line, at, end)? {
-                        Some(f) => Some(u16::try_from(f).ok()?),
-                        None => None,
-                    }
-                }
+                slot::TCP_FLAGS => rec.tcp_flags = flags(optional_number(line, at, end)?)?,
                 slot::ACTION => rec.action = action(v)?,
                 slot::LOG_STATUS => log_status(v)?,
                 slot::FLOW_DIRECTION => {
-                    rec.flow_direction = match v {
-                        b"ingress" => Some(Direction::Ingress),
-                        b"egress" => Some(Direction::Egress),
-                        b"-" => None,
-                        _ => return None,
-                    }
+                    rec.flow_direction = direction(Some(v).filter(|v| v != b"-"))?
                 }
                 slot::INTERFACE_ID => rec.interface_id = text(v, rec.interface_id)?,
                 slot::VPC_ID => rec.vpc_id = text(v, rec.vpc_id)?,
@@ -736,31 +753,16 @@ fn fill_fields<'a, F: Fields<'a>>(f: &F, rec: &mut Record<'a>) -> Option<()> {
     let protocol = number_of(slot::PROTOCOL)??;
     let start = number_of(slot::START)??;
     let last = number_of(slot::END)?;
-    let counter_of = |s: usize| -> Option<u64> {
-        let v = number_of(s)?.unwrap_or(0);
-        (v <= MAX_COUNTER).then_some(v)
-    };
-    rec.packets = counter_of(slot::PACKETS)?;
-    rec.bytes = counter_of(slot::BYTES)?;
-    rec.tcp_flags = match number_of(slot::TCP_FLAGS)? {
-        Some(v) => Some(u16::try_from(v).ok()?),
-        None => None,
-    };
+    rec.packets = count(number_of(slot::PACKETS)?)?;
+    rec.bytes = count(number_of(slot::BYTES)?)?;
+    rec.tcp_flags = flags(number_of(slot::TCP_FLAGS)?)?;
     rec.action = action(text_of(slot::ACTION)?)?;
-    rec.flow_direction = match text_of(slot::FLOW_DIRECTION) {
-        Some(b"ingress") => Some(Direction::Ingress),
-        Some(b"egress") => Some(Direction::Egress),
-        None => None,
-        Some(_) => return None,
-    };
+    rec.flow_direction = direction(text_of(slot::FLOW_DIRECTION))?;
     // Text: kept when the bytes are the row before's (checked once).
     let kept = |s: usize, last: Option<&'a str>| -> Option<Option<&'a str>> {
         match text_of(s) {
             None => Some(None),
-            Some(v) => match last {
-                Some(l) if std::ptr::eq(l.as_bytes(), v) || same(l.as_bytes(), v) => Some(Some(l)),
-                _ => utf8(v).map(Some),
-            },
+            Some(v) => text(v, last),
         }
     };
     rec.interface_id = kept(slot::INTERFACE_ID, rec.interface_id)?;
