@@ -220,7 +220,7 @@ struct Row<'c, 'b> {
 }
 
 impl<'b> Row<'_, 'b> {
-    #[inline]
+    #[inline(always)]
     fn value(&self, slot: Slot) -> Value<'b> {
         match self.at[slot.index()] {
             NONE => Value::Null,
@@ -237,7 +237,9 @@ fn missing(v: &[u8]) -> bool {
 }
 
 impl<'b> Fields<'b> for Row<'_, 'b> {
-    #[inline]
+    // Always inlined: called per cell of every row, and a call each (the
+    // compiler's choice after the typed fast path) cost 2% of a Parquet run.
+    #[inline(always)]
     fn text(&self, slot: Slot) -> Option<&'b [u8]> {
         match self.value(slot) {
             Value::Text(v) if !missing(v) => Some(v),
