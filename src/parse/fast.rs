@@ -363,9 +363,10 @@ pub(super) fn ipv4_at(line: &[u8], at: &mut usize) -> Option<Ipv4Addr> {
 
 /// A text field's value, `None` for `-`; `last` is the same field of the
 /// record before, kept when the bytes are the same (checked as UTF-8 once).
-/// The outer `None`: not UTF-8.
+/// The outer `None`: not UTF-8. The generic parse reads its identifiers
+/// through it too.
 #[inline(always)]
-fn text<'a>(v: &'a [u8], last: Option<&'a str>) -> Option<Option<&'a str>> {
+pub(super) fn text<'a>(v: &'a [u8], last: Option<&'a str>) -> Option<Option<&'a str>> {
     if v == b"-" {
         return Some(None);
     }

@@ -466,20 +466,16 @@ impl Parser {
             }
         };
         // The same bytes as the record before: the same text, already checked
-        // (the very same bytes where a Parquet dictionary holds the value).
-        let repeated = |s: usize, name: &'static str, last: &mut Option<&'a str>| {
-            let value = f.text(Slot(s));
-            match (value, *last) {
-                (Some(v), Some(l)) if std::ptr::eq(l.as_bytes(), v) || same(l.as_bytes(), v) => {
-                    Ok(Some(l))
-                }
-                _ => {
-                    let t = text(s, name)?;
+        // (the one-pass parse's reading of a text field, `fast::text`).
+        let repeated =
+            |s: usize, name: &'static str, last: &mut Option<&'a str>| match f.text(Slot(s)) {
+                None => Ok(None),
+                Some(v) => {
+                    let t = fast::text(v, *last).ok_or_else(|| invalid(name, v))?;
                     *last = t.or(*last);
                     Ok(t)
                 }
-            }
-        };
+            };
         Ok(Parsed::Record(Record {
             interface_id: repeated(slot::INTERFACE_ID, "interface-id", &mut recent.interface)?,
             vpc_id: repeated(slot::VPC_ID, "vpc-id", &mut recent.vpc)?,
