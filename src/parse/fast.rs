@@ -734,6 +734,9 @@ fn fill_fields<'a, F: Fields<'a>>(f: &F, rec: &mut Record<'a>) -> Option<()> {
     // A missing number reads as `None`; one that is not a whole number declines.
     let number_of = |s: usize| f.number(Slot(s), "").ok();
     let address_of = |s: usize| -> Option<Option<IpAddr>> {
+        if let Some(a) = f.ipv4(Slot(s)) {
+            return Some(Some(IpAddr::V4(a)));
+        }
         match text_of(s) {
             None => Some(None),
             Some(v) => ipv4_alone(v).map(|a| Some(IpAddr::V4(a))),

@@ -248,6 +248,7 @@ impl Slot {
     /// How many there are: every [`Slot::index`] is below this.
     pub const COUNT: usize = slot::COUNT;
 
+    #[inline]
     pub fn index(self) -> usize {
         self.0
     }
@@ -257,6 +258,13 @@ impl Slot {
     #[inline]
     pub fn holds_number(self) -> bool {
         slot::is_number(self.0)
+    }
+
+    /// Whether the field is an address (`srcaddr`, `dstaddr` and their
+    /// `pkt-` twins).
+    #[inline]
+    pub fn holds_address(self) -> bool {
+        (slot::SRCADDR..=slot::PKT_DSTADDR).contains(&self.0)
     }
 }
 
@@ -272,6 +280,12 @@ pub trait Fields<'a> {
     fn number(&self, slot: Slot, field: &'static str) -> Result<Option<u64>, Malformed>;
     /// A field's value as messages show it.
     fn shown(&self, slot: Slot) -> String;
+    /// An address field the source has read already (a Parquet
+    /// dictionary's entry); `None`: read its [`Fields::text`].
+    #[inline]
+    fn ipv4(&self, _slot: Slot) -> Option<Ipv4Addr> {
+        None
+    }
 }
 
 /// Column positions of one [`Format`], resolved once.

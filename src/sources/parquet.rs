@@ -38,6 +38,10 @@ pub enum Want {
     Number,
     /// Text: integer and other columns become text, as polars prints them.
     Text,
+    /// An address: text, as [`Want::Text`]. Where the column chunk is
+    /// dictionary-encoded, each dictionary entry that is an IPv4 address is
+    /// read once, and its rows carry it ([`Value::Addr`]).
+    Address,
 }
 
 /// One value of a [`Batch`].
@@ -46,6 +50,9 @@ pub enum Value<'a> {
     Null,
     Int(i64),
     Text(&'a [u8]),
+    /// Text that is an IPv4 address, read already (a dictionary's entry,
+    /// [`Want::Address`]), with its text.
+    Addr(std::net::Ipv4Addr, &'a [u8]),
 }
 
 /// The columns of one row group that the reader asked for, in the order it
@@ -64,24 +71,25 @@ impl Batch {
         self.columns[column].get(row)
     }
 
-    /// The values of `column` in `rows`, into `out` one every `stride`
-    /// places from its start: a reader of rows lays a few rows of every
-    /// column side by side, each column read in one pass, instead of reaching
-    /// into every column's array (megabytes each, out of cache) for every
-    /// row.
-    pub fn gather<'a>(
+    /// The values of `column` in `rows`, into place `at` of each of `out`'s
+    /// rows (in turn): a reader of rows lays a few rows of every column side
+    /// by side, each column read in one pass, instead of reaching into every
+    /// column's array (megabytes each, out of cache) for every row.
+    pub fn gather<'a, const N: usize>(
         &'a self,
         column: usize,
         rows: std::ops::Range<usize>,
-        out: &mut [Value<'a>],
-        stride: usize,
+        out: &mut [[Value<'a>; N]],
+        at: usize,
     ) {
-        let places = out.iter_mut().step_by(stride);
+        assert!(at < N, "a place within the row");
+        let places = out.iter_mut().map(|row| &mut row[at]);
         #[cfg(feature = "parquet")]
         match &self.columns[column] {
             Values::Int32(v) => v.gather(rows, places),
             Values::Int64(v) => v.gather(rows, places),
             Values::Text(v) => v.gather(rows, places),
+            Values::Dict(v) => v.gather(rows, places),
         }
         #[cfg(not(feature = "parquet"))]
         {
@@ -99,6 +107,9 @@ enum Values {
     Int64(decode::Ints<i64>),
     #[cfg(feature = "parquet")]
     Text(decode::Texts),
+    /// A dictionary-encoded text column: each row's entry.
+    #[cfg(feature = "parquet")]
+    Dict(decode::Dict),
 }
 
 impl Values {
@@ -109,6 +120,7 @@ impl Values {
             Values::Int32(v) => v.get(row),
             Values::Int64(v) => v.get(row),
             Values::Text(v) => v.get(row),
+            Values::Dict(v) => v.get(row),
         }
         #[cfg(not(feature = "parquet"))]
         {

@@ -146,6 +146,77 @@ fn typed_rows_give_what_their_text_lines_give() {
     );
 }
 
+/// Text columns come two ways: as keys into a dictionary of their values
+/// (each address in it read once), or each row's text (a writer falls back
+/// to that when a chunk's values are mostly distinct). Both give the text
+/// lines' evidence and counts, the bad address included.
+#[test]
+fn dictionary_and_plain_text_columns_read_alike() {
+    // 300 rows: every source address distinct (polars writes that column
+    // plain), a few destinations (written as a dictionary), one of them not
+    // an address, one an IPv6 address and one missing.
+    let lines: Vec<String> = (0..300)
+        .map(|i| {
+            let dst = match i % 10 {
+                7 => "10.0.2.999",
+                8 => "2001:db8::2",
+                9 => "-",
+                d => ["10.0.2.20", "10.0.2.21", "10.0.2.22"][d % 3],
+            };
+            format!(
+                "2 123456789012 eni-{} 10.1.{}.{} {dst} {} 5432 6 10 840 1795000000 1795000060 ACCEPT OK",
+                i % 4,
+                i / 250,
+                i % 250,
+                40000 + i
+            )
+        })
+        .collect();
+    let lines: Vec<&'static str> = lines
+        .into_iter()
+        .map(|l| &*Box::leak(l.into_boxed_str()))
+        .collect();
+    let bytes = parquet(aws_columns(&lines), lines.len());
+    let (text, text_stats) = read_text(&lines);
+    let (rows, stats, _) = read_rows(bytes.clone());
+    assert_eq!(rows, text);
+    assert_eq!(stats.skipped, text_stats.skipped);
+    assert_eq!(stats.examples, text_stats.examples);
+    assert_eq!(
+        stats.used,
+        300 - 60,
+        "the bad, IPv6 and missing are counted"
+    );
+
+    // Which way each address column came.
+    let file = ParquetFile::from_bytes(NAME.into(), bytes).unwrap();
+    let mut stats = Stats::default();
+    let opts = ReadOptions::new(Window::ALL);
+    let layout = RowLayout::new(NAME, &file.columns(), &opts, &mut stats).unwrap();
+    let batch = file.read(0, layout.columns()).unwrap();
+    let names = file.columns();
+    let column = |name: &str| {
+        let at = layout.columns().iter().position(|(c, _)| names[*c] == name);
+        at.unwrap()
+    };
+    let (src, dst) = (column("srcaddr"), column("dstaddr"));
+    for (row, line) in lines.iter().enumerate() {
+        let want = line.split(' ').nth(4).unwrap();
+        match (batch.value(src, row), batch.value(dst, row)) {
+            (Value::Text(s), Value::Addr(a, d)) => {
+                assert_eq!(s, line.split(' ').nth(3).unwrap().as_bytes());
+                assert_eq!((a.to_string().as_str(), d), (want, want.as_bytes()));
+            }
+            (Value::Text(_), Value::Text(d)) => {
+                assert!(want == "10.0.2.999" || want == "2001:db8::2", "{want}");
+                assert_eq!(d, want.as_bytes());
+            }
+            (Value::Text(_), Value::Null) => assert_eq!(want, "-"),
+            other => panic!("row {row}: {other:?}"),
+        }
+    }
+}
+
 /// One accepted TCP record's columns, except `name`, which is `column`.
 fn one_record_with(name: &str, column: Column) -> Vec<Column> {
     let line = &LINES[..1];

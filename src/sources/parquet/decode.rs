@@ -9,9 +9,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::{Context, Result, anyhow, bail};
 use polars::prelude::{DataType, Series};
-use polars_arrow::array::{Array, BinaryViewArray, PrimitiveArray, Utf8ViewArray};
+use polars_arrow::array::{Array, BinaryViewArray, DictionaryArray, PrimitiveArray, Utf8ViewArray};
 use polars_arrow::bitmap::Bitmap;
-use polars_arrow::datatypes::{ArrowDataType, ArrowSchema};
+use polars_arrow::bitmap::utils::BitmapIter;
+use polars_arrow::datatypes::{
+    ArrowDataType, ArrowSchema, DTYPE_CATEGORICAL_NEW, Field, IntegerType,
+};
 use polars_arrow::types::NativeType;
 use polars_buffer::Buffer;
 use polars_parquet::read::{
@@ -159,10 +162,10 @@ impl ParquetFile {
             .columns_under_root_iter(name)
             .ok_or_else(|| anyhow!("the row group lacks it"))?
             .collect();
-        let mut pages = Vec::with_capacity(chunks.len());
-        let mut types = Vec::with_capacity(chunks.len());
-        for chunk in chunks {
-            let bytes = self.chunk(chunk)?;
+        let mut bytes = Vec::with_capacity(chunks.len());
+        let mut dictionary = true;
+        for chunk in &chunks {
+            let b = self.chunk(chunk)?;
             let values = usize::try_from(chunk.num_values())
                 .ok()
                 .filter(|v| chunk.descriptor().descriptor.max_rep_level > 0 || *v == rows)
@@ -172,23 +175,49 @@ impl ParquetFile {
                         chunk.num_values()
                     )
                 })?;
-            pages::check(&bytes, values, MAX_PAGE)?;
-            let reader = PageReader::new(std::io::Cursor::new(bytes), chunk, Vec::new(), MAX_PAGE);
-            pages.push(BasicDecompressor::new(reader, Vec::new()));
-            types.push(&chunk.descriptor().descriptor.primitive_type);
+            dictionary &= pages::check(&b, values, MAX_PAGE)?.dictionary;
+            bytes.push(b);
         }
-        let array = guard::decoding(|| {
-            let (arrays, _) = column_iter_to_arrays(pages, types, field.clone(), None)?;
-            Ok(match arrays.len() {
-                1 => arrays.into_iter().next().expect("one array"),
-                _ => polars_arrow::compute::concatenate::concatenate(
-                    &arrays.iter().map(|a| a.as_ref()).collect::<Vec<_>>(),
-                )?,
-            })
-        })?;
-        if array.len() != rows {
-            bail!("{} values in a row group of {rows} rows", array.len());
+        let decode = |field: &Field| -> Result<Box<dyn Array>> {
+            let mut pages = Vec::with_capacity(chunks.len());
+            let mut types = Vec::with_capacity(chunks.len());
+            for (chunk, bytes) in chunks.iter().zip(&bytes) {
+                let reader = PageReader::new(
+                    std::io::Cursor::new(bytes.clone()),
+                    chunk,
+                    Vec::new(),
+                    MAX_PAGE,
+                );
+                pages.push(BasicDecompressor::new(reader, Vec::new()));
+                types.push(&chunk.descriptor().descriptor.primitive_type);
+            }
+            let array = guard::decoding(|| {
+                let (arrays, _) = column_iter_to_arrays(pages, types, field.clone(), None)?;
+                Ok(match arrays.len() {
+                    1 => arrays.into_iter().next().expect("one array"),
+                    _ => polars_arrow::compute::concatenate::concatenate(
+                        &arrays.iter().map(|a| a.as_ref()).collect::<Vec<_>>(),
+                    )?,
+                })
+            })?;
+            if array.len() != rows {
+                bail!("{} values in a row group of {rows} rows", array.len());
+            }
+            Ok(array)
+        };
+        // Text that indexes a dictionary is read as the dictionary's keys
+        // (each entry read once); a chunk the dictionary decoder refuses is
+        // read as text, the same values the usual way.
+        if dictionary
+            && chunks.len() == 1
+            && want != Want::Number
+            && field.dtype == ArrowDataType::Utf8View
+            && let Ok(array) = decode(&as_dictionary(field))
+            && let Some(dict) = Dict::new(array.as_ref(), want)
+        {
+            return Ok(Values::Dict(dict));
         }
+        let array = decode(field)?;
         guard::decoding(|| values(field, array, want))
     }
 
@@ -277,6 +306,12 @@ fn values(
     Ok(Values::Text(Texts(array.to_binview())))
 }
 
+/// The bits of `rows` in `valid`, in turn.
+fn bits(valid: &Bitmap, rows: Range<usize>) -> BitmapIter<'_> {
+    let (bytes, offset, _) = valid.as_slice();
+    BitmapIter::new(bytes, offset + rows.start, rows.len())
+}
+
 /// An integer column.
 pub(super) struct Ints<T: NativeType> {
     values: Buffer<T>,
@@ -287,7 +322,8 @@ impl<T: NativeType + Into<i64>> Ints<T> {
     fn new(a: &PrimitiveArray<T>) -> Ints<T> {
         Ints {
             values: a.values().clone(),
-            valid: a.validity().cloned(),
+            // A column without nulls reads without its bitmap.
+            valid: a.validity().filter(|v| v.unset_bits() > 0).cloned(),
         }
     }
 
@@ -315,8 +351,8 @@ impl<T: NativeType + Into<i64>> Ints<T> {
                 }
             }
             Some(valid) => {
-                for ((o, v), row) in out.zip(values).zip(rows) {
-                    *o = if valid.get_bit(row) {
+                for ((o, v), valid) in out.zip(values).zip(bits(valid, rows)) {
+                    *o = if valid {
                         Value::Int((*v).into())
                     } else {
                         Value::Null
@@ -349,6 +385,121 @@ impl Texts {
     {
         for (o, row) in out.zip(rows) {
             *o = self.get(row);
+        }
+    }
+}
+
+/// `field` as polars' dictionary decoder reads it: keys (u32) into the
+/// chunk's dictionary of text. polars takes that path only for a field
+/// marked as one of its categoricals; the mark changes nothing else here
+/// (the array is read as keys and dictionary, never turned into a polars
+/// categorical).
+fn as_dictionary(field: &Field) -> Field {
+    let mut metadata = field.metadata.as_deref().cloned().unwrap_or_default();
+    metadata.insert(DTYPE_CATEGORICAL_NEW.into(), "".into());
+    Field {
+        dtype: ArrowDataType::Dictionary(
+            IntegerType::UInt32,
+            Box::new(ArrowDataType::Utf8View),
+            false,
+        ),
+        metadata: Some(Arc::new(metadata)),
+        ..field.clone()
+    }
+}
+
+/// A dictionary-encoded text column: each row's key into the entries.
+pub(super) struct Dict {
+    keys: Buffer<u32>,
+    valid: Option<Bitmap>,
+    /// The entries' bytes, one after the other.
+    bytes: Vec<u8>,
+    /// Per entry: where its bytes are in `bytes`, and its IPv4 address
+    /// where it is one and one was asked for ([`Want::Address`]).
+    entries: Vec<Entry>,
+}
+
+#[derive(Clone, Copy)]
+struct Entry {
+    start: u32,
+    end: u32,
+    addr: Option<std::net::Ipv4Addr>,
+}
+
+impl Dict {
+    /// The dictionary array polars decoded; `None` when it is not one, or a
+    /// key lies outside the dictionary (then the column is read as text,
+    /// where the decoder's own checks apply).
+    fn new(array: &dyn Array, want: Want) -> Option<Dict> {
+        let array = array.as_any().downcast_ref::<DictionaryArray<u32>>()?;
+        let values = array.values().as_any().downcast_ref::<Utf8ViewArray>()?;
+        let keys = array.keys();
+        let n = values.len();
+        let outside = |(row, k): (usize, &u32)| *k as usize >= n && keys.is_valid(row);
+        if keys.values().iter().enumerate().any(outside) {
+            return None;
+        }
+        let mut bytes = Vec::with_capacity(values.total_bytes_len());
+        let mut entries = Vec::with_capacity(n);
+        for v in values.values_iter() {
+            let v = v.as_bytes();
+            let start = u32::try_from(bytes.len()).ok()?;
+            bytes.extend_from_slice(v);
+            entries.push(Entry {
+                start,
+                end: u32::try_from(bytes.len()).ok()?,
+                addr: match want {
+                    Want::Address => crate::parse::ipv4(v),
+                    _ => None,
+                },
+            });
+        }
+        Some(Dict {
+            keys: keys.values().clone(),
+            valid: keys.validity().filter(|v| v.unset_bits() > 0).cloned(),
+            bytes,
+            entries,
+        })
+    }
+
+    #[inline(always)]
+    fn entry(&self, key: u32) -> Value<'_> {
+        let e = self.entries[key as usize];
+        let text = &self.bytes[e.start as usize..e.end as usize];
+        match e.addr {
+            Some(a) => Value::Addr(a, text),
+            None => Value::Text(text),
+        }
+    }
+
+    #[inline]
+    pub(super) fn get(&self, row: usize) -> Value<'_> {
+        if self.valid.as_ref().is_some_and(|v| !v.get_bit(row)) {
+            return Value::Null;
+        }
+        self.entry(self.keys[row])
+    }
+
+    /// [`Dict::get`] for each of `rows`, into `out`.
+    pub(super) fn gather<'a, 'o>(
+        &'a self,
+        rows: Range<usize>,
+        out: impl Iterator<Item = &'o mut Value<'a>>,
+    ) where
+        'a: 'o,
+    {
+        let keys = &self.keys[rows.clone()];
+        match &self.valid {
+            None => {
+                for (o, k) in out.zip(keys) {
+                    *o = self.entry(*k);
+                }
+            }
+            Some(valid) => {
+                for ((o, k), valid) in out.zip(keys).zip(bits(valid, rows)) {
+                    *o = if valid { self.entry(*k) } else { Value::Null };
+                }
+            }
         }
     }
 }

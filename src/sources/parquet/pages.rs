@@ -6,17 +6,27 @@
 
 use anyhow::{Result, anyhow, bail};
 use polars_parquet_format::thrift::protocol::TCompactInputProtocol;
-use polars_parquet_format::{PageHeader, PageType};
+use polars_parquet_format::{Encoding, PageHeader, PageType};
+
+/// What the checked pages of a column chunk are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Pages {
+    /// The chunk starts with a dictionary page and every data page indexes
+    /// it: its rows can be decoded as keys into the dictionary.
+    pub(super) dictionary: bool,
+}
 
 /// Checks the pages of a column chunk (`bytes`) that holds `values` values:
 /// every header readable, every page inside the chunk and at most
 /// `max_page` bytes compressed and uncompressed, a data page's values
 /// within what is left of `values`, a dictionary's within its bytes.
 /// Stops where the reader stops, after the page that reaches `values`.
-pub(super) fn check(bytes: &[u8], values: usize, max_page: usize) -> Result<()> {
+pub(super) fn check(bytes: &[u8], values: usize, max_page: usize) -> Result<Pages> {
     let mut at = 0;
     let mut seen = 0;
     let mut page = 1;
+    let mut dictionary = false;
+    let indexes = |e: Encoding| matches!(e, Encoding::PLAIN_DICTIONARY | Encoding::RLE_DICTIONARY);
     while seen < values {
         let rest = bytes.get(at..).filter(|r| !r.is_empty()).ok_or_else(|| {
             anyhow!("page {page} lies past the column chunk's end ({seen} of {values} values read)")
@@ -59,6 +69,7 @@ pub(super) fn check(bytes: &[u8], values: usize, max_page: usize) -> Result<()> 
                     .as_ref()
                     .ok_or_else(|| anyhow!("page {page}: a data page without its header"))?;
                 seen += count(h.num_values, "values")?;
+                dictionary &= indexes(h.encoding);
             }
             PageType::DATA_PAGE_V2 => {
                 let h = header
@@ -77,6 +88,7 @@ pub(super) fn check(bytes: &[u8], values: usize, max_page: usize) -> Result<()> 
                     bail!("page {page}: levels of {levels} bytes in a page of {size}");
                 }
                 seen += n;
+                dictionary &= indexes(h.encoding);
             }
             PageType::DICTIONARY_PAGE => {
                 let h = header
@@ -91,13 +103,14 @@ pub(super) fn check(bytes: &[u8], values: usize, max_page: usize) -> Result<()> 
                         h.num_values
                     );
                 }
+                dictionary = page == 1;
             }
             _ => {}
         }
         at += size;
         page += 1;
     }
-    Ok(())
+    Ok(Pages { dictionary })
 }
 
 /// A page's size in bytes, within `0..=max_page`.
