@@ -77,15 +77,35 @@ fn hash_of(k: &AggKey) -> u64 {
 /// and cannot fault.
 #[inline(always)]
 pub(super) fn prefetch<T>(v: &T) {
+    prefetch_at(std::ptr::from_ref(v).cast());
+}
+
+/// [`prefetch`] of the line that holds the byte at `p`, which need not be
+/// the program's memory: nothing is read.
+#[inline(always)]
+fn prefetch_at(p: *const u8) {
     #[cfg(target_arch = "x86_64")]
-    // SAFETY: a prefetch does not access memory as the program sees it, and
-    // `v` is a live reference.
+    // SAFETY: a prefetch does not access memory as the program sees it (it
+    // cannot fault, whatever the address).
     unsafe {
         use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-        _mm_prefetch::<_MM_HINT_T0>(std::ptr::from_ref(v).cast());
+        _mm_prefetch::<_MM_HINT_T0>(p.cast());
     }
     #[cfg(not(target_arch = "x86_64"))]
-    let _ = v;
+    let _ = p;
+}
+
+/// [`prefetch`] of every cache line `v` spans: an entry of the table
+/// spans two or three, and [`Acc::add`] writes to all of them.
+#[inline(always)]
+fn prefetch_lines<T>(v: &T) {
+    let start = std::ptr::from_ref(v).cast::<u8>();
+    let end = start.wrapping_add(std::mem::size_of::<T>().max(1) - 1);
+    let mut line = start.wrapping_sub(start as usize % 64);
+    while line <= end {
+        prefetch_at(line);
+        line = line.wrapping_add(64);
+    }
 }
 
 impl Conns {
@@ -166,7 +186,7 @@ impl Conns {
             && s.tag == (hash >> 32) as u32
             && let Some(e) = self.entries.get(s.at as usize)
         {
-            prefetch(e);
+            prefetch_lines(e);
         }
     }
 
