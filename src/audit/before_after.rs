@@ -6,9 +6,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
+use rustc_hash::FxHashMap;
+
 use crate::analysis::Analysis;
 use crate::audit::Direction;
-use crate::audit::matching::{groups, matching_rules, sides};
+use crate::audit::matching::{Groups, groups, matching_rules, sides};
 use crate::audit::usage::Kept;
 use crate::id::Id;
 use crate::reduce::{ICMP, ICMP_ANY, ICMPV6, TCP, UDP};
@@ -52,7 +54,8 @@ pub(super) type ProposedSide = (String, u8, i32, i32);
 /// Every connection against today's rules and the after state.
 pub(super) fn compare(a: &Analysis, kept: &Kept) -> Flows {
     let inv = &a.inventory;
-    let proposed = proposed_by_group(&a.proposal.rules);
+    let by_id = Groups::new(inv);
+    let proposed = Proposed::of_rules(&a.proposal.rules);
     let suspicious = suspicious_keys(a);
     let mut out = Flows {
         observed: 0,
@@ -70,31 +73,28 @@ pub(super) fn compare(a: &Analysis, kept: &Kept) -> Flows {
         for (side, _) in sides(c) {
             let mut side_today = false;
             let mut side_after = false;
-            for (g, i, r) in matching_rules(inv, &side, c) {
+            for (g, i, r) in matching_rules(&by_id, &side, c) {
                 side_today = true;
                 side_after |= kept.kept(g, side.direction, i, r);
             }
-            for g in side.groups {
-                if let Some(ps) = proposed.get(&(g.to_string(), side.direction))
-                    && ps
-                        .iter()
-                        .any(|p| proposed_covers(p, c.proto, c.port, &side.other_groups))
-                {
-                    side_after = true;
-                }
-            }
+            side_after |= side
+                .groups
+                .iter()
+                .any(|g| proposed.covers(g, side.direction, c.proto, c.port, &side.other_groups));
             today &= side_today;
             after &= side_after;
         }
         if after {
             out.allowed_after = out.allowed_after.saturating_add(c.connections);
         }
-        let local = match (ce, se) {
+        // The local interface's id: only a connection that is listed needs it.
+        let local = || match (ce, se) {
             (Endpoint::Eni { id, .. }, _) => id.to_string(),
             (_, Endpoint::Eni { id, .. }) => id.to_string(),
             _ => ce.label(),
         };
         if !today {
+            let local = local();
             let e = out
                 .not_allowed
                 .entry((ce.label(), se.label(), c.port, c.proto))
@@ -107,6 +107,7 @@ pub(super) fn compare(a: &Analysis, kept: &Kept) -> Flows {
             if suspicious.contains(&key) {
                 out.blocked_suspicious = out.blocked_suspicious.saturating_add(c.connections);
             } else {
+                let local = local();
                 let (src_label, remote) = match (ce.groups(), se.groups()) {
                     (Some(_), None) => (local.clone(), se.label()),
                     (None, Some(_)) => (ce.label(), local.clone()),
@@ -180,30 +181,74 @@ pub(super) fn suspicious_keys(a: &Analysis) -> BTreeSet<FlowTuple> {
         .collect()
 }
 
-/// Proposed rules by (group, direction).
-pub(super) fn proposed_by_group(
-    rules: &[Rule],
-) -> BTreeMap<(String, Direction), Vec<ProposedSide>> {
-    let mut out: BTreeMap<(String, Direction), Vec<ProposedSide>> = BTreeMap::new();
-    for r in rules {
-        out.entry((r.source_sg.clone(), Direction::Egress))
-            .or_default()
-            .push((r.target_sg.clone(), r.proto, r.from_port, r.to_port));
-        out.entry((r.target_sg.clone(), Direction::Ingress))
-            .or_default()
-            .push((r.source_sg.clone(), r.proto, r.from_port, r.to_port));
+/// Proposed rules by group, each direction apart: looked up by a group's
+/// id as it is (once per group of each side of every connection).
+#[derive(Default)]
+pub(super) struct Proposed {
+    egress: FxHashMap<String, Vec<ProposedSide>>,
+    ingress: FxHashMap<String, Vec<ProposedSide>>,
+}
+
+impl Proposed {
+    /// The proposal's rules, each seen from both of its groups.
+    pub(super) fn of_rules(rules: &[Rule]) -> Proposed {
+        let mut out = Proposed::default();
+        for r in rules {
+            let (proto, from, to) = (r.proto, r.from_port, r.to_port);
+            out.push(
+                &r.source_sg,
+                Direction::Egress,
+                &r.target_sg,
+                (proto, from, to),
+            );
+            out.push(
+                &r.target_sg,
+                Direction::Ingress,
+                &r.source_sg,
+                (proto, from, to),
+            );
+        }
+        out
     }
-    out
+
+    /// A rule of `group` in direction `d` with `peer`: (proto, from, to).
+    pub(super) fn push(&mut self, group: &str, d: Direction, peer: &str, ports: (u8, i32, i32)) {
+        let map = match d {
+            Direction::Egress => &mut self.egress,
+            Direction::Ingress => &mut self.ingress,
+        };
+        map.entry(group.to_string()).or_default().push((
+            peer.to_string(),
+            ports.0,
+            ports.1,
+            ports.2,
+        ));
+    }
+
+    /// Whether a proposed rule of `group` in direction `d` allows a
+    /// connection on `proto`/`port` with a member of `other_groups`.
+    pub(super) fn covers(
+        &self,
+        group: &str,
+        d: Direction,
+        proto: u8,
+        port: u16,
+        other_groups: &[Id],
+    ) -> bool {
+        let map = match d {
+            Direction::Egress => &self.egress,
+            Direction::Ingress => &self.ingress,
+        };
+        map.get(group).is_some_and(|ps| {
+            ps.iter()
+                .any(|p| proposed_covers(p, proto, port, other_groups))
+        })
+    }
 }
 
 /// Whether a proposed rule of one side's group allows a connection on
 /// `proto`/`port` to or from a member of `other_groups`.
-pub(super) fn proposed_covers(
-    entry: &ProposedSide,
-    proto: u8,
-    port: u16,
-    other_groups: &[Id],
-) -> bool {
+fn proposed_covers(entry: &ProposedSide, proto: u8, port: u16, other_groups: &[Id]) -> bool {
     let (peer, p, from, to) = entry;
     if *p != proto || !other_groups.iter().any(|g| g == peer) {
         return false;

@@ -7,8 +7,32 @@ use std::net::IpAddr;
 use crate::aggregate::Connection;
 use crate::audit::Direction;
 use crate::id::Id;
-use crate::inventory::{Inventory, SgRule};
+use rustc_hash::FxHashMap;
+
+use crate::inventory::{Inventory, SecurityGroup, SgRule};
 use crate::resolve::Endpoint;
+
+/// An inventory with its groups by id, for the loops that look up the
+/// groups of every connection's ends ([`Inventory::group`] reads the list).
+pub(super) struct Groups<'i> {
+    pub inv: &'i Inventory,
+    by_id: FxHashMap<&'i str, &'i SecurityGroup>,
+}
+
+impl<'i> Groups<'i> {
+    pub fn new(inv: &'i Inventory) -> Groups<'i> {
+        let mut by_id = FxHashMap::default();
+        for g in &inv.security_groups {
+            // The first of a repeated id, as `Inventory::group` finds it.
+            by_id.entry(g.id.as_str()).or_insert(g);
+        }
+        Groups { inv, by_id }
+    }
+
+    pub fn get(&self, id: &str) -> Option<&'i SecurityGroup> {
+        self.by_id.get(id).copied()
+    }
+}
 
 /// The groups of a resolved end, none when they are not known.
 pub(super) fn groups(e: &Endpoint) -> &[Id] {
@@ -66,13 +90,14 @@ pub(super) fn sides(c: &Connection) -> Vec<(Side<'_>, IpAddr)> {
 /// Today's rules of one side's groups that allow a connection: (group, index
 /// in the group's ingress or egress list, rule).
 pub(super) fn matching_rules<'i: 's, 's>(
-    inv: &'i Inventory,
+    groups: &'s Groups<'i>,
     side: &'s Side<'_>,
     c: &'s Connection,
 ) -> impl Iterator<Item = (&'i str, usize, &'i SgRule)> + 's {
+    let inv = groups.inv;
     side.groups
         .iter()
-        .filter_map(|g| inv.group(g))
+        .filter_map(|g| groups.get(g))
         .flat_map(move |sg| {
             let rules = match side.direction {
                 Direction::Ingress => &sg.ingress,

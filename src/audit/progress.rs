@@ -13,8 +13,8 @@ use serde::Serialize;
 
 use crate::analysis::Analysis;
 use crate::audit::Direction;
-use crate::audit::before_after::{proposed_by_group, proposed_covers, suspicious_keys};
-use crate::audit::matching::{matching_rules, sides};
+use crate::audit::before_after::{Proposed, suspicious_keys};
+use crate::audit::matching::{Groups, matching_rules, sides};
 use crate::audit::usage::{Kept, is_open_egress};
 use crate::id::Id;
 use crate::present::{names, service};
@@ -213,7 +213,8 @@ fn changes(a: &Analysis, c: &Continuity) -> Vec<Change> {
 /// Per group with open egress: connections only that rule carries.
 fn readiness(a: &Analysis, kept: &Kept, c: &Continuity) -> Vec<Readiness> {
     let inv = &a.inventory;
-    let proposed = proposed_by_group(&a.proposal.rules);
+    let by_id = Groups::new(inv);
+    let proposed = Proposed::of_rules(&a.proposal.rules);
     let suspicious = suspicious_keys(a);
     let open: BTreeSet<&str> = inv
         .security_groups
@@ -238,19 +239,15 @@ fn readiness(a: &Analysis, kept: &Kept, c: &Continuity) -> Vec<Readiness> {
             }
             let mut by_open: Vec<String> = Vec::new();
             let mut after = false;
-            for (g, i, r) in matching_rules(inv, &side, conn) {
+            for (g, i, r) in matching_rules(&by_id, &side, conn) {
                 if is_open_egress(r) {
                     by_open.push(g.to_string());
                 }
                 after |= kept.kept(g, side.direction, i, r);
             }
             after |= side.groups.iter().any(|g| {
-                proposed
-                    .get(&(g.to_string(), Direction::Egress))
-                    .is_some_and(|ps| {
-                        ps.iter()
-                            .any(|p| proposed_covers(p, conn.proto, conn.port, &side.other_groups))
-                    })
+                let d = Direction::Egress;
+                proposed.covers(g, d, conn.proto, conn.port, &side.other_groups)
             });
             if after {
                 continue;

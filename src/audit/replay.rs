@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::analysis::Analysis;
 use crate::audit::Direction;
-use crate::audit::before_after::{ProposedSide, proposed_covers, suspicious_keys};
-use crate::audit::matching::{matching_rules, sides};
+use crate::audit::before_after::{Proposed, suspicious_keys};
+use crate::audit::matching::{Groups, matching_rules, sides};
 use crate::audit::usage::{is_open_egress, peer_label};
 use crate::inventory::SgRule;
 use crate::present::service;
@@ -103,19 +103,14 @@ pub fn replay(
 ) -> Replay {
     let inv = &a.inventory;
     let checked = |g: &str| only.is_none_or(|o| o == g);
-    let mut proposed: BTreeMap<(String, Direction), Vec<ProposedSide>> = BTreeMap::new();
+    let by_id = Groups::new(inv);
+    let mut proposed = Proposed::default();
     for e in proposal {
         // Every protocol: the audit's spelling, protocol 0 with ports -1..-1
         // covers nothing, so such entries are matched below.
-        let p = e.proto.unwrap_or(0);
-        proposed
-            .entry((e.source_sg.clone(), Direction::Egress))
-            .or_default()
-            .push((e.target_sg.clone(), p, e.from_port, e.to_port));
-        proposed
-            .entry((e.target_sg.clone(), Direction::Ingress))
-            .or_default()
-            .push((e.source_sg.clone(), p, e.from_port, e.to_port));
+        let ports = (e.proto.unwrap_or(0), e.from_port, e.to_port);
+        proposed.push(&e.source_sg, Direction::Egress, &e.target_sg, ports);
+        proposed.push(&e.target_sg, Direction::Ingress, &e.source_sg, ports);
     }
     let all_protocols: Vec<(&str, &str, Direction)> = proposal
         .iter()
@@ -151,7 +146,7 @@ pub fn replay(
         for (side, _) in sides(c) {
             let mut today = false;
             let mut after = false;
-            for (g, _, r) in matching_rules(inv, &side, c) {
+            for (g, _, r) in matching_rules(&by_id, &side, c) {
                 today = true;
                 let gone = checked(g)
                     && ((side.direction == Direction::Egress && is_open_egress(r))
@@ -159,12 +154,7 @@ pub fn replay(
                 after |= !gone;
             }
             after |= side.groups.iter().any(|g| {
-                proposed
-                    .get(&(g.to_string(), side.direction))
-                    .is_some_and(|ps| {
-                        ps.iter()
-                            .any(|p| proposed_covers(p, c.proto, c.port, &side.other_groups))
-                    })
+                proposed.covers(g, side.direction, c.proto, c.port, &side.other_groups)
                     || all_protocols.iter().any(|(mine, peer, d)| {
                         *d == side.direction
                             && mine == g

@@ -8,7 +8,7 @@ use std::net::IpAddr;
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::analysis::Analysis;
-use crate::audit::matching::{matching_rules, sides};
+use crate::audit::matching::{Groups, matching_rules, sides};
 use crate::audit::{Direction, RuleUsage};
 use crate::inventory::{Inventory, NetworkInterface, SgRule, protocol_number};
 use crate::present::service;
@@ -45,10 +45,11 @@ pub(super) const PUBLIC_LISTENER_UNUSED: &str =
 pub fn measure(a: &Analysis) -> RuleUse {
     // Keyed by the inventory's strings while counting: a connection's
     // rules are looked up without an allocation each.
+    let by_id = Groups::new(&a.inventory);
     let mut usage: FxHashMap<(&str, Direction, usize), Usage> = FxHashMap::default();
     for c in &a.evidence.connections {
         for (side, peer_ip) in sides(c) {
-            for (g, i, _) in matching_rules(&a.inventory, &side, c) {
+            for (g, i, _) in matching_rules(&by_id, &side, c) {
                 let u = usage.entry((g, side.direction, i)).or_default();
                 u.connections = u.connections.saturating_add(c.connections);
                 u.first = Some(u.first.map_or(c.first, |f| f.min(c.first)));
