@@ -771,3 +771,35 @@ fn shrinking_gives_every_item_once_and_its_room_back() {
     assert!(seen.iter().all(|s| *s));
     assert!(smallest_room <= 4096);
 }
+
+/// The connections are sorted by addresses as numbers: the order must be
+/// `IpAddr`'s own (IPv4 before IPv6, each by its octets), so the report
+/// and the rules do not move.
+#[test]
+fn addresses_as_numbers_sort_as_addresses() {
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let addrs: Vec<IpAddr> = (0..2000)
+        .map(|i| {
+            let r = next();
+            match i % 3 {
+                0 => IpAddr::V4(std::net::Ipv4Addr::from_bits(r as u32)),
+                // Few distinct high octets: many ties on the first bytes.
+                1 => IpAddr::V4(std::net::Ipv4Addr::from_bits((r as u32) & 0x0300_00ff)),
+                _ => IpAddr::V6(std::net::Ipv6Addr::from_bits(
+                    u128::from(r) << 64 | u128::from(next() & 0xff),
+                )),
+            }
+        })
+        .collect();
+    for a in &addrs[..200] {
+        for b in &addrs {
+            assert_eq!(ip_order(*a).cmp(&ip_order(*b)), a.cmp(b), "{a} {b}");
+        }
+    }
+}

@@ -262,7 +262,9 @@ pub fn synthesize_with(evidence: &Evidence, r: &Resolver<'_>, choices: &Choices)
     for ((svc, _), conns) in &by_service {
         let observed: BTreeSet<(u32, u32)> = conns.iter().map(|g| (g.client, g.server)).collect();
         let observed: Vec<(u32, u32)> = observed.into_iter().collect();
-        let mut candidates: BTreeSet<(String, String)> = BTreeSet::new();
+        // Borrowed while gathered (each connection names its pairs again),
+        // in the same order as owned strings would sort.
+        let mut candidates: BTreeSet<(&str, &str)> = BTreeSet::new();
         for g in conns {
             let pairs: Vec<(&Id, &Id)> = g
                 .client_groups
@@ -287,15 +289,18 @@ pub fn synthesize_with(evidence: &Evidence, r: &Resolver<'_>, choices: &Choices)
                             ));
                         }
                     }
-                    candidates.insert((a.to_string(), b.to_string()));
+                    candidates.insert((a.as_str(), b.as_str()));
                 }
             } else {
-                for (a, b) in free {
-                    candidates.insert((a.to_string(), b.to_string()));
+                for &&(a, b) in &free {
+                    candidates.insert((a.as_str(), b.as_str()));
                 }
             }
         }
-        let candidates: Vec<(String, String)> = candidates.into_iter().collect();
+        let candidates: Vec<(String, String)> = candidates
+            .into_iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect();
         let sets: Vec<CandidateSet> = candidates
             .iter()
             .map(|(a, b)| {
