@@ -306,10 +306,48 @@ fn values(
     Ok(Values::Text(Texts(array.to_binview())))
 }
 
-/// The bits of `rows` in `valid`, in turn.
-fn bits(valid: &Bitmap, rows: Range<usize>) -> BitmapIter<'_> {
-    let (bytes, offset, _) = valid.as_slice();
-    BitmapIter::new(bytes, offset + rows.start, rows.len())
+/// The value of `row` in a column of `items` (numbers, or keys into a
+/// dictionary) made a [`Value`] by `value`; null where `valid` says so.
+#[inline(always)]
+fn cell<'a, T: Copy>(
+    items: &[T],
+    valid: Option<&Bitmap>,
+    row: usize,
+    value: impl Fn(T) -> Value<'a>,
+) -> Value<'a> {
+    if valid.is_some_and(|v| !v.get_bit(row)) {
+        return Value::Null;
+    }
+    value(items[row])
+}
+
+/// [`cell`] for each of `rows`, into `out`: the column read in one pass,
+/// its validity (where it has nulls) a bit at a time beside it.
+#[inline(always)]
+fn cells<'a, 'o, T: Copy>(
+    items: &[T],
+    valid: Option<&Bitmap>,
+    rows: Range<usize>,
+    out: impl Iterator<Item = &'o mut Value<'a>>,
+    value: impl Fn(T) -> Value<'a>,
+) where
+    'a: 'o,
+{
+    let items = &items[rows.clone()];
+    match valid {
+        None => {
+            for (o, v) in out.zip(items) {
+                *o = value(*v);
+            }
+        }
+        Some(valid) => {
+            let (bytes, offset, _) = valid.as_slice();
+            let bits = BitmapIter::new(bytes, offset + rows.start, rows.len());
+            for ((o, v), valid) in out.zip(items).zip(bits) {
+                *o = if valid { value(*v) } else { Value::Null };
+            }
+        }
+    }
 }
 
 /// An integer column.
@@ -329,10 +367,9 @@ impl<T: NativeType + Into<i64>> Ints<T> {
 
     #[inline]
     pub(super) fn get(&self, row: usize) -> Value<'_> {
-        if self.valid.as_ref().is_some_and(|v| !v.get_bit(row)) {
-            return Value::Null;
-        }
-        Value::Int(self.values[row].into())
+        cell(&self.values, self.valid.as_ref(), row, |v| {
+            Value::Int(v.into())
+        })
     }
 
     /// [`Ints::get`] for each of `rows`, into `out`.
@@ -343,23 +380,9 @@ impl<T: NativeType + Into<i64>> Ints<T> {
     ) where
         'a: 'o,
     {
-        let values = &self.values[rows.clone()];
-        match &self.valid {
-            None => {
-                for (o, v) in out.zip(values) {
-                    *o = Value::Int((*v).into());
-                }
-            }
-            Some(valid) => {
-                for ((o, v), valid) in out.zip(values).zip(bits(valid, rows)) {
-                    *o = if valid {
-                        Value::Int((*v).into())
-                    } else {
-                        Value::Null
-                    };
-                }
-            }
-        }
+        cells(&self.values, self.valid.as_ref(), rows, out, |v| {
+            Value::Int(v.into())
+        });
     }
 }
 
@@ -474,10 +497,7 @@ impl Dict {
 
     #[inline]
     pub(super) fn get(&self, row: usize) -> Value<'_> {
-        if self.valid.as_ref().is_some_and(|v| !v.get_bit(row)) {
-            return Value::Null;
-        }
-        self.entry(self.keys[row])
+        cell(&self.keys, self.valid.as_ref(), row, |k| self.entry(k))
     }
 
     /// [`Dict::get`] for each of `rows`, into `out`.
@@ -488,18 +508,8 @@ impl Dict {
     ) where
         'a: 'o,
     {
-        let keys = &self.keys[rows.clone()];
-        match &self.valid {
-            None => {
-                for (o, k) in out.zip(keys) {
-                    *o = self.entry(*k);
-                }
-            }
-            Some(valid) => {
-                for ((o, k), valid) in out.zip(keys).zip(bits(valid, rows)) {
-                    *o = if valid { self.entry(*k) } else { Value::Null };
-                }
-            }
-        }
+        cells(&self.keys, self.valid.as_ref(), rows, out, |k| {
+            self.entry(k)
+        });
     }
 }
