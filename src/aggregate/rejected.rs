@@ -3,6 +3,8 @@
 use std::collections::BTreeSet;
 use std::net::IpAddr;
 
+use super::ip_order;
+
 #[derive(Debug, Default)]
 pub(super) struct RejAcc {
     pub(super) records: u64,
@@ -20,12 +22,14 @@ pub(super) struct RejAcc {
 impl RejAcc {
     pub(super) fn add_source(&mut self, src: IpAddr) {
         let full = self.sources.len() >= MAX_REJECT_SOURCES;
+        // Addresses compare as numbers, in `IpAddr`'s order.
+        let key = ip_order(src);
         // Above the highest of a full set: not kept (nor among the kept).
-        if full && self.sources.last().is_some_and(|max| src > *max) {
+        if full && self.sources.last().is_some_and(|max| key > ip_order(*max)) {
             self.more_sources = true;
             return;
         }
-        if let Err(at) = self.sources.binary_search(&src) {
+        if let Err(at) = self.sources.binary_search_by(|s| ip_order(*s).cmp(&key)) {
             self.sources.insert(at, src);
             if full {
                 self.sources.pop();
