@@ -4,11 +4,11 @@
 use std::borrow::Cow;
 use std::net::IpAddr;
 
+use rustc_hash::FxHashMap;
+
 use crate::aggregate::Connection;
 use crate::audit::Direction;
 use crate::id::Id;
-use rustc_hash::FxHashMap;
-
 use crate::inventory::{Inventory, SecurityGroup, SgRule};
 use crate::resolve::Endpoint;
 
