@@ -49,7 +49,7 @@ pub(super) struct Flows {
 }
 
 /// A proposed rule seen from one group: (peer group, proto, from, to).
-pub(super) type ProposedSide = (String, u8, i32, i32);
+type ProposedSide = (String, u8, i32, i32);
 
 /// Every connection against today's rules and the after state.
 pub(super) fn compare(a: &Analysis, kept: &Kept) -> Flows {
@@ -101,7 +101,7 @@ pub(super) fn compare(a: &Analysis, kept: &Kept) -> Flows {
                 .or_default();
             e.0 = e.0.saturating_add(c.connections);
             if !e.1.contains(&local) {
-                e.1.push(local.clone());
+                e.1.push(local);
             }
         } else if !after {
             if suspicious.contains(&key) {
@@ -109,8 +109,8 @@ pub(super) fn compare(a: &Analysis, kept: &Kept) -> Flows {
             } else {
                 let local = local();
                 let (src_label, remote) = match (ce.groups(), se.groups()) {
-                    (Some(_), None) => (local.clone(), se.label()),
-                    (None, Some(_)) => (ce.label(), local.clone()),
+                    (Some(_), None) => (local, se.label()),
+                    (None, Some(_)) => (ce.label(), local),
                     _ => (ce.label(), se.label()),
                 };
                 let e = out
