@@ -444,8 +444,16 @@ impl Aggregator {
             last: acc.last,
             method: acc.method.unwrap_or(Method::PortRange),
         };
+        // The output's order, decided on the keys before they turn into
+        // connections: by service, then the addresses as numbers (in
+        // `IpAddr`'s order), then the capturing interface's name (none
+        // first). Each key once, so the order is total. Sorted last first:
+        // [`Shrinking`] takes them from the end.
+        let rank = name_ranks(&enis);
         let copies: Box<dyn Iterator<Item = (AggKey, Settled)>> = if pushed.is_empty() {
             // The pass gave each key once: no table needed to meet them.
+            let mut settled = settled;
+            sort_last_first(&mut settled, &rank);
             Box::new(Shrinking(settled).map(|(k, acc)| (k, as_settled(acc))))
         } else {
             let mut copies: FxHashMap<AggKey, Settled> = pushed;
@@ -458,9 +466,11 @@ impl Aggregator {
                     }
                 }
             }
-            Box::new(copies.into_iter())
+            let mut copies: Vec<(AggKey, Settled)> = copies.into_iter().collect();
+            sort_last_first(&mut copies, &rank);
+            Box::new(Shrinking(copies))
         };
-        let mut connections: Vec<Connection> = copies
+        let connections: Vec<Connection> = copies
             .map(|(AggKey { key: k, eni }, acc)| {
                 let logged_at: Vec<Id> = eni_name(eni).into_iter().collect();
                 let (vpc, account) = place(eni);
@@ -486,14 +496,6 @@ impl Aggregator {
                 }
             })
             .collect();
-        // Every entry has its own key (interface names are interned), so an
-        // unstable sort orders them as a stable one would, in place. The
-        // addresses compare as numbers, in `IpAddr`'s order.
-        connections.sort_unstable_by(|a, b| {
-            (a.proto, a.port, ip_order(a.server), ip_order(a.client))
-                .cmp(&(b.proto, b.port, ip_order(b.server), ip_order(b.client)))
-                .then_with(|| a.logged_at.cmp(&b.logged_at))
-        });
 
         let mut rejected: Vec<Rejected> = rejected
             .into_iter()
@@ -564,10 +566,38 @@ impl Aggregator {
     }
 }
 
+/// Each interface's place among the interfaces' names, from 1 (0: none
+/// logged), so that keys order by name without comparing strings.
+fn name_ranks(enis: &[String]) -> Vec<u32> {
+    let mut by_name: Vec<u32> = (0..enis.len() as u32).collect();
+    by_name.sort_unstable_by(|a, b| enis[*a as usize].cmp(&enis[*b as usize]));
+    let mut rank = vec![0; enis.len()];
+    for (place, eni) in by_name.into_iter().enumerate() {
+        rank[eni as usize] = place as u32 + 1;
+    }
+    rank
+}
+
+/// Sorts the keys in the reverse of the connections' order (see
+/// [`Aggregator::finish`]), each key's order computed once: comparing
+/// numbers, not the entries they came from, and moving each entry once.
+fn sort_last_first<T>(v: &mut [(AggKey, T)], rank: &[u32]) {
+    v.sort_by_cached_key(|(k, _)| {
+        // An interface this aggregator did not intern has no name (as none).
+        let eni = rank.get(k.eni as usize).copied().unwrap_or(0);
+        let (server_v6, server) = ip_order(k.key.server);
+        let (client_v6, client) = ip_order(k.key.client);
+        // Protocol, port and the server's family in one word: 48 bytes a key.
+        let service =
+            u32::from(k.key.proto) << 17 | u32::from(k.key.port) << 1 | u32::from(server_v6);
+        std::cmp::Reverse((service, server, client_v6, client, eni))
+    });
+}
+
 /// A vector's items taken from its end, its room given back as it empties:
 /// the settled sums turn into connections without both being held whole
-/// (their sizes would add up at the run's peak). The order does not
-/// matter: the connections are sorted after.
+/// (their sizes would add up at the run's peak). Sorted last first, they
+/// come out in order.
 struct Shrinking<T>(Vec<T>);
 
 impl<T> Iterator for Shrinking<T> {

@@ -803,3 +803,105 @@ fn addresses_as_numbers_sort_as_addresses() {
         }
     }
 }
+
+/// The connections come out by protocol, port, server and client as
+/// addresses, then by the name of the interface that captured them (none
+/// first), whatever order the records and the interfaces came in.
+#[test]
+fn connections_come_out_by_service_addresses_then_interface_name() {
+    let mut agg = Aggregator::new();
+    let syn = Some(2);
+    // Interned in the reverse of their names' order.
+    for eni in ["eni-c", "eni-b", "eni-a"] {
+        feed(
+            &mut agg,
+            eni,
+            "10.0.0.9",
+            40000,
+            "10.0.0.10",
+            443,
+            TCP,
+            syn,
+            0,
+        );
+    }
+    feed(
+        &mut agg,
+        "eni-a",
+        "10.0.0.2",
+        40001,
+        "10.0.0.10",
+        443,
+        TCP,
+        syn,
+        0,
+    );
+    feed(
+        &mut agg, "eni-a", "10.0.0.3", 40002, "10.0.0.1", 443, TCP, syn, 0,
+    );
+    feed(
+        &mut agg, "eni-a", "10.0.0.3", 40003, "10.0.0.1", 22, TCP, syn, 0,
+    );
+    feed(
+        &mut agg, "eni-a", "10.0.0.3", 40004, "10.0.0.1", 53, UDP, None, 0,
+    );
+    // A format without `interface-id`: the copy that names none.
+    let r = Record {
+        interface_id: None,
+        vpc_id: None,
+        account_id: None,
+        srcaddr: ip("10.0.0.9"),
+        dstaddr: ip("10.0.0.10"),
+        pkt_srcaddr: None,
+        pkt_dstaddr: None,
+        srcport: 40000,
+        dstport: 443,
+        protocol: TCP,
+        packets: 2,
+        bytes: 100,
+        start: 0,
+        end: 60,
+        action: Action::Accept,
+        tcp_flags: syn,
+        flow_direction: None,
+        pkt_src_aws_service: None,
+        pkt_dst_aws_service: None,
+        reject_reason: None,
+    };
+    match reduce(&r) {
+        Reduced::Accepted(o) => agg.add(&o),
+        other => panic!("{other:?}"),
+    }
+    let got: Vec<(u8, u16, String, String, Vec<String>)> = agg
+        .finish()
+        .connections
+        .iter()
+        .map(|c| {
+            let at = c.logged_at.iter().map(|e| e.to_string()).collect();
+            (
+                c.proto,
+                c.port,
+                c.server.to_string(),
+                c.client.to_string(),
+                at,
+            )
+        })
+        .collect();
+    let want = |proto, port, server: &str, client: &str, at: &[&str]| {
+        let at = at.iter().map(|e| e.to_string()).collect();
+        (proto, port, server.to_string(), client.to_string(), at)
+    };
+    assert_eq!(
+        got,
+        vec![
+            want(TCP, 22, "10.0.0.1", "10.0.0.3", &["eni-a"]),
+            want(TCP, 443, "10.0.0.1", "10.0.0.3", &["eni-a"]),
+            want(TCP, 443, "10.0.0.10", "10.0.0.2", &["eni-a"]),
+            want(TCP, 443, "10.0.0.10", "10.0.0.9", &[]),
+            want(TCP, 443, "10.0.0.10", "10.0.0.9", &["eni-a"]),
+            want(TCP, 443, "10.0.0.10", "10.0.0.9", &["eni-b"]),
+            want(TCP, 443, "10.0.0.10", "10.0.0.9", &["eni-c"]),
+            want(UDP, 53, "10.0.0.1", "10.0.0.3", &["eni-a"]),
+        ]
+    );
+}

@@ -29,12 +29,25 @@ pub(super) struct CandidateSet {
 const MAX_LISTED_EXTRA: usize = 200_000;
 
 impl CandidateSet {
+    #[cfg(test)]
     pub(super) fn new(src: &[u32], dst: &[u32], observed: &[(u32, u32)]) -> Self {
-        let obs: FxHashSet<(u32, u32)> = observed.iter().copied().collect();
+        Self::among(src, dst, observed, &observed.iter().copied().collect())
+    }
+
+    /// The candidate of the groups with members `src` and `dst`, against
+    /// the service's `observed` pairs (`seen`: the same pairs as a set,
+    /// built once per service, not once per candidate).
+    pub(super) fn among(
+        src: &[u32],
+        dst: &[u32],
+        observed: &[(u32, u32)],
+        seen: &FxHashSet<(u32, u32)>,
+    ) -> Self {
+        let (in_src, in_dst) = (Members::of(src), Members::of(dst));
         let covers = observed
             .iter()
             .enumerate()
-            .filter(|(_, (c, s))| src.contains(c) && dst.contains(s))
+            .filter(|(_, (c, s))| in_src.has(*c) && in_dst.has(*s))
             .map(|(i, _)| i)
             .collect();
         let mut extra = FxHashSet::default();
@@ -45,7 +58,7 @@ impl CandidateSet {
                     continue;
                 }
                 allowed += 1;
-                if !obs.contains(&(a, b)) && extra.len() < MAX_LISTED_EXTRA {
+                if !seen.contains(&(a, b)) && extra.len() < MAX_LISTED_EXTRA {
                     extra.insert((a, b));
                 }
             }
@@ -58,6 +71,26 @@ impl CandidateSet {
             referenced: false,
             shared: 0,
         }
+    }
+}
+
+/// A group's members as a bit per interface: asked once per observed pair.
+struct Members(Vec<u64>);
+
+impl Members {
+    fn of(members: &[u32]) -> Self {
+        let words = members.iter().max().map_or(0, |m| *m as usize / 64 + 1);
+        let mut bits = vec![0u64; words];
+        for &m in members {
+            bits[m as usize / 64] |= 1 << (m % 64);
+        }
+        Members(bits)
+    }
+
+    fn has(&self, m: u32) -> bool {
+        self.0
+            .get(m as usize / 64)
+            .is_some_and(|w| w & (1 << (m % 64)) != 0)
     }
 }
 

@@ -88,11 +88,16 @@ pub fn synthesize_with(evidence: &Evidence, r: &Resolver<'_>, choices: &Choices)
         }
     }
     // A connection's end is a member of the groups it had then (the history
-    // may give it others than today's).
+    // may give it others than today's). The connections of an interface
+    // share its groups' list: each list is met once per interface.
+    let mut met: FxHashSet<(u32, *const Id)> = FxHashSet::default();
     for c in &evidence.connections {
         for end in ends(c) {
             if let Endpoint::Eni { id, groups, .. } = end {
                 let i = eni_index[id.as_str()];
+                if !met.insert((i, groups.as_ptr())) {
+                    continue;
+                }
                 for g in groups {
                     let m = members.entry(g.as_str()).or_default();
                     if !m.contains(&i) {
@@ -103,21 +108,15 @@ pub fn synthesize_with(evidence: &Evidence, r: &Resolver<'_>, choices: &Choices)
         }
     }
     // Groups shared across roles: their members carry different other groups.
+    // (Two roles at least: a member whose other groups are not the first
+    // member's.)
     let shared: BTreeSet<&str> = members
         .iter()
         .filter(|(g, ms)| {
-            let roles: BTreeSet<Vec<&str>> = ms
-                .iter()
-                .map(|m| {
-                    ifaces[*m as usize]
-                        .1
-                        .iter()
-                        .filter(|x| **x != **g)
-                        .copied()
-                        .collect()
-                })
-                .collect();
-            roles.len() > 1
+            let others = |m: &u32| ifaces[*m as usize].1.iter().filter(|x| **x != **g);
+            let mut ms = ms.iter();
+            ms.next()
+                .is_some_and(|first| ms.any(|m| !others(m).eq(others(first))))
         })
         .map(|(g, _)| *g)
         .collect();
@@ -262,26 +261,32 @@ pub fn synthesize_with(evidence: &Evidence, r: &Resolver<'_>, choices: &Choices)
     for ((svc, _), conns) in &by_service {
         let observed: BTreeSet<(u32, u32)> = conns.iter().map(|g| (g.client, g.server)).collect();
         let observed: Vec<(u32, u32)> = observed.into_iter().collect();
+        let seen: FxHashSet<(u32, u32)> = observed.iter().copied().collect();
         // Borrowed while gathered (each connection names its pairs again),
         // in the same order as owned strings would sort.
         let mut candidates: BTreeSet<(&str, &str)> = BTreeSet::new();
+        // Connections between the same two groups' lists name the same
+        // pairs: each such couple of lists is met once.
+        let mut met: FxHashSet<(*const Id, *const Id)> = FxHashSet::default();
+        let avoided = |x: &Id| choices.avoid.contains(x.as_str());
         for g in conns {
-            let pairs: Vec<(&Id, &Id)> = g
-                .client_groups
-                .iter()
-                .flat_map(|a| g.server_groups.iter().map(move |b| (a, b)))
-                .collect();
-            let free: Vec<&(&Id, &Id)> = pairs
-                .iter()
-                .filter(|(a, b)| {
-                    !choices.avoid.contains(a.as_str()) && !choices.avoid.contains(b.as_str())
-                })
-                .collect();
-            if free.is_empty() {
+            if !met.insert((g.client_groups.as_ptr(), g.server_groups.as_ptr())) {
+                continue;
+            }
+            let pairs = || {
+                g.client_groups
+                    .iter()
+                    .flat_map(|a| g.server_groups.iter().map(move |b| (a, b)))
+            };
+            if pairs().any(|(a, b)| !avoided(a) && !avoided(b)) {
+                for (a, b) in pairs().filter(|(a, b)| !avoided(a) && !avoided(b)) {
+                    candidates.insert((a.as_str(), b.as_str()));
+                }
+            } else {
                 // Only an avoided group allows this connection: it stays, said.
-                for (a, b) in &pairs {
+                for (a, b) in pairs() {
                     for x in [a, b] {
-                        if choices.avoid.contains(x.as_str()) {
+                        if avoided(x) {
                             proposal.avoided_but_needed.insert((
                                 x.to_string(),
                                 svc.proto,
@@ -289,10 +294,6 @@ pub fn synthesize_with(evidence: &Evidence, r: &Resolver<'_>, choices: &Choices)
                             ));
                         }
                     }
-                    candidates.insert((a.as_str(), b.as_str()));
-                }
-            } else {
-                for &&(a, b) in &free {
                     candidates.insert((a.as_str(), b.as_str()));
                 }
             }
@@ -316,7 +317,12 @@ pub fn synthesize_with(evidence: &Evidence, r: &Resolver<'_>, choices: &Choices)
                         .iter()
                         .filter(|g| shared.contains(g.as_str()))
                         .count() as u32,
-                    ..CandidateSet::new(&members[a.as_str()], &members[b.as_str()], &observed)
+                    ..CandidateSet::among(
+                        &members[a.as_str()],
+                        &members[b.as_str()],
+                        &observed,
+                        &seen,
+                    )
                 }
             })
             .collect();
