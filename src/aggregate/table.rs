@@ -17,13 +17,14 @@
 //! once: [`Conns::add`] queues them with the key's hash and asks the CPU
 //! for the slot's cache line; [`DEPTH`]/2 records later the slot is read
 //! and the entry's line asked for; [`DEPTH`]*3/4 records later the entry
-//! is read and the word of its client ports the record will touch asked
-//! for; [`DEPTH`] records later the sums are added, by then from the cache.
+//! is read, its position kept with the record, and the word of its client
+//! ports the record will touch asked for; [`DEPTH`] records later the sums
+//! are added at that position, by then from the cache (a key new to the
+//! table is looked up then). The queue is a ring of fixed size.
 //! Sums commute, so the order of adding does not matter; every method that
 //! reads the table adds what is queued first, so nothing queued is ever
 //! missed.
 
-use std::collections::VecDeque;
 use std::hash::BuildHasher;
 
 use rustc_hash::FxBuildHasher;
@@ -39,7 +40,75 @@ const DEPTH: usize = 16;
 struct Pending {
     key: AggKey,
     hash: u64,
+    /// The key's position, once a look-ahead found it ([`FREE`] until
+    /// then): the sums are then added without looking the key up again.
+    at: u32,
     sample: Sample,
+}
+
+/// The queue of [`Pending`] records: a ring of fixed size, whose length
+/// never passes [`DEPTH`] + 1.
+#[derive(Debug)]
+struct Queue {
+    items: Box<[Option<Pending>; RING]>,
+    /// The oldest record's place.
+    head: usize,
+    len: usize,
+}
+
+/// The ring's size: a power of two above [`DEPTH`].
+const RING: usize = (DEPTH + 1).next_power_of_two();
+
+impl Default for Queue {
+    fn default() -> Self {
+        Queue {
+            items: Box::new([None; RING]),
+            head: 0,
+            len: 0,
+        }
+    }
+}
+
+impl Queue {
+    #[inline]
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    /// The `i`-th oldest record.
+    #[inline]
+    fn get_mut(&mut self, i: usize) -> Option<&mut Pending> {
+        if i >= self.len {
+            return None;
+        }
+        self.items[(self.head + i) % RING].as_mut()
+    }
+
+    #[inline]
+    fn get(&self, i: usize) -> Option<&Pending> {
+        if i >= self.len {
+            return None;
+        }
+        self.items[(self.head + i) % RING].as_ref()
+    }
+
+    #[inline]
+    fn push_back(&mut self, p: Pending) {
+        assert!(self.len < RING, "the queue is emptied past DEPTH");
+        self.items[(self.head + self.len) % RING] = Some(p);
+        self.len += 1;
+    }
+
+    #[inline]
+    fn pop_front(&mut self) -> Option<Pending> {
+        if self.len == 0 {
+            return None;
+        }
+        let p = self.items[self.head].take();
+        self.head = (self.head + 1) % RING;
+        self.len -= 1;
+        p
+    }
 }
 
 /// A free slot.
@@ -65,7 +134,7 @@ pub(super) struct Conns {
     /// The key looked up last and its position.
     last: Option<(AggKey, u32)>,
     /// Records whose sums are not added yet, oldest first.
-    pending: VecDeque<Pending>,
+    pending: Queue,
 }
 
 #[inline]
@@ -140,19 +209,20 @@ impl Conns {
         if let Some(p) = n.checked_sub(DEPTH / 2).and_then(|i| self.pending.get(i)) {
             self.prefetch_entry(p.hash);
         }
-        if let Some(p) = n
-            .checked_sub(3 * DEPTH / 4)
-            .and_then(|i| self.pending.get(i))
+        if let Some(i) = n.checked_sub(3 * DEPTH / 4)
+            && let Some(p) = self.pending.get(i)
             && let Ok(at) = self.find(p.hash, &p.key)
         {
-            self.entries[at as usize]
-                .1
-                .client_ports
-                .prefetch(p.sample.client_port);
+            let port = p.sample.client_port;
+            self.entries[at as usize].1.client_ports.prefetch(port);
+            if let Some(p) = self.pending.get_mut(i) {
+                p.at = at;
+            }
         }
         self.pending.push_back(Pending {
             key: k,
             hash,
+            at: FREE,
             sample,
         });
         if self.pending.len() > DEPTH
@@ -171,7 +241,12 @@ impl Conns {
 
     #[inline]
     fn apply(&mut self, p: Pending) {
-        let acc = self.entry_hashed(p.key, p.hash);
+        // Found by the look-ahead: entries only ever get appended while
+        // records are queued, so the position still holds the key.
+        let acc = match self.entries.get_mut(p.at as usize) {
+            Some((_, acc)) => acc,
+            None => self.entry_hashed(p.key, p.hash),
+        };
         acc.add(&p.sample);
     }
 
