@@ -331,13 +331,10 @@ impl Aggregator {
         for (i, span) in other.spans.iter().enumerate() {
             self.spans[remap[i] as usize].merge(span);
         }
-        for (k, acc) in other.conns {
-            let k = AggKey {
-                key: k.key,
-                eni: map(k.eni),
-            };
-            self.conns.merge_in(k, acc);
-        }
+        self.conns.merge_all(other.conns, |k| AggKey {
+            key: k.key,
+            eni: map(k.eni),
+        });
         for (k, r) in other.rejected {
             let mine = self.rejected.entry(k).or_default();
             if mine.records == 0 {

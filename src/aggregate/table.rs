@@ -290,7 +290,38 @@ impl Conns {
     /// Adds `acc` under `k`, merged into the sums already there.
     pub(super) fn merge_in(&mut self, k: AggKey, acc: Acc) {
         self.flush();
-        let h = hash_of(&k);
+        self.merge_hashed(k, acc, hash_of(&k));
+    }
+
+    /// Adds every entry of `other`, its key changed by `key` first (an
+    /// interface interned by another aggregator), as [`Conns::merge_in`]
+    /// would one by one. The lookups wait on memory as the reading's do,
+    /// so they are asked for ahead as the reading's are (see the module
+    /// docs): the slot [`DEPTH`] entries ahead, the entry [`DEPTH`]/2 ahead.
+    pub(super) fn merge_all(&mut self, mut other: Conns, key: impl Fn(AggKey) -> AggKey) {
+        self.flush();
+        other.flush();
+        let mut entries = other.entries;
+        for (k, _) in &mut entries {
+            *k = key(*k);
+        }
+        let hashes: Vec<u64> = entries.iter().map(|(k, _)| hash_of(k)).collect();
+        for (i, ((k, acc), &h)) in entries.into_iter().zip(&hashes).enumerate() {
+            if let Some(&ahead) = hashes.get(i + DEPTH)
+                && !self.slots.is_empty()
+            {
+                prefetch(&self.slots[ahead as usize & (self.slots.len() - 1)]);
+            }
+            if let Some(&ahead) = hashes.get(i + DEPTH / 2) {
+                self.prefetch_entry(ahead);
+            }
+            self.merge_hashed(k, acc, h);
+        }
+    }
+
+    /// [`Conns::merge_in`] of a key whose hash is `h`, nothing queued.
+    #[inline]
+    fn merge_hashed(&mut self, k: AggKey, acc: Acc, h: u64) {
         match self.find(h, &k) {
             Ok(at) => self.entries[at as usize].1.merge(&acc),
             Err(slot) => {

@@ -114,6 +114,7 @@ fn read_listed_with(
     let mut agg: Option<Aggregator> = None;
     let mut stats = Stats::default();
     let mut blocks = Vec::with_capacity(workers);
+    let merging = std::time::Instant::now();
     for r in results {
         let (a, s, b) = r?;
         match &mut agg {
@@ -125,6 +126,11 @@ fn read_listed_with(
     }
     let mut agg = agg.unwrap_or_default();
     agg.spans_into(&mut stats);
+    tracing::debug!(
+        workers,
+        ms = merging.elapsed().as_millis() as u64,
+        "workers' sums merged"
+    );
     Ok((agg, stats, blocks))
 }
 
