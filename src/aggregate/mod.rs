@@ -78,8 +78,10 @@ pub struct Aggregator {
     gaps: FxHashMap<u32, (u64, Option<i64>, Option<i64>)>,
     enis: Vec<String>,
     eni_ids: FxHashMap<String, u32>,
-    /// The interface interned last: records of one interface come in runs.
-    last_eni: u32,
+    /// Interfaces interned lately, by a hash of their id's last bytes: most
+    /// records find theirs here, with one comparison and without hashing
+    /// the whole id. A slot another id took is looked up in `eni_ids`.
+    recent: Box<[u32; RECENT]>,
     /// Per interned interface: its VPC and account, where logged.
     places: Vec<Place>,
     /// Per interned interface: the window's records it logged (accepted or
@@ -96,6 +98,21 @@ pub struct Aggregator {
 }
 
 const NO_ENI: u32 = u32::MAX;
+
+/// Slots of [`Aggregator::recent`]: 16 KB, room for a few thousand
+/// interfaces with few sharing a slot.
+const RECENT: usize = 4096;
+
+/// The slot of an interface id in [`Aggregator::recent`]: its last eight
+/// bytes (an interface id's random hex digits) spread over the slots.
+#[inline]
+fn recent_slot(id: &[u8]) -> usize {
+    let mut tail = [0u8; 8];
+    let n = id.len().min(8);
+    tail[..n].copy_from_slice(&id[id.len() - n..]);
+    let mixed = u64::from_le_bytes(tail).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    (mixed >> (64 - RECENT.trailing_zeros())) as usize
+}
 
 /// An address as a number in `IpAddr`'s order (IPv4 before IPv6, each by
 /// its octets): compared without a call to `memcmp`.
@@ -120,7 +137,7 @@ impl Default for Aggregator {
             gaps: FxHashMap::default(),
             enis: Vec::new(),
             eni_ids: FxHashMap::default(),
-            last_eni: NO_ENI,
+            recent: Box::new([NO_ENI; RECENT]),
             places: Vec::new(),
             spans: Vec::new(),
             held: FxHashMap::default(),
@@ -145,16 +162,18 @@ impl Aggregator {
     #[inline]
     fn intern(&mut self, eni: Option<&str>) -> u32 {
         let Some(eni) = eni else { return NO_ENI };
-        if let Some(last) = self.enis.get(self.last_eni as usize)
-            && crate::parse::same(last.as_bytes(), eni.as_bytes())
+        let slot = recent_slot(eni.as_bytes());
+        let seen = self.recent[slot];
+        if let Some(known) = self.enis.get(seen as usize)
+            && crate::parse::same(known.as_bytes(), eni.as_bytes())
         {
-            return self.last_eni;
+            return seen;
         }
         let id = match self.eni_ids.get(eni) {
             Some(id) => *id,
             None => self.intern_new(eni),
         };
-        self.last_eni = id;
+        self.recent[slot] = id;
         id
     }
 
@@ -344,7 +363,7 @@ impl Aggregator {
             mine.records += r.records;
             mine.first = mine.first.min(r.first);
             mine.last = mine.last.max(r.last);
-            for s in r.sources {
+            for s in r.sources.iter() {
                 mine.add_source(s);
             }
             mine.more_sources |= r.more_sources;
@@ -498,11 +517,8 @@ impl Aggregator {
             .into_iter()
             .map(|((dst, dstport, proto), r)| {
                 // Kept sorted.
-                let mut sources = r.sources;
-                let distinct = sources.len();
-                sources.truncate(5);
-                // Up to 256 addresses were kept while counting: give the room back.
-                sources.shrink_to_fit();
+                let distinct = r.sources.len();
+                let sources: Vec<IpAddr> = r.sources.iter().take(5).collect();
                 let mut reasons: Vec<String> = r.reasons.into_iter().collect();
                 reasons.sort();
                 Rejected {

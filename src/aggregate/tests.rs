@@ -905,3 +905,38 @@ fn connections_come_out_by_service_addresses_then_interface_name() {
         ]
     );
 }
+
+/// Rejected sources of both families keep the lowest addresses in
+/// `IpAddr`'s order (IPv4 before IPv6), as a sorted set cut at the limit
+/// would, and say when they left one out.
+#[test]
+fn rejected_sources_of_both_families_keep_the_lowest() {
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut next = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for max in [1, 3, 16] {
+        let mut kept = rejected::Lowest::default();
+        let mut all = BTreeSet::new();
+        let mut left_out = false;
+        for _ in 0..200 {
+            let r = next();
+            // Few distinct values: repeats, and ties on the high bytes.
+            let a = if r % 3 == 0 {
+                IpAddr::V6(std::net::Ipv6Addr::from_bits(u128::from(r >> 58)))
+            } else {
+                IpAddr::V4(std::net::Ipv4Addr::from_bits(
+                    (r >> 40) as u32 & 0x0f00_003f,
+                ))
+            };
+            all.insert(a);
+            left_out |= !kept.add(a, max);
+            let want: Vec<IpAddr> = all.iter().copied().take(max).collect();
+            assert_eq!(kept.iter().collect::<Vec<_>>(), want, "max {max}");
+            assert_eq!(left_out, all.len() > max, "max {max}");
+        }
+    }
+}
