@@ -332,7 +332,7 @@ for set in $SETS; do
         case "$per_thread" in *BLOCKED*) failed=1 ;; esac
         case "$kind" in plain) goal=3 mb=100 ;; gzip) goal=2 mb=100 ;; parquet) goal=1 mb=150 ;; esac
         targets+=("$(awk -v set="$set" -v kind="$kind" -v g="$goal" -v mb="$mb" -v r="$(awk -v a="$dt" -v b="$st" 'BEGIN { print a / b }')" -v m="$((sm / 1024))" 'BEGIN {
-          printf "%s %s: throughput %.2fx DuckDB (target %dx): %s; peak %d MB (target under %d): %s",
+          printf "%s %s: throughput %.3fx DuckDB (target %dx): %s; peak %d MB (target under %d): %s",
             set, kind, r, g, (r >= g ? "met" : "MISSED"), m, mb, (m < mb ? "met" : "MISSED") }')")
       fi
     done
