@@ -252,11 +252,12 @@ fn orient_icmp(r: &Record<'_>) -> (bool, u16, u16, Strength, bool) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::parse::Action;
 
-    fn rec(
+    /// An accepted record at `eni-1`, one packet of 100 bytes.
+    pub(crate) fn rec(
         src: &str,
         sp: u16,
         dst: &str,

@@ -1,7 +1,8 @@
 use std::collections::BTreeSet;
 
 use super::*;
-use crate::parse::{Action, Record};
+use crate::parse::Record;
+use crate::reduce::tests::rec;
 use crate::reduce::{ICMP, ICMP_ANY, TCP, UDP};
 use crate::reduce::{Reduced, reduce};
 
@@ -17,31 +18,27 @@ fn feed(
     flags: Option<u16>,
     start: i64,
 ) {
+    // Two packets over a minute.
     let r = Record {
         interface_id: Some(eni),
-        vpc_id: None,
-        account_id: None,
-        srcaddr: src.parse().unwrap(),
-        dstaddr: dst.parse().unwrap(),
-        pkt_srcaddr: None,
-        pkt_dstaddr: None,
-        srcport: sp,
-        dstport: dp,
-        protocol: proto,
         packets: 2,
-        bytes: 100,
         start,
         end: start + 60,
-        action: Action::Accept,
-        tcp_flags: flags,
-        flow_direction: None,
-        pkt_src_aws_service: None,
-        pkt_dst_aws_service: None,
-        reject_reason: None,
+        ..rec(src, sp, dst, dp, proto, flags)
     };
     match reduce(&r) {
         Reduced::Accepted(o) => agg.add(&o),
         other => panic!("{other:?}"),
+    }
+}
+
+/// A xorshift generator: the same numbers on every run.
+fn numbers(mut seed: u64) -> impl FnMut() -> u64 {
+    move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
     }
 }
 
@@ -777,13 +774,7 @@ fn shrinking_gives_every_item_once_and_its_room_back() {
 /// and the rules do not move.
 #[test]
 fn addresses_as_numbers_sort_as_addresses() {
-    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-    let mut next = || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
+    let mut next = numbers(0x9e37_79b9_7f4a_7c15);
     let addrs: Vec<IpAddr> = (0..2000)
         .map(|i| {
             let r = next();
@@ -848,25 +839,7 @@ fn connections_come_out_by_service_addresses_then_interface_name() {
     // A format without `interface-id`: the copy that names none.
     let r = Record {
         interface_id: None,
-        vpc_id: None,
-        account_id: None,
-        srcaddr: ip("10.0.0.9"),
-        dstaddr: ip("10.0.0.10"),
-        pkt_srcaddr: None,
-        pkt_dstaddr: None,
-        srcport: 40000,
-        dstport: 443,
-        protocol: TCP,
-        packets: 2,
-        bytes: 100,
-        start: 0,
-        end: 60,
-        action: Action::Accept,
-        tcp_flags: syn,
-        flow_direction: None,
-        pkt_src_aws_service: None,
-        pkt_dst_aws_service: None,
-        reject_reason: None,
+        ..rec("10.0.0.9", 40000, "10.0.0.10", 443, TCP, syn)
     };
     match reduce(&r) {
         Reduced::Accepted(o) => agg.add(&o),
@@ -911,13 +884,7 @@ fn connections_come_out_by_service_addresses_then_interface_name() {
 /// would, and say when they left one out.
 #[test]
 fn rejected_sources_of_both_families_keep_the_lowest() {
-    let mut seed = 0x2545_f491_4f6c_dd1du64;
-    let mut next = || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
+    let mut next = numbers(0x2545_f491_4f6c_dd1d);
     for max in [1, 3, 16] {
         let mut kept = rejected::Lowest::default();
         let mut all = BTreeSet::new();
