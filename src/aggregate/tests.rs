@@ -892,7 +892,7 @@ fn rejected_sources_of_both_families_keep_the_lowest() {
         for _ in 0..200 {
             let r = next();
             // Few distinct values: repeats, and ties on the high bytes.
-            let a = if r % 3 == 0 {
+            let a = if r.is_multiple_of(3) {
                 IpAddr::V6(std::net::Ipv6Addr::from_bits(u128::from(r >> 58)))
             } else {
                 IpAddr::V4(std::net::Ipv4Addr::from_bits(
