@@ -78,9 +78,13 @@ pub struct Aggregator {
     gaps: FxHashMap<u32, (u64, Option<i64>, Option<i64>)>,
     enis: Vec<String>,
     eni_ids: FxHashMap<String, u32>,
-    /// Interfaces interned lately, by a hash of their id's last bytes: most
-    /// records find theirs here, with one comparison and without hashing
-    /// the whole id. A slot another id took is looked up in `eni_ids`.
+    /// The interface interned last: records of one interface come in runs
+    /// (a log stream is one interface's).
+    last_eni: u32,
+    /// Interfaces interned lately, by a hash of their id's last bytes:
+    /// records of interleaved interfaces find theirs here, with one
+    /// comparison and without hashing the whole id. A slot another id took
+    /// is looked up in `eni_ids`.
     recent: Box<[u32; RECENT]>,
     /// Per interned interface: its VPC and account, where logged.
     places: Vec<Place>,
@@ -137,6 +141,7 @@ impl Default for Aggregator {
             gaps: FxHashMap::default(),
             enis: Vec::new(),
             eni_ids: FxHashMap::default(),
+            last_eni: NO_ENI,
             recent: Box::new([NO_ENI; RECENT]),
             places: Vec::new(),
             spans: Vec::new(),
@@ -162,18 +167,26 @@ impl Aggregator {
     #[inline]
     fn intern(&mut self, eni: Option<&str>) -> u32 {
         let Some(eni) = eni else { return NO_ENI };
-        let slot = recent_slot(eni.as_bytes());
-        let seen = self.recent[slot];
-        if let Some(known) = self.enis.get(seen as usize)
-            && crate::parse::same(known.as_bytes(), eni.as_bytes())
-        {
-            return seen;
-        }
-        let id = match self.eni_ids.get(eni) {
-            Some(id) => *id,
-            None => self.intern_new(eni),
+        let is = |id: u32| {
+            self.enis
+                .get(id as usize)
+                .is_some_and(|known| crate::parse::same(known.as_bytes(), eni.as_bytes()))
         };
-        self.recent[slot] = id;
+        if is(self.last_eni) {
+            return self.last_eni;
+        }
+        let slot = recent_slot(eni.as_bytes());
+        let id = if is(self.recent[slot]) {
+            self.recent[slot]
+        } else {
+            let id = match self.eni_ids.get(eni) {
+                Some(id) => *id,
+                None => self.intern_new(eni),
+            };
+            self.recent[slot] = id;
+            id
+        };
+        self.last_eni = id;
         id
     }
 
