@@ -269,6 +269,7 @@ pub fn synthesize_with(evidence: &Evidence, r: &Resolver<'_>, choices: &Choices)
         // pairs: each such couple of lists is met once.
         let mut met: FxHashSet<(*const Id, *const Id)> = FxHashSet::default();
         let avoided = |x: &Id| choices.avoid.contains(x.as_str());
+        let free = |(a, b): &(&Id, &Id)| !avoided(a) && !avoided(b);
         for g in conns {
             if !met.insert((g.client_groups.as_ptr(), g.server_groups.as_ptr())) {
                 continue;
@@ -278,8 +279,8 @@ pub fn synthesize_with(evidence: &Evidence, r: &Resolver<'_>, choices: &Choices)
                     .iter()
                     .flat_map(|a| g.server_groups.iter().map(move |b| (a, b)))
             };
-            if pairs().any(|(a, b)| !avoided(a) && !avoided(b)) {
-                for (a, b) in pairs().filter(|(a, b)| !avoided(a) && !avoided(b)) {
+            if pairs().any(|p| free(&p)) {
+                for (a, b) in pairs().filter(free) {
                     candidates.insert((a.as_str(), b.as_str()));
                 }
             } else {
