@@ -261,9 +261,12 @@ measure() {
 }
 
 # report_of FILE: the last report, FILE's name and the default-layout note
-# (with its heading) left out, trailing blank lines too.
+# (with its heading) left out, the section "Since the last run" too (it
+# compares with the tfvars a run before left: the first run in a fresh
+# BENCH_DIR has none, the next one has it), and trailing blank lines.
 report_of() {
   sed "s|$1|FILE|g" "$WORK/report.md" | grep -v -e 'the default v2 format was assumed' -e '^Notes:$' |
+    awk '/^## / { skip = ($0 == "## Since the last run") } !skip' |
     awk '/^$/ { blank++; next } { while (blank) { print ""; blank-- } print }'
 }
 
