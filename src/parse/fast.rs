@@ -21,9 +21,9 @@
 //! anything else: a line it declines goes to [`Parser::parse_with`], which
 //! decides what it is and names what is wrong. So what is accepted and
 //! every message stay the generic parser's; where this path accepts a line,
-//! the record is the one the generic parser makes (`tests.rs` and the
-//! `record` fuzz target compare the two, and each reading here is compared
-//! with its byte-by-byte definition).
+//! the record is the one the generic parser makes (`tests/one_pass.rs` and
+//! the `record` fuzz target compare the two; `tests/readers.rs` holds each
+//! reading here to its byte-by-byte definition).
 
 use std::net::{IpAddr, Ipv4Addr};
 
