@@ -3,6 +3,8 @@
 
 use super::*;
 
+const DEFAULT_V2_NAMES: &str = format::DEFAULT_V2;
+
 #[test]
 fn parses_a_default_v2_record() {
     let line = b"2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK";

@@ -3,6 +3,29 @@
 
 use super::*;
 
+/// `len` bytes drawn from `alphabet`.
+fn drawn(next: &mut impl FnMut(usize) -> usize, len: usize, alphabet: &[u8]) -> Vec<u8> {
+    (0..len).map(|_| alphabet[next(alphabet.len())]).collect()
+}
+
+/// A small xorshift stream for the randomised tests.
+fn xorshift(seed: u64) -> impl FnMut(usize) -> usize {
+    let mut state = seed;
+    move |n: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % n as u64) as usize
+    }
+}
+
+/// The byte-by-byte reading of an address that is the whole of `v`: the
+/// definition the wide reading is held to.
+fn byte_by_byte_ipv4(v: &[u8]) -> Option<Ipv4Addr> {
+    let mut at = 0;
+    fast::ipv4_at(v, &mut at).filter(|_| at == v.len())
+}
+
 #[test]
 fn word_at_a_time_splitting_agrees_with_splitting_byte_by_byte() {
     let mut x: u64 = 0x2545_f491_4f6c_dd1d;
