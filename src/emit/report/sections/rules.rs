@@ -3,6 +3,8 @@
 //! the group pairs that allow as much, and the paths through network load
 //! balancers with the rules that allow each leg.
 
+use rustc_hash::FxHashMap;
+
 use crate::analysis::Analysis;
 use crate::emit::escape;
 use crate::emit::report::document::{Block, Markup, Row, Section, para, table};
@@ -90,13 +92,17 @@ const POD_ADDRESSES: usize = 4;
 
 /// Rules whose interfaces carry pods: a group on a node allows every pod on it.
 fn pods(a: &Analysis, m: &dyn Markup, keys: &[String]) -> Option<Block> {
-    let carries_pods = |id: &String| {
-        a.inventory
-            .network_interfaces
-            .iter()
-            .find(|e| &e.id == id)
-            .is_some_and(|e| !e.prefixes.is_empty() || e.addresses.len() > POD_ADDRESSES)
-    };
+    // Whether each interface carries pods, by id, decided once: a rule's
+    // evidence names up to every interface of its groups, and scanning the
+    // inventory per name made this rules x interfaces x inventory. The
+    // first interface of an id decides, as a scan would.
+    let mut pods_by_id: FxHashMap<&str, bool> = FxHashMap::default();
+    for e in &a.inventory.network_interfaces {
+        pods_by_id
+            .entry(e.id.as_str())
+            .or_insert(!e.prefixes.is_empty() || e.addresses.len() > POD_ADDRESSES);
+    }
+    let carries_pods = |id: &String| pods_by_id.get(id.as_str()).copied().unwrap_or(false);
     let hits: Vec<String> = a
         .proposal
         .rules
