@@ -163,12 +163,15 @@ impl PortSet {
         self.len() == 0
     }
 
-    /// The only port, when there is exactly one.
+    /// The only port, when there is exactly one. Asked of every key after
+    /// the reading: read in place, without the boxed iterator of
+    /// [`PortSet::iter`].
     pub fn single(&self) -> Option<u16> {
-        if self.len() != 1 {
-            return None;
+        match self {
+            PortSet::Inline { len, ports } => (*len == 1).then_some(ports[0]),
+            // Made past `INLINE` ports, and sets only grow.
+            PortSet::Sorted(_) | PortSet::Bits { .. } => None,
         }
-        self.iter().next()
     }
 
     pub fn iter(&self) -> Box<dyn Iterator<Item = u16> + '_> {
