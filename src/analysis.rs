@@ -48,17 +48,45 @@ pub fn analyze(window: Window, stats: Stats, evidence: Evidence, inventory: Inve
 /// (`--threads`, see [`crate::parallel::workers`]).
 pub fn analyze_with(
     window: Window,
+    stats: Stats,
+    evidence: Evidence,
+    inventory: Inventory,
+    choices: &Choices,
+    history: &History,
+    threads: usize,
+) -> Analysis {
+    let (analysis, ()) = analyze_alongside(
+        window,
+        stats,
+        evidence,
+        inventory,
+        choices,
+        history,
+        threads,
+        |_, _| (),
+    );
+    analysis
+}
+
+/// [`analyze_with`], running `alongside` on the resolved evidence and the
+/// inventory while the rules are synthesized: on another thread when
+/// `threads` allows (a run measures today's rules there, which needs no
+/// proposal), else after.
+#[allow(clippy::too_many_arguments)]
+pub fn analyze_alongside<T: Send>(
+    window: Window,
     mut stats: Stats,
     mut evidence: Evidence,
     inventory: Inventory,
     choices: &Choices,
     history: &History,
     threads: usize,
-) -> Analysis {
+    alongside: impl FnOnce(&Evidence, &Inventory) -> T + Send,
+) -> (Analysis, T) {
     let t = std::time::Instant::now();
     let attribution = attribute_with(&mut evidence, &inventory, history, threads);
     let attributed = t.elapsed();
-    let proposal = {
+    let synthesize = || {
         let resolver = Resolver::with_history(&inventory, &evidence, history);
         let indexed = t.elapsed();
         let p = synthesize_with(&evidence, &resolver, choices);
@@ -70,8 +98,20 @@ pub fn analyze_with(
         );
         p
     };
+    let (proposal, beside) = if threads > 1 {
+        std::thread::scope(|s| {
+            let beside = s.spawn(|| alongside(&evidence, &inventory));
+            let proposal = synthesize();
+            let beside = beside
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (proposal, beside)
+        })
+    } else {
+        (synthesize(), alongside(&evidence, &inventory))
+    };
     stats.note_saturated(sums(&evidence, &proposal));
-    Analysis {
+    let analysis = Analysis {
         window,
         stats,
         evidence,
@@ -79,7 +119,8 @@ pub fn analyze_with(
         attribution,
         inventory,
         continuity: None,
-    }
+    };
+    (analysis, beside)
 }
 
 /// Every sum over records the evidence and the proposal hold, by name: the

@@ -35,7 +35,7 @@ use crate::synthesize::Severity;
 pub use catalogue::{Entry, FindingKind};
 pub use findings::fingerprint;
 pub use progress::Progress;
-pub use usage::{RuleUse, measure};
+pub use usage::{RuleUse, measure, measure_of};
 
 /// Windows shorter than this many days may miss rare (weekly) traffic: a
 /// finding (SGP010) and a warning of the reports' summary.

@@ -7,6 +7,7 @@ use std::net::IpAddr;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
+use crate::aggregate::Evidence;
 use crate::analysis::Analysis;
 use crate::audit::matching::{Groups, matching_rules, sides};
 use crate::audit::{Direction, RuleUsage};
@@ -43,11 +44,17 @@ pub(super) const PUBLIC_LISTENER_UNUSED: &str =
 /// Every connection of the evidence counted against the rules it passes
 /// through. It depends on the evidence and the inventory only.
 pub fn measure(a: &Analysis) -> RuleUse {
+    measure_of(&a.evidence, &a.inventory)
+}
+
+/// [`measure`] before the analysis is whole: it needs the resolved
+/// evidence, not the proposal, so a run measures while it synthesizes.
+pub fn measure_of(evidence: &Evidence, inventory: &Inventory) -> RuleUse {
     // Keyed by the inventory's strings while counting: a connection's
     // rules are looked up without an allocation each.
-    let by_id = Groups::new(&a.inventory);
+    let by_id = Groups::new(inventory);
     let mut usage: FxHashMap<(&str, Direction, usize), Usage> = FxHashMap::default();
-    for c in &a.evidence.connections {
+    for c in &evidence.connections {
         for (side, peer_ip) in sides(c) {
             for (g, i, _) in matching_rules(&by_id, &side, c) {
                 let u = usage.entry((g, side.direction, i)).or_default();

@@ -41,8 +41,8 @@ pub use connection::is_usage_error;
 pub use connection::{athena_ddl, flow_log_format};
 pub use quota::OverQuota;
 
-use crate::analysis::{Analysis, analyze_with};
-use crate::audit::{Audit, audit_with, measure};
+use crate::analysis::{Analysis, analyze_alongside};
+use crate::audit::{Audit, audit_with, measure_of};
 use crate::emit;
 use crate::history::{self, History};
 use crate::inventory::Inventory;
@@ -92,7 +92,9 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
     };
     let evidence = read.agg.finish();
     clock.done("finish");
-    let mut analysis = analyze_with(
+    // What today's rules carried (the quota fit and the audit read it),
+    // measured while the rules are synthesized.
+    let (mut analysis, used) = analyze_alongside(
         carried.as_ref().map_or(cfg.window, |c| c.window),
         read.stats,
         evidence,
@@ -100,14 +102,13 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
         &choices,
         &history,
         crate::parallel::workers(cfg.threads),
+        measure_of,
     );
     clock.done("analyze");
     analysis.continuity = match &carried {
         Some(c) => Some(c.continuity.clone()),
         None => state::from_output(cfg, &mut analysis.stats.notes),
     };
-    // What today's rules carried: the quota fit and the audit read it.
-    let used = measure(&analysis);
     if cfg.tfvars.is_some() {
         let limits = quota::limits(
             (cfg.rule_quota, cfg.groups_per_interface),
