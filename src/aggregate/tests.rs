@@ -907,3 +907,52 @@ fn rejected_sources_of_both_families_keep_the_lowest() {
         }
     }
 }
+
+/// Where every address is IPv4, the connections' order packed in one
+/// number sorts the keys exactly as the full order does: random keys with
+/// few distinct values per part (so that every part breaks ties), sorted
+/// both ways. A window with an IPv6 address takes the full order, and so
+/// still sorts exactly.
+#[test]
+fn the_packed_order_sorts_ipv4_keys_as_the_full_order() {
+    let mut next = numbers(0x51_7cc1_b727_220a);
+    let rank: Vec<u32> = (0..8).map(|_| (next() % 5) as u32).collect();
+    let mut draw = |v6: bool| {
+        let mut pick = |n: u64| next() % n;
+        let v4 = |x: u64| IpAddr::V4(std::net::Ipv4Addr::from_bits(0x0a00_0000 + x as u32));
+        let server = v4(pick(4));
+        let client = if v6 {
+            IpAddr::V6(std::net::Ipv6Addr::from_bits(u128::from(pick(3))))
+        } else {
+            v4(pick(4))
+        };
+        AggKey {
+            key: ConnKey {
+                server,
+                port: [22, 443, 8080, 65535][pick(4) as usize],
+                client,
+                proto: [TCP, UDP, ICMP][pick(3) as usize],
+            },
+            // Past the ranks too: an interface another aggregator interned.
+            eni: pick(10) as u32,
+        }
+    };
+    for v6 in [false, true] {
+        let mut keys: Vec<(AggKey, usize)> =
+            (0..2000).map(|i| (draw(v6 && i % 7 == 0), i)).collect();
+        assert_eq!(
+            keys.iter().all(|(k, _)| packed_order(k, &rank).is_some()),
+            !v6
+        );
+        let mut want = keys.clone();
+        want.sort_by_key(|(k, i)| std::cmp::Reverse((order(k, &rank), *i)));
+        sort_last_first(&mut keys, &rank);
+        let by_order =
+            |v: &[(AggKey, usize)]| -> Vec<_> { v.iter().map(|(k, _)| order(k, &rank)).collect() };
+        assert_eq!(
+            by_order(&keys),
+            by_order(&want),
+            "IPv6 keys among them: {v6}"
+        );
+    }
+}
