@@ -9,28 +9,40 @@ use rustc_hash::FxHashMap;
 use crate::aggregate::Connection;
 use crate::audit::Direction;
 use crate::id::Id;
-use crate::inventory::{Inventory, SecurityGroup, SgRule};
+use crate::inventory::{Inventory, SecurityGroup, SgRule, protocol_number};
 use crate::resolve::Endpoint;
 
 /// An inventory with its groups by id, for the loops that look up the
 /// groups of every connection's ends ([`Inventory::group`] reads the list).
 pub(super) struct Groups<'i> {
     pub inv: &'i Inventory,
-    by_id: FxHashMap<&'i str, &'i SecurityGroup>,
+    by_id: FxHashMap<&'i str, Group<'i>>,
+}
+
+/// A group with each rule's protocol read once: a rule is asked about
+/// every connection side its group governs, and reading the protocol's
+/// name each time was a fifth of the matching.
+struct Group<'i> {
+    sg: &'i SecurityGroup,
+    ingress: Vec<Option<u8>>,
+    egress: Vec<Option<u8>>,
 }
 
 impl<'i> Groups<'i> {
     pub fn new(inv: &'i Inventory) -> Groups<'i> {
         let mut by_id = FxHashMap::default();
+        let protocols = |rules: &[SgRule]| -> Vec<Option<u8>> {
+            rules.iter().map(|r| protocol_number(&r.protocol)).collect()
+        };
         for g in &inv.security_groups {
             // The first of a repeated id, as `Inventory::group` finds it.
-            by_id.entry(g.id.as_str()).or_insert(g);
+            by_id.entry(g.id.as_str()).or_insert_with(|| Group {
+                sg: g,
+                ingress: protocols(&g.ingress),
+                egress: protocols(&g.egress),
+            });
         }
         Groups { inv, by_id }
-    }
-
-    pub fn get(&self, id: &str) -> Option<&'i SecurityGroup> {
-        self.by_id.get(id).copied()
     }
 }
 
@@ -97,20 +109,21 @@ pub(super) fn matching_rules<'i: 's, 's>(
     let inv = groups.inv;
     side.groups
         .iter()
-        .filter_map(|g| groups.get(g))
-        .flat_map(move |sg| {
-            let rules = match side.direction {
-                Direction::Ingress => &sg.ingress,
-                Direction::Egress => &sg.egress,
+        .filter_map(|g| groups.by_id.get(g.as_ref()))
+        .flat_map(move |g| {
+            let (rules, protocols) = match side.direction {
+                Direction::Ingress => (&g.sg.ingress, &g.ingress),
+                Direction::Egress => (&g.sg.egress, &g.egress),
             };
             rules
                 .iter()
+                .zip(protocols)
                 .enumerate()
-                .filter(move |(_, r)| {
-                    r.covers(c.proto, c.port)
+                .filter(move |(_, (r, p))| {
+                    r.covers_protocol(**p, c.proto, c.port)
                         && peer_matches(r, inv, &side.other_ip, &side.other_groups)
                 })
-                .map(move |(i, r)| (sg.id.as_str(), i, r))
+                .map(move |(i, (r, _))| (g.sg.id.as_str(), i, r))
         })
 }
 

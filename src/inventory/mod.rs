@@ -496,7 +496,14 @@ impl SgRule {
 
     /// Whether the rule's protocol and ports cover a connection's service.
     pub fn covers(&self, proto: u8, port: u16) -> bool {
-        let Some(rp) = protocol_number(&self.protocol) else {
+        self.covers_protocol(protocol_number(&self.protocol), proto, port)
+    }
+
+    /// [`SgRule::covers`] with the rule's protocol already read
+    /// ([`protocol_number`] of its `protocol`), for loops that ask a rule
+    /// about many connections.
+    pub fn covers_protocol(&self, protocol: Option<u8>, proto: u8, port: u16) -> bool {
+        let Some(rp) = protocol else {
             return true; // all protocols
         };
         if rp != proto {
