@@ -619,37 +619,27 @@ fn sort_last_first<T>(v: &mut [(AggKey, T)], rank: &[u32]) {
     }
 }
 
-/// A key's place in the connections' order: service (protocol, port, the
-/// server's family), server, client's family, client, capturing
-/// interface's name (its rank; an interface this aggregator did not intern
-/// has no name, as none).
+/// A key's place in the connections' order: service (protocol, port and
+/// the server's family in one word), server, client's family, client,
+/// capturing interface's name (its rank; an interface this aggregator did
+/// not intern has no name, as none).
 fn order(k: &AggKey, rank: &[u32]) -> (u32, u128, bool, u128, u32) {
     let eni = rank.get(k.eni as usize).copied().unwrap_or(0);
     let (server_v6, server) = ip_order(k.key.server);
     let (client_v6, client) = ip_order(k.key.client);
-    (service_order(k, server_v6), server, client_v6, client, eni)
+    let service = u32::from(k.key.proto) << 17 | u32::from(k.key.port) << 1 | u32::from(server_v6);
+    (service, server, client_v6, client, eni)
 }
 
-/// Protocol, port and the server's family in one word (25 bits).
-fn service_order(k: &AggKey, server_v6: bool) -> u32 {
-    u32::from(k.key.proto) << 17 | u32::from(k.key.port) << 1 | u32::from(server_v6)
-}
-
-/// [`order`] of a key whose addresses are both IPv4, as one number: the
-/// service, the server, the client and the interface's rank in 32 bits
-/// each, highest first (an IPv4 client's family sorts first, so it adds
+/// [`order`] as one number where both addresses are IPv4: the service
+/// (25 bits), the server, the client and the interface's rank in 32 bits
+/// each, highest first (the client's family, IPv4 for every such key, adds
 /// nothing). `None` for a key with an IPv6 address.
 fn packed_order(k: &AggKey, rank: &[u32]) -> Option<u128> {
-    let (IpAddr::V4(server), IpAddr::V4(client)) = (k.key.server, k.key.client) else {
-        return None;
-    };
-    let eni = rank.get(k.eni as usize).copied().unwrap_or(0);
-    Some(
-        u128::from(service_order(k, false)) << 96
-            | u128::from(server.to_bits()) << 64
-            | u128::from(client.to_bits()) << 32
-            | u128::from(eni),
-    )
+    let (service, server, client_v6, client, eni) = order(k, rank);
+    // The server's family is the service's lowest bit.
+    (service & 1 == 0 && !client_v6)
+        .then(|| u128::from(service) << 96 | server << 64 | client << 32 | u128::from(eni))
 }
 
 /// A vector's items taken from its end, its room given back as it empties:
