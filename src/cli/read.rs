@@ -77,6 +77,14 @@ pub struct ReadArgs {
     #[arg(long)]
     pub allow_partial: bool,
 
+    /// Write the outputs even when no accepted record was read in the
+    /// window (and no `--state` carried any): the proposal is then empty
+    /// and allows nothing. Without it such a run fails and writes nothing,
+    /// since an empty window is far more often a wrong `--since`, source or
+    /// build than a network with no traffic.
+    #[arg(long)]
+    pub allow_empty: bool,
+
     /// AWS requests in flight at once (log streams, S3 objects).
     #[arg(long, default_value_t = 8, value_name = "N",
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1024))]
@@ -121,6 +129,7 @@ impl ReadArgs {
                 json: false,
             },
             allow_partial: self.allow_partial,
+            allow_empty: self.allow_empty,
             fail_on: None,
             avoid_groups: Vec::new(),
             history: self

@@ -26,6 +26,8 @@ pub struct Config {
     pub outputs: Outputs,
     /// `--allow-partial`.
     pub allow_partial: bool,
+    /// `--allow-empty`: write the outputs of a run without evidence.
+    pub allow_empty: bool,
     /// `--fail-on`: the severity from which a finding trips the run.
     pub fail_on: Option<Severity>,
     /// `--avoid-group` values (ids or names), checked against the inventory.

@@ -4,6 +4,7 @@
 //! `main` only parses flags, prints and exits.
 //!
 //! - `config.rs`: the run as plain data;
+//! - `empty.rs`: a run without evidence refused before anything is written;
 //! - `read.rs`: every source's evidence, under the partial-failure policy;
 //! - `check.rs`: `sgpair check`, new logs replayed against a proposal;
 //! - `outputs.rs`: the files written;
@@ -19,6 +20,7 @@ mod config;
 #[cfg_attr(feature = "aws", path = "live.rs")]
 #[cfg_attr(not(feature = "aws"), path = "offline.rs")]
 mod connection;
+mod empty;
 mod outputs;
 mod quota;
 mod read;
@@ -92,6 +94,12 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
     };
     let evidence = read.agg.finish();
     clock.done("finish");
+    empty::refuse(
+        &evidence,
+        &read.stats,
+        &carried.as_ref().map_or(cfg.window, |c| c.window),
+        cfg.allow_empty,
+    )?;
     // What today's rules carried (the quota fit and the audit read it),
     // measured while the rules are synthesized.
     let (mut analysis, used) = analyze_alongside(

@@ -193,6 +193,80 @@ fn an_empty_file_and_a_blank_file_are_read_as_nothing() {
     );
 }
 
+/// No accepted record in the window: the run fails and leaves the proposal
+/// of the run before untouched (an empty one, applied, would close every
+/// rule it replaced), and says why for each way a window comes out empty.
+#[test]
+fn a_run_without_evidence_fails_and_keeps_the_last_proposal() {
+    let before = "# the last run's proposal\nrules = { kept = {} }\n";
+    let outside = rec("eni-web", "10.0.1.10", 40001, "10.0.2.20", 5432)
+        .at(UNTIL_T - 30 * 86_400)
+        .account("1")
+        .counts(5, 500)
+        .v2();
+    let rejected = rec("eni-web", "10.0.1.10", 40002, "10.0.2.20", 5432)
+        .at(T)
+        .account("1")
+        .counts(5, 500)
+        .reject()
+        .v2();
+    for (files, says) in [
+        (vec![("empty.log", vec![])], "no record was read at all"),
+        (
+            vec![("junk.log", b"not a flow log\n".to_vec())],
+            "skipped: logs/junk.log:1:",
+        ),
+        (
+            vec![("old.log", text(&[outside]))],
+            "records lie outside the window: check --since and --until",
+        ),
+        (
+            vec![("rej.log", text(&[rejected]))],
+            "the window holds rejected records only",
+        ),
+    ] {
+        let r = run_with(
+            |logs| {
+                for (name, bytes) in &files {
+                    std::fs::write(logs.join(name), bytes).unwrap();
+                }
+                std::fs::write(logs.parent().unwrap().join("rules.auto.tfvars"), before).unwrap();
+            },
+            &[],
+        );
+        assert_eq!(r.code, Some(1), "{}", r.stderr);
+        assert!(
+            r.stderr
+                .contains("error: no evidence: not one accepted record in the window")
+                && r.stderr.contains(says)
+                && r.stderr.contains("--allow-empty"),
+            "{says}: {}",
+            r.stderr
+        );
+        assert_eq!(tfvars(&r).as_deref(), Some(before), "{says}");
+        assert!(!r.path("sgpair-report.md").exists(), "{says}: no report");
+    }
+}
+
+/// `--allow-empty`: the same empty window writes its empty proposal.
+#[test]
+fn allow_empty_writes_the_empty_proposal() {
+    let r = run(&[("empty.log", vec![])], &["--allow-empty"]);
+    assert!(r.success(), "{}", r.stderr);
+    let written = tfvars(&r).expect("the empty proposal");
+    let body = hcl::from_str::<hcl::Body>(&written).expect("tfvars parse as HCL");
+    let rules = body
+        .attributes()
+        .find(|a| a.key.as_str() == "rules")
+        .expect("a rules attribute");
+    assert_eq!(
+        rules.expr,
+        hcl::Expression::Object(hcl::Object::new()),
+        "{written}"
+    );
+    assert!(r.stderr.contains("0 used as evidence"), "{}", r.stderr);
+}
+
 #[test]
 fn a_bad_window_or_format_is_a_usage_error_before_any_reading() {
     let dir = tempfile::tempdir().unwrap();

@@ -802,7 +802,17 @@ fn rejected_traffic_only_gives_no_rule() {
             .at(T0 + 900),
     ];
     s.log("flows.log", &lines(&recs, V3_FLAGS, true));
-    let run = s.run(&["--json"]);
+    // No accepted record: no evidence, the run refuses unless asked.
+    let refused = s.run(&["--json"]);
+    refused.exits(1);
+    assert!(
+        refused
+            .stderr
+            .contains("the window holds rejected records only"),
+        "{}",
+        refused.stderr
+    );
+    let run = s.run(&["--json", "--allow-empty"]);
     run.ok();
     assert!(run.rules().is_empty(), "{}", run.tfvars());
     assert!(
@@ -1113,14 +1123,16 @@ fn a_custom_field_order_from_a_header_or_from_log_format() {
     assert_eq!(r["stats"]["used"], 4);
     assert_eq!(r["stats"]["notes"], json!([]));
 
-    // Without either, the default v2 order is assumed, said, and nothing fits.
+    // Without either, the default v2 order is assumed, said, and nothing
+    // fits: no evidence, so the run fails and says why.
     let run = given.run(&[]);
-    run.ok();
-    assert!(run.rules().is_empty(), "{}", run.tfvars());
+    run.exits(1);
     assert!(
-        run.summary().ends_with("4 skipped (wrong field count: 4)"),
+        run.stderr.contains(
+            "0 used as evidence, 0 rejected (not evidence), 4 skipped (wrong field count: 4)"
+        ),
         "{}",
-        run.summary()
+        run.stderr
     );
     assert!(
         run.stderr.contains("the default v2 format was assumed"),

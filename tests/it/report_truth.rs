@@ -334,7 +334,9 @@ fn an_end_time_past_year_9999_is_skipped_not_a_panic() {
     let dir = tempfile::tempdir().expect("temporary folder");
     std::fs::write(
         dir.path().join("f.log"),
-        "2 1 eni-a 10.0.1.10 10.0.2.20 40000 5432 6 1 100 1795478400 999999999999 ACCEPT OK\n",
+        // The second line is good: a run with no evidence at all fails.
+        "2 1 eni-a 10.0.1.10 10.0.2.20 40000 5432 6 1 100 1795478400 999999999999 ACCEPT OK\n\
+         2 1 eni-a 10.0.1.10 10.0.2.20 40001 5432 6 1 100 1795478400 1795478460 ACCEPT OK\n",
     )
     .unwrap();
     std::fs::write(
@@ -353,5 +355,6 @@ fn an_end_time_past_year_9999_is_skipped_not_a_panic() {
         "{stderr}"
     );
     let md = std::fs::read_to_string(dir.path().join("sgpair-report.md")).unwrap();
+    assert!(md.contains("1 used as evidence"), "{md}");
     assert!(md.contains("1 skipped (bad time: 1)"), "{md}");
 }

@@ -40,6 +40,7 @@ fn sample_config(dir: &Path) -> Config {
             json: true,
         },
         allow_partial: false,
+        allow_empty: false,
         fail_on: Some(Severity::High),
         avoid_groups: Vec::new(),
         history: Vec::new(),
