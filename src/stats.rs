@@ -41,6 +41,10 @@ pub struct Stats {
     /// The records in the window per interface (`interface-id`).
     #[serde(skip)]
     pub interfaces: BTreeMap<String, Span>,
+    /// The records skipped as outside the window: where they lie, so a run
+    /// whose window missed the logs can say where they are.
+    #[serde(skip)]
+    pub outside: Span,
 }
 
 /// The records of the window in one stream, source or interface: how many,
@@ -213,6 +217,7 @@ impl Stats {
             src.streams += v.streams;
             src.span.merge(&v.span);
         }
+        self.outside.merge(&o.outside);
         self.files += o.files;
         self.records += o.records;
         self.used += o.used;

@@ -260,6 +260,7 @@ impl LineReader {
     fn take_record(&mut self, r: &Record<'_>, agg: &mut Aggregator, stats: &mut Stats) {
         if !self.window.contains(r.start) {
             stats.skip("outside the window");
+            stats.outside.add(r.start, r.end);
             return;
         }
         // The stream's span and the interface's, interned once.

@@ -43,10 +43,6 @@ fn message(stats: &Stats, window: &Window) -> String {
     for e in examples {
         m.push_str(&format!("\n  skipped: {e}"));
     }
-    // An assumed format is the likely cause when every line was skipped.
-    for note in stats.notes.iter().take(EXAMPLES) {
-        m.push_str(&format!("\n  note: {note}"));
-    }
     for missing in &stats.missing {
         m.push_str(&format!("\n  not read: {missing}"));
     }
@@ -57,12 +53,27 @@ fn message(stats: &Stats, window: &Window) -> String {
         .unwrap_or(0);
     let hint = if stats.records == 0 && stats.skipped_total() == 0 {
         "no record was read at all: check that --logs, --log-group or --s3 name the flow logs"
+            .to_string()
     } else if stats.rejected > 0 {
-        "the window holds rejected records only"
+        "the window holds rejected records only".to_string()
     } else if outside > 0 {
-        "records lie outside the window: check --since and --until against the logs' dates"
+        let lie = match stats.outside.range() {
+            Some((first, last)) => format!(
+                " (those read run from {} to {})",
+                rfc3339(first),
+                rfc3339(last)
+            ),
+            None => String::new(),
+        };
+        format!(
+            "records lie outside the window{lie}: check --since and --until against the logs' dates"
+        )
     } else {
-        "every record was skipped, for the reasons above"
+        // An assumed format is the likely cause when every line was skipped.
+        for note in stats.notes.iter().take(EXAMPLES) {
+            m.push_str(&format!("\n  note: {note}"));
+        }
+        "every record was skipped, for the reasons above".to_string()
     };
     m.push_str(&format!(
         "\n{hint}; --allow-empty writes the empty outputs anyway."

@@ -218,7 +218,8 @@ fn a_run_without_evidence_fails_and_keeps_the_last_proposal() {
         ),
         (
             vec![("old.log", text(&[outside]))],
-            "records lie outside the window: check --since and --until",
+            "records lie outside the window (those read run from 2026-10-26T00:00:00Z to \
+             2026-10-26T00:01:00Z): check --since and --until",
         ),
         (
             vec![("rej.log", text(&[rejected]))],
