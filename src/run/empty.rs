@@ -1,13 +1,19 @@
-//! A run without evidence fails before it writes anything: a proposal made
-//! from no accepted record allows nothing, and applied over rules that carry
-//! traffic it would close them all. An empty window is far more often a
-//! wrong `--since`, a wrong source or a build without a format than a
+//! A run that has nothing to propose from fails before it writes anything:
+//! a proposal made from no accepted record, or over an inventory that knows
+//! none of the interfaces that captured the logs, allows nothing, and
+//! applied over rules that carry traffic it would close them all. Either is
+//! far more often a wrong `--since`, source, inventory or build than a
 //! network that was silent, so the error says which it looks like;
-//! `--allow-empty` writes the empty outputs anyway.
+//! `--allow-empty` writes the outputs anyway.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
 
 use anyhow::{Result, bail};
 
 use crate::aggregate::Evidence;
+use crate::history::History;
+use crate::inventory::Inventory;
 use crate::stats::Stats;
 use crate::window::{Window, rfc3339};
 
@@ -79,4 +85,60 @@ fn message(stats: &Stats, window: &Window) -> String {
         "\n{hint}; --allow-empty writes the empty outputs anyway."
     ));
     m
+}
+
+/// Interfaces the error names, at most.
+const NAMED: usize = 5;
+
+/// `Err` when interfaces captured this run's records and the inventory
+/// (with the interfaces' history) knows none of them: every group would be
+/// unknown, so the proposal could hold no rule of theirs.
+pub(super) fn refuse_unknown(
+    stats: &Stats,
+    inventory: &Inventory,
+    history: &History,
+    inventory_files: &[PathBuf],
+    allow_empty: bool,
+) -> Result<()> {
+    let logged = &stats.interfaces;
+    if logged.is_empty() || allow_empty {
+        return Ok(());
+    }
+    let ids: HashSet<&str> = inventory
+        .network_interfaces
+        .iter()
+        .map(|e| e.id.as_str())
+        .collect();
+    let known = |id: &str| ids.contains(id) || !history.events(id).is_empty();
+    if logged.keys().any(|id| known(id)) {
+        return Ok(());
+    }
+    let named: Vec<&str> = logged.keys().take(NAMED).map(String::as_str).collect();
+    let more = logged.len().saturating_sub(NAMED);
+    let from = match inventory_files {
+        [] => "the inventory read from EC2".to_string(),
+        files => format!(
+            "the inventory ({})",
+            files
+                .iter()
+                .map(|f| f.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    bail!(
+        "{from} knows none of the {} interfaces that captured the logs ({}{}): it holds {} \
+         other interfaces, so no group of the logs' traffic is known and nothing was written. \
+         It is likely of another account, region or time: read it for the account and region \
+         the logs come from (`sgpair inventory`), or give --history for interfaces deleted \
+         since; --allow-empty writes the outputs anyway.",
+        logged.len(),
+        named.join(", "),
+        if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        },
+        inventory.network_interfaces.len(),
+    )
 }

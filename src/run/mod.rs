@@ -4,7 +4,9 @@
 //! `main` only parses flags, prints and exits.
 //!
 //! - `config.rs`: the run as plain data;
-//! - `empty.rs`: a run without evidence refused before anything is written;
+//! - `empty.rs`: a run with nothing to propose from (no evidence, or an
+//!   inventory that knows none of the logs' interfaces) refused before
+//!   anything is written;
 //! - `read.rs`: every source's evidence, under the partial-failure policy;
 //! - `check.rs`: `sgpair check`, new logs replayed against a proposal;
 //! - `outputs.rs`: the files written;
@@ -113,6 +115,13 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
         measure_of,
     );
     clock.done("analyze");
+    empty::refuse_unknown(
+        &analysis.stats,
+        &analysis.inventory,
+        &history,
+        &cfg.inventory,
+        cfg.allow_empty,
+    )?;
     analysis.continuity = match &carried {
         Some(c) => Some(c.continuity.clone()),
         None => state::from_output(cfg, &mut analysis.stats.notes),

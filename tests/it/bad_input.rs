@@ -249,6 +249,47 @@ fn a_run_without_evidence_fails_and_keeps_the_last_proposal() {
     }
 }
 
+/// An inventory of another account, region or time knows none of the
+/// interfaces that captured the logs: no group is known, so the run fails
+/// and keeps the last proposal; one interface it knows is enough to go on.
+#[test]
+fn an_inventory_that_knows_none_of_the_logs_interfaces_fails_the_run() {
+    let before = "# the last run's proposal\nrules = { kept = {} }\n";
+    let stranger = rec("eni-stranger", "10.9.1.10", 40000, "10.9.2.20", 5432)
+        .at(T)
+        .account("1")
+        .counts(5, 500)
+        .v2();
+    let r = run_with(
+        |logs| {
+            std::fs::write(logs.join("s.log"), text(std::slice::from_ref(&stranger))).unwrap();
+            std::fs::write(logs.parent().unwrap().join("rules.auto.tfvars"), before).unwrap();
+        },
+        &[],
+    );
+    assert_eq!(r.code, Some(1), "{}", r.stderr);
+    assert!(
+        r.stderr.contains(
+            "error: the inventory (inventory.json) knows none of the 1 interfaces that \
+             captured the logs (eni-stranger): it holds 2 other interfaces"
+        ) && r.stderr.contains("--allow-empty"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(tfvars(&r).as_deref(), Some(before));
+
+    let r = run(
+        &[("s.log", text(std::slice::from_ref(&stranger)))],
+        &["--allow-empty"],
+    );
+    assert!(r.success(), "{}", r.stderr);
+    assert!(tfvars(&r).unwrap().contains("rules = {}"));
+
+    let r = run(&[("s.log", text(&[stranger, good(1)]))], &[]);
+    assert!(r.success(), "{}", r.stderr);
+    assert!(tfvars(&r).unwrap().contains("web-to-db-tcp-5432"));
+}
+
 /// `--allow-empty`: the same empty window writes its empty proposal.
 #[test]
 fn allow_empty_writes_the_empty_proposal() {

@@ -410,7 +410,16 @@ fn records_of_a_vpc_the_inventory_does_not_cover_are_not_resolved_against_it() {
         MONDAY,
     );
     log(&e, "flows.log", V5, &lines);
-    let r = run(&e, &[]);
+    // The inventory knows none of the interfaces that logged: the run
+    // refuses, and says so, unless asked to write the outputs anyway.
+    let refused = fail(&e, &[]);
+    assert!(
+        refused.contains(
+            "knows none of the 2 interfaces that captured the logs (eni-x-app, eni-x-db)"
+        ),
+        "{refused}"
+    );
+    let r = run(&e, &["--allow-empty"]);
     assert!(r.proposed().is_empty(), "{:?}", r.proposed());
     let mut absent = r.absent();
     absent.sort();
