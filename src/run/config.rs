@@ -26,7 +26,8 @@ pub struct Config {
     pub outputs: Outputs,
     /// `--allow-partial`.
     pub allow_partial: bool,
-    /// `--allow-empty`: write the outputs of a run without evidence.
+    /// `--allow-empty`: write the outputs of a run with nothing to propose
+    /// from (no evidence, or an inventory that knows none of its interfaces).
     pub allow_empty: bool,
     /// `--fail-on`: the severity from which a finding trips the run.
     pub fail_on: Option<Severity>,
