@@ -57,12 +57,19 @@ fn message(stats: &Stats, window: &Window) -> String {
         .get("outside the window")
         .copied()
         .unwrap_or(0);
-    let hint = if stats.records == 0 && stats.skipped_total() == 0 {
-        "no record was read at all: check that --logs, --log-group or --s3 name the flow logs"
-            .to_string()
-    } else if stats.rejected > 0 {
-        "the window holds rejected records only".to_string()
-    } else if outside > 0 {
+    // The likely causes, each that applies: a wrong --since can leave a
+    // few rejected records in the window and the rest outside it.
+    let mut causes = Vec::new();
+    if stats.records == 0 && stats.skipped_total() == 0 {
+        causes.push(
+            "no record was read at all: check that --logs, --log-group or --s3 name the flow logs"
+                .to_string(),
+        );
+    }
+    if stats.rejected > 0 {
+        causes.push("the window holds rejected records only".to_string());
+    }
+    if outside > 0 {
         let lie = match stats.outside.range() {
             Some((first, last)) => format!(
                 " (those read run from {} to {})",
@@ -71,16 +78,19 @@ fn message(stats: &Stats, window: &Window) -> String {
             ),
             None => String::new(),
         };
-        format!(
-            "records lie outside the window{lie}: check --since and --until against the logs' dates"
-        )
-    } else {
+        causes.push(format!(
+            "{outside} records lie outside the window{lie}: check --since and --until against \
+             the logs' dates"
+        ));
+    }
+    if causes.is_empty() {
         // An assumed format is the likely cause when every line was skipped.
         for note in stats.notes.iter().take(EXAMPLES) {
             m.push_str(&format!("\n  note: {note}"));
         }
-        "every record was skipped, for the reasons above".to_string()
-    };
+        causes.push("every record was skipped, for the reasons above".to_string());
+    }
+    let hint = causes.join("; ");
     m.push_str(&format!(
         "\n{hint}; --allow-empty writes the empty outputs anyway."
     ));

@@ -217,8 +217,12 @@ fn a_run_without_evidence_fails_and_keeps_the_last_proposal() {
             "skipped: logs/junk.log:1:",
         ),
         (
+            vec![("mix.log", text(&[rejected.clone(), outside.clone()]))],
+            "the window holds rejected records only; 1 records lie outside the window",
+        ),
+        (
             vec![("old.log", text(&[outside]))],
-            "records lie outside the window (those read run from 2026-10-26T00:00:00Z to \
+            "1 records lie outside the window (those read run from 2026-10-26T00:00:00Z to \
              2026-10-26T00:01:00Z): check --since and --until",
         ),
         (
