@@ -77,12 +77,13 @@ pub struct ReadArgs {
     #[arg(long)]
     pub allow_partial: bool,
 
-    /// Write the outputs even when the run has nothing to propose from: no
-    /// accepted record in the window (and no `--state` carried any), or an
-    /// inventory that knows none of the interfaces that captured the logs.
-    /// The proposal then allows nothing. Without it such a run fails and
-    /// writes nothing: either is far more often a wrong `--since`, source,
-    /// inventory or build than a network with no traffic.
+    /// Go on even when the run has nothing to go on: no accepted record in
+    /// the window (and no `--state` carried any), or an inventory that knows
+    /// none of the interfaces that captured the logs. A proposal then
+    /// allows nothing, and a check passes whatever the rules. Without it
+    /// such a run fails and writes nothing: either is far more often a
+    /// wrong `--since`, source, inventory or build than a network with no
+    /// traffic.
     #[arg(long)]
     pub allow_empty: bool,
 

@@ -7,6 +7,7 @@ use anyhow::{Context, Result, bail};
 
 use super::config::Config;
 use super::connection::Aws;
+use super::empty::{self, Purpose};
 use super::{history, inventory_of, read, scope_of};
 use crate::analysis::analyze_with;
 use crate::audit::replay::{RemovedRule, Replay, replay};
@@ -50,15 +51,31 @@ pub fn check(cfg: &CheckConfig) -> Result<Replay> {
     let mut read = read::evidence(run, &scope, aws.as_ref(), &inventory)?;
     read.stats.missing.extend(missing);
     let history = history(run, aws.as_ref(), &inventory, &mut read.stats)?;
+    let evidence = read.agg.finish();
+    empty::refuse(
+        &evidence,
+        &read.stats,
+        &run.window,
+        Purpose::Check,
+        run.allow_empty,
+    )?;
     let analysis = analyze_with(
         run.window,
         read.stats,
-        read.agg.finish(),
+        evidence,
         inventory,
         &Choices::default(),
         &history,
         crate::parallel::workers(run.threads),
     );
+    empty::refuse_unknown(
+        &analysis.stats,
+        &analysis.inventory,
+        &history,
+        &run.inventory,
+        Purpose::Check,
+        run.allow_empty,
+    )?;
     Ok(replay(&analysis, &entries, &removed, cfg.group.as_deref()))
 }
 

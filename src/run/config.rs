@@ -26,8 +26,8 @@ pub struct Config {
     pub outputs: Outputs,
     /// `--allow-partial`.
     pub allow_partial: bool,
-    /// `--allow-empty`: write the outputs of a run with nothing to propose
-    /// from (no evidence, or an inventory that knows none of its interfaces).
+    /// `--allow-empty`: go on with a run that has nothing to go on (no
+    /// evidence, or an inventory that knows none of its interfaces).
     pub allow_empty: bool,
     /// `--fail-on`: the severity from which a finding trips the run.
     pub fail_on: Option<Severity>,

@@ -1,10 +1,11 @@
-//! A run that has nothing to propose from fails before it writes anything:
-//! a proposal made from no accepted record, or over an inventory that knows
-//! none of the interfaces that captured the logs, allows nothing, and
-//! applied over rules that carry traffic it would close them all. Either is
-//! far more often a wrong `--since`, source, inventory or build than a
-//! network that was silent, so the error says which it looks like;
-//! `--allow-empty` writes the outputs anyway.
+//! A run that has nothing to go on fails before it writes or says
+//! anything: a proposal made from no accepted record, or over an inventory
+//! that knows none of the interfaces that captured the logs, allows
+//! nothing, and applied over rules that carry traffic it would close them
+//! all; a `check` of no traffic passes whatever the rules, and would call a
+//! group ready to close its open egress. Either is far more often a wrong
+//! `--since`, source, inventory or build than a network that was silent, so
+//! the error says which it looks like; `--allow-empty` goes on anyway.
 
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -20,29 +21,69 @@ use crate::window::{Window, rfc3339};
 /// Examples of skipped records, and notes, the error quotes at most.
 const EXAMPLES: usize = 3;
 
+/// What the run was for: what the error says it did not do, and why that
+/// matters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Purpose {
+    /// `infer` or `audit`: the outputs.
+    Outputs,
+    /// `check`: the replay against a proposal.
+    Check,
+}
+
+impl Purpose {
+    fn not_done(self) -> &'static str {
+        match self {
+            Purpose::Outputs => "nothing was written",
+            Purpose::Check => "nothing was checked",
+        }
+    }
+
+    fn why(self) -> &'static str {
+        match self {
+            Purpose::Outputs => {
+                "a proposal from no traffic allows nothing, and applied it would close every \
+                 rule it replaces"
+            }
+            Purpose::Check => {
+                "a check of no traffic passes whatever the rules, and would call a group ready \
+                 to close its open egress"
+            }
+        }
+    }
+
+    fn anyway(self) -> &'static str {
+        match self {
+            Purpose::Outputs => "--allow-empty writes the outputs anyway",
+            Purpose::Check => "--allow-empty checks anyway",
+        }
+    }
+}
+
 /// `Err` when `evidence` (this run's records and any `--state` carried)
 /// holds no accepted traffic and `allow_empty` is off.
 pub(super) fn refuse(
     evidence: &Evidence,
     stats: &Stats,
     window: &Window,
+    purpose: Purpose,
     allow_empty: bool,
 ) -> Result<()> {
     let accepted = !evidence.connections.is_empty() || !evidence.undecided.is_empty();
     if accepted || allow_empty {
         return Ok(());
     }
-    bail!("{}", message(stats, window));
+    bail!("{}", message(stats, window, purpose));
 }
 
 /// What the run read, why none of it is evidence, and what to do.
-fn message(stats: &Stats, window: &Window) -> String {
+fn message(stats: &Stats, window: &Window, purpose: Purpose) -> String {
     let mut m = format!(
-        "no evidence: not one accepted record in the window {}..{}, so nothing was written \
-         (a proposal from no traffic allows nothing, and applied it would close every rule \
-         it replaces).\n{}",
+        "no evidence: not one accepted record in the window {}..{}, so {} ({}).\n{}",
         rfc3339(window.since),
         rfc3339(window.until),
+        purpose.not_done(),
+        purpose.why(),
         stats.summary()
     );
     let examples = stats.examples.values().flatten().take(EXAMPLES);
@@ -91,9 +132,7 @@ fn message(stats: &Stats, window: &Window) -> String {
         causes.push("every record was skipped, for the reasons above".to_string());
     }
     let hint = causes.join("; ");
-    m.push_str(&format!(
-        "\n{hint}; --allow-empty writes the empty outputs anyway."
-    ));
+    m.push_str(&format!("\n{hint}; {}.", purpose.anyway()));
     m
 }
 
@@ -108,6 +147,7 @@ pub(super) fn refuse_unknown(
     inventory: &Inventory,
     history: &History,
     inventory_files: &[PathBuf],
+    purpose: Purpose,
     allow_empty: bool,
 ) -> Result<()> {
     let logged = &stats.interfaces;
@@ -138,10 +178,9 @@ pub(super) fn refuse_unknown(
     };
     bail!(
         "{from} knows none of the {} interfaces that captured the logs ({}{}): it holds {} \
-         other interfaces, so no group of the logs' traffic is known and nothing was written. \
-         It is likely of another account, region or time: read it for the account and region \
-         the logs come from (`sgpair inventory`), or give --history for interfaces deleted \
-         since; --allow-empty writes the outputs anyway.",
+         other interfaces, so no group of the logs' traffic is known and {}. It is likely of \
+         another account, region or time: read it for the account and region the logs come \
+         from (`sgpair inventory`), or give --history for interfaces deleted since; {}.",
         logged.len(),
         named.join(", "),
         if more > 0 {
@@ -150,5 +189,7 @@ pub(super) fn refuse_unknown(
             String::new()
         },
         inventory.network_interfaces.len(),
+        purpose.not_done(),
+        purpose.anyway(),
     )
 }

@@ -4,9 +4,9 @@
 //! `main` only parses flags, prints and exits.
 //!
 //! - `config.rs`: the run as plain data;
-//! - `empty.rs`: a run with nothing to propose from (no evidence, or an
+//! - `empty.rs`: a run or check with nothing to go on (no evidence, or an
 //!   inventory that knows none of the logs' interfaces) refused before
-//!   anything is written;
+//!   anything is written or replayed;
 //! - `read.rs`: every source's evidence, under the partial-failure policy;
 //! - `check.rs`: `sgpair check`, new logs replayed against a proposal;
 //! - `outputs.rs`: the files written;
@@ -45,6 +45,7 @@ pub use connection::is_usage_error;
 pub use connection::{athena_ddl, flow_log_format};
 pub use quota::OverQuota;
 
+use self::empty::Purpose;
 use crate::analysis::{Analysis, analyze_alongside};
 use crate::audit::{Audit, audit_with, measure_of};
 use crate::emit;
@@ -100,6 +101,7 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
         &evidence,
         &read.stats,
         &carried.as_ref().map_or(cfg.window, |c| c.window),
+        Purpose::Outputs,
         cfg.allow_empty,
     )?;
     // What today's rules carried (the quota fit and the audit read it),
@@ -120,6 +122,7 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
         &analysis.inventory,
         &history,
         &cfg.inventory,
+        Purpose::Outputs,
         cfg.allow_empty,
     )?;
     analysis.continuity = match &carried {

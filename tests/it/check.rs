@@ -88,6 +88,39 @@ fn a_second_day_the_proposal_carries_passes() {
     assert!(r.stdout.starts_with("checked 1 accepted connections against 1 proposed rules, without open egress and 4 removed rules"), "{}", r.stdout);
 }
 
+/// A day whose logs hold nothing of the window (a wrong date, an empty
+/// delivery) is not a pass: the check fails and says why, so nobody takes
+/// it for a group ready to close its open egress.
+#[test]
+fn a_day_without_evidence_fails_instead_of_passing() {
+    let d = Days::new(&estate());
+    let (tfvars, _) = proposal(&d);
+    // The day's logs are of the day before the one checked.
+    let old = d.day("old.log", &web_db(T0 - DAY + 120));
+    let r = d.check(&tfvars, &[&old], T0, T0 + DAY, &[]);
+    r.exits(1);
+    assert!(
+        r.stderr
+            .contains("error: no evidence: not one accepted record in the window")
+            && r.stderr.contains(
+                "so nothing was checked (a check of no traffic passes whatever the rules"
+            )
+            && r.stderr.contains("records lie outside the window")
+            && r.stderr.contains("--allow-empty checks anyway"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stdout.contains("ok:"), "{}", r.stdout);
+
+    let r = d.check(&tfvars, &[&old], T0, T0 + DAY, &["--allow-empty"]);
+    r.ok();
+    assert!(
+        r.stdout.starts_with("checked 0 accepted connections"),
+        "{}",
+        r.stdout
+    );
+}
+
 #[test]
 fn a_second_day_with_traffic_the_proposal_drops_fails_per_group() {
     let d = Days::new(&estate());
