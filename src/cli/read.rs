@@ -78,7 +78,8 @@ pub struct ReadArgs {
     pub allow_partial: bool,
 
     /// Go on even when the run has nothing to go on: no accepted record in
-    /// the window (and no `--state` carried any), or an inventory that knows
+    /// the window (with `--state`: in this run's window, which would age the
+    /// stored evidence over a gap in the logs), or an inventory that knows
     /// none of the interfaces that captured the logs. A proposal then
     /// allows nothing, and a check passes whatever the rules. Without it
     /// such a run fails and writes nothing: either is far more often a

@@ -29,6 +29,8 @@ pub(super) enum Purpose {
     Outputs,
     /// `check`: the replay against a proposal.
     Check,
+    /// `infer --state`: this run's window folded into the stored evidence.
+    State,
 }
 
 impl Purpose {
@@ -36,6 +38,7 @@ impl Purpose {
         match self {
             Purpose::Outputs => "nothing was written",
             Purpose::Check => "nothing was checked",
+            Purpose::State => "nothing was written and the state is as it was",
         }
     }
 
@@ -49,6 +52,11 @@ impl Purpose {
                 "a check of no traffic passes whatever the rules, and would call a group ready \
                  to close its open egress"
             }
+            Purpose::State => {
+                "folded into the state, a window without records would age the stored \
+                 evidence as if the network had been quiet, and call groups ready to close \
+                 their open egress"
+            }
         }
     }
 
@@ -56,6 +64,7 @@ impl Purpose {
         match self {
             Purpose::Outputs => "--allow-empty writes the outputs anyway",
             Purpose::Check => "--allow-empty checks anyway",
+            Purpose::State => "--allow-empty folds the window in anyway",
         }
     }
 }
@@ -74,6 +83,16 @@ pub(super) fn refuse(
         return Ok(());
     }
     bail!("{}", message(stats, window, purpose));
+}
+
+/// `Err` when `--state` carries evidence but this run's own window (`stats`)
+/// gave no accepted record: a gap in the logs (a broken delivery) must not
+/// pass for a quiet network.
+pub(super) fn refuse_gap(stats: &Stats, window: &Window, allow_empty: bool) -> Result<()> {
+    if stats.used > 0 || allow_empty {
+        return Ok(());
+    }
+    bail!("{}", message(stats, window, Purpose::State));
 }
 
 /// What the run read, why none of it is evidence, and what to do.

@@ -104,6 +104,9 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
         Purpose::Outputs,
         cfg.allow_empty,
     )?;
+    if carried.is_some() {
+        empty::refuse_gap(&read.stats, &cfg.window, cfg.allow_empty)?;
+    }
     // What today's rules carried (the quota fit and the audit read it),
     // measured while the rules are synthesized.
     let (mut analysis, used) = analyze_alongside(

@@ -234,6 +234,55 @@ fn groups_are_listed_by_readiness_to_close_open_egress() {
     );
 }
 
+/// A day whose logs hold no record (a broken delivery) is refused: folded
+/// in, it would age the stored evidence as if the network had been quiet
+/// and call groups ready. The state stays as it was; `--allow-empty` folds
+/// the day in on purpose.
+#[test]
+fn a_day_without_records_leaves_the_state_as_it_was() {
+    let d = Days::new(&estate());
+    let (d1, d2) = (T0 - DAY, T0);
+    let day1 = d.day("day1.log", &web_db(d1 + 60));
+    let state = d.path("sgpair.state");
+    let s = state.to_str().unwrap();
+    d.infer(&[&day1], d1, d2, &["--state", s]).ok();
+    let before = std::fs::read(&state).unwrap();
+
+    let gap = d.day("gap.log", &[]);
+    let r = d.infer(&[&gap], d2, d2 + DAY, &["--state", s]);
+    r.exits(1);
+    assert!(
+        r.stderr.contains(&format!(
+            "no evidence: not one accepted record in the window {}..{}, so nothing was \
+             written and the state is as it was (folded into the state",
+            rfc(d2),
+            rfc(d2 + DAY)
+        )) && r
+            .stderr
+            .contains("--allow-empty folds the window in anyway"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        std::fs::read(&state).unwrap(),
+        before,
+        "the state is unchanged"
+    );
+
+    let r = d.infer(&[&gap], d2, d2 + DAY, &["--state", s, "--allow-empty"]);
+    r.ok();
+    assert!(
+        r.tfvars().contains("web-0000000a-to-db-0000000b-tcp-5432"),
+        "the stored evidence still proposes its rule: {}",
+        r.tfvars()
+    );
+    assert_ne!(
+        std::fs::read(&state).unwrap(),
+        before,
+        "folded in on purpose"
+    );
+}
+
 #[test]
 fn the_report_says_what_changed_since_the_last_run() {
     let d = Days::new(&estate());
