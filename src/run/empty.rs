@@ -7,12 +7,13 @@
 //! `--since`, source, inventory or build than a network that was silent, so
 //! the error says which it looks like; `--allow-empty` goes on anyway.
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 use std::path::PathBuf;
 
 use anyhow::{Result, bail};
 
 use crate::aggregate::Evidence;
+use crate::analysis::Analysis;
 use crate::history::History;
 use crate::inventory::Inventory;
 use crate::stats::Stats;
@@ -210,5 +211,40 @@ pub(super) fn refuse_unknown(
         inventory.network_interfaces.len(),
         purpose.not_done(),
         purpose.anyway(),
+    )
+}
+
+/// `Err` when the outputs are per account (`--out-dir`) and an account the
+/// inventory covers logged no accepted record that became evidence: its
+/// folder would get `rules = {}`, and applied that closes every rule it
+/// replaced. An account's delivery that broke is the usual cause. Records
+/// that name no account cannot be told apart, so then there is no check.
+pub(super) fn refuse_silent_accounts(analysis: &Analysis, allow_empty: bool) -> Result<()> {
+    let conns = &analysis.evidence.connections;
+    if allow_empty || conns.iter().any(|c| c.account.is_none()) {
+        return Ok(());
+    }
+    let seen: BTreeSet<&str> = conns.iter().filter_map(|c| c.account.as_deref()).collect();
+    let silent: Vec<&str> = analysis
+        .inventory
+        .covered_accounts()
+        .into_iter()
+        .filter(|a| !seen.contains(a))
+        .collect();
+    if silent.is_empty() {
+        return Ok(());
+    }
+    let (accounts, them) = match silent.as_slice() {
+        [one] => (format!("account {one}"), "its"),
+        _ => (format!("accounts {}", silent.join(", ")), "their"),
+    };
+    bail!(
+        "no evidence for {accounts}: not one accepted record of {them} interfaces in the window \
+         {}..{}, so nothing was written ({them} folder would get rules = {{}}, which applied \
+         closes every rule it replaced). Check {them} flow-log delivery, or leave the account out \
+         of the run ({them} --inventory, or --account for --s3); --allow-empty writes {them} \
+         empty proposal anyway.",
+        rfc3339(analysis.window.since),
+        rfc3339(analysis.window.until),
     )
 }

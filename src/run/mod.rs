@@ -128,6 +128,9 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
         Purpose::Outputs,
         cfg.allow_empty,
     )?;
+    if cfg.tfvars.as_ref().is_some_and(|t| t.per_account.is_some()) {
+        empty::refuse_silent_accounts(&analysis, cfg.allow_empty)?;
+    }
     analysis.continuity = match &carried {
         Some(c) => Some(c.continuity.clone()),
         None => state::from_output(cfg, &mut analysis.stats.notes),

@@ -240,6 +240,55 @@ fn each_account_gets_its_own_file_byte_identical_to_a_run_on_that_account_alone(
     );
 }
 
+/// A covered account whose logs did not come (a broken delivery) would get
+/// `rules = {}` in its folder: the run fails, names it, and writes no
+/// folder; `--allow-empty` writes its empty proposal on purpose.
+#[test]
+fn a_covered_account_without_evidence_fails_the_run_per_account() {
+    let s = setup();
+    // Only A's stack logged.
+    let mut lines = vec![V5.to_string()];
+    lines.extend(records(
+        (Some(("eni-a-web", A, "vpc-a")), "10.0.1.10"),
+        (Some(("eni-a-db", A, "vpc-a")), "10.0.2.20"),
+        5432,
+    ));
+    std::fs::write(s.dir.path().join("a-only.log"), lines.join("\n") + "\n").unwrap();
+    let out_dir = s.dir.path().join("out");
+    let run = |extra: &[&str]| {
+        sgpair(["infer", "-q", "--logs", "a-only.log"])
+            .cwd(s.dir.path())
+            .args(["--since", "7d", "--until", UNTIL])
+            .arg("--inventory")
+            .arg(&s.a)
+            .arg("--inventory")
+            .arg(&s.b)
+            .arg("--out-dir")
+            .arg(&out_dir)
+            .args(["--report", "report.md"])
+            .args(extra)
+            .run()
+    };
+    let refused = run(&[]);
+    refused.exits(1);
+    assert!(
+        refused.stderr.contains(&format!(
+            "no evidence for account {B}: not one accepted record of its interfaces in the window"
+        )) && refused
+            .stderr
+            .contains("--allow-empty writes its empty proposal anyway"),
+        "{}",
+        refused.stderr
+    );
+    assert!(!out_dir.exists(), "no folder written");
+
+    run(&["--allow-empty"]).ok();
+    let b = std::fs::read_to_string(out_dir.join(B).join("rules.auto.tfvars")).unwrap();
+    assert!(v2_rules(&b).is_empty(), "{b}");
+    let a = std::fs::read_to_string(out_dir.join(A).join("rules.auto.tfvars")).unwrap();
+    assert_eq!(v2_rules(&a).len(), 1, "{a}");
+}
+
 #[test]
 fn a_rule_across_two_accounts_is_in_no_file_and_the_report_names_each_half() {
     let s = setup();
