@@ -1,11 +1,19 @@
-//! A run that has nothing to go on fails before it writes or says
-//! anything: a proposal made from no accepted record, or over an inventory
-//! that knows none of the interfaces that captured the logs, allows
-//! nothing, and applied over rules that carry traffic it would close them
-//! all; a `check` of no traffic passes whatever the rules, and would call a
-//! group ready to close its open egress. Either is far more often a wrong
-//! `--since`, source, inventory or build than a network that was silent, so
-//! the error says which it looks like; `--allow-empty` goes on anyway.
+//! A run that has nothing to go on fails before it writes or says anything:
+//! - no accepted record in its evidence ([`refuse`]);
+//! - with `--state`, none in this run's own window ([`refuse_gap`]): folded
+//!   in, the gap would age the stored evidence as if the network had been
+//!   quiet;
+//! - an inventory that knows none of the interfaces that captured the logs
+//!   ([`refuse_unknown`]);
+//! - with `--out-dir`, a covered account without a record of its own
+//!   ([`refuse_silent_accounts`]).
+//!
+//! A proposal made from nothing allows nothing, and applied over rules that
+//! carry traffic it would close them all; a `check` of no traffic passes
+//! whatever the rules, and would call a group ready to close its open
+//! egress. Each is far more often a wrong `--since`, source, inventory or
+//! build (or a delivery that broke) than a network that was silent, so the
+//! error says which it looks like; `--allow-empty` goes on anyway.
 
 use std::collections::{BTreeSet, HashSet};
 use std::path::PathBuf;
