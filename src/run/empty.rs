@@ -34,8 +34,10 @@ const EXAMPLES: usize = 3;
 /// matters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Purpose {
-    /// `infer` or `audit`: the outputs.
+    /// `infer`: the proposal and the reports.
     Outputs,
+    /// `audit`: the reports.
+    Audit,
     /// `check`: the replay against a proposal.
     Check,
     /// `infer --state`: this run's window folded into the stored evidence.
@@ -45,7 +47,7 @@ pub(super) enum Purpose {
 impl Purpose {
     fn not_done(self) -> &'static str {
         match self {
-            Purpose::Outputs => "nothing was written",
+            Purpose::Outputs | Purpose::Audit => "nothing was written",
             Purpose::Check => "nothing was checked",
             Purpose::State => "nothing was written and the state is as it was",
         }
@@ -56,6 +58,10 @@ impl Purpose {
             Purpose::Outputs => {
                 "a proposal from no traffic allows nothing, and applied it would close every \
                  rule it replaces"
+            }
+            Purpose::Audit => {
+                "an audit of no traffic would find every rule unused, and every one of them \
+                 removable"
             }
             Purpose::Check => {
                 "a check of no traffic passes whatever the rules, and would call a group ready \
@@ -71,7 +77,7 @@ impl Purpose {
 
     fn anyway(self) -> &'static str {
         match self {
-            Purpose::Outputs => "--allow-empty writes the outputs anyway",
+            Purpose::Outputs | Purpose::Audit => "--allow-empty writes the outputs anyway",
             Purpose::Check => "--allow-empty checks anyway",
             Purpose::State => "--allow-empty folds the window in anyway",
         }

@@ -97,11 +97,17 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
     };
     let evidence = read.agg.finish();
     clock.done("finish");
+    // `infer` writes a proposal; `audit` the reports only.
+    let purpose = if cfg.tfvars.is_some() {
+        Purpose::Outputs
+    } else {
+        Purpose::Audit
+    };
     empty::refuse(
         &evidence,
         &read.stats,
         &carried.as_ref().map_or(cfg.window, |c| c.window),
-        Purpose::Outputs,
+        purpose,
         cfg.allow_empty,
     )?;
     if carried.is_some() {
@@ -125,7 +131,7 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
         &analysis.inventory,
         &history,
         &cfg.inventory,
-        Purpose::Outputs,
+        purpose,
         cfg.allow_empty,
     )?;
     if cfg.tfvars.as_ref().is_some_and(|t| t.per_account.is_some()) {

@@ -55,6 +55,27 @@ fn audit_writes_the_report_and_no_tfvars() {
     );
 }
 
+/// An audit of a week without records would call every rule unused: it
+/// fails, says why, and writes no report.
+#[test]
+fn an_audit_without_evidence_fails_and_writes_no_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = sample_args();
+    // The week before the sample's.
+    let until = args.iter().position(|a| a == UNTIL).unwrap();
+    args[until] = "2026-11-10T00:00:00Z".into();
+    let out = sgpair(&args).cwd(dir.path()).run();
+    out.exits(1);
+    assert!(
+        out.stderr.contains(
+            "so nothing was written (an audit of no traffic would find every rule unused"
+        ) && out.stderr.contains("records lie outside the window"),
+        "{}",
+        out.stderr
+    );
+    assert!(!dir.path().join("sgpair-report.md").exists());
+}
+
 #[test]
 fn html_and_sarif_are_written_on_request() {
     let dir = tempfile::tempdir().unwrap();
