@@ -59,6 +59,14 @@ pub fn check(cfg: &CheckConfig) -> Result<Replay> {
         Purpose::Check,
         run.allow_empty,
     )?;
+    empty::refuse_unknown(
+        &read.stats,
+        &inventory,
+        &history,
+        &run.inventory,
+        Purpose::Check,
+        run.allow_empty,
+    )?;
     let analysis = analyze_with(
         run.window,
         read.stats,
@@ -68,14 +76,6 @@ pub fn check(cfg: &CheckConfig) -> Result<Replay> {
         &history,
         crate::parallel::workers(run.threads),
     );
-    empty::refuse_unknown(
-        &analysis.stats,
-        &analysis.inventory,
-        &history,
-        &run.inventory,
-        Purpose::Check,
-        run.allow_empty,
-    )?;
     Ok(replay(&analysis, &entries, &removed, cfg.group.as_deref()))
 }
 

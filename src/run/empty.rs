@@ -21,7 +21,6 @@ use std::path::PathBuf;
 use anyhow::{Result, bail};
 
 use crate::aggregate::Evidence;
-use crate::analysis::Analysis;
 use crate::history::History;
 use crate::inventory::Inventory;
 use crate::stats::Stats;
@@ -233,14 +232,18 @@ pub(super) fn refuse_unknown(
 /// folder would get `rules = {}`, and applied that closes every rule it
 /// replaced. An account's delivery that broke is the usual cause. Records
 /// that name no account cannot be told apart, so then there is no check.
-pub(super) fn refuse_silent_accounts(analysis: &Analysis, allow_empty: bool) -> Result<()> {
-    let conns = &analysis.evidence.connections;
+pub(super) fn refuse_silent_accounts(
+    evidence: &Evidence,
+    inventory: &Inventory,
+    window: &Window,
+    allow_empty: bool,
+) -> Result<()> {
+    let conns = &evidence.connections;
     if allow_empty || conns.iter().any(|c| c.account.is_none()) {
         return Ok(());
     }
     let seen: BTreeSet<&str> = conns.iter().filter_map(|c| c.account.as_deref()).collect();
-    let silent: Vec<&str> = analysis
-        .inventory
+    let silent: Vec<&str> = inventory
         .covered_accounts()
         .into_iter()
         .filter(|a| !seen.contains(a))
@@ -258,7 +261,7 @@ pub(super) fn refuse_silent_accounts(analysis: &Analysis, allow_empty: bool) -> 
          closes every rule it replaced). Check {them} flow-log delivery, or leave the account out \
          of the run ({them} --inventory, or --account for --s3); --allow-empty writes {them} \
          empty proposal anyway.",
-        rfc3339(analysis.window.since),
-        rfc3339(analysis.window.until),
+        rfc3339(window.since),
+        rfc3339(window.until),
     )
 }

@@ -103,20 +103,29 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
     } else {
         Purpose::Audit
     };
-    empty::refuse(
-        &evidence,
+    // The evidence's span: the run's window, joined to the state's.
+    let window = carried.as_ref().map_or(cfg.window, |c| c.window);
+    // Every refusal before the analysis: a run that fails spends nothing
+    // on resolution and rules.
+    empty::refuse(&evidence, &read.stats, &window, purpose, cfg.allow_empty)?;
+    if carried.is_some() {
+        empty::refuse_gap(&read.stats, &cfg.window, cfg.allow_empty)?;
+    }
+    empty::refuse_unknown(
         &read.stats,
-        &carried.as_ref().map_or(cfg.window, |c| c.window),
+        &inventory,
+        &history,
+        &cfg.inventory,
         purpose,
         cfg.allow_empty,
     )?;
-    if carried.is_some() {
-        empty::refuse_gap(&read.stats, &cfg.window, cfg.allow_empty)?;
+    if cfg.tfvars.as_ref().is_some_and(|t| t.per_account.is_some()) {
+        empty::refuse_silent_accounts(&evidence, &inventory, &window, cfg.allow_empty)?;
     }
     // What today's rules carried (the quota fit and the audit read it),
     // measured while the rules are synthesized.
     let (mut analysis, used) = analyze_alongside(
-        carried.as_ref().map_or(cfg.window, |c| c.window),
+        window,
         read.stats,
         evidence,
         inventory,
@@ -126,17 +135,6 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
         measure_of,
     );
     clock.done("analyze");
-    empty::refuse_unknown(
-        &analysis.stats,
-        &analysis.inventory,
-        &history,
-        &cfg.inventory,
-        purpose,
-        cfg.allow_empty,
-    )?;
-    if cfg.tfvars.as_ref().is_some_and(|t| t.per_account.is_some()) {
-        empty::refuse_silent_accounts(&analysis, cfg.allow_empty)?;
-    }
     analysis.continuity = match &carried {
         Some(c) => Some(c.continuity.clone()),
         None => state::from_output(cfg, &mut analysis.stats.notes),
