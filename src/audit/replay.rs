@@ -83,6 +83,40 @@ pub struct Replay {
     pub blocked_connections: u64,
     /// Per group, then flow; suspicious flows included, marked.
     pub blocked: Vec<Blocked>,
+    /// `--group`: what the logs saw of that group.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seen: Option<GroupSeen>,
+}
+
+/// What the logs saw of the group `--group` checks: a check that saw
+/// nothing of it passes whatever the rules, so whether its interfaces were
+/// logged at all tells a quiet group from one the flow logs do not cover.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct GroupSeen {
+    /// Accepted connections with the group at either end.
+    pub connections: u64,
+    /// The inventory's interfaces that hold the group.
+    pub interfaces: Vec<String>,
+    /// Those of them that captured a record in the window (a branch
+    /// interface: its trunk, which logs its traffic).
+    pub logged: Vec<String>,
+}
+
+impl GroupSeen {
+    fn of(a: &Analysis, g: &str) -> GroupSeen {
+        let captured = |id: &str| a.stats.interfaces.contains_key(id);
+        let mut seen = GroupSeen::default();
+        for e in &a.inventory.network_interfaces {
+            if !e.security_groups.iter().any(|s| s == g) {
+                continue;
+            }
+            seen.interfaces.push(e.id.clone());
+            if captured(&e.id) || e.trunk_interface_id.as_deref().is_some_and(captured) {
+                seen.logged.push(e.id.clone());
+            }
+        }
+        seen
+    }
 }
 
 impl Replay {
@@ -135,15 +169,22 @@ pub fn replay(
         group: only.map(str::to_string),
         proposed_entries: proposal.len(),
         removed_rules: removed.len(),
+        seen: only.map(|g| GroupSeen::of(a, g)),
         ..Replay::default()
     };
     type FlowKey = (String, Direction, String, String, String);
     let mut blocked: BTreeMap<FlowKey, Blocked> = BTreeMap::new();
     for c in &a.evidence.connections {
         out.observed_connections = out.observed_connections.saturating_add(c.connections);
+        let sides = sides(c);
+        if let (Some(seen), Some(g)) = (&mut out.seen, only)
+            && sides.iter().any(|(s, _)| s.groups.iter().any(|x| *x == g))
+        {
+            seen.connections = seen.connections.saturating_add(c.connections);
+        }
         let mut today_all = true;
         let mut lost: Vec<(String, Direction)> = Vec::new();
-        for (side, _) in sides(c) {
+        for (side, _) in sides {
             let mut today = false;
             let mut after = false;
             for (g, _, r) in matching_rules(&by_id, &side, c) {

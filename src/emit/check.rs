@@ -7,9 +7,12 @@ use crate::window::days;
 
 pub fn check_lines(r: &Replay) -> Vec<String> {
     let mut out = Vec::new();
-    let scope = match &r.group {
-        Some(g) => format!("group {g}"),
-        None => "every group".to_string(),
+    let scope = match (&r.group, &r.seen) {
+        (Some(g), Some(seen)) => {
+            format!("group {g} ({} of them with it at an end)", seen.connections)
+        }
+        (Some(g), None) => format!("group {g}"),
+        (None, _) => "every group".to_string(),
     };
     out.push(format!(
         "checked {} accepted connections against {} proposed rules, without open egress and {} removed rules, for {scope}",
@@ -50,6 +53,23 @@ pub fn check_lines(r: &Replay) -> Vec<String> {
             "note: {} accepted connections are not allowed by today's rules in the inventory either (a stale inventory?); not counted",
             r.not_allowed_today
         ));
+    }
+    if let (Some(g), Some(seen)) = (&r.group, &r.seen)
+        && seen.connections == 0
+    {
+        let n = seen.interfaces.len();
+        out.push(if n == 0 {
+            format!("note: group {g} holds no interface in the inventory: none of its traffic could be blocked")
+        } else if seen.logged.is_empty() {
+            format!(
+                "note: nothing of group {g} was seen: none of its {n} interfaces captured a record in the window (checked anyway: --allow-empty)"
+            )
+        } else {
+            format!(
+                "note: no accepted connection has group {g} at an end, but {} of its {n} interfaces captured records in the window: the flow logs cover it, and it was quiet",
+                seen.logged.len()
+            )
+        });
     }
     let failing = r.failing();
     out.push(if failing == 0 {

@@ -76,7 +76,17 @@ pub fn check(cfg: &CheckConfig) -> Result<Replay> {
         &history,
         crate::parallel::workers(run.threads),
     );
-    Ok(replay(&analysis, &entries, &removed, cfg.group.as_deref()))
+    let replay = replay(&analysis, &entries, &removed, cfg.group.as_deref());
+    if let (Some(g), Some(seen)) = (&cfg.group, &replay.seen) {
+        empty::refuse_unseen_group(
+            g,
+            seen,
+            !analysis.stats.interfaces.is_empty(),
+            &run.window,
+            run.allow_empty,
+        )?;
+    }
+    Ok(replay)
 }
 
 /// The removed rules of a JSON report (`infer --json`).

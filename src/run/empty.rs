@@ -6,7 +6,9 @@
 //! - an inventory that knows none of the interfaces that captured the logs
 //!   ([`refuse_unknown`]);
 //! - with `--out-dir`, a covered account without a record of its own
-//!   ([`refuse_silent_accounts`]).
+//!   ([`refuse_silent_accounts`]);
+//! - `check --group`: a group without an accepted connection, none of
+//!   whose interfaces captured a record ([`refuse_unseen_group`]).
 //!
 //! A proposal made from nothing allows nothing, and applied over rules that
 //! carry traffic it would close them all; a `check` of no traffic passes
@@ -21,6 +23,7 @@ use std::path::PathBuf;
 use anyhow::{Result, bail};
 
 use crate::aggregate::Evidence;
+use crate::audit::replay::GroupSeen;
 use crate::history::History;
 use crate::inventory::Inventory;
 use crate::stats::Stats;
@@ -263,5 +266,63 @@ pub(super) fn refuse_silent_accounts(
          empty proposal anyway.",
         rfc3339(window.since),
         rfc3339(window.until),
+    )
+}
+
+/// `Err` when `check --group` saw nothing of its group: no accepted
+/// connection has the group at an end, and none of its interfaces captured
+/// a record in the window (`captured`: whether the sources name capturing
+/// interfaces at all; Athena's and Logs Insights' rows do not). The check
+/// would pass whatever the rules, and call the group ready to close its
+/// open egress, when the likely cause is flow logs that do not cover its
+/// subnets or VPC. A group some of whose interfaces were logged is quiet,
+/// not unseen, and a group that holds no interface has nothing to block:
+/// both pass.
+pub(super) fn refuse_unseen_group(
+    group: &str,
+    seen: &GroupSeen,
+    captured: bool,
+    window: &Window,
+    allow_empty: bool,
+) -> Result<()> {
+    if allow_empty || seen.connections > 0 || !seen.logged.is_empty() || seen.interfaces.is_empty()
+    {
+        return Ok(());
+    }
+    let n = seen.interfaces.len();
+    let named: Vec<&str> = seen
+        .interfaces
+        .iter()
+        .take(NAMED)
+        .map(String::as_str)
+        .collect();
+    let more = n.saturating_sub(NAMED);
+    let interfaces = format!(
+        "{n} interface{} ({}{})",
+        if n == 1 { "" } else { "s" },
+        named.join(", "),
+        if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        }
+    );
+    let logged = if captured {
+        format!("none of its {interfaces} captured a record in the window")
+    } else {
+        format!(
+            "the sources name no capturing interface (Athena or Logs Insights rows, or a format \
+             without interface-id), so whether its {interfaces} were logged cannot be told"
+        )
+    };
+    bail!(
+        "no evidence for group {group}: not one accepted connection in the window {}..{} has it \
+         at an end, and {logged}, so nothing was checked for it ({}). The flow logs may not \
+         cover its subnets or VPC: check that they do, or check it over a window its \
+         interfaces were logged in; {}.",
+        rfc3339(window.since),
+        rfc3339(window.until),
+        Purpose::Check.why(),
+        Purpose::Check.anyway(),
     )
 }

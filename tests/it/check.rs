@@ -4,13 +4,14 @@
 //! or a removed rule carried it; `--group` checks one group.
 
 use crate::support::days::Days;
-use crate::support::flows::Rec;
+use crate::support::flows::{Rec, rec};
 use crate::support::{Estate, T0, connection};
 
 const DAY: i64 = 86_400;
 const WEB: &str = "sg-0000000000000000a";
 const DB: &str = "sg-0000000000000000b";
 const BATCH: &str = "sg-0000000000000000c";
+const CACHE: &str = "sg-0000000000000000d";
 
 /// db admits web on 5432 (used) and batch on 5432 (unused on day 1, so
 /// the proposal removes it); every group has open egress.
@@ -193,6 +194,103 @@ fn a_second_day_with_traffic_the_proposal_drops_fails_per_group() {
             .contains("--group sg-nope: the inventory has no security group"),
         "{}",
         unknown.stderr
+    );
+}
+
+/// `--group` for a group the day's logs saw nothing of (no accepted
+/// connection reached it, and its interface captured no record) is not a
+/// pass: the flow logs may not cover its subnet, and a pass would call it
+/// ready to close its open egress. A group whose interface captured only a
+/// rejected probe is covered and quiet: it passes, and says so.
+#[test]
+fn a_group_the_logs_did_not_see_fails_and_a_quiet_one_passes() {
+    let mut e = estate();
+    e.group(CACHE, "cache", "vpc-1")
+        .eni("eni-cache", "vpc-1", &["10.0.4.40"], &[CACHE]);
+    let d = Days::new(&e);
+    let (tfvars, _) = proposal(&d);
+    let day2 = d.day("day2.log", &web_db(T0 + 60));
+
+    let r = d.check(&tfvars, &[&day2], T0, T0 + DAY, &["--group", CACHE]);
+    r.exits(1);
+    assert!(
+        r.stderr.contains(&format!(
+            "error: no evidence for group {CACHE}: not one accepted connection in the window"
+        )) && r
+            .stderr
+            .contains("none of its 1 interface (eni-cache) captured a record in the window")
+            && r.stderr
+                .contains("The flow logs may not cover its subnets or VPC")
+            && r.stderr.contains("--allow-empty checks anyway"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stdout.contains("ok:"), "{}", r.stdout);
+
+    let r = d.check(
+        &tfvars,
+        &[&day2],
+        T0,
+        T0 + DAY,
+        &["--group", CACHE, "--allow-empty"],
+    );
+    r.ok();
+    let first = format!(
+        "checked 1 accepted connections against 1 proposed rules, without open egress and 0 \
+         removed rules, for group {CACHE} (0 of them with it at an end)\n"
+    );
+    assert!(r.stdout.starts_with(&first), "{}", r.stdout);
+    assert!(
+        r.stdout.contains(&format!(
+            "note: nothing of group {CACHE} was seen: none of its 1 interfaces captured a record"
+        )),
+        "{}",
+        r.stdout
+    );
+
+    // The cache's interface logged a rejected probe: covered, and quiet.
+    let probe = rec("eni-cache", "198.51.100.9", 50_000, "10.0.4.40", 6379)
+        .at(T0 + 300)
+        .reject();
+    let day2b = d.day("day2b.log", &[web_db(T0 + 60), vec![probe]].concat());
+    let r = d.check(&tfvars, &[&day2b], T0, T0 + DAY, &["--group", CACHE]);
+    r.ok();
+    assert!(r.stdout.starts_with(&first), "{}", r.stdout);
+    assert!(
+        r.stdout.contains(&format!(
+            "note: no accepted connection has group {CACHE} at an end, but 1 of its 1 \
+             interfaces captured records in the window: the flow logs cover it, and it was quiet"
+        )) && r
+            .stdout
+            .ends_with("ok: nothing accepted would be blocked\n"),
+        "{}",
+        r.stdout
+    );
+    let j = d.check(
+        &tfvars,
+        &[&day2b],
+        T0,
+        T0 + DAY,
+        &["--group", CACHE, "--json"],
+    );
+    j.ok();
+    let seen = &j.json()["seen"];
+    assert_eq!(seen["connections"], 0, "{seen}");
+    assert_eq!(
+        seen["interfaces"],
+        serde_json::json!(["eni-cache"]),
+        "{seen}"
+    );
+    assert_eq!(seen["logged"], serde_json::json!(["eni-cache"]), "{seen}");
+
+    // A group at an end of the day's traffic: counted.
+    let r = d.check(&tfvars, &[&day2], T0, T0 + DAY, &["--group", DB]);
+    r.ok();
+    assert!(
+        r.stdout
+            .contains(&format!("for group {DB} (1 of them with it at an end)")),
+        "{}",
+        r.stdout
     );
 }
 
