@@ -30,6 +30,18 @@ pub struct Analysis {
     pub continuity: Option<Continuity>,
 }
 
+impl Analysis {
+    /// What this run's sources fill of the window they were read for (with
+    /// `--state`, this run's window, not the evidence's whole).
+    pub fn fill(&self) -> crate::stats::Fill {
+        let window = self
+            .continuity
+            .as_ref()
+            .map_or(self.window, |c| c.read_window);
+        self.stats.fill(&window)
+    }
+}
+
 /// Resolves and synthesizes over aggregated evidence.
 pub fn analyze(window: Window, stats: Stats, evidence: Evidence, inventory: Inventory) -> Analysis {
     analyze_with(

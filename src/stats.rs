@@ -301,6 +301,10 @@ pub struct FillSource {
     pub records: u64,
     pub first: Option<i64>,
     pub last: Option<i64>,
+    /// What this source leaves of the window unfilled: the sentences of
+    /// [`Fill::warnings`] without the source's name (the audit's findings).
+    #[serde(skip)]
+    pub short: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -327,16 +331,17 @@ impl Stats {
         for (name, src) in all {
             total.merge(&src.span);
             let range = src.span.range();
+            let mut short = Vec::new();
             match range {
-                None => fill.warnings.push(format!(
-                    "{name}: no record in the window ({}..{}); nothing of this source is evidence",
+                None => short.push(format!(
+                    "no record in the window ({}..{}); nothing of this source is evidence",
                     rfc3339(window.since),
                     rfc3339(window.until)
                 )),
                 Some((first, last)) => {
                     if window.until.saturating_sub(last) > FILL_SLACK {
-                        fill.warnings.push(format!(
-                            "{name}: the newest record ends {}, {} before the window's end ({}); traffic after it is not in the evidence, and rules it needs may be missing (end the window with --until {})",
+                        short.push(format!(
+                            "the newest record ends {}, {} before the window's end ({}); traffic after it is not in the evidence, and rules it needs may be missing (end the window with --until {})",
                             rfc3339(last),
                             duration(window.until - last),
                             rfc3339(window.until),
@@ -344,8 +349,8 @@ impl Stats {
                         ));
                     }
                     if first.saturating_sub(window.since) > FILL_SLACK {
-                        fill.warnings.push(format!(
-                            "{name}: the oldest record in the window starts {}, {} after the window's start ({}); the evidence covers less time than the window says",
+                        short.push(format!(
+                            "the oldest record in the window starts {}, {} after the window's start ({}); the evidence covers less time than the window says",
                             rfc3339(first),
                             duration(first - window.since),
                             rfc3339(window.since)
@@ -353,12 +358,15 @@ impl Stats {
                     }
                 }
             }
+            fill.warnings
+                .extend(short.iter().map(|w| format!("{name}: {w}")));
             fill.sources.push(FillSource {
                 source: name.to_string(),
                 streams: src.streams,
                 records: src.span.records,
                 first: range.map(|r| r.0),
                 last: range.map(|r| r.1),
+                short,
             });
         }
         if let Some((first, last)) = total.range() {

@@ -24,6 +24,7 @@ pub enum FindingKind {
     ShortWindow,
     ThinEvidence,
     UndecidedInitiator,
+    WindowNotFilled,
 }
 
 /// What the catalogue says of one kind of finding.
@@ -45,7 +46,7 @@ pub struct Entry {
 }
 
 /// Every kind of finding, in [`FindingKind`] order.
-pub const CATALOGUE: [Entry; 12] = [
+pub const CATALOGUE: [Entry; 13] = [
     Entry {
         kind: FindingKind::OpenEgress,
         id: "SGP001",
@@ -154,6 +155,15 @@ pub const CATALOGUE: [Entry; 12] = [
         description: "For some aggregates the logs cannot tell which side opened the connections, so no rule is proposed for them.",
         help: "Add tcp-flags to the flow-log format, or write rules for these flows by hand if they are wanted.",
     },
+    Entry {
+        kind: FindingKind::WindowNotFilled,
+        id: "SGP013",
+        name: "WindowNotFilled",
+        title: "Source that does not fill the window",
+        severity: Severity::Medium,
+        description: "A source's records stop more than a day short of an end of the window, or it has none in it (a delivery that broke, an export that stopped, logs enabled late): traffic in the time it misses is not in the evidence, and rules it needs may be missing from the proposal.",
+        help: "Check the source's delivery for the time it misses, or set --since and --until to the time the logs cover, before removing open egress.",
+    },
 ];
 
 impl FindingKind {
@@ -197,7 +207,7 @@ mod tests {
         }
         let names: BTreeSet<&str> = CATALOGUE.iter().map(|e| e.name).collect();
         let titles: BTreeSet<&str> = CATALOGUE.iter().map(|e| e.title).collect();
-        assert_eq!((names.len(), titles.len()), (12, 12));
+        assert_eq!((names.len(), titles.len()), (13, 13));
     }
 
     /// `OpenEgress` for the JSON's `open-egress`: the name is the kind's

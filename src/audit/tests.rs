@@ -280,6 +280,55 @@ fn a_short_window_and_thin_evidence_are_said() {
     );
 }
 
+/// A source whose records stop three days before the window's end is a
+/// medium finding naming it (what `--fail-on medium` trips on); one that
+/// fills the window is not, and neither is a run whose stats name no source.
+#[test]
+fn a_source_that_stops_short_of_the_window_is_a_finding() {
+    let mut a = analysis(today(), traffic(), 7);
+    let span = |start: i64, end: i64| {
+        let mut s = crate::stats::Span::default();
+        s.add(start, end);
+        s
+    };
+    a.stats
+        .add_stream_span("logs/full.log", &span(UNTIL - 7 * DAY, UNTIL - 60));
+    a.stats
+        .add_stream_span("logs/broke.log", &span(UNTIL - 7 * DAY, UNTIL - 3 * DAY));
+    let au = audit(&a);
+    let found: Vec<&Finding> = au
+        .findings
+        .iter()
+        .filter(|f| f.kind == FindingKind::WindowNotFilled)
+        .collect();
+    assert_eq!(found.len(), 1, "{:?}", kinds(&au));
+    let f = found[0];
+    assert_eq!(f.subject, "logs/broke.log");
+    assert_eq!(f.rule_id, "SGP013");
+    assert_eq!(f.severity, crate::synthesize::Severity::Medium);
+    assert!(
+        f.evidence.starts_with("the newest record ends ")
+            && f.evidence.contains("3.0 days before the window's end"),
+        "{}",
+        f.evidence
+    );
+    // The same sentence the summary warns with, under the source's name.
+    assert_eq!(
+        a.fill().warnings,
+        [format!("logs/broke.log: {}", f.evidence)]
+    );
+
+    let quiet = audit(&analysis(today(), traffic(), 7));
+    assert!(
+        quiet
+            .findings
+            .iter()
+            .all(|f| f.kind != FindingKind::WindowNotFilled),
+        "{:?}",
+        kinds(&quiet)
+    );
+}
+
 fn finding<'a>(au: &'a Audit, kind: FindingKind, subject: &str) -> &'a Finding {
     au.findings
         .iter()

@@ -93,9 +93,7 @@ impl<'a> Summary<'a> {
             undecided_records: a.evidence.undecided.iter().map(|u| u.records).sum(),
             findings: FindingCounts::of(audit),
             // The sources are this run's: measured against the window it read.
-            fill: a
-                .stats
-                .fill(&a.continuity.as_ref().map_or(a.window, |c| c.read_window)),
+            fill: a.fill(),
         }
     }
 

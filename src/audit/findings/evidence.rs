@@ -1,7 +1,8 @@
 //! Findings about what the evidence lacks: interfaces and subnets no flow
 //! log covers (SGP008), lost records (SGP009), a short window (SGP010),
-//! rules resting on thin evidence (SGP011), and traffic whose initiator the
-//! logs cannot decide (SGP012).
+//! rules resting on thin evidence (SGP011), traffic whose initiator the
+//! logs cannot decide (SGP012), and a source that does not fill the window
+//! (SGP013).
 
 use crate::analysis::Analysis;
 use crate::audit::findings::fingerprint;
@@ -72,6 +73,27 @@ pub(super) fn short_window(a: &Analysis) -> Vec<Finding> {
             format!("{:.1} days", a.window.days()),
         )
     }]
+}
+
+/// A source whose records stop short of an end of the window (by more
+/// than [`FILL_SLACK`](crate::stats::FILL_SLACK)), or that has none in it:
+/// the warnings the summary prints, as findings, so that `--fail-on
+/// medium` and SARIF see a delivery that broke.
+pub(super) fn window_not_filled(a: &Analysis) -> Vec<Finding> {
+    a.fill()
+        .sources
+        .into_iter()
+        .filter(|s| !s.short.is_empty())
+        .map(|s| Finding {
+            evidence: s.short.join("; "),
+            fix: "Check this source's delivery for the time it misses (an export or subscription that stopped, a prefix not delivered), or set --since and --until to the time its logs cover, before removing open egress.".into(),
+            ..Finding::new(
+                FindingKind::WindowNotFilled,
+                fingerprint(&["window-not-filled", &s.source]),
+                s.source,
+            )
+        })
+        .collect()
 }
 
 /// Proposed rules that rest on one connection, or on one day's.

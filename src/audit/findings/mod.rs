@@ -29,6 +29,7 @@ pub(super) fn all(a: &Analysis, rules: &[RuleUsage], flows: &Flows) -> Vec<Findi
         evidence::no_flow_logs(inv),
         evidence::skip_data(a),
         evidence::short_window(a),
+        evidence::window_not_filled(a),
         evidence::thin_evidence(a, &keys),
         evidence::undecided_initiator(a),
     ]

@@ -62,6 +62,7 @@ fn a_sarif_2_1_0_log_with_one_rule_per_kind_of_finding() {
     assert_eq!(rules[0]["name"], "OpenEgress");
     assert_eq!(rules[0]["defaultConfiguration"]["level"], "error");
     assert_eq!(rules[11]["name"], "UndecidedInitiator");
+    assert_eq!(rules[12]["name"], "WindowNotFilled");
 }
 
 #[test]
