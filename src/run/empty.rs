@@ -312,7 +312,7 @@ pub(super) fn refuse_unseen_group(
     } else {
         format!(
             "the sources name no capturing interface (Athena or Logs Insights rows, or a format \
-             without interface-id), so whether its {interfaces} were logged cannot be told"
+             without interface-id), so whether its {interfaces} captured records cannot be told"
         )
     };
     bail!(
@@ -325,4 +325,65 @@ pub(super) fn refuse_unseen_group(
         Purpose::Check.why(),
         Purpose::Check.anyway(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const W: Window = Window {
+        since: 1_795_392_000,
+        until: 1_795_478_400,
+    };
+
+    fn seen(connections: u64, interfaces: &[&str], logged: &[&str]) -> GroupSeen {
+        let owned = |v: &[&str]| v.iter().map(|s| s.to_string()).collect();
+        GroupSeen {
+            connections,
+            interfaces: owned(interfaces),
+            logged: owned(logged),
+        }
+    }
+
+    #[test]
+    fn a_group_seen_logged_or_without_interfaces_passes() {
+        let pass = |s: GroupSeen| refuse_unseen_group("sg-1", &s, true, &W, false);
+        assert!(
+            pass(seen(3, &["eni-a"], &[])).is_ok(),
+            "connections at its ends"
+        );
+        assert!(
+            pass(seen(0, &["eni-a", "eni-b"], &["eni-b"])).is_ok(),
+            "quiet"
+        );
+        assert!(pass(seen(0, &[], &[])).is_ok(), "nothing to block");
+        let unseen = seen(0, &["eni-a"], &[]);
+        assert!(refuse_unseen_group("sg-1", &unseen, true, &W, true).is_ok());
+    }
+
+    #[test]
+    fn a_group_unseen_fails_naming_its_interfaces_or_why_it_cannot_tell() {
+        let ids: Vec<String> = (1..=7).map(|i| format!("eni-{i}")).collect();
+        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let unseen = seen(0, &ids, &[]);
+        let e = refuse_unseen_group("sg-1", &unseen, true, &W, false)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("no evidence for group sg-1: not one accepted connection in the window 2026-11-23T00:00:00Z..2026-11-24T00:00:00Z")
+                && e.contains(
+                    "none of its 7 interfaces (eni-1, eni-2, eni-3, eni-4, eni-5 and 2 more) captured a record"
+                )
+                && e.ends_with("--allow-empty checks anyway."),
+            "{e}"
+        );
+        let e = refuse_unseen_group("sg-1", &seen(0, &["eni-a"], &[]), false, &W, false)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("the sources name no capturing interface")
+                && e.contains("whether its 1 interface (eni-a) captured records cannot be told"),
+            "{e}"
+        );
+    }
 }
