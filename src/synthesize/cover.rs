@@ -1,7 +1,7 @@
 //! The choice of group pairs for one service: a weighted set cover,
 //! exhaustive up to a few candidates, greedy with pruning beyond.
 
-use rustc_hash::FxHashSet;
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
 
 /// What one candidate group pair would cover and cost for one service.
@@ -94,6 +94,91 @@ impl Members {
     }
 }
 
+/// The unobserved pairs of one service's candidates, each numbered once:
+/// a candidate's pairs as those numbers, so that what a choice allows
+/// beyond what was seen is counted over bits (an OR of bitsets, or a bit
+/// per pair already granted), not by building a set of pairs per choice.
+struct Extras {
+    /// Per candidate, its unobserved pairs' numbers.
+    of: Vec<Vec<u32>>,
+    /// Distinct unobserved pairs over every candidate.
+    len: usize,
+}
+
+impl Extras {
+    fn number(sets: &[CandidateSet]) -> Extras {
+        let mut number: FxHashMap<(u32, u32), u32> = FxHashMap::default();
+        let of = sets
+            .iter()
+            .map(|s| {
+                s.extra
+                    .iter()
+                    .map(|p| {
+                        let next = number.len() as u32;
+                        *number.entry(*p).or_insert(next)
+                    })
+                    .collect()
+            })
+            .collect();
+        Extras {
+            of,
+            len: number.len(),
+        }
+    }
+
+    /// Words of a bitset over every unobserved pair.
+    fn words(&self) -> usize {
+        self.len.div_ceil(64)
+    }
+
+    /// Candidate `i`'s pairs as a bitset.
+    fn bits(&self, i: usize) -> Vec<u64> {
+        let mut b = vec![0u64; self.words()];
+        for &n in &self.of[i] {
+            b[n as usize / 64] |= 1 << (n % 64);
+        }
+        b
+    }
+}
+
+/// For each of `n` pairs, the candidates that hold it: one flat list cut
+/// by offsets (a list per pair would cost its own allocation).
+struct Inverse {
+    at: Vec<u32>,
+    candidates: Vec<u32>,
+}
+
+impl Inverse {
+    fn build<I: Iterator<Item = usize>>(
+        n: usize,
+        per_candidate: impl Iterator<Item = I> + Clone,
+    ) -> Inverse {
+        let mut at = vec![0u32; n + 1];
+        for pairs in per_candidate.clone() {
+            for p in pairs {
+                at[p + 1] += 1;
+            }
+        }
+        for k in 0..n {
+            at[k + 1] += at[k];
+        }
+        let mut next = at.clone();
+        let mut candidates = vec![0u32; at[n] as usize];
+        for (i, pairs) in per_candidate.enumerate() {
+            for p in pairs {
+                candidates[next[p] as usize] = i as u32;
+                next[p] += 1;
+            }
+        }
+        Inverse { at, candidates }
+    }
+
+    /// The candidates that hold pair `p`.
+    fn holding(&self, p: usize) -> &[u32] {
+        &self.candidates[self.at[p] as usize..self.at[p + 1] as usize]
+    }
+}
+
 /// Exhaustive search up to this many candidates (2^n subsets).
 const EXHAUSTIVE_MAX: usize = 12;
 
@@ -150,6 +235,9 @@ pub(super) fn choose(sets: &[CandidateSet], n_observed: usize) -> Choice {
             .iter()
             .map(|s| s.covers.iter().fold(0u128, |m, i| m | 1 << i))
             .collect();
+        let extras = Extras::number(sets);
+        let bits: Vec<Vec<u64>> = (0..sets.len()).map(|i| extras.bits(i)).collect();
+        let mut union = vec![0u64; extras.words()];
         // (unobserved pairs, pairs existing rules reference (more first),
         // groups shared across roles, rules, members, subset)
         let mut covering: Vec<(usize, std::cmp::Reverse<u32>, u32, u32, usize, u32)> = Vec::new();
@@ -169,12 +257,17 @@ pub(super) fn choose(sets: &[CandidateSet], n_observed: usize) -> Choice {
                     .filter(move |(i, _)| subset & (1 << i) != 0)
                     .map(|(_, s)| s)
             };
-            let mut union: FxHashSet<(u32, u32)> = FxHashSet::default();
-            for s in picked() {
-                union.extend(s.extra.iter().copied());
+            union.fill(0);
+            for (i, b) in bits.iter().enumerate() {
+                if subset & (1 << i) != 0 {
+                    for (u, w) in union.iter_mut().zip(b) {
+                        *u |= w;
+                    }
+                }
             }
+            let unobserved: u32 = union.iter().map(|w| w.count_ones()).sum();
             covering.push((
-                union.len(),
+                unobserved as usize,
                 std::cmp::Reverse(picked().filter(|s| s.referenced).count() as u32),
                 picked().map(|s| s.shared).sum(),
                 subset.count_ones(),
@@ -214,22 +307,31 @@ pub(super) fn choose(sets: &[CandidateSet], n_observed: usize) -> Choice {
 }
 
 pub(super) fn greedy(sets: &[CandidateSet], n_observed: usize) -> Vec<usize> {
+    let extras = Extras::number(sets);
+    // What each candidate would still add (observed pairs not yet covered,
+    // unobserved pairs not yet granted) as counts, lowered as each pick
+    // covers and grants pairs (each pair lists its candidates): a round
+    // reads two numbers per candidate instead of recounting its pairs.
+    let mut cov: Vec<usize> = sets.iter().map(|s| s.covers.len()).collect();
+    let mut extra: Vec<usize> = extras.of.iter().map(Vec::len).collect();
+    let by_observed = Inverse::build(n_observed, sets.iter().map(|s| s.covers.iter().copied()));
+    let by_extra = Inverse::build(
+        extras.len,
+        extras.of.iter().map(|ns| ns.iter().map(|n| *n as usize)),
+    );
     let mut covered = vec![false; n_observed];
+    let mut granted = vec![false; extras.len];
     let mut n_covered = 0;
-    let mut granted: FxHashSet<(u32, u32)> = FxHashSet::default();
     let mut picked: Vec<usize> = Vec::new();
     while n_covered < n_observed {
         let mut best: Option<(usize, usize, usize)> = None; // (index, new extra, new cover)
         let members = |i: usize| sets[i].members;
-        for (i, s) in sets.iter().enumerate() {
-            if picked.contains(&i) {
-                continue;
-            }
-            let cov = s.covers.iter().filter(|c| !covered[**c]).count();
+        for i in 0..sets.len() {
+            // A picked candidate covers nothing more.
+            let (cov, extra) = (cov[i], extra[i]);
             if cov == 0 {
                 continue;
             }
-            let extra = s.extra.iter().filter(|p| !granted.contains(p)).count();
             let better = match best {
                 None => true,
                 // lower extra per covered pair, then more coverage
@@ -243,13 +345,24 @@ pub(super) fn greedy(sets: &[CandidateSet], n_observed: usize) -> Vec<usize> {
             }
         }
         let (i, _, _) = best.expect("every observed pair has a candidate");
-        for c in &sets[i].covers {
-            if !covered[*c] {
-                covered[*c] = true;
+        for &c in &sets[i].covers {
+            if !covered[c] {
+                covered[c] = true;
                 n_covered += 1;
+                for &j in by_observed.holding(c) {
+                    cov[j as usize] -= 1;
+                }
             }
         }
-        granted.extend(sets[i].extra.iter().copied());
+        for &n in &extras.of[i] {
+            let n = n as usize;
+            if !granted[n] {
+                granted[n] = true;
+                for &j in by_extra.holding(n) {
+                    extra[j as usize] -= 1;
+                }
+            }
+        }
         picked.push(i);
     }
     // Drop rules whose pairs the others already cover, last picked first.

@@ -376,3 +376,170 @@ fn the_load_balancer_s_groups_are_those_of_the_connection_s_time() {
         vec![("sg-lb-old".into(), "sg-db".into(), TCP, 5432, 5432)]
     );
 }
+
+/// The cover's counting over numbered pairs and bits (`cover.rs`) picks
+/// what counting over sets of pairs picks: random services' candidates
+/// (interface ids from a small range, so that candidates share members and
+/// unobserved pairs), greedy and exhaustive each against a plain reference.
+mod counted_as_sets {
+    use proptest::prelude::*;
+    use rustc_hash::FxHashSet;
+
+    use super::*;
+
+    /// Greedy, each round recounting what every candidate adds as sets.
+    fn greedy_by_sets(sets: &[CandidateSet], n_observed: usize) -> Vec<usize> {
+        let mut covered = vec![false; n_observed];
+        let mut n_covered = 0;
+        let mut granted: FxHashSet<(u32, u32)> = FxHashSet::default();
+        let mut picked: Vec<usize> = Vec::new();
+        while n_covered < n_observed {
+            let mut best: Option<(usize, usize, usize)> = None;
+            for (i, s) in sets.iter().enumerate() {
+                if picked.contains(&i) {
+                    continue;
+                }
+                let cov = s.covers.iter().filter(|c| !covered[**c]).count();
+                if cov == 0 {
+                    continue;
+                }
+                let extra = s.extra.iter().filter(|p| !granted.contains(p)).count();
+                let better = match best {
+                    None => true,
+                    Some((bi, be, bc)) => {
+                        let (l, r) = (extra * bc, be * cov);
+                        l < r
+                            || (l == r && (cov > bc || (cov == bc && s.members < sets[bi].members)))
+                    }
+                };
+                if better {
+                    best = Some((i, extra, cov));
+                }
+            }
+            let (i, _, _) = best.unwrap();
+            for c in &sets[i].covers {
+                if !covered[*c] {
+                    covered[*c] = true;
+                    n_covered += 1;
+                }
+            }
+            granted.extend(sets[i].extra.iter().copied());
+            picked.push(i);
+        }
+        // The same pruning as `greedy`'s.
+        for k in (0..picked.len()).rev() {
+            let without: Vec<usize> = picked
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| *j != k)
+                .map(|(_, i)| *i)
+                .collect();
+            let mut cov = vec![false; n_observed];
+            for i in &without {
+                for c in &sets[*i].covers {
+                    cov[*c] = true;
+                }
+            }
+            if cov.iter().all(|c| *c) {
+                picked = without;
+            }
+        }
+        picked.sort_unstable();
+        picked
+    }
+
+    /// The fewest unobserved pairs any covering subset allows, as sets.
+    fn fewest_by_sets(sets: &[CandidateSet], n_observed: usize) -> usize {
+        (1u32..(1 << sets.len()))
+            .filter(|subset| {
+                let mut cov = vec![false; n_observed];
+                for (i, s) in sets.iter().enumerate() {
+                    if subset & (1 << i) != 0 {
+                        for c in &s.covers {
+                            cov[*c] = true;
+                        }
+                    }
+                }
+                cov.iter().all(|c| *c)
+            })
+            .map(|subset| {
+                let mut union: FxHashSet<(u32, u32)> = FxHashSet::default();
+                for (i, s) in sets.iter().enumerate() {
+                    if subset & (1 << i) != 0 {
+                        union.extend(s.extra.iter().copied());
+                    }
+                }
+                union.len()
+            })
+            .min()
+            .unwrap()
+    }
+
+    fn unobserved(sets: &[CandidateSet], pick: &[usize]) -> usize {
+        let union: FxHashSet<(u32, u32)> = pick
+            .iter()
+            .flat_map(|i| sets[*i].extra.iter().copied())
+            .collect();
+        union.len()
+    }
+
+    /// A candidate's client and server groups, by their members.
+    type Members = (Vec<u32>, Vec<u32>);
+
+    /// Observed pairs and candidate groups (client members, server
+    /// members) over interfaces 0..16: each candidate holds the two ends of
+    /// one or two observed pairs and a few other members, so candidates
+    /// overlap in what they cover and in the unobserved pairs they allow,
+    /// and each greedy pick changes what the others add; one wide pair
+    /// (every observed client to every observed server) makes sure a cover
+    /// exists.
+    fn service() -> impl Strategy<Value = (Vec<(u32, u32)>, Vec<Members>)> {
+        let pair = (0u32..16, 0u32..16).prop_filter("two ends", |(a, b)| a != b);
+        let others = proptest::collection::btree_set(0u32..16, 0..4);
+        let candidate = (any::<usize>(), any::<usize>(), others.clone(), others);
+        (
+            proptest::collection::btree_set(pair, 2..24),
+            proptest::collection::vec(candidate, 0..16),
+        )
+            .prop_map(|(observed, picks)| {
+                let observed: Vec<(u32, u32)> = observed.into_iter().collect();
+                let group = |v: &mut Vec<u32>| {
+                    v.sort_unstable();
+                    v.dedup();
+                    std::mem::take(v)
+                };
+                let mut candidates: Vec<Members> = picks
+                    .into_iter()
+                    .map(|(i, j, more_src, more_dst)| {
+                        let (a, b) = observed[i % observed.len()];
+                        let (c, d) = observed[j % observed.len()];
+                        let mut src: Vec<u32> = [a, c].into_iter().chain(more_src).collect();
+                        let mut dst: Vec<u32> = [b, d].into_iter().chain(more_dst).collect();
+                        (group(&mut src), group(&mut dst))
+                    })
+                    .collect();
+                let (mut src, mut dst): (Vec<u32>, Vec<u32>) = observed.iter().copied().unzip();
+                candidates.push((group(&mut src), group(&mut dst)));
+                (observed, candidates)
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn picks_what_sets_of_pairs_pick((observed, candidates) in service()) {
+            let sets: Vec<CandidateSet> = candidates
+                .iter()
+                .map(|(a, b)| CandidateSet::new(a, b, &observed))
+                .collect();
+            let n = observed.len();
+            prop_assert_eq!(greedy(&sets, n), greedy_by_sets(&sets, n));
+            let (pick, optimal, _) = choose(&sets, n);
+            if sets.len() <= 12 {
+                prop_assert!(optimal);
+                prop_assert_eq!(unobserved(&sets, &pick), fewest_by_sets(&sets, n));
+            }
+        }
+    }
+}
