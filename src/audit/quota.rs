@@ -14,6 +14,7 @@
 
 use std::collections::BTreeMap;
 
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 use crate::analysis::Analysis;
@@ -120,7 +121,7 @@ pub struct Fit {
 }
 
 /// A side's weight: one rule, or a prefix list's entries.
-fn weight(inv: &Inventory, r: &SgRule) -> usize {
+fn rule_weight(inv: &Inventory, r: &SgRule) -> usize {
     match &r.prefix_list_id {
         Some(p) => inv
             .prefix_lists
@@ -139,42 +140,55 @@ fn same_half(r: &SgRule, peer: &str, p: &Rule) -> bool {
         && (r.from_port, r.to_port) == (Some(p.from_port), Some(p.to_port))
 }
 
-/// Counts per (group, direction): (rules that stay, new entries).
-fn counts(
-    inv: &Inventory,
-    kept: &Kept,
-    rules: &[Rule],
-) -> BTreeMap<(String, Direction), (usize, usize)> {
-    let mut out: BTreeMap<(String, Direction), (usize, usize)> = BTreeMap::new();
-    let mut staying: BTreeMap<(String, Direction), Vec<&SgRule>> = BTreeMap::new();
-    for g in &inv.security_groups {
-        for (d, list) in [
-            (Direction::Ingress, &g.ingress),
-            (Direction::Egress, &g.egress),
-        ] {
-            for (i, r) in list.iter().enumerate() {
-                if kept.kept(&g.id, d, i, r) {
-                    out.entry((g.id.clone(), d)).or_default().0 += weight(inv, r);
-                    staying.entry((g.id.clone(), d)).or_default().push(r);
+/// The rules of today that stay, per group and direction: their weight,
+/// and the rules themselves (a proposed half they already are adds none).
+/// The same in every round of the fit: computed once.
+struct Staying<'i> {
+    weight: BTreeMap<(String, Direction), (usize, usize)>,
+    rules: BTreeMap<(String, Direction), Vec<&'i SgRule>>,
+}
+
+impl<'i> Staying<'i> {
+    fn of(inv: &'i Inventory, kept: &Kept) -> Staying<'i> {
+        let mut weight: BTreeMap<(String, Direction), (usize, usize)> = BTreeMap::new();
+        let mut rules: BTreeMap<(String, Direction), Vec<&SgRule>> = BTreeMap::new();
+        for g in &inv.security_groups {
+            for (d, list) in [
+                (Direction::Ingress, &g.ingress),
+                (Direction::Egress, &g.egress),
+            ] {
+                for (i, r) in list.iter().enumerate() {
+                    if kept.kept(&g.id, d, i, r) {
+                        weight.entry((g.id.clone(), d)).or_default().0 += rule_weight(inv, r);
+                        rules.entry((g.id.clone(), d)).or_default().push(r);
+                    }
                 }
             }
         }
+        Staying { weight, rules }
     }
-    for p in rules {
-        for (g, d, peer) in [
-            (&p.source_sg, Direction::Egress, &p.target_sg),
-            (&p.target_sg, Direction::Ingress, &p.source_sg),
-        ] {
-            let key = (g.clone(), d);
-            let exists = staying
-                .get(&key)
-                .is_some_and(|v| v.iter().any(|r| same_half(r, peer, p)));
-            if !exists {
-                out.entry(key).or_default().1 += 1;
+
+    /// Per group and direction: (the weight of the rules that stay, the
+    /// proposed halves they do not already hold).
+    fn counts(&self, proposed: &[Rule]) -> BTreeMap<(String, Direction), (usize, usize)> {
+        let mut out = self.weight.clone();
+        for p in proposed {
+            for (g, d, peer) in [
+                (&p.source_sg, Direction::Egress, &p.target_sg),
+                (&p.target_sg, Direction::Ingress, &p.source_sg),
+            ] {
+                let key = (g.clone(), d);
+                let exists = self
+                    .rules
+                    .get(&key)
+                    .is_some_and(|v| v.iter().any(|r| same_half(r, peer, p)));
+                if !exists {
+                    out.entry(key).or_default().1 += 1;
+                }
             }
         }
+        out
     }
-    out
 }
 
 /// Fits the proposal under `quotas`' rules per group and direction;
@@ -187,34 +201,43 @@ pub fn fit(a: &Analysis, quotas: Quotas, used: &RuleUse) -> Fit {
     // Per rule: the ports of its range no connection used (merges add them).
     let mut unseen: Vec<i32> = vec![0; rules.len()];
     let mut merges: Vec<Merge> = Vec::new();
+    let staying = Staying::of(inv, &kept);
     loop {
-        let c = counts(inv, &kept, &rules);
+        let c = staying.counts(&rules);
         let over = |g: &str, d: Direction| {
             c.get(&(g.to_string(), d))
                 .is_some_and(|(s, n)| s + n > quota)
         };
         // The acceptable merge with the fewest unseen ports that relieves
         // a side over the quota.
+        // Only entries of one pair of groups and one protocol (TCP or UDP,
+        // with ports) merge: each such family is searched alone, not every
+        // pair of entries of the proposal.
+        let mut families: FxHashMap<(&str, &str, u8), Vec<usize>> = FxHashMap::default();
+        for (i, r) in rules.iter().enumerate() {
+            if matches!(r.proto, TCP | UDP) && r.from_port >= 0 {
+                families
+                    .entry((&r.source_sg, &r.target_sg, r.proto))
+                    .or_default()
+                    .push(i);
+            }
+        }
         let mut best: Option<(i32, usize, usize)> = None;
-        for i in 0..rules.len() {
-            for j in 0..rules.len() {
-                let (x, y) = (&rules[i], &rules[j]);
-                if i == j
-                    || x.source_sg != y.source_sg
-                    || x.target_sg != y.target_sg
-                    || x.proto != y.proto
-                    || !matches!(x.proto, TCP | UDP)
-                    || x.from_port < 0
-                    || x.from_port > y.from_port
-                    || (x.from_port == y.from_port && i > j)
-                    || !(over(&x.source_sg, Direction::Egress)
-                        || over(&x.target_sg, Direction::Ingress))
-                {
-                    continue;
-                }
-                let total = unseen[i] + unseen[j] + (y.from_port - x.to_port - 1).max(0);
-                if total <= MAX_UNSEEN && best.is_none_or(|b| (total, i, j) < b) {
-                    best = Some((total, i, j));
+        for ((source, target, _), family) in &families {
+            if !(over(source, Direction::Egress) || over(target, Direction::Ingress)) {
+                continue;
+            }
+            for &i in family {
+                for &j in family {
+                    let (x, y) = (&rules[i], &rules[j]);
+                    if i == j || x.from_port > y.from_port || (x.from_port == y.from_port && i > j)
+                    {
+                        continue;
+                    }
+                    let total = unseen[i] + unseen[j] + (y.from_port - x.to_port - 1).max(0);
+                    if total <= MAX_UNSEEN && best.is_none_or(|b| (total, i, j) < b) {
+                        best = Some((total, i, j));
+                    }
                 }
             }
         }
