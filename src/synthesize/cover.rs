@@ -144,7 +144,9 @@ impl Extras {
 /// For each of `n` pairs, the candidates that hold it: one flat list cut
 /// by offsets (a list per pair would cost its own allocation).
 struct Inverse {
-    at: Vec<u32>,
+    /// Where each pair's candidates start in `candidates` (and, one on,
+    /// end).
+    at: Vec<usize>,
     candidates: Vec<u32>,
 }
 
@@ -153,7 +155,7 @@ impl Inverse {
         n: usize,
         per_candidate: impl Iterator<Item = I> + Clone,
     ) -> Inverse {
-        let mut at = vec![0u32; n + 1];
+        let mut at = vec![0usize; n + 1];
         for pairs in per_candidate.clone() {
             for p in pairs {
                 at[p + 1] += 1;
@@ -163,10 +165,10 @@ impl Inverse {
             at[k + 1] += at[k];
         }
         let mut next = at.clone();
-        let mut candidates = vec![0u32; at[n] as usize];
+        let mut candidates = vec![0u32; at[n]];
         for (i, pairs) in per_candidate.enumerate() {
             for p in pairs {
-                candidates[next[p] as usize] = i as u32;
+                candidates[next[p]] = i as u32;
                 next[p] += 1;
             }
         }
@@ -175,7 +177,7 @@ impl Inverse {
 
     /// The candidates that hold pair `p`.
     fn holding(&self, p: usize) -> &[u32] {
-        &self.candidates[self.at[p] as usize..self.at[p + 1] as usize]
+        &self.candidates[self.at[p]..self.at[p + 1]]
     }
 }
 
