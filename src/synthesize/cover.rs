@@ -367,7 +367,16 @@ pub(super) fn greedy(sets: &[CandidateSet], n_observed: usize) -> Vec<usize> {
         }
         picked.push(i);
     }
-    // Drop rules whose pairs the others already cover, last picked first.
+    prune(sets, n_observed, picked)
+}
+
+/// The greedy's picks less those whose pairs the others already cover, last
+/// picked first; sorted.
+pub(super) fn prune(
+    sets: &[CandidateSet],
+    n_observed: usize,
+    mut picked: Vec<usize>,
+) -> Vec<usize> {
     for k in (0..picked.len()).rev() {
         let without: Vec<usize> = picked
             .iter()

@@ -426,26 +426,8 @@ mod counted_as_sets {
             granted.extend(sets[i].extra.iter().copied());
             picked.push(i);
         }
-        // The same pruning as `greedy`'s.
-        for k in (0..picked.len()).rev() {
-            let without: Vec<usize> = picked
-                .iter()
-                .enumerate()
-                .filter(|(j, _)| *j != k)
-                .map(|(_, i)| *i)
-                .collect();
-            let mut cov = vec![false; n_observed];
-            for i in &without {
-                for c in &sets[*i].covers {
-                    cov[*c] = true;
-                }
-            }
-            if cov.iter().all(|c| *c) {
-                picked = without;
-            }
-        }
-        picked.sort_unstable();
-        picked
+        // The same pruning as `greedy`'s: the picks are what differs.
+        prune(sets, n_observed, picked)
     }
 
     /// The fewest unobserved pairs any covering subset allows, as sets.
