@@ -19,27 +19,69 @@ pub(super) struct Groups<'i> {
     by_id: FxHashMap<&'i str, Group<'i>>,
 }
 
-/// A group with each rule's protocol read once: a rule is asked about
-/// every connection side its group governs, and reading the protocol's
-/// name each time was a fifth of the matching.
+/// A group with its two rule lists read once.
 struct Group<'i> {
     sg: &'i SecurityGroup,
-    ingress: Vec<Option<u8>>,
-    egress: Vec<Option<u8>>,
+    ingress: Rules<'i>,
+    egress: Rules<'i>,
+}
+
+/// One of a group's rule lists, read once for every connection side the
+/// group governs: each rule's protocol (reading its name each time was a
+/// fifth of the matching), and the rules by the group they reference, so
+/// that a side is matched against the rules that name one of the other
+/// end's groups (a group can hold hundreds, one per client group), not
+/// against every rule of the list.
+struct Rules<'i> {
+    list: &'i [SgRule],
+    protocols: Vec<Option<u8>>,
+    /// Rules whose peer is a group (and no CIDR), by that group.
+    by_group: FxHashMap<&'i str, Vec<usize>>,
+    /// The others: a CIDR, a prefix list, or no peer.
+    other: Vec<usize>,
+}
+
+impl<'i> Rules<'i> {
+    fn of(list: &'i [SgRule]) -> Rules<'i> {
+        let mut by_group: FxHashMap<&str, Vec<usize>> = FxHashMap::default();
+        let mut other = Vec::new();
+        for (i, r) in list.iter().enumerate() {
+            match (&r.cidr, &r.referenced_group_id) {
+                (None, Some(g)) => by_group.entry(g.as_str()).or_default().push(i),
+                _ => other.push(i),
+            }
+        }
+        Rules {
+            list,
+            protocols: list.iter().map(|r| protocol_number(&r.protocol)).collect(),
+            by_group,
+            other,
+        }
+    }
+
+    /// The rules that may allow the other end of `side`: those without a
+    /// group peer, and those that name one of its groups (each rule once).
+    fn for_side<'a>(&'a self, side: &'a Side<'_>) -> impl Iterator<Item = usize> + 'a {
+        let others = &side.other_groups;
+        let named = others
+            .iter()
+            .enumerate()
+            .filter(move |(k, o)| !others[..*k].contains(o))
+            .filter_map(move |(_, o)| self.by_group.get(o.as_ref()))
+            .flatten();
+        self.other.iter().chain(named).copied()
+    }
 }
 
 impl<'i> Groups<'i> {
     pub fn new(inv: &'i Inventory) -> Groups<'i> {
         let mut by_id = FxHashMap::default();
-        let protocols = |rules: &[SgRule]| -> Vec<Option<u8>> {
-            rules.iter().map(|r| protocol_number(&r.protocol)).collect()
-        };
         for g in &inv.security_groups {
             // The first of a repeated id, as `Inventory::group` finds it.
             by_id.entry(g.id.as_str()).or_insert_with(|| Group {
                 sg: g,
-                ingress: protocols(&g.ingress),
-                egress: protocols(&g.egress),
+                ingress: Rules::of(&g.ingress),
+                egress: Rules::of(&g.egress),
             });
         }
         Groups { inv, by_id }
@@ -100,7 +142,8 @@ pub(super) fn sides(c: &Connection) -> Vec<(Side<'_>, IpAddr)> {
 }
 
 /// Today's rules of one side's groups that allow a connection: (group, index
-/// in the group's ingress or egress list, rule).
+/// in the group's ingress or egress list, rule). Each such rule once, in no
+/// set order (every caller sums or tests them).
 pub(super) fn matching_rules<'i: 's, 's>(
     groups: &'s Groups<'i>,
     side: &'s Side<'_>,
@@ -111,19 +154,18 @@ pub(super) fn matching_rules<'i: 's, 's>(
         .iter()
         .filter_map(|g| groups.by_id.get(g.as_ref()))
         .flat_map(move |g| {
-            let (rules, protocols) = match side.direction {
-                Direction::Ingress => (&g.sg.ingress, &g.ingress),
-                Direction::Egress => (&g.sg.egress, &g.egress),
+            let rules = match side.direction {
+                Direction::Ingress => &g.ingress,
+                Direction::Egress => &g.egress,
             };
             rules
-                .iter()
-                .zip(protocols)
-                .enumerate()
-                .filter(move |(_, (r, p))| {
-                    r.covers_protocol(**p, c.proto, c.port)
+                .for_side(side)
+                .filter(move |&i| {
+                    let r = &rules.list[i];
+                    r.covers_protocol(rules.protocols[i], c.proto, c.port)
                         && peer_matches(r, inv, &side.other_ip, &side.other_groups)
                 })
-                .map(move |(i, (r, _))| (g.sg.id.as_str(), i, r))
+                .map(move |i| (g.sg.id.as_str(), i, &rules.list[i]))
         })
 }
 

@@ -602,3 +602,79 @@ fn interfaces_at_the_groups_per_interface_quota_are_named_by_its_value() {
         "{remedies}"
     );
 }
+
+/// The rules a side is matched against come from an index by referenced
+/// group: they are exactly those a scan of every rule finds, each once,
+/// when the other end lists a group twice (a client and the load balancer
+/// it went through can share one), for CIDR rules, group rules and a rule
+/// with both, on both directions.
+#[test]
+fn matching_through_the_group_index_finds_what_a_scan_of_every_rule_finds() {
+    use std::borrow::Cow;
+
+    use crate::audit::matching::{Groups, Side, matching_rules};
+    use crate::id::Id;
+
+    let both = SgRule {
+        referenced_group_id: Some("sg-web".into()),
+        ..rule("tcp", Some((5432, 5432)), "10.0.0.0/8")
+    };
+    let db = sg(
+        "sg-db",
+        vec![
+            rule("tcp", Some((5432, 5432)), "sg-web"),
+            rule("tcp", Some((5432, 5432)), "sg-batch"),
+            rule("tcp", Some((5432, 5432)), "10.0.1.0/24"),
+            rule("tcp", Some((443, 443)), "sg-web"),
+            rule("-1", None, "sg-web"),
+            both,
+            rule("tcp", Some((5432, 5432)), "192.168.0.0/16"),
+        ],
+        vec![
+            rule("-1", None, "0.0.0.0/0"),
+            rule("tcp", Some((5432, 5432)), "sg-web"),
+        ],
+    );
+    let inv = Inventory {
+        security_groups: vec![db],
+        ..Default::default()
+    };
+    let by_id = Groups::new(&inv);
+    let c = conn("10.0.1.10", "10.0.2.20", 5432, 1, UNTIL - DAY);
+    for (direction, others) in [
+        (Direction::Ingress, vec!["sg-web", "sg-web"]),
+        (Direction::Ingress, vec!["sg-batch", "sg-web"]),
+        (Direction::Ingress, vec![]),
+        (Direction::Egress, vec!["sg-web", "sg-other"]),
+    ] {
+        let groups = [Id::from("sg-db")];
+        let side = Side {
+            groups: &groups,
+            direction,
+            other_ip: "10.0.1.10".parse().unwrap(),
+            other_groups: Cow::Owned(others.iter().map(|g| Id::from(*g)).collect()),
+        };
+        let mut got: Vec<usize> = matching_rules(&by_id, &side, &c)
+            .map(|(_, i, _)| i)
+            .collect();
+        got.sort_unstable();
+        let list = match direction {
+            Direction::Ingress => &inv.security_groups[0].ingress,
+            Direction::Egress => &inv.security_groups[0].egress,
+        };
+        let scanned: Vec<usize> = list
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| {
+                r.covers(c.proto, c.port)
+                    && match (&r.cidr, &r.referenced_group_id) {
+                        (Some(cidr), _) => cidr.contains(&side.other_ip),
+                        (None, Some(g)) => others.contains(&g.as_str()),
+                        _ => false,
+                    }
+            })
+            .map(|(i, _)| i)
+            .collect();
+        assert_eq!(got, scanned, "{direction:?} from {others:?}");
+    }
+}
