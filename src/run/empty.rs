@@ -175,6 +175,15 @@ fn message(stats: &Stats, window: &Window, purpose: Purpose) -> String {
 /// Interfaces the error names, at most.
 const NAMED: usize = 5;
 
+/// `a, b, c, d, e and 2 more`: the first [`NAMED`] of `len` ids.
+fn named<'a>(ids: impl Iterator<Item = &'a str>, len: usize) -> String {
+    let first: Vec<&str> = ids.take(NAMED).collect();
+    match len.saturating_sub(NAMED) {
+        0 => first.join(", "),
+        more => format!("{} and {more} more", first.join(", ")),
+    }
+}
+
 /// `Err` when interfaces captured this run's records and the inventory
 /// (with the interfaces' history) knows none of them: every group would be
 /// unknown, so the proposal could hold no rule of theirs.
@@ -199,8 +208,6 @@ pub(super) fn refuse_unknown(
     if logged.keys().any(|id| known(id)) {
         return Ok(());
     }
-    let named: Vec<&str> = logged.keys().take(NAMED).map(String::as_str).collect();
-    let more = logged.len().saturating_sub(NAMED);
     let from = match inventory_files {
         [] => "the inventory read from EC2".to_string(),
         files => format!(
@@ -213,17 +220,12 @@ pub(super) fn refuse_unknown(
         ),
     };
     bail!(
-        "{from} knows none of the {} interfaces that captured the logs ({}{}): it holds {} \
+        "{from} knows none of the {} interfaces that captured the logs ({}): it holds {} \
          other interfaces, so no group of the logs' traffic is known and {}. It is likely of \
          another account, region or time: read it for the account and region the logs come \
          from (`sgpair inventory`), or give --history for interfaces deleted since; {}.",
         logged.len(),
-        named.join(", "),
-        if more > 0 {
-            format!(" and {more} more")
-        } else {
-            String::new()
-        },
+        named(logged.keys().map(String::as_str), logged.len()),
         inventory.network_interfaces.len(),
         purpose.not_done(),
         purpose.anyway(),
@@ -290,22 +292,10 @@ pub(super) fn refuse_unseen_group(
         return Ok(());
     }
     let n = seen.interfaces.len();
-    let named: Vec<&str> = seen
-        .interfaces
-        .iter()
-        .take(NAMED)
-        .map(String::as_str)
-        .collect();
-    let more = n.saturating_sub(NAMED);
     let interfaces = format!(
-        "{n} interface{} ({}{})",
+        "{n} interface{} ({})",
         if n == 1 { "" } else { "s" },
-        named.join(", "),
-        if more > 0 {
-            format!(" and {more} more")
-        } else {
-            String::new()
-        }
+        named(seen.interfaces.iter().map(String::as_str), n),
     );
     let logged = if captured {
         format!("none of its {interfaces} captured a record in the window")
