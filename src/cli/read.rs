@@ -79,9 +79,10 @@ pub struct ReadArgs {
 
     /// Go on even when the run has nothing to go on: no accepted record in
     /// the window (with `--state`: in this run's window, which would age the
-    /// stored evidence over a gap in the logs), or an inventory that knows
-    /// none of the interfaces that captured the logs. A proposal then
-    /// allows nothing, and a check passes whatever the rules. Without it
+    /// stored evidence over a gap in the logs; with `--out-dir`: of a
+    /// covered account), an inventory that knows none of the interfaces that
+    /// captured the logs, or (`check --group`) a group the logs never saw. A
+    /// proposal then allows nothing, and a check passes whatever the rules. Without it
     /// such a run fails and writes nothing: either is far more often a
     /// wrong `--since`, source, inventory or build than a network with no
     /// traffic.

@@ -26,8 +26,10 @@ pub struct Config {
     pub outputs: Outputs,
     /// `--allow-partial`.
     pub allow_partial: bool,
-    /// `--allow-empty`: go on with a run that has nothing to go on (no
-    /// evidence, or an inventory that knows none of its interfaces).
+    /// `--allow-empty`: go on with a run that has nothing to go on (each
+    /// refusal of `empty.rs`: no evidence, an inventory that knows none of
+    /// its interfaces, an `--out-dir` account or a `check --group` group
+    /// without evidence of its own).
     pub allow_empty: bool,
     /// `--fail-on`: the severity from which a finding trips the run.
     pub fail_on: Option<Severity>,

@@ -4,9 +4,11 @@
 //! `main` only parses flags, prints and exits.
 //!
 //! - `config.rs`: the run as plain data;
-//! - `empty.rs`: a run or check with nothing to go on (no evidence, or an
-//!   inventory that knows none of the logs' interfaces) refused before
-//!   anything is written or replayed;
+//! - `empty.rs`: a run or check with nothing to go on (no evidence, in the
+//!   run, in its own window under `--state` or for an `--out-dir` account;
+//!   an inventory that knows none of the logs' interfaces; a `check
+//!   --group` of a group the logs never saw) refused before anything is
+//!   written or reported;
 //! - `read.rs`: every source's evidence, under the partial-failure policy;
 //! - `check.rs`: `sgpair check`, new logs replayed against a proposal;
 //! - `outputs.rs`: the files written;
