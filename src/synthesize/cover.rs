@@ -9,8 +9,9 @@ use serde::Serialize;
 pub(super) struct CandidateSet {
     /// Indices into the observed pairs it covers.
     pub(super) covers: Vec<usize>,
-    /// Unobserved interface pairs it would allow.
-    pub(super) extra: FxHashSet<(u32, u32)>,
+    /// Unobserved interface pairs it would allow, each once (up to
+    /// [`MAX_LISTED_EXTRA`]).
+    pub(super) extra: Vec<(u32, u32)>,
     /// All interface pairs it allows.
     pub(super) allowed: u64,
     /// Members of both groups: among equals, narrower groups are preferred,
@@ -50,7 +51,9 @@ impl CandidateSet {
             .filter(|(_, (c, s))| in_src.has(*c) && in_dst.has(*s))
             .map(|(i, _)| i)
             .collect();
-        let mut extra = FxHashSet::default();
+        // A list, not a set: the members are distinct, so each pair comes
+        // once (and a candidate of a large service lists thousands).
+        let mut extra = Vec::new();
         let mut allowed = 0u64;
         for &a in src {
             for &b in dst {
@@ -58,8 +61,8 @@ impl CandidateSet {
                     continue;
                 }
                 allowed += 1;
-                if !seen.contains(&(a, b)) && extra.len() < MAX_LISTED_EXTRA {
-                    extra.insert((a, b));
+                if extra.len() < MAX_LISTED_EXTRA && !seen.contains(&(a, b)) {
+                    extra.push((a, b));
                 }
             }
         }
@@ -98,15 +101,78 @@ impl Members {
 /// a candidate's pairs as those numbers, so that what a choice allows
 /// beyond what was seen is counted over bits (an OR of bitsets, or a bit
 /// per pair already granted), not by building a set of pairs per choice.
-struct Extras {
+pub(super) struct Extras {
     /// Per candidate, its unobserved pairs' numbers.
-    of: Vec<Vec<u32>>,
+    pub(super) of: Vec<Vec<u32>>,
     /// Distinct unobserved pairs over every candidate.
-    len: usize,
+    pub(super) len: usize,
 }
 
 impl Extras {
     fn number(sets: &[CandidateSet]) -> Extras {
+        Self::number_within(sets, DENSE_BITS)
+    }
+
+    /// Numbers the pairs by their place in the grid of the clients and
+    /// servers they hold, when that grid has at most `dense` cells: a bit
+    /// per cell marks the pairs, and a pair's number is how many marked
+    /// cells come before its own. No pair is hashed, which matters when a
+    /// service's candidates list millions of them. A larger grid numbers
+    /// them through a hash map. The numbers differ between the two; the
+    /// choices made over them do not (they count pairs, never order them).
+    pub(super) fn number_within(sets: &[CandidateSet], dense: u64) -> Extras {
+        let pairs = || sets.iter().flat_map(|s| s.extra.iter().copied());
+        let (Some(rows), Some(cols)) = (
+            Ranks::of(pairs().map(|(a, _)| a)),
+            Ranks::of(pairs().map(|(_, b)| b)),
+        ) else {
+            // No pair at all.
+            return Extras {
+                of: vec![Vec::new(); sets.len()],
+                len: 0,
+            };
+        };
+        let width = u64::from(cols.len);
+        let cells = u64::from(rows.len) * width;
+        if cells > dense {
+            return Self::hashed(sets);
+        }
+        let cell = |(a, b): (u32, u32)| {
+            (u64::from(rows.of_id(a)) * width + u64::from(cols.of_id(b))) as usize
+        };
+        let mut marked = vec![0u64; (cells as usize).div_ceil(64)];
+        for p in pairs() {
+            let c = cell(p);
+            marked[c / 64] |= 1 << (c % 64);
+        }
+        // Marked cells before each word.
+        let mut before = Vec::with_capacity(marked.len());
+        let mut len = 0u32;
+        for w in &marked {
+            before.push(len);
+            len += w.count_ones();
+        }
+        let of = sets
+            .iter()
+            .map(|s| {
+                s.extra
+                    .iter()
+                    .map(|&p| {
+                        let c = cell(p);
+                        let below = marked[c / 64] & ((1u64 << (c % 64)) - 1);
+                        before[c / 64] + below.count_ones()
+                    })
+                    .collect()
+            })
+            .collect();
+        Extras {
+            of,
+            len: len as usize,
+        }
+    }
+
+    /// Numbers the pairs in the order they first come, through a hash map.
+    fn hashed(sets: &[CandidateSet]) -> Extras {
         let mut number: FxHashMap<(u32, u32), u32> = FxHashMap::default();
         let of = sets
             .iter()
@@ -138,6 +204,42 @@ impl Extras {
             b[n as usize / 64] |= 1 << (n % 64);
         }
         b
+    }
+}
+
+/// Cells of the grid [`Extras::number_within`] numbers pairs in, up to
+/// 32 MiB of marks (and half that of counts).
+const DENSE_BITS: u64 = 1 << 28;
+
+/// Distinct interfaces, each given its rank among them: a row or a column
+/// of the grid.
+struct Ranks {
+    /// By interface index: its rank (only for the interfaces given).
+    rank: Vec<u32>,
+    len: u32,
+}
+
+impl Ranks {
+    /// The ranks of the interfaces `ids` holds; `None` when it is empty.
+    fn of(ids: impl Iterator<Item = u32> + Clone) -> Option<Ranks> {
+        let top = ids.clone().max()?;
+        let mut present = vec![false; top as usize + 1];
+        for i in ids {
+            present[i as usize] = true;
+        }
+        let mut rank = vec![0u32; present.len()];
+        let mut len = 0u32;
+        for (r, p) in rank.iter_mut().zip(&present) {
+            if *p {
+                *r = len;
+                len += 1;
+            }
+        }
+        Some(Ranks { rank, len })
+    }
+
+    fn of_id(&self, i: u32) -> u32 {
+        self.rank[i as usize]
     }
 }
 

@@ -84,7 +84,12 @@ pub fn synthesize_with(evidence: &Evidence, r: &Resolver<'_>, choices: &Choices)
     let mut members: BTreeMap<&str, Vec<u32>> = BTreeMap::new();
     for (i, (_, groups)) in ifaces.iter().enumerate() {
         for g in groups {
-            members.entry(g).or_default().push(i as u32);
+            // Once, even when an interface lists a group twice: the cover
+            // counts each member pair once.
+            let m = members.entry(g).or_default();
+            if m.last() != Some(&(i as u32)) {
+                m.push(i as u32);
+            }
         }
     }
     // A connection's end is a member of the groups it had then (the history

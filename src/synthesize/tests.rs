@@ -383,7 +383,7 @@ fn the_load_balancer_s_groups_are_those_of_the_connection_s_time() {
 /// unobserved pairs), greedy and exhaustive each against a plain reference.
 mod counted_as_sets {
     use proptest::prelude::*;
-    use rustc_hash::FxHashSet;
+    use rustc_hash::{FxHashMap, FxHashSet};
 
     use super::*;
 
@@ -506,8 +506,36 @@ mod counted_as_sets {
             })
     }
 
+    /// `extras` numbers each distinct unobserved pair once, from 0 on.
+    fn numbered_once(sets: &[CandidateSet], extras: &Extras) -> Result<(), TestCaseError> {
+        let mut number: FxHashMap<(u32, u32), u32> = FxHashMap::default();
+        for (s, of) in sets.iter().zip(&extras.of) {
+            prop_assert_eq!(s.extra.len(), of.len());
+            for (p, n) in s.extra.iter().zip(of) {
+                prop_assert!((*n as usize) < extras.len);
+                prop_assert_eq!(*number.entry(*p).or_insert(*n), *n, "{:?}", p);
+            }
+        }
+        let distinct: FxHashSet<u32> = number.values().copied().collect();
+        prop_assert_eq!(distinct.len(), number.len());
+        prop_assert_eq!(extras.len, number.len());
+        Ok(())
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// The grid's numbering and the hash map's (a grid over the cells
+        /// allowed) each number every pair once.
+        #[test]
+        fn pairs_are_numbered_once_in_a_grid_and_by_hash((observed, candidates) in service()) {
+            let sets: Vec<CandidateSet> = candidates
+                .iter()
+                .map(|(a, b)| CandidateSet::new(a, b, &observed))
+                .collect();
+            numbered_once(&sets, &Extras::number_within(&sets, u64::MAX))?;
+            numbered_once(&sets, &Extras::number_within(&sets, 0))?;
+        }
 
         #[test]
         fn picks_what_sets_of_pairs_pick((observed, candidates) in service()) {
