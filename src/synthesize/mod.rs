@@ -350,7 +350,14 @@ pub fn synthesize_with(evidence: &Evidence, r: &Resolver<'_>, choices: &Choices)
             });
         }
 
-        // Assign each connection to the first picked rule that covers it.
+        // Assign each connection to the first picked rule that covers it:
+        // the lowest of the picks its ends' groups name, looked up by pair
+        // (a service can pick hundreds: dns, called by every group).
+        let slots: FxHashMap<(&str, &str), usize> = picked
+            .iter()
+            .enumerate()
+            .map(|(slot, (a, b))| ((a.as_str(), b.as_str()), slot))
+            .collect();
         let mut ev: BTreeMap<usize, (RuleEvidence, FxHashSet<(u32, u32)>)> = BTreeMap::new();
         for Grouped {
             conn: c,
@@ -360,16 +367,21 @@ pub fn synthesize_with(evidence: &Evidence, r: &Resolver<'_>, choices: &Choices)
             server_groups: sg,
         } in conns
         {
-            let Some(slot) = picked
+            let Some(slot) = cg
                 .iter()
-                .position(|(a, b)| cg.iter().any(|g| g == a) && sg.iter().any(|g| g == b))
+                .flat_map(|a| {
+                    sg.iter()
+                        .filter_map(|b| slots.get(&(a.as_str(), b.as_str())))
+                })
+                .min()
+                .copied()
             else {
                 unreachable!("the choice covers every observed pair");
             };
             let (e, pairs) = ev
                 .entry(slot)
                 .or_insert_with(|| (RuleEvidence::empty(c.first, c.last), FxHashSet::default()));
-            e.add(c, eni_ids[*ci as usize], eni_ids[*si as usize]);
+            e.add(c);
             pairs.insert((*ci, *si));
         }
         for (slot, (mut e, pairs)) in ev {
@@ -377,6 +389,8 @@ pub fn synthesize_with(evidence: &Evidence, r: &Resolver<'_>, choices: &Choices)
             let set = &sets[pick[slot]];
             e.allowed_pairs = set.allowed;
             e.observed_pairs = pairs.len() as u64;
+            e.client_enis = names(pairs.iter().map(|(c, _)| eni_ids[*c as usize]));
+            e.server_enis = names(pairs.iter().map(|(_, s)| eni_ids[*s as usize]));
             chosen
                 .entry((a.clone(), b.clone(), svc.proto))
                 .or_default()
@@ -469,6 +483,16 @@ fn ends(c: &Connection) -> impl Iterator<Item = &Endpoint> {
 
 fn label(m: Method) -> &'static str {
     m.label()
+}
+
+/// Interface ids, sorted, each once: a rule's clients or servers, from its
+/// observed pairs (gathered once per rule, not inserted in order per
+/// connection).
+fn names<'a>(ids: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut v: Vec<&str> = ids.collect();
+    v.sort_unstable();
+    v.dedup();
+    v.into_iter().map(str::to_string).collect()
 }
 
 fn insert_sorted(v: &mut Vec<String>, s: &str) {

@@ -227,14 +227,14 @@ impl RuleEvidence {
         }
     }
 
-    pub(super) fn add(&mut self, c: &Connection, client_eni: &str, server_eni: &str) {
+    /// A connection's sums. Its interfaces are the rule's observed pairs',
+    /// listed once the rule's connections are all in.
+    pub(super) fn add(&mut self, c: &Connection) {
         self.connections = self.connections.saturating_add(c.connections);
         self.records = self.records.saturating_add(c.records);
         self.bytes = self.bytes.saturating_add(c.bytes);
         self.first = self.first.min(c.first);
         self.last = self.last.max(c.last);
-        insert_sorted(&mut self.client_enis, client_eni);
-        insert_sorted(&mut self.server_enis, server_eni);
         *self.initiator.entry(label(c.method)).or_default() += c.connections;
     }
 
