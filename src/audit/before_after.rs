@@ -48,8 +48,9 @@ pub(super) struct Flows {
     pub blocked_suspicious: u64,
 }
 
-/// A proposed rule seen from one group: (peer group, proto, from, to).
-type ProposedSide = (String, u8, i32, i32);
+/// A proposed rule seen from one group, with one peer group: (proto,
+/// from, to).
+type ProposedPorts = (u8, i32, i32);
 
 /// Every connection against today's rules and the after state.
 pub(super) fn compare(a: &Analysis, kept: &Kept) -> Flows {
@@ -181,13 +182,17 @@ pub(super) fn suspicious_keys(a: &Analysis) -> BTreeSet<FlowTuple> {
         .collect()
 }
 
-/// Proposed rules by group, each direction apart: looked up by a group's
-/// id as it is (once per group of each side of every connection).
+/// Proposed rules by group and then by peer group, each direction apart:
+/// looked up by a group's id as it is (once per group of each side of
+/// every connection), then by each of the other end's groups, so a group
+/// with hundreds of rules (dns, which every group calls) is not scanned.
 #[derive(Default)]
 pub(super) struct Proposed {
-    egress: FxHashMap<String, Vec<ProposedSide>>,
-    ingress: FxHashMap<String, Vec<ProposedSide>>,
+    egress: ByPeer,
+    ingress: ByPeer,
 }
+
+type ByPeer = FxHashMap<String, FxHashMap<String, Vec<ProposedPorts>>>;
 
 impl Proposed {
     /// The proposal's rules, each seen from both of its groups.
@@ -217,12 +222,11 @@ impl Proposed {
             Direction::Egress => &mut self.egress,
             Direction::Ingress => &mut self.ingress,
         };
-        map.entry(group.to_string()).or_default().push((
-            peer.to_string(),
-            ports.0,
-            ports.1,
-            ports.2,
-        ));
+        map.entry(group.to_string())
+            .or_default()
+            .entry(peer.to_string())
+            .or_default()
+            .push(ports);
     }
 
     /// Whether a proposed rule of `group` in direction `d` allows a
@@ -239,18 +243,21 @@ impl Proposed {
             Direction::Egress => &self.egress,
             Direction::Ingress => &self.ingress,
         };
-        map.get(group).is_some_and(|ps| {
-            ps.iter()
-                .any(|p| proposed_covers(p, proto, port, other_groups))
+        map.get(group).is_some_and(|peers| {
+            other_groups
+                .iter()
+                .filter_map(|g| peers.get(g.as_str()))
+                .flatten()
+                .any(|p| proposed_covers(p, proto, port))
         })
     }
 }
 
-/// Whether a proposed rule of one side's group allows a connection on
-/// `proto`/`port` to or from a member of `other_groups`.
-fn proposed_covers(entry: &ProposedSide, proto: u8, port: u16, other_groups: &[Id]) -> bool {
-    let (peer, p, from, to) = entry;
-    if *p != proto || !other_groups.iter().any(|g| g == peer) {
+/// Whether a proposed rule (of one side's group, with one of the other
+/// side's groups) allows a connection on `proto`/`port`.
+fn proposed_covers(entry: &ProposedPorts, proto: u8, port: u16) -> bool {
+    let (p, from, to) = entry;
+    if *p != proto {
         return false;
     }
     match proto {
