@@ -282,6 +282,16 @@ impl Inventory {
             if !enis.insert(e.id.as_str()) {
                 anyhow::bail!("network interface {} is listed twice", e.id);
             }
+            // Twice would count its connections twice in every measure of
+            // the group's use.
+            let mut groups = BTreeSet::new();
+            if let Some(g) = e
+                .security_groups
+                .iter()
+                .find(|g| !groups.insert(g.as_str()))
+            {
+                anyhow::bail!("network interface {} lists security group {g} twice", e.id);
+            }
         }
         for g in &self.security_groups {
             for (direction, rules) in [("ingress", &g.ingress), ("egress", &g.egress)] {

@@ -112,6 +112,25 @@ fn rules_out_of_range_are_errors_naming_the_file_group_rule_and_field() {
 }
 
 #[test]
+fn an_interface_that_lists_a_group_twice_is_an_error_naming_both() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("inv.json");
+    std::fs::write(
+        &p,
+        r#"{"network_interfaces": [{"id": "eni-1", "security_groups": ["sg-1", "sg-2", "sg-1"]}]}"#,
+    )
+    .unwrap();
+    let e = format!("{:#}", Inventory::load(&p).unwrap_err());
+    assert_eq!(
+        e,
+        format!(
+            "{}: the inventory is inconsistent: network interface eni-1 lists security group sg-1 twice",
+            p.display()
+        )
+    );
+}
+
+#[test]
 fn cidrs_out_of_range_are_errors_with_a_position() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("inv.json");

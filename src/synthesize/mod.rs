@@ -84,7 +84,8 @@ pub fn synthesize_with(evidence: &Evidence, r: &Resolver<'_>, choices: &Choices)
     let mut members: BTreeMap<&str, Vec<u32>> = BTreeMap::new();
     for (i, (_, groups)) in ifaces.iter().enumerate() {
         for g in groups {
-            // Once, even when an interface lists a group twice: the cover
+            // Once, even for a list that names a group twice (a loaded
+            // inventory cannot; one built in code could): the cover
             // counts each member pair once.
             let m = members.entry(g).or_default();
             if m.last() != Some(&(i as u32)) {
