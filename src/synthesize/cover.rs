@@ -109,8 +109,12 @@ pub(super) struct Extras {
 }
 
 impl Extras {
+    /// Numbers the pairs in a grid of at most [`DENSE_BITS`] cells and at
+    /// most 64 a pair (a word of marks a pair: a sparse grid would cost
+    /// more to clear and count than hashing its few pairs).
     fn number(sets: &[CandidateSet]) -> Extras {
-        Self::number_within(sets, DENSE_BITS)
+        let listed: usize = sets.iter().map(|s| s.extra.len()).sum();
+        Self::number_within(sets, DENSE_BITS.min(64 * listed as u64))
     }
 
     /// Numbers the pairs by their place in the grid of the clients and
