@@ -525,8 +525,9 @@ mod counted_as_sets {
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(256))]
 
-        /// The grid's numbering and the hash map's (a grid over the cells
-        /// allowed) each number every pair once.
+        /// The grid's numbering and the hash map's (which numbers the
+        /// pairs when the grid would be too large or too sparse) each
+        /// number every pair once.
         #[test]
         fn pairs_are_numbered_once_in_a_grid_and_by_hash((observed, candidates) in service()) {
             let sets: Vec<CandidateSet> = candidates
