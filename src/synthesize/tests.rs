@@ -506,6 +506,14 @@ mod counted_as_sets {
             })
     }
 
+    /// The candidates of a [`service`], counted against its observed pairs.
+    fn candidate_sets(observed: &[(u32, u32)], candidates: &[Members]) -> Vec<CandidateSet> {
+        candidates
+            .iter()
+            .map(|(a, b)| CandidateSet::new(a, b, observed))
+            .collect()
+    }
+
     /// `extras` numbers each distinct unobserved pair once, from 0 on.
     fn numbered_once(sets: &[CandidateSet], extras: &Extras) -> Result<(), TestCaseError> {
         let mut number: FxHashMap<(u32, u32), u32> = FxHashMap::default();
@@ -530,20 +538,14 @@ mod counted_as_sets {
         /// number every pair once.
         #[test]
         fn pairs_are_numbered_once_in_a_grid_and_by_hash((observed, candidates) in service()) {
-            let sets: Vec<CandidateSet> = candidates
-                .iter()
-                .map(|(a, b)| CandidateSet::new(a, b, &observed))
-                .collect();
+            let sets = candidate_sets(&observed, &candidates);
             numbered_once(&sets, &Extras::number_within(&sets, u64::MAX))?;
             numbered_once(&sets, &Extras::number_within(&sets, 0))?;
         }
 
         #[test]
         fn picks_what_sets_of_pairs_pick((observed, candidates) in service()) {
-            let sets: Vec<CandidateSet> = candidates
-                .iter()
-                .map(|(a, b)| CandidateSet::new(a, b, &observed))
-                .collect();
+            let sets = candidate_sets(&observed, &candidates);
             let n = observed.len();
             prop_assert_eq!(greedy(&sets, n), greedy_by_sets(&sets, n));
             let (pick, optimal, _) = choose(&sets, n);
