@@ -67,12 +67,17 @@ pub fn check(cfg: &CheckConfig) -> Result<Replay> {
         Purpose::Check,
         run.allow_empty,
     )?;
+    // The proposal is the one given: the analysis only sorts the
+    // connections (the replay sets suspicious flows aside).
     let analysis = analyze_with(
         run.window,
         read.stats,
         evidence,
         inventory,
-        &Choices::default(),
+        &Choices {
+            classify_only: true,
+            ..Choices::default()
+        },
         &history,
         crate::parallel::workers(run.threads),
     );

@@ -91,6 +91,7 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
     read.stats.missing.extend(missing);
     let choices = Choices {
         avoid: avoided_groups(&cfg.avoid_groups, &inventory)?,
+        ..Choices::default()
     };
     let history = history(cfg, aws.as_ref(), &inventory, &mut read.stats)?;
     let carried = match &cfg.state {

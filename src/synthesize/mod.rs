@@ -262,6 +262,10 @@ pub fn synthesize_with(evidence: &Evidence, r: &Resolver<'_>, choices: &Choices)
             .then((a.proto, a.port, a.client, a.server).cmp(&(b.proto, b.port, b.client, b.server)))
     });
 
+    if choices.classify_only {
+        return proposal;
+    }
+
     // Choose group pairs per service.
     let mut chosen: BTreeMap<(String, String, u8), BTreeMap<u16, RuleEvidence>> = BTreeMap::new();
     for ((svc, _), conns) in &by_service {

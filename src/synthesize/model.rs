@@ -209,6 +209,10 @@ pub struct Alternatives {
 pub struct Choices {
     /// Group ids kept out of every rule unless nothing else allows a connection.
     pub avoid: BTreeSet<String>,
+    /// Sort the connections (suspicious, external, between groups) and
+    /// choose no rule: `sgpair check` replays the proposal it is given,
+    /// and only needs to know which flows are suspicious.
+    pub classify_only: bool,
 }
 
 impl RuleEvidence {

@@ -176,6 +176,44 @@ fn external_and_suspicious_traffic_never_become_rules() {
     assert!(p.suspicious.iter().any(|s| s.reason.contains("SSH")));
 }
 
+/// Classifying alone (`check`) sets the same flows apart as suspicious and
+/// external as a whole synthesis, and chooses no rule.
+#[test]
+fn classifying_alone_finds_the_same_suspicious_and_external_flows_and_no_rule() {
+    let inv = env();
+    let mut ev = Evidence {
+        connections: vec![
+            conn("10.0.1.10", "10.0.2.20", 5432, TCP),
+            conn("10.0.1.10", "93.184.216.34", 443, TCP),
+            conn("10.0.1.10", "203.0.113.9", 6667, TCP),
+            conn("198.51.100.7", "10.0.1.10", 22, TCP),
+        ],
+        ..Default::default()
+    };
+    crate::resolve::attribute(&mut ev, &inv);
+    let r = Resolver::new(&inv, &ev);
+    let whole = synthesize_with(&ev, &r, &Choices::default());
+    let classified = synthesize_with(
+        &ev,
+        &r,
+        &Choices {
+            classify_only: true,
+            ..Choices::default()
+        },
+    );
+    assert_eq!(rules(&whole).len(), 1, "{:?}", rules(&whole));
+    assert!(classified.rules.is_empty(), "{:?}", rules(&classified));
+    assert_eq!(classified.suspicious.len(), 2);
+    assert_eq!(
+        format!("{:?}", classified.suspicious),
+        format!("{:?}", whole.suspicious)
+    );
+    assert_eq!(
+        format!("{:?}", classified.external),
+        format!("{:?}", whole.external)
+    );
+}
+
 #[test]
 fn icmp_without_type_allows_all_types() {
     let p = run(vec![conn("10.0.3.30", "10.0.2.20", ICMP_ANY, ICMP)]);
