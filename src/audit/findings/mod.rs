@@ -18,11 +18,12 @@ use crate::reduce::{ICMP, ICMP_ANY, ICMPV6, TCP, UDP};
 pub(super) fn all(a: &Analysis, rules: &[RuleUsage], flows: &Flows) -> Vec<Finding> {
     let inv = &a.inventory;
     let keys = names::rule_keys(&a.proposal.rules, inv);
+    let members = rules::Members::of(inv);
     let mut findings: Vec<Finding> = [
-        rules::open_egress(inv, rules),
-        rules::unused(inv, rules),
-        rules::broader_than_used(inv, rules, &a.proposal.rules, &keys),
-        rules::one_sided(inv, rules),
+        rules::open_egress(&members, rules),
+        rules::unused(&members, rules),
+        rules::broader_than_used(&members, rules, &a.proposal.rules, &keys),
+        rules::one_sided(inv, &members, rules),
         traffic::would_break(inv, &flows.breaks),
         traffic::not_allowed_today(&flows.not_allowed),
         traffic::suspicious(a),

@@ -4,6 +4,8 @@
 
 use std::collections::BTreeMap;
 
+use rustc_hash::FxHashMap;
+
 use crate::audit::findings::fingerprint;
 use crate::audit::usage::USED_AS_WRITTEN;
 use crate::audit::{Direction, Finding, FindingKind, RuleUsage};
@@ -12,7 +14,7 @@ use crate::present::service;
 use crate::synthesize::Rule;
 
 /// One finding per group whose egress is open to everything.
-pub(super) fn open_egress(inv: &Inventory, rules: &[RuleUsage]) -> Vec<Finding> {
+pub(super) fn open_egress(members: &Members, rules: &[RuleUsage]) -> Vec<Finding> {
     let mut by_group: BTreeMap<(&str, &str), Vec<&RuleUsage>> = BTreeMap::new();
     for u in rules.iter().filter(|u| is_open(u)) {
         by_group
@@ -23,7 +25,7 @@ pub(super) fn open_egress(inv: &Inventory, rules: &[RuleUsage]) -> Vec<Finding> 
     by_group
         .into_iter()
         .map(|((id, name), us)| {
-            let enis = members(inv, id);
+            let enis = members.ids(id);
             let peers: Vec<&str> = us.iter().map(|u| u.peer.as_str()).collect();
             let used: u64 = us.iter().map(|u| u.connections).sum();
             Finding {
@@ -47,13 +49,13 @@ pub(super) fn open_egress(inv: &Inventory, rules: &[RuleUsage]) -> Vec<Finding> 
 
 /// Rules that carried nothing and that the change removes (open egress has
 /// its own finding; a load balancer's public listener is kept).
-pub(super) fn unused(inv: &Inventory, rules: &[RuleUsage]) -> Vec<Finding> {
+pub(super) fn unused(members: &Members, rules: &[RuleUsage]) -> Vec<Finding> {
     rules
         .iter()
         .filter(|u| !is_open(u) && u.connections == 0 && u.removed)
         .map(|u| Finding {
             groups: vec![u.group_id.clone()],
-            enis: members(inv, &u.group_id),
+            enis: members.ids(&u.group_id),
             evidence: "no accepted connection in the window matched this rule".into(),
             fix: "The proposed change removes it. Keep it instead if it serves traffic rarer than the window (a failover path, a monthly job), and widen the window to prove it.".into(),
             ..Finding::new(
@@ -68,7 +70,7 @@ pub(super) fn unused(inv: &Inventory, rules: &[RuleUsage]) -> Vec<Finding> {
 /// Rules that carried traffic on fewer ports or peers than they allow
 /// (a public web entry is broad by design).
 pub(super) fn broader_than_used(
-    inv: &Inventory,
+    members: &Members,
     rules: &[RuleUsage],
     proposed: &[Rule],
     keys: &[String],
@@ -80,7 +82,7 @@ pub(super) fn broader_than_used(
         })
         .map(|u| Finding {
             groups: vec![u.group_id.clone()],
-            enis: members(inv, &u.group_id),
+            enis: members.ids(&u.group_id),
             evidence: u.summary.clone(),
             fix: broader_fix(u, proposed, keys),
             ..Finding::new(
@@ -94,7 +96,7 @@ pub(super) fn broader_than_used(
 
 /// Rules referencing a group that has no matching rule the other way:
 /// traffic needs both halves.
-pub(super) fn one_sided(inv: &Inventory, rules: &[RuleUsage]) -> Vec<Finding> {
+pub(super) fn one_sided(inv: &Inventory, members: &Members, rules: &[RuleUsage]) -> Vec<Finding> {
     let mut out = Vec::new();
     for u in rules
         .iter()
@@ -131,7 +133,7 @@ pub(super) fn one_sided(inv: &Inventory, rules: &[RuleUsage]) -> Vec<Finding> {
         };
         out.push(Finding {
             groups: vec![u.group_id.clone(), u.peer.clone()],
-            enis: members(inv, &u.group_id),
+            enis: members.ids(&u.group_id),
             evidence: format!(
                 "{} has no matching {} rule {} {}",
                 u.peer,
@@ -261,10 +263,31 @@ fn is_open(u: &RuleUsage) -> bool {
 }
 
 /// The interfaces in a group.
-fn members(inv: &Inventory, group: &str) -> Vec<String> {
-    inv.network_interfaces
-        .iter()
-        .filter(|e| e.security_groups.iter().any(|g| g == group))
-        .map(|e| e.id.clone())
-        .collect()
+/// Each group's member interfaces, in the inventory's order: gathered once
+/// for all the findings, which each name their group's members (a scan of
+/// every interface per finding took most of the audit on a large estate).
+pub(super) struct Members<'i>(FxHashMap<&'i str, Vec<&'i str>>);
+
+impl<'i> Members<'i> {
+    pub(super) fn of(inv: &'i Inventory) -> Members<'i> {
+        let mut by_group: FxHashMap<&str, Vec<&str>> = FxHashMap::default();
+        for e in &inv.network_interfaces {
+            for g in &e.security_groups {
+                let m = by_group.entry(g.as_str()).or_default();
+                // Once, even for a list that names a group twice.
+                if m.last() != Some(&e.id.as_str()) {
+                    m.push(&e.id);
+                }
+            }
+        }
+        Members(by_group)
+    }
+
+    /// The interfaces that have `group`.
+    fn ids(&self, group: &str) -> Vec<String> {
+        self.0
+            .get(group)
+            .map(|m| m.iter().map(|e| e.to_string()).collect())
+            .unwrap_or_default()
+    }
 }
