@@ -211,6 +211,49 @@ fn findings_name_open_egress_unused_one_sided_and_what_would_break() {
     assert_eq!(au.findings[0].severity, Severity::High);
 }
 
+/// A finding about a group's rules names the group's member interfaces,
+/// in the inventory's order: the members gathered once for all findings
+/// are those a scan of every interface finds.
+#[test]
+fn rule_findings_name_their_group_s_members_in_the_inventory_s_order() {
+    let mut a = analysis(today(), traffic(), 7);
+    // One interface in both groups, listed after the others.
+    a.inventory
+        .network_interfaces
+        .push(eni("eni-both", "10.0.3.30", &["sg-db", "sg-web"]));
+    let au = audit(&a);
+    let about_rules: Vec<&Finding> = au
+        .findings
+        .iter()
+        .filter(|f| {
+            matches!(
+                f.kind,
+                FindingKind::OpenEgress
+                    | FindingKind::UnusedRule
+                    | FindingKind::OneSidedRule
+                    | FindingKind::BroaderThanUsed
+            )
+        })
+        .collect();
+    assert!(about_rules.len() >= 4, "{:?}", kinds(&au));
+    for f in about_rules {
+        let scanned: Vec<String> = a
+            .inventory
+            .network_interfaces
+            .iter()
+            .filter(|e| e.security_groups.contains(&f.groups[0]))
+            .map(|e| e.id.clone())
+            .collect();
+        assert_eq!(f.enis, scanned, "{}", f.subject);
+    }
+    let open = finding(
+        &au,
+        FindingKind::OpenEgress,
+        "sg-web (web) egress to 0.0.0.0/0, all traffic",
+    );
+    assert_eq!(open.enis, ["eni-web", "eni-both"]);
+}
+
 #[test]
 fn before_after_counts_come_from_the_evidence() {
     let au = audit(&analysis(today(), traffic(), 7));
