@@ -13,6 +13,7 @@
 
 use std::collections::BTreeMap;
 
+use serde::{Serialize, Serializer};
 use serde_json::{Value, json};
 
 use crate::analysis::Analysis;
@@ -40,11 +41,6 @@ pub fn render(a: &Analysis, audit: &Audit, artifact: &Artifact) -> String {
     let uri = artifact_uri(&artifact.path);
     let lines = artifact.text.map(id_lines).unwrap_or_default();
     let rules: Vec<Value> = CATALOGUE.iter().map(rule).collect();
-    let results: Vec<Value> = audit
-        .findings
-        .iter()
-        .map(|f| result(f, &uri, &lines, &a.inventory))
-        .collect();
     let mut driver = json!({
         "name": "sgpair",
         "fullName": "sgpair: least-privilege, mutual security-group rules from VPC Flow Logs",
@@ -55,29 +51,75 @@ pub fn render(a: &Analysis, audit: &Audit, artifact: &Artifact) -> String {
     if let Some(u) = information_uri() {
         driver["informationUri"] = json!(u);
     }
-    let log = json!({
-        "$schema": SCHEMA,
-        "version": "2.1.0",
-        "runs": [{
-            "tool": { "driver": driver },
-            "artifacts": [{
+    let log = Log {
+        schema: SCHEMA,
+        runs: [Run {
+            artifacts: json!([{
                 "location": { "uri": uri },
                 "roles": ["analysisTarget"],
-            }],
-            "columnKind": "unicodeCodePoints",
-            "results": results,
-            "properties": {
+            }]),
+            column_kind: "unicodeCodePoints",
+            properties: json!({
                 "window": {
                     "since": rfc3339(a.window.since),
                     "until": rfc3339(a.window.until),
                 },
                 "beforeAfter": audit.before_after,
+            }),
+            results: Results {
+                findings: &audit.findings,
+                uri: &uri,
+                lines: &lines,
+                inv: &a.inventory,
             },
+            tool: json!({ "driver": driver }),
         }],
-    });
+        version: "2.1.0",
+    };
     let mut out = serde_json::to_string_pretty(&log).expect("SARIF is plain JSON values");
     out.push('\n');
     out
+}
+
+/// The log's outer objects, typed so that the results are written one at
+/// a time as they are made, not held all at once as JSON values (tens of
+/// thousands of findings on a large estate took hundreds of MB that way).
+/// The fields are in the byte order of their names, the order JSON values
+/// sort their keys in, so the text is the same as the values'.
+#[derive(Serialize)]
+struct Log<'a> {
+    #[serde(rename = "$schema")]
+    schema: &'static str,
+    runs: [Run<'a>; 1],
+    version: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Run<'a> {
+    artifacts: Value,
+    column_kind: &'static str,
+    properties: Value,
+    results: Results<'a>,
+    tool: Value,
+}
+
+/// The results, each made as it is written.
+struct Results<'a> {
+    findings: &'a [Finding],
+    uri: &'a str,
+    lines: &'a BTreeMap<&'a str, usize>,
+    inv: &'a Inventory,
+}
+
+impl Serialize for Results<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(
+            self.findings
+                .iter()
+                .map(|f| result(f, self.uri, self.lines, self.inv)),
+        )
+    }
 }
 
 /// The project page from Cargo.toml (`homepage`, else `repository`), if set.
