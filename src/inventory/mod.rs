@@ -12,6 +12,7 @@ use std::path::Path;
 use std::str::FromStr;
 
 use anyhow::{Context, Result};
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::reduce::{ICMP, ICMP_ANY, ICMPV6, TCP, UDP};
@@ -422,6 +423,32 @@ impl Inventory {
 
     pub fn group(&self, id: &str) -> Option<&SecurityGroup> {
         self.security_groups.iter().find(|g| g.id == id)
+    }
+}
+
+/// Each group's member interfaces, in the inventory's order, each once:
+/// gathered once by whoever asks for many groups' members (a scan of every
+/// interface per group is quadratic on a large estate).
+pub struct Members<'i>(FxHashMap<&'i str, Vec<&'i NetworkInterface>>);
+
+impl<'i> Members<'i> {
+    pub fn of(inv: &'i Inventory) -> Members<'i> {
+        let mut by_group: FxHashMap<&str, Vec<&NetworkInterface>> = FxHashMap::default();
+        for e in &inv.network_interfaces {
+            for g in &e.security_groups {
+                let m = by_group.entry(g.as_str()).or_default();
+                // Once, even for a list that names a group twice.
+                if !m.last().is_some_and(|last| std::ptr::eq(*last, e)) {
+                    m.push(e);
+                }
+            }
+        }
+        Members(by_group)
+    }
+
+    /// The interfaces that have `group`.
+    pub fn of_group(&self, group: &str) -> &[&'i NetworkInterface] {
+        self.0.get(group).map_or(&[], Vec::as_slice)
     }
 }
 

@@ -18,7 +18,7 @@ use crate::reduce::{ICMP, ICMP_ANY, ICMPV6, TCP, UDP};
 pub(super) fn all(a: &Analysis, rules: &[RuleUsage], flows: &Flows) -> Vec<Finding> {
     let inv = &a.inventory;
     let keys = names::rule_keys(&a.proposal.rules, inv);
-    let members = rules::Members::of(inv);
+    let members = crate::inventory::Members::of(inv);
     let mut findings: Vec<Finding> = [
         rules::open_egress(&members, rules),
         rules::unused(&members, rules),

@@ -4,12 +4,10 @@
 
 use std::collections::BTreeMap;
 
-use rustc_hash::FxHashMap;
-
 use crate::audit::findings::fingerprint;
 use crate::audit::usage::USED_AS_WRITTEN;
 use crate::audit::{Direction, Finding, FindingKind, RuleUsage};
-use crate::inventory::Inventory;
+use crate::inventory::{Inventory, Members};
 use crate::present::service;
 use crate::synthesize::Rule;
 
@@ -25,7 +23,7 @@ pub(super) fn open_egress(members: &Members, rules: &[RuleUsage]) -> Vec<Finding
     by_group
         .into_iter()
         .map(|((id, name), us)| {
-            let enis = members.ids(id);
+            let enis = member_ids(members, id);
             let peers: Vec<&str> = us.iter().map(|u| u.peer.as_str()).collect();
             let used: u64 = us.iter().map(|u| u.connections).sum();
             Finding {
@@ -55,7 +53,7 @@ pub(super) fn unused(members: &Members, rules: &[RuleUsage]) -> Vec<Finding> {
         .filter(|u| !is_open(u) && u.connections == 0 && u.removed)
         .map(|u| Finding {
             groups: vec![u.group_id.clone()],
-            enis: members.ids(&u.group_id),
+            enis: member_ids(members, &u.group_id),
             evidence: "no accepted connection in the window matched this rule".into(),
             fix: "The proposed change removes it. Keep it instead if it serves traffic rarer than the window (a failover path, a monthly job), and widen the window to prove it.".into(),
             ..Finding::new(
@@ -82,7 +80,7 @@ pub(super) fn broader_than_used(
         })
         .map(|u| Finding {
             groups: vec![u.group_id.clone()],
-            enis: members.ids(&u.group_id),
+            enis: member_ids(members, &u.group_id),
             evidence: u.summary.clone(),
             fix: broader_fix(u, proposed, keys),
             ..Finding::new(
@@ -133,7 +131,7 @@ pub(super) fn one_sided(inv: &Inventory, members: &Members, rules: &[RuleUsage])
         };
         out.push(Finding {
             groups: vec![u.group_id.clone(), u.peer.clone()],
-            enis: members.ids(&u.group_id),
+            enis: member_ids(members, &u.group_id),
             evidence: format!(
                 "{} has no matching {} rule {} {}",
                 u.peer,
@@ -263,31 +261,11 @@ fn is_open(u: &RuleUsage) -> bool {
 }
 
 /// The interfaces in a group.
-/// Each group's member interfaces, in the inventory's order: gathered once
-/// for all the findings, which each name their group's members (a scan of
-/// every interface per finding took most of the audit on a large estate).
-pub(super) struct Members<'i>(FxHashMap<&'i str, Vec<&'i str>>);
-
-impl<'i> Members<'i> {
-    pub(super) fn of(inv: &'i Inventory) -> Members<'i> {
-        let mut by_group: FxHashMap<&str, Vec<&str>> = FxHashMap::default();
-        for e in &inv.network_interfaces {
-            for g in &e.security_groups {
-                let m = by_group.entry(g.as_str()).or_default();
-                // Once, even for a list that names a group twice.
-                if m.last() != Some(&e.id.as_str()) {
-                    m.push(&e.id);
-                }
-            }
-        }
-        Members(by_group)
-    }
-
-    /// The interfaces that have `group`.
-    fn ids(&self, group: &str) -> Vec<String> {
-        self.0
-            .get(group)
-            .map(|m| m.iter().map(|e| e.to_string()).collect())
-            .unwrap_or_default()
-    }
+/// The ids of the interfaces that have `group`.
+fn member_ids(members: &Members, group: &str) -> Vec<String> {
+    members
+        .of_group(group)
+        .iter()
+        .map(|e| e.id.clone())
+        .collect()
 }

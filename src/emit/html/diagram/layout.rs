@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::{COL_GAP, Edge, MARGIN, NODE_H, NODE_W, Node, Pt, ROW_H};
 use crate::analysis::Analysis;
+use crate::inventory::Members;
 use crate::present::service;
 use crate::synthesize::ExternalKind;
 
@@ -24,9 +25,18 @@ pub(super) fn layout(a: &Analysis, keys: &[String]) -> (Vec<Node>, Vec<Edge>) {
         .iter()
         .flat_map(|r| [r.source_sg.as_str(), r.target_sg.as_str()])
         .collect();
-    let name_of = |id: &str| inv.group(id).map(|g| g.name.clone()).unwrap_or_default();
+    // Names and members looked up once per group, not per comparison or
+    // per external entry (a scan each, on a large estate).
+    let names: BTreeMap<&str, &str> = inv
+        .security_groups
+        .iter()
+        .rev()
+        .map(|g| (g.id.as_str(), g.name.as_str()))
+        .collect();
+    let name_of = |id: &str| names.get(id).map(|n| n.to_string()).unwrap_or_default();
+    let members = Members::of(inv);
     let mut groups: Vec<&str> = ids.into_iter().collect();
-    groups.sort_by_key(|id| (name_of(id).to_lowercase(), id.to_string()));
+    groups.sort_by_cached_key(|id| (name_of(id).to_lowercase(), id.to_string()));
     let index: BTreeMap<&str, usize> = groups.iter().enumerate().map(|(i, g)| (*g, i)).collect();
     let rule_edges: Vec<(usize, usize)> = rules
         .iter()
@@ -38,12 +48,7 @@ pub(super) fn layout(a: &Analysis, keys: &[String]) -> (Vec<Node>, Vec<Edge>) {
     // inbound) → services, connections. Each connection is drawn once: at the
     // narrowest of its interface's groups in the diagram (fewest members, then
     // name order), never once per group of an interface in several.
-    let members_of = |id: &str| {
-        inv.network_interfaces
-            .iter()
-            .filter(|e| e.security_groups.iter().any(|g| g == id))
-            .count()
-    };
+    let members_of = |id: &str| members.of_group(id).len();
     let mut external: BTreeMap<(&str, usize, bool), (BTreeSet<String>, u64)> = BTreeMap::new();
     for e in &a.proposal.external {
         let node = match e.kind {
@@ -73,11 +78,7 @@ pub(super) fn layout(a: &Analysis, keys: &[String]) -> (Vec<Node>, Vec<Edge>) {
         .enumerate()
         .map(|(i, id)| {
             let name = name_of(id);
-            let members = inv
-                .network_interfaces
-                .iter()
-                .filter(|e| e.security_groups.iter().any(|g| g == id))
-                .count();
+            let members = members_of(id);
             Node {
                 key: id.to_string(),
                 sg: Some(id.to_string()),
