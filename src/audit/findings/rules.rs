@@ -260,7 +260,6 @@ fn is_open(u: &RuleUsage) -> bool {
         && (u.peer == "0.0.0.0/0" || u.peer == "::/0")
 }
 
-/// The interfaces in a group.
 /// The ids of the interfaces that have `group`.
 fn member_ids(members: &Members, group: &str) -> Vec<String> {
     members

@@ -26,7 +26,8 @@ pub(super) fn layout(a: &Analysis, keys: &[String]) -> (Vec<Node>, Vec<Edge>) {
         .flat_map(|r| [r.source_sg.as_str(), r.target_sg.as_str()])
         .collect();
     // Names and members looked up once per group, not per comparison or
-    // per external entry (a scan each, on a large estate).
+    // per external entry (a scan each, on a large estate). Reversed, so an
+    // id listed twice keeps its first name, as `Inventory::group` finds.
     let names: BTreeMap<&str, &str> = inv
         .security_groups
         .iter()
