@@ -76,19 +76,27 @@ pub fn measure_of(evidence: &Evidence, inventory: &Inventory) -> RuleUse {
 
 /// Which of today's rules the proposed change keeps.
 pub(super) struct Kept<'a> {
-    inv: &'a Inventory,
+    /// The groups with a load balancer among their members (found once,
+    /// not by a scan of every interface each time a rule is asked about).
+    balanced: FxHashSet<&'a str>,
     /// The rules that carried connections (asked once per connection's side).
     carried: FxHashSet<(&'a str, Direction, usize)>,
 }
 
 impl<'a> Kept<'a> {
     pub fn new(inv: &'a Inventory, used: &'a Used) -> Self {
+        let balanced = inv
+            .network_interfaces
+            .iter()
+            .filter(|e| is_load_balancer(e))
+            .flat_map(|e| e.security_groups.iter().map(String::as_str))
+            .collect();
         let carried = used
             .iter()
             .filter(|(_, u)| u.connections > 0)
             .map(|((g, d, i), _)| (g.as_str(), *d, *i))
             .collect();
-        Kept { inv, carried }
+        Kept { balanced, carried }
     }
 
     /// Rule `i` of group `g`'s `d` list: kept unless it is open egress, or
@@ -96,7 +104,7 @@ impl<'a> Kept<'a> {
     pub fn kept(&self, g: &str, d: Direction, i: usize, r: &SgRule) -> bool {
         !(d == Direction::Egress && is_open_egress(r))
             && (self.carried.contains(&(g, d, i))
-                || (d == Direction::Ingress && public_listener(self.inv, g, r)))
+                || (d == Direction::Ingress && self.balanced.contains(g) && public_listener(r)))
     }
 }
 
@@ -238,21 +246,17 @@ fn usage_row(
     }
 }
 
-/// Ingress from anywhere on 80 or 443 to a group with a load balancer among
-/// its members: a public listener, broad by design, kept even when unused in
-/// the window (clients on IPv6 or at another time of year are not evidence
-/// that it is not needed).
-fn public_listener(inv: &Inventory, group: &str, r: &SgRule) -> bool {
+/// Ingress from anywhere on 80 or 443: on a group with a load balancer
+/// among its members ([`Kept`] knows which), a public listener, broad by
+/// design, kept even when unused in the window (clients on IPv6 or at
+/// another time of year are not evidence that it is not needed).
+fn public_listener(r: &SgRule) -> bool {
     r.cidr.is_some_and(|c| c.is_everything())
         && protocol_number(&r.protocol) == Some(TCP)
         && matches!(
             (r.from_port, r.to_port),
             (Some(80), Some(80)) | (Some(443), Some(443))
         )
-        && inv
-            .network_interfaces
-            .iter()
-            .any(|e| e.security_groups.iter().any(|g| g == group) && is_load_balancer(e))
 }
 
 /// An interface of an Elastic Load Balancer (application, network, gateway,
