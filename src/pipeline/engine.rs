@@ -14,7 +14,7 @@ use super::layout::BlockStart;
 use super::lines::LineReader;
 use super::parquet::Table;
 use super::progress::progress_bar;
-use super::text::{BLOCK, TextSource};
+use super::text::{BLOCK, Block, TextSource};
 use crate::aggregate::Aggregator;
 use crate::partial::Partial;
 use crate::sources::{Kind, files};
@@ -217,7 +217,7 @@ impl Shared<'_> {
         let mut agg = Aggregator::new();
         let mut stats = Stats::default();
         let mut blocks = 0;
-        let mut buf = Vec::with_capacity(BLOCK + BLOCK / 4);
+        let mut buf = Block::with_capacity(BLOCK + BLOCK / 4);
         let outcome = (|| -> Result<()> {
             while let Some((name, at)) = self.next_block(&mut buf, opts, &mut agg, &mut stats)? {
                 let first = at.first_line;
@@ -246,7 +246,7 @@ impl Shared<'_> {
     /// exhausted, or a worker failed.
     fn next_block(
         &self,
-        buf: &mut Vec<u8>,
+        buf: &mut Block,
         opts: &ReadOptions,
         agg: &mut Aggregator,
         stats: &mut Stats,
@@ -379,7 +379,7 @@ impl Shared<'_> {
         &self,
         src: &Arc<Mutex<TextSource>>,
         guard: &mut TextSource,
-        buf: &mut Vec<u8>,
+        buf: &mut Block,
         stats: &mut Stats,
     ) -> Result<Option<BlockStart>> {
         // What was read before a failure stays evidence; the rest is missing.

@@ -23,7 +23,7 @@ pub use engine::read_files;
 pub use lines::LineReader;
 use parquet::RowLayout;
 pub use progress::{progress_bar, progress_counter};
-use text::{BLOCK, TextSource};
+use text::{BLOCK, Block, TextSource};
 
 use crate::aggregate::Aggregator;
 use crate::parse::{Format, FormatOrigin};
@@ -237,7 +237,7 @@ pub fn read_stream(
     }
     let Stream { name, reader, .. } = stream;
     let mut source = TextSource::new(name, Box::new(reader), opts, stats);
-    let mut buf = Vec::with_capacity(BLOCK);
+    let mut buf = Block::with_capacity(BLOCK);
     while let Some(at) = source.next_block(&mut buf, stats)? {
         let first = at.first_line;
         LineReader::for_block(source.name.clone(), opts.window, at).block(&buf, first, agg, stats);

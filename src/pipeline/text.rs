@@ -16,6 +16,58 @@ use crate::stats::Stats;
 /// worker holds little (one block each).
 pub const BLOCK: usize = 1 << 20;
 
+/// The bytes of one block, in a buffer reused from block to block. The
+/// buffer never shrinks: its bytes past the block's end were written by
+/// the blocks before, so the next block is read into them as they are.
+/// (A `Vec` cut back to the block's length would be filled with zeros up
+/// to the next block's length before every read: a second pass over the
+/// whole file, under the stream's lock.)
+#[derive(Debug, Default)]
+pub struct Block {
+    /// Every byte written so far; the block is the first `len`.
+    bytes: Vec<u8>,
+    len: usize,
+}
+
+impl Block {
+    pub fn with_capacity(n: usize) -> Block {
+        Block {
+            bytes: Vec::with_capacity(n),
+            len: 0,
+        }
+    }
+
+    fn clear(&mut self) {
+        self.len = 0;
+    }
+
+    fn truncate(&mut self, len: usize) {
+        self.len = self.len.min(len);
+    }
+
+    /// Room for the block to reach `target` bytes, after its end.
+    fn room(&mut self, target: usize) -> &mut [u8] {
+        if self.bytes.len() < target {
+            self.bytes.resize(target, 0);
+        }
+        &mut self.bytes[self.len..target]
+    }
+
+    fn extend_from_slice(&mut self, more: &[u8]) {
+        let end = self.len + more.len();
+        self.room(end).copy_from_slice(more);
+        self.len = end;
+    }
+}
+
+impl std::ops::Deref for Block {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+}
+
 /// One text stream cut into blocks of whole lines. Cutting is sequential (a
 /// gzip stream can only be decoded in order) and cheap; the blocks are then
 /// parsed in parallel. While cutting, the source counts lines and follows
@@ -67,11 +119,12 @@ impl TextSource {
     /// Reads the next block of whole lines into `buf`. `None` at the end.
     pub(super) fn next_block(
         &mut self,
-        buf: &mut Vec<u8>,
+        buf: &mut Block,
         stats: &mut Stats,
     ) -> Result<Option<BlockStart>> {
         buf.clear();
-        buf.append(&mut self.carry);
+        buf.extend_from_slice(&self.carry);
+        self.carry.clear();
         let mut target = self.block;
         let mut scan_from = 0;
         loop {
@@ -106,38 +159,42 @@ impl TextSource {
     }
 
     /// Reads until `buf` holds `target` bytes or the stream ends.
-    fn fill(&mut self, buf: &mut Vec<u8>, target: usize) -> Result<()> {
-        let mut filled = buf.len();
-        if self.eof || filled >= target {
+    fn fill(&mut self, buf: &mut Block, target: usize) -> Result<()> {
+        let start = buf.len();
+        if self.eof || start >= target {
             return Ok(());
         }
-        buf.resize(target, 0);
-        while filled < target {
-            match self.reader.read(&mut buf[filled..]) {
+        let room = buf.room(target);
+        let mut filled = 0;
+        let outcome = loop {
+            if filled == room.len() {
+                break Ok(());
+            }
+            match self.reader.read(&mut room[filled..]) {
                 Ok(0) => {
                     self.eof = true;
-                    break;
+                    break Ok(());
                 }
                 Ok(n) => filled += n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    buf.truncate(filled);
-                    let line = self.lines + memchr::memchr_iter(b'\n', buf).count() as u64 + 1;
-                    let err = anyhow::Error::new(e)
-                        .context(format!("{}:{line}: cannot read further", self.name));
-                    if !self.allow_partial {
-                        return Err(err);
-                    }
-                    // Keep the whole lines read so far; the cut line and the rest are missing.
-                    let keep = memchr::memrchr(b'\n', buf).map_or(0, |i| i + 1);
-                    buf.truncate(keep);
-                    self.eof = true;
-                    self.broken = Some(format!("{err:#}"));
-                    return Ok(());
-                }
+                Err(e) => break Err(e),
             }
+        };
+        buf.len += filled;
+        let Err(e) = outcome else {
+            return Ok(());
+        };
+        let line = self.lines + memchr::memchr_iter(b'\n', buf).count() as u64 + 1;
+        let err =
+            anyhow::Error::new(e).context(format!("{}:{line}: cannot read further", self.name));
+        if !self.allow_partial {
+            return Err(err);
         }
-        buf.truncate(filled);
+        // Keep the whole lines read so far; the cut line and the rest are missing.
+        let keep = memchr::memrchr(b'\n', buf).map_or(0, |i| i + 1);
+        buf.truncate(keep);
+        self.eof = true;
+        self.broken = Some(format!("{err:#}"));
         Ok(())
     }
 
@@ -223,10 +280,10 @@ mod tests {
             broken: None,
         };
         let mut stats = Stats::default();
-        let mut buf = Vec::new();
+        let mut buf = Block::default();
         let mut got = Vec::new();
         while let Some(at) = src.next_block(&mut buf, &mut stats).unwrap() {
-            got.push((at.first_line, String::from_utf8(buf.clone()).unwrap()));
+            got.push((at.first_line, String::from_utf8(buf.to_vec()).unwrap()));
         }
         // The long line is read whole, then the block ends at the stream's end.
         let long = format!("{}\nb\n", "z".repeat(50));
