@@ -1,5 +1,7 @@
 //! The report as one self-contained HTML page: the summary, a diagram of the
-//! proposed rules, and every section of the Markdown report (findings,
+//! proposed rules (up to `diagram::MAX_GROUPS` groups and
+//! `diagram::MAX_RULES` rules; past either, a note says what was left
+//! out), and every section of the Markdown report (findings,
 //! before and after, the rules, traffic no rule can express, suspicious,
 //! undecided and rejected traffic, the evidence per source, gaps, existing
 //! rules, skipped records and notes, and with `--terraform` what the folder
@@ -211,9 +213,20 @@ fn summary(a: &Analysis, s: &Summary) -> String {
 }
 
 fn diagram_section(a: &Analysis, keys: &[String]) -> String {
+    let body = match diagram::diagram(a, keys) {
+        Ok(svg) => format!(
+            "<p class=\"note\">One box per security group in a proposed rule, one arrow per rule: from the group whose members open the connection to the group that serves it, labelled with the service. A loop is a rule within one group. Dashed grey: connections to or from the internet and AWS services, which no group-to-group rule can express, each drawn once, at the group of its interface with the fewest members. Hover over a group or a row of the rules table to pick out its rules.</p>\n<div class=\"diagram\">\n{svg}</div>\n"
+        ),
+        Err(too) => format!(
+            "<p class=\"note\">Not drawn: the proposal joins {} security groups with {} rules, and a diagram is drawn up to {} groups and {} rules, past which its boxes and arrows no longer read as a picture. Every rule is in the table of proposed rules below.</p>\n",
+            too.groups,
+            too.rules,
+            diagram::MAX_GROUPS,
+            diagram::MAX_RULES
+        ),
+    };
     format!(
-        "<section id=\"diagram\">\n<details open=\"\">\n<summary><h2>Diagram of the proposed rules</h2></summary>\n<p class=\"note\">One box per security group in a proposed rule, one arrow per rule: from the group whose members open the connection to the group that serves it, labelled with the service. A loop is a rule within one group. Dashed grey: connections to or from the internet and AWS services, which no group-to-group rule can express, each drawn once, at the group of its interface with the fewest members. Hover over a group or a row of the rules table to pick out its rules.</p>\n<div class=\"diagram\">\n{}</div>\n</details>\n</section>\n",
-        diagram::diagram(a, keys)
+        "<section id=\"diagram\">\n<details open=\"\">\n<summary><h2>Diagram of the proposed rules</h2></summary>\n{body}</details>\n</section>\n"
     )
 }
 

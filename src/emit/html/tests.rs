@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use sha2::{Digest, Sha256};
 
-use super::diagram::{NAME_CHARS, NODE_H, NODE_W, layers, truncate};
+use super::diagram::{MAX_GROUPS, MAX_RULES, NAME_CHARS, NODE_H, NODE_W, layers, truncate};
 use super::*;
 use crate::emit::test_support::{HOSTILE, assert_same_text, fixture, in_another_order};
 use crate::inventory::{Cidr, SgRule};
@@ -277,6 +277,59 @@ fn one_box_per_group_in_the_rules_and_one_arrow_per_rule() {
         .filter_map(|t| attr(t, "data-key").map(str::to_string))
         .collect();
     assert_eq!(rows, keys);
+}
+
+/// `a` with its rules replaced by `rules` rules between `groups` groups
+/// (`sg-g0`, `sg-g1`, ...): a chain from each group to the next, then the
+/// rest on further ports of the chain's first link.
+fn with_rules(a: &mut Analysis, groups: usize, rules: usize) {
+    assert!(groups >= 2 && rules >= groups - 1);
+    let sg = |i: usize| format!("sg-g{i}");
+    a.proposal.rules = (0..rules)
+        .map(|n| {
+            let (from, to, port) = if n < groups - 1 {
+                (n, n + 1, 443)
+            } else {
+                (0, 1, 1000 + n as i32)
+            };
+            rule(&sg(from), &sg(to), TCP, port, port)
+        })
+        .collect();
+}
+
+/// The page draws up to the limits and, past either, says what it left
+/// out and why, and still lists every rule in the rules table.
+#[test]
+fn a_proposal_past_the_diagram_s_limits_is_listed_not_drawn() {
+    for (groups, rules, drawn) in [
+        (MAX_GROUPS, MAX_RULES, true),
+        (MAX_GROUPS + 1, MAX_GROUPS, false),
+        (2, MAX_RULES + 1, false),
+    ] {
+        let mut a = fixture();
+        with_rules(&mut a, groups, rules);
+        let page = render(&a);
+        let rows = tags(&page)
+            .iter()
+            .filter(|t| attr(t, "data-key").is_some())
+            .count();
+        assert_eq!(rows, rules, "{groups} groups, {rules} rules");
+        if drawn {
+            let boxes = tags(svg(&page))
+                .iter()
+                .filter(|t| attr(t, "data-sg").is_some())
+                .count();
+            assert_eq!(boxes, groups);
+            assert!(!page.contains("Not drawn"));
+        } else {
+            assert!(!page.contains("<svg"), "{groups} groups, {rules} rules");
+            let note = format!(
+                "<p class=\"note\">Not drawn: the proposal joins {groups} security groups with {rules} rules, and a diagram is drawn up to {MAX_GROUPS} groups and {MAX_RULES} rules"
+            );
+            assert!(page.contains(&note), "{groups} groups, {rules} rules");
+            assert!(page.contains("<h2>Diagram of the proposed rules</h2>"));
+        }
+    }
 }
 
 /// Box centres from the SVG, by `data-node`.

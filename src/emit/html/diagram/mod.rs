@@ -74,10 +74,41 @@ struct Edge {
     width: f64,
 }
 
-/// The diagram of the proposed rules of `a`, keyed by `keys`.
-pub(super) fn diagram(a: &Analysis, keys: &[String]) -> String {
+/// The most security groups the diagram draws, and the most proposed
+/// rules. Past either it no longer reads as a picture: a box per group and
+/// an arrow per rule, and a group every other one calls (DNS, metrics)
+/// draws an arrow from each, so 120 groups with 500 rules (`mesh-flows.py
+/// --services 120`) are a tangle already. Its cost grows past them too:
+/// routing checks each arrow's bends against every box (1,000 groups and
+/// 5,233 rules took 0.8 s to write, 120 and 500 a few ms). The table of
+/// proposed rules lists every rule either way.
+pub(super) const MAX_GROUPS: usize = 150;
+pub(super) const MAX_RULES: usize = 400;
+
+/// A proposal too large to draw: its groups and rules.
+#[derive(Debug, PartialEq)]
+pub(super) struct TooLarge {
+    pub(super) groups: usize,
+    pub(super) rules: usize,
+}
+
+/// The diagram of the proposed rules of `a`, keyed by `keys`; none past
+/// [`MAX_GROUPS`] groups or [`MAX_RULES`] rules.
+pub(super) fn diagram(a: &Analysis, keys: &[String]) -> Result<String, TooLarge> {
+    let rules = &a.proposal.rules;
+    let groups = rules
+        .iter()
+        .flat_map(|r| [r.source_sg.as_str(), r.target_sg.as_str()])
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
+    if groups > MAX_GROUPS || rules.len() > MAX_RULES {
+        return Err(TooLarge {
+            groups,
+            rules: rules.len(),
+        });
+    }
     let (nodes, edges) = layout::layout(a, keys);
-    svg::svg(&nodes, &edges)
+    Ok(svg::svg(&nodes, &edges))
 }
 
 /// A coordinate or length as the SVG writes it: one decimal.
