@@ -34,8 +34,26 @@ pub(super) fn start_format(
     (format, parser)
 }
 
-pub(super) fn assumed_note(name: &str) -> String {
-    format!("{name}: no header line and no --log-format: the default v2 format was assumed")
+/// The note that `name`'s lines are read in the default v2 format, given
+/// with the stream's first record (a CloudWatch export line unwrapped).
+/// When that record has another number of fields, every line of the stream
+/// is likely skipped, so the note says how to give the format.
+pub(super) fn assumed_note(name: &str, first_record: &[u8]) -> String {
+    let mut note =
+        format!("{name}: no header line and no --log-format: the default v2 format was assumed");
+    let fields = first_record
+        .split(u8::is_ascii_whitespace)
+        .filter(|f| !f.is_empty())
+        .count();
+    let v2 = Format::default_v2().columns.len();
+    if fields != v2 {
+        note.push_str(&format!(
+            ", but its first record has {fields} fields, not v2's {v2}: if its flow log has a custom format, \
+             give that format's fields with --log-format (the flow log's LogFormat, which \
+             `aws ec2 describe-flow-logs --query 'FlowLogs[].LogFormat'` prints), or start the file with a header line"
+        ));
+    }
+    note
 }
 
 /// The record inside a CloudWatch export line `{"message": "..."}`.

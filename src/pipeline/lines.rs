@@ -182,7 +182,7 @@ impl LineReader {
             }
         };
         if self.format.origin == FormatOrigin::DefaultAssumed && !self.assumed_noted {
-            stats.notes.push(assumed_note(&self.name));
+            stats.notes.push(assumed_note(&self.name, line));
             self.assumed_noted = true;
         }
         let parsed = if json {

@@ -223,7 +223,14 @@ impl TextSource {
                 && self.format.origin == FormatOrigin::DefaultAssumed
                 && self.parser.is_ok()
             {
-                stats.notes.push(assumed_note(&self.name));
+                let line = line.trim_ascii();
+                let record = match line.first() {
+                    Some(b'{') => unwrap_json(line).map(String::into_bytes),
+                    _ => None,
+                };
+                stats
+                    .notes
+                    .push(assumed_note(&self.name, record.as_deref().unwrap_or(line)));
                 self.assumed_noted = true;
             }
         }

@@ -1134,8 +1134,13 @@ fn a_custom_field_order_from_a_header_or_from_log_format() {
         "{}",
         run.stderr
     );
+    // The note says why nothing fits, and what to give.
     assert!(
-        run.stderr.contains("the default v2 format was assumed"),
+        run.stderr.contains(
+            "no-header.log: no header line and no --log-format: the default v2 format was assumed, \
+             but its first record has 13 fields, not v2's 14: if its flow log has a custom format, \
+             give that format's fields with --log-format"
+        ),
         "{}",
         run.stderr
     );
@@ -1168,6 +1173,50 @@ fn json_wrapped_message_lines_are_unwrapped() {
         "read 5 records from 1 source: 4 used as evidence, 0 rejected (not evidence), 1 skipped (bad json: 1)"
     );
     assert!(run.stderr.contains("export.jsonl:5"), "{}", run.stderr);
+}
+
+/// The default format's note counts the fields of a wrapped record, not
+/// the JSON's words around it: v2 records get the plain note, a record of
+/// another width the hint to give its format.
+#[test]
+fn the_default_format_s_note_counts_a_wrapped_record_s_fields() {
+    let recs = connection(
+        (Some("eni-web1"), WEB1, 45000),
+        (Some("eni-db"), DB, 5432),
+        T0,
+        false,
+    );
+    let s = three_tier();
+    let wrapped = |extra: &str| -> String {
+        recs.iter()
+            .map(|r| {
+                format!(
+                    "{{\"timestamp\": {}, \"message\": \"{}{extra}\"}}\n",
+                    T0 * 1000,
+                    r.v2()
+                )
+            })
+            .collect()
+    };
+    s.log("v2.jsonl", &wrapped(""));
+    s.log("wider.jsonl", &wrapped(" 7"));
+    let run = s.run(&[]);
+    run.ok();
+    assert!(
+        run.stderr.contains(
+            "v2.jsonl: no header line and no --log-format: the default v2 format was assumed\n"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains(
+            "wider.jsonl: no header line and no --log-format: the default v2 format was assumed, \
+             but its first record has 15 fields, not v2's 14"
+        ),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
