@@ -14,6 +14,7 @@ use serde::{Serialize, Serializer};
 
 use crate::analysis::Analysis;
 use crate::audit::{Audit, BeforeAfter, SHORT_WINDOW_DAYS};
+use crate::present::count;
 use crate::stats::Fill;
 use crate::synthesize::Severity;
 use crate::window::rfc3339;
@@ -318,15 +319,6 @@ pub fn terminal_summary(a: &Analysis, audit: &Audit) -> Vec<String> {
         lines.push(format!("warning: {}", s.silent_interfaces()));
     }
     lines
-}
-
-/// `1 connection`, `2 connections`.
-fn count(n: u64, word: &str) -> String {
-    if n == 1 {
-        format!("1 {word}")
-    } else {
-        format!("{n} {word}s")
-    }
 }
 
 /// `n` over `d` in percent; `None` when `d` is 0.

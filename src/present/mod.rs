@@ -1,8 +1,9 @@
 //! The words every output says the same way, shared by the audit (its
 //! findings' subjects, evidence and fixes) and the emitters (the reports,
 //! the tfvars, SARIF): rule keys and group names ([`names`]), how a service
-//! is spelled ([`service`]), and how a span of days is said ([`time`]),
-//! and who manages a group as its tags tell ([`owner`]).
+//! is spelled ([`service`]), how a span of days is said ([`time`]), a
+//! count with its noun ([`count`]), and who manages a group as its tags
+//! tell ([`owner`]).
 //!
 //! Downstream of the model (inventory, synthesize, window), upstream of
 //! both `audit` and `emit`: neither imports the other for a word.
@@ -11,3 +12,13 @@ pub mod names;
 pub mod owner;
 pub mod service;
 pub mod time;
+
+/// `1 connection`, `3 connections`: a count and its noun, which takes an
+/// `s` for every other number.
+pub fn count(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}

@@ -86,7 +86,7 @@ fn a_second_day_the_proposal_carries_passes() {
         "{}",
         r.stdout
     );
-    assert!(r.stdout.starts_with("checked 1 accepted connections against 1 proposed rules, without open egress and 4 removed rules"), "{}", r.stdout);
+    assert!(r.stdout.starts_with("checked 1 accepted connection against 1 proposed rule, without open egress and 4 removed rules"), "{}", r.stdout);
 }
 
 /// A day whose logs hold nothing of the window (a wrong date, an empty
@@ -236,7 +236,7 @@ fn a_group_the_logs_did_not_see_fails_and_a_quiet_one_passes() {
     );
     r.ok();
     let first = format!(
-        "checked 1 accepted connections against 1 proposed rules, without open egress and 0 \
+        "checked 1 accepted connection against 1 proposed rule, without open egress and 0 \
          removed rules, for group {CACHE} (0 of them with it at an end)\n"
     );
     assert!(r.stdout.starts_with(&first), "{}", r.stdout);

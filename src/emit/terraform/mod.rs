@@ -26,8 +26,9 @@ pub use plan::{Destination, EgressRule, Half, Import, NotWritten, Observed, Plan
 
 use crate::analysis::Analysis;
 use crate::emit::escape;
-use crate::emit::tfvars::{self, ModuleVersion, Value, View, attributes, count};
+use crate::emit::tfvars::{self, ModuleVersion, Value, View, attributes};
 use crate::inventory::UNKNOWN_ACCOUNT;
+use crate::present::count;
 use crate::present::names;
 use crate::synthesize::{External, Rule};
 use crate::window;

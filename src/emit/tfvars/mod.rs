@@ -17,7 +17,7 @@ use std::fmt::Write as _;
 use crate::analysis::Analysis;
 use crate::emit::escape;
 use crate::inventory::{Inventory, UNKNOWN_ACCOUNT};
-use crate::present::{names, service};
+use crate::present::{count, names, service};
 use crate::reduce::{ICMP, ICMPV6, TCP};
 use crate::synthesize::{Rule, RuleEvidence};
 use crate::window::{self, Window};
@@ -324,15 +324,6 @@ fn initiators(e: &RuleEvidence) -> String {
         "unknown".into()
     } else {
         names.join(", ")
-    }
-}
-
-/// `1 connection`, `3 connections`.
-pub(crate) fn count(n: u64, noun: &str) -> String {
-    if n == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{n} {noun}s")
     }
 }
 
