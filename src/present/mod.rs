@@ -22,3 +22,13 @@ pub fn count(n: u64, noun: &str) -> String {
         format!("{n} {noun}s")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_count_of_one_is_singular_and_any_other_plural() {
+        assert_eq!(super::count(0, "connection"), "0 connections");
+        assert_eq!(super::count(1, "connection"), "1 connection");
+        assert_eq!(super::count(2, "other interface"), "2 other interfaces");
+    }
+}

@@ -26,6 +26,7 @@ use crate::aggregate::Evidence;
 use crate::audit::replay::GroupSeen;
 use crate::history::History;
 use crate::inventory::Inventory;
+use crate::present::count;
 use crate::stats::Stats;
 use crate::window::{Window, rfc3339};
 
@@ -156,8 +157,12 @@ fn message(stats: &Stats, window: &Window, purpose: Purpose) -> String {
             None => String::new(),
         };
         causes.push(format!(
-            "{outside} records lie outside the window{lie}: check --since and --until against \
-             the logs' dates"
+            "{} outside the window{lie}: check --since and --until against the logs' dates",
+            if outside == 1 {
+                "1 record lies".to_string()
+            } else {
+                format!("{outside} records lie")
+            }
         ));
     }
     if causes.is_empty() {
@@ -220,13 +225,16 @@ pub(super) fn refuse_unknown(
         ),
     };
     bail!(
-        "{from} knows none of the {} interfaces that captured the logs ({}): it holds {} \
-         other interfaces, so no group of the logs' traffic is known and {}. It is likely of \
-         another account, region or time: read it for the account and region the logs come \
-         from (`sgpair inventory`), or give --history for interfaces deleted since; {}.",
-        logged.len(),
+        "{from} {} that captured the logs ({}): it holds {}, so no group of the logs' \
+         traffic is known and {}. It is likely of another account, region or time: read it for \
+         the account and region the logs come from (`sgpair inventory`), or give --history for \
+         interfaces deleted since; {}.",
+        match logged.len() {
+            1 => "does not know the interface".to_string(),
+            n => format!("knows none of the {n} interfaces"),
+        },
         named(logged.keys().map(String::as_str), logged.len()),
-        inventory.network_interfaces.len(),
+        count(inventory.network_interfaces.len() as u64, "other interface"),
         purpose.not_done(),
         purpose.anyway(),
     )

@@ -218,11 +218,11 @@ fn a_run_without_evidence_fails_and_keeps_the_last_proposal() {
         ),
         (
             vec![("mix.log", text(&[rejected.clone(), outside.clone()]))],
-            "the window holds rejected records only; 1 records lie outside the window",
+            "the window holds rejected records only; 1 record lies outside the window",
         ),
         (
             vec![("old.log", text(&[outside]))],
-            "1 records lie outside the window (those read run from 2026-10-26T00:00:00Z to \
+            "1 record lies outside the window (those read run from 2026-10-26T00:00:00Z to \
              2026-10-26T00:01:00Z): check --since and --until",
         ),
         (
@@ -274,7 +274,7 @@ fn an_inventory_that_knows_none_of_the_logs_interfaces_fails_the_run() {
     assert_eq!(r.code, Some(1), "{}", r.stderr);
     assert!(
         r.stderr.contains(
-            "error: the inventory (inventory.json) knows none of the 1 interfaces that \
+            "error: the inventory (inventory.json) does not know the interface that \
              captured the logs (eni-stranger): it holds 2 other interfaces"
         ) && r.stderr.contains("--allow-empty"),
         "{}",

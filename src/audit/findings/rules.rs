@@ -8,7 +8,7 @@ use crate::audit::findings::fingerprint;
 use crate::audit::usage::USED_AS_WRITTEN;
 use crate::audit::{Direction, Finding, FindingKind, RuleUsage};
 use crate::inventory::{Inventory, Members};
-use crate::present::service;
+use crate::present::{count, service};
 use crate::synthesize::Rule;
 
 /// One finding per group whose egress is open to everything.
@@ -29,9 +29,9 @@ pub(super) fn open_egress(members: &Members, rules: &[RuleUsage]) -> Vec<Finding
             Finding {
                 groups: vec![id.to_string()],
                 evidence: format!(
-                    "any destination is reachable from {} {}; {used} connections left through it in the window",
-                    enis.len(),
-                    if enis.len() == 1 { "interface" } else { "interfaces" },
+                    "any destination is reachable from {}; {} left through it in the window",
+                    count(enis.len() as u64, "interface"),
+                    count(used, "connection"),
                 ),
                 enis,
                 fix: "Apply the proposed mutual rules and the explicit rules listed under 'would break', then remove the open egress rules.".into(),

@@ -10,8 +10,8 @@ use crate::audit::before_after::{Broken, FlowKey, NotAllowed};
 use crate::audit::findings::{fingerprint, service_key};
 use crate::audit::{Finding, FindingKind};
 use crate::inventory::Inventory;
-use crate::present::service;
 use crate::present::time::span;
+use crate::present::{count, service};
 
 /// Flows allowed today only by rules the change removes.
 pub(super) fn would_break(inv: &Inventory, breaks: &BTreeMap<FlowKey, Broken>) -> Vec<Finding> {
@@ -31,7 +31,8 @@ pub(super) fn would_break(inv: &Inventory, breaks: &BTreeMap<FlowKey, Broken>) -
                 groups: groups.clone(),
                 enis: [client, server].iter().filter(|s| s.starts_with("eni-")).map(|s| s.to_string()).collect(),
                 evidence: format!(
-                    "{n} connections, {}, allowed today only by rules the change removes (open egress or rules unused in the window); {} {}",
+                    "{}, {}, allowed today only by rules the change removes (open egress or rules unused in the window); {} {}",
+                    count(*n, "connection"),
                     span(*first, *last),
                     if remotes.len() == 1 { "address" } else { "addresses" },
                     remote_list.join(", ")
@@ -91,7 +92,7 @@ pub(super) fn suspicious(a: &Analysis) -> Vec<Finding> {
                     .flat_map(|e| e.security_groups.clone())
                     .collect(),
                 enis: [&s.client_label, &s.server_label].iter().filter(|l| l.starts_with("eni-")).map(|l| l.to_string()).collect(),
-                evidence: format!("{}: {} connections, {}", s.reason, s.connections, span(s.first, s.last)),
+                evidence: format!("{}: {}, {}", s.reason, count(s.connections, "connection"), span(s.first, s.last)),
                 fix: if matches!(s.client_label.as_str(), l if l.starts_with("eni-")) {
                     "Investigate the host. sgpair proposes no rule for this traffic: removing open egress blocks it.".into()
                 } else {
