@@ -15,7 +15,6 @@
 //! - `evidence.rs`: what the stage gives (connections, rejections, gaps, spans);
 //! - `ports.rs`: the exact set of a connection's client ports;
 //! - `acc.rs`, `rejected.rs`: the running sums per key and per rejection;
-//! - `owners.rs`: which interface owned which address, and when;
 //! - `table.rs`: the keys' sums, looked up behind prefetches;
 //! - `settle.rs`: the orientation pass at the end of the window;
 //! - `pushed.rs`: rows an engine aggregated where the logs lie (Athena),
@@ -24,7 +23,6 @@
 
 mod acc;
 mod evidence;
-mod owners;
 mod ports;
 mod pushed;
 mod rejected;
@@ -42,7 +40,6 @@ use crate::reduce::{ConnKey, ICMP, ICMPV6, Observation, Rejection};
 use crate::stats::{Span, Stats};
 use acc::*;
 pub use evidence::*;
-use owners::Owners;
 pub use ports::PortSet;
 pub use pushed::{PushedConn, PushedFact};
 use pushed::{Settled, connections};
@@ -95,7 +92,7 @@ pub struct Aggregator {
     /// not), until [`Aggregator::spans_into`] hands them to `Stats`.
     spans: Vec<Span>,
     /// (interface, address it owns) → (first start, last end).
-    held: Owners,
+    held: FxHashMap<(u32, IpAddr), (i64, i64)>,
     /// Address → (start of the first record that named it, AWS service).
     services: FxHashMap<IpAddr, (i64, String)>,
     /// Copies an engine settled (pushed-down rows), beside `conns`.
@@ -148,7 +145,7 @@ impl Default for Aggregator {
             recent: Box::new([NO_ENI; RECENT]),
             places: Vec::new(),
             spans: Vec::new(),
-            held: Owners::default(),
+            held: FxHashMap::default(),
             services: FxHashMap::default(),
             settled: FxHashMap::default(),
             undecided: Vec::new(),
@@ -298,9 +295,10 @@ impl Aggregator {
     }
 
     /// An interface owned an address during a record.
-    #[inline]
     fn learn(&mut self, addr: IpAddr, start: i64, end: i64, eni: u32) {
-        self.held.learn((eni, addr), start, end);
+        let span = self.held.entry((eni, addr)).or_insert((start, end));
+        span.0 = span.0.min(start);
+        span.1 = span.1.max(end);
     }
 
     /// An address belongs to an AWS service: earliest record, then lower name.

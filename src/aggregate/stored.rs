@@ -169,7 +169,7 @@ impl Aggregator {
             .held
             .iter()
             .filter(|((e, _), _)| *e != NO_ENI)
-            .map(|((e, addr), (first, last))| (index[e as usize], addr, first, last))
+            .map(|((e, addr), (first, last))| (index[*e as usize], *addr, *first, *last))
             .collect();
         held.sort_unstable();
         let mut services: Vec<(IpAddr, i64, String)> = self
@@ -256,7 +256,7 @@ impl Aggregator {
     pub fn expire(&mut self, cutoff: i64) -> usize {
         let before = self.conns.len();
         self.conns.retain(|_, a| a.last >= cutoff);
-        self.held.retain(|(_, last)| *last >= cutoff);
+        self.held.retain(|_, (_, last)| *last >= cutoff);
         before - self.conns.len()
     }
 
