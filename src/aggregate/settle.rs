@@ -50,41 +50,40 @@ pub(super) fn settle(
         }
     }
     drop(ports);
-    // Its pages go back before the settled table takes its own.
+    // Its pages go back before the pass's decisions take their own.
     crate::memory::give_back();
 
-    // A table like the reading's: a flipped key can meet one already there.
-    // At most one entry per key read: sized once.
-    let mut out = Conns::with_capacity(conns.len());
+    // Each copy is decided where it stands: only a flipped one changes its
+    // key. It joins the copy whose key it takes when that one stays (found
+    // through the reading's index), else `moved`, where flipped copies and
+    // the ICMP pass's meet by key. No second table of every key is built:
+    // the decisions are taken first, then applied to the entries in place.
+    conns.flush();
+    let mut fates: Vec<Fate> = Vec::with_capacity(conns.flushed().len());
+    let mut moves: Vec<Move> = Vec::new();
     let mut undecided = Vec::new();
-    let mut icmp_any: Vec<(AggKey, Acc)> = Vec::new();
-    let put = |out: &mut Conns, k: AggKey, acc: Acc| out.merge_in(k, acc);
-
-    for (ak, mut acc) in conns {
+    for (ak, acc) in conns.flushed() {
         let (k, eni, sc) = (ak.key, ak.eni, scope(ak.eni));
         if acc.strength == Some(Strength::Certain) {
-            acc.method = Some(Method::TcpFlags);
-            put(&mut out, ak, acc);
+            fates.push(Fate::Stays(Method::TcpFlags));
             continue;
         }
         let icmp = (k.proto == ICMP || k.proto == ICMPV6) && k.port == ICMP_ANY;
         let portless =
             k.proto != TCP && k.proto != UDP && k.port == 0 && acc.client_ports.single() == Some(0);
         if icmp || portless {
-            icmp_any.push((ak, acc));
+            fates.push(Fate::Icmp);
             continue;
         }
         let server_ep = (sc, k.server, k.port, k.proto);
         let Some(p) = acc.client_ports.single() else {
             // Several client ports against one server port: fan-in.
-            acc.method = Some(acc.method.map_or(Method::FanIn, |m| m.min(Method::FanIn)));
-            put(&mut out, ak, acc);
+            let m = acc.method.map_or(Method::FanIn, |m| m.min(Method::FanIn));
+            fates.push(Fate::Stays(m));
             continue;
         };
         let alt_ep = (sc, k.client, p, k.proto);
-        let flip = |acc: Acc, method: Method| {
-            let mut ports = PortSet::default();
-            ports.insert(k.port);
+        let mut flip = |method: Method| {
             let key = AggKey {
                 key: ConnKey {
                     server: k.client,
@@ -94,23 +93,22 @@ pub(super) fn settle(
                 },
                 eni,
             };
-            let acc = Acc {
-                client_ports: ports,
-                last_port: NO_PORT,
-                method: Some(method),
-                ..acc
-            };
-            (key, acc)
+            let at = conns.position(&key);
+            moves.push(Move {
+                key,
+                port: k.port,
+                method,
+                at,
+            });
+            Fate::Moves(moves.len() as u32 - 1)
         };
         let (alt_known, own_known) = (known.contains(&alt_ep), known.contains(&server_ep));
         if alt_known && !own_known {
-            let (nk, na) = flip(acc, Method::KnownService);
-            put(&mut out, nk, na);
+            fates.push(flip(Method::KnownService));
             continue;
         }
         if own_known && !alt_known {
-            acc.method = Some(Method::KnownService);
-            put(&mut out, ak, acc);
+            fates.push(Fate::Stays(Method::KnownService));
             continue;
         }
         // How much each end acts as a service: distinct peer ports it served.
@@ -118,15 +116,13 @@ pub(super) fn settle(
             |ep| fan_in.get(&ep).copied().unwrap_or(0) + fan_out.get(&ep).copied().unwrap_or(0);
         let (own, alt) = (fan(server_ep), fan(alt_ep));
         if alt > own {
-            let (nk, na) = flip(acc, Method::FanIn);
-            put(&mut out, nk, na);
+            fates.push(flip(Method::FanIn));
         } else if own > alt {
-            acc.method = Some(Method::FanIn);
-            put(&mut out, ak, acc);
+            fates.push(Fate::Stays(Method::FanIn));
         } else if acc.strength == Some(Strength::Clear) {
-            acc.method = Some(Method::PortRange);
-            put(&mut out, ak, acc);
+            fates.push(Fate::Stays(Method::PortRange));
         } else {
+            fates.push(Fate::Undecided);
             undecided.push(Undecided {
                 a: k.client,
                 a_port: p,
@@ -138,6 +134,37 @@ pub(super) fn settle(
                 first: acc.first,
                 last: acc.last,
             });
+        }
+    }
+    let mut entries: Vec<(AggKey, Acc)> = conns.into_iter().collect();
+    // The copies that stay take their method first: a flipped copy that
+    // joins one merges its method with it, the best of the two.
+    for ((_, acc), fate) in entries.iter_mut().zip(&fates) {
+        if let Fate::Stays(m) = fate {
+            acc.method = Some(*m);
+        }
+    }
+    let mut moved: FxHashMap<AggKey, Acc> = FxHashMap::default();
+    let mut icmp_any: Vec<(AggKey, Acc)> = Vec::new();
+    for i in 0..entries.len() {
+        match fates[i] {
+            Fate::Stays(_) | Fate::Undecided => {}
+            Fate::Icmp => icmp_any.push((entries[i].0, std::mem::take(&mut entries[i].1))),
+            Fate::Moves(j) => {
+                let m = &moves[j as usize];
+                let mut ports = PortSet::default();
+                ports.insert(m.port);
+                let acc = Acc {
+                    client_ports: ports,
+                    last_port: NO_PORT,
+                    method: Some(m.method),
+                    ..std::mem::take(&mut entries[i].1)
+                };
+                match m.at {
+                    Some(t) if matches!(fates[t], Fate::Stays(_)) => entries[t].1.merge(&acc),
+                    _ => put(&mut moved, m.key, acc),
+                }
+            }
         }
     }
 
@@ -175,7 +202,7 @@ pub(super) fn settle(
             None => {
                 let mut a = acc.clone();
                 a.method = Some(Method::OneWay);
-                put(&mut out, *ak, a);
+                put(&mut moved, *ak, a);
             }
             Some(&j) => {
                 let other = &icmp_any[j].1;
@@ -183,14 +210,14 @@ pub(super) fn settle(
                     let mut a = acc.clone();
                     a.merge(other);
                     a.method = Some(Method::OneWay);
-                    put(&mut out, *ak, a);
+                    put(&mut moved, *ak, a);
                 } else if acc.first == other.first
                     && icmp_peers(sc, &k.client) > icmp_peers(sc, &k.server)
                 {
                     let mut a = acc.clone();
                     a.merge(other);
                     a.method = Some(Method::FanOut);
-                    put(&mut out, *ak, a);
+                    put(&mut moved, *ak, a);
                 } else if acc.first == other.first
                     && icmp_peers(sc, &k.client) == icmp_peers(sc, &k.server)
                     && k.client < k.server
@@ -210,7 +237,45 @@ pub(super) fn settle(
             }
         }
     }
-    (out.into_iter().collect(), merge_undecided(undecided))
+    // In place: a second vector of every copy would double the peak.
+    let mut fate = fates.iter();
+    entries.retain(|_| matches!(fate.next(), Some(Fate::Stays(_))));
+    entries.extend(moved);
+    (entries, merge_undecided(undecided))
+}
+
+/// What the orientation pass does with a copy.
+#[derive(Clone, Copy)]
+enum Fate {
+    /// It keeps its key, decided by this method.
+    Stays(Method),
+    /// Its ends swap: [`Move`] at this index in the pass's list.
+    Moves(u32),
+    /// ICMP without a type, or a port-less protocol: decided after the
+    /// other copies, by which direction was logged.
+    Icmp,
+    /// A tie: listed as undecided, never a connection.
+    Undecided,
+}
+
+/// A copy whose ends swap: its key after the swap, its one server port
+/// (the client port after), the method that decided it, and where the
+/// reading's table holds that key, if it does.
+struct Move {
+    key: AggKey,
+    port: u16,
+    method: Method,
+    at: Option<usize>,
+}
+
+/// Adds `acc` under `k` in `moved`, merged into what is there.
+fn put(moved: &mut FxHashMap<AggKey, Acc>, k: AggKey, acc: Acc) {
+    match moved.entry(k) {
+        std::collections::hash_map::Entry::Occupied(mut o) => o.get_mut().merge(&acc),
+        std::collections::hash_map::Entry::Vacant(v) => {
+            v.insert(acc);
+        }
+    }
 }
 
 /// One entry per pair of ends: the copies at two interfaces are one.

@@ -178,17 +178,6 @@ fn prefetch_lines<T>(v: &T) {
 }
 
 impl Conns {
-    /// An empty table with room for `n` keys: filled without growing (a
-    /// doubling vector would hold up to twice the room, and the old and the
-    /// new buffer at once while it grows).
-    pub(super) fn with_capacity(n: usize) -> Conns {
-        Conns {
-            entries: Vec::with_capacity(n),
-            slots: vec![EMPTY; (2 * n).next_power_of_two().max(16)],
-            ..Conns::default()
-        }
-    }
-
     pub(super) fn len(&mut self) -> usize {
         self.flush();
         self.entries.len()
@@ -328,6 +317,19 @@ impl Conns {
                 self.push(slot, h, k, acc);
             }
         }
+    }
+
+    /// The entries in insertion order, once [`Conns::flush`] has added
+    /// what was queued (a queued record is in no entry yet).
+    pub(super) fn flushed(&self) -> &[(AggKey, Acc)] {
+        debug_assert!(self.pending.len() == 0, "flush first");
+        &self.entries
+    }
+
+    /// Where `k` is in [`Conns::flushed`]'s entries.
+    pub(super) fn position(&self, k: &AggKey) -> Option<usize> {
+        debug_assert!(self.pending.len() == 0, "flush first");
+        self.find(hash_of(k), k).ok().map(|at| at as usize)
     }
 
     pub(super) fn iter(&mut self) -> impl Iterator<Item = (&AggKey, &Acc)> {

@@ -253,6 +253,45 @@ fn load_balancer_source_ports_below_the_service_port_are_flipped_by_fan_in() {
     assert_eq!(c.connections, 5);
 }
 
+/// Two copies the records oriented the wrong way (the lower port, 2000 and
+/// 3000, taken for the service) flip to one key no record gave: they meet
+/// as one connection, with a third copy that already had that key or
+/// without it.
+#[test]
+fn copies_that_flip_to_one_key_are_one_connection_whether_or_not_it_was_read() {
+    for with_third in [false, true] {
+        let mut agg = Aggregator::new();
+        let mut ports = vec![2000u16, 3000];
+        if with_third {
+            ports.push(9000);
+        }
+        for sp in &ports {
+            feed(
+                &mut agg,
+                "eni-web",
+                "10.0.0.5",
+                *sp,
+                "10.0.1.10",
+                8080,
+                TCP,
+                None,
+                100,
+            );
+        }
+        let ev = agg.finish();
+        assert_eq!(ev.connections.len(), 1, "{:?}", ev.connections);
+        let c = &ev.connections[0];
+        assert_eq!(
+            (c.client, c.server, c.port),
+            (ip("10.0.0.5"), ip("10.0.1.10"), 8080)
+        );
+        assert_eq!(c.connections, ports.len() as u64);
+        assert_eq!(c.records, ports.len() as u64);
+        assert_eq!(c.method, Method::FanIn);
+        assert!(ev.undecided.is_empty(), "{:?}", ev.undecided);
+    }
+}
+
 #[test]
 fn dns_over_udp_by_port_range() {
     let mut agg = Aggregator::new();
