@@ -229,16 +229,16 @@ fn a_single_tie_is_undecided_not_guessed() {
     assert_eq!(ev.undecided.len(), 1);
 }
 
-#[test]
-fn load_balancer_source_ports_below_the_service_port_are_flipped_by_fan_in() {
+/// The evidence of one record from 10.0.0.5 at each source port to
+/// 10.0.1.10:8080, without TCP flags, logged at one interface.
+fn to_8080_from(ports: &[u16]) -> Evidence {
     let mut agg = Aggregator::new();
-    // ALB uses source ports 1024-65535; the target listens on 8080.
-    for sp in [2000u16, 3000, 4000, 9000, 12000] {
+    for sp in ports {
         feed(
             &mut agg,
             "eni-web",
             "10.0.0.5",
-            sp,
+            *sp,
             "10.0.1.10",
             8080,
             TCP,
@@ -246,7 +246,13 @@ fn load_balancer_source_ports_below_the_service_port_are_flipped_by_fan_in() {
             100,
         );
     }
-    let ev = agg.finish();
+    agg.finish()
+}
+
+#[test]
+fn load_balancer_source_ports_below_the_service_port_are_flipped_by_fan_in() {
+    // ALB uses source ports 1024-65535; the target listens on 8080.
+    let ev = to_8080_from(&[2000, 3000, 4000, 9000, 12000]);
     assert_eq!(ev.connections.len(), 1, "{:?}", ev.connections);
     let c = &ev.connections[0];
     assert_eq!((c.server, c.port), (ip("10.0.1.10"), 8080));
@@ -260,25 +266,11 @@ fn load_balancer_source_ports_below_the_service_port_are_flipped_by_fan_in() {
 #[test]
 fn copies_that_flip_to_one_key_are_one_connection_whether_or_not_it_was_read() {
     for with_third in [false, true] {
-        let mut agg = Aggregator::new();
         let mut ports = vec![2000u16, 3000];
         if with_third {
             ports.push(9000);
         }
-        for sp in &ports {
-            feed(
-                &mut agg,
-                "eni-web",
-                "10.0.0.5",
-                *sp,
-                "10.0.1.10",
-                8080,
-                TCP,
-                None,
-                100,
-            );
-        }
-        let ev = agg.finish();
+        let ev = to_8080_from(&ports);
         assert_eq!(ev.connections.len(), 1, "{:?}", ev.connections);
         let c = &ev.connections[0];
         assert_eq!(
