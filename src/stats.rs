@@ -241,10 +241,9 @@ impl Stats {
     /// The one-line summary printed at the end of every run.
     pub fn summary(&self) -> String {
         let mut s = format!(
-            "read {} records from {} {}: {} used as evidence, {} rejected (not evidence), {} skipped",
-            self.records,
-            self.files,
-            if self.files == 1 { "source" } else { "sources" },
+            "read {} from {}: {} used as evidence, {} rejected (not evidence), {} skipped",
+            count(self.records, "record"),
+            count(self.files, "source"),
             self.used,
             self.rejected,
             self.skipped_total()
@@ -394,8 +393,17 @@ fn duration(secs: i64) -> String {
     if secs >= FILL_SLACK {
         format!("{:.1} days", secs as f64 / 86_400.0)
     } else {
-        let h = secs / 3_600;
-        format!("{h} {}", if h == 1 { "hour" } else { "hours" })
+        count(u64::try_from(secs / 3_600).unwrap_or(0), "hour")
+    }
+}
+
+/// `1 connection`, `3 connections`: a count and its noun, which takes an
+/// `s` for every other number.
+pub fn count(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
     }
 }
 

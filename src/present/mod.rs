@@ -13,15 +13,9 @@ pub mod owner;
 pub mod service;
 pub mod time;
 
-/// `1 connection`, `3 connections`: a count and its noun, which takes an
-/// `s` for every other number.
-pub fn count(n: u64, noun: &str) -> String {
-    if n == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{n} {noun}s")
-    }
-}
+/// `1 connection`, `3 connections`: kept with the counts in `stats`, the
+/// lowest module, whose run summary says it too.
+pub use crate::stats::count;
 
 #[cfg(test)]
 mod tests {

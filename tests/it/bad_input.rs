@@ -187,7 +187,7 @@ fn an_empty_file_and_a_blank_file_are_read_as_nothing() {
     assert!(r.success(), "{}", r.stderr);
     assert!(
         r.stderr
-            .contains("read 1 records from 3 sources: 1 used as evidence"),
+            .contains("read 1 record from 3 sources: 1 used as evidence"),
         "{}",
         r.stderr
     );
