@@ -83,8 +83,8 @@ fn print(cfg: &Config, outcome: &Outcome) -> ExitCode {
         return ExitCode::SUCCESS;
     };
     eprintln!(
-        "--fail-on: {tripped} {} at {} severity or higher",
-        if tripped == 1 { "finding" } else { "findings" },
+        "--fail-on: {} at {} severity or higher",
+        sgpair::present::count(tripped as u64, "finding"),
         format!("{level:?}").to_lowercase()
     );
     ExitCode::from(EXIT_FINDINGS)

@@ -135,9 +135,8 @@ impl<'a> Summary<'a> {
             v.push((
                 "Incomplete evidence",
                 format!(
-                    "{} {} could not be read (--allow-partial); rules their traffic needs may be missing: {}",
-                    a.stats.missing.len(),
-                    if a.stats.missing.len() == 1 { "source" } else { "sources" },
+                    "{} could not be read (--allow-partial); rules their traffic needs may be missing: {}",
+                    count(a.stats.missing.len() as u64, "source"),
                     a.stats.missing.join("; ")
                 ),
             ));
@@ -212,7 +211,7 @@ impl<'a> Summary<'a> {
     /// records of the window span.
     pub fn evidence_span(&self) -> String {
         let n = self.fill.sources.len();
-        let sources = format!("{n} {}", if n == 1 { "source" } else { "sources" });
+        let sources = count(n as u64, "source");
         match (self.fill.first, self.fill.last) {
             (Some(f), Some(l)) => {
                 format!("records from {} to {} in {sources}", rfc3339(f), rfc3339(l))

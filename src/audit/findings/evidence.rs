@@ -8,6 +8,7 @@ use crate::analysis::Analysis;
 use crate::audit::findings::fingerprint;
 use crate::audit::{Finding, FindingKind, SHORT_WINDOW_DAYS};
 use crate::inventory::Inventory;
+use crate::present::count;
 use crate::present::time::first_and_last_day;
 use crate::window::day;
 
@@ -141,11 +142,7 @@ pub(super) fn undecided_initiator(a: &Analysis) -> Vec<Finding> {
         ..Finding::new(
             FindingKind::UndecidedInitiator,
             fingerprint(&["undecided"]),
-            format!(
-                "{} {}",
-                undecided.len(),
-                if undecided.len() == 1 { "aggregate" } else { "aggregates" }
-            ),
+            count(undecided.len() as u64, "aggregate"),
         )
     }]
 }

@@ -5,6 +5,7 @@ use crate::analysis::Analysis;
 use crate::audit::progress::{ChangeKind, Progress, Status};
 use crate::emit::report::document::{Markup, Row, Section, para, table};
 use crate::emit::report::sections::{group_label, key_cell};
+use crate::present::count;
 use crate::window::{day, days};
 
 /// Whole days in `secs`, for `--keep`/`--soak` as the user gave them.
@@ -138,9 +139,8 @@ fn readiness(a: &Analysis, p: &Progress, m: &dyn Markup) -> Section {
                 || "none".to_string(),
                 |t| {
                     format!(
-                        "{} connection{}, last {}: {}",
-                        r.open_egress_only,
-                        if r.open_egress_only == 1 { "" } else { "s" },
+                        "{}, last {}: {}",
+                        count(r.open_egress_only, "connection"),
                         day(t),
                         m.text(&r.examples.join("; "))
                     )
