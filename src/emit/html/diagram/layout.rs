@@ -16,15 +16,14 @@ const EXTERNAL_SERVICES: usize = 3;
 
 /// Boxes and arrows: groups in layers (clients left, servers right), the
 /// internet inbound in a column on the left, internet outbound and AWS
-/// services in a column on the right.
-pub(super) fn layout(a: &Analysis, keys: &[String]) -> (Vec<Node>, Vec<Edge>) {
+/// services in a column on the right. `ids`: the groups in the rules.
+pub(super) fn layout<'a>(
+    a: &'a Analysis,
+    keys: &[String],
+    ids: BTreeSet<&'a str>,
+) -> (Vec<Node>, Vec<Edge>) {
     let inv = &a.inventory;
     let rules = &a.proposal.rules;
-    // Groups in the rules, in name order.
-    let ids: BTreeSet<&str> = rules
-        .iter()
-        .flat_map(|r| [r.source_sg.as_str(), r.target_sg.as_str()])
-        .collect();
     // Names and members looked up once per group, not per comparison or
     // per external entry (a scan each, on a large estate). Reversed, so an
     // id listed twice keeps its first name, as `Inventory::group` finds.

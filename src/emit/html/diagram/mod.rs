@@ -86,7 +86,7 @@ pub(super) const MAX_GROUPS: usize = 150;
 pub(super) const MAX_RULES: usize = 400;
 
 /// A proposal too large to draw: its groups and rules.
-#[derive(Debug, PartialEq)]
+#[derive(Debug)]
 pub(super) struct TooLarge {
     pub(super) groups: usize,
     pub(super) rules: usize,
@@ -96,18 +96,18 @@ pub(super) struct TooLarge {
 /// [`MAX_GROUPS`] groups or [`MAX_RULES`] rules.
 pub(super) fn diagram(a: &Analysis, keys: &[String]) -> Result<String, TooLarge> {
     let rules = &a.proposal.rules;
-    let groups = rules
+    // Groups in the rules, in id order: counted here, laid out below.
+    let ids: std::collections::BTreeSet<&str> = rules
         .iter()
         .flat_map(|r| [r.source_sg.as_str(), r.target_sg.as_str()])
-        .collect::<std::collections::BTreeSet<_>>()
-        .len();
-    if groups > MAX_GROUPS || rules.len() > MAX_RULES {
+        .collect();
+    if ids.len() > MAX_GROUPS || rules.len() > MAX_RULES {
         return Err(TooLarge {
-            groups,
+            groups: ids.len(),
             rules: rules.len(),
         });
     }
-    let (nodes, edges) = layout::layout(a, keys);
+    let (nodes, edges) = layout::layout(a, keys, ids);
     Ok(svg::svg(&nodes, &edges))
 }
 
