@@ -64,9 +64,10 @@ pub struct RuleUsage {
     pub connections: u64,
     pub first: Option<i64>,
     pub last: Option<i64>,
-    /// Distinct service ports used (at most 32 listed).
-    pub used_ports: Vec<u16>,
-    pub used_port_count: usize,
+    /// Distinct services used: (port or ICMP type, protocol), at most 32
+    /// listed.
+    pub used_services: Vec<(u16, u8)>,
+    pub used_service_count: usize,
     /// Distinct peer addresses seen through the rule.
     pub used_peers: usize,
     /// The lowest of them (at most 5), for a CIDR peer.

@@ -155,7 +155,7 @@ fn every_existing_rule_gets_its_use() {
     );
     assert_eq!(
         web_out.summary,
-        "all traffic allowed, only 443, 5432 used; 0.0.0.0/0 allowed, 2 destinations used"
+        "all traffic allowed, only 443/tcp, 5432/tcp used; 0.0.0.0/0 allowed, 2 destinations used"
     );
     assert!(web_out.removed, "open egress goes");
     let ssh = row("sg-db", Direction::Ingress, "10.0.0.0/8");
@@ -417,6 +417,53 @@ fn a_broader_rule_s_fix_names_the_replacing_rule_or_says_there_is_none() {
         .unwrap();
     assert!(!row.removed);
     assert_eq!(row.used_peer_examples, ["203.0.113.25"]);
+}
+
+/// A rule of every protocol that carried ICMP and TCP: each service is
+/// named with its protocol, and an ICMP type is never offered as a port;
+/// past five sources the fix says how many it left out.
+#[test]
+fn an_all_traffic_rule_s_use_names_each_service_with_its_protocol() {
+    let mut groups = today();
+    groups[1].ingress.push(rule("-1", None, "0.0.0.0/0"));
+    let mut conns = Vec::new();
+    for i in 0..7u16 {
+        let client = format!("198.51.100.{}", 10 + i);
+        conns.push(conn(&client, "10.0.2.20", 445, 1, UNTIL - 4 * DAY));
+    }
+    let mut ping = conn(
+        "198.51.100.10",
+        "10.0.2.20",
+        crate::reduce::ICMP_ANY,
+        1,
+        UNTIL - DAY,
+    );
+    ping.proto = crate::reduce::ICMP;
+    conns.push(ping);
+    let au = audit(&analysis(groups, conns, 7));
+    let row = au
+        .rules
+        .iter()
+        .find(|r| r.group_id == "sg-db" && r.direction == Direction::Ingress && r.protocol == "-1")
+        .unwrap();
+    assert_eq!(
+        row.summary,
+        "all traffic allowed, only 445/tcp, icmp (all types) used; 0.0.0.0/0 allowed, 7 sources used"
+    );
+    let f = finding(
+        &au,
+        FindingKind::BroaderThanUsed,
+        "ingress from 0.0.0.0/0 all traffic",
+    );
+    assert!(
+        f.fix.contains("the services used (445/tcp, icmp (all types))")
+            && f.fix.contains(
+                "the 7 sources seen (198.51.100.10, 198.51.100.11, 198.51.100.12, 198.51.100.13, 198.51.100.14, and 2 more)"
+            )
+            && !f.fix.contains("65535"),
+        "{}",
+        f.fix
+    );
 }
 
 #[test]

@@ -21,7 +21,9 @@ pub(super) struct Usage {
     connections: u64,
     first: Option<i64>,
     last: Option<i64>,
-    ports: BTreeSet<u16>,
+    /// (port or ICMP type, protocol): a rule of every protocol carries
+    /// several, and an ICMP type is no port.
+    services: BTreeSet<(u16, u8)>,
     peers: BTreeSet<IpAddr>,
 }
 
@@ -61,7 +63,7 @@ pub fn measure_of(evidence: &Evidence, inventory: &Inventory) -> RuleUse {
                 u.connections = u.connections.saturating_add(c.connections);
                 u.first = Some(u.first.map_or(c.first, |f| f.min(c.first)));
                 u.last = Some(u.last.map_or(c.last, |l| l.max(c.last)));
-                u.ports.insert(c.port);
+                u.services.insert((c.port, c.proto));
                 u.peers.insert(peer_ip);
             }
         }
@@ -172,7 +174,7 @@ fn usage_row(
             u.connections,
             u.first,
             u.last,
-            u.ports.clone(),
+            u.services.clone(),
             u.peers.len(),
         ),
         None => (0, None, None, BTreeSet::new(), 0),
@@ -194,7 +196,7 @@ fn usage_row(
             _ => usize::MAX,
         };
         if range > ports.len() && matches!(protocol_number(&r.protocol), Some(TCP | UDP) | None) {
-            let used: Vec<String> = ports.iter().take(5).map(|p| p.to_string()).collect();
+            let used = spell_used(&r.protocol, ports.iter().take(5));
             parts.push(format!(
                 "{allowed_ports} allowed, only {}{} used",
                 used.join(", "),
@@ -237,13 +239,33 @@ fn usage_row(
         connections,
         first,
         last,
-        used_port_count: ports.len(),
-        used_ports: ports.into_iter().take(32).collect(),
+        used_service_count: ports.len(),
+        used_services: ports.into_iter().take(32).collect(),
         used_peers: peers,
         used_peer_examples,
         summary,
         removed,
     }
+}
+
+/// The services a rule of protocol `rule_protocol` (as AWS spells it)
+/// carried, as its summary and fix name them: the bare port where the rule
+/// is of one protocol (`5432`), else each with its protocol (`53/udp`,
+/// `icmp type 8`): a rule of every protocol carries ICMP too, whose type
+/// is no port.
+pub(super) fn spell_used<'a>(
+    rule_protocol: &str,
+    used: impl Iterator<Item = &'a (u16, u8)>,
+) -> Vec<String> {
+    let every_protocol = protocol_number(rule_protocol).is_none();
+    used.map(|&(port, proto)| {
+        if every_protocol {
+            service::of_port(port, proto)
+        } else {
+            port.to_string()
+        }
+    })
+    .collect()
 }
 
 /// Ingress from anywhere on 80 or 443: on a group with a load balancer

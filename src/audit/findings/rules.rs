@@ -5,9 +5,9 @@
 use std::collections::BTreeMap;
 
 use crate::audit::findings::fingerprint;
-use crate::audit::usage::USED_AS_WRITTEN;
+use crate::audit::usage::{USED_AS_WRITTEN, spell_used};
 use crate::audit::{Direction, Finding, FindingKind, RuleUsage};
-use crate::inventory::{Inventory, Members};
+use crate::inventory::{Inventory, Members, protocol_number};
 use crate::present::{count, service};
 use crate::synthesize::Rule;
 
@@ -206,22 +206,27 @@ fn broader_fix(u: &RuleUsage, proposed: &[Rule], keys: &[String]) -> String {
         );
     }
     let mut what = Vec::new();
-    if u.used_port_count > 0 && u.summary.contains(" allowed, only ") {
-        let ports: Vec<String> = u.used_ports.iter().take(5).map(u16::to_string).collect();
+    if u.used_service_count > 0 && u.summary.contains(" allowed, only ") {
+        let used = spell_used(&u.protocol, u.used_services.iter().take(5));
+        let noun = if protocol_number(&u.protocol).is_some() {
+            "port"
+        } else {
+            "service"
+        };
         what.push(format!(
             "the {} used ({}{})",
-            if u.used_port_count == 1 {
-                "port"
+            if u.used_service_count == 1 {
+                noun.to_string()
             } else {
-                "ports"
+                format!("{noun}s")
             },
-            ports.join(", "),
-            if u.used_port_count > 5 { ", ..." } else { "" }
+            used.join(", "),
+            more(u.used_service_count, used.len()),
         ));
     }
     if !u.peer.starts_with("sg-") && !u.peer.starts_with("pl-") {
         what.push(format!(
-            "the {} {} seen ({})",
+            "the {} {} seen ({}{})",
             u.used_peers,
             match (u.direction, u.used_peers) {
                 (Direction::Ingress, 1) => "source",
@@ -229,7 +234,8 @@ fn broader_fix(u: &RuleUsage, proposed: &[Rule], keys: &[String]) -> String {
                 (Direction::Egress, 1) => "destination",
                 (Direction::Egress, _) => "destinations",
             },
-            u.used_peer_examples.join(", ")
+            u.used_peer_examples.join(", "),
+            more(u.used_peers, u.used_peer_examples.len()),
         ));
     }
     format!(
@@ -240,6 +246,15 @@ fn broader_fix(u: &RuleUsage, proposed: &[Rule], keys: &[String]) -> String {
             what.join(" and ")
         }
     )
+}
+
+/// ", and 3 more" after `shown` of `total` items listed, else nothing.
+fn more(total: usize, shown: usize) -> String {
+    if total > shown {
+        format!(", and {} more", total - shown)
+    } else {
+        String::new()
+    }
 }
 
 /// Ingress from anywhere to 80 or 443: a public web entry, broad by design.
