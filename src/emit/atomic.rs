@@ -3,39 +3,146 @@
 //! symbolic link is written where it points (the link stays); a target that
 //! is not a regular file (`/dev/null`, `/dev/stdout`, a named pipe) is
 //! written into, never replaced: renaming over it would put a plain file in
-//! its place (as root, a plain file at `/dev/null`).
+//! its place (as root, a plain file at `/dev/null`). A run's outputs are
+//! staged together ([`Staged`]) and renamed only once all are written.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
+use tempfile::NamedTempFile;
 
 /// Writes `contents` to `path` through a temporary file and a rename, so a
 /// reader never sees half a file and a failure leaves the old file intact.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
-    let resolved;
-    let path = match std::fs::metadata(path) {
-        // A device, a pipe, a socket: no half file to fear, and nothing to
-        // replace.
-        Ok(m) if !m.is_file() && !m.is_dir() => {
-            return std::fs::OpenOptions::new()
-                .write(true)
-                .open(path)
-                .and_then(|mut f| f.write_all(contents))
-                .with_context(|| format!("cannot write {}", path.display()));
+    let mut staged = Staged::default();
+    staged.add(path, contents, "the output")?;
+    staged.commit()
+}
+
+/// Files put in place together. Each is written whole to a temporary file
+/// beside its target as it is added; [`Staged::commit`] then renames them
+/// all. Until then no target has changed: a run that fails while writing
+/// (a missing folder, a full disk, two outputs naming one file) drops its
+/// temporary files and leaves every earlier output as it was.
+#[derive(Default)]
+pub struct Staged {
+    files: Vec<Pending>,
+}
+
+/// A file waiting for [`Staged::commit`].
+struct Pending {
+    /// The file replaced, as the user named it, and the flag that named it.
+    shown: PathBuf,
+    what: String,
+    /// Where it lands: a link's file, a new file's folder made absolute.
+    identity: PathBuf,
+    how: How,
+}
+
+enum How {
+    /// Renamed over the target.
+    Rename { tmp: NamedTempFile, target: PathBuf },
+    /// A device, a pipe, a socket: written into at commit, never replaced
+    /// (renaming over it would put a plain file in its place, as root a
+    /// plain file at `/dev/null`), and no half file to fear.
+    Into(Vec<u8>),
+}
+
+impl Staged {
+    /// Writes `contents` to a temporary file beside `path`; `what` names
+    /// the output in errors (`--report`). Two outputs of one set that land
+    /// on the same file are an error: one would silently replace the other.
+    pub fn add(&mut self, path: &Path, contents: &[u8], what: &str) -> Result<()> {
+        let identity = identity(path);
+        if let Some(other) = self.files.iter().find(|f| f.identity == identity) {
+            bail!(
+                "{} and {} both name {}: give each output its own file (nothing was written)",
+                other.what,
+                what,
+                path.display()
+            );
         }
-        // A link to a file: the file it names is the output.
-        Ok(_) if path.is_symlink() => {
-            resolved = std::fs::canonicalize(path)
-                .with_context(|| format!("cannot follow the link {}", path.display()))?;
-            resolved.as_path()
+        let how = match std::fs::metadata(path) {
+            Ok(m) if !m.is_file() && !m.is_dir() => How::Into(contents.to_vec()),
+            _ => {
+                // A link to a file: the file it names is the output (the
+                // link stays).
+                let target = if path.is_symlink() {
+                    std::fs::canonicalize(path)
+                        .with_context(|| format!("cannot follow the link {}", path.display()))?
+                } else {
+                    path.to_path_buf()
+                };
+                How::Rename {
+                    tmp: temporary(&target, contents)?,
+                    target,
+                }
+            }
+        };
+        self.files.push(Pending {
+            shown: path.to_path_buf(),
+            what: what.to_string(),
+            identity,
+            how,
+        });
+        Ok(())
+    }
+
+    /// Where each staged file lands, with the output that names it.
+    pub fn targets(&self) -> impl Iterator<Item = (&Path, &Path, &str)> {
+        self.files
+            .iter()
+            .map(|f| (f.identity.as_path(), f.shown.as_path(), f.what.as_str()))
+    }
+
+    /// Puts every staged file in place, in the order added.
+    pub fn commit(self) -> Result<()> {
+        for f in self.files {
+            match f.how {
+                How::Into(contents) => std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(&f.shown)
+                    .and_then(|mut out| out.write_all(&contents))
+                    .with_context(|| format!("cannot write {}", f.shown.display()))?,
+                How::Rename { tmp, target } => {
+                    tmp.persist(&target).map_err(|e| e.error).with_context(|| {
+                        format!(
+                            "cannot move the finished file into place at {}",
+                            target.display()
+                        )
+                    })?;
+                }
+            }
         }
-        _ => path,
-    };
-    let dir = match path.parent() {
+        Ok(())
+    }
+}
+
+/// The file `path` names, for telling two names of one file apart: its
+/// canonical path when it exists, else its folder's joined with its name.
+pub fn identity(path: &Path) -> PathBuf {
+    if let Ok(p) = std::fs::canonicalize(path) {
+        return p;
+    }
+    let dir = folder_of(path);
+    match (std::fs::canonicalize(dir), path.file_name()) {
+        (Ok(d), Some(name)) => d.join(name),
+        _ => path.to_path_buf(),
+    }
+}
+
+fn folder_of(path: &Path) -> &Path {
+    match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
-    };
+    }
+}
+
+/// `contents` written whole and synced to a temporary file in `path`'s
+/// folder, with the mode a plain write of `path` would give.
+fn temporary(path: &Path, contents: &[u8]) -> Result<NamedTempFile> {
+    let dir = folder_of(path);
     let mut tmp = tempfile::Builder::new()
         .prefix(".sgpair-")
         .tempfile_in(dir)
@@ -64,13 +171,7 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
     tmp.write_all(contents)
         .and_then(|_| tmp.as_file().sync_all())
         .with_context(|| format!("cannot write {}", path.display()))?;
-    tmp.persist(path).map_err(|e| e.error).with_context(|| {
-        format!(
-            "cannot move the finished file into place at {}",
-            path.display()
-        )
-    })?;
-    Ok(())
+    Ok(tmp)
 }
 
 /// The permission bits an output at `path` gets: those of the file it
@@ -125,6 +226,52 @@ mod tests {
         let p = d.path().join("no/such/dir/out.txt");
         let e = format!("{:#}", write_atomic(&p, b"x").unwrap_err());
         assert!(e.contains("out.txt"), "{e}");
+    }
+
+    /// Staged files change nothing until committed; dropped, they leave
+    /// no temporary file.
+    #[test]
+    fn staged_files_land_together_or_not_at_all() {
+        let d = tempfile::tempdir().unwrap();
+        let (a, b) = (d.path().join("a.txt"), d.path().join("b.txt"));
+        std::fs::write(&a, "old a").unwrap();
+        let mut staged = Staged::default();
+        staged.add(&a, b"new a", "--a").unwrap();
+        staged.add(&b, b"new b", "--b").unwrap();
+        assert_eq!(std::fs::read_to_string(&a).unwrap(), "old a");
+        assert!(!b.exists());
+        drop(staged);
+        assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 1);
+        let mut staged = Staged::default();
+        staged.add(&a, b"new a", "--a").unwrap();
+        staged.add(&b, b"new b", "--b").unwrap();
+        staged.commit().unwrap();
+        assert_eq!(std::fs::read_to_string(&a).unwrap(), "new a");
+        assert_eq!(std::fs::read_to_string(&b).unwrap(), "new b");
+        assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 2);
+    }
+
+    /// Two names of one file (here through `.` and a link) are one output.
+    #[cfg(unix)]
+    #[test]
+    fn two_outputs_naming_one_file_are_refused_with_both_flags() {
+        let d = tempfile::tempdir().unwrap();
+        let real = d.path().join("report.md");
+        std::fs::write(&real, "old").unwrap();
+        let link = d.path().join("link.md");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        let mut staged = Staged::default();
+        staged.add(&real, b"one", "--report").unwrap();
+        let e = staged.add(&link, b"two", "--html").unwrap_err().to_string();
+        assert!(e.starts_with("--report and --html both name "), "{e}");
+        let dotted = d.path().join(".").join("report.md");
+        let e = staged
+            .add(&dotted, b"three", "--sarif")
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("--report and --sarif both name "), "{e}");
+        drop(staged);
+        assert_eq!(std::fs::read_to_string(&real).unwrap(), "old");
     }
 
     #[cfg(unix)]

@@ -17,7 +17,7 @@ pub mod terraform;
 pub(crate) mod test_support;
 pub mod tfvars;
 
-pub use atomic::write_atomic;
+pub use atomic::{Staged, identity, write_atomic};
 pub use check::check_lines;
 pub use summary::terminal_summary;
 

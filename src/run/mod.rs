@@ -153,12 +153,18 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
     // Once per run: every report and the summary on stderr share it.
     let audit = audit_with(&analysis, &used);
     clock.done("audit");
-    let mut written = outputs::write(cfg, &analysis, &audit)?;
-    clock.done("write");
+    // Every output is written to a temporary file first, and put in place
+    // only once all are written and none replaces an input: a failed run
+    // leaves earlier outputs as they were.
+    let mut staged = emit::Staged::default();
+    let mut written = outputs::stage(cfg, &analysis, &audit, &mut staged)?;
     if let (Some(s), Some(c)) = (&cfg.state, carried) {
-        state::write(s, c, &analysis)?;
+        staged.add(&s.path, &state::render(c, &analysis), "--state")?;
         written.paths.push(s.path.display().to_string());
     }
+    outputs::refuse_replacing_inputs(cfg, &staged)?;
+    staged.commit()?;
+    clock.done("write");
     let tripped = cfg.fail_on.and_then(|level| {
         let n = audit
             .findings
@@ -229,15 +235,22 @@ pub fn inventories(
     }
     std::fs::create_dir_all(dir)
         .with_context(|| format!("cannot create the folder {}", dir.display()))?;
+    // All or none: a failed write leaves every earlier snapshot as it was.
+    let mut staged = emit::Staged::default();
     for (path, inv) in &out {
-        write_inventory(inv, path)?;
+        staged.add(path, &inventory_json(inv)?, "--out-dir")?;
     }
+    staged.commit()?;
     Ok(out)
 }
 
 fn write_inventory(inv: &Inventory, out: &Path) -> Result<()> {
+    emit::write_atomic(out, &inventory_json(inv)?)
+}
+
+fn inventory_json(inv: &Inventory) -> Result<Vec<u8>> {
     let text = serde_json::to_string_pretty(inv).context("cannot serialise the inventory")? + "\n";
-    emit::write_atomic(out, text.as_bytes())
+    Ok(text.into_bytes())
 }
 
 impl Outcome {

@@ -1,12 +1,15 @@
 //! The files a run writes (each atomically: a temporary file renamed into
 //! place), and the JSON report for stdout.
 
-use anyhow::{Context, Result};
+use std::path::{Path, PathBuf};
 
-use super::config::{Config, Tfvars};
+use anyhow::{Context, Result, bail};
+
+use super::config::{Config, HistorySource, Tfvars};
 use crate::analysis::Analysis;
 use crate::audit::Audit;
-use crate::emit;
+use crate::emit::{self, Staged};
+use crate::inventory::UNKNOWN_ACCOUNT;
 
 /// What was written, and the emitters' warnings.
 pub(super) struct Written {
@@ -17,7 +20,14 @@ pub(super) struct Written {
     pub json: Option<String>,
 }
 
-pub(super) fn write(cfg: &Config, analysis: &Analysis, audit: &Audit) -> Result<Written> {
+/// Writes every output of the run to a temporary file in `staged` (the
+/// caller adds the state, checks, then commits): nothing is in place yet.
+pub(super) fn stage(
+    cfg: &Config,
+    analysis: &Analysis,
+    audit: &Audit,
+    staged: &mut Staged,
+) -> Result<Written> {
     let mut warnings = Vec::new();
     let mut paths = Vec::new();
     match cfg.tfvars.as_ref().map(|t| (t, &t.per_account)) {
@@ -27,11 +37,11 @@ pub(super) fn write(cfg: &Config, analysis: &Analysis, audit: &Audit) -> Result<
                 .file_name()
                 .map_or_else(|| "rules.auto.tfvars".into(), |n| n.to_os_string());
             for (account, text, w) in emit::tfvars::render_per_account(analysis, t.version) {
-                let folder = dir.join(&account);
+                let folder = account_folder(dir, &account)?;
                 std::fs::create_dir_all(&folder)
                     .with_context(|| format!("cannot create the folder {}", folder.display()))?;
                 let path = folder.join(&name);
-                emit::write_atomic(&path, text.as_bytes())?;
+                staged.add(&path, text.as_bytes(), "--out-dir")?;
                 paths.push(path.display().to_string());
                 warnings.extend(w.into_iter().map(|w| format!("account {account}: {w}")));
             }
@@ -45,7 +55,7 @@ pub(super) fn write(cfg: &Config, analysis: &Analysis, audit: &Audit) -> Result<
         Some((t, None)) => {
             let (tfvars, w) = emit::tfvars::render(analysis, t.version);
             warnings.extend(w);
-            emit::write_atomic(&t.path, tfvars.as_bytes())?;
+            staged.add(&t.path, tfvars.as_bytes(), "--out")?;
             paths.push(t.path.display().to_string());
         }
         None => {}
@@ -60,15 +70,17 @@ pub(super) fn write(cfg: &Config, analysis: &Analysis, audit: &Audit) -> Result<
             tf,
             t.per_account.is_some(),
             analysis,
+            staged,
             &mut paths,
             &mut warnings,
         )?,
         _ => Vec::new(),
     };
     let out = &cfg.outputs;
-    emit::write_atomic(
+    staged.add(
         &out.report,
         emit::report::markdown_with(analysis, audit, &folders).as_bytes(),
+        "--report",
     )?;
     paths.push(out.report.display().to_string());
     if let Some(path) = &out.html {
@@ -77,9 +89,10 @@ pub(super) fn write(cfg: &Config, analysis: &Analysis, audit: &Audit) -> Result<
         } else {
             emit::Command::Audit
         };
-        emit::write_atomic(
+        staged.add(
             path,
             emit::html::render_with(analysis, audit, command, &folders).as_bytes(),
+            "--html",
         )?;
         paths.push(path.display().to_string());
     }
@@ -97,9 +110,10 @@ pub(super) fn write(cfg: &Config, analysis: &Analysis, audit: &Audit) -> Result<
                 .map_or_else(|| "inventory.json".to_string(), |p| p.display().to_string()),
             text: text.as_deref(),
         };
-        emit::write_atomic(
+        staged.add(
             path,
             emit::sarif::render(analysis, audit, &artifact).as_bytes(),
+            "--sarif",
         )?;
         paths.push(path.display().to_string());
     }
@@ -111,4 +125,55 @@ pub(super) fn write(cfg: &Config, analysis: &Analysis, audit: &Audit) -> Result<
         warnings,
         json,
     })
+}
+
+/// The folder of one account's files under `dir` (`--out-dir`,
+/// `--terraform`): named after the account, which must be an AWS account
+/// id (12 digits) or sgpair's name for groups of no known account. The id
+/// comes from the inventory and the logs: anything else (`../..`, an
+/// absolute path) would put files outside `dir`.
+pub(super) fn account_folder(dir: &Path, account: &str) -> Result<PathBuf> {
+    let is_id = account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit());
+    if !is_id && account != UNKNOWN_ACCOUNT {
+        bail!(
+            "the account id {account:?} is not 12 digits: sgpair names a folder under {} after each account and will not make one of it (nothing was written); correct the account id in the inventory (account_id, owner_id) or in the flow logs",
+            dir.display()
+        );
+    }
+    Ok(dir.join(account))
+}
+
+/// Refuses a run whose outputs would replace a file named as an input: a
+/// flow-log file, an inventory, a history file or saved query results. The
+/// state file is read and written by design, and is not among them. A file
+/// inside a `--logs` folder is not checked: a folder in which a run writes
+/// its outputs (`--logs .`) holds the last run's outputs, read as logs
+/// and skipped, and replacing them is what the run is for.
+pub(super) fn refuse_replacing_inputs(cfg: &Config, staged: &Staged) -> Result<()> {
+    let mut inputs: Vec<(PathBuf, &str)> = Vec::new();
+    inputs.extend(cfg.sources.logs.iter().map(|p| (p.clone(), "--logs")));
+    inputs.extend(cfg.inventory.iter().map(|p| (p.clone(), "--inventory")));
+    inputs.extend(
+        cfg.sources
+            .athena_results
+            .iter()
+            .map(|p| (p.clone(), "--athena-results")),
+    );
+    for h in &cfg.history {
+        if let HistorySource::File(p) = h {
+            inputs.push((p.clone(), "--history"));
+        }
+    }
+    for (input, flag) in inputs {
+        let Ok(read) = std::fs::canonicalize(&input) else {
+            continue;
+        };
+        if let Some((_, shown, what)) = staged.targets().find(|(target, _, _)| *target == read) {
+            bail!(
+                "{what} names {}, which this run reads ({flag}): writing it would replace the input; give {what} another file (nothing was written)",
+                shown.display()
+            );
+        }
+    }
+    Ok(())
 }

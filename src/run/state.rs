@@ -8,7 +8,6 @@ use anyhow::{Result, anyhow};
 use super::config::StateSettings;
 use crate::aggregate::{Aggregator, Stored};
 use crate::analysis::Analysis;
-use crate::emit;
 use crate::inventory::Inventory;
 use crate::present::names;
 use crate::state::{Continuity, Scope, State, StateRule};
@@ -102,8 +101,8 @@ pub(super) fn from_output(cfg: &super::Config, notes: &mut Vec<String>) -> Optio
     })
 }
 
-/// Writes the new state: the folded evidence and this run's rules.
-pub(super) fn write(s: &StateSettings, c: Carried, a: &Analysis) -> Result<()> {
+/// The new state's bytes: the folded evidence and this run's rules.
+pub(super) fn render(c: Carried, a: &Analysis) -> Vec<u8> {
     let keys = names::rule_keys(&a.proposal.rules, &a.inventory);
     let rules = a
         .proposal
@@ -122,5 +121,5 @@ pub(super) fn write(s: &StateSettings, c: Carried, a: &Analysis) -> Result<()> {
         })
         .collect();
     let state = State::new(c.scope, c.window.since, c.window.until, rules, c.stored);
-    emit::write_atomic(&s.path, &state.to_bytes())
+    state.to_bytes()
 }

@@ -7,14 +7,16 @@ use anyhow::{Context, Result};
 
 use super::config::Terraform;
 use crate::analysis::Analysis;
-use crate::emit::{self, terraform as tf};
+use crate::emit::{Staged, terraform as tf};
 
-/// Renders and writes the folders; the paths written and the warnings
+/// Renders the folders and stages their files (the folders are made
+/// now, the files put in place with the run's other outputs); the paths and the warnings
 /// (files kept, a module block of another name) go to the caller's lists.
 pub(super) fn write(
     t: &Terraform,
     per_account: bool,
     analysis: &Analysis,
+    staged: &mut Staged,
     paths: &mut Vec<String>,
     warnings: &mut Vec<String>,
 ) -> Result<Vec<tf::Written>> {
@@ -26,7 +28,7 @@ pub(super) fn write(
     let mut out = Vec::new();
     for folder in folders {
         let dir = match &folder.account {
-            Some(account) => t.dir.join(account),
+            Some(account) => super::outputs::account_folder(&t.dir, account)?,
             None => t.dir.clone(),
         };
         std::fs::create_dir_all(&dir)
@@ -38,7 +40,7 @@ pub(super) fn write(
                 kept.push(file.name);
                 continue;
             }
-            emit::write_atomic(&path, file.text.as_bytes())?;
+            staged.add(&path, file.text.as_bytes(), "--terraform")?;
             paths.push(path.display().to_string());
         }
         let prefix = folder

@@ -222,6 +222,163 @@ fn each_command_help_lists_only_its_own_options() {
 }
 
 // ---------------------------------------------------------------------------
+// Outputs: all or none
+
+/// The names in `dir`, sorted (temporary files included).
+fn names_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// An output that cannot be written (its folder is missing) fails the run
+/// before any output is put in place: the earlier ones stay as they were,
+/// and no temporary file is left behind.
+#[test]
+fn a_failed_write_leaves_every_earlier_output_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    for f in ["rules.auto.tfvars", "report.md", "report.html"] {
+        std::fs::write(dir.path().join(f), "OLD").unwrap();
+    }
+    let html = dir.path().join("report.html").display().to_string();
+    let sarif = dir.path().join("missing/x.sarif").display().to_string();
+    let out = sgpair(sample_args(
+        dir.path(),
+        &["--since", "7d", "-q", "--html", &html, "--sarif", &sarif],
+    ))
+    .run();
+    out.exits(1);
+    assert!(out.stderr.contains("missing/x.sarif"), "{}", out.stderr);
+    for f in ["rules.auto.tfvars", "report.md", "report.html"] {
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join(f)).unwrap(),
+            "OLD",
+            "{f} was replaced by a run that failed"
+        );
+    }
+    assert_eq!(
+        names_in(dir.path()),
+        ["report.html", "report.md", "rules.auto.tfvars"]
+    );
+}
+
+/// An output that names an input, or the same file as another output, is
+/// refused before anything is written: the input stays whole.
+#[test]
+fn an_output_may_not_replace_an_input_or_another_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let inventory = dir.path().join("inventory.json");
+    std::fs::copy("sample-logs/inventory.json", &inventory).unwrap();
+    let before = std::fs::read(&inventory).unwrap();
+    let log = dir.path().join("eni.log");
+    std::fs::copy(
+        "sample-logs/flow-logs/cloudwatch/eni-05bfd15c7d9ac1e2b-all.log",
+        &log,
+    )
+    .unwrap();
+    let (inv, log_arg) = (inventory.display().to_string(), log.display().to_string());
+    let other = dir.path().join("other.md").display().to_string();
+    let run = |out: &str, report: &str| {
+        sgpair([
+            "infer",
+            "--logs",
+            &log_arg,
+            "--inventory",
+            &inv,
+            "--since",
+            "7d",
+            "--until",
+            UNTIL,
+            "-q",
+            "--out",
+            out,
+            "--report",
+            report,
+        ])
+        .run()
+    };
+    let as_report = run(&other, &inv);
+    as_report.exits(1);
+    assert!(
+        as_report.stderr.contains("--report names ")
+            && as_report
+                .stderr
+                .contains("which this run reads (--inventory)"),
+        "{}",
+        as_report.stderr
+    );
+    assert_eq!(
+        std::fs::read(&inventory).unwrap(),
+        before,
+        "the inventory was replaced"
+    );
+    let as_out = run(&log_arg, &other);
+    as_out.exits(1);
+    assert!(
+        as_out.stderr.contains("which this run reads (--logs)"),
+        "{}",
+        as_out.stderr
+    );
+    let twice = run(&other, &other);
+    twice.exits(1);
+    assert!(
+        twice.stderr.contains("--out and --report both name "),
+        "{}",
+        twice.stderr
+    );
+    assert_eq!(names_in(dir.path()), ["eni.log", "inventory.json"]);
+}
+
+/// `--out-dir` and `--terraform` name a folder after each account: an
+/// account id that is not one (here a path up and out) is refused, and no
+/// file lands outside the folders given.
+#[test]
+fn an_account_id_that_is_not_12_digits_names_no_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let inventory = dir.path().join("inventory.json");
+    let text = std::fs::read_to_string("sample-logs/inventory.json").unwrap();
+    assert!(text.contains("123456789012"));
+    std::fs::write(&inventory, text.replace("123456789012", "../../escaped")).unwrap();
+    let inner = dir.path().join("a/b");
+    std::fs::create_dir_all(&inner).unwrap();
+    let out = sgpair([
+        "infer",
+        "--logs",
+        "sample-logs/flow-logs",
+        "--inventory",
+        &inventory.display().to_string(),
+        "--since",
+        "7d",
+        "--until",
+        UNTIL,
+        "-q",
+        // The logs name the real account: its evidence is not the
+        // inventory's account's, which would stop the run first.
+        "--allow-empty",
+        "--out-dir",
+        &inner.display().to_string(),
+        "--report",
+        &dir.path().join("r.md").display().to_string(),
+        "--terraform",
+        &dir.path().join("a/tf").display().to_string(),
+    ])
+    .run();
+    out.exits(1);
+    assert!(
+        out.stderr
+            .contains("the account id \"../../escaped\" is not 12 digits"),
+        "{}",
+        out.stderr
+    );
+    assert!(!dir.path().join("escaped").exists());
+    assert_eq!(names_in(dir.path()), ["a", "inventory.json"]);
+    assert_eq!(names_in(&inner), Vec::<String>::new());
+}
+
+// ---------------------------------------------------------------------------
 // File modes
 
 #[cfg(unix)]
