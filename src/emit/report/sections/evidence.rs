@@ -167,7 +167,14 @@ fn absent(a: &Analysis, m: &dyn Markup) -> Section {
                             Some(t) => format!("deleted {} (history)", rfc3339(t)),
                             None => "deleted (history)".into(),
                         },
-                        AbsentWhy::Unknown => "deleted, or newer than the inventory".into(),
+                        // As the JSON says it (`unknown`), with what it may be.
+                        AbsentWhy::Unknown => match &x.vpc {
+                            Some(v) => format!(
+                                "unknown: in {}, deleted or newer than the inventory",
+                                m.text(v)
+                            ),
+                            None => "unknown: its records name no VPC (deleted, newer than the inventory, or of a VPC it does not hold)".into(),
+                        },
                     },
                     x.addresses
                         .iter()
@@ -178,6 +185,8 @@ fn absent(a: &Analysis, m: &dyn Markup) -> Section {
                     x.connections.to_string(),
                     if more > 0 {
                         format!("{peers} and {more} more")
+                    } else if peers.is_empty() {
+                        "not known (its own address is not known)".into()
                     } else {
                         peers
                     },
