@@ -142,7 +142,10 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
         Some(c) => Some(c.continuity.clone()),
         None => state::from_output(cfg, &mut analysis.stats.notes),
     };
-    if cfg.tfvars.is_some() {
+    if let Some(t) = &cfg.tfvars {
+        // What the module's input cannot hold is set aside before the quota
+        // fit and the audit: neither counts a rule that is not written.
+        crate::emit::tfvars::set_aside(&mut analysis, t.version);
         let limits = quota::limits(
             (cfg.rule_quota, cfg.groups_per_interface),
             aws.as_ref(),

@@ -18,7 +18,7 @@ pub(super) struct Written {
 }
 
 pub(super) fn write(cfg: &Config, analysis: &Analysis, audit: &Audit) -> Result<Written> {
-    let mut warnings = Vec::new();
+    let mut warnings = emit::tfvars::left_out_warnings(analysis);
     let mut paths = Vec::new();
     match cfg.tfvars.as_ref().map(|t| (t, &t.per_account)) {
         Some((t, Some(dir))) => {
