@@ -1523,3 +1523,33 @@ fn module_1_leaves_out_udp_rules_and_every_report_says_so() {
     assert_eq!(v2.json()["summary"]["rules_left_out"], 0);
     assert!(v2.json().get("left_out").is_none());
 }
+
+#[test]
+fn records_that_name_no_interface_are_not_said_to_be_in_the_inventory() {
+    // interface-id `-` (ECS, Transit Gateway flow logs): nothing tells
+    // whether the inventory holds the interfaces that captured them.
+    let s = three_tier();
+    let recs = [rec("-", WEB1, 45000, DB, 5432).flags(2)];
+    s.log("flows.log", &lines(&recs, V3_FLAGS, true));
+    let report = s.run(&["--allow-empty"]).report();
+    let section = report
+        .split("### Interfaces missing from the inventory")
+        .nth(1)
+        .expect("the section is there");
+    assert!(
+        section.contains("Not known: the records name no interface (`interface-id` is `-`"),
+        "{section}"
+    );
+    assert!(!section.contains("every interface in the logs is in the inventory"));
+    // One connection's record names its interface, another's none: both said.
+    let recs = [
+        rec("-", WEB2, 45000, DB, 5432).flags(2),
+        rec("eni-web1", WEB1, 45001, DB, 5432).flags(2),
+    ];
+    s.log("flows.log", &lines(&recs, V3_FLAGS, true));
+    let report = s.run(&["--allow-empty"]).report();
+    assert!(
+        report.contains("None: every interface the records name is in the inventory; the records of 1 connection name no interface"),
+        "{report}"
+    );
+}
