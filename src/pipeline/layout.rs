@@ -4,7 +4,7 @@
 
 use super::ReadOptions;
 use crate::parse::{Format, FormatError, Parser};
-use crate::stats::{Span, Stats};
+use crate::stats::{Span, Stats, count};
 
 /// The layout in force at the first line of a block.
 #[derive(Clone)]
@@ -48,9 +48,10 @@ pub(super) fn assumed_note(name: &str, first_record: &[u8]) -> String {
     let v2 = Format::default_v2().columns.len();
     if fields != v2 {
         note.push_str(&format!(
-            ", but its first record has {fields} fields, not v2's {v2}: if its flow log has a custom format, \
+            ", but its first record has {}, not v2's {v2}: if its flow log has a custom format, \
              give that format's fields with --log-format (the flow log's LogFormat, which \
-             `aws ec2 describe-flow-logs --query 'FlowLogs[].LogFormat'` prints), or start the file with a header line"
+             `aws ec2 describe-flow-logs --query 'FlowLogs[].LogFormat'` prints), or start the file with a header line",
+            count(fields as u64, "field")
         ));
     }
     note
@@ -65,5 +66,19 @@ pub(super) fn unwrap_json(line: &[u8]) -> Option<String> {
             .and_then(|v| v.as_str())
             .map(|s| s.trim().to_string()),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_first_record_of_one_field_is_said_in_the_singular() {
+        let note = assumed_note("f.log", b"garbage");
+        assert!(
+            note.contains("its first record has 1 field, not v2's 14"),
+            "{note}"
+        );
     }
 }

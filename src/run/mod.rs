@@ -55,7 +55,7 @@ use crate::history::{self, History};
 use crate::inventory::Inventory;
 use crate::partial::Partial;
 use crate::sources::s3::Scope;
-use crate::stats::Stats;
+use crate::stats::{Stats, count};
 use crate::synthesize::{Choices, Severity};
 use crate::window::Window;
 use connection::Aws;
@@ -396,9 +396,9 @@ fn history(
         stats.notes.append(&mut h.notes);
         if h.skipped > 0 {
             stats.notes.push(format!(
-                "{}: {} events were not interface changes that succeeded, and were not used",
+                "{}: {} not used: only interface changes that succeeded are",
                 source.label(),
-                h.skipped
+                count(h.skipped, "event")
             ));
         }
         history.merge(h);
