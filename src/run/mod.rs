@@ -394,6 +394,18 @@ fn history(
             continue;
         };
         stats.notes.append(&mut h.notes);
+        if h.malformed > 0 {
+            let more = h.malformed.saturating_sub(h.malformed_places.len() as u64);
+            let mut places = h.malformed_places.join("; ");
+            if more > 0 {
+                places.push_str(&format!("; and {more} more"));
+            }
+            stats.notes.push(format!(
+                "{}: {} malformed, not used: {places}; export the events again (aws cloudtrail lookup-events), or remove the broken ones",
+                source.label(),
+                count(h.malformed, "event")
+            ));
+        }
         if h.skipped > 0 {
             stats.notes.push(format!(
                 "{}: {} not used: only interface changes that succeeded are",

@@ -1553,3 +1553,32 @@ fn records_that_name_no_interface_are_not_said_to_be_in_the_inventory() {
         "{report}"
     );
 }
+
+#[test]
+fn a_history_event_that_is_not_json_is_counted_as_malformed_with_its_place() {
+    let s = three_tier();
+    s.log(
+        "flows.log",
+        &lines(
+            &[rec("eni-db", WEB1, 45000, DB, 5432).flags(2)],
+            V3_FLAGS,
+            true,
+        ),
+    );
+    let hist = s.path("hist.json");
+    std::fs::write(
+        &hist,
+        r#"{"Events":[{"EventName":"CreateNetworkInterface","CloudTrailEvent":"{not json"}]}"#,
+    )
+    .unwrap();
+    let run = s.run(&["--json", "--history", hist.to_str().unwrap()]);
+    run.ok();
+    let notes = run.json()["stats"]["notes"].to_string();
+    assert!(
+        notes.contains(
+            "hist.json: 1 event malformed, not used: Events[0]: its CloudTrailEvent is not JSON ("
+        ),
+        "{notes}"
+    );
+    assert!(!notes.contains("not interface changes"), "{notes}");
+}
