@@ -139,7 +139,7 @@ impl<'a> Summary<'a> {
             v.push((
                 "Incomplete evidence",
                 format!(
-                    "{} could not be read (--allow-partial); rules their traffic needs may be missing: {}",
+                    "{} could not be read in full (--allow-partial); rules their traffic needs may be missing: {}",
                     count(a.stats.missing.len() as u64, "source"),
                     a.stats.missing.join("; ")
                 ),
