@@ -63,12 +63,15 @@ pub struct TgwEnd {
     pub groups: Groups,
 }
 
+/// How [`Endpoint::label`] ends for an interface the inventory lacks.
+pub const NOT_IN_INVENTORY: &str = " (not in the inventory)";
+
 impl Endpoint {
     pub fn label(&self) -> String {
         match self {
             Endpoint::Unresolved => "unresolved".into(),
             Endpoint::Eni { id, .. } => id.to_string(),
-            Endpoint::Absent { id } => format!("{id} (not in the inventory)"),
+            Endpoint::Absent { id } => format!("{id}{NOT_IN_INVENTORY}"),
             Endpoint::Ambiguous { vpc } => {
                 format!("address of {vpc} whose owner at the time is not known")
             }

@@ -6,6 +6,16 @@
 
 use anyhow::Result;
 
+/// What a failure that `--allow-partial` would have let through says first.
+#[derive(Debug)]
+struct NotReadInFull;
+
+impl std::fmt::Display for NotReadInFull {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a source could not be read in full (--allow-partial goes on with what was read, and the report names what is missing)")
+    }
+}
+
 /// `--allow-partial` or not.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Partial {
@@ -28,7 +38,10 @@ impl Partial {
                 record(format!("{prefix}{e:#}"));
                 Ok(None)
             }
-            Err(e) => Err(e),
+            // The flag that goes on is the way out: said once, where a
+            // stream's failure is also its source's.
+            Err(e) if e.downcast_ref::<NotReadInFull>().is_some() => Err(e),
+            Err(e) => Err(e.context(NotReadInFull)),
         }
     }
 }
@@ -42,7 +55,21 @@ mod tests {
         let failed = || -> Result<u8> { Err(anyhow::anyhow!("denied").context("log group g")) };
         let mut recorded = Vec::new();
         let strict = Partial { allow: false };
-        assert!(strict.settle(failed(), "", |m| recorded.push(m)).is_err());
+        let err = strict
+            .settle(failed(), "", |m| recorded.push(m))
+            .unwrap_err();
+        assert_eq!(
+            format!("{err:#}"),
+            "a source could not be read in full (--allow-partial goes on with what was read, and the report names what is missing): log group g: denied"
+        );
+        // A stream's failure, failing its source too, says it once.
+        let again = strict.settle::<u8>(Err(err), "", |m| recorded.push(m));
+        assert_eq!(
+            format!("{:#}", again.unwrap_err())
+                .matches("--allow-partial")
+                .count(),
+            1
+        );
         assert!(recorded.is_empty());
         let partial = Partial { allow: true };
         assert_eq!(

@@ -258,13 +258,8 @@ impl Stats {
         }
         if !self.missing.is_empty() {
             s.push_str(&format!(
-                "; INCOMPLETE: {} {} could not be read",
-                self.missing.len(),
-                if self.missing.len() == 1 {
-                    "source"
-                } else {
-                    "sources"
-                }
+                "; INCOMPLETE: {} could not be read in full",
+                count(self.missing.len() as u64, "source")
             ));
         }
         s

@@ -768,3 +768,44 @@ fn matching_through_the_group_index_finds_what_a_scan_of_every_rule_finds() {
         assert_eq!(got, scanned, "{direction:?} from {others:?}");
     }
 }
+
+#[test]
+fn one_undecided_aggregate_and_one_skipdata_interval_are_said_in_the_singular() {
+    let ev = Evidence {
+        undecided: vec![crate::aggregate::Undecided {
+            a: "10.0.1.10".parse().unwrap(),
+            a_port: 40_000,
+            b: "10.0.2.20".parse().unwrap(),
+            b_port: 40_001,
+            proto: TCP,
+            records: 1,
+            bytes: 60,
+            first: UNTIL - DAY,
+            last: UNTIL - DAY + 60,
+        }],
+        gaps: vec![crate::aggregate::Gap {
+            interface_id: "eni-db".into(),
+            intervals: 1,
+            first: Some(UNTIL - DAY),
+            last: Some(UNTIL - DAY + 600),
+        }],
+        ..Default::default()
+    };
+    let a = analyze(
+        Window {
+            since: UNTIL - 7 * DAY,
+            until: UNTIL,
+        },
+        Stats::default(),
+        ev,
+        Inventory::default(),
+    );
+    let au = audit(&a);
+    let said: Vec<&str> = au.findings.iter().map(|f| f.evidence.as_str()).collect();
+    assert!(said.contains(&"1 SKIPDATA interval"), "{said:?}");
+    assert!(
+        said.iter()
+            .any(|e| e.starts_with("1 aggregate (1 record) whose initiator")),
+        "{said:?}"
+    );
+}

@@ -62,6 +62,9 @@ pub(crate) struct Summary<'a> {
     /// What the evidence covers against the window.
     #[serde(skip)]
     pub fill: Fill,
+    /// Proposed rules the module's input cannot express (`--module-version
+    /// 1`: TCP only), not in the tfvars, in no other count or coverage.
+    pub rules_left_out: usize,
 }
 
 /// One line of the summary: a label and plain text (not yet escaped), the
@@ -95,6 +98,7 @@ impl<'a> Summary<'a> {
             findings: FindingCounts::of(audit),
             // The sources are this run's: measured against the window it read.
             fill: a.fill(),
+            rules_left_out: a.proposal.left_out.len(),
         }
     }
 
@@ -135,7 +139,7 @@ impl<'a> Summary<'a> {
             v.push((
                 "Incomplete evidence",
                 format!(
-                    "{} could not be read (--allow-partial); rules their traffic needs may be missing: {}",
+                    "{} could not be read in full (--allow-partial); rules their traffic needs may be missing: {}",
                     count(a.stats.missing.len() as u64, "source"),
                     a.stats.missing.join("; ")
                 ),
@@ -156,6 +160,9 @@ impl<'a> Summary<'a> {
                 count(self.rules as u64, "mutual rule")
             ),
         ));
+        if let Some(left_out) = left_out(a) {
+            v.push(("Left out of the tfvars", left_out));
+        }
         v.push((
             "Coverage",
             match self.coverage_percent {
@@ -318,6 +325,31 @@ pub fn terminal_summary(a: &Analysis, audit: &Audit) -> Vec<String> {
         lines.push(format!("warning: {}", s.silent_interfaces()));
     }
     lines
+}
+
+/// `1 proposed rule that module 1 cannot express: key (53/udp); ...`: what
+/// the tfvars does not hold, and what that means once applied.
+fn left_out(a: &Analysis) -> Option<String> {
+    const SHOWN: usize = 5;
+    let l = &a.proposal.left_out;
+    if l.is_empty() {
+        return None;
+    }
+    let mut list: Vec<String> = l
+        .iter()
+        .take(SHOWN)
+        .map(|x| format!("{} ({})", x.key, crate::present::service::of_rule(&x.rule)))
+        .collect();
+    if l.len() > SHOWN {
+        list.push(format!("and {} more", l.len() - SHOWN));
+    }
+    let connections: u64 = l.iter().map(|x| x.rule.evidence.connections).sum();
+    Some(format!(
+        "{} that module 1 (--module-version 1, TCP only) cannot express: {}; not counted above nor as coverage, so the change would not allow their {} (see the findings); use --module-version 2, or add them by hand",
+        count(l.len() as u64, "proposed rule"),
+        list.join(", "),
+        count(connections, "connection")
+    ))
 }
 
 /// `n` over `d` in percent; `None` when `d` is 0.

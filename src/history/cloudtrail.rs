@@ -31,15 +31,19 @@ impl History {
         let mut h = History::default();
         let mut records = Vec::new();
         if let Some(events) = v.get("Events").and_then(Value::as_array) {
-            for e in events {
+            for (i, e) in events.iter().enumerate() {
                 // The record itself is a JSON string inside the event.
-                let record = e
-                    .get("CloudTrailEvent")
-                    .and_then(Value::as_str)
-                    .and_then(|s| serde_json::from_str::<Value>(s).ok());
-                match record {
-                    Some(r) => records.push(r),
-                    None => h.skipped += 1,
+                match e.get("CloudTrailEvent").map(|r| (r, r.as_str())) {
+                    Some((_, Some(s))) => match serde_json::from_str::<Value>(s) {
+                        Ok(r) => records.push(r),
+                        Err(err) => h.note_malformed(format!(
+                            "Events[{i}]: its CloudTrailEvent is not JSON ({err})"
+                        )),
+                    },
+                    Some((_, None)) => h.note_malformed(format!(
+                        "Events[{i}]: its CloudTrailEvent is not a string of JSON"
+                    )),
+                    None => h.note_malformed(format!("Events[{i}]: it has no CloudTrailEvent")),
                 }
             }
         } else if let Some(list) = v.get("Records").and_then(Value::as_array) {
@@ -114,10 +118,13 @@ pub async fn lookup(config: &aws_config::SdkConfig, since: i64, until: i64) -> R
             }
         })
         .await?;
-        for r in records {
-            match serde_json::from_str::<Value>(&r) {
+        for (i, r) in records.iter().enumerate() {
+            match serde_json::from_str::<Value>(r) {
                 Ok(v) => records_read.push(v),
-                Err(_) => h.skipped += 1,
+                Err(err) => h.note_malformed(format!(
+                    "LookupEvents {name}, event {}: its CloudTrailEvent is not JSON ({err})",
+                    i + 1
+                )),
             }
         }
     }

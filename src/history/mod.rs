@@ -74,6 +74,11 @@ pub struct History {
     /// Events read that were not about interfaces, or not complete enough
     /// to use (counted, not silently dropped).
     pub skipped: u64,
+    /// Events that could not be read at all (a `CloudTrailEvent` that is
+    /// not JSON): how many, and the places of the first few, each with
+    /// what is wrong.
+    pub malformed: u64,
+    pub malformed_places: Vec<String>,
     /// What a source has to say about what it holds (interfaces it knows
     /// nothing of, ...), for the run's notes.
     pub notes: Vec<String>,
@@ -84,8 +89,21 @@ impl History {
     pub const EMPTY: History = History {
         by_interface: BTreeMap::new(),
         skipped: 0,
+        malformed: 0,
+        malformed_places: Vec::new(),
         notes: Vec::new(),
     };
+
+    /// The places of malformed events kept, as a skipped record's are.
+    pub const MALFORMED_PLACES: usize = 5;
+
+    /// Counts an event that could not be read, at `place`.
+    pub fn note_malformed(&mut self, place: String) {
+        self.malformed += 1;
+        if self.malformed_places.len() < Self::MALFORMED_PLACES {
+            self.malformed_places.push(place);
+        }
+    }
 
     /// Adds events; each interface's stay in time order (the same event
     /// twice counts once).
@@ -110,6 +128,10 @@ impl History {
     pub fn merge(&mut self, other: History) {
         self.extend(other.by_interface.into_values().flatten());
         self.skipped += other.skipped;
+        self.malformed += other.malformed;
+        let room = Self::MALFORMED_PLACES.saturating_sub(self.malformed_places.len());
+        self.malformed_places
+            .extend(other.malformed_places.into_iter().take(room));
         self.notes.extend(other.notes);
     }
 

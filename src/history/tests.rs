@@ -335,3 +335,26 @@ fn config_holds_the_history_only_where_a_recorder_records_interfaces_through_the
     (gap.last_stop, gap.last_start) = (Some(500), Some(900));
     assert!(check(&[gap]).is_ok(), "the gap was before the window");
 }
+
+#[test]
+fn an_event_whose_cloudtrail_event_is_not_json_is_malformed_with_its_place() {
+    let v = serde_json::json!({"Events": [
+        {"EventName": "CreateNetworkInterface", "CloudTrailEvent": "{not json"},
+        {"EventName": "DeleteNetworkInterface"},
+    ]});
+    let h = History::from_value(&v).unwrap();
+    assert_eq!(
+        h.skipped, 0,
+        "not counted as events that are not interface changes"
+    );
+    assert_eq!(h.malformed, 2);
+    assert!(
+        h.malformed_places[0].starts_with("Events[0]: its CloudTrailEvent is not JSON ("),
+        "{:?}",
+        h.malformed_places
+    );
+    assert_eq!(
+        h.malformed_places[1],
+        "Events[1]: it has no CloudTrailEvent"
+    );
+}

@@ -113,6 +113,15 @@ impl Malformed {
                 "srcaddr" | "dstaddr" | "pkt-srcaddr" | "pkt-dstaddr" => "bad address",
                 "srcport" | "dstport" => "bad port",
                 "action" | "log-status" => "bad action or status",
+                // Text fields: a word the field does not take, or bytes
+                // that are not text.
+                "flow-direction"
+                | "interface-id"
+                | "vpc-id"
+                | "account-id"
+                | "pkt-src-aws-service"
+                | "pkt-dst-aws-service"
+                | "reject-reason" => "bad value",
                 _ => "bad number",
             },
             Malformed::Missing { .. } => "missing field",

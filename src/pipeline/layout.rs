@@ -4,7 +4,7 @@
 
 use super::ReadOptions;
 use crate::parse::{Format, FormatError, Parser};
-use crate::stats::{Span, Stats};
+use crate::stats::{Span, Stats, count};
 
 /// The layout in force at the first line of a block.
 #[derive(Clone)]
@@ -41,17 +41,29 @@ pub(super) fn start_format(
 pub(super) fn assumed_note(name: &str, first_record: &[u8]) -> String {
     let mut note =
         format!("{name}: no header line and no --log-format: the default v2 format was assumed");
+    // Split as the parser splits (spaces and tabs), so the count is the one
+    // the record's own skip line gives.
     let fields = first_record
-        .split(u8::is_ascii_whitespace)
-        .filter(|f| !f.is_empty())
+        .split(|b| *b == b' ' || *b == b'\t')
+        .filter(|f| !f.trim_ascii().is_empty())
         .count();
     let v2 = Format::default_v2().columns.len();
     if fields != v2 {
         note.push_str(&format!(
-            ", but its first record has {fields} fields, not v2's {v2}: if its flow log has a custom format, \
+            ", but its first record has {}, not v2's {v2}: if its flow log has a custom format, \
              give that format's fields with --log-format (the flow log's LogFormat, which \
-             `aws ec2 describe-flow-logs --query 'FlowLogs[].LogFormat'` prints), or start the file with a header line"
+             `aws ec2 describe-flow-logs --query 'FlowLogs[].LogFormat'` prints), or start the file with a header line",
+            count(fields as u64, "field")
         ));
+    }
+    // A carriage return inside the line: lines that end in CR alone (an
+    // old Mac export), which read as one line.
+    let body = first_record.trim_ascii_end();
+    if body.contains(&b'\r') {
+        note.push_str(
+            "; its lines end in a carriage return alone (CR, not LF or CRLF), so the file reads as one line: \
+             convert them first (`tr '\\r' '\\n' < FILE > FILE.lf`)",
+        );
     }
     note
 }
@@ -65,5 +77,31 @@ pub(super) fn unwrap_json(line: &[u8]) -> Option<String> {
             .and_then(|v| v.as_str())
             .map(|s| s.trim().to_string()),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_first_record_of_one_field_is_said_in_the_singular() {
+        let note = assumed_note("f.log", b"garbage");
+        assert!(
+            note.contains("its first record has 1 field, not v2's 14"),
+            "{note}"
+        );
+    }
+
+    #[test]
+    fn lines_ending_in_cr_alone_are_counted_as_the_parser_splits_and_said() {
+        // Two records joined by a CR: the parser sees "OK\r2" as one field.
+        let line = b"2 1 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 1 1 2 ACCEPT OK\r2 1 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 1 1 2 ACCEPT OK\r";
+        let note = assumed_note("f.log", line);
+        assert!(note.contains("its first record has 27 fields,"), "{note}");
+        assert!(
+            note.contains("its lines end in a carriage return alone (CR, not LF or CRLF)"),
+            "{note}"
+        );
     }
 }

@@ -185,8 +185,16 @@ impl TextSource {
             return Ok(());
         };
         let line = self.lines + memchr::memchr_iter(b'\n', buf).count() as u64 + 1;
-        let err =
-            anyhow::Error::new(e).context(format!("{}:{line}: cannot read further", self.name));
+        // The whole lines before the cut were read (and, with
+        // --allow-partial, are evidence): the place says how far.
+        let read = match line {
+            1 => "no whole line was read".to_string(),
+            l => format!("read up to line {}", l - 1),
+        };
+        let err = anyhow::Error::new(e).context(format!(
+            "{}:{line}: cannot read further ({read})",
+            self.name
+        ));
         if !self.allow_partial {
             return Err(err);
         }

@@ -3,6 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
+use super::classes::is_private;
 use super::context::Context;
 use super::resolver::NO_VPC;
 use super::*;
@@ -19,7 +20,7 @@ pub(super) fn absent(
     let mut out: BTreeMap<String, AbsentInterface> = BTreeMap::new();
     let mut peers: BTreeMap<String, BTreeSet<IpAddr>> = BTreeMap::new();
     for (c, ctx) in rows.iter().zip(contexts) {
-        let mut note = |id: &str, why: AbsentWhy, addr: Option<IpAddr>, peer: IpAddr| {
+        let mut note = |id: &str, why: AbsentWhy, addr: Option<IpAddr>, peer: Option<IpAddr>| {
             let a = out
                 .entry(id.to_string())
                 .or_insert_with(|| AbsentInterface {
@@ -45,13 +46,21 @@ pub(super) fn absent(
             {
                 a.addresses.push(addr);
             }
-            peers.entry(id.to_string()).or_default().insert(peer);
+            let p = peers.entry(id.to_string()).or_default();
+            p.extend(peer);
         };
         if let (Some(e), Some(why)) = (ctx.interface(c), ctx.why) {
-            let peer = if ctx.local == Some(c.client) {
-                c.server
-            } else {
-                c.client
+            let peer = match ctx.local {
+                Some(l) if l == c.client => Some(c.server),
+                Some(_) => Some(c.client),
+                // Its own address is not known: a VPC's interface logs its
+                // private address, so where one end alone is private the
+                // other is the peer; else neither end is named.
+                None => match (is_private(&c.client), is_private(&c.server)) {
+                    (true, false) => Some(c.server),
+                    (false, true) => Some(c.client),
+                    _ => None,
+                },
             };
             note(e, why, ctx.local, peer);
         }
@@ -73,7 +82,7 @@ pub(super) fn absent(
                 } else {
                     AbsentWhy::Unknown
                 };
-                note(id, why, Some(ip), other);
+                note(id, why, Some(ip), Some(other));
             }
         }
     }

@@ -7,7 +7,7 @@ use std::net::IpAddr;
 
 use rustc_hash::FxHashMap;
 
-use super::classes::forwards;
+use super::classes::{forwards, is_private};
 use super::resolver::{Flow, Resolver};
 use super::*;
 use crate::aggregate::Connection;
@@ -219,6 +219,17 @@ pub(super) fn contexts<'a>(r: &Resolver<'a>, rows: &[Connection]) -> Vec<Context
             AbsentWhy::Unknown if r.history.deleted(e).is_some() => AbsentWhy::Deleted,
             w => w,
         };
+        // Outside every covered VPC (nothing is learned from it), where
+        // nothing else told its own address: a VPC's interface logs its
+        // private address, so where one end alone is private, that is its own.
+        let local = local.or_else(|| {
+            match (is_private(&c.client), is_private(&c.server)) {
+                (true, false) => Some(c.client),
+                (false, true) => Some(c.server),
+                _ => None,
+            }
+            .filter(|_| vpc.is_none())
+        });
         *ctx = Some(Context {
             captured: true,
             vpc: vpc.map(Cow::Owned),

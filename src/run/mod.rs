@@ -55,7 +55,7 @@ use crate::history::{self, History};
 use crate::inventory::Inventory;
 use crate::partial::Partial;
 use crate::sources::s3::Scope;
-use crate::stats::Stats;
+use crate::stats::{Stats, count};
 use crate::synthesize::{Choices, Severity};
 use crate::window::Window;
 use connection::Aws;
@@ -142,7 +142,10 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
         Some(c) => Some(c.continuity.clone()),
         None => state::from_output(cfg, &mut analysis.stats.notes),
     };
-    if cfg.tfvars.is_some() {
+    if let Some(t) = &cfg.tfvars {
+        // What the module's input cannot hold is set aside before the quota
+        // fit and the audit: neither counts a rule that is not written.
+        crate::emit::tfvars::set_aside(&mut analysis, t.version);
         let limits = quota::limits(
             (cfg.rule_quota, cfg.groups_per_interface),
             aws.as_ref(),
@@ -404,11 +407,23 @@ fn history(
             continue;
         };
         stats.notes.append(&mut h.notes);
+        if h.malformed > 0 {
+            let more = h.malformed.saturating_sub(h.malformed_places.len() as u64);
+            let mut places = h.malformed_places.join("; ");
+            if more > 0 {
+                places.push_str(&format!("; and {more} more"));
+            }
+            stats.notes.push(format!(
+                "{}: {} malformed, not used: {places}; export the events again (aws cloudtrail lookup-events), or remove the broken ones",
+                source.label(),
+                count(h.malformed, "event")
+            ));
+        }
         if h.skipped > 0 {
             stats.notes.push(format!(
-                "{}: {} events were not interface changes that succeeded, and were not used",
+                "{}: {} not used: only interface changes that succeeded are",
                 source.label(),
-                h.skipped
+                count(h.skipped, "event")
             ));
         }
         history.merge(h);

@@ -28,7 +28,7 @@ pub(super) fn stage(
     audit: &Audit,
     staged: &mut Staged,
 ) -> Result<Written> {
-    let mut warnings = Vec::new();
+    let mut warnings = emit::tfvars::left_out_warnings(analysis);
     let mut paths = Vec::new();
     match cfg.tfvars.as_ref().map(|t| (t, &t.per_account)) {
         Some((t, Some(dir))) => {

@@ -138,8 +138,13 @@ pub fn synthesize_with(evidence: &Evidence, r: &Resolver<'_>, choices: &Choices)
     let accounts = inv.group_accounts();
     let group_account = |g: &str| accounts.get(g).copied().flatten();
     let account_of = |groups: &[Id]| groups.first().and_then(|g| group_account(g));
-    let mut external: BTreeMap<(ExternalKind, String, String, u16, u8, bool), External> =
-        BTreeMap::new();
+    // Each listing numbered as it is met, with the remote addresses it holds.
+    #[allow(clippy::type_complexity)]
+    let mut external: BTreeMap<
+        (ExternalKind, String, String, u16, u8, bool),
+        (usize, External),
+    > = BTreeMap::new();
+    let mut remotes_seen: FxHashSet<(usize, std::net::IpAddr)> = FxHashSet::default();
 
     for c in &evidence.connections {
         let (ce, se) = (c.client_end.clone(), c.server_end.clone());
@@ -217,7 +222,8 @@ pub fn synthesize_with(evidence: &Evidence, r: &Resolver<'_>, choices: &Choices)
                     remote_kind,
                 } = external_sides(c, &ce, &se, r);
                 let local_label = local.label();
-                let e = external
+                let next = external.len();
+                let (key, e) = external
                     .entry((
                         kind,
                         local_label.clone(),
@@ -226,27 +232,37 @@ pub fn synthesize_with(evidence: &Evidence, r: &Resolver<'_>, choices: &Choices)
                         c.proto,
                         local_is_client,
                     ))
-                    .or_insert_with(|| External {
-                        kind,
-                        local: local_label,
-                        local_groups: local
-                            .groups()
-                            .map(|g| g.iter().map(Id::to_string).collect())
-                            .unwrap_or_default(),
-                        remote_kind,
-                        port: c.port,
-                        proto: c.proto,
-                        local_is_client,
-                        remotes: Vec::new(),
-                        remote_count: 0,
-                        connections: 0,
-                        bytes: 0,
-                        first: c.first,
-                        last: c.last,
+                    .or_insert_with(|| {
+                        (
+                            next,
+                            External {
+                                kind,
+                                local: local_label,
+                                local_groups: local
+                                    .groups()
+                                    .map(|g| g.iter().map(Id::to_string).collect())
+                                    .unwrap_or_default(),
+                                remote_kind,
+                                port: c.port,
+                                proto: c.proto,
+                                local_is_client,
+                                remotes: Vec::new(),
+                                remote_count: 0,
+                                connections: 0,
+                                bytes: 0,
+                                first: c.first,
+                                last: c.last,
+                            },
+                        )
                     });
-                e.remote_count += 1;
-                if e.remotes.len() < 10 {
-                    e.remotes.push(remote_ip);
+                let key = *key;
+                // Each remote address once: an aggregate per client port
+                // or local address names the same remote again.
+                if remotes_seen.insert((key, remote_ip)) {
+                    e.remote_count += 1;
+                    if e.remotes.len() < 10 {
+                        e.remotes.push(remote_ip);
+                    }
                 }
                 e.connections = e.connections.saturating_add(c.connections);
                 e.bytes = e.bytes.saturating_add(c.bytes);
@@ -255,7 +271,7 @@ pub fn synthesize_with(evidence: &Evidence, r: &Resolver<'_>, choices: &Choices)
             }
         }
     }
-    proposal.external = external.into_values().collect();
+    proposal.external = external.into_values().map(|(_, e)| e).collect();
     proposal.suspicious.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)

@@ -180,6 +180,20 @@ pub struct Proposal {
     /// account that owns its group.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub cross_account: Vec<CrossAccount>,
+    /// Rules the chosen module input cannot express (`--module-version 1`
+    /// takes TCP only): set aside before the audit, so that no count,
+    /// coverage or "after the change" holds them, and said instead.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub left_out: Vec<LeftOut>,
+}
+
+/// A proposed rule that the tfvars does not hold, with its key (as it
+/// would have been) and why.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LeftOut {
+    pub key: String,
+    pub rule: Rule,
+    pub reason: String,
 }
 
 /// A rule whose groups two accounts own: `source_account` adds the egress

@@ -212,11 +212,15 @@ pub(super) fn external_sides<'a>(
         };
     }
     let kind = external_kind(client, server);
+    // The local side is an interface: one the inventory holds first, else
+    // one it lacks (deleted, another account's), else the client.
     let local_is_client = match (client, server) {
         (Endpoint::Eni { .. }, Endpoint::Eni { .. }) => {
             client.groups().is_some() || server.groups().is_none()
         }
-        _ => matches!(client, Endpoint::Eni { .. }) || !matches!(server, Endpoint::Eni { .. }),
+        (Endpoint::Eni { .. }, _) => true,
+        (_, Endpoint::Eni { .. }) => false,
+        _ => client.interface().is_some() || server.interface().is_none(),
     };
     let (local, remote, remote_ip) = if local_is_client {
         (client, server, c.server)

@@ -73,8 +73,15 @@ fn truncated_gzip_fails_naming_the_file_and_writes_nothing() {
     let r = run(&[("cut.log.gz", gz)], &[]);
     assert_eq!(r.code, Some(1), "{}", r.stderr);
     assert!(
-        r.stderr.contains("cut.log.gz:") && r.stderr.contains("cannot read further"),
+        r.stderr.contains("cut.log.gz:")
+            && r.stderr.contains("cannot read further (read up to line "),
         "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .contains("(--allow-partial goes on with what was read"),
+        "the way on is named: {}",
         r.stderr
     );
     assert!(tfvars(&r).is_none(), "no output from incomplete evidence");
@@ -421,13 +428,30 @@ fn allow_partial_keeps_what_was_read_and_says_what_is_missing() {
     );
     assert!(
         r.stderr
-            .contains("; INCOMPLETE: 1 source could not be read"),
+            .contains("; INCOMPLETE: 1 source could not be read in full"),
+        "{}",
+        r.stderr
+    );
+    // The place says how far the file was read: its records up to there,
+    // and the other file's one, are the records read.
+    let upto: u64 = r
+        .stderr
+        .split("cannot read further (read up to line ")
+        .nth(1)
+        .and_then(|s| s.split(')').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("the place read up to is said: {}", r.stderr));
+    assert!(
+        r.stderr
+            .contains(&format!("read {} records from 2 sources", upto + 1)),
         "{}",
         r.stderr
     );
     let report = r.file("sgpair-report.md");
     assert!(
-        report.contains("- **Incomplete evidence:** 1 source could not be read (--allow-partial)"),
+        report.contains(
+            "- **Incomplete evidence:** 1 source could not be read in full (--allow-partial)"
+        ),
         "{report}"
     );
     // The lines decoded before the break are evidence, and so is the other file.

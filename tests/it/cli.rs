@@ -1481,3 +1481,104 @@ fn an_output_named_as_a_device_is_written_into_not_replaced() {
         "no temporary file left beside the repository"
     );
 }
+
+#[test]
+fn module_1_leaves_out_udp_rules_and_every_report_says_so() {
+    // web → db on 5432/tcp and 53/udp: module 1 takes TCP only, so the DNS
+    // rule is not in the tfvars, and no count or coverage claims it.
+    let s = three_tier();
+    let recs = [
+        rec("eni-db", WEB1, 45000, DB, 5432).flags(2),
+        rec("eni-db", WEB1, 45001, DB, 53).proto(17),
+    ];
+    s.log("flows.log", &lines(&recs, V3_FLAGS, true));
+    let run = s.run(&["--json", "--module-version", "1"]);
+    run.ok();
+    let tfvars = run.tfvars();
+    assert_eq!(tfvars.matches("destination_port").count(), 1, "{tfvars}");
+    assert!(tfvars.contains("\"5432\""), "{tfvars}");
+    let j = run.json();
+    assert_eq!(j["summary"]["rules"], 1);
+    assert_eq!(j["summary"]["rules_left_out"], 1);
+    assert_eq!(j["summary"]["coverage"]["covered"], 1, "{}", j["summary"]);
+    assert_eq!(j["summary"]["coverage"]["grouped"], 2, "{}", j["summary"]);
+    assert_eq!(j["left_out"][0]["service"], "53/udp");
+    assert_eq!(j["rules"].as_array().unwrap().len(), 1);
+    assert!(
+        run.stderr.contains("Rules proposed: 1 mutual rule (")
+            && run.stderr.contains(
+                "Left out of the tfvars: 1 proposed rule that module 1 (--module-version 1, TCP only) cannot express: web-"
+            ),
+        "{}",
+        run.stderr
+    );
+    let report = run.report();
+    assert!(
+        report.contains("Left out of `rules.auto.tfvars`: 1 proposed rule"),
+        "{report}"
+    );
+    // Module 2 writes both, and leaves nothing out.
+    let v2 = s.run(&["--json"]);
+    assert_eq!(v2.json()["summary"]["rules"], 2);
+    assert_eq!(v2.json()["summary"]["rules_left_out"], 0);
+    assert!(v2.json().get("left_out").is_none());
+}
+
+#[test]
+fn records_that_name_no_interface_are_not_said_to_be_in_the_inventory() {
+    // interface-id `-` (ECS, Transit Gateway flow logs): nothing tells
+    // whether the inventory holds the interfaces that captured them.
+    let s = three_tier();
+    let recs = [rec("-", WEB1, 45000, DB, 5432).flags(2)];
+    s.log("flows.log", &lines(&recs, V3_FLAGS, true));
+    let report = s.run(&["--allow-empty"]).report();
+    let section = report
+        .split("### Interfaces missing from the inventory")
+        .nth(1)
+        .expect("the section is there");
+    assert!(
+        section.contains("Not known: the records name no interface (`interface-id` is `-`"),
+        "{section}"
+    );
+    assert!(!section.contains("every interface in the logs is in the inventory"));
+    // One connection's record names its interface, another's none: both said.
+    let recs = [
+        rec("-", WEB2, 45000, DB, 5432).flags(2),
+        rec("eni-web1", WEB1, 45001, DB, 5432).flags(2),
+    ];
+    s.log("flows.log", &lines(&recs, V3_FLAGS, true));
+    let report = s.run(&["--allow-empty"]).report();
+    assert!(
+        report.contains("None: every interface the records name is in the inventory; the records of 1 connection name no interface"),
+        "{report}"
+    );
+}
+
+#[test]
+fn a_history_event_that_is_not_json_is_counted_as_malformed_with_its_place() {
+    let s = three_tier();
+    s.log(
+        "flows.log",
+        &lines(
+            &[rec("eni-db", WEB1, 45000, DB, 5432).flags(2)],
+            V3_FLAGS,
+            true,
+        ),
+    );
+    let hist = s.path("hist.json");
+    std::fs::write(
+        &hist,
+        r#"{"Events":[{"EventName":"CreateNetworkInterface","CloudTrailEvent":"{not json"}]}"#,
+    )
+    .unwrap();
+    let run = s.run(&["--json", "--history", hist.to_str().unwrap()]);
+    run.ok();
+    let notes = run.json()["stats"]["notes"].to_string();
+    assert!(
+        notes.contains(
+            "hist.json: 1 event malformed, not used: Events[0]: its CloudTrailEvent is not JSON ("
+        ),
+        "{notes}"
+    );
+    assert!(!notes.contains("not interface changes"), "{notes}");
+}

@@ -393,3 +393,16 @@ fn one_account_and_region_given_twice_is_an_error_naming_both_files() {
         r.stderr
     );
 }
+
+#[test]
+fn one_covered_account_is_counted_in_the_singular() {
+    // A's inventory alone: B's and C's records are of accounts it does not
+    // cover, so the Accounts section is there, for one covered account.
+    let s = setup();
+    let run = infer(s.dir.path(), &[&s.a], &[]);
+    let report = run.report();
+    assert!(
+        report.contains("The inventory covers 1 account. The module"),
+        "{report}"
+    );
+}

@@ -946,7 +946,7 @@ fn a_deleted_interface_with_its_history_gets_the_groups_it_had() {
             .any(|n| n
                 .as_str()
                 .unwrap()
-                .contains("1 events were not interface changes")),
+                .contains("1 event not used: only interface changes that succeeded are")),
         "the unrelated event is counted: {:#}",
         with.json()["stats"]["notes"]
     );

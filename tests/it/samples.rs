@@ -147,3 +147,58 @@ fn without_the_parquet_feature_a_parquet_file_is_skipped_with_the_reason() {
     );
     assert!(ev.connections.is_empty());
 }
+
+#[test]
+fn an_interface_the_inventory_lacks_is_the_local_side_of_its_inbound_traffic() {
+    // eni-94dc1fdd (10.95.0.50, another account) received SMB and ICMP from
+    // six and four internet addresses: listed from the interface, inbound,
+    // each remote address once, never its own.
+    let (ev, stats) = read("vpc-flow-log.sample");
+    let a = analyze(Window::ALL, stats, ev, Estate::new().build());
+    let smb = a
+        .proposal
+        .external
+        .iter()
+        .find(|e| e.port == 445)
+        .expect("the SMB traffic is listed");
+    assert_eq!(smb.local, "eni-94dc1fdd (not in the inventory)");
+    assert_eq!(smb.remote_kind, "internet");
+    assert!(!smb.local_is_client, "inbound: the internet initiated");
+    let remotes: Vec<String> = smb.remotes.iter().map(ToString::to_string).collect();
+    assert_eq!(remotes.len(), 6, "{remotes:?}");
+    assert_eq!(smb.remote_count, 6);
+    assert!(
+        remotes.iter().all(|r| r.starts_with("113.161.184.")),
+        "{remotes:?}"
+    );
+    let mut distinct = remotes.clone();
+    distinct.dedup();
+    assert_eq!(distinct, remotes);
+}
+
+#[test]
+fn an_interface_the_inventory_lacks_talked_to_the_other_end_not_itself() {
+    // eni-0050644426037aa0f (10.26.1.153) to 3.239.232.29:443, in no VPC
+    // the inventory holds: its own address is the private end.
+    let (ev, stats) = read("vpcflowlog.log.gz");
+    let a = analyze(Window::ALL, stats, ev, Estate::new().build());
+    let x = a
+        .attribution
+        .absent
+        .iter()
+        .find(|x| x.id == "eni-0050644426037aa0f")
+        .expect("listed as missing");
+    let peers: Vec<String> = x.peers.iter().map(ToString::to_string).collect();
+    assert_eq!(peers, ["3.239.232.29"]);
+    let own: Vec<String> = x.addresses.iter().map(ToString::to_string).collect();
+    assert_eq!(own, ["10.26.1.153"]);
+    let https = a.proposal.external.iter().find(|e| e.port == 443).unwrap();
+    assert_eq!(https.local, "eni-0050644426037aa0f (not in the inventory)");
+    assert!(https.local_is_client);
+    // The report's reason is the JSON's (`unknown`), and says what it may be.
+    let md = sgpair::emit::report::markdown(&a, &sgpair::audit::audit(&a));
+    assert!(
+        md.contains("| eni-0050644426037aa0f | unknown: its records name no VPC"),
+        "{md}"
+    );
+}

@@ -45,7 +45,7 @@ pub(super) fn skip_data(a: &Analysis) -> Vec<Finding> {
         .iter()
         .map(|gap| Finding {
             enis: vec![gap.interface_id.clone()],
-            evidence: format!("{} SKIPDATA intervals", gap.intervals),
+            evidence: count(gap.intervals, "SKIPDATA interval"),
             fix: "Records were lost in these intervals; traffic in them is missing from the evidence. Widen the window or check the flow log's delivery.".into(),
             ..Finding::new(
                 FindingKind::SkipData,
@@ -137,7 +137,11 @@ pub(super) fn undecided_initiator(a: &Analysis) -> Vec<Finding> {
     }
     let n: u64 = undecided.iter().map(|u| u.records).sum();
     vec![Finding {
-        evidence: format!("{} aggregates ({n} records) whose initiator the logs cannot decide: not counted as connections, and no rule is proposed for them", undecided.len()),
+        evidence: format!(
+            "{} ({}) whose initiator the logs cannot decide: not counted as connections, and no rule is proposed for them",
+            count(undecided.len() as u64, "aggregate"),
+            count(n, "record")
+        ),
         fix: "Add tcp-flags to the flow-log format, or write rules for this traffic by hand if it is wanted.".into(),
         ..Finding::new(
             FindingKind::UndecidedInitiator,

@@ -12,7 +12,7 @@ use crate::emit::terraform::{self, Destination, Half, Written};
 use crate::present::{names, service};
 use crate::resolve::Attribution;
 use crate::stats::{Fill, Stats};
-use crate::synthesize::{Alternatives, CrossAccount, External, RuleEvidence, Suspicious};
+use crate::synthesize::{Alternatives, CrossAccount, External, Rule, RuleEvidence, Suspicious};
 use crate::window::rfc3339;
 
 /// Version of the JSON layout; bumped when a field changes meaning or goes away.
@@ -57,6 +57,10 @@ struct JsonReport<'a> {
     /// Rules between groups of two accounts, with the account that applies each half.
     #[serde(skip_serializing_if = "<[CrossAccount]>::is_empty")]
     cross_account: &'a [CrossAccount],
+    /// Proposed rules the module's input cannot express (`--module-version
+    /// 1`), not in the tfvars, with why.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    left_out: Vec<JsonLeftOut<'a>>,
     audit: &'a Audit,
     /// The `--terraform` folders written (none without the flag).
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -87,6 +91,13 @@ struct JsonRule<'a> {
     to_port: i32,
     service: String,
     evidence: &'a RuleEvidence,
+}
+
+#[derive(Serialize)]
+struct JsonLeftOut<'a> {
+    #[serde(flatten)]
+    rule: JsonRule<'a>,
+    reason: &'a str,
 }
 
 /// An existing record plus its service spelled as in the Markdown.
@@ -143,6 +154,15 @@ impl<'a> JsonReport<'a> {
             attribution: &a.attribution,
             alternatives: &a.proposal.alternatives,
             cross_account: &a.proposal.cross_account,
+            left_out: a
+                .proposal
+                .left_out
+                .iter()
+                .map(|l| JsonLeftOut {
+                    rule: json_rule(a, &l.rule, l.key.clone()),
+                    reason: &l.reason,
+                })
+                .collect(),
             audit,
             terraform: Vec::new(),
             blind_spots: a
@@ -156,24 +176,28 @@ impl<'a> JsonReport<'a> {
 
 fn json_rules(a: &Analysis) -> Vec<JsonRule<'_>> {
     let keys = names::rule_keys(&a.proposal.rules, &a.inventory);
-    let name = |id: &str| -> Option<&str> { a.inventory.group(id).map(|g| g.name.as_str()) };
     a.proposal
         .rules
         .iter()
         .zip(keys)
-        .map(|(r, key)| JsonRule {
-            key,
-            source_sg: &r.source_sg,
-            source_name: name(&r.source_sg),
-            target_sg: &r.target_sg,
-            target_name: name(&r.target_sg),
-            protocol: names::protocol(r.proto),
-            from_port: r.from_port,
-            to_port: r.to_port,
-            service: service::of_rule(r),
-            evidence: &r.evidence,
-        })
+        .map(|(r, key)| json_rule(a, r, key))
         .collect()
+}
+
+fn json_rule<'a>(a: &'a Analysis, r: &'a Rule, key: String) -> JsonRule<'a> {
+    let name = |id: &str| -> Option<&'a str> { a.inventory.group(id).map(|g| g.name.as_str()) };
+    JsonRule {
+        key,
+        source_sg: &r.source_sg,
+        source_name: name(&r.source_sg),
+        target_sg: &r.target_sg,
+        target_name: name(&r.target_sg),
+        protocol: names::protocol(r.proto),
+        from_port: r.from_port,
+        to_port: r.to_port,
+        service: service::of_rule(r),
+        evidence: &r.evidence,
+    }
 }
 
 /// One `--terraform` folder as written.

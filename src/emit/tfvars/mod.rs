@@ -19,7 +19,7 @@ use crate::emit::escape;
 use crate::inventory::{Inventory, UNKNOWN_ACCOUNT};
 use crate::present::{count, names, service};
 use crate::reduce::{ICMP, ICMPV6, TCP};
-use crate::synthesize::{Rule, RuleEvidence};
+use crate::synthesize::{LeftOut, Rule, RuleEvidence};
 use crate::window::{self, Window};
 
 /// The module's input shape.
@@ -173,6 +173,54 @@ fn writes_to_port(rule: &Rule) -> bool {
     matches!(rule.proto, ICMP | ICMPV6) || rule.to_port != rule.from_port
 }
 
+/// Why module 1's list cannot hold `rule`, where it cannot.
+fn module_1_cannot_hold(rule: &Rule) -> Option<&'static str> {
+    if rule.proto != TCP {
+        Some("module 1 only takes TCP rules")
+    } else if rule.from_port < 0 || rule.to_port < rule.from_port || rule.to_port > 65_535 {
+        Some("its port range cannot be written in module 1's list")
+    } else {
+        None
+    }
+}
+
+/// Moves the rules that module version `v` cannot express out of the
+/// proposal into `proposal.left_out`, before the audit: the reports then
+/// count, cover and apply what the tfvars holds, and list what it does not.
+pub fn set_aside(a: &mut Analysis, v: ModuleVersion) {
+    if v == ModuleVersion::V2 {
+        return;
+    }
+    let keys = names::rule_keys(&a.proposal.rules, &a.inventory);
+    let rules = std::mem::take(&mut a.proposal.rules);
+    for (rule, key) in rules.into_iter().zip(keys) {
+        match module_1_cannot_hold(&rule) {
+            Some(why) => a.proposal.left_out.push(LeftOut {
+                key,
+                rule,
+                reason: format!("{why}; use --module-version 2 (module 2.x) to keep it"),
+            }),
+            None => a.proposal.rules.push(rule),
+        }
+    }
+}
+
+/// The warnings for the rules [`set_aside`] left out of the tfvars.
+pub fn left_out_warnings(a: &Analysis) -> Vec<String> {
+    a.proposal
+        .left_out
+        .iter()
+        .map(|l| {
+            format!(
+                "rule {} ({}) is left out of the tfvars: {}",
+                l.key,
+                service::of_rule(&l.rule),
+                l.reason
+            )
+        })
+        .collect()
+}
+
 /// `rules = [ { ... }, ... ]` of TCP rules, one entry per port, and the
 /// warnings for what that shape cannot hold or makes large.
 fn v1_rules(a: &View<'_>, keys: &[String]) -> (String, Vec<String>) {
@@ -180,16 +228,12 @@ fn v1_rules(a: &View<'_>, keys: &[String]) -> (String, Vec<String>) {
     let mut entries = String::new();
     for (rule, key) in a.rules.iter().zip(keys) {
         let service = service::of_rule(rule);
-        if rule.proto != TCP {
+        // A run sets these aside first ([`set_aside`]); a caller that did
+        // not is still told.
+        if let Some(why) = module_1_cannot_hold(rule) {
             warnings.push(format!(
-                "rule {key} ({service}) is left out: module 1 only takes TCP rules; \
+                "rule {key} ({service}) is left out: {why}; \
                  use --module-version 2 (module 2.x) to keep it"
-            ));
-            continue;
-        }
-        if rule.from_port < 0 || rule.to_port < rule.from_port || rule.to_port > 65_535 {
-            warnings.push(format!(
-                "rule {key} ({service}) is left out: its port range cannot be written"
             ));
             continue;
         }

@@ -246,6 +246,19 @@ fn custom_order_with_flags_and_direction() {
 }
 
 #[test]
+fn a_text_field_with_a_word_it_does_not_take_is_a_bad_value_not_a_bad_number() {
+    let f = Format::from_names(&format!("{DEFAULT_V2_NAMES} flow-direction")).unwrap();
+    let p = Parser::new(&f).unwrap();
+    let line = b"2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK sideways";
+    let e = p.parse(line).unwrap_err();
+    assert_eq!(e.kind(), "bad value");
+    assert_eq!(
+        e.to_string(),
+        "flow-direction is \"sideways\", which is not valid"
+    );
+}
+
+#[test]
 fn fields_split_on_runs_of_spaces_and_tabs() {
     assert_eq!(fields(b"  a \t bb\tc  "), (3, vec![&b"a"[..], b"bb", b"c"]));
     assert_eq!(fields(b"").0, 0);

@@ -7,7 +7,7 @@ use crate::analysis::Analysis;
 use crate::emit::report::document::{Block, Markup, Row, Section, para, table};
 use crate::emit::report::sections::{group_label, key_cell};
 use crate::inventory::UNKNOWN_ACCOUNT;
-use crate::present::{names, service};
+use crate::present::{count, names, service};
 
 /// The section, where there is something to say: several accounts covered,
 /// records of an account the inventory does not cover, or a rule across
@@ -59,12 +59,12 @@ pub(super) fn accounts(a: &Analysis, m: &dyn Markup) -> Option<Section> {
     let uncovered: Vec<String> = seen
         .iter()
         .filter(|s| !s.covered)
-        .map(|s| format!("{} ({} records)", m.code(&s.account), s.records))
+        .map(|s| format!("{} ({})", m.code(&s.account), count(s.records, "record")))
         .collect();
     let mut blocks = vec![
         para(format!(
-            "The inventory covers {} account(s). The module applies with one provider, so each account applies the rules between its own groups: {} writes each account's {} into a folder of its own.",
-            covered.len(),
+            "The inventory covers {}. The module applies with one provider, so each account applies the rules between its own groups: {} writes each account's {} into a folder of its own.",
+            count(covered.len() as u64, "account"),
             m.code("--out-dir DIR"),
             m.code("DIR/<account>/rules.auto.tfvars"),
         )),

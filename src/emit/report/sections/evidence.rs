@@ -9,6 +9,7 @@ use crate::analysis::Analysis;
 use crate::emit::report::document::{Block, Markup, Row, Section, para, table};
 use crate::emit::report::sections::{group_label, time_or_unknown};
 use crate::emit::summary::Summary;
+use crate::present::count;
 use crate::resolve::AbsentWhy;
 use crate::stats::{Fill, Stats};
 use crate::synthesize::ExternalKind;
@@ -121,6 +122,33 @@ pub(super) fn gaps(a: &Analysis, m: &dyn Markup) -> Section {
     Section::new("gaps", H, blocks)
 }
 
+/// What "no interface missing" means: that every interface the records
+/// name is in the inventory, or (interface-id `-`) that they name none.
+fn none_absent(a: &Analysis, m: &dyn Markup) -> String {
+    let conns = &a.evidence.connections;
+    let unnamed: u64 = conns
+        .iter()
+        .filter(|c| c.logged_at.is_empty())
+        .map(|c| c.connections)
+        .sum();
+    let named = conns.iter().any(|c| !c.logged_at.is_empty());
+    match (named, unnamed) {
+        (_, 0) => "None: every interface in the logs is in the inventory.".into(),
+        (false, _) => format!(
+            "Not known: the records name no interface ({} is {} or not in their format), so whether the inventory holds the interfaces that captured them cannot be told. Add {} to the flow log's format to have it checked.",
+            m.code("interface-id"),
+            m.code("-"),
+            m.code("${interface-id}")
+        ),
+        (true, n) => format!(
+            "None: every interface the records name is in the inventory; the records of {} name no interface ({} is {} or not in their format) and are not checked.",
+            count(n, "connection"),
+            m.code("interface-id"),
+            m.code("-")
+        ),
+    }
+}
+
 /// Interfaces the logs show and the inventory lacks, and what resolution
 /// could not attribute.
 fn absent(a: &Analysis, m: &dyn Markup) -> Section {
@@ -128,9 +156,7 @@ fn absent(a: &Analysis, m: &dyn Markup) -> Section {
     let at = &a.attribution;
     let mut blocks = Vec::new();
     if at.absent.is_empty() {
-        blocks.push(para(
-            "None: every interface in the logs is in the inventory.",
-        ));
+        blocks.push(para(none_absent(a, m)));
     } else {
         let rows: Vec<Row> = at
             .absent
@@ -167,7 +193,14 @@ fn absent(a: &Analysis, m: &dyn Markup) -> Section {
                             Some(t) => format!("deleted {} (history)", rfc3339(t)),
                             None => "deleted (history)".into(),
                         },
-                        AbsentWhy::Unknown => "deleted, or newer than the inventory".into(),
+                        // As the JSON says it (`unknown`), with what it may be.
+                        AbsentWhy::Unknown => match &x.vpc {
+                            Some(v) => format!(
+                                "unknown: in {}, deleted or newer than the inventory",
+                                m.text(v)
+                            ),
+                            None => "unknown: its records name no VPC (deleted, newer than the inventory, or of a VPC it does not hold)".into(),
+                        },
                     },
                     x.addresses
                         .iter()
@@ -178,6 +211,8 @@ fn absent(a: &Analysis, m: &dyn Markup) -> Section {
                     x.connections.to_string(),
                     if more > 0 {
                         format!("{peers} and {more} more")
+                    } else if peers.is_empty() {
+                        "not known (its own address is not known)".into()
                     } else {
                         peers
                     },

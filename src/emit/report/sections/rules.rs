@@ -11,7 +11,7 @@ use crate::emit::report::document::{Block, Markup, Row, Section, para, table};
 use crate::emit::report::sections::{group_label, human_bytes, key_cell, methods};
 use crate::id::Id;
 use crate::present::time::first_and_last_day;
-use crate::present::{names, service};
+use crate::present::{count, names, service};
 use crate::reduce::{TCP, UDP};
 use crate::resolve::BalancedPath;
 use crate::synthesize::{ExternalKind, Rule};
@@ -23,6 +23,7 @@ pub(super) fn rules(a: &Analysis, m: &dyn Markup) -> Section {
     let rules = &a.proposal.rules;
     if rules.is_empty() {
         let blocks = std::iter::once(para("No rules proposed."))
+            .chain(left_out(a, m))
             .chain(balanced(a, m, &[]))
             .collect();
         return Section::new("rules", H, blocks);
@@ -78,12 +79,55 @@ pub(super) fn rules(a: &Analysis, m: &dyn Markup) -> Section {
             table("rules", &cols, rows),
         ]
         .into_iter()
+        .chain(left_out(a, m))
         .chain(pods(a, m, &keys))
         .chain(avoided(a, m))
         .chain(alternatives(a, m))
         .chain(balanced(a, m, &keys))
         .collect(),
     )
+}
+
+/// The proposed rules the tfvars does not hold (`--module-version 1` takes
+/// TCP only), with their evidence and why.
+fn left_out(a: &Analysis, m: &dyn Markup) -> Vec<Block> {
+    let l = &a.proposal.left_out;
+    if l.is_empty() {
+        return Vec::new();
+    }
+    let rows: Vec<Row> = l
+        .iter()
+        .map(|x| {
+            let r = &x.rule;
+            Row::plain(vec![
+                key_cell(m, &x.key),
+                group_label(m, &a.inventory, &r.source_sg),
+                group_label(m, &a.inventory, &r.target_sg),
+                m.text(&service::of_rule(r)),
+                r.evidence.connections.to_string(),
+                m.text(&x.reason),
+            ])
+        })
+        .collect();
+    vec![
+        para(format!(
+            "Left out of {}: {} the module's input cannot express. They are in no count, coverage or \"after the change\" above, so their connections would be refused once the change is applied (see the findings); add them by hand, or use module 2.",
+            m.code("rules.auto.tfvars"),
+            count(l.len() as u64, "proposed rule")
+        )),
+        table(
+            "left-out",
+            &[
+                "Key",
+                "Source group",
+                "Target group",
+                "=Service",
+                ">Connections",
+                "Why",
+            ],
+            rows,
+        ),
+    ]
 }
 
 /// Addresses on one interface beyond which it is taken to carry pods or

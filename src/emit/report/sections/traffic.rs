@@ -80,7 +80,12 @@ fn external_row(m: &dyn Markup, inv: &Inventory, e: &External) -> Vec<String> {
         .iter()
         .map(|g| group_label(m, inv, g))
         .collect();
-    let local = if groups.is_empty() {
+    // An interface the inventory lacks has groups no one knows, not none.
+    let unknown = e.kind == ExternalKind::AbsentInterface
+        && e.local.ends_with(crate::endpoint::NOT_IN_INVENTORY);
+    let local = if groups.is_empty() && unknown {
+        m.text(&e.local)
+    } else if groups.is_empty() {
         format!("{} (no groups)", m.text(&e.local))
     } else {
         format!("{} in {}", m.text(&e.local), groups.join(", "))
