@@ -119,6 +119,17 @@ pub const FIRST_TIME: i64 = 0;
 /// makes the record malformed, so every time a report prints is a date.
 pub const LAST_TIME: i64 = YEAR_10000 - 1;
 
+/// The longest capture interval (`end - start`, in seconds) a flow record
+/// may span: one hour. AWS aggregates a record over at most 600 s (10
+/// minutes, or 60 s when chosen and on Nitro instances), so a longer one is
+/// not a capture interval but a bad `end` (a typo, a corrupt field): taken
+/// as evidence, an `end` of 99999999999 dated the connection's last use in
+/// the year 5138 and kept its rule alive for ever under `--state`. Six times
+/// AWS's longest interval leaves room for late or merged deliveries without
+/// letting such an `end` through. Records (text, Parquet, Athena's SQL,
+/// Logs Insights' query) past it are malformed: `bad time`.
+pub const MAX_INTERVAL: i64 = 3_600;
+
 /// Whether a time read from input lies in `FIRST_TIME..=LAST_TIME`.
 pub fn in_range(t: i64) -> bool {
     (FIRST_TIME..=LAST_TIME).contains(&t)

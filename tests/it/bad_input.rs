@@ -174,6 +174,39 @@ fn each_kind_of_malformed_record_is_counted_with_its_place() {
     );
 }
 
+/// An `end` far past its `start` (AWS aggregates a record over at most
+/// 600 s) is not evidence: taken as such it dated the connection's last use
+/// in the year 5138 and kept its rule alive for ever under `--state`.
+#[test]
+fn a_record_longer_than_a_capture_interval_is_a_bad_time() {
+    let far = rec("eni-web", "10.0.1.10", 41890, "10.0.2.20", 5432)
+        .at(T)
+        .account("1")
+        .v2()
+        .replacen(&format!(" {} ACCEPT", T + 60), " 99999999999 ACCEPT", 1);
+    assert!(far.contains(" 99999999999 ACCEPT"), "{far}");
+    let r = run(&[("f.log", text(&[good(1), far]))], &[]);
+    assert!(r.success(), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("skipped (bad time): logs/f.log:2: end 99999999999 (5138-11-16T09:46:39Z)")
+            && r.stderr.contains("longer than any capture interval"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("1 used as evidence"), "{}", r.stderr);
+    // The evidence ends with the good record's end, not in the year 5138.
+    let report = std::fs::read_to_string(r.path("sgpair-report.md")).unwrap();
+    let evidence = report
+        .lines()
+        .find(|l| l.starts_with("- **Evidence:**"))
+        .unwrap_or_else(|| panic!("an evidence line:\n{report}"));
+    assert!(
+        evidence.contains("to 2026-11-22T00:01:00Z in 1 source"),
+        "{evidence}"
+    );
+}
+
 #[test]
 fn an_empty_file_and_a_blank_file_are_read_as_nothing() {
     let r = run(
