@@ -16,6 +16,11 @@ use crate::stats::Stats;
 /// worker holds little (one block each).
 pub const BLOCK: usize = 1 << 20;
 
+/// A UTF-8 byte-order mark, which editors and Windows tools put before a
+/// file's first line. It is no part of the line: left there, a header line
+/// would be read as a record and the file in the default layout.
+const BOM: &[u8] = b"\xef\xbb\xbf";
+
 /// The bytes of one block, in a buffer reused from block to block. The
 /// buffer never shrinks: its bytes past the block's end were written by
 /// the blocks before, so the next block is read into them as they are.
@@ -53,6 +58,13 @@ impl Block {
         &mut self.bytes[self.len..target]
     }
 
+    /// Drops the block's first `n` bytes (once per stream: a byte-order mark).
+    fn drop_front(&mut self, n: usize) {
+        let n = n.min(self.len);
+        self.bytes.copy_within(n..self.len, 0);
+        self.len -= n;
+    }
+
     fn extend_from_slice(&mut self, more: &[u8]) {
         let end = self.len + more.len();
         self.room(end).copy_from_slice(more);
@@ -84,6 +96,8 @@ pub struct TextSource {
     format: Format,
     parser: Result<Parser, FormatError>,
     assumed_noted: bool,
+    /// No block was cut yet: the stream's first bytes are still to be looked at.
+    at_start: bool,
     eof: bool,
     /// `--allow-partial`: a read error ends the stream after its last whole
     /// line instead of failing the run.
@@ -110,6 +124,7 @@ impl TextSource {
             format,
             parser,
             assumed_noted: false,
+            at_start: true,
             eof: false,
             allow_partial: opts.allow_partial,
             broken: None,
@@ -145,6 +160,9 @@ impl TextSource {
             // One line longer than a block: read on.
             scan_from = buf.len();
             target = buf.len() + self.block;
+        }
+        if std::mem::take(&mut self.at_start) && buf.starts_with(BOM) {
+            buf.drop_front(BOM.len());
         }
         if buf.is_empty() {
             return Ok(None);
@@ -282,6 +300,7 @@ mod tests {
             format: Format::default_v2(),
             parser: Parser::new(&Format::default_v2()),
             assumed_noted: true,
+            at_start: true,
             eof: false,
             allow_partial: false,
             broken: None,
