@@ -272,6 +272,38 @@ fn an_inventory_with_a_byte_order_mark_is_read() {
     assert!(tfvars(&r).unwrap().contains("web-to-db-tcp-5432"));
 }
 
+/// A line past 1 MiB is no record: skipped to its end without being held
+/// whole (a 4 MB gzip of a gigabyte of one line took 2 GB), counted with
+/// its place; the lines after it keep their numbers. One of 1.5 MiB, which
+/// a block may hold whole, and one of 3 MiB, which it cannot, alike.
+#[test]
+fn a_line_longer_than_a_mebibyte_is_skipped_with_its_place() {
+    let lines = vec![
+        good(1),
+        "A".repeat(3 << 20),
+        good(2),
+        "B".repeat(3 << 19),
+        good(3),
+        "C".repeat(3 << 20),
+    ];
+    let r = run(&[("long.log.gz", gzip(&text(&lines)))], &[]);
+    assert!(r.success(), "{}", r.stderr);
+    for line in [2, 4, 6] {
+        assert!(
+            r.stderr.contains(&format!(
+                "skipped (line too long): logs/long.log.gz:{line}: a line longer than 1048576 bytes"
+            )),
+            "line {line}: {}",
+            r.stderr
+        );
+    }
+    assert!(
+        r.stderr.contains("read 6 records from 1 source: 3 used as evidence, 0 rejected (not evidence), 3 skipped (line too long: 3)"),
+        "{}",
+        r.stderr
+    );
+}
+
 #[test]
 fn an_empty_file_and_a_blank_file_are_read_as_nothing() {
     let r = run(
