@@ -292,7 +292,13 @@ impl Shared<'_> {
                     }
                     continue;
                 }
-                let mut src = TextSource::new(stream.name, Box::new(stream.reader), opts, stats);
+                let mut src = TextSource::new(
+                    stream.name,
+                    Box::new(stream.reader),
+                    stream.notes,
+                    opts,
+                    stats,
+                );
                 src.block = self.block;
                 let src = Arc::new(Mutex::new(src));
                 let mut guard = src

@@ -9,6 +9,7 @@ use anyhow::Result;
 use super::ReadOptions;
 use super::layout::{BlockStart, assumed_note, skip_long_line, start_format, unwrap_json};
 use crate::parse::{Format, FormatError, FormatOrigin, Newlines, Parser, looks_like_header};
+use crate::sources::Notes;
 use crate::stats::Stats;
 
 /// Bytes of text handed to a worker at a time. Large enough that cutting
@@ -115,6 +116,8 @@ pub struct TextSource {
     allow_partial: bool,
     /// The read error that ended the stream early, to report as missing.
     broken: Option<String>,
+    /// What the stream's reader notes as it reads (bytes after gzip data).
+    notes: Notes,
 }
 
 impl TextSource {
@@ -122,6 +125,7 @@ impl TextSource {
     pub fn new(
         name: String,
         reader: Box<dyn Read + Send>,
+        notes: Notes,
         opts: &ReadOptions,
         stats: &mut Stats,
     ) -> TextSource {
@@ -140,6 +144,7 @@ impl TextSource {
             eof: false,
             allow_partial: opts.allow_partial,
             broken: None,
+            notes,
         }
     }
 
@@ -203,6 +208,9 @@ impl TextSource {
             // One line longer than a block: read on.
             scan_from = buf.len();
             target = buf.len() + self.block;
+        }
+        if self.eof {
+            stats.notes.extend(self.notes.take());
         }
         if std::mem::take(&mut self.at_start) && buf.starts_with(BOM) {
             buf.drop_front(BOM.len());
@@ -351,6 +359,7 @@ mod tests {
             eof: false,
             allow_partial: false,
             broken: None,
+            notes: Notes::default(),
         }
     }
 
@@ -432,6 +441,7 @@ mod tests {
             eof: false,
             allow_partial: false,
             broken: None,
+            notes: Notes::default(),
         };
         let mut stats = Stats::default();
         let mut buf = Block::default();

@@ -8,10 +8,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use super::gzip::Members;
+use super::{Kind, Notes, Stream};
 use anyhow::{Context, Result, bail};
-use flate2::read::MultiGzDecoder;
-
-use super::{Kind, Stream};
 
 /// Every file under the given paths, sorted, without duplicates: one file
 /// named two ways (`dir` and `./dir`, a symbolic link, a folder and a file in
@@ -88,19 +87,22 @@ pub fn open(path: &Path, progress: Arc<AtomicU64>) -> Result<Stream> {
     } else {
         Kind::Text
     };
+    let name = path.display().to_string();
+    let notes = Notes::default();
     let reader: Box<dyn BufRead + Send> = if head.starts_with(&[0x1f, 0x8b]) {
         Box::new(BufReader::with_capacity(
             256 * 1024,
-            MultiGzDecoder::new(raw),
+            Members::new(raw, name.clone(), notes.clone()),
         ))
     } else {
         Box::new(raw)
     };
     Ok(Stream {
-        name: path.display().to_string(),
+        name,
         size,
         reader,
         kind,
+        notes,
     })
 }
 

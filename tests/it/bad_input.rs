@@ -80,6 +80,53 @@ fn truncated_gzip_fails_naming_the_file_and_writes_nothing() {
     assert!(tfvars(&r).is_none(), "no output from incomplete evidence");
 }
 
+/// What follows the gzip data is read as `gzip -d` reads it: zero padding
+/// is ignored, other bytes are ignored with a note, and a member that
+/// starts there and breaks off fails the run at the line after the last
+/// one read, whatever the threads (it said :1 or :51 by chance).
+#[test]
+fn bytes_after_the_gzip_data_are_read_as_gzip_reads_them() {
+    let gz = gzip(&text(&[good(1), good(2)]));
+    let with = |tail: &[u8]| [gz.as_slice(), tail].concat();
+    let r = run(&[("pad.log.gz", with(&[0; 512]))], &[]);
+    assert!(r.success(), "{}", r.stderr);
+    assert!(r.stderr.contains("2 used as evidence"), "{}", r.stderr);
+    assert!(
+        !r.stderr.contains("after the end of its gzip data"),
+        "{}",
+        r.stderr
+    );
+
+    let r = run(&[("junk.log.gz", with(b"\0\0not gzip\n"))], &[]);
+    assert!(r.success(), "{}", r.stderr);
+    assert!(
+        r.stderr.contains(
+            "note: logs/junk.log.gz: 11 bytes after the end of its gzip data are not gzip and \
+             were ignored"
+        ),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("2 used as evidence"), "{}", r.stderr);
+
+    for threads in ["1", "2", "2", "2"] {
+        let r = run(
+            &[
+                ("a-cut.log.gz", with(&[0x1f, 0x8b, 0x08])),
+                ("b.log", text(&[good(3)])),
+            ],
+            &["--threads", threads],
+        );
+        assert_eq!(r.code, Some(1), "{}", r.stderr);
+        assert!(
+            r.stderr
+                .contains("logs/a-cut.log.gz:3: cannot read further"),
+            "--threads {threads}: {}",
+            r.stderr
+        );
+    }
+}
+
 #[test]
 fn binary_garbage_is_counted_line_by_line_and_the_run_goes_on() {
     let mut garbage: Vec<u8> = (0..4096u32)
