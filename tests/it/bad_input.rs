@@ -543,9 +543,10 @@ fn a_broken_inventory_names_the_file_line_and_column() {
 }
 
 /// A file that is listed but gone when its turn comes. A dangling link is
-/// listed and then fails to open exactly like a file deleted between the
-/// listing and the reading (src/pipeline.rs tests that case and a file
-/// truncated while open, with real files and no link).
+/// listed and then fails to open as a file deleted between the listing and
+/// the reading does, named as a dangling link (src/pipeline.rs tests a
+/// deleted file and a file truncated while open, with real files and no
+/// link).
 #[cfg(unix)]
 #[test]
 fn a_listed_file_that_is_gone_when_read_fails_the_run_or_is_missing() {
@@ -557,7 +558,9 @@ fn a_listed_file_that_is_gone_when_read_fails_the_run_or_is_missing() {
     assert_eq!(r.code, Some(1), "{}", r.stderr);
     assert!(
         r.stderr
-            .contains("cannot open logs/b.log (listed a moment ago: was it moved or deleted?)"),
+            .contains("cannot open logs/b.log: it is a symbolic link to ")
+            && r.stderr
+                .contains("/logs/deleted.log, which does not exist (a dangling link)"),
         "{}",
         r.stderr
     );
@@ -572,6 +575,33 @@ fn a_listed_file_that_is_gone_when_read_fails_the_run_or_is_missing() {
         r.stderr
     );
     assert!(tfvars(&r).unwrap().contains("web-to-db-tcp-5432"));
+}
+
+/// A FIFO in a `--logs` folder is skipped and counted with what it is:
+/// opened, it waited for ever for a writer.
+#[cfg(unix)]
+#[test]
+fn a_fifo_in_a_logs_folder_is_skipped_and_counted() {
+    let r = run_with(
+        |logs| {
+            std::fs::write(logs.join("a.log"), text(&[good(1)])).unwrap();
+            let made = std::process::Command::new("mkfifo")
+                .arg(logs.join("b.pipe"))
+                .status();
+            assert!(made.is_ok_and(|s| s.success()), "mkfifo");
+        },
+        &[],
+    );
+    assert!(r.success(), "{}", r.stderr);
+    assert!(
+        r.stderr.contains(
+            "skipped (not a file): logs/b.pipe:0: a FIFO (named pipe) in a --logs folder, not a \
+             file of flow logs"
+        ),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("1 used as evidence"), "{}", r.stderr);
 }
 
 #[test]
