@@ -28,6 +28,7 @@ fn read_all(name: &str, data: &[u8]) -> (Aggregator, Stats) {
         size: 0,
         reader: Box::new(Cursor::new(data.to_vec())),
         kind: Kind::Text,
+        notes: Default::default(),
     };
     let mut agg = Aggregator::new();
     let mut stats = Stats::default();

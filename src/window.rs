@@ -52,8 +52,14 @@ impl Window {
                 rfc3339(FIRST_TIME)
             );
         }
-        if since > until {
-            bail!("the window is empty: --since is after --until");
+        if since >= until {
+            // `--until` is exclusive: since equal to it holds no second.
+            bail!(
+                "the window is empty: --since ({}) is not before --until ({}); give an earlier \
+                 --since, or a duration above 0 such as 7d",
+                rfc3339(since),
+                rfc3339(until)
+            );
         }
         Ok(Window { since, until })
     }
@@ -73,15 +79,127 @@ fn point(s: &str, reference: i64) -> Result<i64> {
             .and_then(|secs| reference.checked_sub(secs))
             .ok_or_else(|| anyhow::anyhow!("{s} is further back than any time there is"));
     }
-    match humantime::parse_rfc3339_weak(s) {
-        // humantime reads years 1970..=9999 only: always an i64.
-        Ok(t) => Ok(t
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))),
+    match parse_rfc3339(s) {
+        Ok(t) => Ok(t),
+        // A date and more: what is wrong with it.
+        Err(e) if looks_like_a_date(s) => bail!(
+            "{e}: expected an RFC 3339 time such as 2026-11-18T00:00:00Z or \
+             2026-11-18T05:30:00+05:30"
+        ),
         Err(_) => bail!(
             "expected a duration such as 30m, 12h, 7d, 2w, or an RFC 3339 time such as 2026-11-18T00:00:00Z"
         ),
     }
+}
+
+/// Starts like `2026-`: meant as a time, so a fault in it is named.
+fn looks_like_a_date(s: &str) -> bool {
+    let b = s.trim().as_bytes();
+    b.len() > 4 && b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-'
+}
+
+/// An RFC 3339 time in Unix seconds: `YYYY-MM-DDTHH:MM:SS[.frac]` then `Z`
+/// or an offset `+HH:MM`/`-HH:MM` (converted to UTC; `-00:00` is UTC), `T`
+/// and `Z` in either case. As before, a space for the `T` and a time
+/// without a zone (read as UTC) are taken too. Fractions of a second are
+/// dropped. Every field is checked: a second of 60 (a leap second, which
+/// Unix time cannot place) or a 31st of November is an error naming it.
+pub fn parse_rfc3339(s: &str) -> Result<i64, String> {
+    let s = s.trim();
+    let b = s.as_bytes();
+    let num = |from: usize, len: usize| -> Option<i64> {
+        let d = b.get(from..from + len)?;
+        d.iter()
+            .all(u8::is_ascii_digit)
+            .then(|| d.iter().fold(0i64, |n, c| n * 10 + i64::from(c - b'0')))
+    };
+    let at = |i: usize, c: &[u8]| b.get(i).is_some_and(|x| c.contains(x));
+    let shape = "not of the form YYYY-MM-DDTHH:MM:SSZ";
+    let (Some(year), Some(month), Some(day)) = (num(0, 4), num(5, 2), num(8, 2)) else {
+        return Err(format!("{s}: {shape}"));
+    };
+    if !at(4, b"-") || !at(7, b"-") || !at(10, b"Tt ") || !at(13, b":") || !at(16, b":") {
+        return Err(format!("{s}: {shape}"));
+    }
+    let (Some(hour), Some(minute), Some(second)) = (num(11, 2), num(14, 2), num(17, 2)) else {
+        return Err(format!("{s}: {shape}"));
+    };
+    let mut i = 19;
+    if at(i, b".") {
+        i += 1;
+        let digits = b[i..].iter().take_while(|c| c.is_ascii_digit()).count();
+        if digits == 0 {
+            return Err(format!(
+                "{s}: a '.' without the fraction of a second after it"
+            ));
+        }
+        i += digits;
+    }
+    let offset = match b.get(i..) {
+        Some(b"" | b"Z" | b"z") => 0,
+        Some([sign @ (b'+' | b'-'), ..]) => {
+            let (Some(h), true, Some(m), true) = (
+                num(i + 1, 2),
+                at(i + 3, b":"),
+                num(i + 4, 2),
+                b.len() == i + 6,
+            ) else {
+                return Err(format!(
+                    "{s}: the offset after the seconds is not of the form +HH:MM or -HH:MM"
+                ));
+            };
+            if h > 23 || m > 59 {
+                return Err(format!(
+                    "{s}: the offset {}{h:02}:{m:02} is not one",
+                    *sign as char
+                ));
+            }
+            let o = h * 3_600 + m * 60;
+            if *sign == b'+' { o } else { -o }
+        }
+        _ => {
+            return Err(format!(
+                "{s}: after the seconds, expected Z or an offset such as +05:30"
+            ));
+        }
+    };
+    let days_in_month = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 => 28,
+        _ => return Err(format!("{s}: month {month} is not one (01 to 12)")),
+    };
+    if !(1..=days_in_month).contains(&day) {
+        return Err(format!(
+            "{s}: day {day} is not one of month {month:02} (01 to {days_in_month})"
+        ));
+    }
+    if hour > 23 {
+        return Err(format!("{s}: hour {hour} is not one (00 to 23)"));
+    }
+    if minute > 59 {
+        return Err(format!("{s}: minute {minute} is not one (00 to 59)"));
+    }
+    if second > 59 {
+        return Err(format!(
+            "{s}: second {second} is not one (00 to 59; Unix time has no leap second: \
+             give :59 or the next minute)"
+        ));
+    }
+    Ok(day_of_date(year, month, day) * 86_400 + hour * 3_600 + minute * 60 + second - offset)
+}
+
+/// Day `n` counted from 1970-01-01 of a date (proleptic Gregorian): the
+/// inverse of [`date_of_day`], for years 0..=9999.
+fn day_of_date(year: i64, month: i64, day: i64) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400); // 0..=399
+    let mp = (month + 9) % 12; // March 0 .. February 11
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
 }
 
 /// A duration such as `30d` or `2w` in seconds (`--keep`, `--soak`).
@@ -118,6 +236,17 @@ pub const FIRST_TIME: i64 = 0;
 /// 9999-12-31T23:59:59Z, the last second RFC 3339 can write. A time past it
 /// makes the record malformed, so every time a report prints is a date.
 pub const LAST_TIME: i64 = YEAR_10000 - 1;
+
+/// The longest capture interval (`end - start`, in seconds) a flow record
+/// may span: one hour. AWS aggregates a record over at most 600 s (10
+/// minutes, or 60 s when chosen and on Nitro instances), so a longer one is
+/// not a capture interval but a bad `end` (a typo, a corrupt field): taken
+/// as evidence, an `end` of 99999999999 dated the connection's last use in
+/// the year 5138 and kept its rule alive for ever under `--state`. Six times
+/// AWS's longest interval leaves room for late or merged deliveries without
+/// letting such an `end` through. Records (text, Parquet, Athena's SQL,
+/// Logs Insights' query) past it are malformed: `bad time`.
+pub const MAX_INTERVAL: i64 = 3_600;
 
 /// Whether a time read from input lies in `FIRST_TIME..=LAST_TIME`.
 pub fn in_range(t: i64) -> bool {
@@ -235,6 +364,81 @@ mod tests {
         assert_eq!(rfc3339(w.since), "2026-11-18T00:00:00Z");
         assert_eq!(day(w.until), "2026-11-25");
         assert!((w.days() - 7.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn rfc_3339_offsets_and_lowercase_are_read_as_utc() {
+        let utc = 1_795_564_800; // 2026-11-25T00:00:00Z
+        for (s, t) in [
+            ("2026-11-25T00:00:00Z", utc),
+            ("2026-11-25t00:00:00z", utc),
+            ("2026-11-25T00:00:00-00:00", utc),
+            ("2026-11-25T00:00:00+00:00", utc),
+            ("2026-11-25T05:30:00+05:30", utc),
+            ("2026-11-24T19:00:00-05:00", utc),
+            ("2026-11-25T00:00:00.999Z", utc),
+            // Taken before: a space for the T, no zone (UTC).
+            ("2026-11-25 00:00:00", utc),
+            ("2026-11-25T00:00:00", utc),
+            ("1970-01-01T00:00:00Z", 0),
+            ("2024-02-29T23:59:59Z", 1_709_251_199),
+            ("9999-12-31T23:59:59Z", LAST_TIME),
+        ] {
+            assert_eq!(parse_rfc3339(s), Ok(t), "{s}");
+        }
+        let w = Window::parse(
+            "2026-11-20T00:00:00+05:00",
+            Some("2026-11-25T00:00:00Z"),
+            at(0),
+        );
+        assert_eq!(w.unwrap().since, 1_795_564_800 - 5 * 86_400 - 5 * 3_600);
+    }
+
+    #[test]
+    fn a_time_with_a_field_out_of_range_is_refused_naming_it() {
+        for (s, says) in [
+            ("2026-11-25T00:00:60Z", "second 60 is not one"),
+            ("2026-11-25T00:60:00Z", "minute 60 is not one"),
+            ("2026-11-25T24:00:00Z", "hour 24 is not one"),
+            ("2026-11-31T00:00:00Z", "day 31 is not one of month 11"),
+            ("2025-02-29T00:00:00Z", "day 29 is not one of month 02"),
+            ("2026-13-01T00:00:00Z", "month 13 is not one"),
+            ("2026-11-25T00:00:00+24:00", "the offset +24:00 is not one"),
+            ("2026-11-25T00:00:00+0500", "not of the form +HH:MM"),
+            ("2026-11-25T00:00:00Q", "expected Z or an offset"),
+            ("2026-11-25", "not of the form YYYY-MM-DDTHH:MM:SSZ"),
+        ] {
+            let e = check_point(s).unwrap_err().to_string();
+            assert!(e.contains(says) && e.contains("RFC 3339"), "{s}: {e}");
+        }
+        let e = check_point("banana").unwrap_err().to_string();
+        assert!(e.starts_with("expected a duration such as 30m"), "{e}");
+    }
+
+    #[test]
+    fn days_of_dates_are_the_inverse_of_dates_of_days() {
+        for n in (-719_468..=2_932_896).step_by(97).chain([0, -1, 2_932_896]) {
+            let d = date_of_day(n);
+            assert_eq!(
+                day_of_date(d.year, i64::from(d.month), i64::from(d.day)),
+                n,
+                "{d:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_empty_window_is_refused_however_it_is_given() {
+        let until = Some("2026-11-25T00:00:00Z");
+        for since in ["2026-11-25T00:00:00Z", "0d", "0s", "2026-11-26T00:00:00Z"] {
+            let e = Window::parse(since, until, at(0)).unwrap_err().to_string();
+            assert!(
+                e.starts_with("the window is empty: --since (")
+                    && e.contains("is not before --until"),
+                "{since}: {e}"
+            );
+        }
+        assert!(Window::parse("1s", until, at(0)).is_ok());
     }
 
     #[test]

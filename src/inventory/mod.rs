@@ -461,7 +461,10 @@ pub fn read_json<T: serde::de::DeserializeOwned>(
 ) -> Result<T> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read {what} {}", path.display()))?;
-    serde_json::from_str(&text).map_err(|e| {
+    // A UTF-8 byte-order mark (an editor's, PowerShell's `Out-File`) is no
+    // part of the JSON; the columns then count as the reader sees them.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    serde_json::from_str(text).map_err(|e| {
         anyhow::anyhow!(
             "{}:{}:{}: {what} {invalid}: {e}",
             path.display(),

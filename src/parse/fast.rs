@@ -30,7 +30,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use super::{
     Action, Direction, Fields, MAX_COUNTER, MAX_ICMP_TYPE, Parser, Record, Slot, same, slot,
 };
-use crate::window::LAST_TIME;
+use crate::window::{LAST_TIME, MAX_INTERVAL};
 
 impl<'a> Record<'a> {
     /// A record with no field set: what a field the format lacks reads as.
@@ -573,7 +573,8 @@ fn finish(rec: &mut Record<'_>, protocol: u64, start: u64, last: Option<u64>) ->
         return None;
     }
     let last = last.unwrap_or(start);
-    if last < start || last > LAST_TIME as u64 {
+    // As `interval` and `capture` check: in order, in range, at most MAX_INTERVAL long.
+    if last < start || last > LAST_TIME as u64 || last - start > MAX_INTERVAL as u64 {
         return None;
     }
     rec.protocol = protocol;

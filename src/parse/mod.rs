@@ -10,7 +10,7 @@ use std::net::{IpAddr, Ipv4Addr};
 pub use fast::Newlines;
 pub use format::{Field, Format, FormatError, FormatOrigin, looks_like_header};
 
-use crate::window::{LAST_TIME, rfc3339};
+use crate::window::{LAST_TIME, MAX_INTERVAL, rfc3339};
 
 /// The most `packets` or `bytes` one record may carry: 2^53 (8 PiB of bytes),
 /// far past what any interface moves in a capture interval, and the largest
@@ -102,6 +102,11 @@ pub enum Malformed {
         start: i64,
         end: i64,
     },
+    /// A capture interval longer than [`MAX_INTERVAL`]: not one AWS writes.
+    IntervalTooLong {
+        start: i64,
+        end: i64,
+    },
 }
 
 impl Malformed {
@@ -130,7 +135,7 @@ impl Malformed {
                 "srcport" | "dstport" => "bad port",
                 _ => "bad number",
             },
-            Malformed::EndBeforeStart { .. } => "bad time",
+            Malformed::EndBeforeStart { .. } | Malformed::IntervalTooLong { .. } => "bad time",
         }
     }
 }
@@ -155,6 +160,15 @@ impl fmt::Display for Malformed {
                 f,
                 "end {end} ({}) is before start {start} ({})",
                 rfc3339(*end),
+                rfc3339(*start)
+            ),
+            Malformed::IntervalTooLong { start, end } => write!(
+                f,
+                "end {end} ({}) is {} s after start {start} ({}), longer than any capture \
+                 interval (AWS aggregates a record over at most 600 s; sgpair takes up to \
+                 {MAX_INTERVAL} s): the end is wrong, so the record is not evidence",
+                rfc3339(*end),
+                end.saturating_sub(*start),
                 rfc3339(*start)
             ),
         }
@@ -459,6 +473,7 @@ impl Parser {
             None => start,
         };
         interval(start, end)?;
+        capture(start, end)?;
         let action = match required(f, slot::ACTION, "action")? {
             b"ACCEPT" => Action::Accept,
             b"REJECT" => Action::Reject,
@@ -724,6 +739,17 @@ fn time(t: u64, field: &'static str) -> Result<i64, Malformed> {
 fn interval(start: i64, end: i64) -> Result<(), Malformed> {
     if end < start {
         return Err(Malformed::EndBeforeStart { start, end });
+    }
+    Ok(())
+}
+
+/// A record's capture interval (in order already) spans at most
+/// [`MAX_INTERVAL`]. A SKIPDATA record's lost interval is not held to it:
+/// it is not evidence, and Athena's rows count it as logged.
+#[inline]
+fn capture(start: i64, end: i64) -> Result<(), Malformed> {
+    if end - start > MAX_INTERVAL {
+        return Err(Malformed::IntervalTooLong { start, end });
     }
     Ok(())
 }

@@ -48,8 +48,21 @@ fn read_files_with(
     workers: usize,
     block: usize,
 ) -> Result<(Aggregator, Stats)> {
-    let files = files::discover(paths)?;
-    read_listed(&files, opts, quiet, workers, block)
+    let listing = files::discover(paths)?;
+    let (agg, mut stats) = read_listed(&listing.files, opts, quiet, workers, block)?;
+    for (path, kind) in &listing.not_files {
+        stats.files += 1;
+        stats.skip_at(
+            "not a file",
+            &path.display().to_string(),
+            0,
+            format_args!(
+                "{kind} in a --logs folder, not a file of flow logs: skipped unread (reading it \
+                 could wait for ever); to read it, give it to --logs itself"
+            ),
+        );
+    }
+    Ok((agg, stats))
 }
 
 /// Reads files already listed. A file can change between its listing and
@@ -292,7 +305,13 @@ impl Shared<'_> {
                     }
                     continue;
                 }
-                let mut src = TextSource::new(stream.name, Box::new(stream.reader), opts, stats);
+                let mut src = TextSource::new(
+                    stream.name,
+                    Box::new(stream.reader),
+                    stream.notes,
+                    opts,
+                    stats,
+                );
                 src.block = self.block;
                 let src = Arc::new(Mutex::new(src));
                 let mut guard = src

@@ -80,6 +80,22 @@ pub(super) fn unwrap_json(line: &[u8]) -> Option<String> {
     }
 }
 
+/// Counts line `line` of `name`, longer than `max` bytes, as a skipped
+/// record (`line too long`), with what to check.
+#[cold]
+pub(super) fn skip_long_line(name: &str, line: u64, max: usize, stats: &mut Stats) {
+    stats.records += 1;
+    stats.skip_at(
+        "line too long",
+        name,
+        line,
+        format_args!(
+            "a line longer than {max} bytes, which no flow-log record is (a record's line is \
+             under a few KB): skipped to its end without being read; is this a flow log?"
+        ),
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

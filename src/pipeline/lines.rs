@@ -6,7 +6,8 @@
 use std::sync::Arc;
 
 use super::ReadOptions;
-use super::layout::{BlockStart, assumed_note, start_format, unwrap_json};
+use super::layout::{BlockStart, assumed_note, skip_long_line, start_format, unwrap_json};
+use super::text::MAX_LINE;
 use crate::aggregate::Aggregator;
 use crate::parse::{
     Fields, Format, FormatError, FormatOrigin, Malformed, Newlines, Parsed, Parser, Recent, Record,
@@ -139,6 +140,10 @@ impl LineReader {
         stats: &mut Stats,
         kept: &mut Kept<'a>,
     ) {
+        if raw.len() > MAX_LINE {
+            skip_long_line(&self.name, line_no, MAX_LINE, stats);
+            return;
+        }
         let trimmed = raw.trim_ascii();
         let line = trimmed;
         let Some(&first) = line.first() else {

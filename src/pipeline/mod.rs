@@ -235,8 +235,13 @@ pub fn read_stream(
         tick();
         return Ok(());
     }
-    let Stream { name, reader, .. } = stream;
-    let mut source = TextSource::new(name, Box::new(reader), opts, stats);
+    let Stream {
+        name,
+        reader,
+        notes,
+        ..
+    } = stream;
+    let mut source = TextSource::new(name, Box::new(reader), notes, opts, stats);
     let mut buf = Block::with_capacity(BLOCK);
     while let Some(at) = source.next_block(&mut buf, stats)? {
         let first = at.first_line;

@@ -7,14 +7,29 @@ use std::sync::Arc;
 use anyhow::Result;
 
 use super::ReadOptions;
-use super::layout::{BlockStart, assumed_note, start_format, unwrap_json};
+use super::layout::{BlockStart, assumed_note, skip_long_line, start_format, unwrap_json};
 use crate::parse::{Format, FormatError, FormatOrigin, Newlines, Parser, looks_like_header};
+use crate::sources::Notes;
 use crate::stats::Stats;
 
 /// Bytes of text handed to a worker at a time. Large enough that cutting
 /// and handing over cost nothing next to parsing; small enough that every
 /// worker holds little (one block each).
 pub const BLOCK: usize = 1 << 20;
+
+/// The longest line read: 1 MiB. Flow-log lines are under 1 KB, CloudWatch
+/// export lines (a record wrapped in JSON) a few KB; a longer line is no
+/// record, and buffering it whole let one gzip file of 4 MB (a gigabyte of
+/// one line) take 2 GB of memory. Past it, the line is skipped to its end
+/// without being kept, and counted with its place (`line too long`): by the
+/// cutter when no newline comes within a block past it, else by the line
+/// reader (a block holds at most a block and a carried line start).
+pub const MAX_LINE: usize = 1 << 20;
+
+/// A UTF-8 byte-order mark, which editors and Windows tools put before a
+/// file's first line. It is no part of the line: left there, a header line
+/// would be read as a record and the file in the default layout.
+const BOM: &[u8] = b"\xef\xbb\xbf";
 
 /// The bytes of one block, in a buffer reused from block to block. The
 /// buffer never shrinks: its bytes past the block's end were written by
@@ -53,6 +68,13 @@ impl Block {
         &mut self.bytes[self.len..target]
     }
 
+    /// Drops the block's first `n` bytes (once per stream: a byte-order mark).
+    fn drop_front(&mut self, n: usize) {
+        let n = n.min(self.len);
+        self.bytes.copy_within(n..self.len, 0);
+        self.len -= n;
+    }
+
     fn extend_from_slice(&mut self, more: &[u8]) {
         let end = self.len + more.len();
         self.room(end).copy_from_slice(more);
@@ -77,6 +99,8 @@ pub struct TextSource {
     reader: Box<dyn Read + Send>,
     /// Bytes per block ([`BLOCK`]; smaller in tests).
     pub(super) block: usize,
+    /// The longest line kept ([`MAX_LINE`]; smaller in tests).
+    pub(super) max_line: usize,
     /// The start of a line that the last block cut off.
     carry: Vec<u8>,
     /// Lines before the next block.
@@ -84,12 +108,16 @@ pub struct TextSource {
     format: Format,
     parser: Result<Parser, FormatError>,
     assumed_noted: bool,
+    /// No block was cut yet: the stream's first bytes are still to be looked at.
+    at_start: bool,
     eof: bool,
     /// `--allow-partial`: a read error ends the stream after its last whole
     /// line instead of failing the run.
     allow_partial: bool,
     /// The read error that ended the stream early, to report as missing.
     broken: Option<String>,
+    /// What the stream's reader notes as it reads (bytes after gzip data).
+    notes: Notes,
 }
 
 impl TextSource {
@@ -97,6 +125,7 @@ impl TextSource {
     pub fn new(
         name: String,
         reader: Box<dyn Read + Send>,
+        notes: Notes,
         opts: &ReadOptions,
         stats: &mut Stats,
     ) -> TextSource {
@@ -105,14 +134,17 @@ impl TextSource {
             name: name.into(),
             reader,
             block: BLOCK,
+            max_line: MAX_LINE,
             carry: Vec::new(),
             lines: 0,
             format,
             parser,
             assumed_noted: false,
+            at_start: true,
             eof: false,
             allow_partial: opts.allow_partial,
             broken: None,
+            notes,
         }
     }
 
@@ -127,12 +159,33 @@ impl TextSource {
         self.carry.clear();
         let mut target = self.block;
         let mut scan_from = 0;
+        // Inside a line longer than `max_line`: its bytes are dropped as read.
+        let mut skipping = false;
         loop {
             self.fill(buf, target)?;
             if let Some(broken) = self.broken.take() {
                 stats.missing.push(broken);
             }
+            if skipping {
+                let Some(i) = memchr::memchr(b'\n', buf) else {
+                    buf.clear();
+                    if self.eof {
+                        break;
+                    }
+                    continue;
+                };
+                // The next line starts after its end.
+                buf.drop_front(i + 1);
+                skipping = false;
+            }
             if self.eof {
+                // The last line, without a newline: as long a line is skipped.
+                let tail = memchr::memrchr(b'\n', buf).map_or(0, |i| i + 1);
+                if buf.len() - tail > self.max_line {
+                    let before = memchr::memchr_iter(b'\n', &buf[..tail]).count() as u64;
+                    self.too_long(self.lines + before + 1, stats);
+                    buf.truncate(tail);
+                }
                 break;
             }
             // Whole lines only: the rest waits for the next block.
@@ -142,9 +195,25 @@ impl TextSource {
                 buf.truncate(cut);
                 break;
             }
+            // No newline in the block: it is all one line.
+            if buf.len() > self.max_line {
+                self.too_long(self.lines + 1, stats);
+                self.lines += 1;
+                buf.clear();
+                skipping = true;
+                scan_from = 0;
+                target = self.block;
+                continue;
+            }
             // One line longer than a block: read on.
             scan_from = buf.len();
             target = buf.len() + self.block;
+        }
+        if self.eof {
+            stats.notes.extend(self.notes.take());
+        }
+        if std::mem::take(&mut self.at_start) && buf.starts_with(BOM) {
+            buf.drop_front(BOM.len());
         }
         if buf.is_empty() {
             return Ok(None);
@@ -156,6 +225,12 @@ impl TextSource {
         };
         self.follow(buf, stats);
         Ok(Some(start))
+    }
+
+    /// Counts line `line`, longer than `max_line`, as a skipped record.
+    #[cold]
+    fn too_long(&self, line: u64, stats: &mut Stats) {
+        skip_long_line(&self.name, line, self.max_line, stats);
     }
 
     /// Reads until `buf` holds `target` bytes or the stream ends.
@@ -277,6 +352,85 @@ impl TextSource {
 mod tests {
     use super::*;
 
+    fn source(text: &[u8], block: usize, max_line: usize) -> TextSource {
+        TextSource {
+            name: "x".into(),
+            reader: Box::new(std::io::Cursor::new(text.to_vec())),
+            block,
+            max_line,
+            carry: Vec::new(),
+            lines: 0,
+            format: Format::default_v2(),
+            parser: Parser::new(&Format::default_v2()),
+            assumed_noted: true,
+            at_start: true,
+            eof: false,
+            allow_partial: false,
+            broken: None,
+            notes: Notes::default(),
+        }
+    }
+
+    fn blocks(src: &mut TextSource, stats: &mut Stats) -> Vec<(u64, String)> {
+        let mut buf = Block::default();
+        let mut got = Vec::new();
+        while let Some(at) = src.next_block(&mut buf, stats).unwrap() {
+            got.push((at.first_line, String::from_utf8(buf.to_vec()).unwrap()));
+        }
+        got
+    }
+
+    /// A line past `max_line` is dropped as it is read (never held whole),
+    /// counted as a skipped record at its line, and the lines after it keep
+    /// their numbers; so is a last line without a newline.
+    #[test]
+    fn a_line_longer_than_the_most_is_skipped_with_its_place() {
+        let text = format!("a\n{}\nb\nc\n{}", "z".repeat(50), "y".repeat(30));
+        // Blocks no longer than the most, as BLOCK and MAX_LINE (a longer
+        // line inside a larger block is the line reader's to skip).
+        for block in [4, 8, 20] {
+            let mut stats = Stats::default();
+            let mut src = source(text.as_bytes(), block, 20);
+            let got = blocks(&mut src, &mut stats);
+            let lines: Vec<(u64, &str)> = got
+                .iter()
+                .flat_map(|(first, b)| {
+                    b.lines()
+                        .enumerate()
+                        .map(move |(i, l)| (first + i as u64, l))
+                })
+                .collect();
+            assert_eq!(lines, vec![(1, "a"), (3, "b"), (4, "c")], "block {block}");
+            assert_eq!(stats.records, 2, "block {block}");
+            assert_eq!(
+                stats.skipped.get("line too long"),
+                Some(&2),
+                "block {block}"
+            );
+            let ex = &stats.examples["line too long"];
+            assert!(
+                ex[0].starts_with("x:2: a line longer than 20 bytes")
+                    && ex[1].starts_with("x:5: a line longer than 20 bytes"),
+                "block {block}: {ex:?}"
+            );
+        }
+        // A line of exactly the most is a line.
+        let mut stats = Stats::default();
+        let exact = format!("{}\nb\n", "z".repeat(20));
+        let got = blocks(&mut source(exact.as_bytes(), 8, 20), &mut stats);
+        assert_eq!(got.concat_text(), exact);
+        assert!(stats.skipped.is_empty());
+    }
+
+    trait Concat {
+        fn concat_text(&self) -> String;
+    }
+    impl Concat for Vec<(u64, String)> {
+        fn concat_text(&self) -> String {
+            self.iter().map(|(_, b)| b.as_str()).collect()
+        }
+    }
+
     #[test]
     fn a_line_longer_than_a_block_is_one_line() {
         let mut src = TextSource {
@@ -285,14 +439,17 @@ mod tests {
                 format!("a\n{}\nb\n", "z".repeat(50)).into_bytes(),
             )),
             block: 8,
+            max_line: MAX_LINE,
             carry: Vec::new(),
             lines: 0,
             format: Format::default_v2(),
             parser: Parser::new(&Format::default_v2()),
             assumed_noted: true,
+            at_start: true,
             eof: false,
             allow_partial: false,
             broken: None,
+            notes: Notes::default(),
         };
         let mut stats = Stats::default();
         let mut buf = Block::default();

@@ -8,7 +8,7 @@ use std::fmt::Write;
 use crate::aggregate::Method;
 use crate::parse::{Field, MAX_COUNTER, MAX_ICMP_TYPE};
 use crate::reduce::{ICMP_ANY, rules};
-use crate::window::{LAST_TIME, Window, date};
+use crate::window::{LAST_TIME, MAX_INTERVAL, Window, date};
 
 /// How a table's partitions name the day, so a query reads only the window.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -319,7 +319,7 @@ impl Table {
              AND src <> '-' AND dst <> '-' AND srcaddr <> '-' AND dstaddr <> '-'\n    \
              AND sp BETWEEN 0 AND 65535 AND dp BETWEEN 0 AND 65535 AND proto BETWEEN 0 AND 255\n    \
              AND (proto NOT IN ({icmp}) OR sp <= {max_type} AND dp <= {max_type})\n    \
-             AND t0 BETWEEN 0 AND {last} AND t1 BETWEEN t0 AND {last}\n    \
+             AND t0 BETWEEN 0 AND {last} AND t1 BETWEEN t0 AND {last} AND t1 - t0 <= {interval}\n    \
              AND packets BETWEEN 0 AND {max} AND bytes BETWEEN 0 AND {max}{rec_tail}\n),\n",
             rec_head = if every { "base.*," } else { "* FROM base" },
             rec_cond = if every { "(" } else { "WHERE" },
@@ -339,6 +339,7 @@ impl Table {
             icmp = icmp_list(),
             max_type = MAX_ICMP_TYPE,
             last = LAST_TIME,
+            interval = MAX_INTERVAL,
             max = MAX_COUNTER,
         );
         Ok((t + &orient(every), params))

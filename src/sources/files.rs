@@ -8,37 +8,51 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use super::gzip::Members;
+use super::{Kind, Notes, Stream};
 use anyhow::{Context, Result, bail};
-use flate2::read::MultiGzDecoder;
 
-use super::{Kind, Stream};
+/// What `--logs` lists: the files to read, and what a folder held that is
+/// not a file (a FIFO, a socket, a device), with what it is, to be counted
+/// as skipped: reading a FIFO nobody writes to waits for ever.
+#[derive(Debug, Default)]
+pub struct Listing {
+    pub files: Vec<PathBuf>,
+    pub not_files: Vec<(PathBuf, &'static str)>,
+}
 
 /// Every file under the given paths, sorted, without duplicates: one file
 /// named two ways (`dir` and `./dir`, a symbolic link, a folder and a file in
-/// it) is read once, under the first of its names in sort order.
-pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
+/// it) is read once, under the first of its names in sort order. A path
+/// given itself is read whatever it is (`--logs <(zcat ...)` is a pipe);
+/// inside a folder only regular files are (and links to them; a link to
+/// nothing is listed, and [`open`] names it).
+pub fn discover(paths: &[PathBuf]) -> Result<Listing> {
+    let mut listing = Listing::default();
     for p in paths {
         let meta = std::fs::metadata(p)
             .with_context(|| format!("--logs {}: cannot read it", p.display()))?;
         if meta.is_dir() {
-            let before = out.len();
-            walk(p, &mut out)?;
-            if out.len() == before {
+            let before = (listing.files.len(), listing.not_files.len());
+            walk(p, &mut listing)?;
+            if listing.files.len() == before.0 && listing.not_files.len() == before.1 {
                 bail!("--logs {}: the folder holds no files", p.display());
             }
         } else {
-            out.push(p.clone());
+            listing.files.push(p.clone());
         }
     }
+    let out = &mut listing.files;
     out.sort();
     out.dedup();
     let mut seen = std::collections::BTreeSet::new();
     out.retain(|p| seen.insert(std::fs::canonicalize(p).unwrap_or_else(|_| p.clone())));
-    Ok(out)
+    listing.not_files.sort();
+    listing.not_files.dedup();
+    Ok(listing)
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+fn walk(dir: &Path, out: &mut Listing) -> Result<()> {
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
         .with_context(|| format!("cannot list the folder {}", dir.display()))?
         .map(|e| e.map(|e| e.path()))
@@ -50,13 +64,34 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
         if name.starts_with('.') {
             continue;
         }
-        if p.is_dir() {
-            walk(&p, out)?;
-        } else {
-            out.push(p);
+        match std::fs::metadata(&p) {
+            Ok(m) if m.is_dir() => walk(&p, out)?,
+            Ok(m) if !m.is_file() => out.not_files.push((p, kind(&m))),
+            // A file, or gone (a link to nothing): `open` says which.
+            _ => out.files.push(p),
         }
     }
     Ok(())
+}
+
+/// What a path that is neither a folder nor a regular file is.
+fn kind(m: &std::fs::Metadata) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let t = m.file_type();
+        if t.is_fifo() {
+            return "a FIFO (named pipe)";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+        if t.is_char_device() || t.is_block_device() {
+            return "a device";
+        }
+    }
+    let _ = m;
+    "not a regular file"
 }
 
 /// Opens a file as a stream of text lines, decompressing gzip. `progress`
@@ -64,11 +99,18 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
 /// (rotated by truncation) ends in an error rather than in silently less
 /// evidence; one that grows is read to its new end.
 pub fn open(path: &Path, progress: Arc<AtomicU64>) -> Result<Stream> {
-    let file = File::open(path).with_context(|| {
-        format!(
+    let file = File::open(path).with_context(|| match std::fs::read_link(path) {
+        // A link whose target does not exist (or cannot be reached).
+        Ok(target) if std::fs::metadata(path).is_err() => format!(
+            "cannot open {}: it is a symbolic link to {}, which does not exist (a dangling \
+             link): restore its target, or remove the link",
+            path.display(),
+            target.display()
+        ),
+        _ => format!(
             "cannot open {} (listed a moment ago: was it moved or deleted?)",
             path.display()
-        )
+        ),
     })?;
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
     let mut raw = BufReader::with_capacity(
@@ -88,19 +130,22 @@ pub fn open(path: &Path, progress: Arc<AtomicU64>) -> Result<Stream> {
     } else {
         Kind::Text
     };
+    let name = path.display().to_string();
+    let notes = Notes::default();
     let reader: Box<dyn BufRead + Send> = if head.starts_with(&[0x1f, 0x8b]) {
         Box::new(BufReader::with_capacity(
             256 * 1024,
-            MultiGzDecoder::new(raw),
+            Members::new(raw, name.clone(), notes.clone()),
         ))
     } else {
         Box::new(raw)
     };
     Ok(Stream {
-        name: path.display().to_string(),
+        name,
         size,
         reader,
         kind,
+        notes,
     })
 }
 
@@ -143,7 +188,7 @@ mod tests {
         std::fs::write(d.path().join("b/c/z.log"), "x").unwrap();
         std::fs::write(d.path().join("a.log"), "x").unwrap();
         std::fs::write(d.path().join(".hidden"), "x").unwrap();
-        let files = discover(&[d.path().to_path_buf()]).unwrap();
+        let files = discover(&[d.path().to_path_buf()]).unwrap().files;
         let names: Vec<_> = files
             .iter()
             .map(|p| p.strip_prefix(d.path()).unwrap().to_path_buf())
@@ -168,8 +213,49 @@ mod tests {
             logs.join("sub/a.log"),
             d.path().join("zz-link"),
         ])
-        .unwrap();
+        .unwrap()
+        .files;
         assert_eq!(files, vec![logs.join("b.log"), logs.join("sub/a.log")]);
+    }
+
+    /// A FIFO or a socket in a folder is listed apart, with what it is
+    /// (opening a FIFO nobody writes to waits for ever); a link to nothing
+    /// is listed, and opening it names it as a dangling link.
+    #[cfg(unix)]
+    #[test]
+    fn what_is_not_a_file_in_a_folder_is_listed_apart() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join("a.log"), "x").unwrap();
+        let fifo = d.path().join("b.fifo");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        assert!(made.is_ok_and(|s| s.success()), "mkfifo");
+        let _socket = std::os::unix::net::UnixListener::bind(d.path().join("c.sock")).unwrap();
+        std::os::unix::fs::symlink(d.path().join("gone.log"), d.path().join("d.log")).unwrap();
+        let listing = discover(&[d.path().to_path_buf()]).unwrap();
+        assert_eq!(
+            listing.files,
+            vec![d.path().join("a.log"), d.path().join("d.log")]
+        );
+        assert_eq!(
+            listing.not_files,
+            vec![
+                (fifo, "a FIFO (named pipe)"),
+                (d.path().join("c.sock"), "a socket")
+            ]
+        );
+        let e = open(&d.path().join("d.log"), Default::default())
+            .err()
+            .unwrap()
+            .to_string();
+        assert_eq!(
+            e,
+            format!(
+                "cannot open {}: it is a symbolic link to {}, which does not exist (a dangling \
+                 link): restore its target, or remove the link",
+                d.path().join("d.log").display(),
+                d.path().join("gone.log").display()
+            )
+        );
     }
 
     #[test]

@@ -9,12 +9,14 @@ pub mod athena;
 #[cfg(feature = "aws")]
 pub mod cloudwatch;
 pub mod files;
+pub mod gzip;
 #[cfg(feature = "aws")]
 pub mod insights;
 pub mod parquet;
 pub mod s3;
 
 use std::io::BufRead;
+use std::sync::{Arc, Mutex};
 
 use anyhow::Result;
 
@@ -29,6 +31,24 @@ pub struct Stream {
     pub reader: Box<dyn BufRead + Send>,
     /// What the bytes are, judged by their first bytes.
     pub kind: Kind,
+    /// What the reader found worth saying without stopping (bytes after the
+    /// last gzip member): the pipeline adds it to the run's notes.
+    pub notes: Notes,
+}
+
+/// Notes a stream's reader leaves as it reads, shared with whoever reads it.
+#[derive(Debug, Clone, Default)]
+pub struct Notes(Arc<Mutex<Vec<String>>>);
+
+impl Notes {
+    pub fn push(&self, note: String) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).push(note);
+    }
+
+    /// The notes left so far, taken.
+    pub fn take(&self) -> Vec<String> {
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()))
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

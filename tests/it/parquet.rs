@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use crate::support::parquet::parquet;
-use crate::support::run::{Run, infer};
+use crate::support::run::{Run, infer, repo};
 use crate::support::{Estate, read, rec, sgpair, v2_lines};
 
 /// `sgpair infer` over the file `flows` in `dir`, with `--threads`, the JSON
@@ -231,4 +231,64 @@ fn a_truncated_parquet_file_is_an_error_naming_it() {
         run.stderr
     );
     assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+}
+
+/// Whole numbers in 8- and 16-bit integer columns (AWS writes INT32 and
+/// INT64; other writers use smaller types) are read as numbers, with the
+/// outputs of the records as text; a column of a type sgpair cannot read
+/// (DECIMAL) is an error naming the file, the column, its type and what was
+/// expected, not polars' internals. Fixtures: tests/fixtures/parquet/make.py.
+#[test]
+fn small_integer_columns_are_read_and_an_unreadable_type_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixtures = repo().join("tests/fixtures/parquet");
+    let inventory = repo().join("sample-logs/inventory.json");
+    let sample =
+        read(repo().join("sample-logs/flow-logs/cloudwatch/eni-05bfd15c7d9ac1e2b-all.log"));
+    let twin: String = sample.lines().take(50).map(|l| format!("{l}\n")).collect();
+    std::fs::write(dir.path().join("twin.log"), twin).unwrap();
+    let counts = |run: &Run| {
+        run.stderr
+            .lines()
+            .find(|l| l.starts_with("read "))
+            .unwrap_or_else(|| panic!("a count of records:\n{}", run.stderr))
+            .to_string()
+    };
+
+    let text = infer(dir.path(), &[Path::new("twin.log")], &inventory, &[]);
+    text.ok();
+    let small = infer(
+        dir.path(),
+        &[&fixtures.join("small-ints.parquet")],
+        &inventory,
+        &[],
+    );
+    small.ok();
+    assert_eq!(counts(&small), counts(&text));
+    assert!(
+        counts(&small).contains("read 50 records"),
+        "{}",
+        counts(&small)
+    );
+    assert_eq!(
+        read(small.path("rules.auto.tfvars")),
+        read(text.path("rules.auto.tfvars"))
+    );
+
+    let decimal = infer(
+        dir.path(),
+        &[&fixtures.join("decimal.parquet")],
+        &inventory,
+        &[],
+    );
+    decimal.exits(1);
+    assert!(
+        decimal.stderr.contains(
+            "decimal.parquet: row group 1 of 1 (rows 1..50): cannot decode column dstport: its \
+             type is Decimal(10, 0), which sgpair cannot read; expected whole numbers"
+        ),
+        "{}",
+        decimal.stderr
+    );
+    assert!(!decimal.stderr.contains("panicked"), "{}", decimal.stderr);
 }

@@ -348,6 +348,53 @@ fn generated_logs_give_the_local_evidence() {
     assert_same(&o, "generated, without flags");
 }
 
+/// A record whose end lies more than `window::MAX_INTERVAL` (an hour) after
+/// its start is a bad time to the parser; the SQL leaves it out alike. Here
+/// one with an end in the year 5138, beside one of exactly an hour (kept)
+/// and one of an hour and a second (left out), of a connection of its own.
+#[test]
+fn records_longer_than_a_capture_interval_are_left_out_as_locally() {
+    let dir = tempfile::tempdir().unwrap();
+    let odd = dir.path().join("odd.log");
+    let t = 1_794_959_540i64;
+    let at = |dport: u16, end: i64| {
+        format!(
+            "2 123456789012 eni-05bfd15c7d9ac1e2b 10.20.10.13 10.20.20.21 41890 {dport} 6 3 921 \
+             {t} {end} ACCEPT OK"
+        )
+    };
+    std::fs::write(
+        &odd,
+        [
+            at(3306, 99_999_999_999),
+            at(3307, t + sgpair::window::MAX_INTERVAL),
+            at(3308, t + sgpair::window::MAX_INTERVAL + 1),
+        ]
+        .join("\n")
+            + "\n",
+    )
+    .unwrap();
+    let o = run_case(&Case {
+        logs: vec![
+            repo().join("sample-logs/flow-logs/cloudwatch/eni-05bfd15c7d9ac1e2b-all.log"),
+            odd,
+        ],
+        window: Window::ALL,
+        shuffle: Some(5),
+        drop: &[],
+    });
+    let ports: Vec<u16> = o.local.connections.iter().map(|c| c.port).collect();
+    assert!(
+        ports.contains(&3307),
+        "an hour is a capture interval: {ports:?}"
+    );
+    assert!(
+        !ports.contains(&3306) && !ports.contains(&3308),
+        "longer is not: {ports:?}"
+    );
+    assert_same(&o, "records longer than a capture interval");
+}
+
 /// `--account` and `--log-region` on a table of two accounts' logs
 /// delivered in two regions (the sample: 123456789012 in us-east-1; a
 /// third-party file: 063605715280 in eu-west-1): filtered on the partition

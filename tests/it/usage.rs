@@ -82,7 +82,28 @@ fn every_invalid_flag_value_is_a_usage_error_with_exit_code_2() {
         ),
         (
             &["--since", "2026-11-26T00:00:00Z"],
-            "the window is empty: --since is after --until",
+            "the window is empty: --since (2026-11-26T00:00:00Z) is not before --until \
+             (2026-11-25T00:00:00Z)",
+        ),
+        // A window of no second is as empty: it would read everything and
+        // then say there is no evidence.
+        (
+            &["--since", "2026-11-25T00:00:00Z"],
+            "the window is empty: --since (2026-11-25T00:00:00Z) is not before --until",
+        ),
+        (
+            &["--since", "0d"],
+            "the window is empty: --since (2026-11-25T00:00:00Z) is not before --until",
+        ),
+        // The same instant with an offset.
+        (
+            &["--since", "2026-11-25T05:00:00+05:00"],
+            "the window is empty: --since (2026-11-25T00:00:00Z) is not before --until",
+        ),
+        (
+            &["--since", "2026-11-20T00:00:60Z"],
+            "invalid value '2026-11-20T00:00:60Z' for '--since <SINCE>': 2026-11-20T00:00:60Z: \
+             second 60 is not one",
         ),
     ];
     for (extra, expected) in cases {
@@ -134,6 +155,30 @@ fn every_invalid_flag_value_is_a_usage_error_with_exit_code_2() {
     let out = run(&args);
     let stderr = &out.stderr;
     assert_eq!(out.code, Some(0), "{stderr}");
+}
+
+/// RFC 3339 as the help says: an offset (converted to UTC) and a lowercase
+/// `t` or `z` are the same instants as their UTC spelling.
+#[test]
+fn times_with_an_offset_or_in_lowercase_are_read_as_utc() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = sample_args(
+        dir.path(),
+        &[
+            "--since",
+            "2026-11-18T05:30:00+05:30",
+            "--until",
+            "2026-11-24t19:00:00-05:00",
+        ],
+    );
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = run(&args);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let report = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
+    assert!(
+        report.contains("- **Window:** 2026-11-18T00:00:00Z..2026-11-25T00:00:00Z"),
+        "{report}"
+    );
 }
 
 /// The `--long` options a help text lists.

@@ -147,6 +147,53 @@ fn times_counters_and_icmp_types_out_of_range_are_malformed() {
         e.to_string(),
         "end 1795000000 (2026-11-18T11:06:40Z) is before start 1795000100 (2026-11-18T11:08:20Z)"
     );
+    // An end far past its start: no capture interval is longer than an hour.
+    let far = line(
+        "41890",
+        "3306",
+        "6",
+        "3",
+        "921",
+        "1794959540",
+        "99999999999",
+    );
+    let e = err(far.clone());
+    assert_eq!(
+        (e.kind(), e.clone()),
+        (
+            "bad time",
+            Malformed::IntervalTooLong {
+                start: 1_794_959_540,
+                end: 99_999_999_999
+            }
+        )
+    );
+    assert!(
+        e.to_string().starts_with(
+            "end 99999999999 (5138-11-16T09:46:39Z) is 98205040459 s after start 1794959540 \
+             (2026-11-17T23:52:20Z), longer than any capture interval"
+        ),
+        "{e}"
+    );
+    // The one-pass parse declines it, so the generic parse decides.
+    let mut rec = Record::blank();
+    assert!(!p.parse_fast(far.as_bytes(), &mut rec));
+    // An interval of exactly MAX_INTERVAL is a record; one second more is not.
+    let at = |end: i64| {
+        line(
+            "41890",
+            "3306",
+            "6",
+            "3",
+            "921",
+            "1794959540",
+            &end.to_string(),
+        )
+    };
+    let limit = 1_794_959_540 + crate::window::MAX_INTERVAL;
+    assert!(matches!(p.parse(at(limit).as_bytes()), Ok(Parsed::Record(r)) if r.end == limit));
+    assert!(p.parse_fast(at(limit).as_bytes(), &mut Record::blank()));
+    assert_eq!(err(at(limit + 1)).kind(), "bad time");
     // Counters: 2^53 is the most a record carries.
     let most = MAX_COUNTER.to_string();
     let full = line("40000", "443", "6", &most, &most, "100", "160");

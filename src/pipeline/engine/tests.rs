@@ -18,7 +18,7 @@ fn line_by_line(paths: &[PathBuf]) -> (String, Stats) {
     let opts = opts();
     let mut agg = Aggregator::new();
     let mut stats = Stats::default();
-    for p in files::discover(paths).unwrap() {
+    for p in files::discover(paths).unwrap().files {
         let stream = files::open(&p, Arc::default()).unwrap();
         let mut lines = LineReader::new(stream.name, &opts, None, &mut stats);
         let mut reader = stream.reader;
@@ -56,7 +56,7 @@ fn a_file_gone_between_listing_and_reading() {
     let d = tempfile::tempdir().unwrap();
     std::fs::write(d.path().join("a.log"), records(50, 5432)).unwrap();
     std::fs::write(d.path().join("b.log"), records(50, 6379)).unwrap();
-    let listed = files::discover(&[d.path().to_path_buf()]).unwrap();
+    let listed = files::discover(&[d.path().to_path_buf()]).unwrap().files;
     std::fs::remove_file(d.path().join("b.log")).unwrap();
     let err = read_listed(&listed, &opts(), true, 2, BLOCK).unwrap_err();
     let msg = format!("{err:#}");
@@ -331,7 +331,7 @@ impl Hooks for Meeting {
 /// Reads `paths` with `workers` workers meeting as [`Meeting`] orders, and
 /// returns the blocks each parsed and the evidence.
 fn met(paths: &[PathBuf], workers: usize, block: usize) -> (Vec<u64>, String) {
-    let files = files::discover(paths).unwrap();
+    let files = files::discover(paths).unwrap().files;
     let meeting = Meeting::new(workers, files.len() == 1);
     let (agg, _, blocks) =
         read_listed_with(&files, &opts(), true, workers, block, &meeting).unwrap();
@@ -469,7 +469,7 @@ fn a_worker_inflates_the_next_block_while_another_parses() {
     let (reference, _) = line_by_line(std::slice::from_ref(&gz));
     for workers in [2, 3] {
         let overlap = Overlap::default();
-        let files = files::discover(std::slice::from_ref(&gz)).unwrap();
+        let files = files::discover(std::slice::from_ref(&gz)).unwrap().files;
         let (agg, _, blocks) =
             read_listed_with(&files, &opts(), true, workers, 4096, &overlap).unwrap();
         let s = overlap.state.lock().unwrap();

@@ -30,6 +30,7 @@ use crate::aggregate::{Aggregator, PushedConn, PushedFact};
 use crate::parse::{Field, Format, Parsed, Parser, fields_read};
 use crate::reduce::{Reduced, reduce};
 use crate::stats::{Span, Stats};
+use crate::window::{MAX_INTERVAL, in_range};
 
 /// Logs Insights' price: $0.005 per GB scanned.
 pub const USD_PER_GB: f64 = 0.005;
@@ -117,9 +118,17 @@ impl Insights {
             }
         }
         let by: Vec<&str> = self.by.iter().map(|(_, n)| n.as_str()).collect();
+        // A record longer than a capture interval is malformed (`bad time`,
+        // as the parser says): left out here, since a row keeps only the
+        // bounds of its records' times, as Athena's SQL leaves it out.
+        let interval = if has(Field::End) {
+            format!(" and end_time - start_time <= {MAX_INTERVAL}")
+        } else {
+            String::new()
+        };
         format!(
             "parse @message \"{glob}\" as {names}\n\
-             | filter start_time >= {from} and start_time < {to}\n\
+             | filter start_time >= {from} and start_time < {to}{interval}\n\
              | stats {stats} by {by}",
             names = self.names.join(", "),
             by = by.join(", "),
@@ -170,7 +179,15 @@ impl Insights {
             .map(|(c, n)| match c {
                 Some(Field::Packets | Field::Bytes) => "0".into(),
                 Some(Field::Start) => first.map_or("-".into(), |t| t.to_string()),
-                Some(Field::End) => last_end.map_or("-".into(), |t| t.to_string()),
+                // The row's times bound many records, each checked by the
+                // query's filter: the span from the first start to the last
+                // end is no capture interval, so the line ends at its start
+                // and the record takes the last end after the parse. An end
+                // out of range or before the start goes to the parser.
+                Some(Field::End) => match (first, last_end) {
+                    (Some(s), Some(e)) if e >= s && in_range(e) => s.to_string(),
+                    (_, e) => e.map_or("-".into(), |t| t.to_string()),
+                },
                 Some(f) if self.by.iter().any(|(b, _)| b == f) => get(n).unwrap_or("-").to_string(),
                 _ => "-".into(),
             })
@@ -181,6 +198,7 @@ impl Insights {
             Ok(Parsed::Record(mut r)) => {
                 r.packets = packets;
                 r.bytes = bytes;
+                r.end = last_end.unwrap_or(r.end);
                 let last_start = last_start.unwrap_or(r.start);
                 let mine = Span {
                     records,
@@ -261,7 +279,8 @@ impl Insights {
                     interface: interface_id.map(String::from),
                     intervals: records,
                     first: start,
-                    last: end,
+                    // The line ended at its start (above): the last end.
+                    last: end.and(last_end).or(end),
                 });
                 stats.skip_n("skipdata", records);
             }

@@ -27,7 +27,12 @@ fn the_query_parses_every_column_and_groups_by_what_the_parser_reads() {
          dstaddr, srcport, dstport, protocol, packets, bytes, start_time, end_time, action, \
          log_status, tcp_flags, unused_14"
     );
-    assert_eq!(lines[1], "| filter start_time >= 100 and start_time < 200");
+    // A record longer than a capture interval is left out, as Athena's SQL
+    // leaves it out and the parser skips it (`window::MAX_INTERVAL`).
+    assert_eq!(
+        lines[1],
+        "| filter start_time >= 100 and start_time < 200 and end_time - start_time <= 3600"
+    );
     let (stats, by) = lines[2].split_once(" by ").unwrap();
     assert_eq!(
         stats,
@@ -87,6 +92,35 @@ fn a_row_stands_for_its_records() {
     assert_eq!((c.records, c.bytes, c.packets), (3, 4500, 30));
     assert_eq!((c.first, c.last), (1000, 1260));
     assert_eq!(c.account.as_deref(), Some("123456789012"));
+}
+
+/// A row's times bound many records (each within a capture interval, which
+/// the query's filter checks): the span from its first start to its last
+/// end is longer than one, and the row is still evidence up to that end.
+#[test]
+fn a_row_whose_records_span_hours_is_evidence_up_to_its_last_end() {
+    let q = v2();
+    let (mut agg, mut stats, mut span) = (Aggregator::new(), Stats::default(), Span::default());
+    let r = row(&[
+        ("interface_id", "eni-1"),
+        ("srcaddr", "10.0.0.1"),
+        ("dstaddr", "10.0.0.2"),
+        ("srcport", "40000"),
+        ("dstport", "443"),
+        ("protocol", "6"),
+        ("action", "ACCEPT"),
+        ("log_status", "OK"),
+        ("n_records", "2"),
+        ("min_start", "1000"),
+        ("max_start", "9000"),
+        ("max_end", "9060"),
+    ]);
+    q.fold(&r, ("q", 1), &mut agg, &mut stats, &mut span)
+        .unwrap();
+    assert_eq!((stats.records, stats.used), (2, 2), "{:?}", stats.skipped);
+    assert_eq!((span.first, span.last), (1000, 9060));
+    let c = &agg.finish().connections[0];
+    assert_eq!((c.first, c.last), (1000, 9060));
 }
 
 #[test]

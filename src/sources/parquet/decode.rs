@@ -217,6 +217,17 @@ impl ParquetFile {
         {
             return Ok(Values::Dict(dict));
         }
+        // A type polars' decoder in this build cannot read: said as such,
+        // not as corrupt data.
+        if matches!(
+            field.dtype,
+            ArrowDataType::Decimal(..)
+                | ArrowDataType::Decimal32(..)
+                | ArrowDataType::Decimal64(..)
+                | ArrowDataType::Decimal256(..)
+        ) {
+            return Err(unreadable(field, want));
+        }
         let array = decode(field)?;
         guard::decoding(|| values(field, array, want))
     }
@@ -270,6 +281,15 @@ fn values(
     array: Box<dyn Array>,
     want: Want,
 ) -> Result<Values> {
+    // Small integers (a port as UInt16, a protocol as Int8) are whole
+    // numbers too: widened to Int32, which every one of them fits.
+    if let Some(wide) = widened(array.as_ref()) {
+        let field = Field {
+            dtype: ArrowDataType::Int32,
+            ..field.clone()
+        };
+        return values(&field, Box::new(wide), want);
+    }
     let any = array.as_any();
     match (array.dtype(), want) {
         (ArrowDataType::Int32, Want::Number) => {
@@ -294,16 +314,49 @@ fn values(
         }
         _ => {}
     }
-    let series = Series::try_from((field, array))?;
+    let series = Series::try_from((field, array)).map_err(|_| unreadable(field, want))?;
     let text = series
         .cast(&DataType::String)
-        .with_context(|| format!("a {} column cannot be read as text", series.dtype()))?;
+        .map_err(|_| unreadable(field, want))?;
     let text = text.str()?.rechunk();
     let array = text
         .downcast_iter()
         .next()
         .ok_or_else(|| anyhow!("an empty column"))?;
     Ok(Values::Text(Texts(array.to_binview())))
+}
+
+/// An 8- or 16-bit integer column as Int32; `None` for any other.
+fn widened(array: &dyn Array) -> Option<PrimitiveArray<i32>> {
+    fn to_i32<T: NativeType + Into<i32>>(array: &dyn Array) -> Option<PrimitiveArray<i32>> {
+        let a = array.as_any().downcast_ref::<PrimitiveArray<T>>()?;
+        let values: Vec<i32> = a.values().iter().map(|&v| v.into()).collect();
+        Some(PrimitiveArray::new(
+            ArrowDataType::Int32,
+            Buffer::from_vec(values),
+            a.validity().cloned(),
+        ))
+    }
+    match array.dtype() {
+        ArrowDataType::Int8 => to_i32::<i8>(array),
+        ArrowDataType::Int16 => to_i32::<i16>(array),
+        ArrowDataType::UInt8 => to_i32::<u8>(array),
+        ArrowDataType::UInt16 => to_i32::<u16>(array),
+        _ => None,
+    }
+}
+
+/// A column whose type cannot be read: its type, and what the field needs.
+fn unreadable(field: &Field, want: Want) -> anyhow::Error {
+    anyhow!(
+        "its type is {:?}, which sgpair cannot read; expected {} (write the column as such, \
+         as AWS's Parquet flow logs have it)",
+        field.dtype,
+        match want {
+            Want::Number => "whole numbers: an integer column (INT32 or INT64), or text of digits",
+            Want::Text | Want::Address => "text: a string column",
+        }
+    )
 }
 
 /// The value of `row` in a column of `items` (numbers, or keys into a

@@ -11,13 +11,13 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use aws_sdk_s3::Client;
 use aws_sdk_s3::primitives::ByteStream;
-use flate2::read::MultiGzDecoder;
 use indicatif::ProgressBar;
 
 use super::{S3Url, layout};
 use crate::aws::{DEFAULT_ATTEMPT_TIMEOUT, call_error, read_bounded};
 use crate::partial::Partial;
-use crate::sources::{Kind, Sink, Stream, fold, parquet};
+use crate::sources::gzip::Members;
+use crate::sources::{Kind, Notes, Sink, Stream, fold, parquet};
 
 pub const IAM_ACTIONS: &[&str] = &["s3:ListBucket", "s3:GetObject"];
 
@@ -200,10 +200,11 @@ async fn read_object_once<S: Sink>(
     let gz = key.ends_with(".gz");
     let account = layout::key_account(key).map(str::to_string);
     tokio::task::spawn_blocking(move || -> Result<S::Out> {
+        let notes = Notes::default();
         let reader: Box<dyn std::io::BufRead + Send> = if gz {
             Box::new(BufReader::with_capacity(
                 256 * 1024,
-                MultiGzDecoder::new(BufReader::new(body)),
+                Members::new(BufReader::new(body), name.clone(), notes.clone()),
             ))
         } else {
             Box::new(BufReader::with_capacity(256 * 1024, body))
@@ -213,6 +214,7 @@ async fn read_object_once<S: Sink>(
             size: 0,
             reader,
             kind,
+            notes,
         };
         let mut out = match kind {
             Kind::Parquet => parquet::read(&*sink, stream, keep_partial),

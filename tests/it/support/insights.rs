@@ -1,6 +1,6 @@
 //! A Logs Insights that runs the one shape of query sgpair sends, over flow
 //! records held in the test: `parse @message "* * ..." as a, b, ...`, then
-//! `filter x >= A and x < B`, then `stats fn(field) as name, ... by f, g`
+//! `filter x >= A and x < B [and y - x <= C]`, then `stats fn(field) as name, ... by f, g`
 //! (count, sum, min, max). moto's Insights does not evaluate `stats`; this
 //! reads the query's text (the names it parses, the bounds it filters on,
 //! the aggregates and groups it asks for) and computes the rows from the
@@ -38,13 +38,28 @@ pub fn answer(query: &str, from: i64, to_inclusive: i64, lines: &[String], limit
         .expect("a filter command")
         .split(' ')
         .collect();
-    // x >= A and x < B
+    // x >= A and x < B, then optionally `and y - x <= C` (the longest
+    // capture interval: a record whose y or x is not a number fails it).
+    assert!(
+        filter.len() == 7 || filter.len() == 13,
+        "x >= A and x < B [and y - x <= C]: {}",
+        parts[1]
+    );
     assert_eq!(
-        (filter.len(), filter[1], filter[3], filter[5]),
-        (7, ">=", "and", "<"),
+        (filter[1], filter[3], filter[5]),
+        (">=", "and", "<"),
         "{}",
         parts[1]
     );
+    let longest: Option<(&str, &str, f64)> = (filter.len() == 13).then(|| {
+        assert_eq!(
+            (filter[7], filter[9], filter[11]),
+            ("and", "-", "<="),
+            "{}",
+            parts[1]
+        );
+        (filter[8], filter[10], filter[12].parse().unwrap())
+    });
     assert_eq!(filter[0], filter[4]);
     let (field, lo, hi): (&str, f64, f64) = (
         filter[0],
@@ -95,6 +110,12 @@ pub fn answer(query: &str, from: i64, to_inclusive: i64, lines: &[String], limit
         let Some(x) = num(filter_col) else { continue };
         if !(x >= lo && x < hi) {
             continue;
+        }
+        if let Some((y, x, most)) = longest {
+            match (num(col(y)), num(col(x))) {
+                (Some(y), Some(x)) if y - x <= most => {}
+                _ => continue,
+            }
         }
         matched += 1;
         let key: Vec<String> = by_cols.iter().map(|&i| fields[i].to_string()).collect();
