@@ -264,6 +264,29 @@ impl Inventory {
         Ok(inv)
     }
 
+    /// The groups interfaces list that the inventory does not describe,
+    /// each with the interfaces that list it (both sorted): their rules are
+    /// unknown, so nothing they allow is counted. Another account's groups
+    /// (a shared VPC) or a snapshot older than the interfaces' last change.
+    pub fn undescribed_groups(&self) -> Vec<(&str, Vec<&str>)> {
+        let described: BTreeSet<&str> =
+            self.security_groups.iter().map(|g| g.id.as_str()).collect();
+        let mut out: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for e in &self.network_interfaces {
+            for g in &e.security_groups {
+                if !described.contains(g.as_str()) {
+                    out.entry(g.as_str()).or_default().push(e.id.as_str());
+                }
+            }
+        }
+        out.into_iter()
+            .map(|(g, mut enis)| {
+                enis.sort_unstable();
+                (g, enis)
+            })
+            .collect()
+    }
+
     /// Consistency checks that serde cannot express.
     pub fn check(&self) -> Result<()> {
         if self.format_version != FORMAT_VERSION {

@@ -356,3 +356,24 @@ fn a_rule_protocol_is_read_in_any_case_as_ec2_writes_it() {
         assert_eq!(super::protocol_number(text), number, "{text}");
     }
 }
+
+/// Groups listed by interfaces but not described, each with its
+/// interfaces, sorted; a described group is not among them.
+#[test]
+fn undescribed_groups_are_listed_with_the_interfaces_that_list_them() {
+    let inv = Inventory {
+        network_interfaces: vec![
+            NetworkInterface::new("eni-b", vec![], &["sg-known", "sg-gone"]),
+            NetworkInterface::new("eni-a", vec![], &["sg-gone", "sg-other"]),
+        ],
+        security_groups: vec![SecurityGroup::new("sg-known", "known")],
+        ..Default::default()
+    };
+    assert_eq!(
+        inv.undescribed_groups(),
+        [
+            ("sg-gone", vec!["eni-a", "eni-b"]),
+            ("sg-other", vec!["eni-a"])
+        ]
+    );
+}

@@ -89,6 +89,9 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
     let mut read = read::evidence(cfg, &scope, aws.as_ref(), &inventory)?;
     clock.done("read");
     read.stats.missing.extend(missing);
+    if let Some(note) = undescribed_note(&inventory) {
+        read.stats.notes.push(note);
+    }
     let choices = Choices {
         avoid: avoided_groups(&cfg.avoid_groups, &inventory)?,
         ..Choices::default()
@@ -280,6 +283,37 @@ impl Outcome {
         out.push(format!("wrote {}", self.written.join(", ")));
         out
     }
+}
+
+/// What the run says of the groups interfaces list that the inventory does
+/// not describe (at most five named, with their interfaces): without their
+/// rules, what they allow is not counted, and the audit may find traffic no
+/// rule allows.
+fn undescribed_note(inventory: &Inventory) -> Option<String> {
+    let groups = inventory.undescribed_groups();
+    if groups.is_empty() {
+        return None;
+    }
+    let mut named: Vec<String> = groups
+        .iter()
+        .take(5)
+        .map(|(g, enis)| {
+            let more = enis.len().saturating_sub(3);
+            let mut on = enis.iter().take(3).copied().collect::<Vec<_>>().join(", ");
+            if more > 0 {
+                on.push_str(&format!(" and {more} more"));
+            }
+            format!("{g} (on {on})")
+        })
+        .collect();
+    if groups.len() > 5 {
+        named.push(format!("and {} more", groups.len() - 5));
+    }
+    Some(format!(
+        "the inventory does not describe {} its interfaces list: {}; their rules are unknown, so nothing they allow is counted. Take a fresh snapshot (sgpair inventory), or add the inventory of the account that owns them (a shared VPC)",
+        count(groups.len() as u64, "group"),
+        named.join(", ")
+    ))
 }
 
 /// The run's inventory: the snapshots given (combined, one per account and

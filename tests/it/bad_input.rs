@@ -326,6 +326,45 @@ fn an_inventory_with_a_byte_order_mark_is_read() {
     assert!(tfvars(&r).unwrap().contains("web-to-db-tcp-5432"));
 }
 
+/// An interface that lists a group the inventory does not describe (a
+/// stale snapshot, another account's group): the run goes on and says
+/// which group, on which interface, and what to do.
+#[test]
+fn a_group_the_inventory_does_not_describe_is_named_with_its_interface() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("f.log"), text(&[good(1)])).unwrap();
+    std::fs::write(
+        dir.path().join("inventory.json"),
+        "{\"network_interfaces\": [{\"id\": \"eni-web\", \"addresses\": \
+         [\"10.0.1.10\"], \"security_groups\": [\"sg-web\", \"sg-gone\"]}, {\"id\": \"eni-db\", \
+         \"addresses\": [\"10.0.2.20\"], \"security_groups\": [\"sg-db\"]}], \
+         \"security_groups\": [{\"id\": \"sg-web\", \"name\": \"web\"}, \
+         {\"id\": \"sg-db\", \"name\": \"db\"}]}",
+    )
+    .unwrap();
+    let r = sgpair([
+        "infer",
+        "--logs",
+        "f.log",
+        "--inventory",
+        "inventory.json",
+        "--since",
+        "7d",
+        "--until",
+        UNTIL,
+    ])
+    .cwd(dir.path())
+    .run_with(dir);
+    assert!(r.success(), "{}", r.stderr);
+    assert!(
+        r.stderr.contains(
+            "note: the inventory does not describe 1 group its interfaces list: sg-gone (on eni-web); their rules are unknown"
+        ),
+        "{}",
+        r.stderr
+    );
+}
+
 /// A line past 1 MiB is no record: skipped to its end without being held
 /// whole (a 4 MB gzip of a gigabyte of one line took 2 GB), counted with
 /// its place; the lines after it keep their numbers. One of 1.5 MiB, which
