@@ -121,7 +121,7 @@ impl Staged {
 
 /// The file `path` names, for telling two names of one file apart: its
 /// canonical path when it exists, else its folder's joined with its name.
-pub fn identity(path: &Path) -> PathBuf {
+fn identity(path: &Path) -> PathBuf {
     if let Ok(p) = std::fs::canonicalize(path) {
         return p;
     }
@@ -183,6 +183,13 @@ fn output_mode(path: &Path) -> u32 {
         Ok(m) if m.is_file() => m.permissions().mode() & 0o7777,
         _ => 0o666 & !umask(),
     }
+}
+
+/// The permission bits of a new file: `0666 & !umask`, what
+/// `open(O_CREAT)` gives.
+#[cfg(unix)]
+pub fn new_file_mode() -> u32 {
+    0o666 & !umask()
 }
 
 /// The process's umask, read without changing it: Linux reports it in

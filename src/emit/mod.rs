@@ -17,7 +17,9 @@ pub mod terraform;
 pub(crate) mod test_support;
 pub mod tfvars;
 
-pub use atomic::{Staged, identity, write_atomic};
+#[cfg(unix)]
+pub use atomic::new_file_mode;
+pub use atomic::{Staged, write_atomic};
 pub use check::check_lines;
 pub use summary::terminal_summary;
 

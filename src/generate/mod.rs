@@ -22,7 +22,6 @@ mod env;
 mod lines;
 mod rng;
 
-use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 
@@ -82,11 +81,12 @@ pub struct GenerateArgs {
 /// the others leave, about 58% (see `Env::new`).
 pub(super) const MAX_ENIS: usize = 416;
 
-/// `--start`: checked while the arguments are parsed (a usage error, exit 2).
+/// `--start`: checked while the arguments are parsed (a usage error, exit
+/// 2), as `infer` reads `--since` (offsets, lowercase `t`/`z`).
 fn start_arg(s: &str) -> std::result::Result<String, String> {
-    humantime::parse_rfc3339_weak(s)
+    crate::window::parse_rfc3339(s)
         .map(|_| s.to_string())
-        .map_err(|_| "expected an RFC 3339 time such as 2026-11-24T00:00:00Z".to_string())
+        .map_err(|e| format!("{e}; expected an RFC 3339 time such as 2026-11-24T00:00:00Z"))
 }
 
 const ACCOUNT: &str = "123456789012";
@@ -105,14 +105,41 @@ pub fn run(args: &GenerateArgs) -> Result<()> {
     if args.enis > MAX_ENIS {
         bail!("--enis {}: at most {MAX_ENIS} interfaces", args.enis);
     }
-    let start = humantime::parse_rfc3339_weak(&args.start)
-        .with_context(|| format!("--start {:?}: expected an RFC 3339 time", args.start))?
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
+    let start = crate::window::parse_rfc3339(&args.start)
+        .map_err(|e| anyhow::anyhow!("--start {:?}: {e}", args.start))?;
+    // The last record must end at a time `infer` reads (before year 10000).
+    let end = start.saturating_add(i64::from(args.hours) * 3600 + INTERVAL);
+    if end > crate::window::LAST_TIME {
+        bail!(
+            "--start {} with --hours {}: the records would end after the year 9999, which no flow log (and no RFC 3339 time) can say; give fewer hours or an earlier start",
+            args.start,
+            args.hours
+        );
+    }
     let env = Env::new(args.enis);
-    let file =
-        File::create(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
+    // Written beside the target and renamed when whole: a failed or
+    // interrupted run leaves no half file. A device or a pipe
+    // (`--out /dev/stdout`) is written into, never replaced.
+    let special = std::fs::metadata(&args.out).is_ok_and(|m| !m.is_file() && !m.is_dir());
+    let tmp = if special {
+        None
+    } else {
+        let dir = match args.out.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => std::path::Path::new("."),
+        };
+        Some(
+            tempfile::Builder::new()
+                .prefix(".sgpair-")
+                .tempfile_in(dir)
+                .with_context(|| format!("cannot create {}", args.out.display()))?,
+        )
+    };
+    let file = match &tmp {
+        Some(t) => t.reopen(),
+        None => std::fs::OpenOptions::new().write(true).open(&args.out),
+    }
+    .with_context(|| format!("cannot create {}", args.out.display()))?;
     let buffered = BufWriter::with_capacity(1 << 20, file);
     let summary = if args.gzip {
         let gz = GzEncoder::new(buffered, Compression::default());
@@ -127,12 +154,33 @@ pub fn run(args: &GenerateArgs) -> Result<()> {
             .with_context(|| format!("cannot write {}", args.out.display()))?;
         summary
     };
+    let mut staged = crate::emit::Staged::default();
     if let Some(path) = &args.inventory_out {
         let text = serde_json::to_string_pretty(&env.inventory(start))
             .context("cannot serialise the inventory")?
             + "\n";
-        crate::emit::write_atomic(path, text.as_bytes())?;
+        staged.add(path, text.as_bytes(), "--inventory-out")?;
     }
+    if let Some(tmp) = tmp {
+        // The mode a plain create gives (the temporary file is 0600).
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = crate::emit::new_file_mode();
+            tmp.as_file()
+                .set_permissions(std::fs::Permissions::from_mode(mode))
+                .with_context(|| format!("cannot write {}", args.out.display()))?;
+        }
+        tmp.persist(&args.out)
+            .map_err(|e| e.error)
+            .with_context(|| {
+                format!(
+                    "cannot move the finished file into place at {}",
+                    args.out.display()
+                )
+            })?;
+    }
+    staged.commit()?;
     let size = std::fs::metadata(&args.out).map(|m| m.len()).unwrap_or(0);
     eprintln!(
         "wrote {}: {} lines ({} bytes), {} interfaces, {} connection intervals, {} rejected, {} NODATA, {} SKIPDATA{}",

@@ -224,3 +224,53 @@ fn one_thread_and_three_resolve_alike() {
         "the JSON report"
     );
 }
+
+/// `--start` reads RFC 3339 as `infer` does (an offset, lowercase
+/// letters); a period that would end past the year 9999 is refused before
+/// anything is written, and no file, whole or half, is left.
+#[test]
+fn a_period_no_flow_log_can_hold_is_refused_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = sgpair([
+        "generate",
+        "--out",
+        "g.log",
+        "--records",
+        "10",
+        "--hours",
+        "999999999",
+    ])
+    .cwd(dir.path())
+    .run();
+    out.exits(1);
+    assert!(
+        out.stderr
+            .contains("the records would end after the year 9999"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    ok(
+        dir.path(),
+        &[
+            "generate",
+            "--out",
+            "g.log",
+            "--records",
+            "10",
+            "--start",
+            "2026-11-24t01:00:00+01:00",
+            "--hours",
+            "1",
+        ],
+    );
+    let text = read(dir.path().join("g.log"));
+    // 00:00 UTC: 1795478400, the first interval's start.
+    assert!(
+        text.lines().all(|l| {
+            let start: i64 = l.split(' ').nth(10).unwrap().parse().unwrap();
+            (1_795_478_400..1_795_478_400 + 3600).contains(&start)
+        }),
+        "{text}"
+    );
+}
