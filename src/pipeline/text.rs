@@ -433,24 +433,11 @@ mod tests {
 
     #[test]
     fn a_line_longer_than_a_block_is_one_line() {
-        let mut src = TextSource {
-            name: "x".into(),
-            reader: Box::new(std::io::Cursor::new(
-                format!("a\n{}\nb\n", "z".repeat(50)).into_bytes(),
-            )),
-            block: 8,
-            max_line: MAX_LINE,
-            carry: Vec::new(),
-            lines: 0,
-            format: Format::default_v2(),
-            parser: Parser::new(&Format::default_v2()),
-            assumed_noted: true,
-            at_start: true,
-            eof: false,
-            allow_partial: false,
-            broken: None,
-            notes: Notes::default(),
-        };
+        let mut src = source(
+            format!("a\n{}\nb\n", "z".repeat(50)).as_bytes(),
+            8,
+            MAX_LINE,
+        );
         let mut stats = Stats::default();
         let mut buf = Block::default();
         let mut got = Vec::new();

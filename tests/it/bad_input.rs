@@ -295,21 +295,24 @@ fn a_byte_order_mark_before_the_header_is_not_part_of_it() {
     assert!(!r.stderr.contains("skipped ("), "{}", r.stderr);
 }
 
-/// An inventory saved with a byte-order mark is read as without one.
-#[test]
-fn an_inventory_with_a_byte_order_mark_is_read() {
+/// The web → db inventory of `good`'s records, web's interface in
+/// `web_groups` (a JSON list's items), as JSON after `prefix`.
+fn web_db_inventory(prefix: &str, web_groups: &str) -> String {
+    format!(
+        "{prefix}{{\"network_interfaces\": [{{\"id\": \"eni-web\", \"addresses\": \
+         [\"10.0.1.10\"], \"security_groups\": [{web_groups}]}}, {{\"id\": \"eni-db\", \
+         \"addresses\": [\"10.0.2.20\"], \"security_groups\": [\"sg-db\"]}}], \
+         \"security_groups\": [{{\"id\": \"sg-web\", \"name\": \"web\"}}, \
+         {{\"id\": \"sg-db\", \"name\": \"db\"}}]}}"
+    )
+}
+
+/// `infer` over one good record with `inventory` (JSON text).
+fn infer_with_inventory(inventory: &str) -> Run {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("f.log"), text(&[good(1)])).unwrap();
-    std::fs::write(
-        dir.path().join("inventory.json"),
-        "\u{feff}{\"network_interfaces\": [{\"id\": \"eni-web\", \"addresses\": \
-         [\"10.0.1.10\"], \"security_groups\": [\"sg-web\"]}, {\"id\": \"eni-db\", \
-         \"addresses\": [\"10.0.2.20\"], \"security_groups\": [\"sg-db\"]}], \
-         \"security_groups\": [{\"id\": \"sg-web\", \"name\": \"web\"}, \
-         {\"id\": \"sg-db\", \"name\": \"db\"}]}",
-    )
-    .unwrap();
-    let r = sgpair([
+    std::fs::write(dir.path().join("inventory.json"), inventory).unwrap();
+    sgpair([
         "infer",
         "--logs",
         "f.log",
@@ -321,7 +324,13 @@ fn an_inventory_with_a_byte_order_mark_is_read() {
         UNTIL,
     ])
     .cwd(dir.path())
-    .run_with(dir);
+    .run_with(dir)
+}
+
+/// An inventory saved with a byte-order mark is read as without one.
+#[test]
+fn an_inventory_with_a_byte_order_mark_is_read() {
+    let r = infer_with_inventory(&web_db_inventory("\u{feff}", "\"sg-web\""));
     assert!(r.success(), "{}", r.stderr);
     assert!(tfvars(&r).unwrap().contains("web-to-db-tcp-5432"));
 }
@@ -331,30 +340,7 @@ fn an_inventory_with_a_byte_order_mark_is_read() {
 /// which group, on which interface, and what to do.
 #[test]
 fn a_group_the_inventory_does_not_describe_is_named_with_its_interface() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("f.log"), text(&[good(1)])).unwrap();
-    std::fs::write(
-        dir.path().join("inventory.json"),
-        "{\"network_interfaces\": [{\"id\": \"eni-web\", \"addresses\": \
-         [\"10.0.1.10\"], \"security_groups\": [\"sg-web\", \"sg-gone\"]}, {\"id\": \"eni-db\", \
-         \"addresses\": [\"10.0.2.20\"], \"security_groups\": [\"sg-db\"]}], \
-         \"security_groups\": [{\"id\": \"sg-web\", \"name\": \"web\"}, \
-         {\"id\": \"sg-db\", \"name\": \"db\"}]}",
-    )
-    .unwrap();
-    let r = sgpair([
-        "infer",
-        "--logs",
-        "f.log",
-        "--inventory",
-        "inventory.json",
-        "--since",
-        "7d",
-        "--until",
-        UNTIL,
-    ])
-    .cwd(dir.path())
-    .run_with(dir);
+    let r = infer_with_inventory(&web_db_inventory("", "\"sg-web\", \"sg-gone\""));
     assert!(r.success(), "{}", r.stderr);
     assert!(
         r.stderr.contains(

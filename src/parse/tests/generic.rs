@@ -147,16 +147,20 @@ fn times_counters_and_icmp_types_out_of_range_are_malformed() {
         e.to_string(),
         "end 1795000000 (2026-11-18T11:06:40Z) is before start 1795000100 (2026-11-18T11:08:20Z)"
     );
+    // A record of 41890 → 3306 from 1794959540 to `end`.
+    let at = |end: i64| {
+        line(
+            "41890",
+            "3306",
+            "6",
+            "3",
+            "921",
+            "1794959540",
+            &end.to_string(),
+        )
+    };
     // An end far past its start: no capture interval is longer than an hour.
-    let far = line(
-        "41890",
-        "3306",
-        "6",
-        "3",
-        "921",
-        "1794959540",
-        "99999999999",
-    );
+    let far = at(99_999_999_999);
     let e = err(far.clone());
     assert_eq!(
         (e.kind(), e.clone()),
@@ -179,17 +183,6 @@ fn times_counters_and_icmp_types_out_of_range_are_malformed() {
     let mut rec = Record::blank();
     assert!(!p.parse_fast(far.as_bytes(), &mut rec));
     // An interval of exactly MAX_INTERVAL is a record; one second more is not.
-    let at = |end: i64| {
-        line(
-            "41890",
-            "3306",
-            "6",
-            "3",
-            "921",
-            "1794959540",
-            &end.to_string(),
-        )
-    };
     let limit = 1_794_959_540 + crate::window::MAX_INTERVAL;
     assert!(matches!(p.parse(at(limit).as_bytes()), Ok(Parsed::Record(r)) if r.end == limit));
     assert!(p.parse_fast(at(limit).as_bytes(), &mut Record::blank()));
