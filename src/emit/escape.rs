@@ -1,5 +1,6 @@
 //! Escaping of strings that come from AWS (names, descriptions, tags): they
-//! are data, and must never change the meaning of the HCL or Markdown around them.
+//! are data, and must never change the meaning of the HCL or Markdown around them,
+//! nor, through invisible characters, how it reads.
 
 /// Inside an HCL quoted string: quotes, backslashes, control characters, and
 /// the template introducers `${` and `%{` (which are live even in tfvars).
@@ -17,11 +18,33 @@ pub fn hcl_string(s: &str) -> String {
                 out.push(c);
                 out.push(c);
             }
-            c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c if c.is_control() || invisible(c) => {
+                out.push_str(&format!("\\u{:04X}", c as u32));
+            }
             c => out.push(c),
         }
     }
     out
+}
+
+/// A character that shows nothing but changes what the text around it
+/// looks like: the bidirectional overrides, embeddings and isolates
+/// (U+202A-202E, U+2066-2069: "Trojan Source"), zero-width spaces and
+/// joiners, word joiners and invisible operators, the byte-order mark.
+/// A tag holding one could make a report or a reviewed tfvars read
+/// otherwise than it is: HCL writes it escaped, Markdown and HTML drop it.
+fn invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{061C}'
+            | '\u{180E}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{206F}'
+            | '\u{FEFF}'
+            | '\u{FFF9}'..='\u{FFFB}'
+    )
 }
 
 /// Inside Markdown text or a table cell: no markup, no HTML, no line breaks.
@@ -37,7 +60,7 @@ pub fn markdown(s: &str) -> String {
             '>' => out.push_str("&gt;"),
             '&' => out.push_str("&amp;"),
             '\n' | '\r' | '\t' => out.push(' '),
-            c if c.is_control() => {}
+            c if c.is_control() || invisible(c) => {}
             c => out.push(c),
         }
     }
@@ -58,7 +81,7 @@ pub fn html(s: &str) -> String {
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
             '\t' | '\n' | '\r' => out.push(c),
-            c if c.is_control() => {}
+            c if c.is_control() || invisible(c) => {}
             c => out.push(c),
         }
     }
@@ -94,6 +117,20 @@ mod tests {
         assert_eq!(hcl_string("$ alone, 50% off"), "$ alone, 50% off");
         assert_eq!(hcl_string("line\nbreak\u{7}"), "line\\nbreak\\u0007");
         assert_eq!(hcl_string("café"), "café");
+    }
+
+    /// A right-to-left override or a zero-width space in a tag would make
+    /// a report or a reviewed tfvars read otherwise than it is: HCL keeps it
+    /// visible as an escape, Markdown and HTML drop it.
+    #[test]
+    fn invisible_characters_are_escaped_in_hcl_and_dropped_in_reports() {
+        let name = "web\u{202E}gfs\u{200B}-prod\u{2066}x\u{FEFF}";
+        assert_eq!(hcl_string(name), "web\\u202Egfs\\u200B-prod\\u2066x\\uFEFF");
+        assert_eq!(markdown(name), "webgfs-prodx");
+        assert_eq!(html(name), "webgfs-prodx");
+        // Visible non-ASCII text stays as it is.
+        assert_eq!(markdown("équipe-données"), "équipe-données");
+        assert_eq!(html("日本"), "日本");
     }
 
     #[test]
