@@ -88,9 +88,12 @@ const SUSPICIOUS_TO_INTERNET: &[(u16, u16, Severity, &str)] = &[
     (9150, 9150, Severity::High, "a Tor Browser port"),
 ];
 
+/// Services that must not face the internet: remote shells and desktops,
+/// and Windows file sharing (SMB, what worms such as WannaCry spread by).
 const ADMIN_PORTS: &[(u16, &str)] = &[
     (22, "SSH"),
     (23, "Telnet"),
+    (445, "SMB"),
     (3389, "RDP"),
     (5985, "WinRM"),
     (5986, "WinRM"),

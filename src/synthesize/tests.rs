@@ -176,6 +176,25 @@ fn external_and_suspicious_traffic_never_become_rules() {
     assert!(p.suspicious.iter().any(|s| s.reason.contains("SSH")));
 }
 
+/// SMB from the internet is flagged as the remote shells are, never ruled;
+/// SMB between two of the VPC's interfaces is ordinary traffic.
+#[test]
+fn smb_from_the_internet_is_suspicious_and_inside_the_vpc_is_not() {
+    let p = run(vec![
+        conn("198.51.100.7", "10.0.1.10", 445, TCP),
+        conn("10.0.1.10", "10.0.2.20", 445, TCP),
+    ]);
+    assert_eq!(p.suspicious.len(), 1, "{:?}", p.suspicious);
+    assert_eq!(
+        p.suspicious[0].reason,
+        "SMB (port 445) accepted from the internet"
+    );
+    assert_eq!(
+        rules(&p).iter().map(|r| (r.2, r.3)).collect::<Vec<_>>(),
+        [(TCP, 445)]
+    );
+}
+
 /// Classifying alone (`check`) sets the same flows apart as suspicious and
 /// external as a whole synthesis, and chooses no rule.
 #[test]
