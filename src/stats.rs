@@ -243,7 +243,9 @@ impl Stats {
         let mut s = format!(
             "read {} from {}: {} used as evidence, {} rejected (not evidence), {} skipped",
             count(self.records, "record"),
-            count(self.files, "source"),
+            // Streams: files, log streams, objects (a source, README's
+            // Words, is what was given: a folder holds many streams).
+            count(self.files, "stream"),
             self.used,
             self.rejected,
             self.skipped_total()
@@ -443,7 +445,7 @@ mod tests {
         s.skip_at("bad port", "a.log", 9, "dstport is \"x\"");
         assert_eq!(
             s.summary(),
-            "read 10 records from 2 sources: 6 used as evidence, 1 rejected (not evidence), 3 skipped (bad port: 2, nodata: 1)"
+            "read 10 records from 2 streams: 6 used as evidence, 1 rejected (not evidence), 3 skipped (bad port: 2, nodata: 1)"
         );
         assert_eq!(s.examples["bad port"][0], "a.log:7: srcport is \"70000\"");
     }

@@ -145,7 +145,7 @@ async fn inventory_and_cloudwatch_logs_from_the_api() {
     // field order comes from DescribeFlowLogs (no header, no --log-format).
     let stderr = moto.infer_logs(dir.path(), &[]).ok().stderr.clone();
     assert!(
-        stderr.contains("read 16 records from 3 sources: 16 used as evidence"),
+        stderr.contains("read 16 records from 3 streams: 16 used as evidence"),
         "{stderr}"
     );
     assert!(
@@ -207,7 +207,7 @@ async fn s3_delivery_lists_only_the_window_and_reads_gzip_text() {
         .stderr
         .clone();
     assert!(
-        stderr.contains("read 16 records from 1 source: 16 used as evidence"),
+        stderr.contains("read 16 records from 1 stream: 16 used as evidence"),
         "{stderr}"
     );
     assert!(
@@ -259,7 +259,7 @@ async fn s3_hive_partitions_with_parquet_objects() {
         .stderr
         .clone();
     assert!(
-        stderr.contains("read 16 records from 1 source: 16 used as evidence"),
+        stderr.contains("read 16 records from 1 stream: 16 used as evidence"),
         "{stderr}"
     );
     assert_eq!(rules(dir.path()), expected(&env));

@@ -35,7 +35,7 @@ fn infer(
 /// The run read every record once and proposed the rules a run without
 /// faults proposes (the `aws` tests): 16 records from `sources` streams or objects.
 fn as_without_faults(stderr: &str, dir: &Path, env: &Env, sources: usize) {
-    let plural = if sources == 1 { "source" } else { "sources" };
+    let plural = if sources == 1 { "stream" } else { "streams" };
     let line = format!("read 16 records from {sources} {plural}: 16 used as evidence");
     assert!(stderr.contains(&line), "{stderr}");
     assert_eq!(rules(dir), expected(env));
@@ -315,7 +315,7 @@ async fn a_denied_stream_fails_the_run_unless_allow_partial_and_then_the_report_
     );
     // The other two streams: 16 records less the web interface's six.
     assert!(
-        stderr.contains("read 10 records from 2 sources"),
+        stderr.contains("read 10 records from 2 streams"),
         "{stderr}"
     );
     assert!(

@@ -222,7 +222,7 @@ fn each_kind_of_malformed_record_is_counted_with_its_place() {
         );
     }
     assert!(
-        r.stderr.contains("read 9 records from 1 source: 1 used as evidence, 0 rejected (not evidence), 8 skipped (bad action or status: 1, bad address: 1, bad number: 2, bad port: 1, missing field: 1, wrong field count: 2)"),
+        r.stderr.contains("read 9 records from 1 stream: 1 used as evidence, 0 rejected (not evidence), 8 skipped (bad action or status: 1, bad address: 1, bad number: 2, bad port: 1, missing field: 1, wrong field count: 2)"),
         "{}",
         r.stderr
     );
@@ -288,7 +288,7 @@ fn a_byte_order_mark_before_the_header_is_not_part_of_it() {
     assert!(r.success(), "{}", r.stderr);
     assert!(
         r.stderr
-            .contains("read 4 records from 2 sources: 4 used as evidence"),
+            .contains("read 4 records from 2 streams: 4 used as evidence"),
         "{}",
         r.stderr
     );
@@ -377,7 +377,7 @@ fn a_line_longer_than_a_mebibyte_is_skipped_with_its_place() {
         );
     }
     assert!(
-        r.stderr.contains("read 6 records from 1 source: 3 used as evidence, 0 rejected (not evidence), 3 skipped (line too long: 3)"),
+        r.stderr.contains("read 6 records from 1 stream: 3 used as evidence, 0 rejected (not evidence), 3 skipped (line too long: 3)"),
         "{}",
         r.stderr
     );
@@ -396,7 +396,7 @@ fn an_empty_file_and_a_blank_file_are_read_as_nothing() {
     assert!(r.success(), "{}", r.stderr);
     assert!(
         r.stderr
-            .contains("read 1 record from 3 sources: 1 used as evidence"),
+            .contains("read 1 record from 3 streams: 1 used as evidence"),
         "{}",
         r.stderr
     );
@@ -675,7 +675,7 @@ fn allow_partial_keeps_what_was_read_and_says_what_is_missing() {
         .unwrap_or_else(|| panic!("the place read up to is said: {}", r.stderr));
     assert!(
         r.stderr
-            .contains(&format!("read {} records from 2 sources", upto + 1)),
+            .contains(&format!("read {} records from 2 streams", upto + 1)),
         "{}",
         r.stderr
     );
@@ -694,7 +694,7 @@ fn allow_partial_keeps_what_was_read_and_says_what_is_missing() {
     );
     let used: u64 = r
         .stderr
-        .split("records from 2 sources: ")
+        .split("records from 2 streams: ")
         .nth(1)
         .unwrap()
         .split(' ')

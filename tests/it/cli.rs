@@ -366,7 +366,7 @@ fn sample_environment_report_and_stderr_name_the_findings() {
     run.ok();
     assert_eq!(
         run.summary(),
-        "read 14400 records from 195 sources: 13212 used as evidence, 260 rejected (not evidence), 928 skipped (nodata: 908, outside the window: 16, skipdata: 4)"
+        "read 14400 records from 195 streams: 13212 used as evidence, 260 rejected (not evidence), 928 skipped (nodata: 908, outside the window: 16, skipdata: 4)"
     );
     for line in [
         "Rules proposed: 7 mutual rules",
@@ -538,7 +538,7 @@ fn the_same_folder_named_twice_is_read_once() {
     run.ok();
     assert!(
         run.summary()
-            .starts_with("read 14400 records from 195 sources: 13212 used"),
+            .starts_with("read 14400 records from 195 streams: 13212 used"),
         "{}",
         run.summary()
     );
@@ -817,7 +817,7 @@ fn rejected_traffic_only_gives_no_rule() {
     assert!(run.rules().is_empty(), "{}", run.tfvars());
     assert!(
         run.summary()
-            .starts_with("read 3 records from 1 source: 0 used as evidence, 3 rejected"),
+            .starts_with("read 3 records from 1 stream: 0 used as evidence, 3 rejected"),
         "{}",
         run.summary()
     );
@@ -870,7 +870,7 @@ fn records_outside_the_window_give_no_rule_and_are_counted() {
     assert_eq!(shape(&run.rules()), vec![tcp("sg-alb", "sg-web", 8080)]);
     assert_eq!(
         run.summary(),
-        "read 12 records from 1 source: 4 used as evidence, 0 rejected (not evidence), 8 skipped (outside the window: 8)"
+        "read 12 records from 1 stream: 4 used as evidence, 0 rejected (not evidence), 8 skipped (outside the window: 8)"
     );
 }
 
@@ -892,7 +892,7 @@ fn nodata_and_skipdata_are_counted_in_the_summary() {
     assert_eq!(shape(&run.rules()), vec![tcp("sg-web", "sg-db", 5432)]);
     assert_eq!(
         run.summary(),
-        "read 7 records from 1 source: 4 used as evidence, 0 rejected (not evidence), 3 skipped (nodata: 2, skipdata: 1)"
+        "read 7 records from 1 stream: 4 used as evidence, 0 rejected (not evidence), 3 skipped (nodata: 2, skipdata: 1)"
     );
     let r = run.json();
     assert_eq!(
@@ -1040,7 +1040,7 @@ fn a_malformed_line_is_reported_with_its_place_and_the_run_goes_on() {
     assert_eq!(shape(&run.rules()), vec![tcp("sg-web", "sg-db", 5432)]);
     assert_eq!(
         run.summary(),
-        "read 6 records from 1 source: 4 used as evidence, 0 rejected (not evidence), 2 skipped (bad port: 1, wrong field count: 1)"
+        "read 6 records from 1 stream: 4 used as evidence, 0 rejected (not evidence), 2 skipped (bad port: 1, wrong field count: 1)"
     );
     let place = file.display().to_string();
     assert!(
@@ -1170,7 +1170,7 @@ fn json_wrapped_message_lines_are_unwrapped() {
     assert_eq!(shape(&run.rules()), vec![tcp("sg-web", "sg-db", 5432)]);
     assert_eq!(
         run.summary(),
-        "read 5 records from 1 source: 4 used as evidence, 0 rejected (not evidence), 1 skipped (bad json: 1)"
+        "read 5 records from 1 stream: 4 used as evidence, 0 rejected (not evidence), 1 skipped (bad json: 1)"
     );
     assert!(run.stderr.contains("export.jsonl:5"), "{}", run.stderr);
 }
@@ -1272,7 +1272,7 @@ fn a_folder_mixing_format_versions() {
     );
     assert_eq!(
         run.summary(),
-        "read 10 records from 3 sources: 10 used as evidence, 0 rejected (not evidence), 0 skipped"
+        "read 10 records from 3 streams: 10 used as evidence, 0 rejected (not evidence), 0 skipped"
     );
     assert_eq!(
         run.stderr.matches("default v2 format was assumed").count(),
@@ -1336,7 +1336,7 @@ fn transit_gateway_records_are_skipped_as_an_unusable_format() {
     assert_eq!(shape(&run.rules()), vec![tcp("sg-alb", "sg-web", 8080)]);
     assert_eq!(
         run.summary(),
-        "read 6 records from 2 sources: 4 used as evidence, 0 rejected (not evidence), 2 skipped (unusable format: 2)"
+        "read 6 records from 2 streams: 4 used as evidence, 0 rejected (not evidence), 2 skipped (unusable format: 2)"
     );
     assert!(
         run.stderr.contains("transit-gateway flow log"),

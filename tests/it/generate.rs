@@ -110,7 +110,7 @@ fn generated_logs_give_the_rules_of_the_service_graph() {
     let (tfvars, stderr) = infer(d.path(), "flows.log");
     assert_eq!(rule_keys(&tfvars), expected(), "{tfvars}");
     assert!(
-        stderr.contains("read 30000 records from 1 source"),
+        stderr.contains("read 30000 records from 1 stream"),
         "{stderr}"
     );
     assert!(

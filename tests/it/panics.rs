@@ -100,7 +100,7 @@ fn records_out_of_range_are_skipped_with_their_place_and_the_run_writes_valid_ou
         let json = valid_outputs(&r);
         assert!(
             r.stderr.contains(
-                "read 8 records from 1 source: 2 used as evidence, 0 rejected (not evidence), 6 skipped (bad number: 2, bad port: 1, bad time: 3)"
+                "read 8 records from 1 stream: 2 used as evidence, 0 rejected (not evidence), 6 skipped (bad number: 2, bad port: 1, bad time: 3)"
             ),
             "{}",
             r.stderr

@@ -57,7 +57,7 @@ fn a_parquet_file_gives_the_outputs_of_its_text_twin() {
 
     let want = infer_flows(text.path(), "2");
     assert!(
-        want.stderr.contains("read 20000 records from 1 source"),
+        want.stderr.contains("read 20000 records from 1 stream"),
         "{}",
         want.stderr
     );
@@ -135,7 +135,7 @@ fn skipped_rows_are_listed_at_their_row_numbers() {
         );
         assert!(
             run.stderr
-                .contains("read 23 records from 1 source: 19 used as evidence"),
+                .contains("read 23 records from 1 stream: 19 used as evidence"),
             "{}",
             run.stderr
         );
@@ -208,7 +208,7 @@ fn a_corrupt_row_group_is_an_error_naming_the_file_and_the_group() {
     );
     assert!(
         run.stderr
-            .contains("read 8 records from 1 source: 8 used as evidence"),
+            .contains("read 8 records from 1 stream: 8 used as evidence"),
         "{}",
         run.stderr
     );
