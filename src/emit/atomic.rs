@@ -63,21 +63,20 @@ impl Staged {
                 path.display()
             );
         }
-        let how = match std::fs::metadata(path) {
-            Ok(m) if !m.is_file() && !m.is_dir() => How::Into(contents.to_vec()),
-            _ => {
-                // A link to a file: the file it names is the output (the
-                // link stays).
-                let target = if path.is_symlink() {
-                    std::fs::canonicalize(path)
-                        .with_context(|| format!("cannot follow the link {}", path.display()))?
-                } else {
-                    path.to_path_buf()
-                };
-                How::Rename {
-                    tmp: temporary(&target, contents)?,
-                    target,
-                }
+        let how = if special(path) {
+            How::Into(contents.to_vec())
+        } else {
+            // A link to a file: the file it names is the output (the link
+            // stays).
+            let target = if path.is_symlink() {
+                std::fs::canonicalize(path)
+                    .with_context(|| format!("cannot follow the link {}", path.display()))?
+            } else {
+                path.to_path_buf()
+            };
+            How::Rename {
+                tmp: temporary(&target, contents)?,
+                target,
             }
         };
         self.files.push(Pending {
@@ -132,6 +131,12 @@ fn identity(path: &Path) -> PathBuf {
     }
 }
 
+/// A device, a pipe, a socket: written into, never replaced (renaming over
+/// it would put a plain file in its place), and no half file to fear.
+fn special(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir())
+}
+
 fn folder_of(path: &Path) -> &Path {
     match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
@@ -142,8 +147,18 @@ fn folder_of(path: &Path) -> &Path {
 /// `contents` written whole and synced to a temporary file in `path`'s
 /// folder, with the mode a plain write of `path` would give.
 fn temporary(path: &Path, contents: &[u8]) -> Result<NamedTempFile> {
+    let mut tmp = beside(path)?;
+    tmp.write_all(contents)
+        .and_then(|_| tmp.as_file().sync_all())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(tmp)
+}
+
+/// An empty temporary file in `path`'s folder, with the mode a plain write
+/// of `path` would give.
+fn beside(path: &Path) -> Result<NamedTempFile> {
     let dir = folder_of(path);
-    let mut tmp = tempfile::Builder::new()
+    let tmp = tempfile::Builder::new()
         .prefix(".sgpair-")
         .tempfile_in(dir)
         .with_context(|| {
@@ -168,10 +183,61 @@ fn temporary(path: &Path, contents: &[u8]) -> Result<NamedTempFile> {
                 )
             })?;
     }
-    tmp.write_all(contents)
-        .and_then(|_| tmp.as_file().sync_all())
-        .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(tmp)
+}
+
+/// A file too large to hold, written as it is made: into a temporary file
+/// beside its target, put in place by [`Streamed::finish`] (dropped
+/// unfinished, it leaves nothing). A device or a pipe (`/dev/stdout`) is
+/// written into, as [`write_atomic`] does.
+pub struct Streamed {
+    path: PathBuf,
+    tmp: Option<NamedTempFile>,
+}
+
+impl Streamed {
+    /// The output at `path`, and the file to write it to.
+    pub fn create(path: &Path) -> Result<(Streamed, std::fs::File)> {
+        let (tmp, file) = if special(path) {
+            let file = std::fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            (None, file)
+        } else {
+            let tmp = beside(path)?;
+            let file = tmp
+                .reopen()
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            (Some(tmp), file)
+        };
+        Ok((
+            Streamed {
+                path: path.to_path_buf(),
+                tmp,
+            },
+            file,
+        ))
+    }
+
+    /// Puts the written file in place (the caller flushed its writer).
+    pub fn finish(self) -> Result<()> {
+        let Some(tmp) = self.tmp else {
+            return Ok(());
+        };
+        tmp.as_file()
+            .sync_all()
+            .with_context(|| format!("cannot write {}", self.path.display()))?;
+        tmp.persist(&self.path)
+            .map_err(|e| e.error)
+            .with_context(|| {
+                format!(
+                    "cannot move the finished file into place at {}",
+                    self.path.display()
+                )
+            })?;
+        Ok(())
+    }
 }
 
 /// The permission bits an output at `path` gets: those of the file it
@@ -183,13 +249,6 @@ fn output_mode(path: &Path) -> u32 {
         Ok(m) if m.is_file() => m.permissions().mode() & 0o7777,
         _ => 0o666 & !umask(),
     }
-}
-
-/// The permission bits of a new file: `0666 & !umask`, what
-/// `open(O_CREAT)` gives.
-#[cfg(unix)]
-pub fn new_file_mode() -> u32 {
-    0o666 & !umask()
 }
 
 /// The process's umask, read without changing it: Linux reports it in
@@ -256,6 +315,34 @@ mod tests {
         assert_eq!(std::fs::read_to_string(&a).unwrap(), "new a");
         assert_eq!(std::fs::read_to_string(&b).unwrap(), "new b");
         assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 2);
+    }
+
+    /// A streamed file is in place only once finished: dropped before, it
+    /// leaves the old file and no temporary one; a device is written into.
+    #[test]
+    fn a_streamed_file_lands_when_finished_and_not_before() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("big.log");
+        std::fs::write(&p, "old").unwrap();
+        let (out, mut file) = Streamed::create(&p).unwrap();
+        file.write_all(b"half").unwrap();
+        drop((out, file));
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), "old");
+        assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 1);
+        let (out, mut file) = Streamed::create(&p).unwrap();
+        file.write_all(b"whole").unwrap();
+        out.finish().unwrap();
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), "whole");
+        assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 1);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::FileTypeExt;
+            let (out, mut file) = Streamed::create(Path::new("/dev/null")).unwrap();
+            file.write_all(b"discarded").unwrap();
+            out.finish().unwrap();
+            let m = std::fs::symlink_metadata("/dev/null").unwrap();
+            assert!(m.file_type().is_char_device(), "{m:?}");
+        }
     }
 
     /// Two names of one file (here through `.` and a link) are one output.

@@ -17,9 +17,7 @@ pub mod terraform;
 pub(crate) mod test_support;
 pub mod tfvars;
 
-#[cfg(unix)]
-pub use atomic::new_file_mode;
-pub use atomic::{Staged, write_atomic};
+pub use atomic::{Staged, Streamed, write_atomic};
 pub use check::check_lines;
 pub use summary::terminal_summary;
 

@@ -118,28 +118,8 @@ pub fn run(args: &GenerateArgs) -> Result<()> {
     }
     let env = Env::new(args.enis);
     // Written beside the target and renamed when whole: a failed or
-    // interrupted run leaves no half file. A device or a pipe
-    // (`--out /dev/stdout`) is written into, never replaced.
-    let special = std::fs::metadata(&args.out).is_ok_and(|m| !m.is_file() && !m.is_dir());
-    let tmp = if special {
-        None
-    } else {
-        let dir = match args.out.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d,
-            _ => std::path::Path::new("."),
-        };
-        Some(
-            tempfile::Builder::new()
-                .prefix(".sgpair-")
-                .tempfile_in(dir)
-                .with_context(|| format!("cannot create {}", args.out.display()))?,
-        )
-    };
-    let file = match &tmp {
-        Some(t) => t.reopen(),
-        None => std::fs::OpenOptions::new().write(true).open(&args.out),
-    }
-    .with_context(|| format!("cannot create {}", args.out.display()))?;
+    // interrupted run leaves no half file.
+    let (output, file) = crate::emit::Streamed::create(&args.out)?;
     let buffered = BufWriter::with_capacity(1 << 20, file);
     let summary = if args.gzip {
         let gz = GzEncoder::new(buffered, Compression::default());
@@ -161,25 +141,7 @@ pub fn run(args: &GenerateArgs) -> Result<()> {
             + "\n";
         staged.add(path, text.as_bytes(), "--inventory-out")?;
     }
-    if let Some(tmp) = tmp {
-        // The mode a plain create gives (the temporary file is 0600).
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = crate::emit::new_file_mode();
-            tmp.as_file()
-                .set_permissions(std::fs::Permissions::from_mode(mode))
-                .with_context(|| format!("cannot write {}", args.out.display()))?;
-        }
-        tmp.persist(&args.out)
-            .map_err(|e| e.error)
-            .with_context(|| {
-                format!(
-                    "cannot move the finished file into place at {}",
-                    args.out.display()
-                )
-            })?;
-    }
+    output.finish()?;
     staged.commit()?;
     let size = std::fs::metadata(&args.out).map(|m| m.len()).unwrap_or(0);
     eprintln!(
