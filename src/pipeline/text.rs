@@ -270,13 +270,17 @@ impl TextSource {
             "{}:{line}: cannot read further ({read})",
             self.name
         ));
+        // The stream ends here either way: another worker that takes it
+        // next reads nothing more (reading on would fail again, at line 1
+        // of an empty block, and which of the two errors the run reported
+        // depended on the threads' timing).
+        self.eof = true;
         if !self.allow_partial {
             return Err(err);
         }
         // Keep the whole lines read so far; the cut line and the rest are missing.
         let keep = memchr::memrchr(b'\n', buf).map_or(0, |i| i + 1);
         buf.truncate(keep);
-        self.eof = true;
         self.broken = Some(format!("{err:#}"));
         Ok(())
     }
