@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
-use super::config::{Config, HistorySource, Tfvars};
+use super::config::{Config, HistorySource, Tfvars, check_account};
 use crate::analysis::Analysis;
 use crate::audit::Audit;
 use crate::emit::{self, Staged};
@@ -133,8 +133,7 @@ pub(super) fn stage(
 /// comes from the inventory and the logs: anything else (`../..`, an
 /// absolute path) would put files outside `dir`.
 pub(super) fn account_folder(dir: &Path, account: &str) -> Result<PathBuf> {
-    let is_id = account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit());
-    if !is_id && account != UNKNOWN_ACCOUNT {
+    if check_account(account).is_err() && account != UNKNOWN_ACCOUNT {
         bail!(
             "the account id {account:?} is not 12 digits: sgpair names a folder under {} after each account and will not make one of it (nothing was written); correct the account id in the inventory (account_id, owner_id) or in the flow logs",
             dir.display()
