@@ -426,6 +426,52 @@ mod tests {
         assert!(stats.skipped.is_empty());
     }
 
+    /// A reader that gives `data`, then fails on every read, as a
+    /// truncated gzip stream does.
+    struct BreaksOff(std::io::Cursor<Vec<u8>>);
+
+    impl Read for BreaksOff {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            match self.0.read(buf)? {
+                0 => Err(std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    "the data breaks off",
+                )),
+                n => Ok(n),
+            }
+        }
+    }
+
+    /// A stream whose read failed ends there: the next worker that takes it
+    /// gets no block and no second error, so the run reports the one place
+    /// where it broke, whichever worker failed first (the second error, at
+    /// "line 1" of an empty block, used to win half the time on 2 threads).
+    #[test]
+    fn a_stream_that_failed_gives_nothing_more() {
+        let text = "a\nb\nc\nd\ne";
+        let mut src = source(text.as_bytes(), 4, MAX_LINE);
+        src.reader = Box::new(BreaksOff(std::io::Cursor::new(text.as_bytes().to_vec())));
+        let mut stats = Stats::default();
+        let mut buf = Block::default();
+        let mut got = Vec::new();
+        let err = loop {
+            match src.next_block(&mut buf, &mut stats) {
+                Ok(Some(at)) => got.push(at.first_line),
+                Ok(None) => panic!("the stream ended without its error"),
+                Err(e) => break format!("{e:#}"),
+            }
+        };
+        assert!(!got.is_empty(), "whole lines came before the break");
+        assert!(
+            err.starts_with("x:") && err.contains("cannot read further (read up to line"),
+            "{err}"
+        );
+        for _ in 0..2 {
+            assert!(src.next_block(&mut buf, &mut stats).unwrap().is_none());
+            assert!(buf.is_empty());
+        }
+    }
+
     trait Concat {
         fn concat_text(&self) -> String;
     }
