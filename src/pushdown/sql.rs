@@ -366,7 +366,10 @@ fn echo(reply: bool) -> String {
 /// The orientation of one accepted record ([`crate::reduce`]'s `orient`):
 /// `sc` the source is the client, `ps`/`pd` the ports in service terms,
 /// `st` the strength (0 weak, 1 clear, 2 certain), `syn` the initiator's
-/// SYN; then `o` names client, server and service port.
+/// SYN; then `o` names client, server and service port. With `every`, `o`
+/// also keeps each record's validity, status and what it is (`used`,
+/// `rejected`), and `rport`, the service of a rejected record as
+/// [`crate::reduce::Rejection`] names it.
 fn orient(every: bool) -> String {
     let icmp = icmp_list();
     let ports = rules::WITH_PORTS
@@ -424,10 +427,15 @@ fn orient(every: bool) -> String {
             " WHERE action = 'ACCEPT' AND src <> dst"
         },
         extra = if every {
-            "\n    valid, status, te, valid AND action = 'ACCEPT' AND src <> dst AS used,\n    \
-             valid AND action = 'REJECT' AND src <> dst AS rejected, src, dst, dp, reason,"
+            format!(
+                "\n    valid, status, te, valid AND action = 'ACCEPT' AND src <> dst AS used,\n    \
+                 valid AND action = 'REJECT' AND src <> dst AS rejected, src, dst, reason,\n    \
+                 CASE WHEN proto IN ({icmp}) AND sp = 0 AND dp = 0 THEN {any}\n      \
+                 WHEN proto IN ({icmp}) THEN sp ELSE dp END AS rport,",
+                any = ICMP_ANY,
+            )
         } else {
-            ""
+            String::new()
         },
     )
 }
@@ -530,7 +538,8 @@ pub fn connections(t: &Table, w: &Window) -> Result<Query, String> {
 /// interface held which address when (`held`), addresses of AWS services
 /// (`service`), SKIPDATA intervals (`gap`), each interface's records in
 /// the window (`span`), rejected records (`rejected`: per source,
-/// destination, destination port, protocol and reason, as
+/// destination, service port (for ICMP the type, as `rport` reads it),
+/// protocol and reason, as
 /// [`crate::reduce::Rejection`]s; their count and earliest and latest
 /// start, which the aggregator sums per destination service as it sums
 /// local rejections). One chain like [`connections`]: each record is
@@ -547,7 +556,7 @@ pub fn timeline(t: &Table, w: &Window) -> Result<Query, String> {
          CASE role WHEN 1 THEN CASE WHEN dir = 'ingress' THEN dstaddr ELSE srcaddr END\n      \
          WHEN 2 THEN server WHEN 3 THEN client WHEN 6 THEN dst END AS addr,\n    \
          CASE role WHEN 2 THEN server_svc WHEN 3 THEN client_svc WHEN 6 THEN reason END AS name,\n    \
-         CASE WHEN role = 6 THEN src END AS source, CASE WHEN role = 6 THEN dp END AS port,\n    \
+         CASE WHEN role = 6 THEN src END AS source, CASE WHEN role = 6 THEN rport END AS port,\n    \
          CASE WHEN role = 6 THEN proto END AS proto,\n    \
          t0, CASE role WHEN 4 THEN te WHEN 6 THEN t0 ELSE t1 END AS t1\n  FROM x\n  \
          WHERE role = 1 AND used AND eni IS NOT NULL AND dir IN ('ingress', 'egress')\n    \

@@ -395,6 +395,58 @@ fn records_longer_than_a_capture_interval_are_left_out_as_locally() {
     assert_same(&o, "records longer than a capture interval");
 }
 
+/// A rejected ICMP record's service is its type, as the local reducer reads
+/// it (the source-port field; every type where both ports are 0), never
+/// its code: the SQL's rejected rows name it alike.
+#[test]
+fn rejected_icmp_is_grouped_by_its_type_as_locally() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("icmp.log");
+    let t = 1_794_959_540i64;
+    let line = |src: &str, dst: &str, sp: u16, dp: u16, proto: u8, action: &str| {
+        format!(
+            "2 123456789012 eni-05bfd15c7d9ac1e2b {src} {dst} {sp} {dp} {proto} 1 84 {t} {} \
+             {action} OK",
+            t + 60
+        )
+    };
+    std::fs::write(
+        &log,
+        [
+            line("10.20.10.13", "10.20.20.21", 41890, 5432, 6, "ACCEPT"),
+            line("203.0.113.12", "10.20.10.13", 0, 0, 1, "ACCEPT"),
+            line("10.20.10.13", "203.0.113.12", 0, 0, 1, "REJECT"),
+            line("198.51.100.7", "10.20.10.13", 8, 0, 1, "REJECT"),
+            line("198.51.100.8", "10.20.10.13", 8, 0, 1, "REJECT"),
+            line("198.51.100.9", "10.20.10.13", 3, 3, 1, "REJECT"),
+        ]
+        .join("\n")
+            + "\n",
+    )
+    .unwrap();
+    let o = run_case(&Case {
+        logs: vec![log],
+        window: Window::ALL,
+        shuffle: Some(2),
+        drop: &[],
+    });
+    let services: Vec<(String, u16, u64)> = o
+        .local
+        .rejected
+        .iter()
+        .map(|r| (r.dst.to_string(), r.dstport, r.records))
+        .collect();
+    assert_eq!(
+        services,
+        [
+            ("10.20.10.13".to_string(), 8, 2),
+            ("10.20.10.13".to_string(), 3, 1),
+            ("203.0.113.12".to_string(), sgpair::reduce::ICMP_ANY, 1),
+        ]
+    );
+    assert_same(&o, "rejected ICMP");
+}
+
 /// `--account` and `--log-region` on a table of two accounts' logs
 /// delivered in two regions (the sample: 123456789012 in us-east-1; a
 /// third-party file: 063605715280 in eu-west-1): filtered on the partition
