@@ -297,10 +297,14 @@ impl Table {
         } else {
             "dstaddr"
         };
+        // Without a log-status, a record with neither address nor action is
+        // an idle interval, as the parser reads it.
+        let idle = "CASE WHEN nullif(srcaddr, '-') IS NULL AND nullif(action, '-') IS NULL \
+                    THEN 'NODATA' ELSE 'OK' END";
         let status = if self.has(Field::LogStatus) {
-            "coalesce(nullif(log_status, '-'), 'OK')"
+            format!("coalesce(nullif(log_status, '-'), {idle})")
         } else {
-            "'OK'"
+            idle.to_string()
         };
         let end = if self.has(Field::End) {
             "coalesce(\"end\", start)"
@@ -536,7 +540,8 @@ pub fn connections(t: &Table, w: &Window) -> Result<Query, String> {
 
 /// The rest of what records tell besides connections: which
 /// interface held which address when (`held`), addresses of AWS services
-/// (`service`), SKIPDATA intervals (`gap`), each interface's records in
+/// (`service`), SKIPDATA intervals (`gap`), the NODATA records of the
+/// window (`nodata`: one row, their count), each interface's records in
 /// the window (`span`), rejected records (`rejected`: per source,
 /// destination, service port (for ICMP the type, as `rport` reads it),
 /// protocol and reason, as
@@ -550,9 +555,9 @@ pub fn timeline(t: &Table, w: &Window) -> Result<Query, String> {
     sql.push_str(
         "x AS (\n  SELECT o.*, r.role FROM o CROSS JOIN (VALUES 1, 2, 3, 4, 5, 6) AS r (role)\n),\n\
          y AS (\n  SELECT\n    \
-         CASE role WHEN 1 THEN 'held' WHEN 4 THEN 'gap' WHEN 5 THEN 'span' WHEN 6 THEN 'rejected'\n      \
-         ELSE 'service' END AS kind,\n    \
-         CASE WHEN role IN (2, 3, 6) THEN NULL ELSE eni END AS interface,\n    \
+         CASE role WHEN 1 THEN 'held' WHEN 4 THEN CASE WHEN status = 'SKIPDATA' THEN 'gap' ELSE 'nodata' END\n      \
+         WHEN 5 THEN 'span' WHEN 6 THEN 'rejected' ELSE 'service' END AS kind,\n    \
+         CASE WHEN role IN (2, 3, 6) OR role = 4 AND status = 'NODATA' THEN NULL ELSE eni END AS interface,\n    \
          CASE role WHEN 1 THEN CASE WHEN dir = 'ingress' THEN dstaddr ELSE srcaddr END\n      \
          WHEN 2 THEN server WHEN 3 THEN client WHEN 6 THEN dst END AS addr,\n    \
          CASE role WHEN 2 THEN server_svc WHEN 3 THEN client_svc WHEN 6 THEN reason END AS name,\n    \
@@ -562,7 +567,7 @@ pub fn timeline(t: &Table, w: &Window) -> Result<Query, String> {
          WHERE role = 1 AND used AND eni IS NOT NULL AND dir IN ('ingress', 'egress')\n    \
          OR role = 2 AND used AND server_svc IS NOT NULL\n    \
          OR role = 3 AND used AND client_svc IS NOT NULL\n    \
-         OR role = 4 AND status = 'SKIPDATA'\n    \
+         OR role = 4 AND status IN ('SKIPDATA', 'NODATA')\n    \
          OR role = 5 AND valid AND eni IS NOT NULL\n    \
          OR role = 6 AND rejected\n),\n\
          z AS (\n  SELECT kind, interface, addr, name, source, port, proto,\n    \

@@ -950,6 +950,48 @@ fn nodata_and_skipdata_are_counted_in_the_summary() {
     );
 }
 
+/// A NODATA or SKIPDATA record that starts outside the window is outside
+/// the window, as an accepted one is: counted so, never as `nodata` or
+/// `skipdata`, and placed where the records outside lie when the window
+/// holds no evidence.
+#[test]
+fn records_of_any_status_outside_the_window_are_counted_as_outside() {
+    let s = three_tier();
+    let mut recs = connection(
+        (Some("eni-web1"), WEB1, 45000),
+        (Some("eni-db"), DB, 5432),
+        T0,
+        false,
+    );
+    recs.push(status_rec("eni-pay", "NODATA", T0));
+    recs.push(status_rec("eni-pay", "NODATA", WINDOW_START - 86_400));
+    recs.push(status_rec("eni-web2", "SKIPDATA", WINDOW_END));
+    s.log("eni-all.log", &v2_lines(&recs));
+    let run = s.run(&[]);
+    run.ok();
+    assert_eq!(
+        run.summary(),
+        "read 7 records from 1 stream: 4 used as evidence, 0 rejected (not evidence), 3 skipped (nodata: 1, outside the window: 2)"
+    );
+
+    let s = three_tier();
+    let recs = [
+        status_rec("eni-pay", "NODATA", WINDOW_START - 86_400),
+        rec("eni-web1", WEB1, 45000, DB, 5432).at(WINDOW_START - 3_600),
+    ];
+    s.log("eni-all.log", &v2_lines(&recs));
+    let refused = s.run(&[]);
+    refused.exits(1);
+    assert!(
+        refused.stderr.contains(
+            "2 records lie outside the window (those read run from 2026-11-17T00:00:00Z to \
+             2026-11-17T23:01:00Z)"
+        ),
+        "{}",
+        refused.stderr
+    );
+}
+
 #[test]
 fn suspicious_destinations_give_no_rule_and_are_reported() {
     let s = three_tier();
