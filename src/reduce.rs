@@ -109,6 +109,8 @@ pub struct Observation<'a> {
 pub struct Rejection<'a> {
     pub src: IpAddr,
     pub dst: IpAddr,
+    /// The service it was sent to: the destination port, or for ICMP the
+    /// type ([`ICMP_ANY`] where the log carries none).
     pub dstport: u16,
     pub proto: u8,
     pub start: i64,
@@ -152,7 +154,7 @@ pub fn reduce<'a>(r: &Record<'a>) -> Reduced<'a> {
         return Reduced::Rejected(Rejection {
             src,
             dst,
-            dstport: r.dstport,
+            dstport: rejected_port(r),
             proto: r.protocol,
             start: r.start,
             reason: r.reject_reason,
@@ -231,6 +233,19 @@ fn orient(r: &Record<'_>) -> (bool, u16, u16, Strength, bool) {
         Strength::Clear
     };
     (src_is_client, r.srcport, r.dstport, strength, false)
+}
+
+/// The service "port" of a rejected record, as an accepted record's is
+/// read: its destination port; for ICMP its type (the source-port field),
+/// or [`ICMP_ANY`] where the log carries none (both ports 0). The code (the
+/// destination-port field) is no service.
+#[inline]
+fn rejected_port(r: &Record<'_>) -> u16 {
+    match r.protocol {
+        ICMP | ICMPV6 if r.srcport == 0 && r.dstport == 0 => ICMP_ANY,
+        ICMP | ICMPV6 => r.srcport,
+        _ => r.dstport,
+    }
 }
 
 fn orient_icmp(r: &Record<'_>) -> (bool, u16, u16, Strength, bool) {
@@ -355,6 +370,40 @@ pub(crate) mod tests {
         assert_eq!(reply.key.client, "10.0.0.1".parse::<IpAddr>().unwrap());
         assert_eq!(reply.key.port, 8);
         assert_eq!(reply.strength, Strength::Certain);
+    }
+
+    /// A rejected ICMP record names its service as an accepted one does:
+    /// the type, every type where the log carries none; never the code.
+    #[test]
+    fn a_rejected_record_names_the_service_an_accepted_one_would() {
+        let rejected = |sp, dp, proto| {
+            let mut r = rec("10.0.0.1", sp, "10.0.0.2", dp, proto, None);
+            r.action = Action::Reject;
+            match reduce(&r) {
+                Reduced::Rejected(rj) => rj.dstport,
+                other => panic!("expected rejected, got {other:?}"),
+            }
+        };
+        for (sp, dp, proto, service) in [
+            (0, 0, ICMP, ICMP_ANY),
+            (0, 0, ICMPV6, ICMP_ANY),
+            (8, 0, ICMP, 8),
+            (3, 3, ICMP, 3),
+            (128, 0, ICMPV6, 128),
+            (51000, 22, TCP, 22),
+            (0, 0, 47, 0),
+        ] {
+            assert_eq!(
+                rejected(sp, dp, proto),
+                service,
+                "{sp}/{dp} protocol {proto}"
+            );
+        }
+        // Accepted, the same type-less record is a connection to every type.
+        assert_eq!(
+            obs(&rec("10.0.0.1", 0, "10.0.0.2", 0, ICMP, None)).key.port,
+            ICMP_ANY
+        );
     }
 
     #[test]

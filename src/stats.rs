@@ -104,6 +104,13 @@ impl Stats {
         self.skip_n(reason, 1);
     }
 
+    /// Counts a record (of any status) that starts outside the window, and
+    /// where it lies: its start to its end.
+    pub fn skip_outside(&mut self, start: i64, end: i64) {
+        self.skip("outside the window");
+        self.outside.add(start, end);
+    }
+
     /// Counts `n` records skipped for one reason (rows that stand for many).
     pub fn skip_n(&mut self, reason: &str, n: u64) {
         // Called per skipped record: no allocation once the reason is known.

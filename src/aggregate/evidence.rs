@@ -65,6 +65,9 @@ impl Method {
 #[derive(Debug, Clone, Serialize)]
 pub struct Rejected {
     pub dst: IpAddr,
+    /// The destination port; for ICMP the type, or
+    /// [`crate::reduce::ICMP_ANY`] where the log carries none (as a
+    /// connection's `port`).
     pub dstport: u16,
     pub proto: u8,
     pub records: u64,

@@ -107,7 +107,7 @@ pub const CATALOGUE: [Entry; 13] = [
         name: "Suspicious",
         title: "Suspicious traffic",
         severity: Severity::High,
-        description: "Traffic that looks like abuse: ports used by remote-access tools, IRC and similar, or administrative ports reachable from the internet. sgpair never turns it into a rule.",
+        description: "Traffic that looks like abuse, which sgpair never turns into a rule: IRC (6660-6669, 6697) and cryptocurrency mining pools (14433, 14444, 45560, 45700) between any two ends; from an interface to the internet, outbound mail (SMTP, 25), mining-pool and reverse-shell ports (3333, 4444, 5555, 7777) and Tor (9001, 9030, 9050-9051, 9150); DNS (53) to a resolver other than the VPC's; and, accepted from the internet by an interface, remote administration (SSH 22, Telnet 23, RDP 3389, WinRM 5985-5986, VNC 5900) and Windows file sharing (SMB 445). All on TCP; DNS on TCP or UDP.",
         help: "Investigate the hosts involved; restrict the rule that allows the traffic, or remove open egress so that it is blocked.",
     },
     Entry {

@@ -65,8 +65,12 @@ pub struct Record<'a> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Parsed<'a> {
     Record(Record<'a>),
-    /// log-status NODATA: no traffic on the interface in the interval.
-    NoData,
+    /// log-status NODATA: no traffic on the interface in the interval, whose
+    /// times (where logged) place it in or outside the window.
+    NoData {
+        start: Option<i64>,
+        end: Option<i64>,
+    },
     /// log-status SKIPDATA: records were lost in the interval (a gap in the evidence).
     SkipData {
         interface_id: Option<&'a str>,
@@ -408,20 +412,12 @@ impl Parser {
         let status = f.text(Slot(slot::LOG_STATUS));
         match status {
             Some(b"OK") | None => {}
-            Some(b"NODATA") => return Ok(Parsed::NoData),
+            Some(b"NODATA") => {
+                let (start, end) = status_interval(f)?;
+                return Ok(Parsed::NoData { start, end });
+            }
             Some(b"SKIPDATA") => {
-                // The lost interval's times, where logged, meet the bounds of any record's.
-                let start = f
-                    .number(Slot(slot::START), "start")?
-                    .map(|v| time(v, "start"))
-                    .transpose()?;
-                let end = f
-                    .number(Slot(slot::END), "end")?
-                    .map(|v| time(v, "end"))
-                    .transpose()?;
-                if let (Some(start), Some(end)) = (start, end) {
-                    interval(start, end)?;
-                }
+                let (start, end) = status_interval(f)?;
                 return Ok(Parsed::SkipData {
                     interface_id: f
                         .text(Slot(slot::INTERFACE_ID))
@@ -437,7 +433,8 @@ impl Parser {
             && f.text(Slot(slot::SRCADDR)).is_none()
             && f.text(Slot(slot::ACTION)).is_none()
         {
-            return Ok(Parsed::NoData);
+            let (start, end) = status_interval(f)?;
+            return Ok(Parsed::NoData { start, end });
         }
 
         let srcaddr = addr(required(f, slot::SRCADDR, "srcaddr")?, "srcaddr")?;
@@ -741,6 +738,25 @@ fn interval(start: i64, end: i64) -> Result<(), Malformed> {
         return Err(Malformed::EndBeforeStart { start, end });
     }
     Ok(())
+}
+
+/// The interval of a NODATA or SKIPDATA record: its times where logged,
+/// with the bounds of any record's (a SKIPDATA record's lost interval is
+/// not held to a capture interval's length, nor is an idle one's).
+#[cold]
+fn status_interval<'a, F: Fields<'a>>(f: &F) -> Result<(Option<i64>, Option<i64>), Malformed> {
+    let start = f
+        .number(Slot(slot::START), "start")?
+        .map(|v| time(v, "start"))
+        .transpose()?;
+    let end = f
+        .number(Slot(slot::END), "end")?
+        .map(|v| time(v, "end"))
+        .transpose()?;
+    if let (Some(start), Some(end)) = (start, end) {
+        interval(start, end)?;
+    }
+    Ok((start, end))
 }
 
 /// A record's capture interval (in order already) spans at most

@@ -243,19 +243,23 @@ impl LineReader {
         let window = self.window;
         match parsed {
             Ok(Parsed::Record(r)) => self.take_record(&r, agg, stats),
-            Ok(Parsed::NoData) => stats.skip("nodata"),
+            // A NODATA or SKIPDATA record is in the window as any record is,
+            // by its start (one that logs none is counted as in it).
+            Ok(Parsed::NoData { start, end }) => match start {
+                Some(s) if !window.contains(s) => stats.skip_outside(s, end.unwrap_or(s)),
+                _ => stats.skip("nodata"),
+            },
             Ok(Parsed::SkipData {
                 interface_id,
                 start,
                 end,
-            }) => {
-                if start.is_none_or(|s| window.contains(s)) {
+            }) => match start {
+                Some(s) if !window.contains(s) => stats.skip_outside(s, end.unwrap_or(s)),
+                _ => {
                     agg.add_gap(interface_id, start, end);
                     stats.skip("skipdata");
-                } else {
-                    stats.skip("outside the window");
                 }
-            }
+            },
             Err(m) => stats.skip_at(m.kind(), &self.name, place, m),
         }
     }
@@ -264,8 +268,7 @@ impl LineReader {
     #[inline(always)]
     fn take_record(&mut self, r: &Record<'_>, agg: &mut Aggregator, stats: &mut Stats) {
         if !self.window.contains(r.start) {
-            stats.skip("outside the window");
-            stats.outside.add(r.start, r.end);
+            stats.skip_outside(r.start, r.end);
             return;
         }
         // The stream's span and the interface's, interned once.

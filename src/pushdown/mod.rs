@@ -32,7 +32,7 @@ use std::io::BufRead;
 use anyhow::{Context, Result};
 
 use crate::aggregate::{Aggregator, PushedFact};
-use crate::stats::Span;
+use crate::stats::{Span, Stats};
 pub use rows::{Header, Row};
 
 /// What one result held.
@@ -43,8 +43,28 @@ pub struct Read {
     pub records: u64,
     /// Rejected records the `rejected` rows sum.
     pub rejected: u64,
+    /// NODATA records of the window (the `nodata` row).
+    pub nodata: u64,
+    /// SKIPDATA records of the window (the `gap` rows' intervals).
+    pub skipdata: u64,
     /// The window's records of every interface together.
     pub span: Span,
+}
+
+impl Read {
+    /// Counts the records the result stands for in `stats`, as a local read
+    /// of them would: used, rejected, skipped as NODATA or SKIPDATA. Records
+    /// outside the window never reach a query, so none is counted as such.
+    pub fn count(&self, stats: &mut Stats) {
+        stats.records += self.records + self.rejected + self.nodata + self.skipdata;
+        stats.used += self.records;
+        stats.rejected += self.rejected;
+        for (reason, n) in [("nodata", self.nodata), ("skipdata", self.skipdata)] {
+            if n > 0 {
+                stats.skip_n(reason, n);
+            }
+        }
+    }
 }
 
 /// Folds one result CSV (a header, then rows) into `agg`; `name` is shown
@@ -76,18 +96,21 @@ pub fn read_csv(input: impl BufRead, name: &str, agg: &mut Aggregator) -> Result
             Row::Fact(PushedFact::Undecided(u)) => read.records += u.records,
             Row::Fact(PushedFact::Span { span, .. }) => read.span.merge(span),
             Row::Fact(PushedFact::Rejected { records, .. }) => read.rejected += records,
+            Row::Fact(PushedFact::Gap { intervals, .. }) => read.skipdata += intervals,
             Row::Fact(_) => {}
+            Row::NoData { records } => read.nodata += records,
         }
         fold(&row, agg);
         read.rows += 1;
     }
 }
 
-/// Folds one row into `agg`.
+/// Folds one row into `agg` (a count that is no evidence adds nothing).
 pub fn fold(row: &Row, agg: &mut Aggregator) {
     match row {
         Row::Conn(c) => agg.add_pushed(c),
         Row::Fact(f) => agg.add_fact(f),
+        Row::NoData { .. } => {}
     }
 }
 

@@ -12,11 +12,17 @@ use crate::stats::Span;
 
 use super::csv::CsvRecord;
 
-/// One row, ready for [`crate::aggregate::Aggregator`].
+/// One row, ready for [`crate::aggregate::Aggregator`], or a count that is
+/// no evidence.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Row {
     Conn(PushedConn),
     Fact(PushedFact),
+    /// The NODATA records of the window: counted as skipped, as a local
+    /// read counts them.
+    NoData {
+        records: u64,
+    },
 }
 
 /// The header of a result: where each named column is.
@@ -93,6 +99,9 @@ impl Header {
                 first: r.num("first")?,
                 last: r.num("last")?,
             }),
+            "nodata" => Row::NoData {
+                records: r.need("n")?,
+            },
             "span" => {
                 let (records, first, last) = (r.need("n")?, r.need("first")?, r.need("last")?);
                 Row::Fact(PushedFact::Span {

@@ -297,10 +297,14 @@ impl Table {
         } else {
             "dstaddr"
         };
+        // Without a log-status, a record with neither address nor action is
+        // an idle interval, as the parser reads it.
+        let idle = "CASE WHEN nullif(srcaddr, '-') IS NULL AND nullif(action, '-') IS NULL \
+                    THEN 'NODATA' ELSE 'OK' END";
         let status = if self.has(Field::LogStatus) {
-            "coalesce(nullif(log_status, '-'), 'OK')"
+            format!("coalesce(nullif(log_status, '-'), {idle})")
         } else {
-            "'OK'"
+            idle.to_string()
         };
         let end = if self.has(Field::End) {
             "coalesce(\"end\", start)"
@@ -366,7 +370,10 @@ fn echo(reply: bool) -> String {
 /// The orientation of one accepted record ([`crate::reduce`]'s `orient`):
 /// `sc` the source is the client, `ps`/`pd` the ports in service terms,
 /// `st` the strength (0 weak, 1 clear, 2 certain), `syn` the initiator's
-/// SYN; then `o` names client, server and service port.
+/// SYN; then `o` names client, server and service port. With `every`, `o`
+/// also keeps each record's validity, status and what it is (`used`,
+/// `rejected`), and `rport`, the service of a rejected record as
+/// [`crate::reduce::Rejection`] names it.
 fn orient(every: bool) -> String {
     let icmp = icmp_list();
     let ports = rules::WITH_PORTS
@@ -424,10 +431,15 @@ fn orient(every: bool) -> String {
             " WHERE action = 'ACCEPT' AND src <> dst"
         },
         extra = if every {
-            "\n    valid, status, te, valid AND action = 'ACCEPT' AND src <> dst AS used,\n    \
-             valid AND action = 'REJECT' AND src <> dst AS rejected, src, dst, dp, reason,"
+            format!(
+                "\n    valid, status, te, valid AND action = 'ACCEPT' AND src <> dst AS used,\n    \
+                 valid AND action = 'REJECT' AND src <> dst AS rejected, src, dst, reason,\n    \
+                 CASE WHEN proto IN ({icmp}) AND sp = 0 AND dp = 0 THEN {any}\n      \
+                 WHEN proto IN ({icmp}) THEN sp ELSE dp END AS rport,",
+                any = ICMP_ANY,
+            )
         } else {
-            ""
+            String::new()
         },
     )
 }
@@ -528,9 +540,11 @@ pub fn connections(t: &Table, w: &Window) -> Result<Query, String> {
 
 /// The rest of what records tell besides connections: which
 /// interface held which address when (`held`), addresses of AWS services
-/// (`service`), SKIPDATA intervals (`gap`), each interface's records in
+/// (`service`), SKIPDATA intervals (`gap`), the NODATA records of the
+/// window (`nodata`: one row, their count), each interface's records in
 /// the window (`span`), rejected records (`rejected`: per source,
-/// destination, destination port, protocol and reason, as
+/// destination, service port (for ICMP the type, as `rport` reads it),
+/// protocol and reason, as
 /// [`crate::reduce::Rejection`]s; their count and earliest and latest
 /// start, which the aggregator sums per destination service as it sums
 /// local rejections). One chain like [`connections`]: each record is
@@ -541,19 +555,19 @@ pub fn timeline(t: &Table, w: &Window) -> Result<Query, String> {
     sql.push_str(
         "x AS (\n  SELECT o.*, r.role FROM o CROSS JOIN (VALUES 1, 2, 3, 4, 5, 6) AS r (role)\n),\n\
          y AS (\n  SELECT\n    \
-         CASE role WHEN 1 THEN 'held' WHEN 4 THEN 'gap' WHEN 5 THEN 'span' WHEN 6 THEN 'rejected'\n      \
-         ELSE 'service' END AS kind,\n    \
-         CASE WHEN role IN (2, 3, 6) THEN NULL ELSE eni END AS interface,\n    \
+         CASE role WHEN 1 THEN 'held' WHEN 4 THEN CASE WHEN status = 'SKIPDATA' THEN 'gap' ELSE 'nodata' END\n      \
+         WHEN 5 THEN 'span' WHEN 6 THEN 'rejected' ELSE 'service' END AS kind,\n    \
+         CASE WHEN role IN (2, 3, 6) OR role = 4 AND status = 'NODATA' THEN NULL ELSE eni END AS interface,\n    \
          CASE role WHEN 1 THEN CASE WHEN dir = 'ingress' THEN dstaddr ELSE srcaddr END\n      \
          WHEN 2 THEN server WHEN 3 THEN client WHEN 6 THEN dst END AS addr,\n    \
          CASE role WHEN 2 THEN server_svc WHEN 3 THEN client_svc WHEN 6 THEN reason END AS name,\n    \
-         CASE WHEN role = 6 THEN src END AS source, CASE WHEN role = 6 THEN dp END AS port,\n    \
+         CASE WHEN role = 6 THEN src END AS source, CASE WHEN role = 6 THEN rport END AS port,\n    \
          CASE WHEN role = 6 THEN proto END AS proto,\n    \
          t0, CASE role WHEN 4 THEN te WHEN 6 THEN t0 ELSE t1 END AS t1\n  FROM x\n  \
          WHERE role = 1 AND used AND eni IS NOT NULL AND dir IN ('ingress', 'egress')\n    \
          OR role = 2 AND used AND server_svc IS NOT NULL\n    \
          OR role = 3 AND used AND client_svc IS NOT NULL\n    \
-         OR role = 4 AND status = 'SKIPDATA'\n    \
+         OR role = 4 AND status IN ('SKIPDATA', 'NODATA')\n    \
          OR role = 5 AND valid AND eni IS NOT NULL\n    \
          OR role = 6 AND rejected\n),\n\
          z AS (\n  SELECT kind, interface, addr, name, source, port, proto,\n    \

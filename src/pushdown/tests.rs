@@ -364,3 +364,34 @@ fn a_rejected_row_is_a_summed_rejection() {
     assert_eq!(row().unwrap(), want(Some("ACCESS_DENIED"), 1, 50, 50));
     assert!(row().unwrap_err().contains("`source`"));
 }
+
+/// The timeline's `nodata` row and its `gap` rows count as skipped records
+/// of the window, as a local read counts NODATA and SKIPDATA: a run's
+/// summary adds them to what it read.
+#[test]
+fn nodata_and_gap_rows_are_counted_as_skipped() {
+    use crate::aggregate::Aggregator;
+    use crate::stats::Stats;
+    let text = "kind,interface,addr,name,source,port,proto,first,last,n\n\
+                nodata,,,,,,,100,700,4\n\
+                gap,eni-1,,,,,,100,700,2\n\
+                gap,eni-2,,,,,,200,800,1\n\
+                rejected,,10.0.0.5,,203.0.113.9,22,6,100,160,3\n";
+    let mut agg = Aggregator::new();
+    let read = super::read_csv(text.as_bytes(), "timeline.csv", &mut agg).unwrap();
+    assert_eq!(
+        (read.rows, read.nodata, read.skipdata, read.rejected),
+        (4, 4, 3, 3)
+    );
+    let mut stats = Stats::default();
+    read.count(&mut stats);
+    assert_eq!((stats.records, stats.used, stats.rejected), (10, 0, 3));
+    assert_eq!(
+        stats.skipped.into_iter().collect::<Vec<_>>(),
+        [("nodata".to_string(), 4), ("skipdata".to_string(), 3)]
+    );
+    // A nodata row without its count is an error, never a guess.
+    let bad = "kind,n\nnodata,\n";
+    let err = super::read_csv(bad.as_bytes(), "t.csv", &mut agg).unwrap_err();
+    assert!(format!("{err:#}").contains("`n` is empty"), "{err:#}");
+}

@@ -103,9 +103,7 @@ fn pushed_file(path: &std::path::Path, label: &str) -> Result<Reading> {
     let f = std::fs::File::open(path).with_context(|| format!("{label}: cannot open"))?;
     let mut r = Reading::default();
     let got = crate::pushdown::read_csv(std::io::BufReader::new(f), label, &mut r.agg)?;
-    r.stats.records += got.records + got.rejected;
-    r.stats.used += got.records;
-    r.stats.rejected += got.rejected;
+    got.count(&mut r.stats);
     if got.span.records > 0 {
         r.stats.add_stream_span(label, &got.span);
     }
@@ -176,9 +174,7 @@ fn athena_queries(
                 "through GetQueryResults".to_string()
             }
         ));
-        r.stats.records += got.records + got.rejected;
-        r.stats.used += got.records;
-        r.stats.rejected += got.rejected;
+        got.count(&mut r.stats);
         if got.span.records > 0 {
             r.stats.add_stream_span(label, &got.span);
         }

@@ -11,8 +11,10 @@ use crate::resolve::{
     Endpoint, Resolver, balancer_name, balancer_subnets, is_network_load_balancer,
 };
 
-/// Suspicious ports, by protocol: (first, last, severity, what).
-const SUSPICIOUS_ANYWHERE: &[(u16, u16, Severity, &str)] = &[
+/// Suspicious ports, by protocol: (first, last, severity, what). The
+/// finding catalogue's SGP007 lists these tables' ports (a test holds it to
+/// them).
+pub(super) const SUSPICIOUS_ANYWHERE: &[(u16, u16, Severity, &str)] = &[
     (
         6660,
         6669,
@@ -51,7 +53,7 @@ const SUSPICIOUS_ANYWHERE: &[(u16, u16, Severity, &str)] = &[
     ),
 ];
 
-const SUSPICIOUS_TO_INTERNET: &[(u16, u16, Severity, &str)] = &[
+pub(super) const SUSPICIOUS_TO_INTERNET: &[(u16, u16, Severity, &str)] = &[
     (
         25,
         25,
@@ -90,7 +92,7 @@ const SUSPICIOUS_TO_INTERNET: &[(u16, u16, Severity, &str)] = &[
 
 /// Services that must not face the internet: remote shells and desktops,
 /// and Windows file sharing (SMB, what worms such as WannaCry spread by).
-const ADMIN_PORTS: &[(u16, &str)] = &[
+pub(super) const ADMIN_PORTS: &[(u16, &str)] = &[
     (22, "SSH"),
     (23, "Telnet"),
     (445, "SMB"),

@@ -195,6 +195,37 @@ fn smb_from_the_internet_is_suspicious_and_inside_the_vpc_is_not() {
     );
 }
 
+/// The finding catalogue's SGP007 text (SARIF's rule description) names
+/// exactly the ports the checks above flag: every table's ports and DNS's
+/// 53, and no other number, so that a port added to a table without the
+/// text (as 445 once was) fails here.
+#[test]
+fn the_catalogue_names_exactly_the_suspicious_ports() {
+    let text = crate::audit::FindingKind::Suspicious.entry().description;
+    let spans = SUSPICIOUS_ANYWHERE
+        .iter()
+        .chain(SUSPICIOUS_TO_INTERNET)
+        .map(|(lo, hi, _, _)| (*lo, *hi))
+        .chain(ADMIN_PORTS.iter().map(|(p, _)| (*p, *p)))
+        .chain([(53, 53)]);
+    let mut want = BTreeSet::new();
+    for (lo, hi) in spans {
+        if lo != hi {
+            assert!(text.contains(&format!("{lo}-{hi}")), "{lo}-{hi}: {text}");
+        }
+        want.extend([lo, hi]);
+    }
+    let named: BTreeSet<u16> = text
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|w| !w.is_empty())
+        .map(|w| w.parse().unwrap())
+        .collect();
+    assert_eq!(named, want, "{text}");
+    for (port, name) in ADMIN_PORTS {
+        assert!(text.contains(name), "{name} ({port}): {text}");
+    }
+}
+
 /// Classifying alone (`check`) sets the same flows apart as suspicious and
 /// external as a whole synthesis, and chooses no rule.
 #[test]

@@ -842,6 +842,55 @@ fn rejected_traffic_only_gives_no_rule() {
     assert!(section(&md, "Rejected traffic").contains("3306/tcp"));
 }
 
+/// A rejected ICMP record is named by its type as the rest of the report
+/// names ICMP: a ping answered (type and code 0, what AWS logs when it
+/// carries no type) is `icmp (all types)` in the rejected table as in the
+/// ingress that let the ping in, and a rejected echo request (type 8, code
+/// 0) is `icmp type 8`; the table used to read the code as the type and
+/// called both `icmp type 0`.
+#[test]
+fn rejected_icmp_is_spelled_as_the_rest_of_the_report_spells_icmp() {
+    let s = three_tier();
+    let recs = [
+        rec("eni-web1", "203.0.113.12", 0, WEB1, 0).proto(1),
+        rec("eni-web1", WEB1, 0, "203.0.113.12", 0)
+            .proto(1)
+            .reject(),
+        rec("eni-web1", "198.51.100.7", 8, WEB1, 0)
+            .proto(1)
+            .reject(),
+    ];
+    s.log("flows.log", &lines(&recs, V3_FLAGS, true));
+    let run = s.run(&["--json"]);
+    run.ok();
+    let md = run.report();
+    let ext = section(&md, "Traffic that cannot be a security-group rule");
+    assert!(
+        ext.lines()
+            .any(|l| l.contains("203.0.113.12") && l.contains("| icmp (all types) |")),
+        "{ext}"
+    );
+    let rej = section(&md, "Rejected traffic");
+    for row in [
+        "| 203.0.113.12 | icmp (all types) | 1 |",
+        "| 10.0.1.10 | icmp type 8 | 1 |",
+    ] {
+        assert!(rej.contains(row), "{row} in {rej}");
+    }
+    assert!(!rej.contains("icmp type 0"), "{rej}");
+    let r = run.json();
+    let services: BTreeSet<(&str, &str)> = r["rejected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| (x["dst"].as_str().unwrap(), x["service"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        services,
+        BTreeSet::from([("203.0.113.12", "icmp (all types)"), (WEB1, "icmp type 8")])
+    );
+}
+
 #[test]
 fn records_outside_the_window_give_no_rule_and_are_counted() {
     let s = three_tier();
@@ -898,6 +947,48 @@ fn nodata_and_skipdata_are_counted_in_the_summary() {
     assert_eq!(
         r["gaps"],
         json!([{"interface_id": "eni-web2", "intervals": 1, "first": T0 + 1200, "last": T0 + 1740}])
+    );
+}
+
+/// A NODATA or SKIPDATA record that starts outside the window is outside
+/// the window, as an accepted one is: counted so, never as `nodata` or
+/// `skipdata`, and placed where the records outside lie when the window
+/// holds no evidence.
+#[test]
+fn records_of_any_status_outside_the_window_are_counted_as_outside() {
+    let s = three_tier();
+    let mut recs = connection(
+        (Some("eni-web1"), WEB1, 45000),
+        (Some("eni-db"), DB, 5432),
+        T0,
+        false,
+    );
+    recs.push(status_rec("eni-pay", "NODATA", T0));
+    recs.push(status_rec("eni-pay", "NODATA", WINDOW_START - 86_400));
+    recs.push(status_rec("eni-web2", "SKIPDATA", WINDOW_END));
+    s.log("eni-all.log", &v2_lines(&recs));
+    let run = s.run(&[]);
+    run.ok();
+    assert_eq!(
+        run.summary(),
+        "read 7 records from 1 stream: 4 used as evidence, 0 rejected (not evidence), 3 skipped (nodata: 1, outside the window: 2)"
+    );
+
+    let s = three_tier();
+    let recs = [
+        status_rec("eni-pay", "NODATA", WINDOW_START - 86_400),
+        rec("eni-web1", WEB1, 45000, DB, 5432).at(WINDOW_START - 3_600),
+    ];
+    s.log("eni-all.log", &v2_lines(&recs));
+    let refused = s.run(&[]);
+    refused.exits(1);
+    assert!(
+        refused.stderr.contains(
+            "2 records lie outside the window (those read run from 2026-11-17T00:00:00Z to \
+             2026-11-17T23:01:00Z)"
+        ),
+        "{}",
+        refused.stderr
     );
 }
 

@@ -93,13 +93,6 @@ fn record() -> impl Strategy<Value = R> {
                 (start, len, bytes),
                 (reject, status, dir),
             )| {
-                // The local read counts a NODATA record whatever its time;
-                // a query sees only its slices (README, Logs Insights).
-                let start = if status == 1 {
-                    start.clamp(WINDOW.since, WINDOW.until - 1)
-                } else {
-                    start
-                };
                 let (sp, dp) = match proto {
                     // ICMP: a type (echo request, reply, other) and code 0.
                     1 => ([8, 0, 3][usize::from(sp % 3)], 0),
@@ -193,7 +186,7 @@ fn json(e: &Evidence) -> String {
 }
 
 /// What both count alike: the local read also counts records outside the
-/// window, which a query never sees.
+/// window (of any status), which a query never sees.
 fn counts(s: &Stats) -> (u64, u64, Vec<(String, u64)>) {
     let skipped = s
         .skipped
@@ -202,6 +195,58 @@ fn counts(s: &Stats) -> (u64, u64, Vec<(String, u64)>) {
         .map(|(k, v)| (k.clone(), *v))
         .collect();
     (s.used, s.rejected, skipped)
+}
+
+/// A NODATA record outside the window is outside the window to the local
+/// read, as an OK one is, and never reaches a query: both count the
+/// window's NODATA records alike, and the local counts add up.
+#[test]
+fn nodata_outside_the_window_is_counted_as_outside_not_as_nodata() {
+    let at = |start: i64, status: u8| R {
+        eni: 0,
+        src: 0,
+        dst: 1,
+        sp: 41_000,
+        dp: 443,
+        proto: 6,
+        flags: None,
+        start,
+        len: 60,
+        bytes: 900,
+        reject: false,
+        status,
+        dir: 2,
+    };
+    let records = [
+        at(WINDOW.since + 60, 0),
+        at(WINDOW.since + 120, 1),
+        at(WINDOW.since - 600, 1),
+        at(WINDOW.until, 1),
+        at(WINDOW.until + 60, 0),
+    ];
+    let format = Format::from_names(FIELDS).unwrap();
+    let lines: Vec<String> = records.iter().map(|r| r.render(FIELDS)).collect();
+    let (pushed, pushed_stats, _) =
+        through_insights(&format, &lines, &[(WINDOW.since, WINDOW.until)]);
+    let dir = tempfile::tempdir().unwrap();
+    let (here, here_stats) = local(FIELDS, &lines, dir.path());
+    let skipped = |s: &Stats, reason: &str| s.skipped.get(reason).copied();
+    assert_eq!(
+        (
+            skipped(&here_stats, "nodata"),
+            skipped(&here_stats, "outside the window")
+        ),
+        (Some(1), Some(3)),
+        "{:?}",
+        here_stats.skipped
+    );
+    assert_eq!(
+        here_stats.records,
+        here_stats.used + here_stats.rejected + here_stats.skipped.values().sum::<u64>()
+    );
+    assert_eq!(counts(&here_stats), counts(&pushed_stats));
+    assert_eq!((pushed_stats.records, pushed_stats.used), (2, 1));
+    assert_eq!(json(&here), json(&pushed));
 }
 
 proptest! {

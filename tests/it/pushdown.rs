@@ -17,6 +17,7 @@ use sgpair::aggregate::{Aggregator, Evidence};
 use sgpair::parse::Format;
 use sgpair::pipeline::{ReadOptions, read_files};
 use sgpair::pushdown::{self, sql};
+use sgpair::stats::Stats;
 use sgpair::window::Window;
 
 use crate::support::{UNTIL, repo, sgpair};
@@ -50,6 +51,9 @@ struct Case<'a> {
 struct Outcome {
     local: Evidence,
     pushed: Evidence,
+    /// What the local read counted, and what a run counts from the rows.
+    local_stats: Stats,
+    pushed_stats: Stats,
     /// The combined flow-log file both read, and the result CSVs.
     logs: PathBuf,
     results: Vec<PathBuf>,
@@ -123,13 +127,15 @@ fn run_case_on(case: &Case, args: &[&str], table: impl Fn(&mut sql::Table)) -> O
     }
     run_script(c);
 
-    let mut agg = Aggregator::new();
+    let (mut agg, mut pushed_stats) = (Aggregator::new(), Stats::default());
     for r in &results {
         let f = std::io::BufReader::new(std::fs::File::open(r).unwrap());
-        pushdown::read_csv(f, &r.display().to_string(), &mut agg).unwrap();
+        pushdown::read_csv(f, &r.display().to_string(), &mut agg)
+            .unwrap()
+            .count(&mut pushed_stats);
     }
     let pushed = agg.finish();
-    let (local, _) = read_files(
+    let (local, local_stats) = read_files(
         std::slice::from_ref(&logs),
         &ReadOptions::new(case.window),
         true,
@@ -139,6 +145,8 @@ fn run_case_on(case: &Case, args: &[&str], table: impl Fn(&mut sql::Table)) -> O
     Outcome {
         local: local.finish(),
         pushed,
+        local_stats,
+        pushed_stats,
         logs,
         results,
         _dir: dir,
@@ -218,6 +226,19 @@ fn assert_same(o: &Outcome, what: &str) {
             "{what}: rejected {i}"
         );
     }
+    assert_eq!(
+        counts(&o.local_stats),
+        counts(&o.pushed_stats),
+        "{what}: records used, rejected, NODATA and SKIPDATA"
+    );
+}
+
+/// What the rows count as a local read does: the window's records used,
+/// rejected, NODATA and SKIPDATA. (Malformed lines and records outside the
+/// window never reach a query.)
+fn counts(s: &Stats) -> [u64; 4] {
+    let skipped = |reason: &str| s.skipped.get(reason).copied().unwrap_or(0);
+    [s.used, s.rejected, skipped("nodata"), skipped("skipdata")]
 }
 
 mod erased {
@@ -395,6 +416,134 @@ fn records_longer_than_a_capture_interval_are_left_out_as_locally() {
     assert_same(&o, "records longer than a capture interval");
 }
 
+/// A rejected ICMP record's service is its type, as the local reducer reads
+/// it (the source-port field; every type where both ports are 0), never
+/// its code: the SQL's rejected rows name it alike.
+#[test]
+fn rejected_icmp_is_grouped_by_its_type_as_locally() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("icmp.log");
+    let t = 1_794_959_540i64;
+    let line = |src: &str, dst: &str, sp: u16, dp: u16, proto: u8, action: &str| {
+        format!(
+            "2 123456789012 eni-05bfd15c7d9ac1e2b {src} {dst} {sp} {dp} {proto} 1 84 {t} {} \
+             {action} OK",
+            t + 60
+        )
+    };
+    std::fs::write(
+        &log,
+        [
+            line("10.20.10.13", "10.20.20.21", 41890, 5432, 6, "ACCEPT"),
+            line("203.0.113.12", "10.20.10.13", 0, 0, 1, "ACCEPT"),
+            line("10.20.10.13", "203.0.113.12", 0, 0, 1, "REJECT"),
+            line("198.51.100.7", "10.20.10.13", 8, 0, 1, "REJECT"),
+            line("198.51.100.8", "10.20.10.13", 8, 0, 1, "REJECT"),
+            line("198.51.100.9", "10.20.10.13", 3, 3, 1, "REJECT"),
+        ]
+        .join("\n")
+            + "\n",
+    )
+    .unwrap();
+    let o = run_case(&Case {
+        logs: vec![log],
+        window: Window::ALL,
+        shuffle: Some(2),
+        drop: &[],
+    });
+    let services: Vec<(String, u16, u64)> = o
+        .local
+        .rejected
+        .iter()
+        .map(|r| (r.dst.to_string(), r.dstport, r.records))
+        .collect();
+    assert_eq!(
+        services,
+        [
+            ("10.20.10.13".to_string(), 8, 2),
+            ("10.20.10.13".to_string(), 3, 1),
+            ("203.0.113.12".to_string(), sgpair::reduce::ICMP_ANY, 1),
+        ]
+    );
+    assert_same(&o, "rejected ICMP");
+}
+
+/// NODATA and SKIPDATA records count as a local read counts them: in the
+/// window as skipped `nodata` and `skipdata`, outside it as outside the
+/// window whatever their status (which the query never sees, as it never
+/// sees an OK record there), so the local counts add up to the records
+/// read. Without a log-status column, a record without addresses or action
+/// is an idle interval to both.
+#[test]
+fn nodata_and_skipdata_are_counted_in_the_window_only_as_locally() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("status.log");
+    let t = 1_794_959_540i64;
+    let window = Window {
+        since: t,
+        until: t + 3_600,
+    };
+    let header = "version account-id interface-id srcaddr dstaddr srcport dstport protocol \
+                  packets bytes start end action log-status";
+    let ok = |start: i64| {
+        format!(
+            "2 123456789012 eni-05bfd15c7d9ac1e2b 10.20.10.13 10.20.20.21 41890 5432 6 3 921 \
+             {start} {} ACCEPT OK",
+            start + 60
+        )
+    };
+    let idle = |eni: &str, start: i64, status: &str| {
+        format!(
+            "2 123456789012 {eni} - - - - - - - {start} {} - {status}",
+            start + 60
+        )
+    };
+    let (a, b) = ("eni-05bfd15c7d9ac1e2b", "eni-0a1b2c3d4e5f60718");
+    std::fs::write(
+        &log,
+        [
+            header.to_string(),
+            ok(t + 60),
+            ok(t - 600),
+            idle(a, t + 120, "NODATA"),
+            idle(b, t + 600, "NODATA"),
+            idle(a, t - 600, "NODATA"),
+            idle(b, t + 3_600, "NODATA"),
+            idle(b, t + 900, "SKIPDATA"),
+            idle(a, t - 1_200, "SKIPDATA"),
+        ]
+        .join("\n")
+            + "\n",
+    )
+    .unwrap();
+    for (drop, nodata, skipdata) in [(&[][..], 2, 1), (&["log_status"][..], 3, 0)] {
+        let o = run_case(&Case {
+            logs: vec![log.clone()],
+            window,
+            shuffle: Some(6),
+            drop,
+        });
+        let s = &o.local_stats;
+        let skipped = |reason: &str| s.skipped.get(reason).copied();
+        assert_eq!(
+            (
+                skipped("nodata"),
+                skipped("skipdata"),
+                skipped("outside the window")
+            ),
+            (Some(nodata), (skipdata > 0).then_some(skipdata), Some(4)),
+            "without {drop:?}: {:?}",
+            s.skipped
+        );
+        assert_eq!(
+            s.records,
+            s.used + s.rejected + s.skipped.values().sum::<u64>(),
+            "without {drop:?}: the local counts add up"
+        );
+        assert_same(&o, &format!("NODATA and SKIPDATA without {drop:?}"));
+    }
+}
+
 /// `--account` and `--log-region` on a table of two accounts' logs
 /// delivered in two regions (the sample: 123456789012 in us-east-1; a
 /// third-party file: 063605715280 in eu-west-1): filtered on the partition
@@ -433,6 +582,7 @@ fn accounts_and_regions_read_only_their_own_records() {
     let against = |alone: &Outcome, o: Outcome, what: &str| {
         let o = Outcome {
             local: alone.local.clone(),
+            local_stats: alone.local_stats.clone(),
             ..o
         };
         assert_same(&o, what);

@@ -38,7 +38,13 @@ fn parses_ipv6_and_icmp() {
 fn nodata_and_skipdata() {
     let nodata =
         b"2 123456789010 eni-1235b8ca123456789 - - - - - - - 1431280876 1431280934 - NODATA";
-    assert_eq!(v2().parse(nodata).unwrap(), Parsed::NoData);
+    assert_eq!(
+        v2().parse(nodata).unwrap(),
+        Parsed::NoData {
+            start: Some(1431280876),
+            end: Some(1431280934)
+        }
+    );
     let skip =
         b"2 123456789010 eni-11111111aaaaaaaaa - - - - - - - 1431280876 1431280934 - SKIPDATA";
     assert_eq!(
@@ -247,13 +253,11 @@ fn times_counters_and_icmp_types_out_of_range_are_malformed() {
     );
 }
 
+/// The times of a NODATA or SKIPDATA record (which place it in or outside
+/// the window) meet the bounds of any record's; either may be `-`.
 #[test]
-fn skipdata_times_meet_the_same_bounds() {
+fn nodata_and_skipdata_times_meet_the_same_bounds() {
     let p = v2();
-    let skip = |st: &str, en: &str| {
-        let l = format!("2 1 eni-1 - - - - - - - {st} {en} - SKIPDATA");
-        p.parse(l.as_bytes()).map(|_| ()).map_err(|e| e.kind())
-    };
     assert_eq!(
         p.parse(b"2 1 eni-1 - - - - - - - - - - SKIPDATA").unwrap(),
         Parsed::SkipData {
@@ -262,11 +266,28 @@ fn skipdata_times_meet_the_same_bounds() {
             end: None
         }
     );
-    assert_eq!(skip("100", "253402300799"), Ok(()));
-    assert_eq!(skip("100", "253402300800").unwrap_err(), "bad time");
-    assert_eq!(skip("18446744073709551615", "-").unwrap_err(), "bad time");
-    assert_eq!(skip("160", "100").unwrap_err(), "bad time");
-    assert_eq!(skip("x", "100").unwrap_err(), "bad number");
+    assert_eq!(
+        p.parse(b"2 1 eni-1 - - - - - - - 100 - - NODATA").unwrap(),
+        Parsed::NoData {
+            start: Some(100),
+            end: None
+        }
+    );
+    for status in ["NODATA", "SKIPDATA"] {
+        let status_line = |st: &str, en: &str| {
+            let l = format!("2 1 eni-1 - - - - - - - {st} {en} - {status}");
+            p.parse(l.as_bytes()).map(|_| ()).map_err(|e| e.kind())
+        };
+        assert_eq!(status_line("100", "253402300799"), Ok(()), "{status}");
+        for (st, en, kind) in [
+            ("100", "253402300800", "bad time"),
+            ("18446744073709551615", "-", "bad time"),
+            ("160", "100", "bad time"),
+            ("x", "100", "bad number"),
+        ] {
+            assert_eq!(status_line(st, en), Err(kind), "{status} {st} {en}");
+        }
+    }
 }
 
 #[test]

@@ -269,7 +269,8 @@ impl Insights {
                     Reduced::SelfTraffic => stats.skip_n("same address at both ends", records),
                 }
             }
-            Ok(Parsed::NoData) => stats.skip_n("nodata", records),
+            // In the window: the query kept only records that start in its slice.
+            Ok(Parsed::NoData { .. }) => stats.skip_n("nodata", records),
             Ok(Parsed::SkipData {
                 interface_id,
                 start,
