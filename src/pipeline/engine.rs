@@ -294,6 +294,14 @@ impl Shared<'_> {
                 let Some(stream) = self.partial.settle(open, "", |m| stats.missing.push(m))? else {
                     continue;
                 };
+                if stream.kind == Kind::Events {
+                    // A document is read whole by this worker (JSON is read
+                    // in order), while the others take what else there is.
+                    self.opened(None);
+                    let read = super::read_stream(stream, opts, agg, stats, &|| {});
+                    self.partial.settle(read, "", |m| stats.missing.push(m))?;
+                    continue;
+                }
                 if stream.kind == Kind::Parquet {
                     drop(stream);
                     let open = Table::open(path, opts, stats, self.read_bytes.clone());

@@ -14,16 +14,33 @@ pub(super) struct BlockStart {
     pub(super) parser: Result<Parser, FormatError>,
 }
 
-/// The layout of a stream's first lines, with a note when it cannot be used.
+/// The layout of a stream's first lines, with a note when it cannot be
+/// used; the stream is counted ([`count_stream`]).
 pub(super) fn start_format(
     name: &str,
     opts: &ReadOptions,
     format: Option<Format>,
     stats: &mut Stats,
 ) -> (Format, Result<Parser, FormatError>) {
+    count_stream(name, stats);
+    first_format(name, opts, format, stats)
+}
+
+/// Counts a stream read in `stats.files` and in its source, with or
+/// without records in the window.
+pub(super) fn count_stream(name: &str, stats: &mut Stats) {
     stats.files += 1;
-    // Every stream counts in its source, with or without records in the window.
     stats.add_stream_span(name, &Span::default());
+}
+
+/// The layout of the first lines of `name` (a stream, or a document of
+/// several), with a note when it cannot be used.
+pub(super) fn first_format(
+    name: &str,
+    opts: &ReadOptions,
+    format: Option<Format>,
+    stats: &mut Stats,
+) -> (Format, Result<Parser, FormatError>) {
     let format = format
         .or_else(|| opts.log_format.clone())
         .unwrap_or_else(Format::default_v2);

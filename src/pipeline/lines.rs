@@ -6,7 +6,9 @@
 use std::sync::Arc;
 
 use super::ReadOptions;
-use super::layout::{BlockStart, assumed_note, skip_long_line, start_format, unwrap_json};
+use super::layout::{
+    BlockStart, assumed_note, first_format, skip_long_line, start_format, unwrap_json,
+};
 use super::text::MAX_LINE;
 use crate::aggregate::Aggregator;
 use crate::parse::{
@@ -43,6 +45,10 @@ pub struct LineReader {
     format: Format,
     parser: Result<Parser, FormatError>,
     assumed_noted: bool,
+    /// The stream whose span `span` is: the one `name` names, or in a
+    /// document of several streams the one of the lines being read
+    /// ([`LineReader::switch_stream`]).
+    stream: Arc<str>,
     /// The window's records read since the last [`LineReader::flush`]. The
     /// interfaces' spans are kept by the aggregator, which interns each
     /// record's interface once (see [`Aggregator::spans_into`]).
@@ -60,8 +66,35 @@ impl LineReader {
         stats: &mut Stats,
     ) -> Self {
         let (format, parser) = start_format(&name, opts, format, stats);
+        let name: Arc<str> = name.into();
         LineReader {
-            name: name.into(),
+            stream: name.clone(),
+            name,
+            window: opts.window,
+            format,
+            parser,
+            assumed_noted: false,
+            span: Span::default(),
+        }
+    }
+
+    /// A reader for a document called `name` whose lines belong to several
+    /// streams, in the document's order: one layout for the whole document
+    /// (its header lines govern the lines after them), places in the
+    /// document, each record in the span of its own stream
+    /// ([`LineReader::switch_stream`]). The document is not a stream: it is
+    /// not counted as one.
+    pub(super) fn for_document(
+        name: String,
+        opts: &ReadOptions,
+        format: Option<Format>,
+        stats: &mut Stats,
+    ) -> Self {
+        let (format, parser) = first_format(&name, opts, format, stats);
+        let name: Arc<str> = name.into();
+        LineReader {
+            stream: name.clone(),
+            name,
             window: opts.window,
             format,
             parser,
@@ -75,6 +108,7 @@ impl LineReader {
     /// has already noted an assumed default format.
     pub(super) fn for_block(name: Arc<str>, window: Window, at: BlockStart) -> Self {
         LineReader {
+            stream: name.clone(),
             name,
             window,
             format: at.format,
@@ -90,9 +124,16 @@ impl LineReader {
     /// [`Aggregator::spans_into`] at the end of its reading.
     pub fn flush(&mut self, stats: &mut Stats) {
         if self.span.records > 0 {
-            stats.add_stream_span(&self.name, &self.span);
+            stats.add_stream_span(&self.stream, &self.span);
             self.span = Span::default();
         }
+    }
+
+    /// The records read from here on are `stream`'s (a document's lines
+    /// belong to several streams): the span so far goes to the stream before.
+    pub(super) fn switch_stream(&mut self, stream: Arc<str>, stats: &mut Stats) {
+        self.flush(stats);
+        self.stream = stream;
     }
 
     /// Handles every line of a block of whole lines; `first_line` is the

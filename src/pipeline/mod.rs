@@ -5,11 +5,13 @@
 //!
 //! - `layout.rs`: the layout a stream starts with, and a block's;
 //! - `lines.rs`: one stream's lines → evidence ([`LineReader`]);
+//! - `document.rs`: a document's items, lines of several streams → evidence;
 //! - `parquet.rs`: a Parquet file's typed rows → evidence, one row group at a time;
 //! - `text.rs`: a text stream cut into blocks of whole lines;
 //! - `engine.rs`: local files on every core ([`read_files`]);
 //! - `progress.rs`: progress bars on stderr.
 
+mod document;
 mod engine;
 mod layout;
 mod lines;
@@ -19,6 +21,7 @@ mod text;
 
 use anyhow::Result;
 
+use document::DocumentLines;
 pub use engine::read_files;
 pub use lines::LineReader;
 use parquet::RowLayout;
@@ -28,7 +31,7 @@ use text::{BLOCK, Block, TextSource};
 use crate::aggregate::Aggregator;
 use crate::parse::{Format, FormatOrigin};
 use crate::sources::parquet::{Batch, SUPPORTED as PARQUET, Want};
-use crate::sources::{self, Kind, Stream};
+use crate::sources::{self, Kind, Notes, Stream};
 use crate::stats::Stats;
 use crate::window::Window;
 
@@ -94,6 +97,7 @@ impl sources::Sink for Reader {
     type Out = Reading;
     type Lines = StreamLines;
     type Batches = StreamBatches;
+    type Document = DocumentLines;
 
     fn empty(&self) -> Reading {
         Reading::default()
@@ -125,6 +129,10 @@ impl sources::Sink for Reader {
         let mut read = Reading::default();
         let layout = RowLayout::new(&name, columns, &self.opts, &mut read.stats);
         StreamBatches { layout, read }
+    }
+
+    fn document(&self, name: String, notes: Notes) -> DocumentLines {
+        DocumentLines::new(name, notes, &self.opts, self.format.clone())
     }
 
     fn merge(&self, into: &mut Reading, from: Reading) {
@@ -212,10 +220,12 @@ fn group_format(
     f
 }
 
-/// Reads one stream into an aggregator. Only an I/O failure is an error;
+/// Reads one stream into an aggregator. Only an I/O failure (or, in a
+/// document of CloudWatch Logs events, JSON that is not valid) is an error;
 /// every bad line is counted, with its place, and the stream goes on.
 /// `tick` is called after every block, for progress. A Parquet stream is
-/// read whole, then row group by row group.
+/// read whole, then row group by row group; a document of events, event by
+/// event.
 pub fn read_stream(
     stream: Stream,
     opts: &ReadOptions,
@@ -223,17 +233,24 @@ pub fn read_stream(
     stats: &mut Stats,
     tick: &dyn Fn(),
 ) -> Result<()> {
-    if stream.kind == Kind::Parquet {
-        if !PARQUET {
+    match stream.kind {
+        Kind::Text => {}
+        Kind::Parquet if !PARQUET => {
             skip_unsupported_parquet(&stream.name, stats);
             return Ok(());
         }
-        let reader = Reader::new(opts.clone());
-        let read = sources::parquet::read(&reader, stream, opts.allow_partial)?;
-        agg.merge(read.agg);
-        stats.merge(read.stats);
-        tick();
-        return Ok(());
+        kind @ (Kind::Parquet | Kind::Events) => {
+            let reader = Reader::new(opts.clone());
+            let read = if kind == Kind::Parquet {
+                sources::parquet::read(&reader, stream, opts.allow_partial)
+            } else {
+                sources::events::read(&reader, stream, opts.allow_partial)
+            }?;
+            agg.merge(read.agg);
+            stats.merge(read.stats);
+            tick();
+            return Ok(());
+        }
     }
     let Stream {
         name,

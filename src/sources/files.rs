@@ -1,6 +1,8 @@
 //! Local files and folders (`--logs PATH`, repeatable). Folders are read
-//! recursively in name order; gzip is recognised by its magic bytes, not its
-//! name, so `.log.gz` from S3 and renamed files both work.
+//! recursively in name order; gzip and Parquet are recognised by their magic
+//! bytes, not their names, so `.log.gz` from S3 and renamed files both work,
+//! and a document of CloudWatch Logs events (what the AWS CLI prints) by its
+//! first bytes, plain or gzip.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
@@ -9,7 +11,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::gzip::Members;
-use super::{Kind, Notes, Stream};
+use super::{Kind, Notes, Stream, events};
 use anyhow::{Context, Result, bail};
 
 /// What `--logs` lists: the files to read, and what a folder held that is
@@ -125,20 +127,32 @@ pub fn open(path: &Path, progress: Arc<AtomicU64>) -> Result<Stream> {
     let head = raw
         .fill_buf()
         .with_context(|| format!("cannot read {}", path.display()))?;
-    let kind = if head.starts_with(b"PAR1") {
-        Kind::Parquet
-    } else {
-        Kind::Text
-    };
     let name = path.display().to_string();
     let notes = Notes::default();
-    let reader: Box<dyn BufRead + Send> = if head.starts_with(&[0x1f, 0x8b]) {
-        Box::new(BufReader::with_capacity(
-            256 * 1024,
-            Members::new(raw, name.clone(), notes.clone()),
-        ))
+    let (reader, kind): (Box<dyn BufRead + Send>, Kind) = if head.starts_with(&[0x1f, 0x8b]) {
+        let mut decoded =
+            BufReader::with_capacity(256 * 1024, Members::new(raw, name.clone(), notes.clone()));
+        // What the gzip holds decides, as a plain file's first bytes do.
+        match decoded.fill_buf() {
+            Ok(head) => {
+                let kind = text_kind(head);
+                (Box::new(decoded), kind)
+            }
+            // Broken from its first bytes: the reader of the text meets the
+            // error at its first read and reports it at its place.
+            Err(e) => (
+                Box::new(Replay {
+                    error: Some(e),
+                    inner: decoded,
+                }),
+                Kind::Text,
+            ),
+        }
+    } else if head.starts_with(b"PAR1") {
+        (Box::new(raw), Kind::Parquet)
     } else {
-        Box::new(raw)
+        let kind = text_kind(head);
+        (Box::new(raw), kind)
     };
     Ok(Stream {
         name,
@@ -147,6 +161,46 @@ pub fn open(path: &Path, progress: Arc<AtomicU64>) -> Result<Stream> {
         kind,
         notes,
     })
+}
+
+/// What text (plain, or gzip decoded) starting with `head` is: a document
+/// of CloudWatch Logs events, or lines.
+fn text_kind(head: &[u8]) -> Kind {
+    if events::starts_document(head) {
+        Kind::Events
+    } else {
+        Kind::Text
+    }
+}
+
+/// A reader whose first read fails with the error that looking at its first
+/// bytes met, then reads on: the reader downstream meets the error where it
+/// would have met it without the look.
+struct Replay<R> {
+    error: Option<std::io::Error>,
+    inner: R,
+}
+
+impl<R: Read> Read for Replay<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self.error.take() {
+            Some(e) => Err(e),
+            None => self.inner.read(buf),
+        }
+    }
+}
+
+impl<R: BufRead> BufRead for Replay<R> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        match self.error.take() {
+            Some(e) => Err(e),
+            None => self.inner.fill_buf(),
+        }
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.inner.consume(n);
+    }
 }
 
 /// Counts the bytes read from the underlying file, for progress bars, and
@@ -326,6 +380,46 @@ mod tests {
         let mut out = String::new();
         s.reader.read_to_string(&mut out).unwrap();
         assert_eq!(out.lines().count(), 10 + 20_000);
+    }
+
+    /// A document of CloudWatch Logs events is told by its first bytes,
+    /// plain or gzip, whatever its name; JSON lines stay text.
+    #[test]
+    fn a_document_of_events_is_detected_by_content_plain_or_gzip() {
+        let d = tempfile::tempdir().unwrap();
+        let doc = b"\n{\n    \"events\": [{\"message\": \"2 x\"}]\n}\n";
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        enc.write_all(doc).unwrap();
+        let lines = b"{\"message\": \"2 x\"}\n";
+        let cases: [(&str, Vec<u8>, Kind, &[u8]); 3] = [
+            ("events.log", doc.to_vec(), Kind::Events, doc),
+            ("events.txt", enc.finish().unwrap(), Kind::Events, doc),
+            ("export.json", lines.to_vec(), Kind::Text, lines),
+        ];
+        for (name, bytes, kind, text) in cases {
+            let p = d.path().join(name);
+            std::fs::write(&p, bytes).unwrap();
+            let mut s = open(&p, Arc::default()).unwrap();
+            assert_eq!(s.kind, kind, "{name}");
+            let mut read = Vec::new();
+            s.reader.read_to_end(&mut read).unwrap();
+            assert_eq!(read, text, "{name}: read whole after the look");
+        }
+    }
+
+    /// A gzip file that breaks off before any byte is decoded: looking at
+    /// its first bytes meets the error, and its reader's first read gives it.
+    #[test]
+    fn a_gzip_broken_from_its_start_fails_at_its_first_read() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("cut.log.gz");
+        std::fs::write(&p, [0x1f, 0x8b, 0x08]).unwrap();
+        let mut s = open(&p, Arc::default()).unwrap();
+        assert_eq!(s.kind, Kind::Text);
+        let mut text = Vec::new();
+        let err = s.reader.read_to_end(&mut text).unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::UnexpectedEof, "{err}");
+        assert!(text.is_empty());
     }
 
     #[test]

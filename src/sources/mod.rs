@@ -1,13 +1,16 @@
 //! Stage 1: sources. Where flow-log bytes come from: local files, CloudWatch
 //! Logs, S3. A source hands each stream to a [`Sink`] (a Parquet file as
-//! typed batches, [`parquet`]) and folds what the sink gives back; it knows
-//! nothing of parsing or evidence (the pipeline is the sink). The stream's name (a path, `log-group/stream`, `s3://bucket/key`)
-//! is what error messages and skip counts point at.
+//! typed batches, [`parquet`]; a document of CloudWatch Logs events as its
+//! log streams' lines, [`events`]) and folds what the sink gives back; it
+//! knows nothing of parsing or evidence (the pipeline is the sink). The
+//! stream's name (a path, `log-group/stream`, `s3://bucket/key`) is what
+//! error messages and skip counts point at.
 
 #[cfg(feature = "aws")]
 pub mod athena;
 #[cfg(feature = "aws")]
 pub mod cloudwatch;
+pub mod events;
 pub mod files;
 pub mod gzip;
 #[cfg(feature = "aws")]
@@ -57,6 +60,11 @@ pub enum Kind {
     Text,
     /// An Apache Parquet file (`PAR1` magic): S3 delivery in Parquet.
     Parquet,
+    /// A JSON document of CloudWatch Logs events, as `aws logs
+    /// filter-log-events` or `get-log-events` prints it (after gzip
+    /// decoding, where it applied), or several such documents one after
+    /// another: read by [`events::read`].
+    Events,
 }
 
 /// Where a source hands its streams: the reader downstream (the pipeline).
@@ -66,6 +74,7 @@ pub trait Sink: Send + Sync + 'static {
     type Out: Send + 'static;
     type Lines: Lines<Out = Self::Out>;
     type Batches: Batches<Out = Self::Out>;
+    type Document: Document<Out = Self::Out>;
     /// Nothing read yet.
     fn empty(&self) -> Self::Out;
     /// Reads one whole byte stream (a file, an S3 object). With
@@ -77,6 +86,10 @@ pub trait Sink: Send + Sync + 'static {
     /// A Parquet file whose row groups arrive as typed batches; `columns`
     /// are its column names, of which the sink says which it reads.
     fn batches(&self, name: String, columns: &[String]) -> Self::Batches;
+    /// A document called `name` (a file) whose items are the lines of
+    /// several streams, interleaved (CloudWatch Logs events of several log
+    /// streams). `notes` are its reader's, as a [`Stream`]'s.
+    fn document(&self, name: String, notes: Notes) -> Self::Document;
     fn merge(&self, into: &mut Self::Out, from: Self::Out);
     /// What one stream gave came from a location that names its account
     /// (an S3 key under `AWSLogs/{account}/`): its records that do not log
@@ -91,6 +104,19 @@ pub trait Lines: Send + 'static {
     type Out;
     /// Line `number` (from 1) of the stream.
     fn line(&mut self, line: &[u8], number: u64);
+    fn finish(self) -> Self::Out;
+}
+
+/// The items of one document, each a line of one of its streams (or the
+/// reason it holds none), handed over one at a time in the document's order.
+pub trait Document: Send + 'static {
+    type Out;
+    /// Item `number` (from 1, its place in the document) is `line` of the
+    /// stream called `stream`.
+    fn line(&mut self, stream: &str, line: &[u8], number: u64);
+    /// Item `number`, of the stream called `stream`, holds no line: a
+    /// record that is skipped, `why` says what it holds instead.
+    fn no_line(&mut self, stream: &str, number: u64, why: &str);
     fn finish(self) -> Self::Out;
 }
 

@@ -23,6 +23,7 @@ mod fuzz_regressions;
 mod generate;
 mod html;
 mod insights;
+mod log_events;
 mod ownership;
 mod panics;
 #[cfg(feature = "parquet")]

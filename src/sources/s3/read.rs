@@ -17,7 +17,7 @@ use super::{S3Url, layout};
 use crate::aws::{DEFAULT_ATTEMPT_TIMEOUT, call_error, read_bounded};
 use crate::partial::Partial;
 use crate::sources::gzip::Members;
-use crate::sources::{Kind, Notes, Sink, Stream, fold, parquet};
+use crate::sources::{Kind, Notes, Sink, Stream, events, fold, parquet};
 
 pub const IAM_ACTIONS: &[&str] = &["s3:ListBucket", "s3:GetObject"];
 
@@ -219,6 +219,7 @@ async fn read_object_once<S: Sink>(
         let mut out = match kind {
             Kind::Parquet => parquet::read(&*sink, stream, keep_partial),
             Kind::Text => sink.stream(stream, keep_partial),
+            Kind::Events => events::read(&*sink, stream, keep_partial),
         }?;
         // Records without `account-id` belong to the account the key names.
         if let Some(account) = account {
