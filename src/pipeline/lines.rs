@@ -129,6 +129,11 @@ impl LineReader {
         }
     }
 
+    /// The stream's name, as places name it.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
     /// The records read from here on are `stream`'s (a document's lines
     /// belong to several streams): the span so far goes to the stream before.
     pub(super) fn switch_stream(&mut self, stream: Arc<str>, stats: &mut Stats) {

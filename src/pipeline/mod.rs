@@ -163,6 +163,12 @@ impl sources::Lines for StreamLines {
         self.reader.line(line, number, agg, stats);
     }
 
+    fn no_line(&mut self, number: u64, why: &str) {
+        let stats = &mut self.read.stats;
+        stats.records += 1;
+        stats.skip_at("no message", self.reader.name(), number, why);
+    }
+
     fn finish(mut self) -> Reading {
         self.reader.flush(&mut self.read.stats);
         self.read.agg.spans_into(&mut self.read.stats);

@@ -154,8 +154,9 @@ async fn read_stream<S: Sink>(
                 }
             }
             event_no += 1;
-            if let Some(msg) = ev.message() {
-                lines.line(msg.as_bytes(), event_no);
+            match ev.message() {
+                Some(msg) => lines.line(msg.as_bytes(), event_no),
+                None => lines.no_line(event_no, "an event without a message"),
             }
         }
         match page.next_token().filter(|t| !t.is_empty()) {

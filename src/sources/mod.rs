@@ -104,6 +104,9 @@ pub trait Lines: Send + 'static {
     type Out;
     /// Line `number` (from 1) of the stream.
     fn line(&mut self, line: &[u8], number: u64);
+    /// Item `number` of the stream holds no line (a CloudWatch Logs event
+    /// without a message): a record that is skipped, `why` says so.
+    fn no_line(&mut self, number: u64, why: &str);
     fn finish(self) -> Self::Out;
 }
 

@@ -557,3 +557,34 @@ async fn the_history_from_cloudtrail_gives_a_deleted_interface_its_groups() {
         "the deletion is confirmed in the report: {report}"
     );
 }
+
+/// An event CloudWatch Logs returns without a message (the API's field is
+/// optional) is a record skipped with its place, never dropped unsaid.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_event_without_a_message_is_counted_as_skipped_with_its_place() {
+    let (moto, env) = account("web", Delivery::CloudWatch).await;
+    let web_stream = format!("{}-all", env.web_eni);
+    let web = web_stream.clone();
+    let proxy = FaultProxy::start(
+        &moto.endpoint,
+        Box::new(move |req, _nth| {
+            if req.op == "logs:FilterLogEvents" && stream_of(&req.body_text()) == web {
+                let now_ms = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_millis();
+                return Action::Reply(Reply::json_ok(&format!(
+                    r#"{{"events":[{{"logStreamName":"{web}","timestamp":{now_ms},"ingestionTime":{now_ms},"eventId":"e1"}}],"searchedLogStreams":[]}}"#
+                )));
+            }
+            Action::Forward
+        }),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let out = infer(&proxy, dir.path(), LOGS, &[], &[]);
+    let stderr = &out.ok().stderr;
+    let place =
+        format!("skipped (no message): {LOG_GROUP}/{web_stream}:1: an event without a message");
+    assert!(stderr.contains(&place), "{stderr}");
+    assert!(stderr.contains("skipped (no message: 1)"), "{stderr}");
+}

@@ -29,6 +29,9 @@ impl Lines for Record {
         let line = String::from_utf8_lossy(line);
         self.out.items.push(format!("#{number}: {line}"));
     }
+    fn no_line(&mut self, number: u64, why: &str) {
+        self.out.items.push(format!("#{number}: ({why})"));
+    }
     fn finish(self) -> Items {
         self.out
     }
