@@ -236,7 +236,7 @@ impl<'a> Resolver<'a> {
     /// The interface of an id seen in the logs over `first..=last`: the
     /// inventory's, else the history's (a deleted interface whose creation
     /// it recorded), else absent.
-    pub(super) fn by_log(&self, id: &str, first: i64, last: i64) -> Endpoint {
+    pub fn by_log(&self, id: &str, first: i64, last: i64) -> Endpoint {
         match self.by_id.get(id) {
             Some(e) => self.eni(e, true, first, last),
             None => match self.history.shared_groups_at(id, first, last, None) {

@@ -55,6 +55,8 @@ pub enum ExternalKind {
     NoSecurityGroup,
     /// A leg to, from or through a network load balancer without groups.
     LoadBalancerWithoutGroups,
+    /// Both ends on the internet: the interface that logged it relayed it.
+    InternetRelayed,
 }
 
 impl ExternalKind {
@@ -72,6 +74,7 @@ impl ExternalKind {
             ExternalKind::LoadBalancerWithoutGroups => {
                 "Paths through a network load balancer without security groups"
             }
+            ExternalKind::InternetRelayed => "Between internet addresses, through an interface",
         }
     }
 
@@ -106,6 +109,9 @@ impl ExternalKind {
             }
             ExternalKind::LoadBalancerWithoutGroups => {
                 "The load balancer was created without security groups (they can be given only at creation), so no group-to-group rule can name it and sgpair proposes none for these legs. The clients' groups need an egress rule to the load balancer's subnet CIDRs on the listener port. The targets' groups need an ingress rule on the target port: from the load balancer's subnet CIDRs where it replaces the client's address (client IP preservation off), from the clients (their group, or their CIDRs) where it keeps it. The clients never send to the targets' addresses, so no rule from the clients' group to the targets' group is proposed: the module writes both halves of a rule, and the egress half would allow what was never needed. A load balancer recreated with a security group can be named in both."
+            }
+            ExternalKind::InternetRelayed => {
+                "Neither end is an address of a VPC: the interface that logged the traffic relayed it between two internet addresses (a NAT instance, proxy or firewall with source/destination checks off), or the interface holds one of the addresses without sgpair knowing it (an interface the inventory lacks: its public IPv6 address is not known). No group-to-group rule expresses this, and sgpair proposes none. Check that the interface is meant to relay this traffic; its own groups must allow both legs (ingress from the sources, egress to the destinations)."
             }
         }
     }

@@ -1,6 +1,7 @@
 //! Traffic that looks like abuse (reported, never a rule), and why a flow
 //! that is not between two grouped interfaces cannot be a rule.
 
+use std::borrow::Cow;
 use std::net::IpAddr;
 
 use super::*;
@@ -181,8 +182,9 @@ pub(super) struct Sides<'a> {
     /// Whether the local side initiated (egress) or served (ingress).
     pub local_is_client: bool,
     /// The side inside the environment: an interface (with groups, where
-    /// both ends are interfaces), else the client.
-    pub local: &'a Endpoint,
+    /// both ends are interfaces), else the client; between two internet
+    /// addresses, the interface that logged it.
+    pub local: Cow<'a, Endpoint>,
     pub remote_ip: IpAddr,
     /// What the other side is, as the report says it.
     pub remote_kind: String,
@@ -208,12 +210,24 @@ pub(super) fn external_sides<'a>(
         return Sides {
             kind: ExternalKind::LoadBalancerWithoutGroups,
             local_is_client: false,
-            local: server,
+            local: Cow::Borrowed(server),
             remote_ip: c.client,
             remote_kind: format!(
                 "{who} through {}, client address kept",
                 balancer_label(r, lb)
             ),
+        };
+    }
+    if let (Endpoint::Internet, Endpoint::Internet, Some(at)) =
+        (client, server, c.logged_at.first())
+    {
+        // Neither end is the interface that logged it: it relayed.
+        return Sides {
+            kind: ExternalKind::InternetRelayed,
+            local_is_client: false,
+            local: Cow::Owned(r.by_log(at, c.first, c.last)),
+            remote_ip: c.server,
+            remote_kind: "internet to internet".into(),
         };
     }
     let kind = external_kind(client, server);
@@ -249,7 +263,7 @@ pub(super) fn external_sides<'a>(
         return Sides {
             kind: ExternalKind::LoadBalancerWithoutGroups,
             local_is_client,
-            local,
+            local: Cow::Borrowed(local),
             remote_ip,
             remote_kind: format!("{} without groups ({subnets})", balancer_label(r, &lb.id)),
         };
@@ -264,7 +278,7 @@ pub(super) fn external_sides<'a>(
     Sides {
         kind,
         local_is_client,
-        local,
+        local: Cow::Borrowed(local),
         remote_ip,
         remote_kind,
     }

@@ -644,3 +644,47 @@ mod counted_as_sets {
         }
     }
 }
+
+/// Internet to internet, logged at an interface (a NAT instance or
+/// appliance that relays, or logs whose addresses the interface does not
+/// hold): listed from that interface as relayed traffic, neither egress
+/// nor ingress, with its groups where the inventory knows it; never a rule.
+#[test]
+fn internet_to_internet_is_listed_at_the_interface_that_relayed_it() {
+    let inv = env();
+    for (at, local, groups) in [
+        ("eni-web1", "eni-web1", vec!["sg-mon-agents", "sg-web"]),
+        (
+            "eni-gone",
+            "eni-gone (not in the inventory)",
+            Vec::<&str>::new(),
+        ),
+    ] {
+        let mut ev = Evidence {
+            connections: vec![Connection {
+                logged_at: vec![at.into()],
+                ..conn("198.51.100.7", "203.0.113.9", 22, TCP)
+            }],
+            ..Default::default()
+        };
+        let history = crate::history::History::EMPTY;
+        crate::resolve::attribute_with(&mut ev, &inv, &history, 1);
+        let r = Resolver::with_history(&inv, &ev, &history);
+        let p = synthesize(&ev, &r);
+        assert!(p.rules.is_empty(), "{at}");
+        let [e] = p.external.as_slice() else {
+            panic!("{at}: {:?}", p.external)
+        };
+        assert_eq!(e.kind, ExternalKind::InternetRelayed, "{at}");
+        assert_eq!(e.local, local);
+        let mut got: Vec<&str> = e.local_groups.iter().map(String::as_str).collect();
+        got.sort();
+        assert_eq!(got, groups, "{at}");
+        assert_eq!(e.remote_kind, "internet to internet");
+        assert_eq!(
+            e.remotes,
+            vec!["203.0.113.9".parse::<std::net::IpAddr>().unwrap()]
+        );
+        assert!(!e.local_is_client, "{at}");
+    }
+}

@@ -71,6 +71,7 @@ fn external_id(kind: ExternalKind) -> &'static str {
         ExternalKind::PrivateNetwork => "external-private-network",
         ExternalKind::NoSecurityGroup => "external-no-security-group",
         ExternalKind::LoadBalancerWithoutGroups => "external-load-balancer-without-groups",
+        ExternalKind::InternetRelayed => "external-internet-relayed",
     }
 }
 
@@ -81,8 +82,7 @@ fn external_row(m: &dyn Markup, inv: &Inventory, e: &External) -> Vec<String> {
         .map(|g| group_label(m, inv, g))
         .collect();
     // An interface the inventory lacks has groups no one knows, not none.
-    let unknown = e.kind == ExternalKind::AbsentInterface
-        && e.local.ends_with(crate::endpoint::NOT_IN_INVENTORY);
+    let unknown = e.local.ends_with(crate::endpoint::NOT_IN_INVENTORY);
     let local = if groups.is_empty() && unknown {
         m.text(&e.local)
     } else if groups.is_empty() {
@@ -101,13 +101,16 @@ fn external_row(m: &dyn Markup, inv: &Inventory, e: &External) -> Vec<String> {
     if more > 0 {
         remotes.push_str(&format!(" and {more} more"));
     }
+    let direction = if e.kind == ExternalKind::InternetRelayed {
+        "relays"
+    } else if e.local_is_client {
+        "outbound"
+    } else {
+        "inbound"
+    };
     vec![
         local,
-        if e.local_is_client {
-            "outbound".into()
-        } else {
-            "inbound".into()
-        },
+        direction.into(),
         m.text(&e.remote_kind),
         service::of_port(e.port, e.proto),
         e.remote_count.to_string(),
