@@ -65,12 +65,21 @@ impl LineReader {
         format: Option<Format>,
         stats: &mut Stats,
     ) -> Self {
-        let (format, parser) = start_format(&name, opts, format, stats);
+        let layout = start_format(&name, opts, format, stats);
+        LineReader::starting(name, opts.window, layout)
+    }
+
+    /// A reader for `name` whose first lines have `layout`.
+    fn starting(
+        name: String,
+        window: Window,
+        (format, parser): (Format, Result<Parser, FormatError>),
+    ) -> Self {
         let name: Arc<str> = name.into();
         LineReader {
             stream: name.clone(),
             name,
-            window: opts.window,
+            window,
             format,
             parser,
             assumed_noted: false,
@@ -90,17 +99,8 @@ impl LineReader {
         format: Option<Format>,
         stats: &mut Stats,
     ) -> Self {
-        let (format, parser) = first_format(&name, opts, format, stats);
-        let name: Arc<str> = name.into();
-        LineReader {
-            stream: name.clone(),
-            name,
-            window: opts.window,
-            format,
-            parser,
-            assumed_noted: false,
-            span: Span::default(),
-        }
+        let layout = first_format(&name, opts, format, stats);
+        LineReader::starting(name, opts.window, layout)
     }
 
     /// A reader for one block of a stream that a [`TextSource`] cut: the
