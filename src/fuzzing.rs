@@ -1,6 +1,6 @@
 //! The checks behind the fuzz targets (`fuzz/`): any bytes through the
-//! record path, any text through the header detector, any bytes through the
-//! whole run. They live in the library so that `tests/it/fuzz_regressions.rs`
+//! record path, any text through the header detector, any bytes as a
+//! document of CloudWatch Logs events, any bytes through the whole run. They live in the library so that `tests/it/fuzz_regressions.rs`
 //! replays every saved input (`fuzz/regressions/`) with exactly the same
 //! checks in an ordinary `cargo test`. Each function panics when an
 //! invariant breaks.
@@ -189,6 +189,53 @@ pub fn record(data: &[u8]) {
         stats.used + stats.rejected + stats.skipped_total(),
         stats.records,
         "every record is used, rejected or skipped"
+    );
+    let _ = agg.finish();
+}
+
+/// Any bytes as a document of CloudWatch Logs events (what `aws logs
+/// filter-log-events` prints, `--logs events.json`): never a panic; with
+/// `--allow-partial` every read ends well, and records a break exactly when
+/// the strict read fails, whose error names the file; every event read is
+/// used, rejected or skipped.
+pub fn events(data: &[u8]) {
+    let read = |allow_partial: bool| {
+        let opts = ReadOptions {
+            allow_partial,
+            ..ReadOptions::new(Window::ALL)
+        };
+        let stream = Stream {
+            name: "fuzz.json".into(),
+            size: 0,
+            reader: Box::new(Cursor::new(data.to_vec())),
+            kind: Kind::Events,
+            notes: Default::default(),
+        };
+        let mut agg = Aggregator::new();
+        let mut stats = Stats::default();
+        let read = read_stream(stream, &opts, &mut agg, &mut stats, &|| {});
+        (read, agg, stats)
+    };
+    let (strict, _, _) = read(false);
+    let (partial, agg, stats) = read(true);
+    if let Err(e) = &partial {
+        panic!("--allow-partial failed: {e:#}");
+    }
+    assert_eq!(
+        strict.is_err(),
+        !stats.missing.is_empty(),
+        "a break is recorded exactly when the strict read fails: {:?} {:?}",
+        strict.as_ref().err(),
+        stats.missing
+    );
+    if let Err(e) = strict {
+        let msg = format!("{e:#}");
+        assert!(msg.starts_with("fuzz.json:"), "{msg}");
+    }
+    assert_eq!(
+        stats.used + stats.rejected + stats.skipped_total(),
+        stats.records,
+        "every event is used, rejected or skipped"
     );
     let _ = agg.finish();
 }

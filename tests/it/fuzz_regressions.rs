@@ -65,3 +65,8 @@ fn the_whole_run_target_resolves_and_proposes_on_the_sample_records() {
         out.terminal
     );
 }
+
+#[test]
+fn event_document_inputs_keep_every_invariant() {
+    assert!(replay("events", sgpair::fuzzing::events) >= 9);
+}
