@@ -128,6 +128,18 @@ impl<R: Read> Input<R> {
 
 impl<R: Read> Read for Input<R> {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        // serde_json asks for one byte at a time: while the buffer holds
+        // one, it is handed over without a refill check or a copy call.
+        if let [slot] = out
+            && self.at < self.end
+            && !self.at_start
+        {
+            let b = self.buf[self.at];
+            self.at += 1;
+            self.count(b)?;
+            *slot = b;
+            return Ok(1);
+        }
         if out.is_empty() || !self.fill()? {
             return Ok(0);
         }
