@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::gzip::Members;
+use super::utf16::{self, Utf16};
 use super::{Kind, Notes, Stream, events};
 use anyhow::{Context, Result, bail};
 
@@ -130,24 +131,16 @@ pub fn open(path: &Path, progress: Arc<AtomicU64>) -> Result<Stream> {
     let name = path.display().to_string();
     let notes = Notes::default();
     let (reader, kind): (Box<dyn BufRead + Send>, Kind) = if head.starts_with(&[0x1f, 0x8b]) {
-        let mut decoded =
-            BufReader::with_capacity(256 * 1024, Members::new(raw, name.clone(), notes.clone()));
-        // What the gzip holds decides, as a plain file's first bytes do.
-        match decoded.fill_buf() {
-            Ok(head) => {
-                let kind = text_kind(head);
-                (Box::new(decoded), kind)
-            }
-            // Broken from its first bytes: the reader of the text meets the
-            // error at its first read and reports it at its place.
-            Err(e) => (
-                Box::new(Replay {
-                    error: Some(e),
-                    inner: decoded,
-                }),
-                Kind::Text,
-            ),
-        }
+        decoded(Members::new(raw, name.clone(), notes.clone()))
+    } else if let Some(big_endian) = [utf16::LE, utf16::BE]
+        .iter()
+        .position(|m| head.starts_with(m))
+    {
+        notes.push(format!(
+            "{name}: UTF-16 text (as Windows PowerShell 5.1's > writes it), read as UTF-8"
+        ));
+        raw.consume(2);
+        decoded(Utf16::new(raw, big_endian == 1))
     } else if head.starts_with(b"PAR1") {
         (Box::new(raw), Kind::Parquet)
     } else {
@@ -163,7 +156,28 @@ pub fn open(path: &Path, progress: Arc<AtomicU64>) -> Result<Stream> {
     })
 }
 
-/// What text (plain, or gzip decoded) starting with `head` is: a document
+/// A decoded stream (gzip inflated, UTF-16 as UTF-8) and what its text is:
+/// the decoded first bytes decide, as a plain file's do.
+fn decoded(inner: impl Read + Send + 'static) -> (Box<dyn BufRead + Send>, Kind) {
+    let mut decoded = BufReader::with_capacity(256 * 1024, inner);
+    match decoded.fill_buf() {
+        Ok(head) => {
+            let kind = text_kind(head);
+            (Box::new(decoded), kind)
+        }
+        // Broken from its first bytes: the reader of the text meets the
+        // error at its first read and reports it at its place.
+        Err(e) => (
+            Box::new(Replay {
+                error: Some(e),
+                inner: decoded,
+            }),
+            Kind::Text,
+        ),
+    }
+}
+
+/// What text (plain, or decoded) starting with `head` is: a document
 /// of CloudWatch Logs events, or lines.
 fn text_kind(head: &[u8]) -> Kind {
     if events::starts_document(head) {

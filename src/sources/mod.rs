@@ -17,6 +17,7 @@ pub mod gzip;
 pub mod insights;
 pub mod parquet;
 pub mod s3;
+pub mod utf16;
 
 use std::io::BufRead;
 use std::sync::{Arc, Mutex};

@@ -48,6 +48,24 @@ impl Scenario {
         self.log_bytes(rel, &gzip(text.as_bytes()))
     }
 
+    /// Writes `text` as UTF-16 with its byte-order mark under `logs/`, as
+    /// Windows PowerShell 5.1's `>` does (`big_endian`: the other order).
+    pub fn log_utf16(&self, rel: &str, text: &str, big_endian: bool) -> PathBuf {
+        let mut bytes = if big_endian {
+            vec![0xfe, 0xff]
+        } else {
+            vec![0xff, 0xfe]
+        };
+        for u in text.encode_utf16() {
+            bytes.extend(if big_endian {
+                u.to_be_bytes()
+            } else {
+                u.to_le_bytes()
+            });
+        }
+        self.log_bytes(rel, &bytes)
+    }
+
     fn log_bytes(&self, rel: &str, bytes: &[u8]) -> PathBuf {
         let p = self.path("logs").join(rel);
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
