@@ -129,6 +129,12 @@ pub struct Connection {
     /// aggregation holds one per capturing interface and key.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub balancer: Option<Box<Endpoint>>,
+    /// Both ends on the internet: the interface that relayed it (a NAT
+    /// instance, proxy or firewall), with its groups then (resolve sets
+    /// it). Its ingress admitted the client and its egress let the packets
+    /// on to the server: the audit matches those rules.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub relay: Option<Box<Endpoint>>,
 }
 
 /// Traffic whose initiator the evidence cannot decide.

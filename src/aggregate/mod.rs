@@ -522,6 +522,7 @@ impl Aggregator {
                     server_end: Endpoint::Unresolved,
                     via: None,
                     balancer: None,
+                    relay: None,
                 }
             })
             .collect();

@@ -89,9 +89,10 @@ pub(super) fn compare(a: &Analysis, kept: &Kept) -> Flows {
             out.allowed_after = out.allowed_after.saturating_add(c.connections);
         }
         // The local interface's id: only a connection that is listed needs it.
-        let local = || match (ce, se) {
-            (Endpoint::Eni { id, .. }, _) => id.to_string(),
-            (_, Endpoint::Eni { id, .. }) => id.to_string(),
+        let local = || match (ce, se, c.relay.as_deref()) {
+            (Endpoint::Eni { id, .. }, _, _) => id.to_string(),
+            (_, Endpoint::Eni { id, .. }, _) => id.to_string(),
+            (_, _, Some(Endpoint::Eni { id, .. })) => id.to_string(),
             _ => ce.label(),
         };
         if !today {
@@ -109,9 +110,12 @@ pub(super) fn compare(a: &Analysis, kept: &Kept) -> Flows {
                 out.blocked_suspicious = out.blocked_suspicious.saturating_add(c.connections);
             } else {
                 let local = local();
-                let (src_label, remote) = match (ce.groups(), se.groups()) {
-                    (Some(_), None) => (local, se.label()),
-                    (None, Some(_)) => (ce.label(), local),
+                // Relayed between internet addresses: the relay's egress
+                // to the server is what the change takes away.
+                let relay = c.relay.as_deref().filter(|r| r.groups().is_some());
+                let (src_label, remote) = match (ce.groups(), se.groups(), relay) {
+                    (Some(_), None, _) | (None, None, Some(_)) => (local, se.label()),
+                    (None, Some(_), _) => (ce.label(), local),
                     _ => (ce.label(), se.label()),
                 };
                 let e = out
@@ -125,12 +129,14 @@ pub(super) fn compare(a: &Analysis, kept: &Kept) -> Flows {
                         last: c.last,
                     });
                 e.connections = e.connections.saturating_add(c.connections);
-                e.remotes.insert(if ce.groups().is_some() {
-                    c.server
-                } else {
-                    c.client
-                });
-                for g in groups(ce).iter().chain(groups(se)) {
+                e.remotes
+                    .insert(if ce.groups().is_some() || relay.is_some() {
+                        c.server
+                    } else {
+                        c.client
+                    });
+                let relay_groups = relay.map_or(&[][..], groups);
+                for g in groups(ce).iter().chain(groups(se)).chain(relay_groups) {
                     if !e.groups.iter().any(|x| x == g) {
                         e.groups.push(g.to_string());
                     }

@@ -107,11 +107,29 @@ pub(super) struct Side<'e> {
 /// address of the other end. Through a load balancer that kept the client's
 /// address, the load balancer's egress governs instead of the client's, and
 /// the server admits the client by its address or group, or the load
-/// balancer by its group.
+/// balancer by its group. Relayed between two internet addresses, the
+/// relaying interface's ingress admits the client and its egress sends on
+/// to the server.
 pub(super) fn sides(c: &Connection) -> Vec<(Side<'_>, IpAddr)> {
     let (ce, se) = (&c.client_end, &c.server_end);
     let sender = c.balancer.as_deref().unwrap_or(ce);
     let mut v = Vec::new();
+    if let Some(relay) = c.relay.as_deref().filter(|r| r.groups().is_some()) {
+        for (direction, other_ip) in [
+            (Direction::Ingress, c.client),
+            (Direction::Egress, c.server),
+        ] {
+            v.push((
+                Side {
+                    groups: groups(relay),
+                    direction,
+                    other_ip,
+                    other_groups: Cow::Borrowed(&[]),
+                },
+                other_ip,
+            ));
+        }
+    }
     if sender.groups().is_some() {
         v.push((
             Side {

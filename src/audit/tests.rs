@@ -67,6 +67,7 @@ fn conn(client: &str, server: &str, port: u16, n: u64, first: i64) -> Connection
         server_end: Endpoint::Unresolved,
         via: None,
         balancer: None,
+        relay: None,
         vpc: None,
         account: None,
     }
@@ -808,4 +809,49 @@ fn one_undecided_aggregate_and_one_skipdata_interval_are_said_in_the_singular() 
             .any(|e| e.starts_with("1 aggregate (1 record) whose initiator")),
         "{said:?}"
     );
+}
+
+/// Relayed between two internet addresses by web (a NAT instance or
+/// firewall): web's ingress admitted the client and its open egress let
+/// the packets on. Both rules are used (the ingress is kept), and removing
+/// open egress would break the relay: a finding that names web and the
+/// destination.
+#[test]
+fn a_relay_s_ingress_and_egress_carry_what_it_relays() {
+    let groups = vec![sg(
+        "sg-web",
+        vec![rule("tcp", Some((22, 22)), "0.0.0.0/0")],
+        vec![rule("-1", None, "0.0.0.0/0")],
+    )];
+    let relayed = Connection {
+        logged_at: vec!["eni-web".into()],
+        ..conn("198.51.100.7", "203.0.113.9", 22, 3, UNTIL - DAY)
+    };
+    let a = analysis(groups, vec![relayed], 7);
+    let c = &a.evidence.connections[0];
+    assert!(
+        matches!(c.relay.as_deref(), Some(Endpoint::Eni { id, .. }) if id.as_str() == "eni-web"),
+        "{:?}",
+        c.relay
+    );
+    let au = audit(&a);
+    let row = |d: Direction| {
+        au.rules
+            .iter()
+            .find(|r| r.group_id == "sg-web" && r.direction == d)
+            .unwrap()
+    };
+    let (inbound, outbound) = (row(Direction::Ingress), row(Direction::Egress));
+    assert_eq!((inbound.connections, inbound.removed), (3, false));
+    assert_eq!((outbound.connections, outbound.removed), (3, true));
+    let wb: Vec<&Finding> = au
+        .findings
+        .iter()
+        .filter(|f| f.kind == FindingKind::WouldBreak)
+        .collect();
+    assert_eq!(wb.len(), 1, "{:?}", kinds(&au));
+    assert_eq!(wb[0].subject, "eni-web to internet on 22/tcp");
+    assert!(wb[0].fix.contains("203.0.113.9"), "{}", wb[0].fix);
+    assert_eq!(wb[0].groups, vec!["sg-web".to_string()]);
+    assert_eq!(au.before_after.allowed_after, 0);
 }

@@ -118,6 +118,7 @@ pub(crate) fn connection(c: &C, i: i64) -> Connection {
         server_end: Endpoint::Unresolved,
         via: None,
         balancer: None,
+        relay: None,
         vpc: None,
         account: None,
     }

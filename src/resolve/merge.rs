@@ -443,6 +443,9 @@ fn fold(m: &mut Connection, c: &Connection) {
     if m.balancer.is_none() {
         m.balancer = c.balancer.clone();
     }
+    if m.relay.is_none() {
+        m.relay = c.relay.clone();
+    }
     if m.account.is_none() {
         m.account = c.account.clone();
     }

@@ -235,6 +235,13 @@ pub fn attribute_with(
             let via = at
                 .filter(|_| ctx.forwarding)
                 .map(|e| (Id::from(e), balancer_at(r, e, first, last)));
+            // Internet to internet through an interface the inventory
+            // knows: its rules let the packets in and on.
+            if let (Endpoint::Internet, Endpoint::Internet, Some(e)) =
+                (&client_end, &server_end, at.filter(|_| ctx.forwarding))
+            {
+                c.relay = Some(Box::new(r.by_log(e, first, last)));
+            }
             c.client_end = client_end;
             c.server_end = server_end;
             if let Some(v) = vpc.filter(|v| *v != NO_VPC)

@@ -108,6 +108,7 @@ fn conn(eni: &str, client: &str, server: &str, port: u16, first: i64) -> Connect
         server_end: Endpoint::Unresolved,
         via: None,
         balancer: None,
+        relay: None,
     }
 }
 

@@ -33,6 +33,7 @@ fn conn(client: &str, server: &str, port: u16, proto: u8) -> Connection {
         server_end: Endpoint::Unresolved,
         via: None,
         balancer: None,
+        relay: None,
         vpc: None,
         account: None,
     }

@@ -99,6 +99,7 @@ proptest! {
                 server_end: Endpoint::Unresolved,
                 via: None,
                 balancer: None,
+                relay: None,
                 vpc: None,
                 account: None,
             })
