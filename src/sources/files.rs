@@ -131,16 +131,10 @@ pub fn open(path: &Path, progress: Arc<AtomicU64>) -> Result<Stream> {
     let name = path.display().to_string();
     let notes = Notes::default();
     let (reader, kind): (Box<dyn BufRead + Send>, Kind) = if head.starts_with(&[0x1f, 0x8b]) {
-        decoded(Members::new(raw, name.clone(), notes.clone()))
-    } else if let Some(big_endian) = [utf16::LE, utf16::BE]
-        .iter()
-        .position(|m| head.starts_with(m))
-    {
-        notes.push(format!(
-            "{name}: UTF-16 text (as Windows PowerShell 5.1's > writes it), read as UTF-8"
-        ));
-        raw.consume(2);
-        decoded(Utf16::new(raw, big_endian == 1))
+        let members = Members::new(raw, name.clone(), notes.clone());
+        decoded(Box::new(members), &name, &notes)
+    } else if utf16_order(head).is_some() {
+        decoded(Box::new(raw), &name, &notes)
     } else if head.starts_with(b"PAR1") {
         (Box::new(raw), Kind::Parquet)
     } else {
@@ -156,12 +150,33 @@ pub fn open(path: &Path, progress: Arc<AtomicU64>) -> Result<Stream> {
     })
 }
 
-/// A decoded stream (gzip inflated, UTF-16 as UTF-8) and what its text is:
-/// the decoded first bytes decide, as a plain file's do.
-fn decoded(inner: impl Read + Send + 'static) -> (Box<dyn BufRead + Send>, Kind) {
+/// Whether text starting with `head` is UTF-16 by its byte-order mark,
+/// and in which order (`true`: big-endian).
+fn utf16_order(head: &[u8]) -> Option<bool> {
+    [utf16::LE, utf16::BE]
+        .iter()
+        .position(|m| head.starts_with(m))
+        .map(|i| i == 1)
+}
+
+/// A decoded stream (gzip inflated) and what its text is: the decoded first
+/// bytes decide, as a plain file's do. UTF-16 (by its byte-order mark,
+/// plain or inside gzip) is decoded to UTF-8 first, with a note.
+fn decoded(
+    inner: Box<dyn Read + Send>,
+    name: &str,
+    notes: &Notes,
+) -> (Box<dyn BufRead + Send>, Kind) {
     let mut decoded = BufReader::with_capacity(256 * 1024, inner);
     match decoded.fill_buf() {
         Ok(head) => {
+            if let Some(big_endian) = utf16_order(head) {
+                notes.push(format!(
+                    "{name}: UTF-16 text (as Windows PowerShell 5.1's > writes it), read as UTF-8"
+                ));
+                decoded.consume(2);
+                return self::decoded(Box::new(Utf16::new(decoded, big_endian)), name, notes);
+            }
             let kind = text_kind(head);
             (Box::new(decoded), kind)
         }

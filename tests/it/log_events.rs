@@ -330,19 +330,21 @@ fn a_custom_format_reads_as_in_a_text_file() {
 
 /// What Windows PowerShell 5.1 saves with `>` is UTF-16: a flow-log file
 /// or a document of events saved so is read as its UTF-8 twin (the same
-/// rules and counts), in either byte order, with a note that says so.
+/// rules and counts), in either byte order, plain or gzipped, with a note
+/// that says so.
 #[test]
 fn utf16_files_read_as_their_utf8_twins() {
     let recs = traffic();
     let text = scenario();
     text_per_stream(&text, &recs);
     let want = text.run(&[]);
-    for big_endian in [false, true] {
+    for (big_endian, gzipped) in [(false, false), (true, false), (false, true)] {
         let doc = scenario();
         doc.log_utf16(
             "events.json",
             &filter_log_events(&messages(&recs, Rec::v2)),
             big_endian,
+            gzipped,
         );
         let got = doc.run(&[]);
         same_evidence(&got, &want);
@@ -356,7 +358,12 @@ fn utf16_files_read_as_their_utf8_twins() {
         let lines = scenario();
         for eni in ["eni-web", "eni-db", "eni-cache"] {
             let mine: Vec<Rec> = recs.iter().filter(|r| r.eni == eni).cloned().collect();
-            lines.log_utf16(&format!("{eni}-all.log"), &v2_lines(&mine), big_endian);
+            lines.log_utf16(
+                &format!("{eni}-all.log"),
+                &v2_lines(&mine),
+                big_endian,
+                gzipped,
+            );
         }
         same_evidence(&lines.run(&[]), &want);
     }

@@ -49,8 +49,9 @@ impl Scenario {
     }
 
     /// Writes `text` as UTF-16 with its byte-order mark under `logs/`, as
-    /// Windows PowerShell 5.1's `>` does (`big_endian`: the other order).
-    pub fn log_utf16(&self, rel: &str, text: &str, big_endian: bool) -> PathBuf {
+    /// Windows PowerShell 5.1's `>` does (`big_endian`: the other order),
+    /// gzipped or not.
+    pub fn log_utf16(&self, rel: &str, text: &str, big_endian: bool, gzipped: bool) -> PathBuf {
         let mut bytes = if big_endian {
             vec![0xfe, 0xff]
         } else {
@@ -62,6 +63,9 @@ impl Scenario {
             } else {
                 u.to_le_bytes()
             });
+        }
+        if gzipped {
+            bytes = gzip(&bytes);
         }
         self.log_bytes(rel, &bytes)
     }
