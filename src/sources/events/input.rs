@@ -75,10 +75,20 @@ impl<R: Read> Input<R> {
         Ok(true)
     }
 
-    /// Skips blanks (and a byte-order mark first); whether anything follows.
+    /// Skips blanks (and a byte-order mark first, or before a document:
+    /// pages that each began with one, put together with `cat`); whether
+    /// anything follows.
     pub(super) fn skip_blanks(&mut self) -> io::Result<bool> {
         while self.fill()? {
             let b = self.buf[self.at];
+            if self.buf[self.at..self.end].starts_with(BOM) {
+                for _ in BOM {
+                    let b = self.buf[self.at];
+                    self.at += 1;
+                    self.count(b)?;
+                }
+                continue;
+            }
             if !matches!(b, b' ' | b'\t' | b'\n' | b'\r') {
                 return Ok(true);
             }

@@ -222,12 +222,12 @@ fn an_item_without_a_message_string_is_handed_on_with_what_it_holds() {
     );
 }
 
-/// Pages put together (`cat`), with or without blanks between them, read
-/// as one document: the numbers go on; a document without an `events`
-/// list is noted, with its line.
+/// Pages put together (`cat`), with or without blanks between them, each
+/// page with a byte-order mark or not, read as one document: the numbers
+/// go on; a document without an `events` list is noted, with its line.
 #[test]
 fn documents_one_after_another_are_read_in_turn() {
-    let json = "\u{feff}{\"events\": [{\"message\": \"a\"}], \"nextToken\": \"1\"}{\"events\": \
+    let json = "\u{feff}{\"events\": [{\"message\": \"a\"}], \"nextToken\": \"1\"}\u{feff}{\"events\": \
                 [{\"message\": \"b\"}]}\n\n  {\"nextToken\": \"2\"}\n{\"events\": [{\"message\": \"c\"}]}\n";
     let got = read_all(json);
     assert_eq!(
