@@ -22,18 +22,29 @@ use crate::window::Window;
 
 /// `data` as one text stream named `name`, read over every time there is.
 fn read_all(name: &str, data: &[u8]) -> (Aggregator, Stats) {
-    let opts = ReadOptions::new(Window::ALL);
+    let (read, agg, stats) = read_as(name, data, Kind::Text, ReadOptions::new(Window::ALL));
+    read.expect("in-memory reads do not fail");
+    (agg, stats)
+}
+
+/// `data` as one stream of `kind` named `name`, read with `opts`.
+fn read_as(
+    name: &str,
+    data: &[u8],
+    kind: Kind,
+    opts: ReadOptions,
+) -> (anyhow::Result<()>, Aggregator, Stats) {
     let stream = Stream {
         name: name.into(),
         size: 0,
         reader: Box::new(Cursor::new(data.to_vec())),
-        kind: Kind::Text,
+        kind,
         notes: Default::default(),
     };
     let mut agg = Aggregator::new();
     let mut stats = Stats::default();
-    read_stream(stream, &opts, &mut agg, &mut stats, &|| {}).expect("in-memory reads do not fail");
-    (agg, stats)
+    let read = read_stream(stream, &opts, &mut agg, &mut stats, &|| {});
+    (read, agg, stats)
 }
 
 /// Every field AWS logs, in one layout.
@@ -204,17 +215,7 @@ pub fn events(data: &[u8]) {
             allow_partial,
             ..ReadOptions::new(Window::ALL)
         };
-        let stream = Stream {
-            name: "fuzz.json".into(),
-            size: 0,
-            reader: Box::new(Cursor::new(data.to_vec())),
-            kind: Kind::Events,
-            notes: Default::default(),
-        };
-        let mut agg = Aggregator::new();
-        let mut stats = Stats::default();
-        let read = read_stream(stream, &opts, &mut agg, &mut stats, &|| {});
-        (read, agg, stats)
+        read_as("fuzz.json", data, Kind::Events, opts)
     };
     let (strict, _, _) = read(false);
     let (partial, agg, stats) = read(true);
