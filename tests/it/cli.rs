@@ -923,8 +923,9 @@ fn records_outside_the_window_give_no_rule_and_are_counted() {
     );
 }
 
-#[test]
-fn nodata_and_skipdata_are_counted_in_the_summary() {
+/// The three tiers with one web → db connection and records of other
+/// statuses (interface, status, start), logged in one file.
+fn web_to_db_with(statuses: &[(&'static str, &'static str, i64)]) -> Scenario {
     let s = three_tier();
     let mut recs = connection(
         (Some("eni-web1"), WEB1, 45000),
@@ -932,10 +933,22 @@ fn nodata_and_skipdata_are_counted_in_the_summary() {
         T0,
         false,
     );
-    recs.push(status_rec("eni-pay", "NODATA", T0));
-    recs.push(status_rec("eni-pay", "NODATA", T0 + 600));
-    recs.push(status_rec("eni-web2", "SKIPDATA", T0 + 1200));
+    recs.extend(
+        statuses
+            .iter()
+            .map(|&(eni, status, start)| status_rec(eni, status, start)),
+    );
     s.log("eni-all.log", &v2_lines(&recs));
+    s
+}
+
+#[test]
+fn nodata_and_skipdata_are_counted_in_the_summary() {
+    let s = web_to_db_with(&[
+        ("eni-pay", "NODATA", T0),
+        ("eni-pay", "NODATA", T0 + 600),
+        ("eni-web2", "SKIPDATA", T0 + 1200),
+    ]);
     let run = s.run(&["--json"]);
     run.ok();
     assert_eq!(shape(&run.rules()), vec![tcp("sg-web", "sg-db", 5432)]);
@@ -956,17 +969,11 @@ fn nodata_and_skipdata_are_counted_in_the_summary() {
 /// holds no evidence.
 #[test]
 fn records_of_any_status_outside_the_window_are_counted_as_outside() {
-    let s = three_tier();
-    let mut recs = connection(
-        (Some("eni-web1"), WEB1, 45000),
-        (Some("eni-db"), DB, 5432),
-        T0,
-        false,
-    );
-    recs.push(status_rec("eni-pay", "NODATA", T0));
-    recs.push(status_rec("eni-pay", "NODATA", WINDOW_START - 86_400));
-    recs.push(status_rec("eni-web2", "SKIPDATA", WINDOW_END));
-    s.log("eni-all.log", &v2_lines(&recs));
+    let s = web_to_db_with(&[
+        ("eni-pay", "NODATA", T0),
+        ("eni-pay", "NODATA", WINDOW_START - 86_400),
+        ("eni-web2", "SKIPDATA", WINDOW_END),
+    ]);
     let run = s.run(&[]);
     run.ok();
     assert_eq!(
