@@ -97,6 +97,58 @@ pub(super) fn unwrap_json(line: &[u8]) -> Option<String> {
     }
 }
 
+/// A line of a CloudWatch Logs export to S3 (`CreateExportTask`) without
+/// the event's time in front: each line of such an object is the event's
+/// ingestion time in RFC 3339 (`2026-11-24T00:00:05.000Z`), a space, then
+/// the message. Any other line is returned whole. The time is CloudWatch's,
+/// not the record's (`start` and `end` are in the record), so it is dropped.
+/// A record never starts so: no flow-log field has a `-` after four digits.
+#[inline(always)]
+pub(super) fn strip_export_stamp(line: &[u8]) -> &[u8] {
+    if line.len() > 20 && line[4] == b'-' && line[10] == b'T' {
+        export_stamp_len(line).map_or(line, |n| line[n..].trim_ascii_start())
+    } else {
+        line
+    }
+}
+
+/// The length of the RFC 3339 time `line` starts with, when a space or a
+/// tab follows it: `YYYY-MM-DDTHH:MM:SS`, a fraction, then `Z` or an
+/// offset `+HH:MM`.
+#[cold]
+fn export_stamp_len(line: &[u8]) -> Option<usize> {
+    const SHAPE: &[u8; 19] = b"dddd-dd-ddTdd:dd:dd";
+    let fits = |at: usize, shape: &[u8]| {
+        shape.iter().enumerate().all(|(i, &c)| {
+            line.get(at + i).is_some_and(|&b| {
+                if c == b'd' {
+                    b.is_ascii_digit()
+                } else {
+                    b == c
+                }
+            })
+        })
+    };
+    if !fits(0, SHAPE) {
+        return None;
+    }
+    let mut at = SHAPE.len();
+    if line.get(at) == Some(&b'.') {
+        at += 1;
+        let digits = line[at..].iter().take_while(|b| b.is_ascii_digit()).count();
+        if digits == 0 {
+            return None;
+        }
+        at += digits;
+    }
+    match line.get(at) {
+        Some(b'Z' | b'z') => at += 1,
+        Some(b'+' | b'-') if fits(at + 1, b"dd:dd") => at += 6,
+        _ => return None,
+    }
+    matches!(line.get(at), Some(b' ' | b'\t')).then_some(at + 1)
+}
+
 /// Counts line `line` of `name`, longer than `max` bytes, as a skipped
 /// record (`line too long`), with what to check.
 #[cold]
@@ -136,5 +188,37 @@ mod tests {
             note.contains("its lines end in a carriage return alone (CR, not LF or CRLF)"),
             "{note}"
         );
+    }
+
+    #[test]
+    fn an_export_line_loses_its_time_and_nothing_else_does() {
+        let record = b"2 123456789012 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 1 1 2 ACCEPT OK";
+        for stamp in [
+            "2026-11-24T00:00:05.000Z ",
+            "2026-11-24T00:00:05Z ",
+            "2026-11-24T00:00:05.123456Z\t",
+            "2026-11-24T00:00:05+01:00 ",
+            "2026-11-24T00:00:05.5-05:30  ",
+        ] {
+            let line = [stamp.as_bytes(), record].concat();
+            assert_eq!(strip_export_stamp(&line), record, "{stamp:?}");
+        }
+        for kept in [
+            &record[..],
+            b"2026-11-24T00:00:05.000Z",
+            b"2026-11-24T00:00:05.Z 2 1",
+            b"2026-11-24T00:00:05.000 2 1 eni-1",
+            b"2026-11-24T00:00:05+0100 2 1 eni-1",
+            b"2026-11-24X00:00:05.000Z 2 1 eni-1",
+            b"2026-1a-24T00:00:05.000Z 2 1 eni-1",
+            b"1700000000 1700000060 eni-1 ACCEPT",
+        ] {
+            assert_eq!(
+                strip_export_stamp(kept),
+                kept,
+                "{:?}",
+                String::from_utf8_lossy(kept)
+            );
+        }
     }
 }

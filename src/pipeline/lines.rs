@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use super::ReadOptions;
 use super::layout::{
-    BlockStart, assumed_note, first_format, skip_long_line, start_format, unwrap_json,
+    BlockStart, assumed_note, first_format, skip_long_line, start_format, strip_export_stamp,
+    unwrap_json,
 };
 use super::text::MAX_LINE;
 use crate::aggregate::Aggregator;
@@ -190,7 +191,8 @@ impl LineReader {
             skip_long_line(&self.name, line_no, MAX_LINE, stats);
             return;
         }
-        let trimmed = raw.trim_ascii();
+        // A line of a CloudWatch Logs export holds the event's time first.
+        let trimmed = strip_export_stamp(raw.trim_ascii());
         let line = trimmed;
         let Some(&first) = line.first() else {
             return;

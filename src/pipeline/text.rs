@@ -7,7 +7,9 @@ use std::sync::Arc;
 use anyhow::Result;
 
 use super::ReadOptions;
-use super::layout::{BlockStart, assumed_note, skip_long_line, start_format, unwrap_json};
+use super::layout::{
+    BlockStart, assumed_note, skip_long_line, start_format, strip_export_stamp, unwrap_json,
+};
 use crate::parse::{Format, FormatError, FormatOrigin, Newlines, Parser, looks_like_header};
 use crate::sources::Notes;
 use crate::stats::Stats;
@@ -315,9 +317,10 @@ impl TextSource {
                     Some(b'{') => unwrap_json(line).map(String::into_bytes),
                     _ => None,
                 };
-                stats
-                    .notes
-                    .push(assumed_note(&self.name, record.as_deref().unwrap_or(line)));
+                let record = record
+                    .as_deref()
+                    .unwrap_or_else(|| strip_export_stamp(line));
+                stats.notes.push(assumed_note(&self.name, record));
                 self.assumed_noted = true;
             }
         }

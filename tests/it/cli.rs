@@ -1273,6 +1273,43 @@ fn json_wrapped_message_lines_are_unwrapped() {
     assert!(run.stderr.contains("export.jsonl:5"), "{}", run.stderr);
 }
 
+/// `aws logs create-export-task` writes each event as its time, a space,
+/// then the message: the time is dropped, the record read as it is, and
+/// the default format's note counts the record's fields, not the time's.
+#[test]
+fn lines_of_a_cloudwatch_export_to_s3_lose_the_event_time() {
+    let s = three_tier();
+    let recs = connection(
+        (Some("eni-web1"), WEB1, 45000),
+        (Some("eni-db"), DB, 5432),
+        T0,
+        false,
+    );
+    let text: String = recs
+        .iter()
+        .enumerate()
+        .map(|(i, r)| format!("2026-11-24T00:0{i}:05.123Z {}\n", r.v2()))
+        .collect();
+    s.log("exportedlogs/task-1/eni-db-all/000000", &text);
+    let run = s.run(&[]);
+    run.ok();
+    assert_eq!(shape(&run.rules()), vec![tcp("sg-web", "sg-db", 5432)]);
+    assert_eq!(
+        run.summary(),
+        format!(
+            "read {n} records from 1 stream: {n} used as evidence, 0 rejected (not evidence), 0 skipped",
+            n = recs.len()
+        )
+    );
+    assert!(
+        run.stderr.contains(
+            "000000: no header line and no --log-format: the default v2 format was assumed\n"
+        ),
+        "{}",
+        run.stderr
+    );
+}
+
 /// The default format's note counts the fields of a wrapped record, not
 /// the JSON's words around it: v2 records get the plain note, a record of
 /// another width the hint to give its format.
