@@ -5,10 +5,19 @@
 //! or `aws logs get-log-events` (`{"events": [{"timestamp", "message",
 //! "ingestionTime"}, ...], "nextForwardToken", "nextBackwardToken"}`), or
 //! several such documents one after another (pages put together with
-//! `cat`). Each event's message is one line of the stream its
-//! `logStreamName` names, `FILE/STREAM` (as a log group's streams are
-//! `GROUP/STREAM`), or of the file itself where it names none; an event's
-//! place is its number in the file, from 1. The other keys are not read.
+//! `cat`); the bare list `--query events` prints (`[{"logStreamName", ...},
+//! ...]`, or `["message", ...]` from `--query 'events[].message'`); what a
+//! CloudWatch Logs subscription delivers through Firehose to S3
+//! (`{"messageType", "owner", "logGroup", "logStream",
+//! "subscriptionFilters", "logEvents": [{"id", "timestamp", "message"},
+//! ...]}`, one after another; a control message's events are not read,
+//! but counted in a note). Each event's message is one line of the stream
+//! its `logStreamName` names, `FILE/STREAM` (as a log group's streams are
+//! `GROUP/STREAM`), or its document's `logGroup` and `logStream` name
+//! (read before `logEvents`, as CloudWatch Logs writes them),
+//! `FILE/GROUP/STREAM`, or of the file itself where neither names one; an
+//! event's place is its number in the file, from 1. The other keys are not
+//! read.
 //!
 //! The document is read as it streams in: serde_json's deserializer drives
 //! visitors over the `events` list, and each event's `message` and
@@ -31,28 +40,56 @@ mod input;
 use input::{BOM, Input};
 
 /// The keys a document of events starts with: the AWS CLI prints
-/// `"events"` first; the others, where a tool reordered the keys.
-const FIRST_KEYS: [&[u8]; 5] = [
+/// `"events"` first, a subscription `"messageType"`; the others, where a
+/// tool reordered the keys.
+const FIRST_KEYS: [&[u8]; 11] = [
     b"events",
     b"nextToken",
     b"nextForwardToken",
     b"nextBackwardToken",
     b"searchedLogStreams",
+    b"messageType",
+    b"owner",
+    b"logGroup",
+    b"logStream",
+    b"subscriptionFilters",
+    b"logEvents",
+];
+
+/// The keys an event starts with, in a bare list of events.
+const EVENT_KEYS: [&[u8]; 6] = [
+    b"logStreamName",
+    b"timestamp",
+    b"message",
+    b"ingestionTime",
+    b"eventId",
+    b"id",
 ];
 
 /// Whether a stream whose first bytes are `head` is a document of events:
-/// after a byte-order mark and blanks, `{`, then one of [`FIRST_KEYS`].
+/// after a byte-order mark and blanks, `{` then one of [`FIRST_KEYS`], or
+/// a bare list: `[` then an event (`{` then one of [`EVENT_KEYS`]), a
+/// message (a string) or its end. No flow-log line starts so, and a line
+/// of JSON lines starts with an event, not a document.
 pub fn starts_document(head: &[u8]) -> bool {
-    let head = head.strip_prefix(BOM).unwrap_or(head);
-    let Some(rest) = head.trim_ascii_start().strip_prefix(b"{") else {
-        return false;
+    let head = head.strip_prefix(BOM).unwrap_or(head).trim_ascii_start();
+    let first_key = |rest: &[u8], keys: &[&[u8]]| {
+        let Some(rest) = rest.trim_ascii_start().strip_prefix(b"{") else {
+            return false;
+        };
+        let Some(rest) = rest.trim_ascii_start().strip_prefix(b"\"") else {
+            return false;
+        };
+        keys.iter()
+            .any(|k| rest.strip_prefix(*k).is_some_and(|r| r.starts_with(b"\"")))
     };
-    let Some(rest) = rest.trim_ascii_start().strip_prefix(b"\"") else {
-        return false;
-    };
-    FIRST_KEYS
-        .iter()
-        .any(|k| rest.strip_prefix(*k).is_some_and(|r| r.starts_with(b"\"")))
+    match head.strip_prefix(b"[") {
+        Some(items) => {
+            let items = items.trim_ascii_start();
+            items.starts_with(b"]") || items.starts_with(b"\"") || first_key(items, &EVENT_KEYS)
+        }
+        None => first_key(head, &FIRST_KEYS),
+    }
 }
 
 /// Reads a stream that [`starts_document`] recognised and hands each event
@@ -74,6 +111,10 @@ pub fn read<S: Sink>(sink: &S, stream: Stream, allow_partial: bool) -> Result<S:
         number: 0,
         event: Event::default(),
         stream: String::new(),
+        source: Source::default(),
+        control: 0,
+        list: "\"events\" list",
+        strings_are_messages: false,
     };
     let mut input = Input::new(reader);
     let mut documents = 0u64;
@@ -85,6 +126,7 @@ pub fn read<S: Sink>(sink: &S, stream: Stream, allow_partial: bool) -> Result<S:
         }
         let start = input.place();
         documents += 1;
+        events.source = Source::default();
         let read = {
             let mut de = serde_json::Deserializer::from_reader(&mut input);
             Whole(&mut events).deserialize(&mut de)
@@ -93,12 +135,19 @@ pub fn read<S: Sink>(sink: &S, stream: Stream, allow_partial: bool) -> Result<S:
             Ok(true) => {}
             Ok(false) => notes.push(format!(
                 "{name}:{}: a JSON document (the file's document {documents}) without an \
-                 \"events\" list: nothing in it was read",
+                 \"events\" or \"logEvents\" list: nothing in it was read",
                 start.0 + 1
             )),
             Err(e) => break Some(json_broken(&name, start, input.place(), &e, events.number)),
         }
     };
+    if events.control > 0 {
+        notes.push(format!(
+            "{name}: {} of CloudWatch Logs control messages not read (a subscription's checks \
+             of its destination, not flow-log records)",
+            crate::present::count(events.control, "event")
+        ));
+    }
     let mut out = events.doc.finish();
     match broken {
         None => Ok(out),
@@ -132,7 +181,7 @@ fn json_broken(
         Category::Io => "cannot read further",
         Category::Eof => "the JSON breaks off",
         Category::Syntax => "not valid JSON",
-        Category::Data => "not a document of CloudWatch Logs events as the AWS CLI prints it",
+        Category::Data => "not a document of CloudWatch Logs events",
     };
     // serde_json's place counts from the document's start (and its reader
     // may have read on past it, to the end of the object it was in); its
@@ -172,6 +221,31 @@ struct Events<'f, D> {
     event: Event,
     /// The name of the event's stream (`FILE/STREAM`), built in place.
     stream: String,
+    /// The log group and stream the document names for all its events
+    /// (a subscription's), and whether it is a control message.
+    source: Source,
+    /// Events of control messages met so far in the file.
+    control: u64,
+    /// The list being read, in words.
+    list: &'static str,
+    /// Whether a string item of the list is a message (a bare list), not
+    /// an item that is not an event.
+    strings_are_messages: bool,
+}
+
+/// What a subscription's document says of all its events.
+#[derive(Default)]
+struct Source {
+    group: Field,
+    stream: Field,
+    kind: Field,
+}
+
+impl Source {
+    /// A control message: its events are the subscription's checks.
+    fn is_control(&self) -> bool {
+        self.kind.met == Met::Text && self.kind.text == "CONTROL_MESSAGE"
+    }
 }
 
 /// The fields of the event being read.
@@ -203,23 +277,40 @@ impl<D: Document> Events<'_, D> {
     /// The event just read, to the document.
     fn hand_on(&mut self) {
         self.number += 1;
+        if self.source.is_control() {
+            self.control += 1;
+            return;
+        }
         let Events {
             doc,
             file,
             number,
             event,
             stream,
+            source,
+            ..
         } = self;
-        let stream: &str = match event.log_stream.met {
-            Met::Text => {
+        let stream: &str = match (event.log_stream.met, source.stream.met) {
+            (Met::Text, _) => {
                 stream.clear();
                 stream.push_str(file);
                 stream.push('/');
                 stream.push_str(&event.log_stream.text);
                 stream
             }
-            Met::Absent | Met::Null => file,
-            Met::Other(what) => {
+            (Met::Absent | Met::Null, Met::Text) => {
+                stream.clear();
+                stream.push_str(file);
+                if source.group.met == Met::Text {
+                    stream.push('/');
+                    stream.push_str(&source.group.text);
+                }
+                stream.push('/');
+                stream.push_str(&source.stream.text);
+                stream
+            }
+            (Met::Absent | Met::Null, _) => file,
+            (Met::Other(what), _) => {
                 let why = format!("an event whose \"logStreamName\" is {what}, not a string");
                 return doc.no_line(file, *number, &why);
             }
@@ -238,12 +329,28 @@ impl<D: Document> Events<'_, D> {
         }
     }
 
-    /// An item of the `events` list that is not an object (`what`).
+    /// An item of the list of events that is not an object (`what`).
     fn not_an_event(&mut self, what: &str) {
         self.number += 1;
-        let why =
-            format!("an item of the \"events\" list that is {what}, not an event (an object)");
+        if self.source.is_control() {
+            self.control += 1;
+            return;
+        }
+        let why = format!(
+            "an item of the {} that is {what}, not an event (an object)",
+            self.list
+        );
         self.doc.no_line(self.file, self.number, &why);
+    }
+
+    /// A string item of a bare list: the message of an event of the file's
+    /// own stream.
+    fn message(&mut self, text: &str) {
+        self.event.log_stream.met = Met::Absent;
+        self.event.message.met = Met::Text;
+        self.event.message.text.clear();
+        self.event.message.text.push_str(text);
+        self.hand_on();
     }
 }
 
@@ -253,6 +360,14 @@ impl<D: Document> Events<'_, D> {
 enum DocumentKey {
     #[serde(rename = "events")]
     Events,
+    #[serde(rename = "logEvents")]
+    LogEvents,
+    #[serde(rename = "logGroup")]
+    LogGroup,
+    #[serde(rename = "logStream")]
+    LogStream,
+    #[serde(rename = "messageType")]
+    MessageType,
     #[serde(other)]
     Other,
 }
@@ -269,14 +384,14 @@ enum EventKey {
     Other,
 }
 
-/// One whole document: whether it had an `events` list.
+/// One whole document: whether it had a list of events (or was one).
 struct Whole<'a, 'f, D>(&'a mut Events<'f, D>);
 
 impl<'de, D: Document> DeserializeSeed<'de> for Whole<'_, '_, D> {
     type Value = bool;
 
     fn deserialize<De: Deserializer<'de>>(self, de: De) -> Result<bool, De::Error> {
-        de.deserialize_map(self)
+        de.deserialize_any(self)
     }
 }
 
@@ -284,23 +399,48 @@ impl<'de, D: Document> Visitor<'de> for Whole<'_, '_, D> {
     type Value = bool;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("an object with an \"events\" list")
+        f.write_str("an object with an \"events\" or \"logEvents\" list, or a list of events")
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
+        let events = self.0;
         let mut listed = false;
         while let Some(key) = map.next_key::<DocumentKey>()? {
-            match key {
-                DocumentKey::Events => {
-                    map.next_value_seed(List(&mut *self.0))?;
-                    listed = true;
+            let list = match key {
+                DocumentKey::Events => "\"events\" list",
+                DocumentKey::LogEvents => "\"logEvents\" list",
+                DocumentKey::LogGroup => {
+                    map.next_value_seed(Value(&mut events.source.group))?;
+                    continue;
+                }
+                DocumentKey::LogStream => {
+                    map.next_value_seed(Value(&mut events.source.stream))?;
+                    continue;
+                }
+                DocumentKey::MessageType => {
+                    map.next_value_seed(Value(&mut events.source.kind))?;
+                    continue;
                 }
                 DocumentKey::Other => {
                     map.next_value::<IgnoredAny>()?;
+                    continue;
                 }
-            }
+            };
+            events.list = list;
+            events.strings_are_messages = false;
+            map.next_value_seed(List(&mut *events))?;
+            listed = true;
         }
         Ok(listed)
+    }
+
+    /// A bare list of events, as `--query events` prints it.
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<bool, A::Error> {
+        let events = self.0;
+        events.list = "list of events";
+        events.strings_are_messages = true;
+        List(events).visit_seq(seq)?;
+        Ok(true)
     }
 }
 
@@ -390,8 +530,12 @@ impl<'de, D: Document> Visitor<'de> for One<'_, '_, D> {
         Ok(())
     }
 
-    fn visit_str<E: Error>(self, _: &str) -> Result<(), E> {
-        self.0.not_an_event("a string");
+    fn visit_str<E: Error>(self, v: &str) -> Result<(), E> {
+        if self.0.strings_are_messages {
+            self.0.message(v);
+        } else {
+            self.0.not_an_event("a string");
+        }
         Ok(())
     }
 

@@ -1,9 +1,11 @@
 //! CloudWatch Logs events as the AWS CLI prints them (`aws logs
 //! filter-log-events ... > events.json`, `aws logs get-log-events`), given
 //! with `--logs`: read as the flow-log lines their messages are, plain or
-//! gzip, the same rules as the plain-text file of those lines; an event
-//! without a message is skipped at its number, and JSON that is not valid
-//! fails the run naming the file, line and column.
+//! gzip, the same rules as the plain-text file of those lines; so are the
+//! bare list `--query events` prints and what a subscription delivers
+//! through Firehose to S3; an event without a message is skipped at its
+//! number, and JSON that is not valid fails the run naming the file, line
+//! and column.
 
 use serde_json::{Value, json};
 
@@ -185,6 +187,76 @@ fn pages_put_together_read_as_one_document() {
     assert_eq!(
         got.summary(),
         "read 24 records from 3 streams: 24 used as evidence, 0 rejected (not evidence), 0 skipped"
+    );
+}
+
+/// `aws logs filter-log-events --query events` prints the list of events
+/// alone: each event of its own stream, as in the whole document.
+#[test]
+fn the_bare_list_of_events_reads_as_the_whole_document() {
+    let all = messages(&traffic(), Rec::v2);
+    let whole = scenario();
+    whole.log("events.json", &filter_log_events(&all));
+    let bare = scenario();
+    let doc: Value = serde_json::from_str(&filter_log_events(&all)).unwrap();
+    bare.log(
+        "events.json",
+        &serde_json::to_string_pretty(&doc["events"]).unwrap(),
+    );
+    let got = bare.run(&[]);
+    same_evidence(&got, &whole.run(&[]));
+    assert_eq!(
+        got.summary(),
+        "read 24 records from 3 streams: 24 used as evidence, 0 rejected (not evidence), 0 skipped"
+    );
+}
+
+/// A subscription filter's delivery through Firehose to S3, as an object is
+/// written without decompression: gzip members one after another, each a
+/// document of one log stream's events, the first a control message; the
+/// object's key has no extension. The same rules as the streams' text
+/// files, the control message noted and not counted as a record.
+#[test]
+fn a_subscription_s_firehose_object_gives_the_rules_of_its_text_twin() {
+    let recs = traffic();
+    // The keys in the order CloudWatch Logs writes them (`json!` sorts them).
+    let document = |kind: &str, group: &str, stream: &str, events: &[Value]| {
+        format!(
+            r#"{{"messageType":"{kind}","owner":"123456789012","logGroup":"{group}","logStream":"{stream}","subscriptionFilters":["to-s3"],"logEvents":{}}}"#,
+            Value::from(events.to_vec())
+        )
+    };
+    let control = json!({"id": "", "timestamp": 1,
+        "message": "CWL CONTROL MESSAGE: Checking health of destination Firehose."});
+    let mut object =
+        crate::support::flows::gzip(document("CONTROL_MESSAGE", "", "", &[control]).as_bytes());
+    for eni in ["eni-web", "eni-db", "eni-cache"] {
+        let events: Vec<Value> = recs
+            .iter()
+            .filter(|r| r.eni == eni)
+            .enumerate()
+            .map(|(n, r)| json!({"id": format!("{n:056}"), "timestamp": 1, "message": r.v2()}))
+            .collect();
+        let doc = document("DATA_MESSAGE", "/vpc/flows", &format!("{eni}-all"), &events);
+        object.extend(crate::support::flows::gzip(doc.as_bytes()));
+    }
+    let sub = scenario();
+    sub.log_bytes("2026/11/24/00/flows-1-2026-11-24-00-00-00-0a1b", &object);
+    let got = sub.run(&[]);
+    let text = scenario();
+    text_per_stream(&text, &recs);
+    same_evidence(&got, &text.run(&[]));
+    assert_eq!(
+        got.summary(),
+        "read 24 records from 3 streams: 24 used as evidence, 0 rejected (not evidence), 0 skipped"
+    );
+    assert!(
+        got.stderr.contains(
+            "flows-1-2026-11-24-00-00-00-0a1b: 1 event of CloudWatch Logs control messages not \
+             read (a subscription's checks of its destination, not flow-log records)"
+        ),
+        "{}",
+        got.stderr
     );
 }
 

@@ -128,6 +128,12 @@ fn a_document_of_events_is_told_by_its_first_bytes() {
         "{\"nextForwardToken\": \"f/1\", \"events\": []",
         "{\"searchedLogStreams\": [], \"events\": []",
         "{ \"nextToken\": \"x\"",
+        "{\"messageType\":\"DATA_MESSAGE\",\"owner\":\"1\"",
+        "{\"logEvents\": [",
+        "[\n    {\n        \"logStreamName\": \"eni-1-all\",",
+        "[{\"timestamp\": 1, \"message\": \"2 1\"}]",
+        "[ ]",
+        "[\"2 123456789012 eni-1 10.0.0.1\"]",
     ] {
         assert!(starts_document(head.as_bytes()), "{head:?}");
     }
@@ -139,6 +145,9 @@ fn a_document_of_events_is_told_by_its_first_bytes() {
         "{\"events",
         "{",
         "[{\"events\": []}]",
+        "[{\"messageType\": \"DATA_MESSAGE\"}]",
+        "[1, 2]",
+        "[",
         "2 123456789012 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 1 1 2 ACCEPT OK",
         "",
     ] {
@@ -237,8 +246,8 @@ fn documents_one_after_another_are_read_in_turn() {
     assert_eq!(
         got.notes,
         [
-            "ev.json:3: a JSON document (the file's document 3) without an \"events\" list: \
-          nothing in it was read"
+            "ev.json:3: a JSON document (the file's document 3) without an \"events\" or \"logEvents\" \
+             list: nothing in it was read"
         ]
     );
     assert!(got.missing.is_empty());
@@ -275,14 +284,15 @@ fn json_that_is_not_valid_is_an_error_at_its_line_and_column() {
     let e = error(b"{\"events\": {\"message\": \"a\"}}");
     assert_eq!(
         e,
-        "ev.json:1:12: not a document of CloudWatch Logs events as the AWS CLI prints it (no \
-         event was read): invalid type: map, expected a list of events"
+        "ev.json:1:12: not a document of CloudWatch Logs events (no event was read): invalid \
+         type: map, expected a list of events"
     );
-    let e = error(b"{\"events\": []}\n[1]");
+    let e = error(b"{\"events\": []}\n\"x\"");
     assert_eq!(
         e,
-        "ev.json:2:1: not a document of CloudWatch Logs events as the AWS CLI prints it (no \
-         event was read): invalid type: sequence, expected an object with an \"events\" list"
+        "ev.json:2:3: not a document of CloudWatch Logs events (no event was read): invalid \
+         type: string \"x\", expected an object with an \"events\" or \"logEvents\" list, or a \
+         list of events"
     );
     let e = error(b"{\"events\": []} x");
     assert_eq!(
@@ -401,4 +411,69 @@ fn every_cut_and_changed_byte_reads_or_breaks_cleanly() {
             assert_eq!(strict.is_ok(), kept.missing.is_empty(), "{at}: {b}");
         }
     }
+}
+
+/// What `--query events` prints: a bare list of events, each of its own
+/// stream; `--query 'events[].message'`: a list of messages, the file's.
+#[test]
+fn a_bare_list_of_events_or_of_messages_is_read_as_a_document() {
+    let got = read_all(
+        r#"[
+            {"logStreamName": "eni-1-all", "timestamp": 1, "message": "a"},
+            {"timestamp": 2, "message": "b"},
+            7
+        ]"#,
+    );
+    assert_eq!(
+        got.items,
+        vec![
+            "ev.json/eni-1-all #1: a",
+            "ev.json #2: b",
+            "ev.json #3: no line: an item of the list of events that is a number, not an event (an object)",
+        ]
+    );
+    let got = read_all(r#"["a", "b", null]["c"]"#);
+    assert_eq!(
+        got.items,
+        vec![
+            "ev.json #1: a",
+            "ev.json #2: b",
+            "ev.json #3: no line: an item of the list of events that is null, not an event (an object)",
+            "ev.json #4: c",
+        ]
+    );
+    assert!(got.notes.is_empty(), "{:?}", got.notes);
+    assert_eq!(read_all("[]"), Items::default());
+}
+
+/// A subscription's delivery (through Firehose to S3): documents one after
+/// another, each event of its document's log group and stream; a control
+/// message's events are counted in a note, not handed on; a string in
+/// `logEvents` is not an event.
+#[test]
+fn subscription_documents_name_their_group_and_stream() {
+    let got = read_all(concat!(
+        r#"{"messageType": "CONTROL_MESSAGE", "owner": "CloudwatchLogs", "logGroup": "", "logStream": "","#,
+        r#" "subscriptionFilters": [], "logEvents": [{"id": "", "timestamp": 1, "message": "CWL CONTROL MESSAGE: Checking health of destination Firehose."}, "x"]}"#,
+        r#"{"messageType": "DATA_MESSAGE", "owner": "123456789012", "logGroup": "/vpc/flows", "logStream": "eni-1-all","#,
+        r#" "subscriptionFilters": ["f"], "logEvents": [{"id": "1", "timestamp": 1, "message": "a"}, "b"]}"#,
+        r#"{"messageType": "DATA_MESSAGE", "logStream": "eni-2-all", "logEvents": [{"id": "2", "message": "c"}]}"#,
+        r#"{"logEvents": [{"id": "3", "message": "d", "logStreamName": "own"}]}"#,
+    ));
+    assert_eq!(
+        got.items,
+        vec![
+            "ev.json//vpc/flows/eni-1-all #3: a",
+            "ev.json #4: no line: an item of the \"logEvents\" list that is a string, not an event (an object)",
+            "ev.json/eni-2-all #5: c",
+            "ev.json/own #6: d",
+        ]
+    );
+    assert_eq!(
+        got.notes,
+        vec![
+            "ev.json: 2 events of CloudWatch Logs control messages not read (a subscription's \
+             checks of its destination, not flow-log records)"
+        ]
+    );
 }

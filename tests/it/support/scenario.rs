@@ -70,7 +70,8 @@ impl Scenario {
         self.log_bytes(rel, &bytes)
     }
 
-    fn log_bytes(&self, rel: &str, bytes: &[u8]) -> PathBuf {
+    /// Writes `bytes` as they are under `logs/`.
+    pub fn log_bytes(&self, rel: &str, bytes: &[u8]) -> PathBuf {
         let p = self.path("logs").join(rel);
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
         std::fs::write(&p, bytes).unwrap();
