@@ -4,7 +4,9 @@
 //! is not a regular file (`/dev/null`, `/dev/stdout`, a named pipe) is
 //! written into, never replaced: renaming over it would put a plain file in
 //! its place (as root, a plain file at `/dev/null`). A run's outputs are
-//! staged together ([`Staged`]) and renamed only once all are written.
+//! staged together ([`Staged`]) and renamed only once all are written; a
+//! rename that fails puts back every file the set had replaced, so a run
+//! changes all its outputs or none.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -23,8 +25,11 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
 /// Files put in place together. Each is written whole to a temporary file
 /// beside its target as it is added; [`Staged::commit`] then renames them
 /// all. Until then no target has changed: a run that fails while writing
-/// (a missing folder, a full disk, two outputs naming one file) drops its
-/// temporary files and leaves every earlier output as it was.
+/// (a missing folder, a full disk, two outputs naming one file, an output
+/// that names a folder) drops its temporary files and leaves every earlier
+/// output as it was. A rename can still fail (a file made immutable, a
+/// folder created meanwhile): the files renamed before it are then put
+/// back as they were.
 #[derive(Default)]
 pub struct Staged {
     files: Vec<Pending>,
@@ -63,6 +68,12 @@ impl Staged {
                 path.display()
             );
         }
+        if path.is_dir() {
+            bail!(
+                "{what} names {}, a folder: give a file path (nothing was written)",
+                path.display()
+            );
+        }
         let how = if special(path) {
             How::Into(contents.to_vec())
         } else {
@@ -95,26 +106,112 @@ impl Staged {
             .map(|f| (f.identity.as_path(), f.shown.as_path(), f.what.as_str()))
     }
 
-    /// Puts every staged file in place, in the order added.
+    /// Puts every staged file in place: the renamed ones first, in the
+    /// order added, each old file kept aside until all are in place; then
+    /// the devices and pipes, which cannot be taken back, are written
+    /// into. A rename that fails puts back what the ones before it
+    /// replaced (and removes what they created), then reports the failure.
     pub fn commit(self) -> Result<()> {
-        for f in self.files {
-            match f.how {
-                How::Into(contents) => std::fs::OpenOptions::new()
-                    .write(true)
-                    .open(&f.shown)
-                    .and_then(|mut out| out.write_all(&contents))
-                    .with_context(|| format!("cannot write {}", f.shown.display()))?,
-                How::Rename { tmp, target } => {
-                    tmp.persist(&target).map_err(|e| e.error).with_context(|| {
+        let (renamed, into): (Vec<Pending>, Vec<Pending>) = self
+            .files
+            .into_iter()
+            .partition(|f| matches!(f.how, How::Rename { .. }));
+        let mut done: Vec<Undo> = Vec::new();
+        for f in renamed {
+            let How::Rename { tmp, target } = f.how else {
+                unreachable!("partitioned")
+            };
+            let put = keep_aside(&target).and_then(|old| {
+                tmp.persist(&target)
+                    .map_err(|e| e.error)
+                    .with_context(|| {
                         format!(
                             "cannot move the finished file into place at {}",
                             target.display()
                         )
-                    })?;
-                }
+                    })
+                    .map(|_| Undo { target, old })
+            });
+            match put {
+                Ok(undo) => done.push(undo),
+                Err(e) => return Err(undo_all(done, e)),
             }
         }
+        for f in into {
+            let How::Into(contents) = f.how else {
+                unreachable!("partitioned")
+            };
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open(&f.shown)
+                .and_then(|mut out| out.write_all(&contents))
+                .with_context(|| format!("cannot write {}", f.shown.display()))
+                .map_err(|e| undo_all(std::mem::take(&mut done), e))?;
+        }
+        // Every file is in place: the old ones kept aside go.
+        drop(done);
         Ok(())
+    }
+}
+
+/// A file put in place by [`Staged::commit`], and how to take it back:
+/// the old file kept aside, or none when the target was new.
+struct Undo {
+    target: PathBuf,
+    old: Option<tempfile::TempPath>,
+}
+
+/// A copy of the file at `target` beside it, to put back if the set fails:
+/// a hard link where the file system allows one (no byte copied, the
+/// target in place all along), else a copy. `None` when there is no file
+/// (or something else, which the rename then fails on).
+fn keep_aside(target: &Path) -> Result<Option<tempfile::TempPath>> {
+    if !std::fs::symlink_metadata(target).is_ok_and(|m| m.is_file()) {
+        return Ok(None);
+    }
+    let aside = tempfile::Builder::new()
+        .prefix(".sgpair-old-")
+        .tempfile_in(folder_of(target))
+        .with_context(|| {
+            format!(
+                "cannot keep the old {} aside before replacing it",
+                target.display()
+            )
+        })?
+        .into_temp_path();
+    // The link replaces the empty file the name was reserved with.
+    std::fs::remove_file(&aside)
+        .and_then(|()| std::fs::hard_link(target, &aside))
+        .or_else(|_| std::fs::copy(target, &aside).map(|_| ()))
+        .with_context(|| {
+            format!(
+                "cannot keep the old {} aside before replacing it",
+                target.display()
+            )
+        })?;
+    Ok(Some(aside))
+}
+
+/// Takes back the files already put in place, newest first, and returns
+/// `error` with what could not be put back.
+fn undo_all(done: Vec<Undo>, error: anyhow::Error) -> anyhow::Error {
+    let mut failed = Vec::new();
+    for u in done.into_iter().rev() {
+        let back = match u.old {
+            Some(old) => old.persist(&u.target).map_err(|e| e.error),
+            None => std::fs::remove_file(&u.target),
+        };
+        if let Err(e) = back {
+            failed.push(format!("{} ({e})", u.target.display()));
+        }
+    }
+    if failed.is_empty() {
+        error.context("no output was changed")
+    } else {
+        error.context(format!(
+            "the outputs replaced before it could not all be put back: {}",
+            failed.join(", ")
+        ))
     }
 }
 
@@ -315,6 +412,56 @@ mod tests {
         assert_eq!(std::fs::read_to_string(&a).unwrap(), "new a");
         assert_eq!(std::fs::read_to_string(&b).unwrap(), "new b");
         assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 2);
+    }
+
+    /// A rename that fails (here: a folder made at the target after the
+    /// set was staged) takes back the files renamed before it: the old
+    /// file's content and a new file's absence; nothing is left aside.
+    #[test]
+    fn a_rename_that_fails_puts_back_the_files_before_it() {
+        let d = tempfile::tempdir().unwrap();
+        let (a, b, c) = (
+            d.path().join("a.txt"),
+            d.path().join("b.txt"),
+            d.path().join("c.txt"),
+        );
+        std::fs::write(&a, "old a").unwrap();
+        let mut staged = Staged::default();
+        staged.add(&a, b"new a", "--a").unwrap();
+        staged.add(&b, b"new b", "--b").unwrap();
+        staged.add(&c, b"new c", "--c").unwrap();
+        std::fs::create_dir(&c).unwrap();
+        std::fs::write(c.join("inside"), "x").unwrap();
+        let e = format!("{:#}", staged.commit().unwrap_err());
+        assert!(
+            e.starts_with("no output was changed: cannot move the finished file into place at "),
+            "{e}"
+        );
+        assert_eq!(std::fs::read_to_string(&a).unwrap(), "old a");
+        assert!(!b.exists());
+        let mut left: Vec<String> = std::fs::read_dir(d.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["a.txt", "c.txt"]);
+    }
+
+    /// An output that names a folder is refused when staged, before
+    /// anything is written.
+    #[test]
+    fn an_output_naming_a_folder_is_refused_when_staged() {
+        let d = tempfile::tempdir().unwrap();
+        let mut staged = Staged::default();
+        let e = staged
+            .add(d.path(), b"x", "--sarif")
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("--sarif names "), "{e}");
+        assert!(
+            e.ends_with(", a folder: give a file path (nothing was written)"),
+            "{e}"
+        );
     }
 
     /// A streamed file is in place only once finished: dropped before, it
