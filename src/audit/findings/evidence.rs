@@ -90,11 +90,26 @@ pub(super) fn window_not_filled(a: &Analysis) -> Vec<Finding> {
             fix: "Check this source's delivery for the time it misses (an export or subscription that stopped, a prefix not delivered), or set --since and --until to the time its logs cover, before removing open egress.".into(),
             ..Finding::new(
                 FindingKind::WindowNotFilled,
-                fingerprint(&["window-not-filled", &s.source]),
+                fingerprint(&["window-not-filled", &spelled_alike(&s.source)]),
                 s.source,
             )
         })
         .collect()
+}
+
+/// A source's name as the fingerprint takes it: a local path however it was
+/// spelled (`plain.log`, `./plain.log`, `$PWD/plain.log`), relative to the
+/// working folder when it lies under it, so that an alert stays one alert
+/// from run to run; any other name (a log group, an S3 location) as it is.
+fn spelled_alike(source: &str) -> String {
+    let Ok(path) = std::fs::canonicalize(source) else {
+        return source.to_string();
+    };
+    let relative = std::env::current_dir()
+        .and_then(std::fs::canonicalize)
+        .ok()
+        .and_then(|cwd| path.strip_prefix(cwd).ok().map(|p| p.to_path_buf()));
+    relative.unwrap_or(path).display().to_string()
 }
 
 /// Proposed rules that rest on one connection, or on one day's.
