@@ -22,9 +22,12 @@ use sgpair::sources::s3;
 use sgpair::synthesize::Severity;
 use sgpair::window::Window;
 
+/// What each exit code means, under every command's help.
+const EXIT_CODES: &str = "Exit codes: 0 done; 1 an error (an input that cannot be read, no evidence, an output that cannot be written: nothing was written); 2 a usage error (a bad or conflicting option); 3 --fail-on found a finding at or above its severity; 4 check: an accepted connection would be blocked; 5 infer: the proposal passes the rules-per-group quota (nothing was written). With --json, a failed run prints {\"error\": {\"kind\", \"exit_code\", \"message\", \"causes\"}} on stdout.";
+
 /// Least-privilege, mutual security-group rules inferred from VPC Flow Logs.
 #[derive(Parser)]
-#[command(name = "sgpair", version, about, long_about = None)]
+#[command(name = "sgpair", version, about, long_about = None, after_help = EXIT_CODES)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -33,9 +36,11 @@ pub struct Cli {
 #[derive(Subcommand)]
 pub enum Command {
     /// Infer rules from flow logs: writes rules.auto.tfvars and a report.
+    #[command(after_help = EXIT_CODES)]
     Infer(Box<InferArgs>),
     /// Audit today's rules against the flow logs: writes the report (and
     /// --html, --sarif, --json) without the tfvars.
+    #[command(after_help = EXIT_CODES)]
     Audit(Box<AuditArgs>),
     /// Snapshot the EC2 inventory (interfaces, groups, rules, prefix lists,
     /// flow logs) to a file that `infer --inventory` reads offline.
@@ -44,6 +49,7 @@ pub enum Command {
     /// Replay new flow logs against a proposal: list every accepted
     /// connection that would be blocked once open egress and the removed
     /// rules are gone, per group; exit code 4 when there is one.
+    #[command(after_help = EXIT_CODES)]
     Check(Box<check::CheckArgs>),
     /// Write synthetic flow logs of a chosen size, and their inventory.
     Generate(sgpair::generate::GenerateArgs),
@@ -368,6 +374,8 @@ fn log_format_arg(s: &str) -> Result<Format, String> {
 /// together): clap's `error:` text and exit code 2.
 fn usage_error(message: impl std::fmt::Display) -> ! {
     use clap::CommandFactory;
+    let message = message.to_string();
+    crate::json_error("usage", 2, &message, &[]);
     Cli::command()
         .error(clap::error::ErrorKind::ValueValidation, message)
         .exit()

@@ -3,9 +3,10 @@
 
 mod cli;
 
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::Parser;
 
 use cli::{Cli, Command};
@@ -28,8 +29,26 @@ fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_env("RUST_LOG"))
         .with_writer(std::io::stderr)
+        // Colour codes only for a terminal: a file of logs stays text.
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
-    let result = match Cli::parse().command {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            if e.use_stderr() {
+                let said = e.render().to_string();
+                let first = said.lines().next().unwrap_or_default();
+                json_error(
+                    "usage",
+                    EXIT_USAGE,
+                    first.trim_start_matches("error: "),
+                    &[],
+                );
+            }
+            e.exit()
+        }
+    };
+    let result = match cli.command {
         Command::Infer(args) => args.config().and_then(|cfg| infer(&cfg)),
         Command::Audit(args) => args.config().and_then(|cfg| infer(&cfg)),
         #[cfg(feature = "aws")]
@@ -46,21 +65,65 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
-            if run::is_usage_error(&e) {
-                ExitCode::from(EXIT_USAGE)
+            let (kind, code) = if run::is_usage_error(&e) {
+                ("usage", EXIT_USAGE)
             } else if e.downcast_ref::<run::OverQuota>().is_some() {
-                ExitCode::from(EXIT_QUOTA)
+                ("over quota", EXIT_QUOTA)
             } else {
-                ExitCode::FAILURE
-            }
+                ("error", 1)
+            };
+            let causes: Vec<String> = e.chain().skip(1).map(ToString::to_string).collect();
+            json_error(kind, code, &e.to_string(), &causes);
+            ExitCode::from(code)
         }
+    }
+}
+
+/// Whether the command line asks for JSON (`--json` before any `--`): a
+/// run that fails then prints its error as a JSON document on stdout too,
+/// so a script reading stdout always gets one document.
+pub(crate) fn wants_json() -> bool {
+    std::env::args_os()
+        .skip(1)
+        .take_while(|a| a != "--")
+        .any(|a| a == "--json")
+}
+
+/// A failed run's error as the JSON document on stdout, when the command
+/// line asks for JSON: `kind` (`usage`, `over quota`, `error`), the exit
+/// code, the message and the causes under it (what stderr says, in parts).
+pub(crate) fn json_error(kind: &str, code: u8, message: &str, causes: &[String]) {
+    if !wants_json() {
+        return;
+    }
+    let doc = serde_json::json!({
+        "format_version": 1,
+        "error": {
+            "kind": kind,
+            "exit_code": code,
+            "message": message,
+            "causes": causes,
+        }
+    });
+    // Nothing more can be said if stdout is gone: stderr has the error.
+    let _ = stdout(&format!("{doc:#}\n"));
+}
+
+/// Writes `text` to stdout. A reader that stopped reading (`| head`) is
+/// not an error of the run: what is left unprinted is dropped, and the run
+/// keeps its exit code (Rust's `println!` would panic instead).
+fn stdout(text: &str) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
     }
 }
 
 /// `infer` and `audit`: the run, then what it says.
 fn infer(cfg: &Config) -> Result<ExitCode> {
     let outcome = run::run(cfg)?;
-    let code = print(cfg, &outcome);
+    let code = print(cfg, &outcome)?;
     // The process ends here: freeing the evidence entry by entry (hundreds of
     // thousands of connections, each with its strings) would only delay
     // the exit. A test that calls `run::run` drops it as usual.
@@ -70,40 +133,42 @@ fn infer(cfg: &Config) -> Result<ExitCode> {
 
 /// The JSON report on stdout (`--json`), the account of the run on stderr
 /// (unless `--quiet`), and the exit code (`--fail-on`).
-fn print(cfg: &Config, outcome: &Outcome) -> ExitCode {
+fn print(cfg: &Config, outcome: &Outcome) -> Result<ExitCode> {
     if let Some(json) = &outcome.json {
-        println!("{json}");
+        stdout(&format!("{json}\n")).context("cannot print the JSON report")?;
     }
-    if !cfg.quiet {
-        for line in outcome.stderr_lines() {
+    // `-q` leaves out the account of the run, not its warnings (a window
+    // the logs do not fill, incomplete evidence): a quiet CI job still
+    // says why its result may be wrong.
+    for line in outcome.stderr_lines() {
+        if !cfg.quiet || line.starts_with("warning: ") {
             eprintln!("{line}");
         }
     }
     let Some((tripped, level)) = outcome.tripped else {
-        return ExitCode::SUCCESS;
+        return Ok(ExitCode::SUCCESS);
     };
     eprintln!(
         "--fail-on: {} at {} severity or higher",
         sgpair::present::count(tripped as u64, "finding"),
         format!("{level:?}").to_lowercase()
     );
-    ExitCode::from(EXIT_FINDINGS)
+    Ok(ExitCode::from(EXIT_FINDINGS))
 }
 
 /// `check`: the connections the proposal would block, per group, on
 /// stdout (or as JSON); exit code 4 when one is not suspicious.
 fn check(cfg: &run::CheckConfig, json: bool) -> Result<ExitCode> {
     let r = run::check(cfg)?;
-    if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&r).expect("the result holds only strings and numbers")
-        );
+    let text = if json {
+        serde_json::to_string_pretty(&r).expect("the result holds only strings and numbers") + "\n"
     } else {
-        for line in sgpair::emit::check_lines(&r) {
-            println!("{line}");
-        }
-    }
+        sgpair::emit::check_lines(&r)
+            .into_iter()
+            .map(|l| l + "\n")
+            .collect()
+    };
+    stdout(&text).context("cannot print the result")?;
     Ok(if r.failing() > 0 {
         ExitCode::from(EXIT_BLOCKED)
     } else {
@@ -162,7 +227,7 @@ fn athena_table(args: &cli::AthenaTableArgs) -> Result<ExitCode> {
     };
     let ddl = sgpair::pushdown::ddl::create_table(&spec, &format).map_err(anyhow::Error::msg)?;
     if !args.apply {
-        print!("{ddl}");
+        stdout(&ddl).context("cannot print the table's DDL")?;
         return Ok(ExitCode::SUCCESS);
     }
     let id = run::athena_ddl(

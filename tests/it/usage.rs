@@ -310,6 +310,158 @@ fn a_failed_write_leaves_every_earlier_output_as_it_was() {
     );
 }
 
+/// An output that names a folder is refused before anything is written:
+/// the outputs renamed before it would otherwise have been replaced.
+#[test]
+fn an_output_naming_a_folder_leaves_every_earlier_output_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    for f in ["rules.auto.tfvars", "report.md", "report.html"] {
+        std::fs::write(dir.path().join(f), "OLD").unwrap();
+    }
+    std::fs::create_dir(dir.path().join("s.sarif")).unwrap();
+    let html = dir.path().join("report.html").display().to_string();
+    let sarif = dir.path().join("s.sarif").display().to_string();
+    let out = sgpair(sample_args(
+        dir.path(),
+        &["--since", "7d", "-q", "--html", &html, "--sarif", &sarif],
+    ))
+    .run();
+    out.exits(1);
+    assert!(
+        out.stderr
+            .contains("s.sarif, a folder: give a file path (nothing was written)"),
+        "{}",
+        out.stderr
+    );
+    for f in ["rules.auto.tfvars", "report.md", "report.html"] {
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join(f)).unwrap(),
+            "OLD",
+            "{f} was replaced by a run that failed"
+        );
+    }
+    assert_eq!(
+        names_in(dir.path()),
+        ["report.html", "report.md", "rules.auto.tfvars", "s.sarif"]
+    );
+}
+
+/// With `--json`, a run that fails prints its error as the one JSON
+/// document on stdout, with the exit code and a kind a script can branch
+/// on; stderr says the same in words.
+#[test]
+fn with_json_a_failed_run_prints_its_error_as_a_json_document() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: [(&[&str], i32, &str, &str); 4] = [
+        (
+            &["--since", "7d", "--inventory", "no-such-inventory.json"],
+            1,
+            "error",
+            "cannot read the inventory no-such-inventory.json",
+        ),
+        (
+            &["--since", "banana"],
+            2,
+            "usage",
+            "invalid value 'banana' for '--since <SINCE>'",
+        ),
+        (
+            &[
+                "--since",
+                "2026-11-25T00:00:00Z",
+                "--until",
+                "2026-11-24T00:00:00Z",
+            ],
+            2,
+            "usage",
+            "the window is empty",
+        ),
+        (
+            &["--since", "7d", "--rule-quota", "1"],
+            5,
+            "over quota",
+            "over",
+        ),
+    ];
+    for (extra, code, kind, said) in cases {
+        let mut args = sample_args(dir.path(), extra);
+        args.push("--json".into());
+        let out = sgpair(args).run();
+        out.exits(code);
+        let e = &out.json()["error"];
+        assert_eq!(e["exit_code"], code, "{extra:?}: {e}");
+        assert_eq!(e["kind"], kind, "{extra:?}: {e}");
+        let message = e["message"].as_str().unwrap();
+        assert!(message.contains(said), "{extra:?}: {message}");
+        assert_eq!(out.json()["format_version"], 1);
+        assert!(out.stderr.contains("error: "), "{}", out.stderr);
+    }
+    assert_eq!(names_in(dir.path()), Vec::<String>::new());
+}
+
+/// `-q` leaves out the account of the run, not its warnings: a window the
+/// logs do not fill is still said.
+#[test]
+fn quiet_keeps_the_warnings_and_nothing_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = sgpair(sample_args(dir.path(), &["--since", "30d", "-q"])).run();
+    out.ok();
+    let lines: Vec<&str> = out.stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{}", out.stderr);
+    assert!(
+        lines[0].starts_with("warning: the window is not filled: "),
+        "{}",
+        out.stderr
+    );
+}
+
+/// SGP013 (a source that does not fill the window) names the source as it
+/// was given, and fingerprints it however its path was spelled.
+#[test]
+fn a_source_s_fingerprint_does_not_depend_on_how_its_path_is_spelled() {
+    let dir = tempfile::tempdir().unwrap();
+    let absolute = crate::support::repo().join("sample-logs/flow-logs");
+    let mut seen = Vec::new();
+    for logs in [
+        "sample-logs/flow-logs".to_string(),
+        "./sample-logs/flow-logs".to_string(),
+        absolute.display().to_string(),
+    ] {
+        let sarif = dir.path().join("f.sarif");
+        let mut args = sample_args(dir.path(), &["--since", "30d", "-q", "--sarif"]);
+        args.push(sarif.display().to_string());
+        let at = args
+            .iter()
+            .position(|a| a == "sample-logs/flow-logs")
+            .unwrap();
+        args[at] = logs.clone();
+        sgpair(args).run().ok();
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&sarif).unwrap()).unwrap();
+        let results = v["runs"][0]["results"].as_array().unwrap();
+        let sgp013: Vec<&serde_json::Value> =
+            results.iter().filter(|r| r["ruleId"] == "SGP013").collect();
+        assert_eq!(sgp013.len(), 1, "{logs}: {results:?}");
+        let text = sgp013[0]["message"]["text"].as_str().unwrap();
+        assert!(text.contains(&logs), "{logs}: {text}");
+        seen.push(sgp013[0]["partialFingerprints"]["sgpair/v1"].clone());
+    }
+    assert!(seen[0].is_string(), "{seen:?}");
+    assert!(seen.iter().all(|f| *f == seen[0]), "{seen:?}");
+}
+
+/// A reader that stops reading (`sgpair --json | head`) leaves the run's
+/// exit code as it was: no panic, no code 101.
+#[test]
+fn a_reader_that_stops_reading_stdout_does_not_change_the_exit_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, stderr) = sgpair(sample_args(dir.path(), &["--since", "7d", "-q", "--json"]))
+        .run_with_stdout_closed();
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(dir.path().join("rules.auto.tfvars").exists());
+}
+
 /// An output that names an input, or the same file as another output, is
 /// refused before anything is written: the input stays whole.
 #[test]

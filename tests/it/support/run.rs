@@ -160,6 +160,23 @@ impl Sgpair {
         cmd
     }
 
+    /// Runs with stdout a pipe whose reader is gone before the run prints
+    /// (as `sgpair ... | head -c 0` would leave it): the exit code and stderr.
+    pub fn run_with_stdout_closed(self) -> (Option<i32>, String) {
+        let mut child = self
+            .command()
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("cannot run sgpair");
+        drop(child.stdout.take());
+        let out = child.wait_with_output().expect("sgpair's end");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
     /// Runs, and keeps `dir`, the folder of the run's outputs, with the result.
     pub fn run_with(self, dir: tempfile::TempDir) -> Run {
         Run {
