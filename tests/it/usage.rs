@@ -450,6 +450,19 @@ fn a_source_s_fingerprint_does_not_depend_on_how_its_path_is_spelled() {
     assert!(seen.iter().all(|f| *f == seen[0]), "{seen:?}");
 }
 
+/// Logs (`RUST_LOG`) to a stderr that is not a terminal carry no colour
+/// codes: a file of them stays text.
+#[test]
+fn logs_to_a_file_carry_no_colour_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = sgpair(sample_args(dir.path(), &["--since", "7d", "-q"]))
+        .env("RUST_LOG", "sgpair=debug")
+        .run();
+    out.ok();
+    assert!(out.stderr.contains("DEBUG"), "{}", out.stderr);
+    assert!(!out.stderr.contains('\x1b'), "{:?}", out.stderr);
+}
+
 /// A reader that stops reading (`sgpair --json | head`) leaves the run's
 /// exit code as it was: no panic, no code 101.
 #[test]
