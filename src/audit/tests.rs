@@ -206,7 +206,19 @@ fn findings_name_open_egress_unused_one_sided_and_what_would_break() {
         "only the internet egress: web → db is covered by the proposal"
     );
     assert_eq!(wb[0].subject, "eni-web to internet on 443/tcp");
-    assert!(wb[0].fix.contains("93.184.216.34"), "{}", wb[0].fix);
+    assert!(
+        wb[0].evidence.contains("93.184.216.34"),
+        "{}",
+        wb[0].evidence
+    );
+    // The rule egress.tf writes for the internet: the port, to anywhere.
+    assert!(
+        wb[0].fix.starts_with(
+            "Before removing open egress, add an egress rule for 443/tcp to 0.0.0.0/0 "
+        ),
+        "{}",
+        wb[0].fix
+    );
     assert_eq!(au.worst(), Some(Severity::High));
     // High first.
     assert_eq!(au.findings[0].severity, Severity::High);
@@ -851,7 +863,8 @@ fn a_relay_s_ingress_and_egress_carry_what_it_relays() {
         .collect();
     assert_eq!(wb.len(), 1, "{:?}", kinds(&au));
     assert_eq!(wb[0].subject, "eni-web to internet on 22/tcp");
-    assert!(wb[0].fix.contains("203.0.113.9"), "{}", wb[0].fix);
+    assert!(wb[0].evidence.contains("203.0.113.9"), "{}", wb[0].evidence);
+    assert!(wb[0].fix.contains(" to 0.0.0.0/0 "), "{}", wb[0].fix);
     assert_eq!(wb[0].groups, vec!["sg-web".to_string()]);
     assert_eq!(au.before_after.allowed_after, 0);
 }

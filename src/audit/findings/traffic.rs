@@ -12,6 +12,7 @@ use crate::audit::{Finding, FindingKind};
 use crate::inventory::Inventory;
 use crate::present::time::span;
 use crate::present::{count, service};
+use crate::resolve::is_private;
 
 /// Flows allowed today only by rules the change removes.
 pub(super) fn would_break(inv: &Inventory, breaks: &BTreeMap<FlowKey, Broken>) -> Vec<Finding> {
@@ -41,8 +42,12 @@ pub(super) fn would_break(inv: &Inventory, breaks: &BTreeMap<FlowKey, Broken>) -
                     Some((id, name)) => format!(
                         "Before removing open egress, add an egress rule for {svc} to the prefix list {id} ({name}), or route through an interface endpoint."
                     ),
+                    None if remotes.iter().all(|r| !is_private(r)) => format!(
+                        "Before removing open egress, add an egress rule for {svc} to {} (what --terraform writes in egress.tf; rules per address break as SaaS and CDN addresses rotate), send it through an egress proxy, or confirm the traffic is not needed.",
+                        anywhere(remotes)
+                    ),
                     None => format!(
-                        "Before removing open egress, add an explicit rule for {svc} to {} (/32 CIDRs, or a proxy), or confirm the traffic is not needed.",
+                        "Before removing open egress, add an egress rule for {svc} to the subnet of {} (what --terraform writes in egress.tf when the inventory knows the subnet), or confirm the traffic is not needed.",
                         remote_list.join(", ")
                     ),
                 },
@@ -54,6 +59,19 @@ pub(super) fn would_break(inv: &Inventory, breaks: &BTreeMap<FlowKey, Broken>) -
             }
         })
         .collect()
+}
+
+/// The whole internet in the address families of `remotes`: the peer of
+/// the egress rule that carries traffic to rotating addresses.
+fn anywhere(remotes: &BTreeSet<IpAddr>) -> &'static str {
+    match (
+        remotes.iter().any(IpAddr::is_ipv4),
+        remotes.iter().any(IpAddr::is_ipv6),
+    ) {
+        (true, true) => "0.0.0.0/0 and ::/0",
+        (false, true) => "::/0",
+        _ => "0.0.0.0/0",
+    }
 }
 
 /// Accepted flows that no rule in the inventory allows.
@@ -121,4 +139,44 @@ fn prefix_list_for<'i>(inv: &'i Inventory, addrs: &BTreeSet<IpAddr>) -> Option<(
         .iter()
         .find(|pl| addrs.iter().all(|a| pl.cidrs.iter().any(|c| c.contains(a))))
         .map(|pl| (pl.id.as_str(), pl.name.as_str()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fix_for(remotes: &[&str]) -> String {
+        let broken = Broken {
+            connections: 2,
+            remotes: remotes.iter().map(|r| r.parse().unwrap()).collect(),
+            groups: vec!["sg-web".into()],
+            first: 0,
+            last: 60,
+        };
+        let key = ("eni-web".to_string(), "x".to_string(), 443, 6);
+        let breaks = BTreeMap::from([(key, broken)]);
+        let found = would_break(&Inventory::default(), &breaks);
+        assert_eq!(found.len(), 1);
+        found[0].fix.clone()
+    }
+
+    /// The fix asks for the rule egress.tf writes: the internet by port in
+    /// the families seen, never per address; an address in the VPC by its
+    /// subnet.
+    #[test]
+    fn the_fix_names_the_rule_egress_tf_writes() {
+        assert!(
+            fix_for(&["93.184.216.34", "93.184.216.35"])
+                .contains(" to 0.0.0.0/0 (what --terraform"),
+            "{}",
+            fix_for(&["93.184.216.34"])
+        );
+        assert!(fix_for(&["2606:2800::1"]).contains(" to ::/0 ("));
+        assert!(fix_for(&["2606:2800::1", "93.184.216.34"]).contains(" to 0.0.0.0/0 and ::/0 ("));
+        let inside = fix_for(&["10.0.1.20"]);
+        assert!(
+            inside.contains("to the subnet of 10.0.1.20 (what --terraform"),
+            "{inside}"
+        );
+    }
 }
