@@ -34,4 +34,5 @@ pub mod sources;
 pub mod state;
 pub mod stats;
 pub mod synthesize;
+pub mod usage;
 pub mod window;

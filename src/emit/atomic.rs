@@ -11,8 +11,10 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use tempfile::NamedTempFile;
+
+use crate::usage::UsageError;
 
 /// Writes `contents` to `path` through a temporary file and a rename, so a
 /// reader never sees half a file and a failure leaves the old file intact.
@@ -61,18 +63,20 @@ impl Staged {
     pub fn add(&mut self, path: &Path, contents: &[u8], what: &str) -> Result<()> {
         let identity = identity(path);
         if let Some(other) = self.files.iter().find(|f| f.identity == identity) {
-            bail!(
+            return Err(UsageError(format!(
                 "{} and {} both name {}: give each output its own file (nothing was written)",
                 other.what,
                 what,
                 path.display()
-            );
+            ))
+            .into());
         }
         if path.is_dir() {
-            bail!(
+            return Err(UsageError(format!(
                 "{what} names {}, a folder: give a file path (nothing was written)",
                 path.display()
-            );
+            ))
+            .into());
         }
         let how = if special(path) {
             How::Into(contents.to_vec())

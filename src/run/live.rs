@@ -311,9 +311,11 @@ pub fn snapshot(settings: &AwsSettings) -> Result<Inventory> {
 }
 
 /// An error that is still the user's flag value: a `--profile` that names
-/// no profile (exit code 2, like any usage error).
+/// no profile, or a [`crate::usage::UsageError`] (outputs that collide, an
+/// output naming an input or a folder): exit code 2, like any usage error.
 pub fn is_usage_error(e: &anyhow::Error) -> bool {
-    e.chain()
-        .filter_map(|c| c.downcast_ref::<aws::UnknownProfile>())
-        .any(|p| p.from_flag)
+    crate::usage::is_usage(e)
+        || e.chain()
+            .filter_map(|c| c.downcast_ref::<aws::UnknownProfile>())
+            .any(|p| p.from_flag)
 }

@@ -83,6 +83,8 @@ pub fn snapshot(_settings: &AwsSettings) -> Result<Inventory> {
     bail!(NO_AWS)
 }
 
-pub fn is_usage_error(_e: &anyhow::Error) -> bool {
-    false
+/// A [`crate::usage::UsageError`] (outputs that collide, an output naming
+/// an input or a folder): exit code 2, like any usage error.
+pub fn is_usage_error(e: &anyhow::Error) -> bool {
+    crate::usage::is_usage(e)
 }

@@ -10,6 +10,7 @@ use crate::analysis::Analysis;
 use crate::audit::Audit;
 use crate::emit::{self, Staged};
 use crate::inventory::UNKNOWN_ACCOUNT;
+use crate::usage::UsageError;
 
 /// What was written, and the emitters' warnings.
 pub(super) struct Written {
@@ -168,10 +169,11 @@ pub(super) fn refuse_replacing_inputs(cfg: &Config, staged: &Staged) -> Result<(
             continue;
         };
         if let Some((_, shown, what)) = staged.targets().find(|(target, _, _)| *target == read) {
-            bail!(
+            return Err(UsageError(format!(
                 "{what} names {}, which this run reads ({flag}): writing it would replace the input; give {what} another file (nothing was written)",
                 shown.display()
-            );
+            ))
+            .into());
         }
     }
     Ok(())

@@ -326,7 +326,7 @@ fn an_output_naming_a_folder_leaves_every_earlier_output_as_it_was() {
         &["--since", "7d", "-q", "--html", &html, "--sarif", &sarif],
     ))
     .run();
-    out.exits(1);
+    out.exits(2);
     assert!(
         out.stderr
             .contains("s.sarif, a folder: give a file path (nothing was written)"),
@@ -511,7 +511,7 @@ fn an_output_may_not_replace_an_input_or_another_output() {
         .run()
     };
     let as_report = run(&other, &inv);
-    as_report.exits(1);
+    as_report.exits(2);
     assert!(
         as_report.stderr.contains("--report names ")
             && as_report
@@ -526,14 +526,14 @@ fn an_output_may_not_replace_an_input_or_another_output() {
         "the inventory was replaced"
     );
     let as_out = run(&log_arg, &other);
-    as_out.exits(1);
+    as_out.exits(2);
     assert!(
         as_out.stderr.contains("which this run reads (--logs)"),
         "{}",
         as_out.stderr
     );
     let twice = run(&other, &other);
-    twice.exits(1);
+    twice.exits(2);
     assert!(
         twice.stderr.contains("--out and --report both name "),
         "{}",
