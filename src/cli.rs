@@ -376,7 +376,14 @@ fn usage_error(message: impl std::fmt::Display) -> ! {
     use clap::CommandFactory;
     let message = message.to_string();
     crate::json_error("usage", 2, &message, &[]);
-    Cli::command()
+    // The usage line of the command that was run, not of sgpair as a whole.
+    let mut cli = Cli::command();
+    cli.build();
+    let mut command = std::env::args()
+        .nth(1)
+        .and_then(|name| cli.find_subcommand(&name).cloned())
+        .unwrap_or(cli);
+    command
         .error(clap::error::ErrorKind::ValueValidation, message)
         .exit()
 }

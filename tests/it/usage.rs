@@ -115,6 +115,12 @@ fn every_invalid_flag_value_is_a_usage_error_with_exit_code_2() {
         assert!(stderr.contains(expected), "{extra:?}: {stderr}");
         assert!(stderr.starts_with("error: "), "{extra:?}: {stderr}");
         assert!(!stderr.contains("panicked"), "{extra:?} panicked: {stderr}");
+        // A usage line, where there is one, is the command's, found by
+        // clap or after it.
+        assert!(
+            !stderr.contains("Usage:") || stderr.contains("Usage: sgpair infer "),
+            "{extra:?}: {stderr}"
+        );
     }
     assert_eq!(
         std::fs::read_dir(dir.path()).unwrap().count(),
