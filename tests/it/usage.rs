@@ -285,71 +285,48 @@ fn names_in(dir: &Path) -> Vec<String> {
     names
 }
 
-/// An output that cannot be written (its folder is missing) fails the run
-/// before any output is put in place: the earlier ones stay as they were,
-/// and no temporary file is left behind.
+/// A run that fails at its outputs leaves every earlier output as it was:
+/// a missing folder (found when writing: exit code 1), and an output that
+/// names a folder (a usage error found when staged: exit code 2; renamed
+/// last, it would otherwise fail after the others were replaced).
 #[test]
 fn a_failed_write_leaves_every_earlier_output_as_it_was() {
-    let dir = tempfile::tempdir().unwrap();
-    for f in ["rules.auto.tfvars", "report.md", "report.html"] {
-        std::fs::write(dir.path().join(f), "OLD").unwrap();
+    let cases = [
+        ("missing/x.sarif", 1, "missing/x.sarif"),
+        (
+            "s.sarif",
+            2,
+            "s.sarif, a folder: give a file path (nothing was written)",
+        ),
+    ];
+    for (sarif, code, said) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let mut names = vec!["report.html", "report.md", "rules.auto.tfvars"];
+        for f in &names {
+            std::fs::write(dir.path().join(f), "OLD").unwrap();
+        }
+        if code == 2 {
+            std::fs::create_dir(dir.path().join(sarif)).unwrap();
+            names.push(sarif);
+        }
+        let html = dir.path().join("report.html").display().to_string();
+        let sarif = dir.path().join(sarif).display().to_string();
+        let out = sgpair(sample_args(
+            dir.path(),
+            &["--since", "7d", "-q", "--html", &html, "--sarif", &sarif],
+        ))
+        .run();
+        out.exits(code);
+        assert!(out.stderr.contains(said), "{}", out.stderr);
+        for f in ["rules.auto.tfvars", "report.md", "report.html"] {
+            assert_eq!(
+                std::fs::read_to_string(dir.path().join(f)).unwrap(),
+                "OLD",
+                "{f} was replaced by a run that failed"
+            );
+        }
+        assert_eq!(names_in(dir.path()), names);
     }
-    let html = dir.path().join("report.html").display().to_string();
-    let sarif = dir.path().join("missing/x.sarif").display().to_string();
-    let out = sgpair(sample_args(
-        dir.path(),
-        &["--since", "7d", "-q", "--html", &html, "--sarif", &sarif],
-    ))
-    .run();
-    out.exits(1);
-    assert!(out.stderr.contains("missing/x.sarif"), "{}", out.stderr);
-    for f in ["rules.auto.tfvars", "report.md", "report.html"] {
-        assert_eq!(
-            std::fs::read_to_string(dir.path().join(f)).unwrap(),
-            "OLD",
-            "{f} was replaced by a run that failed"
-        );
-    }
-    assert_eq!(
-        names_in(dir.path()),
-        ["report.html", "report.md", "rules.auto.tfvars"]
-    );
-}
-
-/// An output that names a folder is refused before anything is written:
-/// the outputs renamed before it would otherwise have been replaced.
-#[test]
-fn an_output_naming_a_folder_leaves_every_earlier_output_as_it_was() {
-    let dir = tempfile::tempdir().unwrap();
-    for f in ["rules.auto.tfvars", "report.md", "report.html"] {
-        std::fs::write(dir.path().join(f), "OLD").unwrap();
-    }
-    std::fs::create_dir(dir.path().join("s.sarif")).unwrap();
-    let html = dir.path().join("report.html").display().to_string();
-    let sarif = dir.path().join("s.sarif").display().to_string();
-    let out = sgpair(sample_args(
-        dir.path(),
-        &["--since", "7d", "-q", "--html", &html, "--sarif", &sarif],
-    ))
-    .run();
-    out.exits(2);
-    assert!(
-        out.stderr
-            .contains("s.sarif, a folder: give a file path (nothing was written)"),
-        "{}",
-        out.stderr
-    );
-    for f in ["rules.auto.tfvars", "report.md", "report.html"] {
-        assert_eq!(
-            std::fs::read_to_string(dir.path().join(f)).unwrap(),
-            "OLD",
-            "{f} was replaced by a run that failed"
-        );
-    }
-    assert_eq!(
-        names_in(dir.path()),
-        ["report.html", "report.md", "rules.auto.tfvars", "s.sarif"]
-    );
 }
 
 /// With `--json`, a run that fails prints its error as the one JSON
