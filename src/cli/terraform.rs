@@ -16,7 +16,8 @@ pub struct TerraformArgs {
     /// the proposed rules that exist already; egress.tf for the egress that
     /// group-to-group rules cannot express (both rewritten by every run,
     /// their header alone when there is none; a file of yours is kept).
-    /// With --out-dir, one folder per account, DIR/<account>/.
+    /// With --out-dir, one folder per account, DIR/<account>/. Not inside
+    /// a --logs folder.
     #[arg(long, value_name = "DIR")]
     terraform: Option<PathBuf>,
 

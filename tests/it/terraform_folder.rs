@@ -531,6 +531,40 @@ fn a_later_run_with_nothing_to_import_and_no_egress_rewrites_sgpairs_files() {
     );
 }
 
+/// The folder given to --logs, or one inside it, would have its .tf files
+/// read as flow logs by the next run: a usage error, before anything is
+/// read or written.
+#[test]
+fn a_terraform_folder_inside_the_logs_folder_is_refused() {
+    let s = no_rules_yet();
+    let logs = s.path("logs");
+    for tf in [
+        logs.clone(),
+        logs.join("tf"),
+        logs.join("../logs/tf/deeper"),
+    ] {
+        let r = s.run(&["--terraform", tf.to_str().unwrap()]);
+        r.exits(2);
+        assert!(
+            r.stderr.contains(&format!(
+                "--terraform names {}, which is inside the folder --logs reads ({})",
+                tf.display(),
+                logs.display()
+            )),
+            "{}",
+            r.stderr
+        );
+    }
+    let mut left: Vec<String> = std::fs::read_dir(&logs)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["app.log"]);
+    // A sibling of the logs folder is fine.
+    s.run(&["--terraform", s.path("tf").to_str().unwrap()]).ok();
+}
+
 #[test]
 fn a_folder_per_account_with_out_dir() {
     let s = no_rules_yet();
