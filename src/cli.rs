@@ -420,6 +420,15 @@ impl InferArgs {
             per_account: self.out_dir,
             terraform,
         }))?;
+        if let Some(tf) = cfg.tfvars.as_ref().and_then(|t| t.terraform.as_ref())
+            && let Some(logs) = sgpair::run::folder_inside_logs(&tf.dir, &cfg.sources.logs)
+        {
+            usage_error(format!(
+                "--terraform names {}, which is inside the folder --logs reads ({}): the next run over that folder would read the .tf files as flow logs; give --terraform a folder outside it",
+                tf.dir.display(),
+                logs.display()
+            ));
+        }
         cfg.state = self.state.settings();
         cfg.rule_quota = self.quota.rule_quota;
         cfg.groups_per_interface = self.quota.groups_per_interface;

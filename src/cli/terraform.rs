@@ -14,8 +14,10 @@ pub struct TerraformArgs {
     /// rules.auto.tfvars; main.tf (the module call), variables.tf and
     /// versions.tf where missing (an existing one is kept); imports.tf for
     /// the proposed rules that exist already; egress.tf for the egress that
-    /// group-to-group rules cannot express. With --out-dir, one folder per
-    /// account, DIR/<account>/.
+    /// group-to-group rules cannot express (both rewritten by every run,
+    /// their header alone when there is none; a file of yours is kept).
+    /// With --out-dir, one folder per account, DIR/<account>/. Not inside
+    /// a --logs folder.
     #[arg(long, value_name = "DIR")]
     terraform: Option<PathBuf>,
 

@@ -45,6 +45,7 @@ pub use config::{
 pub use connection::is_usage_error;
 #[cfg(feature = "aws")]
 pub use connection::{athena_ddl, flow_log_format};
+pub use outputs::folder_inside_logs;
 pub use quota::OverQuota;
 
 use self::empty::Purpose;

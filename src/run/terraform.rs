@@ -1,5 +1,8 @@
 //! `--terraform DIR`: the folder (or one per account) written, each file
-//! atomically; the files that are the user's are kept, and said.
+//! atomically; the files that are the user's are kept, and said. A file
+//! sgpair wrote is rewritten to match this run even when the run has
+//! nothing for it; a user's file that this run has nothing for is named as
+//! possibly stale, since the user may have written it for an older proposal.
 
 use std::path::Path;
 
@@ -34,11 +37,19 @@ pub(super) fn write(
         std::fs::create_dir_all(&dir)
             .with_context(|| format!("cannot create the folder {}", dir.display()))?;
         let mut kept = Vec::new();
+        let mut emptied = false;
         for file in &folder.files {
             let path = dir.join(file.name);
-            if keep(&path, file.kind)? {
+            let existing = existing(&path, file.kind)?;
+            if keep(existing.as_deref(), file.kind) {
                 kept.push(file.name);
                 continue;
+            }
+            // Rules that go away are removed from AWS by the next apply:
+            // said, unlike imports that go away (the rule stays either way).
+            if file.name == "egress.tf" && file.empty && existing.is_some_and(|t| holds_blocks(&t))
+            {
+                emptied = true;
             }
             staged.add(&path, file.text.as_bytes(), "--terraform")?;
             paths.push(path.display().to_string());
@@ -49,12 +60,25 @@ pub(super) fn write(
             .map_or(String::new(), |a| format!("account {a}: "));
         warnings.extend(folder.warnings.iter().map(|w| format!("{prefix}{w}")));
         for name in &kept {
-            let why = if *name == "imports.tf" || *name == "egress.tf" {
-                "it is not sgpair's (no generated header); move it aside to get sgpair's"
-            } else {
-                "sgpair writes main.tf, variables.tf and versions.tf only where missing"
+            let why = match *name {
+                "imports.tf" if folder.empty(name) => {
+                    "it is not sgpair's (no generated header), and this run has nothing to import: its import blocks may now address keys rules.auto.tfvars no longer holds (terraform plan then fails); check it, or move it aside"
+                }
+                "egress.tf" if folder.empty(name) => {
+                    "it is not sgpair's (no generated header), and this run saw no egress beyond group-to-group rules: its rules may now be stale; check it, or move it aside"
+                }
+                "imports.tf" | "egress.tf" => {
+                    "it is not sgpair's (no generated header); move it aside to get sgpair's"
+                }
+                _ => "sgpair writes main.tf, variables.tf and versions.tf only where missing",
             };
             warnings.push(format!("kept {} as it is: {why}", dir.join(name).display()));
+        }
+        if emptied {
+            warnings.push(format!(
+                "rewrote {}: this run saw no egress beyond group-to-group rules, so it holds no rule now; an apply removes the rules the last one created",
+                dir.join("egress.tf").display()
+            ));
         }
         if kept.contains(&"main.tf") && !calls_module(&dir, &t.module_name) {
             warnings.push(format!(
@@ -72,20 +96,36 @@ pub(super) fn write(
     Ok(out)
 }
 
-/// Whether an existing file stays as it is.
-fn keep(path: &Path, kind: tf::Kind) -> Result<bool> {
+/// The text of the file in place, where the decision needs it: a file
+/// that is sgpair's when it starts with its header. Other kinds only
+/// need to know it exists (an empty string then).
+fn existing(path: &Path, kind: tf::Kind) -> Result<Option<String>> {
     if !path.exists() {
-        return Ok(false);
+        return Ok(None);
     }
-    Ok(match kind {
+    Ok(Some(match kind {
+        tf::Kind::GeneratedUnlessUsers => std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?,
+        tf::Kind::Generated | tf::Kind::Scaffold => String::new(),
+    }))
+}
+
+/// Whether a file in place (its text from [`existing`]) stays as it is.
+fn keep(existing: Option<&str>, kind: tf::Kind) -> bool {
+    let Some(text) = existing else {
+        return false;
+    };
+    match kind {
         tf::Kind::Generated => false,
         tf::Kind::Scaffold => true,
-        tf::Kind::GeneratedUnlessUsers => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read {}", path.display()))?;
-            !text.starts_with(tf::GENERATED)
-        }
-    })
+        tf::Kind::GeneratedUnlessUsers => !text.starts_with(tf::GENERATED),
+    }
+}
+
+/// Whether a file sgpair wrote holds a resource: what a run that rewrites
+/// it as its header alone takes away.
+fn holds_blocks(text: &str) -> bool {
+    text.lines().any(|l| l.starts_with("resource \""))
 }
 
 /// Whether a `.tf` file of the folder declares `module "NAME"`.

@@ -8,10 +8,18 @@
 //!   user's;
 //! - `imports.tf`: an `import` block per existing rule a resource of the
 //!   folder stands for (`plan.rs`), so that an apply adopts it instead of
-//!   failing with `InvalidPermission.Duplicate`; only when there is one;
+//!   failing with `InvalidPermission.Duplicate`;
 //! - `egress.tf`: plain egress rules for the traffic group-to-group rules
-//!   cannot carry (prefix lists, subnets without groups, the internet);
-//!   only when there is some.
+//!   cannot carry (prefix lists, subnets without groups, the internet).
+//!
+//! The last two are [`Kind::GeneratedUnlessUsers`] and written by every run,
+//! only their header when the run has nothing for them: a file left from an
+//! earlier run would import keys the tfvars no longer hold or keep applying
+//! an older window's egress. A header-only file rather than none, because
+//! Terraform plans both alike (a file of comments declares nothing), while
+//! the header says why it is empty, the folder's list of files stays the
+//! same from run to run (no file comes and goes in the user's repository),
+//! and sgpair never deletes a file.
 //!
 //! The texts are written by hand in `terraform fmt`'s layout, like the
 //! tfvars; strings from AWS go through [`escape::hcl_string`], comments
@@ -60,6 +68,17 @@ pub struct File {
     pub name: &'static str,
     pub text: String,
     pub kind: Kind,
+    /// Only the header: this run has nothing for it (no rule to import, no
+    /// egress), so what an earlier run wrote there no longer holds.
+    pub empty: bool,
+}
+
+impl Folder {
+    /// The file of that name, when this run has nothing for it: a file
+    /// kept in its place (the user's) may hold blocks that no longer hold.
+    pub fn empty(&self, name: &str) -> bool {
+        self.files.iter().any(|f| f.name == name && f.empty)
+    }
 }
 
 /// One folder: its account (a folder per account), its files and the plan
@@ -145,37 +164,43 @@ fn folder(view: &View<'_>, external: &[&External], module: &str) -> Folder {
             name: "rules.auto.tfvars",
             text: tfvars,
             kind: Kind::Generated,
+            empty: false,
         },
         File {
             name: "main.tf",
             text: main_tf(module),
             kind: Kind::Scaffold,
+            empty: false,
         },
         File {
             name: "variables.tf",
             text: VARIABLES_TF.to_string(),
             kind: Kind::Scaffold,
+            empty: false,
         },
         File {
             name: "versions.tf",
             text: VERSIONS_TF.to_string(),
             kind: Kind::Scaffold,
+            empty: false,
         },
     ];
-    if plan.importable().next().is_some() {
-        files.push(File {
-            name: "imports.tf",
-            text: imports_tf(view, &plan, module),
-            kind: Kind::GeneratedUnlessUsers,
-        });
-    }
-    if !plan.egress.is_empty() {
-        files.push(File {
-            name: "egress.tf",
-            text: egress_tf(view, &plan),
-            kind: Kind::GeneratedUnlessUsers,
-        });
-    }
+    // Both are written every run, with only their header when the run has
+    // nothing for them: a later run into the same folder must replace the
+    // last run's blocks, or its imports would address keys the tfvars no
+    // longer hold (the plan fails) and its egress rules would still apply.
+    files.push(File {
+        name: "imports.tf",
+        text: imports_tf(view, &plan, module),
+        kind: Kind::GeneratedUnlessUsers,
+        empty: plan.importable().next().is_none(),
+    });
+    files.push(File {
+        name: "egress.tf",
+        text: egress_tf(view, &plan),
+        kind: Kind::GeneratedUnlessUsers,
+        empty: plan.egress.is_empty(),
+    });
     Folder {
         account: view.account.clone(),
         module: module.to_string(),
@@ -274,6 +299,12 @@ fn group_comment(view: &View<'_>, id: &str) -> String {
 /// (`module.NAME.aws_vpc_security_group_{ingress,egress}_rule.this["KEY"]`,
 /// the addresses of skwashd/mutual-security-groups/aws 2.x) and egress.tf's.
 fn imports_tf(view: &View<'_>, plan: &Plan, module: &str) -> String {
+    if plan.importable().next().is_none() {
+        return format!(
+            "{GENERATED}: none of this run's proposed rules exists already, so there\n\
+             # is nothing to import. Rewritten by every run.\n"
+        );
+    }
     let mut out = format!(
         "{GENERATED}: the rules below exist already; Terraform adopts them\n\
          # instead of creating duplicates (InvalidPermission.Duplicate). Rewritten by\n\
@@ -327,6 +358,15 @@ pub fn address(i: &Import, module: &str, quote: impl Fn(&str) -> String) -> Stri
 
 /// The egress rules group-to-group rules cannot express, each with its evidence.
 fn egress_tf(view: &View<'_>, plan: &Plan) -> String {
+    if plan.egress.is_empty() {
+        return format!(
+            "{GENERATED} from VPC flow logs, {}..{}: no egress beyond the\n\
+             # group-to-group rules was seen, so there is no egress rule here. Rewritten\n\
+             # by every run: an apply removes the rules an earlier egress.tf created.\n",
+            window::day(view.window.since),
+            window::end_day(view.window.until)
+        );
+    }
     let mut out = format!(
         "{GENERATED} from VPC flow logs, {}..{}: egress that group-to-group\n\
          # rules cannot express, seen while egress was open. Review each rule; for the\n\

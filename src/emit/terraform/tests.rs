@@ -58,21 +58,40 @@ fn an_exact_existing_half_is_imported_and_nothing_else() {
     )));
 }
 
+/// Without an existing half, imports.tf is its header alone (and so is
+/// egress.tf without egress): written anyway, so that it replaces what an
+/// earlier run wrote there.
 #[test]
-fn without_an_existing_half_there_is_no_imports_file() {
-    let f = render(&fixture(), DEFAULT_MODULE_NAME);
-    assert!(f.plan.imports.is_empty());
-    assert!(f.files.iter().all(|x| x.name != "imports.tf"));
+fn without_an_existing_half_imports_tf_is_its_header_alone() {
+    let mut a = fixture();
+    a.proposal.external.clear();
+    let f = render(&a, DEFAULT_MODULE_NAME);
+    assert!(f.plan.imports.is_empty() && f.plan.egress.is_empty());
     let names: Vec<&str> = f.files.iter().map(|x| x.name).collect();
     assert_eq!(
-        &names[..4],
+        names,
         [
             "rules.auto.tfvars",
             "main.tf",
             "variables.tf",
-            "versions.tf"
+            "versions.tf",
+            "imports.tf",
+            "egress.tf"
         ]
     );
+    for name in ["imports.tf", "egress.tf"] {
+        let file = f.files.iter().find(|x| x.name == name).unwrap();
+        assert!(file.empty && f.empty(name), "{name}");
+        assert!(file.text.starts_with(GENERATED), "{}", file.text);
+        assert!(
+            file.text.lines().all(|l| l.starts_with('#')),
+            "{}",
+            file.text
+        );
+    }
+    assert!(!f.empty("rules.auto.tfvars"));
+    let with = render(&with_existing_half(), DEFAULT_MODULE_NAME);
+    assert!(!with.empty("imports.tf"));
 }
 
 #[test]

@@ -175,9 +175,10 @@ fn imports(inv: &Inventory, folders: &[Written], m: &dyn Markup) -> Section {
     let mut blocks = Vec::new();
     if rows.is_empty() && without_id.is_empty() {
         blocks.push(para(
-            "None of the proposed rules exists yet, on either side: no imports.tf is written.",
+            "None of the proposed rules exists yet, on either side: imports.tf holds no import block.",
         ));
     }
+    blocks.extend(stale(folders, "imports.tf", "this run has nothing to import, so its import blocks may address keys rules.auto.tfvars no longer holds (terraform plan then fails). Check it, or move it aside to get sgpair's", m));
     if !rows.is_empty() {
         blocks.push(para(
             "These halves exist exactly (group, peer, protocol, ports). The folder's import blocks adopt them, so the apply does not fail with InvalidPermission.Duplicate; their descriptions and tags become the module's. Adopting a rule makes this folder its manager: if another tool created it, remove it from that tool's code or state first (see the next section).",
@@ -288,7 +289,7 @@ fn egress(inv: &Inventory, folders: &[Written], m: &dyn Markup) -> Section {
     let mut blocks = Vec::new();
     if rows.is_empty() {
         blocks.push(para(
-            "No egress beyond the group-to-group rules was seen: no egress.tf is written.",
+            "No egress beyond the group-to-group rules was seen: egress.tf holds no rule, and an apply removes the rules an earlier egress.tf created.",
         ));
     } else {
         blocks.push(para(
@@ -314,7 +315,25 @@ fn egress(inv: &Inventory, folders: &[Written], m: &dyn Markup) -> Section {
         blocks.push(para("Egress seen but not written, and why:"));
         blocks.push(Block::List(not_written));
     }
+    blocks.extend(stale(folders, "egress.tf", "this run saw no egress beyond group-to-group rules, so its rules may be stale, from an older window. Check it, or move it aside to get sgpair's", m));
     Section::new("terraform-egress", H, blocks)
+}
+
+/// A paragraph naming each folder's `name` that was kept as the user's
+/// while this run has nothing for it: sgpair leaves a file it did not
+/// write alone, so the user is told it may no longer match the proposal.
+fn stale(folders: &[Written], name: &str, why: &str, m: &dyn Markup) -> Option<Block> {
+    let paths: Vec<String> = folders
+        .iter()
+        .filter(|w| w.kept.contains(&name) && w.folder.empty(name))
+        .map(|w| m.code_text(&format!("{}/{name}", w.dir.trim_end_matches('/'))))
+        .collect();
+    (!paths.is_empty()).then(|| {
+        para(format!(
+            "Kept as it was, not written by sgpair: {}: {why}.",
+            paths.join(", ")
+        ))
+    })
 }
 
 fn roll_out(folders: &[Written], m: &dyn Markup) -> Section {
