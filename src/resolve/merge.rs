@@ -264,7 +264,9 @@ pub(super) fn merge(
         }
     }
     // A copy that could not tell an end joins the one copy of the same
-    // addresses and service that could and agrees on the other end.
+    // addresses and service that could and agrees on the other end; one
+    // whose owner was not known is shared among the owners' own copies
+    // ([`share`]).
     let mut by_flow: FxHashMap<Flow, Vec<usize>> = FxHashMap::default();
     if !deferred.is_empty() {
         for &(k, i) in m.by_key.iter() {
@@ -298,6 +300,16 @@ pub(super) fn merge(
                 })
                 .collect()
         };
+        if !uncovered[i]
+            && let Some(all) = share(&mut m.rows, i, &twins)
+        {
+            if all {
+                att.merged_copies += 1;
+            } else {
+                m.put(i);
+            }
+            continue;
+        }
         if let [k] = twins.as_slice() {
             m.fold(*k, i);
             if uncovered[i] {
@@ -419,6 +431,77 @@ pub(super) fn merge(
             ))
     });
     rows
+}
+
+/// The copy at `i` whose one end's owner was not known, shared among the
+/// holders' own copies of the same connection (`twins`, merged already).
+///
+/// Such a copy is one aggregation key at the far end over the whole window:
+/// where an address passed from one interface to another, the database's
+/// copy spans both owners' times, so neither alone held the address over
+/// it, while each owner's own copies (its capturing interface) show its part.
+/// Each holder, an interface at that end that agrees on the other end, takes
+/// the share of the copy that its own copy's connections are of it (records,
+/// bytes and packets alike); what no holder's copy accounts for stays with
+/// the copy, still ambiguous, so nothing is counted twice and nothing is
+/// given to an owner that did not capture it. Returns `None` where no
+/// holder's copy is there (or the copy is not one of an unknown owner), else
+/// whether the holders took all of it (the copy is then no longer kept).
+fn share(rows: &mut [Connection], i: usize, twins: &[usize]) -> Option<bool> {
+    let c = &rows[i];
+    let client_known = match (&c.client_end, &c.server_end) {
+        (e, Endpoint::Ambiguous { .. }) if e.is_definite() => true,
+        (Endpoint::Ambiguous { .. }, e) if e.is_definite() => false,
+        _ => return None,
+    };
+    let holders: Vec<usize> = twins
+        .iter()
+        .copied()
+        .filter(|&k| {
+            let k = &rows[k];
+            if client_known {
+                same_end(&k.client_end, &c.client_end)
+                    && definite_interface(&k.server_end).is_some()
+            } else {
+                same_end(&k.server_end, &c.server_end)
+                    && definite_interface(&k.client_end).is_some()
+            }
+        })
+        .collect();
+    let held = holders
+        .iter()
+        .fold(0u64, |n, &k| n.saturating_add(rows[k].connections));
+    // Where the holders' copies count more than this one (a client port
+    // two owners used is one connection here), each takes its part of them.
+    let whole = c.connections.max(held);
+    if holders.is_empty() || whole == 0 {
+        return None;
+    }
+    let all = held >= c.connections;
+    let part = |x: u64, n: u64| (u128::from(x) * u128::from(n) / u128::from(whole)) as u64;
+    let mut left = c.clone();
+    let (records, bytes, packets) = (c.records, c.bytes, c.packets);
+    for (at, &k) in holders.iter().enumerate() {
+        let n = rows[k].connections;
+        let mut p = left.clone();
+        if !(all && at + 1 == holders.len()) {
+            // The last holder of a copy they share whole takes what
+            // rounding left: every record counts once.
+            (p.records, p.bytes, p.packets) = (part(records, n), part(bytes, n), part(packets, n));
+        }
+        p.connections = n.min(left.connections);
+        // Its own span: the copy's other times were other owners'.
+        (p.first, p.last) = (rows[k].first, rows[k].last);
+        left.records -= p.records;
+        left.bytes -= p.bytes;
+        left.packets -= p.packets;
+        left.connections -= p.connections;
+        fold(&mut rows[k], &p);
+    }
+    let c = &mut rows[i];
+    (c.records, c.bytes, c.packets, c.connections) =
+        (left.records, left.bytes, left.packets, left.connections);
+    Some(all)
 }
 
 /// Two copies of one connection: records add up; what each interface saw of

@@ -203,6 +203,115 @@ fn a_reused_address_belongs_to_whoever_held_it_then() {
     );
 }
 
+/// The copies of 10.0.1.10 → 10.0.2.20:5432 in vpc-dev when the address
+/// passed from a deleted interface (Monday, `old` connections) to a new one
+/// (Thursday, `new`), and the database logged `db` connections over both:
+/// one aggregation key at the database, spanning both owners' times.
+fn handed_on(old: u64, new: u64, db: u64) -> (Evidence, Inventory) {
+    let mut inv = two_vpcs();
+    inv.network_interfaces[0].id = "eni-dev-new".into();
+    inv.network_interfaces[0].security_groups = vec!["sg-dev-batch".into()];
+    let copy = |eni: &str, first: i64, last: i64, n: u64| Connection {
+        connections: n,
+        records: 2 * n,
+        bytes: 6000 * n,
+        packets: 20 * n,
+        last,
+        ..conn(eni, "10.0.1.10", "10.0.2.20", 5432, first)
+    };
+    let mut ev = Evidence::default();
+    ev.connections.push(copy("eni-dev-old", 100, 200, old));
+    ev.connections.push(copy("eni-dev-new", 9000, 9100, new));
+    ev.connections.push(copy("eni-dev-db", 100, 9100, db));
+    (ev, inv)
+}
+
+/// (client interface, connections, records, bytes, first, last, logged at)
+/// of each resolved connection.
+type Seen = (String, u64, u64, u64, i64, i64, Vec<String>);
+
+fn seen(ev: &Evidence) -> Vec<Seen> {
+    ev.connections
+        .iter()
+        .map(|c| {
+            (
+                c.client_end.label(),
+                c.connections,
+                c.records,
+                c.bytes,
+                c.first,
+                c.last,
+                c.logged_at.iter().map(|e| e.to_string()).collect(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_far_end_copy_over_two_owners_of_an_address_is_each_owner_s_once() {
+    let (mut ev, inv) = handed_on(2, 3, 5);
+    let att = attribute(&mut ev, &inv);
+    let at = |e: &str| {
+        let mut v = vec!["eni-dev-db".to_string(), e.to_string()];
+        v.sort();
+        v
+    };
+    assert_eq!(
+        seen(&ev),
+        vec![
+            // The database's 10 records: 4 with the old owner's 2 connections, 6 with the new one's 3.
+            (
+                "eni-dev-new".into(),
+                3,
+                6 + 6,
+                18_000,
+                9000,
+                9100,
+                at("eni-dev-new")
+            ),
+            (
+                "eni-dev-old (not in the inventory)".into(),
+                2,
+                4 + 4,
+                12_000,
+                100,
+                200,
+                at("eni-dev-old")
+            ),
+        ],
+        "not also the database's copy as an owner not known: {:#?}",
+        ev.connections
+    );
+    assert_eq!(att.ambiguous_connections, 0);
+    assert_eq!(att.merged_copies, 1);
+}
+
+#[test]
+fn what_no_owner_s_own_copy_shows_of_a_far_end_copy_stays_not_known() {
+    // The database saw a sixth connection: an owner between the two, without
+    // a flow log, or one the owners' logs missed.
+    let (mut ev, inv) = handed_on(2, 3, 6);
+    let att = attribute(&mut ev, &inv);
+    let got = seen(&ev);
+    assert_eq!(att.ambiguous_connections, 1, "{got:#?}");
+    assert_eq!(
+        got.iter()
+            .map(|s| (s.0.as_str(), s.1, s.2))
+            .collect::<Vec<_>>(),
+        vec![
+            ("eni-dev-new", 3, 6 + 6),
+            ("eni-dev-old (not in the inventory)", 2, 4 + 4),
+            // 12 records of 6 connections: 2 per connection left, none twice.
+            (
+                "address of vpc-dev whose owner at the time is not known",
+                1,
+                2
+            ),
+        ]
+    );
+    assert_eq!(got.iter().map(|s| s.2).sum::<u64>(), 4 + 6 + 12);
+}
+
 /// A client, a target, a network load balancer with an interface in two
 /// subnets (`eni-lb-a`, `eni-lb-b`), another load balancer and a NAT
 /// gateway, in one VPC.

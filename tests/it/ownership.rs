@@ -391,6 +391,57 @@ fn a_deleted_interface_seen_only_from_the_far_end_is_not_given_to_the_new_owner(
 }
 
 #[test]
+fn connections_to_an_address_that_changed_hands_count_once_each_with_its_owner_then() {
+    // Found by outside testing: 10.0.1.10 was a deleted interface's on
+    // Monday and a new one's on Friday; both ends logged every connection
+    // (the default format: no VPC, no flow-direction). The database's copies
+    // are one aggregate over both days, so they were counted again as an
+    // owner not known at the time: 12 connections where there were 6.
+    let mut e = twin_stacks();
+    e.inv
+        .group("sg-0dev0batch00000e", "batch", "vpc-dev")
+        .eni_mut("eni-dev-app")
+        .id = "eni-dev-new".into();
+    e.inv.eni_mut("eni-dev-new").security_groups = vec!["sg-0dev0batch00000e".into()];
+    let mut lines = Vec::new();
+    for (eni, day) in [("eni-dev-old", MONDAY), ("eni-dev-new", FRIDAY)] {
+        for n in 0..3u16 {
+            let t = day + i64::from(n) * 3600;
+            let port = 40_000 + n + if day == FRIDAY { 100 } else { 0 };
+            for r in connection(
+                (Some(eni), "10.0.1.10", port),
+                (Some("eni-dev-db"), "10.0.2.20", 5432),
+                t,
+                false,
+            ) {
+                let bytes = if r.response { 5000 } else { 1000 };
+                lines.push(r.account(ACCOUNT).counts(10, bytes).v2());
+            }
+        }
+    }
+    log(&e, "flows.log", V2, &lines);
+    let r = run(&e, &[]);
+    let s = &r.json()["summary"];
+    assert_eq!(s["connections"], 6, "{s:#}");
+    assert_eq!(r.json()["attribution"]["ambiguous_connections"], 0);
+    assert_eq!(
+        r.proposed(),
+        vec![rule("sg-0dev0batch00000e", "sg-0dev0db00000000b", 5432)]
+    );
+    assert_eq!(r.json()["rules"][0]["connections"], 3);
+    assert_eq!(
+        r.absent(),
+        vec![("eni-dev-old".to_string(), "unknown".to_string())]
+    );
+    let report = r.report();
+    assert!(
+        report.contains("**Connections observed:** 6 connections in ")
+            && !report.contains("whose owner at the time is not known"),
+        "{report}"
+    );
+}
+
+#[test]
 fn records_of_a_vpc_the_inventory_does_not_cover_are_not_resolved_against_it() {
     let mut e = estate();
     e.inv
