@@ -428,7 +428,7 @@ fn connections_to_an_address_that_changed_hands_count_once_each_with_its_owner_t
         r.proposed(),
         vec![rule("sg-0dev0batch00000e", "sg-0dev0db00000000b", 5432)]
     );
-    assert_eq!(r.json()["rules"][0]["connections"], 3);
+    assert_eq!(r.json()["rules"][0]["evidence"]["connections"], 3);
     assert_eq!(
         r.absent(),
         vec![("eni-dev-old".to_string(), "unknown".to_string())]
