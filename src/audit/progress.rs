@@ -5,7 +5,9 @@
 //! A group is ready when, for `--soak`, the state shows no connection that
 //! only its open egress carries: one its egress rules allow today, that
 //! neither a rule the change keeps nor a proposed rule allows (suspicious
-//! flows aside: the change blocks them on purpose).
+//! flows aside: the change blocks them on purpose). The soak counts only
+//! time some run read: days no run folded in (a job that did not run) are
+//! holes, and quiet is not proven by not looking.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -18,7 +20,8 @@ use crate::audit::matching::{Groups, matching_rules, sides};
 use crate::audit::usage::{Kept, is_open_egress};
 use crate::id::Id;
 use crate::present::{names, service};
-use crate::state::{Continuity, StateRule};
+use crate::state::{Continuity, Observed, StateRule};
+use crate::window::Window;
 
 /// How one proposed rule differs from the last run's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -115,6 +118,10 @@ pub struct Progress {
     /// The span the evidence covers, from the state and this run.
     pub evidence_since: i64,
     pub evidence_until: i64,
+    /// The spans of that time some run read, and the holes between them,
+    /// which no run read (they count for nothing towards `--soak`).
+    pub observed: Vec<Window>,
+    pub not_observed: Vec<Window>,
     /// Connections (per capturing interface) older than `--keep`, forgotten.
     pub expired_connections: usize,
     /// Added, removed (expired or not), widened, narrowed; by kind, then key.
@@ -131,6 +138,8 @@ pub(super) fn progress(a: &Analysis, kept: &Kept, c: &Continuity) -> Progress {
         soak_seconds: c.soak,
         evidence_since: a.window.since,
         evidence_until: a.window.until,
+        observed: windows(observed(a, c).spans()),
+        not_observed: windows(&observed(a, c).gaps()),
         expired_connections: c.expired,
         changes: if c.had_state {
             changes(a, c)
@@ -143,6 +152,23 @@ pub(super) fn progress(a: &Analysis, kept: &Kept, c: &Continuity) -> Progress {
             Vec::new()
         },
     }
+}
+
+/// The time observed: the state's spans, or the whole window where there
+/// are none (a tfvars compared with, or a test's continuity).
+fn observed(a: &Analysis, c: &Continuity) -> Observed {
+    if c.observed.spans().is_empty() {
+        Observed::of(a.window.since, a.window.until)
+    } else {
+        c.observed.clone()
+    }
+}
+
+fn windows(spans: &[(i64, i64)]) -> Vec<Window> {
+    spans
+        .iter()
+        .map(|&(since, until)| Window { since, until })
+        .collect()
 }
 
 fn changes(a: &Analysis, c: &Continuity) -> Vec<Change> {
@@ -268,18 +294,25 @@ fn readiness(a: &Analysis, kept: &Kept, c: &Continuity) -> Vec<Readiness> {
         }
     }
     let (since, until) = (a.window.since, a.window.until);
+    let observed = observed(a, c);
     let mut out: Vec<Readiness> = open
         .intersection(&seen)
         .map(|g| {
             let hit = only.get(*g);
             let quiet_since = hit.map_or(since, |h| h.1.max(since));
-            let ready_at = quiet_since.saturating_add(c.soak);
-            let status = if ready_at <= until {
-                Status::Ready
-            } else if hit.is_some() {
-                Status::Waiting
-            } else {
-                Status::Soaking
+            // Ready once --soak of observed time has passed since; else,
+            // if every day from now on is read, when the rest will have.
+            let (status, ready_at) = match observed.reached(quiet_since, c.soak) {
+                Some(t) if t <= until => (Status::Ready, t),
+                _ => {
+                    let quiet = observed.within(quiet_since, until);
+                    let status = if hit.is_some() {
+                        Status::Waiting
+                    } else {
+                        Status::Soaking
+                    };
+                    (status, until.saturating_add(c.soak.saturating_sub(quiet)))
+                }
             };
             Readiness {
                 group_id: g.to_string(),

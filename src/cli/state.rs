@@ -11,9 +11,10 @@ use sgpair::run::StateSettings;
 pub struct StateArgs {
     /// Keep the evidence (the aggregated connections with their first and
     /// last record, never the records) in this file from run to run: each
-    /// run folds its window in, so daily runs over a day of logs propose
-    /// the rules of the last --keep. Written atomically; refused when it
-    /// was written for other accounts, regions or VPCs.
+    /// run folds its window in (the part no run read yet), so daily runs
+    /// over a day of logs propose the rules of the last --keep. Written
+    /// atomically; refused when it was written for other accounts, regions
+    /// or VPCs.
     #[arg(long, value_name = "FILE")]
     state: Option<PathBuf>,
 
@@ -23,7 +24,8 @@ pub struct StateArgs {
     keep: i64,
 
     /// With --state: a group is ready to close its open egress once nothing
-    /// that only open egress carries was seen for this long.
+    /// that only open egress carries was seen for this long, counting only
+    /// the time runs read (days no run read do not count).
     #[arg(long, value_name = "DURATION", default_value = "14d", value_parser = duration_arg)]
     soak: i64,
 }

@@ -85,10 +85,30 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
     let mut missing = Vec::new();
     let inventory = inventory_of(cfg, aws.as_ref(), &mut missing)?;
     let scope = scope_of(cfg, &inventory);
+    // With --state, the run reads only what the state does not hold yet:
+    // from here on, the window is that part.
+    let mut opened = match &cfg.state {
+        Some(s) => Some(state::open(s, cfg.window, &inventory)?),
+        None => None,
+    };
+    let narrowed;
+    let cfg = match &opened {
+        Some(o) if o.read_window != cfg.window => {
+            narrowed = Config {
+                window: o.read_window,
+                ..cfg.clone()
+            };
+            &narrowed
+        }
+        _ => cfg,
+    };
     let mut clock = Stages::start();
     let mut read = read::evidence(cfg, &scope, aws.as_ref(), &inventory)?;
     clock.done("read");
     read.stats.missing.extend(missing);
+    if let Some(o) = &mut opened {
+        read.stats.notes.append(&mut o.notes);
+    }
     if let Some(note) = undescribed_note(&inventory) {
         read.stats.notes.push(note);
     }
@@ -97,9 +117,9 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
         ..Choices::default()
     };
     let history = history(cfg, aws.as_ref(), &inventory, &mut read.stats)?;
-    let carried = match &cfg.state {
-        Some(s) => Some(state::fold(s, cfg.window, &inventory, &mut read.agg)?),
-        None => None,
+    let carried = match (&cfg.state, opened) {
+        (Some(s), Some(o)) => Some(state::fold(s, o, &mut read.agg)?),
+        _ => None,
     };
     let evidence = read.agg.finish();
     clock.done("finish");
@@ -179,11 +199,15 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
             .count();
         (n > 0).then_some((n, level))
     });
+    let mut warnings = written.warnings;
+    if let Some(c) = &analysis.continuity {
+        warnings.extend(state::holes_warning(&c.observed));
+    }
     Ok(Outcome {
         analysis,
         audit,
         written: written.paths,
-        warnings: written.warnings,
+        warnings,
         json: written.json,
         tripped,
     })

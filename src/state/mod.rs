@@ -8,7 +8,9 @@
 //!
 //! The file is gzip'd JSON with a `format` and a `version`; a file of
 //! another format, of a newer version or of another scope is refused with
-//! the reason and what to do.
+//! the reason and what to do. Version 2 added the spans of time its runs
+//! observed (`observed`); a version 1 file is still read, its span taken as
+//! observed throughout (it never said otherwise), and rewritten as version 2.
 
 use std::collections::BTreeSet;
 use std::io::{Read, Write};
@@ -21,14 +23,18 @@ use crate::aggregate::Stored;
 use crate::inventory::Inventory;
 use crate::window::Window;
 
+mod observed;
 #[cfg(test)]
 mod tests;
+
+pub use observed::{Observed, Unheld};
 
 /// What `format` says in every state file.
 pub const FORMAT: &str = "sgpair-state";
 
-/// The layout's version; a file of a newer one is refused.
-pub const VERSION: u32 = 1;
+/// The layout's version; a file of a newer one is refused. Version 1 had
+/// no `observed` spans.
+pub const VERSION: u32 = 2;
 
 /// What a state file is written for: a run over another set is refused.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -103,27 +109,43 @@ pub struct State {
     /// `--keep` cutoff, once evidence expired) to the latest window's end.
     pub since: i64,
     pub until: i64,
+    /// The windows the runs folded in, joined: the time actually observed
+    /// within `since..until` (a day no run read is a hole).
+    pub observed: Observed,
     /// The rules the run that wrote the file proposed.
     pub rules: Vec<StateRule>,
     pub evidence: Stored,
+    /// Read from a version 1 file, whose holes (if any) are not known.
+    #[serde(skip)]
+    pub from_version_1: bool,
+}
+
+/// Version 1's layout: version 2 without `observed`.
+#[derive(Deserialize)]
+struct Version1 {
+    scope: Scope,
+    since: i64,
+    until: i64,
+    rules: Vec<StateRule>,
+    evidence: Stored,
 }
 
 impl State {
-    pub fn new(
-        scope: Scope,
-        since: i64,
-        until: i64,
-        rules: Vec<StateRule>,
-        evidence: Stored,
-    ) -> State {
+    pub fn new(scope: Scope, observed: Observed, rules: Vec<StateRule>, evidence: Stored) -> State {
+        let (since, until) = match (observed.spans().first(), observed.spans().last()) {
+            (Some(f), Some(l)) => (f.0, l.1),
+            _ => (0, 0),
+        };
         State {
             format: FORMAT.to_string(),
             version: VERSION,
             scope,
             since,
             until,
+            observed,
             rules,
             evidence,
+            from_version_1: false,
         }
     }
 
@@ -163,18 +185,43 @@ impl State {
                 head.format
             );
         }
-        match head.version {
-            Some(VERSION) => {}
+        let state = match head.version {
+            Some(VERSION) => {
+                let s: State = serde_json::from_slice(&text)
+                    .context(format!("its content does not fit version {VERSION}"))?;
+                let ends = match (s.observed.spans().first(), s.observed.spans().last()) {
+                    (Some(f), Some(l)) => (f.0, l.1),
+                    _ => (s.since, s.until),
+                };
+                if s.since > s.until {
+                    bail!("its span starts after it ends");
+                }
+                if ends != (s.since, s.until) {
+                    bail!("its observed spans do not match its span");
+                }
+                s
+            }
+            Some(1) => {
+                let v1: Version1 =
+                    serde_json::from_slice(&text).context("its content does not fit version 1")?;
+                if v1.since > v1.until {
+                    bail!("its span starts after it ends");
+                }
+                State {
+                    from_version_1: true,
+                    ..State::new(
+                        v1.scope,
+                        Observed::of(v1.since, v1.until),
+                        v1.rules,
+                        v1.evidence,
+                    )
+                }
+            }
             Some(v) if v > VERSION => bail!(
-                "it is of version {v}, written by a newer sgpair (this one reads version {VERSION}): upgrade sgpair"
+                "it is of version {v}, written by a newer sgpair (this one reads versions 1 and {VERSION}): upgrade sgpair"
             ),
             v => bail!("it is of version {v:?}, which this sgpair does not read"),
-        }
-        let state: State =
-            serde_json::from_slice(&text).context("its content does not fit version 1")?;
-        if state.since > state.until {
-            bail!("its span starts after it ends");
-        }
+        };
         Ok(state)
     }
 
@@ -223,4 +270,7 @@ pub struct Continuity {
     pub expired: usize,
     /// The window this run read (the analysis's spans the state's too).
     pub read_window: Window,
+    /// The time the evidence observed, this run's window included: the
+    /// analysis's span less the holes no run read.
+    pub observed: Observed,
 }

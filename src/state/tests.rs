@@ -8,8 +8,7 @@ fn state() -> State {
             regions: vec!["eu-west-1".into()],
             vpcs: vec!["vpc-1".into()],
         },
-        100,
-        200,
+        Observed::of(100, 200),
         vec![StateRule {
             key: "web-to-db-tcp-5432".into(),
             source_sg: "sg-1".into(),
@@ -63,8 +62,8 @@ fn a_file_of_another_format_or_version_is_refused_with_the_reason() {
     assert!(err(b"rules = {}").contains("not gzip"));
     assert!(err(&gz("{\"format\":\"other\"}")).contains("format Some(\"other\")"));
     assert!(
-        err(&gz("{\"format\":\"sgpair-state\",\"version\":2}"))
-            .contains("version 2, written by a newer sgpair")
+        err(&gz("{\"format\":\"sgpair-state\",\"version\":3}"))
+            .contains("version 3, written by a newer sgpair")
     );
     let whole = state().to_bytes();
     assert!(err(&whole[..whole.len() / 2]).contains("not whole"));
@@ -72,6 +71,28 @@ fn a_file_of_another_format_or_version_is_refused_with_the_reason() {
         .unwrap()
         .replace("\"since\":100", "\"since\":300");
     assert!(err(&gz(&text)).contains("starts after it ends"));
+    let text = serde_json::to_string(&state())
+        .unwrap()
+        .replace("\"until\":200", "\"until\":300");
+    assert!(err(&gz(&text)).contains("observed spans do not match"));
+}
+
+#[test]
+fn a_version_1_file_is_read_as_observed_throughout_its_span() {
+    let s = state();
+    let mut v1: serde_json::Value = serde_json::to_value(&s).unwrap();
+    v1["version"] = 1.into();
+    v1.as_object_mut().unwrap().remove("observed");
+    let read = State::from_bytes(&gz(&v1.to_string())).unwrap();
+    assert!(read.from_version_1);
+    assert_eq!(read.observed.spans(), &[(100, 200)]);
+    assert_eq!(
+        State {
+            from_version_1: false,
+            ..read
+        },
+        s
+    );
 }
 
 #[test]

@@ -248,8 +248,9 @@ fn groups_are_listed_by_readiness_to_close_open_egress() {
     assert_eq!(web["open_egress_only"], 1);
     assert_eq!(web["ready_at"], d2 + 120 + 60 + DAY, "a day after the last");
 
-    // With the default soak (14 days) two days of evidence are not enough.
-    let soaking = d.infer(&[&day2], d2, d2 + DAY, &["--state", s]);
+    // With the default soak (14 days) three days of evidence are not enough.
+    let day3 = d.day("day3.log", &web_db(d2 + DAY + 60));
+    let soaking = d.infer(&[&day3], d2 + DAY, d2 + 2 * DAY, &["--state", s]);
     soaking.ok();
     let statuses: Vec<&str> = soaking.json()["audit"]["progress"]["readiness"]
         .as_array()
@@ -261,6 +262,111 @@ fn groups_are_listed_by_readiness_to_close_open_egress() {
     insta::assert_snapshot!(
         "state_readiness",
         section(&second.file("report.md"), "Closing open egress")
+    );
+}
+
+/// Days no run read are not quiet days: web's open egress carried a call
+/// on day 1, the job then did not run for two weeks, and a run on day 16
+/// does not call web ready (before, the fortnight between counted as
+/// --soak); the report and stderr name the hole.
+#[test]
+fn days_no_run_read_do_not_count_towards_the_soak() {
+    let d = Days::new(&estate());
+    let d1 = T0 - 20 * DAY;
+    let d16 = d1 + 15 * DAY;
+    let day1 = d.day(
+        "day1.log",
+        &[web_db(d1 + 60), web_internet(d1 + 120)].concat(),
+    );
+    let day16 = d.day("day16.log", &web_db(d16 + 60));
+    let state = d.path("sgpair.state");
+    let s = state.to_str().unwrap();
+    d.infer(&[&day1], d1, d1 + DAY, &["--state", s]).ok();
+    let r = d.infer(&[&day16], d16, d16 + DAY, &["--state", s]);
+    r.ok();
+    let p = &r.json()["audit"]["progress"];
+    let web = p["readiness"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["group_name"] == "web")
+        .unwrap();
+    assert_eq!(web["status"], "waiting", "{p}");
+    // Quiet from the call's last record to day 1's end, and all of day 16.
+    let quiet = (d1 + DAY - (d1 + 180)) + DAY;
+    assert_eq!(web["ready_at"], d16 + DAY + 14 * DAY - quiet, "{p}");
+    assert_eq!(
+        p["not_observed"],
+        serde_json::json!([{"since": d1 + DAY, "until": d16}])
+    );
+    assert_eq!(
+        p["observed"],
+        serde_json::json!([{"since": d1, "until": d1 + DAY}, {"since": d16, "until": d16 + DAY}])
+    );
+    let hole = format!("{}..{}", rfc(d1 + DAY), rfc(d16));
+    assert!(
+        r.stderr.contains(&format!(
+            "warning: --state: the evidence was not observed over {hole}: no run read it"
+        )),
+        "{}",
+        r.stderr
+    );
+    insta::assert_snapshot!(
+        "state_hole",
+        section(&r.file("report.md"), "Since the last run")
+    );
+}
+
+/// A window the state already holds is not folded twice (a retried daily
+/// job would sum its records again): refused whole, the state untouched;
+/// overlapping, only the part the state lacks is read, so the result is
+/// one run's over both days.
+#[test]
+fn a_window_the_state_holds_is_not_folded_again() {
+    let d = Days::new(&estate());
+    let (d1, d2) = (T0 - DAY, T0);
+    let day1 = d.day("day1.log", &[web_db(d1 + 60), batch_db(d1 + 3600)].concat());
+    let day2 = d.day("day2.log", &web_db(d2 + 60));
+    let state = d.path("sgpair.state");
+    let s = state.to_str().unwrap();
+    d.infer(&[&day1], d1, d2, &["--state", s]).ok();
+    let before = std::fs::read(&state).unwrap();
+
+    let again = d.infer(&[&day1], d1, d2, &["--state", s]);
+    again.exits(1);
+    assert!(
+        again.stderr.contains(&format!(
+            "already holds this run's window {}..{} (it holds {}..{}): folded again, its records would be counted twice",
+            rfc(d1),
+            rfc(d2),
+            rfc(d1),
+            rfc(d2)
+        )),
+        "{}",
+        again.stderr
+    );
+    assert_eq!(std::fs::read(&state).unwrap(), before, "left as it was");
+
+    // From the middle of day 1 (a job run a little early): day 1's half is
+    // not read again.
+    let second = d.infer(&[&day1, &day2], d1 + DAY / 2, d2 + DAY, &["--state", s]);
+    second.ok();
+    assert!(
+        second.stderr.contains(&format!(
+            "only {}..{} was read, so that no record is counted twice",
+            rfc(d2),
+            rfc(d2 + DAY)
+        )),
+        "{}",
+        second.stderr
+    );
+    let both = d.infer(&[&day1, &day2], d1, d2 + DAY, &[]);
+    both.ok();
+    assert_eq!(second.tfvars(), both.tfvars());
+    assert_eq!(
+        serde_json::to_string_pretty(&evidence_json(second.json())).unwrap(),
+        serde_json::to_string_pretty(&evidence_json(both.json())).unwrap(),
+        "the records and bytes are counted once"
     );
 }
 

@@ -6,7 +6,7 @@ use crate::audit::progress::{ChangeKind, Progress, Status};
 use crate::emit::report::document::{Markup, Row, Section, para, table};
 use crate::emit::report::sections::{group_label, key_cell};
 use crate::present::count;
-use crate::window::{day, days};
+use crate::window::{Window, day, days, rfc3339};
 
 /// Whole days in `secs`, for `--keep`/`--soak` as the user gave them.
 fn in_days(secs: i64) -> String {
@@ -15,6 +15,37 @@ fn in_days(secs: i64) -> String {
     } else {
         format!("{:.1}d", secs as f64 / 86_400.0)
     }
+}
+
+/// A span as days when it starts and ends at midnight (a daily job's
+/// windows), else to the second.
+fn span(w: &Window) -> String {
+    if w.since % 86_400 == 0 && w.until % 86_400 == 0 {
+        days(w.since, w.until)
+    } else {
+        format!("{}..{}", rfc3339(w.since), rfc3339(w.until))
+    }
+}
+
+/// The holes in the evidence, named: time no run read, which the soak does
+/// not count (empty when there are none).
+fn holes(p: &Progress) -> String {
+    if p.not_observed.is_empty() {
+        return String::new();
+    }
+    let named: Vec<String> = p.not_observed.iter().map(span).collect();
+    format!(
+        " Warning: not observed: {} ({} of the span): no run read {}, so {} counts for nothing towards --soak; fold {} in with --since and --until, or expect the groups to take longer to be ready.",
+        named.join(", "),
+        in_days(p.not_observed.iter().map(|w| w.until - w.since).sum()),
+        if named.len() == 1 { "it" } else { "them" },
+        if named.len() == 1 { "it" } else { "they" },
+        if named.len() == 1 {
+            "its logs"
+        } else {
+            "their logs"
+        },
+    )
 }
 
 /// Both sections, the changes first: the report opens with them.
@@ -33,13 +64,14 @@ fn changes(a: &Analysis, p: &Progress, m: &dyn Markup) -> Section {
             m.text(path)
         ),
         None => format!(
-            "The evidence spans {} (the state file and this run; evidence last seen more than --keep {} ago is forgotten{}).",
+            "The evidence spans {} (the state file and this run; evidence last seen more than --keep {} ago is forgotten{}).{}",
             days(p.evidence_since, p.evidence_until),
             in_days(p.keep_seconds),
             match p.expired_connections {
                 0 => String::new(),
                 n => format!(": {n} connections this run"),
-            }
+            },
+            holes(p)
         ),
     };
     if !p.had_state {
@@ -115,8 +147,13 @@ fn changes(a: &Analysis, p: &Progress, m: &dyn Markup) -> Section {
 fn readiness(a: &Analysis, p: &Progress, m: &dyn Markup) -> Section {
     const H: &str = "Closing open egress";
     let intro = format!(
-        "A group is ready to close its open egress when the evidence shows no connection that only open egress carries (neither a rule the change keeps nor a proposed rule) for --soak {}.",
-        in_days(p.soak_seconds)
+        "A group is ready to close its open egress when the evidence shows no connection that only open egress carries (neither a rule the change keeps nor a proposed rule) for --soak {} of observed time{}.",
+        in_days(p.soak_seconds),
+        if p.not_observed.is_empty() {
+            ""
+        } else {
+            " (the time no run read, named above, is not counted)"
+        }
     );
     if p.readiness.is_empty() {
         return Section::new(
