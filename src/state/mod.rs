@@ -234,9 +234,16 @@ impl State {
         gz.finish().expect("writing to memory")
     }
 
-    /// Refuses a state written for other accounts, regions or VPCs.
+    /// Refuses a state written for other accounts, regions or VPCs. An
+    /// inventory that gained VPCs (a new, empty one) keeps the state: what
+    /// it holds still means what it meant, and the file is rewritten for
+    /// the larger set. One that lost a VPC, or covers other accounts or
+    /// regions, would mix evidence of two places.
     pub fn check_scope(&self, scope: &Scope, path: &Path) -> Result<()> {
-        if &self.scope == scope {
+        let grown = self.scope.accounts == scope.accounts
+            && self.scope.regions == scope.regions
+            && self.scope.vpcs.iter().all(|v| scope.vpcs.contains(v));
+        if grown {
             return Ok(());
         }
         bail!(

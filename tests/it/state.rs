@@ -454,18 +454,26 @@ fn a_state_of_another_scope_or_format_is_refused() {
     let state = d.path("sgpair.state");
     let s = state.to_str().unwrap();
     d.infer(&[&day1], T0, T0 + DAY, &["--state", s]).ok();
-    let before = std::fs::read(&state).unwrap();
 
-    // The same state, an inventory with another VPC.
+    // The same state, an inventory that gained a VPC (new, empty): kept,
+    // and rewritten for both VPCs.
     let mut other = estate();
     other.vpc("vpc-2", &["10.1.0.0/16"]);
     other.write(&d.path("inventory.json"));
-    let refused = d.infer(&[&day1], T0, T0 + DAY, &["--state", s]);
+    let day2 = d.day("day2.log", &web_db(T0 + DAY + 60));
+    d.infer(&[&day2], T0 + DAY, T0 + 2 * DAY, &["--state", s])
+        .ok();
+    let before = std::fs::read(&state).unwrap();
+
+    // An inventory that lost it: refused.
+    estate().write(&d.path("inventory.json"));
+    let day3 = d.day("day3.log", &web_db(T0 + 2 * DAY + 60));
+    let refused = d.infer(&[&day3], T0 + 2 * DAY, T0 + 3 * DAY, &["--state", s]);
     refused.exits(1);
     assert!(
         refused.stderr.contains("was written for accounts")
-            && refused.stderr.contains("VPCs vpc-1, and this run's")
-            && refused.stderr.contains("VPCs vpc-1, vpc-2: give"),
+            && refused.stderr.contains("VPCs vpc-1, vpc-2, and this run's")
+            && refused.stderr.contains("VPCs vpc-1: give"),
         "{}",
         refused.stderr
     );
