@@ -301,8 +301,9 @@ fn group_comment(view: &View<'_>, id: &str) -> String {
 fn imports_tf(view: &View<'_>, plan: &Plan, module: &str) -> String {
     if plan.importable().next().is_none() {
         return format!(
-            "{GENERATED}: none of this run's proposed rules exists already, so there\n\
-             # is nothing to import. Rewritten by every run.\n"
+            "{GENERATED}: none of this run's proposed rules exists already with a\n\
+             # rule id in the inventory, so there is nothing to import. Rewritten by every\n\
+             # run.\n"
         );
     }
     let mut out = format!(
