@@ -23,7 +23,7 @@ use sgpair::synthesize::Severity;
 use sgpair::window::Window;
 
 /// What each exit code means, under every command's help.
-const EXIT_CODES: &str = "Exit codes: 0 done; 1 an error (an input that cannot be read, no evidence, an output that cannot be written: nothing was written); 2 a usage error (a bad or conflicting option, two outputs naming one file, an output naming an input or a folder); 3 --fail-on found a finding at or above its severity; 4 check: an accepted connection would be blocked; 5 infer: the proposal passes the rules-per-group quota (nothing was written). With --json, a failed run prints {\"error\": {\"kind\", \"exit_code\", \"message\", \"causes\"}} on stdout.";
+const EXIT_CODES: &str = "Exit codes: 0 done; 1 an error (an input that cannot be read, no evidence, an output that cannot be written: nothing was written); 2 a usage error (a bad or conflicting option, two outputs naming one file, an output naming an input or a folder); 3 --fail-on found a finding at or above its severity; 4 check: an accepted connection would be blocked; 5 infer: the proposal passes the rules-per-group quota (nothing was written); 6 check: nothing would be blocked, but not everything given could be read (inconclusive). With --json, a failed run prints {\"error\": {\"kind\", \"exit_code\", \"message\", \"causes\"}} on stdout.";
 
 /// Least-privilege, mutual security-group rules inferred from VPC Flow Logs.
 #[derive(Parser)]

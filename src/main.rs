@@ -18,6 +18,11 @@ const EXIT_FINDINGS: u8 = 3;
 /// Exit code when `check` finds connections the proposal would block.
 const EXIT_BLOCKED: u8 = 4;
 
+/// Exit code when `check` would block nothing in what it read, but could
+/// not read everything (a source missing under --allow-partial, records
+/// it could not read): a gate does not pass on evidence it did not see.
+const EXIT_INCONCLUSIVE: u8 = 6;
+
 /// Exit code when the proposal would pass the rules-per-group quota
 /// (`infer` then writes nothing).
 const EXIT_QUOTA: u8 = 5;
@@ -157,22 +162,31 @@ fn print(cfg: &Config, outcome: &Outcome) -> Result<ExitCode> {
 }
 
 /// `check`: the connections the proposal would block, per group, on
-/// stdout (or as JSON); exit code 4 when one is not suspicious.
+/// stdout (or as JSON), what was read on stderr (unless `--quiet`); exit
+/// code 4 when one is not suspicious, 6 when nothing would be blocked but
+/// not everything could be read.
 fn check(cfg: &run::CheckConfig, json: bool) -> Result<ExitCode> {
-    let r = run::check(cfg)?;
+    use sgpair::audit::replay::Verdict;
+    let c = run::check(cfg)?;
     let text = if json {
-        serde_json::to_string_pretty(&r).expect("the result holds only strings and numbers") + "\n"
+        sgpair::emit::check_json(&c) + "\n"
     } else {
-        sgpair::emit::check_lines(&r)
+        sgpair::emit::check_lines(&c)
             .into_iter()
             .map(|l| l + "\n")
             .collect()
     };
     stdout(&text).context("cannot print the result")?;
-    Ok(if r.failing() > 0 {
-        ExitCode::from(EXIT_BLOCKED)
-    } else {
-        ExitCode::SUCCESS
+    // As for infer: `-q` leaves out the account, not the warnings.
+    for line in sgpair::emit::check_stderr_lines(&c) {
+        if !cfg.run.quiet || line.starts_with("warning: ") {
+            eprintln!("{line}");
+        }
+    }
+    Ok(match c.verdict() {
+        Verdict::Ok => ExitCode::SUCCESS,
+        Verdict::Blocked => ExitCode::from(EXIT_BLOCKED),
+        Verdict::Inconclusive => ExitCode::from(EXIT_INCONCLUSIVE),
     })
 }
 

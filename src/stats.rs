@@ -8,6 +8,17 @@ use serde::Serialize;
 
 use crate::window::{Window, rfc3339};
 
+/// Skip reasons of records that were read and understood, then set aside
+/// as the logs meant them: idle or lost capture intervals, records outside
+/// the window, an address talking to itself. Every other reason means
+/// evidence that could not be read ([`Stats::unreadable`]).
+pub const READ_AS_MEANT: [&str; 4] = [
+    "nodata",
+    "skipdata",
+    "outside the window",
+    "same address at both ends",
+];
+
 /// Examples kept per reason.
 const EXAMPLES_PER_REASON: usize = 5;
 
@@ -146,6 +157,18 @@ impl Stats {
 
     pub fn skipped_total(&self) -> u64 {
         self.skipped.values().sum()
+    }
+
+    /// Records (and files) skipped because they could not be read as flow
+    /// logs: every reason but those of records read as meant
+    /// ([`READ_AS_MEANT`]). A reason added later counts here until it is
+    /// listed there, so a gate errs on the side of "not read".
+    pub fn unreadable(&self) -> u64 {
+        self.skipped
+            .iter()
+            .filter(|(k, _)| !READ_AS_MEANT.contains(&k.as_str()))
+            .map(|(_, v)| v)
+            .sum()
     }
 
     /// Sums over records (bytes, packets, records, connections, per

@@ -4,7 +4,8 @@
 //! rules allow and the after state does not is listed, per group. The rule
 //! matching is the audit's own (`matching.rs`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
 
@@ -14,8 +15,10 @@ use crate::audit::before_after::{Proposed, suspicious_keys};
 use crate::audit::matching::{Groups, matching_rules, sides};
 use crate::audit::usage::{is_open_egress, peer_label};
 use crate::inventory::SgRule;
-use crate::present::service;
+use crate::present::{count, service};
 use crate::proposal::Entry;
+use crate::stats::{Fill, READ_AS_MEANT, Stats};
+use crate::window::Window;
 
 /// One of today's rules the proposal removes, as the JSON report's
 /// `audit.rules` lists it (`"removed": true`).
@@ -57,14 +60,67 @@ pub struct Blocked {
     pub group_id: String,
     pub group_name: String,
     pub direction: Direction,
+    /// The client as the text output shows it: its label and its address
+    /// (`eni-0a1 (10.0.1.10)`, `internet (203.0.113.7 and 2 more)`).
     pub client: String,
     pub server: String,
+    /// Each end apart, for machines: what the display strings hold.
+    pub client_end: BlockedEnd,
+    pub server_end: BlockedEnd,
     pub service: String,
     pub connections: u64,
     pub first: i64,
     pub last: i64,
     /// A flow the proposal leaves out on purpose (reported, not failing).
     pub suspicious: bool,
+}
+
+/// One end of a blocked flow: a flow merges the connections whose ends
+/// have one label, so an end such as `internet` may stand for many
+/// addresses.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct BlockedEnd {
+    /// What resolution made of it (`eni-0a1`, `internet`, `AWS service S3`).
+    pub label: String,
+    /// The interface, where the end is one (known to the inventory or not).
+    pub interface_id: Option<String>,
+    /// The lowest [`ADDRESSES_SHOWN`] addresses, in order.
+    pub addresses: Vec<IpAddr>,
+    /// How many distinct addresses the end had.
+    pub address_count: usize,
+    /// Every distinct address, until the flow is complete.
+    #[serde(skip)]
+    all: BTreeSet<IpAddr>,
+}
+
+/// Addresses listed per end of a blocked flow; the count says the rest.
+pub const ADDRESSES_SHOWN: usize = 5;
+
+impl BlockedEnd {
+    fn new(end: &crate::endpoint::Endpoint) -> BlockedEnd {
+        BlockedEnd {
+            label: end.label(),
+            interface_id: end.interface().map(str::to_string),
+            ..BlockedEnd::default()
+        }
+    }
+
+    /// Fixes the listed addresses and their count once every connection
+    /// of the flow is in, and returns the display string.
+    fn settle(&mut self) -> String {
+        let all = std::mem::take(&mut self.all);
+        self.address_count = all.len();
+        self.addresses = all.into_iter().take(ADDRESSES_SHOWN).collect();
+        let mut shown = self
+            .addresses
+            .first()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        if self.address_count > 1 {
+            shown.push_str(&format!(" and {} more", self.address_count - 1));
+        }
+        format!("{} ({shown})", self.label)
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -123,6 +179,76 @@ impl Replay {
     /// Connections that fail the check (suspicious flows aside).
     pub fn failing(&self) -> u64 {
         self.blocked_connections
+    }
+}
+
+/// A whole `check`: the replay, and what it read to get there (the same
+/// window, counts and spans an `infer` reports), so that a pass can be
+/// weighed against the evidence behind it.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    pub replay: Replay,
+    pub window: Window,
+    pub stats: Stats,
+    pub fill: Fill,
+    /// Inputs that only partly fit together (a report's groups the
+    /// inventory lacks), in plain sentences.
+    pub warnings: Vec<String>,
+}
+
+/// What a check tells CI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    /// Every record was read, and nothing accepted would be blocked.
+    Ok,
+    /// An accepted connection would be blocked (whatever else was read).
+    Blocked,
+    /// Nothing would be blocked in what was read, but not everything could
+    /// be read: a pass on evidence the gate did not see is no pass.
+    Inconclusive,
+}
+
+impl Checked {
+    /// Why what was read is not the whole evidence: sources missing under
+    /// `--allow-partial`, records that could not be read. Empty when the
+    /// evidence was read whole.
+    pub fn incomplete(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let s = &self.stats;
+        if !s.missing.is_empty() {
+            out.push(format!(
+                "{} could not be read in full (--allow-partial): {}",
+                count(s.missing.len() as u64, "source"),
+                s.missing.join("; ")
+            ));
+        }
+        let unreadable = s.unreadable();
+        if unreadable > 0 {
+            let reasons: Vec<String> = s
+                .skipped
+                .iter()
+                .filter(|(k, _)| !READ_AS_MEANT.contains(&k.as_str()))
+                .map(|(k, v)| format!("{k}: {v}"))
+                .collect();
+            out.push(format!(
+                "{} of {} could not be read ({})",
+                unreadable,
+                count(s.records.max(unreadable), "record"),
+                reasons.join(", ")
+            ));
+        }
+        out
+    }
+
+    pub fn verdict(&self) -> Verdict {
+        if self.replay.failing() > 0 {
+            Verdict::Blocked
+        } else if self.incomplete().is_empty() {
+            Verdict::Ok
+        } else {
+            Verdict::Inconclusive
+        }
     }
 }
 
@@ -228,8 +354,10 @@ pub fn replay(
                     group_id: g,
                     group_name: name,
                     direction: d,
-                    client: format!("{client} ({})", c.client),
-                    server: format!("{server} ({})", c.server),
+                    client: String::new(),
+                    server: String::new(),
+                    client_end: BlockedEnd::new(&c.client_end),
+                    server_end: BlockedEnd::new(&c.server_end),
                     service: svc,
                     connections: 0,
                     first: c.first,
@@ -237,10 +365,19 @@ pub fn replay(
                     suspicious: is_suspicious,
                 });
             e.connections = e.connections.saturating_add(c.connections);
+            e.client_end.all.insert(c.client);
+            e.server_end.all.insert(c.server);
             e.first = e.first.min(c.first);
             e.last = e.last.max(c.last);
         }
     }
-    out.blocked = blocked.into_values().collect();
+    out.blocked = blocked
+        .into_values()
+        .map(|mut b| {
+            b.client = b.client_end.settle();
+            b.server = b.server_end.settle();
+            b
+        })
+        .collect();
     out
 }

@@ -1,12 +1,65 @@
-//! `sgpair check`'s answer as lines for the terminal: per group, the flows
-//! the proposal would block, then the verdict.
+//! `sgpair check`'s answer: as lines for the terminal (per group, the flows
+//! the proposal would block, then the verdict), and as the JSON document
+//! for machines, which shares `infer`'s and `audit`'s top-level keys
+//! (`format_version`, `window`, `evidence_per_source`, `stats`).
+
+use serde::Serialize;
 
 use crate::audit::Direction;
-use crate::audit::replay::Replay;
+use crate::audit::replay::{Checked, Replay, Verdict};
+use crate::emit::report::{FORMAT_VERSION, JsonWindow};
+use crate::emit::summary::read_lines;
 use crate::present::count;
+use crate::stats::{Fill, Stats};
 use crate::window::days;
 
-pub fn check_lines(r: &Replay) -> Vec<String> {
+/// The check as JSON: the replay's keys, with the verdict, why the
+/// evidence is incomplete, the warnings, and what was read.
+pub fn check_json(c: &Checked) -> String {
+    #[derive(Serialize)]
+    struct Doc<'a> {
+        format_version: u32,
+        verdict: Verdict,
+        /// Why a pass could not be trusted (empty when all was read).
+        incomplete: Vec<String>,
+        warnings: &'a [String],
+        window: JsonWindow,
+        #[serde(flatten)]
+        replay: &'a Replay,
+        evidence_per_source: &'a Fill,
+        stats: &'a Stats,
+    }
+    let doc = Doc {
+        format_version: FORMAT_VERSION,
+        verdict: c.verdict(),
+        incomplete: c.incomplete(),
+        warnings: &c.warnings,
+        window: JsonWindow::of(&c.window),
+        replay: &c.replay,
+        evidence_per_source: &c.fill,
+        stats: &c.stats,
+    };
+    serde_json::to_string_pretty(&doc).expect("the check holds only strings, numbers and lists")
+}
+
+/// What the check says on stderr (unless `--quiet`), as `infer` does: the
+/// notes, the skipped records with their places, the warnings, the sources
+/// missing, the counts, and where the records do not fill the window.
+pub fn check_stderr_lines(c: &Checked) -> Vec<String> {
+    let mut out = read_lines(&c.stats, &c.warnings);
+    out.extend(
+        c.fill
+            .warnings
+            .iter()
+            .map(|w| format!("warning: the window is not filled: {w}")),
+    );
+    out
+}
+
+/// The check's answer on stdout: the flows per group, then the verdict
+/// (`ok`, `blocked`, or `inconclusive` when not everything could be read).
+pub fn check_lines(c: &Checked) -> Vec<String> {
+    let r = &c.replay;
     let mut out = Vec::new();
     let scope = match (&r.group, &r.seen) {
         (Some(g), Some(seen)) => {
@@ -74,14 +127,24 @@ pub fn check_lines(r: &Replay) -> Vec<String> {
             )
         });
     }
-    let failing = r.failing();
-    out.push(if failing == 0 {
-        "ok: nothing accepted would be blocked".to_string()
-    } else {
-        format!(
-            "blocked: {} would be blocked",
-            count(failing, "accepted connection")
-        )
+    let incomplete = c.incomplete().join("; ");
+    out.push(match c.verdict() {
+        Verdict::Ok => "ok: nothing accepted would be blocked".to_string(),
+        Verdict::Blocked => {
+            let mut line = format!(
+                "blocked: {} would be blocked",
+                count(r.failing(), "accepted connection")
+            );
+            if !incomplete.is_empty() {
+                line.push_str(&format!(
+                    " (and the evidence is incomplete, so more may be: {incomplete})"
+                ));
+            }
+            line
+        }
+        Verdict::Inconclusive => format!(
+            "inconclusive: nothing accepted would be blocked in what was read, but {incomplete}; a pass needs every source and record read (see the lines on stderr)"
+        ),
     });
     out
 }
@@ -98,6 +161,8 @@ mod tests {
             direction: Direction::Egress,
             client: "eni-1 (10.0.0.1)".into(),
             server: "internet (203.0.113.7)".into(),
+            client_end: Default::default(),
+            server_end: Default::default(),
             service: "443/tcp".into(),
             connections,
             first: 0,
@@ -119,7 +184,14 @@ mod tests {
                 blocked: vec![blocked(n)],
                 ..Replay::default()
             };
-            let text = check_lines(&r).join("\n");
+            let c = Checked {
+                replay: r,
+                window: crate::window::Window { since: 0, until: 1 },
+                stats: Stats::default(),
+                fill: Fill::default(),
+                warnings: Vec::new(),
+            };
+            let text = check_lines(&c).join("\n");
             let (s, are) = if n == 1 { ("", "is") } else { ("s", "are") };
             for want in [
                 format!(

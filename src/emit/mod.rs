@@ -18,8 +18,8 @@ pub(crate) mod test_support;
 pub mod tfvars;
 
 pub use atomic::{Staged, Streamed, write_atomic};
-pub use check::check_lines;
-pub use summary::terminal_summary;
+pub use check::{check_json, check_lines, check_stderr_lines};
+pub use summary::{read_lines, terminal_summary};
 
 /// The command a report comes from, for the HTML page's title.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -298,6 +298,27 @@ impl<'a> Summary<'a> {
     }
 }
 
+/// What a run read, for stderr: the notes, the first places of each kind
+/// of skipped record, `warnings`, the sources missing under
+/// `--allow-partial`, and the one-line counts. `infer`, `audit` and
+/// `check` all begin their account with it.
+pub fn read_lines(stats: &crate::stats::Stats, warnings: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    out.extend(stats.notes.iter().map(|n| format!("note: {n}")));
+    for (reason, places) in &stats.examples {
+        out.extend(places.iter().map(|p| format!("skipped ({reason}): {p}")));
+    }
+    out.extend(warnings.iter().map(|w| format!("warning: {w}")));
+    out.extend(
+        stats
+            .missing
+            .iter()
+            .map(|m| format!("warning: incomplete evidence (--allow-partial): {m}")),
+    );
+    out.push(stats.summary());
+    out
+}
+
 /// The summary the terminal prints after a run, in the reports' words:
 /// `Label: value` for each fact of the reports' summary (the records line
 /// is [`crate::stats::Stats::summary`], printed on its own), then the

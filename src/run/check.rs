@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+use std::collections::BTreeSet;
+
 use anyhow::{Context, Result, bail};
 
 use super::config::Config;
@@ -10,8 +12,10 @@ use super::connection::Aws;
 use super::empty::{self, Purpose};
 use super::{history, inventory_of, read, scope_of};
 use crate::analysis::analyze_with;
-use crate::audit::replay::{RemovedRule, Replay, replay};
-use crate::proposal;
+use crate::audit::replay::{Checked, RemovedRule, replay};
+use crate::inventory::Inventory;
+use crate::proposal::{self, Entry};
+use crate::stats::count;
 use crate::synthesize::Choices;
 
 /// One `check`: the sources as `infer` reads them (`run`; its outputs are
@@ -28,7 +32,7 @@ pub struct CheckConfig {
     pub group: Option<String>,
 }
 
-pub fn check(cfg: &CheckConfig) -> Result<Replay> {
+pub fn check(cfg: &CheckConfig) -> Result<Checked> {
     let entries = proposal::load(&cfg.tfvars)?;
     let removed = match &cfg.removed {
         Some(p) => removed_rules(p)?,
@@ -47,6 +51,7 @@ pub fn check(cfg: &CheckConfig) -> Result<Replay> {
     {
         bail!("--group {g}: the inventory has no security group of this id");
     }
+    let warnings = fit(cfg, &entries, &removed, &inventory)?;
     let scope = scope_of(run, &inventory);
     let mut read = read::evidence(run, &scope, aws.as_ref(), &inventory)?;
     read.stats.missing.extend(missing);
@@ -91,7 +96,97 @@ pub fn check(cfg: &CheckConfig) -> Result<Replay> {
             run.allow_empty,
         )?;
     }
-    Ok(replay)
+    Ok(Checked {
+        replay,
+        window: run.window,
+        fill: analysis.stats.fill(&run.window),
+        stats: analysis.stats,
+        warnings,
+    })
+}
+
+/// Whether the proposal and the report are this inventory's: a tfvars or a
+/// report of another environment names groups this one does not have, and
+/// replaying it would pass (its entries allow nothing here, its removed
+/// rules remove nothing) while checking nothing. Refused when none of the
+/// groups one of them names is in the inventory; when only some are
+/// missing (a group deleted since, another account's half of a rule), the
+/// check goes on and says which.
+fn fit(
+    cfg: &CheckConfig,
+    entries: &[Entry],
+    removed: &[RemovedRule],
+    inventory: &Inventory,
+) -> Result<Vec<String>> {
+    let inv = if cfg.run.inventory.is_empty() {
+        "the inventory read from EC2".to_string()
+    } else {
+        let files: Vec<String> = cfg
+            .run
+            .inventory
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
+        format!("the inventory ({})", files.join(", "))
+    };
+    let mut warnings = Vec::new();
+    let tfvars_groups = entries
+        .iter()
+        .flat_map(|e| [e.source_sg.as_str(), e.target_sg.as_str()]);
+    let removed_groups = removed.iter().map(|r| r.group_id.as_str());
+    let inputs = [
+        (
+            cfg.tfvars.as_path(),
+            "rules",
+            tfvars_groups.collect::<Vec<_>>(),
+        ),
+        (
+            cfg.removed.as_deref().unwrap_or(std::path::Path::new("")),
+            "removed rules",
+            removed_groups.collect(),
+        ),
+    ];
+    for (path, what, named) in inputs {
+        let named: BTreeSet<&str> = named.into_iter().collect();
+        let unknown: Vec<&str> = named
+            .iter()
+            .copied()
+            .filter(|g| inventory.group(g).is_none())
+            .collect();
+        if unknown.is_empty() {
+            continue;
+        }
+        let list = listed(&unknown);
+        if unknown.len() == named.len() {
+            bail!(
+                "{}: none of the {} its {what} name ({list}) is in {inv}: a file of another environment? Give the one `sgpair infer` made from this inventory",
+                path.display(),
+                count(named.len() as u64, "group"),
+            );
+        }
+        warnings.push(format!(
+            "{}: {} of the {} its {what} name ({list}) {} not in {inv}: {}",
+            path.display(),
+            unknown.len(),
+            count(named.len() as u64, "group"),
+            if unknown.len() == 1 { "is" } else { "are" },
+            if what == "rules" {
+                "their rules allow nothing here"
+            } else {
+                "their rules remove nothing here"
+            }
+        ));
+    }
+    Ok(warnings)
+}
+
+/// Up to five ids, then how many more.
+fn listed(ids: &[&str]) -> String {
+    let mut out: Vec<String> = ids.iter().take(5).map(|s| s.to_string()).collect();
+    if ids.len() > 5 {
+        out.push(format!("and {} more", ids.len() - 5));
+    }
+    out.join(", ")
 }
 
 /// The removed rules of a JSON report (`infer --json`).

@@ -289,20 +289,7 @@ impl Outcome {
     /// skipped lines with their places, warnings, the counts, the summary in
     /// the reports' words, and the files written.
     pub fn stderr_lines(&self) -> Vec<String> {
-        let stats = &self.analysis.stats;
-        let mut out = Vec::new();
-        out.extend(stats.notes.iter().map(|n| format!("note: {n}")));
-        for (reason, places) in &stats.examples {
-            out.extend(places.iter().map(|p| format!("skipped ({reason}): {p}")));
-        }
-        out.extend(self.warnings.iter().map(|w| format!("warning: {w}")));
-        out.extend(
-            stats
-                .missing
-                .iter()
-                .map(|m| format!("warning: incomplete evidence (--allow-partial): {m}")),
-        );
-        out.push(stats.summary());
+        let mut out = emit::read_lines(&self.analysis.stats, &self.warnings);
         // The reports' summary, in their words (README, "Words").
         out.extend(emit::terminal_summary(&self.analysis, &self.audit));
         out.push(format!("wrote {}", self.written.join(", ")));

@@ -164,6 +164,26 @@ fn a_second_day_with_traffic_the_proposal_drops_fails_per_group() {
         ]
     );
 
+    // Each end apart, besides the display string the text shows.
+    let web_out = &j.json()["blocked"][0];
+    assert_eq!(web_out["client"], "eni-web (10.0.1.10)", "{web_out}");
+    assert_eq!(
+        web_out["client_end"]["interface_id"], "eni-web",
+        "{web_out}"
+    );
+    assert_eq!(
+        web_out["client_end"]["addresses"],
+        serde_json::json!(["10.0.1.10"]),
+        "{web_out}"
+    );
+    assert_eq!(web_out["server_end"]["label"], "internet", "{web_out}");
+    assert_eq!(
+        web_out["server_end"]["interface_id"],
+        serde_json::Value::Null
+    );
+    assert_eq!(web_out["server_end"]["address_count"], 1, "{web_out}");
+    assert_eq!(j.json()["verdict"], "blocked");
+
     // Without the removed rules, db still admits batch: only egress fails.
     let kept = d.check(&tfvars, &[&day2], T0, T0 + DAY, &["--json"]);
     kept.exits(4);
@@ -309,6 +329,242 @@ fn a_proposal_that_is_not_tfvars_is_refused_naming_the_file() {
     assert!(
         r.stderr
             .contains("bad.tfvars cannot be used: rule k: `source_sg_id` is missing"),
+        "{}",
+        r.stderr
+    );
+}
+
+/// A gate does not pass on evidence it could not read: a day whose file is
+/// mostly lines that are not flow-log records blocks nothing in what was
+/// read, and exits 6 (inconclusive) instead of 0, saying on stdout why, on
+/// stderr what `infer` says (the skipped lines with their places, the
+/// counts, the window left unfilled), and in the JSON the same keys as
+/// `infer`'s (`format_version`, `window`, `stats`).
+#[test]
+fn unreadable_records_make_a_pass_inconclusive() {
+    let d = Days::new(&estate());
+    let (tfvars, report) = proposal(&d);
+    let report = report.to_str().unwrap();
+    let mut text = crate::support::v2_lines(&web_db(T0 + 60));
+    text.push_str(&"garbage garbage\n".repeat(1000));
+    let day2 = d.path("day2.log");
+    std::fs::write(&day2, text).unwrap();
+    // A second source of the day before: nothing of it is in the window.
+    let old = d.day("old.log", &web_db(T0 - DAY + 120));
+
+    let r = d.check_saying(
+        &tfvars,
+        &[&day2, &old],
+        T0,
+        T0 + DAY,
+        &["--removed", report],
+    );
+    r.exits(6);
+    assert!(
+        r.stdout.ends_with(
+            "inconclusive: nothing accepted would be blocked in what was read, but 1000 of 1004 \
+             records could not be read (wrong field count: 1000); a pass needs every source and \
+             record read (see the lines on stderr)\n"
+        ),
+        "{}",
+        r.stdout
+    );
+    let old_name = old.display().to_string();
+    for want in [
+        format!("skipped (wrong field count): {}:5: ", day2.display()),
+        "1000 skipped (outside the window: 4, wrong field count: 1000)".to_string(),
+        format!("warning: the window is not filled: {old_name}: no record in the window"),
+    ] {
+        assert!(r.stderr.contains(&want), "{want:?} in\n{}", r.stderr);
+    }
+
+    let j = d.check(
+        &tfvars,
+        &[&day2, &old],
+        T0,
+        T0 + DAY,
+        &["--removed", report, "--json"],
+    );
+    j.exits(6);
+    let v = j.json();
+    assert_eq!(v["format_version"], 1, "{v}");
+    assert_eq!(v["verdict"], "inconclusive", "{v}");
+    assert_eq!(v["window"]["since"], T0, "{v}");
+    assert_eq!(v["window"]["until"], T0 + DAY, "{v}");
+    assert_eq!(v["stats"]["skipped"]["wrong field count"], 1000, "{v}");
+    assert_eq!(v["stats"]["used"], 4, "{v}");
+    assert_eq!(
+        v["evidence_per_source"]["warnings"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1,
+        "{v}"
+    );
+    assert!(
+        v["incomplete"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("1000 of 1004 records could not be read"),
+        "{v}"
+    );
+    assert_eq!(v["blocked_connections"], 0, "{v}");
+
+    // What was read blocks a connection: that is a finding, whatever else
+    // could not be read (exit 4, and the verdict says more may be).
+    let mut text = crate::support::v2_lines(&[web_db(T0 + 60), web_internet(T0 + 120)].concat());
+    text.push_str("garbage garbage\n");
+    let day3 = d.path("day3.log");
+    std::fs::write(&day3, text).unwrap();
+    let r = d.check(&tfvars, &[&day3], T0, T0 + DAY, &["--removed", report]);
+    r.exits(4);
+    assert!(
+        r.stdout.ends_with(
+            "blocked: 1 accepted connection would be blocked (and the evidence is incomplete, \
+             so more may be: 1 of 7 records could not be read (wrong field count: 1))\n"
+        ),
+        "{}",
+        r.stdout
+    );
+}
+
+/// `--allow-partial` lets a check go on past a source it cannot read in
+/// full (a gzip cut short), and says so; it does not make it a pass.
+#[test]
+fn a_source_missing_under_allow_partial_is_inconclusive() {
+    let d = Days::new(&estate());
+    let (tfvars, _) = proposal(&d);
+    let folder = d.path("day2");
+    std::fs::create_dir(&folder).unwrap();
+    std::fs::write(
+        folder.join("a.log"),
+        crate::support::v2_lines(&web_db(T0 + 60)),
+    )
+    .unwrap();
+    let gz = crate::support::flows::gzip(
+        crate::support::v2_lines(&[web_db(T0 + 120), batch_db(T0 + 180)].concat()).as_bytes(),
+    );
+    std::fs::write(folder.join("b.log.gz"), &gz[..gz.len() / 2]).unwrap();
+
+    let r = d.check(&tfvars, &[&folder], T0, T0 + DAY, &[]);
+    r.exits(1);
+
+    let r = d.check_saying(&tfvars, &[&folder], T0, T0 + DAY, &["--allow-partial"]);
+    r.exits(6);
+    assert!(
+        r.stdout.contains(
+            "inconclusive: nothing accepted would be blocked in what was read, but 1 source \
+             could not be read in full (--allow-partial): "
+        ) && r.stdout.contains("b.log.gz"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stderr
+            .contains("warning: incomplete evidence (--allow-partial): ")
+            && r.stderr
+                .contains("; INCOMPLETE: 1 source could not be read in full"),
+        "{}",
+        r.stderr
+    );
+    let j = d.check(
+        &tfvars,
+        &[&folder],
+        T0,
+        T0 + DAY,
+        &["--allow-partial", "--json"],
+    );
+    j.exits(6);
+    let missing = j.json()["stats"]["missing"].as_array().unwrap().clone();
+    assert_eq!(missing.len(), 1, "{missing:?}");
+    assert!(
+        missing[0].as_str().unwrap().contains("b.log.gz"),
+        "{missing:?}"
+    );
+}
+
+/// A report or a proposal of another environment names groups this
+/// inventory does not have: replaying it removes or allows nothing here and
+/// would pass. None of its groups known: refused, naming the file; some of
+/// them: checked, with a warning naming the groups.
+#[test]
+fn a_report_or_proposal_of_another_environment_is_refused() {
+    let d = Days::new(&estate());
+    let (tfvars, report) = proposal(&d);
+    let day2 = d.day("day2.log", &web_db(T0 + 60));
+    let text = std::fs::read_to_string(&report).unwrap();
+    let rename = |text: &str, ids: &[&str]| {
+        ids.iter().fold(text.to_string(), |t, id| {
+            t.replace(
+                id,
+                &id.replace("sg-0000000000000000", "sg-ffffffffffffffff"),
+            )
+        })
+    };
+    let other = d.path("other.json");
+    std::fs::write(&other, rename(&text, &[WEB, DB, BATCH])).unwrap();
+    let r = d.check(
+        &tfvars,
+        &[&day2],
+        T0,
+        T0 + DAY,
+        &["--removed", other.to_str().unwrap()],
+    );
+    r.exits(1);
+    assert!(
+        r.stderr.contains(&format!(
+            "error: {}: none of the 3 groups its removed rules name (sg-ffffffffffffffffa, \
+             sg-ffffffffffffffffb, sg-ffffffffffffffffc) is in the inventory",
+            other.display()
+        )) && r.stderr.contains("a file of another environment?"),
+        "{}",
+        r.stderr
+    );
+
+    // Only batch's rules name a group the inventory lacks (deleted since).
+    let some = d.path("some.json");
+    std::fs::write(&some, rename(&text, &[BATCH])).unwrap();
+    let args = ["--removed", some.to_str().unwrap()];
+    let r = d.check_saying(&tfvars, &[&day2], T0, T0 + DAY, &args);
+    r.ok();
+    let warning = format!(
+        "{}: 1 of the 3 groups its removed rules name (sg-ffffffffffffffffc) is not in the \
+         inventory",
+        some.display()
+    );
+    assert!(
+        r.stderr.contains(&format!("warning: {warning}")),
+        "{}",
+        r.stderr
+    );
+    let j = d.check(
+        &tfvars,
+        &[&day2],
+        T0,
+        T0 + DAY,
+        &[&args[..], &["--json"]].concat(),
+    );
+    j.ok();
+    assert!(
+        j.json()["warnings"][0]
+            .as_str()
+            .unwrap()
+            .starts_with(&warning),
+        "{}",
+        j.stdout
+    );
+
+    // The tfvars of another environment: its rules allow nothing here.
+    let tf = std::fs::read_to_string(&tfvars).unwrap();
+    let other_tf = d.path("other.auto.tfvars");
+    std::fs::write(&other_tf, rename(&tf, &[WEB, DB, BATCH])).unwrap();
+    let r = d.check(&other_tf, &[&day2], T0, T0 + DAY, &[]);
+    r.exits(1);
+    assert!(
+        r.stderr.contains(&format!(
+            "error: {}: none of the 2 groups its rules name",
+            other_tf.display()
+        )),
         "{}",
         r.stderr
     );

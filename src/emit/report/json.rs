@@ -70,13 +70,26 @@ struct JsonReport<'a> {
     stats: &'a Stats,
 }
 
+/// The window as every JSON document of sgpair gives it.
 #[derive(Serialize)]
-struct JsonWindow {
+pub(crate) struct JsonWindow {
     since: i64,
     until: i64,
     since_rfc3339: String,
     until_rfc3339: String,
     days: f64,
+}
+
+impl JsonWindow {
+    pub(crate) fn of(w: &crate::window::Window) -> JsonWindow {
+        JsonWindow {
+            since: w.since,
+            until: w.until,
+            since_rfc3339: rfc3339(w.since),
+            until_rfc3339: rfc3339(w.until),
+            days: w.days(),
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -116,13 +129,7 @@ impl<'a> JsonReport<'a> {
             format_version: FORMAT_VERSION,
             evidence_per_source: summary.fill.clone(),
             summary,
-            window: JsonWindow {
-                since: w.since,
-                until: w.until,
-                since_rfc3339: rfc3339(w.since),
-                until_rfc3339: rfc3339(w.until),
-                days: w.days(),
-            },
+            window: JsonWindow::of(&w),
             rules: json_rules(a),
             external: a
                 .proposal

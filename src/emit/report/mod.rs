@@ -27,6 +27,7 @@ mod sections;
 mod tests;
 
 pub(crate) use document::{Block, Markup, Section, Table};
+pub(crate) use json::JsonWindow;
 pub use json::{FORMAT_VERSION, json, json_with};
 pub use markdown::{markdown, markdown_with};
 pub(crate) use sections::sections_with;

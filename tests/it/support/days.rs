@@ -58,6 +58,18 @@ impl Days {
         until: i64,
         extra: &[&str],
     ) -> Run {
+        self.check_saying(tfvars, logs, since, until, &[&["-q"], extra].concat())
+    }
+
+    /// [`Days::check`] without `-q`: what it reads is said on stderr.
+    pub fn check_saying(
+        &self,
+        tfvars: &Path,
+        logs: &[&Path],
+        since: i64,
+        until: i64,
+        extra: &[&str],
+    ) -> Run {
         let out = tempfile::tempdir().unwrap();
         let mut cmd = sgpair(["check"])
             .cwd(self.dir.path())
@@ -68,7 +80,7 @@ impl Days {
         }
         cmd.arg("--inventory")
             .arg(self.path("inventory.json"))
-            .args(["--since", &rfc(since), "--until", &rfc(until), "-q"])
+            .args(["--since", &rfc(since), "--until", &rfc(until)])
             .args(extra)
             .run_with(out)
     }
