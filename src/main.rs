@@ -12,6 +12,10 @@ use clap::Parser;
 use cli::{Cli, Command};
 use sgpair::run::{self, Config, Outcome};
 
+/// Exit code of an error that is not the user's flags: an input that cannot
+/// be read, no evidence, an output that cannot be written.
+const EXIT_ERROR: u8 = 1;
+
 /// Exit code when `--fail-on` trips: distinct from 1 (an error) and 2 (usage).
 const EXIT_FINDINGS: u8 = 3;
 
@@ -75,7 +79,7 @@ fn main() -> ExitCode {
             } else if e.downcast_ref::<run::OverQuota>().is_some() {
                 ("over quota", EXIT_QUOTA)
             } else {
-                ("error", 1)
+                ("error", EXIT_ERROR)
             };
             let causes: Vec<String> = e.chain().skip(1).map(ToString::to_string).collect();
             json_error(kind, code, &e.to_string(), &causes);
@@ -114,6 +118,17 @@ pub(crate) fn json_error(kind: &str, code: u8, message: &str, causes: &[String])
     let _ = stdout(&format!("{doc:#}\n"));
 }
 
+/// The account of a run on stderr. `-q` leaves out the account, not its
+/// warnings (a window the logs do not fill, incomplete evidence): a quiet
+/// CI job still says why its result may be wrong.
+fn say(lines: Vec<String>, quiet: bool) {
+    for line in lines {
+        if !quiet || line.starts_with("warning: ") {
+            eprintln!("{line}");
+        }
+    }
+}
+
 /// Writes `text` to stdout. A reader that stopped reading (`| head`) is
 /// not an error of the run: what is left unprinted is dropped, and the run
 /// keeps its exit code (Rust's `println!` would panic instead).
@@ -142,14 +157,7 @@ fn print(cfg: &Config, outcome: &Outcome) -> Result<ExitCode> {
     if let Some(json) = &outcome.json {
         stdout(&format!("{json}\n")).context("cannot print the JSON report")?;
     }
-    // `-q` leaves out the account of the run, not its warnings (a window
-    // the logs do not fill, incomplete evidence): a quiet CI job still
-    // says why its result may be wrong.
-    for line in outcome.stderr_lines() {
-        if !cfg.quiet || line.starts_with("warning: ") {
-            eprintln!("{line}");
-        }
-    }
+    say(outcome.stderr_lines(), cfg.quiet);
     let Some((tripped, level)) = outcome.tripped else {
         return Ok(ExitCode::SUCCESS);
     };
@@ -177,12 +185,7 @@ fn check(cfg: &run::CheckConfig, json: bool) -> Result<ExitCode> {
             .collect()
     };
     stdout(&text).context("cannot print the result")?;
-    // As for infer: `-q` leaves out the account, not the warnings.
-    for line in sgpair::emit::check_stderr_lines(&c) {
-        if !cfg.run.quiet || line.starts_with("warning: ") {
-            eprintln!("{line}");
-        }
-    }
+    say(sgpair::emit::check_stderr_lines(&c), cfg.run.quiet);
     Ok(match c.verdict() {
         Verdict::Ok => ExitCode::SUCCESS,
         Verdict::Blocked => ExitCode::from(EXIT_BLOCKED),
