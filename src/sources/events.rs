@@ -274,11 +274,21 @@ enum Met {
 }
 
 impl<D: Document> Events<'_, D> {
-    /// The event just read, to the document.
-    fn hand_on(&mut self) {
+    /// Numbers the next item of the list, and whether it is to be handed
+    /// on: a control message's items keep their numbers (places are what a
+    /// user counts in the file) but are only counted, for the note.
+    fn next_item(&mut self) -> bool {
         self.number += 1;
         if self.source.is_control() {
             self.control += 1;
+            return false;
+        }
+        true
+    }
+
+    /// The event just read, to the document.
+    fn hand_on(&mut self) {
+        if !self.next_item() {
             return;
         }
         let Events {
@@ -331,9 +341,7 @@ impl<D: Document> Events<'_, D> {
 
     /// An item of the list of events that is not an object (`what`).
     fn not_an_event(&mut self, what: &str) {
-        self.number += 1;
-        if self.source.is_control() {
-            self.control += 1;
+        if !self.next_item() {
             return;
         }
         let why = format!(
