@@ -80,12 +80,12 @@ pub struct Aggregator {
     eni_ids: FxHashMap<String, u32>,
     /// The interface interned last: records of one interface come in runs
     /// (a log stream is one interface's).
-    last_eni: u32,
+    last_eni: Recent,
     /// Interfaces interned lately, by a hash of their id's last bytes:
     /// records of interleaved interfaces find theirs here, with one
     /// comparison and without hashing the whole id. A slot another id took
     /// is looked up in `eni_ids`.
-    recent: Box<[u32; RECENT]>,
+    recent: Box<[Recent; RECENT]>,
     /// Per interned interface: its VPC and account, where logged.
     places: Vec<Place>,
     /// Per interned interface: the window's records it logged (accepted or
@@ -103,18 +103,70 @@ pub struct Aggregator {
 
 const NO_ENI: u32 = u32::MAX;
 
-/// Slots of [`Aggregator::recent`]: 16 KB, room for a few thousand
+/// Slots of [`Aggregator::recent`]: 128 KB, room for a few thousand
 /// interfaces with few sharing a slot.
 const RECENT: usize = 4096;
+
+/// An interned interface id with its bytes at hand: a record's id is
+/// compared with the slot's own bytes, where a number into the interned
+/// strings cost two more loads, each a likely cache miss once the table of
+/// sums had pushed them out (mesh's records change interface every 7 lines:
+/// 6% of the reading went there). Ids up to [`Recent::MAX`] bytes (an
+/// interface id is 12 or 21); a longer one is never held, and is looked up.
+#[derive(Debug, Clone, Copy)]
+struct Recent {
+    bytes: [u8; Recent::MAX],
+    /// The id's length; [`Recent::NONE`]'s is above the most.
+    len: u8,
+    id: u32,
+}
+
+const _: () = assert!(std::mem::size_of::<Recent>() == 32);
+
+impl Recent {
+    const MAX: usize = 27;
+    const NONE: Recent = Recent {
+        bytes: [0; Recent::MAX],
+        len: u8::MAX,
+        id: NO_ENI,
+    };
+
+    /// `id`'s slot for the interface `eni`, or none when it is too long.
+    #[inline]
+    fn of(eni: &[u8], id: u32) -> Recent {
+        if eni.len() > Recent::MAX {
+            return Recent::NONE;
+        }
+        let mut bytes = [0; Recent::MAX];
+        bytes[..eni.len()].copy_from_slice(eni);
+        Recent {
+            bytes,
+            len: eni.len() as u8,
+            id,
+        }
+    }
+
+    /// The interned number of `eni`, when this slot holds it.
+    #[inline(always)]
+    fn holds(&self, eni: &[u8]) -> Option<u32> {
+        let n = usize::from(self.len);
+        (n == eni.len() && crate::parse::same(&self.bytes[..n], eni)).then_some(self.id)
+    }
+}
 
 /// The slot of an interface id in [`Aggregator::recent`]: its last eight
 /// bytes (an interface id's random hex digits) spread over the slots.
 #[inline]
 fn recent_slot(id: &[u8]) -> usize {
-    let mut tail = [0u8; 8];
-    let n = id.len().min(8);
-    tail[..n].copy_from_slice(&id[id.len() - n..]);
-    let mixed = u64::from_le_bytes(tail).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    let tail = match id.len().checked_sub(8) {
+        Some(at) => u64::from_le_bytes(id[at..].try_into().expect("8 bytes")),
+        None => {
+            let mut tail = [0u8; 8];
+            tail[..id.len()].copy_from_slice(id);
+            u64::from_le_bytes(tail)
+        }
+    };
+    let mixed = tail.wrapping_mul(0x9e37_79b9_7f4a_7c15);
     (mixed >> (64 - RECENT.trailing_zeros())) as usize
 }
 
@@ -141,8 +193,8 @@ impl Default for Aggregator {
             gaps: FxHashMap::default(),
             enis: Vec::new(),
             eni_ids: FxHashMap::default(),
-            last_eni: NO_ENI,
-            recent: Box::new([NO_ENI; RECENT]),
+            last_eni: Recent::NONE,
+            recent: Box::new([Recent::NONE; RECENT]),
             places: Vec::new(),
             spans: Vec::new(),
             held: FxHashMap::default(),
@@ -167,26 +219,29 @@ impl Aggregator {
     #[inline]
     fn intern(&mut self, eni: Option<&str>) -> u32 {
         let Some(eni) = eni else { return NO_ENI };
-        let is = |id: u32| {
-            self.enis
-                .get(id as usize)
-                .is_some_and(|known| crate::parse::same(known.as_bytes(), eni.as_bytes()))
-        };
-        if is(self.last_eni) {
-            return self.last_eni;
+        match self.last_eni.holds(eni.as_bytes()) {
+            Some(id) => id,
+            None => self.intern_other(eni),
         }
-        let slot = recent_slot(eni.as_bytes());
-        let id = if is(self.recent[slot]) {
-            self.recent[slot]
-        } else {
-            let id = match self.eni_ids.get(eni) {
-                Some(id) => *id,
-                None => self.intern_new(eni),
-            };
-            self.recent[slot] = id;
-            id
+    }
+
+    /// [`Aggregator::intern`] of an interface other than the last one.
+    #[inline(never)]
+    fn intern_other(&mut self, eni: &str) -> u32 {
+        let bytes = eni.as_bytes();
+        let slot = recent_slot(bytes);
+        let id = match self.recent[slot].holds(bytes) {
+            Some(id) => id,
+            None => {
+                let id = match self.eni_ids.get(eni) {
+                    Some(id) => *id,
+                    None => self.intern_new(eni),
+                };
+                self.recent[slot] = Recent::of(bytes, id);
+                id
+            }
         };
-        self.last_eni = id;
+        self.last_eni = Recent::of(bytes, id);
         id
     }
 
@@ -442,7 +497,9 @@ impl Aggregator {
         // What the reading freed (its blocks, the workers' tables merged
         // into this one) goes back before the orientation pass allocates.
         crate::memory::give_back();
+        let clock = std::time::Instant::now();
         let (settled, mut undecided) = settle(conns, &scope);
+        let settle_ms = clock.elapsed().as_millis();
         // The reading's tables are freed: their pages go back before the
         // connections take new ones.
         crate::memory::give_back();
@@ -479,6 +536,7 @@ impl Aggregator {
         // first). Each key once, so the order is total. Sorted last first:
         // [`Shrinking`] takes them from the end.
         let rank = name_ranks(&enis);
+        let clock = std::time::Instant::now();
         let copies: Box<dyn Iterator<Item = (AggKey, Settled)>> = if pushed.is_empty() {
             // The pass gave each key once: no table needed to meet them.
             let mut settled = settled;
@@ -526,6 +584,11 @@ impl Aggregator {
                 }
             })
             .collect();
+        tracing::debug!(
+            settle_ms,
+            connections_ms = clock.elapsed().as_millis(),
+            "orientation settled, connections built"
+        );
 
         let mut rejected: Vec<Rejected> = rejected
             .into_iter()

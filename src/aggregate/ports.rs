@@ -17,13 +17,21 @@ const SORTED_MAX: usize = 384;
 /// the bitmap of their range would, then that bitmap: the 64-port words
 /// between the lowest and the highest port seen (Linux clients' 32768-60999
 /// take 3.5 KiB, reached at about 1,500 ports; 200 ports take 400 bytes).
+///
+/// The variants' fields are laid out flat (no struct inside a variant), so
+/// the tag shares a word with them: the set is 24 bytes (a `Vec` inside a
+/// variant made it 32), and an entry of the table of sums 128 (`table.rs`).
 #[derive(Debug, Clone)]
 pub enum PortSet {
     Inline {
         len: u8,
         ports: [u16; INLINE],
     },
-    Sorted(Vec<u16>),
+    /// The first `len` of `ports` (whose length is the capacity), sorted.
+    Sorted {
+        len: u16,
+        ports: Box<[u16]>,
+    },
     Bits {
         /// The word (port / 64) of `words[0]`.
         first: u16,
@@ -72,7 +80,19 @@ fn of_sorted(ports: Vec<u16>) -> PortSet {
             set
         }
         (Some(&lo), Some(&hi)) if 2 * ports.len() > bitmap_bytes(lo, hi) => bits_of(&ports),
-        _ => PortSet::Sorted(ports),
+        _ => sorted(&ports, ports.len()),
+    }
+}
+
+/// A [`PortSet::Sorted`] of sorted, distinct `ports` (at most
+/// [`SORTED_MAX`] + 1), with room for `room` of them.
+fn sorted(ports: &[u16], room: usize) -> PortSet {
+    let mut all = vec![0u16; room.max(ports.len())].into_boxed_slice();
+    all[..ports.len()].copy_from_slice(ports);
+    PortSet::Sorted {
+        len: u16::try_from(ports.len())
+            .expect("a vector holds fewer ports than its bitmap has bytes (8 KiB)"),
+        ports: all,
     }
 }
 
@@ -91,27 +111,34 @@ impl PortSet {
                     *len += 1;
                     return;
                 }
-                let mut v = Vec::with_capacity(2 * (INLINE + 1));
-                v.extend_from_slice(ports);
-                v.push(p);
+                let mut v = [0u16; INLINE + 1];
+                v[..INLINE].copy_from_slice(ports);
+                v[INLINE] = p;
                 v.sort_unstable();
-                *self = PortSet::Sorted(v);
+                *self = sorted(&v, 2 * (INLINE + 1));
             }
-            PortSet::Sorted(v) => {
-                let Err(at) = v.binary_search(&p) else {
+            PortSet::Sorted { len, ports } => {
+                let n = usize::from(*len);
+                let Err(at) = ports[..n].binary_search(&p) else {
                     return;
                 };
-                if v.len() == v.capacity() {
+                if n == ports.len() {
                     // Growing would double the vector: the bitmap instead,
                     // if smaller, or once inserting costs a long shift.
-                    let (lo, hi) = (v[0].min(p), v[v.len() - 1].max(p));
-                    if v.len() >= SORTED_MAX || bitmap_bytes(lo, hi) <= 4 * v.capacity() {
+                    let (lo, hi) = (ports[0].min(p), ports[n - 1].max(p));
+                    if n >= SORTED_MAX || bitmap_bytes(lo, hi) <= 4 * n {
+                        let mut v = ports.to_vec();
                         v.insert(at, p);
-                        *self = bits_of(v);
+                        *self = bits_of(&v);
                         return;
                     }
+                    let mut grown = vec![0u16; 2 * n].into_boxed_slice();
+                    grown[..n].copy_from_slice(ports);
+                    *ports = grown;
                 }
-                v.insert(at, p);
+                ports.copy_within(at..n, at + 1);
+                ports[at] = p;
+                *len += 1;
             }
             PortSet::Bits { first, len, words } => {
                 let w = usize::from(p / 64);
@@ -135,8 +162,8 @@ impl PortSet {
     pub(super) fn prefetch(&self, p: u16) {
         match self {
             PortSet::Inline { .. } => {}
-            PortSet::Sorted(v) => {
-                if let Some(mid) = v.get(v.len() / 2) {
+            PortSet::Sorted { len, ports } => {
+                if let Some(mid) = ports.get(usize::from(*len) / 2) {
                     super::table::prefetch(mid);
                 }
             }
@@ -154,7 +181,7 @@ impl PortSet {
     pub fn len(&self) -> usize {
         match self {
             PortSet::Inline { len, .. } => usize::from(*len),
-            PortSet::Sorted(v) => v.len(),
+            PortSet::Sorted { len, .. } => usize::from(*len),
             PortSet::Bits { len, .. } => *len as usize,
         }
     }
@@ -170,14 +197,14 @@ impl PortSet {
         match self {
             PortSet::Inline { len, ports } => (*len == 1).then_some(ports[0]),
             // Made past `INLINE` ports, and sets only grow.
-            PortSet::Sorted(_) | PortSet::Bits { .. } => None,
+            PortSet::Sorted { .. } | PortSet::Bits { .. } => None,
         }
     }
 
     pub fn iter(&self) -> Box<dyn Iterator<Item = u16> + '_> {
         match self {
             PortSet::Inline { len, ports } => Box::new(ports[..usize::from(*len)].iter().copied()),
-            PortSet::Sorted(v) => Box::new(v.iter().copied()),
+            PortSet::Sorted { len, ports } => Box::new(ports[..usize::from(*len)].iter().copied()),
             PortSet::Bits { first, words, .. } => {
                 let base = usize::from(*first);
                 Box::new(words.iter().enumerate().flat_map(move |(i, &w)| {
@@ -218,12 +245,20 @@ impl PortSet {
                 }
                 *len = words.iter().map(|w| w.count_ones()).sum();
             }
-            (PortSet::Bits { .. }, PortSet::Sorted(theirs)) => {
-                for &p in theirs {
+            (PortSet::Bits { .. }, PortSet::Sorted { len, ports }) => {
+                for &p in &ports[..usize::from(*len)] {
                     self.insert(p);
                 }
             }
-            (PortSet::Sorted(mine), PortSet::Sorted(theirs)) => {
+            (
+                PortSet::Sorted { len, ports },
+                PortSet::Sorted {
+                    len: their_len,
+                    ports: their_ports,
+                },
+            ) => {
+                let mine = &ports[..usize::from(*len)];
+                let theirs = &their_ports[..usize::from(*their_len)];
                 let mut merged = Vec::with_capacity(mine.len() + theirs.len());
                 let (mut a, mut b) = (mine.iter().peekable(), theirs.iter().peekable());
                 while let (Some(&&x), Some(&&y)) = (a.peek(), b.peek()) {

@@ -125,6 +125,10 @@ struct Slot {
 
 const EMPTY: Slot = Slot { tag: 0, at: FREE };
 
+/// A key and its sums take 128 bytes (136 before the port set was laid
+/// out flat): 6% less memory per key, where the reading waits on memory.
+const _: () = assert!(std::mem::size_of::<(AggKey, Acc)>() == 128);
+
 /// (key, sums) pairs with unique keys, in insertion order.
 #[derive(Debug, Default)]
 pub(super) struct Conns {
