@@ -381,3 +381,30 @@ pub fn replay(
         .collect();
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An end that stood for many addresses says so: its display names the
+    /// lowest and how many more, and the JSON lists the lowest few.
+    #[test]
+    fn an_end_of_many_addresses_counts_them() {
+        let mut end = BlockedEnd {
+            label: "internet".into(),
+            ..BlockedEnd::default()
+        };
+        for i in (1..=7u8).rev() {
+            end.all.insert(IpAddr::from([203, 0, 113, i]));
+        }
+        assert_eq!(end.settle(), "internet (203.0.113.1 and 6 more)");
+        assert_eq!(end.address_count, 7);
+        assert_eq!(end.addresses.len(), ADDRESSES_SHOWN);
+        assert_eq!(end.addresses[0], IpAddr::from([203, 0, 113, 1]));
+
+        let mut one = BlockedEnd::default();
+        one.all.insert(IpAddr::from([10, 0, 0, 1]));
+        one.label = "eni-1".into();
+        assert_eq!(one.settle(), "eni-1 (10.0.0.1)");
+    }
+}

@@ -171,6 +171,38 @@ mod tests {
         }
     }
 
+    fn checked(replay: Replay) -> Checked {
+        Checked {
+            replay,
+            window: crate::window::Window { since: 0, until: 1 },
+            stats: Stats::default(),
+            fill: Fill::default(),
+            warnings: Vec::new(),
+        }
+    }
+
+    /// The verdict weighs what was read: records set aside as the logs
+    /// meant them (NODATA, outside the window) leave a pass a pass; one
+    /// record that could not be read makes it inconclusive; a blocked
+    /// connection is a block either way.
+    #[test]
+    fn a_record_that_could_not_be_read_makes_a_pass_inconclusive() {
+        let mut c = checked(Replay::default());
+        c.stats.records = 10;
+        c.stats.skip_n("nodata", 3);
+        c.stats.skip_n("outside the window", 2);
+        assert_eq!(c.verdict(), Verdict::Ok);
+        assert!(c.incomplete().is_empty());
+        c.stats.skip_n("bad port", 1);
+        assert_eq!(c.verdict(), Verdict::Inconclusive);
+        assert_eq!(
+            check_lines(&c).last().unwrap(),
+            "inconclusive: nothing accepted would be blocked in what was read, but 1 of 10 records could not be read (bad port: 1); a pass needs every source and record read (see the lines on stderr)"
+        );
+        c.replay.blocked_connections = 1;
+        assert_eq!(c.verdict(), Verdict::Blocked);
+    }
+
     /// Every count says its noun in the number it has: one, or many.
     #[test]
     fn counts_of_one_are_singular_and_others_plural() {
@@ -184,14 +216,7 @@ mod tests {
                 blocked: vec![blocked(n)],
                 ..Replay::default()
             };
-            let c = Checked {
-                replay: r,
-                window: crate::window::Window { since: 0, until: 1 },
-                stats: Stats::default(),
-                fill: Fill::default(),
-                warnings: Vec::new(),
-            };
-            let text = check_lines(&c).join("\n");
+            let text = check_lines(&checked(r)).join("\n");
             let (s, are) = if n == 1 { ("", "is") } else { ("s", "are") };
             for want in [
                 format!(
