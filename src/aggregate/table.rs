@@ -3,10 +3,10 @@
 //!
 //! The hot path of the reading looks up one key per record. A hash map of
 //! (key, sums) holds each entry in a bucket of its table, and the table
-//! doubles: with 230,000 keys it is 512 Ki buckets of 136 bytes (70 MB a
+//! doubles: with 230,000 keys it was 512 Ki buckets of 136 bytes (70 MB a
 //! worker). Here the table holds 8 bytes a slot (a tag of the hash and the
-//! entry's position) and the entries sit in insertion order, without holes:
-//! the same keys take about 40 MB, and a lookup reads the slot and the one
+//! entry's position) and the entries (128 bytes) sit in insertion order,
+//! without holes: the same keys take under 40 MB, and a lookup reads the slot and the one
 //! entry it names. The key of the record before is remembered with its
 //! position, so a record of the same connection as the one before (a
 //! request and its response, the records of one pooled connection) skips
