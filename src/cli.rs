@@ -420,14 +420,27 @@ impl InferArgs {
             per_account: self.out_dir,
             terraform,
         }))?;
-        if let Some(tf) = cfg.tfvars.as_ref().and_then(|t| t.terraform.as_ref())
-            && let Some(logs) = sgpair::run::folder_inside_logs(&tf.dir, &cfg.sources.logs)
-        {
-            usage_error(format!(
-                "--terraform names {}, which is inside the folder --logs reads ({}): the next run over that folder would read the .tf files as flow logs; give --terraform a folder outside it",
-                tf.dir.display(),
-                logs.display()
-            ));
+        // Folders of outputs inside the logs folder: the next run over it
+        // would read every file they hold as flow logs.
+        let folders = cfg.tfvars.iter().flat_map(|t| {
+            let tf = t
+                .terraform
+                .as_ref()
+                .map(|tf| ("--terraform", &tf.dir, ".tf files"));
+            let out = t
+                .per_account
+                .as_ref()
+                .map(|d| ("--out-dir", d, "accounts' files"));
+            tf.into_iter().chain(out)
+        });
+        for (flag, dir, files) in folders {
+            if let Some(logs) = sgpair::run::folder_inside_logs(dir, &cfg.sources.logs) {
+                usage_error(format!(
+                    "{flag} names {}, which is inside the folder --logs reads ({}): the next run over that folder would read the {files} as flow logs; give {flag} a folder outside it",
+                    dir.display(),
+                    logs.display()
+                ));
+            }
         }
         cfg.state = self.state.settings();
         cfg.rule_quota = self.quota.rule_quota;

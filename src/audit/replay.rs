@@ -241,10 +241,16 @@ impl Checked {
         out
     }
 
+    /// Whether [`Checked::incomplete`] has anything to say, without
+    /// saying it.
+    fn read_whole(&self) -> bool {
+        self.stats.missing.is_empty() && self.stats.unreadable() == 0
+    }
+
     pub fn verdict(&self) -> Verdict {
         if self.replay.failing() > 0 {
             Verdict::Blocked
-        } else if self.incomplete().is_empty() {
+        } else if self.read_whole() {
             Verdict::Ok
         } else {
             Verdict::Inconclusive

@@ -219,16 +219,36 @@ fn undo_all(done: Vec<Undo>, error: anyhow::Error) -> anyhow::Error {
     }
 }
 
-/// The file `path` names, for telling two names of one file apart: its
-/// canonical path when it exists, else its folder's joined with its name.
+/// The file `path` names, for telling two names of one file apart (see
+/// [`resolved`]); the path as given where even that fails.
 fn identity(path: &Path) -> PathBuf {
-    if let Ok(p) = std::fs::canonicalize(path) {
-        return p;
-    }
-    let dir = folder_of(path);
-    match (std::fs::canonicalize(dir), path.file_name()) {
-        (Ok(d), Some(name)) => d.join(name),
-        _ => path.to_path_buf(),
+    resolved(path).unwrap_or_else(|| path.to_path_buf())
+}
+
+/// `path` made absolute with links followed, for a path that may not exist
+/// yet: its nearest existing ancestor's canonical path, then the rest.
+pub(crate) fn resolved(path: &Path) -> Option<PathBuf> {
+    let absolute = std::path::absolute(path).ok()?;
+    let mut rest = Vec::new();
+    let mut at = absolute.as_path();
+    loop {
+        if let Ok(real) = std::fs::canonicalize(at) {
+            // What does not exist yet is made as named: `..` after such
+            // a folder is its parent.
+            let mut out = real;
+            for part in rest.iter().rev() {
+                match part {
+                    std::path::Component::ParentDir => {
+                        out.pop();
+                    }
+                    std::path::Component::CurDir => {}
+                    other => out.push(other),
+                }
+            }
+            return Some(out);
+        }
+        rest.push(at.components().next_back()?);
+        at = at.parent()?;
     }
 }
 

@@ -17,6 +17,7 @@ pub mod terraform;
 pub(crate) mod test_support;
 pub mod tfvars;
 
+pub(crate) use atomic::resolved;
 pub use atomic::{Staged, Streamed, write_atomic};
 pub use check::{check_json, check_lines, check_stderr_lines};
 pub use summary::{read_lines, terminal_summary};

@@ -188,36 +188,9 @@ pub(super) fn refuse_replacing_inputs(cfg: &Config, staged: &Staged) -> Result<(
 /// that does, links followed, so `logs/../logs/tf` and a link into the
 /// logs are caught too.
 pub fn folder_inside_logs<'a>(dir: &Path, logs: &'a [PathBuf]) -> Option<&'a Path> {
-    let dir = resolved(dir)?;
+    let dir = emit::resolved(dir)?;
     logs.iter()
         .filter(|l| l.is_dir())
         .find(|l| std::fs::canonicalize(l).is_ok_and(|l| dir.starts_with(l)))
         .map(PathBuf::as_path)
-}
-
-/// `path` made absolute with links followed, for a path that may not exist
-/// yet: its nearest existing ancestor's canonical path, then the rest.
-fn resolved(path: &Path) -> Option<PathBuf> {
-    let absolute = std::path::absolute(path).ok()?;
-    let mut rest = Vec::new();
-    let mut at = absolute.as_path();
-    loop {
-        if let Ok(real) = std::fs::canonicalize(at) {
-            // What does not exist yet is made as named: `..` after such
-            // a folder is its parent.
-            let mut out = real;
-            for part in rest.iter().rev() {
-                match part {
-                    std::path::Component::ParentDir => {
-                        out.pop();
-                    }
-                    std::path::Component::CurDir => {}
-                    other => out.push(other),
-                }
-            }
-            return Some(out);
-        }
-        rest.push(at.components().next_back()?);
-        at = at.parent()?;
-    }
 }

@@ -566,6 +566,34 @@ fn a_terraform_folder_inside_the_logs_folder_is_refused() {
     s.run(&["--terraform", s.path("tf").to_str().unwrap()]).ok();
 }
 
+/// So is a folder of each account's files (`--out-dir`) there: its
+/// tfvars and reports would be read as flow logs by the next run.
+#[test]
+fn an_out_dir_inside_the_logs_folder_is_refused() {
+    let s = no_rules_yet();
+    let logs = s.path("logs");
+    for out in [logs.join("accounts"), logs.join("../logs")] {
+        let r = s.run(&["--out-dir", out.to_str().unwrap()]);
+        r.exits(2);
+        assert!(
+            r.stderr.contains(&format!(
+                "--out-dir names {}, which is inside the folder --logs reads ({}): the next run over that folder would read the accounts' files as flow logs",
+                out.display(),
+                logs.display()
+            )),
+            "{}",
+            r.stderr
+        );
+    }
+    let left: Vec<String> = std::fs::read_dir(&logs)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(left, ["app.log"]);
+    s.run(&["--out-dir", s.path("accounts").to_str().unwrap()])
+        .ok();
+}
+
 #[test]
 fn a_folder_per_account_with_out_dir() {
     let s = no_rules_yet();
