@@ -36,9 +36,21 @@ pub struct Artifact<'t> {
     pub text: Option<&'t str>,
 }
 
+/// The base a relative artifact URI is resolved against.
+const SRCROOT: &str = "%SRCROOT%";
+
 /// The SARIF log of `audit` ([`crate::audit::audit`] of `a`).
 pub fn render(a: &Analysis, audit: &Audit, artifact: &Artifact) -> String {
     let uri = artifact_uri(&artifact.path);
+    // A relative path is relative to the folder sgpair ran in: SARIF wants
+    // such a URI to name its base, which a consumer (code scanning: the
+    // repository's root) resolves. The base's own place is left out: it
+    // would put this machine's folder in every log.
+    let relative = !uri.starts_with("file://");
+    let mut at = json!({ "uri": uri });
+    if relative {
+        at["uriBaseId"] = json!(SRCROOT);
+    }
     let lines = artifact.text.map(id_lines).unwrap_or_default();
     let rules: Vec<Value> = CATALOGUE.iter().map(rule).collect();
     let mut driver = json!({
@@ -55,10 +67,20 @@ pub fn render(a: &Analysis, audit: &Audit, artifact: &Artifact) -> String {
         schema: SCHEMA,
         runs: [Run {
             artifacts: json!([{
-                "location": { "uri": uri },
+                "location": at,
                 "roles": ["analysisTarget"],
             }]),
             column_kind: "unicodeCodePoints",
+            original_uri_base_ids: relative.then(|| {
+                let mut bases = serde_json::Map::new();
+                bases.insert(
+                    SRCROOT.to_string(),
+                    json!({ "description": {
+                        "text": "The folder sgpair ran in: the inventory's path is relative to it."
+                    } }),
+                );
+                Value::Object(bases)
+            }),
             properties: json!({
                 "window": {
                     "since": rfc3339(a.window.since),
@@ -68,7 +90,7 @@ pub fn render(a: &Analysis, audit: &Audit, artifact: &Artifact) -> String {
             }),
             results: Results {
                 findings: &audit.findings,
-                uri: &uri,
+                at: &at,
                 lines: &lines,
                 inv: &a.inventory,
             },
@@ -99,6 +121,8 @@ struct Log<'a> {
 struct Run<'a> {
     artifacts: Value,
     column_kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    original_uri_base_ids: Option<Value>,
     properties: Value,
     results: Results<'a>,
     tool: Value,
@@ -107,7 +131,8 @@ struct Run<'a> {
 /// The results, each made as it is written.
 struct Results<'a> {
     findings: &'a [Finding],
-    uri: &'a str,
+    /// The artifact's location, as each result names it.
+    at: &'a Value,
     lines: &'a BTreeMap<&'a str, usize>,
     inv: &'a Inventory,
 }
@@ -117,7 +142,7 @@ impl Serialize for Results<'_> {
         s.collect_seq(
             self.findings
                 .iter()
-                .map(|f| result(f, self.uri, self.lines, self.inv)),
+                .map(|f| result(f, self.at, self.lines, self.inv)),
         )
     }
 }
@@ -165,7 +190,7 @@ fn rule(e: &Entry) -> Value {
 
 /// A result: one finding, pointing at its driver rule by index (the
 /// catalogue's order is the kinds').
-fn result(f: &Finding, uri: &str, lines: &BTreeMap<&str, usize>, inv: &Inventory) -> Value {
+fn result(f: &Finding, at: &Value, lines: &BTreeMap<&str, usize>, inv: &Inventory) -> Value {
     let mut logical: Vec<Value> = f
         .groups
         .iter()
@@ -185,9 +210,11 @@ fn result(f: &Finding, uri: &str, lines: &BTreeMap<&str, usize>, inv: &Inventory
         .find_map(|id| lines.get(id.as_str()))
         .copied()
         .unwrap_or(1);
+    let mut artifact = at.clone();
+    artifact["index"] = json!(0);
     let mut location = json!({
         "physicalLocation": {
-            "artifactLocation": { "uri": uri, "index": 0 },
+            "artifactLocation": artifact,
             "region": { "startLine": line },
         },
     });

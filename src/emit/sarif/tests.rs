@@ -279,6 +279,42 @@ fn artifact_paths_become_uris() {
     assert_eq!(artifact_uri("é.json"), "%C3%A9.json");
 }
 
+/// A relative URI names its base (`%SRCROOT%`, described, not placed: its
+/// place would be this machine's folder), in the artifact and in every
+/// result; an absolute one needs none.
+#[test]
+fn a_relative_artifact_uri_names_its_base() {
+    let a = fixture();
+    let v: Value = serde_json::from_str(&render(&a, "./envs/prod/inventory.json")).unwrap();
+    let run = &v["runs"][0];
+    let at = &run["artifacts"][0]["location"];
+    assert_eq!(at["uri"], "envs/prod/inventory.json");
+    assert_eq!(at["uriBaseId"], SRCROOT);
+    let base = &run["originalUriBaseIds"][SRCROOT];
+    assert!(base["description"]["text"].is_string(), "{base}");
+    assert!(base.get("uri").is_none(), "{base}");
+    assert!(!results(&v).is_empty());
+    for r in results(&v) {
+        let loc = &r["locations"][0]["physicalLocation"]["artifactLocation"];
+        assert_eq!(loc["uriBaseId"], SRCROOT, "{loc}");
+        assert_eq!(loc["uri"], "envs/prod/inventory.json");
+        assert_eq!(loc["index"], 0);
+    }
+
+    let v: Value = serde_json::from_str(&render(&a, "/srv/inv.json")).unwrap();
+    let run = &v["runs"][0];
+    assert_eq!(
+        run["artifacts"][0]["location"]["uri"],
+        "file:///srv/inv.json"
+    );
+    assert!(run["artifacts"][0]["location"].get("uriBaseId").is_none());
+    assert!(run.get("originalUriBaseIds").is_none());
+    for r in results(&v) {
+        let loc = &r["locations"][0]["physicalLocation"]["artifactLocation"];
+        assert!(loc.get("uriBaseId").is_none(), "{loc}");
+    }
+}
+
 #[test]
 fn sarif_snapshot() {
     let out = render(&fixture(), "sample-logs/inventory.json");
