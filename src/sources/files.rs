@@ -116,7 +116,7 @@ pub fn open(path: &Path, progress: Arc<AtomicU64>) -> Result<Stream> {
         ),
     })?;
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-    let mut raw = BufReader::with_capacity(
+    let raw = BufReader::with_capacity(
         256 * 1024,
         Counting {
             inner: file,
@@ -125,28 +125,40 @@ pub fn open(path: &Path, progress: Arc<AtomicU64>) -> Result<Stream> {
             expected: size,
         },
     );
-    let head = raw
-        .fill_buf()
-        .with_context(|| format!("cannot read {}", path.display()))?;
     let name = path.display().to_string();
     let notes = Notes::default();
-    let (reader, kind): (Box<dyn BufRead + Send>, Kind) = if head.starts_with(&[0x1f, 0x8b]) {
-        let members = Members::new(raw, name.clone(), notes.clone());
-        decoded(Box::new(members), &name, &notes)
-    } else if utf16_order(head).is_some() {
-        decoded(Box::new(raw), &name, &notes)
-    } else if head.starts_with(b"PAR1") {
-        (Box::new(raw), Kind::Parquet)
-    } else {
-        let kind = text_kind(head);
-        (Box::new(raw), kind)
-    };
+    let (reader, kind) =
+        typed(raw, &name, &notes).with_context(|| format!("cannot read {}", path.display()))?;
     Ok(Stream {
         name,
         size,
         reader,
         kind,
         notes,
+    })
+}
+
+/// A stream's bytes as what they are, told by their first bytes, whatever
+/// the name: gzip (inflated, then told again), UTF-16 text (decoded),
+/// Parquet, a document of CloudWatch Logs events, or lines. A local file
+/// and an S3 object are told apart alike. The error: the first bytes could
+/// not be read.
+pub(crate) fn typed<R: BufRead + Send + 'static>(
+    mut raw: R,
+    name: &str,
+    notes: &Notes,
+) -> std::io::Result<(Box<dyn BufRead + Send>, Kind)> {
+    let head = raw.fill_buf()?;
+    Ok(if head.starts_with(&[0x1f, 0x8b]) {
+        let members = Members::new(raw, name.to_string(), notes.clone());
+        decoded(Box::new(members), name, notes)
+    } else if utf16_order(head).is_some() {
+        decoded(Box::new(raw), name, notes)
+    } else if head.starts_with(b"PAR1") {
+        (Box::new(raw), Kind::Parquet)
+    } else {
+        let kind = text_kind(head);
+        (Box::new(raw), kind)
     })
 }
 

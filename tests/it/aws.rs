@@ -223,6 +223,74 @@ async fn s3_delivery_lists_only_the_window_and_reads_gzip_text() {
     );
 }
 
+/// A subscription filter's delivery through Firehose to S3: an object
+/// without an extension, under Firehose's year/month/day/hour folders,
+/// holding gzip members one after another, each a CloudWatch Logs document
+/// of one log stream's events. Listed, told by its first bytes and read as
+/// events (it was not listed at all, and a `.gz` one read as lines), with
+/// the rules of the account's traffic.
+#[tokio::test(flavor = "multi_thread")]
+async fn s3_a_firehose_object_of_a_subscription_is_read_by_what_it_holds() {
+    let moto = Moto::start();
+    let config = moto.config().await;
+    let (env, records) = build(&config).await;
+    let s3 = new_bucket(&config, "firehose").await;
+    let mut streams: std::collections::BTreeMap<&str, Vec<serde_json::Value>> = Default::default();
+    for (n, (stream, message)) in records.iter().enumerate() {
+        streams
+            .entry(stream.as_str())
+            .or_default()
+            .push(serde_json::json!({
+                "id": format!("{n:056}"), "timestamp": 1, "message": message,
+            }));
+    }
+    let mut object = Vec::new();
+    for (stream, events) in &streams {
+        // The keys in the order CloudWatch Logs writes them (`json!` sorts them).
+        let doc = format!(
+            r#"{{"messageType":"DATA_MESSAGE","owner":"123456789012","logGroup":"/vpc/flows","logStream":"{stream}","subscriptionFilters":["to-s3"],"logEvents":{}}}"#,
+            serde_json::Value::from(events.clone())
+        );
+        object.extend(crate::support::flows::gzip(doc.as_bytes()));
+    }
+    let t = now() - 3600;
+    let key = format!(
+        "cwl/{}{:02}/flows-1-2026-11-24-00-00-00-0a1b2c3d",
+        day_path(t, false),
+        t.rem_euclid(86_400) / 3600
+    );
+    s3.put_object()
+        .bucket("firehose")
+        .key(key)
+        .body(ByteStream::from(object))
+        .send()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let run = moto.sgpair(
+        dir.path(),
+        &[
+            "infer",
+            "--s3",
+            "s3://firehose/cwl",
+            "--since",
+            "1d",
+            "--log-format",
+            FORMAT,
+        ],
+    );
+    let stderr = run.ok().stderr.clone();
+    let n = records.len();
+    assert!(
+        stderr.contains(&format!(
+            "read {n} records from {} streams: {n} used as evidence",
+            streams.len()
+        )),
+        "{stderr}"
+    );
+    assert_eq!(rules(dir.path()), expected(&env));
+}
+
 /// The key S3 delivery gives a Parquet object of the day of `t`, in the
 /// Hive layout.
 #[cfg(feature = "parquet")]

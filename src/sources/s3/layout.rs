@@ -332,7 +332,14 @@ pub(super) fn year_style(segment: &str) -> Option<bool> {
     }
 }
 
-/// A key the readers take: text (`.log.gz`, `.log`) or Parquet.
+/// A key the readers take: what flow-log delivery writes (`.log.gz`,
+/// `.log`, `.parquet`), any `.gz`, and a name without an extension (what
+/// Firehose writes of a subscription's delivery: gzip members without a
+/// `.gz`). What the object holds is told by its first bytes when read.
 pub(super) fn is_flow_log(key: &str) -> bool {
-    key.ends_with(".log.gz") || key.ends_with(".log") || key.ends_with(".parquet")
+    let name = key.rsplit('/').next().unwrap_or(key);
+    key.ends_with(".log")
+        || key.ends_with(".gz")
+        || key.ends_with(".parquet")
+        || (!name.is_empty() && !name.contains('.'))
 }

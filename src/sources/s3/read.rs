@@ -1,5 +1,7 @@
-//! Reading the listed objects, a bounded number at a time: text streamed
-//! through gzip into the parser, Parquet whole (the format keeps its index
+//! Reading the listed objects, a bounded number at a time, each as its
+//! first bytes say (`files::typed`): text streamed through gzip into the
+//! parser, a document of CloudWatch Logs events (a subscription's delivery
+//! through Firehose) through its reader, Parquet whole (the format keeps its index
 //! at the end), then handed over row group by row group as typed batches
 //! (`parquet::read`); a body that breaks off or goes silent is read again
 //! from the start.
@@ -16,8 +18,7 @@ use indicatif::ProgressBar;
 use super::{S3Url, layout};
 use crate::aws::{DEFAULT_ATTEMPT_TIMEOUT, call_error, read_bounded};
 use crate::partial::Partial;
-use crate::sources::gzip::Members;
-use crate::sources::{Kind, Notes, Sink, Stream, events, fold, parquet};
+use crate::sources::{Kind, Notes, Sink, Stream, events, files, fold, parquet};
 
 pub const IAM_ACTIONS: &[&str] = &["s3:ListBucket", "s3:GetObject"];
 
@@ -192,23 +193,14 @@ async fn read_object_once<S: Sink>(
         .and_then(|t| t.operation_attempt_timeout())
         .unwrap_or(DEFAULT_ATTEMPT_TIMEOUT);
     let body = download(obj.body, idle);
-    let kind = if key.ends_with(".parquet") {
-        Kind::Parquet
-    } else {
-        Kind::Text
-    };
-    let gz = key.ends_with(".gz");
     let account = layout::key_account(key).map(str::to_string);
     tokio::task::spawn_blocking(move || -> Result<S::Out> {
         let notes = Notes::default();
-        let reader: Box<dyn std::io::BufRead + Send> = if gz {
-            Box::new(BufReader::with_capacity(
-                256 * 1024,
-                Members::new(BufReader::new(body), name.clone(), notes.clone()),
-            ))
-        } else {
-            Box::new(BufReader::with_capacity(256 * 1024, body))
-        };
+        // What the object holds is told by its first bytes, as a file's is
+        // (a Firehose object of gzip members has no extension).
+        let raw = BufReader::with_capacity(256 * 1024, body);
+        let (reader, kind) =
+            files::typed(raw, &name, &notes).with_context(|| format!("cannot read {name}"))?;
         let stream = Stream {
             name,
             size: 0,
