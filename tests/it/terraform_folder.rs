@@ -537,48 +537,35 @@ fn a_later_run_with_nothing_to_import_and_no_egress_rewrites_sgpairs_files() {
 /// read or written.
 #[test]
 fn a_terraform_folder_inside_the_logs_folder_is_refused() {
-    let s = no_rules_yet();
-    let logs = s.path("logs");
-    for tf in [
-        logs.clone(),
-        logs.join("tf"),
-        logs.join("../logs/tf/deeper"),
-    ] {
-        let r = s.run(&["--terraform", tf.to_str().unwrap()]);
-        r.exits(2);
-        assert!(
-            r.stderr.contains(&format!(
-                "--terraform names {}, which is inside the folder --logs reads ({})",
-                tf.display(),
-                logs.display()
-            )),
-            "{}",
-            r.stderr
-        );
-    }
-    let mut left: Vec<String> = std::fs::read_dir(&logs)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    left.sort();
-    assert_eq!(left, ["app.log"]);
-    // A sibling of the logs folder is fine.
-    s.run(&["--terraform", s.path("tf").to_str().unwrap()]).ok();
+    refused_inside_the_logs("--terraform", &["", "tf", "../logs/tf/deeper"], ".tf files");
 }
 
 /// So is a folder of each account's files (`--out-dir`) there: its
 /// tfvars and reports would be read as flow logs by the next run.
 #[test]
 fn an_out_dir_inside_the_logs_folder_is_refused() {
+    refused_inside_the_logs("--out-dir", &["accounts", "../logs"], "accounts' files");
+}
+
+/// `flag` naming each of `under` (below the logs folder; "" is the folder
+/// itself) exits 2 with the reason, and writes nothing there; naming a
+/// sibling of the logs folder is fine.
+fn refused_inside_the_logs(flag: &str, under: &[&str], files: &str) {
     let s = no_rules_yet();
     let logs = s.path("logs");
-    for out in [logs.join("accounts"), logs.join("../logs")] {
-        let r = s.run(&["--out-dir", out.to_str().unwrap()]);
+    for dir in under.iter().map(|u| {
+        if u.is_empty() {
+            logs.clone()
+        } else {
+            logs.join(u)
+        }
+    }) {
+        let r = s.run(&[flag, dir.to_str().unwrap()]);
         r.exits(2);
         assert!(
             r.stderr.contains(&format!(
-                "--out-dir names {}, which is inside the folder --logs reads ({}): the next run over that folder would read the accounts' files as flow logs",
-                out.display(),
+                "{flag} names {}, which is inside the folder --logs reads ({}): the next run over that folder would read the {files} as flow logs",
+                dir.display(),
                 logs.display()
             )),
             "{}",
@@ -590,8 +577,7 @@ fn an_out_dir_inside_the_logs_folder_is_refused() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     assert_eq!(left, ["app.log"]);
-    s.run(&["--out-dir", s.path("accounts").to_str().unwrap()])
-        .ok();
+    s.run(&[flag, s.path("sibling").to_str().unwrap()]).ok();
 }
 
 #[test]
