@@ -37,8 +37,10 @@ pub(super) fn stage(
                 .path
                 .file_name()
                 .map_or_else(|| "rules.auto.tfvars".into(), |n| n.to_os_string());
+            let mut written = Vec::new();
             for (account, text, w) in emit::tfvars::render_per_account(analysis, t.version) {
                 let folder = account_folder(dir, &account)?;
+                written.push(account.clone());
                 std::fs::create_dir_all(&folder)
                     .with_context(|| format!("cannot create the folder {}", folder.display()))?;
                 let path = folder.join(&name);
@@ -46,6 +48,7 @@ pub(super) fn stage(
                 paths.push(path.display().to_string());
                 warnings.extend(w.into_iter().map(|w| format!("account {account}: {w}")));
             }
+            warnings.extend(earlier_account_folders(dir, &written, &name, "--out-dir"));
         }
         // The --terraform folder writes its own rules.auto.tfvars; --out
         // is written besides only where it names another file.
@@ -141,6 +144,39 @@ pub(super) fn account_folder(dir: &Path, account: &str) -> Result<PathBuf> {
         );
     }
     Ok(dir.join(account))
+}
+
+/// A warning for each account folder under `dir` (`--out-dir`,
+/// `--terraform`) that holds `file` from an earlier run and that this run
+/// did not write (`written`): an account no longer in its inventories or
+/// its evidence. Its files stay as they were, an earlier window's rules,
+/// which an apply there keeps; sgpair says so rather than delete them (the
+/// account may be managed from elsewhere now).
+pub(super) fn earlier_account_folders(
+    dir: &Path,
+    written: &[String],
+    file: &std::ffi::OsStr,
+    flag: &str,
+) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut earlier: Vec<String> = entries
+        .filter_map(|e| e.ok())
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|n| check_account(n).is_ok() || n == UNKNOWN_ACCOUNT)
+        .filter(|n| !written.contains(n) && dir.join(n).join(file).is_file())
+        .collect();
+    earlier.sort();
+    earlier
+        .into_iter()
+        .map(|account| {
+            format!(
+                "{flag}: {} is an earlier run's, left as it was: this run wrote nothing for account {account} (remove the folder if that account's groups are no longer managed from here)",
+                dir.join(&account).join(file).display()
+            )
+        })
+        .collect()
 }
 
 /// Refuses a run whose outputs would replace a file named as an input: a

@@ -29,6 +29,7 @@ pub(super) fn write(
         vec![tf::render(analysis, &t.module_name)]
     };
     let mut out = Vec::new();
+    let written: Vec<String> = folders.iter().filter_map(|f| f.account.clone()).collect();
     for folder in folders {
         let dir = match &folder.account {
             Some(account) => super::outputs::account_folder(&t.dir, account)?,
@@ -92,6 +93,14 @@ pub(super) fn write(
             kept,
             folder,
         });
+    }
+    if per_account {
+        warnings.extend(super::outputs::earlier_account_folders(
+            &t.dir,
+            &written,
+            "rules.auto.tfvars".as_ref(),
+            "--terraform",
+        ));
     }
     Ok(out)
 }

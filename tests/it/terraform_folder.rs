@@ -608,6 +608,34 @@ fn a_folder_per_account_with_out_dir() {
     );
     fmt_check_all(&folder);
     stand_in(&folder);
+
+    // An account an earlier run wrote and this one saw no traffic of: its
+    // folders stay as they were, and the run says so, once per flag.
+    let earlier = "999999999999";
+    for dir in [&tf, &out] {
+        std::fs::create_dir_all(dir.join(earlier)).unwrap();
+        std::fs::write(dir.join(earlier).join("rules.auto.tfvars"), "rules = {}\n").unwrap();
+    }
+    // Not an account's name: no warning.
+    std::fs::create_dir_all(out.join("notes")).unwrap();
+    std::fs::write(out.join("notes/rules.auto.tfvars"), "").unwrap();
+    let r = s.run(&[
+        "--terraform",
+        tf.to_str().unwrap(),
+        "--out-dir",
+        out.to_str().unwrap(),
+    ]);
+    r.ok();
+    for (flag, dir) in [("--terraform", &tf), ("--out-dir", &out)] {
+        let file = dir.join(earlier).join("rules.auto.tfvars");
+        let want = format!(
+            "{flag}: {} is an earlier run's, left as it was: this run wrote nothing for account {earlier}",
+            file.display()
+        );
+        assert_eq!(r.stderr.matches(&want).count(), 1, "{want}\n{}", r.stderr);
+        assert_eq!(read(&file), "rules = {}\n");
+    }
+    assert!(!r.stderr.contains("notes"), "{}", r.stderr);
 }
 
 #[test]
