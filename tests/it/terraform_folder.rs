@@ -585,12 +585,13 @@ fn a_folder_per_account_with_out_dir() {
     let s = no_rules_yet();
     let tf = s.path("tf");
     let out = s.path("out");
-    let r = s.run(&[
+    let both = [
         "--terraform",
         tf.to_str().unwrap(),
         "--out-dir",
         out.to_str().unwrap(),
-    ]);
+    ];
+    let r = s.run(&both);
     r.ok();
     let folder = tf.join("123456789012");
     for f in [
@@ -619,12 +620,7 @@ fn a_folder_per_account_with_out_dir() {
     // Not an account's name: no warning.
     std::fs::create_dir_all(out.join("notes")).unwrap();
     std::fs::write(out.join("notes/rules.auto.tfvars"), "").unwrap();
-    let r = s.run(&[
-        "--terraform",
-        tf.to_str().unwrap(),
-        "--out-dir",
-        out.to_str().unwrap(),
-    ]);
+    let r = s.run(&both);
     r.ok();
     for (flag, dir) in [("--terraform", &tf), ("--out-dir", &out)] {
         let file = dir.join(earlier).join("rules.auto.tfvars");
