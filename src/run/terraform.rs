@@ -60,18 +60,22 @@ pub(super) fn write(
             .as_ref()
             .map_or(String::new(), |a| format!("account {a}: "));
         warnings.extend(folder.warnings.iter().map(|w| format!("{prefix}{w}")));
-        for name in &kept {
-            let why = match *name {
+        // A scaffold file kept is the expected state of every run after the
+        // first (the report lists it among the user's): no warning.
+        let users = folder
+            .files
+            .iter()
+            .filter(|f| kept.contains(&f.name) && f.kind != tf::Kind::Scaffold)
+            .map(|f| f.name);
+        for name in users {
+            let why = match name {
                 "imports.tf" if folder.empty(name) => {
                     "it is not sgpair's (no generated header), and this run has nothing to import: its import blocks may now address keys rules.auto.tfvars no longer holds (terraform plan then fails); check it, or move it aside"
                 }
                 "egress.tf" if folder.empty(name) => {
                     "it is not sgpair's (no generated header), and this run saw no egress beyond group-to-group rules: its rules may now be stale; check it, or move it aside"
                 }
-                "imports.tf" | "egress.tf" => {
-                    "it is not sgpair's (no generated header); move it aside to get sgpair's"
-                }
-                _ => "sgpair writes main.tf, variables.tf and versions.tf only where missing",
+                _ => "it is not sgpair's (no generated header); move it aside to get sgpair's",
             };
             warnings.push(format!("kept {} as it is: {why}", dir.join(name).display()));
         }
