@@ -128,6 +128,9 @@ pub struct Replay {
     /// `--group`: the one group checked; none: every group.
     pub group: Option<String>,
     pub proposed_entries: usize,
+    /// The removed rules this check takes away: those of a group the
+    /// inventory holds (with `--group`, of that group). A rule of a group
+    /// the inventory lacks is said in a warning, not counted.
     pub removed_rules: usize,
     /// Accepted connections in the logs.
     pub observed_connections: u64,
@@ -300,7 +303,12 @@ pub fn replay(
     let mut out = Replay {
         group: only.map(str::to_string),
         proposed_entries: proposal.len(),
-        removed_rules: removed.len(),
+        // The ones this check takes away: of a group the inventory holds
+        // (and with --group, of that group).
+        removed_rules: removed
+            .iter()
+            .filter(|x| checked(&x.group_id) && inv.group(&x.group_id).is_some())
+            .count(),
         seen: only.map(|g| GroupSeen::of(a, g)),
         ..Replay::default()
     };

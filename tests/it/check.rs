@@ -537,6 +537,28 @@ fn a_report_or_proposal_of_another_environment_is_refused() {
         "{}",
         r.stderr
     );
+    // Batch's rules are not counted among those taken away.
+    let whole = d.check(
+        &tfvars,
+        &[&day2],
+        T0,
+        T0 + DAY,
+        &["--removed", report.to_str().unwrap()],
+    );
+    let count = |out: &str| {
+        let head = out.lines().next().unwrap_or_default();
+        head.split("without open egress and ")
+            .nth(1)
+            .and_then(|t| t.split(' ').next())
+            .and_then(|n| n.parse::<usize>().ok())
+            .unwrap_or_else(|| panic!("{head}"))
+    };
+    assert!(
+        count(&r.stdout) < count(&whole.stdout),
+        "{}\n{}",
+        r.stdout,
+        whole.stdout
+    );
     let j = d.check(
         &tfvars,
         &[&day2],
