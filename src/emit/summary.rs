@@ -232,14 +232,11 @@ impl<'a> Summary<'a> {
     pub fn silent_interfaces(&self) -> String {
         const SHOWN: usize = 5;
         let s = &self.fill.silent;
-        let mut list: Vec<String> = s
-            .iter()
-            .take(SHOWN)
-            .map(|i| format!("{} (last record ends {})", i.interface_id, rfc3339(i.last)))
-            .collect();
-        if s.len() > SHOWN {
-            list.push(format!("and {} more", s.len() - SHOWN));
-        }
+        let list = crate::present::first_and_more(
+            s.iter()
+                .map(|i| format!("{} (last record ends {})", i.interface_id, rfc3339(i.last))),
+            SHOWN,
+        );
         format!(
             "{} {} whose last record ends more than a day before the window's end: {}",
             s.len(),
@@ -356,14 +353,11 @@ fn left_out(a: &Analysis) -> Option<String> {
     if l.is_empty() {
         return None;
     }
-    let mut list: Vec<String> = l
-        .iter()
-        .take(SHOWN)
-        .map(|x| format!("{} ({})", x.key, crate::present::service::of_rule(&x.rule)))
-        .collect();
-    if l.len() > SHOWN {
-        list.push(format!("and {} more", l.len() - SHOWN));
-    }
+    let list = crate::present::first_and_more(
+        l.iter()
+            .map(|x| format!("{} ({})", x.key, crate::present::service::of_rule(&x.rule))),
+        SHOWN,
+    );
     let connections: u64 = l.iter().map(|x| x.rule.evidence.connections).sum();
     Some(format!(
         "{} that module 1 (--module-version 1, TCP only) cannot express: {}; not counted above nor as coverage, so the change would not allow their {} (see the findings); use --module-version 2, or add them by hand",

@@ -14,6 +14,7 @@ use super::{history, inventory_of, read, scope_of};
 use crate::analysis::analyze_with;
 use crate::audit::replay::{Checked, RemovedRule, replay};
 use crate::inventory::Inventory;
+use crate::present::first_and_more;
 use crate::proposal::{self, Entry};
 use crate::stats::count;
 use crate::synthesize::Choices;
@@ -182,11 +183,7 @@ fn fit(
 
 /// Up to five ids, then how many more.
 fn listed(ids: &[&str]) -> String {
-    let mut out: Vec<String> = ids.iter().take(5).map(|s| s.to_string()).collect();
-    if ids.len() > 5 {
-        out.push(format!("and {} more", ids.len() - 5));
-    }
-    out.join(", ")
+    first_and_more(ids.iter().map(|s| s.to_string()), 5).join(", ")
 }
 
 /// The removed rules of a JSON report (`infer --json`).

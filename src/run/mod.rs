@@ -306,21 +306,17 @@ fn undescribed_note(inventory: &Inventory) -> Option<String> {
     if groups.is_empty() {
         return None;
     }
-    let mut named: Vec<String> = groups
-        .iter()
-        .take(5)
-        .map(|(g, enis)| {
+    let named = crate::present::first_and_more(
+        groups.iter().map(|(g, enis)| {
             let more = enis.len().saturating_sub(3);
             let mut on = enis.iter().take(3).copied().collect::<Vec<_>>().join(", ");
             if more > 0 {
                 on.push_str(&format!(" and {more} more"));
             }
             format!("{g} (on {on})")
-        })
-        .collect();
-    if groups.len() > 5 {
-        named.push(format!("and {} more", groups.len() - 5));
-    }
+        }),
+        5,
+    );
     Some(format!(
         "the inventory does not describe {} its interfaces list: {}; their rules are unknown, so nothing they allow is counted. Take a fresh snapshot (sgpair inventory), or add the inventory of the account that owns them (a shared VPC)",
         count(groups.len() as u64, "group"),
