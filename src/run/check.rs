@@ -139,15 +139,17 @@ fn fit(
         (
             cfg.tfvars.as_path(),
             "rules",
+            "their rules allow nothing here",
             tfvars_groups.collect::<Vec<_>>(),
         ),
         (
             cfg.removed.as_deref().unwrap_or(std::path::Path::new("")),
             "removed rules",
+            "their rules remove nothing here",
             removed_groups.collect(),
         ),
     ];
-    for (path, what, named) in inputs {
+    for (path, what, so, named) in inputs {
         let named: BTreeSet<&str> = named.into_iter().collect();
         let unknown: Vec<&str> = named
             .iter()
@@ -166,16 +168,11 @@ fn fit(
             );
         }
         warnings.push(format!(
-            "{}: {} of the {} its {what} name ({list}) {} not in {inv}: {}",
+            "{}: {} of the {} its {what} name ({list}) {} not in {inv}: {so}",
             path.display(),
             unknown.len(),
             count(named.len() as u64, "group"),
             if unknown.len() == 1 { "is" } else { "are" },
-            if what == "rules" {
-                "their rules allow nothing here"
-            } else {
-                "their rules remove nothing here"
-            }
         ));
     }
     Ok(warnings)
