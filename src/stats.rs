@@ -164,11 +164,15 @@ impl Stats {
     /// ([`READ_AS_MEANT`]). A reason added later counts here until it is
     /// listed there, so a gate errs on the side of "not read".
     pub fn unreadable(&self) -> u64 {
+        self.unreadable_reasons().map(|(_, n)| n).sum()
+    }
+
+    /// The reasons [`Stats::unreadable`] counts, each with its count.
+    pub fn unreadable_reasons(&self) -> impl Iterator<Item = (&str, u64)> {
         self.skipped
             .iter()
             .filter(|(k, _)| !READ_AS_MEANT.contains(&k.as_str()))
-            .map(|(_, v)| v)
-            .sum()
+            .map(|(k, v)| (k.as_str(), *v))
     }
 
     /// Sums over records (bytes, packets, records, connections, per

@@ -17,7 +17,7 @@ use crate::audit::usage::{is_open_egress, peer_label};
 use crate::inventory::SgRule;
 use crate::present::{count, service};
 use crate::proposal::Entry;
-use crate::stats::{Fill, READ_AS_MEANT, Stats};
+use crate::stats::{Fill, Stats};
 use crate::window::Window;
 
 /// One of today's rules the proposal removes, as the JSON report's
@@ -229,9 +229,7 @@ impl Checked {
         let unreadable = s.unreadable();
         if unreadable > 0 {
             let reasons: Vec<String> = s
-                .skipped
-                .iter()
-                .filter(|(k, _)| !READ_AS_MEANT.contains(&k.as_str()))
+                .unreadable_reasons()
                 .map(|(k, v)| format!("{k}: {v}"))
                 .collect();
             out.push(format!(
