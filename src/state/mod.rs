@@ -132,10 +132,7 @@ struct Version1 {
 
 impl State {
     pub fn new(scope: Scope, observed: Observed, rules: Vec<StateRule>, evidence: Stored) -> State {
-        let (since, until) = match (observed.spans().first(), observed.spans().last()) {
-            (Some(f), Some(l)) => (f.0, l.1),
-            _ => (0, 0),
-        };
+        let (since, until) = observed.bounds().unwrap_or((0, 0));
         State {
             format: FORMAT.to_string(),
             version: VERSION,
@@ -189,10 +186,7 @@ impl State {
             Some(VERSION) => {
                 let s: State = serde_json::from_slice(&text)
                     .context(format!("its content does not fit version {VERSION}"))?;
-                let ends = match (s.observed.spans().first(), s.observed.spans().last()) {
-                    (Some(f), Some(l)) => (f.0, l.1),
-                    _ => (s.since, s.until),
-                };
+                let ends = s.observed.bounds().unwrap_or((s.since, s.until));
                 if s.since > s.until {
                     bail!("its span starts after it ends");
                 }

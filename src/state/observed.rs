@@ -36,6 +36,12 @@ impl Observed {
         o
     }
 
+    /// The first observed time and the last: the span the spans cover,
+    /// holes included; `None` when nothing was observed.
+    pub fn bounds(&self) -> Option<(i64, i64)> {
+        Some((self.spans().first()?.0, self.spans().last()?.1))
+    }
+
     pub fn spans(&self) -> &[(i64, i64)] {
         &self.0
     }
