@@ -131,6 +131,7 @@ pub struct Progress {
 }
 
 pub(super) fn progress(a: &Analysis, kept: &Kept, c: &Continuity) -> Progress {
+    let observed = observed(a, c);
     Progress {
         had_state: c.had_state,
         compared_with: c.compared_with.clone(),
@@ -138,8 +139,8 @@ pub(super) fn progress(a: &Analysis, kept: &Kept, c: &Continuity) -> Progress {
         soak_seconds: c.soak,
         evidence_since: a.window.since,
         evidence_until: a.window.until,
-        observed: windows(observed(a, c).spans()),
-        not_observed: windows(&observed(a, c).gaps()),
+        observed: windows(observed.spans()),
+        not_observed: windows(&observed.gaps()),
         expired_connections: c.expired,
         changes: if c.had_state {
             changes(a, c)
@@ -147,7 +148,7 @@ pub(super) fn progress(a: &Analysis, kept: &Kept, c: &Continuity) -> Progress {
             Vec::new()
         },
         readiness: if c.compared_with.is_none() {
-            readiness(a, kept, c)
+            readiness(a, kept, c, &observed)
         } else {
             Vec::new()
         },
@@ -237,7 +238,7 @@ fn changes(a: &Analysis, c: &Continuity) -> Vec<Change> {
 }
 
 /// Per group with open egress: connections only that rule carries.
-fn readiness(a: &Analysis, kept: &Kept, c: &Continuity) -> Vec<Readiness> {
+fn readiness(a: &Analysis, kept: &Kept, c: &Continuity, observed: &Observed) -> Vec<Readiness> {
     let inv = &a.inventory;
     let by_id = Groups::new(inv);
     let proposed = Proposed::of_rules(&a.proposal.rules);
@@ -294,7 +295,6 @@ fn readiness(a: &Analysis, kept: &Kept, c: &Continuity) -> Vec<Readiness> {
         }
     }
     let (since, until) = (a.window.since, a.window.until);
-    let observed = observed(a, c);
     let mut out: Vec<Readiness> = open
         .intersection(&seen)
         .map(|g| {
