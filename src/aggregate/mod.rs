@@ -230,18 +230,18 @@ impl Aggregator {
     fn intern_other(&mut self, eni: &str) -> u32 {
         let bytes = eni.as_bytes();
         let slot = recent_slot(bytes);
-        let id = match self.recent[slot].holds(bytes) {
-            Some(id) => id,
-            None => {
-                let id = match self.eni_ids.get(eni) {
-                    Some(id) => *id,
-                    None => self.intern_new(eni),
-                };
-                self.recent[slot] = Recent::of(bytes, id);
-                id
-            }
+        if let Some(id) = self.recent[slot].holds(bytes) {
+            self.last_eni = self.recent[slot];
+            return id;
+        }
+        let id = match self.eni_ids.get(eni) {
+            Some(id) => *id,
+            None => self.intern_new(eni),
         };
-        self.last_eni = Recent::of(bytes, id);
+        // The slot and the last interface alike: made once.
+        let recent = Recent::of(bytes, id);
+        self.recent[slot] = recent;
+        self.last_eni = recent;
         id
     }
 
