@@ -215,9 +215,9 @@ pub(super) fn refuse_replacing_inputs(cfg: &Config, staged: &Staged) -> Result<(
     Ok(())
 }
 
-/// The `--logs` folder that `dir` (a folder of outputs, `--terraform`) is
-/// or lies inside, if any. Such a folder's files would be read as flow
-/// logs by the next run over that folder (its `.tf` files counted as
+/// The `--logs` folder that `dir` (a folder of outputs: `--terraform`,
+/// `--out-dir`) is or lies inside, if any. Such a folder's files would be
+/// read as flow logs by the next run over that folder (counted as
 /// malformed lines, and the folder's name kept in the command line that
 /// runs every day), so the run is refused before anything is read. A
 /// folder that does not exist yet is placed by the nearest folder above it
