@@ -105,29 +105,35 @@ impl<'l, const A: u8, const B: u8> Places<'l, A, B> {
 }
 
 /// Bit `i` set where byte `base + i` of `bytes` is `A` or `B`, for the 64
-/// bytes from `base` (fewer at the end). A slice of at least a chunk is read
-/// in whole chunks only: the last one ends at the slice's end and overlaps
-/// the one before, which sets the same bits again.
+/// bytes from `base` (fewer at the end). A slice of at least 64 bytes is
+/// read in whole windows of 64 only: where fewer than 64 are left after
+/// `base`, the window is the slice's last 64 bytes, shifted down to start
+/// at `base`, so no bit past the end is ever set.
 #[inline(always)]
 fn bits_at<const A: u8, const B: u8>(bytes: &[u8], base: usize) -> u64 {
     let len = bytes.len();
-    if len < CHUNK {
-        // The padding's bits are cleared.
-        let mut padded = [0; CHUNK];
-        padded[..len].copy_from_slice(bytes);
-        return chunk_bits::<A, B>(&padded, 0) & ((1 << len) - 1);
+    if base + 64 <= len {
+        return window_bits::<A, B>(bytes, base);
     }
+    if len >= 64 {
+        // `base` is inside the last window (it is below `len`).
+        return window_bits::<A, B>(bytes, len - 64) >> (base + 64 - len);
+    }
+    // A slice shorter than a window: a padded copy, the padding's bits cleared.
+    let mut padded = [0; 64];
+    padded[..len].copy_from_slice(bytes);
+    window_bits::<A, B>(&padded, 0) & ((1 << len) - 1)
+}
+
+/// Bit `i` set where byte `at + i` of `bytes` is `A` or `B`, for the 64
+/// bytes from `at` (which must be within the slice): whole [`CHUNK`]s.
+#[inline(always)]
+fn window_bits<const A: u8, const B: u8>(bytes: &[u8], at: usize) -> u64 {
+    let window = &bytes[at..at + 64];
     let mut bits = 0u64;
-    let mut c = base;
-    while c < len && c < base + 64 {
-        let at = c.min(len - CHUNK);
-        let m = chunk_bits::<A, B>(bytes, at);
-        // `at` is at most a chunk before `base` (the slice's last chunk).
-        bits |= if at >= base {
-            m << (at - base)
-        } else {
-            m >> (base - at)
-        };
+    let mut c = 0;
+    while c < 64 {
+        bits |= chunk_bits::<A, B>(window, c) << c;
         c += CHUNK;
     }
     bits
