@@ -142,8 +142,8 @@ impl Aggregator {
             .iter()
             .map(|&id| StoredInterface {
                 id: self.enis[id as usize].clone(),
-                vpc: self.places[id as usize].vpc.clone(),
-                account: self.places[id as usize].account.clone(),
+                vpc: self.places[id as usize].vpc.get().map(str::to_string),
+                account: self.places[id as usize].account.get().map(str::to_string),
             })
             .collect();
         let mut connections: Vec<StoredConnection> = self

@@ -1062,3 +1062,35 @@ fn interfaces_of_any_length_and_shared_slots_stay_apart() {
         );
     }
 }
+
+/// An interface's VPC and account, held in place when short and on the
+/// heap when long, read back as logged; the lowest of two wins in either
+/// order, and a record that logs none leaves them.
+#[test]
+fn an_interfaces_place_keeps_short_and_long_ids_alike() {
+    let long_vpc = format!("vpc-{}", "f".repeat(Short::MAX));
+    for len in [0, 1, 12, Short::MAX, Short::MAX + 1, 40] {
+        let v = "é".repeat(len / 2) + &"a".repeat(len % 2);
+        assert_eq!(Short::new(&v).get(), Some(v.as_str()), "length {len}");
+    }
+    assert_eq!(Short::None.get(), None);
+    for (first, second) in [
+        (long_vpc.as_str(), "vpc-0a"),
+        ("vpc-0a", long_vpc.as_str()),
+    ] {
+        let mut agg = Aggregator::new();
+        let eni = agg.intern(Some("eni-1"));
+        agg.place(eni, Some(first), Some("111111111111"));
+        agg.place(eni, Some(second), Some("000000000000"));
+        agg.place(eni, None, None);
+        let p = &agg.places[eni as usize];
+        assert_eq!(p.vpc.get(), Some("vpc-0a"), "{first} then {second}");
+        assert_eq!(p.account.get(), Some("000000000000"));
+    }
+    // The longer id is the lower one here: it is kept whole.
+    let mut agg = Aggregator::new();
+    let eni = agg.intern(Some("eni-1"));
+    agg.place(eni, Some("vpc-g"), None);
+    agg.place(eni, Some(&long_vpc), None);
+    assert_eq!(agg.places[eni as usize].vpc.get(), Some(long_vpc.as_str()));
+}
