@@ -1074,10 +1074,7 @@ fn an_interfaces_place_keeps_short_and_long_ids_alike() {
         assert_eq!(Short::new(&v).get(), Some(v.as_str()), "length {len}");
     }
     assert_eq!(Short::None.get(), None);
-    for (first, second) in [
-        (long_vpc.as_str(), "vpc-0a"),
-        ("vpc-0a", long_vpc.as_str()),
-    ] {
+    for (first, second) in [(long_vpc.as_str(), "vpc-0a"), ("vpc-0a", long_vpc.as_str())] {
         let mut agg = Aggregator::new();
         let eni = agg.intern(Some("eni-1"));
         agg.place(eni, Some(first), Some("111111111111"));

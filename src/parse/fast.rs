@@ -62,7 +62,10 @@ impl<'a> Record<'a> {
 }
 
 /// The places of two bytes in a slice, taken in order: found as bits, 64
-/// bytes at a time, instead of byte by byte.
+/// bytes at a time, instead of byte by byte. `Copy`: the cold path of
+/// [`Cursor::next`] takes it by value, so that the hot path's state is
+/// never behind a pointer and stays in registers.
+#[derive(Clone, Copy)]
 pub struct Places<'l, const A: u8, const B: u8> {
     bytes: &'l [u8],
     /// The byte the bits start at.
@@ -226,22 +229,9 @@ impl<'l> Cursor<'l> {
             self.end = end;
             return Some((at, end));
         }
-        self.after_run(at, end)
-    }
-
-    /// [`Cursor::next`] where the field would be empty: a run of
-    /// separators (skipped), or the line's end (no field more).
-    #[cold]
-    #[inline(never)]
-    fn after_run(&mut self, mut at: usize, mut end: usize) -> Option<(usize, usize)> {
-        let len = self.seps.bytes.len();
-        while end == at && at < len {
-            at += 1;
-            end = self.seps.take();
-        }
-        if at >= len {
-            return None;
-        }
+        let (seps, field) = after_run(self.seps, at, end);
+        self.seps = seps;
+        let (at, end) = field?;
         self.end = end;
         Some((at, end))
     }
@@ -258,6 +248,25 @@ impl<'l> Cursor<'l> {
     fn ended(&self) -> bool {
         self.end == self.seps.bytes.len()
     }
+}
+
+/// [`Cursor::next`] where the field would be empty: a run of separators
+/// (skipped), or the line's end (no field more). The separators are taken
+/// by value and handed back: a pointer to the cursor would keep its state
+/// in memory on the hot path too, a load and a store per field.
+#[cold]
+#[inline(never)]
+fn after_run(
+    mut seps: Separators<'_>,
+    mut at: usize,
+    mut end: usize,
+) -> (Separators<'_>, Option<(usize, usize)>) {
+    let len = seps.bytes.len();
+    while end == at && at < len {
+        at += 1;
+        end = seps.take();
+    }
+    (seps, (at < len).then_some((at, end)))
 }
 
 /// The whole number written in `line[at..end]` (not `-`): `None` unless
