@@ -177,8 +177,10 @@ impl LineReader {
     }
 
     /// [`LineReader::line`] for one of the lines of a block: `kept` holds
-    /// what the lines before it left.
-    #[inline]
+    /// what the lines before it left. Always inlined: a call per line cost
+    /// 30 instructions of its own (six arguments, the registers saved and
+    /// restored), 1.5% of the reading.
+    #[inline(always)]
     fn line_with<'a>(
         &mut self,
         raw: &'a [u8],
