@@ -4,8 +4,9 @@
 //! [`Parser::parse_with`] splits a line into a token per field first, then
 //! converts the tokens and builds a record it returns: every byte is read
 //! twice, and the token array and the record are written and copied per
-//! line. This path finds the line's separators sixteen bytes at a time
-//! ([`Places`]: SSE2 on x86-64, a word at a time elsewhere), so every
+//! line. This path finds the line's separators as the bits of a 64-byte
+//! window, sixteen bytes per compare ([`Places`]: SSE2 on x86-64, a word
+//! at a time elsewhere), so every
 //! field's ends are known before it is read; then each field is converted
 //! where it stands: a number up to eight digits in one load
 //! ([`digits_before`]), an address from its dots' places ([`ipv4_field`]),
