@@ -81,27 +81,79 @@ impl Hash for ConnKey {
     }
 }
 
-/// One accepted record, oriented.
+/// One accepted record, oriented: what [`reduce`] decided, and the record
+/// it decided it of, whose other values it reads where they stand (a copy
+/// of them was written and read again per record: 180 bytes, a tenth of
+/// the reduce step's instructions).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Observation<'a> {
+pub struct Observation<'r, 'a> {
     pub key: ConnKey,
     pub client_port: u16,
-    pub interface_id: Option<&'a str>,
-    /// The capturing interface's VPC and account, where the format logs them.
-    pub vpc_id: Option<&'a str>,
-    pub account_id: Option<&'a str>,
-    pub bytes: u64,
-    pub packets: u64,
-    pub start: i64,
-    pub end: i64,
     pub strength: Strength,
     /// This record carries the initiator's SYN: one per connection per logging ENI.
     pub syn: bool,
+    /// The packet's source is the client.
+    src_is_client: bool,
+    record: &'r Record<'a>,
+}
+
+impl<'a> Observation<'_, 'a> {
+    pub fn interface_id(&self) -> Option<&'a str> {
+        self.record.interface_id
+    }
+
+    /// The capturing interface's VPC, where the format logs it.
+    pub fn vpc_id(&self) -> Option<&'a str> {
+        self.record.vpc_id
+    }
+
+    /// The capturing interface's account, where the format logs it.
+    pub fn account_id(&self) -> Option<&'a str> {
+        self.record.account_id
+    }
+
+    pub fn bytes(&self) -> u64 {
+        self.record.bytes
+    }
+
+    pub fn packets(&self) -> u64 {
+        self.record.packets
+    }
+
+    pub fn start(&self) -> i64 {
+        self.record.start
+    }
+
+    pub fn end(&self) -> i64 {
+        self.record.end
+    }
+
     /// The address the logging interface owns, when `flow-direction` says which.
-    pub local_addr: Option<IpAddr>,
-    /// `pkt-*-aws-service` of the server and client side, where logged.
-    pub server_service: Option<&'a str>,
-    pub client_service: Option<&'a str>,
+    pub fn local_addr(&self) -> Option<IpAddr> {
+        let r = self.record;
+        r.flow_direction.map(|d| match d {
+            Direction::Ingress => r.dstaddr,
+            Direction::Egress => r.srcaddr,
+        })
+    }
+
+    /// `pkt-*-aws-service` of the server side, where logged.
+    pub fn server_service(&self) -> Option<&'a str> {
+        if self.src_is_client {
+            self.record.pkt_dst_aws_service
+        } else {
+            self.record.pkt_src_aws_service
+        }
+    }
+
+    /// `pkt-*-aws-service` of the client side, where logged.
+    pub fn client_service(&self) -> Option<&'a str> {
+        if self.src_is_client {
+            self.record.pkt_src_aws_service
+        } else {
+            self.record.pkt_dst_aws_service
+        }
+    }
 }
 
 /// A rejected record: never evidence for a rule, summarised in the report.
@@ -118,8 +170,8 @@ pub struct Rejection<'a> {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Reduced<'a> {
-    Accepted(Observation<'a>),
+pub enum Reduced<'r, 'a> {
+    Accepted(Observation<'r, 'a>),
     Rejected(Rejection<'a>),
     /// Source and destination are the same address: never crosses a security group.
     SelfTraffic,
@@ -138,7 +190,7 @@ pub fn port_class(p: u16) -> u8 {
 }
 
 #[inline]
-pub fn reduce<'a>(r: &Record<'a>) -> Reduced<'a> {
+pub fn reduce<'r, 'a>(r: &'r Record<'a>) -> Reduced<'r, 'a> {
     // The packet's own addresses: what the groups of both ends see. They
     // differ from srcaddr/dstaddr at a NAT gateway (which shows its own
     // address) and for a secondary address (shown as the primary at the
@@ -167,11 +219,6 @@ pub fn reduce<'a>(r: &Record<'a>) -> Reduced<'a> {
     } else {
         (dst, port_dst, src, port_src)
     };
-    let (server_service, client_service) = if src_is_client {
-        (r.pkt_dst_aws_service, r.pkt_src_aws_service)
-    } else {
-        (r.pkt_src_aws_service, r.pkt_dst_aws_service)
-    };
     Reduced::Accepted(Observation {
         key: ConnKey {
             server,
@@ -180,21 +227,10 @@ pub fn reduce<'a>(r: &Record<'a>) -> Reduced<'a> {
             proto: r.protocol,
         },
         client_port,
-        interface_id: r.interface_id,
-        vpc_id: r.vpc_id,
-        account_id: r.account_id,
-        bytes: r.bytes,
-        packets: r.packets,
-        start: r.start,
-        end: r.end,
         strength,
         syn,
-        local_addr: r.flow_direction.map(|d| match d {
-            Direction::Ingress => r.dstaddr,
-            Direction::Egress => r.srcaddr,
-        }),
-        server_service,
-        client_service,
+        src_is_client,
+        record: r,
     })
 }
 
@@ -304,8 +340,9 @@ pub(crate) mod tests {
         }
     }
 
-    fn obs(r: &Record<'static>) -> Observation<'static> {
-        match reduce(r) {
+    /// The observation of `r`, which the test keeps for its whole run.
+    fn obs(r: Record<'static>) -> Observation<'static, 'static> {
+        match reduce(Box::leak(Box::new(r))) {
             Reduced::Accepted(o) => o,
             other => panic!("expected accepted, got {other:?}"),
         }
@@ -313,7 +350,7 @@ pub(crate) mod tests {
 
     #[test]
     fn syn_marks_the_client_even_on_a_high_service_port() {
-        let o = obs(&rec("10.0.0.1", 40000, "10.0.0.2", 50051, TCP, Some(2)));
+        let o = obs(rec("10.0.0.1", 40000, "10.0.0.2", 50051, TCP, Some(2)));
         assert_eq!(o.key.client, "10.0.0.1".parse::<IpAddr>().unwrap());
         assert_eq!(o.key.port, 50051);
         assert_eq!(o.client_port, 40000);
@@ -323,7 +360,7 @@ pub(crate) mod tests {
 
     #[test]
     fn syn_ack_marks_the_server() {
-        let o = obs(&rec("10.0.0.2", 50051, "10.0.0.1", 40000, TCP, Some(19)));
+        let o = obs(rec("10.0.0.2", 50051, "10.0.0.1", 40000, TCP, Some(19)));
         assert_eq!(o.key.server, "10.0.0.2".parse::<IpAddr>().unwrap());
         assert_eq!(o.key.port, 50051);
         assert_eq!(o.strength, Strength::Certain);
@@ -332,8 +369,8 @@ pub(crate) mod tests {
 
     #[test]
     fn request_and_response_reduce_to_the_same_key() {
-        let req = obs(&rec("10.0.0.1", 45000, "10.0.0.2", 3306, TCP, None));
-        let resp = obs(&rec("10.0.0.2", 3306, "10.0.0.1", 45000, TCP, None));
+        let req = obs(rec("10.0.0.1", 45000, "10.0.0.2", 3306, TCP, None));
+        let resp = obs(rec("10.0.0.2", 3306, "10.0.0.1", 45000, TCP, None));
         assert_eq!(req.key, resp.key);
         assert_eq!(req.key.port, 3306);
         assert_eq!(req.strength, Strength::Clear);
@@ -341,21 +378,21 @@ pub(crate) mod tests {
 
     #[test]
     fn same_range_ports_are_only_a_weak_guess() {
-        let o = obs(&rec("10.0.0.1", 40000, "10.0.0.2", 50051, TCP, None));
+        let o = obs(rec("10.0.0.1", 40000, "10.0.0.2", 50051, TCP, None));
         assert_eq!(o.strength, Strength::Weak);
         assert_eq!(o.key.port, 40000, "lower port guessed as the service");
     }
 
     #[test]
     fn flags_without_syn_fall_back_to_ports() {
-        let o = obs(&rec("10.0.0.2", 443, "10.0.0.1", 51000, TCP, Some(1)));
+        let o = obs(rec("10.0.0.2", 443, "10.0.0.1", 51000, TCP, Some(1)));
         assert_eq!(o.key.port, 443);
         assert_eq!(o.strength, Strength::Clear);
     }
 
     #[test]
     fn icmp_without_type_allows_any_type_and_guesses_the_sender() {
-        let o = obs(&rec("10.0.0.1", 0, "10.0.0.2", 0, ICMP, None));
+        let o = obs(rec("10.0.0.1", 0, "10.0.0.2", 0, ICMP, None));
         assert_eq!(o.key.port, ICMP_ANY);
         assert_eq!(o.key.client, "10.0.0.1".parse::<IpAddr>().unwrap());
         assert_eq!(o.strength, Strength::Weak);
@@ -363,9 +400,9 @@ pub(crate) mod tests {
 
     #[test]
     fn icmp_echo_reply_points_back_to_the_pinger() {
-        let o = obs(&rec("10.0.0.2", 0, "10.0.0.1", 0, ICMP, None));
+        let o = obs(rec("10.0.0.2", 0, "10.0.0.1", 0, ICMP, None));
         assert_eq!(o.key.client, "10.0.0.2".parse::<IpAddr>().unwrap());
-        let reply = obs(&rec("10.0.0.2", 0, "10.0.0.1", 5, ICMP, None));
+        let reply = obs(rec("10.0.0.2", 0, "10.0.0.1", 5, ICMP, None));
         // type 0 / code 5 is an echo reply: the destination pinged.
         assert_eq!(reply.key.client, "10.0.0.1".parse::<IpAddr>().unwrap());
         assert_eq!(reply.key.port, 8);
@@ -401,7 +438,7 @@ pub(crate) mod tests {
         }
         // Accepted, the same type-less record is a connection to every type.
         assert_eq!(
-            obs(&rec("10.0.0.1", 0, "10.0.0.2", 0, ICMP, None)).key.port,
+            obs(rec("10.0.0.1", 0, "10.0.0.2", 0, ICMP, None)).key.port,
             ICMP_ANY
         );
     }
@@ -420,7 +457,7 @@ pub(crate) mod tests {
         // At a NAT gateway: dstaddr is the gateway, pkt-dstaddr the real destination.
         let mut r = rec("10.0.1.10", 45000, "10.0.0.200", 443, TCP, Some(2));
         r.pkt_dstaddr = Some("192.0.2.10".parse().unwrap());
-        let o = obs(&r);
+        let o = obs(r);
         assert_eq!(o.key.server, "192.0.2.10".parse::<IpAddr>().unwrap());
         assert_eq!(o.key.client, "10.0.1.10".parse::<IpAddr>().unwrap());
     }
@@ -429,6 +466,6 @@ pub(crate) mod tests {
     fn flow_direction_names_the_local_address() {
         let mut r = rec("10.0.0.1", 40000, "10.0.0.2", 22, TCP, None);
         r.flow_direction = Some(Direction::Ingress);
-        assert_eq!(obs(&r).local_addr, Some("10.0.0.2".parse().unwrap()));
+        assert_eq!(obs(r).local_addr(), Some("10.0.0.2".parse().unwrap()));
     }
 }

@@ -354,14 +354,14 @@ impl Aggregator {
     }
 
     #[inline]
-    pub fn add(&mut self, o: &Observation<'_>) {
-        let eni = self.interface(o.interface_id);
+    pub fn add(&mut self, o: &Observation<'_, '_>) {
+        let eni = self.interface(o.interface_id());
         self.add_for(eni, o);
     }
 
     /// [`Aggregator::add`] for an observation whose interface was interned.
     #[inline]
-    pub fn add_for(&mut self, Eni(eni): Eni, o: &Observation<'_>) {
+    pub fn add_for(&mut self, Eni(eni): Eni, o: &Observation<'_, '_>) {
         if eni != NO_ENI && {
             let p = &self.places[eni as usize];
             let differs = |mine: &Short, logged: Option<&str>| match (mine.bytes(), logged) {
@@ -369,31 +369,31 @@ impl Aggregator {
                 (None, Some(_)) => true,
                 (_, None) => false,
             };
-            differs(&p.vpc, o.vpc_id) || differs(&p.account, o.account_id)
+            differs(&p.vpc, o.vpc_id()) || differs(&p.account, o.account_id())
         } {
-            self.place(eni, o.vpc_id, o.account_id);
+            self.place(eni, o.vpc_id(), o.account_id());
         }
-        if let Some(local) = o.local_addr
+        if let Some(local) = o.local_addr()
             && eni != NO_ENI
         {
-            self.learn(local, o.start, o.end, eni);
+            self.learn(local, o.start(), o.end(), eni);
         }
         for (addr, svc) in [
-            (o.key.server, o.server_service),
-            (o.key.client, o.client_service),
+            (o.key.server, o.server_service()),
+            (o.key.client, o.client_service()),
         ] {
             if let Some(svc) = svc {
-                self.name_service(addr, o.start, svc);
+                self.name_service(addr, o.start(), svc);
             }
         }
         self.conns.add(
             AggKey { key: o.key, eni },
             Sample {
                 client_port: o.client_port,
-                start: o.start,
-                end: o.end,
-                bytes: o.bytes,
-                packets: o.packets,
+                start: o.start(),
+                end: o.end(),
+                bytes: o.bytes(),
+                packets: o.packets(),
                 strength: o.strength,
                 syn: o.syn,
             },

@@ -215,15 +215,15 @@ impl Insights {
                 match reduce(&r) {
                     Reduced::Accepted(o) => {
                         agg.add_pushed(&PushedConn {
-                            account: o.account_id.map(String::from),
-                            vpc: o.vpc_id.map(String::from),
-                            interface: o.interface_id.map(String::from),
+                            account: o.account_id().map(String::from),
+                            vpc: o.vpc_id().map(String::from),
+                            interface: o.interface_id().map(String::from),
                             key: o.key,
                             tcp_flags: r.tcp_flags,
-                            first: o.start,
-                            last: o.end,
-                            bytes: o.bytes,
-                            packets: o.packets,
+                            first: o.start(),
+                            last: o.end(),
+                            bytes: o.bytes(),
+                            packets: o.packets(),
                             records,
                             syns: if o.syn { records } else { 0 },
                             client_ports: 1,
@@ -231,22 +231,22 @@ impl Insights {
                             method: None,
                             strength: o.strength,
                         });
-                        if let (Some(addr), Some(eni)) = (o.local_addr, o.interface_id) {
+                        if let (Some(addr), Some(eni)) = (o.local_addr(), o.interface_id()) {
                             agg.add_fact(&PushedFact::Held {
                                 interface: eni.to_string(),
                                 addr,
-                                first: o.start,
-                                last: o.end,
+                                first: o.start(),
+                                last: o.end(),
                             });
                         }
                         for (addr, svc) in [
-                            (o.key.server, o.server_service),
-                            (o.key.client, o.client_service),
+                            (o.key.server, o.server_service()),
+                            (o.key.client, o.client_service()),
                         ] {
                             if let Some(svc) = svc {
                                 agg.add_fact(&PushedFact::Service {
                                     addr,
-                                    first: o.start,
+                                    first: o.start(),
                                     name: svc.to_string(),
                                 });
                             }
