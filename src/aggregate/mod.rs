@@ -378,13 +378,12 @@ impl Aggregator {
         {
             self.learn(local, o.start(), o.end(), eni);
         }
-        for (addr, svc) in [
-            (o.key.server, o.server_service()),
-            (o.key.client, o.client_service()),
-        ] {
-            if let Some(svc) = svc {
-                self.name_service(addr, o.start(), svc);
-            }
+        // Each end in turn, without an array of both built per record.
+        if let Some(svc) = o.server_service() {
+            self.name_service(o.key.server, o.start(), svc);
+        }
+        if let Some(svc) = o.client_service() {
+            self.name_service(o.key.client, o.start(), svc);
         }
         self.conns.add(
             AggKey { key: o.key, eni },
