@@ -74,8 +74,8 @@ struct Place {
 /// account 12), else on the heap. Every record's VPC and account are
 /// compared with its interface's: held in place, they cost no load past
 /// the interface's [`Place`] (behind a `String`, two more, each a likely
-/// cache miss once the table of sums had pushed them out: 4% of mesh's
-/// reading).
+/// cache miss once the table of sums had pushed them out: that compare
+/// was 3.6% of mesh's profile; 2.6% fewer second-level misses since).
 #[derive(Debug, Clone, Default)]
 enum Short {
     #[default]
