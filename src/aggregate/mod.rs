@@ -70,6 +70,38 @@ struct Place {
     account: Short,
 }
 
+/// Up to `N` bytes held in place (`N` under 256): compared per record
+/// without a load behind a pointer. Its length is never above `N`.
+#[derive(Debug, Clone, Copy)]
+struct Inline<const N: usize> {
+    len: u8,
+    bytes: [u8; N],
+}
+
+impl<const N: usize> Inline<N> {
+    /// `v` held in place; `None` when it is longer than `N`.
+    #[inline]
+    fn new(v: &[u8]) -> Option<Self> {
+        if v.len() > N {
+            return None;
+        }
+        let mut bytes = [0; N];
+        bytes[..v.len()].copy_from_slice(v);
+        Some(Inline {
+            len: v.len() as u8,
+            bytes,
+        })
+    }
+
+    #[inline(always)]
+    fn bytes(&self) -> &[u8] {
+        &self.bytes[..usize::from(self.len)]
+    }
+}
+
+/// The longest [`Short`] held in place.
+const SHORT_MAX: usize = 22;
+
 /// A text held in place when it is short (a VPC id is 21 bytes, an
 /// account 12), else on the heap. Every record's VPC and account are
 /// compared with its interface's: held in place, they cost no load past
@@ -80,27 +112,17 @@ struct Place {
 enum Short {
     #[default]
     None,
-    Inline {
-        len: u8,
-        bytes: [u8; Short::MAX],
-    },
+    Inline(Inline<SHORT_MAX>),
     Heap(Box<str>),
 }
 
 const _: () = assert!(std::mem::size_of::<Short>() == 24);
 
 impl Short {
-    const MAX: usize = 22;
-
     fn new(v: &str) -> Short {
-        if v.len() > Short::MAX {
-            return Short::Heap(v.into());
-        }
-        let mut bytes = [0; Short::MAX];
-        bytes[..v.len()].copy_from_slice(v.as_bytes());
-        Short::Inline {
-            len: v.len() as u8,
-            bytes,
+        match Inline::new(v.as_bytes()) {
+            Some(text) => Short::Inline(text),
+            None => Short::Heap(v.into()),
         }
     }
 
@@ -108,7 +130,7 @@ impl Short {
     fn bytes(&self) -> Option<&[u8]> {
         match self {
             Short::None => None,
-            Short::Inline { len, bytes } => Some(&bytes[..usize::from(*len)]),
+            Short::Inline(text) => Some(text.bytes()),
             Short::Heap(v) => Some(v.as_bytes()),
         }
     }
@@ -162,46 +184,39 @@ const RECENT: usize = 4096;
 /// compared with the slot's own bytes, where a number into the interned
 /// strings cost two more loads, each a likely cache miss once the table of
 /// sums had pushed them out (mesh's records change interface every 7 lines:
-/// 6% of the reading went there). Ids up to [`Recent::MAX`] bytes (an
-/// interface id is 12 or 21); a longer one is never held, and is looked up.
+/// 6% of the reading went there). Ids up to 27 bytes (an interface id is
+/// 12 or 21); a longer one is never held, and is looked up.
 #[derive(Debug, Clone, Copy)]
 struct Recent {
-    bytes: [u8; Recent::MAX],
-    /// The id's length; [`Recent::NONE`]'s is above the most.
-    len: u8,
+    text: Inline<27>,
+    /// [`NO_ENI`]: the slot holds no interface.
     id: u32,
 }
 
 const _: () = assert!(std::mem::size_of::<Recent>() == 32);
 
 impl Recent {
-    const MAX: usize = 27;
     const NONE: Recent = Recent {
-        bytes: [0; Recent::MAX],
-        len: u8::MAX,
+        text: Inline {
+            len: 0,
+            bytes: [0; 27],
+        },
         id: NO_ENI,
     };
 
     /// `id`'s slot for the interface `eni`, or none when it is too long.
     #[inline]
     fn of(eni: &[u8], id: u32) -> Recent {
-        if eni.len() > Recent::MAX {
-            return Recent::NONE;
-        }
-        let mut bytes = [0; Recent::MAX];
-        bytes[..eni.len()].copy_from_slice(eni);
-        Recent {
-            bytes,
-            len: eni.len() as u8,
-            id,
+        match Inline::new(eni) {
+            Some(text) => Recent { text, id },
+            None => Recent::NONE,
         }
     }
 
     /// The interned number of `eni`, when this slot holds it.
     #[inline(always)]
     fn holds(&self, eni: &[u8]) -> Option<u32> {
-        let n = usize::from(self.len);
-        (n == eni.len() && crate::parse::same(&self.bytes[..n], eni)).then_some(self.id)
+        (self.id != NO_ENI && crate::parse::same(self.text.bytes(), eni)).then_some(self.id)
     }
 }
 

@@ -1068,8 +1068,8 @@ fn interfaces_of_any_length_and_shared_slots_stay_apart() {
 /// order, and a record that logs none leaves them.
 #[test]
 fn an_interfaces_place_keeps_short_and_long_ids_alike() {
-    let long_vpc = format!("vpc-{}", "f".repeat(Short::MAX));
-    for len in [0, 1, 12, Short::MAX, Short::MAX + 1, 40] {
+    let long_vpc = format!("vpc-{}", "f".repeat(SHORT_MAX));
+    for len in [0, 1, 12, SHORT_MAX, SHORT_MAX + 1, 40] {
         let v = "é".repeat(len / 2) + &"a".repeat(len % 2);
         assert_eq!(Short::new(&v).get(), Some(v.as_str()), "length {len}");
     }
@@ -1090,4 +1090,17 @@ fn an_interfaces_place_keeps_short_and_long_ids_alike() {
     agg.place(eni, Some("vpc-g"), None);
     agg.place(eni, Some(&long_vpc), None);
     assert_eq!(agg.places[eni as usize].vpc.get(), Some(long_vpc.as_str()));
+}
+
+/// An interface id of any length up to 300 bytes is interned, each its own,
+/// and found again: among them the length (255) that the table of recent
+/// interfaces once used to mark an empty slot.
+#[test]
+fn an_interface_id_of_any_length_is_interned() {
+    let mut agg = Aggregator::new();
+    let ids: Vec<String> = (0..=300).map(|n| "e".repeat(n)).collect();
+    let first: Vec<u32> = ids.iter().map(|id| agg.intern(Some(id))).collect();
+    let again: Vec<u32> = ids.iter().rev().map(|id| agg.intern(Some(id))).collect();
+    assert_eq!(first, (0..=300).collect::<Vec<u32>>());
+    assert_eq!(again, (0..=300).rev().collect::<Vec<u32>>());
 }
