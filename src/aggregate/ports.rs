@@ -87,13 +87,18 @@ fn of_sorted(ports: Vec<u16>) -> PortSet {
 /// A [`PortSet::Sorted`] of sorted, distinct `ports` (at most
 /// [`SORTED_MAX`] + 1), with room for `room` of them.
 fn sorted(ports: &[u16], room: usize) -> PortSet {
-    let mut all = vec![0u16; room.max(ports.len())].into_boxed_slice();
-    all[..ports.len()].copy_from_slice(ports);
     PortSet::Sorted {
         len: u16::try_from(ports.len())
             .expect("a vector holds fewer ports than its bitmap has bytes (8 KiB)"),
-        ports: all,
+        ports: with_room(ports, room),
     }
+}
+
+/// `ports` first in a buffer of `room` (at least their number), zeros after.
+fn with_room(ports: &[u16], room: usize) -> Box<[u16]> {
+    let mut all = vec![0u16; room.max(ports.len())].into_boxed_slice();
+    all[..ports.len()].copy_from_slice(ports);
+    all
 }
 
 impl PortSet {
@@ -132,9 +137,7 @@ impl PortSet {
                         *self = bits_of(&v);
                         return;
                     }
-                    let mut grown = vec![0u16; 2 * n].into_boxed_slice();
-                    grown[..n].copy_from_slice(ports);
-                    *ports = grown;
+                    *ports = with_room(ports, 2 * n);
                 }
                 ports.copy_within(at..n, at + 1);
                 ports[at] = p;
