@@ -1,6 +1,7 @@
 //! `sgpair check`: new flow logs replayed against a proposal. The after
 //! state is today's rules less open egress and the rules the proposal
-//! removes, plus the proposal's entries; every accepted connection today's
+//! removes, plus the proposal's entries and the rules its Terraform
+//! folder's resources create (`egress.tf`); every accepted connection today's
 //! rules allow and the after state does not is listed, per group. The rule
 //! matching is the audit's own (`matching.rs`).
 
@@ -14,7 +15,7 @@ use crate::audit::Direction;
 use crate::audit::before_after::{Proposed, suspicious_keys};
 use crate::audit::matching::{Groups, matching_rules, sides};
 use crate::audit::usage::{is_open_egress, peer_label};
-use crate::inventory::SgRule;
+use crate::inventory::{Inventory, SecurityGroup, SgRule};
 use crate::present::{count, service};
 use crate::proposal::Entry;
 use crate::stats::{Fill, Stats};
@@ -128,6 +129,10 @@ pub struct Replay {
     /// `--group`: the one group checked; none: every group.
     pub group: Option<String>,
     pub proposed_entries: usize,
+    /// The rules the resources of the proposal's Terraform folder create
+    /// (`egress.tf`: egress the module cannot express), and their files.
+    pub terraform_rules: usize,
+    pub terraform_files: Vec<String>,
     /// The removed rules this check takes away: those of a group the
     /// inventory holds (with `--group`, of that group). A rule of a group
     /// the inventory lacks is said in a warning, not counted.
@@ -259,18 +264,41 @@ impl Checked {
     }
 }
 
+/// The rules a proposal adds: its module entries, and the rules its
+/// Terraform folder's resources create (per group, those rules only).
+#[derive(Debug, Clone, Copy)]
+pub struct Added<'p> {
+    pub entries: &'p [Entry],
+    pub resources: &'p [SecurityGroup],
+    /// The files the resources are in, for the output.
+    pub files: &'p [std::path::PathBuf],
+}
+
 /// Replays `a`'s connections against the after state of `proposal` and
 /// `removed`; with `only`, that group alone loses its open egress and
 /// removed rules, and only its sides are checked.
 pub fn replay(
     a: &Analysis,
-    proposal: &[Entry],
+    proposal: Added<'_>,
     removed: &[RemovedRule],
     only: Option<&str>,
 ) -> Replay {
     let inv = &a.inventory;
     let checked = |g: &str| only.is_none_or(|o| o == g);
     let by_id = Groups::new(inv);
+    // The resources' rules, matched as today's are: an inventory of their
+    // groups with those rules only (and today's prefix lists).
+    let resources = Inventory {
+        security_groups: proposal.resources.to_vec(),
+        prefix_lists: inv.prefix_lists.clone(),
+        ..Inventory::default()
+    };
+    let by_resource = Groups::new(&resources);
+    let Added {
+        entries: proposal,
+        resources: _,
+        files,
+    } = proposal;
     let mut proposed = Proposed::default();
     for e in proposal {
         // Every protocol: the audit's spelling, protocol 0 with ports -1..-1
@@ -301,6 +329,12 @@ pub fn replay(
     let mut out = Replay {
         group: only.map(str::to_string),
         proposed_entries: proposal.len(),
+        terraform_rules: resources
+            .security_groups
+            .iter()
+            .map(|g| g.ingress.len() + g.egress.len())
+            .sum(),
+        terraform_files: files.iter().map(|p| p.display().to_string()).collect(),
         // The ones this check takes away: of a group the inventory holds
         // (and with --group, of that group).
         removed_rules: removed
@@ -332,6 +366,7 @@ pub fn replay(
                         || removed.iter().any(|x| x.is(g, side.direction, r)));
                 after |= !gone;
             }
+            after |= matching_rules(&by_resource, &side, c).next().is_some();
             after |= side.groups.iter().any(|g| {
                 proposed.covers(g, side.direction, c.proto, c.port, &side.other_groups)
                     || all_protocols.iter().any(|(mine, peer, d)| {

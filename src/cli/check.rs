@@ -15,7 +15,9 @@ use sgpair::window::Window;
 #[command(group(ArgGroup::new("source").required(true).multiple(true).args(["logs", "log_group", "s3"])))]
 pub struct CheckArgs {
     /// The proposal: the Terraform variables `sgpair infer` wrote (module 2
-    /// map or module 1 list), as applied or about to be.
+    /// map or module 1 list), as applied or about to be. The rule resources
+    /// of the *.tf files beside it (a --terraform folder's egress.tf) count
+    /// too: the same apply creates them.
     #[arg(long, value_name = "FILE")]
     tfvars: PathBuf,
 

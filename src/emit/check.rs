@@ -68,8 +68,27 @@ pub fn check_lines(c: &Checked) -> Vec<String> {
         (Some(g), None) => format!("group {g}"),
         (None, _) => "every group".to_string(),
     };
+    let resources = if r.terraform_rules == 0 {
+        String::new()
+    } else {
+        let files: Vec<&str> = r
+            .terraform_files
+            .iter()
+            .map(|f| {
+                std::path::Path::new(f)
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .unwrap_or(f)
+            })
+            .collect();
+        format!(
+            " and {} of {}",
+            count(r.terraform_rules as u64, "rule"),
+            files.join(", ")
+        )
+    };
     out.push(format!(
-        "checked {} against {}, without open egress and {}, for {scope}",
+        "checked {} against {}{resources}, without open egress and {}, for {scope}",
         count(r.observed_connections, "accepted connection"),
         count(r.proposed_entries as u64, "proposed rule"),
         count(r.removed_rules as u64, "removed rule")
@@ -210,6 +229,8 @@ mod tests {
             let r = Replay {
                 proposed_entries: n as usize,
                 removed_rules: n as usize,
+                terraform_rules: n as usize,
+                terraform_files: vec!["tf/egress.tf".into(), "tf/team.tf".into()],
                 observed_connections: n,
                 not_allowed_today: n,
                 blocked_connections: n,
@@ -220,7 +241,7 @@ mod tests {
             let (s, are) = if n == 1 { ("", "is") } else { ("s", "are") };
             for want in [
                 format!(
-                    "checked {n} accepted connection{s} against {n} proposed rule{s}, without open egress and {n} removed rule{s}, for every group"
+                    "checked {n} accepted connection{s} against {n} proposed rule{s} and {n} rule{s} of egress.tf, team.tf, without open egress and {n} removed rule{s}, for every group"
                 ),
                 format!("443/tcp: {n} connection{s}, "),
                 format!("note: {n} accepted connection{s} {are} not allowed by today's rules"),

@@ -12,7 +12,7 @@ use super::connection::Aws;
 use super::empty::{self, Purpose};
 use super::{history, inventory_of, read, scope_of};
 use crate::analysis::analyze_with;
-use crate::audit::replay::{Checked, RemovedRule, replay};
+use crate::audit::replay::{Added, Checked, RemovedRule, replay};
 use crate::inventory::Inventory;
 use crate::present::first_and_more;
 use crate::proposal::{self, Entry};
@@ -35,6 +35,13 @@ pub struct CheckConfig {
 
 pub fn check(cfg: &CheckConfig) -> Result<Checked> {
     let entries = proposal::load(&cfg.tfvars)?;
+    // What one apply of the folder creates beside the module's rules.
+    let folder = cfg
+        .tfvars
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let resources = proposal::load_folder(folder)?;
     let removed = match &cfg.removed {
         Some(p) => removed_rules(p)?,
         None => Vec::new(),
@@ -52,7 +59,9 @@ pub fn check(cfg: &CheckConfig) -> Result<Checked> {
     {
         bail!("--group {g}: the inventory has no security group of this id");
     }
-    let warnings = fit(cfg, &entries, &removed, &inventory)?;
+    let mut warnings = resources.warnings.clone();
+    warnings.extend(fit(cfg, &entries, &removed, &inventory)?);
+    warnings.extend(fit_resources(folder, &resources, &inventory));
     let scope = scope_of(run, &inventory);
     let mut read = read::evidence(run, &scope, aws.as_ref(), &inventory)?;
     read.stats.missing.extend(missing);
@@ -87,7 +96,12 @@ pub fn check(cfg: &CheckConfig) -> Result<Checked> {
         &history,
         crate::parallel::workers(run.threads),
     );
-    let replay = replay(&analysis, &entries, &removed, cfg.group.as_deref());
+    let added = Added {
+        entries: &entries,
+        resources: &resources.groups,
+        files: &resources.files,
+    };
+    let replay = replay(&analysis, added, &removed, cfg.group.as_deref());
     if let (Some(g), Some(seen)) = (&cfg.group, &replay.seen) {
         empty::refuse_unseen_group(
             g,
@@ -176,6 +190,32 @@ fn fit(
         ));
     }
     Ok(warnings)
+}
+
+/// The groups the folder's rule resources name that the inventory lacks:
+/// their rules allow nothing here (a warning, never a refusal: the tfvars
+/// beside them says whether the folder is this environment's).
+fn fit_resources(
+    folder: &std::path::Path,
+    r: &proposal::Resources,
+    inv: &Inventory,
+) -> Option<String> {
+    let unknown: Vec<&str> = r
+        .groups
+        .iter()
+        .map(|g| g.id.as_str())
+        .filter(|g| inv.group(g).is_none())
+        .collect();
+    (!unknown.is_empty()).then(|| {
+        format!(
+            "{}: {} of the {} its rule resources name ({}) {} not in the inventory: their rules allow nothing here",
+            folder.display(),
+            unknown.len(),
+            count(r.groups.len() as u64, "group"),
+            listed(&unknown),
+            if unknown.len() == 1 { "is" } else { "are" },
+        )
+    })
 }
 
 /// Up to five ids, then how many more.

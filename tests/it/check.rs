@@ -591,3 +591,96 @@ fn a_report_or_proposal_of_another_environment_is_refused() {
         r.stderr
     );
 }
+
+/// The proposal of a Terraform folder (`infer --terraform`) is what one
+/// apply creates: the module's rules and egress.tf's. A check against the
+/// folder's tfvars reads every `*.tf` beside it, so the egress the module
+/// cannot express (here web's to the internet on 443) passes as the apply
+/// would let it; with egress.tf's rule gone, or not readable as written,
+/// the same day is blocked, and the warning says which resource and why.
+#[test]
+fn a_terraform_folder_is_checked_with_its_egress_rules() {
+    let d = Days::new(&estate());
+    let folder = d.path("tf");
+    let day1 = d.day(
+        "day1.log",
+        &[web_db(T0 - DAY + 60), web_internet(T0 - DAY + 120)].concat(),
+    );
+    let run = d.infer(
+        &[&day1],
+        T0 - DAY,
+        T0,
+        &["--terraform", folder.to_str().unwrap()],
+    );
+    run.ok();
+    let report = d.path("report.json");
+    std::fs::write(&report, &run.stdout).unwrap();
+    let report = report.to_str().unwrap();
+    let tfvars = folder.join("rules.auto.tfvars");
+    let egress = std::fs::read_to_string(folder.join("egress.tf")).unwrap();
+    assert!(
+        egress.contains("cidr_ipv4         = \"0.0.0.0/0\"")
+            && egress.contains("from_port         = 443"),
+        "{egress}"
+    );
+
+    let day2 = d.day(
+        "day2.log",
+        &[web_db(T0 + 60), web_internet(T0 + 120)].concat(),
+    );
+    let r = d.check(&tfvars, &[&day2], T0, T0 + DAY, &["--removed", report]);
+    r.ok();
+    assert!(
+        r.stdout.starts_with(
+            "checked 2 accepted connections against 1 proposed rule and 1 rule of egress.tf, without open egress and"
+        ) && r.stdout.ends_with("ok: nothing accepted would be blocked\n"),
+        "{}",
+        r.stdout
+    );
+    let j = d.check(
+        &tfvars,
+        &[&day2],
+        T0,
+        T0 + DAY,
+        &["--removed", report, "--json"],
+    );
+    j.ok();
+    assert_eq!(j.json()["terraform_rules"], 1);
+    assert_eq!(
+        j.json()["terraform_files"],
+        serde_json::json!([folder.join("egress.tf").display().to_string()])
+    );
+
+    // The rule's group computed by Terraform: not read, so not allowed.
+    let computed = egress.replacen(
+        &format!("security_group_id = \"{WEB}\""),
+        "security_group_id = module.web.id",
+        1,
+    );
+    assert_ne!(computed, egress);
+    std::fs::write(folder.join("egress.tf"), computed).unwrap();
+    let r = d.check_saying(&tfvars, &[&day2], T0, T0 + DAY, &["--removed", report]);
+    r.exits(4);
+    assert!(
+        r.stdout.contains(&format!(
+            "{WEB} (web):\n  egress: eni-web (10.0.1.10) -> internet (203.0.113.7) 443/tcp"
+        )),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stderr.contains("egress.tf: aws_vpc_security_group_egress_rule.")
+            && r.stderr.contains(
+                "is not read (`security_group_id` is not a value written out): the check leaves its rule out"
+            ),
+        "{}",
+        r.stderr
+    );
+
+    // A team's own file in the folder counts as egress.tf's would.
+    std::fs::remove_file(folder.join("egress.tf")).unwrap();
+    std::fs::write(folder.join("team.tf"), egress).unwrap();
+    let r = d.check(&tfvars, &[&day2], T0, T0 + DAY, &["--removed", report]);
+    r.ok();
+    assert!(r.stdout.contains("and 1 rule of team.tf,"), "{}", r.stdout);
+}

@@ -1,7 +1,8 @@
 //! A proposal read back from its Terraform variables (`sgpair check
 //! --tfvars`): the module's `rules`, a map (module 2) or a list (module 1),
 //! as plain entries. Read with an HCL parser, as Terraform reads it, so a
-//! file a team edited by hand reads the same.
+//! file a team edited by hand reads the same. The rule resources of the
+//! folder it lies in (`egress.tf`) are read by [`resources`].
 
 use std::path::Path;
 
@@ -10,8 +11,11 @@ use anyhow::{Context, Result, bail};
 use crate::inventory::protocol_number;
 use crate::reduce::{ICMP, ICMPV6, TCP, UDP};
 
+mod resources;
 #[cfg(test)]
 mod tests;
+
+pub use resources::{Resources, load_folder};
 
 /// One entry of `rules`: the source group's egress to the target group and
 /// the target's ingress from the source.

@@ -1,0 +1,387 @@
+//! The rule resources of the proposal's Terraform folder: what `sgpair
+//! infer --terraform` writes beside the tfvars (`egress.tf`: the egress the
+//! module cannot express) and what a team added there, which one apply
+//! creates together with the module's rules. Every `*.tf` file of the
+//! folder is read with an HCL parser, and each
+//! `aws_vpc_security_group_egress_rule` and `_ingress_rule` resource whose
+//! values are written out is read as the rule it creates.
+//!
+//! A resource that cannot be read so (a value Terraform computes, `count`
+//! or `for_each`, a file that is not HCL) is named in a warning and left
+//! out. Leaving a rule out can only make a check report a connection as
+//! blocked, never let one pass.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use hcl::expr::{Expression, Operation, UnaryOperator};
+
+use crate::inventory::{Cidr, SecurityGroup, SgRule, protocol_number};
+use crate::reduce::{TCP, UDP};
+
+/// The resource types read, and whether each is an egress rule.
+const TYPES: [(&str, bool); 2] = [
+    ("aws_vpc_security_group_egress_rule", true),
+    ("aws_vpc_security_group_ingress_rule", false),
+];
+
+/// What a folder's rule resources create.
+#[derive(Debug, Default)]
+pub struct Resources {
+    /// Per group (by id, in order), only the rules the resources give it.
+    pub groups: Vec<SecurityGroup>,
+    /// How many rules were read.
+    pub rules: usize,
+    /// The files that held them, in name order.
+    pub files: Vec<PathBuf>,
+    /// Each resource or file that could not be read, and why.
+    pub warnings: Vec<String>,
+}
+
+/// The rule resources of every `*.tf` file in `dir` (none: an empty set).
+pub fn load_folder(dir: &Path) -> Result<Resources> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot list the proposal's folder {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "tf") && p.is_file())
+        .collect();
+    paths.sort();
+    let mut groups: BTreeMap<String, SecurityGroup> = BTreeMap::new();
+    let mut out = Resources::default();
+    for path in paths {
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) => {
+                out.warnings.push(format!(
+                    "{}: not read ({e}): the rules it creates, if any, are not in the after state",
+                    path.display()
+                ));
+                continue;
+            }
+        };
+        let before = out.rules;
+        read_file(&path, &text, &mut groups, &mut out);
+        if out.rules > before {
+            out.files.push(path);
+        }
+    }
+    out.groups = groups.into_values().collect();
+    Ok(out)
+}
+
+/// The rule resources of one file's text, added to `groups`; `path` names
+/// it in warnings.
+pub fn read_file(
+    path: &Path,
+    text: &str,
+    groups: &mut BTreeMap<String, SecurityGroup>,
+    out: &mut Resources,
+) {
+    let body = match hcl::parse(text) {
+        Ok(b) => b,
+        Err(e) => {
+            out.warnings.push(format!(
+                "{}: not read as HCL ({}): the rules it creates, if any, are not in the after state",
+                path.display(),
+                e.to_string().lines().next().unwrap_or_default()
+            ));
+            return;
+        }
+    };
+    for block in body.blocks() {
+        let labels: Vec<&str> = block.labels().iter().map(|l| l.as_str()).collect();
+        let (true, [kind, name]) = (block.identifier() == "resource", labels.as_slice()) else {
+            continue;
+        };
+        let Some(&(_, egress)) = TYPES.iter().find(|(t, _)| t == kind) else {
+            continue;
+        };
+        let attrs: BTreeMap<&str, &Expression> = block
+            .body()
+            .attributes()
+            .map(|a| (a.key(), a.expr()))
+            .collect();
+        match rule(&attrs) {
+            Ok((group, r)) => {
+                let g = groups
+                    .entry(group.clone())
+                    .or_insert_with(|| SecurityGroup::new(&group, ""));
+                if egress {
+                    g.egress.push(r);
+                } else {
+                    g.ingress.push(r);
+                }
+                out.rules += 1;
+            }
+            Err(why) => out.warnings.push(format!(
+                "{}: {kind}.{name} is not read ({why}): the check leaves its rule out, so traffic only it allows shows as blocked",
+                path.display()
+            )),
+        }
+    }
+}
+
+/// The group and rule one resource's attributes create; why not, in words.
+fn rule(attrs: &BTreeMap<&str, &Expression>) -> std::result::Result<(String, SgRule), String> {
+    for meta in ["count", "for_each"] {
+        if attrs.contains_key(meta) {
+            return Err(format!(
+                "`{meta}` makes its rules as Terraform evaluates it"
+            ));
+        }
+    }
+    let text = |k: &str| -> std::result::Result<Option<String>, String> {
+        match attrs.get(k) {
+            None => Ok(None),
+            Some(e) => literal(e)
+                .map(Some)
+                .ok_or_else(|| format!("`{k}` is not a value written out")),
+        }
+    };
+    let port = |k: &str| -> std::result::Result<Option<i32>, String> {
+        match text(k)? {
+            None => Ok(None),
+            Some(s) => s
+                .parse::<i32>()
+                .ok()
+                .filter(|p| (-1..=65_535).contains(p))
+                .map(Some)
+                .ok_or_else(|| format!("`{k}` = {s:?} is not a port")),
+        }
+    };
+    let group = text("security_group_id")?.ok_or("it has no `security_group_id`")?;
+    let protocol = text("ip_protocol")?.ok_or("it has no `ip_protocol`")?;
+    let number = protocol_number(&protocol);
+    if number.is_none() && !(protocol == "-1" || protocol.eq_ignore_ascii_case("all")) {
+        return Err(format!("`ip_protocol` = {protocol:?} is not a protocol"));
+    }
+    let (from_port, to_port) = (port("from_port")?, port("to_port")?);
+    if matches!(number, Some(TCP | UDP))
+        && !matches!((from_port, to_port), (Some(f), Some(t)) if f <= t)
+    {
+        return Err("a TCP or UDP rule needs `from_port` <= `to_port`".into());
+    }
+    let cidr = match (text("cidr_ipv4")?, text("cidr_ipv6")?) {
+        (Some(c), None) | (None, Some(c)) => Some(c.parse::<Cidr>()?),
+        (Some(_), Some(_)) => return Err("it sets both `cidr_ipv4` and `cidr_ipv6`".into()),
+        (None, None) => None,
+    };
+    let prefix_list_id = text("prefix_list_id")?;
+    let referenced_group_id = text("referenced_security_group_id")?;
+    let peers = usize::from(cidr.is_some())
+        + usize::from(prefix_list_id.is_some())
+        + usize::from(referenced_group_id.is_some());
+    if peers != 1 {
+        return Err(format!(
+            "it names {peers} peers: one of `cidr_ipv4`, `cidr_ipv6`, `prefix_list_id`, `referenced_security_group_id`"
+        ));
+    }
+    Ok((
+        group,
+        SgRule {
+            rule_id: None,
+            protocol,
+            from_port,
+            to_port,
+            cidr,
+            referenced_group_id,
+            prefix_list_id,
+            description: text("description").ok().flatten().unwrap_or_default(),
+        },
+    ))
+}
+
+/// A string or number written out (`-1` is a negated number in HCL).
+fn literal(e: &Expression) -> Option<String> {
+    match e {
+        Expression::String(s) => Some(s.clone()),
+        Expression::Number(n) => Some(n.to_string()),
+        Expression::Parenthesis(e) => literal(e),
+        Expression::Operation(op) => match op.as_ref() {
+            Operation::Unary(u) if u.operator == UnaryOperator::Neg => {
+                literal(&u.expr).map(|v| format!("-{v}"))
+            }
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(text: &str) -> Resources {
+        let mut groups = BTreeMap::new();
+        let mut out = Resources::default();
+        read_file(Path::new("dir/egress.tf"), text, &mut groups, &mut out);
+        out.groups = groups.into_values().collect();
+        out
+    }
+
+    /// What `infer --terraform` writes: a prefix list and the internet on
+    /// one port each, and an ICMP rule and an every-protocol one a team added.
+    #[test]
+    fn written_out_rules_are_read_as_the_rules_they_create() {
+        let r = read(
+            r#"
+# generated
+resource "aws_vpc_security_group_egress_rule" "a" {
+  security_group_id = "sg-1"
+  prefix_list_id    = "pl-1"
+  ip_protocol       = "tcp"
+  from_port         = 443
+  to_port           = 443
+  description       = "sgpair: a to s3"
+}
+resource "aws_vpc_security_group_egress_rule" "b" {
+  security_group_id = "sg-1"
+  cidr_ipv6         = "::/0"
+  ip_protocol       = "icmpv6"
+  from_port         = -1
+  to_port           = -1
+}
+resource "aws_vpc_security_group_ingress_rule" "c" {
+  security_group_id            = "sg-2"
+  referenced_security_group_id = "sg-1"
+  ip_protocol                  = "-1"
+}
+resource "aws_security_group" "other" {
+  name = "not a rule"
+}
+"#,
+        );
+        assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+        assert_eq!(r.rules, 3);
+        let ids: Vec<&str> = r.groups.iter().map(|g| g.id.as_str()).collect();
+        assert_eq!(ids, ["sg-1", "sg-2"]);
+        let (one, two) = (&r.groups[0], &r.groups[1]);
+        assert_eq!(one.egress.len(), 2);
+        assert!(one.ingress.is_empty());
+        let s3 = &one.egress[0];
+        assert_eq!(
+            (s3.protocol.as_str(), s3.from_port, s3.to_port),
+            ("tcp", Some(443), Some(443))
+        );
+        assert_eq!(s3.prefix_list_id.as_deref(), Some("pl-1"));
+        assert_eq!(s3.description, "sgpair: a to s3");
+        let icmp = &one.egress[1];
+        assert_eq!((icmp.from_port, icmp.to_port), (Some(-1), Some(-1)));
+        assert_eq!(icmp.cidr, Some("::/0".parse().unwrap()));
+        assert_eq!(two.ingress[0].referenced_group_id.as_deref(), Some("sg-1"));
+        assert_eq!(two.ingress[0].protocol, "-1");
+    }
+
+    /// A resource whose values Terraform computes, or that makes several
+    /// rules, or that is incomplete, is named with why, and left out.
+    #[test]
+    fn a_resource_that_cannot_be_read_is_named_and_left_out() {
+        let r = read(
+            r#"
+resource "aws_vpc_security_group_egress_rule" "computed" {
+  security_group_id = module.sg.id
+  cidr_ipv4         = "0.0.0.0/0"
+  ip_protocol       = "tcp"
+  from_port         = 443
+  to_port           = 443
+}
+resource "aws_vpc_security_group_egress_rule" "many" {
+  for_each          = toset(["a"])
+  security_group_id = "sg-1"
+  cidr_ipv4         = "0.0.0.0/0"
+  ip_protocol       = "tcp"
+  from_port         = 443
+  to_port           = 443
+}
+resource "aws_vpc_security_group_egress_rule" "portless" {
+  security_group_id = "sg-1"
+  cidr_ipv4         = "0.0.0.0/0"
+  ip_protocol       = "tcp"
+}
+resource "aws_vpc_security_group_egress_rule" "two_peers" {
+  security_group_id = "sg-1"
+  cidr_ipv4         = "0.0.0.0/0"
+  prefix_list_id    = "pl-1"
+  ip_protocol       = "udp"
+  from_port         = 53
+  to_port           = 53
+}
+resource "aws_vpc_security_group_ingress_rule" "bad_block" {
+  security_group_id = "sg-1"
+  cidr_ipv4         = "10.0.0.0/40"
+  ip_protocol       = "tcp"
+  from_port         = 22
+  to_port           = 22
+}
+resource "aws_vpc_security_group_ingress_rule" "bad_protocol" {
+  security_group_id = "sg-1"
+  cidr_ipv4         = "10.0.0.0/8"
+  ip_protocol       = "tcpp"
+  from_port         = 22
+  to_port           = 22
+}
+"#,
+        );
+        assert_eq!(r.rules, 0);
+        assert!(r.groups.is_empty());
+        let expect = [
+            "aws_vpc_security_group_egress_rule.computed is not read (`security_group_id` is not a value written out)",
+            "aws_vpc_security_group_egress_rule.many is not read (`for_each` makes its rules as Terraform evaluates it)",
+            "aws_vpc_security_group_egress_rule.portless is not read (a TCP or UDP rule needs `from_port` <= `to_port`)",
+            "aws_vpc_security_group_egress_rule.two_peers is not read (it names 2 peers",
+            "aws_vpc_security_group_ingress_rule.bad_block is not read (\"10.0.0.0/40\" has a bad prefix length)",
+            "aws_vpc_security_group_ingress_rule.bad_protocol is not read (`ip_protocol` = \"tcpp\" is not a protocol)",
+        ];
+        assert_eq!(r.warnings.len(), expect.len(), "{:#?}", r.warnings);
+        for (w, e) in r.warnings.iter().zip(expect) {
+            assert!(
+                w.starts_with("dir/egress.tf: ") && w.contains(e),
+                "{w}\nwanted: {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_file_that_is_not_hcl_is_named() {
+        let r = read("resource \"aws_vpc_security_group_egress_rule\" {\n");
+        assert_eq!(r.rules, 0);
+        assert_eq!(r.warnings.len(), 1);
+        assert!(
+            r.warnings[0].starts_with("dir/egress.tf: not read as HCL ("),
+            "{}",
+            r.warnings[0]
+        );
+    }
+
+    /// Every `*.tf` file of the folder, in name order; the files without a
+    /// rule resource are not listed as holding rules.
+    #[test]
+    fn a_folder_reads_every_tf_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let rule = |g: &str| {
+            format!(
+                "resource \"aws_vpc_security_group_egress_rule\" \"r\" {{\n  security_group_id = \"{g}\"\n  cidr_ipv4 = \"0.0.0.0/0\"\n  ip_protocol = \"tcp\"\n  from_port = 443\n  to_port = 443\n}}\n"
+            )
+        };
+        std::fs::write(dir.path().join("egress.tf"), rule("sg-2")).unwrap();
+        std::fs::write(dir.path().join("b-team.tf"), rule("sg-1")).unwrap();
+        std::fs::write(
+            dir.path().join("main.tf"),
+            "module \"m\" {\n  source = \"x\"\n}\n",
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("notes.txt"), rule("sg-3")).unwrap();
+        let r = load_folder(dir.path()).unwrap();
+        assert_eq!(r.rules, 2);
+        let names: Vec<String> = r
+            .files
+            .iter()
+            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, ["b-team.tf", "egress.tf"]);
+        let ids: Vec<&str> = r.groups.iter().map(|g| g.id.as_str()).collect();
+        assert_eq!(ids, ["sg-1", "sg-2"]);
+        assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+    }
+}
