@@ -27,7 +27,8 @@ pub struct ReadArgs {
     #[arg(long = "log-group", value_name = "NAME")]
     pub log_group: Vec<String>,
 
-    /// S3 location a flow log delivers to (s3://bucket/prefix). Repeatable.
+    /// S3 location a flow log delivers to (s3://bucket/prefix), or where
+    /// a CloudWatch Logs export task wrote a log group. Repeatable.
     #[arg(long = "s3", value_name = "URL")]
     pub s3: Vec<s3::S3Url>,
 

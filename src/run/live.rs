@@ -158,6 +158,7 @@ impl Aws {
                 %scope,
                 objects = listing.keys.len(),
                 day_prefixes = listing.days,
+                export_tasks = listing.exports,
                 requests = listing.requests,
                 concurrency,
                 seconds = %format_args!("{:.3}", started.elapsed().as_secs_f64()),

@@ -494,3 +494,85 @@ async fn records_without_account_id_belong_to_the_account_their_key_names() {
         "C's records are counted as C's, never resolved against A's inventory"
     );
 }
+
+/// A log group's flow logs exported to S3 (`aws logs create-export-task`):
+/// below the task's prefix, a folder per task named by its id, a folder
+/// per log stream, gzip objects of lines each behind its event's time, no
+/// date folders. `--s3` at the prefix lists each task's folder whole and
+/// reads every stream's records; the bucket's write-test object beside the
+/// tasks is not read.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_cloudwatch_logs_export_is_read_from_its_task_folders() {
+    const TASK: &str = "0b7e1c2a-3f4d-4e5f-8a9b-0c1d2e3f4a5b";
+    let moto = Moto::start();
+    let s3 = s3_client(&moto.config().await);
+    s3.create_bucket().bucket("exports").send().await.unwrap();
+    let until = now();
+    let t = until - 3600;
+    let recs = connection(
+        (Some("eni-exportc"), "10.9.1.10", 40_000),
+        (Some("eni-exports"), "10.9.2.20", 5432),
+        t,
+        true,
+    );
+    let stamp = rfc3339(t).replace('Z', ".000Z");
+    let mut put = vec![(
+        "exportedlogs/aws-logs-write-test".to_string(),
+        b"Permission Check Successful".to_vec(),
+    )];
+    for (stream, at_client) in [("eni-exportc-all", true), ("eni-exports-all", false)] {
+        let mine: Vec<_> = recs
+            .iter()
+            .filter(|r| r.at_client == at_client)
+            .cloned()
+            .collect();
+        let text: String = lines(&mine, V2, false)
+            .lines()
+            .map(|l| format!("{stamp} {l}\n"))
+            .collect();
+        put.push((
+            format!("exportedlogs/{TASK}/{stream}/000000.gz"),
+            gzip(text.as_bytes()),
+        ));
+    }
+    for (key, body) in put {
+        s3.put_object()
+            .bucket("exports")
+            .key(key)
+            .body(ByteStream::from(body))
+            .send()
+            .await
+            .unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    Estate::new().write(&dir.path().join("inventory.json"));
+    let until = rfc3339(until);
+    let out = sgpair_at(
+        &moto.endpoint,
+        dir.path(),
+        &[
+            "infer",
+            "--allow-empty",
+            "--s3",
+            "s3://exports/exportedlogs",
+            "--inventory",
+            "inventory.json",
+            "--since",
+            "1d",
+            "--until",
+            &until,
+            "--json",
+        ],
+        &[],
+    );
+    out.ok();
+    assert_eq!(
+        per_source(&out),
+        vec![("s3://exports/exportedlogs/".to_string(), 2, 4)]
+    );
+    only_records(&out, 4);
+    assert_eq!(
+        interfaces_used(&out),
+        ["eni-exportc", "eni-exports"].map(String::from).into()
+    );
+}

@@ -5,6 +5,12 @@
 //! - `AWSLogs/aws-account-id={account}/aws-service=vpcflowlogs/aws-region={region}/year={yyyy}/month={mm}/day={dd}/[hour={hh}/]`
 //!   with Hive-compatible prefixes.
 //!
+//! A CloudWatch Logs export task (`aws logs create-export-task`) writes a
+//! log group's streams below its own prefix (default `exportedlogs`) as
+//! `{task id}/{log stream}/000000.gz`, ...: no date folders, so a task's
+//! folder (named by its id, a UUID) is listed whole and the window keeps
+//! its records.
+//!
 //! A central log-archive bucket holds every account's folders (and other
 //! services' beside `vpcflowlogs`). Inside this layout the walk knows the
 //! way: it lists an account's `vpcflowlogs` folder without listing the
@@ -193,6 +199,8 @@ pub(super) enum Job {
     Folders(String),
     /// Every object below a day partition.
     Objects(String),
+    /// Every object below a CloudWatch Logs export task's folder.
+    Export(String),
 }
 
 /// Folders outside AWS's layout are listed at most this many levels below
@@ -273,6 +281,16 @@ impl Walk<'_> {
                 vec![Job::Folders(format!("{folder}{}/", service(hive)))]
             }
             Place::Region { hive, .. } => objects(day_prefixes(&folder, hive, self.window)),
+            Place::Other if is_export_task(last_segment(&folder)) => {
+                if !self.scope.is_all() {
+                    tracing::warn!(
+                        folder,
+                        scope = %self.scope,
+                        "a CloudWatch Logs export task's folder: --account and --log-region do not narrow it"
+                    );
+                }
+                vec![Job::Export(folder)]
+            }
             Place::Other if self.depth(&folder) >= MAX_DEPTH => Vec::new(),
             Place::Other | Place::AwsLogs | Place::Service { .. } => vec![Job::Folders(folder)],
         }
@@ -318,6 +336,17 @@ pub(super) fn day_prefixes(base: &str, hive: bool, window: &Window) -> Vec<Strin
             }
         })
         .collect()
+}
+
+/// A CloudWatch Logs export task's id, which names its folder: a UUID
+/// (`8-4-4-4-12` hexadecimal digits).
+pub(super) fn is_export_task(segment: &str) -> bool {
+    let groups: Vec<&str> = segment.split('-').collect();
+    groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 /// A folder whose children are years: the region level of either layout.

@@ -19,6 +19,8 @@ pub struct Listing {
     pub requests: u64,
     /// Day partitions listed.
     pub days: u64,
+    /// CloudWatch Logs export tasks' folders listed.
+    pub exports: u64,
 }
 
 /// What one listing gave: sub-folders or object keys, and its pages.
@@ -87,8 +89,12 @@ where
                 out.requests += listed.requests;
                 match job {
                     Job::Folders(folder) => next.extend(walk.listed(&folder, listed.items)),
-                    Job::Objects(_) => {
-                        out.days += 1;
+                    Job::Objects(_) | Job::Export(_) => {
+                        if matches!(job, Job::Export(_)) {
+                            out.exports += 1;
+                        } else {
+                            out.days += 1;
+                        }
                         out.keys
                             .extend(listed.items.into_iter().filter(|k| is_flow_log(k)));
                     }
@@ -99,14 +105,14 @@ where
         .await?;
         jobs = next;
     }
-    if out.days == 0 {
+    if out.days == 0 && out.exports == 0 {
         let scope = if scope.is_all() {
             String::new()
         } else {
             format!(" of {scope} (--account, --log-region)")
         };
         bail!(
-            "s3://{}/{}: no flow-log date folders{scope} (yyyy/mm/dd or year=/month=/day=) below this prefix; point --s3 at the bucket or the prefix the flow log delivers to",
+            "s3://{}/{}: no flow-log date folders{scope} (yyyy/mm/dd or year=/month=/day=) nor CloudWatch Logs export tasks (a folder named by the task's id) below this prefix; point --s3 at the bucket or the prefix the flow log delivers or exports to",
             url.bucket,
             url.prefix
         );
@@ -121,7 +127,7 @@ where
 async fn list_job(client: &Client, bucket: &str, job: &Job) -> Result<Listed> {
     let (prefix, folders) = match job {
         Job::Folders(p) => (p.as_str(), true),
-        Job::Objects(p) => (p.as_str(), false),
+        Job::Objects(p) | Job::Export(p) => (p.as_str(), false),
     };
     let mut requests = 0;
     let items = paginate("ListObjectsV2", |token| {

@@ -206,7 +206,7 @@ mod walks {
                 .collect::<BTreeSet<_>>()
                 .into_iter()
                 .collect(),
-            Job::Objects(p) => keys
+            Job::Objects(p) | Job::Export(p) => keys
                 .iter()
                 .filter(|k| k.starts_with(p.as_str()))
                 .cloned()
@@ -249,7 +249,7 @@ mod walks {
             .iter()
             .filter_map(|j| match j {
                 Job::Folders(f) => Some(f.as_str()),
-                Job::Objects(_) => None,
+                Job::Objects(_) | Job::Export(_) => None,
             })
             .collect()
     }
@@ -311,7 +311,7 @@ mod walks {
         assert_eq!(listing.days, 3 * 2);
         assert!(
             r.calls.iter().all(|j| {
-                let (Job::Folders(p) | Job::Objects(p)) = j;
+                let (Job::Folders(p) | Job::Objects(p) | Job::Export(p)) = j;
                 !p.contains(B) && !p.contains("us-east-1")
             }),
             "{:?}",
@@ -376,6 +376,84 @@ mod walks {
             }))
             .unwrap();
         assert_eq!(listing.keys, vec!["copy/vpc/2026/11/24/a.log.gz"]);
+    }
+
+    /// CloudWatch Logs export tasks below their prefix: each task's folder
+    /// (named by its id) listed whole, its streams' objects all read (no
+    /// date folders: the window keeps the records), the bucket's write-test
+    /// object and a folder that only looks like a task left alone; a
+    /// location at a task's folder lists that task.
+    #[test]
+    fn export_tasks_are_listed_whole() {
+        const T1: &str = "0b7e1c2a-3f4d-4e5f-8a9b-0c1d2e3f4a5b";
+        const T2: &str = "5D0F9A7E-1B2C-4D3E-8F4A-6B5C4D3E2F1A";
+        let keys: BTreeSet<String> = [
+            "exportedlogs/aws-logs-write-test".to_string(),
+            format!("exportedlogs/{T1}/eni-0a1-all/000000.gz"),
+            format!("exportedlogs/{T1}/eni-0a1-all/000001.gz"),
+            format!("exportedlogs/{T1}/eni-0b2-all/000000.gz"),
+            format!("exportedlogs/{T2}/eni-0a1-all/000000.gz"),
+            "exportedlogs/0b7e1c2a-3f4d-4e5f-8a9b-0c1d2e3f4a5/x/000000.gz".to_string(),
+        ]
+        .into();
+        let listed = |prefix: &str| -> (Listing, Vec<Job>) {
+            let keys = keys.clone();
+            let calls = Arc::new(Mutex::new(Vec::new()));
+            let seen = calls.clone();
+            let url: S3Url = format!("s3://archive/{prefix}").parse().unwrap();
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .build()
+                .unwrap();
+            let listing = rt
+                .block_on(walk(&url, &WINDOW, &Scope::default(), 2, move |job| {
+                    seen.lock().unwrap().push(job.clone());
+                    let items = list(&keys, &job);
+                    async move { Ok::<_, anyhow::Error>(Listed { items, requests: 1 }) }
+                }))
+                .unwrap();
+            let mut calls = calls.lock().unwrap().clone();
+            calls.sort();
+            (listing, calls)
+        };
+        let (all, calls) = listed("exportedlogs");
+        assert_eq!(
+            all.keys,
+            [
+                format!("exportedlogs/{T1}/eni-0a1-all/000000.gz"),
+                format!("exportedlogs/{T1}/eni-0a1-all/000001.gz"),
+                format!("exportedlogs/{T1}/eni-0b2-all/000000.gz"),
+                format!("exportedlogs/{T2}/eni-0a1-all/000000.gz"),
+            ]
+        );
+        assert_eq!((all.exports, all.days), (2, 0));
+        assert!(
+            calls.contains(&Job::Export(format!("exportedlogs/{T1}/")))
+                && calls.contains(&Job::Export(format!("exportedlogs/{T2}/"))),
+            "{calls:?}"
+        );
+        let (one, calls) = listed(&format!("exportedlogs/{T2}"));
+        assert_eq!(
+            one.keys,
+            [format!("exportedlogs/{T2}/eni-0a1-all/000000.gz")]
+        );
+        assert_eq!(calls, [Job::Export(format!("exportedlogs/{T2}/"))]);
+    }
+}
+
+#[test]
+fn export_task_ids_are_uuids() {
+    assert!(is_export_task("0b7e1c2a-3f4d-4e5f-8a9b-0c1d2e3f4a5b"));
+    assert!(is_export_task("5D0F9A7E-1B2C-4D3E-8F4A-6B5C4D3E2F1A"));
+    for not in [
+        "",
+        "exportedlogs",
+        "0b7e1c2a-3f4d-4e5f-8a9b-0c1d2e3f4a5",
+        "0b7e1c2a-3f4d-4e5f-8a9b-0c1d2e3f4a5bc",
+        "0b7e1c2a3f4d-4e5f-8a9b-0c1d2e3f4a5b",
+        "0b7e1c2g-3f4d-4e5f-8a9b-0c1d2e3f4a5b",
+        "0b7e1c2a-3f4d-4e5f-8a9b-0c1d-2e3f4a5b",
+    ] {
+        assert!(!is_export_task(not), "{not}");
     }
 }
 
