@@ -44,11 +44,22 @@ pub fn load_folder(dir: &Path) -> Result<Resources> {
     let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
         .with_context(|| format!("cannot list the proposal's folder {}", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "tf") && p.is_file())
+        .filter(|p| p.is_file())
         .collect();
     paths.sort();
     let mut groups: BTreeMap<String, SecurityGroup> = BTreeMap::new();
     let mut out = Resources::default();
+    // Terraform reads its JSON syntax too; sgpair does not.
+    for p in paths
+        .iter()
+        .filter(|p| p.to_string_lossy().ends_with(".tf.json"))
+    {
+        out.warnings.push(format!(
+            "{}: Terraform's JSON syntax is not read: the rules it creates, if any, are not in the after state",
+            p.display()
+        ));
+    }
+    paths.retain(|p| p.extension().is_some_and(|x| x == "tf"));
     for path in paths {
         let text = match std::fs::read_to_string(&path) {
             Ok(t) => t,
@@ -372,6 +383,7 @@ resource "aws_vpc_security_group_ingress_rule" "bad_protocol" {
         )
         .unwrap();
         std::fs::write(dir.path().join("notes.txt"), rule("sg-3")).unwrap();
+        std::fs::write(dir.path().join("x.tf.json"), "{}").unwrap();
         let r = load_folder(dir.path()).unwrap();
         assert_eq!(r.rules, 2);
         let names: Vec<String> = r
@@ -382,6 +394,11 @@ resource "aws_vpc_security_group_ingress_rule" "bad_protocol" {
         assert_eq!(names, ["b-team.tf", "egress.tf"]);
         let ids: Vec<&str> = r.groups.iter().map(|g| g.id.as_str()).collect();
         assert_eq!(ids, ["sg-1", "sg-2"]);
-        assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+        assert_eq!(r.warnings.len(), 1, "{:?}", r.warnings);
+        assert!(
+            r.warnings[0].ends_with("x.tf.json: Terraform's JSON syntax is not read: the rules it creates, if any, are not in the after state"),
+            "{}",
+            r.warnings[0]
+        );
     }
 }
