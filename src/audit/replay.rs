@@ -274,12 +274,12 @@ pub struct Added<'p> {
     pub files: &'p [std::path::PathBuf],
 }
 
-/// Replays `a`'s connections against the after state of `proposal` and
+/// Replays `a`'s connections against the after state of `added` and
 /// `removed`; with `only`, that group alone loses its open egress and
 /// removed rules, and only its sides are checked.
 pub fn replay(
     a: &Analysis,
-    proposal: Added<'_>,
+    added: Added<'_>,
     removed: &[RemovedRule],
     only: Option<&str>,
 ) -> Replay {
@@ -289,16 +289,12 @@ pub fn replay(
     // The resources' rules, matched as today's are: an inventory of their
     // groups with those rules only (and today's prefix lists).
     let resources = Inventory {
-        security_groups: proposal.resources.to_vec(),
+        security_groups: added.resources.to_vec(),
         prefix_lists: inv.prefix_lists.clone(),
         ..Inventory::default()
     };
     let by_resource = Groups::new(&resources);
-    let Added {
-        entries: proposal,
-        resources: _,
-        files,
-    } = proposal;
+    let proposal = added.entries;
     let mut proposed = Proposed::default();
     for e in proposal {
         // Every protocol: the audit's spelling, protocol 0 with ports -1..-1
@@ -334,7 +330,11 @@ pub fn replay(
             .iter()
             .map(|g| g.ingress.len() + g.egress.len())
             .sum(),
-        terraform_files: files.iter().map(|p| p.display().to_string()).collect(),
+        terraform_files: added
+            .files
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect(),
         // The ones this check takes away: of a group the inventory holds
         // (and with --group, of that group).
         removed_rules: removed

@@ -83,7 +83,7 @@ pub fn load_folder(dir: &Path) -> Result<Resources> {
 
 /// The rule resources of one file's text, added to `groups`; `path` names
 /// it in warnings.
-pub fn read_file(
+fn read_file(
     path: &Path,
     text: &str,
     groups: &mut BTreeMap<String, SecurityGroup>,

@@ -41,7 +41,7 @@ pub fn check(cfg: &CheckConfig) -> Result<Checked> {
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(std::path::Path::new("."));
-    let resources = proposal::load_folder(folder)?;
+    let mut resources = proposal::load_folder(folder)?;
     let removed = match &cfg.removed {
         Some(p) => removed_rules(p)?,
         None => Vec::new(),
@@ -59,7 +59,7 @@ pub fn check(cfg: &CheckConfig) -> Result<Checked> {
     {
         bail!("--group {g}: the inventory has no security group of this id");
     }
-    let mut warnings = resources.warnings.clone();
+    let mut warnings = std::mem::take(&mut resources.warnings);
     warnings.extend(fit(cfg, &entries, &removed, &inventory)?);
     warnings.extend(fit_resources(folder, &resources, &inventory));
     let scope = scope_of(run, &inventory);
