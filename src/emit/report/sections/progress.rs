@@ -69,7 +69,9 @@ fn changes(a: &Analysis, p: &Progress, m: &dyn Markup) -> Section {
             in_days(p.keep_seconds),
             match p.expired_connections {
                 0 => String::new(),
-                n => format!(": {n} connections this run"),
+                // One per interface that logged a connection, as the
+                // state stores them (a connection both ends logged: two).
+                n => format!(": {} this run", count(n as u64, "stored connection")),
             },
             holes(p)
         ),
