@@ -496,9 +496,7 @@ impl Aggregator {
             mine.records += r.records;
             mine.first = mine.first.min(r.first);
             mine.last = mine.last.max(r.last);
-            for s in r.sources.iter() {
-                mine.add_source(s);
-            }
+            mine.merge_sources(r.sources);
             mine.more_sources |= r.more_sources;
             for reason in &r.reasons {
                 mine.add_reason(reason);
