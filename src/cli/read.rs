@@ -119,6 +119,7 @@ impl ReadArgs {
                 scope: s3::Scope {
                     accounts: self.account.into_iter().collect(),
                     regions: self.log_region.into_iter().collect(),
+                    from_flags: true,
                 },
                 athena_results: Vec::new(),
                 athena: None,

@@ -164,7 +164,7 @@ impl Aws {
                 seconds = %format_args!("{:.3}", started.elapsed().as_secs_f64()),
                 "listed S3 location"
             );
-            s3::read(
+            let mut reading = s3::read(
                 &client,
                 url,
                 listing.keys,
@@ -173,7 +173,9 @@ impl Aws {
                 concurrency,
                 pb,
             )
-            .await
+            .await?;
+            reading.stats.notes.extend(listing.notes);
+            Ok(reading)
         })
     }
 

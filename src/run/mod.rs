@@ -379,6 +379,7 @@ fn scope_of(cfg: &Config, inv: &Inventory) -> Scope {
             .map(|a| a.to_string())
             .collect(),
         regions: inv.region.iter().cloned().collect(),
+        from_flags: false,
     }
 }
 

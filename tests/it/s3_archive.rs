@@ -544,13 +544,16 @@ async fn a_cloudwatch_logs_export_is_read_from_its_task_folders() {
             .await
             .unwrap();
     }
+    // The inventory names its account and region, which scope the
+    // listing: an export, which has no account folders, is read whole
+    // without a warning; one the flags scope is warned about.
     let dir = tempfile::tempdir().unwrap();
-    Estate::new().write(&dir.path().join("inventory.json"));
+    Estate::new()
+        .account(A, "us-east-1")
+        .write(&dir.path().join("inventory.json"));
     let until = rfc3339(until);
-    let out = sgpair_at(
-        &moto.endpoint,
-        dir.path(),
-        &[
+    let infer = |extra: &[&str]| {
+        let mut args = vec![
             "infer",
             "--allow-empty",
             "--s3",
@@ -562,9 +565,11 @@ async fn a_cloudwatch_logs_export_is_read_from_its_task_folders() {
             "--until",
             &until,
             "--json",
-        ],
-        &[],
-    );
+        ];
+        args.extend_from_slice(extra);
+        sgpair_at(&moto.endpoint, dir.path(), &args, &[])
+    };
+    let out = infer(&[]);
     out.ok();
     assert_eq!(
         per_source(&out),
@@ -575,4 +580,12 @@ async fn a_cloudwatch_logs_export_is_read_from_its_task_folders() {
         interfaces_used(&out),
         ["eni-exportc", "eni-exports"].map(String::from).into()
     );
+    let narrow = format!(
+        "note: s3://exports/exportedlogs/{TASK}/: a CloudWatch Logs export task, which has no account or region folders: --account and --log-region do not narrow it, so all of it is read"
+    );
+    assert!(!out.stderr.contains(&narrow), "{}", out.stderr);
+    let flagged = infer(&["--account", A]);
+    flagged.ok();
+    assert_eq!(per_source(&flagged), per_source(&out));
+    assert!(flagged.stderr.contains(&narrow), "{}", flagged.stderr);
 }

@@ -29,6 +29,9 @@ use crate::window::{Date, FIRST_TIME, LAST_TIME, Window, date_of_day};
 pub struct Scope {
     pub accounts: BTreeSet<String>,
     pub regions: BTreeSet<String>,
+    /// Given by `--account` and `--log-region`, not taken from the
+    /// inventory: only then is a folder they cannot narrow worth a warning.
+    pub from_flags: bool,
 }
 
 impl Scope {
@@ -227,7 +230,7 @@ impl Walk<'_> {
                 let style = children.iter().find_map(|c| year_style(last_segment(c)));
                 match style {
                     Some(hive) => {
-                        if !self.scope.is_all() {
+                        if self.scope.from_flags && !self.scope.is_all() {
                             tracing::warn!(
                                 folder,
                                 scope = %self.scope,
@@ -281,16 +284,7 @@ impl Walk<'_> {
                 vec![Job::Folders(format!("{folder}{}/", service(hive)))]
             }
             Place::Region { hive, .. } => objects(day_prefixes(&folder, hive, self.window)),
-            Place::Other if is_export_task(last_segment(&folder)) => {
-                if !self.scope.is_all() {
-                    tracing::warn!(
-                        folder,
-                        scope = %self.scope,
-                        "a CloudWatch Logs export task's folder: --account and --log-region do not narrow it"
-                    );
-                }
-                vec![Job::Export(folder)]
-            }
+            Place::Other if is_export_task(last_segment(&folder)) => vec![Job::Export(folder)],
             Place::Other if self.depth(&folder) >= MAX_DEPTH => Vec::new(),
             Place::Other | Place::AwsLogs | Place::Service { .. } => vec![Job::Folders(folder)],
         }

@@ -21,6 +21,9 @@ pub struct Listing {
     pub days: u64,
     /// CloudWatch Logs export tasks' folders listed.
     pub exports: u64,
+    /// What the run should say about the listing: an export task's folder
+    /// that `--account` or `--log-region` cannot narrow.
+    pub notes: Vec<String>,
 }
 
 /// What one listing gave: sub-folders or object keys, and its pages.
@@ -90,8 +93,14 @@ where
                 match job {
                     Job::Folders(folder) => next.extend(walk.listed(&folder, listed.items)),
                     Job::Objects(_) | Job::Export(_) => {
-                        if matches!(job, Job::Export(_)) {
+                        if let Job::Export(folder) = &job {
                             out.exports += 1;
+                            if scope.from_flags && !scope.is_all() {
+                                out.notes.push(format!(
+                                    "s3://{}/{folder}: a CloudWatch Logs export task, which has no account or region folders: --account and --log-region do not narrow it, so all of it is read",
+                                    url.bucket
+                                ));
+                            }
                         } else {
                             out.days += 1;
                         }
@@ -119,6 +128,7 @@ where
     }
     out.keys.sort();
     out.keys.dedup();
+    out.notes.sort();
     Ok(out)
 }
 

@@ -135,6 +135,7 @@ fn flag_values() {
     let scope = Scope {
         accounts: ["222222222222", "111111111111"].map(String::from).into(),
         regions: ["us-east-1".to_string()].into(),
+        from_flags: true,
     };
     assert_eq!(
         scope.to_string(),
@@ -241,6 +242,7 @@ mod walks {
         Scope {
             accounts: accounts.iter().map(|s| s.to_string()).collect(),
             regions: regions.iter().map(|s| s.to_string()).collect(),
+            from_flags: true,
         }
     }
 
