@@ -229,16 +229,7 @@ impl Walk<'_> {
             Place::Other => {
                 let style = children.iter().find_map(|c| year_style(last_segment(c)));
                 match style {
-                    Some(hive) => {
-                        if self.scope.from_flags && !self.scope.is_all() {
-                            tracing::warn!(
-                                folder,
-                                scope = %self.scope,
-                                "date folders outside AWS's AWSLogs layout: --account and --log-region do not narrow them"
-                            );
-                        }
-                        objects(day_prefixes(folder, hive, self.window))
-                    }
+                    Some(hive) => objects(day_prefixes(folder, hive, self.window)),
                     None => children.into_iter().flat_map(|c| self.visit(c)).collect(),
                 }
             }

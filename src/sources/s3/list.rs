@@ -6,7 +6,7 @@ use aws_sdk_s3::Client;
 use indicatif::ProgressBar;
 
 use super::S3Url;
-use super::layout::{Job, Scope, Walk, is_flow_log};
+use super::layout::{Job, Place, Scope, Walk, is_flow_log, place};
 use crate::aws::{call_error, paginate, read_bounded};
 use crate::window::Window;
 
@@ -21,8 +21,9 @@ pub struct Listing {
     pub days: u64,
     /// CloudWatch Logs export tasks' folders listed.
     pub exports: u64,
-    /// What the run should say about the listing: an export task's folder
-    /// that `--account` or `--log-region` cannot narrow.
+    /// What the run should say about the listing: date folders outside
+    /// AWS's layout, or an export task's folder, that `--account` or
+    /// `--log-region` cannot narrow.
     pub notes: Vec<String>,
 }
 
@@ -71,6 +72,9 @@ where
         window,
     };
     let mut out = Listing::default();
+    // Flags that asked for some accounts or regions: a folder they cannot
+    // narrow is said.
+    let narrowed = scope.from_flags && !scope.is_all();
     let mut jobs = walk.start();
     // Listing progress is not reading progress: the run's bar counts objects.
     let quiet = ProgressBar::hidden();
@@ -91,11 +95,23 @@ where
                 let (job, listed) = done?;
                 out.requests += listed.requests;
                 match job {
-                    Job::Folders(folder) => next.extend(walk.listed(&folder, listed.items)),
+                    Job::Folders(folder) => {
+                        let jobs = walk.listed(&folder, listed.items);
+                        if narrowed
+                            && place(&folder) == Place::Other
+                            && jobs.iter().any(|j| matches!(j, Job::Objects(_)))
+                        {
+                            out.notes.push(format!(
+                                "s3://{}/{folder}: date folders outside AWS's AWSLogs/ layout: --account and --log-region do not narrow them, so every object of the window's days is read",
+                                url.bucket
+                            ));
+                        }
+                        next.extend(jobs);
+                    }
                     Job::Objects(_) | Job::Export(_) => {
                         if let Job::Export(folder) = &job {
                             out.exports += 1;
-                            if scope.from_flags && !scope.is_all() {
+                            if narrowed {
                                 out.notes.push(format!(
                                     "s3://{}/{folder}: a CloudWatch Logs export task, which has no account or region folders: --account and --log-region do not narrow it, so all of it is read",
                                     url.bucket

@@ -371,13 +371,26 @@ mod walks {
         let rt = tokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap();
-        let listing = rt
-            .block_on(walk(&url, &WINDOW, &Scope::default(), 2, move |job| {
+        let listed = |scope: &Scope| {
+            let keys = keys.clone();
+            rt.block_on(walk(&url, &WINDOW, scope, 2, move |job| {
                 let items = list(&keys, &job);
                 async move { Ok::<_, anyhow::Error>(Listed { items, requests: 1 }) }
             }))
-            .unwrap();
+            .unwrap()
+        };
+        let listing = listed(&Scope::default());
         assert_eq!(listing.keys, vec!["copy/vpc/2026/11/24/a.log.gz"]);
+        assert!(listing.notes.is_empty(), "{:?}", listing.notes);
+        // Flags cannot narrow such a copy: the same keys, and a note.
+        let flagged = listed(&scope(&[A], &[]));
+        assert_eq!(flagged.keys, listing.keys);
+        assert_eq!(
+            flagged.notes,
+            [
+                "s3://archive/copy/vpc/: date folders outside AWS's AWSLogs/ layout: --account and --log-region do not narrow them, so every object of the window's days is read"
+            ]
+        );
     }
 
     /// CloudWatch Logs export tasks below their prefix: each task's folder
