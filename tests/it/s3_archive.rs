@@ -112,15 +112,7 @@ async fn archive() -> Archive {
             ),
             bogus(),
         ));
-        for (key, body) in put {
-            s3.put_object()
-                .bucket(bucket)
-                .key(key)
-                .body(ByteStream::from(body))
-                .send()
-                .await
-                .unwrap();
-        }
+        put_all(&s3, bucket, put).await;
     }
     Archive {
         moto,
@@ -159,6 +151,19 @@ impl Archive {
         ];
         args.extend_from_slice(extra);
         sgpair_at(endpoint, dir, &args, &[])
+    }
+}
+
+/// Puts each `(key, body)` into `bucket`.
+async fn put_all(s3: &aws_sdk_s3::Client, bucket: &str, objects: Vec<(String, Vec<u8>)>) {
+    for (key, body) in objects {
+        s3.put_object()
+            .bucket(bucket)
+            .key(key)
+            .body(ByteStream::from(body))
+            .send()
+            .await
+            .unwrap();
     }
 }
 
@@ -452,15 +457,9 @@ async fn records_without_account_id_belong_to_the_account_their_key_names() {
             t,
             true,
         );
-        s3.put_object()
-            .bucket(bucket)
-            .key(key(false, account, "us-east-1", t, "now"))
-            .body(ByteStream::from(gzip(
-                lines(&recs, &format, true).as_bytes(),
-            )))
-            .send()
-            .await
-            .unwrap();
+        let body = gzip(lines(&recs, &format, true).as_bytes());
+        let at = key(false, account, "us-east-1", t, "now");
+        put_all(&s3, bucket, vec![(at, body)]).await;
     }
     let dir = tempfile::tempdir().unwrap();
     // A has an inventory, C has none.
@@ -505,8 +504,7 @@ async fn records_without_account_id_belong_to_the_account_their_key_names() {
 async fn a_cloudwatch_logs_export_is_read_from_its_task_folders() {
     const TASK: &str = "0b7e1c2a-3f4d-4e5f-8a9b-0c1d2e3f4a5b";
     let moto = Moto::start();
-    let s3 = s3_client(&moto.config().await);
-    s3.create_bucket().bucket("exports").send().await.unwrap();
+    let s3 = new_bucket(&moto.config().await, "exports").await;
     let until = now();
     let t = until - 3600;
     let recs = connection(
@@ -535,15 +533,7 @@ async fn a_cloudwatch_logs_export_is_read_from_its_task_folders() {
             gzip(text.as_bytes()),
         ));
     }
-    for (key, body) in put {
-        s3.put_object()
-            .bucket("exports")
-            .key(key)
-            .body(ByteStream::from(body))
-            .send()
-            .await
-            .unwrap();
-    }
+    put_all(&s3, "exports", put).await;
     // The inventory names its account and region, which scope the
     // listing: an export, which has no account folders, is read whole
     // without a warning; one the flags scope is warned about.
