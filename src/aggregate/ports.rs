@@ -94,6 +94,32 @@ fn sorted(ports: &[u16], room: usize) -> PortSet {
     }
 }
 
+/// The sorted union of two sorted sets, each element once.
+pub(super) fn sorted_union<T: Ord + Copy>(a: &[T], b: &[T]) -> Vec<T> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => {
+                out.push(a[i]);
+                i += 1;
+            }
+            std::cmp::Ordering::Greater => {
+                out.push(b[j]);
+                j += 1;
+            }
+            std::cmp::Ordering::Equal => {
+                out.push(a[i]);
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    out.extend_from_slice(&a[i..]);
+    out.extend_from_slice(&b[j..]);
+    out
+}
+
 /// `ports` first in a buffer of `room` (at least their number), zeros after.
 fn with_room(ports: &[u16], room: usize) -> Box<[u16]> {
     let mut all = vec![0u16; room.max(ports.len())].into_boxed_slice();
@@ -262,19 +288,7 @@ impl PortSet {
             ) => {
                 let mine = &ports[..usize::from(*len)];
                 let theirs = &their_ports[..usize::from(*their_len)];
-                let mut merged = Vec::with_capacity(mine.len() + theirs.len());
-                let (mut a, mut b) = (mine.iter().peekable(), theirs.iter().peekable());
-                while let (Some(&&x), Some(&&y)) = (a.peek(), b.peek()) {
-                    merged.push(x.min(y));
-                    if x <= y {
-                        a.next();
-                    }
-                    if y <= x {
-                        b.next();
-                    }
-                }
-                merged.extend(a.chain(b));
-                *self = of_sorted(merged);
+                *self = of_sorted(sorted_union(mine, theirs));
             }
             // A smaller kind into a larger one: start from the larger.
             (_, larger) => {

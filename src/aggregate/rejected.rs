@@ -3,6 +3,8 @@
 use std::collections::BTreeSet;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+use super::ports::sorted_union;
+
 #[derive(Debug, Default)]
 pub(super) struct RejAcc {
     pub(super) records: u64,
@@ -72,16 +74,14 @@ impl Lowest {
         }
         true
     }
-}
 
-impl Lowest {
     /// Adds every address of `other` (another aggregator's set): the
     /// lowest `max` of the two sets' union, as adding them one at a time
     /// keeps, in one pass over each family instead of a search and a move
     /// per address. `false` when the union held more than `max`.
     pub(super) fn merge(&mut self, other: Lowest, max: usize) -> bool {
-        let mut v4 = union(&self.v4, &other.v4);
-        let mut v6 = union(&self.v6, &other.v6);
+        let mut v4 = sorted_union(&self.v4, &other.v4);
+        let mut v6 = sorted_union(&self.v6, &other.v6);
         let kept_all = v4.len() + v6.len() <= max;
         // Every IPv4 address is below every IPv6 one.
         v4.truncate(max);
@@ -89,32 +89,6 @@ impl Lowest {
         (self.v4, self.v6) = (v4, v6);
         kept_all
     }
-}
-
-/// The sorted union of two sorted sets, each element once.
-fn union<T: Ord + Copy>(a: &[T], b: &[T]) -> Vec<T> {
-    let mut out = Vec::with_capacity(a.len() + b.len());
-    let (mut i, mut j) = (0, 0);
-    while i < a.len() && j < b.len() {
-        match a[i].cmp(&b[j]) {
-            std::cmp::Ordering::Less => {
-                out.push(a[i]);
-                i += 1;
-            }
-            std::cmp::Ordering::Greater => {
-                out.push(b[j]);
-                j += 1;
-            }
-            std::cmp::Ordering::Equal => {
-                out.push(a[i]);
-                i += 1;
-                j += 1;
-            }
-        }
-    }
-    out.extend_from_slice(&a[i..]);
-    out.extend_from_slice(&b[j..]);
-    out
 }
 
 impl RejAcc {
