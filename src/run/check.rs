@@ -60,8 +60,13 @@ pub fn check(cfg: &CheckConfig) -> Result<Checked> {
         bail!("--group {g}: the inventory has no security group of this id");
     }
     let mut warnings = std::mem::take(&mut resources.warnings);
-    warnings.extend(fit(cfg, &entries, &removed, &inventory)?);
-    warnings.extend(fit_resources(folder, &resources, &inventory));
+    warnings.extend(fit(
+        cfg,
+        &entries,
+        &removed,
+        (folder, &resources),
+        &inventory,
+    )?);
     let scope = scope_of(run, &inventory);
     let mut read = read::evidence(run, &scope, aws.as_ref(), &inventory)?;
     read.stats.missing.extend(missing);
@@ -126,11 +131,14 @@ pub fn check(cfg: &CheckConfig) -> Result<Checked> {
 /// rules remove nothing) while checking nothing. Refused when none of the
 /// groups one of them names is in the inventory; when only some are
 /// missing (a group deleted since, another account's half of a rule), the
-/// check goes on and says which.
+/// check goes on and says which. The rule resources of the tfvars'
+/// folder are only ever warned about: the tfvars beside them says whether
+/// the folder is this environment's.
 fn fit(
     cfg: &CheckConfig,
     entries: &[Entry],
     removed: &[RemovedRule],
+    (folder, resources): (&std::path::Path, &proposal::Resources),
     inventory: &Inventory,
 ) -> Result<Vec<String>> {
     let inv = if cfg.run.inventory.is_empty() {
@@ -149,21 +157,31 @@ fn fit(
         .iter()
         .flat_map(|e| [e.source_sg.as_str(), e.target_sg.as_str()]);
     let removed_groups = removed.iter().map(|r| r.group_id.as_str());
+    let resource_groups = resources.groups.iter().map(|g| g.id.as_str());
     let inputs = [
         (
             cfg.tfvars.as_path(),
             "rules",
             "their rules allow nothing here",
             tfvars_groups.collect::<Vec<_>>(),
+            true,
         ),
         (
             cfg.removed.as_deref().unwrap_or(std::path::Path::new("")),
             "removed rules",
             "their rules remove nothing here",
             removed_groups.collect(),
+            true,
+        ),
+        (
+            folder,
+            "rule resources",
+            "their rules allow nothing here",
+            resource_groups.collect(),
+            false,
         ),
     ];
-    for (path, what, so, named) in inputs {
+    for (path, what, so, named, refusable) in inputs {
         let named: BTreeSet<&str> = named.into_iter().collect();
         let unknown: Vec<&str> = named
             .iter()
@@ -174,7 +192,7 @@ fn fit(
             continue;
         }
         let list = listed(&unknown);
-        if unknown.len() == named.len() {
+        if refusable && unknown.len() == named.len() {
             bail!(
                 "{}: none of the {} its {what} name ({list}) is in {inv}: a file of another environment? Give the one `sgpair infer` made from this inventory",
                 path.display(),
@@ -190,32 +208,6 @@ fn fit(
         ));
     }
     Ok(warnings)
-}
-
-/// The groups the folder's rule resources name that the inventory lacks:
-/// their rules allow nothing here (a warning, never a refusal: the tfvars
-/// beside them says whether the folder is this environment's).
-fn fit_resources(
-    folder: &std::path::Path,
-    r: &proposal::Resources,
-    inv: &Inventory,
-) -> Option<String> {
-    let unknown: Vec<&str> = r
-        .groups
-        .iter()
-        .map(|g| g.id.as_str())
-        .filter(|g| inv.group(g).is_none())
-        .collect();
-    (!unknown.is_empty()).then(|| {
-        format!(
-            "{}: {} of the {} its rule resources name ({}) {} not in the inventory: their rules allow nothing here",
-            folder.display(),
-            unknown.len(),
-            count(r.groups.len() as u64, "group"),
-            listed(&unknown),
-            if unknown.len() == 1 { "is" } else { "are" },
-        )
-    })
 }
 
 /// Up to five ids, then how many more.

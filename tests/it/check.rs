@@ -683,4 +683,19 @@ fn a_terraform_folder_is_checked_with_its_egress_rules() {
     let r = d.check(&tfvars, &[&day2], T0, T0 + DAY, &["--removed", report]);
     r.ok();
     assert!(r.stdout.contains("and 1 rule of team.tf,"), "{}", r.stdout);
+
+    // A rule resource of a group the inventory lacks is warned about, the
+    // way the tfvars' and the report's are, and never refused.
+    let other = "resource \"aws_vpc_security_group_egress_rule\" \"other\" {\n  security_group_id = \"sg-0000000000000000f\"\n  cidr_ipv4 = \"0.0.0.0/0\"\n  ip_protocol = \"tcp\"\n  from_port = 22\n  to_port = 22\n}\n";
+    std::fs::write(folder.join("other.tf"), other).unwrap();
+    let r = d.check_saying(&tfvars, &[&day2], T0, T0 + DAY, &["--removed", report]);
+    r.ok();
+    assert!(
+        r.stderr.contains(&format!(
+            "{}: 1 of the 2 groups its rule resources name (sg-0000000000000000f) is not in the inventory (",
+            folder.display()
+        )) && r.stderr.contains("): their rules allow nothing here"),
+        "{}",
+        r.stderr
+    );
 }

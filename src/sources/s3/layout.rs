@@ -30,7 +30,7 @@ pub struct Scope {
     pub accounts: BTreeSet<String>,
     pub regions: BTreeSet<String>,
     /// Given by `--account` and `--log-region`, not taken from the
-    /// inventory: only then is a folder they cannot narrow worth a warning.
+    /// inventory: only then is a folder they cannot narrow worth a note.
     pub from_flags: bool,
 }
 

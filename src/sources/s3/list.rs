@@ -108,17 +108,18 @@ where
                         }
                         next.extend(jobs);
                     }
-                    Job::Objects(_) | Job::Export(_) => {
-                        if let Job::Export(folder) = &job {
-                            out.exports += 1;
-                            if narrowed {
-                                out.notes.push(format!(
-                                    "s3://{}/{folder}: a CloudWatch Logs export task, which has no account or region folders: --account and --log-region do not narrow it, so all of it is read",
-                                    url.bucket
-                                ));
-                            }
-                        } else {
-                            out.days += 1;
+                    Job::Objects(_) => {
+                        out.days += 1;
+                        out.keys
+                            .extend(listed.items.into_iter().filter(|k| is_flow_log(k)));
+                    }
+                    Job::Export(folder) => {
+                        out.exports += 1;
+                        if narrowed {
+                            out.notes.push(format!(
+                                "s3://{}/{folder}: a CloudWatch Logs export task, which has no account or region folders: --account and --log-region do not narrow it, so all of it is read",
+                                url.bucket
+                            ));
                         }
                         out.keys
                             .extend(listed.items.into_iter().filter(|k| is_flow_log(k)));
