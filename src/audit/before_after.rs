@@ -1,6 +1,7 @@
 //! Today against after the change, connection by connection: which
 //! connections today's rules allow, which the after state (today's rules
-//! the change keeps, plus the proposed rules) still allows, and so what the
+//! the change keeps, plus the proposed rules and the rules its Terraform
+//! folder's resources create) still allows, and so what the
 //! change would break and what no rule allowed in the first place.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -10,9 +11,10 @@ use rustc_hash::FxHashMap;
 
 use crate::analysis::Analysis;
 use crate::audit::Direction;
-use crate::audit::matching::{Groups, groups, matching_rules, sides};
+use crate::audit::matching::{Groups, added_rules, groups, matching_rules, sides};
 use crate::audit::usage::Kept;
 use crate::id::Id;
+use crate::inventory::SecurityGroup;
 use crate::reduce::{ICMP, ICMP_ANY, ICMPV6, TCP, UDP};
 use crate::resolve::Endpoint;
 use crate::synthesize::Rule;
@@ -52,10 +54,14 @@ pub(super) struct Flows {
 /// from, to).
 type ProposedPorts = (u8, i32, i32);
 
-/// Every connection against today's rules and the after state.
-pub(super) fn compare(a: &Analysis, kept: &Kept) -> Flows {
+/// Every connection against today's rules and the after state; `added`:
+/// the rules the change creates beside the proposal's (per group, those
+/// rules only: its Terraform folder's `egress.tf`).
+pub(super) fn compare(a: &Analysis, kept: &Kept, added: &[SecurityGroup]) -> Flows {
     let inv = &a.inventory;
     let by_id = Groups::new(inv);
+    let added = added_rules(added, inv);
+    let by_added = Groups::new(&added);
     let proposed = Proposed::of_rules(&a.proposal.rules);
     let suspicious = suspicious_keys(a);
     let mut out = Flows {
@@ -78,6 +84,7 @@ pub(super) fn compare(a: &Analysis, kept: &Kept) -> Flows {
                 side_today = true;
                 side_after |= kept.kept(g, side.direction, i, r);
             }
+            side_after |= matching_rules(&by_added, &side, c).next().is_some();
             side_after |= side
                 .groups
                 .iter()

@@ -88,6 +88,22 @@ impl<'i> Groups<'i> {
     }
 }
 
+/// The rules a change creates beside the module's entries (its Terraform
+/// folder's rule resources: `egress.tf`) as an inventory of their own: per
+/// group only those rules, with today's prefix lists, so that they are
+/// matched as today's rules are ([`Groups::new`] over it).
+pub(super) fn added_rules(groups: &[SecurityGroup], today: &Inventory) -> Inventory {
+    Inventory {
+        security_groups: groups.to_vec(),
+        prefix_lists: if groups.is_empty() {
+            Vec::new()
+        } else {
+            today.prefix_lists.clone()
+        },
+        ..Inventory::default()
+    }
+}
+
 /// The groups of a resolved end, none when they are not known.
 pub(super) fn groups(e: &Endpoint) -> &[Id] {
     e.groups().unwrap_or(&[])

@@ -4,7 +4,9 @@
 //!
 //! The "after" state of the before/after comparison is: today's rules, minus
 //! open egress (all protocols to `0.0.0.0/0` or `::/0`) and every rule unused
-//! in the window, plus the proposed mutual rules.
+//! in the window, plus the proposed mutual rules and, with `--terraform`,
+//! the rules the folder's resources create (`egress.tf`: the egress the
+//! module cannot express), which the same apply creates.
 //!
 //! In files of one job: which of today's rules a connection passes through
 //! (`matching`), what each rule carried and whether the change keeps it
@@ -30,6 +32,7 @@ mod tests;
 use serde::{Deserialize, Serialize};
 
 use crate::analysis::Analysis;
+use crate::inventory::SecurityGroup;
 use crate::synthesize::Severity;
 
 pub use catalogue::{Entry, FindingKind};
@@ -101,6 +104,9 @@ pub struct BeforeAfter {
     pub rules_proposed: usize,
     /// Existing rules removed: open egress and rules unused in the window.
     pub rules_to_remove: usize,
+    /// Rules the Terraform folder's resources create beside the module's
+    /// entries (`egress.tf`), in the after state too; 0 without `--terraform`.
+    pub rules_in_terraform_files: usize,
     /// Connections between two interfaces with groups (suspicious excluded).
     pub grouped_connections: u64,
     pub covered_by_proposal: u64,
@@ -137,16 +143,19 @@ impl Audit {
 /// The audit of an analysis: the usage of every existing rule, the
 /// before/after counts, and the findings, most severe first.
 pub fn audit(a: &Analysis) -> Audit {
-    audit_with(a, &measure(a))
+    audit_with(a, &measure(a), &[])
 }
 
-/// [`audit`] with the rules' use already [`measure`]d on `a`.
-pub fn audit_with(a: &Analysis, used: &RuleUse) -> Audit {
+/// [`audit`] with the rules' use already [`measure`]d on `a`; `added`: the
+/// rules the change creates beside the proposal's module entries (per
+/// group, those rules only: the `--terraform` folder's resources), which
+/// the after state holds too.
+pub fn audit_with(a: &Analysis, used: &RuleUse, added: &[SecurityGroup]) -> Audit {
     let inv = &a.inventory;
     // The after state needs to know which rules carried traffic.
     let used = &used.0;
     let kept = usage::Kept::new(inv, used);
-    let flows = before_after::compare(a, &kept);
+    let flows = before_after::compare(a, &kept, added);
     let rows = usage::rows(inv, used, &kept);
     if flows.blocked_suspicious > 0 {
         tracing::info!(
@@ -159,6 +168,7 @@ pub fn audit_with(a: &Analysis, used: &RuleUse) -> Audit {
         rules_today: rows.today,
         rules_proposed: a.proposal.rules.len(),
         rules_to_remove: rows.removed,
+        rules_in_terraform_files: added.iter().map(|g| g.ingress.len() + g.egress.len()).sum(),
         grouped_connections: before_after::grouped_total(a),
         covered_by_proposal: a
             .proposal
@@ -172,7 +182,7 @@ pub fn audit_with(a: &Analysis, used: &RuleUse) -> Audit {
     let progress = a
         .continuity
         .as_ref()
-        .map(|c| progress::progress(a, &kept, c));
+        .map(|c| progress::progress(a, &kept, added, c));
     Audit {
         rules: rows.rules,
         findings,

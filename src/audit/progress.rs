@@ -16,9 +16,10 @@ use serde::Serialize;
 use crate::analysis::Analysis;
 use crate::audit::Direction;
 use crate::audit::before_after::{Proposed, suspicious_keys};
-use crate::audit::matching::{Groups, matching_rules, sides};
+use crate::audit::matching::{Groups, added_rules, matching_rules, sides};
 use crate::audit::usage::{Kept, is_open_egress};
 use crate::id::Id;
+use crate::inventory::SecurityGroup;
 use crate::present::{names, service};
 use crate::state::{Continuity, Observed, StateRule};
 use crate::window::Window;
@@ -130,7 +131,12 @@ pub struct Progress {
     pub readiness: Vec<Readiness>,
 }
 
-pub(super) fn progress(a: &Analysis, kept: &Kept, c: &Continuity) -> Progress {
+pub(super) fn progress(
+    a: &Analysis,
+    kept: &Kept,
+    added: &[SecurityGroup],
+    c: &Continuity,
+) -> Progress {
     let observed = observed(a, c);
     Progress {
         had_state: c.had_state,
@@ -148,7 +154,7 @@ pub(super) fn progress(a: &Analysis, kept: &Kept, c: &Continuity) -> Progress {
             Vec::new()
         },
         readiness: if c.compared_with.is_none() {
-            readiness(a, kept, c, &observed)
+            readiness(a, kept, added, c, &observed)
         } else {
             Vec::new()
         },
@@ -238,9 +244,17 @@ fn changes(a: &Analysis, c: &Continuity) -> Vec<Change> {
 }
 
 /// Per group with open egress: connections only that rule carries.
-fn readiness(a: &Analysis, kept: &Kept, c: &Continuity, observed: &Observed) -> Vec<Readiness> {
+fn readiness(
+    a: &Analysis,
+    kept: &Kept,
+    added: &[SecurityGroup],
+    c: &Continuity,
+    observed: &Observed,
+) -> Vec<Readiness> {
     let inv = &a.inventory;
     let by_id = Groups::new(inv);
+    let added = added_rules(added, inv);
+    let by_added = Groups::new(&added);
     let proposed = Proposed::of_rules(&a.proposal.rules);
     let suspicious = suspicious_keys(a);
     let open: BTreeSet<&str> = inv
@@ -272,6 +286,7 @@ fn readiness(a: &Analysis, kept: &Kept, c: &Continuity, observed: &Observed) -> 
                 }
                 after |= kept.kept(g, side.direction, i, r);
             }
+            after |= matching_rules(&by_added, &side, conn).next().is_some();
             after |= side.groups.iter().any(|g| {
                 let d = Direction::Egress;
                 proposed.covers(g, d, conn.proto, conn.port, &side.other_groups)

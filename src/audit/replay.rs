@@ -13,9 +13,9 @@ use serde::{Deserialize, Serialize};
 use crate::analysis::Analysis;
 use crate::audit::Direction;
 use crate::audit::before_after::{Proposed, suspicious_keys};
-use crate::audit::matching::{Groups, matching_rules, sides};
+use crate::audit::matching::{Groups, added_rules, matching_rules, sides};
 use crate::audit::usage::{is_open_egress, peer_label};
-use crate::inventory::{Inventory, SecurityGroup, SgRule};
+use crate::inventory::{SecurityGroup, SgRule};
 use crate::present::{count, service};
 use crate::proposal::Entry;
 use crate::stats::{Fill, Stats};
@@ -286,13 +286,7 @@ pub fn replay(
     let inv = &a.inventory;
     let checked = |g: &str| only.is_none_or(|o| o == g);
     let by_id = Groups::new(inv);
-    // The resources' rules, matched as today's are: an inventory of their
-    // groups with those rules only (and today's prefix lists).
-    let resources = Inventory {
-        security_groups: added.resources.to_vec(),
-        prefix_lists: inv.prefix_lists.clone(),
-        ..Inventory::default()
-    };
+    let resources = added_rules(added.resources, inv);
     let by_resource = Groups::new(&resources);
     let proposal = added.entries;
     let mut proposed = Proposed::default();

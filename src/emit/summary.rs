@@ -22,6 +22,10 @@ use crate::window::rfc3339;
 /// What the after state of the before/after table is.
 pub(crate) const BEFORE_AFTER_NOTE: &str = "After the change: today's rules minus open egress and unused rules, plus the proposed mutual rules. What it would no longer allow is listed under the findings (\"would break\"), except suspicious traffic, which it blocks on purpose.";
 
+/// [`BEFORE_AFTER_NOTE`] where the `--terraform` folder's files create
+/// rules beside the module's (egress.tf), which the same apply creates.
+pub(crate) const BEFORE_AFTER_NOTE_TERRAFORM: &str = "After the change: today's rules minus open egress and unused rules, plus the proposed mutual rules and the rules the Terraform folder's files create beside them (egress.tf), as `sgpair check` replays them. What it would no longer allow is listed under the findings (\"would break\"), except suspicious traffic, which it blocks on purpose.";
+
 /// The headline numbers. Serialised as the JSON report's `summary`: the
 /// field names and their order are that contract.
 #[derive(Debug, Clone, Serialize)]
@@ -262,15 +266,25 @@ impl<'a> Summary<'a> {
         }
     }
 
-    /// The before/after table: a label and a count per row. Plain text that
-    /// needs no escaping.
-    pub fn before_after_rows(&self) -> [(&'static str, String); 5] {
+    /// What the before/after table's after state is.
+    pub fn before_after_note(&self) -> &'static str {
+        if self.before_after.rules_in_terraform_files > 0 {
+            BEFORE_AFTER_NOTE_TERRAFORM
+        } else {
+            BEFORE_AFTER_NOTE
+        }
+    }
+
+    /// The before/after table: a label and a count per row (the Terraform
+    /// folder's own rules only where it has some). Plain text that needs
+    /// no escaping.
+    pub fn before_after_rows(&self) -> Vec<(&'static str, String)> {
         let b = self.before_after;
         let of = |n: u64, d: u64| {
             let p = percent(n, d).map_or_else(|| "-".to_string(), |p| format!("{p:.1}%"));
             format!("{n} of {d} ({p})")
         };
-        [
+        let mut rows = vec![
             (
                 "Rules today (ingress and egress entries)",
                 b.rules_today.to_string(),
@@ -279,6 +293,14 @@ impl<'a> Summary<'a> {
                 "Rules proposed (mutual: one egress and one ingress rule each)",
                 b.rules_proposed.to_string(),
             ),
+        ];
+        if b.rules_in_terraform_files > 0 {
+            rows.push((
+                "Rules the Terraform folder's files add (egress.tf)",
+                b.rules_in_terraform_files.to_string(),
+            ));
+        }
+        rows.extend([
             (
                 "Rules to remove (open egress, unused in the window)",
                 b.rules_to_remove.to_string(),
@@ -291,7 +313,8 @@ impl<'a> Summary<'a> {
                 "Observed connections still allowed after the change",
                 of(b.allowed_after, b.observed_connections),
             ),
-        ]
+        ]);
+        rows
     }
 }
 
@@ -461,9 +484,10 @@ mod tests {
             covered_by_proposal: 0,
             observed_connections: 47,
             allowed_after: 40,
+            rules_in_terraform_files: 0,
         };
         let au = Audit {
-            before_after: b,
+            before_after: b.clone(),
             ..Default::default()
         };
         let s = Summary::of(&fixture(), &au);
@@ -472,5 +496,27 @@ mod tests {
         assert_eq!(values, ["5", "1", "4", "0 of 0 (-)", "40 of 47 (85.1%)"]);
         assert_eq!(s.coverage_percent, None);
         assert!(s.coverage().starts_with("no connection"));
+        assert_eq!(s.before_after_note(), BEFORE_AFTER_NOTE);
+
+        // The --terraform folder's own rules: a row of theirs, and the
+        // after state says it holds them.
+        let au = Audit {
+            before_after: BeforeAfter {
+                rules_in_terraform_files: 2,
+                ..b
+            },
+            ..Default::default()
+        };
+        let s = Summary::of(&fixture(), &au);
+        let rows = s.before_after_rows();
+        assert_eq!(
+            rows[2],
+            (
+                "Rules the Terraform folder's files add (egress.tf)",
+                "2".to_string()
+            )
+        );
+        assert_eq!(rows.len(), 6);
+        assert_eq!(s.before_after_note(), BEFORE_AFTER_NOTE_TERRAFORM);
     }
 }

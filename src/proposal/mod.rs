@@ -15,7 +15,7 @@ mod resources;
 #[cfg(test)]
 mod tests;
 
-pub use resources::{Resources, load_folder};
+pub use resources::{Resources, folder_texts, from_texts, load_folder};
 
 /// One entry of `rules`: the source group's egress to the target group and
 /// the target's ingress from the source.

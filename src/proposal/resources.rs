@@ -41,49 +41,78 @@ pub struct Resources {
 
 /// The rule resources of every `*.tf` file in `dir` (none: an empty set).
 pub fn load_folder(dir: &Path) -> Result<Resources> {
+    let (texts, warnings) = folder_texts(dir)?;
+    let mut out = from_texts(&texts);
+    out.warnings.splice(0..0, warnings);
+    Ok(out)
+}
+
+/// A `.tf` file's path and its text.
+pub type TfText = (PathBuf, String);
+
+/// Every `*.tf` file in `dir` with its text, in name order, and a warning
+/// for each file Terraform reads that is not read here (its JSON syntax, a
+/// file that cannot be read).
+pub fn folder_texts(dir: &Path) -> Result<(Vec<TfText>, Vec<String>)> {
     let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
         .with_context(|| format!("cannot list the proposal's folder {}", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.is_file())
         .collect();
     paths.sort();
-    let mut groups: BTreeMap<String, SecurityGroup> = BTreeMap::new();
-    let mut out = Resources::default();
+    let mut warnings = Vec::new();
     // Terraform reads its JSON syntax too; sgpair does not.
     for p in paths
         .iter()
         .filter(|p| p.to_string_lossy().ends_with(".tf.json"))
     {
-        out.warnings.push(format!(
+        warnings.push(format!(
             "{}: Terraform's JSON syntax is not read: the rules it creates, if any, are not in the after state",
             p.display()
         ));
     }
     paths.retain(|p| p.extension().is_some_and(|x| x == "tf"));
+    let mut texts = Vec::new();
     for path in paths {
-        let text = match std::fs::read_to_string(&path) {
-            Ok(t) => t,
-            Err(e) => {
-                out.warnings.push(format!(
-                    "{}: not read ({e}): the rules it creates, if any, are not in the after state",
-                    path.display()
-                ));
-                continue;
-            }
-        };
-        let before = out.rules;
-        read_file(&path, &text, &mut groups, &mut out);
-        if out.rules > before {
-            out.files.push(path);
+        match std::fs::read_to_string(&path) {
+            Ok(t) => texts.push((path, t)),
+            Err(e) => warnings.push(format!(
+                "{}: not read ({e}): the rules it creates, if any, are not in the after state",
+                path.display()
+            )),
         }
     }
+    Ok((texts, warnings))
+}
+
+/// The rule resources of `files` (each a `.tf` file's path and text): the
+/// files a folder will hold, some of them not written yet.
+pub fn from_texts(files: &[TfText]) -> Resources {
+    let mut groups: BTreeMap<String, SecurityGroup> = BTreeMap::new();
+    let mut out = Resources::default();
+    for (path, text) in files {
+        read_file(path.clone(), text, &mut groups, &mut out);
+    }
     out.groups = groups.into_values().collect();
-    Ok(out)
+    out
 }
 
 /// The rule resources of one file's text, added to `groups`; `path` names
-/// it in warnings.
+/// it in warnings, and is listed in `out.files` when it holds a rule.
 fn read_file(
+    path: PathBuf,
+    text: &str,
+    groups: &mut BTreeMap<String, SecurityGroup>,
+    out: &mut Resources,
+) {
+    let before = out.rules;
+    read_rules(&path, text, groups, out);
+    if out.rules > before {
+        out.files.push(path);
+    }
+}
+
+fn read_rules(
     path: &Path,
     text: &str,
     groups: &mut BTreeMap<String, SecurityGroup>,
@@ -126,7 +155,7 @@ fn read_file(
                 out.rules += 1;
             }
             Err(why) => out.warnings.push(format!(
-                "{}: {kind}.{name} is not read ({why}): the check leaves its rule out, so traffic only it allows shows as blocked",
+                "{}: {kind}.{name} is not read ({why}): its rule is left out of the after state, so traffic only it allows shows as blocked",
                 path.display()
             )),
         }
@@ -224,11 +253,7 @@ mod tests {
     use super::*;
 
     fn read(text: &str) -> Resources {
-        let mut groups = BTreeMap::new();
-        let mut out = Resources::default();
-        read_file(Path::new("dir/egress.tf"), text, &mut groups, &mut out);
-        out.groups = groups.into_values().collect();
-        out
+        from_texts(&[("dir/egress.tf".into(), text.to_string())])
     }
 
     /// What `infer --terraform` writes: a prefix list and the internet on

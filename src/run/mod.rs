@@ -177,14 +177,27 @@ pub fn run(cfg: &Config) -> Result<Outcome> {
         );
         quota::apply(&mut analysis, limits, &used)?;
     }
+    // The --terraform folders, rendered now: the rules their files create
+    // (egress.tf) are in the audit's after state, as `check` reads them.
+    let planned = match &cfg.tfvars {
+        Some(
+            t @ config::Tfvars {
+                terraform: Some(tf),
+                ..
+            },
+        ) => terraform::render(tf, t.per_account.is_some(), &analysis)?,
+        _ => Vec::new(),
+    };
+    let after = terraform::after_state(&planned)?;
     // Once per run: every report and the summary on stderr share it.
-    let audit = audit_with(&analysis, &used);
+    let audit = audit_with(&analysis, &used, &after.groups);
     clock.done("audit");
     // Every output is written to a temporary file first, and put in place
     // only once all are written and none replaces an input: a failed run
     // leaves earlier outputs as they were.
     let mut staged = emit::Staged::default();
-    let mut written = outputs::stage(cfg, &analysis, &audit, &mut staged)?;
+    let mut written = outputs::stage(cfg, &analysis, &audit, planned, &mut staged)?;
+    written.warnings.extend(after.warnings);
     if let (Some(s), Some(c)) = (&cfg.state, carried) {
         staged.add(&s.path, &state::render(c, &analysis), "--state")?;
         written.paths.push(s.path.display().to_string());

@@ -23,10 +23,12 @@ pub(super) struct Written {
 
 /// Writes every output of the run to a temporary file in `staged` (the
 /// caller adds the state, checks, then commits): nothing is in place yet.
+/// `planned`: the `--terraform` folders, rendered before the audit.
 pub(super) fn stage(
     cfg: &Config,
     analysis: &Analysis,
     audit: &Audit,
+    planned: Vec<super::terraform::Planned>,
     staged: &mut Staged,
 ) -> Result<Written> {
     let mut warnings = emit::tfvars::left_out_warnings(analysis);
@@ -73,7 +75,7 @@ pub(super) fn stage(
         ) => super::terraform::write(
             tf,
             t.per_account.is_some(),
-            analysis,
+            planned,
             staged,
             &mut paths,
             &mut warnings,

@@ -4,37 +4,92 @@
 //! nothing for it; a user's file that this run has nothing for is named as
 //! possibly stale, since the user may have written it for an older proposal.
 
-use std::path::Path;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
 use super::config::Terraform;
 use crate::analysis::Analysis;
 use crate::emit::{Staged, terraform as tf};
+use crate::proposal::Resources;
 
-/// Renders the folders and stages their files (the folders are made
-/// now, the files put in place with the run's other outputs); the paths and the warnings
-/// (files kept, a module block of another name) go to the caller's lists.
-pub(super) fn write(
+/// One `--terraform` folder of this run: where it goes, and what it holds.
+pub(super) struct Planned {
+    pub dir: PathBuf,
+    pub folder: tf::Folder,
+}
+
+/// Renders the folders (one, or one per account), written by [`write`]
+/// once the audit is done: the audit's after state holds the rules their
+/// files create ([`after_state`]).
+pub(super) fn render(
     t: &Terraform,
     per_account: bool,
     analysis: &Analysis,
-    staged: &mut Staged,
-    paths: &mut Vec<String>,
-    warnings: &mut Vec<String>,
-) -> Result<Vec<tf::Written>> {
+) -> Result<Vec<Planned>> {
     let folders = if per_account {
         tf::render_per_account(analysis, &t.module_name)
     } else {
         vec![tf::render(analysis, &t.module_name)]
     };
+    folders
+        .into_iter()
+        .map(|folder| {
+            let dir = match &folder.account {
+                Some(account) => super::outputs::account_folder(&t.dir, account)?,
+                None => t.dir.clone(),
+            };
+            Ok(Planned { dir, folder })
+        })
+        .collect()
+}
+
+/// The rules the folders' rule resources create once written, as `sgpair
+/// check` reads them from the folder: every `*.tf` file there, sgpair's
+/// as this run writes them, a team's as they are (a file of sgpair's name
+/// that is the team's is kept, so read as it is).
+pub(super) fn after_state(planned: &[Planned]) -> Result<Resources> {
+    let mut texts = Vec::new();
+    let mut warnings = Vec::new();
+    for p in planned {
+        let mut files: BTreeMap<PathBuf, String> = BTreeMap::new();
+        if p.dir.is_dir() {
+            let (on_disk, w) = crate::proposal::folder_texts(&p.dir)?;
+            files.extend(on_disk);
+            warnings.extend(w);
+        }
+        for file in p.folder.files.iter().filter(|f| f.name.ends_with(".tf")) {
+            let path = p.dir.join(file.name);
+            if !keep(existing(&path, file.kind)?.as_deref(), file.kind) {
+                files.insert(path, file.text.clone());
+            }
+        }
+        texts.extend(files);
+    }
+    let mut out = crate::proposal::from_texts(&texts);
+    out.warnings.splice(0..0, warnings);
+    Ok(out)
+}
+
+/// Stages the rendered folders' files (the folders are made now, the
+/// files put in place with the run's other outputs); the paths and the
+/// warnings (files kept, a module block of another name) go to the
+/// caller's lists.
+pub(super) fn write(
+    t: &Terraform,
+    per_account: bool,
+    planned: Vec<Planned>,
+    staged: &mut Staged,
+    paths: &mut Vec<String>,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<tf::Written>> {
     let mut out = Vec::new();
-    let written: Vec<String> = folders.iter().filter_map(|f| f.account.clone()).collect();
-    for folder in folders {
-        let dir = match &folder.account {
-            Some(account) => super::outputs::account_folder(&t.dir, account)?,
-            None => t.dir.clone(),
-        };
+    let written: Vec<String> = planned
+        .iter()
+        .filter_map(|p| p.folder.account.clone())
+        .collect();
+    for Planned { dir, folder } in planned {
         std::fs::create_dir_all(&dir)
             .with_context(|| format!("cannot create the folder {}", dir.display()))?;
         let mut kept = Vec::new();

@@ -671,7 +671,7 @@ fn a_terraform_folder_is_checked_with_its_egress_rules() {
     assert!(
         r.stderr.contains("egress.tf: aws_vpc_security_group_egress_rule.")
             && r.stderr.contains(
-                "is not read (`security_group_id` is not a value written out): the check leaves its rule out"
+                "is not read (`security_group_id` is not a value written out): its rule is left out of the after state"
             ),
         "{}",
         r.stderr
@@ -698,4 +698,92 @@ fn a_terraform_folder_is_checked_with_its_egress_rules() {
         "{}",
         r.stderr
     );
+}
+
+/// `infer --terraform`'s report judges the change the folder holds, as
+/// `check` replays it: egress.tf's rules are in its after state, so the
+/// egress they allow is no "would break" finding and counts as allowed
+/// after. Without the folder, the same day's report lists it as broken; a
+/// team's own egress.tf (kept as it is) is judged as it stands, and a
+/// team's other file in the folder counts too.
+#[test]
+fn the_report_of_a_terraform_folder_holds_its_egress_rules_in_the_after_state() {
+    let d = Days::new(&estate());
+    let folder = d.path("tf");
+    let day1 = d.day(
+        "day1.log",
+        &[web_db(T0 - DAY + 60), web_internet(T0 - DAY + 120)].concat(),
+    );
+    let breaks = |j: &serde_json::Value| -> Vec<String> {
+        j["audit"]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule_id"] == "SGP005")
+            .map(|f| f["subject"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let after = |j: &serde_json::Value| {
+        let b = &j["audit"]["before_after"];
+        (
+            b["allowed_after"].as_u64().unwrap(),
+            b["observed_connections"].as_u64().unwrap(),
+            b["rules_in_terraform_files"].as_u64().unwrap(),
+        )
+    };
+
+    let plain = d.infer(&[&day1], T0 - DAY, T0, &[]);
+    plain.ok();
+    let (allowed, observed, in_files) = after(plain.json());
+    assert!(allowed < observed, "{allowed} of {observed}");
+    assert_eq!(in_files, 0);
+    assert_eq!(
+        breaks(plain.json()),
+        ["eni-web to internet on 443/tcp"],
+        "{}",
+        plain.stdout
+    );
+
+    let dir = ["--terraform", folder.to_str().unwrap()];
+    let run = d.infer(&[&day1], T0 - DAY, T0, &dir);
+    run.ok();
+    assert_eq!(after(run.json()), (observed, observed, 1));
+    assert!(breaks(run.json()).is_empty(), "{}", run.stdout);
+    let report = d.path("report.json");
+    std::fs::write(&report, &run.stdout).unwrap();
+    // What check says of the same day against the same folder.
+    let c = d.check(
+        &folder.join("rules.auto.tfvars"),
+        &[&day1],
+        T0 - DAY,
+        T0,
+        &["--removed", report.to_str().unwrap(), "--json"],
+    );
+    c.ok();
+    assert_eq!(c.json()["blocked_connections"], 0);
+    assert_eq!(c.json()["observed_connections"], observed);
+
+    // A team's egress.tf, without the rule: kept as it is, and judged so.
+    let egress = std::fs::read_to_string(folder.join("egress.tf")).unwrap();
+    std::fs::write(folder.join("egress.tf"), "# the team's\n").unwrap();
+    let run = d.infer(&[&day1], T0 - DAY, T0, &dir);
+    run.ok();
+    assert_eq!(
+        std::fs::read_to_string(folder.join("egress.tf")).unwrap(),
+        "# the team's\n"
+    );
+    assert_eq!(breaks(run.json()), breaks(plain.json()));
+    assert_eq!(after(run.json()), (allowed, observed, 0));
+
+    // The same rule in another file of the team's: in the after state.
+    let team = egress
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(folder.join("team.tf"), team).unwrap();
+    let run = d.infer(&[&day1], T0 - DAY, T0, &dir);
+    run.ok();
+    assert!(breaks(run.json()).is_empty(), "{}", run.stdout);
+    assert_eq!(after(run.json()), (observed, observed, 1));
 }

@@ -5,7 +5,7 @@ use crate::audit::{Audit, Direction};
 use crate::emit::escape;
 use crate::emit::report::document::{Markup, Row, Section, para, table};
 use crate::emit::severity;
-use crate::emit::summary::{BEFORE_AFTER_NOTE, Summary};
+use crate::emit::summary::Summary;
 use crate::window::days;
 
 /// Findings, most severe first, each with its evidence and fix.
@@ -60,7 +60,7 @@ pub(super) fn before_after(s: &Summary) -> Section {
         "before-after",
         "Before and after",
         vec![
-            para(BEFORE_AFTER_NOTE),
+            para(s.before_after_note()),
             table("before-after", &["", ">Count"], rows),
         ],
     )
