@@ -3,9 +3,10 @@
 //! older than `--keep`, and each group's readiness to close its open egress.
 //!
 //! A group is ready when, for `--soak`, the state shows no connection that
-//! only its open egress carries: one its egress rules allow today, that
-//! neither a rule the change keeps nor a proposed rule allows (suspicious
-//! flows aside: the change blocks them on purpose). The soak counts only
+//! only its open egress carries: one its egress rules allow today, that no
+//! rule the change keeps or adds allows (a proposed rule, or with
+//! `--terraform` a rule of the folder's files; suspicious flows aside: the
+//! change blocks them on purpose). The soak counts only
 //! time some run read: days no run folded in (a job that did not run) are
 //! holes, and quiet is not proven by not looking.
 

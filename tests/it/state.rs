@@ -265,6 +265,42 @@ fn groups_are_listed_by_readiness_to_close_open_egress() {
     );
 }
 
+/// With `--terraform`, the change holds egress.tf's rules: web's call to
+/// the internet, which only its open egress carried, is allowed by the
+/// rule egress.tf writes for it, so web is as ready as the others.
+#[test]
+fn egress_the_terraform_folder_allows_does_not_hold_a_group_open() {
+    let d = Days::new(&estate());
+    let (d1, d2) = (T0 - DAY, T0);
+    let day1 = d.day("day1.log", &web_db(d1 + 60));
+    let day2 = d.day(
+        "day2.log",
+        &[web_db(d2 + 60), web_internet(d2 + 120)].concat(),
+    );
+    let state = d.path("sgpair.state");
+    let s = state.to_str().unwrap();
+    let folder = d.path("tf");
+    let tf = ["--terraform", folder.to_str().unwrap()];
+    d.infer(&[&day1], d1, d2, &["--state", s, "--soak", "1d"])
+        .ok();
+    let second = d.infer(
+        &[&day2],
+        d2,
+        d2 + DAY,
+        &[&["--state", s, "--soak", "1d"][..], &tf].concat(),
+    );
+    second.ok();
+    let r = &second.json()["audit"]["progress"]["readiness"];
+    let web = r
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["group_name"] == "web")
+        .unwrap();
+    assert_eq!(web["open_egress_only"], 0, "{r}");
+    assert_eq!(web["status"], "ready", "{r}");
+}
+
 /// Days no run read are not quiet days: web's open egress carried a call
 /// on day 1, the job then did not run for two weeks, and a run on day 16
 /// does not call web ready (before, the fortnight between counted as

@@ -149,7 +149,7 @@ fn changes(a: &Analysis, p: &Progress, m: &dyn Markup) -> Section {
 fn readiness(a: &Analysis, p: &Progress, m: &dyn Markup) -> Section {
     const H: &str = "Closing open egress";
     let intro = format!(
-        "A group is ready to close its open egress when the evidence shows no connection that only open egress carries (neither a rule the change keeps nor a proposed rule) for --soak {} of observed time{}.",
+        "A group is ready to close its open egress when the evidence shows no connection that only open egress carries (no rule the change keeps or adds allows it) for --soak {} of observed time{}.",
         in_days(p.soak_seconds),
         if p.not_observed.is_empty() {
             ""
