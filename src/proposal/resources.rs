@@ -4,7 +4,9 @@
 //! creates together with the module's rules. Every `*.tf` file of the
 //! folder is read with an HCL parser, and each
 //! `aws_vpc_security_group_egress_rule` and `_ingress_rule` resource whose
-//! values are written out is read as the rule it creates.
+//! values are written out is read as the rule it creates, and each older
+//! `aws_security_group_rule` as the rules it creates (one per peer it
+//! lists).
 //!
 //! A resource that cannot be read so (a value Terraform computes, `count`
 //! or `for_each`, a file that is not HCL) is named in a warning and left
@@ -20,11 +22,15 @@ use hcl::expr::{Expression, Operation, UnaryOperator};
 use crate::inventory::{Cidr, SecurityGroup, SgRule, protocol_number};
 use crate::reduce::{TCP, UDP};
 
-/// The resource types read, and whether each is an egress rule.
+/// The resource types of one rule each, and whether each is an egress rule.
 const TYPES: [(&str, bool); 2] = [
     ("aws_vpc_security_group_egress_rule", true),
     ("aws_vpc_security_group_ingress_rule", false),
 ];
+
+/// The older resource type, of either direction (`type`) and of one rule
+/// per peer it lists (`cidr_blocks`, `ipv6_cidr_blocks`, `prefix_list_ids`).
+const LEGACY: &str = "aws_security_group_rule";
 
 /// What a folder's rule resources create.
 #[derive(Debug, Default)]
@@ -134,25 +140,30 @@ fn read_rules(
         let (true, [kind, name]) = (block.identifier() == "resource", labels.as_slice()) else {
             continue;
         };
-        let Some(&(_, egress)) = TYPES.iter().find(|(t, _)| t == kind) else {
+        let one = TYPES.iter().find(|(t, _)| t == kind).map(|(_, e)| *e);
+        if one.is_none() && *kind != LEGACY {
             continue;
-        };
+        }
         let attrs: BTreeMap<&str, &Expression> = block
             .body()
             .attributes()
             .map(|a| (a.key(), a.expr()))
             .collect();
-        match rule(&attrs) {
-            Ok((group, r)) => {
+        let made = match one {
+            Some(egress) => rule(&attrs).map(|(group, r)| (group, egress, vec![r])),
+            None => legacy_rules(&attrs),
+        };
+        match made {
+            Ok((group, egress, rules)) => {
                 let g = groups
                     .entry(group.clone())
                     .or_insert_with(|| SecurityGroup::new(&group, ""));
+                out.rules += rules.len();
                 if egress {
-                    g.egress.push(r);
+                    g.egress.extend(rules);
                 } else {
-                    g.ingress.push(r);
+                    g.ingress.extend(rules);
                 }
-                out.rules += 1;
             }
             Err(why) => out.warnings.push(format!(
                 "{}: {kind}.{name} is not read ({why}): its rule is left out of the after state, so traffic only it allows shows as blocked",
@@ -230,6 +241,115 @@ fn rule(attrs: &BTreeMap<&str, &Expression>) -> std::result::Result<(String, SgR
             description: text("description").ok().flatten().unwrap_or_default(),
         },
     ))
+}
+
+/// The group, direction (egress: `true`) and rules an
+/// `aws_security_group_rule` creates: one per CIDR and prefix list it
+/// lists, or the one of `source_security_group_id` or `self`; why not, in
+/// words.
+fn legacy_rules(
+    attrs: &BTreeMap<&str, &Expression>,
+) -> std::result::Result<(String, bool, Vec<SgRule>), String> {
+    for meta in ["count", "for_each"] {
+        if attrs.contains_key(meta) {
+            return Err(format!(
+                "`{meta}` makes its rules as Terraform evaluates it"
+            ));
+        }
+    }
+    let text = |k: &str| -> std::result::Result<Option<String>, String> {
+        match attrs.get(k) {
+            None => Ok(None),
+            Some(e) => literal(e)
+                .map(Some)
+                .ok_or_else(|| format!("`{k}` is not a value written out")),
+        }
+    };
+    let list = |k: &str| -> std::result::Result<Vec<String>, String> {
+        match attrs.get(k) {
+            None => Ok(Vec::new()),
+            Some(Expression::Array(items)) => items
+                .iter()
+                .map(literal)
+                .collect::<Option<Vec<String>>>()
+                .ok_or_else(|| format!("`{k}` is not a list of values written out")),
+            Some(_) => Err(format!("`{k}` is not a list of values written out")),
+        }
+    };
+    let port = |k: &str| -> std::result::Result<i32, String> {
+        let s = text(k)?.ok_or_else(|| format!("it has no `{k}`"))?;
+        s.parse::<i32>()
+            .ok()
+            .filter(|p| (-1..=65_535).contains(p))
+            .ok_or_else(|| format!("`{k}` = {s:?} is not a port"))
+    };
+    let group = text("security_group_id")?.ok_or("it has no `security_group_id`")?;
+    let egress = match text("type")?.as_deref() {
+        Some("egress") => true,
+        Some("ingress") => false,
+        Some(t) => return Err(format!("`type` = {t:?} is neither ingress nor egress")),
+        None => return Err("it has no `type`".into()),
+    };
+    let protocol = text("protocol")?.ok_or("it has no `protocol`")?;
+    let number = protocol_number(&protocol);
+    let every = protocol == "-1" || protocol.eq_ignore_ascii_case("all");
+    if number.is_none() && !every {
+        return Err(format!("`protocol` = {protocol:?} is not a protocol"));
+    }
+    let (from, to) = (port("from_port")?, port("to_port")?);
+    if matches!(number, Some(TCP | UDP)) && from > to {
+        return Err("a TCP or UDP rule needs `from_port` <= `to_port`".into());
+    }
+    // Every protocol: the provider asks for ports 0 to 0, and EC2 keeps none.
+    let ports = if every {
+        (None, None)
+    } else {
+        (Some(from), Some(to))
+    };
+    let source = text("source_security_group_id")?;
+    let own = match attrs.get("self") {
+        None => false,
+        Some(Expression::Bool(b)) => *b,
+        Some(_) => return Err("`self` is not a value written out".into()),
+    };
+    let cidrs: Vec<Cidr> = list("cidr_blocks")?
+        .into_iter()
+        .chain(list("ipv6_cidr_blocks")?)
+        .map(|c| c.parse::<Cidr>())
+        .collect::<std::result::Result<_, _>>()?;
+    let prefix_lists = list("prefix_list_ids")?;
+    let groups: Vec<String> = source
+        .into_iter()
+        .chain(own.then(|| group.clone()))
+        .collect();
+    if groups.len() > 1 || (!groups.is_empty() && !cidrs.is_empty()) {
+        return Err(
+            "it names a group (`source_security_group_id` or `self`) beside another peer".into(),
+        );
+    }
+    let description = text("description").ok().flatten().unwrap_or_default();
+    let make = |cidr, referenced_group_id, prefix_list_id| SgRule {
+        rule_id: None,
+        protocol: protocol.clone(),
+        from_port: ports.0,
+        to_port: ports.1,
+        cidr,
+        referenced_group_id,
+        prefix_list_id,
+        description: description.clone(),
+    };
+    let rules: Vec<SgRule> = cidrs
+        .into_iter()
+        .map(|c| make(Some(c), None, None))
+        .chain(groups.into_iter().map(|g| make(None, Some(g), None)))
+        .chain(prefix_lists.into_iter().map(|p| make(None, None, Some(p))))
+        .collect();
+    if rules.is_empty() {
+        return Err(
+            "it names no peer: `cidr_blocks`, `ipv6_cidr_blocks`, `prefix_list_ids`, `source_security_group_id` or `self`".into(),
+        );
+    }
+    Ok((group, egress, rules))
 }
 
 /// A string or number written out (`-1` is a negated number in HCL).
@@ -375,6 +495,111 @@ resource "aws_vpc_security_group_ingress_rule" "bad_protocol" {
                 w.starts_with("dir/egress.tf: ") && w.contains(e),
                 "{w}\nwanted: {e}"
             );
+        }
+    }
+
+    /// The older `aws_security_group_rule`: one rule per peer it lists,
+    /// its direction from `type`, every protocol without ports; what it
+    /// cannot say as written out is named and left out.
+    #[test]
+    fn an_older_rule_resource_is_read_as_one_rule_per_peer() {
+        let r = read(
+            r#"
+resource "aws_security_group_rule" "out" {
+  type              = "egress"
+  security_group_id = "sg-1"
+  protocol          = "tcp"
+  from_port         = 443
+  to_port           = 443
+  cidr_blocks       = ["10.0.0.0/8", "0.0.0.0/0"]
+  ipv6_cidr_blocks  = ["::/0"]
+  prefix_list_ids   = ["pl-1"]
+}
+resource "aws_security_group_rule" "from_web" {
+  type                     = "ingress"
+  security_group_id        = "sg-2"
+  protocol                 = "-1"
+  from_port                = 0
+  to_port                  = 0
+  source_security_group_id = "sg-1"
+}
+resource "aws_security_group_rule" "itself" {
+  type              = "ingress"
+  security_group_id = "sg-2"
+  protocol          = "udp"
+  from_port         = 53
+  to_port           = 53
+  self              = true
+}
+resource "aws_security_group_rule" "computed" {
+  type              = "egress"
+  security_group_id = "sg-1"
+  protocol          = "tcp"
+  from_port         = 22
+  to_port           = 22
+  cidr_blocks       = var.admin
+}
+resource "aws_security_group_rule" "no_type" {
+  security_group_id = "sg-1"
+  protocol          = "tcp"
+  from_port         = 22
+  to_port           = 22
+  cidr_blocks       = ["10.0.0.0/8"]
+}
+resource "aws_security_group_rule" "group_and_cidr" {
+  type                     = "ingress"
+  security_group_id        = "sg-1"
+  protocol                 = "tcp"
+  from_port                = 22
+  to_port                  = 22
+  cidr_blocks              = ["10.0.0.0/8"]
+  source_security_group_id = "sg-2"
+}
+resource "aws_security_group_rule" "no_peer" {
+  type              = "ingress"
+  security_group_id = "sg-1"
+  protocol          = "tcp"
+  from_port         = 22
+  to_port           = 22
+}
+"#,
+        );
+        assert_eq!(r.rules, 6);
+        let (one, two) = (&r.groups[0], &r.groups[1]);
+        let peers: Vec<String> = one
+            .egress
+            .iter()
+            .map(|x| {
+                assert_eq!(
+                    (x.protocol.as_str(), x.from_port, x.to_port),
+                    ("tcp", Some(443), Some(443))
+                );
+                match (&x.cidr, &x.prefix_list_id) {
+                    (Some(c), None) => c.to_string(),
+                    (None, Some(p)) => p.clone(),
+                    other => panic!("{other:?}"),
+                }
+            })
+            .collect();
+        assert_eq!(peers, ["10.0.0.0/8", "0.0.0.0/0", "::/0", "pl-1"]);
+        assert!(one.ingress.is_empty());
+        let all = &two.ingress[0];
+        assert_eq!(
+            (all.protocol.as_str(), all.from_port, all.to_port),
+            ("-1", None, None)
+        );
+        assert_eq!(all.referenced_group_id.as_deref(), Some("sg-1"));
+        assert_eq!(two.ingress[1].referenced_group_id.as_deref(), Some("sg-2"));
+        assert_eq!(two.ingress[1].from_port, Some(53));
+        let expect = [
+            "aws_security_group_rule.computed is not read (`cidr_blocks` is not a list of values written out)",
+            "aws_security_group_rule.no_type is not read (it has no `type`)",
+            "aws_security_group_rule.group_and_cidr is not read (it names a group (`source_security_group_id` or `self`) beside another peer)",
+            "aws_security_group_rule.no_peer is not read (it names no peer",
+        ];
+        assert_eq!(r.warnings.len(), expect.len(), "{:#?}", r.warnings);
+        for (w, e) in r.warnings.iter().zip(expect) {
+            assert!(w.contains(e), "{w}\nwanted: {e}");
         }
     }
 

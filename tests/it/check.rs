@@ -786,4 +786,14 @@ fn the_report_of_a_terraform_folder_holds_its_egress_rules_in_the_after_state() 
     run.ok();
     assert!(breaks(run.json()).is_empty(), "{}", run.stdout);
     assert_eq!(after(run.json()), (observed, observed, 1));
+
+    // Written as the older resource type, the same rule counts alike.
+    let older = format!(
+        "resource \"aws_security_group_rule\" \"web_https\" {{\n  type = \"egress\"\n  security_group_id = \"{WEB}\"\n  protocol = \"tcp\"\n  from_port = 443\n  to_port = 443\n  cidr_blocks = [\"0.0.0.0/0\"]\n}}\n"
+    );
+    std::fs::write(folder.join("team.tf"), older).unwrap();
+    let run = d.infer(&[&day1], T0 - DAY, T0, &dir);
+    run.ok();
+    assert!(breaks(run.json()).is_empty(), "{}", run.stdout);
+    assert_eq!(after(run.json()), (observed, observed, 1));
 }
