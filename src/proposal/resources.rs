@@ -144,11 +144,13 @@ fn read_rules(
         if one.is_none() && *kind != LEGACY {
             continue;
         }
-        let attrs: BTreeMap<&str, &Expression> = block
-            .body()
-            .attributes()
-            .map(|a| (a.key(), a.expr()))
-            .collect();
+        let attrs = Attrs(
+            block
+                .body()
+                .attributes()
+                .map(|a| (a.key(), a.expr()))
+                .collect(),
+        );
         let made = match one {
             Some(egress) => rule(&attrs).map(|(group, r)| (group, egress, vec![r])),
             None => legacy_rules(&attrs),
@@ -173,25 +175,37 @@ fn read_rules(
     }
 }
 
-/// The group and rule one resource's attributes create; why not, in words.
-fn rule(attrs: &BTreeMap<&str, &Expression>) -> std::result::Result<(String, SgRule), String> {
-    for meta in ["count", "for_each"] {
-        if attrs.contains_key(meta) {
-            return Err(format!(
+/// A resource's attributes, each read as a value written out; why not, in
+/// words.
+struct Attrs<'b>(BTreeMap<&'b str, &'b Expression>);
+
+type Read<T> = std::result::Result<T, String>;
+
+impl Attrs<'_> {
+    /// Refuses a resource of several instances: Terraform makes them.
+    fn single(&self) -> Read<()> {
+        match ["count", "for_each"]
+            .iter()
+            .find(|m| self.0.contains_key(*m))
+        {
+            Some(meta) => Err(format!(
                 "`{meta}` makes its rules as Terraform evaluates it"
-            ));
+            )),
+            None => Ok(()),
         }
     }
-    let text = |k: &str| -> std::result::Result<Option<String>, String> {
-        match attrs.get(k) {
+
+    fn text(&self, k: &str) -> Read<Option<String>> {
+        match self.0.get(k) {
             None => Ok(None),
             Some(e) => literal(e)
                 .map(Some)
                 .ok_or_else(|| format!("`{k}` is not a value written out")),
         }
-    };
-    let port = |k: &str| -> std::result::Result<Option<i32>, String> {
-        match text(k)? {
+    }
+
+    fn port(&self, k: &str) -> Read<Option<i32>> {
+        match self.text(k)? {
             None => Ok(None),
             Some(s) => s
                 .parse::<i32>()
@@ -200,13 +214,43 @@ fn rule(attrs: &BTreeMap<&str, &Expression>) -> std::result::Result<(String, SgR
                 .map(Some)
                 .ok_or_else(|| format!("`{k}` = {s:?} is not a port")),
         }
-    };
-    let group = text("security_group_id")?.ok_or("it has no `security_group_id`")?;
-    let protocol = text("ip_protocol")?.ok_or("it has no `ip_protocol`")?;
-    let number = protocol_number(&protocol);
-    if number.is_none() && !(protocol == "-1" || protocol.eq_ignore_ascii_case("all")) {
-        return Err(format!("`ip_protocol` = {protocol:?} is not a protocol"));
     }
+
+    /// A list of values written out; none when the attribute is absent.
+    fn list(&self, k: &str) -> Read<Vec<String>> {
+        match self.0.get(k) {
+            None => Ok(Vec::new()),
+            Some(Expression::Array(items)) => items
+                .iter()
+                .map(literal)
+                .collect::<Option<Vec<String>>>()
+                .ok_or_else(|| format!("`{k}` is not a list of values written out")),
+            Some(_) => Err(format!("`{k}` is not a list of values written out")),
+        }
+    }
+
+    /// The protocol attribute `k` and its number (`None`: every protocol).
+    fn protocol(&self, k: &str) -> Read<(String, Option<u8>)> {
+        let protocol = self.text(k)?.ok_or_else(|| format!("it has no `{k}`"))?;
+        let number = protocol_number(&protocol);
+        if number.is_none() && !(protocol == "-1" || protocol.eq_ignore_ascii_case("all")) {
+            return Err(format!("`{k}` = {protocol:?} is not a protocol"));
+        }
+        Ok((protocol, number))
+    }
+
+    fn description(&self) -> String {
+        self.text("description").ok().flatten().unwrap_or_default()
+    }
+}
+
+/// The group and rule one resource's attributes create; why not, in words.
+fn rule(attrs: &Attrs<'_>) -> Read<(String, SgRule)> {
+    attrs.single()?;
+    let text = |k: &str| attrs.text(k);
+    let port = |k: &str| attrs.port(k);
+    let group = text("security_group_id")?.ok_or("it has no `security_group_id`")?;
+    let (protocol, number) = attrs.protocol("ip_protocol")?;
     let (from_port, to_port) = (port("from_port")?, port("to_port")?);
     if matches!(number, Some(TCP | UDP))
         && !matches!((from_port, to_port), (Some(f), Some(t)) if f <= t)
@@ -238,7 +282,7 @@ fn rule(attrs: &BTreeMap<&str, &Expression>) -> std::result::Result<(String, SgR
             cidr,
             referenced_group_id,
             prefix_list_id,
-            description: text("description").ok().flatten().unwrap_or_default(),
+            description: attrs.description(),
         },
     ))
 }
@@ -247,42 +291,10 @@ fn rule(attrs: &BTreeMap<&str, &Expression>) -> std::result::Result<(String, SgR
 /// `aws_security_group_rule` creates: one per CIDR and prefix list it
 /// lists, or the one of `source_security_group_id` or `self`; why not, in
 /// words.
-fn legacy_rules(
-    attrs: &BTreeMap<&str, &Expression>,
-) -> std::result::Result<(String, bool, Vec<SgRule>), String> {
-    for meta in ["count", "for_each"] {
-        if attrs.contains_key(meta) {
-            return Err(format!(
-                "`{meta}` makes its rules as Terraform evaluates it"
-            ));
-        }
-    }
-    let text = |k: &str| -> std::result::Result<Option<String>, String> {
-        match attrs.get(k) {
-            None => Ok(None),
-            Some(e) => literal(e)
-                .map(Some)
-                .ok_or_else(|| format!("`{k}` is not a value written out")),
-        }
-    };
-    let list = |k: &str| -> std::result::Result<Vec<String>, String> {
-        match attrs.get(k) {
-            None => Ok(Vec::new()),
-            Some(Expression::Array(items)) => items
-                .iter()
-                .map(literal)
-                .collect::<Option<Vec<String>>>()
-                .ok_or_else(|| format!("`{k}` is not a list of values written out")),
-            Some(_) => Err(format!("`{k}` is not a list of values written out")),
-        }
-    };
-    let port = |k: &str| -> std::result::Result<i32, String> {
-        let s = text(k)?.ok_or_else(|| format!("it has no `{k}`"))?;
-        s.parse::<i32>()
-            .ok()
-            .filter(|p| (-1..=65_535).contains(p))
-            .ok_or_else(|| format!("`{k}` = {s:?} is not a port"))
-    };
+fn legacy_rules(attrs: &Attrs<'_>) -> Read<(String, bool, Vec<SgRule>)> {
+    attrs.single()?;
+    let text = |k: &str| attrs.text(k);
+    let port = |k: &str| attrs.port(k)?.ok_or_else(|| format!("it has no `{k}`"));
     let group = text("security_group_id")?.ok_or("it has no `security_group_id`")?;
     let egress = match text("type")?.as_deref() {
         Some("egress") => true,
@@ -290,12 +302,8 @@ fn legacy_rules(
         Some(t) => return Err(format!("`type` = {t:?} is neither ingress nor egress")),
         None => return Err("it has no `type`".into()),
     };
-    let protocol = text("protocol")?.ok_or("it has no `protocol`")?;
-    let number = protocol_number(&protocol);
-    let every = protocol == "-1" || protocol.eq_ignore_ascii_case("all");
-    if number.is_none() && !every {
-        return Err(format!("`protocol` = {protocol:?} is not a protocol"));
-    }
+    let (protocol, number) = attrs.protocol("protocol")?;
+    let every = number.is_none();
     let (from, to) = (port("from_port")?, port("to_port")?);
     if matches!(number, Some(TCP | UDP)) && from > to {
         return Err("a TCP or UDP rule needs `from_port` <= `to_port`".into());
@@ -307,17 +315,18 @@ fn legacy_rules(
         (Some(from), Some(to))
     };
     let source = text("source_security_group_id")?;
-    let own = match attrs.get("self") {
+    let own = match attrs.0.get("self") {
         None => false,
         Some(Expression::Bool(b)) => *b,
         Some(_) => return Err("`self` is not a value written out".into()),
     };
-    let cidrs: Vec<Cidr> = list("cidr_blocks")?
+    let cidrs: Vec<Cidr> = attrs
+        .list("cidr_blocks")?
         .into_iter()
-        .chain(list("ipv6_cidr_blocks")?)
+        .chain(attrs.list("ipv6_cidr_blocks")?)
         .map(|c| c.parse::<Cidr>())
         .collect::<std::result::Result<_, _>>()?;
-    let prefix_lists = list("prefix_list_ids")?;
+    let prefix_lists = attrs.list("prefix_list_ids")?;
     let groups: Vec<String> = source
         .into_iter()
         .chain(own.then(|| group.clone()))
@@ -327,7 +336,7 @@ fn legacy_rules(
             "it names a group (`source_security_group_id` or `self`) beside another peer".into(),
         );
     }
-    let description = text("description").ok().flatten().unwrap_or_default();
+    let description = attrs.description();
     let make = |cidr, referenced_group_id, prefix_list_id| SgRule {
         rule_id: None,
         protocol: protocol.clone(),
