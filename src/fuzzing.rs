@@ -106,7 +106,7 @@ pub fn whole(data: &[u8], tfvars_ok: &dyn Fn(&str) -> Result<(), String>) -> Out
     terminal.extend(emit::terminal_summary(&analysis, &audit));
     let out = Outputs {
         markdown: emit::report::markdown(&analysis, &audit),
-        json: emit::report::json(&analysis, &audit),
+        json: emit::report::json(&analysis, &audit, emit::Command::Infer),
         html: emit::html::render(&analysis, &audit, Command::Infer),
         sarif: emit::sarif::render(&analysis, &audit, &artifact),
         tfvars_v2,
@@ -155,9 +155,13 @@ pub fn whole(data: &[u8], tfvars_ok: &dyn Fn(&str) -> Result<(), String>) -> Out
         page.contains("<section id=\"terraform\">") && page.trim_end().ends_with("</html>"),
         "the HTML page with the folder is whole"
     );
-    let json: serde_json::Value =
-        serde_json::from_str(&emit::report::json_with(&analysis, &audit, &[written]))
-            .expect("the JSON report with the folder is JSON");
+    let json: serde_json::Value = serde_json::from_str(&emit::report::json_with(
+        &analysis,
+        &audit,
+        emit::Command::Infer,
+        &[written],
+    ))
+    .expect("the JSON report with the folder is JSON");
     assert!(json["terraform"][0]["imports"].is_array());
     out
 }

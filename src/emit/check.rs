@@ -19,6 +19,7 @@ pub fn check_json(c: &Checked) -> String {
     #[derive(Serialize)]
     struct Doc<'a> {
         format_version: u32,
+        command: &'static str,
         verdict: Verdict,
         /// Why a pass could not be trusted (empty when all was read).
         incomplete: Vec<String>,
@@ -31,6 +32,7 @@ pub fn check_json(c: &Checked) -> String {
     }
     let doc = Doc {
         format_version: FORMAT_VERSION,
+        command: "check",
         verdict: c.verdict(),
         incomplete: c.incomplete(),
         warnings: &c.warnings,

@@ -89,12 +89,12 @@ pub(super) fn stage(
         "--report",
     )?;
     paths.push(out.report.display().to_string());
+    let command = if cfg.tfvars.is_some() {
+        emit::Command::Infer
+    } else {
+        emit::Command::Audit
+    };
     if let Some(path) = &out.html {
-        let command = if cfg.tfvars.is_some() {
-            emit::Command::Infer
-        } else {
-            emit::Command::Audit
-        };
         staged.add(
             path,
             emit::html::render_with(analysis, audit, command, &folders).as_bytes(),
@@ -125,7 +125,7 @@ pub(super) fn stage(
     }
     let json = out
         .json
-        .then(|| emit::report::json_with(analysis, audit, &folders));
+        .then(|| emit::report::json_with(analysis, audit, command, &folders));
     Ok(Written {
         paths,
         warnings,

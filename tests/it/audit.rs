@@ -53,6 +53,13 @@ fn audit_writes_the_report_and_no_tfvars() {
         stderr.contains("\nFindings: 8 high, 5 medium, 7 low\n"),
         "{stderr}"
     );
+    // Its JSON names the command that made it.
+    let json = sgpair([&args[..], &["--json".to_string()]].concat())
+        .cwd(dir.path())
+        .run();
+    json.ok();
+    let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(v["command"], "audit");
 }
 
 /// An audit of a week without records would call every rule unused: it

@@ -645,6 +645,7 @@ fn a_terraform_folder_is_checked_with_its_egress_rules() {
         &["--removed", report, "--json"],
     );
     j.ok();
+    assert_eq!(j.json()["command"], "check");
     assert_eq!(j.json()["terraform_rules"], 1);
     assert_eq!(
         j.json()["terraform_files"],

@@ -6,6 +6,7 @@ use serde::Serialize;
 use crate::aggregate::{Gap, Rejected, Undecided};
 use crate::analysis::Analysis;
 use crate::audit::Audit;
+use crate::emit::Command;
 use crate::emit::report::sections::rejected_by_records;
 use crate::emit::summary::Summary;
 use crate::emit::terraform::{self, Destination, Half, Written};
@@ -18,17 +19,18 @@ use crate::window::rfc3339;
 /// Version of the JSON layout; bumped when a field changes meaning or goes away.
 pub const FORMAT_VERSION: u32 = 1;
 
-/// The JSON report: pretty-printed, stable field names, `"format_version": 1`.
+/// The JSON report: pretty-printed, stable field names, `"format_version": 1`,
+/// and the `command` that made it (`infer` or `audit`).
 /// `audit` is [`crate::audit::audit`] of `a`.
-pub fn json(a: &Analysis, audit: &Audit) -> String {
-    json_with(a, audit, &[])
+pub fn json(a: &Analysis, audit: &Audit, command: Command) -> String {
+    json_with(a, audit, command, &[])
 }
 
 /// [`json`] with the `--terraform` folders the run wrote (`terraform`: per
 /// folder its files, the rules imported instead of duplicated, egress.tf's
 /// rules and the egress it could not write).
-pub fn json_with(a: &Analysis, audit: &Audit, folders: &[Written]) -> String {
-    let mut report = JsonReport::of(a, audit);
+pub fn json_with(a: &Analysis, audit: &Audit, command: Command, folders: &[Written]) -> String {
+    let mut report = JsonReport::of(a, audit, command);
     report.terraform = folders.iter().map(JsonFolder::of).collect();
     let mut out = serde_json::to_string_pretty(&report)
         .expect("the report holds only strings, numbers and lists");
@@ -39,6 +41,9 @@ pub fn json_with(a: &Analysis, audit: &Audit, folders: &[Written]) -> String {
 #[derive(Serialize)]
 struct JsonReport<'a> {
     format_version: u32,
+    /// The command that made the document: `infer` or `audit` (`check`'s
+    /// has its own keys).
+    command: &'static str,
     summary: Summary<'a>,
     window: JsonWindow,
     rules: Vec<JsonRule<'a>>,
@@ -122,11 +127,12 @@ struct WithService<'a, T: Serialize> {
 }
 
 impl<'a> JsonReport<'a> {
-    fn of(a: &'a Analysis, audit: &'a Audit) -> Self {
+    fn of(a: &'a Analysis, audit: &'a Audit, command: Command) -> Self {
         let w = a.window;
         let summary = Summary::of(a, audit);
         JsonReport {
             format_version: FORMAT_VERSION,
+            command: command.name(),
             evidence_per_source: summary.fill.clone(),
             summary,
             window: JsonWindow::of(&w),

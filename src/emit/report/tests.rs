@@ -26,7 +26,7 @@ fn markdown(a: &Analysis) -> String {
 
 /// [`super::json`] with the audit of `a`, as `main` calls it.
 fn json(a: &Analysis) -> String {
-    super::json(a, &crate::audit::audit(a))
+    super::json(a, &crate::audit::audit(a), crate::emit::Command::Infer)
 }
 
 /// Lines of consecutive table rows, per table, in document order.
@@ -245,6 +245,7 @@ fn json_is_versioned_and_machine_readable() {
     let a = fixture();
     let v: serde_json::Value = serde_json::from_str(&json(&a)).unwrap();
     assert_eq!(v["format_version"], 1);
+    assert_eq!(v["command"], "infer");
     assert_eq!(v["window"]["since_rfc3339"], "2026-11-18T00:00:00Z");
     assert_eq!(v["window"]["until"], UNTIL);
     assert_eq!(v["rules"].as_array().unwrap().len(), 3);
