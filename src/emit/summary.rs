@@ -24,7 +24,7 @@ pub(crate) const BEFORE_AFTER_NOTE: &str = "After the change: today's rules minu
 
 /// [`BEFORE_AFTER_NOTE`] where the `--terraform` folder's files create
 /// rules beside the module's (egress.tf), which the same apply creates.
-pub(crate) const BEFORE_AFTER_NOTE_TERRAFORM: &str = "After the change: today's rules minus open egress and unused rules, plus the proposed mutual rules and the rules the Terraform folder's files create beside them (egress.tf), as `sgpair check` replays them. What it would no longer allow is listed under the findings (\"would break\"), except suspicious traffic, which it blocks on purpose.";
+pub(crate) const BEFORE_AFTER_NOTE_TERRAFORM: &str = "After the change: today's rules minus open egress and unused rules, plus the proposed mutual rules and the rules the Terraform folder's files create beside them (egress.tf), as sgpair check replays them. What it would no longer allow is listed under the findings (\"would break\"), except suspicious traffic, which it blocks on purpose.";
 
 /// The headline numbers. Serialised as the JSON report's `summary`: the
 /// field names and their order are that contract.
@@ -518,5 +518,9 @@ mod tests {
         );
         assert_eq!(rows.len(), 6);
         assert_eq!(s.before_after_note(), BEFORE_AFTER_NOTE_TERRAFORM);
+        // Plain text, as the HTML page shows it too: no Markdown code span.
+        for note in [BEFORE_AFTER_NOTE, BEFORE_AFTER_NOTE_TERRAFORM] {
+            assert!(!note.contains('`'), "{note}");
+        }
     }
 }
