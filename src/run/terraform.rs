@@ -14,10 +14,16 @@ use crate::analysis::Analysis;
 use crate::emit::{Staged, terraform as tf};
 use crate::proposal::Resources;
 
-/// One `--terraform` folder of this run: where it goes, and what it holds.
+/// One `--terraform` folder of this run: where it goes, what it holds, and
+/// what is in place there now, read once for both the audit and the write.
 pub(super) struct Planned {
     pub dir: PathBuf,
     pub folder: tf::Folder,
+    /// The files in place that stay as they are (the user's).
+    kept: Vec<&'static str>,
+    /// sgpair's egress.tf in place holds rules this run's, its header
+    /// alone, takes away.
+    emptied: bool,
 }
 
 /// Renders the folders (one, or one per account), written by [`write`]
@@ -40,7 +46,25 @@ pub(super) fn render(
                 Some(account) => super::outputs::account_folder(&t.dir, account)?,
                 None => t.dir.clone(),
             };
-            Ok(Planned { dir, folder })
+            let mut kept = Vec::new();
+            let mut emptied = false;
+            for file in &folder.files {
+                let existing = existing(&dir.join(file.name), file.kind)?;
+                if keep(existing.as_deref(), file.kind) {
+                    kept.push(file.name);
+                } else if file.name == "egress.tf" && file.empty {
+                    // Rules that go away are removed from AWS by the next
+                    // apply: said, unlike imports that go away (the rule
+                    // stays either way).
+                    emptied = existing.is_some_and(|t| holds_blocks(&t));
+                }
+            }
+            Ok(Planned {
+                dir,
+                folder,
+                kept,
+                emptied,
+            })
         })
         .collect()
 }
@@ -60,9 +84,8 @@ pub(super) fn after_state(planned: &[Planned]) -> Result<Resources> {
             warnings.extend(w);
         }
         for file in p.folder.files.iter().filter(|f| f.name.ends_with(".tf")) {
-            let path = p.dir.join(file.name);
-            if !keep(existing(&path, file.kind)?.as_deref(), file.kind) {
-                files.insert(path, file.text.clone());
+            if !p.kept.contains(&file.name) {
+                files.insert(p.dir.join(file.name), file.text.clone());
             }
         }
         texts.extend(files);
@@ -89,24 +112,17 @@ pub(super) fn write(
         .iter()
         .filter_map(|p| p.folder.account.clone())
         .collect();
-    for Planned { dir, folder } in planned {
+    for Planned {
+        dir,
+        folder,
+        kept,
+        emptied,
+    } in planned
+    {
         std::fs::create_dir_all(&dir)
             .with_context(|| format!("cannot create the folder {}", dir.display()))?;
-        let mut kept = Vec::new();
-        let mut emptied = false;
-        for file in &folder.files {
+        for file in folder.files.iter().filter(|f| !kept.contains(&f.name)) {
             let path = dir.join(file.name);
-            let existing = existing(&path, file.kind)?;
-            if keep(existing.as_deref(), file.kind) {
-                kept.push(file.name);
-                continue;
-            }
-            // Rules that go away are removed from AWS by the next apply:
-            // said, unlike imports that go away (the rule stays either way).
-            if file.name == "egress.tf" && file.empty && existing.is_some_and(|t| holds_blocks(&t))
-            {
-                emptied = true;
-            }
             staged.add(&path, file.text.as_bytes(), "--terraform")?;
             paths.push(path.display().to_string());
         }
