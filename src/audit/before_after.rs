@@ -9,12 +9,13 @@ use std::net::IpAddr;
 
 use rustc_hash::FxHashMap;
 
+use crate::aggregate::Connection;
 use crate::analysis::Analysis;
 use crate::audit::Direction;
-use crate::audit::matching::{Groups, added_rules, groups, matching_rules, sides};
+use crate::audit::matching::{Groups, Side, added_rules, groups, matching_rules, sides};
 use crate::audit::usage::Kept;
 use crate::id::Id;
-use crate::inventory::SecurityGroup;
+use crate::inventory::{Inventory, SecurityGroup};
 use crate::reduce::{ICMP, ICMP_ANY, ICMPV6, TCP, UDP};
 use crate::resolve::Endpoint;
 use crate::synthesize::Rule;
@@ -60,9 +61,8 @@ type ProposedPorts = (u8, i32, i32);
 pub(super) fn compare(a: &Analysis, kept: &Kept, added: &[SecurityGroup]) -> Flows {
     let inv = &a.inventory;
     let by_id = Groups::new(inv);
-    let added = added_rules(added, inv);
-    let by_added = Groups::new(&added);
-    let proposed = Proposed::of_rules(&a.proposal.rules);
+    let resources = added_rules(added, inv);
+    let adds = Additions::new(&resources, Proposed::of_rules(&a.proposal.rules));
     let suspicious = suspicious_keys(a);
     let mut out = Flows {
         observed: 0,
@@ -84,11 +84,7 @@ pub(super) fn compare(a: &Analysis, kept: &Kept, added: &[SecurityGroup]) -> Flo
                 side_today = true;
                 side_after |= kept.kept(g, side.direction, i, r);
             }
-            side_after |= matching_rules(&by_added, &side, c).next().is_some();
-            side_after |= side
-                .groups
-                .iter()
-                .any(|g| proposed.covers(g, side.direction, c.proto, c.port, &side.other_groups));
+            side_after |= adds.allow(&side, c);
             today &= side_today;
             after &= side_after;
         }
@@ -193,6 +189,41 @@ pub(super) fn suspicious_keys(a: &Analysis) -> BTreeSet<FlowTuple> {
         .iter()
         .map(|s| (s.client, s.server, s.port, s.proto))
         .collect()
+}
+
+/// What the change adds to the rules it keeps, asked together for each
+/// side of a connection: the proposed rules, and the rules its Terraform
+/// folder's resources create (an inventory of their own, [`added_rules`],
+/// matched as today's rules are).
+pub(super) struct Additions<'i> {
+    resources: Groups<'i>,
+    proposed: Proposed,
+}
+
+impl<'i> Additions<'i> {
+    pub(super) fn new(resources: &'i Inventory, proposed: Proposed) -> Additions<'i> {
+        Additions {
+            resources: Groups::new(resources),
+            proposed,
+        }
+    }
+
+    /// Whether a rule the change adds allows `side` of `c`.
+    pub(super) fn allow(&self, side: &Side<'_>, c: &Connection) -> bool {
+        matching_rules(&self.resources, side, c).next().is_some()
+            || side.groups.iter().any(|g| {
+                self.proposed
+                    .covers(g, side.direction, c.proto, c.port, &side.other_groups)
+            })
+    }
+}
+
+/// How many rules `groups` hold (each group only the rules a change adds).
+pub(super) fn rules_in(groups: &[SecurityGroup]) -> usize {
+    groups
+        .iter()
+        .map(|g| g.ingress.len() + g.egress.len())
+        .sum()
 }
 
 /// Proposed rules by group and then by peer group, each direction apart:

@@ -168,7 +168,7 @@ pub fn audit_with(a: &Analysis, used: &RuleUse, added: &[SecurityGroup]) -> Audi
         rules_today: rows.today,
         rules_proposed: a.proposal.rules.len(),
         rules_to_remove: rows.removed,
-        rules_in_terraform_files: added.iter().map(|g| g.ingress.len() + g.egress.len()).sum(),
+        rules_in_terraform_files: before_after::rules_in(added),
         grouped_connections: before_after::grouped_total(a),
         covered_by_proposal: a
             .proposal

@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use crate::analysis::Analysis;
 use crate::audit::Direction;
-use crate::audit::before_after::{Proposed, suspicious_keys};
+use crate::audit::before_after::{Additions, Proposed, suspicious_keys};
 use crate::audit::matching::{Groups, added_rules, matching_rules, sides};
 use crate::audit::usage::{Kept, is_open_egress};
 use crate::id::Id;
@@ -254,9 +254,8 @@ fn readiness(
 ) -> Vec<Readiness> {
     let inv = &a.inventory;
     let by_id = Groups::new(inv);
-    let added = added_rules(added, inv);
-    let by_added = Groups::new(&added);
-    let proposed = Proposed::of_rules(&a.proposal.rules);
+    let resources = added_rules(added, inv);
+    let adds = Additions::new(&resources, Proposed::of_rules(&a.proposal.rules));
     let suspicious = suspicious_keys(a);
     let open: BTreeSet<&str> = inv
         .security_groups
@@ -287,11 +286,7 @@ fn readiness(
                 }
                 after |= kept.kept(g, side.direction, i, r);
             }
-            after |= matching_rules(&by_added, &side, conn).next().is_some();
-            after |= side.groups.iter().any(|g| {
-                let d = Direction::Egress;
-                proposed.covers(g, d, conn.proto, conn.port, &side.other_groups)
-            });
+            after |= adds.allow(&side, conn);
             if after {
                 continue;
             }

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::analysis::Analysis;
 use crate::audit::Direction;
-use crate::audit::before_after::{Proposed, suspicious_keys};
+use crate::audit::before_after::{Additions, Proposed, rules_in, suspicious_keys};
 use crate::audit::matching::{Groups, added_rules, matching_rules, sides};
 use crate::audit::usage::{is_open_egress, peer_label};
 use crate::inventory::{SecurityGroup, SgRule};
@@ -287,7 +287,6 @@ pub fn replay(
     let checked = |g: &str| only.is_none_or(|o| o == g);
     let by_id = Groups::new(inv);
     let resources = added_rules(added.resources, inv);
-    let by_resource = Groups::new(&resources);
     let proposal = added.entries;
     let mut proposed = Proposed::default();
     for e in proposal {
@@ -315,15 +314,12 @@ pub fn replay(
             ]
         })
         .collect();
+    let adds = Additions::new(&resources, proposed);
     let suspicious = suspicious_keys(a);
     let mut out = Replay {
         group: only.map(str::to_string),
         proposed_entries: proposal.len(),
-        terraform_rules: resources
-            .security_groups
-            .iter()
-            .map(|g| g.ingress.len() + g.egress.len())
-            .sum(),
+        terraform_rules: rules_in(added.resources),
         terraform_files: added
             .files
             .iter()
@@ -360,14 +356,11 @@ pub fn replay(
                         || removed.iter().any(|x| x.is(g, side.direction, r)));
                 after |= !gone;
             }
-            after |= matching_rules(&by_resource, &side, c).next().is_some();
+            after |= adds.allow(&side, c);
             after |= side.groups.iter().any(|g| {
-                proposed.covers(g, side.direction, c.proto, c.port, &side.other_groups)
-                    || all_protocols.iter().any(|(mine, peer, d)| {
-                        *d == side.direction
-                            && mine == g
-                            && side.other_groups.iter().any(|o| o == peer)
-                    })
+                all_protocols.iter().any(|(mine, peer, d)| {
+                    *d == side.direction && mine == g && side.other_groups.iter().any(|o| o == peer)
+                })
             });
             today_all &= today;
             if today
